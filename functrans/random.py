@@ -802,25 +802,34 @@ def bits(key, shape=(), dtype=None):
 # -- parameters ----------------------------------------------------------------------------------
 
 
+# the samplers that draw float16 as JAX does (its 16-bit random words, the transforms
+# rounded as XLA's); the others refuse it
+_HALF_SAMPLERS = frozenset({"uniform", "normal", "exponential", "gumbel", "laplace",
+                            "logistic", "cauchy"})
+
+
 def _float_dtype(dtype, name):
     d = _dt.float64 if dtype is None else _dt.as_dtype(dtype)
     if d.kind != "f":
         raise TypeError(f"functrans.random.{name}: dtype must be a real floating type "
                         f"(float32 or float64); got {d.name}")
+    if d is _dt.float16 and name in _HALF_SAMPLERS:
+        return d
     if d in _dt.HALF:
-        # JAX draws these from 16-bit random words, which functrans does not reproduce
+        half = (f", and float16 in {', '.join(sorted(_HALF_SAMPLERS))}"
+                if d is _dt.float16 else "")
         raise TypeError(f"functrans.random.{name}: no {d.name} samples (functrans draws "
-                        f"float32 and float64 only); draw float32 and cast: "
+                        f"float32 and float64{half}); draw float32 and cast: "
                         f"astype({name}(key, ..., dtype=float32), {d.name}).")
     return d
 
 
 def _computation_dtype(pd):
     """The float dtype to draw in beside a parameter of dtype ``pd`` (None: not an array):
-    its own, float32 for a half-precision one (the draws are compared, not returned),
-    float64 for anything else."""
+    its own (float16 too: JAX's draws from 16-bit words), float32 for bfloat16 (the draws are
+    compared, not returned), float64 for anything else."""
     if pd is not None and pd.kind == "f":
-        return _dt.float32 if pd in _dt.HALF else pd
+        return _dt.float32 if pd is _dt.bfloat16 else pd
     return _dt.float64
 
 
@@ -847,6 +856,9 @@ def _check_shape(name, shape, *param_shapes):
 def _unit(k, shape, dtype, name):
     """Uniform floats in [0, 1) of ``dtype``: the top mantissa bits of JAX's random bits."""
     _check_key(k, name)  # (before the fast path asks for the key's backend)
+    if dtype is _dt.float16:  # JAX's: the top 10 of 16 random bits (the low half of a word)
+        b = fnp.bitwise_right_shift(fnp.bitwise_and(_bits32(k, shape, name), 0xFFFF), 6)
+        return fnp.astype(fnp.astype(b, fnp.float32) * 2.0 ** -10, fnp.float16)
     n = math.prod(shape)
     if not isinstance(k, _Tracer) and n <= 2 ** 32 and _backend_of(k).name in _BLOCKED:
         # the conversion block by block, following the rounds while the words are in cache
@@ -906,7 +918,9 @@ def _uniform(k, shape, dtype, minval, maxval, name):
         nd = _np.float64 if dtype is _dt.float64 else _np.float32
         lo = nd(minval)
         w = float(nd(maxval) - lo)
-        if w > 0 and math.isfinite(w) and math.frexp(w)[0] == 0.5:
+        # (float16: XLA's multiply-add rounds to float32 and then to float16: the general
+        # path's _fma)
+        if w > 0 and math.isfinite(w) and math.frexp(w)[0] == 0.5 and dtype is not _dt.float16:
             u = _unit(k, shape, dtype, name)
             return fnp.maximum(_add(_mul(u, w), float(lo)), float(lo))
     like = _key_words(k, name)[0]
@@ -926,9 +940,13 @@ def _fma(a, b, c):
     Dekker's exact product and Knuth's exact sum, whose last addition rounds once but for
     rare ties), for ``a`` in [0, 1)."""
     a, b, c = (fnp.stop_gradient(v) for v in (a, b, c))
-    if _dt.as_dtype(a.dtype, strict=False) is _dt.float32:
+    ad = _dt.as_dtype(a.dtype, strict=False)
+    if ad is _dt.float32:
         a, b, c = (fnp.astype(v, fnp.float64) for v in (a, b, c))
         return fnp.astype(_add(_mul(a, b), c), fnp.float32)
+    if ad is _dt.float16:  # XLA's: a float32 FMA (here exact in float64), then float16
+        a, b, c = (fnp.astype(v, fnp.float64) for v in (a, b, c))
+        return fnp.astype(fnp.astype(_add(_mul(a, b), c), fnp.float32), fnp.float16)
     # Dekker's split multiplies by 2**27 + 1 and overflows above ~2**996: scale such b (and
     # c) by 2**-64 and the result back, exactly (a is a uniform in [0, 1))
     scale = fnp.where(fnp.abs(b) > 2.0 ** 996, 2.0 ** -64, 1.0)
@@ -951,6 +969,16 @@ def _split(x):
 
 
 # -- samplers -----------------------------------------------------------------------------------
+
+
+def _in_float32(u, transform):
+    """``transform(u)``; for float16 uniforms (JAX's) computed in float32 and rounded once
+    (rounding each operation to float16 lost up to ~2**-11 absolute where the transform
+    cancels, as gumbel's -log(-log u) and logistic's log u - log1p(-u) beside 0; XLA keeps
+    float32 inside its fused operations too)."""
+    if _dt.as_dtype(u.dtype, strict=False) is _dt.float16:
+        return fnp.astype(transform(fnp.astype(u, fnp.float32)), fnp.float16)
+    return transform(u)
 
 
 @_takes_key
@@ -977,7 +1005,7 @@ def normal(key, shape=(), dtype=None):
     d = _float_dtype(dtype, "normal")
     lo = float(fnp.nextafter(fnp.asarray(-1.0, dtype=d), fnp.asarray(0.0, dtype=d)))
     u = _uniform(key, shape, d, lo, 1.0, "normal")
-    return _sp.erfinv(u) * math.sqrt(2.0)
+    return _in_float32(u, lambda u: _sp.erfinv(u) * math.sqrt(2.0))
 
 
 @_takes_key
@@ -1263,7 +1291,7 @@ def _mode(mode, name, allowed=("low", "high")):
 
 
 def _nmant(d):
-    return 52 if d is _dt.float64 else 23
+    return {_dt.float64: 52, _dt.float16: 10}.get(d, 23)
 
 
 @_takes_key
@@ -1281,11 +1309,11 @@ def gumbel(key, shape=(), dtype=None, mode=None):
     tiny = float(fnp.finfo(d).smallest_normal)
     if mode == "low":
         u = _uniform(key, shape, d, tiny, 1.0, "gumbel")
-        return -fnp.log(-fnp.log(u))
+        return _in_float32(u, lambda u: -fnp.log(-fnp.log(u)))
     u = _unit(key, (2,) + shape, d, "gumbel")
     high, low = u[0, ...], u[1, ...]
     x = fnp.where(high >= 0.5, high, _add(_add(high, _mul(low, 2.0 ** -_nmant(d))), tiny))
-    return -fnp.log(-fnp.log1p(-x))
+    return _in_float32(x, lambda x: -fnp.log(-fnp.log1p(-x)))
 
 
 def _gumbel_highest32(k, shape):
@@ -1360,7 +1388,7 @@ def exponential(key, shape=(), dtype=None):
     """Standard exponential samples: ``-log1p(-u)`` of a uniform ``u`` in [0, 1)."""
     shape = _name_shape(shape, "exponential")
     d = _float_dtype(dtype, "exponential")
-    return -fnp.log1p(-_unit(key, shape, d, "exponential"))
+    return _in_float32(_unit(key, shape, d, "exponential"), lambda u: -fnp.log1p(-u))
 
 
 @_takes_key
@@ -1369,7 +1397,7 @@ def laplace(key, shape=(), dtype=None):
     shape = _name_shape(shape, "laplace")
     d = _float_dtype(dtype, "laplace")
     u = _uniform(key, shape, d, -1.0 + float(fnp.finfo(d).eps) / 2, 1.0, "laplace")
-    return _mul(fnp.sign(u), fnp.log1p(-fnp.abs(u)))
+    return _in_float32(u, lambda u: _mul(fnp.sign(u), fnp.log1p(-fnp.abs(u))))
 
 
 @_takes_key
@@ -1378,7 +1406,7 @@ def logistic(key, shape=(), dtype=None):
     shape = _name_shape(shape, "logistic")
     d = _float_dtype(dtype, "logistic")
     u = _uniform(key, shape, d, fnp.finfo(d).smallest_normal, 1.0, "logistic")
-    return _sub(fnp.log(u), fnp.log1p(-u))
+    return _in_float32(u, lambda u: _sub(fnp.log(u), fnp.log1p(-u)))
 
 
 @_takes_key
@@ -1628,7 +1656,7 @@ def cauchy(key, shape=(), dtype=None):
     shape = _name_shape(shape, "cauchy")
     d = _float_dtype(dtype, "cauchy")
     u = _uniform(key, shape, d, float(fnp.finfo(d).eps), 1.0, "cauchy")
-    return fnp.tan(math.pi * (u - 0.5))
+    return _in_float32(u, lambda u: fnp.tan(math.pi * (u - 0.5)))
 
 
 @_takes_key
@@ -1945,6 +1973,8 @@ def geometric(key, p, shape=None, dtype=None):
     zero, one = fnp.equal(p, 0.0), fnp.equal(p, 1.0)
     safe = fnp.where(fnp.logical_or(bad, fnp.logical_or(zero, one)), 0.5, p)
     u = _unit(key, shape, d, "geometric")  # JAX's uniforms in [0, 1), a 0 taken as 1
+    if d is _dt.float16:  # (the logarithms and their ratio in float32, as _in_float32)
+        u, safe = fnp.astype(u, fnp.float32), fnp.astype(safe, fnp.float32)
     lu = fnp.log(fnp.where(fnp.equal(u, 0.0), 1.0, u))
     g = _add(fnp.floor(fnp.divide(lu, fnp.log1p(fnp.negative(safe)))), 1.0)
     g = fnp.where(zero, math.inf, fnp.where(one, 1.0, g))
