@@ -805,7 +805,7 @@ def bits(key, shape=(), dtype=None):
 # the samplers that draw float16 as JAX does (its 16-bit random words, the transforms
 # rounded as XLA's); the others refuse it
 _HALF_SAMPLERS = frozenset({"uniform", "normal", "exponential", "gumbel", "laplace",
-                            "logistic", "cauchy"})
+                            "logistic", "cauchy", "maxwell"})
 
 
 def _float_dtype(dtype, name):
@@ -971,13 +971,13 @@ def _split(x):
 # -- samplers -----------------------------------------------------------------------------------
 
 
-def _in_float64(u, transform):
+def _in_float64(u, transform, d):
     """``transform(u)``; for float16 uniforms (JAX's) computed in float64 and rounded once:
     the correctly rounded transform of each uniform (but within ~1e-16 of a tie). JAX rounds
     every operation to float16, which loses up to ~2**-11 absolute where the transform
     cancels (gumbel's -log(-log u), logistic's log u - log1p(-u) beside 0) and a few hundred
     ulp beside cauchy's pole; float32 inside still missed ~0.3% of cauchy's roundings."""
-    if _dt.as_dtype(u.dtype, strict=False) is _dt.float16:
+    if d is _dt.float16:  # (``d``: u's dtype, known to the caller)
         return fnp.astype(transform(fnp.astype(u, fnp.float64)), fnp.float16)
     return transform(u)
 
@@ -1006,7 +1006,7 @@ def normal(key, shape=(), dtype=None):
     d = _float_dtype(dtype, "normal")
     lo = float(fnp.nextafter(fnp.asarray(-1.0, dtype=d), fnp.asarray(0.0, dtype=d)))
     u = _uniform(key, shape, d, lo, 1.0, "normal")
-    return _in_float64(u, lambda u: _sp.erfinv(u) * math.sqrt(2.0))
+    return _in_float64(u, lambda u: _sp.erfinv(u) * math.sqrt(2.0), d)
 
 
 @_takes_key
@@ -1310,11 +1310,11 @@ def gumbel(key, shape=(), dtype=None, mode=None):
     tiny = float(fnp.finfo(d).smallest_normal)
     if mode == "low":
         u = _uniform(key, shape, d, tiny, 1.0, "gumbel")
-        return _in_float64(u, lambda u: -fnp.log(-fnp.log(u)))
+        return _in_float64(u, lambda u: -fnp.log(-fnp.log(u)), d)
     u = _unit(key, (2,) + shape, d, "gumbel")
     high, low = u[0, ...], u[1, ...]
     x = fnp.where(high >= 0.5, high, _add(_add(high, _mul(low, 2.0 ** -_nmant(d))), tiny))
-    return _in_float64(x, lambda x: -fnp.log(-fnp.log1p(-x)))
+    return _in_float64(x, lambda x: -fnp.log(-fnp.log1p(-x)), d)
 
 
 def _gumbel_highest32(k, shape):
@@ -1389,7 +1389,7 @@ def exponential(key, shape=(), dtype=None):
     """Standard exponential samples: ``-log1p(-u)`` of a uniform ``u`` in [0, 1)."""
     shape = _name_shape(shape, "exponential")
     d = _float_dtype(dtype, "exponential")
-    return _in_float64(_unit(key, shape, d, "exponential"), lambda u: -fnp.log1p(-u))
+    return _in_float64(_unit(key, shape, d, "exponential"), lambda u: -fnp.log1p(-u), d)
 
 
 @_takes_key
@@ -1398,7 +1398,7 @@ def laplace(key, shape=(), dtype=None):
     shape = _name_shape(shape, "laplace")
     d = _float_dtype(dtype, "laplace")
     u = _uniform(key, shape, d, -1.0 + float(fnp.finfo(d).eps) / 2, 1.0, "laplace")
-    return _in_float64(u, lambda u: _mul(fnp.sign(u), fnp.log1p(-fnp.abs(u))))
+    return _in_float64(u, lambda u: _mul(fnp.sign(u), fnp.log1p(-fnp.abs(u))), d)
 
 
 @_takes_key
@@ -1407,7 +1407,7 @@ def logistic(key, shape=(), dtype=None):
     shape = _name_shape(shape, "logistic")
     d = _float_dtype(dtype, "logistic")
     u = _uniform(key, shape, d, fnp.finfo(d).smallest_normal, 1.0, "logistic")
-    return _in_float64(u, lambda u: _sub(fnp.log(u), fnp.log1p(-u)))
+    return _in_float64(u, lambda u: _sub(fnp.log(u), fnp.log1p(-u)), d)
 
 
 @_takes_key
@@ -1657,7 +1657,7 @@ def cauchy(key, shape=(), dtype=None):
     shape = _name_shape(shape, "cauchy")
     d = _float_dtype(dtype, "cauchy")
     u = _uniform(key, shape, d, float(fnp.finfo(d).eps), 1.0, "cauchy")
-    return _in_float64(u, lambda u: fnp.tan(math.pi * (u - 0.5)))
+    return _in_float64(u, lambda u: fnp.tan(math.pi * (u - 0.5)), d)
 
 
 @_takes_key
@@ -1838,7 +1838,7 @@ def maxwell(key, shape=(), dtype=None):
     shape = _name_shape(shape, "maxwell")
     d = _float_dtype(dtype, "maxwell")
     z = normal(key, shape + (3,), d)
-    return fnp.sqrt(fnp.sum(_mul(z, z), axis=-1))
+    return _in_float64(z, lambda z: fnp.sqrt(fnp.sum(_mul(z, z), axis=-1)), d)
 
 
 @_takes_key

@@ -248,6 +248,14 @@ def test_float16_samples_are_correctly_rounded_transforms(name):
     np.testing.assert_array_equal(got[ok], want[ok].astype(np.float16))
 
 
+def test_float16_maxwell_is_the_rounded_norm_of_its_normals():
+    k = fr.PRNGKey(2)
+    z = np.asarray(fr.normal(k, (500, 3), "float16")).astype(np.float64)
+    got = np.asarray(fr.maxwell(k, (500,), "float16"))
+    assert got.dtype == np.float16
+    np.testing.assert_array_equal(got, np.sqrt((z * z).sum(-1)).astype(np.float16))
+
+
 def test_float16_on_torch_jit_and_vmap(backend):
     if backend.name == "array_api_strict":
         with pytest.raises(Exception, match="no dtype float16"):
