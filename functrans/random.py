@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 
 import numpy as _np
 
@@ -145,8 +146,8 @@ def _threefry2x32(w, k0, k1, x0, x1):
 def _name_shape(shape, name):
     if isinstance(shape, int) and not isinstance(shape, bool):
         shape = (shape,)
-    try:
-        shape = tuple(int(d) for d in shape)
+    try:  # (index(): a float such as 2.5 is refused, as JAX, rather than truncated)
+        shape = tuple(operator.index(d) for d in shape)
     except TypeError:
         raise TypeError(f"functrans.random.{name}: shape must be an int or a sequence of "
                         f"ints; got {shape!r}") from None
@@ -801,25 +802,34 @@ def bits(key, shape=(), dtype=None):
 # -- parameters ----------------------------------------------------------------------------------
 
 
+# the samplers that draw float16 as JAX does (its 16-bit random words, the transforms
+# rounded as XLA's); the others refuse it
+_HALF_SAMPLERS = frozenset({"uniform", "normal", "exponential", "gumbel", "laplace",
+                            "logistic", "cauchy", "maxwell"})
+
+
 def _float_dtype(dtype, name):
     d = _dt.float64 if dtype is None else _dt.as_dtype(dtype)
     if d.kind != "f":
         raise TypeError(f"functrans.random.{name}: dtype must be a real floating type "
                         f"(float32 or float64); got {d.name}")
+    if d is _dt.float16 and name in _HALF_SAMPLERS:
+        return d
     if d in _dt.HALF:
-        # JAX draws these from 16-bit random words, which functrans does not reproduce
+        half = (f", and float16 in {', '.join(sorted(_HALF_SAMPLERS))}"
+                if d is _dt.float16 else "")
         raise TypeError(f"functrans.random.{name}: no {d.name} samples (functrans draws "
-                        f"float32 and float64 only); draw float32 and cast: "
+                        f"float32 and float64{half}); draw float32 and cast: "
                         f"astype({name}(key, ..., dtype=float32), {d.name}).")
     return d
 
 
 def _computation_dtype(pd):
     """The float dtype to draw in beside a parameter of dtype ``pd`` (None: not an array):
-    its own, float32 for a half-precision one (the draws are compared, not returned),
-    float64 for anything else."""
+    its own (float16 too: JAX's draws from 16-bit words), float32 for bfloat16 (the draws are
+    compared, not returned), float64 for anything else."""
     if pd is not None and pd.kind == "f":
-        return _dt.float32 if pd in _dt.HALF else pd
+        return _dt.float32 if pd is _dt.bfloat16 else pd
     return _dt.float64
 
 
@@ -846,6 +856,9 @@ def _check_shape(name, shape, *param_shapes):
 def _unit(k, shape, dtype, name):
     """Uniform floats in [0, 1) of ``dtype``: the top mantissa bits of JAX's random bits."""
     _check_key(k, name)  # (before the fast path asks for the key's backend)
+    if dtype is _dt.float16:  # JAX's: the top 10 of 16 random bits (the low half of a word)
+        b = fnp.bitwise_right_shift(fnp.bitwise_and(_bits32(k, shape, name), 0xFFFF), 6)
+        return fnp.astype(fnp.astype(b, fnp.float32) * 2.0 ** -10, fnp.float16)
     n = math.prod(shape)
     if not isinstance(k, _Tracer) and n <= 2 ** 32 and _backend_of(k).name in _BLOCKED:
         # the conversion block by block, following the rounds while the words are in cache
@@ -905,7 +918,9 @@ def _uniform(k, shape, dtype, minval, maxval, name):
         nd = _np.float64 if dtype is _dt.float64 else _np.float32
         lo = nd(minval)
         w = float(nd(maxval) - lo)
-        if w > 0 and math.isfinite(w) and math.frexp(w)[0] == 0.5:
+        # (float16: XLA's multiply-add rounds to float32 and then to float16: the general
+        # path's _fma)
+        if w > 0 and math.isfinite(w) and math.frexp(w)[0] == 0.5 and dtype is not _dt.float16:
             u = _unit(k, shape, dtype, name)
             return fnp.maximum(_add(_mul(u, w), float(lo)), float(lo))
     like = _key_words(k, name)[0]
@@ -925,9 +940,13 @@ def _fma(a, b, c):
     Dekker's exact product and Knuth's exact sum, whose last addition rounds once but for
     rare ties), for ``a`` in [0, 1)."""
     a, b, c = (fnp.stop_gradient(v) for v in (a, b, c))
-    if _dt.as_dtype(a.dtype, strict=False) is _dt.float32:
+    ad = _dt.as_dtype(a.dtype, strict=False)
+    if ad is _dt.float32:
         a, b, c = (fnp.astype(v, fnp.float64) for v in (a, b, c))
         return fnp.astype(_add(_mul(a, b), c), fnp.float32)
+    if ad is _dt.float16:  # XLA's: a float32 FMA (here exact in float64), then float16
+        a, b, c = (fnp.astype(v, fnp.float64) for v in (a, b, c))
+        return fnp.astype(fnp.astype(_add(_mul(a, b), c), fnp.float32), fnp.float16)
     # Dekker's split multiplies by 2**27 + 1 and overflows above ~2**996: scale such b (and
     # c) by 2**-64 and the result back, exactly (a is a uniform in [0, 1))
     scale = fnp.where(fnp.abs(b) > 2.0 ** 996, 2.0 ** -64, 1.0)
@@ -950,6 +969,17 @@ def _split(x):
 
 
 # -- samplers -----------------------------------------------------------------------------------
+
+
+def _in_float64(u, transform, d):
+    """``transform(u)``; for float16 uniforms (JAX's) computed in float64 and rounded once:
+    the correctly rounded transform of each uniform (but within ~1e-16 of a tie). JAX rounds
+    every operation to float16, which loses up to ~2**-11 absolute where the transform
+    cancels (gumbel's -log(-log u), logistic's log u - log1p(-u) beside 0) and a few hundred
+    ulp beside cauchy's pole; float32 inside still missed ~0.3% of cauchy's roundings."""
+    if d is _dt.float16:  # (``d``: u's dtype, known to the caller)
+        return fnp.astype(transform(fnp.astype(u, fnp.float64)), fnp.float16)
+    return transform(u)
 
 
 @_takes_key
@@ -976,7 +1006,7 @@ def normal(key, shape=(), dtype=None):
     d = _float_dtype(dtype, "normal")
     lo = float(fnp.nextafter(fnp.asarray(-1.0, dtype=d), fnp.asarray(0.0, dtype=d)))
     u = _uniform(key, shape, d, lo, 1.0, "normal")
-    return _sp.erfinv(u) * math.sqrt(2.0)
+    return _in_float64(u, lambda u: _sp.erfinv(u) * math.sqrt(2.0), d)
 
 
 @_takes_key
@@ -1149,12 +1179,33 @@ def _shuffle(k, x, axis):
     return x
 
 
+def _as_count(x, name, what):
+    """A Python int for an int ``x`` or a 0-d integer array (as JAX takes either: its value
+    must be concrete), else None (an array to draw from)."""
+    if isinstance(x, bool):
+        raise TypeError(f"functrans.random.{name}: {what} must be an int or an array of at "
+                        f"least one dimension; got a bool")
+    if isinstance(x, int):
+        return x
+    if isinstance(x, _np.integer):
+        return int(x)
+    if isinstance(x, KeyArray) or not hasattr(x, "shape") or tuple(x.shape) != ():
+        return None
+    d = _dt.as_dtype(x.dtype, strict=False)
+    if d is None or d.kind not in "iu":
+        raise TypeError(f"functrans.random.{name}: {what} must be an int or an array of at "
+                        f"least one dimension; got a 0-d array of dtype {x.dtype}")
+    return int(x)  # (a traced one raises the concrete-value error, as JAX's)
+
+
 @_takes_key
 def permutation(key, x, axis=0, independent=False):
     """A random permutation of ``range(x)`` for an int ``x``, else of ``x`` along ``axis``
     (each slice shuffled on its own with ``independent=True``)."""
     k0 = _key_words(key, "permutation")[0]
-    if isinstance(x, int) and not isinstance(x, bool):
+    count = _as_count(x, "permutation", "x")
+    if count is not None:
+        x = count
         if x < 0:
             raise ValueError(f"functrans.random.permutation: x must be non-negative; got {x}")
         _axis(axis, 1, "permutation")  # (range(x) is 1-d: axis 0 or -1, as JAX)
@@ -1178,14 +1229,18 @@ def _axis(axis, ndim, name):
 
 
 @_takes_key
-def choice(key, a, shape=(), replace=True, p=None, axis=0):
-    """Random draws from ``a`` (an array, along ``axis``) or from ``range(a)`` (an int), with
-    or without replacement, uniformly or with probabilities ``p``. As JAX (and unlike NumPy),
-    ``p`` is not checked to sum to 1: it is normalised by its sum."""
+def choice(key, a, shape=(), replace=True, p=None, axis=0, mode=None):
+    """Random draws from ``a`` (an array, along ``axis``) or from ``range(a)`` (an int or a
+    0-d integer array), with or without replacement, uniformly or with probabilities ``p``.
+    As JAX (and unlike NumPy), ``p`` is not checked to sum to 1: it is normalised by its sum.
+    ``mode`` is :func:`gumbel`'s, for the draw with ``p`` without replacement (the Gumbel
+    top-k trick), as JAX."""
     shape = _name_shape(shape, "choice")
+    mode = _mode(mode, "choice", ("low", "high", "highest"))
     _check_key(key, "choice")
-    if isinstance(a, int) and not isinstance(a, bool):
-        arr, n = None, a
+    count = _as_count(a, "choice", "a")
+    if count is not None:
+        arr, n = None, count
     else:
         arr = fnp.asarray(a)
         if arr.ndim == 0:
@@ -1219,7 +1274,7 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
             ind = fnp.searchsorted(c, fnp.reshape(r, (-1,)))
             ind = fnp.reshape(fnp.astype(ind, fnp.int64), shape)
         else:
-            g = _add(gumbel(key, (n,), dtype=p.dtype), fnp.log(p))
+            g = _add(gumbel(key, (n,), dtype=p.dtype, mode=mode), fnp.log(p))
             ind = fnp.reshape(fnp.argsort(-g, stable=True)[:draws], shape)
     if arr is None:
         return ind
@@ -1237,29 +1292,57 @@ def _mode(mode, name, allowed=("low", "high")):
 
 
 def _nmant(d):
-    return 52 if d is _dt.float64 else 23
+    return {_dt.float64: 52, _dt.float16: 10}.get(d, 23)
 
 
 @_takes_key
 def gumbel(key, shape=(), dtype=None, mode=None):
     """Standard Gumbel samples: ``-log(-log(u))`` of a uniform ``u`` in [tiny, 1) (``mode``
     None or ``"low"``); ``mode="high"`` (``"highest"`` for float64) builds ``u`` from two
-    uniforms for twice the resolution near 0, a larger largest value (as JAX)."""
+    uniforms for twice the resolution near 0, a larger largest value; float32's
+    ``mode="highest"`` takes ``u`` from 64 random bits, to 24 significant bits wherever it
+    is (as JAX, each mode)."""
     shape = _name_shape(shape, "gumbel")
     d = _float_dtype(dtype, "gumbel")
     mode = _mode(mode, "gumbel", ("low", "high", "highest"))
-    if mode == "highest" and d is not _dt.float64:
-        raise NotImplementedError("functrans.random.gumbel: mode='highest' is implemented "
-                                  "for float64 (where it is 'high'); for float32 use "
-                                  "mode='high' or draw float64")
+    if mode == "highest" and d is _dt.float32:
+        return _gumbel_highest32(key, shape)
     tiny = float(fnp.finfo(d).smallest_normal)
     if mode == "low":
         u = _uniform(key, shape, d, tiny, 1.0, "gumbel")
-        return -fnp.log(-fnp.log(u))
+        return _in_float64(u, lambda u: -fnp.log(-fnp.log(u)), d)
     u = _unit(key, (2,) + shape, d, "gumbel")
     high, low = u[0, ...], u[1, ...]
     x = fnp.where(high >= 0.5, high, _add(_add(high, _mul(low, 2.0 ** -_nmant(d))), tiny))
-    return -fnp.log(-fnp.log1p(-x))
+    return _in_float64(x, lambda x: -fnp.log(-fnp.log1p(-x)), d)
+
+
+def _gumbel_highest32(k, shape):
+    """float32 Gumbel samples of ``u = 1 - b`` for 64 random bits ``b`` (a fraction in
+    [0, 1)), as JAX's ``mode="highest"``: the smaller of ``b`` and ``1 - b`` (exact in 64-bit
+    fixed point) as a float32 truncated to 24 significant bits, then ``-log(-log1p(-x))``
+    where ``x = b < 1/2``, else ``-log(-log(x))`` for ``x = 1 - b``."""
+    w = fnp.astype(_bits32(k, (2,) + shape, "gumbel"), fnp.int64)  # 32-bit values
+    hi, lo = w[0, ...], w[1, ...]
+    small = fnp.less(hi, 2 ** 31)
+    # 1 - b as 64-bit fixed point: the two's complement of (hi, lo), carry included
+    n_lo = fnp.bitwise_and(_sub(2 ** 32, lo), _M32)
+    n_hi = fnp.bitwise_and(_add(_sub(_M32, hi), fnp.astype(fnp.equal(lo, 0), fnp.int64)), _M32)
+    xh, xl = fnp.where(small, hi, n_hi), fnp.where(small, lo, n_lo)
+    from .lax import clz
+    lz_h, lz_l = _sub(clz(xh), 32), _sub(clz(xl), 32)  # leading zeros of 32-bit words
+    high_zero = fnp.equal(lz_h, 32)
+    # the 32 bits from the leading one on (int64 shifts by 32 give 0, as XLA's)
+    top = fnp.where(high_zero, fnp.bitwise_left_shift(xl, lz_l),
+                    fnp.bitwise_or(fnp.bitwise_left_shift(xh, lz_h),
+                                   fnp.bitwise_right_shift(xl, _sub(32, lz_h))))
+    mant = fnp.bitwise_and(fnp.bitwise_right_shift(fnp.bitwise_and(top, _M32), 8),
+                           2 ** 23 - 1)
+    lz = fnp.where(high_zero, _add(lz_l, 32), lz_h)
+    # 1.mant * 2**(-1 - lz): exact in float64 and float32 (lz <= 64; all-zero bits: 2**-65)
+    x = fnp.astype(fnp.ldexp(fnp.astype(_add(mant, 2 ** 23), fnp.float64),
+                             fnp.astype(_sub(-24, lz), fnp.int32)), fnp.float32)
+    return fnp.where(small, -fnp.log(-fnp.log1p(-x)), -fnp.log(-fnp.log(x)))
 
 
 @_takes_key
@@ -1281,6 +1364,10 @@ def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
     _check_shape("categorical", shape, batch)
     prefix = shape[:len(shape) - len(batch)]
     if not replace:
+        if tuple(shape[len(prefix):]) != tuple(batch):
+            raise ValueError(f"functrans.random.categorical: with replace=False, shape must "
+                             f"be (k,) + the logits' other axes {tuple(batch)} (k draws per "
+                             f"distribution); got {shape}")
         k, n = math.prod(prefix), logits.shape[axis]
         if k > n:
             raise ValueError(f"functrans.random.categorical: cannot draw {k} samples without "
@@ -1289,7 +1376,10 @@ def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
         # the k largest, ties to the lower index (lax.top_k's order)
         top = fnp.argsort(-v, axis=-1, stable=True)[..., :k]
         return fnp.reshape(fnp.moveaxis(top, -1, 0), shape)
-    draw_shape = prefix + logits.shape
+    # the gumbels of every distribution of shape's batch part (logits' axes of length 1
+    # broadcast to it, as JAX's draw), the category axis put back at axis
+    batch_out = shape[len(prefix):]
+    draw_shape = prefix + batch_out[:axis] + (logits.shape[axis],) + batch_out[axis:]
     g = gumbel(key, draw_shape, dtype=logits.dtype, mode=mode)
     return fnp.argmax(_add(g, logits), axis=len(prefix) + axis)
 
@@ -1299,7 +1389,7 @@ def exponential(key, shape=(), dtype=None):
     """Standard exponential samples: ``-log1p(-u)`` of a uniform ``u`` in [0, 1)."""
     shape = _name_shape(shape, "exponential")
     d = _float_dtype(dtype, "exponential")
-    return -fnp.log1p(-_unit(key, shape, d, "exponential"))
+    return _in_float64(_unit(key, shape, d, "exponential"), lambda u: -fnp.log1p(-u), d)
 
 
 @_takes_key
@@ -1308,7 +1398,7 @@ def laplace(key, shape=(), dtype=None):
     shape = _name_shape(shape, "laplace")
     d = _float_dtype(dtype, "laplace")
     u = _uniform(key, shape, d, -1.0 + float(fnp.finfo(d).eps) / 2, 1.0, "laplace")
-    return _mul(fnp.sign(u), fnp.log1p(-fnp.abs(u)))
+    return _in_float64(u, lambda u: _mul(fnp.sign(u), fnp.log1p(-fnp.abs(u))), d)
 
 
 @_takes_key
@@ -1317,7 +1407,7 @@ def logistic(key, shape=(), dtype=None):
     shape = _name_shape(shape, "logistic")
     d = _float_dtype(dtype, "logistic")
     u = _uniform(key, shape, d, fnp.finfo(d).smallest_normal, 1.0, "logistic")
-    return _sub(fnp.log(u), fnp.log1p(-u))
+    return _in_float64(u, lambda u: _sub(fnp.log(u), fnp.log1p(-u)), d)
 
 
 @_takes_key
@@ -1567,7 +1657,7 @@ def cauchy(key, shape=(), dtype=None):
     shape = _name_shape(shape, "cauchy")
     d = _float_dtype(dtype, "cauchy")
     u = _uniform(key, shape, d, float(fnp.finfo(d).eps), 1.0, "cauchy")
-    return fnp.tan(math.pi * (u - 0.5))
+    return _in_float64(u, lambda u: fnp.tan(math.pi * (u - 0.5)), d)
 
 
 @_takes_key
@@ -1748,7 +1838,7 @@ def maxwell(key, shape=(), dtype=None):
     shape = _name_shape(shape, "maxwell")
     d = _float_dtype(dtype, "maxwell")
     z = normal(key, shape + (3,), d)
-    return fnp.sqrt(fnp.sum(_mul(z, z), axis=-1))
+    return _in_float64(z, lambda z: fnp.sqrt(fnp.sum(_mul(z, z), axis=-1)), d)
 
 
 @_takes_key
@@ -1884,6 +1974,8 @@ def geometric(key, p, shape=None, dtype=None):
     zero, one = fnp.equal(p, 0.0), fnp.equal(p, 1.0)
     safe = fnp.where(fnp.logical_or(bad, fnp.logical_or(zero, one)), 0.5, p)
     u = _unit(key, shape, d, "geometric")  # JAX's uniforms in [0, 1), a 0 taken as 1
+    if d is _dt.float16:  # (the logarithms and their ratio in float64, as _in_float64)
+        u, safe = fnp.astype(u, fnp.float64), fnp.astype(safe, fnp.float64)
     lu = fnp.log(fnp.where(fnp.equal(u, 0.0), 1.0, u))
     g = _add(fnp.floor(fnp.divide(lu, fnp.log1p(fnp.negative(safe)))), 1.0)
     g = fnp.where(zero, math.inf, fnp.where(one, 1.0, g))
