@@ -35,9 +35,8 @@ from __future__ import annotations
 
 import math
 
-from .elementwise import (_array_aval, abs_, add, cos, div, elementwise, eq, exp, floor_p, ge,
-                          gt, le, log, log1p, lt, mul, neg, round_p, select, sign, sin, sub,
-                          unary)
+from .elementwise import (_array_aval, abs_, add, cos, div, elementwise, eq, exp, floor_p, gt,
+                          le, log, log1p, lt, mul, neg, round_p, select, sign, sin, sub, unary)
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
@@ -87,8 +86,9 @@ def _exp_sq_jvp(primals, tangents, *, c):
 # exp_sq(x, c=c): exp(c x^2) for c one of 1, -1, 1/2, -1/2, without the rounding of x^2, which
 # costs eps x^2 / 2 relative (2.7e-14 at x = 26.5; 2e-6 at 9.1 in float32): x^2 = p + err with
 # p the rounded square and err its error, exact from Veltkamp's split (hi^2 + 2 hi lo + lo^2),
-# and exp(c x^2) = exp(c p) (1 + c err). The normal density (ndtr's slope), 1/phi(ndtri) and
-# erfinv's slope use it; erf's does not (it made grad of nn.gelu over 1000 entries 31 % slower).
+# and exp(c x^2) = exp(c p) (1 + c err). The normal density (ndtr's slope) uses it; erf's,
+# erfinv's and ndtri's do not (grad of nn.gelu over 1000 entries 31 % slower, of ndtri and
+# erfinv 35 %, for a few ulp in the far tails).
 exp_sq_p = elementwise("exp_sq", _exp_sq_impl, _exp_sq_jvp, abstract_eval=_array_aval)
 exp_sq_p.same_aval = True
 
@@ -107,11 +107,11 @@ erf_p = unary("erf", _via_extra("erf"), lambda t, x, y: mul(t, _erf_slope(x)))
 erfc_p = unary("erfc", _via_extra("erfc"), lambda t, x, y: neg(mul(t, _erf_slope(x))))
 # The inverse functions' derivatives come from their results: 1 / erf'(erfinv(x)).
 erfinv_p = unary("erfinv", _via_extra("erfinv"),
-                 lambda t, x, y: mul(t, mul(exp_sq(y, 1.0), _SQRT_PI_OVER_TWO)))
+                 lambda t, x, y: mul(t, mul(exp(mul(y, y)), _SQRT_PI_OVER_TWO)))
 # ndtri, the inverse of the standard normal CDF: 1 / phi(ndtri(p)). A primitive of its own
 # (not sqrt(2) erfinv(2p - 1)) because 2p - 1 loses the small p of the lower tail.
 ndtri_p = unary("ndtri", _via_extra("ndtri"),
-                lambda t, x, y: mul(t, mul(exp_sq(y, 0.5), _SQRT_2PI)))
+                lambda t, x, y: mul(t, mul(exp(mul(mul(y, y), 0.5)), _SQRT_2PI)))
 
 
 def _ndtr_impl(b, x):
@@ -627,27 +627,11 @@ def _i1_over_x(x, value, scaled):
     return select(small, poly, div(value, xl))
 
 
-# erfcx' = 2 x erfcx - 2/sqrt(pi) cancels for large x (relative eps 2 x^2: 4e-5 in the second
-# derivative at 700): from x = 8 its asymptotic series (2/sqrt(pi)) sum_k>=1 (-1)^k (2k-1)!! w^k,
-# w = 1/(2 x^2), whose 22 terms reach 1e-17 there (polynomials: their derivatives too)
-_ERFCX_SLOPE_FROM = 8.0
-_ERFCX_SLOPE_SERIES = tuple((-1.0) ** k * math.prod(range(1, 2 * k, 2)) * _TWO_OVER_SQRT_PI_
-                            for k in range(1, 23))
-
-
-def _erfcx_slope(x, y):
-    big = ge(x, _ERFCX_SLOPE_FROM)
-    xb = select(big, x, _ERFCX_SLOPE_FROM)
-    w = div(div(0.5, xb), xb)   # (not 0.5 / x^2: x^2 overflows from 1.3e154)
-    series = _ERFCX_SLOPE_SERIES[-1]
-    for c in reversed(_ERFCX_SLOPE_SERIES[:-1]):
-        series = add(mul(series, w), c)
-    # (x itself beyond the cut would meet y = 0 at inf: 0 * inf in the branch not taken)
-    xs = select(big, 0.0, x)
-    return select(big, mul(series, w), sub(mul(mul(xs, y), 2.0), _TWO_OVER_SQRT_PI_))
-
-
-erfcx_p = unary("erfcx", _via_extra("erfcx"), lambda t, x, y: mul(t, _erfcx_slope(x, y)))
+# (erfcx' = 2 x erfcx - 2/sqrt(pi) cancels for large x, relative eps 2 x^2: 4e-5 in the second
+# derivative at 700. An asymptotic series from x = 8 fixed it but doubled grad(erfcx)'s cost
+# and made log_ndtr's 1.5x: left)
+erfcx_p = unary("erfcx", _via_extra("erfcx"),
+                lambda t, x, y: mul(t, sub(mul(mul(x, y), 2.0), _TWO_OVER_SQRT_PI_)))
 i0_p = unary("i0", _via_extra("i0"), lambda t, x, y: mul(t, i1(x)))
 i0e_p = unary("i0e", _via_extra("i0e"), lambda t, x, y: mul(t, sub(i1e(x), mul(sign(x), y))))
 i1_p = unary("i1", _via_extra("i1"),
