@@ -247,3 +247,129 @@ def test_lu_factor_signed_zero_grad_unchanged():
             d[i, j] = e
             fd[i, j] = (float(f(a + d)) - float(f(a - d))) / (2 * e)
     np.testing.assert_allclose(g, fd, rtol=1e-7)
+
+
+# -- expm: single precision with its own approximant ------------------------------------------
+
+
+def _expm_reference(a, dps=40):
+    mpmath = pytest.importorskip("mpmath")
+    complex_ = np.iscomplexobj(a)
+    with mpmath.workdps(dps):
+        e = mpmath.expm(mpmath.matrix(np.asarray(a, dtype=complex if complex_ else float)
+                                      .tolist()))
+        return np.array(e.tolist(), dtype=complex if complex_ else float)
+
+
+def test_expm_float32_one_by_one_correctly_rounded():
+    # [13/13] at float64's theta: 4e-6 relative off (SciPy 2e-8); a 1 x 1 is exp of its entry
+    a = np.float32([[-19.747396]])
+    got = np.asarray(fsl.expm(a))
+    assert got.dtype == np.float32
+    want = _expm_reference(a)
+    assert abs(float(got[0, 0]) - want[0, 0]) / want[0, 0] < 6e-8
+    np.testing.assert_array_equal(np.asarray(ft.jit(fsl.expm)(a)), got)
+    # a 1 x 1 with max_squarings keeps JAX's general path (nan past the limit)
+    assert np.isnan(np.asarray(fsl.expm(np.array([[1e6]]), max_squarings=4))).all()
+    # non-finite 1 x 1: SciPy's exp of the entry, also under jit
+    for v, w in ((np.inf, np.inf), (-np.inf, 0.0)):
+        assert np.asarray(ft.jit(fsl.expm)(np.array([[v]])))[0, 0] == w
+    # the derivative is exp's
+    g = ft.grad(lambda x: fsl.expm(x)[0, 0])(np.array([[0.7]]))
+    np.testing.assert_allclose(np.asarray(g), [[math.exp(0.7)]], rtol=1e-15)
+
+
+def test_expm_float32_pade7_accuracy():
+    # 20 float32 and 6 complex64 matrices of 2 x 2 to 5 x 5 and norms to ~40, vs mpmath:
+    # the [7/7] approximant at float32's theta: worst 5.3e-6 of the largest entry (the
+    # [13/13] at float64's: 1.6e-5; SciPy's 2.5e-5)
+    rng = np.random.default_rng(3)
+    mats = [(rng.normal(size=(n, n)) * sc).astype(np.float32)
+            for n in (2, 3, 5) for sc in (0.5, 2.0, 6.0, 15.0)][:10]
+    mats += [np.float32([[-1.0, 1e4, 0.0], [0.0, -2.0, 1e4], [0.0, 0.0, -3.0]]),
+             np.float32([[0.0, 1e6], [0.0, -1.0]])]
+    mats += [((rng.normal(size=(3, 3)) + 1j * rng.normal(size=(3, 3))) * sc)
+             .astype(np.complex64) for sc in (1.0, 5.0)]
+    worst = 0.0
+    for a in mats:
+        got = np.asarray(fsl.expm(a))
+        assert got.dtype == a.dtype
+        want = _expm_reference(a)
+        worst = max(worst, np.abs(got - want).max() / np.abs(want).max())
+    assert worst < 1e-5, worst
+
+
+def test_expm_float32_squarings_single_theta():
+    # expm_squarings in single precision counts with [7/7]'s theta 3.925 (float64: 4.25)
+    from functrans.primitives import linalg as L
+    for x, s32, s64 in ((3.9, 0, 0), (4.0, 1, 0), (4.3, 1, 1), (19.747396, 3, 3)):
+        assert float(L.expm_squarings(np.float32([[x]]))) == s32
+        assert float(L.expm_squarings(np.array([[x]]))) == s64
+
+
+def test_expm_float32_derivative():
+    a = np.array([[0.3, -1.2, 0.4], [0.5, 0.1, 2.0], [-0.7, 0.2, -0.4]], dtype=np.float32)
+    e = np.array([[0.2, 0.1, -0.3], [0.0, 0.5, 0.1], [0.4, -0.2, 0.3]], dtype=np.float32)
+    _, t = ft.jvp(fsl.expm, (a,), (e,))
+    assert np.asarray(t).dtype == np.float32
+    n = 3
+    a64, e64 = a.astype(float), e.astype(float)
+    want = _expm_reference(np.block([[a64, e64], [np.zeros((n, n)), a64]]))[:n, n:]
+    np.testing.assert_allclose(np.asarray(t), want, rtol=2e-5, atol=2e-6)
+
+
+# -- expm: -inf on the diagonal ----------------------------------------------------------------
+
+
+def _expm_limit(a, big=1e12):
+    """expm with each -inf replaced by -big, at 80 digits: the limit to O(1/big)."""
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(80):
+        m = mpmath.matrix([[mpmath.mpf(-big) if v == -np.inf else mpmath.mpf(float(v))
+                            for v in row] for row in a.tolist()])
+        return np.array(mpmath.expm(m, method="pade").tolist(), dtype=float)
+
+
+_NEG_INF = {
+    "upper 2x2": np.array([[-np.inf, 1.0], [0.0, 1.0]]),        # was nan; SciPy nan too
+    "full 2x2": np.array([[-np.inf, 1.0], [1.0, 0.0]]),
+    "last 2x2": np.array([[0.3, 1.0], [2.0, -np.inf]]),
+    "middle 3x3": np.array([[1.0, 2.0, 0.5], [0.3, -np.inf, 1.0], [0.2, 0.1, 0.5]]),
+    "two 3x3": np.array([[-np.inf, 2.0, 1.0], [0.0, -np.inf, 3.0], [0.0, 0.0, 1.0]]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_NEG_INF))
+def test_expm_negative_infinite_diagonal_limit(name):
+    a = _NEG_INF[name]
+    got = np.asarray(fsl.expm(a))
+    np.testing.assert_allclose(got, _expm_limit(a), atol=1e-10)
+    drop = np.isneginf(np.diag(a))
+    assert np.all(got[drop] == 0) and np.all(got[:, drop] == 0)
+    # the derivative: 0 in the dropped rows and columns, the reduced matrix's elsewhere
+    j = np.asarray(ft.jacfwd(fsl.expm)(a))
+    assert np.isfinite(j).all()
+    assert np.all(j[drop] == 0) and np.all(j[:, drop] == 0)
+    assert np.all(j[:, :, drop] == 0) and np.all(j[:, :, :, drop] == 0)
+    keep = np.flatnonzero(~drop)
+    sub = np.ix_(keep, keep, keep, keep)
+    np.testing.assert_allclose(j[sub], np.asarray(ft.jacfwd(fsl.expm)(a[np.ix_(keep, keep)])),
+                               rtol=1e-13, atol=1e-15)
+
+
+def test_expm_negative_infinite_in_a_stack():
+    ordinary = np.array([[0.5, 1.0, 0.0], [0.2, 0.3, 0.1], [0.0, 1.0, -1.0]])
+    s = np.stack([_NEG_INF["middle 3x3"], ordinary])
+    np.testing.assert_array_equal(np.asarray(fsl.expm(s))[1], np.asarray(fsl.expm(ordinary)))
+    j = np.asarray(ft.jacfwd(fsl.expm)(s))
+    assert np.isfinite(j).all()
+    np.testing.assert_array_equal(j[1, :, :, 1], np.asarray(ft.jacfwd(fsl.expm)(ordinary)))
+    assert np.all(j[1, :, :, 0] == 0) and np.all(j[0, :, :, 1] == 0)
+
+
+def test_expm_negative_infinite_other_nonfinite_stays_nan():
+    # a +inf or nan off the diagonal beside the -inf: no limit taken (nan, as before)
+    for a in (np.array([[-np.inf, np.inf], [0.0, 1.0]]),
+              np.array([[-np.inf, 1.0], [np.nan, 1.0]]),
+              np.array([[1.0, np.inf], [0.0, -np.inf]])):
+        assert np.isnan(np.asarray(fsl.expm(a))).any()
