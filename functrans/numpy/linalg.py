@@ -526,7 +526,12 @@ def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None, o
 
 def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     """The ``ord``-norm of vectors along ``axis`` (all elements by default): ``ord`` is a
-    positive or negative number, ``inf`` or ``-inf`` (0 counts non-zero elements)."""
+    positive or negative number, ``inf`` or ``-inf`` (0 counts non-zero elements). At a zero
+    element, where ``|x|**ord`` has a kink (``ord < 2``, not 1), the derivatives it makes
+    undefined are NaN (``0 < ord < 1``: the first ones that move it and the second ones that
+    move it and any element of its vector; ``ord < 0``: the first ones that move it and the
+    second ones that move two zeros; ``1 < ord < 2``: the second one that moves it twice),
+    and only those: the other vectors' derivatives are unaffected, at every order."""
     x = _float(x)
     shape = _shape(x)
     axes = _normalize_axes(axis, len(shape))
