@@ -526,7 +526,12 @@ def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None, o
 
 def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     """The ``ord``-norm of vectors along ``axis`` (all elements by default): ``ord`` is a
-    positive or negative number, ``inf`` or ``-inf`` (0 counts non-zero elements)."""
+    positive or negative number, ``inf`` or ``-inf`` (0 counts non-zero elements). At a zero
+    element, where ``|x|**ord`` has a kink (``ord < 2``, not 1), the derivatives it makes
+    undefined are NaN (``0 < ord < 1``: the first ones that move it and the second ones that
+    move it and any element of its vector; ``ord < 0``: the first ones that move it and the
+    second ones that move two zeros; ``1 < ord < 2``: the second one that moves it twice),
+    and only those: the other vectors' derivatives are unaffected, at every order."""
     x = _float(x)
     shape = _shape(x)
     axes = _normalize_axes(axis, len(shape))
@@ -548,64 +553,89 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     except (TypeError, ValueError):
         raise ValueError(f"vector_norm: ord must be a number, inf or -inf; got {ord!r} (the "
                          f"matrix orders are matrix_norm's)") from None
-    if p >= 1:  # (|x|**p is differentiable at 0, with slope 0)
+    if p >= 2 or p == 1:  # (|x|**p is differentiable at 0, with slope 0, twice)
         return pow(sum(pow(a, p), axis=axes, keepdims=keepdims), 1.0 / p)
-    # p < 1: the slope of |x|**p is infinite at 0. As pow(a, p), that infinity times the
-    # zero tangent of every other element made a forward-mode derivative NaN in every
-    # direction (jacfwd of vector_norm(x, ord=0.5) at [0, 3, -4] all NaN where the reverse
-    # mode gave [nan, 2.15, -1.87], hessian all NaN). So the powers with the zeros masked
-    # (no tangent there), and a term of value 0 whose derivative is NaN in the directions
-    # that move a zero element (a strong-zero product with x): in the sum, so that the
-    # second derivatives in such a direction are NaN, and after the outer power, so that
-    # the first are NaN in both modes also where that power's slope is 0 (the sum 0, the
-    # zero vector, or inf, p < 0).
+    # p < 2, not 1: |x|**p has an infinite second (p > 1) or first (p < 1) derivative at 0.
+    # As pow(a, p), that infinity times the zero tangent of every other element was NaN in
+    # every direction (p < 1: jacfwd of vector_norm(x, ord=0.5) at [0, 3, -4] all NaN where
+    # the reverse mode gave [nan, 2.15, -1.87], hessian all NaN; 1 < p < 2: the hessian NaN
+    # in the zero's row (column) of every slice). So the powers with the zeros masked (no
+    # derivative there), plus _zero_kinks: 0, with NaN derivatives in the directions that
+    # move a zero, and strong zeros in all others.
     zero = _ew.eq(a, 0.0)
+    from ..scipy.special import _may_hold
+    if not _may_hold(zero):  # (known on the values: no zero, the plain form is right)
+        return pow(sum(pow(a, p), axis=axes, keepdims=keepdims), 1.0 / p)
     powers = _where(zero, 0.0 if p > 0 else math.inf, pow(_where(zero, 1.0, a), p))
-    # (x masked too: the product's zero is strong in its second factor only, and an
-    # infinite x beside a 0 coefficient must give 0, not nan)
-    nans = _st.convert_element_type(_where(zero, math.nan, 0.0), _dtype(a))
-    parts = (real(x), _imag(x)) if _dtype(x).kind == "c" else (x,)
-    if p < 0:
-        hole = sum(nans, axis=axes, keepdims=keepdims)  # NaN where the slice has a zero
-    slope = kink = None
-    for v in parts:
-        w = _where(zero, v, 0.0)
-        term = _ew.mul_sz(nans, w)
-        slope = term if slope is None else slope + term
-        if p < 0:
-            w = sum(w, axis=axes, keepdims=keepdims)
-            term = _ew.mul_sz(_ew.mul_sz(hole, w), w)
-            kink = term if kink is None else kink + term
-    if p > 0:
-        # (session 37) The second derivatives that move a zero are NaN through ``cross`` =
-        # hole * ((sum of x) * (sum of the zeros)): 0, with second derivatives NaN for a pair
-        # of directions one of which moves a zero (the first are ``slope``'s). The slope
-        # inside the outer power did that, but reverse over forward met its NaN, in the
-        # zero's column of the batched tangents, with the zero cotangent of the other rows
-        # (0 * NaN): jacrev(jacfwd) at [0, 1, 2] was NaN everywhere, not in row and column
-        # 0 only. The NaN is only ever mul_sz's coefficient of a (co)tangent, whose zeros
-        # are strong (in another order, a zero cotangent met the NaN tangent of a
-        # coefficient under jacfwd(jacrev): NaN in other slices' rows).
-        hole = sum(nans, axis=axes, keepdims=keepdims)
-        zeros_sum = total = None
-        for v in parts:
-            zs = sum(_where(zero, v, 0.0), axis=axes, keepdims=keepdims)
-            t = sum(v, axis=axes, keepdims=keepdims)
-            zeros_sum = zs if zeros_sum is None else zeros_sum + zs
-            total = t if total is None else total + t
-        cross = _ew.mul_sz(hole, _ew.mul_sz(total, zeros_sum))
-        out = pow(sum(powers, axis=axes, keepdims=keepdims), 1.0 / p)
-        return out + sum(slope, axis=axes, keepdims=keepdims) + cross
+    out = pow(sum(powers, axis=axes, keepdims=keepdims), 1.0 / p)
     # p < 0: a zero makes the sum inf and the norm 0 wherever it stays 0 (near it the norm
     # is ~ |x0|), so the other elements' derivatives are 0 there, and so are their mixed
-    # second derivatives with x0 (they vanish as |x0|**(1 - p)). The slope inside the sum
-    # made those NaN in x0's column (forward over reverse) or row (reverse over reverse)
-    # only. Outside: ``slope`` makes the first derivatives that move a zero NaN, and
-    # ``kink`` (hole s s, s the sum of the zeros: 0 with slope 0, strong-zero products
-    # in both modes) the second derivatives that move two zeros of one slice (or one
-    # twice: |x0|'s kink).
-    out = pow(sum(powers, axis=axes, keepdims=keepdims), 1.0 / p)
-    return out + sum(slope, axis=axes, keepdims=keepdims) + kink
+    # second derivatives with x0 (they vanish as |x0|**(1 - p)): NaN only for the first
+    # derivatives that move a zero and the second ones that move two zeros of the slice
+    # (or one twice: |x0|'s kink). 0 < p < 1: also the second derivatives that move a zero
+    # and any other element of its slice (through the outer power). 1 < p < 2: the second
+    # derivative that moves one zero twice only.
+    mode = "pairs" if p < 0 else ("cross" if p < 1 else "diagonal")
+    return out + _zero_kinks(x, zero, axes, keepdims, mode)
+
+
+# (session 38) The NaN derivatives of vector_norm's kinks at zeros, as custom_jvp functions
+# whose rule puts the NaN coefficient directly on the input's tangent (special._nan_slope's
+# form, at every order). Built from mul_sz products of the zeros' sum and the slice's sum
+# (session 37), some order of reverse and forward mode met a zero coefficient of another
+# slice's direction with a NaN cotangent (mul_sz is strong in one factor only): jacrev(
+# jacfwd) of vector_norm([[0, 1, 2], [1, 2, 3]], ord=0.5, axis=1) was NaN at d out0 / d x1k
+# d x00, the hessian of ord=-1 at d out1 / d x00^2.
+_zero_kink_fns = {}
+
+
+def _zero_kinks(x, zero, axes, keepdims, mode):
+    """0 per slice of ``x`` over ``axes``, whose derivatives are NaN where a kink of
+    ``|x_j|**p`` at a zero ``x_j`` makes them undefined (``mode``: "pairs", first
+    derivatives that move a zero and second ones that move two; "cross", first derivatives
+    that move a zero and second ones that move a zero and any element of its slice;
+    "diagonal", second derivatives that move one zero twice), and exactly 0 in the others
+    (also between slices). A complex ``x`` counts its real and imaginary parts."""
+    fn = _zero_kink_fns.get(mode)
+    if fn is None:
+        from ..custom import custom_jvp
+        fn = _zero_kink_fns[mode] = custom_jvp(lambda t, nans, kept: kept)
+        fn.defjvp(lambda primals, tangents: _zero_kinks_jvp(fn, mode, primals, tangents))
+    if _dtype(x).kind == "c":
+        if axes:   # (the two parts as elements of the slice)
+            from ._base import concat
+            x = concat([real(x), _imag(x)], axis=axes[0])
+            zero = concat([zero, zero], axis=axes[0])
+        else:      # (slices of one element: a tangent that moves either part)
+            x = real(x) + _imag(x)
+    nans = _st.convert_element_type(_where(zero, math.nan, 0.0), _dtype(x))
+    kept = sum(_st.full_like(x, 0), axis=axes, keepdims=True)
+    out = fn(x, nans, kept)
+    return out if keepdims else reshape(out, _shape(sum(kept, axis=axes)))
+
+
+def _zero_kinks_jvp(fn, mode, primals, tangents):
+    from ..scipy.special import _nan_slope, _slice_axes
+    from ._base import broadcast_to
+    from ._elementwise import isnan
+    x, nans, kept = primals
+    out = fn(x, nans, kept)
+    axes = _slice_axes(x, kept)
+    zero = isnan(nans)
+    if mode == "diagonal":
+        # 0, with a derivative NaN in the directions that move the zero itself
+        coef = _where(zero, _nan_slope(x, zero, 0.0), 0.0)
+    else:
+        # NaN on a zero's tangent; out's derivative (NaN where a zero moves) on every
+        # tangent of the slice ("cross") or on the zeros' ("pairs")
+        spread = broadcast_to(out, _shape(x))
+        coef = nans + (spread if mode == "cross" else _where(zero, spread, 0.0))
+        if mode == "cross":
+            # and on a zero's tangent a term whose derivative is NaN where any element of
+            # its slice moves
+            hole = _ew.ne(sum(nans, axis=axes, keepdims=True), 0.0)
+            coef = coef + _where(zero, broadcast_to(_nan_slope(x, hole, 0.0), _shape(x)), 0.0)
+    return out, sum(_ew.mul_sz(coef, tangents[0]), axis=axes, keepdims=True)
 
 
 def _max_of_nonnegative(a, axes, keepdims=False):

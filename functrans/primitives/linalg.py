@@ -1566,6 +1566,15 @@ _EXPM_THETA13 = 4.25
 # log2 of 1 / |c_27| = (26! 27!) / (13!)^2, c_27 the leading coefficient of its backward error
 _EXPM_LOG2_C27_RECIP = math.log2(math.factorial(26) * math.factorial(27)
                                  / math.factorial(13) ** 2)
+# Single precision (session 38): the [7/7] approximant, accurate to float32's unit roundoff
+# 2^-24 for eta(A / 2^s) <= 3.925 (the largest theta with sum_{k >= 15} |c_k| theta^(k-1)
+# <= 2^-24, c_k the coefficients of its backward error log(e^-x r_7(x)), by mpmath: 3.92572;
+# Higham 2005 gives 3.9257 too). The [13/13] one at float64's 4.25 kept the rounding errors
+# of the longer sums and of the cancellation in v + u at A / 2^s ~ -4: float32
+# expm([[-19.747396]]) 4e-6 relative off, now 5.6e-7.
+_EXPM_THETA7_SINGLE = 3.925
+_EXPM_LOG2_C15_RECIP = math.log2(math.factorial(14) * math.factorial(15)
+                                 / math.factorial(7) ** 2)
 
 
 def _expm_squarings_impl(b, a):
@@ -1574,8 +1583,8 @@ def _expm_squarings_impl(b, a):
     non-normal A, where each needless squaring doubles the rounding error (a nilpotent
     [[0, x], [0, 0]] has eta = 0, where log2(||A||_1 / 5.37) squarings left 3 % of the result
     wrong for x = 1e15, 0.7 % for float32 [[0, 1e6], [0, -1]]). s is raised until the first
-    term of the backward error, |c_27| || |2^-s A|^27 ||_1 / ||2^-s A||_1, is below the unit
-    roundoff, and so far that ||2^-s A||_1 <= 2^(max exponent - 64) (the approximant's terms
+    term of the backward error, |c_27| || |2^-s A|^27 ||_1 / ||2^-s A||_1 (single precision,
+    the [7/7] approximant: |c_15| and A^15), is below the unit roundoff, and so far that ||2^-s A||_1 <= 2^(max exponent - 64) (the approximant's terms
     reach 6.5e16 ~ 2^56 times A). The powers are of b = 2^-s0 A, s0 the 1-norm's count
     (||b||_1 <= 4.25: no overflow), scaled in logarithms. Non-finite matrices get 0 (their
     nan/inf propagates)."""
@@ -1586,6 +1595,9 @@ def _expm_squarings_impl(b, a):
     wide = rdt == xp.float64
     unit = 2.0 ** -53 if wide else 2.0 ** -24
     top = 1024.0 if wide else 128.0
+    # the approximant's degree m: 13 in double, 7 in single precision (expm's)
+    theta = _EXPM_THETA13 if wide else _EXPM_THETA7_SINGLE
+    m = 13 if wide else 7
     zero = xp.zeros(tuple(a.shape[:-2]), dtype=rdt, device=b.device(a))
 
     def norm1(m):   # (m real and non-negative)
@@ -1595,37 +1607,51 @@ def _expm_squarings_impl(b, a):
         return xp.where(ok, xp.log2(xp.where(ok, x, zero + 1.0)), zero)
     norm = norm1(absa)
     finite = xp.isfinite(norm)
-    big = (norm > _EXPM_THETA13) & finite
+    big = (norm > theta) & finite
     if b.name == "numpy" and not bool(xp.any(big)):
-        # (||A||_1 <= 4.25 gives s = 0: eta <= ||A||_1, and the backward error's first term
-        # is at most |c_27| 4.25^26 = 2e-19; read where a read costs no device sync)
+        # (||A||_1 <= theta gives s = 0: eta <= ||A||_1, and the backward error's first term
+        # is at most |c_27| 4.25^26 = 2e-19 (|c_15| 3.925^14 = 4.6e-8 < 2^-24 in single
+        # precision); read where a read costs no device sync)
         return zero
-    s0 = xp.where(big, xp.ceil(log2_pos(norm / _EXPM_THETA13, big)), zero)
+    s0 = xp.where(big, xp.ceil(log2_pos(norm / theta, big)), zero)
     scale = xp.astype(xp.pow(zero + 2.0, -s0), a.dtype)
     # (non-finite matrices as zeros: no inf - inf warnings in their powers)
     bm = xp.where(finite[..., None, None], a, xp.zeros_like(a)) * scale[..., None, None]
     b2 = bm @ bm
     b4 = b2 @ b2
-    b6 = b4 @ b2
-    d6, d8, d10 = (norm1(xp.abs(m)) ** (1.0 / k) for m, k in ((b6, 6), (b4 @ b4, 8),
-                                                               (b4 @ b6, 10)))
-    eta = xp.minimum(xp.maximum(d6, d8), xp.maximum(d8, d10))
+    if wide:
+        b6 = b4 @ b2
+        d6, d8, d10 = (norm1(xp.abs(p)) ** (1.0 / k) for p, k in ((b6, 6), (b4 @ b4, 8),
+                                                                   (b4 @ b6, 10)))
+        eta = xp.minimum(xp.maximum(d6, d8), xp.maximum(d8, d10))
+    else:
+        # the backward error of [7/7] starts at A^15: ||A^k||^(1/k) <= max(d_p, d_p+1) for
+        # k >= p (p - 1), p = 3 and 4
+        d3, d4, d5 = (norm1(xp.abs(p)) ** (1.0 / k) for p, k in ((b2 @ bm, 3), (b4, 4),
+                                                                 (b4 @ bm, 5)))
+        eta = xp.minimum(xp.maximum(d3, d4), xp.maximum(d4, d5))
     pos = eta > 0
-    s = xp.where(pos, xp.maximum(s0 + xp.ceil(log2_pos(eta / _EXPM_THETA13, pos)), zero), zero)
-    # || |b|^27 ||_1 as the largest column sum: 1^T |b|^27 through squarings of |b|
+    s = xp.where(pos, xp.maximum(s0 + xp.ceil(log2_pos(eta / theta, pos)), zero), zero)
+    # || |b|^(2m+1) ||_1 as the largest column sum: 1^T |b|^(2m+1) through squarings of |b|
     p1 = xp.abs(bm)
     p2 = p1 @ p1
     p4 = p2 @ p2
     p8 = p4 @ p4
-    row = xp.sum(p8 @ p8, axis=-2, keepdims=True)
-    for m in (p8, p2, p1):
-        row = row @ m
-    n27, n1 = xp.max(row[..., 0, :], axis=-1), norm1(p1)
-    some = (n27 > 0) & (n1 > 0)
-    # log2(|c_27| || |A_s|^27 ||_1 / ||A_s||_1 / u) for A_s = 2^(s0 - s) b
-    excess = (log2_pos(n27, some) - log2_pos(n1, some) + 26.0 * (s0 - s)
-              - _EXPM_LOG2_C27_RECIP - math.log2(unit))
-    extra = xp.where(some & xp.isfinite(excess), xp.maximum(xp.ceil(excess / 26.0), zero), zero)
+    if wide:   # 27 = 16 + 8 + 2 + 1
+        row = xp.sum(p8 @ p8, axis=-2, keepdims=True)
+        rest = (p8, p2, p1)
+    else:      # 15 = 8 + 4 + 2 + 1
+        row = xp.sum(p8, axis=-2, keepdims=True)
+        rest = (p4, p2, p1)
+    for p in rest:
+        row = row @ p
+    n_top, n1 = xp.max(row[..., 0, :], axis=-1), norm1(p1)
+    some = (n_top > 0) & (n1 > 0)
+    # log2(|c_2m+1| || |A_s|^(2m+1) ||_1 / ||A_s||_1 / u) for A_s = 2^(s0 - s) b
+    excess = (log2_pos(n_top, some) - log2_pos(n1, some) + 2.0 * m * (s0 - s)
+              - (_EXPM_LOG2_C27_RECIP if wide else _EXPM_LOG2_C15_RECIP) - math.log2(unit))
+    extra = xp.where(some & xp.isfinite(excess), xp.maximum(xp.ceil(excess / (2.0 * m)), zero),
+                     zero)
     s = xp.maximum(s + extra, s0 + xp.ceil(xp.log2(xp.maximum(n1, zero + 1.0))) - (top - 64.0))
     return xp.where(finite, s, zero)
 

@@ -221,7 +221,12 @@ def _getrf(a):
             jumps = zero if jumps is None else fnp.logical_or(jumps, zero)
         below = (rows > k)[:, None]
         mult = fnp.where(below, a[..., :, k:k + 1] / safe, fnp.zeros_like(pivot))  # (..., M, 1)
-        a = fnp.where(below & (cols > k)[None, :], a - mult * a[..., k:k + 1, :], a)
+        # (mult * row + 0: a zero product subtracted as +0, which keeps an entry's sign, as
+        # LAPACK's (OpenBLAS's getf2 subtracts dot products summed from +0). As x - (-0) =
+        # x + 0 a -0.0 became +0 (lu_factor([[0, -0], [-1, 0]]) U[1, 1] +0 where SciPy's is
+        # -0; then lu_solve's infinities had the other sign: 542 of 1200 2 x 2 to 4 x 4
+        # matrices of signed zeros and small integers differed from SciPy's)
+        a = fnp.where(below & (cols > k)[None, :], a - (mult * a[..., k:k + 1, :] + 0.0), a)
         a = fnp.where(below & (cols == k)[None, :], mult, a)
     piv = fnp.stack(pivots, axis=-1) if pivots else \
         fnp.reshape(fnp.stop_gradient(a)[..., :0, :0], _shape(a)[:-2] + (0,))
@@ -468,6 +473,8 @@ def block_diag(*arrs):
 _PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0,
            1187353796428800.0, 129060195264000.0, 10559470521600.0, 670442572800.0,
            33522128640.0, 1323241920.0, 40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+# The [7/7] one, (14 - j)! / (j! (7 - j)!): single precision's (expm_squarings' theta for it)
+_PADE7 = (17297280.0, 8648640.0, 1995840.0, 277200.0, 25200.0, 1512.0, 56.0, 1.0)
 
 
 def expm(A, *, upper_triangular=False, max_squarings=None):
@@ -483,11 +490,15 @@ def expm(A, *, upper_triangular=False, max_squarings=None):
     ``vmap`` a :func:`functrans.lax.while_loop` whose trip count is the largest ``s`` of the
     batch, each matrix squared only while its own count lasts (nothing is read on the
     host). Differentiable to any order (built from matmul and solve). Integer input gives
-    float64, float32 stays float32 (computed in single precision, as SciPy's, so within about
-    1e-5 where the approximant cancels; booleans: float64, where SciPy gives float16; float16
-    and bfloat16: a TypeError); complex input is accepted. Eagerly, a diagonal matrix with an
-    inf or nan entry gives the exponential of its diagonal, as SciPy (its derivative the full
-    Frechet derivative: nan off the diagonal beside a +inf); under ``jit``, and for any other
+    float64, float32 stays float32 (computed in single precision with the [7/7] approximant
+    at single precision's threshold 3.925, within about 5e-6 of the largest entry where the
+    approximant cancels, SciPy's 2.5e-5; booleans: float64, where SciPy gives float16;
+    float16 and bfloat16: a TypeError); complex input is accepted. A 1 x 1 matrix gives the
+    exponential of its entry (as SciPy). Eagerly, a diagonal matrix with an inf or nan entry
+    gives the exponential of its diagonal, as SciPy (its derivative the full Frechet
+    derivative: nan off the diagonal beside a +inf), and a matrix whose only non-finite
+    entries are -inf on the diagonal the limit, the exponential of the matrix without those
+    rows and columns and 0 in them (SciPy's is nan); under ``jit``, and for any other
     non-finite matrix, nan throughout. Fewer
     than two dimensions or non-square: ValueError (SciPy's ``LinAlgError`` is a subclass).
 
@@ -514,11 +525,16 @@ def expm(A, *, upper_triangular=False, max_squarings=None):
     n = shape[-1]
     if 0 in shape:
         return fnp.asarray(a, copy=True)
+    if n == 1 and max_squarings is None:
+        # (the exponential of the entry, as SciPy's: correctly rounded where the approximant
+        # cancels (float32 [[-19.747396]]), and inf, 0, nan for an inf, -inf, nan entry also
+        # under jit)
+        return fnp.exp(a)
     # (single precision stays single: computing it in double, as SciPy effectively does for
     # a 1 x 1, made expm([[-19.747396]]) correctly rounded (it is 4e-6 off, SciPy's worst on
     # 60 random float32 matrices 1.2e-5, ours 1.8e-5) but float32 200 x 200 2x slower on the
     # CPU and far more on GPUs with slow double precision)
-    from .special import _concrete_behind, _maybe_nonfinite
+    from .special import _concrete_behind, _may_hold, _maybe_nonfinite
     diagonal = None
     if _concrete_behind(a) is not None and _maybe_nonfinite(a):
         # a diagonal matrix with an inf or nan entry: the exponential of each diagonal entry
@@ -534,6 +550,25 @@ def expm(A, *, upper_triangular=False, max_squarings=None):
             fnp.logical_not(fnp.all(fnp.isfinite(a), axis=(-2, -1), keepdims=True))), shape)
         a_diagonal = fnp.where(diagonal, a, zeros)
         a = fnp.where(diagonal, zeros, a)
+        # (session 38) -inf on the diagonal of another matrix whose other entries are finite:
+        # the limit, the exponential of the matrix without those rows and columns, 0 in them
+        # (exp([[-M, b], [c, d]]) -> [[0, 0], [0, e^d]] as M -> inf: the coupling's effect
+        # is O(1/M); for a triangular matrix the divided differences with a node at -inf
+        # vanish). SciPy's and the approximant's: nan ([[-inf, 1], [0, 1]] gave nan
+        # throughout, SciPy [[nan, nan], [0, nan]]). The general path sees those rows and
+        # columns as zeros: no derivative in them (the limit's is 0)
+        eye = fnp.eye(n, dtype=_dt.bool_, device=fnp.device(a))
+        d = fnp.diagonal(a, axis1=-2, axis2=-1)
+        drop = fnp.equal(d, -math.inf)
+        lines = fnp.logical_or(drop[..., :, None], drop[..., None, :])
+        rest = fnp.where(fnp.logical_and(lines, eye), zeros, a)
+        drop = fnp.logical_and(lines, fnp.logical_and(
+            fnp.logical_not(diagonal),
+            fnp.all(fnp.isfinite(rest), axis=(-2, -1), keepdims=True)))
+        if _may_hold(drop):
+            a = fnp.where(drop, zeros, a)
+            diagonal = fnp.logical_or(diagonal, drop)
+            a_diagonal = fnp.where(drop, fnp.where(eye, -math.inf, zeros), a_diagonal)
     # the number of squarings of each matrix: no derivative (an integer)
     s = _P.expm_squarings(fnp.stop_gradient(a))
     too_many = None
@@ -543,14 +578,21 @@ def expm(A, *, upper_triangular=False, max_squarings=None):
     s = fnp.reshape(s, shape[:-2] + (1, 1))
     a = fnp.multiply(a, fnp.astype(fnp.pow(2.0, -s), _dtype(a)))
     eye = fnp.eye(n, dtype=_dtype(a), device=fnp.device(a))
-    b = _PADE13
     a2 = fnp.matmul(a, a)
     a4 = fnp.matmul(a2, a2)
     a6 = fnp.matmul(a4, a2)
-    u = fnp.matmul(a, fnp.matmul(a6, b[13] * a6 + b[11] * a4 + b[9] * a2)
-                   + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * eye)
-    v = (fnp.matmul(a6, b[12] * a6 + b[10] * a4 + b[8] * a2)
-         + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * eye)
+    if _dt.real_dtype(out_dt).bits < 64:
+        # single precision: the [7/7] approximant (float32's own theta, expm_squarings';
+        # [13/13] at float64's theta was 4e-6 off for [[-19.747396]], now 5.6e-7)
+        b = _PADE7
+        u = fnp.matmul(a, b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * eye)
+        v = b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * eye
+    else:
+        b = _PADE13
+        u = fnp.matmul(a, fnp.matmul(a6, b[13] * a6 + b[11] * a4 + b[9] * a2)
+                       + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * eye)
+        v = (fnp.matmul(a6, b[12] * a6 + b[10] * a4 + b[8] * a2)
+             + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * eye)
     # (both sides divided by b0 = b[0]: the solve of b0 I by b0 I gave 1 - 2^-53 on the
     # diagonal of expm(0), LAPACK multiplying by reciprocals; I by I is I exactly)
     r = _LA.solve((v - u) / b[0], (v + u) / b[0])
