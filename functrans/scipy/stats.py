@@ -2060,6 +2060,7 @@ def _shaped_methods(cls, what, params):
     return cls()
 
 
+_T_POWER_LAW_Z = 1e-16  # (t.ppf: below it the tail's power law has z's derivatives)
 _T_TAIL_TERMS = 12  # (the fraction converges in about 8 where the tail underflows)
 
 
@@ -2183,6 +2184,13 @@ class _T(_Shaped):
         # far in the tail z underflows: there z^(df/2) ~ 2p (df/2) B(df/2, 1/2), so
         # log |t| = (log df - (2/df) log(2p (df/2) B(df/2, 1/2))) / 2
         far = fnp.logical_and(z < 1e-30, tail > 0.0)
+        # below ~1e-16 that power law's relative error (O(z)) is under rounding, in its
+        # derivatives too: there they are the power law's, the value still z's. (In reverse
+        # mode betaincinv's shape slope multiplies t's cotangent by 1/(dI/dz) ~ z/(df p)
+        # before dI/da: for a tiny p that overflowed, grad in df of ppf(1e-300, 30) was inf.)
+        band = fnp.logical_and(z < _T_POWER_LAW_Z, fnp.logical_not(far))
+        band = fnp.logical_and(band, tail > 0.0)
+        power = fnp.logical_or(far, band)
         mid = q == 0.5
 
         # (each form sees its own elements only, a stand-in elsewhere whose root keeps the
@@ -2191,7 +2199,7 @@ class _T(_Shaped):
         # tail's underflowing z is not the z form's, and the w form's stand-in for a small
         # df is a small probability, as 1/2 gave w = 1 there)
         def z_form():
-            own = fnp.logical_and(zform, fnp.logical_not(far))
+            own = fnp.logical_and(zform, fnp.logical_not(power))
             zs = fnp.where(own, z_live(own), 0.5)
             (ds,) = _own(own, d)
             return fnp.divide(fnp.multiply(ds, 1.0 - zs), zs)
@@ -2204,19 +2212,24 @@ class _T(_Shaped):
             return fnp.divide(fnp.multiply(ds, w), 1.0 - w)
 
         def far_form():
-            tf = fnp.where(far, tail, 1.0)  # (1e-40 overflowed t_far for a small df: inf * 0)
-            (ds,) = _own(far, d)
+            tf = fnp.where(power, tail, 1.0)  # (1e-40 overflowed t_far for a small df: inf * 0)
+            (ds,) = _own(power, d)
             h = 0.5 * ds
             log_z = fnp.divide(fnp.add(fnp.log(tf), fnp.log(h) + _special.betaln(h, 0.5)), h)
-            return fnp.exp(0.5 * fnp.subtract(fnp.log(ds), log_z))
+            t_far = fnp.exp(0.5 * fnp.subtract(fnp.log(ds), log_z))
+            # (in the band z's value, exact, plus the power law's derivatives)
+            zs, dz = fnp.where(band, z, 0.5), fnp.stop_gradient(ds)
+            t_z = fnp.sqrt(fnp.divide(fnp.multiply(dz, 1.0 - zs), zs))
+            return fnp.where(band, fnp.add(t_z, fnp.subtract(t_far, fnp.stop_gradient(t_far))),
+                             t_far)
 
         def near():
             # (t2 = 0 at the median, handled below: kept away from sqrt's infinite slope
             # there, whose product with a zero tangent of df would be nan)
             t2 = _where_taken([(zform, z_form)], w_form)
-            return fnp.sqrt(fnp.where(fnp.logical_or(far, mid), 1.0, t2))
+            return fnp.sqrt(fnp.where(fnp.logical_or(power, mid), 1.0, t2))
 
-        t_abs = _where_taken([(far, far_form)], near)
+        t_abs = _where_taken([(power, far_form)], near)
         out = fnp.where(lower, -t_abs, t_abs)
 
         def median():
