@@ -2938,9 +2938,6 @@ def _log_beta_density_x(a, b, x, y):
                                 fnp.log(a)), log_y)
 
 
-_EPS64 = 2.0 ** -52
-
-
 def _inc_beta(a, b, x, y):
     """``I_x(a, b)`` for ``a, b > 0`` finite and ``0 <= x <= 1``, given ``y = 1 - x`` computed
     precisely (not by the subtraction, where the caller has a better formula). For
@@ -2960,12 +2957,7 @@ def _inc_beta(a, b, x, y):
     xs, ys = fnp.stop_gradient(_where(upper, x, 0.75)), fnp.stop_gradient(_where(upper, y, 0.25))
     a0, b0 = fnp.stop_gradient(a), fnp.stop_gradient(b)
     log_xslope = _log_beta_density_x(a0, b0, xs, ys)
-    c0 = fnp.stop_gradient(comp)
-    # the direct form with x's rounding taken back (below) errs by ~eps (I + eps x I'_x),
-    # I ~ 1 - c, the subtraction by eps c: that one where smaller (f.cdf(300, 1e4, 1e-8),
-    # c = 1 - 1.2e-7, x I'_x = 1.5e6: the subtraction was 2.7e-10 off, the direct 4e-16)
-    direct_err = fnp.add(1.0 - c0, _EPS64 * fnp.exp(log_xslope))
-    use_sub = _all(upper, fnp.log(c0) < log_xslope, c0 < direct_err)
+    use_sub = fnp.logical_and(upper, fnp.log(fnp.stop_gradient(comp)) < log_xslope)
 
     def direct():
         out = _sp.betainc(a, b, _where(use_sub, 0.5, x))
