@@ -639,7 +639,7 @@ def _seed_words(seed, name):
     return hi, _u32(s)
 
 
-def key(seed, *, impl=None, device=None):
+def key(seed, *, impl=None, dtype=None, device=None):
     """A typed key (a 0-d :class:`KeyArray`, dtype ``key<fry>``) from an integer ``seed``: the
     words ``[seed >> 32, seed & 0xFFFFFFFF]`` (as JAX's with 64-bit seeds; negative seeds are
     taken modulo ``2**64``). :func:`PRNGKey` gives the same words as a raw ``uint32`` array;
@@ -647,8 +647,11 @@ def key(seed, *, impl=None, device=None):
 
     A Python int makes the key on the default backend (or on ``device``, which JAX does not
     have); an integer array (0-d, possibly traced) makes it on the array's library and
-    device. ``impl`` must be None or ``"threefry2x32"``."""
-    _check_impl(impl, "key")
+    device. ``impl`` or ``dtype`` (JAX's newer name for it; not both) must be None,
+    ``"threefry2x32"`` or :func:`key_dtype`."""
+    if impl is not None and dtype is not None:
+        raise ValueError("functrans.random.key: give impl or dtype, not both")
+    _check_impl(impl if dtype is None else dtype, "key", "impl" if dtype is None else "dtype")
     hi, lo = _seed_words(seed, "key")
     if type(hi) is int:
         return KeyArray(fnp.asarray(hi, dtype=fnp.uint32, device=device),
