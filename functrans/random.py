@@ -649,9 +649,12 @@ def key(seed, *, impl=None, dtype=None, device=None):
     have); an integer array (0-d, possibly traced) makes it on the array's library and
     device. ``impl`` or ``dtype`` (JAX's newer name for it; not both) must be None,
     ``"threefry2x32"`` or :func:`key_dtype`."""
-    if impl is not None and dtype is not None:
+    if dtype is None:
+        _check_impl(impl, "key")
+    elif impl is not None:
         raise ValueError("functrans.random.key: give impl or dtype, not both")
-    _check_impl(impl if dtype is None else dtype, "key", "impl" if dtype is None else "dtype")
+    else:
+        _check_impl(dtype, "key", "dtype")
     hi, lo = _seed_words(seed, "key")
     if type(hi) is int:
         return KeyArray(fnp.asarray(hi, dtype=fnp.uint32, device=device),
