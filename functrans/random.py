@@ -639,7 +639,7 @@ def _seed_words(seed, name):
     return hi, _u32(s)
 
 
-def key(seed, *, impl=None, device=None):
+def key(seed, *, impl=None, dtype=None, device=None):
     """A typed key (a 0-d :class:`KeyArray`, dtype ``key<fry>``) from an integer ``seed``: the
     words ``[seed >> 32, seed & 0xFFFFFFFF]`` (as JAX's with 64-bit seeds; negative seeds are
     taken modulo ``2**64``). :func:`PRNGKey` gives the same words as a raw ``uint32`` array;
@@ -647,8 +647,14 @@ def key(seed, *, impl=None, device=None):
 
     A Python int makes the key on the default backend (or on ``device``, which JAX does not
     have); an integer array (0-d, possibly traced) makes it on the array's library and
-    device. ``impl`` must be None or ``"threefry2x32"``."""
-    _check_impl(impl, "key")
+    device. ``impl`` or ``dtype`` (JAX's newer name for it; not both) must be None,
+    ``"threefry2x32"`` or :func:`key_dtype`."""
+    if dtype is None:
+        _check_impl(impl, "key")
+    elif impl is not None:
+        raise ValueError("functrans.random.key: give impl or dtype, not both")
+    else:
+        _check_impl(dtype, "key", "dtype")
     hi, lo = _seed_words(seed, "key")
     if type(hi) is int:
         return KeyArray(fnp.asarray(hi, dtype=fnp.uint32, device=device),
@@ -1111,18 +1117,19 @@ def _uge(x, y):
 @_takes_key
 def randint(key, shape, minval, maxval, dtype=None):
     """Uniform integers in ``[minval, maxval)`` of ``shape`` (``int64`` by default; any
-    integer dtype of 8 to 64 bits except ``uint64``). As JAX: the bounds are clipped to the
-    dtype's range (``maxval`` one past its maximum is allowed), ``maxval <= minval`` gives
-    ``minval``, and the draw is the remainder of ``2 * nbits`` random bits."""
+    integer dtype of 8 to 64 bits). As JAX: the bounds are clipped to the dtype's range
+    (``maxval`` one past its maximum is allowed), ``maxval <= minval`` gives ``minval``, and
+    the draw is the remainder of ``2 * nbits`` random bits. For ``uint64``, Python int bounds
+    up to ``2**64 - 1`` are taken as they are (JAX refuses those above ``2**63 - 1``; a
+    ``numpy.uint64`` bound gives the same bits in both)."""
     shape = _name_shape(shape, "randint")
     d = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
     if d.kind not in "iu":
         raise TypeError(f"functrans.random.randint: dtype must be an integer type; got "
                         f"{d.name}")
-    if d is _dt.uint64:
-        raise NotImplementedError("functrans.random.randint: dtype uint64 is not supported "
-                                  "(use int64, or bits(key, shape, 'uint64'))")
     like = _key_words(key, "randint")[0]
+    if d is _dt.uint64:
+        return _randint_u64(key, shape, minval, maxval, like)
     (lo, _), (hi, hi_above) = (_int_bound(v, like) for v in (minval, maxval))
     _check_shape("randint", shape, lo.shape, hi.shape)
     info = fnp.iinfo(d)
@@ -1153,6 +1160,35 @@ def randint(key, shape, minval, maxval, dtype=None):
     off = _add(_mul(_urem(high, span, nbits), mult), _urem(low, span, nbits))
     off = _urem(fnp.bitwise_and(off, mask), span, nbits)
     return fnp.astype(_add(lo, off), d)
+
+
+def _randint_u64(key, shape, minval, maxval, like):
+    """:func:`randint` for ``uint64``: the values held as int64 (their two's complement), so
+    the comparisons are unsigned ones; the steps are those of the 64-bit path."""
+    (lo, _), (hi, hi_above) = (_u64_bound(v, like) for v in (minval, maxval))
+    _check_shape("randint", shape, lo.shape, hi.shape)
+    empty = _uge(lo, hi)  # maxval <= minval: minval
+    ks = split(key)
+    high, low = _bits64(ks[0, :], shape, "randint"), _bits64(ks[1, :], shape, "randint")
+    span = fnp.where(empty, 1, _sub(hi, lo))
+    if hi_above is True:  # maxval above 2**64 - 1: one more value (2**64 wraps to 0: no rem)
+        span = fnp.where(empty, span, _add(span, 1))
+    mult = _urem(fnp.full_like(span, 2 ** 32), span, 64)
+    mult = _urem(_mul(mult, mult), span, 64)
+    off = _add(_mul(_urem(high, span, 64), mult), _urem(low, span, 64))
+    off = _urem(off, span, 64)
+    return fnp.astype(_add(lo, off), _dt.uint64)
+
+
+def _u64_bound(v, like):
+    """A bound of :func:`randint` for ``uint64``: its value clipped to ``[0, 2**64 - 1]`` as
+    int64 (the two's complement), and whether it was a Python int above that range."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        c = min(max(v, 0), 2 ** 64 - 1)
+        return _param(c - 2 ** 64 if c >= 2 ** 63 else c, _dt.int64, like), v >= 2 ** 64
+    if hasattr(v, "dtype") and _dt.as_dtype(v.dtype, strict=False) is _dt.uint64:
+        return fnp.astype(v, fnp.int64), False  # wraps: the two's complement
+    return fnp.maximum(_param(v, _dt.int64, like), 0), False
 
 
 def _int_bound(v, like):

@@ -519,7 +519,7 @@ ERRORS = [
     (lambda: fr.bernoulli(K, np.full(3, 0.5), (2,)), ValueError, "must broadcast"),
     (lambda: fr.uniform(K, (2,), "int64"), TypeError, "real floating"),
     (lambda: fr.randint(K, (2,), 0, 5, "float64"), TypeError, "integer type"),
-    (lambda: fr.randint(K, (2,), 0, 5, "uint64"), NotImplementedError, "uint64"),
+    (lambda: fr.randint(K, (2,), 0, 5, "bool"), TypeError, "integer type"),
     (lambda: fr.bits(K, (2,), "int32"), TypeError, "unsigned"),
     (lambda: fr.uniform(K, (-1,)), ValueError, "negative"),
     (lambda: fr.choice(K, 3, (4,), replace=False), ValueError, "larger sample"),
