@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import functrans as ft
-from functrans.scipy import stats
+from functrans.scipy import special as fsp, stats
 
 # (q, df, ppf, d ppf / d df), mpmath at 60 digits
 _TAIL = [
@@ -84,3 +84,13 @@ def test_f_sf_one_minus_the_corrected_cdf(x, n, m, want):
     np.testing.assert_allclose(float(stats.f.sf(x, n, m)), 1.0 - want, rtol=1e-15)
     sf_jit = ft.jit(stats.f.sf)(np.array(x), np.array(n), np.array(m))
     np.testing.assert_allclose(float(sf_jit), 1.0 - want, rtol=1e-15)
+
+
+def test_betaincinv_shape_cotangent_does_not_overflow():
+    # reverse mode multiplied the cotangent by 1/(dI/dx) (about 1e240 here) before dI/da:
+    # grad of 1/betaincinv(5, 0.5, 1e-300) was (-inf, inf) where forward mode is finite
+    f = lambda a, b: 1.0 / fsp.betaincinv(a, b, 1e-300)
+    rev = [float(v) for v in ft.grad(f, (0, 1))(5.0, 0.5)]
+    fwd = [float(v) for v in ft.jacfwd(f, (0, 1))(5.0, 0.5)]
+    assert all(np.isfinite(rev))
+    np.testing.assert_allclose(rev, fwd, rtol=1e-14, atol=0)

@@ -587,8 +587,17 @@ gammainccinv_p = _last_operand_primitive("gammainccinv", ("a",),
 def _beta_inverse_shape_tangent(primals, x, shape_tangents):
     """dx/da = -(dI/da) / (dI/dx) and dx/db = -(dI/db) / (dI/dx) at the result x."""
     a, b = primals[0], primals[1]
-    d = _beta_shape_tangent((a, b, x), None, shape_tangents)
-    return neg(mul(d, _inverse_beta_slope(a, b, x)))
+    # (each dI/da times the slope first, then the tangent: the slope alone, up to 1e300 in
+    # the far tails, overflowed a cotangent in reverse mode where dx/da itself is finite)
+    slope = neg(_inverse_beta_slope(a, b, x))
+    ta, tb = shape_tangents
+    d = None
+    if ta is not None:
+        d = mul(ta, mul(betainc_dab(a, b, x, i=1, j=0), slope))
+    if tb is not None:
+        db = mul(tb, mul(betainc_dab(a, b, x, i=0, j=1), slope))
+        d = db if d is None else add(d, db)
+    return d
 
 
 betaincinv_p = _last_operand_primitive("betaincinv", ("a", "b"),
