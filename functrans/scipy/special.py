@@ -630,12 +630,16 @@ def _some_below(v):
     """Whether some element of the concrete array ``v`` is 1/10 or less (or nan): every
     point of :func:`_beta_near_zero` has such an argument (a pole within 1/10 is 0 or below;
     a + b within 1/10 of one needs an argument of 1/20 or less)."""
-    if isinstance(v, (_np.ndarray, _np.generic)):
-        return not bool((v > _NEAR_ZERO).all())
-    if isinstance(v, (bool, int, float)):
-        return not v > _NEAR_ZERO
+    return _holds_somewhere(v, lambda xp, v: xp.logical_not(v > _NEAR_ZERO))
+
+
+def _holds_somewhere(v, test):
+    """Whether ``test(xp, v)`` (a mask, by the namespace ``xp`` of the concrete array or
+    Python number ``v``) holds for some element: one host read, no bound operation."""
+    if isinstance(v, (bool, int, float, _np.ndarray, _np.generic)):
+        return bool(test(_np, _np.asarray(v)).any())
     bk = _backend_of(v)
-    return not bool(bk.to_numpy(bk.xp.all(v > _NEAR_ZERO)))
+    return bool(bk.to_numpy(bk.xp.any(test(bk.xp, v))))
 
 
 def _beta_reflected(a, b, es, at, log, value):
@@ -878,12 +882,7 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
 def _has_posinf(a):
     """Whether the traced ``a`` has a concrete value (not staged) holding ``+inf``."""
     v = _concrete_behind(a)
-    if v is None:
-        return False
-    if isinstance(v, _np.ndarray):
-        return bool((v == _inf).any())
-    bk = _backend_of(v)
-    return bool(bk.to_numpy(bk.xp.any(v == _inf)))
+    return v is not None and _holds_somewhere(v, lambda xp, v: v == _inf)
 
 
 def _dead_weights_slope(dead, t, b, axes, return_sign):
@@ -4204,14 +4203,10 @@ def _binom_beside_one(n, k, out):
 
 def _some_beside_one(v):
     """Whether some element of the concrete array ``v`` is within 1/1000 of 1 but not 1."""
-    if isinstance(v, (bool, int, float)):
-        return 0.0 < abs(v - 1.0) < _BESIDE_ONE
-    if isinstance(v, (_np.ndarray, _np.generic)):
-        d = _np.abs(_np.subtract(v, 1.0, dtype=_np.float64))
-        return bool(((d < _BESIDE_ONE) & (d > 0.0)).any())
-    xp = _backend_of(v).xp
-    d = xp.abs(v - 1.0)
-    return bool(_backend_of(v).to_numpy(xp.any((d < _BESIDE_ONE) & (d > 0.0))))
+    def test(xp, v):
+        d = xp.abs(v - 1.0)
+        return xp.logical_and(d < _BESIDE_ONE, d > 0.0)
+    return _holds_somewhere(v, test)
 
 
 def _beside_one(n, k):
