@@ -269,7 +269,7 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                 and process.__func__ is _EVAL_PROCESS else None)
     # (the loop's globals as local names: it runs once per equation)
     Sum, Var_, Fill_, mul_p = _Sum, Var, Fill, _mul_p
-    new = _new
+    new, real, max_terms = _new, _REAL, _MAX_TERMS
     while todo:
         prim, inputs, params, outputs = todo.pop()
         if prim.multiple_results:
@@ -327,17 +327,18 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                     # The product of the cotangent with the residual partner, left pending.
                     a, b = inputs
                     if type(a) is Var_:
-                        if get(a) is None:  # (the first cotangent of a: add_product inline,
+                        s = get(a)
+                        if s is None:  # (the first cotangent of a: add_product inline,
                             s = new(Sum)    # and _Sum(cts, b) without its __init__'s frame)
                             s.terms = [cts, b]
                             s.rest = None
                             ct_env[a] = s
-                        elif type(s := ct_env[a]) is Sum:
+                        elif type(s) is Sum:
                             # (a sum pending there: add_product's case inline, and add_pair's
                             # last one where neither factor is a Python scalar)
                             pending = s.terms
-                            if (len(pending) < _MAX_TERMS and type(b) not in _REAL
-                                    and type(cts) not in _REAL):
+                            if (len(pending) < max_terms and type(b) not in real
+                                    and type(cts) not in real):
                                 pending += (cts, b)
                             else:
                                 s.add_pair(cts, b)
@@ -347,8 +348,8 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                         s = get(b)
                         if type(s) is Sum:
                             pending = s.terms
-                            if (len(pending) < _MAX_TERMS and type(a) not in _REAL
-                                    and type(cts) not in _REAL):
+                            if (len(pending) < max_terms and type(a) not in real
+                                    and type(cts) not in real):
                                 pending += (a, cts)
                             else:
                                 s.add_pair(a, cts)
@@ -356,33 +357,35 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                             env.add_product(b, a, cts)
                     continue
                 if prim is _mul_add_p and not params:  # (with coefficients: its rule)
+                    # (the cotangent's test once for all pairs; one dictionary look-up each)
+                    dense_ct = type(cts) not in real
                     pairs = iter(inputs)
                     for a, b in zip(pairs, pairs):  # (a lone last term is left out)
                         if type(a) is Var_:
-                            if get(a) is None:  # (add_product's cases inline, as for mul)
+                            s = get(a)
+                            if s is None:  # (add_product's cases inline, as for mul)
                                 s = new(Sum)
                                 s.terms = [cts, b]
                                 s.rest = None
                                 ct_env[a] = s
-                            elif type(s := ct_env[a]) is Sum:
+                            elif type(s) is Sum:
                                 pending = s.terms
-                                if (len(pending) < _MAX_TERMS and type(b) not in _REAL
-                                        and type(cts) not in _REAL):
+                                if len(pending) < max_terms and dense_ct and type(b) not in real:
                                     pending += (cts, b)
                                 else:
                                     s.add_pair(cts, b)
                             else:
                                 env.add_product(a, cts, b)
                         elif type(b) is Var_:
-                            if get(b) is None:
+                            s = get(b)
+                            if s is None:
                                 s = new(Sum)
                                 s.terms = [a, cts]
                                 s.rest = None
                                 ct_env[b] = s
-                            elif type(s := ct_env[b]) is Sum:
+                            elif type(s) is Sum:
                                 pending = s.terms
-                                if (len(pending) < _MAX_TERMS and type(a) not in _REAL
-                                        and type(cts) not in _REAL):
+                                if len(pending) < max_terms and dense_ct and type(a) not in real:
                                     pending += (a, cts)
                                 else:
                                     s.add_pair(a, cts)
@@ -423,10 +426,13 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
         res = rule(cts, *inputs, **params) if params else rule(cts, *inputs)
         if borrowed and id(cts) in borrowed:
             # A view of a borrowed residual is borrowed too (copied if it is a result): the
-            # listed rules' results may be views on any library; NumPy says which are.
+            # listed rules' results may be views on any library; NumPy says which are, and
+            # whether their memory may be the cotangent's (a view of a fresh array, as
+            # NumPy's tensordot returns, is not: copying it would cost a copy per pass).
             views = prim in _VIEWS  # (a loop: no generator's frame)
             for c in res:
-                if c is not None and (views or type(c) in _HOST and c.base is not None):
+                if c is not None and (views or type(c) in _HOST and c.base is not None
+                                      and _may_share_memory(c, cts)):
                     borrowed.add(id(c))
         for x, c in zip(inputs, res):
             if c is not None and type(x) is Var:
@@ -614,6 +620,7 @@ def _join(pieces, shape):
 # arrays of at least NumPy's own threshold for elision; anything else is bound as before.
 
 _ndarray = _np.ndarray
+_may_share_memory = _np.may_share_memory  # (bounds only: cheap, never a false no)
 # NumPy's arrays and functrans.numpy's (AtArray: what a creation function made, and all
 # computed from one; a program starting from fnp.zeros has nothing else)
 _HOST = frozenset((_ndarray, _AtArray))

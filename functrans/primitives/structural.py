@@ -96,6 +96,7 @@ def broadcast_to(x, shape):
 # -- permute_dims ------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)  # (a transpose's every backward pass asks again)
 def _inverse_perm(perm):
     inv = [0] * len(perm)
     for i, p in enumerate(perm):
