@@ -337,7 +337,9 @@ def _functrans_calls(fn):
 
 def test_frames_per_level():
     # grad of tanh: 39 calls of functrans's functions before perf38, vjp of vjp of a dot
-    # product (b then g) 149, one with a zero second derivative 136
+    # product (b then g) 149, one with a zero second derivative 136; after perf38 27, 111,
+    # 95; after perf39 (the transposed contraction one operation, its result not copied)
+    # 27, 90, 93
     x = np.asarray(0.5)
     g1 = ft.grad(fnp.tanh)
     (a, b, g), _ = _data("dot")
@@ -351,6 +353,6 @@ def test_frames_per_level():
         return ft.vjp(first, a)[1](a)[0]
     for f in (lambda: g1(x), bg, aa):
         f()
-    assert _functrans_calls(lambda: g1(x)) <= 30
-    assert _functrans_calls(bg) <= 116
-    assert _functrans_calls(aa) <= 100
+    assert _functrans_calls(lambda: g1(x)) <= 28
+    assert _functrans_calls(bg) <= 94
+    assert _functrans_calls(aa) <= 96

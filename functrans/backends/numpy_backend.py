@@ -523,17 +523,20 @@ def _tanh_slope(x, factor):
     return (y, s, y * -2.0) if factor else (y, s)
 
 
-def _tensordot(x, y, a1, a2):
+def _tensordot(x, y, a1, a2, perm=None):
     # np.tensordot's own method (one 2-d product of transposed, reshaped operands) without
-    # its argument checks, which the primitive's callers have made
+    # its argument checks, which the primitive's callers have made; ``perm``: the result's
+    # axes permuted (a view)
     p1, m1, p2, m2, shape = _tensordot_plan(x.shape, y.shape, a1, a2)
     if m1[1] == 0:  # nothing contracted over an empty axis: zeros
-        return np.zeros(shape, np.result_type(x.dtype, y.dtype))
+        out = np.zeros(shape, np.result_type(x.dtype, y.dtype))
+        return out if perm is None else out.transpose(perm)
     if p1 is not None:
         x = x.transpose(p1)
     if p2 is not None:
         y = y.transpose(p2)
-    return np.dot(x.reshape(m1), y.reshape(m2)).reshape(shape)
+    out = np.dot(x.reshape(m1), y.reshape(m2)).reshape(shape)
+    return out if perm is None else out.transpose(perm)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -1989,10 +1989,14 @@ def _sparse_matmul(a, b):
     return bcoo_dot_general(a, b, dimension_numbers=(((1,), (0,)), ((), ())))
 
 
-def _sparse_tensordot(a, b, *, a1, a2):
+def _sparse_tensordot(a, b, *, a1, a2, perm=None):
     if any(isinstance(x, BCOO) and x.n_batch for x in (a, b)):
         return NotImplemented
-    return bcoo_dot_general(a, b, dimension_numbers=((tuple(a1), tuple(a2)), ((), ())))
+    out = bcoo_dot_general(a, b, dimension_numbers=((tuple(a1), tuple(a2)), ((), ())))
+    if perm is None:  # (a reverse pass's contraction may permute its result: see tensordot_p)
+        return out
+    return bcoo_transpose(out, permutation=perm) if isinstance(out, BCOO) else \
+        fnp.permute_dims(out, perm)
 
 
 def _sparse_mul(a, b):

@@ -12,7 +12,8 @@ from ..errors import ShapeError
 from ..graph import Var
 from .elementwise import add
 from ._batching import all_batched, leading_rule
-from .structural import matrix_transpose, reshape, transpose
+from .structural import (_IDENTITY_PERMS, _inverse_perm, matrix_transpose, reshape,
+                         transpose)
 
 
 def _matmul_aval(x, y):
@@ -79,7 +80,10 @@ matmul_p.def_batch(_matmul_batch)
 # free axes of x, then those of y, each in their order (NumPy's and the standard's layout).
 # One primitive, so that a contraction costs one library call (NumPy, torch and CuPy fold it
 # into one matrix product) and its derivative rules are contractions again, instead of the
-# transposes, reshapes and matrix product it decomposes into.
+# transposes, reshapes and matrix product it decomposes into. The optional ``perm`` (present
+# only where it is no identity) permutes the result's axes, as transpose(result, perm) would:
+# the transpose rule's contractions need one, and as one operation instead of two they cost
+# half as much once differentiated again (a VJP of a VJP records one where it recorded two).
 
 
 def _free_axes(ndim, axes):
@@ -118,37 +122,47 @@ def _tensordot_layout(xs, ys, a1, a2):
     return shape, f1, f2, perm_x, perm_y
 
 
-def _tensordot_aval(x, y, a1, a2):
+def _tensordot_aval(x, y, a1, a2, perm=None):
     if x.dtype is not y.dtype:
         raise TypeError(f"tensordot primitive needs operands of one dtype; got {x.dtype} and "
                         f"{y.dtype}")
-    return ShapedArray(_tensordot_layout(tuple(x.shape), tuple(y.shape), a1, a2)[0],
-                       x.dtype)
+    shape = _tensordot_layout(tuple(x.shape), tuple(y.shape), a1, a2)[0]
+    if perm is not None:
+        if sorted(perm) != list(range(len(shape))):
+            raise ShapeError(f"tensordot primitive: perm {perm} is no permutation of the "
+                             f"result's {len(shape)} axes")
+        shape = tuple([shape[p] for p in perm])
+    return ShapedArray(shape, x.dtype)
 
 
-def _tensordot_jvp(primals, tangents, a1, a2):
+def _tensordot_jvp(primals, tangents, a1, a2, perm=None):
     x, y = primals
     tx, ty = tangents
-    out = tensordot(x, y, a1, a2)
+    out = tensordot(x, y, a1, a2, perm)
     if tx is None:
-        return out, tensordot(x, ty, a1, a2)
+        return out, tensordot(x, ty, a1, a2, perm)
     if ty is None:
-        return out, tensordot(tx, y, a1, a2)
-    return out, add(tensordot(tx, y, a1, a2), tensordot(x, ty, a1, a2))
+        return out, tensordot(tx, y, a1, a2, perm)
+    return out, add(tensordot(tx, y, a1, a2, perm), tensordot(x, ty, a1, a2, perm))
 
 
-def _tensordot_transpose(ct, x, y, a1, a2):
+def _tensordot_transpose(ct, x, y, a1, a2, perm=None):
+    if perm is not None:
+        # ct in the contraction's own layout first: the operations the transpose that perm
+        # stands for would run, so that the results are those of the two primitives
+        ct = transpose(ct, _inverse_perm(perm))
     if type(x) is Var:  # the cotangent of x: contract ct's axes of y's free axes with y's
-        _, f1, f2, perm, _ = _tensordot_layout(x.aval.shape, tuple(y.shape), a1, a2)
+        _, f1, f2, perm_x, _ = _tensordot_layout(x.aval.shape, tuple(y.shape), a1, a2)
         n = len(f1)
-        raw = tensordot_p.bind(ct, y, a1=tuple(range(n, n + len(f2))), a2=f2)
-        return [transpose(raw, perm), None]
-    _, f1, f2, _, perm = _tensordot_layout(tuple(x.shape), y.aval.shape, a1, a2)
-    raw = tensordot_p.bind(x, ct, a1=f1, a2=tuple(range(len(f1))))
-    return [None, transpose(raw, perm)]
+        return [tensordot(ct, y, tuple(range(n, n + len(f2))), f2, perm_x), None]
+    _, f1, f2, _, perm_y = _tensordot_layout(tuple(x.shape), y.aval.shape, a1, a2)
+    return [None, tensordot(x, ct, f1, tuple(range(len(f1))), perm_y)]
 
 
-def _tensordot_batch(args, dims, a1, a2):
+def _tensordot_batch(args, dims, a1, a2, perm=None):
+    if perm is not None:  # (the contraction batched, then its permutation, as for the pair)
+        out, _ = _tensordot_batch(args, dims, a1, a2)
+        return transpose(out, (0,) + tuple([p + 1 for p in perm])), 0
     x, y = args
     a1b, a2b = tuple(i + 1 for i in a1), tuple(j + 1 for j in a2)
     if dims[1] is None:  # the batch axis of x is its first free axis: the result's first
@@ -171,18 +185,26 @@ def _tensordot_batch(args, dims, a1, a2):
     return reshape(matmul(xm, ym), shape), 0
 
 
+def _tensordot_impl(b, x, y, a1, a2, perm=None):
+    out = b.xp.tensordot(x, y, axes=(a1, a2))
+    return out if perm is None else b.xp.permute_dims(out, perm)
+
+
 tensordot_p = primitive("tensordot")
-tensordot_p.def_impl(lambda b, x, y, a1, a2: b.xp.tensordot(x, y, axes=(a1, a2)))
+tensordot_p.def_impl(_tensordot_impl)
 tensordot_p.def_abstract_eval(_tensordot_aval)
 tensordot_p.def_jvp(_tensordot_jvp)
 tensordot_p.def_transpose(_tensordot_transpose)
 tensordot_p.def_batch(_tensordot_batch)
 
 
-def tensordot(x, y, a1, a2):
+def tensordot(x, y, a1, a2, perm=None):
     """Contract axes ``a1`` of ``x`` with axes ``a2`` of ``y`` (tuples of non-negative ints,
-    paired in order); operands of one dtype."""
-    return tensordot_p.bind(x, y, a1=tuple(a1), a2=tuple(a2))
+    paired in order); operands of one dtype. ``perm``: the result's axes permuted, as
+    ``transpose(result, perm)`` (an identity is no parameter)."""
+    if perm is None or tuple(perm) in _IDENTITY_PERMS:
+        return tensordot_p.bind(x, y, a1=tuple(a1), a2=tuple(a2))
+    return tensordot_p.bind(x, y, a1=tuple(a1), a2=tuple(a2), perm=tuple(perm))
 
 
 # -- diagonal and its transpose ------------------------------------------------------------------
