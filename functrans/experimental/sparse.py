@@ -524,10 +524,11 @@ def _unravel(flat, shape, dtype):
     gives the padding index ``shape``."""
     size = math.prod(shape)
     outside = flat >= size
-    cols, stride = [], size
-    for n in shape:
-        stride //= n
-        i = fnp.astype((flat // stride) % n, dtype)
+    cols = []
+    for d, n in enumerate(shape):
+        # (a dimension of 0: every position is outside; max(.., 1) keeps the arithmetic defined)
+        stride = max(math.prod(shape[d + 1:]), 1)
+        i = fnp.astype((flat // stride) % max(n, 1), dtype)
         cols.append(fnp.where(outside, fnp.full_like(i, n), i))
     if not cols:
         return fnp.zeros((flat.shape[0], 0), dtype=dtype, like=flat)
@@ -1091,6 +1092,11 @@ def bcoo_sum_duplicates(mat, nse=None, remove_zeros=True):
 
     def one(data, indices):
         ids = ids_of(data, indices)
+        if nse == 0 or ids.shape[0] == 0:
+            # (unique with a size needs both non-empty: no entries kept, or only padding)
+            positions = fnp.full((nse,), size, dtype=ids.dtype, like=ids)
+            out = fnp.zeros((nse,) + tuple(data.shape[1:]), dtype=data.dtype, like=data)
+            return out, _unravel(positions, shape, indices.dtype)
         positions, which = fnp.unique(ids, size=nse, fill_value=size, return_inverse=True)
         which = fnp.reshape(which, (-1,))
         kept = fnp.where(_per_entry(ids < size, data), data, 0)
