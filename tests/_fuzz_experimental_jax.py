@@ -536,7 +536,7 @@ def sparse_structure_case(rng, sec):
     elif op == "extract":
         v = rng.standard_normal(shape)
         rf = guarded(sec, case, "extract", lambda: fsparse.bcoo_extract(mf, v))
-        rj = jsparse.bcoo_extract(mj, jnp.asarray(v))
+        rj = jsparse.bcoo_extract(mj, jnp.asarray(v), assume_unique=True)  # (documented)
         if rf is not None:
             check_close(sec, case, "extract todense", dense_of(rf), dense_of(rj), 1e-14)
             check_close(sec, case, "extract data", rf.data, rj.data, 1e-14)
@@ -793,9 +793,564 @@ def run_sparse(rng, n):
                                        f"{traceback.format_exc(limit=-4)}")
 
 
+
+# == jet ========================================================================================
+
+import functrans.lax as flax  # noqa: E402
+import functrans.nn as fnn  # noqa: E402
+import functrans.scipy.special as fspecial  # noqa: E402
+import jax.scipy.special as jspecial  # noqa: E402
+
+
+def _unary(name, f_ft, f_jx):
+    return ("u", name, f_ft, f_jx)
+
+
+def _binary(name, f_ft, f_jx):
+    return ("b", name, f_ft, f_jx)
+
+
+# Each op keeps a value of shape (n,) (reductions broadcast back); inputs stay in the domain.
+JET_OPS = [
+    _unary("sin", fnp.sin, jnp.sin), _unary("cos", fnp.cos, jnp.cos),
+    _unary("tanh", fnp.tanh, jnp.tanh),
+    _unary("exp_tanh", lambda x: fnp.exp(fnp.tanh(x)), lambda x: jnp.exp(jnp.tanh(x))),
+    _unary("expm1_sin", lambda x: fnp.expm1(fnp.sin(x)), lambda x: jnp.expm1(jnp.sin(x))),
+    _unary("log_1px2", lambda x: fnp.log(1.0 + x * x), lambda x: jnp.log(1.0 + x * x)),
+    _unary("log1p_x2", lambda x: fnp.log1p(x * x), lambda x: jnp.log1p(x * x)),
+    _unary("sqrt", lambda x: fnp.sqrt(1.0 + x ** 2), lambda x: jnp.sqrt(1.0 + x ** 2)),
+    _unary("rsqrt", lambda x: flax.rsqrt(2.0 + fnp.sin(x)),
+           lambda x: jax.lax.rsqrt(2.0 + jnp.sin(x))),
+    _unary("recip", lambda x: 1.0 / (1.0 + x * x), lambda x: 1.0 / (1.0 + x * x)),
+    _unary("cube", lambda x: x ** 3, lambda x: x ** 3),
+    _unary("ipow4", lambda x: flax.integer_pow(x, 4), lambda x: jax.lax.integer_pow(x, 4)),
+    _unary("ipow_neg2", lambda x: flax.integer_pow(1.5 + fnp.sin(x), -2),
+           lambda x: jax.lax.integer_pow(1.5 + jnp.sin(x), -2)),
+    _unary("square", fnp.square, jnp.square),
+    _unary("sigmoid", fnn.sigmoid, jax.nn.sigmoid),
+    _unary("logistic", flax.logistic, jax.lax.logistic),
+    _unary("softplus", fnn.softplus, jax.nn.softplus),
+    _unary("arctan", fnp.arctan, jnp.arctan), _unary("arcsinh", fnp.arcsinh, jnp.arcsinh),
+    _unary("sinh_tanh", lambda x: fnp.sinh(fnp.tanh(x)), lambda x: jnp.sinh(jnp.tanh(x))),
+    _unary("cosh_tanh", lambda x: fnp.cosh(fnp.tanh(x)), lambda x: jnp.cosh(jnp.tanh(x))),
+    _unary("tan_small", lambda x: fnp.tan(0.5 * fnp.tanh(x)),
+           lambda x: jnp.tan(0.5 * jnp.tanh(x))),
+    _unary("arcsin_small", lambda x: fnp.arcsin(0.5 * fnp.tanh(x)),
+           lambda x: jnp.arcsin(0.5 * jnp.tanh(x))),
+    _unary("arccos_small", lambda x: fnp.arccos(0.5 * fnp.tanh(x)),
+           lambda x: jnp.arccos(0.5 * jnp.tanh(x))),
+    _unary("arctanh_small", lambda x: fnp.arctanh(0.5 * fnp.tanh(x)),
+           lambda x: jnp.arctanh(0.5 * jnp.tanh(x))),
+    _unary("erf", fspecial.erf, jspecial.erf),
+    _unary("erfc", fspecial.erfc, jspecial.erfc),
+    _unary("erf_inv", lambda x: fspecial.erfinv(0.5 * fnp.tanh(x)),
+           lambda x: jspecial.erfinv(0.5 * jnp.tanh(x))),
+    _unary("lgamma", lambda x: fspecial.gammaln(2.0 + x * x),
+           lambda x: jspecial.gammaln(2.0 + x * x)),
+    _unary("digamma", lambda x: fspecial.digamma(2.0 + x * x),
+           lambda x: jspecial.digamma(2.0 + x * x)),
+    _unary("abs", fnp.abs, jnp.abs),
+    _unary("relu", fnn.relu, jax.nn.relu),
+    _unary("max_c", lambda x: fnp.maximum(x, 0.3), lambda x: jnp.maximum(x, 0.3)),
+    _unary("min_c", lambda x: fnp.minimum(x, -0.2), lambda x: jnp.minimum(x, -0.2)),
+    _unary("sum_bcast", lambda x: x + fnp.sum(x), lambda x: x + jnp.sum(x)),
+    _unary("mean_bcast", lambda x: x * fnp.mean(x), lambda x: x * jnp.mean(x)),
+    _unary("max_bcast", lambda x: x - fnp.max(x), lambda x: x - jnp.max(x)),
+    _unary("min_bcast", lambda x: x - fnp.min(x), lambda x: x - jnp.min(x)),
+    _unary("prod_bcast", lambda x: x * fnp.prod(fnp.tanh(x)), lambda x: x * jnp.prod(jnp.tanh(x))),
+    _unary("logsumexp", lambda x: x - fspecial.logsumexp(x), lambda x: x - jspecial.logsumexp(x)),
+    _unary("softmax", lambda x: fnn.softmax(x), lambda x: jax.nn.softmax(x)),
+    _unary("cumsum", fnp.cumsum, jnp.cumsum),
+    _unary("cumprod", lambda x: fnp.cumprod(fnp.tanh(x)), lambda x: jnp.cumprod(jnp.tanh(x))),
+    _unary("cummax", lambda x: flax.cummax(x), lambda x: jax.lax.cummax(x)),
+    _unary("rev", lambda x: x[::-1], lambda x: x[::-1]),
+    _unary("roll", lambda x: fnp.roll(x, 1), lambda x: jnp.roll(x, 1)),
+    _unary("sort", fnp.sort, jnp.sort),
+    _unary("gather", lambda x: x[fnp.asarray(PERM)], lambda x: x[jnp.asarray(PERM)]),
+    _unary("dyn_slice_pad", lambda x: fnp.concatenate([x[1:], x[:1] * 2.0]),
+           lambda x: jnp.concatenate([x[1:], x[:1] * 2.0])),
+    _unary("matvec", lambda x: fnp.asarray(MAT) @ x, lambda x: jnp.asarray(MAT) @ x),
+    _unary("outer_sum", lambda x: fnp.sum(fnp.outer(x, x) * fnp.asarray(MAT), axis=0),
+           lambda x: jnp.sum(jnp.outer(x, x) * jnp.asarray(MAT), axis=0)),
+    _unary("where_pos", lambda x: fnp.where(x > 0, fnp.sin(x), x * x),
+           lambda x: jnp.where(x > 0, jnp.sin(x), x * x)),
+    _unary("clip", lambda x: fnp.clip(x, -0.5, 0.7), lambda x: jnp.clip(x, -0.5, 0.7)),
+    _unary("cond", lambda x: flax.cond(fnp.sum(x) > 0, fnp.sin, fnp.cos, x),
+           lambda x: jax.lax.cond(jnp.sum(x) > 0, jnp.sin, jnp.cos, x)),
+    _unary("fori", lambda x: flax.fori_loop(0, 3, lambda i, c: fnp.sin(c) + 0.5 * c, x),
+           lambda x: jax.lax.fori_loop(0, 3, lambda i, c: jnp.sin(c) + 0.5 * c, x)),
+    _unary("scan_cumprod", lambda x: flax.scan(lambda c, a: (c * fnp.tanh(a) + a, c), 1.0, x)[1],
+           lambda x: jax.lax.scan(lambda c, a: (c * jnp.tanh(a) + a, c), 1.0, x)[1]),
+    _unary("while", lambda x: flax.while_loop(lambda c: c[0] < 2, lambda c: (c[0] + 1,
+                                              fnp.tanh(c[1]) * 1.3), (0, x))[1],
+           lambda x: jax.lax.while_loop(lambda c: c[0] < 2, lambda c: (c[0] + 1,
+                                        jnp.tanh(c[1]) * 1.3), (0, x))[1]),
+    _unary("stop_grad", lambda x: x * flax.stop_gradient(x), lambda x: x * jax.lax.stop_gradient(x)),
+    _unary("norm", lambda x: x / fnp.linalg.vector_norm(x + 3.0),
+           lambda x: x / jnp.linalg.norm(x + 3.0)),
+    _unary("logaddexp", lambda x: fnp.logaddexp(x, 0.5 * x), lambda x: jnp.logaddexp(x, 0.5 * x)),
+    _unary("cbrt", lambda x: fnp.cbrt(2.0 + fnp.sin(x)), lambda x: jnp.cbrt(2.0 + jnp.sin(x))),
+    _unary("log2_log10", lambda x: fnp.log2(2.0 + fnp.sin(x)) + fnp.log10(1.0 + x * x),
+           lambda x: jnp.log2(2.0 + jnp.sin(x)) + jnp.log10(1.0 + x * x)),
+    _unary("exp2", lambda x: fnp.exp2(fnp.sin(x)), lambda x: jnp.exp2(jnp.sin(x))),
+    _unary("pow_const_base", lambda x: 1.7 ** fnp.sin(x), lambda x: 1.7 ** jnp.sin(x)),
+    _unary("pow_frac", lambda x: (1.2 + fnp.sin(x)) ** 1.7, lambda x: (1.2 + jnp.sin(x)) ** 1.7),
+    _unary("sinc", fnp.sinc, jnp.sinc),
+    _unary("log_sigmoid", fnn.log_sigmoid, jax.nn.log_sigmoid),
+    _unary("gelu", lambda x: fnn.gelu(x, approximate=False),
+           lambda x: jax.nn.gelu(x, approximate=False)),
+    _unary("silu", fnn.silu, jax.nn.silu),
+    _unary("reshape_T", lambda x: fnp.reshape(fnp.reshape(x, (2, -1)).T, (-1,)),
+           lambda x: jnp.reshape(jnp.reshape(x, (2, -1)).T, (-1,))),
+    _binary("add", fnp.add, jnp.add), _binary("sub", fnp.subtract, jnp.subtract),
+    _binary("mul", fnp.multiply, jnp.multiply),
+    _binary("div", lambda a, b: a / (1.0 + b * b), lambda a, b: a / (1.0 + b * b)),
+    _binary("pow", lambda a, b: (1.5 + fnp.sin(a)) ** fnp.tanh(b),
+            lambda a, b: (1.5 + jnp.sin(a)) ** jnp.tanh(b)),
+    _binary("maximum", fnp.maximum, jnp.maximum), _binary("minimum", fnp.minimum, jnp.minimum),
+    _binary("atan2", fnp.arctan2, jnp.arctan2),
+    _binary("hypot", lambda a, b: fnp.hypot(a, b + 2.0), lambda a, b: jnp.hypot(a, b + 2.0)),
+    _binary("logaddexp2", fnp.logaddexp, jnp.logaddexp),
+    _binary("where_ab", lambda a, b: fnp.where(a > b, a * b, a - b),
+            lambda a, b: jnp.where(a > b, a * b, a - b)),
+    _binary("dot", lambda a, b: a * fnp.vdot(a, b), lambda a, b: a * jnp.vdot(a, b)),
+    _binary("select_n", lambda a, b: flax.select_n(a > 0, a, b),
+            lambda a, b: jax.lax.select_n(a > 0, a, b)),
+    _binary("copysign", lambda a, b: fnp.copysign(a, b), lambda a, b: jnp.copysign(a, b)),
+]
+JET_N = 6
+PERM = None
+MAT = None
+
+
+def jet_program(rng):
+    """A random program over two vectors: a list of (op, operand positions)."""
+    steps = []
+    nvars = 2
+    for _ in range(int(rng.integers(1, 5))):
+        op = JET_OPS[int(rng.integers(0, len(JET_OPS)))]
+        args = [int(rng.integers(0, nvars)) for _ in range(1 if op[0] == "u" else 2)]
+        steps.append((op, args))
+        nvars += 1
+    return steps
+
+
+def jet_fn(steps, which):
+    idx = 2 if which == "ft" else 3
+
+    def f(x, y):
+        vals = [x, y]
+        for op, args in steps:
+            vals.append(op[idx](*(vals[a] for a in args)))
+        return vals[-1]
+    return f
+
+
+def nested_derivatives(jvp, f, x0, xs, y0, ys, order):
+    """d^k/dt^k f(x(t), y(t)) at t=0, k = 0..order, by nested jvp of the scalar t (x(t) the
+    polynomial with derivatives xs)."""
+    def curve(p0, ps, t):
+        out = p0
+        for k, pk in enumerate(ps):
+            out = out + pk * (t ** (k + 1) / math.factorial(k + 1))
+        return out
+
+    def g(t):
+        return f(curve(x0, xs, t), curve(y0, ys, t))
+    fns = [g]
+    for _ in range(order):
+        prev = fns[-1]
+        fns.append(lambda t, prev=prev: jvp(prev, (t,), (1.0,))[1])
+    return [fns[k](0.0) for k in range(order + 1)]
+
+
+def run_jet(rng, n):
+    global PERM, MAT
+    sec = "jet"
+    for _ in range(n):
+        PERM = rng.permutation(JET_N)
+        MAT = rng.standard_normal((JET_N, JET_N)) / 2
+        steps = jet_program(rng)
+        order = int(rng.integers(1, 5))
+        x0, y0 = rng.standard_normal(JET_N), rng.standard_normal(JET_N)
+        xs = [rng.standard_normal(JET_N) * 0.7 for _ in range(order)]
+        ys = [rng.standard_normal(JET_N) * 0.7 if rng.random() < 0.8 else np.zeros(JET_N)
+              for _ in range(order)]
+        case = dict(ops=[(op[1], a) for op, a in steps], order=order, seed=SEED)
+        ff, fj = jet_fn(steps, "ft"), jet_fn(steps, "jax")
+        count(sec)
+        try:
+            yf, sf = fjet(ff, (x0, y0), (xs, ys))
+        except NotImplementedError as e:
+            names = [op[1] for op, _ in steps]
+            count(sec + ":notimpl")
+            if "jet" not in str(e) and not any(w in str(e) for w in names):
+                fail(sec, case, f"NotImplementedError without the primitive's name: {e}")
+            continue
+        except Exception as e:  # noqa: BLE001
+            fail(sec, case, f"jet raised {type(e).__name__}: {str(e)[:300]}\n"
+                            f"{traceback.format_exc(limit=-4) if VERBOSE else ''}")
+            continue
+        # nested jvp reference (functrans's jvp, and JAX's)
+        try:
+            ref = nested_derivatives(ft.jvp, ff, x0, xs, y0, ys, order)
+        except Exception as e:  # noqa: BLE001
+            fail(sec, case, f"nested jvp raised {type(e).__name__}: {str(e)[:200]}")
+            continue
+        refj = nested_derivatives(jax.jvp, fj, jnp.asarray(x0), [jnp.asarray(v) for v in xs],
+                                  jnp.asarray(y0), [jnp.asarray(v) for v in ys], order)
+        check_close(sec, case, "primal vs jax", yf, refj[0], 1e-12)
+        nonsmooth = any(op[1] in ("abs", "relu", "max_c", "min_c", "maximum", "minimum",
+                                  "where_ab", "where_pos", "clip", "max_bcast", "min_bcast",
+                                  "sort", "cummax", "select_n", "copysign", "cond")
+                        for op, _ in steps)
+        for k in range(order):
+            ok1 = check_close(sec, case, f"term {k + 1} vs nested jvp (functrans)", sf[k],
+                              ref[k + 1], 1e-8)
+            ok2 = check_close(sec, case, f"term {k + 1} vs nested jvp (jax)", sf[k],
+                              refj[k + 1], 1e-8)
+            if not (ok1 and ok2):
+                break
+        del nonsmooth
+        # JAX's jet, where it has the rules
+        okj, rj = jax_try(lambda: jjet.jet(fj, (jnp.asarray(x0), jnp.asarray(y0)),
+                                           ([jnp.asarray(v) for v in xs],
+                                            [jnp.asarray(v) for v in ys])))
+        if okj:
+            count(sec + ":jax")
+            for k in range(order):
+                if not check_close(sec, case, f"term {k + 1} vs jax.jet", sf[k], rj[1][k], 1e-8):
+                    break
+        # jit(jet) and jet of vmap
+        if rng.random() < 0.3:
+            r = guarded(sec, case, "jit(jet)", lambda: ft.jit(
+                lambda a, b, sa, sb: fjet(ff, (a, b), (sa, sb)))(x0, y0, xs, ys))
+            if r is not None:
+                for k in range(order):
+                    check_close(sec, case, f"jit(jet) term {k + 1}", r[1][k], sf[k], 1e-10)
+        if rng.random() < 0.2:
+            # jet of the per-row function under vmap: rows of two stacked inputs
+            X0 = np.stack([x0, y0])
+            r = guarded(sec, case, "vmap(jet)", lambda: ft.vmap(
+                lambda a, sa: fjet(ff, (a, y0), (sa, ys)))(X0, [np.stack([v, v]) for v in xs]))
+            if r is not None:
+                check_close(sec, case, "vmap(jet) row 0", r[1][0][0], sf[0], 1e-10)
+
+
+
+# == checkify ===================================================================================
+
+def _user_step(pred_f, pred_j, msg):
+    def f_ft(x, i):
+        fcheckify.check(pred_f(x), msg, x[0])
+        return x
+
+    def f_jx(x, i):
+        jcheckify.check(pred_j(x), msg, x[0])
+        return x
+    return f_ft, f_jx
+
+
+# steps: (name, kind, ft function, jax function) of (x float vector, i int scalar) -> x
+CHK_STEPS = [
+    ("sin", None, lambda x, i: fnp.sin(x), lambda x, i: jnp.sin(x)),
+    ("log", "nan", lambda x, i: fnp.log(x), lambda x, i: jnp.log(x)),
+    ("sqrt", "nan", lambda x, i: fnp.sqrt(x), lambda x, i: jnp.sqrt(x)),
+    ("arcsin", "nan", lambda x, i: fnp.arcsin(x), lambda x, i: jnp.arcsin(x)),
+    ("sub_inf", "nan", lambda x, i: fnp.exp(800.0 * x) - fnp.exp(800.0 * x),
+     lambda x, i: jnp.exp(800.0 * x) - jnp.exp(800.0 * x)),
+    ("div", "div", lambda x, i: 1.0 / x, lambda x, i: 1.0 / x),
+    ("int_div", "div", lambda x, i: x + (7 // (i - 1)), lambda x, i: x + (7 // (i - 1))),
+    ("gather", "oob", lambda x, i: x + x[i], lambda x, i: x + x[i]),
+    ("take", "oob", lambda x, i: x * fnp.take(x, i), lambda x, i: x * jnp.take(x, i)),
+    ("set", "oob", lambda x, i: x.at[i].set(2.0), lambda x, i: x.at[i].set(2.0)),
+    ("add_at", "oob", lambda x, i: x.at[i].add(2.0), lambda x, i: x.at[i].add(2.0)),
+    ("dyn_slice", "oob", lambda x, i: x + flax.dynamic_slice(x, (i,), (1,)),
+     lambda x, i: x + jax.lax.dynamic_slice(x, (i,), (1,))),
+    ("dyn_update", "oob", lambda x, i: flax.dynamic_update_slice(x, x[:1] * 3.0, (i,)),
+     lambda x, i: jax.lax.dynamic_update_slice(x, x[:1] * 3.0, (i,))),
+    ("user_pos", "user") + _user_step(lambda x: fnp.all(x > -1.0), lambda x: jnp.all(x > -1.0),
+                                      "all above -1, x0={}"),
+    ("user_small", "user") + _user_step(lambda x: fnp.sum(x) < 3.0, lambda x: jnp.sum(x) < 3.0,
+                                        "sum small, x0={}"),
+    ("cond", None, lambda x, i: flax.cond(x[0] > 0, lambda y: fnp.log(y), lambda y: y * 2.0, x),
+     lambda x, i: jax.lax.cond(x[0] > 0, lambda y: jnp.log(y), lambda y: y * 2.0, x)),
+    ("scan", None, lambda x, i: flax.scan(lambda c, a: (c * a, fnp.sqrt(c)), 1.0, x)[1],
+     lambda x, i: jax.lax.scan(lambda c, a: (c * a, jnp.sqrt(c)), 1.0, x)[1]),
+    ("fori_user", None,
+     lambda x, i: flax.fori_loop(0, 2, lambda k, c: (fcheckify.check(c[0] < 5.0, "c0 {}", c[0]),
+                                                      c * 1.5)[1], x),
+     lambda x, i: jax.lax.fori_loop(0, 2, lambda k, c: (jcheckify.check(c[0] < 5.0, "c0 {}", c[0]),
+                                                         c * 1.5)[1], x)),
+]
+CHK_SETS = {"user": ("user_checks",), "nan": ("nan_checks",), "div": ("div_checks",),
+            "index": ("index_checks",), "float": ("float_checks",),
+            "automatic": ("automatic_checks",), "all": ("all_checks",),
+            "user+index": ("user_checks", "index_checks")}
+
+
+def _errset(mod, key):
+    out = frozenset()
+    for name in CHK_SETS[key]:
+        out = out | getattr(mod, name)
+    return out
+
+
+def _normalize(msg):
+    if msg is None:
+        return None
+    msg = str(msg)
+    if msg.startswith("out-of-bounds"):
+        return "oob"  # (index reported differs for negative indices; JAX adds a trailing '. ')
+    return msg.strip()
+
+
+def run_checkify(rng, n):
+    sec = "checkify"
+    for _ in range(n):
+        k = int(rng.integers(1, 4))
+        steps = [CHK_STEPS[int(j)] for j in rng.integers(0, len(CHK_STEPS), size=k)]
+        key = str(rng.choice(list(CHK_SETS)))
+        wrap = str(rng.choice(["none", "jit", "vmap", "grad", "jit_vmap"]))
+        x = rng.uniform(-1.5, 2.0, size=3)
+        if rng.random() < 0.3:
+            x[int(rng.integers(0, 3))] = 0.0
+        if rng.random() < 0.3:
+            x = np.abs(x) + 0.5
+        i = int(rng.integers(-4, 5))
+        case = dict(steps=[st[0] for st in steps], errors=key, wrap=wrap, x=x.tolist(), i=i,
+                    seed=SEED)
+
+        def prog(which):
+            fns = [st[2] if which == "ft" else st[3] for st in steps]
+
+            def f(x, i):
+                for fn in fns:
+                    x = fn(x, i)
+                return x
+            return f
+        pf, pj = prog("ft"), prog("jax")
+        if wrap == "grad":
+            gf = ft.grad(lambda x, i: fnp.sum(pf(x, i)))
+            gj = jax.grad(lambda x, i: jnp.sum(pj(x, i)))
+            ff, fj, args = gf, gj, (x, np.int64(i))
+        elif wrap in ("vmap", "jit_vmap"):
+            X = np.stack([x, x[::-1], np.abs(x) + 0.5])
+            I = np.array([i, 0, (i + 2) % 7 - 3], dtype=np.int64)
+            ff, fj, args = ft.vmap(pf), jax.vmap(pj), (X, I)
+            if wrap == "jit_vmap":
+                ff, fj = ft.jit(ff), jax.jit(fj)
+        elif wrap == "jit":
+            ff, fj, args = ft.jit(pf), jax.jit(pj), (x, np.int64(i))
+        else:
+            ff, fj, args = pf, pj, (x, np.int64(i))
+        okj, rj = jax_try(lambda: jcheckify.checkify(fj, errors=_errset(jcheckify, key))(
+            *(jnp.asarray(a) for a in args)))
+        enabled = _errset(fcheckify, key)
+        int_div0 = "int_div" in case["steps"] and np.any(np.asarray(args[1]) == 1)
+        if int_div0 and fcheckify.DivisionByZeroError not in enabled:
+            # (an integer division by zero: NumPy's 0 against XLA's -1, not checkify's part)
+            count(sec + ":int-div0-unchecked")
+            continue
+        try:
+            ef, of = fcheckify.checkify(ff, errors=enabled)(*args)
+            mf = ef.get()
+        except IndexError as e:
+            # functrans refuses an out-of-bounds index where JAX clamps, unless checked
+            if fcheckify.OOBError in enabled or not any(
+                    st[1] == "oob" for st in steps):
+                fail(sec, case, f"functrans raised {type(e).__name__}: {str(e)[:300]}")
+            else:
+                count(sec + ":oob-refused")
+            continue
+        except Exception as e:  # noqa: BLE001
+            if okj:
+                fail(sec, case, f"functrans raised, JAX did not: {type(e).__name__}: "
+                                f"{str(e)[:300]}")
+            else:
+                count(sec + ":both-raise")
+            continue
+        if not okj:
+            count(sec + ":jax-raised")
+            if VERBOSE:
+                print(f"  JAX raised {type(rj).__name__}: {str(rj)[:200]}; functrans: {mf!r}")
+            continue
+        ej, oj = rj
+        mj = ej.get()
+        count(sec)
+        nf, nj = _normalize(mf), _normalize(mj)
+        if (nf is not None and nj is not None and nj.endswith("(`check` failed)")
+                and not nf.endswith("(`check` failed)")):
+            # JAX reports a later failed check over an earlier automatic error of the same
+            # function (log(-1) then check(...)): functrans the first failure, as documented
+            count(sec + ":jax-prefers-user-check")
+        elif (nf is None) != (nj is None):
+            fail(sec, case, f"error {mf!r} vs JAX's {mj!r}")
+        elif nf is not None and nf != nj and "vmap" not in wrap:
+            fail(sec, case, f"message {mf!r} vs JAX's {mj!r}")
+        elif nf is not None and "vmap" in wrap and nf.split(" ")[0] != nj.split(" ")[0]:
+            fail(sec, case, f"message {mf!r} vs JAX's {mj!r}")
+        # the outputs agree where no error (JAX's gather clamps/fills; skip oob programs)
+        if nj is None:
+            check_close(sec, case, "output", of, oj, 1e-10)
+        # throw / check_error raise the message
+        if mf is not None:
+            try:
+                ef.throw()
+                fail(sec, case, "throw() did not raise")
+            except fcheckify.JaxRuntimeError as e:
+                if str(mf) not in str(e):
+                    fail(sec, case, f"throw message {e} vs get {mf}")
+
+
+
+# == ode ========================================================================================
+
+def ode_problem(rng):
+    kind = str(rng.choice(["linear", "lotka", "pendulum", "tree", "decay_t"]))
+    if kind == "linear":
+        n = int(rng.integers(1, 4))
+        A = rng.standard_normal((n, n)) * 0.8
+        y0 = rng.standard_normal(n)
+        return kind, (lambda y, t, A, xp: A @ y), y0, (A,)
+    if kind == "lotka":
+        p = rng.uniform(0.5, 1.5, size=4)
+        y0 = rng.uniform(0.5, 2.0, size=2)
+
+        def f(y, t, p, xp):
+            return xp.stack([p[0] * y[0] - p[1] * y[0] * y[1], p[2] * y[0] * y[1] - p[3] * y[1]])
+        return kind, f, y0, (p,)
+    if kind == "pendulum":
+        c = np.array([rng.uniform(0.0, 0.5), rng.uniform(1.0, 5.0)])
+        y0 = rng.uniform(-1.0, 1.0, size=2)
+
+        def f(y, t, c, xp):
+            return xp.stack([y[1], -c[0] * y[1] - c[1] * xp.sin(y[0])])
+        return kind, f, y0, (c,)
+    if kind == "tree":
+        k = rng.uniform(0.2, 1.5)
+        y0 = {"a": rng.standard_normal(2), "b": rng.standard_normal(())}
+
+        def f(y, t, k, xp):
+            return {"a": -k * y["a"] + xp.sin(y["b"]), "b": xp.cos(t) * xp.sum(y["a"]) * 0.3}
+        return kind, f, y0, (np.float64(k),)
+    w = rng.uniform(0.5, 2.0)
+    y0 = rng.standard_normal(3)
+
+    def f(y, t, w, xp):
+        return -y * (1.0 + 0.5 * xp.sin(w * t))
+    return kind, f, y0, (np.float64(w),)
+
+
+def _leaves(tree):
+    return jax.tree_util.tree_leaves(tree)
+
+
+def run_ode(rng, n):
+    sec = "ode"
+    from scipy.integrate import solve_ivp
+    for _ in range(n):
+        kind, f, y0, args = ode_problem(rng)
+        T = float(rng.uniform(0.3, 3.0))
+        nt = int(rng.integers(2, 6))
+        t = np.sort(rng.uniform(0.0, T, size=nt))
+        t[0] = 0.0 if rng.random() < 0.7 else t[0]
+        case = dict(kind=kind, t=t.tolist(), seed=SEED)
+        ff = lambda y, t, *a: f(y, t, *a, fnp)  # noqa: E731
+        fj = lambda y, t, *a: f(y, t, *a, jnp)  # noqa: E731
+        count(sec)
+        yf = guarded(sec, case, "odeint", lambda: fodeint(ff, y0, t, *args))
+        if yf is None:
+            continue
+        yj = jodeint(fj, jax.tree_util.tree_map(jnp.asarray, y0), jnp.asarray(t),
+                     *(jnp.asarray(a) for a in args))
+        for a, b in zip(_leaves(yf), _leaves(yj)):
+            check_close(sec, case, "value vs jax", a, b, 1e-6)
+        # scipy at tight tolerances (flattened state)
+        leaves0, tree = jax.tree_util.tree_flatten(y0)
+        sizes = [np.size(v) for v in leaves0]
+        shapes = [np.shape(v) for v in leaves0]
+
+        def rhs(tt, z):
+            parts, o = [], 0
+            for sz, sh in zip(sizes, shapes):
+                parts.append(z[o:o + sz].reshape(sh))
+                o += sz
+            out = f(jax.tree_util.tree_unflatten(tree, parts), tt, *args, np)
+            return np.concatenate([np.ravel(v) for v in jax.tree_util.tree_leaves(out)])
+        z0 = np.concatenate([np.ravel(v) for v in leaves0])
+        if t[-1] > t[0]:
+            sol = solve_ivp(rhs, (t[0], t[-1]), z0, method="DOP853", t_eval=t, rtol=1e-12,
+                            atol=1e-12)
+            got = np.concatenate([np.reshape(v, (nt, -1)) for v in _leaves(yf)], axis=1)
+            check_close(sec, case, "value vs solve_ivp", got, sol.y.T, 2e-6)
+        # gradients: y0, t, args vs JAX and central differences
+        W = [rng.standard_normal(np.shape(v)) for v in _leaves(yf)]
+
+        def loss_f(y0_, t_, *a):
+            out = fodeint(ff, y0_, t_, *a)
+            return sum(fnp.sum(fnp.sin(v) * w) for v, w in zip(_leaves(out), W))
+
+        def loss_j(y0_, t_, *a):
+            out = jodeint(fj, y0_, t_, *a)
+            return sum(jnp.sum(jnp.sin(v) * w) for v, w in zip(_leaves(out), W))
+        argn = tuple(range(2 + len(args)))
+        gf = guarded(sec, case, "grad odeint", lambda: ft.grad(loss_f, argnums=argn)(
+            y0, t, *args))
+        if gf is None:
+            continue
+        gj = jax.grad(loss_j, argnums=argn)(jax.tree_util.tree_map(jnp.asarray, y0),
+                                            jnp.asarray(t), *(jnp.asarray(a) for a in args))
+        for k in argn:
+            for a, b in zip(_leaves(gf[k]), _leaves(gj[k])):
+                check_close(sec, case, f"grad arg {k} vs jax", a, b, 1e-5)
+        # central differences along a random direction of every argument
+        prim = (y0, t) + tuple(args)
+        tans = jax.tree_util.tree_map(lambda v: rng.standard_normal(np.shape(v)), prim)
+        tans = list(tans)
+        tans[1] = np.where(np.arange(nt) == 0, tans[1], tans[1])  # (all times move)
+        h = 1e-5
+        plus = jax.tree_util.tree_map(lambda p, d: np.asarray(p) + h * d, prim, tuple(tans))
+        minus = jax.tree_util.tree_map(lambda p, d: np.asarray(p) - h * d, prim, tuple(tans))
+        fd = (float(loss_f(*plus)) - float(loss_f(*minus))) / (2 * h)
+        lin = sum(float(np.sum(np.asarray(g) * d)) for g, d in zip(
+            jax.tree_util.tree_leaves(gf), jax.tree_util.tree_leaves(tuple(tans))))
+        if not abs(fd - lin) <= 1e-5 * (1 + abs(fd)):
+            fail(sec, case, f"grad vs central differences: {lin} vs {fd}")
+        # forward mode (functrans has it; JAX does not)
+        if rng.random() < 0.3:
+            r = guarded(sec, case, "jvp odeint", lambda: ft.jvp(loss_f, prim, tuple(tans)))
+            if r is not None and not abs(float(r[1]) - lin) <= 1e-6 * (1 + abs(lin)):
+                fail(sec, case, f"jvp vs grad: {float(r[1])} vs {lin}")
+        # jit and vmap over y0
+        if rng.random() < 0.3:
+            r = guarded(sec, case, "jit odeint", lambda: ft.jit(
+                lambda a, b, *c: fodeint(ff, a, b, *c))(y0, t, *args))
+            if r is not None:
+                for a, b in zip(_leaves(r), _leaves(yf)):
+                    check_close(sec, case, "jit odeint", a, b, 1e-12)
+        if rng.random() < 0.3:
+            Y0 = jax.tree_util.tree_map(lambda v: np.stack([v, 0.5 * v]), y0)
+            r = guarded(sec, case, "vmap odeint", lambda: ft.vmap(
+                lambda a: fodeint(ff, a, t, *args))(Y0))
+            if r is not None:
+                rj = jax.vmap(lambda a: jodeint(fj, a, jnp.asarray(t),
+                                                *(jnp.asarray(a) for a in args)))(
+                    jax.tree_util.tree_map(jnp.asarray, Y0))
+                for a, b in zip(_leaves(r), _leaves(rj)):
+                    check_close(sec, case, "vmap odeint vs jax", a, b, 1e-6)
+        # tolerances: looser rtol stays near the reference, mxstep too small gives nan
+        if rng.random() < 0.2:
+            r = guarded(sec, case, "odeint rtol", lambda: fodeint(ff, y0, t, *args, rtol=1e-4,
+                                                                  atol=1e-4))
+            if r is not None:
+                for a, b in zip(_leaves(r), _leaves(yf)):
+                    check_close(sec, case, "rtol=1e-4", a, b, 1e-2)
+
+
 # == main =======================================================================================
 
-SECTIONS = {"sparse": run_sparse}
+SECTIONS = {"sparse": run_sparse, "jet": run_jet, "checkify": run_checkify, "ode": run_ode}
 SEED = None
 
 
