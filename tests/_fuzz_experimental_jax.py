@@ -211,6 +211,36 @@ def random_bcoo(rng, shape, nb, nd, duplicates=False, out_of_range=False):
     return data, idx
 
 
+def scramble(rng, data, idx, shape, nb):
+    """Other parts (data, indices) for the same dense array: entries split in two at one
+    position, negative indices (counted from the end), out-of-range entries with nonzero
+    values (which stand for nothing), and the entries shuffled."""
+    data, idx = np.array(data), np.array(idx)
+    ns = idx.shape[-1]
+    sshape = np.array(shape[nb:nb + ns], dtype=np.int64)
+    nse = idx.shape[nb]
+    if nse and rng.random() < 0.6:  # split
+        r = rng.uniform(0.2, 0.8)
+        data = np.concatenate([data * r, data * (1 - r)], axis=nb)
+        idx = np.concatenate([idx, idx], axis=nb)
+    if ns and idx.shape[nb] and rng.random() < 0.5:  # negative indices
+        neg = rng.random(idx.shape) < 0.5
+        inside = idx < sshape
+        idx = np.where(neg & inside, idx - sshape, idx)
+    if ns and rng.random() < 0.5:  # out of range entries with values
+        k = int(rng.integers(1, 3))
+        extra_idx = np.broadcast_to(sshape + rng.integers(0, 3, size=ns),
+                                    idx.shape[:nb] + (k, ns)).copy()
+        col = int(rng.integers(0, ns))
+        if rng.random() < 0.5:  # (far negative ones too)
+            extra_idx[..., col] = -sshape[col] - 1 - rng.integers(0, 2)
+        extra_data = rng.standard_normal(data.shape[:nb] + (k,) + data.shape[nb + 1:])
+        data = np.concatenate([data, extra_data], axis=nb)
+        idx = np.concatenate([idx, extra_idx.astype(idx.dtype)], axis=nb)
+    perm = rng.permutation(idx.shape[nb])
+    return np.take(data, perm, axis=nb), np.take(idx, perm, axis=nb).astype(np.int32)
+
+
 def make_both(data, idx, shape):
     return (fsparse.BCOO((data, idx), shape=shape),
             jsparse.BCOO((jnp.asarray(data), jnp.asarray(idx)), shape=shape))
@@ -230,6 +260,12 @@ def sparse_structure_case(rng, sec):
                             out_of_range=rng.random() < 0.3)
     mf, mj = make_both(data, idx, shape)
     dense = dense_of(mj)
+    scrambled = rng.random() < 0.5
+    if scrambled:  # the same dense array, stored otherwise (JAX's result kept as reference)
+        data, idx = scramble(rng, data, idx, shape, nb)
+        mf = fsparse.BCOO((data, idx), shape=shape)
+        check_close(sec, dict(shape=shape, data=data.tolist(), idx=idx.tolist(), seed=SEED),
+                    "scrambled todense", dense_of(mf), dense, 1e-14)
     op = str(rng.choice(["todense", "sum_duplicates", "sort_indices", "transpose", "reduce_sum",
                          "slice", "dynamic_slice", "reshape", "broadcast_in_dim", "concatenate",
                          "neg_scale", "squeeze", "extract", "update_layout"]))
@@ -268,8 +304,11 @@ def sparse_structure_case(rng, sec):
         else:
             # sorted positions: lexicographic per batch, in range ones first
             ii = np.asarray(rf.indices).reshape((-1,) + rf.indices.shape[-2:])
+            sshape = np.array(shape[nb:nb + ii.shape[-1]])
             for b in ii:
-                keys = [tuple(r) for r in b]
+                b = np.where(b < 0, b + sshape, b)  # (negative ones count from the end)
+                outside = ((b < 0) | (b >= sshape)).any(-1)
+                keys = [(1,) if o else (0,) + tuple(r) for r, o in zip(b, outside)]
                 if keys != sorted(keys):
                     fail(sec, case, f"sort_indices not sorted: {b.tolist()}")
                     break
@@ -535,6 +574,9 @@ def sparse_structure_case(rng, sec):
         check_close(sec, case, "squeeze", dense_of(rf), np.squeeze(dense, dims), 0)
     elif op == "extract":
         v = rng.standard_normal(shape)
+        if scrambled:  # (JAX's reference is of the unscrambled parts)
+            mf = fsparse.BCOO((np.asarray(mj.data), np.asarray(mj.indices)), shape=shape)
+            idx = np.asarray(mj.indices)
         rf = guarded(sec, case, "extract", lambda: fsparse.bcoo_extract(mf, v))
         rj = jsparse.bcoo_extract(mj, jnp.asarray(v), assume_unique=True)  # (documented)
         if rf is not None:
@@ -609,14 +651,21 @@ def sparse_dot_case(rng, sec):
     rl = layout(rshape, rb, sp_side[1])
     if kind == "ss" and ll and rl and ll[0] != rl[0]:
         rl = (ll[0], rl[1]) if len(rshape) - ll[0] - rl[1] >= 0 else rl
-    case = dict(kind=kind, lshape=lshape, rshape=rshape, dn=dn, ll=ll, rl=rl, seed=SEED)
+    scr = rng.random() < 0.5
+    scr_seed = int(rng.integers(0, 2**31))
+    case = dict(kind=kind, lshape=lshape, rshape=rshape, dn=dn, ll=ll, rl=rl, seed=SEED,
+                scrambled=scr)
     ref = np.asarray(jax.lax.dot_general(jnp.asarray(x), jnp.asarray(y), dn))
 
     def opnd(a, lay, mod, jx):
         if lay is None:
             return jnp.asarray(a) if jx else a
         arr = jnp.asarray(a) if jx else a
-        return mod.BCOO.fromdense(arr, n_batch=lay[0], n_dense=lay[1])
+        m = mod.BCOO.fromdense(arr, n_batch=lay[0], n_dense=lay[1])
+        if scr and not jx:  # the same array stored otherwise (functrans only)
+            d, i = scramble(np.random.default_rng(scr_seed), m.data, m.indices, m.shape, lay[0])
+            m = fsparse.BCOO((d, i), shape=m.shape)
+        return m
 
     okj, rj = jax_try(lambda: jsparse.bcoo_dot_general(opnd(x, ll, jsparse, True),
                                                        opnd(y, rl, jsparse, True),

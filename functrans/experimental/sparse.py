@@ -664,8 +664,9 @@ def bcoo_fromdense(mat, *, nse=None, n_batch=0, n_dense=0, index_dtype=_dt.int32
             indices = fnp.zeros((nse, 0), dtype=index_dtype, like=m)
         flat, inside = _positions(indices, shape)
         data = fnp.take(fnp.reshape(m, (-1,) + dense), fnp.where(inside, flat, 0), axis=0)
-        # A 0-d mat has no padding index: keep its value once
-        kept = fnp.less(fnp.arange(nse, like=m), fnp.sum(nonzero))
+        # A 0-d mat has no padding index: its one position is stored in the first entry,
+        # whatever its value (a zero too: its derivative must reach it), the rest are zeros
+        kept = fnp.less(fnp.arange(nse, like=m), fnp.sum(nonzero) if shape else 1)
         kept = fnp.reshape(kept, (nse,) + (1,) * n_dense)
         return fnp.where(kept, data, fnp.zeros_like(data)), indices
     data, indices = _per_batch(one, n_batch)(mat)
