@@ -1371,9 +1371,11 @@ def bcoo_reshape(mat, *, new_sizes, dimensions=None):
         lead = tuple(indices.shape[:-1])
         indices = fnp.reshape(_unravel(fnp.reshape(flat, (-1,)), new_sparse, indices.dtype),
                               lead + (len(new_sparse),))
-    if k != nb or new_dense != mat._dense_shape:
+    # (the batch sizes may change with their number: (3, 4) to (6, 2))
+    new_batch = new_sizes[:k] != tuple(mat.shape[:nb])
+    if new_batch or new_dense != mat._dense_shape:
         data = fnp.reshape(data, new_sizes[:k] + (mat.nse,) + new_dense)
-    if k != nb:
+    if new_batch:
         indices = fnp.reshape(indices, new_sizes[:k] + tuple(indices.shape[-2:]))
     return BCOO((data, indices), shape=new_sizes + new_dense)
 
