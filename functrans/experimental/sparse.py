@@ -1082,6 +1082,8 @@ def bcoo_sum_duplicates(mat, nse=None, remove_zeros=True):
     if nse is None:
         def count(data, indices):  # distinct positions inside (sorted: vmap can batch it)
             ids = fnp.sort(ids_of(data, indices))
+            if ids.shape[0] == 0:  # (no entries: and ids[:1] of none is refused by the standard)
+                return fnp.sum(fnp.zeros((0,), dtype=ids.dtype, like=ids))
             first = fnp.concatenate([ids[:1] == ids[:1], ids[1:] != ids[:-1]])
             return fnp.sum(fnp.logical_and(first, ids < size))
 
@@ -1273,7 +1275,7 @@ def bcoo_slice(mat, *, start_indices, limit_indices, strides=None):
     sl = [slice(s, e, st) for s, e, st in zip(starts, limits, strides)]
     if nb or mat.n_dense:
         data = data[tuple(sl[:nb]) + (slice(None),) + tuple(sl[nb + ns:])]
-        indices = indices[tuple(sl[:nb])]
+        indices = indices[tuple(sl[:nb]) + (Ellipsis,)]  # (the standard wants every axis)
     return _at_most_size(BCOO((data, indices), shape=tuple(sizes[:nb]) + new_sparse
                               + tuple(sizes[nb + ns:])))
 
