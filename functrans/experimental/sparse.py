@@ -628,7 +628,8 @@ def bcoo_fromdense(mat, *, nse=None, n_batch=0, n_dense=0, index_dtype=_dt.int32
             pass it. More than needed pads with zeros at the index ``shape``; fewer keeps the
             first ``nse`` nonzeros.
         n_batch: the number of leading dimensions stored as batch dimensions.
-        n_dense: must be 0 (no dense dimensions).
+        n_dense: the number of trailing dimensions stored densely (a block of them is
+            stored where any of its values is nonzero).
         index_dtype: the indices' dtype (int32 by default, as in JAX).
 
     Example:
