@@ -524,10 +524,11 @@ def _unravel(flat, shape, dtype):
     gives the padding index ``shape``."""
     size = math.prod(shape)
     outside = flat >= size
-    cols, stride = [], size
-    for n in shape:
-        stride //= n
-        i = fnp.astype((flat // stride) % n, dtype)
+    cols = []
+    for d, n in enumerate(shape):
+        # (a dimension of 0: every position is outside; max(.., 1) keeps the arithmetic defined)
+        stride = max(math.prod(shape[d + 1:]), 1)
+        i = fnp.astype((flat // stride) % max(n, 1), dtype)
         cols.append(fnp.where(outside, fnp.full_like(i, n), i))
     if not cols:
         return fnp.zeros((flat.shape[0], 0), dtype=dtype, like=flat)
@@ -627,7 +628,8 @@ def bcoo_fromdense(mat, *, nse=None, n_batch=0, n_dense=0, index_dtype=_dt.int32
             pass it. More than needed pads with zeros at the index ``shape``; fewer keeps the
             first ``nse`` nonzeros.
         n_batch: the number of leading dimensions stored as batch dimensions.
-        n_dense: must be 0 (no dense dimensions).
+        n_dense: the number of trailing dimensions stored densely (a block of them is
+            stored where any of its values is nonzero).
         index_dtype: the indices' dtype (int32 by default, as in JAX).
 
     Example:
@@ -663,8 +665,9 @@ def bcoo_fromdense(mat, *, nse=None, n_batch=0, n_dense=0, index_dtype=_dt.int32
             indices = fnp.zeros((nse, 0), dtype=index_dtype, like=m)
         flat, inside = _positions(indices, shape)
         data = fnp.take(fnp.reshape(m, (-1,) + dense), fnp.where(inside, flat, 0), axis=0)
-        # A 0-d mat has no padding index: keep its value once
-        kept = fnp.less(fnp.arange(nse, like=m), fnp.sum(nonzero))
+        # A 0-d mat has no padding index: its one position is stored in the first entry,
+        # whatever its value (a zero too: its derivative must reach it), the rest are zeros
+        kept = fnp.less(fnp.arange(nse, like=m), fnp.sum(nonzero) if shape else 1)
         kept = fnp.reshape(kept, (nse,) + (1,) * n_dense)
         return fnp.where(kept, data, fnp.zeros_like(data)), indices
     data, indices = _per_batch(one, n_batch)(mat)
@@ -1080,6 +1083,8 @@ def bcoo_sum_duplicates(mat, nse=None, remove_zeros=True):
     if nse is None:
         def count(data, indices):  # distinct positions inside (sorted: vmap can batch it)
             ids = fnp.sort(ids_of(data, indices))
+            if ids.shape[0] == 0:  # (no entries: and ids[:1] of none is refused by the standard)
+                return fnp.sum(fnp.zeros((0,), dtype=ids.dtype, like=ids))
             first = fnp.concatenate([ids[:1] == ids[:1], ids[1:] != ids[:-1]])
             return fnp.sum(fnp.logical_and(first, ids < size))
 
@@ -1091,6 +1096,11 @@ def bcoo_sum_duplicates(mat, nse=None, remove_zeros=True):
 
     def one(data, indices):
         ids = ids_of(data, indices)
+        if nse == 0 or ids.shape[0] == 0:
+            # (unique with a size needs both non-empty: no entries kept, or only padding)
+            positions = fnp.full((nse,), size, dtype=ids.dtype, like=ids)
+            out = fnp.zeros((nse,) + tuple(data.shape[1:]), dtype=data.dtype, like=data)
+            return out, _unravel(positions, shape, indices.dtype)
         positions, which = fnp.unique(ids, size=nse, fill_value=size, return_inverse=True)
         which = fnp.reshape(which, (-1,))
         kept = fnp.where(_per_entry(ids < size, data), data, 0)
@@ -1266,7 +1276,7 @@ def bcoo_slice(mat, *, start_indices, limit_indices, strides=None):
     sl = [slice(s, e, st) for s, e, st in zip(starts, limits, strides)]
     if nb or mat.n_dense:
         data = data[tuple(sl[:nb]) + (slice(None),) + tuple(sl[nb + ns:])]
-        indices = indices[tuple(sl[:nb])]
+        indices = indices[tuple(sl[:nb]) + (Ellipsis,)]  # (the standard wants every axis)
     return _at_most_size(BCOO((data, indices), shape=tuple(sizes[:nb]) + new_sparse
                               + tuple(sizes[nb + ns:])))
 
@@ -1364,9 +1374,11 @@ def bcoo_reshape(mat, *, new_sizes, dimensions=None):
         lead = tuple(indices.shape[:-1])
         indices = fnp.reshape(_unravel(fnp.reshape(flat, (-1,)), new_sparse, indices.dtype),
                               lead + (len(new_sparse),))
-    if k != nb or new_dense != mat._dense_shape:
+    # (the batch sizes may change with their number: (3, 4) to (6, 2))
+    new_batch = new_sizes[:k] != tuple(mat.shape[:nb])
+    if new_batch or new_dense != mat._dense_shape:
         data = fnp.reshape(data, new_sizes[:k] + (mat.nse,) + new_dense)
-    if k != nb:
+    if new_batch:
         indices = fnp.reshape(indices, new_sizes[:k] + tuple(indices.shape[-2:]))
     return BCOO((data, indices), shape=new_sizes + new_dense)
 
