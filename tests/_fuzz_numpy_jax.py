@@ -249,10 +249,8 @@ def fam_at(rng):
             vv = np.broadcast_to(np.asarray(v), x[norm_idx(tuple(
                 np.clip(k, 0, n - 1) if q == j else k for q, k in enumerate(idx)),
                 "clip", True)].shape)
-            lead = [q for q, k in enumerate(nidx) if not isinstance(k, (int, np.integer))]
             # the int array's axis in the result: count non-scalar entries before it
             pos = sum(1 for q in range(j) if not isinstance(nidx[q], (int, np.integer)))
-            del lead
             nidx2 = tuple(k[keep] if q == j else k for q, k in enumerate(nidx))
             vv = np.compress(keep, vv, axis=pos) if np.ndim(vv) else vv
             return _np_at(x, nidx2, op, vv, mode)
@@ -270,11 +268,10 @@ def fam_at(rng):
 
     name = f"x{shape}{dtype}.at[{idx_t!r}].{op}(v{np.shape(v)}{getattr(v, 'dtype', type(v))}, " \
            f"mode={mode!r})"
-    jc = None
-    if jnp is not None:
-        def jc(x, v):
-            return call(jnp, jnp.asarray(x), v)
-    return Case("at", name, [x, v], ft_call, np_call=np_call, jnp_call=jc,
+    def jax_call(x, v):
+        return call(jnp, jnp.asarray(x), v)
+    return Case("at", name, [x, v], ft_call, np_call=np_call,
+                jnp_call=jax_call if jnp is not None else None,
                 nograd=op in ("min", "max") or mode == "promise_in_bounds")
 
 
@@ -759,11 +756,11 @@ def fam_apply(rng):
         ax = int(rng.integers(-x.ndim, x.ndim))
         fn = pick(rng, ["sum", "cumsum", "outer", "scalar0"])
 
-        def make(m):
+        def along(m):
             return {"sum": lambda v: m.sum(v) * 2, "cumsum": lambda v: m.cumsum(v) ** 2,
                     "outer": lambda v: m.outer(v, v), "scalar0": lambda v: v[0]}[fn]
         return Case("apply", f"apply_along_axis({fn}, {ax}, x{shape}{x.dtype}={x.tolist()})",
-                    [x], lambda m, x: m.apply_along_axis(make(m), ax, x))
+                    [x], lambda m, x: m.apply_along_axis(along(m), ax, x))
     if which == "vectorize":
         y = arr(rng, shape_of(rng, int(rng.integers(0, 3)), lo=1), "float64")
         try:
@@ -772,16 +769,16 @@ def fam_apply(rng):
             return None
         exc = rng.random() < 0.3
 
-        def make(m):
+        def vec(m):
             if exc:
                 return m.vectorize(lambda a, b, c: a * b + c, excluded={2})
             return m.vectorize(lambda a, b: a * b + (a if a > 0 else b))
         if exc:
             return Case("apply", f"vectorize(a*b+c, excluded={{2}})(x={x.tolist()}, "
                         f"y={y.tolist()}, 3.0)", [x, y],
-                        lambda m, x, y: make(m)(x, y, 3.0), nojit=True)
+                        lambda m, x, y: vec(m)(x, y, 3.0), nojit=True)
         return Case("apply", f"vectorize(a*b + (a if a>0 else b))(x={x.tolist()}, "
-                    f"y={y.tolist()})", [x, y], lambda m, x, y: make(m)(x, y),
+                    f"y={y.tolist()})", [x, y], lambda m, x, y: vec(m)(x, y),
                     nojit=True, novmap=True, jnp_call=None)
     sig = pick(rng, ["(n)->()", "(n)->(n)", "(n),(n)->()", "(n)->(2)"])
     if x.ndim < 1:
