@@ -1154,7 +1154,8 @@ def check_derivs(case, got, diff, rng):
     # vjp: <u, J v> = <J^T u, v>
     try:
         out2, pull = ft.vjp(f, *primals)
-        us = tuple(rng.standard_normal(np.shape(o)) for o in out2)
+        us = tuple(rng.standard_normal(np.shape(o)).astype(np.asarray(o).dtype)
+                   for o in out2)
         cts = pull(us)
     except Exception as e:  # noqa: BLE001
         fail(case, "vjp raises", f"{type(e).__name__}: {str(e)[:300]}")
