@@ -203,12 +203,24 @@ def take(a, indices, axis=None, out=None, mode="raise", unique_indices=False,
     axis = _normalize_axis(operator.index(axis), nd)
     n = _shape(x)[axis]
     size = math.prod(_shape(indices))
-    if n == 0 and size and mode != "raise":
+    if n == 0 and size and mode in ("wrap", "clip") and \
+            math.prod(_shape(x)[:axis] + _shape(x)[axis + 1:]):
+        # (NumPy's error only where the result has elements: an empty result is returned;
+        # 'fill' fills every position, as jax.numpy's)
         raise IndexError("take: cannot do a non-empty take from an empty axis")
     if mode != "raise" and _dtype(indices) is not _dt.int64:
         # in int64 (NumPy's intp): n, or n - 1, need not fit a narrow index dtype
         indices = _st.convert_element_type(indices, _dt.int64)
     inside = None
+    if n == 0 and mode != "raise":
+        # an empty axis: nothing to read, so one zero slot to gather from (the result is
+        # empty for 'wrap'/'clip', checked above; all fill for 'fill', as jax.numpy's)
+        shape1 = _shape(x)[:axis] + (1,) + _shape(x)[axis + 1:]
+        x = _st.scatter_slice(x, shape1, tuple((0, 0 if a == axis else d, 1)
+                                               for a, d in enumerate(_shape(x))))
+        n, empty_axis = 1, True
+    else:
+        empty_axis = False
     if mode == "wrap":
         from ._elementwise import remainder
         indices = remainder(indices, n) if n else indices
@@ -218,8 +230,10 @@ def take(a, indices, axis=None, out=None, mode="raise", unique_indices=False,
         from ._base import greater_equal, less
         from ._elementwise import logical_and
         inside = logical_and(greater_equal(indices, -n), less(indices, n))
+        if empty_axis:
+            inside = logical_and(inside, False)
         # in range for the gather; the filled positions are replaced below
-        indices = where(inside, indices, 0) if n else indices
+        indices = where(inside, indices, 0)
     elif _index_checks_running():  # (reported on the caller's axis, not the gather's)
         indices = _recorded_index(indices, n, _shape(x), axis, x)
     else:

@@ -1508,7 +1508,9 @@ def _correlate_core(x, y, mode):
     xpad = concat([pad, x, pad])
     idx = concat([windows(0, m - 1), windows(n, m - 1)], axis=0)  # the first and last rows
     inside = logical_and(greater_equal(idx, m - 1), less(idx, n + m - 1))
-    ends = sum(where(inside, multiply(take(xpad, idx, axis=0), y), _like(x, 0)), axis=1)
+    # (in x's dtype: sum's own rule widens small integers, which NumPy's convolve keeps)
+    ends = sum(where(inside, multiply(take(xpad, idx, axis=0), y), _like(x, 0)), axis=1,
+               dtype=_dtype(valid))
     full = concat([_along(ends, 0, 0, m - 1), valid, _along(ends, 0, m - 1, None)])
     if mode == "full":
         return full
