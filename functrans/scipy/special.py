@@ -2937,14 +2937,21 @@ def _log_beta_density_x(a, b, x, y):
                                 fnp.log(a)), log_y)
 
 
+_EPS64 = 2.0 ** -53
+
+
 def _inc_beta(a, b, x, y):
     """``I_x(a, b)`` for ``a, b > 0`` finite and ``0 <= x <= 1``, given ``y = 1 - x`` computed
     precisely (not by the subtraction, where the caller has a better formula). For
-    ``x <= 1/2`` directly; above, as ``1 - I_y(b, a)`` where that loses less than the rounding
-    of ``x`` does: the subtraction costs a factor ``c / (1 - c)`` (``c = I_y(b, a)``), the
-    rounding of ``x`` a factor ``x I'_x / I_x``, so the subtraction is taken where
-    ``c < x I'_x = x^a y^(b-1) / B(a, b)``. Each evaluation sees its own elements only (the
-    others a stand-in), so that neither gives a nan derivative where it is not used."""
+    ``x <= 1/2`` directly; above, the direct form with the rounding of ``x`` taken back
+    (below) or ``1 - I_y(b, a)``, whichever errs less: the subtraction by about
+    ``eps c`` (``c = I_y(b, a)``), the direct form by about ``eps (1 - c)`` (the backend's
+    betainc at an exact ``x`` is within a few ulp, at any shapes) plus the error of the
+    shift that takes ``x``'s rounding back, ``|shift| (a - 1) |d| / x`` (``d = (1 - x) - y``:
+    the shift holds ``t^(a-1)`` at ``x^(a-1)`` over ``[x, x + d]``; at a huge ``a`` with ``y``
+    near eps, as stdtr's at df 1e12, ``a d`` is not small). Each evaluation sees its own
+    elements only (the others a stand-in), so that neither gives a nan derivative where it
+    is not used."""
     from .stats import _value_first, _where_taken  # (stats imports this module)
     upper = x > 0.5
     if not _may_hold(upper):  # (the selections below would all take the direct form)
@@ -2956,24 +2963,43 @@ def _inc_beta(a, b, x, y):
     xs, ys = fnp.stop_gradient(_where(upper, x, 0.75)), fnp.stop_gradient(_where(upper, y, 0.25))
     a0, b0 = fnp.stop_gradient(a), fnp.stop_gradient(b)
     log_xslope = _log_beta_density_x(a0, b0, xs, ys)
-    use_sub = fnp.logical_and(upper, fnp.log(fnp.stop_gradient(comp)) < log_xslope)
+    # (y = 0, x = 1 exactly: nothing to take back)
+    moved = fnp.logical_and(upper, ys > 0.0)
+    # above 1/2 the value at 1 - y, y being the precise one: x's rounding, moved by a
+    # factor x I'_x / I_x (~a: 2e-11 relative in t.cdf(-6, 1e6); 1.4e-3 in
+    # f.cdf(300, 1e4, 1e-8), where 1 - x = 3e-15), is taken back by the integral of the
+    # density from x to 1 - y, x^(a-1) ((1 - x)^b - y^b) / (b B(a, b)) =
+    # x I'_x / x * y / b * expm1(b log1p(d / y)), d = (1 - x) - y; the value only: the
+    # derivatives are those at x
+    shift = _on_arrays(_inc_beta_shift, moved, log_xslope, xs, ys, b0)
+    # (the subtraction only where it errs less than the direct form would without the shift,
+    # eps c < eps x I'_x, and not far more than with it)
+    c0 = fnp.stop_gradient(comp)
+    use_sub = _all(upper, fnp.log(c0) < log_xslope,
+                   _on_arrays(_inc_beta_takes_complement, c0, shift, xs, ys, a0))
 
     def direct():
         out = _sp.betainc(a, b, _where(use_sub, 0.5, x))
-        # (y = 0, x = 1 exactly: nothing to take back)
-        moved = _all(upper, fnp.logical_not(use_sub), ys > 0.0)
-        if not _may_hold(moved):
+        if not _may_hold(fnp.logical_and(moved, fnp.logical_not(use_sub))):
             return out
-        # above 1/2 the value at 1 - y, y being the precise one: x's rounding, moved by a
-        # factor x I'_x / I_x (~a: 2e-11 relative in t.cdf(-6, 1e6); 1.4e-3 in
-        # f.cdf(300, 1e4, 1e-8), where 1 - x = 3e-15), is taken back by the integral of the
-        # density from x to 1 - y, x^(a-1) ((1 - x)^b - y^b) / (b B(a, b)) =
-        # x I'_x / x * y / b * expm1(b log1p(d / y)), d = (1 - x) - y (x^(a-1) moves by a d,
-        # eps^2 a relative; I'_x d to first order); the value only: the derivatives are
-        # those at x
-        return fnp.add(out, fnp.stop_gradient(_on_arrays(
-            _inc_beta_shift, moved, log_xslope, xs, ys, b0)))
+        return fnp.add(out, fnp.stop_gradient(shift))
     return _where_taken([(use_sub, lambda: 1.0 - comp_live(use_sub))], direct)
+
+
+_SUB_LOSS = 64.0  # (the subtraction unless it loses 6 bits more than the direct form)
+
+
+def _inc_beta_takes_complement(xp, c, shift, x, y, a):
+    """:func:`_inc_beta`'s choice (``x > 1/2`` selected by the caller): the subtraction
+    unless its error ``eps c`` is above ``_SUB_LOSS`` times the direct form's,
+    ``eps (1 - c)`` plus the shift's ``|shift| |a - 1| |d| / x``. (Where both are near
+    rounding either serves: the margin keeps the subtraction there, as before, whose
+    derivatives cost less; taking the direct form wherever it errs less made some
+    elements of a batch differ in form, and cost 14 % more primitives in
+    vmap(grad(t.cdf)).)"""
+    d = xp.abs(xp.subtract(1.0 - x, y))
+    shift_err = xp.divide(xp.multiply(xp.multiply(xp.abs(shift), xp.abs(a - 1.0)), d), x)
+    return c < _SUB_LOSS * xp.add(1.0 - c, shift_err / _EPS64)
 
 
 def _inc_beta_shift(xp, moved, log_xslope, x, y, b):
@@ -2984,7 +3010,8 @@ def _inc_beta_shift(xp, moved, log_xslope, x, y, b):
     ratio = xp.expm1(xp.multiply(b, xp.log1p(xp.divide(xp.subtract(1.0 - x, y), y))))
     shift = xp.multiply(xp.divide(xp.multiply(xp.exp(log_xslope), y), xp.multiply(x, b)),
                         ratio)
-    return xp.where(moved, shift, xp.zeros_like(shift))
+    # (nothing to move where d = 0: also where the slope overflowed, inf * 0)
+    return xp.where(xp.logical_and(moved, ratio != 0.0), shift, xp.zeros_like(shift))
 
 
 def _on_arrays(fn, *args):
