@@ -3191,6 +3191,10 @@ def _t_series_lanes(d, t, also=None):
     carries, staged = _carries_derivative((d, t))
     if not carries or staged:
         return None, 0
+    # (first from df's array alone, no primitive bound: the common small df)
+    dc = _concrete_behind(d)
+    if dc is not None and not _may_hold(dc >= _T_SERIES_DF):
+        return None, 0
     t2 = fnp.multiply(t, t)
     y = fnp.divide(t2, fnp.add(d, t2))
     lanes = _all(d >= _T_SERIES_DF, d < _inf, t != 0.0, y <= _T_SERIES_Y)
