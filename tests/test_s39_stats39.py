@@ -169,3 +169,43 @@ def test_half_digamma_step_series():
         with mpmath.workdps(60):
             want = mpmath.digamma(a + 0.5) - mpmath.digamma(a) - 1 / (2 * mpmath.mpf(a))
         assert _rel(got, float(want)) < 1e-15
+
+
+# -- 3. t.ppf where |t| overflows -----------------------------------------------------------
+
+def test_t_ppf_overflowing_quantile_has_infinite_slopes():
+    # t.ppf(1e-300, 0.5) = -(~1e600): -inf; dt/dq = 1/pdf(t) = +inf and dt/d df = +inf (the
+    # quantile rises towards 0 as df grows: log|t| = (log df - log z)/2 falls), where reverse
+    # mode gave nan in df (inf - inf over the formula's paths); isf the negatives
+    assert float(stats.t.ppf(1e-300, 0.5)) == -math.inf
+    for g in (ft.grad(stats.t.ppf, (0, 1)), ft.jacfwd(stats.t.ppf, (0, 1))):
+        assert [float(v) for v in g(1e-300, 0.5)] == [math.inf, math.inf]
+    assert [float(v) for v in ft.grad(stats.t.isf, (0, 1))(1e-300, 0.5)] == [-math.inf,
+                                                                          -math.inf]
+    vg = ft.vmap(ft.grad(stats.t.ppf, (0, 1)))(np.array([1e-300, 0.3]), np.array([0.5, 0.5]))
+    assert float(vg[1][0]) == math.inf and np.isfinite(float(vg[1][1]))
+    # a finite quantile beside it: the plain far-tail form, finite slope in df, positive
+    with np.errstate(all="ignore"):
+        t, (gq, gd) = stats.t.ppf(1e-150, 0.5), ft.grad(stats.t.ppf, (0, 1))(1e-150, 0.5)
+    assert np.isfinite(float(t)) and float(gd) > 0.0 and float(gq) > 0.0
+
+
+def test_overflow_log_slopes_are_the_formulas():
+    mpmath = pytest.importorskip("mpmath")
+    tf = 2e-300
+
+    def log_t(d):
+        h = d / 2
+        return 0.5 * (mpmath.log(d) - (mpmath.log(tf) + mpmath.log(h)
+                                       + mpmath.log(mpmath.beta(h, 0.5))) / h)
+
+    def via(d_, tf_):
+        h = d_ / 2
+        log_z = (ft.numpy.log(tf_) + ft.numpy.log(h) + special.betaln(h, 0.5)) / h
+        return stats._t_overflow_log(0.0 * d_, log_z, tf_, d_)
+    for d in (0.5, 1.2, 3.0):
+        with mpmath.workdps(40):
+            want = float(mpmath.diff(log_t, mpmath.mpf(d)))
+        gd, gtf = ft.grad(via, (0, 1))(d, tf)
+        assert _rel(gd, want) < 1e-15
+        assert _rel(gtf, -0.5 / (d / 2 * tf)) < 1e-15

@@ -2064,6 +2064,28 @@ _T_POWER_LAW_Z = 1e-16  # (t.ppf: below it the tail's power law has z's derivati
 _T_TAIL_TERMS = 12  # (the fraction converges in about 8 where the tail underflows)
 
 
+_T_LOG_MAX = math.log(1.7976931348623157e308)  # (t.ppf: |t| overflows beyond)
+
+
+def _t_overflow_log(log_t, log_z, tf, d):
+    """t.ppf's far-tail ``log|t| = (log df - log z) / 2``, ``log z = (log tf + log h +
+    betaln(h, 1/2)) / h`` (h = df/2), as its value plus its closed-form slopes in ``tf`` and
+    ``df`` (one path each): where ``|t|`` overflows to inf, its derivatives, inf times these,
+    reach q and df as the signed infinities the mathematics gives (``dt/dq = +inf``; ``dt/d df
+    = +inf``: ``|t|`` falls as df grows), where through the formula's several paths of
+    opposite signs reverse mode summed inf - inf (grad of t.ppf(1e-300, 0.5) in df was nan)."""
+    h = fnp.stop_gradient(0.5 * d)
+    lz = fnp.stop_gradient(log_z)
+    # d log z / dh = ((1/h + psi(h) - psi(h + 1/2)) - log z) / h
+    dlz = fnp.divide(fnp.subtract(fnp.add(fnp.divide(1.0, h), fnp.subtract(
+        _special.digamma(h), _special.digamma(h + 0.5))), lz), h)
+    slope_d = fnp.subtract(fnp.divide(0.5, 2.0 * h), 0.25 * dlz)
+    slope_tf = fnp.divide(-0.5, fnp.multiply(h, fnp.stop_gradient(tf)))
+    return fnp.add(fnp.stop_gradient(log_t), fnp.add(
+        fnp.multiply(slope_tf, fnp.subtract(tf, fnp.stop_gradient(tf))),
+        fnp.multiply(slope_d, fnp.subtract(d, fnp.stop_gradient(d)))))
+
+
 def _log_t_tail(df, t):
     """``log P(T <= t)`` for ``t < 0`` where that probability is tiny (below ~1e-280):
     ``log(I_x(a, 1/2) / 2)``, ``a = df/2``, ``x = df / (df + t^2)``, as the logarithm of the
@@ -2216,7 +2238,13 @@ class _T(_Shaped):
             (ds,) = _own(power, d)
             h = 0.5 * ds
             log_z = fnp.divide(fnp.add(fnp.log(tf), fnp.log(h) + _special.betaln(h, 0.5)), h)
-            t_far = fnp.exp(0.5 * fnp.subtract(fnp.log(ds), log_z))
+            log_t = 0.5 * fnp.subtract(fnp.log(ds), log_z)
+            over = fnp.stop_gradient(log_t) > _T_LOG_MAX
+            # (eagerly: staged, 33 more equations in jit(vmap(grad(t.ppf))) of ordinary
+            # points, 2.6 %; jit keeps the nan there)
+            if _special._concrete_behind(over) is not None and _special._may_hold(over):
+                log_t = fnp.where(over, _t_overflow_log(log_t, log_z, tf, ds), log_t)
+            t_far = fnp.exp(log_t)
             # (in the band z's value, exact, plus the power law's derivatives)
             zs, dz = fnp.where(band, z, 0.5), fnp.stop_gradient(ds)
             t_z = fnp.sqrt(fnp.divide(fnp.multiply(dz, 1.0 - zs), zs))
