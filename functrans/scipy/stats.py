@@ -2135,7 +2135,11 @@ class _T(_Shaped):
     _cdf_notes = ("Through :func:`functrans.scipy.special.stdtr` (betainc; ``ndtr`` for "
                   "``df = inf``): differentiable in ``x``, ``loc``, ``scale`` and ``df`` (to "
                   "third order in ``df``, through betainc's derivatives in its shapes; at "
-                  "the median too).")
+                  "the median too). From ``df = 100`` (with ``t^2 <= df/4``) eager "
+                  "transforms take the derivative in ``df`` from a series without the "
+                  "cancellation of the shape slope against the argument's (which loses "
+                  "~``df`` eps), and the one in ``x`` from the density; jit keeps the plain "
+                  "forms.")
 
     def _check(self, df):
         return df > 0.0
@@ -2192,7 +2196,11 @@ class _T(_Shaped):
                   "where z underflows (more accurate than SciPy's there: ``ppf(1e-300, 2.5)`` "
                   "is -8.8e119, not -inf); ``-inf`` at 0, ``inf`` at 1. Differentiable in ``q``, "
                   "``loc``, ``scale`` and ``df`` (to third order in ``df``; ``dx/d df`` from "
-                  "betaincinv's derivative in its shape).")
+                  "betaincinv's derivative in its shape; from ``df = 100`` eagerly "
+                  "``-(dF/d df) / pdf`` by the cdf's series). Where the quantile overflows "
+                  "(``ppf(1e-300, 0.5)`` is -inf) its derivatives are the infinities of "
+                  "their signs eagerly (``+inf`` in ``q`` and ``df`` below the median), nan "
+                  "in ``df`` under jit.")
 
     def _ppf(self, q, df):
         inf = df == math.inf
