@@ -207,9 +207,14 @@ def test_t_log_cdf_sf_one_stdtr(df):
                         mp.betainc(df / 2, 0.5, 0, df / (df + zz * zz), regularized=True) / 2)))
             assert got == pytest.approx(want, rel=1e-12, abs=1e-300), (m, z)
             g = ft.grad(getattr(stats.t, m), argnums=(0, 1))
+            # (from df = 100 eager transforms take the df derivative from stats39's series,
+            # jit keeps the plain form, which loses ~df eps there: 3e-11 at df = 1e4, 1.2e-10
+            # beside the median; the series' accuracy is tested in test_s39_stats39)
+            series = 100.0 <= df < inf and z * z <= 0.25 * df and z != 0.0
             with np.errstate(all="ignore"):
                 _close(np.array(g(z, df), dtype=float),
-                       np.array(_JIT_T[m](*_arr(z, df)), dtype=float), rtol=4e-16)
+                       np.array(_JIT_T[m](*_arr(z, df)), dtype=float),
+                       rtol=1e-9 if series else 4e-16)
             dz = float(g(z, df)[0])
             pdf = sps.t.pdf(z, df)
             p = sps.t.cdf(z, df) if m == "logcdf" else -sps.t.sf(z, df)

@@ -2937,14 +2937,21 @@ def _log_beta_density_x(a, b, x, y):
                                 fnp.log(a)), log_y)
 
 
+_EPS64 = 2.0 ** -53
+
+
 def _inc_beta(a, b, x, y):
     """``I_x(a, b)`` for ``a, b > 0`` finite and ``0 <= x <= 1``, given ``y = 1 - x`` computed
     precisely (not by the subtraction, where the caller has a better formula). For
-    ``x <= 1/2`` directly; above, as ``1 - I_y(b, a)`` where that loses less than the rounding
-    of ``x`` does: the subtraction costs a factor ``c / (1 - c)`` (``c = I_y(b, a)``), the
-    rounding of ``x`` a factor ``x I'_x / I_x``, so the subtraction is taken where
-    ``c < x I'_x = x^a y^(b-1) / B(a, b)``. Each evaluation sees its own elements only (the
-    others a stand-in), so that neither gives a nan derivative where it is not used."""
+    ``x <= 1/2`` directly; above, the direct form with the rounding of ``x`` taken back
+    (below) or ``1 - I_y(b, a)``, whichever errs less: the subtraction by about
+    ``eps c`` (``c = I_y(b, a)``), the direct form by about ``eps (1 - c)`` (the backend's
+    betainc at an exact ``x`` is within a few ulp, at any shapes) plus the error of the
+    shift that takes ``x``'s rounding back, ``|shift| (a - 1) |d| / x`` (``d = (1 - x) - y``:
+    the shift holds ``t^(a-1)`` at ``x^(a-1)`` over ``[x, x + d]``; at a huge ``a`` with ``y``
+    near eps, as stdtr's at df 1e12, ``a d`` is not small). Each evaluation sees its own
+    elements only (the others a stand-in), so that neither gives a nan derivative where it
+    is not used."""
     from .stats import _value_first, _where_taken  # (stats imports this module)
     upper = x > 0.5
     if not _may_hold(upper):  # (the selections below would all take the direct form)
@@ -2956,24 +2963,43 @@ def _inc_beta(a, b, x, y):
     xs, ys = fnp.stop_gradient(_where(upper, x, 0.75)), fnp.stop_gradient(_where(upper, y, 0.25))
     a0, b0 = fnp.stop_gradient(a), fnp.stop_gradient(b)
     log_xslope = _log_beta_density_x(a0, b0, xs, ys)
-    use_sub = fnp.logical_and(upper, fnp.log(fnp.stop_gradient(comp)) < log_xslope)
+    # (y = 0, x = 1 exactly: nothing to take back)
+    moved = fnp.logical_and(upper, ys > 0.0)
+    # above 1/2 the value at 1 - y, y being the precise one: x's rounding, moved by a
+    # factor x I'_x / I_x (~a: 2e-11 relative in t.cdf(-6, 1e6); 1.4e-3 in
+    # f.cdf(300, 1e4, 1e-8), where 1 - x = 3e-15), is taken back by the integral of the
+    # density from x to 1 - y, x^(a-1) ((1 - x)^b - y^b) / (b B(a, b)) =
+    # x I'_x / x * y / b * expm1(b log1p(d / y)), d = (1 - x) - y; the value only: the
+    # derivatives are those at x
+    shift = _on_arrays(_inc_beta_shift, moved, log_xslope, xs, ys, b0)
+    # (the subtraction only where it errs less than the direct form would without the shift,
+    # eps c < eps x I'_x, and not far more than with it)
+    c0 = fnp.stop_gradient(comp)
+    use_sub = _all(upper, fnp.log(c0) < log_xslope,
+                   _on_arrays(_inc_beta_takes_complement, c0, shift, xs, ys, a0))
 
     def direct():
         out = _sp.betainc(a, b, _where(use_sub, 0.5, x))
-        # (y = 0, x = 1 exactly: nothing to take back)
-        moved = _all(upper, fnp.logical_not(use_sub), ys > 0.0)
-        if not _may_hold(moved):
+        if not _may_hold(fnp.logical_and(moved, fnp.logical_not(use_sub))):
             return out
-        # above 1/2 the value at 1 - y, y being the precise one: x's rounding, moved by a
-        # factor x I'_x / I_x (~a: 2e-11 relative in t.cdf(-6, 1e6); 1.4e-3 in
-        # f.cdf(300, 1e4, 1e-8), where 1 - x = 3e-15), is taken back by the integral of the
-        # density from x to 1 - y, x^(a-1) ((1 - x)^b - y^b) / (b B(a, b)) =
-        # x I'_x / x * y / b * expm1(b log1p(d / y)), d = (1 - x) - y (x^(a-1) moves by a d,
-        # eps^2 a relative; I'_x d to first order); the value only: the derivatives are
-        # those at x
-        return fnp.add(out, fnp.stop_gradient(_on_arrays(
-            _inc_beta_shift, moved, log_xslope, xs, ys, b0)))
+        return fnp.add(out, fnp.stop_gradient(shift))
     return _where_taken([(use_sub, lambda: 1.0 - comp_live(use_sub))], direct)
+
+
+_SUB_LOSS = 64.0  # (the subtraction unless it loses 6 bits more than the direct form)
+
+
+def _inc_beta_takes_complement(xp, c, shift, x, y, a):
+    """:func:`_inc_beta`'s choice (``x > 1/2`` selected by the caller): the subtraction
+    unless its error ``eps c`` is above ``_SUB_LOSS`` times the direct form's,
+    ``eps (1 - c)`` plus the shift's ``|shift| |a - 1| |d| / x``. (Where both are near
+    rounding either serves: the margin keeps the subtraction there, as before, whose
+    derivatives cost less; taking the direct form wherever it errs less made some
+    elements of a batch differ in form, and cost 14 % more primitives in
+    vmap(grad(t.cdf)).)"""
+    d = xp.abs(xp.subtract(1.0 - x, y))
+    shift_err = xp.divide(xp.multiply(xp.multiply(xp.abs(shift), xp.abs(a - 1.0)), d), x)
+    return c < _SUB_LOSS * xp.add(1.0 - c, shift_err / _EPS64)
 
 
 def _inc_beta_shift(xp, moved, log_xslope, x, y, b):
@@ -2984,7 +3010,8 @@ def _inc_beta_shift(xp, moved, log_xslope, x, y, b):
     ratio = xp.expm1(xp.multiply(b, xp.log1p(xp.divide(xp.subtract(1.0 - x, y), y))))
     shift = xp.multiply(xp.divide(xp.multiply(xp.exp(log_xslope), y), xp.multiply(x, b)),
                         ratio)
-    return xp.where(moved, shift, xp.zeros_like(shift))
+    # (nothing to move where d = 0: also where the slope overflowed, inf * 0)
+    return xp.where(xp.logical_and(moved, ratio != 0.0), shift, xp.zeros_like(shift))
 
 
 def _on_arrays(fn, *args):
@@ -3041,6 +3068,186 @@ def _t_density_at_0(d):
                                 0.5 * fnp.log(d * math.pi)))
 
 
+# -- Student's t: the derivative in df at a large df, without the cancellation ---------------
+# The tail T = P(T_df < -|t|) = I_x(a, 1/2) / 2 (a = df/2, x = df / (df + t^2)) moves with df
+# through a (at a fixed x) and through x; the two parts are O(1/df) and cancel to O(1/df^2),
+# losing ~df eps (t.cdf's derivative in df at (-6, 1e6) was 6.5e-8 off, 1.2e-3 at 1e8). In
+# the integral of the density's log-derivative, h = (psi(a + 1/2) - psi(a) - 1/df + Y/df -
+# lambda(Y)) / 2 with Y = s^2 / (df + s^2) and lambda(Y) = -log(1 - Y) - Y = sum_k Y^k / k
+# (k >= 2), every term is O(1/df^2) itself, and E[Y^k; tail] = R_k I_x(a, 1/2 + k) / 2
+# (R_k = B(a, 1/2 + k) / B(a, 1/2)) come from T by the recurrence I_x(a, b + 1) = I_x(a, b) +
+# x^a y^b / (b B(a, b)), each step adding a positive term (below T's median half; above it the
+# complement's, Y < y, from I_y(1/2, a) down). The series in Y converges as y^k: used where
+# y <= _T_SERIES_Y, for df >= _T_SERIES_DF (below, the plain form's loss is under 1e-13), in
+# eager transforms only (staged code keeps the plain form: each element's number of terms
+# is read from the values).
+_T_SERIES_DF = 100.0
+_T_SERIES_Y = 0.2
+
+
+def _half_digamma_step_coefficients():
+    # psi(a + 1/2) - psi(a) - 1/(2a) = sum_k (B_2k / k) (1 - 4^-k) a^-2k (from Legendre's
+    # duplication psi(a + 1/2) = 2 psi(2a) - psi(a) - 2 log 2 and psi's asymptotic series)
+    from fractions import Fraction
+    b2k = (Fraction(1, 6), Fraction(-1, 30), Fraction(1, 42), Fraction(-1, 30),
+           Fraction(5, 66), Fraction(-691, 2730), Fraction(7, 6))
+    return tuple(float(b / k * (1 - Fraction(1, 4 ** k))) for k, b in enumerate(b2k, 1))
+
+
+_HALF_DIGAMMA_STEP = _half_digamma_step_coefficients()
+
+
+def _t_tail_df_slope(d, t, tail, terms):
+    """``dT/d df`` of the tail ``T = P(T_df < -|t|)`` (= ``tail``, differentiable) for
+    ``df >= 100``, ``t != 0`` finite, ``y = t^2 / (df + t^2) <= 0.2``, by the series above
+    with ``terms`` terms (differentiable: its own derivatives are the second ones)."""
+    a = 0.5 * d
+    r = fnp.divide(fnp.multiply(t, t), d)
+    log_x, log_y = fnp.negative(fnp.log1p(r)), fnp.negative(fnp.log1p(fnp.divide(1.0, r)))
+    x, y = fnp.exp(log_x), fnp.exp(log_y)
+    # P_0 = y^(1/2) x^a / (B(1/2, a) / 2), the first step of the recurrence
+    p = fnp.exp(_log_beta_front(fnp.full_like(a, 0.5), a, y, x, log_y, log_x))
+    inv_a2 = fnp.divide(1.0, fnp.multiply(a, a))
+    dpsi = 0.0
+    for c in reversed(_HALF_DIGAMMA_STEP):
+        dpsi = fnp.multiply(fnp.add(dpsi, c), inv_a2)
+    # (below T = 1/4 upward from I_0 = 2T; above, the complement's J_0 = I_y(1/2, a) down:
+    # each on its own elements)
+    up = tail < 0.25
+    v0 = 2.0 * tail
+    if _may_hold(fnp.logical_not(up)):
+        comp = _sp.betainc(fnp.full_like(a, 0.5), a, _where(up, 0.25, y))
+        v0 = _where(up, v0, comp)
+    sign = _where(up, 1.0, -1.0)
+    r1 = fnp.divide(1.0, d + 1.0)
+    v1 = fnp.add(v0, fnp.multiply(sign, p))
+    p = fnp.divide(fnp.multiply(fnp.multiply(p, y), a + 0.5), 1.5)
+    v, rk, total = v1, r1, 0.0
+    for k in range(2, terms + 1):
+        v = fnp.add(v, fnp.multiply(sign, p))
+        p = fnp.divide(fnp.multiply(fnp.multiply(p, y), a + (k - 0.5)), k + 0.5)
+        rk = fnp.divide(fnp.multiply(rk, k - 0.5), a + (k - 0.5))
+        total = fnp.add(total, fnp.multiply(rk, v) / k)
+    inner = fnp.subtract(fnp.add(fnp.multiply(dpsi, v0), fnp.divide(fnp.multiply(r1, v1), d)),
+                         total)
+    return fnp.multiply(0.25 * sign, inner)
+
+
+_T_CUSTOM = []
+
+
+def _t_custom():
+    """The two functions whose derivatives come from the rules above (made on first use):
+    ``tail(terms, d, t, value)`` = ``value`` (the tail T at ``t``; slopes ``-sign(t) f(t)`` in
+    ``t`` and the series in ``d``), and ``quantile(terms, q, d, value)`` = ``value`` (t's
+    quantile; slopes ``1 / f(t)`` in ``q`` and ``-(dF/d df) / f(t)`` in ``d``)."""
+    if _T_CUSTOM:
+        return _T_CUSTOM
+    from ..custom import custom_jvp
+    from . import stats as _stats
+
+    def density(t, d):
+        return fnp.exp(_stats.t._logpdf(t, d))
+
+    def tail(terms, d, t, value):
+        return value
+    tail = custom_jvp(tail, nondiff_argnums=(0,))
+
+    @tail.defjvp
+    def _(terms, primals, tangents):
+        d, t, value = primals
+        dd, dt, _ = tangents
+        out = tail(terms, d, t, value)
+        slope_t = fnp.multiply(_where(t < 0.0, 1.0, -1.0), density(t, d))
+        slope_d = _t_tail_df_slope(d, t, out, terms)
+        return out, fnp.add(fnp.multiply(slope_t, dt), fnp.multiply(slope_d, dd))
+
+    def quantile(terms, q, d, value):
+        return value
+    quantile = custom_jvp(quantile, nondiff_argnums=(0,))
+
+    @quantile.defjvp
+    def _(terms, primals, tangents):
+        q, d, value = primals
+        dq, dd, _ = tangents
+        out = quantile(terms, q, d, value)
+        lower = out < 0.0
+        # (the tail beyond |t|: q or 1 - q, exact; the cdf's df slope is the tail's, negated
+        # above the median)
+        tail_q = _where(lower, q, 1.0 - q)
+        slope_tail = _t_tail_df_slope(d, out, tail_q, terms)
+        f = density(out, d)
+        slope_d = fnp.divide(_where(lower, fnp.negative(slope_tail), slope_tail), f)
+        return out, fnp.add(fnp.divide(dq, f), fnp.multiply(slope_d, dd))
+    _T_CUSTOM.extend((tail, quantile))
+    return _T_CUSTOM
+
+
+def _t_series_lanes(d, t, also=None):
+    """``(lanes, terms)``: the elements whose df derivative comes from the series (eagerly,
+    where a derivative flows; else None), and its number of terms (y^terms below 1e-17 at
+    the largest y among them)."""
+    from .stats import _carries_derivative
+    carries, staged = _carries_derivative((d, t))
+    if not carries or staged:
+        return None, 0
+    # (first from df's array alone, no primitive bound: the common small df)
+    dc = _concrete_behind(d)
+    if dc is not None and not _may_hold(dc >= _T_SERIES_DF):
+        return None, 0
+    t2 = fnp.multiply(t, t)
+    y = fnp.divide(t2, fnp.add(d, t2))
+    lanes = _all(d >= _T_SERIES_DF, d < _inf, t != 0.0, y <= _T_SERIES_Y)
+    if also is not None:
+        lanes = fnp.logical_and(lanes, also)
+    yc = _concrete_behind(fnp.where(lanes, y, 0.0))
+    if yc is None or not _may_hold(lanes):
+        return None, 0
+    dmin = _concrete_behind(fnp.where(lanes, d, _inf))
+    bk = _backend_of(yc) if not isinstance(yc, (_np.ndarray, _np.generic)) else None
+    y_max, d_min = (float(_np.max(yc)), float(_np.min(dmin))) if bk is None else (
+        float(bk.to_numpy(bk.xp.max(yc))), float(bk.to_numpy(bk.xp.min(dmin))))
+    return lanes, _t_series_terms(y_max, 0.5 * d_min)
+
+
+def _t_series_terms(y, a):
+    """The terms :func:`_t_tail_df_slope` needs: its k-th is below ``R_k = E[Y^k]`` (the
+    moments of Beta(1/2, a), ~ k! / a^k) and, in the tail, ~ ``y^k T``; the sum is
+    O(R_2 T): until both the y^k decay (y doubled, for the spread beyond y) and R_k / R_2
+    are below 1e-17 (t.cdf(0.7, 150)'s df slope with y's count alone, 9 terms, was 4.7e-10
+    off; 24 there)."""
+    by_y = 2 + int(math.ceil(39.2 / -math.log(min(max(2.0 * y, 1e-300), 0.5))))
+    k, ratio = 2, 1.0
+    while ratio > 1e-17 and k < 200:
+        ratio *= (k + 0.5) / (a + k + 0.5)
+        k += 1
+    return max(by_y, k, 3)
+
+
+def _t_tail_accurate(d, t, tail):
+    """``tail`` (T at ``t``, df ``d``) with the series' derivative in df where it applies
+    (see above), the plain one elsewhere."""
+    lanes, terms = _t_series_lanes(d, t)
+    if lanes is None:
+        return tail
+    ds = _where(lanes, d, fnp.stop_gradient(fnp.full_like(d, 1e3)))
+    ts = _where(lanes, t, fnp.stop_gradient(fnp.full_like(t, -1.0)))
+    value = fnp.stop_gradient(_where(lanes, tail, 0.25))
+    return _where(lanes, _t_custom()[0](terms, ds, ts, value), tail)
+
+
+def _t_quantile_accurate(q, d, t, also):
+    """t's quantile ``t`` (at ``q``, df ``d``) with the series' derivative in df where it
+    applies (and ``also``), the plain one elsewhere."""
+    lanes, terms = _t_series_lanes(d, t, also)
+    if lanes is None:
+        return t
+    qs = _where(lanes, q, fnp.stop_gradient(fnp.full_like(q, 0.3)))
+    ds = _where(lanes, d, fnp.stop_gradient(fnp.full_like(d, 1e3)))
+    value = fnp.stop_gradient(_where(lanes, t, -0.5))
+    return _where(lanes, _t_custom()[1](terms, qs, ds, value), t)
+
+
 def stdtr(df, t, /):
     """The cumulative distribution function of Student's t distribution with ``df > 0``
     degrees of freedom, ``P(T <= t)``.
@@ -3050,7 +3257,11 @@ def stdtr(df, t, /):
     lower tail); ``ndtr(t)`` for ``df = inf``. As SciPy: nan for ``df <= 0`` and nan; 0 and
     1 at ``t = -inf`` and ``inf``. Derivatives in ``t`` (the density, any order) and ``df``
     (to third order, through betainc's shape derivatives); at ``t = 0`` exactly the value
-    1/2 carries the slope of the density there."""
+    1/2 carries the slope of the density there. From ``df = 100`` (``t**2 <= df/4``) eager
+    transforms take the derivative in ``df`` from a series free of the cancellation of
+    betainc's shape slope against ``x``'s (~``df`` eps: 6.5e-8 at (1e6, -6)), and the one
+    in ``t`` from the density (the primitive's slope at the rounded ``x`` loses ``df/2``
+    eps); jit keeps the plain forms."""
     def f(df, t):
         bad = _any(df <= 0.0, df != df, t != t)
         inf = df == _inf
@@ -3063,6 +3274,7 @@ def stdtr(df, t, /):
         s = fnp.add(d, t2s)
         tail = 0.5 * _inc_beta(0.5 * d, fnp.full_like(d, 0.5),
                                fnp.divide(d, s), fnp.divide(t2s, s))
+        tail = _t_tail_accurate(d, ts, tail)
         tail = _where(big, 0.0, tail)
         out = _where(ts < 0.0, tail, 1.0 - tail)
         # at t = 0: 1/2, with the density's slope (the tail's slope there is inf * 0)

@@ -2064,6 +2064,28 @@ _T_POWER_LAW_Z = 1e-16  # (t.ppf: below it the tail's power law has z's derivati
 _T_TAIL_TERMS = 12  # (the fraction converges in about 8 where the tail underflows)
 
 
+_T_LOG_MAX = math.log(1.7976931348623157e308)  # (t.ppf: |t| overflows beyond)
+
+
+def _t_overflow_log(log_t, log_z, tf, d):
+    """t.ppf's far-tail ``log|t| = (log df - log z) / 2``, ``log z = (log tf + log h +
+    betaln(h, 1/2)) / h`` (h = df/2), as its value plus its closed-form slopes in ``tf`` and
+    ``df`` (one path each): where ``|t|`` overflows to inf, its derivatives, inf times these,
+    reach q and df as the signed infinities the mathematics gives (``dt/dq = +inf``; ``dt/d df
+    = +inf``: ``|t|`` falls as df grows), where through the formula's several paths of
+    opposite signs reverse mode summed inf - inf (grad of t.ppf(1e-300, 0.5) in df was nan)."""
+    h = fnp.stop_gradient(0.5 * d)
+    lz = fnp.stop_gradient(log_z)
+    # d log z / dh = ((1/h + psi(h) - psi(h + 1/2)) - log z) / h
+    dlz = fnp.divide(fnp.subtract(fnp.add(fnp.divide(1.0, h), fnp.subtract(
+        _special.digamma(h), _special.digamma(h + 0.5))), lz), h)
+    slope_d = fnp.subtract(fnp.divide(0.5, 2.0 * h), 0.25 * dlz)
+    slope_tf = fnp.divide(-0.5, fnp.multiply(h, fnp.stop_gradient(tf)))
+    return fnp.add(fnp.stop_gradient(log_t), fnp.add(
+        fnp.multiply(slope_tf, fnp.subtract(tf, fnp.stop_gradient(tf))),
+        fnp.multiply(slope_d, fnp.subtract(d, fnp.stop_gradient(d)))))
+
+
 def _log_t_tail(df, t):
     """``log P(T <= t)`` for ``t < 0`` where that probability is tiny (below ~1e-280):
     ``log(I_x(a, 1/2) / 2)``, ``a = df/2``, ``x = df / (df + t^2)``, as the logarithm of the
@@ -2113,7 +2135,11 @@ class _T(_Shaped):
     _cdf_notes = ("Through :func:`functrans.scipy.special.stdtr` (betainc; ``ndtr`` for "
                   "``df = inf``): differentiable in ``x``, ``loc``, ``scale`` and ``df`` (to "
                   "third order in ``df``, through betainc's derivatives in its shapes; at "
-                  "the median too).")
+                  "the median too). From ``df = 100`` (with ``t^2 <= df/4``) eager "
+                  "transforms take the derivative in ``df`` from a series without the "
+                  "cancellation of the shape slope against the argument's (which loses "
+                  "~``df`` eps), and the one in ``x`` from the density; jit keeps the plain "
+                  "forms.")
 
     def _check(self, df):
         return df > 0.0
@@ -2170,7 +2196,11 @@ class _T(_Shaped):
                   "where z underflows (more accurate than SciPy's there: ``ppf(1e-300, 2.5)`` "
                   "is -8.8e119, not -inf); ``-inf`` at 0, ``inf`` at 1. Differentiable in ``q``, "
                   "``loc``, ``scale`` and ``df`` (to third order in ``df``; ``dx/d df`` from "
-                  "betaincinv's derivative in its shape).")
+                  "betaincinv's derivative in its shape; from ``df = 100`` eagerly "
+                  "``-(dF/d df) / pdf`` by the cdf's series). Where the quantile overflows "
+                  "(``ppf(1e-300, 0.5)`` is -inf) its derivatives are the infinities of "
+                  "their signs eagerly (``+inf`` in ``q`` and ``df`` below the median), nan "
+                  "in ``df`` under jit.")
 
     def _ppf(self, q, df):
         inf = df == math.inf
@@ -2216,7 +2246,13 @@ class _T(_Shaped):
             (ds,) = _own(power, d)
             h = 0.5 * ds
             log_z = fnp.divide(fnp.add(fnp.log(tf), fnp.log(h) + _special.betaln(h, 0.5)), h)
-            t_far = fnp.exp(0.5 * fnp.subtract(fnp.log(ds), log_z))
+            log_t = 0.5 * fnp.subtract(fnp.log(ds), log_z)
+            over = fnp.stop_gradient(log_t) > _T_LOG_MAX
+            # (eagerly: staged, 33 more equations in jit(vmap(grad(t.ppf))) of ordinary
+            # points, 2.6 %; jit keeps the nan there)
+            if _special._concrete_behind(over) is not None and _special._may_hold(over):
+                log_t = fnp.where(over, _t_overflow_log(log_t, log_z, tf, ds), log_t)
+            t_far = fnp.exp(log_t)
             # (in the band z's value, exact, plus the power law's derivatives)
             zs, dz = fnp.where(band, z, 0.5), fnp.stop_gradient(ds)
             t_z = fnp.sqrt(fnp.divide(fnp.multiply(dz, 1.0 - zs), zs))
@@ -2231,6 +2267,10 @@ class _T(_Shaped):
 
         t_abs = _where_taken([(power, far_form)], near)
         out = fnp.where(lower, -t_abs, t_abs)
+        # (eagerly, at a large df: the derivative in df by special._t_tail_df_slope, without
+        # betainc's cancellation: 3.4e-9 off at (0.3, 1e6))
+        out = _special._t_quantile_accurate(q, d, out, fnp.logical_not(
+            fnp.logical_or(power, mid)))
 
         def median():
             # at the median exactly |t| has no derivative: there t = (q - 1/2) / pdf(0), the
@@ -2642,8 +2682,11 @@ class _F(_Shaped):
         direct = fnp.less_equal(fnp.multiply(moved, density), 2.2e-16)
         if not _traced(z, n, m):
             # (1 - cdf as cdf computes it, u's rounding taken back by w: the plain betainc
-            # at u made sf(300, 1e4, 1e-8) 1.7e-10 off)
-            return fnp.where(direct, _special.betainc(hm, hn, fnp.where(direct, w, 0.5)),
+            # at u made sf(300, 1e4, 1e-8) 1.7e-10 off; the direct form likewise, w's
+            # rounding taken back by u, as the staged values: sf(300, 3, 1e6) was 2.8e-11
+            # off)
+            return fnp.where(direct, _special._inc_beta(hm, hn, fnp.where(direct, w, 0.5),
+                                                        fnp.where(direct, u, 0.5)),
                              1.0 - _special._inc_beta(hn, hm, fnp.where(direct, 0.5, u),
                                                       fnp.where(direct, 0.5, w)))
         # under a transform the derivatives from the accurate side (as cdf's), the values by
