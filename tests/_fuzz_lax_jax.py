@@ -52,7 +52,13 @@ ALL = FLOATS + COMPLEX + INTS + ["bool"]
 # and booleans in the arithmetic reductions, cumulative operations and scatter_add; a
 # preferred_element_type narrower than the operands (the product cast)
 LENIENT = ("XLA operations do not allow negative axes", "does not accept dtype bool",
-           "`preferred_element_type` must not be narrower")
+           "`preferred_element_type` must not be narrower",
+           "gt does not accept dtype complex", "lt does not accept dtype complex",
+           "top_k is not compatible with complex inputs",
+           "does not support bool or complex values unless the operand and destination")
+
+# and what functrans refuses on purpose where JAX computes: atan2 of complex numbers
+STRICTER = ("lax.atan2 does not accept dtype complex",)
 
 
 def fail(name, case, msg):
@@ -197,6 +203,9 @@ def check_case(case, rng):
             print(f"  both raise {case}: ft {type(yf).__name__}: {str(yf)[:100]} | jax "
                   f"{type(yj).__name__}: {str(yj)[:100]}")
         return
+    if not okf and any(pat in str(yf) for pat in STRICTER):
+        COUNTS[case.name + ":stricter"] = COUNTS.get(case.name + ":stricter", 0) + 1
+        return
     if not okf:
         fail(case.name, case, f"functrans raised, JAX did not: {type(yf).__name__}: "
                               f"{str(yf)[:300]}")
@@ -263,6 +272,17 @@ def float_leaves_fn(f, mod_np):
     return g
 
 
+def jax_try(thunk, case, default):
+    """A JAX derivative, or ``default`` where JAX raises (its own gaps and bugs: scatter_mul
+    without unique_indices, select_n's scalar predicate under vjp...): counted, not failed."""
+    try:
+        return thunk()
+    except Exception:  # noqa: BLE001
+        COUNTS[case.name + ":jax-deriv-raised"] = \
+            COUNTS.get(case.name + ":jax-deriv-raised", 0) + 1
+        return default
+
+
 def check_transforms(case, rng, yj, tol):
     # jit, and vmap over random in_axes of every argument
     args = case.args
@@ -304,12 +324,14 @@ def check_transforms(case, rng, yj, tol):
     f_f = float_leaves_fn(partial_fn(case, flax, pos), fnp)
     f_j = float_leaves_fn(partial_fn(case, jlax, pos), jnp)
     primals = [np.asarray(args[p]) for p in pos]
-    if any(not np.all(np.isfinite(p)) for p in primals):
-        return
+    if any(not np.all(np.isfinite(p)) for p in primals) or any(
+            not np.all(np.isfinite(o)) for o in out_f):
+        return  # (a pole or an infinite input: the derivatives are limits, not compared)
     tans = [rng.standard_normal(p.shape) for p in primals]
     y_f, t_f = ft.jvp(f_f, tuple(primals), tuple(tans))
-    t_j = () if case.jax_no_grad else jax.jvp(
-        f_j, tuple(jnp.asarray(p) for p in primals), tuple(jnp.asarray(t) for t in tans))[1]
+    t_j = () if case.jax_no_grad else jax_try(lambda: jax.jvp(
+        f_j, tuple(jnp.asarray(p) for p in primals), tuple(jnp.asarray(t) for t in tans))[1],
+        case, ())
     for i, (a, b) in enumerate(zip(t_f, t_j)):
         ok, msg = close(a, b, 1e-10)
         if not ok:
@@ -328,11 +350,8 @@ def check_transforms(case, rng, yj, tol):
     _, vjp_f = ft.vjp(f_f, *primals)
     ct_f = vjp_f(tuple(us))
     if not case.jax_no_grad:
-        try:
-            _, vjp_j = jax.vjp(f_j, *(jnp.asarray(p) for p in primals))
-            ct_j = vjp_j(tuple(jnp.asarray(u) for u in us))
-        except Exception:  # noqa: BLE001 (JAX leaves some reverse modes out: scatter_mul)
-            ct_j = None
+        ct_j = jax_try(lambda: jax.vjp(f_j, *(jnp.asarray(p) for p in primals))[1](
+            tuple(jnp.asarray(u) for u in us)), case, None)
         if ct_j is not None:
             for i, (a, b) in enumerate(zip(ct_f, ct_j)):
                 ok, msg = close(a, b, 1e-10)
@@ -351,9 +370,9 @@ def check_transforms(case, rng, yj, tol):
     gf = ft.grad(loss(f_f, fnp), argnums=tuple(range(len(pos))))
     g_f = gf(*primals)
     if not case.jax_no_grad:
-        g_j = jax.grad(loss(f_j, jnp), argnums=tuple(range(len(pos))))(
-            *(jnp.asarray(p) for p in primals))
-        for i in range(len(pos)):
+        g_j = jax_try(lambda: jax.grad(loss(f_j, jnp), argnums=tuple(range(len(pos))))(
+            *(jnp.asarray(p) for p in primals)), case, [])
+        for i in range(len(g_j)):
             ok, msg = close(g_f[i], g_j[i], 1e-10)
             if not ok:
                 fail(case.name, case, f"grad arg {pos[i]} vs jax: {msg}")
@@ -385,9 +404,9 @@ def check_transforms(case, rng, yj, tol):
                 break
     if nin <= 24 and rng.random() < 0.35 and not case.jax_no_grad:
         hf = ft.hessian(loss(f_f, fnp), argnums=tuple(range(len(pos))))(*primals)
-        hj = jax.hessian(loss(f_j, jnp), argnums=tuple(range(len(pos))))(
-            *(jnp.asarray(p) for p in primals))
-        for a, b in zip(leaves(hf), leaves(hj)):
+        hj = jax_try(lambda: jax.hessian(loss(f_j, jnp), argnums=tuple(range(len(pos))))(
+            *(jnp.asarray(p) for p in primals)), case, None)
+        for a, b in zip(leaves(hf), leaves(hj) if hj is not None else []):
             ok, msg = close(a, b, 1e-9)
             if not ok:
                 fail(case.name, case, f"hessian vs jax: {msg}")
@@ -458,8 +477,21 @@ def gen_gather(rng):
         dn = mod.GatherDimensionNumbers(**dn_kw)
         return mod.gather(x, ind, dn, tuple(slice_sizes), mode=mode, fill_value=fill_value,
                           **flags)
-    return Case("gather", dict(dn=dn_kw, slice_sizes=slice_sizes, mode=mode,
-                               fill_value=fill_value, **flags), fn, gen, rng)
+    c = Case("gather", dict(dn=dn_kw, slice_sizes=slice_sizes, mode=mode,
+                            fill_value=fill_value, **flags), fn, gen, rng)
+    ind0 = np.asarray(c.args[1]).reshape(int(np.prod(ishape[:-1])), len(sim))
+    starts_ok = all(0 <= v <= oshape[d] - slice_sizes[d] for row in ind0
+                    for v, d in zip(row, sim))
+    if not sim and len(ind0) > 1:
+        c.jax_no_grad = True  # (empty index vectors: JAX's transpose hits XLA's scatter bug)
+    if mode in (None, "promise_in_bounds") and not starts_ok:
+        # a broken promise: XLA clamps the read, while JAX's transpose (a scatter-add in the
+        # same mode) drops it; functrans differentiates the clamped read it computed
+        c.jax_no_grad = True
+    if flags["unique_indices"] and (len(set(map(tuple, ind0))) < len(ind0) or (
+            not sim and len(ind0) > 1)):
+        c.jax_no_grad = True  # (repeated indices promised unique: JAX's transpose overwrites)
+    return c
 
 
 SCATTERS = ["scatter", "scatter_add", "scatter_sub", "scatter_mul", "scatter_min",
@@ -561,8 +593,10 @@ def gen_scatter(rng):
         c.jax_no_grad = True
     if kind in ("scatter_min", "scatter_max"):
         c.fd = True
-    if kind == "scatter_apply" and not unique and dt == "float64":
-        c.diff = []  # (needs unique_indices for a derivative, documented)
+    if kind == "scatter_apply":
+        c.jax_no_grad = True  # (JAX has no derivative of scatter_apply)
+        if not unique:
+            c.value_only = True  # (traced indices need unique_indices=True, documented)
     return c
 
 
@@ -648,7 +682,6 @@ def gen_shape_op(rng):
     r = int(rng.integers(0, 4))
     shape = rshape(rng, r, hi=4)
     dt = pick(rng, ["float64"] * 5 + ["int32", "complex128", "bool", "uint64", "float16"])
-    extra = []
     p = dict(shape=shape)
     if which == "slice":
         starts = [int(rng.integers(0, d + 1)) for d in shape]
@@ -670,7 +703,6 @@ def gen_shape_op(rng):
                 lo, hi = abs(lo), abs(hi)
             cfg.append((lo, hi, it))
         p.update(cfg=cfg)
-        extra = [rand(rng, (), dt)]
 
         def fn(mod, x, v):
             return mod.pad(x, v, cfg)
@@ -877,6 +909,8 @@ def gen_sort(rng):
             return getattr(mod, which)(x, ax, np.dtype(idt))
     c = Case(which, p, fn, gen, rng)
     c.exact = True
+    # central differences only where no two values tie (a tie's derivative is a choice)
+    c.fd = all(np.unique(np.asarray(a)).size == np.size(a) for a in c.args)
     return c
 
 
@@ -1056,6 +1090,7 @@ def gen_elementwise(rng):
 
         def fn(mod, x):
             return mod.reduce_precision(x, eb, mb)
+
     elif which == "convert_element_type":
         dt = pick(rng, ALL)
         new = pick(rng, ALL)
@@ -1094,6 +1129,8 @@ def gen_elementwise(rng):
             return mod.bitcast_convert_type(x, np.dtype(new))
     p.update(dt=dt)
     c = Case(which, p, fn, gen, rng)
+    c.jax_no_grad = which == "reduce_precision"  # (documented: functrans' derivative is the
+    # identity, JAX's rounds the tangent)
     c.exact = exact and dt[0] not in "fc" or which in ("nextafter", "convert_element_type",
                                                        "bitcast_convert_type")
     c.fd = fd
