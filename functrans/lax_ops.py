@@ -1233,8 +1233,10 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
     the batch axes, then ``lhs``'s free axes, then ``rhs``'s. Operands of different dtypes
     are promoted (as JAX does); ``preferred_element_type`` is the result's dtype (the
     product computed in it where the operands convert to it without loss, else in their
-    own dtype and then converted, as JAX's: float operands with an int32 one are not
-    truncated first); ``precision`` is accepted and ignored."""
+    own dtype and then converted: float operands with an int32 one are not truncated
+    first, as JAX's are when both are floats; JAX 0.10.2 on CPU truncates them first where
+    the operands' dtypes differ, 0.6 * 1 + 0.6 * 1 giving 0, not 1); ``precision`` is
+    accepted and ignored."""
     pref = _check_precision(precision, preferred_element_type)
     x, y = _array(lhs), _array(rhs)
     try:
