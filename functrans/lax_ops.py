@@ -744,14 +744,15 @@ def index_in_dim(operand, index, axis=0, keepdims=True):
 
 def collapse(operand, start_dimension, stop_dimension=None):
     """``operand`` with its axes ``start_dimension:stop_dimension`` merged into one
-    (``jax.lax.collapse``)."""
+    (``jax.lax.collapse``), the bounds read as a Python slice's: an empty range inserts an
+    axis of size 1 there (the product of no sizes)."""
     x = _array(operand)
-    stop = x.ndim if stop_dimension is None else stop_dimension
-    start = start_dimension % x.ndim if x.ndim else 0
-    stop = stop + x.ndim if stop < 0 else stop  # (Python's slice: -1 is ndim - 1)
-    if not 0 <= start <= stop <= x.ndim:
-        raise ValueError(f"lax.collapse: bad dimensions {start_dimension}, {stop_dimension} "
-                         f"for shape {tuple(x.shape)}.")
+    start, stop, step = builtins.slice(operator.index(start_dimension), None if
+                                       stop_dimension is None else
+                                       operator.index(stop_dimension)).indices(x.ndim)
+    if stop < start:
+        raise ValueError(f"lax.collapse: stop_dimension {stop_dimension} comes before "
+                         f"start_dimension {start_dimension} for shape {tuple(x.shape)}.")
     size = 1
     for n in x.shape[start:stop]:
         size *= n
@@ -1232,8 +1233,10 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
     the batch axes, then ``lhs``'s free axes, then ``rhs``'s. Operands of different dtypes
     are promoted (as JAX does); ``preferred_element_type`` is the result's dtype (the
     product computed in it where the operands convert to it without loss, else in their
-    own dtype and then converted, as JAX's: float operands with an int32 one are not
-    truncated first); ``precision`` is accepted and ignored."""
+    own dtype and then converted: float operands with an int32 one are not truncated
+    first, as JAX's are when both are floats; JAX 0.10.2 on CPU truncates them first where
+    the operands' dtypes differ, 0.6 * 1 + 0.6 * 1 giving 0, not 1); ``precision`` is
+    accepted and ignored."""
     pref = _check_precision(precision, preferred_element_type)
     x, y = _array(lhs), _array(rhs)
     try:

@@ -355,8 +355,9 @@ def _bitcast_impl(b, x, dtype):
     # where the library has no view of its own (torch's and CuPy's: their backends' impls).
     import numpy as np
     source = b.dtype(x)
-    a = np.ascontiguousarray(b.to_numpy(x))
-    out = a.view(dtype.name).reshape(bitcast_shape(a.shape, source, dtype))
+    a = np.asarray(b.to_numpy(x))
+    shape = bitcast_shape(a.shape, source, dtype)  # (x's own: ascontiguousarray makes a 0-d 1-d)
+    out = np.ascontiguousarray(a).reshape(-1).view(dtype.name).reshape(shape)
     device = b.device(x) if b.name != "numpy" else None
     return b.asarray(np.array(out), dtype=dtype, device=device)
 

@@ -1,0 +1,1256 @@
+"""Seeded random fuzzer: functrans.lax's array operations against jax.lax (x64).
+
+Not collected by pytest (leading underscore). Run from the repository root:
+
+    PYTHONPATH=. python -m tests._fuzz_lax_jax SEED0 SEED1 [--n N] [--only NAME,...]
+
+For each seed in [SEED0, SEED1) it draws N cases (default 40) over gather and the scatters
+(random dimension numbers with batching axes, modes, unique_indices/indices_are_sorted),
+dynamic slices, shape operations, sorts, top_k, arg reductions, cumulative operations,
+reductions, elementwise integer/bit/float operations, conversions, iota and dot_general,
+with random shapes (0-size, 0-d, length-1 axes) and dtypes. Each case compares functrans
+with JAX: the errors (both refusing is fine), shape, dtype and values; and, for float64
+inputs, jvp (vs JAX and central differences), vjp (vs JAX and the dot-product identity),
+grad, jacfwd vs jacrev, hessian (a sample), vmap with random in_axes, jit and
+jit(vmap(grad)). Prints one line per mismatch and a summary; exit status 1 on any.
+FUZZ_VERBOSE=1 prints every case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+
+import numpy as np
+
+import jax
+import jax.numpy as jnp
+
+jax.config.update("jax_enable_x64", True)
+from jax import lax as jlax  # noqa: E402
+
+import functrans as ft  # noqa: E402
+import functrans.lax as flax  # noqa: E402
+import functrans.numpy as fnp  # noqa: E402
+
+VERBOSE = bool(os.environ.get("FUZZ_VERBOSE"))
+FAILS = []
+COUNTS = {}
+
+FLOATS = ["float64", "float32", "float16"]
+COMPLEX = ["complex128", "complex64"]
+SIGNED = ["int8", "int16", "int32", "int64"]
+UNSIGNED = ["uint8", "uint16", "uint32", "uint64"]
+INTS = SIGNED + UNSIGNED
+ALL = FLOATS + COMPLEX + INTS + ["bool"]
+
+
+# JAX's refusals that functrans relaxes on purpose (documented): negative axes of the
+# cumulative operations; reduce_prod of booleans (their logical and)
+# and booleans in the arithmetic reductions, cumulative operations and scatter_add; a
+# preferred_element_type narrower than the operands (the product cast)
+LENIENT = ("XLA operations do not allow negative axes", "does not accept dtype bool",
+           "`preferred_element_type` must not be narrower",
+           "gt does not accept dtype complex", "lt does not accept dtype complex",
+           "top_k is not compatible with complex inputs",
+           "does not support bool or complex values unless the operand and destination")
+
+# and what functrans refuses on purpose where JAX computes: atan2 of complex numbers
+STRICTER = ("lax.atan2 does not accept dtype complex",)
+
+
+def fail(name, case, msg):
+    FAILS.append((name, case, msg))
+    print(f"FAIL [{name}] {msg}\n    case={case}", flush=True)
+
+
+def tol_of(dtype):
+    return {"float32": 2e-5, "complex64": 2e-5, "float16": 4e-3}.get(np.dtype(dtype).name,
+                                                                       1e-11)
+
+
+def close(a, b, tol, exact=False):
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return False, f"shape {a.shape} vs {b.shape}"
+    if a.size == 0:
+        return True, ""
+    if exact or a.dtype.kind in "biu" or b.dtype.kind in "biu":
+        bad = a != b
+        if a.dtype.kind in "fc":
+            bad &= ~(np.isnan(a) & np.isnan(b))
+        if np.any(bad):
+            k = np.argwhere(bad)[0]
+            return False, f"{int(bad.sum())} differ, first at {tuple(k)}: {a[tuple(k)]!r} vs " \
+                          f"{b[tuple(k)]!r}"
+        return True, ""
+    a = a.astype(np.complex128 if a.dtype.kind == "c" else np.float64)
+    b = b.astype(np.complex128 if b.dtype.kind == "c" else np.float64)
+    nan_a, nan_b = np.isnan(a), np.isnan(b)
+    if np.any(nan_a != nan_b):
+        k = np.argwhere(nan_a != nan_b)[0]
+        return False, f"nan pattern differs at {tuple(k)}: {a[tuple(k)]} vs {b[tuple(k)]}"
+    fin = np.isfinite(b)
+    if np.any((~fin & ~nan_b) & (a != b)):
+        k = np.argwhere((~fin & ~nan_b) & (a != b))[0]
+        return False, f"infinity differs at {tuple(k)}: {a[tuple(k)]} vs {b[tuple(k)]}"
+    if not np.any(fin):
+        return True, ""
+    scale = max(1.0, float(np.max(np.abs(b[fin]))))
+    err = np.abs(np.where(fin, a - b, 0))
+    e = float(np.max(err))
+    if not np.isfinite(e) or e > tol * scale:
+        k = np.unravel_index(int(np.argmax(np.where(np.isnan(err), np.inf, err))), err.shape)
+        return False, f"max err {e:.3g} (scale {scale:.3g}) at {k}: {a[k]} vs {b[k]}"
+    return True, ""
+
+
+def rand(rng, shape, dtype, special=False):
+    dt = np.dtype(dtype)
+    if dt.kind == "b":
+        return rng.random(shape) < 0.5
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        r = rng.random()
+        if r < 0.2:  # extremes
+            pool = np.array([info.min, info.max, 0, 1, info.max - 1,
+                             info.min + 1 if info.min else 2], dtype=dt)
+            return rng.choice(pool, size=shape).astype(dt)
+        lo = max(int(info.min), -6)
+        return rng.integers(lo, 7, size=shape).astype(dt)
+    if dt.kind == "c":
+        x = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dt)
+    else:
+        x = rng.standard_normal(shape).astype(dt)
+    if special and x.size and rng.random() < 0.4:
+        pool = [np.nan, -0.0, 0.0, np.inf, -np.inf, 1.0, -1.0]
+        flat = x.reshape(-1)
+        for _ in range(int(rng.integers(1, 3))):
+            flat[int(rng.integers(0, x.size))] = pool[int(rng.integers(0, len(pool)))]
+    if x.size > 1 and rng.random() < 0.2:  # ties
+        flat = x.reshape(-1)
+        flat[int(rng.integers(0, x.size))] = flat[int(rng.integers(0, x.size))]
+    return x
+
+
+def rshape(rng, rank=None, lo=0, hi=4):
+    rank = int(rng.integers(0, 4)) if rank is None else rank
+    return tuple(int(rng.integers(0 if rng.random() < 0.08 else 1, hi + 1)) for _ in range(rank))
+
+
+class Case:
+    """One random call: ``fn(mod, *args)`` with mod jax.lax or functrans.lax; ``gen(rng)``
+    draws fresh arguments of the same shapes and dtypes (vmap's members)."""
+
+    def __init__(self, name, params, fn, gen, rng, diff=None, exact=False, unordered=False,
+                 value_only=False, fd=True, jax_no_grad=False):
+        self.name, self.params, self.fn, self.gen = name, params, fn, gen
+        self.args = gen(rng)
+        self.diff = diff  # positions of arguments to differentiate (None: the float64 ones)
+        self.exact = exact
+        self.unordered = unordered
+        self.value_only = value_only
+        self.fd = fd
+        self.jax_no_grad = jax_no_grad
+
+    def __repr__(self):
+        shapes = [(np.shape(a), np.asarray(a).dtype.name) for a in self.args]
+        return f"{self.name} {self.params} args={shapes}"
+
+
+def run_fn(mod, fn, args):
+    try:
+        out = fn(mod, *args)
+        if mod is jlax:
+            out = jax.tree_util.tree_map(np.asarray, out)
+        else:
+            out = jax.tree_util.tree_map(np.asarray, out)
+        return True, out
+    except Exception as e:  # noqa: BLE001
+        return False, e
+
+
+def leaves(out):
+    return jax.tree_util.tree_leaves(out)
+
+
+def compare_out(case, what, yf, yj, tol):
+    lf, lj = leaves(yf), leaves(yj)
+    if len(lf) != len(lj):
+        fail(case.name, case, f"{what}: {len(lf)} outputs vs {len(lj)}")
+        return False
+    good = True
+    for i, (a, b) in enumerate(zip(lf, lj)):
+        a, b = np.asarray(a), np.asarray(b)
+        if a.dtype != b.dtype:
+            fail(case.name, case, f"{what} out {i}: dtype {a.dtype} vs JAX {b.dtype}")
+            good = False
+        ok, msg = close(a, b, tol, exact=case.exact)
+        if not ok:
+            fail(case.name, case, f"{what} out {i}: {msg}")
+            good = False
+    return good
+
+
+def check_case(case, rng):
+    okj, yj = run_fn(jlax, case.fn, [jnp.asarray(a) for a in case.args])
+    okf, yf = run_fn(flax, case.fn, case.args)
+    if not okf and not okj:
+        COUNTS[case.name + ":both-raise"] = COUNTS.get(case.name + ":both-raise", 0) + 1
+        if VERBOSE:
+            print(f"  both raise {case}: ft {type(yf).__name__}: {str(yf)[:100]} | jax "
+                  f"{type(yj).__name__}: {str(yj)[:100]}")
+        return
+    if not okf and any(pat in str(yf) for pat in STRICTER):
+        COUNTS[case.name + ":stricter"] = COUNTS.get(case.name + ":stricter", 0) + 1
+        return
+    if not okf:
+        fail(case.name, case, f"functrans raised, JAX did not: {type(yf).__name__}: "
+                              f"{str(yf)[:300]}")
+        return
+    if not okj and any(pat in str(yj) for pat in LENIENT):
+        COUNTS[case.name + ":lenient"] = COUNTS.get(case.name + ":lenient", 0) + 1
+        return
+    if not okj:
+        fail(case.name, case, f"JAX raised ({type(yj).__name__}: {str(yj)[:200]}), functrans "
+                              f"gave {[np.shape(x) for x in leaves(yf)]}")
+        return
+    COUNTS[case.name] = COUNTS.get(case.name, 0) + 1
+    if VERBOSE:
+        print(f"  ok {case}")
+    dts = [np.asarray(a).dtype for a in case.args if np.asarray(a).dtype.kind in "fc"]
+    tol = max([tol_of(d) for d in dts] + [1e-11])
+    for leaf in leaves(yj):
+        tol = max(tol, tol_of(np.asarray(leaf).dtype))
+    if getattr(case, "skip_values", False):  # (a broken promise: JAX's value is undefined)
+        lf, lj = leaves(yf), leaves(yj)
+        if [(np.shape(a), np.asarray(a).dtype) for a in lf] != \
+                [(np.shape(b), np.asarray(b).dtype) for b in lj]:
+            fail(case.name, case, "shapes/dtypes differ")
+        return
+    if getattr(case, "mixed_pet", False):  # (see gen_dot)
+        if case.fn(flax, *case.args).dtype != np.asarray(leaves(yj)[0]).dtype:
+            fail(case.name, case, "dtype differs")
+        return
+    if not compare_out(case, "value", yf, yj, tol):
+        return
+    if case.value_only:
+        return
+    try:
+        check_transforms(case, rng, yj, tol)
+    except Exception as e:  # noqa: BLE001
+        fail(case.name, case, f"transform raised {type(e).__name__}: {str(e)[:300]}\n"
+                              f"{traceback.format_exc(limit=-3)}")
+
+
+def diff_positions(case):
+    if case.diff is not None:
+        return list(case.diff)
+    return [i for i, a in enumerate(case.args) if np.asarray(a).dtype == np.float64]
+
+
+def partial_fn(case, mod, pos):
+    """``case.fn`` as a function of the arguments at ``pos`` only (the rest fixed)."""
+    base = list(case.args)
+
+    def f(*vals):
+        a = list(base)
+        for p, v in zip(pos, vals):
+            a[p] = v
+        return case.fn(mod, *a)
+    return f
+
+
+def float_leaves_fn(f, mod_np):
+    """The float leaves of f's output, as one tuple (integer outputs: no derivative)."""
+    def g(*a):
+        out = leaves(f(*a))
+        return tuple(o for o in out if jnp.issubdtype(o.dtype, jnp.floating)) if mod_np is jnp \
+            else tuple(o for o in out if fnp.isdtype(o.dtype, "real floating"))
+    return g
+
+
+def jax_try(thunk, case, default):
+    """A JAX derivative, or ``default`` where JAX raises (its own gaps and bugs: scatter_mul
+    without unique_indices, select_n's scalar predicate under vjp...): counted, not failed."""
+    try:
+        return thunk()
+    except Exception:  # noqa: BLE001
+        COUNTS[case.name + ":jax-deriv-raised"] = \
+            COUNTS.get(case.name + ":jax-deriv-raised", 0) + 1
+        return default
+
+
+def check_transforms(case, rng, yj, tol):
+    # jit, and vmap over random in_axes of every argument
+    args = case.args
+    yjit = ft.jit(lambda *a: case.fn(flax, *a))(*args)
+    compare_out(case, "jit", jax.tree_util.tree_map(np.asarray, yjit), yj, tol)
+    nb = 2
+    axes = []
+    for a in args:
+        axes.append(int(rng.integers(0, np.ndim(a) + 1)) if rng.random() < 0.6 else None)
+    if all(ax is None for ax in axes) and args:
+        axes[int(rng.integers(0, len(args)))] = 0
+        if axes[0] is not None:
+            axes[0] = int(rng.integers(0, np.ndim(args[0]) + 1))
+    members = [case.args] + [case.gen(rng) for _ in range(nb - 1)]
+    if any(np.shape(m[i]) != np.shape(args[i]) for m in members for i in range(len(args))):
+        return
+    batched = [np.stack([np.asarray(m[i]) for m in members], axis=ax) if ax is not None
+               else np.asarray(args[i]) for i, ax in enumerate(axes)]
+    vj_ok, vj = run_fn(jlax, lambda mod, *a: jax.vmap(lambda *b: case.fn(jlax, *b),
+                                                      in_axes=tuple(axes))(*a),
+                       [jnp.asarray(b) for b in batched])
+    if vj_ok:
+        try:
+            vf = ft.vmap(lambda *b: case.fn(flax, *b), in_axes=tuple(axes))(*batched)
+        except Exception as e:  # noqa: BLE001
+            fail(case.name, case, f"vmap in_axes={axes} raised {type(e).__name__}: "
+                                  f"{str(e)[:300]}")
+            vf = None
+        if vf is not None:
+            compare_out(case, f"vmap in_axes={axes}", jax.tree_util.tree_map(np.asarray, vf),
+                        vj, tol)
+    pos = diff_positions(case)
+    pos = [p for p in pos if np.asarray(args[p]).dtype == np.float64]
+    if not pos:
+        return
+    out_f = [np.asarray(o) for o in leaves(yj) if np.asarray(o).dtype.kind == "f"]
+    if not out_f or any(o.dtype != np.float64 for o in out_f):
+        return
+    f_f = float_leaves_fn(partial_fn(case, flax, pos), fnp)
+    f_j = float_leaves_fn(partial_fn(case, jlax, pos), jnp)
+    primals = [np.asarray(args[p]) for p in pos]
+    if any(not np.all(np.isfinite(p)) for p in primals) or any(
+            not np.all(np.isfinite(o)) for o in out_f):
+        return  # (a pole or an infinite input: the derivatives are limits, not compared)
+    tans = [rng.standard_normal(p.shape) for p in primals]
+    y_f, t_f = ft.jvp(f_f, tuple(primals), tuple(tans))
+    t_j = () if case.jax_no_grad else jax_try(lambda: jax.jvp(
+        f_j, tuple(jnp.asarray(p) for p in primals), tuple(jnp.asarray(t) for t in tans))[1],
+        case, ())
+    for i, (a, b) in enumerate(zip(t_f, t_j)):
+        ok, msg = close(a, b, 1e-10)
+        if not ok:
+            fail(case.name, case, f"jvp out {i} vs jax: {msg}")
+    if case.fd:
+        h = 1e-6
+        plus = f_f(*[p + h * t for p, t in zip(primals, tans)])
+        minus = f_f(*[p - h * t for p, t in zip(primals, tans)])
+        for i, (a, pl, mi, y0) in enumerate(zip(t_f, plus, minus, y_f)):
+            d = (np.asarray(pl) - np.asarray(mi)) / (2 * h)
+            fin = np.isfinite(np.asarray(y0)) & np.isfinite(d)
+            ok, msg = close(np.where(fin, a, 0), np.where(fin, d, 0), 1e-5)
+            if not ok:
+                fail(case.name, case, f"jvp out {i} vs central differences: {msg}")
+    us = [rng.standard_normal(np.shape(y)) for y in y_f]
+    _, vjp_f = ft.vjp(f_f, *primals)
+    ct_f = vjp_f(tuple(us))
+    if not case.jax_no_grad:
+        ct_j = jax_try(lambda: jax.vjp(f_j, *(jnp.asarray(p) for p in primals))[1](
+            tuple(jnp.asarray(u) for u in us)), case, None)
+        if ct_j is not None:
+            for i, (a, b) in enumerate(zip(ct_f, ct_j)):
+                ok, msg = close(a, b, 1e-10)
+                if not ok:
+                    fail(case.name, case, f"vjp arg {pos[i]} vs jax: {msg}")
+    lhs = sum(float(np.sum(np.asarray(u) * np.asarray(t))) for u, t in zip(us, t_f))
+    rhs = sum(float(np.sum(np.asarray(c) * t)) for c, t in zip(ct_f, tans))
+    if not np.isclose(lhs, rhs, rtol=1e-9, atol=1e-9 * (1 + abs(lhs))):
+        fail(case.name, case, f"dot-product identity {lhs} vs {rhs}")
+    # a scalar loss: grad, jit(grad), jit(vmap(grad)) with the first argument batched
+
+    def loss(fn, m):
+        def g(*a):
+            return sum((m.tanh(y) * u).sum() for y, u in zip(fn(*a), us))
+        return g
+    gf = ft.grad(loss(f_f, fnp), argnums=tuple(range(len(pos))))
+    g_f = gf(*primals)
+    if not case.jax_no_grad:
+        g_j = jax_try(lambda: jax.grad(loss(f_j, jnp), argnums=tuple(range(len(pos))))(
+            *(jnp.asarray(p) for p in primals)), case, [])
+        for i in range(len(g_j)):
+            ok, msg = close(g_f[i], g_j[i], 1e-10)
+            if not ok:
+                fail(case.name, case, f"grad arg {pos[i]} vs jax: {msg}")
+    g_jit = ft.jit(gf)(*primals)
+    for i in range(len(pos)):
+        ok, msg = close(g_jit[i], g_f[i], 1e-10)
+        if not ok:
+            fail(case.name, case, f"jit(grad) arg {pos[i]} vs grad: {msg}")
+    p0 = primals[0]
+    pb = np.stack([p0, p0 + 0.25 * rng.standard_normal(p0.shape)])
+    vg = ft.jit(ft.vmap(lambda x0, *rest: gf(x0, *rest), in_axes=(0,) + (None,) *
+                        (len(pos) - 1)))(pb, *primals[1:])
+    for k in range(2):
+        want = gf(pb[k], *primals[1:])
+        for i in range(len(pos)):
+            ok, msg = close(np.asarray(vg[i])[k], want[i], 1e-9)
+            if not ok:
+                fail(case.name, case, f"jit(vmap(grad)) member {k} arg {pos[i]}: {msg}")
+    # jacfwd vs jacrev, hessian vs JAX (small)
+    nin = sum(p.size for p in primals)
+    nout = sum(np.size(y) for y in y_f)
+    if nin * nout <= 600 and rng.random() < 0.5:
+        jf = ft.jacfwd(f_f, argnums=tuple(range(len(pos))))(*primals)
+        jr = ft.jacrev(f_f, argnums=tuple(range(len(pos))))(*primals)
+        for a, b in zip(leaves(jf), leaves(jr)):
+            ok, msg = close(a, b, 1e-10)
+            if not ok:
+                fail(case.name, case, f"jacfwd vs jacrev: {msg}")
+                break
+    if nin <= 24 and rng.random() < 0.35 and not case.jax_no_grad:
+        hf = ft.hessian(loss(f_f, fnp), argnums=tuple(range(len(pos))))(*primals)
+        hj = jax_try(lambda: jax.hessian(loss(f_j, jnp), argnums=tuple(range(len(pos))))(
+            *(jnp.asarray(p) for p in primals)), case, None)
+        for a, b in zip(leaves(hf), leaves(hj) if hj is not None else []):
+            ok, msg = close(a, b, 1e-9)
+            if not ok:
+                fail(case.name, case, f"hessian vs jax: {msg}")
+                break
+
+
+# -- case generators -------------------------------------------------------------------------
+
+def pick(rng, seq):
+    return seq[int(rng.integers(0, len(seq)))]
+
+
+def gen_gather(rng):
+    r = int(rng.integers(1, 4))
+    oshape = list(rshape(rng, r, hi=4))
+    dims = list(range(r))
+    nb = int(rng.integers(0, min(2, r) + 1)) if rng.random() < 0.35 else 0
+    obd = sorted(int(d) for d in rng.permutation(dims)[:nb])
+    rest = [d for d in dims if d not in obd]
+    nsim = int(rng.integers(0, len(rest) + 1))
+    sim = [int(d) for d in rng.permutation(rest)[:nsim]]
+    collapsed = sorted(d for d in rest if rng.random() < 0.4)
+    slice_sizes = []
+    for d in dims:
+        if d in obd or d in collapsed:
+            if oshape[d] == 0:
+                oshape[d] = 1
+            slice_sizes.append(1)
+        else:
+            slice_sizes.append(int(rng.integers(0, oshape[d] + 1)))
+    # index batch shape: some axes, those paired with operand batching axes of their size
+    nbatch = int(rng.integers(nb, nb + 2))
+    batch = [int(rng.integers(0 if rng.random() < 0.05 else 1, 4)) for _ in range(nbatch)]
+    sibd = [int(a) for a in rng.permutation(nbatch)[:nb]]
+    for d, a in zip(obd, sibd):
+        batch[a] = oshape[d]
+    ishape = tuple(batch) + (len(sim),)
+    noff = r - len(collapsed) - len(obd)
+    outrank = nbatch + noff
+    offset_dims = sorted(int(d) for d in rng.permutation(outrank)[:noff])
+    dt = pick(rng, ["float64"] * 5 + ["float32", "complex128", "int32", "uint8", "bool",
+                                      "int64", "float16"])
+    idt = pick(rng, ["int32", "int64", "int32", "int8", "uint8", "uint32"])
+    mode = pick(rng, [None, "clip", "fill", "promise_in_bounds", "drop"])
+    fill_value = None
+    if mode in ("fill", "drop") and rng.random() < 0.4 and dt != "bool":
+        fill_value = float(rng.integers(-3, 4)) if dt[0] in "fc" else int(rng.integers(0, 4))
+    in_bounds = mode == "promise_in_bounds" or rng.random() < 0.3
+    flags = dict(unique_indices=bool(rng.random() < 0.2),
+                 indices_are_sorted=bool(rng.random() < 0.2))
+    dn_kw = dict(offset_dims=tuple(offset_dims), collapsed_slice_dims=tuple(collapsed),
+                 start_index_map=tuple(sim), operand_batching_dims=tuple(obd),
+                 start_indices_batching_dims=tuple(sibd))
+
+    def gen(rng):
+        x = rand(rng, tuple(oshape), dt)
+        hi = [oshape[d] - slice_sizes[d] for d in sim]
+        if in_bounds:
+            ind = np.stack([rng.integers(0, h + 1, size=ishape[:-1]) for h in hi], axis=-1) \
+                if sim else np.zeros(ishape, np.int64)
+        else:
+            ind = rng.integers(-3, max([oshape[d] for d in sim] + [1]) + 3, size=ishape)
+        if np.dtype(idt).kind == "u" or idt == "int8":
+            ind = np.clip(ind, 0 if np.dtype(idt).kind == "u" else -100, 100)
+        return [x, ind.astype(idt)]
+
+    def fn(mod, x, ind):
+        dn = mod.GatherDimensionNumbers(**dn_kw)
+        return mod.gather(x, ind, dn, tuple(slice_sizes), mode=mode, fill_value=fill_value,
+                          **flags)
+    c = Case("gather", dict(dn=dn_kw, slice_sizes=slice_sizes, mode=mode,
+                            fill_value=fill_value, **flags), fn, gen, rng)
+    ind0 = np.asarray(c.args[1]).reshape(int(np.prod(ishape[:-1])), len(sim))
+    starts_ok = all(0 <= v <= oshape[d] - slice_sizes[d] for row in ind0
+                    for v, d in zip(row, sim))
+    if not sim and len(ind0) > 1:
+        c.jax_no_grad = True  # (empty index vectors: JAX's transpose hits XLA's scatter bug)
+    if mode in (None, "promise_in_bounds") and not starts_ok:
+        # a broken promise: XLA clamps the read, while JAX's transpose (a scatter-add in the
+        # same mode) drops it; functrans differentiates the clamped read it computed
+        c.jax_no_grad = True
+    if flags["unique_indices"] and (len(set(map(tuple, ind0))) < len(ind0) or (
+            not sim and len(ind0) > 1)):
+        c.jax_no_grad = True  # (repeated indices promised unique: JAX's transpose overwrites)
+    return c
+
+
+SCATTERS = ["scatter", "scatter_add", "scatter_sub", "scatter_mul", "scatter_min",
+            "scatter_max", "scatter_apply"]
+
+
+def gen_scatter(rng):
+    kind = pick(rng, SCATTERS + ["scatter_add", "scatter"])
+    r = int(rng.integers(1, 4))
+    oshape = list(rshape(rng, r, hi=4))
+    dims = list(range(r))
+    nb = int(rng.integers(0, min(2, r) + 1)) if rng.random() < 0.35 else 0
+    obd = sorted(int(d) for d in rng.permutation(dims)[:nb])
+    rest = [d for d in dims if d not in obd]
+    nsim = int(rng.integers(0, len(rest) + 1))
+    sdod = [int(d) for d in rng.permutation(rest)[:nsim]]
+    inserted = sorted(d for d in rest if rng.random() < 0.4)
+    window = []
+    for d in dims:
+        if d in obd or d in inserted:
+            if oshape[d] == 0:
+                oshape[d] = 1
+            window.append(1)
+        else:
+            window.append(int(rng.integers(0, oshape[d] + 1)))
+    nbatch = int(rng.integers(nb, nb + 2))
+    batch = [int(rng.integers(0 if rng.random() < 0.05 else 1, 4)) for _ in range(nbatch)]
+    sibd = [int(a) for a in rng.permutation(nbatch)[:nb]]
+    for d, a in zip(obd, sibd):
+        batch[a] = oshape[d]
+    ishape = tuple(batch) + (len(sdod),)
+    wdims = [d for d in dims if d not in obd and d not in inserted]
+    urank = nbatch + len(wdims)
+    uwd = sorted(int(d) for d in rng.permutation(urank)[:len(wdims)])
+    ushape = [0] * urank
+    bi = iter(batch)
+    wi = iter(window[d] for d in wdims)
+    for k in range(urank):
+        ushape[k] = next(wi) if k in uwd else next(bi)
+    dt = pick(rng, ["float64"] * 5 + ["float32", "complex128", "int32", "uint8", "int8",
+                                      "bool", "float16"])
+    if kind in ("scatter_sub", "scatter_mul") and dt == "bool":
+        dt = "float64"
+    idt = pick(rng, ["int32", "int64", "int32", "int8", "uint8"])
+    mode = pick(rng, [None, "clip", "fill", "promise_in_bounds", "drop"])
+    in_bounds = mode == "promise_in_bounds" or rng.random() < 0.4
+    unique = bool(rng.random() < 0.3)
+    sorted_ = bool(rng.random() < 0.2)
+    dn_kw = dict(update_window_dims=tuple(uwd), inserted_window_dims=tuple(inserted),
+                 scatter_dims_to_operand_dims=tuple(sdod), operand_batching_dims=tuple(obd),
+                 scatter_indices_batching_dims=tuple(sibd))
+
+    def gen(rng):
+        x = rand(rng, tuple(oshape), dt)
+        hi = [oshape[d] - window[d] for d in sdod]
+        if in_bounds:
+            ind = np.stack([rng.integers(0, h + 1, size=ishape[:-1]) for h in hi], axis=-1) \
+                if sdod else np.zeros(ishape, np.int64)
+        else:
+            ind = rng.integers(-3, max([oshape[d] for d in sdod] + [1]) + 3, size=ishape)
+        if np.dtype(idt).kind == "u" or idt == "int8":
+            ind = np.clip(ind, 0 if np.dtype(idt).kind == "u" else -100, 100)
+        out = [x, ind.astype(idt)]
+        if kind != "scatter_apply":
+            out.append(rand(rng, tuple(ushape), dt))
+        return out
+
+    def fn(mod, x, ind, *upd):
+        dn = mod.ScatterDimensionNumbers(**dn_kw)
+        kw = dict(mode=mode, unique_indices=unique, indices_are_sorted=sorted_)
+        if kind == "scatter_apply":
+            func = (lambda v: v * 2 + 1) if dt != "bool" else (lambda v: ~v)
+            if mod is jlax and dt[0] == "f":
+                func = (lambda v: jnp.sin(v) * 2)
+            elif mod is flax and dt[0] == "f":
+                func = (lambda v: fnp.sin(v) * 2)
+            return mod.scatter_apply(x, ind, func, dn, update_shape=tuple(ushape), **kw)
+        return getattr(mod, kind)(x, ind, upd[0], dn, **kw)
+    c = Case(kind, dict(dn=dn_kw, oshape=oshape, ushape=ushape, mode=mode, unique=unique),
+             fn, gen, rng)
+    # overlapping windows: plain scatter and apply leave the order open (JAX: undefined);
+    # unique_indices with repeats is a promise broken; both: shapes and dtypes only
+    x0, ind0 = c.args[0], c.args[1]
+    counts = np.asarray(jlax.scatter_add(
+        jnp.zeros(x0.shape), jnp.asarray(ind0), jnp.ones(tuple(ushape)),
+        jlax.ScatterDimensionNumbers(**dn_kw), mode=mode))
+    repeats = bool(np.any(counts > 1))
+    if repeats and (kind in ("scatter", "scatter_apply") or unique):
+        c.params["repeats"] = True
+        c.skip_values = True
+    if not sdod and int(np.prod(batch)) > 1:
+        # empty index vectors, several updates: XLA on CPU applies only one of them (JAX
+        # 0.10.2: scatter_add of [0.5, -1.44] at [] into 0.8 gives -0.64); functrans
+        # combines all, tests/test_s30_laxfuzz30.py
+        c.params["empty_index_vectors"] = True
+        c.skip_values = True
+        c.jax_no_grad = True
+    if kind == "scatter_mul" and not unique:
+        c.jax_no_grad = True
+    if kind in ("scatter_min", "scatter_max"):
+        c.fd = True
+    if kind == "scatter_apply":
+        c.jax_no_grad = True  # (JAX has no derivative of scatter_apply)
+        if not unique:
+            c.value_only = True  # (traced indices need unique_indices=True, documented)
+    return c
+
+
+def gen_dynamic(rng):
+    which = pick(rng, ["dynamic_slice", "dynamic_update_slice", "dynamic_slice_in_dim",
+                       "dynamic_index_in_dim", "dynamic_update_slice_in_dim",
+                       "dynamic_update_index_in_dim"])
+    r = int(rng.integers(0 if which in ("dynamic_slice", "dynamic_update_slice") else 1, 4))
+    shape = rshape(rng, r, hi=5)
+    dt = pick(rng, ["float64"] * 4 + ["int32", "complex128", "bool", "uint8", "float32"])
+    sdt = pick(rng, ["python", "int32", "int64", "int8", "uint8", "int16", "uint32"])
+    sizes = tuple(int(rng.integers(0, d + 1)) for d in shape)
+    axis = int(rng.integers(-r, r)) if r else 0
+    keep = bool(rng.random() < 0.5)
+    traced = bool(rng.random() < 0.5) and sdt != "python"
+
+    def start(d):
+        lo = -d - 3 if sdt[0] != "u" else 0
+        return int(rng.integers(lo, d + 4))
+
+    def mk(v):
+        return v if sdt == "python" else np.asarray(v, dtype=sdt)
+
+    def gen(rng):
+        x = rand(rng, shape, dt)
+        starts = [start(d) for d in shape]
+        out = [x]
+        if which == "dynamic_update_slice":
+            out.append(rand(rng, sizes, dt))
+        elif which == "dynamic_update_slice_in_dim":
+            us = list(shape)
+            us[axis] = sizes[axis]
+            out.append(rand(rng, tuple(us), dt))
+        elif which == "dynamic_update_index_in_dim":
+            us = list(shape)
+            if rng.random() < 0.5:
+                us[axis] = 1
+            else:
+                del us[axis]
+            out.append(rand(rng, tuple(us), dt))
+        if traced:
+            out.append(np.asarray(starts, dtype=sdt))
+        else:
+            out.append(starts)
+        return out
+
+    def fn(mod, x, *rest):
+        starts = rest[-1]
+        upd = rest[0] if len(rest) > 1 else None
+        if not traced:
+            starts = [mk(s) for s in starts]
+        else:
+            starts = [starts[i] for i in range(len(shape))]
+        if which == "dynamic_slice":
+            return mod.dynamic_slice(x, starts, sizes)
+        if which == "dynamic_update_slice":
+            return mod.dynamic_update_slice(x, upd, starts)
+        s = starts[axis % r]
+        if which == "dynamic_slice_in_dim":
+            return mod.dynamic_slice_in_dim(x, s, sizes[axis], axis)
+        if which == "dynamic_index_in_dim":
+            return mod.dynamic_index_in_dim(x, s, axis, keep)
+        if which == "dynamic_update_slice_in_dim":
+            return mod.dynamic_update_slice_in_dim(x, upd, s, axis)
+        return mod.dynamic_update_index_in_dim(x, upd, s, axis)
+    c = Case(which, dict(shape=shape, sizes=sizes, axis=axis, keep=keep, sdt=sdt,
+                         traced=traced), fn, gen, rng)
+    if not traced:
+        c.value_only_starts = True
+        # (the starts are a Python list: vmap needs array arguments)
+        starts0 = c.args[-1]
+        inner_fn, inner_gen = c.fn, c.gen
+        c.args = c.args[:-1]
+        c.fn = lambda mod, *a: inner_fn(mod, *a, starts0)
+        c.gen = lambda rng: inner_gen(rng)[:-1]
+    return c
+
+
+def gen_shape_op(rng):
+    which = pick(rng, ["slice", "pad", "concatenate", "rev", "transpose", "broadcast_in_dim",
+                       "squeeze", "expand_dims", "reshape", "slice_in_dim", "index_in_dim",
+                       "split", "tile", "broadcast", "collapse"])
+    r = int(rng.integers(0, 4))
+    shape = rshape(rng, r, hi=4)
+    dt = pick(rng, ["float64"] * 5 + ["int32", "complex128", "bool", "uint64", "float16"])
+    p = dict(shape=shape)
+    if which == "slice":
+        starts = [int(rng.integers(0, d + 1)) for d in shape]
+        limits = [int(rng.integers(s, d + 1)) for s, d in zip(starts, shape)]
+        strides = None if rng.random() < 0.4 else [int(rng.integers(1, 4)) for _ in shape]
+        if rng.random() < 0.05 and r:
+            limits[0] = shape[0] + 1
+        p.update(starts=starts, limits=limits, strides=strides)
+
+        def fn(mod, x):
+            return mod.slice(x, starts, limits, strides)
+    elif which == "pad":
+        cfg = []
+        for d in shape:
+            lo, hi, it = int(rng.integers(-3, 4)), int(rng.integers(-3, 4)), \
+                int(rng.integers(0, 3))
+            span = (d - 1) * (it + 1) + 1 if d else 0
+            if span + lo + hi < 0 and rng.random() < 0.9:
+                lo, hi = abs(lo), abs(hi)
+            cfg.append((lo, hi, it))
+        p.update(cfg=cfg)
+
+        def fn(mod, x, v):
+            return mod.pad(x, v, cfg)
+    elif which == "concatenate":
+        if r == 0:
+            shape = (2,)
+            r = 1
+        ax = int(rng.integers(0, r))
+        n = int(rng.integers(1, 4))
+        shapes = [tuple(int(rng.integers(0, 3)) if k == ax else s for k, s in enumerate(shape))
+                  for _ in range(n)]
+        p.update(ax=ax, shapes=shapes)
+
+        def gen(rng):
+            return [rand(rng, s, dt) for s in shapes]
+
+        def fn(mod, *xs):
+            return mod.concatenate(xs, ax)
+        return Case(which, p, fn, gen, rng)
+    elif which == "rev":
+        dims = [int(d) for d in rng.permutation(r)[:int(rng.integers(0, r + 1))]]
+        p.update(dims=dims)
+
+        def fn(mod, x):
+            return mod.rev(x, dims)
+    elif which == "transpose":
+        perm = tuple(int(d) for d in rng.permutation(r))
+        p.update(perm=perm)
+
+        def fn(mod, x):
+            return mod.transpose(x, perm)
+    elif which == "broadcast_in_dim":
+        nr = r + int(rng.integers(0, 3))
+        bd = sorted(int(d) for d in rng.permutation(nr)[:r])
+        out = [int(rng.integers(1, 4)) for _ in range(nr)]
+        for s, d in zip(shape, bd):
+            out[d] = s if s != 1 or rng.random() < 0.5 else int(rng.integers(1, 4))
+        p.update(out=out, bd=bd)
+
+        def fn(mod, x):
+            return mod.broadcast_in_dim(x, tuple(out), tuple(bd))
+    elif which == "squeeze":
+        ones = [k for k, s in enumerate(shape) if s == 1]
+        dims = [d for d in ones if rng.random() < 0.7]
+        if rng.random() < 0.3:
+            dims = [d - r for d in dims]
+        p.update(dims=dims)
+
+        def fn(mod, x):
+            return mod.squeeze(x, dims)
+    elif which == "expand_dims":
+        n = int(rng.integers(0, 3))
+        dims = [int(d) for d in rng.permutation(r + n)[:n]]
+        if rng.random() < 0.3:
+            dims = [d - (r + n) for d in dims]
+        p.update(dims=dims)
+
+        def fn(mod, x):
+            return mod.expand_dims(x, dims)
+    elif which == "reshape":
+        size = int(np.prod(shape))
+        if size and rng.random() < 0.7:
+            new = []
+            left = size
+            for _ in range(int(rng.integers(0, 3))):
+                divs = [k for k in range(1, left + 1) if left % k == 0]
+                f = pick(rng, divs)
+                new.append(f)
+                left //= f
+            new.append(left)
+        else:
+            new = [size] if rng.random() < 0.5 else [size, 1]
+        dims = tuple(int(d) for d in rng.permutation(r)) if rng.random() < 0.4 else None
+        p.update(new=new, dims=dims)
+
+        def fn(mod, x):
+            return mod.reshape(x, tuple(new), dims)
+    elif which == "slice_in_dim":
+        if r == 0:
+            shape, r = (3,), 1
+        ax = int(rng.integers(-r, r))
+        d = shape[ax]
+        s = int(rng.integers(-d - 1, d + 2)) if rng.random() < 0.8 else None
+        e = int(rng.integers(-d - 1, d + 2)) if rng.random() < 0.8 else None
+        st = int(rng.integers(1, 3))
+        p.update(shape=shape, ax=ax, s=s, e=e, st=st)
+
+        def fn(mod, x):
+            return mod.slice_in_dim(x, s, e, st, ax)
+    elif which == "index_in_dim":
+        if r == 0:
+            shape, r = (3,), 1
+        ax = int(rng.integers(-r, r))
+        d = shape[ax]
+        i = int(rng.integers(-d - 1, d + 1))
+        keep = bool(rng.random() < 0.5)
+        p.update(shape=shape, ax=ax, i=i, keep=keep)
+
+        def fn(mod, x):
+            return mod.index_in_dim(x, i, ax, keep)
+    elif which == "split":
+        if r == 0:
+            shape, r = (3,), 1
+        ax = int(rng.integers(-r, r))
+        d = shape[ax]
+        cuts = sorted(int(c) for c in rng.integers(0, d + 1, size=int(rng.integers(0, 3))))
+        sizes = [b - a for a, b in zip([0] + cuts, cuts + [d])]
+        p.update(shape=shape, ax=ax, sizes=sizes)
+
+        def fn(mod, x):
+            return tuple(mod.split(x, sizes, ax))
+    elif which == "tile":
+        reps = [int(rng.integers(0, 3)) for _ in range(int(rng.integers(0, r + 2)))]
+        p.update(reps=reps)
+
+        def fn(mod, x):
+            return mod.tile(x, reps)
+    elif which == "broadcast":
+        sizes = [int(rng.integers(0, 3)) for _ in range(int(rng.integers(0, 3)))]
+        p.update(sizes=sizes)
+
+        def fn(mod, x):
+            return mod.broadcast(x, sizes)
+    else:  # collapse
+        a = int(rng.integers(0, r + 1))
+        b = int(rng.integers(a, r + 1)) if rng.random() < 0.8 else None
+        p.update(a=a, b=b)
+
+        def fn(mod, x):
+            return mod.collapse(x, a, b)
+
+    def gen(rng):
+        return [rand(rng, shape, dt)] + ([rand(rng, (), dt)] if which == "pad" else [])
+    return Case(which, p, fn, gen, rng)
+
+
+def gen_sort(rng):
+    which = pick(rng, ["sort", "sort_multi", "sort_key_val", "top_k", "argmax", "argmin"])
+    r = int(rng.integers(1 if which != "sort" else 0, 4))
+    shape = rshape(rng, r, hi=5)
+    dt = pick(rng, ["float64"] * 4 + ["float32", "int32", "uint8", "bool", "complex128",
+                                      "float16", "int64", "uint64"])
+    p = dict(shape=shape, dt=dt)
+    dim = int(rng.integers(-r, r)) if r else 0
+    special = rng.random() < 0.5
+    if which == "sort":
+        stable = bool(rng.random() < 0.5)
+        p.update(dim=dim, stable=stable)
+
+        def gen(rng):
+            return [rand(rng, shape, dt, special)]
+
+        def fn(mod, x):
+            return mod.sort(x, dim, stable)
+    elif which == "sort_multi":
+        n = int(rng.integers(1, 4))
+        nk = int(rng.integers(1, n + 1))
+        dts = [pick(rng, ["float64", "float64", "int32", "bool", "float32", "complex128"])
+               for _ in range(n)]
+        p.update(dim=dim, n=n, nk=nk, dts=dts)
+
+        def gen(rng):
+            out = []
+            for d in dts:
+                x = rand(rng, shape, d, special)
+                if d[0] in "iu" and rng.random() < 0.7:
+                    x = rng.integers(0, 2, size=shape).astype(d)
+                out.append(x)
+            return out
+
+        def fn(mod, *xs):
+            return tuple(mod.sort(tuple(xs), dim, True, nk))
+    elif which == "sort_key_val":
+        vdt = pick(rng, ["float64", "int32", "float64"])
+        p.update(dim=dim, vdt=vdt)
+
+        def gen(rng):
+            return [rand(rng, shape, dt, special), rand(rng, shape, vdt)]
+
+        def fn(mod, k, v):
+            return tuple(mod.sort_key_val(k, v, dim))
+    elif which == "top_k":
+        k = int(rng.integers(0, shape[-1] + 1)) if rng.random() < 0.95 else shape[-1] + 1
+        axis_kw = rng.random() < 0.3
+        ax = int(rng.integers(-r, r))
+        p.update(k=k, ax=ax if axis_kw else None)
+
+        def gen(rng):
+            return [rand(rng, shape, dt, special)]
+
+        def fn(mod, x):
+            if axis_kw:
+                return tuple(mod.top_k(x, k, axis=ax))
+            return tuple(mod.top_k(x, k))
+    else:
+        idt = pick(rng, ["int32", "int64", "int8", "uint8", "int16"])
+        ax = int(rng.integers(0, r))
+        p.update(ax=ax, idt=idt)
+
+        def gen(rng):
+            return [rand(rng, shape, dt, special)]
+
+        def fn(mod, x):
+            return getattr(mod, which)(x, ax, np.dtype(idt))
+    c = Case(which, p, fn, gen, rng)
+    c.exact = True
+    # central differences only where no two values tie (a tie's derivative is a choice)
+    c.fd = all(np.unique(np.asarray(a)).size == np.size(a) for a in c.args)
+    return c
+
+
+def gen_cum(rng):
+    which = pick(rng, ["cumsum", "cumprod", "cummax", "cummin", "cumlogsumexp"])
+    r = int(rng.integers(0, 4))
+    shape = rshape(rng, r, hi=5)
+    dt = pick(rng, ["float64"] * 5 + ["float32", "int32", "uint8", "complex128", "float16",
+                                      "bool", "int8"])
+    ax = int(rng.integers(-r, r)) if r else 0
+    rev = bool(rng.random() < 0.5)
+    special = rng.random() < 0.25
+
+    def gen(rng):
+        return [rand(rng, shape, dt, special)]
+
+    def fn(mod, x):
+        return getattr(mod, which)(x, ax, reverse=rev)
+    return Case(which, dict(shape=shape, dt=dt, ax=ax, rev=rev), fn, gen, rng)
+
+
+def gen_reduce(rng):
+    which = pick(rng, ["reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and",
+                       "reduce_or", "reduce_xor"])
+    r = int(rng.integers(0, 4))
+    shape = rshape(rng, r, hi=4)
+    if which in ("reduce_and", "reduce_or", "reduce_xor"):
+        dt = pick(rng, ["bool", "bool", "int32", "uint8", "int64", "uint64", "float64"])
+    else:
+        dt = pick(rng, ["float64"] * 4 + ["float32", "int32", "uint8", "complex128",
+                                          "float16", "bool", "int8", "uint64"])
+    axes = tuple(int(a) for a in rng.permutation(r)[:int(rng.integers(0, r + 1))])
+    special = rng.random() < 0.25
+
+    def gen(rng):
+        return [rand(rng, shape, dt, special)]
+
+    def fn(mod, x):
+        return getattr(mod, which)(x, axes)
+    return Case(which, dict(shape=shape, dt=dt, axes=axes), fn, gen, rng)
+
+
+BIT_OPS = ["bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "shift_left",
+           "shift_right_arithmetic", "shift_right_logical", "population_count", "clz"]
+
+
+def gen_elementwise(rng):
+    which = pick(rng, BIT_OPS + ["nextafter", "rem", "div", "clamp", "select_n",
+                                 "integer_pow", "reduce_precision", "convert_element_type",
+                                 "bitcast_convert_type", "rem", "div", "max", "min", "sign",
+                                 "round", "mulhi", "pow", "atan2", "sub", "mul", "add"])
+    r = int(rng.integers(0, 3))
+    shape = rshape(rng, r, hi=4)
+    p = dict(shape=shape)
+    nargs = 1
+    exact = False
+    fd = True
+    if which in BIT_OPS or which == "mulhi":
+        dt = pick(rng, INTS + ["bool"] if which in ("bitwise_and", "bitwise_or", "bitwise_xor",
+                                                    "bitwise_not") else INTS)
+        nargs = 1 if which in ("bitwise_not", "population_count", "clz") else 2
+        exact = True
+
+        def gen(rng):
+            xs = [rand(rng, shape, dt) for _ in range(nargs)]
+            if which.startswith("shift") and np.dtype(dt).kind in "iu":
+                bits = np.iinfo(dt).bits
+                lo = -3 if np.dtype(dt).kind == "i" else 0
+                xs[1] = rng.integers(lo, bits + 4, size=shape).astype(dt)
+            return xs
+
+        def fn(mod, *xs):
+            return getattr(mod, which)(*xs)
+    elif which in ("nextafter",):
+        dt = pick(rng, ["float64", "float32", "float16"])
+        nargs = 2
+        exact = True
+
+        def gen(rng):
+            return [rand(rng, shape, dt, True), rand(rng, shape, dt, True)]
+
+        def fn(mod, a, b):
+            return mod.nextafter(a, b)
+    elif which in ("rem", "div", "max", "min", "sub", "mul", "add", "pow", "atan2"):
+        dt = pick(rng, (["float64"] * 3 + ["float32", "complex128"] +
+                        (["int32", "int8", "uint8", "int64", "uint64", "float16"]
+                         if which not in ("atan2",) else [])))
+        if which in ("pow",) and dt[0] in "iu":
+            dt = "float64"
+        nargs = 2
+        exact = dt[0] in "iu"
+
+        def gen(rng):
+            a = rand(rng, shape, dt, which not in ("pow",))
+            b = rand(rng, shape, dt, which not in ("pow",))
+            if dt[0] in "iu":
+                b = np.where(b == 0, 1, b).astype(dt)  # (an integer division by zero:
+                # XLA's value is implementation-defined)
+                if np.dtype(dt).kind == "i":
+                    mn = np.iinfo(dt).min  # (min / -1 overflows: also undefined)
+                    a = np.where(a == mn, mn + 1, a).astype(dt)
+            if which == "pow" and dt[0] == "f":
+                a = np.abs(a) + 0.1
+            return [a, b]
+
+        def fn(mod, a, b):
+            return getattr(mod, which)(a, b)
+    elif which in ("sign", "round"):
+        dt = pick(rng, ["float64", "float32", "int32", "complex128"] if which == "sign" else
+                  ["float64", "float32", "float16"])
+        method = int(rng.integers(0, 2))
+        fd = False
+
+        def gen(rng):
+            x = rand(rng, shape, dt, True)
+            if which == "round" and x.size:
+                x.reshape(-1)[0] = pick(rng, [0.5, 1.5, -2.5, 2.5, -0.5])
+            return [x]
+
+        def fn(mod, x):
+            return mod.sign(x) if which == "sign" else mod.round(x, method)
+        p.update(method=method)
+    elif which == "clamp":
+        dt = pick(rng, ["float64", "float64", "float32", "int32", "uint8", "int64"])
+        scalar_lo, scalar_hi = rng.random() < 0.5, rng.random() < 0.5
+        nargs = 3
+        fd = False
+        p.update(scalar_lo=scalar_lo, scalar_hi=scalar_hi)
+
+        def gen(rng):
+            lo = rand(rng, () if scalar_lo else shape, dt)
+            hi = rand(rng, () if scalar_hi else shape, dt)
+            return [lo, rand(rng, shape, dt, True), hi]
+
+        def fn(mod, lo, x, hi):
+            return mod.clamp(lo, x, hi)
+    elif which == "select_n":
+        dt = pick(rng, ["float64", "float64", "int32", "bool", "complex128"])
+        n = int(rng.integers(1, 4))
+        pdt = pick(rng, ["bool", "int32"]) if n <= 2 else "int32"
+        if n > 2:
+            pdt = pick(rng, ["int32", "uint8", "int64"])
+        scalar_pred = rng.random() < 0.3
+        p.update(n=n, pdt=pdt, scalar_pred=scalar_pred)
+
+        def gen(rng):
+            ps = () if scalar_pred else shape
+            pred = (rng.random(ps) < 0.5) if pdt == "bool" else \
+                rng.integers(0, n, size=ps).astype(pdt)
+            return [np.asarray(pred)] + [rand(rng, shape, dt) for _ in range(n)]
+
+        def fn(mod, pred, *cases):
+            return mod.select_n(pred, *cases)
+    elif which == "integer_pow":
+        dt = pick(rng, ["float64"] * 3 + ["float32", "int32", "complex128", "int8", "uint8"])
+        y = int(rng.integers(-3, 5))
+        p.update(y=y)
+
+        def gen(rng):
+            x = rand(rng, shape, dt, y >= 0)
+            if y < 0 and dt[0] in "iu":
+                x = np.where(x == 0, 1, x).astype(dt)
+            return [x]
+
+        def fn(mod, x):
+            return mod.integer_pow(x, y)
+    elif which == "reduce_precision":
+        dt = pick(rng, ["float64", "float32", "float16"])
+        eb = int(rng.integers(1, 12))
+        mb = int(rng.integers(0, 53))
+        p.update(eb=eb, mb=mb)
+        fd = False
+
+        def gen(rng):
+            x = rand(rng, shape, dt, True)
+            return [x * np.asarray(10.0 ** rng.integers(-8, 9, size=shape)).astype(dt)]
+
+        def fn(mod, x):
+            return mod.reduce_precision(x, eb, mb)
+
+    elif which == "convert_element_type":
+        dt = pick(rng, ALL)
+        new = pick(rng, ALL)
+        p.update(new=new)
+        exact = True
+        fd = False
+
+        def gen(rng):
+            x = rand(rng, shape, dt)
+            if dt[0] in "fc" and new[0] in "iub":
+                # (float -> int out of range or nan: implementation-defined in XLA)
+                x = np.round(x * 3).astype(dt)
+                if new[0] == "u":
+                    x = np.abs(x).astype(dt)
+            return [x]
+
+        def fn(mod, x):
+            return mod.convert_element_type(x, np.dtype(new))
+    else:  # bitcast_convert_type
+        dt = pick(rng, [d for d in ALL if d != "bool"])
+        size = np.dtype(dt).itemsize
+        cands = [d for d in ALL if d != "bool" and (np.dtype(d).itemsize == size or
+                                                     rng.random() < 0.3)]
+        new = pick(rng, cands)
+        p.update(new=new)
+        exact = True
+        fd = False
+        if np.dtype(new).itemsize > size and rng.random() < 0.8:
+            shape = shape + (np.dtype(new).itemsize // size,)
+            p.update(shape=shape)
+
+        def gen(rng):
+            return [rand(rng, shape, dt, True)]
+
+        def fn(mod, x):
+            return mod.bitcast_convert_type(x, np.dtype(new))
+    p.update(dt=dt)
+    c = Case(which, p, fn, gen, rng)
+    c.jax_no_grad = which == "reduce_precision"  # (documented: functrans' derivative is the
+    # identity, JAX's rounds the tangent)
+    if which in ("rem", "max", "min"):
+        fd = False  # (ties and a == k b: discontinuities or kinks, where differences fail)
+    c.fd = fd
+    c.exact = exact and dt[0] not in "fc" or which in ("nextafter", "convert_element_type",
+                                                       "bitcast_convert_type")
+    return c
+
+
+def gen_iota(rng):
+    which = pick(rng, ["iota", "broadcasted_iota"])
+    dt = pick(rng, ["int32", "float64", "uint8", "int64", "float32", "int8", "complex128",
+                    "bool"])
+    if which == "iota":
+        n = int(rng.integers(0, 6))
+
+        def fn(mod):
+            return mod.iota(np.dtype(dt), n)
+        p = dict(dt=dt, n=n)
+    else:
+        shape = rshape(rng, int(rng.integers(1, 4)), hi=4)
+        d = int(rng.integers(0, len(shape)))
+
+        def fn(mod):
+            return mod.broadcasted_iota(np.dtype(dt), shape, d)
+        p = dict(dt=dt, shape=shape, d=d)
+    c = Case(which, p, fn, lambda rng: [], rng, value_only=True)
+    c.exact = True
+    return c
+
+
+def gen_dot(rng):
+    nb = int(rng.integers(0, 3))
+    nc = int(rng.integers(0, 3))
+    nfl, nfr = int(rng.integers(0, 3)), int(rng.integers(0, 3))
+    bsz = [int(rng.integers(0 if rng.random() < 0.05 else 1, 4)) for _ in range(nb)]
+    csz = [int(rng.integers(0 if rng.random() < 0.05 else 1, 4)) for _ in range(nc)]
+    lf = [int(rng.integers(1, 4)) for _ in range(nfl)]
+    rf = [int(rng.integers(1, 4)) for _ in range(nfr)]
+    lrank, rrank = nb + nc + nfl, nb + nc + nfr
+    lperm, rperm = rng.permutation(lrank), rng.permutation(rrank)
+    lshape, rshape_ = [0] * lrank, [0] * rrank
+    lb, lc = [int(a) for a in lperm[:nb]], [int(a) for a in lperm[nb:nb + nc]]
+    rb, rc = [int(a) for a in rperm[:nb]], [int(a) for a in rperm[nb:nb + nc]]
+    for a, s in zip(lb, bsz):
+        lshape[a] = s
+    for a, s in zip(rb, bsz):
+        rshape_[a] = s
+    for a, s in zip(lc, csz):
+        lshape[a] = s
+    for a, s in zip(rc, csz):
+        rshape_[a] = s
+    for a, s in zip([int(a) for a in lperm[nb + nc:]], lf):
+        lshape[a] = s
+    for a, s in zip([int(a) for a in rperm[nb + nc:]], rf):
+        rshape_[a] = s
+    dl = pick(rng, ["float64"] * 4 + ["float32", "int32", "complex128", "int8", "float16",
+                                      "bool", "uint8"])
+    dr = dl if rng.random() < 0.8 else pick(rng, ["float64", "int32", "float32"])
+    pet = None
+    if rng.random() < 0.35:
+        pet = pick(rng, ["float64", "float32", "int32", "int64", "complex128", "float16"])
+    dn = ((tuple(lc), tuple(rc)), (tuple(lb), tuple(rb)))
+
+    def gen(rng):
+        return [rand(rng, tuple(lshape), dl), rand(rng, tuple(rshape_), dr)]
+
+    def fn(mod, a, b):
+        return mod.dot_general(a, b, dn, preferred_element_type=None if pet is None
+                               else np.dtype(pet))
+    c = Case("dot_general", dict(dn=dn, lshape=lshape, rshape=rshape_, dl=dl, dr=dr, pet=pet),
+             fn, gen, rng)
+    c.exact = dl[0] in "iub" and dr[0] in "iub" and (pet is None or pet[0] in "iu")
+    # operands of different dtypes with an integer preferred_element_type: JAX on CPU
+    # truncates the float operands first, functrans multiplies, then converts (as JAX does
+    # for operands of one dtype); dtypes compared only
+    c.mixed_pet = dl != dr and pet is not None and pet[0] in "iu" and "f" in dl[0] + dr[0]
+    return c
+
+
+GENERATORS = {"gather": gen_gather, "scatter": gen_scatter, "dynamic": gen_dynamic,
+              "shape": gen_shape_op, "sort": gen_sort, "cum": gen_cum, "reduce": gen_reduce,
+              "elementwise": gen_elementwise, "iota": gen_iota, "dot": gen_dot}
+WEIGHTS = {"gather": 3, "scatter": 4, "dynamic": 2, "shape": 3, "sort": 3, "cum": 2,
+           "reduce": 2, "elementwise": 4, "iota": 1, "dot": 2}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("seed0", type=int, nargs="?", default=0)
+    ap.add_argument("seed1", type=int, nargs="?", default=1)
+    ap.add_argument("--n", type=int, default=40)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--case", default="", help="SEED:IT, one case (verbose)")
+    a = ap.parse_args(argv)
+    global VERBOSE
+    if a.case:
+        s, i = (int(v) for v in a.case.split(":"))
+        a.seed0, a.seed1, VERBOSE = s, s + 1, True
+        its = [i]
+    else:
+        its = None
+    names = [s for s in a.only.split(",") if s] or list(GENERATORS)
+    w = np.array([WEIGHTS[n] for n in names], float)
+    w /= w.sum()
+    for seed in range(a.seed0, a.seed1):
+        for it in (its or range(a.n)):
+            rng = np.random.default_rng((seed, it))  # (one stream per case: --case replays)
+            name = names[int(rng.choice(len(names), p=w))]
+            try:
+                case = GENERATORS[name](rng)
+            except Exception as e:  # noqa: BLE001
+                fail(name, f"seed {seed} it {it}", f"generator raised {e!r}\n"
+                                                   f"{traceback.format_exc(limit=-3)}")
+                continue
+            case.params["seed"], case.params["it"] = seed, it
+            check_case(case, rng)
+    print("counts:", dict(sorted(COUNTS.items())))
+    print(f"{len(FAILS)} failure(s)")
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
