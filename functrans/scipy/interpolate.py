@@ -187,11 +187,6 @@ class RegularGridInterpolator:
             if weight is not None:
                 v = fnp.multiply(v, fnp.reshape(weight, (-1,) + (1,) * len(trail)))
             result = v if result is None else fnp.add(result, v)
-        if method == "nearest":  # a nan coordinate gives nan (linear: through its weight)
-            nan = fnp.any(fnp.isnan(xi), axis=-1)
-            result = fnp.where(fnp.reshape(nan, (-1,) + (1,) * len(trail)),
-                               fnp.asarray(math.nan, dtype=result.dtype,
-                                           device=fnp.device(result)), result)
         if self.fill_value is not None:
             fill = self.fill_value
             if not hasattr(fill, "dtype"):  # (a number put in by tree_unflatten)
@@ -203,4 +198,11 @@ class RegularGridInterpolator:
             fill = fnp.astype(fill, result.dtype)
             mask = fnp.reshape(outside, (-1,) + (1,) * len(trail))
             result = fnp.where(mask, fill, result)
+        if method == "nearest" or self.fill_value is not None:
+            # a point with a nan coordinate gives nan, as SciPy's, even where another of its
+            # coordinates is outside the grid (linear without a fill: through its weight)
+            nan = fnp.any(fnp.isnan(xi), axis=-1)
+            result = fnp.where(fnp.reshape(nan, (-1,) + (1,) * len(trail)),
+                               fnp.asarray(math.nan, dtype=result.dtype,
+                                           device=fnp.device(result)), result)
         return fnp.reshape(result, lead + trail)

@@ -1,0 +1,526 @@
+"""Seeded random fuzzer: functrans.scipy's less-travelled modules against SciPy and jax.scipy (x64).
+
+Not collected by pytest (leading underscore). Run from the repository root:
+
+    PYTHONPATH=. python -m tests._fuzz_scipy_jax SEED0 SEED1 [--sections s1,s2] [--n N]
+
+Seeds SEED0..SEED1-1, N cases per section per seed. Sections: interp, integrate, vq, rotation,
+slerp, optimize, odeint, windows, spectral, detrend, ndimage, spline, sparse.
+For each random case: values, dtypes, shapes and errors vs SciPy (and jax.scipy where it has
+the function); derivatives (jvp vs central differences in float64, vjp by the dot-product
+identity <u, J v> = <J^T u, v>, jacfwd vs jacrev, jit, vmap) and vs jax.scipy's where it has
+the function. Prints one line per mismatch and a summary; exit status 1 on any.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+import warnings
+
+import numpy as np
+import scipy
+import scipy.integrate
+import scipy.interpolate
+import scipy.ndimage
+import scipy.signal
+import scipy.spatial.distance
+import scipy.spatial.transform
+import scipy.cluster.vq
+
+import jax
+import jax.numpy as jnp
+
+jax.config.update("jax_enable_x64", True)
+import jax.scipy.cluster.vq  # noqa: E402
+import jax.scipy.integrate  # noqa: E402
+import jax.scipy.interpolate  # noqa: E402
+import jax.scipy.ndimage  # noqa: E402
+import jax.scipy.optimize  # noqa: E402
+import jax.scipy.signal  # noqa: E402
+import jax.scipy.sparse.linalg  # noqa: E402
+import jax.scipy.spatial.transform  # noqa: E402
+
+import functrans as ft  # noqa: E402
+import functrans.numpy as fnp  # noqa: E402
+from functrans.scipy import integrate as fint  # noqa: E402
+from functrans.scipy import interpolate as finterp  # noqa: E402
+from functrans.scipy import ndimage as fnd  # noqa: E402
+from functrans.scipy import optimize as fopt  # noqa: E402
+from functrans.scipy import signal as fsig  # noqa: E402
+from functrans.scipy.cluster import vq as fvq  # noqa: E402
+from functrans.scipy.signal import windows as fwin  # noqa: E402
+from functrans.scipy.sparse import linalg as fspl  # noqa: E402
+from functrans.scipy.spatial import transform as ftr  # noqa: E402
+
+warnings.simplefilter("ignore")
+
+VERBOSE = bool(os.environ.get("FUZZ_VERBOSE"))
+FAILS = []
+COUNTS = {}
+
+
+def fail(section, case, msg):
+    FAILS.append((section, case, msg))
+    print(f"FAIL [{section}] {msg}\n    case={case}", flush=True)
+
+
+def count(section):
+    COUNTS[section] = COUNTS.get(section, 0) + 1
+
+
+def close(a, b, tol):
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return False, f"shape {a.shape} vs {b.shape}"
+    if a.size == 0:
+        return True, ""
+    fin = np.isfinite(b)
+    scale = max(1.0, float(np.max(np.abs(b[fin]))) if fin.any() else 1.0)
+    both_nan = np.isnan(a) & np.isnan(b)
+    err = np.where(both_nan, 0.0, np.abs(a - b))
+    err = np.where(np.isinf(a) & (a == b), 0.0, err)
+    err = np.where(np.isnan(err), np.inf, err)
+    e = float(np.max(err))
+    return (e <= tol * scale), f"max err {e:.3g} (scale {scale:.3g})"
+
+
+def expect(section, case, what, got, want, tol, dtype=True):
+    got_a, want_a = np.asarray(got), np.asarray(want)
+    if dtype and got_a.dtype != want_a.dtype:
+        fail(section, case, f"{what}: dtype {got_a.dtype} vs {want_a.dtype}")
+        return False
+    ok, msg = close(got_a, want_a, tol)
+    if not ok:
+        fail(section, case, f"{what}: {msg}")
+    return ok
+
+
+def tol_of(dtype):
+    return {"float32": 3e-5, "complex64": 3e-5, "float16": 2e-2}.get(np.dtype(dtype).name, 1e-10)
+
+
+def rand(rng, shape, dtype="float64"):
+    if np.dtype(dtype).kind == "c":
+        return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
+    if np.dtype(dtype).kind in "iu":
+        return rng.integers(-4, 5, size=shape).astype(dtype)
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def fd_jvp(f, args, tangents, eps=1e-6):
+    """Central difference of f along the tangents (float64 arrays)."""
+    plus = [a + eps * t for a, t in zip(args, tangents)]
+    minus = [a - eps * t for a, t in zip(args, tangents)]
+    return (np.asarray(f(*plus)) - np.asarray(f(*minus))) / (2 * eps)
+
+
+def check_derivs(section, case, f, args, rng, f_jax=None, fd=True, fd_tol=1e-5, tol=1e-8,
+                 second=False, jit=True):
+    """f: float64 arrays -> one float64 array; checks jvp vs FD, vjp by the dot-product
+    identity, jacfwd vs jacrev, jit of the vjp, and (with f_jax) jvp/vjp vs JAX's."""
+    args = [np.asarray(a, dtype=np.float64) for a in args]
+    try:
+        y = np.asarray(f(*args))
+        tangents = [rng.standard_normal(a.shape) for a in args]
+        y2, t_out = ft.jvp(f, tuple(args), tuple(tangents))
+        t_out = np.asarray(t_out)
+        expect(section, case, "jvp primal", y2, y, 1e-12, dtype=False)
+        if fd and y.size and np.all(np.isfinite(y)):
+            want = fd_jvp(f, args, tangents)
+            if np.all(np.isfinite(want)):
+                count(section + "/fd")
+                ok, msg = close(t_out, want, fd_tol)
+                if not ok:
+                    fail(section, case, f"jvp vs central differences: {msg}")
+        u = rng.standard_normal(y.shape)
+        if np.iscomplexobj(y):
+            u = u + 1j * rng.standard_normal(y.shape)
+        _, pullback = ft.vjp(f, *args)
+        cts = pullback(u)
+        lhs = np.real(np.vdot(u, t_out))
+        rhs = sum(float(np.real(np.vdot(c, t))) for c, t in zip(cts, tangents))
+        if np.isfinite(lhs) and not abs(lhs - rhs) <= 1e-8 * max(1.0, abs(lhs), abs(rhs)):
+            fail(section, case, f"dot-product identity <u,Jv> {lhs!r} vs <J^T u,v> {rhs!r}")
+        if jit:
+            _, pull_j = ft.vjp(ft.jit(f), *args)
+            for c, cj in zip(cts, pull_j(u)):
+                expect(section, case, "jit vjp", cj, c, tol, dtype=False)
+        if f_jax is not None:
+            count(section + "/jax")
+            jy, jt = jax.jvp(f_jax, tuple(jnp.asarray(a) for a in args),
+                             tuple(jnp.asarray(t) for t in tangents))
+            expect(section, case, "value vs jax", y, np.asarray(jy), tol, dtype=False)
+            expect(section, case, "jvp vs jax", t_out, np.asarray(jt), tol, dtype=False)
+            _, jpull = jax.vjp(f_jax, *(jnp.asarray(a) for a in args))
+            for c, jc in zip(cts, jpull(jnp.asarray(u))):
+                expect(section, case, "vjp vs jax", c, np.asarray(jc), tol, dtype=False)
+        if second and len(args) and y.size:
+            def s(*a):
+                return fnp.sum(fnp.sin(f(*a)))
+            h_ft = np.asarray(ft.hessian(s)(*args[:1]) if len(args) == 1 else
+                              ft.hessian(lambda a0: s(a0, *args[1:]))(args[0]))
+            h_rev = np.asarray(ft.jacrev(ft.jacfwd(lambda a0: s(a0, *args[1:])))(args[0]))
+            expect(section, case, "hessian vs jacrev(jacfwd)", h_ft, h_rev, 1e-8, dtype=False)
+    except Exception as e:  # noqa: BLE001
+        fail(section, case, f"derivative check raised {type(e).__name__}: {e}")
+        if VERBOSE:
+            traceback.print_exc()
+
+
+def both_raise(section, case, ft_call, sp_call):
+    """Both raise (any error) or both return; returns (ft_value, sp_value, ft_err, sp_err)."""
+    ft_err = sp_err = None
+    got = want = None
+    try:
+        got = ft_call()
+    except Exception as e:  # noqa: BLE001
+        ft_err = e
+    try:
+        want = sp_call()
+    except Exception as e:  # noqa: BLE001
+        sp_err = e
+    if (ft_err is None) != (sp_err is None):
+        fail(section, case, f"error mismatch: functrans {type(ft_err).__name__}: {ft_err} / "
+                            f"scipy {type(sp_err).__name__}: {sp_err}")
+    return got, want, ft_err, sp_err
+
+
+SECTIONS = {}
+
+
+def section(fn):
+    SECTIONS[fn.__name__.removeprefix("sec_")] = fn
+    return fn
+
+
+# -- interpolate.RegularGridInterpolator -----------------------------------------------------
+
+@section
+def sec_interp(rng):
+    d = int(rng.integers(1, 4))
+    method = str(rng.choice(["linear", "nearest"]))
+    lo = 2 if method == "linear" else 1
+    sizes = [int(rng.integers(lo, 5)) for _ in range(d)]
+    grid = []
+    for n in sizes:
+        g = np.cumsum(rng.random(n) + 0.1) - rng.random() * 2
+        if rng.random() < 0.2:
+            g = np.arange(n, dtype=float)
+        grid.append(g)
+    trail = tuple(int(rng.integers(0, 3)) for _ in range(int(rng.integers(0, 2))))
+    vdtype = str(rng.choice(["float64"] * 4 + ["float32", "complex128", "int64"]))
+    values = rand(rng, tuple(sizes) + trail, vdtype)
+    fv_kind = int(rng.integers(0, 5))
+    fill_value = [np.nan, None, 0.0, -2.5, 3][fv_kind]
+    npts = int(rng.integers(0, 6))
+    qshape = (npts, d) if rng.random() < 0.7 else (2, npts, d)
+    xi = np.empty(qshape)
+    for k in range(d):
+        g = grid[k]
+        span = g[-1] - g[0] if len(g) > 1 else 1.0
+        xi[..., k] = g[0] + (rng.random(qshape[:-1]) * 1.6 - 0.3) * span
+        # some exactly on grid points
+        on = rng.random(qshape[:-1]) < 0.25
+        xi[..., k] = np.where(on, rng.choice(g, size=qshape[:-1]), xi[..., k])
+    if rng.random() < 0.1 and xi.size:
+        xi.flat[int(rng.integers(0, xi.size))] = np.nan
+    case = dict(grid=[g.tolist() for g in grid], trail=trail, vdtype=vdtype, method=method,
+                fill_value=fill_value, xi=xi.tolist())
+    count("interp")
+    got, want, fe, se = both_raise(
+        "interp", case,
+        lambda: finterp.RegularGridInterpolator(grid, values, method=method,
+                                                fill_value=fill_value)(xi),
+        lambda: scipy.interpolate.RegularGridInterpolator(grid, values, method=method,
+                                                          bounds_error=False,
+                                                          fill_value=fill_value)(xi))
+    if fe is None and se is None:
+        tol = tol_of(values.dtype) if vdtype != "int64" else 1e-10
+        expect("interp", case, "value vs scipy", got, want, tol,
+               dtype=vdtype not in ("float32",))
+        if vdtype == "float32":
+            want_dt = np.asarray(jax.scipy.interpolate.RegularGridInterpolator(
+                tuple(jnp.asarray(g) for g in grid), jnp.asarray(values), method=method,
+                fill_value=fill_value)(jnp.asarray(xi))).dtype
+            if np.asarray(got).dtype != want_dt:
+                fail("interp", case, f"float32 dtype {np.asarray(got).dtype} vs jax {want_dt}")
+    if vdtype == "float64" and xi.size and not np.isnan(xi).any() and fe is None:
+        # derivatives in values, points and grid; away from kinks only for FD
+        on_kink = any(np.any(np.isin(xi[..., k], grid[k])) for k in range(d))
+        fvj = None if fill_value is None else fill_value
+
+        def f(v, x, *g):
+            return finterp.RegularGridInterpolator(g, v, method=method, fill_value=fvj)(x)
+
+        def fj(v, x, *g):
+            return jax.scipy.interpolate.RegularGridInterpolator(
+                g, v, method=method, fill_value=fvj)(x)
+        outside_edge = any(np.any(np.isclose(xi[..., k], grid[k][0]) |
+                                  np.isclose(xi[..., k], grid[k][-1])) for k in range(d))
+        use_jax = not outside_edge
+        check_derivs("interp", case, f, [values, xi] + grid, rng,
+                     f_jax=fj if use_jax else None, fd=not on_kink and method == "linear")
+
+
+
+# -- integrate: trapezoid, cumulative_trapezoid, simpson -------------------------------------
+
+@section
+def sec_integrate(rng):
+    nd = int(rng.integers(1, 4))
+    shape = [int(rng.integers(1, 5)) for _ in range(nd)]
+    axis = int(rng.integers(-nd, nd))
+    if rng.random() < 0.15:
+        shape[axis] = int(rng.integers(0, 2))
+    ydt = str(rng.choice(["float64"] * 4 + ["float32", "int64", "complex128"]))
+    y = rand(rng, tuple(shape), ydt)
+    xkind = str(rng.choice(["none", "none", "1d", "full", "dx", "dxarr"]))
+    x = None
+    dx = 1.0
+    n = shape[axis]
+    if xkind == "1d":
+        x = np.cumsum(rng.random(n) + 0.05)
+        if rng.random() < 0.2 and n > 2:
+            x[1] = x[0]  # a repeated sample point
+        if rng.random() < 0.2:
+            x = x[::-1].copy()
+    elif xkind == "full":
+        x = np.cumsum(rng.random(tuple(shape)) + 0.05, axis=axis)
+    elif xkind == "dx":
+        dx = float(rng.choice([0.5, 2.0, -1.0, 0.0, 3]))
+    elif xkind == "dxarr":
+        dx = np.float64(rng.choice([0.5, 2.0]))
+    func = str(rng.choice(["trapezoid", "cumulative_trapezoid", "cumulative_trapezoid0",
+                           "simpson"]))
+    case = dict(shape=shape, axis=axis, ydt=ydt, xkind=xkind, x=None if x is None else x.tolist(),
+                dx=dx, func=func)
+    count("integrate")
+
+    def call(mod, yy, xx, ddx):
+        if func == "trapezoid":
+            return mod.trapezoid(yy, x=xx, dx=ddx, axis=axis)
+        if func == "simpson":
+            return mod.simpson(yy, x=xx, dx=ddx, axis=axis)
+        initial = 0 if func.endswith("0") else None
+        return mod.cumulative_trapezoid(yy, x=xx, dx=ddx, axis=axis, initial=initial)
+    got, want, fe, se = both_raise("integrate", case, lambda: call(fint, y, x, dx),
+                                   lambda: call(scipy.integrate, y, x, dx))
+    if fe is None and se is None:
+        # SciPy 1.17's trapezoid casts x and dx to a float32 y's dtype; functrans's is NumPy's
+        # and JAX's (promoted with x's, a float64 dx's)
+        expect("integrate", case, "value vs scipy", got, want, tol_of(ydt),
+               dtype=not (func == "trapezoid" and ydt == "float32"))
+    if ydt == "float64" and fe is None and y.size:
+        if x is None:
+            check_derivs("integrate", case, lambda yy: call(fint, yy, None, dx), [y], rng,
+                         f_jax=(lambda yy: jax.scipy.integrate.trapezoid(yy, dx=dx, axis=axis))
+                         if func == "trapezoid" else None)
+            if isinstance(dx, float) and dx != 0:
+                check_derivs("integrate", case, lambda yy, d: call(fint, yy, None, d),
+                             [y, np.float64(dx)], rng)
+        else:
+            check_derivs("integrate", case, lambda yy, xx: call(fint, yy, xx, dx), [y, x], rng,
+                         f_jax=(lambda yy, xx: jax.scipy.integrate.trapezoid(yy, xx, axis=axis))
+                         if func == "trapezoid" else None, fd=not (xkind == "1d" and n > 2
+                                                                   and x[1] == x[0]))
+
+
+
+# -- cluster.vq.vq ---------------------------------------------------------------------------
+
+@section
+def sec_vq(rng):
+    nd = int(rng.integers(1, 3))
+    m, k = int(rng.integers(0, 5)), int(rng.integers(1, 4))
+    f = int(rng.integers(1, 4))
+    dt = str(rng.choice(["float64", "float64", "float32", "int64"]))
+    obs = rand(rng, (m, f) if nd == 2 else (m,), dt)
+    book = rand(rng, (k, f) if nd == 2 else (k,), dt)
+    if rng.random() < 0.3 and m and k:
+        obs[0] = book[-1]  # an observation on a code
+    case = dict(obs=obs.tolist(), book=book.tolist(), dt=dt)
+    count("vq")
+    got, want, fe, se = both_raise("vq", case, lambda: fvq.vq(obs, book),
+                                   lambda: scipy.cluster.vq.vq(obs, book))
+    if fe is None and se is None:
+        if not np.array_equal(np.asarray(got[0]), want[0]):
+            # a tie broken differently is allowed only where the distances tie
+            fail("vq", case, f"codes {np.asarray(got[0])} vs scipy {want[0]}")
+        if np.asarray(got[0]).dtype != want[0].dtype:
+            fail("vq", case, f"code dtype {np.asarray(got[0]).dtype} vs {want[0].dtype}")
+        expect("vq", case, "distances", got[1], want[1], tol_of(dt) * 10)
+    if dt == "float64" and m:
+        check_derivs("vq", case, lambda o, b: fvq.vq(o, b)[1], [obs, book], rng,
+                     fd=not (obs[0] == book[-1]).all() if k else True)
+
+
+# -- spatial.transform.Rotation --------------------------------------------------------------
+
+def _rot_input(rng, kind, batch):
+    if kind == "quat":
+        q = rng.standard_normal(batch + (4,))
+        if rng.random() < 0.2:
+            q[..., :3] = 0.0  # the identity (or its negative)
+        return q
+    if kind == "matrix":
+        return scipy.spatial.transform.Rotation.from_quat(
+            rng.standard_normal(batch + (4,)).reshape(-1, 4)).as_matrix().reshape(batch + (3, 3))
+    if kind == "rotvec":
+        v = rng.standard_normal(batch + (3,)) * float(rng.choice([1e-5, 1e-2, 1, 3]))
+        return v
+    if kind == "mrp":
+        return rng.standard_normal(batch + (3,)) * 0.7
+    return rng.standard_normal(batch + (3,)) * 2
+
+
+@section
+def sec_rotation(rng):
+    R, SR = ftr.Rotation, scipy.spatial.transform.Rotation
+    batch = tuple(int(rng.integers(1, 3)) for _ in range(int(rng.integers(0, 3))))
+    kind = str(rng.choice(["quat", "matrix", "rotvec", "mrp", "euler"]))
+    seq = "".join(rng.choice(list("xyz"), 3))
+    while seq[0] == seq[1] or seq[1] == seq[2]:
+        seq = "".join(rng.choice(list("xyz"), 3))
+    if rng.random() < 0.5:
+        seq = seq.upper()
+    data = _rot_input(rng, kind, batch)
+    if kind == "euler" and rng.random() < 0.2:
+        data[..., 1] = 0.0 if seq[0] == seq[2] else np.pi / 2  # gimbal lock
+    deg = bool(rng.random() < 0.2) and kind in ("rotvec", "euler")
+    out = str(rng.choice(["quat", "matrix", "rotvec", "mrp", "euler", "apply", "inv_apply",
+                          "magnitude", "mul", "mean"]))
+    oseq = "".join(rng.choice(list("xyz"), 3))
+    while oseq[0] == oseq[1] or oseq[1] == oseq[2]:
+        oseq = "".join(rng.choice(list("xyz"), 3))
+    vec = rng.standard_normal((3,) if rng.random() < 0.5 else batch + (3,))
+    case = dict(kind=kind, batch=batch, data=data.tolist(), seq=seq, deg=deg, out=out,
+                oseq=oseq)
+    count("rotation")
+
+    def build(mod, d):
+        if kind == "quat":
+            return mod.from_quat(d)
+        if kind == "matrix":
+            return mod.from_matrix(d)
+        if kind == "rotvec":
+            return mod.from_rotvec(d, degrees=deg)
+        if kind == "mrp":
+            return mod.from_mrp(d)
+        return mod.from_euler(seq, d, degrees=deg)
+
+    def read(r, mod, d2):
+        if out == "quat":
+            return r.as_quat(canonical=True)
+        if out == "matrix":
+            return r.as_matrix()
+        if out == "rotvec":
+            return r.as_rotvec()
+        if out == "mrp":
+            return r.as_mrp()
+        if out == "euler":
+            return r.as_euler(oseq)
+        if out == "apply":
+            return r.apply(d2)
+        if out == "inv_apply":
+            return r.apply(d2, inverse=True)
+        if out == "magnitude":
+            return r.magnitude()
+        if out == "mul":
+            return (r * r.inv() * r).as_matrix()
+        return r.mean().as_matrix()
+
+    got, want, fe, se = both_raise("rotation", case, lambda: read(build(R, data), R, vec),
+                                   lambda: read(build(SR, data), SR, vec))
+    if fe is None and se is None:
+        got = np.asarray(got)
+        want = np.asarray(want)
+        if out == "euler":
+            # compare the rotations the angles give (Euler angles are not unique at lock)
+            got = SR.from_euler(oseq, got.reshape(-1, 3)).as_matrix()
+            want = SR.from_euler(oseq, want.reshape(-1, 3)).as_matrix()
+        if out == "mrp":
+            # at an angle of pi the two MRPs are one rotation
+            got = SR.from_mrp(got.reshape(-1, 3)).as_matrix()
+            want = SR.from_mrp(want.reshape(-1, 3)).as_matrix()
+        expect("rotation", case, f"{kind} -> {out} vs scipy", got, want, 1e-9)
+    if fe is None:
+        def f(d, v):
+            return read(build(R, d), R, v)
+
+        def fj(d, v):
+            return read(build(jax.scipy.spatial.transform.Rotation, d),
+                        jax.scipy.spatial.transform.Rotation, v)
+        near_lock = kind == "euler" and np.any(np.abs(data[..., 1] - (
+            0.0 if seq[0] == seq[2] else np.pi / 2)) < 1e-3)
+        smooth = out not in ("euler", "magnitude", "mean") and not near_lock
+        jax_ok = out not in ("mean", "euler", "mrp") and kind != "mrp" and not near_lock \
+            and not (kind == "rotvec" and np.abs(data).max() < 1e-3) and not (
+                kind == "quat" and np.all(data[..., :3] == 0))
+        check_derivs("rotation", case, f, [data, vec], rng, f_jax=fj if jax_ok else None,
+                     fd=smooth, tol=1e-7)
+
+
+@section
+def sec_slerp(rng):
+    n = int(rng.integers(2, 5))
+    times = np.cumsum(rng.random(n) + 0.1)
+    quats = rng.standard_normal((n, 4))
+    m = int(rng.integers(0, 5))
+    t = times[0] + rng.random(m) * (times[-1] - times[0])
+    if m and rng.random() < 0.3:
+        t[0] = times[int(rng.integers(0, n))]
+    scalar = rng.random() < 0.2
+    tq = float(t[0]) if scalar and m else t
+    case = dict(times=times.tolist(), quats=quats.tolist(), t=t.tolist(), scalar=scalar)
+    count("slerp")
+    SR = scipy.spatial.transform
+    got, want, fe, se = both_raise(
+        "slerp", case,
+        lambda: ftr.Slerp(times, ftr.Rotation.from_quat(quats))(tq).as_matrix(),
+        lambda: SR.Slerp(times, SR.Rotation.from_quat(quats))(tq).as_matrix())
+    if fe is None and se is None:
+        expect("slerp", case, "vs scipy", got, want, 1e-9)
+    if fe is None and m:
+        def f(tt, kt, q):
+            return ftr.Slerp(kt, ftr.Rotation.from_quat(q))(tt).as_matrix()
+
+        def fj(tt, kt, q):
+            JR = jax.scipy.spatial.transform
+            return JR.Slerp.init(kt, JR.Rotation.from_quat(q))(tt).as_matrix()
+        on_key = np.any(np.isin(t, times))
+        check_derivs("slerp", case, f, [t, times, quats], rng, f_jax=None if on_key else fj,
+                     fd=not on_key, jit=False)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("seed0", type=int, nargs="?", default=0)
+    p.add_argument("seed1", type=int, nargs="?", default=None)
+    p.add_argument("--sections", default=",".join(SECTIONS))
+    p.add_argument("--n", type=int, default=20)
+    a = p.parse_args()
+    seed1 = a.seed0 + 1 if a.seed1 is None else a.seed1
+    names = [s for s in a.sections.split(",") if s]
+    for name in names:
+        if name not in SECTIONS:
+            sys.exit(f"unknown section {name!r}; known: {', '.join(SECTIONS)}")
+    for seed in range(a.seed0, seed1):
+        for name in names:
+            rng = np.random.default_rng([seed, sorted(SECTIONS).index(name)])
+            for _ in range(a.n):
+                try:
+                    SECTIONS[name](rng)
+                except Exception as e:  # noqa: BLE001
+                    fail(name, f"seed {seed}", f"harness raised {type(e).__name__}: {e}")
+                    if VERBOSE:
+                        traceback.print_exc()
+    print("cases:", ", ".join(f"{k} {v}" for k, v in COUNTS.items()))
+    print(f"{len(FAILS)} failures")
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
