@@ -25,6 +25,7 @@ import scipy
 import scipy.integrate
 import scipy.interpolate
 import scipy.ndimage
+import scipy.optimize
 import scipy.signal
 import scipy.spatial.distance
 import scipy.spatial.transform
@@ -140,8 +141,9 @@ def check_derivs(section, case, f, args, rng, f_jax=None, fd=True, fd_tol=1e-5, 
             u = u + 1j * rng.standard_normal(y.shape)
         _, pullback = ft.vjp(f, *args)
         cts = pullback(u)
-        lhs = np.real(np.vdot(u, t_out))
-        rhs = sum(float(np.real(np.vdot(c, t))) for c, t in zip(cts, tangents))
+        # (JAX's convention: the cotangent pairs with the tangent without a conjugate)
+        lhs = np.real(np.sum(u * t_out))
+        rhs = sum(float(np.real(np.sum(np.asarray(c) * t))) for c, t in zip(cts, tangents))
         if np.isfinite(lhs) and not abs(lhs - rhs) <= 1e-8 * max(1.0, abs(lhs), abs(rhs)):
             fail(section, case, f"dot-product identity <u,Jv> {lhs!r} vs <J^T u,v> {rhs!r}")
         if jit:
@@ -493,6 +495,329 @@ def sec_slerp(rng):
         on_key = np.any(np.isin(t, times))
         check_derivs("slerp", case, f, [t, times, quats], rng, f_jax=None if on_key else fj,
                      fd=not on_key, jit=False)
+
+
+
+# -- optimize.minimize -----------------------------------------------------------------------
+
+def _problem(rng):
+    kind = str(rng.choice(["quad", "rosen", "logsumexp", "quartic"]))
+    n = int(rng.integers(1, 5))
+    if kind == "quad":
+        m = rng.standard_normal((n, n))
+        a = m @ m.T + n * np.eye(n) * float(rng.choice([0.1, 1, 10]))
+        b = rng.standard_normal(n)
+
+        def f(x, b, a=a):
+            return 0.5 * fnp.sum(x * fnp.matmul(fnp.asarray(a), x)) - fnp.sum(b * x)
+
+        def fs(x, b):
+            return 0.5 * x @ a @ x - b @ x
+        return kind, n, f, fs, b, np.linalg.solve(a, b), np.linalg.inv(a)
+    if kind == "rosen":
+        n = max(n, 2)
+        b = 1.0 + 0.2 * rng.standard_normal(n - 1)
+
+        def f(x, b):
+            return fnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (b - x[:-1]) ** 2)
+
+        def fs(x, b):
+            return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (b - x[:-1]) ** 2)
+        return kind, n, f, fs, b, None, None
+    if kind == "logsumexp":
+        b = rng.standard_normal(n)
+
+        def f(x, b):
+            return fnp.log(fnp.sum(fnp.exp(x - b))) + 0.5 * fnp.sum(x * x)
+
+        def fs(x, b):
+            return np.log(np.sum(np.exp(x - b))) + 0.5 * x @ x
+        return kind, n, f, fs, b, None, None
+    b = rng.standard_normal(n)
+
+    def f(x, b):
+        return fnp.sum((x - b) ** 4) + fnp.sum((x - b) ** 2)
+
+    def fs(x, b):
+        return np.sum((x - b) ** 4) + np.sum((x - b) ** 2)
+    return kind, n, f, fs, b, b, None
+
+
+@section
+def sec_optimize(rng):
+    kind, n, f, fs, b, xstar, dxdb = _problem(rng)
+    method = str(rng.choice(["BFGS", "bfgs", "l-bfgs-experimental-do-not-rely-on-this"]))
+    x0 = rng.standard_normal(n) * 0.5
+    opts = {}
+    if rng.random() < 0.3:
+        opts["maxiter"] = int(rng.choice([0, 1, 5]))
+    tol = float(rng.choice([1e-6, 1e-9])) if rng.random() < 0.3 else None
+    case = dict(kind=kind, n=n, b=b.tolist(), x0=x0.tolist(), method=method, opts=opts, tol=tol)
+    count("optimize")
+    try:
+        r = fopt.minimize(f, x0, (b,), method=method, tol=tol, options=opts)
+    except Exception as e:  # noqa: BLE001
+        fail("optimize", case, f"raised {type(e).__name__}: {e}")
+        return
+    x = np.asarray(r.x)
+    if not np.isclose(float(r.fun), fs(x, b), rtol=1e-12, atol=1e-12):
+        fail("optimize", case, f"fun {float(r.fun)} is not fun(x) {fs(x, b)}")
+    maxiter = opts.get("maxiter")
+    if maxiter is not None and int(r.nit) > maxiter:
+        fail("optimize", case, f"nit {int(r.nit)} > maxiter {maxiter}")
+    if bool(r.success):
+        gnorm = float(np.max(np.abs(np.asarray(r.jac))))
+        if not gnorm < (tol or 1e-5):
+            fail("optimize", case, f"success with |g| {gnorm}")
+        ref = scipy.optimize.minimize(fs, x0, (b,), method="BFGS", jac="3-point",
+                                      options=dict(gtol=1e-10))
+        if ref.success and not np.allclose(x, ref.x, atol=1e-3, rtol=1e-3):
+            fail("optimize", case, f"x {x} vs scipy {ref.x}")
+        if xstar is not None and not np.allclose(x, xstar, atol=1e-3 if kind != "quartic"
+                                                 else 1e-2):
+            fail("optimize", case, f"x {x} vs the minimum {xstar}")
+    elif maxiter is None and kind != "rosen":
+        fail("optimize", case, f"no success on a smooth convex problem: status {int(r.status)}")
+    if kind == "quad" and maxiter is None and bool(r.success):
+        # the solution's derivative in b by differentiating the iterations: A^-1 (implicit)
+        tg = tol or 1e-5
+        try:
+            jac = np.asarray(ft.jacfwd(lambda bb: fopt.minimize(
+                f, x0, (bb,), method=method, options=dict(gtol=1e-10)).x)(b))
+            if not np.allclose(jac, dxdb, atol=1e-5 * max(1, np.abs(dxdb).max())):
+                fail("optimize", case, f"jacfwd of x* in b {jac} vs A^-1 {dxdb} (tol {tg})")
+            jr = np.asarray(ft.jacrev(lambda bb: fopt.minimize(
+                f, x0, (bb,), method=method, options=dict(gtol=1e-10)).x)(b))
+            if not np.allclose(jr, jac, atol=1e-8 * max(1, np.abs(jac).max())):
+                fail("optimize", case, f"jacrev {jr} vs jacfwd {jac}")
+        except Exception as e:  # noqa: BLE001
+            fail("optimize", case, f"derivative raised {type(e).__name__}: {e}")
+    if rng.random() < 0.3:
+        # jit and vmap over starting points agree with the eager solve
+        try:
+            rj = ft.jit(lambda xx, bb: fopt.minimize(f, xx, (bb,), method=method, tol=tol,
+                                                     options=opts).x)(x0, b)
+            expect("optimize", case, "jit x", rj, x, 1e-9)
+            xs = np.stack([x0, x0 * 0.5])
+            rv = ft.vmap(lambda xx: fopt.minimize(f, xx, (b,), method=method, tol=tol,
+                                                  options=opts).x)(xs)
+            expect("optimize", case, "vmap x[0]", np.asarray(rv)[0], x, 1e-9)
+        except Exception as e:  # noqa: BLE001
+            fail("optimize", case, f"jit/vmap raised {type(e).__name__}: {e}")
+
+
+
+# -- signal.windows --------------------------------------------------------------------------
+
+_WINDOWS = [("boxcar", ()), ("triang", ()), ("parzen", ()), ("bohman", ()), ("blackman", ()),
+            ("nuttall", ()), ("blackmanharris", ()), ("flattop", ()), ("bartlett", ()),
+            ("hann", ()), ("hamming", ()), ("barthann", ()), ("cosine", ()), ("lanczos", ()),
+            ("kaiser", ("beta",)), ("kaiser_bessel_derived", ("beta",)),
+            ("gaussian", ("std",)), ("general_gaussian", ("p", "sig")),
+            ("general_cosine", ("a",)), ("general_hamming", ("alpha",)),
+            ("exponential", ("center", "tau")), ("tukey", ("alpha",)), ("chebwin", ("at",)),
+            ("taylor", ("nbar", "sll")), ("dpss", ("NW",))]
+_DIFFABLE = {"kaiser", "gaussian", "general_gaussian", "general_cosine", "general_hamming",
+             "exponential", "tukey"}
+
+
+def _window_params(rng, name):
+    if name == "kaiser":
+        return [float(rng.choice([0.0, 0.5, 5.0, 14.0]))]
+    if name == "kaiser_bessel_derived":
+        return [float(rng.choice([0.5, 5.0, 14.0]))]
+    if name == "gaussian":
+        return [float(rng.choice([0.5, 2.0, 7.0]))]
+    if name == "general_gaussian":
+        return [float(rng.choice([0.5, 1.0, 1.5, 3.0])), float(rng.choice([1.0, 5.0]))]
+    if name == "general_cosine":
+        return [list(rng.random(int(rng.integers(1, 4))))]
+    if name == "general_hamming":
+        return [float(rng.choice([0.0, 0.5, 0.54, 1.0]))]
+    if name == "exponential":
+        return [None if rng.random() < 0.5 else float(rng.random() * 4),
+                float(rng.choice([0.5, 1.0, 3.0]))]
+    if name == "tukey":
+        return [float(rng.choice([0.0, 0.25, 0.5, 1.0, 1.5, -0.5]))]
+    if name == "chebwin":
+        return [float(rng.choice([30.0, 50.0, 100.0]))]
+    if name == "taylor":
+        return [int(rng.choice([2, 4, 6])), float(rng.choice([20.0, 30.0, 60.0]))]
+    if name == "dpss":
+        return [float(rng.choice([1.0, 2.5, 4.0]))]
+    return []
+
+
+@section
+def sec_windows(rng):
+    name, pnames = _WINDOWS[int(rng.integers(0, len(_WINDOWS)))]
+    M = int(rng.choice([0, 1, 2, 3, 4, 5, 6, 7, 8, 16, 33]))
+    sym = bool(rng.random() < 0.5)
+    params = _window_params(rng, name)
+    via = str(rng.choice(["direct", "get_window"]))
+    case = dict(name=name, M=M, sym=sym, params=params, via=via)
+    if name == "exponential" and sym and params[0] is not None:
+        params[0] = None  # (SciPy refuses a center with sym=True)
+    if via == "get_window" and M == 0:
+        M = 1
+    count("windows")
+    if via == "direct":
+        kw = {} if name in ("lanczos", "kaiser_bessel_derived") else {}
+        got, want, fe, se = both_raise(
+            "windows", case, lambda: getattr(fwin, name)(M, *params, sym=sym, **kw),
+            lambda: getattr(scipy.signal.windows, name)(M, *params, sym=sym, **kw))
+    else:
+        win = name if not params else (name,) + tuple(
+            p for p in params if not (name == "exponential" and p is None))
+        if name == "exponential":
+            win = (name, None, params[1]) if params[0] is None else (name,) + tuple(params)
+        got, want, fe, se = both_raise(
+            "windows", case, lambda: fsig.get_window(win, M, fftbins=not sym),
+            lambda: scipy.signal.get_window(win, M, fftbins=not sym))
+    if fe is None and se is None:
+        expect("windows", case, "vs scipy", got, want, 1e-12 if name != "dpss" else 1e-9)
+    if name in _DIFFABLE and fe is None and M > 1 and via == "direct" and name != "general_cosine":
+        idx = [i for i, p in enumerate(params) if p is not None]
+        if name == "tukey" and not 0 < params[0] < 1:
+            return
+
+        def f(*ps):
+            full = list(params)
+            for i, p in zip(idx, ps):
+                full[i] = p
+            return getattr(fwin, name)(M, *full, sym=sym)
+        check_derivs("windows", case, f, [np.float64(params[i]) for i in idx], rng,
+                     fd=not (name == "kaiser" and params[0] == 0.0))
+
+
+
+# -- signal: welch, csd, stft, istft, detrend ------------------------------------------------
+
+def _spectral_window(rng, nperseg):
+    r = rng.random()
+    if r < 0.4:
+        return "hann_periodic" if rng.random() < 0.5 else "hann"
+    if r < 0.6:
+        return str(rng.choice(["hamming", "boxcar", "blackman", "bartlett", "flattop"]))
+    if r < 0.8:
+        return (str(rng.choice(["tukey", "kaiser", "gaussian"])), float(rng.choice([0.25, 2.0])))
+    return rng.random(nperseg) + 0.1
+
+
+@section
+def sec_spectral(rng):
+    nd = int(rng.integers(1, 3))
+    n = int(rng.integers(1, 24))
+    shape = [int(rng.integers(1, 3)) for _ in range(nd)]
+    axis = int(rng.integers(-nd, nd))
+    shape[axis] = n
+    dt = str(rng.choice(["float64", "float64", "float32", "complex128"]))
+    x = rand(rng, tuple(shape), dt)
+    func = str(rng.choice(["welch", "csd", "stft", "istft"]))
+    nperseg = int(rng.integers(1, n + 1)) if rng.random() < 0.9 else n + 2
+    noverlap = int(rng.integers(0, nperseg)) if rng.random() < 0.5 else None
+    nfft = nperseg + int(rng.integers(0, 3)) if rng.random() < 0.3 else None
+    window = _spectral_window(rng, nperseg)
+    detrend = rng.choice(["constant", "linear", False], p=[0.4, 0.3, 0.3])
+    detrend = False if detrend == "False" else str(detrend)
+    onesided = bool(rng.random() < 0.7)
+    fs = float(rng.choice([1.0, 2.5]))
+    case = dict(func=func, shape=shape, axis=axis, dt=dt, nperseg=nperseg, noverlap=noverlap,
+                nfft=nfft, window=window if not hasattr(window, "tolist") else window.tolist(),
+                detrend=detrend, onesided=onesided, fs=fs)
+    count("spectral")
+    if func in ("welch", "csd"):
+        scaling = str(rng.choice(["density", "spectrum"]))
+        average = str(rng.choice(["mean", "mean", "median"]))
+        y = rand(rng, tuple(shape), dt) if func == "csd" else None
+        case.update(scaling=scaling, average=average)
+
+        def call(mod, xx, yy):
+            kw = dict(fs=fs, window=window, nperseg=nperseg, noverlap=noverlap, nfft=nfft,
+                      detrend=detrend, return_onesided=onesided, scaling=scaling, axis=axis,
+                      average=average)
+            if func == "welch":
+                return mod.welch(xx, **kw)
+            return mod.csd(xx, yy, **kw)
+    elif func == "stft":
+        boundary = rng.choice(["zeros", "even", "odd", "constant", None])
+        boundary = None if boundary is None else str(boundary)
+        padded = bool(rng.random() < 0.7)
+        scaling = str(rng.choice(["spectrum", "psd"]))
+        y = None
+        case.update(boundary=boundary, padded=padded, scaling=scaling)
+
+        def call(mod, xx, yy):
+            return mod.stft(xx, fs=fs, window=window, nperseg=nperseg, noverlap=noverlap,
+                            nfft=nfft, detrend=detrend, return_onesided=onesided,
+                            boundary=boundary, padded=padded, axis=axis, scaling=scaling)
+    else:
+        scaling = str(rng.choice(["spectrum", "psd"]))
+        y = None
+        try:
+            x = scipy.signal.stft(x, fs=fs, window=window, nperseg=nperseg, noverlap=noverlap,
+                                  nfft=nfft, return_onesided=onesided and dt != "complex128",
+                                  axis=-1, scaling=scaling)[2]
+        except ValueError:
+            x = rand(rng, (3, 4), "complex128")
+        input_onesided = onesided and dt != "complex128"
+        case.update(scaling=scaling, input_onesided=input_onesided)
+        if dt == "float32":
+            x = x.astype(np.complex64)
+
+        def call(mod, xx, yy):
+            return mod.istft(xx, fs=fs, window=window, nperseg=nperseg, noverlap=noverlap,
+                             nfft=nfft, input_onesided=input_onesided, scaling=scaling)
+    got, want, fe, se = both_raise("spectral", case, lambda: call(fsig, x, y),
+                                   lambda: call(scipy.signal, x, y))
+    if fe is None and se is None:
+        for k, (g, w) in enumerate(zip(got, want)):
+            w = np.asarray(w)
+            expect("spectral", case, f"output {k} vs scipy", g, w,
+                   tol_of(w.dtype) * (30 if dt == "float32" else 1) if k else 1e-12)
+    if fe is None and dt == "float64" and func != "istft" and x.size and n >= 2:
+        def f(xx, *yy):
+            return call(fsig, xx, yy[0] if yy else None)[-1]
+        jf = None
+        if func in ("welch", "csd") and isinstance(window, str):
+            def jf(xx, *yy):
+                return call(jax.scipy.signal, xx, yy[0] if yy else None)[-1]
+        if func == "stft" and isinstance(window, str) and scaling == "spectrum" and \
+                boundary != "constant":
+            def jf(xx):
+                return jax.scipy.signal.stft(
+                    xx, fs=fs, window=window, nperseg=nperseg, noverlap=noverlap, nfft=nfft,
+                    detrend=detrend, return_onesided=onesided, boundary=boundary,
+                    padded=padded, axis=axis)[-1]
+        check_derivs("spectral", case, f, [x] + ([y] if y is not None else []), rng,
+                     f_jax=jf, fd=not (func in ("welch", "csd") and average == "median"),
+                     jit=True)
+
+
+@section
+def sec_detrend(rng):
+    nd = int(rng.integers(1, 4))
+    shape = [int(rng.integers(0 if rng.random() < 0.1 else 1, 7)) for _ in range(nd)]
+    axis = int(rng.integers(-nd, nd))
+    dt = str(rng.choice(["float64", "float64", "float32", "complex128", "int64"]))
+    x = rand(rng, tuple(shape), dt)
+    typ = str(rng.choice(["linear", "l", "constant", "c"]))
+    n = shape[axis]
+    bp = 0
+    if typ in ("linear", "l") and rng.random() < 0.4:
+        bp = sorted(set(int(v) for v in rng.integers(0, n + 1, size=int(rng.integers(1, 3)))))
+    case = dict(shape=shape, axis=axis, dt=dt, type=typ, bp=bp)
+    count("detrend")
+    got, want, fe, se = both_raise("detrend", case,
+                                   lambda: fsig.detrend(x, axis=axis, type=typ, bp=bp),
+                                   lambda: scipy.signal.detrend(x, axis=axis, type=typ, bp=bp))
+    if fe is None and se is None:
+        expect("detrend", case, "vs scipy", got, want, tol_of(np.asarray(want).dtype) * 10)
+    if fe is None and dt == "float64" and x.size:
+        check_derivs("detrend", case, lambda xx: fsig.detrend(xx, axis=axis, type=typ, bp=bp),
+                     [x], rng, f_jax=(lambda xx: jax.scipy.signal.detrend(
+                         xx, axis=axis, type={"l": "linear", "c": "constant"}.get(typ, typ),
+                         bp=bp)) if not bp else None)
 
 
 def main():
