@@ -820,6 +820,98 @@ def sec_detrend(rng):
                          bp=bp)) if not bp else None)
 
 
+
+# -- ndimage: map_coordinates, spline_filter -------------------------------------------------
+
+_ND_MODES = ["constant", "nearest", "wrap", "mirror", "reflect", "grid-constant", "grid-wrap",
+             "grid-mirror"]
+
+
+@section
+def sec_ndimage(rng):
+    nd = int(rng.integers(1, 4))
+    shape = tuple(int(rng.integers(1, 6)) for _ in range(nd))
+    order = int(rng.integers(0, 6))
+    mode = str(rng.choice(_ND_MODES))
+    dt = str(rng.choice(["float64", "float64", "float32", "int64", "complex128"]))
+    x = rand(rng, shape, dt)
+    m = int(rng.integers(0, 6))
+    coords = np.stack([rng.random(m) * (n + 3) - 1.5 for n in shape])
+    if m and rng.random() < 0.3:
+        coords[:, 0] = np.round(coords[:, 0] * 2) / 2  # half-integers and integers
+    cval = float(rng.choice([0.0, 1.5, -2.0]))
+    prefilter = bool(rng.random() < 0.8)
+    case = dict(shape=shape, order=order, mode=mode, dt=dt, coords=coords.tolist(), cval=cval,
+                prefilter=prefilter)
+    count("ndimage")
+    # order <= 1: 'constant' and 'wrap' are JAX's (SciPy's 'grid-constant' and 'grid-wrap')
+    sp_mode = {"constant": "grid-constant", "wrap": "grid-wrap"}.get(mode, mode) \
+        if order <= 1 else mode
+    got, want, fe, se = both_raise(
+        "ndimage", case,
+        lambda: fnd.map_coordinates(x, list(coords), order, mode=mode, cval=cval,
+                                    prefilter=prefilter),
+        lambda: scipy.ndimage.map_coordinates(x, coords, order=order, mode=sp_mode, cval=cval,
+                                              prefilter=prefilter))
+    if fe is None and se is None:
+        w = np.asarray(want)
+        tol = tol_of(w.dtype) * 10 if dt != "int64" else 0
+        if dt == "int64":
+            # rounding of values within rounding error of a half may differ by 1
+            tol = 1.0 / max(1.0, float(np.abs(w).max()) if w.size else 1.0)
+        expect("ndimage", case, "vs scipy", got, w, tol)
+    if fe is None and dt == "float64" and m:
+        frac = coords - np.floor(coords)
+        on_knot = np.any(np.isclose(frac, 0.0) | np.isclose(frac, 1.0) |
+                         (np.isclose(frac, 0.5) if order in (0, 2, 4) else False))
+
+        def f(xx, c):
+            return fnd.map_coordinates(xx, list(c), order, mode=mode, cval=cval,
+                                       prefilter=prefilter)
+        jf = None
+        if order <= 1 and not on_knot and mode not in ("grid-constant", "grid-wrap",
+                                                       "grid-mirror"):
+            def jf(xx, c):
+                return jax.scipy.ndimage.map_coordinates(xx, list(c), order, mode=mode,
+                                                         cval=cval)
+        check_derivs("ndimage", case, f, [x, coords], rng, f_jax=jf,
+                     fd=not on_knot and order > 0 and not (order == 1 and mode in (
+                         "mirror", "reflect", "grid-mirror"))
+                     , fd_tol=1e-5)
+
+
+@section
+def sec_spline(rng):
+    nd = int(rng.integers(1, 4))
+    shape = tuple(int(rng.integers(1, 7)) for _ in range(nd))
+    order = int(rng.integers(0, 6))
+    mode = str(rng.choice(_ND_MODES))
+    dt = str(rng.choice(["float64", "float64", "float32", "complex128", "int64"]))
+    out = str(rng.choice(["float64", "float32"]))
+    x = rand(rng, shape, dt)
+    one = rng.random() < 0.5
+    axis = int(rng.integers(-nd, nd))
+    case = dict(shape=shape, order=order, mode=mode, dt=dt, out=out, one=one, axis=axis)
+    count("spline")
+    if one:
+        got, want, fe, se = both_raise(
+            "spline", case,
+            lambda: fnd.spline_filter1d(x, order, axis=axis, output=np.dtype(out), mode=mode),
+            lambda: scipy.ndimage.spline_filter1d(x, order, axis=axis, output=np.dtype(out)
+                                                  if dt != "complex128" else None, mode=mode))
+    else:
+        got, want, fe, se = both_raise(
+            "spline", case,
+            lambda: fnd.spline_filter(x, order, output=np.dtype(out), mode=mode),
+            lambda: scipy.ndimage.spline_filter(x, order, output=np.dtype(out)
+                                                if dt != "complex128" else None, mode=mode))
+    if fe is None and se is None:
+        w = np.asarray(want)
+        g = np.asarray(got)
+        expect("spline", case, "vs scipy", g, w, 1e-5 if "32" in str(w.dtype) + out else 1e-10,
+               dtype=dt != "complex128")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("seed0", type=int, nargs="?", default=0)

@@ -144,12 +144,16 @@ def _check_spline_mode(mode, name):
 
 def _check_output(output, name):
     """SciPy's ``output``: here a float dtype only (functrans never writes into arrays)."""
-    if hasattr(output, "shape") and not isinstance(output, type):
-        raise TypeError(f"{name}: output must be a dtype (functrans returns a new array and "
-                        f"never writes into one); got an array")
-    dt = _np.dtype(output)
-    if dt.kind != "f" or dt.itemsize < 4:
-        raise TypeError(f"{name}: output must be float32 or float64; got {dt}")
+    # (a dtype of any library: np.dtype("float32") has a shape too, and was refused as an
+    # array)
+    dt = _dt.float64 if output is None else _dt.as_dtype(output, strict=False)
+    if dt is None:
+        if hasattr(output, "shape"):
+            raise TypeError(f"{name}: output must be a dtype (functrans returns a new array "
+                            f"and never writes into one); got an array")
+        raise TypeError(f"{name}: output must be float32 or float64; got {output!r}")
+    if dt.name not in ("float32", "float64"):
+        raise TypeError(f"{name}: output must be float32 or float64; got {dt.name}")
     return dt.name
 
 
