@@ -119,7 +119,7 @@ def fd_jvp(f, args, tangents, eps=1e-6):
 
 
 def check_derivs(section, case, f, args, rng, f_jax=None, fd=True, fd_tol=1e-5, tol=1e-8,
-                 second=False, jit=True):
+                 second=False, jit=True, vmap=True):
     """f: float64 arrays -> one float64 array; checks jvp vs FD, vjp by the dot-product
     identity, jacfwd vs jacrev, jit of the vjp, and (with f_jax) jvp/vjp vs JAX's."""
     args = [np.asarray(a, dtype=np.float64) for a in args]
@@ -150,6 +150,15 @@ def check_derivs(section, case, f, args, rng, f_jax=None, fd=True, fd_tol=1e-5, 
             _, pull_j = ft.vjp(ft.jit(f), *args)
             for c, cj in zip(cts, pull_j(u)):
                 expect(section, case, "jit vjp", cj, c, tol, dtype=False)
+        if vmap:
+            # two members, the second perturbed; each against the plain call
+            pert = [a + 0.01 * t for a, t in zip(args, tangents)]
+            stacked = [np.stack([a, b]) for a, b in zip(args, pert)]
+            got_v = np.asarray(ft.vmap(f)(*stacked))
+            expect(section, case, "vmap member 0", got_v[0], y, tol, dtype=False)
+            expect(section, case, "vmap member 1", got_v[1], np.asarray(f(*pert)), tol,
+                   dtype=False)
+            count(section + "/vmap")
         if f_jax is not None:
             count(section + "/jax")
             jy, jt = jax.jvp(f_jax, tuple(jnp.asarray(a) for a in args),
@@ -910,6 +919,107 @@ def sec_spline(rng):
         g = np.asarray(got)
         expect("spline", case, "vs scipy", g, w, 1e-5 if "32" in str(w.dtype) + out else 1e-10,
                dtype=dt != "complex128")
+
+
+
+# -- sparse.linalg: cg, bicgstab, gmres ------------------------------------------------------
+
+@section
+def sec_sparse(rng):
+    n = int(rng.integers(1, 7))
+    solver = str(rng.choice(["cg", "bicgstab", "gmres"]))
+    dt = str(rng.choice(["float64", "float64", "complex128"]))
+    m = rand(rng, (n, n), dt)
+    if solver == "cg":
+        a = m @ m.conj().T + n * np.eye(n)
+    else:
+        a = m + (n + 1) * np.eye(n)
+    b = rand(rng, (n,), dt)
+    use_x0 = rng.random() < 0.3
+    x0 = rand(rng, (n,), dt) if use_x0 else None
+    use_m = rng.random() < 0.3
+    precond = np.diag(1.0 / np.diag(a)) if use_m else None
+    as_fn = rng.random() < 0.4
+    tol = float(rng.choice([1e-5, 1e-10]))
+    case = dict(n=n, solver=solver, dt=dt, a=a.tolist(), b=b.tolist(), x0=use_x0, M=use_m,
+                as_fn=as_fn, tol=tol)
+    count("sparse")
+    fsolve = getattr(fspl, solver)
+    A = (lambda v: fnp.matmul(fnp.asarray(a), v)) if as_fn else a
+    try:
+        x, info = fsolve(A, b, x0, tol=tol, atol=0.0, M=precond)
+    except Exception as e:  # noqa: BLE001
+        fail("sparse", case, f"raised {type(e).__name__}: {e}")
+        return
+    x = np.asarray(x)
+    want = np.linalg.solve(a, b)
+    res = np.linalg.norm(a @ x - b) / max(np.linalg.norm(b), 1e-300)
+    if not res < max(tol, 1e-12) * 50 * np.linalg.cond(a):
+        fail("sparse", case, f"relative residual {res:.3g} (tol {tol})")
+    if x.dtype != np.result_type(a.dtype, b.dtype):
+        fail("sparse", case, f"dtype {x.dtype}")
+    if dt == "float64" and tol == 1e-10:
+        # derivatives of the solution: in b (A^-1) and in A (-A^-1 dA x)
+        def f(aa, bb):
+            return fsolve(aa, bb, tol=1e-12)[0]
+        try:
+            check_derivs("sparse", case, f, [a, b], rng, fd=True, fd_tol=1e-5, tol=1e-6)
+            jt = ft.jvp(lambda bb: fsolve(a, bb, tol=1e-12)[0], (b,), (b,))[1]
+            expect("sparse", case, "jvp in b vs solve", jt, want, 1e-7, dtype=False)
+        except Exception as e:  # noqa: BLE001
+            fail("sparse", case, f"derivative raised {type(e).__name__}: {e}")
+
+
+
+# -- integrate.odeint ------------------------------------------------------------------------
+
+@section
+def sec_odeint(rng):
+    kind = str(rng.choice(["linear", "pendulum", "logistic"]))
+    n = int(rng.integers(1, 4)) if kind == "linear" else (2 if kind == "pendulum" else 1)
+    a = rng.standard_normal((n, n)) * 0.5
+    y0 = rng.standard_normal(n)
+    nt = int(rng.integers(1, 5))
+    direction = -1.0 if rng.random() < 0.2 else 1.0
+    t = np.concatenate([[0.0], np.cumsum(rng.random(nt - 1) + 0.05)]) * direction
+    if nt > 2 and rng.random() < 0.2:
+        t[2] = t[1]  # a repeated time
+    k = float(rng.random() + 0.5)
+    tfirst = bool(rng.random() < 0.3)
+    case = dict(kind=kind, n=n, a=a.tolist(), y0=y0.tolist(), t=t.tolist(), k=k,
+                tfirst=tfirst)
+    count("odeint")
+
+    def rhs(y, tt, kk, aa):
+        if kind == "linear":
+            return fnp.matmul(aa, y) * kk
+        if kind == "pendulum":
+            return fnp.stack([y[1], -kk * fnp.sin(y[0])])
+        return kk * y * (1 - y)
+
+    def rhs_np(y, tt, kk, aa):
+        if kind == "linear":
+            return aa @ y * kk
+        if kind == "pendulum":
+            return np.array([y[1], -kk * np.sin(y[0])])
+        return kk * y * (1 - y)
+    if kind == "logistic":
+        y0 = np.abs(y0) * 0.5 + 0.1
+    func = (lambda tt, y, kk, aa: rhs(y, tt, kk, aa)) if tfirst else rhs
+    try:
+        got = np.asarray(fint.odeint(func, y0, t, (k, a), rtol=1e-10, atol=1e-10,
+                                     tfirst=tfirst))
+    except Exception as e:  # noqa: BLE001
+        fail("odeint", case, f"raised {type(e).__name__}: {e}")
+        return
+    want = scipy.integrate.odeint(rhs_np, y0, t, (k, a), rtol=1e-11, atol=1e-11)
+    expect("odeint", case, "vs scipy", got, want, 1e-7)
+
+    def f(yy0, tt, kk, aa):
+        return fint.odeint(rhs, yy0, tt, (kk, aa), rtol=1e-10, atol=1e-10)
+    if nt >= 2:
+        check_derivs("odeint", case, f, [y0, t, np.float64(k), a], rng, fd=True, fd_tol=1e-5,
+                     tol=1e-6, jit=False)
 
 
 def main():

@@ -387,6 +387,39 @@ def _no_samples(x, coords, mode, cval, is_int, name):
     return fnp.astype(fnp.clip(v, float(info.min), float(info.max)), x.dtype)
 
 
+def _finite_coordinates(coords, shape, mode):
+    """The coordinates with their nan and infinite entries replaced by finite ones (at
+    such a point the value is set by :func:`_nonfinite_values`): a non-finite coordinate's
+    weights were nan, and its nan times the zero cotangent of the value replaced made the
+    derivatives in the input nan at the samples it touched, for every other point too.
+    ``mode`` 'nearest' takes an infinite coordinate to the edge it tends to."""
+    safe, nan, inf = [], None, None
+    for c, n in zip(coords, shape):
+        fin = fnp.isfinite(c)
+        if mode == "nearest":
+            repl = fnp.where(fnp.greater(c, 0.0), float(n - 1), 0.0)
+        else:
+            repl = fnp.zeros_like(c)
+        safe.append(fnp.where(fin, c, repl))
+        nan_k = fnp.isnan(c)
+        nan = nan_k if nan is None else fnp.logical_or(nan, nan_k)
+        if mode != "nearest":
+            inf_k = fnp.isinf(c)
+            inf = inf_k if inf is None else fnp.logical_or(inf, inf_k)
+    return safe, nan, inf
+
+
+def _nonfinite_values(out, nan, inf, mode, cval):
+    """``out`` with nan where a coordinate is nan, and where one is infinite (none nan) the
+    limit: ``cval`` in the constant modes, nan in the periodic and mirrored ones (no
+    limit); 'nearest' had its edge value from :func:`_finite_coordinates`."""
+    dev = fnp.device(out)
+    if inf is not None:
+        limit = cval if mode in ("constant", "grid-constant") else math.nan
+        out = fnp.where(inf, fnp.asarray(limit, dtype=out.dtype, device=dev), out)
+    return fnp.where(nan, fnp.asarray(math.nan, dtype=out.dtype, device=dev), out)
+
+
 def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefilter=True):
     """The values of ``input`` at ``coordinates`` (one array of indices per axis of
     ``input``, all of one shape: the result's), by nearest-neighbour (``order=0``) or linear
@@ -462,7 +495,9 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
         coords = [fnp.asarray(c, device=fnp.device(x)) if not hasattr(c, "shape") else c
                   for c in coords]
         coords = fnp.broadcast_arrays(*[fnp.astype(c, fnp.float64) for c in coords])
-        out = _spline_map(work, coords, order, spline_mode, cval, prefilter)
+        coords, nan, inf = _finite_coordinates(coords, tuple(x.shape), spline_mode)
+        out = _nonfinite_values(_spline_map(work, coords, order, spline_mode, cval, prefilter),
+                                nan, inf, spline_mode, cval)
         if is_int:  # (the spline overshoots: SciPy saturates at the dtype's range)
             info = fnp.iinfo(x.dtype)
             return fnp.astype(fnp.clip(_round_half_away(out), float(info.min),
@@ -476,6 +511,7 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
     coords = [fnp.astype(c, real) for c in coords]
     coords = fnp.broadcast_arrays(*coords)
     shape = tuple(x.shape)
+    coords, nan, inf = _finite_coordinates(coords, shape, mode)
     # per axis: a list of (index into [0, n), where valid or None, weight or None)
     per_axis = []
     for c, n in zip(coords, shape):
@@ -493,7 +529,8 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
             per_axis.append([(*_in_range(i, n, mode), 1.0 - w1),
                              (*_in_range(i + 1, n, mode), w1)])
     fill = fnp.asarray(cval, dtype=work.dtype, device=fnp.device(x))
-    out = _weighted_corners(work, shape, per_axis, fill)
+    out = _nonfinite_values(_weighted_corners(work, shape, per_axis, fill), nan, inf, mode,
+                            cval)
     if is_int:
         out = fnp.astype(_round_half_away(out), x.dtype)
     return out
