@@ -230,3 +230,20 @@ def test_map_coordinates_nonfinite_coordinates_backends(backend):
         g = _np(backend, ft.grad(lambda v: fnd.map_coordinates(v, [c], order,
                                                                mode="nearest")[1])(x))
         assert np.isfinite(g).all()
+
+
+# -- istft: a default nfft shorter than nperseg ----------------------------------------------
+
+def test_istft_default_nfft_shorter_than_nperseg_is_a_clear_error():
+    from functrans.scipy import signal as fsig
+    # one frequency of a one-sided STFT gives nfft = 2 (1 - 1) = 0 (was fft.irfft's
+    # "invalid number of data points (0)"; SciPy returns samples that are no inverse), three
+    # give 4 < 9 (was a broadcasting error)
+    for shape, nperseg in (((1, 3), 4), ((3, 3), 9)):
+        with pytest.raises(ValueError, match="fewer than nperseg"):
+            fsig.istft(np.ones(shape, complex), nperseg=nperseg)
+    # with the STFT's nfft it inverts
+    x = np.sin(np.arange(20.0))
+    _, _, z = fsig.stft(x, nperseg=8, nfft=16)
+    _, back = fsig.istft(z, nperseg=8, nfft=16)
+    np.testing.assert_allclose(np.asarray(back)[:20], x, atol=1e-12)
