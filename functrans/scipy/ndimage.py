@@ -388,36 +388,42 @@ def _no_samples(x, coords, mode, cval, is_int, name):
 
 
 def _finite_coordinates(coords, shape, mode):
-    """The coordinates with their nan and infinite entries replaced by finite ones (at
-    such a point the value is set by :func:`_nonfinite_values`): a non-finite coordinate's
-    weights were nan, and its nan times the zero cotangent of the value replaced made the
-    derivatives in the input nan at the samples it touched, for every other point too.
-    ``mode`` 'nearest' takes an infinite coordinate to the edge it tends to."""
-    safe, nan, inf = [], None, None
+    """The coordinates with their nan and infinite entries replaced by finite ones, where
+    all of a point's are finite (None: mode 'nearest') and where one is nan (None: modes
+    without a limit at infinity); :func:`_nonfinite_values` sets the value there. A
+    non-finite coordinate's weights were nan, and its nan times the zero cotangent of the
+    value replaced made the derivatives in the input nan at the samples it touched, for
+    every other point too. 'nearest' takes an infinite coordinate to the edge it tends to."""
+    safe, finite, nan = [], None, None
+    nearest = mode == "nearest"
+    constant = mode in ("constant", "grid-constant")
     for c, n in zip(coords, shape):
         fin = fnp.isfinite(c)
-        if mode == "nearest":
-            repl = fnp.where(fnp.greater(c, 0.0), float(n - 1), 0.0)
-        else:
-            repl = fnp.zeros_like(c)
+        # (constants of c's dtype: a float32 coordinate stays float32)
+        repl = fnp.where(fnp.greater(c, 0.0), fnp.asarray(float(n - 1), dtype=c.dtype,
+                                                          device=fnp.device(c)),
+                         0.0) if nearest else 0.0
         safe.append(fnp.where(fin, c, repl))
-        nan_k = fnp.isnan(c)
-        nan = nan_k if nan is None else fnp.logical_or(nan, nan_k)
-        if mode != "nearest":
-            inf_k = fnp.isinf(c)
-            inf = inf_k if inf is None else fnp.logical_or(inf, inf_k)
-    return safe, nan, inf
+        if not nearest:
+            finite = fin if finite is None else fnp.logical_and(finite, fin)
+        if nearest or constant:
+            nan_k = fnp.isnan(c)
+            nan = nan_k if nan is None else fnp.logical_or(nan, nan_k)
+    return safe, finite, nan
 
 
-def _nonfinite_values(out, nan, inf, mode, cval):
+def _nonfinite_values(out, finite, nan, cval):
     """``out`` with nan where a coordinate is nan, and where one is infinite (none nan) the
     limit: ``cval`` in the constant modes, nan in the periodic and mirrored ones (no
     limit); 'nearest' had its edge value from :func:`_finite_coordinates`."""
+    if finite is None:  # nearest
+        return fnp.where(nan, math.nan, out)
+    if nan is None:  # no limit at infinity
+        return fnp.where(finite, out, math.nan)
     dev = fnp.device(out)
-    if inf is not None:
-        limit = cval if mode in ("constant", "grid-constant") else math.nan
-        out = fnp.where(inf, fnp.asarray(limit, dtype=out.dtype, device=dev), out)
-    return fnp.where(nan, fnp.asarray(math.nan, dtype=out.dtype, device=dev), out)
+    limit = fnp.where(nan, fnp.asarray(math.nan, dtype=out.dtype, device=dev),
+                      fnp.asarray(cval, dtype=out.dtype, device=dev))
+    return fnp.where(finite, out, limit)
 
 
 def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefilter=True):
@@ -495,9 +501,9 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
         coords = [fnp.asarray(c, device=fnp.device(x)) if not hasattr(c, "shape") else c
                   for c in coords]
         coords = fnp.broadcast_arrays(*[fnp.astype(c, fnp.float64) for c in coords])
-        coords, nan, inf = _finite_coordinates(coords, tuple(x.shape), spline_mode)
+        coords, finite, nan = _finite_coordinates(coords, tuple(x.shape), spline_mode)
         out = _nonfinite_values(_spline_map(work, coords, order, spline_mode, cval, prefilter),
-                                nan, inf, spline_mode, cval)
+                                finite, nan, cval)
         if is_int:  # (the spline overshoots: SciPy saturates at the dtype's range)
             info = fnp.iinfo(x.dtype)
             return fnp.astype(fnp.clip(_round_half_away(out), float(info.min),
@@ -511,7 +517,7 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
     coords = [fnp.astype(c, real) for c in coords]
     coords = fnp.broadcast_arrays(*coords)
     shape = tuple(x.shape)
-    coords, nan, inf = _finite_coordinates(coords, shape, mode)
+    coords, finite, nan = _finite_coordinates(coords, shape, mode)
     # per axis: a list of (index into [0, n), where valid or None, weight or None)
     per_axis = []
     for c, n in zip(coords, shape):
@@ -529,8 +535,7 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
             per_axis.append([(*_in_range(i, n, mode), 1.0 - w1),
                              (*_in_range(i + 1, n, mode), w1)])
     fill = fnp.asarray(cval, dtype=work.dtype, device=fnp.device(x))
-    out = _nonfinite_values(_weighted_corners(work, shape, per_axis, fill), nan, inf, mode,
-                            cval)
+    out = _nonfinite_values(_weighted_corners(work, shape, per_axis, fill), finite, nan, cval)
     if is_int:
         out = fnp.astype(_round_half_away(out), x.dtype)
     return out
