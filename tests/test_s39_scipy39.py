@@ -247,3 +247,21 @@ def test_istft_default_nfft_shorter_than_nperseg_is_a_clear_error():
     _, _, z = fsig.stft(x, nperseg=8, nfft=16)
     _, back = fsig.istft(z, nperseg=8, nfft=16)
     np.testing.assert_allclose(np.asarray(back)[:20], x, atol=1e-12)
+
+
+# -- a fast selection of the fuzzer (tests/_fuzz_scipy_jax.py: values vs SciPy, derivatives
+# vs central differences, the dot-product identity, jit and vmap; not vs jax.scipy) ---------
+
+@pytest.mark.parametrize("section", ["interp", "integrate", "vq", "windows", "spectral",
+                                     "detrend", "ndimage", "spline"])
+def test_fuzz_selection(section):
+    pytest.importorskip("jax")
+    pytest.importorskip("scipy.signal")
+    import importlib
+    fuzz = importlib.import_module("tests._fuzz_scipy_jax")
+    fuzz.FAILS.clear()
+    fuzz.USE_JAX = False  # (JAX's tracing of each case costs seconds; by hand it runs)
+    rng = np.random.default_rng([39, sorted(fuzz.SECTIONS).index(section)])
+    for _ in range(3):
+        fuzz.SECTIONS[section](rng)
+    assert not fuzz.FAILS, fuzz.FAILS
