@@ -52,7 +52,8 @@ class RegularGridInterpolator:
     ``method`` is ``"linear"`` (the default; at least 2 points per axis) or ``"nearest"``
     (ties go to the lower grid point, as SciPy); a query point outside the grid along any
     axis gives ``fill_value`` (nan by default), or is extrapolated linearly (nearest: the
-    edge value) when ``fill_value`` is None. It is a pytree (its grid, values and
+    edge value) when ``fill_value`` is None; a point with a nan coordinate gives nan (as
+    SciPy's), and a nan or infinite point leaves the others' derivatives finite. It is a pytree (its grid, values and
     ``fill_value`` are its leaves; a number given as ``fill_value`` is kept as a 0-d array
     of the values' library and device), so it can be passed through ``jit``, ``vmap`` and
     ``grad``.

@@ -447,7 +447,10 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
     is folded into the array first, as SciPy's), and for integer input ``cval`` is used
     as given in the interpolation (JAX first casts it to the input's dtype: 1.5 becomes 1).
     The derivative in the coordinates is that of the linear interpolant (0 for
-    ``order=0``, one-sided at the grid points).
+    ``order=0``, one-sided at the grid points). A nan coordinate gives nan, an infinite one
+    the limit (``cval`` in the constant modes, the edge value for 'nearest', nan in the
+    others), for every order; the other points' derivatives stay finite (JAX's are nan
+    at the samples such a point touches; SciPy's values there vary by mode).
 
     ``order`` 2 to 5 (beyond JAX, which stops at 1) is SciPy's B-spline interpolation,
     with SciPy's modes and values: the input is prefiltered (:func:`spline_filter` with
