@@ -560,8 +560,10 @@ def simpson(y, x=None, *, dx=1.0, axis=-1):
 
     def basic(stop):
         # Simpson over the samples [0, stop + 2) in pairs of intervals.
-        if stop < 1:  # one sample: zero (a float, as SciPy's)
-            return fnp.multiply(fnp.sum(at(slice(0, 0)), axis=axis), 1.0)
+        if stop < 1:  # one sample: zero (a float, as SciPy's; of y's and x's dtype)
+            zero = fnp.sum(at(slice(0, 0)), axis=axis)
+            return fnp.multiply(zero, 1.0) if h is None else fnp.multiply(
+                zero, fnp.sum(h[_along(nd, axis, slice(0, 0))], axis=axis))
         s0, s1, s2 = (at(slice(k, stop + k, 2)) for k in (0, 1, 2))
         if h is None:
             return fnp.multiply(fnp.sum(fnp.add(fnp.add(s0, fnp.multiply(s1, 4.0)), s2),

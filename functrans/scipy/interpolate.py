@@ -52,7 +52,8 @@ class RegularGridInterpolator:
     ``method`` is ``"linear"`` (the default; at least 2 points per axis) or ``"nearest"``
     (ties go to the lower grid point, as SciPy); a query point outside the grid along any
     axis gives ``fill_value`` (nan by default), or is extrapolated linearly (nearest: the
-    edge value) when ``fill_value`` is None. It is a pytree (its grid, values and
+    edge value) when ``fill_value`` is None; a point with a nan coordinate gives nan (as
+    SciPy's), and a nan or infinite point leaves the others' derivatives finite. It is a pytree (its grid, values and
     ``fill_value`` are its leaves; a number given as ``fill_value`` is kept as a 0-d array
     of the values' library and device), so it can be passed through ``jit``, ``vmap`` and
     ``grad``.
@@ -82,6 +83,9 @@ class RegularGridInterpolator:
             if p.shape[0] != values.shape[i]:
                 raise ValueError(f"{_NAME}: there are {p.shape[0]} points and "
                                  f"{values.shape[i]} values in dimension {i}")
+            if p.shape[0] == 0:  # (was an IndexError from take at the first call)
+                raise ValueError(f"{_NAME}: there are no points in dimension {i}; every "
+                                 f"dimension needs at least one")
             if method == "linear" and p.shape[0] < 2:
                 raise ValueError(f"{_NAME}: there are {p.shape[0]} points in dimension {i}, "
                                  f"but method 'linear' requires at least 2")
@@ -149,6 +153,7 @@ class RegularGridInterpolator:
                     raise ValueError(f"{_NAME}: there are {p.shape[0]} points in dimension "
                                      f"{i}, but method 'linear' requires at least 2")
         corners_per_axis, outside = [], None
+        finite = fnp.isfinite(xi) if method == "linear" else None
         for k, g in enumerate(grid):
             x = xi[:, k]
             n = g.shape[0]
@@ -157,10 +162,15 @@ class RegularGridInterpolator:
                 corners_per_axis.append([(idx, None)])
                 t = None
             else:
+                # linear: the weights of a point with a nan or infinite coordinate from a
+                # point on the grid instead (its value is set below): its nan weights
+                # times the zero cotangent of the value replaced made the derivatives in
+                # the values nan at the corners it touched, for every other point too
+                xw = x if finite is None else fnp.where(finite[:, k], x, g[0])
                 idx = fnp.clip(fnp.searchsorted(fnp.stop_gradient(g),
-                                                fnp.stop_gradient(x)) - 1, 0, n - 2)
+                                                fnp.stop_gradient(xw)) - 1, 0, n - 2)
                 lo, hi = fnp.take(g, idx), fnp.take(g, idx + 1)
-                t = fnp.divide(fnp.subtract(x, lo), fnp.subtract(hi, lo))
+                t = fnp.divide(fnp.subtract(xw, lo), fnp.subtract(hi, lo))
                 if method == "linear":
                     corners_per_axis.append([(idx, 1.0 - t), (idx + 1, t)])
                 else:
@@ -187,11 +197,6 @@ class RegularGridInterpolator:
             if weight is not None:
                 v = fnp.multiply(v, fnp.reshape(weight, (-1,) + (1,) * len(trail)))
             result = v if result is None else fnp.add(result, v)
-        if method == "nearest":  # a nan coordinate gives nan (linear: through its weight)
-            nan = fnp.any(fnp.isnan(xi), axis=-1)
-            result = fnp.where(fnp.reshape(nan, (-1,) + (1,) * len(trail)),
-                               fnp.asarray(math.nan, dtype=result.dtype,
-                                           device=fnp.device(result)), result)
         if self.fill_value is not None:
             fill = self.fill_value
             if not hasattr(fill, "dtype"):  # (a number put in by tree_unflatten)
@@ -203,4 +208,14 @@ class RegularGridInterpolator:
             fill = fnp.astype(fill, result.dtype)
             mask = fnp.reshape(outside, (-1,) + (1,) * len(trail))
             result = fnp.where(mask, fill, result)
+        # a point with a nan coordinate gives nan, as SciPy's, even where another of its
+        # coordinates is outside the grid; linear without a fill_value (extrapolating), an
+        # infinite one too (as SciPy's: inf - inf in the weights)
+        if finite is not None and self.fill_value is None:
+            nan = fnp.logical_not(fnp.all(finite, axis=-1))
+        else:
+            nan = fnp.any(fnp.isnan(xi), axis=-1)
+        result = fnp.where(fnp.reshape(nan, (-1,) + (1,) * len(trail)),
+                           fnp.asarray(math.nan, dtype=result.dtype,
+                                       device=fnp.device(result)), result)
         return fnp.reshape(result, lead + trail)

@@ -144,12 +144,16 @@ def _check_spline_mode(mode, name):
 
 def _check_output(output, name):
     """SciPy's ``output``: here a float dtype only (functrans never writes into arrays)."""
-    if hasattr(output, "shape") and not isinstance(output, type):
-        raise TypeError(f"{name}: output must be a dtype (functrans returns a new array and "
-                        f"never writes into one); got an array")
-    dt = _np.dtype(output)
-    if dt.kind != "f" or dt.itemsize < 4:
-        raise TypeError(f"{name}: output must be float32 or float64; got {dt}")
+    # (a dtype of any library: np.dtype("float32") has a shape too, and was refused as an
+    # array)
+    dt = _dt.float64 if output is None else _dt.as_dtype(output, strict=False)
+    if dt is None:
+        if hasattr(output, "shape"):
+            raise TypeError(f"{name}: output must be a dtype (functrans returns a new array "
+                            f"and never writes into one); got an array")
+        raise TypeError(f"{name}: output must be float32 or float64; got {output!r}")
+    if dt.name not in ("float32", "float64"):
+        raise TypeError(f"{name}: output must be float32 or float64; got {dt.name}")
     return dt.name
 
 
@@ -383,6 +387,45 @@ def _no_samples(x, coords, mode, cval, is_int, name):
     return fnp.astype(fnp.clip(v, float(info.min), float(info.max)), x.dtype)
 
 
+def _finite_coordinates(coords, shape, mode):
+    """The coordinates with their nan and infinite entries replaced by finite ones, where
+    all of a point's are finite (None: mode 'nearest') and where one is nan (None: modes
+    without a limit at infinity); :func:`_nonfinite_values` sets the value there. A
+    non-finite coordinate's weights were nan, and its nan times the zero cotangent of the
+    value replaced made the derivatives in the input nan at the samples it touched, for
+    every other point too. 'nearest' takes an infinite coordinate to the edge it tends to."""
+    safe, finite, nan = [], None, None
+    nearest = mode == "nearest"
+    constant = mode in ("constant", "grid-constant")
+    for c, n in zip(coords, shape):
+        fin = fnp.isfinite(c)
+        # (constants of c's dtype: a float32 coordinate stays float32)
+        repl = fnp.where(fnp.greater(c, 0.0), fnp.asarray(float(n - 1), dtype=c.dtype,
+                                                          device=fnp.device(c)),
+                         0.0) if nearest else 0.0
+        safe.append(fnp.where(fin, c, repl))
+        if not nearest:
+            finite = fin if finite is None else fnp.logical_and(finite, fin)
+        if nearest or constant:
+            nan_k = fnp.isnan(c)
+            nan = nan_k if nan is None else fnp.logical_or(nan, nan_k)
+    return safe, finite, nan
+
+
+def _nonfinite_values(out, finite, nan, cval):
+    """``out`` with nan where a coordinate is nan, and where one is infinite (none nan) the
+    limit: ``cval`` in the constant modes, nan in the periodic and mirrored ones (no
+    limit); 'nearest' had its edge value from :func:`_finite_coordinates`."""
+    if finite is None:  # nearest
+        return fnp.where(nan, math.nan, out)
+    if nan is None:  # no limit at infinity
+        return fnp.where(finite, out, math.nan)
+    dev = fnp.device(out)
+    limit = fnp.where(nan, fnp.asarray(math.nan, dtype=out.dtype, device=dev),
+                      fnp.asarray(cval, dtype=out.dtype, device=dev))
+    return fnp.where(finite, out, limit)
+
+
 def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefilter=True):
     """The values of ``input`` at ``coordinates`` (one array of indices per axis of
     ``input``, all of one shape: the result's), by nearest-neighbour (``order=0``) or linear
@@ -404,7 +447,10 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
     is folded into the array first, as SciPy's), and for integer input ``cval`` is used
     as given in the interpolation (JAX first casts it to the input's dtype: 1.5 becomes 1).
     The derivative in the coordinates is that of the linear interpolant (0 for
-    ``order=0``, one-sided at the grid points).
+    ``order=0``, one-sided at the grid points). A nan coordinate gives nan, an infinite one
+    the limit (``cval`` in the constant modes, the edge value for 'nearest', nan in the
+    others), for every order; the other points' derivatives stay finite (JAX's are nan
+    at the samples such a point touches; SciPy's values there vary by mode).
 
     ``order`` 2 to 5 (beyond JAX, which stops at 1) is SciPy's B-spline interpolation,
     with SciPy's modes and values: the input is prefiltered (:func:`spline_filter` with
@@ -458,7 +504,9 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
         coords = [fnp.asarray(c, device=fnp.device(x)) if not hasattr(c, "shape") else c
                   for c in coords]
         coords = fnp.broadcast_arrays(*[fnp.astype(c, fnp.float64) for c in coords])
-        out = _spline_map(work, coords, order, spline_mode, cval, prefilter)
+        coords, finite, nan = _finite_coordinates(coords, tuple(x.shape), spline_mode)
+        out = _nonfinite_values(_spline_map(work, coords, order, spline_mode, cval, prefilter),
+                                finite, nan, cval)
         if is_int:  # (the spline overshoots: SciPy saturates at the dtype's range)
             info = fnp.iinfo(x.dtype)
             return fnp.astype(fnp.clip(_round_half_away(out), float(info.min),
@@ -472,6 +520,7 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
     coords = [fnp.astype(c, real) for c in coords]
     coords = fnp.broadcast_arrays(*coords)
     shape = tuple(x.shape)
+    coords, finite, nan = _finite_coordinates(coords, shape, mode)
     # per axis: a list of (index into [0, n), where valid or None, weight or None)
     per_axis = []
     for c, n in zip(coords, shape):
@@ -489,7 +538,7 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
             per_axis.append([(*_in_range(i, n, mode), 1.0 - w1),
                              (*_in_range(i + 1, n, mode), w1)])
     fill = fnp.asarray(cval, dtype=work.dtype, device=fnp.device(x))
-    out = _weighted_corners(work, shape, per_axis, fill)
+    out = _nonfinite_values(_weighted_corners(work, shape, per_axis, fill), finite, nan, cval)
     if is_int:
         out = fnp.astype(_round_half_away(out), x.dtype)
     return out

@@ -862,6 +862,11 @@ def istft(Zxx, fs=1.0, window="hann_periodic", nperseg=None, noverlap=None, nfft
             raise ValueError(f"{name}: nperseg must be a positive integer; got {nperseg}.")
     if nfft is None:
         nfft = nperseg if (input_onesided and nperseg == n_default + 1) else n_default
+        if nfft < nperseg:  # (was fft.irfft's "invalid number of data points (0)", or a
+            # broadcasting error; SciPy's result there is not an inverse)
+            raise ValueError(f"{name}: the STFT's {Z.shape[fa]} frequencies give segments "
+                             f"of {nfft} samples, fewer than nperseg ({nperseg}); pass the "
+                             f"nfft the STFT was computed with.")
     elif int(nfft) < nperseg:
         raise ValueError(f"{name}: nfft ({nfft}) must be greater than or equal to nperseg "
                          f"({nperseg}).")

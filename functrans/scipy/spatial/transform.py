@@ -321,14 +321,17 @@ class Rotation:
         s2 = fnp.stop_gradient(second)
         lock0 = fnp.abs(s2) <= eps
         lock_pi = fnp.abs(s2 - math.pi) <= eps
-        half_sum = fnp.atan2(b, a)
-        half_diff = fnp.atan2(d, c)
+        # each half angle where it is used: at a lock the other one's atan2 is at (0, 0),
+        # and its nan slope times the zero cotangent of the unused branch made every reverse
+        # derivative nan (forward mode was finite)
+        one, zero = fnp.ones_like(a), fnp.zeros_like(a)
+        half_sum = fnp.atan2(fnp.where(lock_pi, zero, b), fnp.where(lock_pi, one, a))
+        half_diff = fnp.atan2(fnp.where(lock0, zero, d), fnp.where(lock0, one, c))
         first = half_sum - half_diff
         third = half_sum + half_diff
         if intrinsic:
             first, third = third, first
         # at gimbal lock SciPy sets the last angle (of the extrinsic order) to 0
-        zero = fnp.zeros_like(first)
         locked0 = 2 * half_sum
         locked_pi = 2 * half_diff if intrinsic else -2 * half_diff
         lock = lock0 | lock_pi
