@@ -16,6 +16,7 @@ import numpy as _np  # the spline prefilter's matrices, built on the host
 from .. import dtypes as _dt
 from .. import numpy as fnp
 from ..numpy._mathematics import _operand
+from .special import _concrete_behind, _maybe_nonfinite
 
 __all__ = ["map_coordinates", "spline_filter", "spline_filter1d"]
 
@@ -387,6 +388,15 @@ def _no_samples(x, coords, mode, cval, is_int, name):
     return fnp.astype(fnp.clip(v, float(info.min), float(info.max)), x.dtype)
 
 
+def _known_nonfinite(coords):
+    """Whether a coordinate is known to be nan or infinite (one host read each, through the
+    eager transforms and vmap). Staged coordinates (jit) count as finite: the replacement
+    below cost jit(grad) of an order-1 map of 1000 points 57 % (0.146 -> 0.23 ms) for
+    every call; there a non-finite point keeps the plain path (nan values and, as JAX's,
+    nan derivatives at the samples it touches; order 0 reads a sample)."""
+    return any(_concrete_behind(c) is not None and _maybe_nonfinite(c) for c in coords)
+
+
 def _finite_coordinates(coords, shape, mode):
     """The coordinates with their nan and infinite entries replaced by finite ones, where
     all of a point's are finite (None: mode 'nearest') and where one is nan (None: modes
@@ -450,7 +460,9 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
     ``order=0``, one-sided at the grid points). A nan coordinate gives nan, an infinite one
     the limit (``cval`` in the constant modes, the edge value for 'nearest', nan in the
     others), for every order; the other points' derivatives stay finite (JAX's are nan
-    at the samples such a point touches; SciPy's values there vary by mode).
+    at the samples such a point touches; SciPy's values there vary by mode). Eagerly
+    only: under jit such a point takes the plain path (JAX's behaviour; order 0 reads a
+    sample), which costs nothing on finite coordinates.
 
     ``order`` 2 to 5 (beyond JAX, which stops at 1) is SciPy's B-spline interpolation,
     with SciPy's modes and values: the input is prefiltered (:func:`spline_filter` with
@@ -504,9 +516,12 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
         coords = [fnp.asarray(c, device=fnp.device(x)) if not hasattr(c, "shape") else c
                   for c in coords]
         coords = fnp.broadcast_arrays(*[fnp.astype(c, fnp.float64) for c in coords])
-        coords, finite, nan = _finite_coordinates(coords, tuple(x.shape), spline_mode)
-        out = _nonfinite_values(_spline_map(work, coords, order, spline_mode, cval, prefilter),
-                                finite, nan, cval)
+        nonfinite = _known_nonfinite(coords)
+        if nonfinite:
+            coords, finite, nan = _finite_coordinates(coords, tuple(x.shape), spline_mode)
+        out = _spline_map(work, coords, order, spline_mode, cval, prefilter)
+        if nonfinite:
+            out = _nonfinite_values(out, finite, nan, cval)
         if is_int:  # (the spline overshoots: SciPy saturates at the dtype's range)
             info = fnp.iinfo(x.dtype)
             return fnp.astype(fnp.clip(_round_half_away(out), float(info.min),
@@ -520,7 +535,9 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
     coords = [fnp.astype(c, real) for c in coords]
     coords = fnp.broadcast_arrays(*coords)
     shape = tuple(x.shape)
-    coords, finite, nan = _finite_coordinates(coords, shape, mode)
+    nonfinite = _known_nonfinite(coords)
+    if nonfinite:
+        coords, finite, nan = _finite_coordinates(coords, shape, mode)
     # per axis: a list of (index into [0, n), where valid or None, weight or None)
     per_axis = []
     for c, n in zip(coords, shape):
@@ -538,7 +555,9 @@ def map_coordinates(input, coordinates, order, mode="constant", cval=0.0, prefil
             per_axis.append([(*_in_range(i, n, mode), 1.0 - w1),
                              (*_in_range(i + 1, n, mode), w1)])
     fill = fnp.asarray(cval, dtype=work.dtype, device=fnp.device(x))
-    out = _nonfinite_values(_weighted_corners(work, shape, per_axis, fill), finite, nan, cval)
+    out = _weighted_corners(work, shape, per_axis, fill)
+    if nonfinite:
+        out = _nonfinite_values(out, finite, nan, cval)
     if is_int:
         out = fnp.astype(_round_half_away(out), x.dtype)
     return out
