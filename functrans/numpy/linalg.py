@@ -200,7 +200,13 @@ def eigh(a, UPLO=None, *, symmetrize_input=None):
 
 def eigvalsh(a, UPLO=None, *, symmetrize_input=None):
     """Eigenvalues (ascending) of a symmetric (Hermitian) matrix; ``UPLO`` and
-    ``symmetrize_input`` as in :func:`eigh`."""
+    ``symmetrize_input`` as in :func:`eigh`.
+
+    At a repeated eigenvalue the first derivative is that of LAPACK's eigenvectors (as JAX's);
+    second derivatives are divided differences of the cotangent over the eigenvalues: exact
+    for a sum over the tied eigenvalues and 0 for another matrix of a stack, NaN (or inf)
+    where they are undefined (one eigenvalue of the tie alone) or need more than the rule
+    sees (a cotangent that depends on the input)."""
     return _la.eigvalsh(_symmetrized(a, symmetrize_input, UPLO, "eigvalsh"))
 
 
@@ -320,7 +326,8 @@ def _keep(a, axis, start, end):
 
 
 def svdvals(x, /):
-    """Singular values (descending)."""
+    """Singular values (descending); second derivatives at repeated singular values as
+    :func:`eigvalsh`'s at repeated eigenvalues."""
     return _la.svdvals(_float(x))
 
 
@@ -532,7 +539,9 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     undefined are NaN (``0 < ord < 1``: the first ones that move it and the second ones that
     move it and any element of its vector; ``ord < 0``: the first ones that move it and the
     second ones that move two zeros; ``1 < ord < 2``: the second one that moves it twice),
-    and only those: the other vectors' derivatives are unaffected, at every order."""
+    and only those: the other vectors' derivatives are unaffected, at every order. The 2-norm
+    of a vector of zeros likewise (its derivatives NaN, JAX's; eagerly and under ``vmap``:
+    under ``jit`` the other vectors' first derivatives are NaN too, as JAX's)."""
     x = _float(x)
     shape = _shape(x)
     axes = _normalize_axes(axis, len(shape))
