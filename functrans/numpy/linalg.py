@@ -34,7 +34,6 @@ from ._elementwise import abs, conj, imag as _imag, real
 from ._manipulation import moveaxis as _moveaxis
 from ._statistics import any as _any
 from ._statistics import sum
-from ..core import Tracer as _Tracer
 
 __all__ = ["cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "matmul",
            "matrix_norm", "matrix_power", "matrix_rank", "matrix_transpose", "outer", "pinv",
@@ -539,27 +538,14 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     undefined are NaN (``0 < ord < 1``: the first ones that move it and the second ones that
     move it and any element of its vector; ``ord < 0``: the first ones that move it and the
     second ones that move two zeros; ``1 < ord < 2``: the second one that moves it twice),
-    and only those: the other vectors' derivatives are unaffected, at every order. The 2-norm
-    of a vector of zeros likewise (its derivatives NaN, JAX's; eagerly and under ``vmap``:
-    under ``jit`` the other vectors' first derivatives are NaN too, as JAX's)."""
+    and only those: the other vectors' derivatives are unaffected, at every order."""
     x = _float(x)
     shape = _shape(x)
     axes = _normalize_axes(axis, len(shape))
     a = abs(x)
     if ord == 2 or ord is None:  # (None: NumPy's and JAX's 2-norm too)
         sq = real(_ew.mul(conj(x), x)) if _dtype(x).kind == "c" else _ew.mul(x, x)
-        total = sum(sq, axis=axes, keepdims=keepdims)
-        if isinstance(x, _Tracer):
-            # (session 39) a vector of zeros: sqrt's slope 1 / (2 sqrt(0)) = inf met the zero
-            # tangent of every other vector's direction, NaN in their entries of the Jacobian
-            # (jacfwd of vector_norm([[0, 0, 0], [1, 2, 0]], axis=1) at d out0 / d x1k). Then
-            # 0 there with _zero_kinks' NaN derivatives in the directions that move it (its
-            # own, undefined: JAX's NaN) and exactly 0 in the others. On known values only
-            # (eager transforms, vmap): under jit the plain form, as JAX's
-            v = _concrete_of(total)
-            if v is not None and _holds_zero(v):
-                return _norm_beside_zero_vectors(x, sq, total, shape, axes, keepdims)
-        return sqrt(total)
+        return sqrt(sum(sq, axis=axes, keepdims=keepdims))
     if ord == math.inf:
         return _max_of_nonnegative(a, axes, keepdims)
     if ord == -math.inf:
@@ -657,32 +643,6 @@ def _zero_kinks_jvp(fn, mode, primals, tangents):
             hole = _ew.ne(sum(nans, axis=axes, keepdims=True), 0.0)
             coef = coef + _where(zero, broadcast_to(_nan_slope(x, hole, 0.0), _shape(x)), 0.0)
     return out, sum(_ew.mul_sz(coef, tangents[0]), axis=axes, keepdims=True)
-
-
-def _concrete_of(v):
-    """The concrete array behind ``v``'s JVP and batch tracers, None under staging."""
-    while isinstance(v, _Tracer):
-        nxt = getattr(v, "primal", None)
-        v = nxt if nxt is not None else getattr(v, "val", None)
-    return v
-
-
-def _holds_zero(v):
-    """Whether the concrete array ``v`` holds a 0 (one host read)."""
-    if isinstance(v, (_np.ndarray, _np.generic)):
-        return not v.all()   # (nan counts as true: a nan sum is no zero vector)
-    from ..scipy.special import _may_hold
-    return _may_hold(v == 0)
-
-
-def _norm_beside_zero_vectors(x, sq, total, shape, axes, keepdims):
-    """The 2-norm where some vectors are zeros (see vector_norm)."""
-    from ._base import broadcast_to
-    kept = total if keepdims else sum(sq, axis=axes, keepdims=True)
-    zero = _ew.eq(kept, 0.0)
-    out = _where(zero, 0.0, sqrt(_where(zero, 1.0, kept)))
-    out = out if keepdims else reshape(out, _shape(total))
-    return out + _zero_kinks(x, broadcast_to(zero, shape), axes, keepdims, "cross")
 
 
 def _max_of_nonnegative(a, axes, keepdims=False):
