@@ -1255,11 +1255,25 @@ def _eigh_diag_dx(t, x, w, v, dx, strong):
     p = matmul(matmul(vh, _sym(dx)), v)
     q = matmul(matmul(vh, _sym(t)), v)
     f = _inverse_gaps(w)
-    if strong:
+    if strong and _may_tie(w):
         f = select(_scalar_on_clusters(w, q, n), zeros_like(f), f)
     qc = conj(q) if _is_complex(x) else q
     g = reduce_sum(mul_sz(mul(_as_dtype_of(x)(f), qc), p), (len(x.shape) - 1,))
     return mul(real(g) if _is_complex(x) else g, -2.0)
+
+
+def _may_tie(w):
+    """Whether the sorted ``w`` holds two equal neighbours, on known values (eager
+    transforms; True under vmap, whose batch axis may be anywhere in the array). Staged
+    (jit): False, the tie masks left out (the other matrices' entries there are then JAX's
+    nan): they cost more than the rest of a second-order rule."""
+    from ..scipy.special import _concrete_behind
+    v, batched = _concrete_behind(w, report_batch=True)
+    if v is None:
+        return False
+    if batched or not isinstance(v, (np.ndarray, np.generic)):
+        return True
+    return bool((v[..., 1:] == v[..., :-1]).any()) if v.shape[-1] > 1 else False
 
 
 def _scalar_on_clusters(w, q, n):
@@ -1302,7 +1316,7 @@ def _svd_diag_dx(t, x, u, s, vh, dx, strong):
     dp, q = matmul(uh, xv), matmul(uh, tv)
     h, a = add(q, _h(q)), sub(q, _h(q))
     gm, gp = neg(_inverse_gaps(s)), _inverse_sums(s)
-    if strong:
+    if strong and _may_tie(s):
         ok = _svd_scalar_on_clusters(s, q, h, k)
         gm = select(ok, zeros_like(gm), gm)
         gp = select(logical_and(ok, _cols(eq(s, 0.0), k)), zeros_like(gp), gp)
