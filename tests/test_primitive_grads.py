@@ -632,6 +632,7 @@ INDIRECT = {
     "acosh_slope": "acosh",  # 1 / (sqrt(x - 1) sqrt(x + 1)), bound by acosh's JVP rule
     "atanh_slope": "atanh",  # 1 / ((1 - x)(1 + x)), bound by atanh's JVP rule
     "custom_vjp_lin": "custom_vjp_call",  # the linear map a custom_vjp function's JVP emits
+    "spectral_tangent": "eigvalsh",  # (session 39) eigvalsh's and svdvals' tangent maps
     "checkpoint_lin": "checkpoint_call",  # the rematerialised tangent map of checkpoint
     "cond_lin": "cond",  # a cond's tangent map in reverse mode with an abstract index
     "scan_lin": "scan",  # a scan's tangent map in reverse mode under staging

@@ -199,7 +199,13 @@ def eigh(a, UPLO=None, *, symmetrize_input=None):
 
 def eigvalsh(a, UPLO=None, *, symmetrize_input=None):
     """Eigenvalues (ascending) of a symmetric (Hermitian) matrix; ``UPLO`` and
-    ``symmetrize_input`` as in :func:`eigh`."""
+    ``symmetrize_input`` as in :func:`eigh`.
+
+    At a repeated eigenvalue the first derivative is that of LAPACK's eigenvectors (as JAX's);
+    second derivatives are divided differences of the cotangent over the eigenvalues: exact
+    for a sum over the tied eigenvalues and 0 for another matrix of a stack, NaN (or inf)
+    where they are undefined (one eigenvalue of the tie alone) or need more than the rule
+    sees (a cotangent that depends on the input)."""
     return _la.eigvalsh(_symmetrized(a, symmetrize_input, UPLO, "eigvalsh"))
 
 
@@ -319,7 +325,8 @@ def _keep(a, axis, start, end):
 
 
 def svdvals(x, /):
-    """Singular values (descending)."""
+    """Singular values (descending); second derivatives at repeated singular values as
+    :func:`eigvalsh`'s at repeated eigenvalues."""
     return _la.svdvals(_float(x))
 
 

@@ -869,8 +869,7 @@ def eigh(x):
 def _eigvalsh_jvp(primals, tangents):
     x, = primals
     w, v = eigh(x)
-    p = diagonal(matmul(matmul(_h(v), _sym(tangents[0])), v))
-    return w, real(p) if _is_complex(x) else p
+    return w, spectral_tangent(tangents[0], x, w, v, kind="diag")
 
 
 eigvalsh_p = primitive("eigvalsh")
@@ -1093,6 +1092,12 @@ def _svd_aval(x, full_matrices):
 
 
 def _svd_jvp(primals, tangents, full_matrices):
+    x, = primals
+    u, s, vh = svd(x, full_matrices)
+    return [u, s, vh], list(_svd_tangents(x, u, s, vh, tangents[0], full_matrices))
+
+
+def _svd_tangents(x, u, s, vh, t, full_matrices):
     # Distinct non-zero singular values. With dP = U^H dx V and
     # F[i, j] = 1 / (s_j^2 - s_i^2): dS = Re diag(dP),
     # dU = U (F * (dP S + S dP^H)) + (dx V - U dP) S^{-1},
@@ -1100,8 +1105,6 @@ def _svd_jvp(primals, tangents, full_matrices):
     # Complex: each pair (u_i, v_i) has a free common phase; this rule fixes it by giving
     # U^H dU the diagonal i Im(dP_ii) / s_i and V^H dV a zero one (any split is as valid:
     # phase-invariant functions such as U S V^H, |U|, u_i v_i^H do not see it).
-    x, = primals
-    u, s, vh = svd(x, full_matrices)
     m, n = x.shape[-2], x.shape[-1]
     k = min(m, n)
     if full_matrices and m != n:
@@ -1110,7 +1113,6 @@ def _svd_jvp(primals, tangents, full_matrices):
             f"matrices only; got shape {x.shape}. Use full_matrices=False.")
     cplx = _is_complex(x)
     as_x = _as_dtype_of(x)
-    t = tangents[0]
     v = _h(vh)
     tv = matmul(t, v)
     dp = matmul(_h(u), tv)
@@ -1129,7 +1131,7 @@ def _svd_jvp(primals, tangents, full_matrices):
     if n > k:
         tu = matmul(_h(t), u)
         dv = add(dv, div(sub(tu, matmul(v, dpt)), as_x(_rows(s, n))))
-    return [u, s, vh], [du, ds, _h(dv)]
+    return du, ds, _h(dv)
 
 
 svd_p = primitive("svd", multiple_results=True)
@@ -1145,14 +1147,284 @@ def svd(x, full_matrices=False):
 def _svdvals_jvp(primals, tangents):
     x, = primals
     u, s, vh = svd(x, False)
-    ds = diagonal(matmul(matmul(_h(u), tangents[0]), _h(vh)))
-    return s, real(ds) if _is_complex(x) else ds
+    return s, spectral_tangent(tangents[0], x, u, s, vh, kind="svd_diag")
 
 
 svdvals_p = primitive("svdvals")
 svdvals_p.def_impl(lambda b, x: b.xp.linalg.svdvals(x))
 svdvals_p.def_abstract_eval(lambda x: _svd_aval(x, False)[1])
 svdvals_p.def_jvp(_svdvals_jvp)
+
+
+# -- (session 39) the tangent maps of eigvalsh and svdvals, and their transposes ------------
+#
+# spectral_tangent(t, x, w, v, kind) for eigvalsh (w, v = eigh(x)):
+#   kind "diag":  t -> Re diag(V^H sym(t) V)     (the eigenvalues' tangent)
+#   kind "embed": c -> V diag(c) V^H             (its transpose, a cotangent of x;
+#                                                  conjugated for complex x, see the impl)
+# spectral_tangent(t, x, u, s, vh, kind) for svdvals (u, s, vh = svd(x), thin):
+#   kind "svd_diag":  t -> Re diag(U^H t V)
+#   kind "svd_embed": c -> U diag(c) V^H
+# Linear in t; x, and its decomposition, are the point. As one primitive, their derivatives in
+# x (second order) are written as divided differences of the operand over the spectrum,
+# (c_j - c_i) / (w_j - w_i): where w_i = w_j (a repeated eigenvalue) and c_i = c_j with c
+# constant (a cotangent seed: no tangent of its own), V diag(c) V^H is c_i times the
+# cluster's spectral projector there, smooth, and the term is exactly 0 - the other
+# matrices of a stack (c = 0 there) and a sum over a tied cluster (c = 1 on it) - where
+# eigh's rule (F = 1 / (w_j - w_i) infinite) met 0: nan in the Jacobian's entries between
+# the matrices of a stack. Where c_i != c_j (an eigenvalue of the cluster alone: a kink)
+# or c depends on x (its divided difference at a tie needs c's own derivative in w, which
+# the rule does not see: sum(w^2)'s Hessian is finite there, the rule's nan), it stays
+# inf or nan, as JAX's.
+
+_SPECTRAL_KINDS = ("diag", "embed", "svd_diag", "svd_embed")
+_SPECTRAL_T = {"diag": "embed", "embed": "diag", "svd_diag": "svd_embed",
+               "svd_embed": "svd_diag"}
+
+
+def spectral_tangent(t, *point, kind):
+    return spectral_tangent_p.bind(t, *point, kind=kind)
+
+
+def _xp_h(xp, a):
+    a = xp.matrix_transpose(a)
+    return xp.conj(a) if xp.isdtype(a.dtype, "complex floating") else a
+
+
+def _xp_real(xp, a):
+    return xp.real(a) if xp.isdtype(a.dtype, "complex floating") else a
+
+
+def _spectral_impl(b, t, *point, kind):
+    xp = b.xp
+    if kind in ("diag", "embed"):
+        _, _, v = point
+        left, right = v, v
+    else:
+        _, left, _, vh = point
+        right = _xp_h(xp, vh)
+    if kind in ("diag", "svd_diag"):
+        if kind == "diag":
+            t = (t + _xp_h(xp, t)) / 2
+        lc = xp.conj(left) if xp.isdtype(left.dtype, "complex floating") else left
+        return _xp_real(xp, xp.sum(lc * (t @ right), axis=-2))
+    c = t[..., None, :]
+    if xp.isdtype(left.dtype, "complex floating"):
+        # conj(left) diag(c) right^T: the transpose of "diag" in the library's pairing of
+        # complex cotangents with tangents (Re sum(ct * t), no conjugate; as matmul's)
+        return (xp.conj(left) * xp.astype(c, left.dtype)) @ xp.matrix_transpose(right)
+    return (left * c) @ xp.matrix_transpose(right)
+
+
+def _spectral_aval(t, *point, kind):
+    x = point[0]
+    if kind in ("diag", "svd_diag"):
+        k = min(x.shape[-2], x.shape[-1])
+        return ShapedArray(tuple(x.shape[:-2]) + (k,), _dt.real_dtype(x.dtype))
+    return ShapedArray(tuple(x.shape), x.dtype)
+
+
+def _spectral_transpose(ct, t, *point, kind):
+    if any(type(p) is Var for p in point):
+        raise TypeError("spectral_tangent is linear only in its first operand")
+    return [spectral_tangent(ct, *point, kind=_SPECTRAL_T[kind])] + [None] * len(point)
+
+
+def _divided(f, diff, strong):
+    """``f * diff`` (``f`` the reciprocal gaps, inf at ties): with ``strong`` (the operand is
+    constant) exactly 0 where ``diff`` is, at a tie too."""
+    return mul_sz(f, diff) if strong else mul(f, diff)
+
+
+def _spectral_jvp(primals, tangents, kind):
+    t, *point = primals
+    dt, dx = tangents[0], tangents[1]
+    out = spectral_tangent(t, *point, kind=kind)
+    tan = None if dt is None else spectral_tangent(dt, *point, kind=kind)
+    if dx is None:
+        return out, tan
+    x = point[0]
+    strong = dt is None
+    if kind == "diag":
+        term = _eigh_diag_dx(t, x, *point[1:], dx, strong)
+    elif kind == "embed":
+        term = _eigh_embed_dx(t, x, *point[1:], dx, strong)
+    elif kind == "svd_diag":
+        term = _svd_diag_dx(t, x, *point[1:], dx, strong)
+    else:
+        term = _svd_embed_dx(t, x, *point[1:], dx, strong)
+    return out, term if tan is None else add(tan, term)
+
+
+def _eigh_embed_dx(c, x, w, v, dx, strong):
+    # d(V diag(c) V^H) = V (D * P) V^H, P = V^H sym(dx) V, D_ij = (c_j - c_i) / (w_j - w_i)
+    n = x.shape[-1]
+    p = matmul(matmul(_h(v), _sym(dx)), v)
+    d = _divided(_inverse_gaps(w), sub(_rows(c, n), _cols(c, n)), strong)
+    d = _as_dtype_of(x)(d)
+    out = matmul(matmul(v, mul_sz(d, p)), _h(v))
+    return conj(out) if _is_complex(x) else out   # (embed's value is conjugated: see its impl)
+
+
+def _eigh_diag_dx(t, x, w, v, dx, strong):
+    # d Re diag(V^H T V)_i = -2 Re sum_j F_ij P_ij conj(Q_ij), F_ij = 1 / (w_j - w_i),
+    # P = V^H sym(dx) V, Q = V^H sym(T) V. At a tie the pair's term is the change of
+    # eigenvalue i's slope along T while dx turns the cluster's basis: with T constant, 0
+    # where Q is a multiple of I on the cluster (every basis of it sees the same slope: the
+    # other matrices of a stack, Q = 0 there), else undefined (inf or nan)
+    n = x.shape[-1]
+    vh = _h(v)
+    p = matmul(matmul(vh, _sym(dx)), v)
+    q = matmul(matmul(vh, _sym(t)), v)
+    f = _inverse_gaps(w)
+    if strong and _may_tie(w):
+        f = select(_scalar_on_clusters(w, q, n), zeros_like(f), f)
+    qc = conj(q) if _is_complex(x) else q
+    g = reduce_sum(mul_sz(mul(_as_dtype_of(x)(f), qc), p), (len(x.shape) - 1,))
+    return mul(real(g) if _is_complex(x) else g, -2.0)
+
+
+def _may_tie(w):
+    """Whether the sorted ``w`` holds two equal neighbours, on known values (eager
+    transforms; True under vmap, whose batch axis may be anywhere in the array). Staged
+    (jit): False, the tie masks left out (the other matrices' entries there are then JAX's
+    nan): they cost more than the rest of a second-order rule."""
+    from ..scipy.special import _concrete_behind
+    v, batched = _concrete_behind(w, report_batch=True)
+    if v is None:
+        return False
+    if batched or not isinstance(v, (np.ndarray, np.generic)):
+        return True
+    return bool((v[..., 1:] == v[..., :-1]).any()) if v.shape[-1] > 1 else False
+
+
+def _scalar_on_clusters(w, q, n):
+    """(..., n, n) bool: True at (i, j), i != j, where w_i = w_j and ``q`` is a multiple of
+    the identity on that cluster of equal eigenvalues."""
+    nd = len(w.shape)
+    tie = eq(_cols(w, n), _rows(w, n))
+    eye = eq(diag_embed(ones_like(w)), 1.0)
+    qd = real(diagonal(q)) if _is_complex(q) else diagonal(q)
+    # a pair of the cluster that another basis would see: q_jk != 0 (j != k), q_jj != q_kk
+    seen = logical_or(logical_and(ne(q, 0.0), logical_not(eye)),
+                      ne(_cols(qd, n), _rows(qd, n)))
+    row_bad = reduce_or_p.bind(logical_and(tie, seen), axes=(nd,))
+    cluster_bad = reduce_or_p.bind(logical_and(tie, _rows(row_bad, n)), axes=(nd,))
+    return logical_and(logical_and(tie, logical_not(eye)), logical_not(_cols(cluster_bad, n)))
+
+
+def _inverse_sums(s):
+    """F[i, j] = 1 / (s_j + s_i) off the diagonal, 0 on it."""
+    k = s.shape[-1]
+    eye = eq(diag_embed(ones_like(s)), 1.0)
+    sums = add(_rows(s, k), _cols(s, k))
+    return select(eye, zeros_like(sums), div(1.0, sums))
+
+
+def _svd_diag_dx(t, x, u, s, vh, dx, strong):
+    # d Re diag(U^H T V) = Re diag(dU^H T V + U^H T dV) with svd's dU, dV: with dP = U^H dx V
+    # and Q = U^H T V, H = Q + Q^H, A = Q - Q^H, K = dP + dP^H, N = dP - dP^H,
+    # d_i = 1/2 sum_j Re[conj(H_ij) K_ij / (s_i - s_j) + conj(A_ij) N_ij / (s_i + s_j)],
+    # plus the rectangular parts and complex phases, each divided by s_i. At a tie s_i = s_j
+    # the pair's term is the change of singular value i's slope along T while dx turns the
+    # pair's bases: with T constant, 0 where H is a multiple of I on the cluster (on a
+    # cluster of zeros: where Q is 0 there), else undefined (inf or nan)
+    m, n = x.shape[-2], x.shape[-1]
+    k = min(m, n)
+    cplx = _is_complex(x)
+    as_x = _as_dtype_of(x)
+    v, uh = _h(vh), _h(u)
+    xv, tv = matmul(dx, v), matmul(t, v)
+    dp, q = matmul(uh, xv), matmul(uh, tv)
+    h, a = add(q, _h(q)), sub(q, _h(q))
+    gm, gp = neg(_inverse_gaps(s)), _inverse_sums(s)
+    if strong and _may_tie(s):
+        ok = _svd_scalar_on_clusters(s, q, h, k)
+        gm = select(ok, zeros_like(gm), gm)
+        gp = select(logical_and(ok, _cols(eq(s, 0.0), k)), zeros_like(gp), gp)
+    if cplx:
+        h, a = conj(h), conj(a)
+    g = add(mul_sz(mul(as_x(gm), h), add(dp, _h(dp))),
+            mul_sz(mul(as_x(gp), a), sub(dp, _h(dp))))
+    g = reduce_sum(g, (len(x.shape) - 1,))
+    d = mul(real(g) if cplx else g, 0.5)
+    if not cplx and m == n:
+        return d
+    nd = len(x.shape)
+    num = None
+    if cplx:
+        num = mul(imag(diagonal(dp)), imag(diagonal(q)))
+    if m > k:   # Re sum_l conj(Z_li) Y_li, Y = (I - U U^H) T V, Z = (I - U U^H) dx V
+        y, z = sub(tv, matmul(u, q)), sub(xv, matmul(u, dp))
+        part = reduce_sum(mul(conj(z) if cplx else z, y), (nd - 2,))
+        part = real(part) if cplx else part
+        num = part if num is None else add(num, part)
+    if n > k:   # Re sum_l Y_il conj(Z_il), Y = U^H T (I - V V^H), Z = U^H dx (I - V V^H)
+        y, z = sub(matmul(uh, t), matmul(q, vh)), sub(matmul(uh, dx), matmul(dp, vh))
+        part = reduce_sum(mul(y, conj(z) if cplx else z), (nd - 1,))
+        part = real(part) if cplx else part
+        num = part if num is None else add(num, part)
+    inv_s = div(1.0, s)
+    return add(d, mul_sz(inv_s, num) if strong else mul(num, inv_s))
+
+
+def _svd_scalar_on_clusters(s, q, h, k):
+    """(..., k, k) bool: True at (i, j), i != j, where s_i = s_j and every basis of that
+    cluster of equal singular values sees the same slopes: H a multiple of I on it (Q zero
+    there for a cluster of zeros, whose two bases turn apart)."""
+    nd = len(s.shape)
+    tie = eq(_cols(s, k), _rows(s, k))
+    eye = eq(diag_embed(ones_like(s)), 1.0)
+    hd = real(diagonal(h)) if _is_complex(h) else diagonal(h)
+    seen = logical_or(logical_and(ne(h, 0.0), logical_not(eye)),
+                      ne(_cols(hd, k), _rows(hd, k)))
+    qz = logical_or(logical_or(ne(q, 0.0), ne(_h(q), 0.0)),
+                    logical_or(_cols(ne(diagonal(q), 0.0), k), _rows(ne(diagonal(q), 0.0), k)))
+    seen = logical_or(seen, logical_and(_cols(eq(s, 0.0), k), qz))
+    row_bad = reduce_or_p.bind(logical_and(tie, seen), axes=(nd,))
+    cluster_bad = reduce_or_p.bind(logical_and(tie, _rows(row_bad, k)), axes=(nd,))
+    return logical_and(logical_and(tie, logical_not(eye)), logical_not(_cols(cluster_bad, k)))
+
+
+def _svd_embed_dx(c, x, u, s, vh, dx, strong):
+    # d(U diag(c) V^H) with svd's dU, dV: in the singular bases, with dP = U^H dx V,
+    # entry (i, j) F_ij [dP_ij (s_j c_j - s_i c_i) + conj(dP_ji) (s_i c_j - s_j c_i)],
+    # F_ij = 1 / (s_j^2 - s_i^2), i.e. A dP + B dP^H with A, B = (Dm +- Dp) / 2, the divided
+    # differences Dm = (c_j - c_i) / (s_j - s_i) and Dp = (c_j + c_i) / (s_j + s_i) (at
+    # s_i = s_j > 0 with c_i = c_j, A = c / 2s, not 0: the cluster's polar factor turns);
+    # plus the rectangular parts and complex phases, each with c / s
+    m, n = x.shape[-2], x.shape[-1]
+    k = min(m, n)
+    cplx = _is_complex(x)
+    as_x = _as_dtype_of(x)
+    xv = matmul(dx, _h(vh))
+    dp = matmul(_h(u), xv)
+    cj, ci = _rows(c, k), _cols(c, k)
+    dm = _divided(_inverse_gaps(s), sub(cj, ci), strong)
+    dps = _divided(_inverse_sums(s), add(cj, ci), strong)
+    a, b_ = mul(add(dm, dps), 0.5), mul(sub(dm, dps), 0.5)
+    inner = add(mul_sz(as_x(a), dp), mul_sz(as_x(b_), _h(dp)))
+    if cplx or m != n:
+        inv_s = div(1.0, s)
+        r = mul_sz(inv_s, c) if strong else mul(c, inv_s)
+        if cplx:
+            inner = add(inner, diag_embed(_i_times(mul(imag(diagonal(dp)), r),
+                                                   _aval(x).dtype)))
+    out = matmul(matmul(u, inner), vh)
+    if m > k:
+        out = add(out, matmul(mul(sub(xv, matmul(u, dp)), as_x(_rows(r, m))), vh))
+    if n > k:
+        out = add(out, matmul(mul(u, as_x(_rows(r, m))),
+                              sub(matmul(_h(u), dx), matmul(dp, vh))))
+    return conj(out) if cplx else out   # (embed's value is conjugated: see its impl)
+
+
+spectral_tangent_p = primitive("spectral_tangent")
+spectral_tangent_p.def_impl(_spectral_impl)
+spectral_tangent_p.def_abstract_eval(_spectral_aval)
+spectral_tangent_p.def_jvp(_spectral_jvp)
+spectral_tangent_p.def_transpose(_spectral_transpose)
+spectral_tangent_p.def_batch(leading_rule(spectral_tangent_p))
 
 
 def _pinv_jvp(primals, tangents, rtol):
@@ -1231,9 +1503,10 @@ def pinv(x, rtol=None):
 
 from .. import dtypes as _dt  # noqa: E402
 from ..core import get_aval  # noqa: E402
-from .elementwise import (conj, div, eq, gt, imag, mul, mul_sz, ne, neg,  # noqa: E402
+from .elementwise import (conj, div, eq, gt, imag, logical_and, logical_not,  # noqa: E402
+                          logical_or, mul, mul_sz, ne, neg,
                           real, select, sub)
-from .reductions import reduce_prod, reduce_sum  # noqa: E402
+from .reductions import reduce_or_p, reduce_prod, reduce_sum  # noqa: E402
 from .structural import (broadcast_in_dim, concat, convert_element_type,  # noqa: E402
                          full_like, ones_like, scatter_slice, slice_, stop_gradient_p, tri,
                          zeros_like)
