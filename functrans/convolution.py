@@ -504,12 +504,19 @@ def conv_transpose(lhs, rhs, strides, padding, rhs_dilation=None, dimension_numb
     strides = _ints(strides, nsp, what, "strides")
     rdil = _ints(rhs_dilation, nsp, what, "rhs_dilation")
     ks = [(rhs.shape[a] - 1) * r + 1 for a, r in zip(dn.rhs_spec[2:], rdil)]
-    if isinstance(padding, str):
-        if padding not in ("SAME", "VALID"):
-            # (checked here: conv_general_dilated would refuse it under another name)
-            raise ValueError(f"{what}: padding must be 'SAME' or 'VALID' (upper case, as in "
-                             f"JAX) or {nsp} (low, high) pairs; got {padding!r}.")
+    if isinstance(padding, str) and padding in ("SAME", "VALID"):
         pads = [_transpose_pad(k, s, padding) for k, s in zip(ks, strides)]
+    elif isinstance(padding, str):
+        # Any other string is the forward convolution's padding (as in JAX), which takes it
+        # with unit strides only; refused here, under this function's name.
+        if use_consistent_padding or any(s != 1 for s in strides) or padding.upper() not in (
+                "SAME", "VALID", "SAME_LOWER"):
+            given = f"strides {strides}" + (" and use_consistent_padding"
+                                            if use_consistent_padding else "")
+            raise ValueError(f"{what}: String padding {padding!r} is not supported with "
+                             f"{given} (as in JAX): padding must be 'SAME' or 'VALID' (upper "
+                             f"case) or {nsp} (low, high) pairs.")
+        pads = padding
     else:
         try:
             pads = _padding(padding, (0,) * nsp, ks, strides, what)

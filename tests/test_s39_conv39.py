@@ -292,8 +292,21 @@ def test_negative_padding_against_jax():
 @pytest.mark.parametrize("consistent", [False, True])
 def test_conv_transpose_string_padding_error_names_it(padding, consistent):
     x, w = np.ones((1, 5, 5, 2)), np.ones((3, 3, 2, 4))
-    with pytest.raises(ValueError, match=r"^conv_transpose: padding must be 'SAME' or 'VALID'"):
+    with pytest.raises(ValueError, match=r"^conv_transpose: String padding .* 'SAME' or "
+                                         r"'VALID' \(upper case\)"):
         lax.conv_transpose(x, w, (2, 2), padding, use_consistent_padding=consistent)
+
+
+def test_conv_transpose_forward_string_padding_with_unit_strides():
+    # (as JAX: with unit strides another string is the forward convolution's padding)
+    x, w = np.ones((1, 5, 5, 2)), np.ones((3, 3, 2, 4))
+    for padding, size in (("valid", 3), ("same", 5), ("SAME_LOWER", 5), ("same_lower", 5)):
+        assert lax.conv_transpose(x, w, (1, 1), padding).shape == (1, size, size, 4)
+    with pytest.raises(ValueError, match=r"^conv_transpose: String padding 'foo'"):
+        lax.conv_transpose(x, w, (1, 1), "foo")
+    with pytest.raises(ValueError, match=r"^conv_transpose: String padding 'valid' .*"
+                                         r"use_consistent_padding"):
+        lax.conv_transpose(x, w, (1, 1), "valid", use_consistent_padding=True)
 
 
 @pytest.mark.parametrize("consistent", [False, True])
