@@ -506,13 +506,25 @@ def conv_transpose(lhs, rhs, strides, padding, rhs_dilation=None, dimension_numb
     ks = [(rhs.shape[a] - 1) * r + 1 for a, r in zip(dn.rhs_spec[2:], rdil)]
     if isinstance(padding, str) and padding in ("SAME", "VALID"):
         pads = [_transpose_pad(k, s, padding) for k, s in zip(ks, strides)]
-    elif use_consistent_padding:
-        if isinstance(padding, str) or len(padding) != nsp:
-            raise ValueError(f"{what}: with use_consistent_padding, padding must be 'SAME', "
-                             f"'VALID' or {nsp} (low, high) pairs; got {padding!r}.")
-        pads = [(k - 1 - int(lo), k - 1 - int(hi)) for k, (lo, hi) in zip(ks, padding)]
-    else:
+    elif isinstance(padding, str):
+        # Any other string is the forward convolution's padding (as in JAX), which takes it
+        # with unit strides only; refused here, under this function's name.
+        if use_consistent_padding or any(s != 1 for s in strides) or padding.upper() not in (
+                "SAME", "VALID", "SAME_LOWER"):
+            given = f"strides {strides}" + (" and use_consistent_padding"
+                                            if use_consistent_padding else "")
+            raise ValueError(f"{what}: String padding {padding!r} is not supported with "
+                             f"{given} (as in JAX): padding must be 'SAME' or 'VALID' (upper "
+                             f"case) or {nsp} (low, high) pairs.")
         pads = padding
+    else:
+        try:
+            pads = _padding(padding, (0,) * nsp, ks, strides, what)
+        except TypeError:
+            raise TypeError(f"{what}: padding must be 'SAME', 'VALID' or {nsp} (low, high) "
+                            f"integer pairs; got {padding!r}.") from None
+        if use_consistent_padding:
+            pads = [(k - 1 - lo, k - 1 - hi) for k, (lo, hi) in zip(ks, pads)]
     if transpose_kernel:
         rhs = fnp.flip(rhs, axis=tuple(dn.rhs_spec[2:])) if nsp else rhs
         rhs = fnp.swapaxes(rhs, dn.rhs_spec[0], dn.rhs_spec[1])
@@ -562,6 +574,53 @@ def _identity(name, dt):
     raise TypeError(f"reduce_window: {name} of {dt} values is not supported.")
 
 
+def _init_for(init_value, dt, name, what):
+    """``init_value`` of the strict path (``name`` the computation), NumPy scalars and 0-d
+    arrays as Python numbers. A float for an integer or bool operand must be a whole number;
+    or, as JAX takes it, -inf for max (+inf for min): the computation's identity, which
+    becomes that of the operand's dtype (its least (greatest) value), the result keeping the
+    operand's dtype. Any other float there (-1.5, nan, -inf for min or add) is refused, where
+    a cast would change the reduction silently."""
+    import numpy as _np  # (a NumPy scalar or 0-d array: a static number, not operand data)
+    if isinstance(init_value, (_np.generic, _np.ndarray)):
+        init_value = init_value.item()
+    if fnp.isdtype(dt, ("real floating", "complex floating")):
+        return init_value
+    from .core import Tracer
+    if (not isinstance(init_value, (int, float, complex)) and hasattr(init_value, "dtype")
+            and fnp.isdtype(fnp.result_type(init_value), ("real floating",
+                                                           "complex floating"))):
+        if isinstance(init_value, Tracer):
+            raise TypeError(f"{what}: a traced floating init_value for an operand of dtype "
+                            f"{dt} (JAX refuses it too): give an init_value of the operand's "
+                            f"dtype.")
+        init_value = complex(init_value) if fnp.isdtype(
+            fnp.result_type(init_value), "complex floating") else float(init_value)
+    if isinstance(init_value, complex):
+        raise TypeError(f"{what}: a complex init_value {init_value!r} for an operand of "
+                        f"dtype {dt}.")
+    if isinstance(init_value, float):
+        if init_value == {"max": -math.inf, "min": math.inf}.get(name):
+            return _identity(name, dt)
+        if not math.isfinite(init_value) or init_value != int(init_value):
+            allowed = ("a whole number, or -inf with max and +inf with min (the identity, "
+                       "as in JAX)" if name in ("max", "min", "add", "mul") else
+                       "a whole number; JAX wants one of the operand's dtype")
+            raise TypeError(f"{what}: init_value {init_value!r} does not fit the operand's "
+                            f"dtype {dt} (only {allowed}).")
+    return init_value
+
+
+def _cropped_away(shape, bdil, pads, windows, strides):
+    """The (empty) output shape where negative padding crops more than an axis holds (JAX's
+    reduce_window then gives an empty result); None where every padded size is >= 0."""
+    sizes = [((n - 1) * d + 1 if n else 0) + lo + hi
+             for n, d, (lo, hi) in zip(shape, bdil, pads)]
+    if all(n >= 0 for n in sizes):
+        return None
+    return tuple(_strided_size(n, k, s) for n, k, s in zip(sizes, windows, strides))
+
+
 def reduce_window(operand, init_value, computation, window_dimensions, window_strides=None,
                   padding="VALID", base_dilation=None, window_dilation=None):
     """A reduction over sliding windows (``jax.lax.reduce_window``): for each window
@@ -601,21 +660,17 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
         raise TypeError(f"{what}: init_value must be a scalar; got shape "
                         f"{tuple(init_value.shape)}.")
     dt = fnp.result_type(x)
-    if isinstance(init_value, float) and not fnp.isdtype(dt, ("real floating",
-                                                              "complex floating")):
-        if not math.isfinite(init_value) or init_value != int(init_value):
-            raise TypeError(f"{what}: init_value {init_value!r} does not fit the operand's "
-                            f"dtype {dt}.")
-    import numpy as _np  # (a NumPy scalar init_value is a Python number here)
-    if isinstance(init_value, _np.generic):
-        init_value = init_value.item()
     identity = _is_identity(init_value, name)
+    init_value = _init_for(init_value, dt, name, what)
     if isinstance(init_value, (int, float, bool)):
         init = fnp.asarray(init_value, dtype=dt, device=fnp.device(x))
     else:
         init = fnp.astype(fnp.asarray(init_value), dt)
     eff = tuple((k - 1) * r + 1 for k, r in zip(windows, wdil))
     pads = _padding(padding, tuple(x.shape), eff, strides, what)
+    empty = _cropped_away(tuple(x.shape), bdil, pads, eff, strides)
+    if empty is not None:
+        return fnp.zeros(empty, dtype=dt, device=fnp.device(x))
     axes = tuple(range(nd))
     # Padding and the holes of the base dilation take no part (as in XLA): they hold the
     # computation's identity, and init_value is folded in once.
@@ -900,10 +955,17 @@ def _reduce_window_general(operand, init_value, computation, window_dimensions, 
     strides = _ints(window_strides, nd, what, "window_strides")
     bdil = _ints(base_dilation, nd, what, "base_dilation")
     wdil = _ints(window_dilation, nd, what, "window_dilation")
+    # (no identity known for a general computation: an infinite float init_value for an
+    # integer operand is refused, as JAX refuses any float there)
+    inits = [_init_for(i, fnp.result_type(x), None, what) for i, x in zip(inits, xs)]
     inits = [fnp.astype(fnp.asarray(i, device=fnp.device(x)), fnp.result_type(x))
              for i, x in zip(inits, xs)]
     eff = tuple((k - 1) * r + 1 for k, r in zip(windows, wdil))
     pads = _padding(padding, shape, eff, strides, what)
+    empty = _cropped_away(shape, bdil, pads, eff, strides)
+    if empty is not None:
+        return tree_unflatten(tree, [fnp.zeros(empty, dtype=fnp.result_type(x),
+                                               device=fnp.device(x)) for x in xs])
     axes = tuple(range(nd))
     # (padding and holes take no part, as in XLA: a mask of the real elements goes along;
     # they hold init_value, a harmless value for the computation)

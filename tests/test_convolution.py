@@ -536,7 +536,7 @@ def test_errors(backend):
     with pytest.raises(ValueError, match="window_dimensions needs 4"):
         lax.reduce_window(x, 0.0, lax.add, (2, 2))
     with pytest.raises(TypeError, match="does not fit"):
-        lax.reduce_window(backend.asarray(np.ones((3,)), "int64"), -np.inf, lax.max, (2,))
+        lax.reduce_window(backend.asarray(np.ones((3,)), "int64"), -np.inf, lax.min, (2,))
     a = backend.asarray(np.ones(4))
     with pytest.raises(ValueError, match="mode must be"):
         fss.convolve(a, a, mode="circular")
