@@ -419,8 +419,13 @@ def _div_jvp(primals, tangents):
     out = div(x, y)
     if ty is None:
         return out, div(tx, y)
-    t = mul(ty, div(out, y))
-    return out, neg(t) if tx is None else div(sub(tx, mul(ty, out)), y)
+    if tx is None:
+        # (ty / y) (-out), not ty (-out / y): out / y = x / y^2 underflows or overflows where
+        # ty is as large or small as y (the tangent of 1/cosh(x) at 400 was -0, not -3.8e-174;
+        # of 1/exp(-x), -inf, not 5.2e173). In reverse mode the cotangent of y, ct x / y^2,
+        # itself under- or overflows there: nothing to gain. As many operations.
+        return out, mul(div(ty, y), neg(out))
+    return out, div(sub(tx, mul(ty, out)), y)
 
 
 def _div_transpose(ct, x, y):
