@@ -507,6 +507,8 @@ CASES = [
     binary("min", lambda x, d: fnp.minimum(x, x + d), REAL, NONZERO),
     binary("atan2", _ns("atan2", E.atan2), NONZERO, REAL),
     binary("hypot", _ns("hypot", E.hypot), NONZERO, REAL),
+    # (hypot's slope v / hypot(v, other); its third operand is hypot(v, other) itself)
+    binary("hypot_ratio", lambda v, o: E.hypot_ratio_p.bind(v, o, E.hypot(v, o)), REAL, NONZERO),
     binary("logaddexp", _ns("logaddexp", E.logaddexp)),
     binary("copysign", _ns("copysign", E.copysign), NONZERO, NONZERO),
     binary("nextafter", _ns("nextafter", E.nextafter), REAL, REAL),
