@@ -614,6 +614,34 @@ def _takes_key(fn):
     return sampler
 
 
+_HALF_THROUGH_FLOAT32 = set()  # (filled by the decorator below, for _float_dtype's message)
+
+
+def _half_through_float32(fn):
+    """The rejection sampler ``fn`` taking ``dtype=float16`` or ``bfloat16`` as JAX's do (a
+    sample of that dtype): drawn in float32 and rounded once (its loops' values are not
+    JAX's in any dtype; JAX's, computed in the half type throughout, round at every step)."""
+    name = fn.__name__
+    at = fn.__code__.co_varnames[:fn.__code__.co_argcount].index("dtype")
+
+    @functools.wraps(fn)
+    def sampler(*args, **kwargs):
+        positional = len(args) > at
+        dtype = args[at] if positional else kwargs.get("dtype")
+        if dtype is None:
+            return fn(*args, **kwargs)
+        d = _dt.as_dtype(dtype)
+        if d not in _dt.HALF:
+            return fn(*args, **kwargs)
+        if positional:
+            args = args[:at] + (_dt.float32,) + args[at + 1:]
+        else:
+            kwargs["dtype"] = _dt.float32
+        return fnp.astype(fn(*args, **kwargs), d)
+    _HALF_THROUGH_FLOAT32.add(name)
+    return sampler
+
+
 # -- keys ---------------------------------------------------------------------------------------
 
 
@@ -808,8 +836,8 @@ def bits(key, shape=(), dtype=None):
 # -- parameters ----------------------------------------------------------------------------------
 
 
-# the samplers that draw float16 as JAX does (its 16-bit random words, the transforms
-# rounded as XLA's); the others refuse it
+# the samplers that draw float16 and bfloat16 as JAX does (its 16-bit and 8-bit random words,
+# the transforms rounded once); the others refuse them
 _HALF_SAMPLERS = frozenset({"uniform", "normal", "exponential", "gumbel", "laplace",
                             "logistic", "cauchy", "maxwell"})
 
@@ -819,23 +847,23 @@ def _float_dtype(dtype, name):
     if d.kind != "f":
         raise TypeError(f"functrans.random.{name}: dtype must be a real floating type "
                         f"(float32 or float64); got {d.name}")
-    if d is _dt.float16 and name in _HALF_SAMPLERS:
-        return d
     if d in _dt.HALF:
-        half = (f", and float16 in {', '.join(sorted(_HALF_SAMPLERS))}"
-                if d is _dt.float16 else "")
+        if name in _HALF_SAMPLERS:
+            return d
         raise TypeError(f"functrans.random.{name}: no {d.name} samples (functrans draws "
-                        f"float32 and float64{half}); draw float32 and cast: "
-                        f"astype({name}(key, ..., dtype=float32), {d.name}).")
+                        f"float32 and float64, and float16 and bfloat16 in "
+                        f"{', '.join(sorted(_HALF_SAMPLERS | _HALF_THROUGH_FLOAT32))}); draw "
+                        f"float32 and cast: astype({name}(key, ..., dtype=float32), "
+                        f"{d.name}).")
     return d
 
 
 def _computation_dtype(pd):
     """The float dtype to draw in beside a parameter of dtype ``pd`` (None: not an array):
-    its own (float16 too: JAX's draws from 16-bit words), float32 for bfloat16 (the draws are
-    compared, not returned), float64 for anything else."""
+    its own (float16 and bfloat16 too: JAX's draws from 16-bit and 8-bit words), float64 for
+    anything else."""
     if pd is not None and pd.kind == "f":
-        return _dt.float32 if pd is _dt.bfloat16 else pd
+        return pd
     return _dt.float64
 
 
@@ -865,6 +893,9 @@ def _unit(k, shape, dtype, name):
     if dtype is _dt.float16:  # JAX's: the top 10 of 16 random bits (the low half of a word)
         b = fnp.bitwise_right_shift(fnp.bitwise_and(_bits32(k, shape, name), 0xFFFF), 6)
         return fnp.astype(fnp.astype(b, fnp.float32) * 2.0 ** -10, fnp.float16)
+    if dtype is _dt.bfloat16:  # JAX's: the top 7 of 8 random bits (the low byte of a word)
+        b = fnp.bitwise_right_shift(fnp.bitwise_and(_bits32(k, shape, name), 0xFF), 1)
+        return fnp.astype(fnp.astype(b, fnp.float32) * 2.0 ** -7, fnp.bfloat16)
     n = math.prod(shape)
     if not isinstance(k, _Tracer) and n <= 2 ** 32 and _backend_of(k).name in _BLOCKED:
         # the conversion block by block, following the rounds while the words are in cache
@@ -924,9 +955,9 @@ def _uniform(k, shape, dtype, minval, maxval, name):
         nd = _np.float64 if dtype is _dt.float64 else _np.float32
         lo = nd(minval)
         w = float(nd(maxval) - lo)
-        # (float16: XLA's multiply-add rounds to float32 and then to float16: the general
-        # path's _fma)
-        if w > 0 and math.isfinite(w) and math.frexp(w)[0] == 0.5 and dtype is not _dt.float16:
+        # (float16, bfloat16: XLA's multiply-add rounds to float32 and then to the half
+        # type: the general path's _fma)
+        if w > 0 and math.isfinite(w) and math.frexp(w)[0] == 0.5 and dtype not in _dt.HALF:
             u = _unit(k, shape, dtype, name)
             return fnp.maximum(_add(_mul(u, w), float(lo)), float(lo))
     like = _key_words(k, name)[0]
@@ -950,9 +981,9 @@ def _fma(a, b, c):
     if ad is _dt.float32:
         a, b, c = (fnp.astype(v, fnp.float64) for v in (a, b, c))
         return fnp.astype(_add(_mul(a, b), c), fnp.float32)
-    if ad is _dt.float16:  # XLA's: a float32 FMA (here exact in float64), then float16
+    if ad in _dt.HALF:  # XLA's: a float32 FMA (here exact in float64), then the half type
         a, b, c = (fnp.astype(v, fnp.float64) for v in (a, b, c))
-        return fnp.astype(fnp.astype(_add(_mul(a, b), c), fnp.float32), fnp.float16)
+        return fnp.astype(fnp.astype(_add(_mul(a, b), c), fnp.float32), ad)
     # Dekker's split multiplies by 2**27 + 1 and overflows above ~2**996: scale such b (and
     # c) by 2**-64 and the result back, exactly (a is a uniform in [0, 1))
     scale = fnp.where(fnp.abs(b) > 2.0 ** 996, 2.0 ** -64, 1.0)
@@ -978,14 +1009,26 @@ def _split(x):
 
 
 def _in_float64(u, transform, d):
-    """``transform(u)``; for float16 uniforms (JAX's) computed in float64 and rounded once:
-    the correctly rounded transform of each uniform (but within ~1e-16 of a tie). JAX rounds
-    every operation to float16, which loses up to ~2**-11 absolute where the transform
-    cancels (gumbel's -log(-log u), logistic's log u - log1p(-u) beside 0) and a few hundred
-    ulp beside cauchy's pole; float32 inside still missed ~0.3% of cauchy's roundings."""
+    """``transform(u)``; for float16 and bfloat16 uniforms (JAX's) computed in float64 and
+    rounded once: the correctly rounded transform of each uniform (but within ~1e-16 of a
+    tie). JAX rounds every operation to the half type, which loses up to ~2**-11 absolute
+    where the transform cancels (gumbel's -log(-log u), logistic's log u - log1p(-u) beside
+    0) and a few hundred ulp beside cauchy's pole; float32 inside still missed ~0.3% of
+    cauchy's roundings."""
     if d is _dt.float16:  # (``d``: u's dtype, known to the caller)
         return fnp.astype(transform(fnp.astype(u, fnp.float64)), fnp.float16)
+    if d is _dt.bfloat16:
+        return _round_to_bfloat16(transform(fnp.astype(u, fnp.float64)))
     return transform(u)
+
+
+def _round_to_bfloat16(x):
+    """float64 ``x`` (finite, in bfloat16's normal range) rounded once to bfloat16: to 8
+    significant bits, ties to even, in float64 (the libraries' float64 -> bfloat16 goes
+    through float32 and rounds twice: torch's 1 + 2**-8 + 2**-30 gives 1, not 1 + 2**-7)."""
+    m, e = fnp.frexp(fnp.stop_gradient(x))
+    r = fnp.ldexp(fnp.round(fnp.ldexp(m, 8)), _sub(e, 8))
+    return fnp.astype(_add(x, fnp.stop_gradient(_sub(r, x))), fnp.bfloat16)
 
 
 @_takes_key
@@ -1010,7 +1053,7 @@ def normal(key, shape=(), dtype=None):
         re, im = (fnp.astype(normal(kk, shape, rd), d) for kk in (k_re, k_im))
         return fnp.divide(_add(re, _mul(im, 1j)), math.sqrt(2.0))
     d = _float_dtype(dtype, "normal")
-    lo = float(fnp.nextafter(fnp.asarray(-1.0, dtype=d), fnp.asarray(0.0, dtype=d)))
+    lo = -1.0 + 2.0 ** -(_nmant(d) + 1)  # the float above -1 (no array: NumPy has no bfloat16)
     u = _uniform(key, shape, d, lo, 1.0, "normal")
     return _in_float64(u, lambda u: _sp.erfinv(u) * math.sqrt(2.0), d)
 
@@ -1328,7 +1371,7 @@ def _mode(mode, name, allowed=("low", "high")):
 
 
 def _nmant(d):
-    return {_dt.float64: 52, _dt.float16: 10}.get(d, 23)
+    return {_dt.float64: 52, _dt.float16: 10, _dt.bfloat16: 7}.get(d, 23)
 
 
 @_takes_key
@@ -1611,6 +1654,7 @@ def _float_params(name, k, dtype, *params):
 
 
 @_takes_key
+@_half_through_float32
 def gamma(key, a, shape=None, dtype=None):
     """Standard gamma samples of shape parameter ``a`` > 0 (scale 1; the shape of ``a`` by
     default; nan where ``a`` is negative, nan or infinite). Differentiable in ``a`` by implicit
@@ -1623,6 +1667,7 @@ def gamma(key, a, shape=None, dtype=None):
 
 
 @_takes_key
+@_half_through_float32
 def loggamma(key, a, shape=None, dtype=None):
     """Logarithms of standard gamma samples (accurate for small ``a``, where the samples
     themselves underflow)."""
@@ -1632,6 +1677,7 @@ def loggamma(key, a, shape=None, dtype=None):
 
 
 @_takes_key
+@_half_through_float32
 def beta(key, a, b, shape=None, dtype=None):
     """Beta samples of parameters ``a``, ``b`` > 0: ``X / (X + Y)`` of gamma samples, in
     logarithms; differentiable in ``a`` and ``b`` through the gamma samples' implicit
@@ -1647,6 +1693,7 @@ def beta(key, a, b, shape=None, dtype=None):
 
 
 @_takes_key
+@_half_through_float32
 def dirichlet(key, alpha, shape=None, dtype=None):
     """Dirichlet samples of concentrations ``alpha`` (last axis, each > 0): normalised gamma
     samples (a softmax of their logarithms). ``shape`` is the batch shape (``alpha``'s other
@@ -1663,6 +1710,7 @@ def dirichlet(key, alpha, shape=None, dtype=None):
 
 
 @_takes_key
+@_half_through_float32
 def chisquare(key, df, shape=None, dtype=None):
     """Chi-square samples with ``df`` > 0 degrees of freedom: ``2 * gamma(df / 2)``."""
     d, (df,) = _float_params("chisquare", key, dtype, df)
@@ -1672,6 +1720,7 @@ def chisquare(key, df, shape=None, dtype=None):
 
 
 @_takes_key
+@_half_through_float32
 def t(key, df, shape=None, dtype=None):
     """Student's t samples with ``df`` > 0 degrees of freedom (the shape of ``df`` by default):
     ``z * sqrt(df / 2 / g)`` of a normal ``z`` and a gamma ``g`` of shape ``df / 2`` (as
@@ -1697,6 +1746,7 @@ def cauchy(key, shape=(), dtype=None):
 
 
 @_takes_key
+@_half_through_float32
 def generalized_normal(key, p, shape=(), dtype=None):
     """Generalized normal samples, of density proportional to ``exp(-|x|**p)``:
     ``rademacher * gamma(1/p) ** (1/p)`` (as JAX; ``p`` a positive Python number or array)."""
@@ -1709,6 +1759,7 @@ def generalized_normal(key, p, shape=(), dtype=None):
 
 
 @_takes_key
+@_half_through_float32
 def ball(key, d, p=2, shape=(), dtype=None):
     """Points uniformly distributed in the unit ``p``-norm ball of dimension ``d``: generalized
     normals divided by ``(sum |g|**p + e) ** (1/p)`` with an exponential ``e`` (as JAX).
@@ -1938,6 +1989,7 @@ def wald(key, mean, shape=None, dtype=None):
 
 
 @_takes_key
+@_half_through_float32
 def f(key, dfnum, dfden, shape=None, dtype=None):
     """F-distribution samples with ``dfnum`` and ``dfden`` > 0 degrees of freedom (the
     parameters' broadcast shape by default): the ratio of two chi-square samples, each
@@ -2010,7 +2062,7 @@ def geometric(key, p, shape=None, dtype=None):
     zero, one = fnp.equal(p, 0.0), fnp.equal(p, 1.0)
     safe = fnp.where(fnp.logical_or(bad, fnp.logical_or(zero, one)), 0.5, p)
     u = _unit(key, shape, d, "geometric")  # JAX's uniforms in [0, 1), a 0 taken as 1
-    if d is _dt.float16:  # (the logarithms and their ratio in float64, as _in_float64)
+    if d in _dt.HALF:  # (the logarithms and their ratio in float64, as _in_float64)
         u, safe = fnp.astype(u, fnp.float64), fnp.astype(safe, fnp.float64)
     lu = fnp.log(fnp.where(fnp.equal(u, 0.0), 1.0, u))
     g = _add(fnp.floor(fnp.divide(lu, fnp.log1p(fnp.negative(safe)))), 1.0)

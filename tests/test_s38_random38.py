@@ -293,9 +293,9 @@ def test_float16_probabilities_draw_float16_uniforms():
 
 
 def test_other_samplers_refuse_float16():
-    for call in (lambda: fr.gamma(fr.PRNGKey(0), 1.0, (2,), "float16"),
-                 lambda: fr.truncated_normal(fr.PRNGKey(0), -1.0, 1.0, (2,), "float16"),
-                 lambda: fr.uniform(fr.PRNGKey(0), (2,), "bfloat16")):
+    # (random39: gamma's float16 and uniform's bfloat16, on torch, are drawn since)
+    for call in (lambda: fr.truncated_normal(fr.PRNGKey(0), -1.0, 1.0, (2,), "float16"),
+                 lambda: fr.lognormal(fr.PRNGKey(0), 1.0, (2,), "float16")):
         with pytest.raises(TypeError, match="samples .*draw float32 and cast"):
             call()
 
