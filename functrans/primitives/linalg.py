@@ -1301,13 +1301,24 @@ def _may_tie(w):
 def _scalar_on_clusters(w, q, n):
     """(..., n, n) bool: True at (i, j), i != j, where w_i = w_j and ``q`` is a multiple of
     the identity on that cluster of equal eigenvalues."""
-    nd = len(w.shape)
+    tie, eye, seen = _ties_seen(w, q, n)
+    return _scalar_clusters(tie, eye, seen, n)
+
+
+def _ties_seen(w, q, n):
+    """(tie, eye, seen): w_i = w_j; the identity; the pairs that another basis of a cluster
+    would see, q_jk != 0 (j != k) or q_jj != q_kk."""
     tie = eq(_cols(w, n), _rows(w, n))
     eye = eq(diag_embed(ones_like(w)), 1.0)
     qd = real(diagonal(q)) if _is_complex(q) else diagonal(q)
-    # a pair of the cluster that another basis would see: q_jk != 0 (j != k), q_jj != q_kk
     seen = logical_or(logical_and(ne(q, 0.0), logical_not(eye)),
                       ne(_cols(qd, n), _rows(qd, n)))
+    return tie, eye, seen
+
+
+def _scalar_clusters(tie, eye, seen, n):
+    """The off-diagonal tied pairs whose whole cluster no other basis sees differently."""
+    nd = len(tie.shape) - 1
     row_bad = reduce_or_p.bind(logical_and(tie, seen), axes=(nd,))
     cluster_bad = reduce_or_p.bind(logical_and(tie, _rows(row_bad, n)), axes=(nd,))
     return logical_and(logical_and(tie, logical_not(eye)), logical_not(_cols(cluster_bad, n)))
@@ -1372,18 +1383,11 @@ def _svd_scalar_on_clusters(s, q, h, k):
     """(..., k, k) bool: True at (i, j), i != j, where s_i = s_j and every basis of that
     cluster of equal singular values sees the same slopes: H a multiple of I on it (Q zero
     there for a cluster of zeros, whose two bases turn apart)."""
-    nd = len(s.shape)
-    tie = eq(_cols(s, k), _rows(s, k))
-    eye = eq(diag_embed(ones_like(s)), 1.0)
-    hd = real(diagonal(h)) if _is_complex(h) else diagonal(h)
-    seen = logical_or(logical_and(ne(h, 0.0), logical_not(eye)),
-                      ne(_cols(hd, k), _rows(hd, k)))
+    tie, eye, seen = _ties_seen(s, h, k)
     qz = logical_or(logical_or(ne(q, 0.0), ne(_h(q), 0.0)),
                     logical_or(_cols(ne(diagonal(q), 0.0), k), _rows(ne(diagonal(q), 0.0), k)))
     seen = logical_or(seen, logical_and(_cols(eq(s, 0.0), k), qz))
-    row_bad = reduce_or_p.bind(logical_and(tie, seen), axes=(nd,))
-    cluster_bad = reduce_or_p.bind(logical_and(tie, _rows(row_bad, k)), axes=(nd,))
-    return logical_and(logical_and(tie, logical_not(eye)), logical_not(_cols(cluster_bad, k)))
+    return _scalar_clusters(tie, eye, seen, k)
 
 
 def _svd_embed_dx(c, x, u, s, vh, dx, strong):
