@@ -2949,9 +2949,10 @@ def _inc_beta(a, b, x, y):
     betainc at an exact ``x`` is within a few ulp, at any shapes) plus the error of the
     shift that takes ``x``'s rounding back, ``|shift| (a - 1) |d| / x`` (``d = (1 - x) - y``:
     the shift holds ``t^(a-1)`` at ``x^(a-1)`` over ``[x, x + d]``; at a huge ``a`` with ``y``
-    near eps, as stdtr's at df 1e12, ``a d`` is not small). Each evaluation sees its own
-    elements only (the others a stand-in), so that neither gives a nan derivative where it
-    is not used."""
+    near eps, as stdtr's at df 1e12, ``a d`` is not small). Eagerly, at a tiny ``b``, the
+    values from :func:`_inc_beta_small_b` (both forms lose ``eps / I`` there). Each
+    evaluation sees its own elements only (the others a stand-in), so that neither gives a
+    nan derivative where it is not used."""
     from .stats import _value_first, _where_taken  # (stats imports this module)
     upper = x > 0.5
     if not _may_hold(upper):  # (the selections below would all take the direct form)
