@@ -571,8 +571,9 @@ def expm(A, *, upper_triangular=False, max_squarings=None):
             a = fnp.where(drop, zeros, a)
             diagonal = fnp.logical_or(diagonal, drop)
             a_diagonal = fnp.where(drop, fnp.where(eye, -math.inf, zeros), a_diagonal)
-    # the number of squarings of each matrix: no derivative (an integer)
-    s = _P.expm_squarings(fnp.stop_gradient(a))
+    # the number of squarings of each matrix: no derivative (an integer; the primitive's
+    # tangent is zero, so no stop_gradient node: one node fewer per call under jit)
+    s = _P.expm_squarings(a)
     too_many = None
     if max_squarings is not None:
         too_many = fnp.reshape(s > max_squarings, shape[:-2] + (1, 1))
@@ -587,16 +588,14 @@ def expm(A, *, upper_triangular=False, max_squarings=None):
         # single precision: the [7/7] approximant (float32's own theta, expm_squarings';
         # [13/13] at float64's theta was 4e-6 off for [[-19.747396]], now 5.6e-7)
         b = _PADE7
-        u = fnp.matmul(a, a6 + b[5] * a4 + b[3] * a2 + b[1] * eye)
+        u = fnp.matmul(a, b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * eye)
         v = b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * eye
     else:
         b = _PADE13
-        u = fnp.matmul(a, fnp.matmul(a6, a6 + b[11] * a4 + b[9] * a2)
+        u = fnp.matmul(a, fnp.matmul(a6, b[13] * a6 + b[11] * a4 + b[9] * a2)
                        + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * eye)
         v = (fnp.matmul(a6, b[12] * a6 + b[10] * a4 + b[8] * a2)
              + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * eye)
-    # (the leading coefficients b[7] and b[13] are 1: no multiplication, one node fewer
-    # per call under jit, the same bits)
     # (both sides divided by b0 = b[0]: the solve of b0 I by b0 I gave 1 - 2^-53 on the
     # diagonal of expm(0), LAPACK multiplying by reciprocals; I by I is I exactly)
     r = _LA.solve((v - u) / b[0], (v + u) / b[0])
