@@ -171,6 +171,10 @@ def _nondiff_cases(b):
         # nilpotent's 0, and one below 4.25)
         "expm squarings": (lambda x: L.expm_squarings(x), (b.asarray(
             [[[30.0, 1.0], [2.0, -40.0]], [[0.0, 1e6], [0.0, 0.0]], [[1.0, 2.0], [0.5, 1.0]]]),)),
+        # session 39: expm's non-finite matrices given their eager values (one in three here)
+        "expm nonfinite fix": (lambda x: L.expm_nonfinite_fix(x, x * 2.0), (b.asarray(
+            [[[-np.inf, 0.0], [0.0, 1.0]], [[0.0, 1.0], [2.0, 3.0]],
+             [[1.0, 2.0], [0.5, 1.0]]]),)),
         "creation": (lambda x: (fnp.full_like(x, 2.0), fnp.zeros_like(x),
                                 fnp.stop_gradient(x) * 2.0,
                                 x[b.asarray([2, 0], dtype="int64")]), (xs,)),
@@ -182,7 +186,7 @@ def _nondiff_cases(b):
                                   "searchsorted, batched values", "chooser weights",
                                   "creation", "schur", "callbacks",
                                   "checkify check", "lu pivots", "hyp1f1 parameter",
-                                  "expm squarings"])
+                                  "expm squarings", "expm nonfinite fix"])
 def test_vmap_of_non_differentiable_primitives(backend, name):
     if name == "schur" and backend.name != "numpy":
         pytest.skip("schur runs on NumPy only (through SciPy)")
