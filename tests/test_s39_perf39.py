@@ -5,8 +5,6 @@ cotangent's. Checked against NumPy's own contractions, the dot-product identity,
 mode, vmap, jit, jet, sparsify and JAX, on every backend; the results are those of the two
 operations it replaces, to the bit."""
 
-import os
-import sys
 
 import numpy as np
 import pytest
@@ -16,6 +14,7 @@ import functrans.numpy as fnp
 from functrans import reverse
 from functrans.errors import ShapeError
 from functrans.primitives import linalg as _la
+from tests.test_s38_perf38 import _functrans_calls
 
 _RNG = np.random.default_rng(39)
 # autograd's dot benchmark shapes (benchmarks.peer_suites): a, b, and the cotangent g of
@@ -274,23 +273,6 @@ def test_vjp_result_never_shares_the_callers_cotangent(name):
     ct = _RNG.standard_normal(x.shape)
     (r2,) = ft.vjp(h, g)[1](ct)
     assert not np.shares_memory(r2, ct) and not np.shares_memory(r2, g)
-
-
-def _functrans_calls(fn):
-    """The Python calls of functrans's own functions during ``fn()``."""
-    pkg = os.path.dirname(ft.__file__)
-    n = 0
-
-    def profile(frame, event, arg):
-        nonlocal n
-        if event == "call" and frame.f_code.co_filename.startswith(pkg):
-            n += 1
-    sys.setprofile(profile)
-    try:
-        fn()
-    finally:
-        sys.setprofile(None)
-    return n
 
 
 def test_frames_per_level():
