@@ -458,8 +458,13 @@ def _abs_rule(primals, series, order):
     x, = primals
     if get_aval(x).dtype.kind == "c":
         return _nested_jvp_rule(registry["abs"], primals, series, order, {})
-    # |x| = sign(x0) x near x0, with sign(0) = 0 (the JVP rule's derivative at 0)
+    # |x(t)| = s x(t) for small t > 0, s the sign of the first nonzero coefficient of the
+    # curve (x0, then x1, x2, ...): one-sided at x0 = 0, where the JVP rule's slope is 0 and
+    # JAX's jet takes s = +1 (|-t| gave -t). 0 where every coefficient is 0.
     sg = sign(x)
+    for t in series[0]:
+        if t is not None:
+            sg = select(eq(sg, 0.0), sign(t), sg)
     return registry["abs"].bind(x), [_times(t, sg) for t in series[0]]
 
 
