@@ -52,54 +52,54 @@ def _via_extra(name):
     return impl
 
 
-# Per dtype name: Veltkamp's splitting constant 2^s + 1 (x's upper half hi has hi * hi exact;
-# float64 splits by a cast to float32), and the |x| from which exp(+-x^2 / 2) is 0 or inf
-# anyway, where the split stops (err below stays under 1e-12 relative; no overflow)
-_SQUARE_SPLIT = {"float64": (None, 64.0), "float32": (4097.0, 16.0)}
-
-
-def _exp_sq_impl(b, x, *, c):
+def _exp_sq_impl(b, x, *, c, scale=1.0):
     xp = b.xp
-    split = _SQUARE_SPLIT.get(b.dtype(x).name)
-    if split is None:   # (half precision: the plain form)
-        return xp.exp(x * x * c)
-    factor, big = split
-    ax = xp.abs(x)
-    xs = xp.where(ax < big, ax, 0.0)
+    name = b.dtype(x).name
+    if name == "float32":   # (in float64, where eps x^2 is far below float32's ulp: 2 casts)
+        x64 = xp.astype(x, xp.float64)
+        return xp.astype(xp.exp(x64 * x64 * c) * scale, xp.float32)
+    if name != "float64":   # (half precision: the plain form)
+        y = xp.exp(x * x * c)
+        return y if scale == 1.0 else y * scale
+    # (|x| clamped at 64, from where exp(c x^2) is 0 or inf anyway: the casts stay finite;
+    # nan stays nan)
+    xs = xp.minimum(xp.abs(x), 64.0)
     p = xs * xs
-    if factor is None:   # (float64: float32's 24 bits, by two casts, fewer passes)
-        hi = xp.astype(xp.astype(xs, xp.float32), xp.float64)
-    else:
-        cx = xs * factor
-        hi = cx - (cx - xs)
+    hi = xp.astype(xp.astype(xs, xp.float32), xp.float64)   # (24 bits: hi * hi exact)
     lo = xs - hi
-    err = ((hi * hi - p) + (hi + hi) * lo) + lo * lo   # xs^2 = p + err exactly
-    return xp.exp(ax * ax * c) * (1.0 + err * c)
+    # xs^2 - p: hi^2 is exact, and so is its difference from p (within a factor 2); the
+    # rest, lo (xs + hi) = xs^2 - hi^2, is 2^-23 xs^2 at most, its rounding far below an ulp
+    # of the result
+    err = (hi * hi - p) + lo * (xs + hi)
+    return xp.exp(p * c) * (err * (c * scale) + scale)
 
 
-def _exp_sq_jvp(primals, tangents, *, c):
+def _exp_sq_jvp(primals, tangents, *, c, scale=1.0):
     x, = primals
-    y = exp_sq_p.bind(x, c=c)
+    y = exp_sq_p.bind(x, c=c, scale=scale)
     return y, mul(tangents[0], mul(mul(x, 2.0 * c), y))
 
 
-# exp_sq(x, c=c): exp(c x^2) for c one of 1, -1, 1/2, -1/2, without the rounding of x^2, which
-# costs eps x^2 / 2 relative (2.7e-14 at x = 26.5; 2e-6 at 9.1 in float32): x^2 = p + err with
-# p the rounded square and err its error, exact from Veltkamp's split (hi^2 + 2 hi lo + lo^2),
-# and exp(c x^2) = exp(c p) (1 + c err). The normal density (ndtr's slope) uses it; erf's,
-# erfinv's and ndtri's do not (grad of nn.gelu over 1000 entries 31 % slower, of ndtri and
-# erfinv 35 %, for a few ulp in the far tails).
+# exp_sq(x, c, scale): scale exp(c x^2) for c one of 1, -1, 1/2, -1/2, without the rounding of
+# x^2, which costs eps x^2 / 2 relative (2.7e-14 at x = 26.5; 2e-6 at 9.1 in float32): x^2 =
+# p + err with p the rounded square and err its error, exact from Veltkamp's split, and
+# exp(c x^2) = exp(c p) (1 + c err); float32 in float64 (2 casts, fewer passes than a split).
+# The normal density (ndtr's slope) uses it, scale folded in; erf's, erfinv's and ndtri's do
+# not (see _erf_slope).
 exp_sq_p = elementwise("exp_sq", _exp_sq_impl, _exp_sq_jvp, abstract_eval=_array_aval)
 exp_sq_p.same_aval = True
 
 
-def exp_sq(x, c):
-    return exp_sq_p.bind(x, c=c)
+def exp_sq(x, c, scale=1.0):
+    if scale == 1.0:
+        return exp_sq_p.bind(x, c=c)
+    return exp_sq_p.bind(x, c=c, scale=scale)
 
 
 def _erf_slope(x):
-    # (the plain exp(-x^2), eps x^2 / 2 relative off (2.7e-14 at 26.5, 1.8e-6 at 9.1 in
-    # float32): exp_sq in its place made grad of nn.gelu over 1000 entries 31 % slower)
+    # (the plain exp(-x^2), eps x^2 / 2 relative off: 254 ulp at 25, 32 at 8.3 in float32.
+    # exp_sq in its place: grad of erf over 1000 entries +26 %, its jit 2x; float32 alone,
+    # through float64, +9 %)
     return mul(exp(neg(mul(x, x))), _TWO_OVER_SQRT_PI)
 
 
@@ -122,7 +122,7 @@ def _ndtr_impl(b, x):
 # the density from x itself (through erfc's, of the rounded x / sqrt(2), it was eps x^2 / 2
 # relative off: 134 ulp at 20.3)
 ndtr_p = unary("ndtr", _ndtr_impl,
-               lambda t, x, y: mul(t, mul(exp_sq(x, -0.5), _INV_SQRT_2PI)))
+               lambda t, x, y: mul(t, exp_sq(x, -0.5, _INV_SQRT_2PI)))
 
 
 def _lgamma_tangent(t, x, y):
