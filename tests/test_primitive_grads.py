@@ -444,7 +444,12 @@ CASES = [
           fts.real(0.1, 0.9), shape=(3,), order=1),
     # session 14's special functions (values: tests/test_scipy_special.py)
     # (i0e and i1e hold exp(-|x|): a kink at 0)
-    unary("erfcx", Sp.erfcx), unary("i0", Sp.i0), unary("i0e", Sp.i0e, NONZERO),
+    unary("erfcx", Sp.erfcx),
+    # erfcx's n-th derivative given its value, along erfcx (the recursion below 20, the
+    # asymptotic series from there: x in [6, 36])
+    unary("erfcx_deriv", lambda x: Sp.erfcx_deriv_p.bind(x * 5.0 + 21.0,
+                                                         Sp.erfcx(x * 5.0 + 21.0), n=1)),
+    unary("i0", Sp.i0), unary("i0e", Sp.i0e, NONZERO),
     unary("i1", Sp.i1), unary("i1e", Sp.i1e, NONZERO), unary("exp1", Sp.exp1, POS),
     unary("expi", Sp.expi, fts.real(0.2, 3.0)), unary("dawsn", Sp.dawsn),
     unary("expn", lambda x: Sp.expn(x, n=2), POS),
