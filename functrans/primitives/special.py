@@ -682,20 +682,20 @@ def _erfcx_far(xp, x, n):
 def _erfcx_deriv_impl(b, x, y, *, n):
     # the recursion from y = erfcx(x); the series only where some x is that large (one host
     # read: the series costs more than the rest together)
-    lower, d = None, y
-    for k in range(1, n + 1):
-        nxt = d * (x + x) - _TWO_OVER_SQRT_PI_ if k == 1 else d * (x + x) + lower * (2.0 * (k - 1))
-        lower, d = d, nxt
-    if _some_at_least(b, x, _ERFCX_FAR):
+    d = y * (x + x) - _TWO_OVER_SQRT_PI_
+    lower = y
+    for k in range(2, n + 1):
+        lower, d = d, d * (x + x) + lower * (2.0 * (k - 1))
+    if _may_reach(b, x, _ERFCX_FAR):
         xp = b.xp
         d = xp.where(x >= _ERFCX_FAR, _erfcx_far(xp, x, n), d)
     return d
 
 
-def _some_at_least(b, x, bound):
-    """Whether an element of x is >= bound (nan is not), read on the host."""
+def _may_reach(b, x, bound):
+    """Whether an element of x may be >= bound (read on the host; nan counts as may)."""
     if isinstance(x, (_np.ndarray, _np.generic)):   # (the method: a third of the namespace's)
-        return bool((x >= bound).any())
+        return not x.max(initial=-_np.inf) < bound
     return bool(b.to_numpy(b.xp.any(x >= bound)))
 
 
