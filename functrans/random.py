@@ -939,8 +939,8 @@ def _uniform(k, shape, dtype, minval, maxval, name):
         nd = _np.float64 if dtype is _dt.float64 else _np.float32
         lo = nd(minval)
         w = float(nd(maxval) - lo)
-        # (float16, bfloat16: XLA's multiply-add rounds to float32 and then to the half
-        # type: the general path's _fma)
+        # (float16: XLA's multiply-add rounds to float32 and then to float16, the general
+        # path's _fma; bfloat16: XLA rounds the product and the sum each)
         if w > 0 and math.isfinite(w) and math.frexp(w)[0] == 0.5 and dtype not in _dt.HALF:
             u = _unit(k, shape, dtype, name)
             return fnp.maximum(_add(_mul(u, w), float(lo)), float(lo))
@@ -950,6 +950,8 @@ def _uniform(k, shape, dtype, minval, maxval, name):
     u = _unit(k, shape, dtype, name)
     w = _sub(hi, lo)
     plain = _add(_mul(u, w), lo)
+    if dtype is _dt.bfloat16:  # XLA rounds bfloat16's product and sum each, as plain does
+        return fnp.maximum(lo, plain)
     # XLA fuses this multiply-add into an FMA (one rounding): its values, plain's derivative
     fix = _sub(_fma(u, w, lo), plain)
     out = _add(plain, fnp.stop_gradient(fnp.where(fnp.isfinite(fix), fix, 0.0)))
@@ -965,7 +967,7 @@ def _fma(a, b, c):
     if ad is _dt.float32:
         a, b, c = (fnp.astype(v, fnp.float64) for v in (a, b, c))
         return fnp.astype(_add(_mul(a, b), c), fnp.float32)
-    if ad in _dt.HALF:  # XLA's: a float32 FMA (here exact in float64), then the half type
+    if ad is _dt.float16:  # XLA's: a float32 FMA (here exact in float64), then float16
         a, b, c = (fnp.astype(v, fnp.float64) for v in (a, b, c))
         return fnp.astype(fnp.astype(_add(_mul(a, b), c), fnp.float32), ad)
     # Dekker's split multiplies by 2**27 + 1 and overflows above ~2**996: scale such b (and
@@ -1023,8 +1025,9 @@ def _round_once(x, d):
     # (below the normal range the quantum is the subnormals' one: the exponent held at emin)
     e = fnp.maximum(fnp.frexp(xs)[1], emin)
     r = fnp.ldexp(fnp.round(fnp.ldexp(xs, _sub(bits, e))), _sub(e, bits))
-    fix = fnp.where(fnp.isfinite(xs), _sub(r, xs), 0.0)  # (r - x is exact: r = x + fix)
-    return fnp.astype(_add(x, fnp.stop_gradient(fix)), d)
+    # r's value (a signed zero kept: x + (r - x) would be +0), x's derivative; xs - x is +0
+    # but where x is infinite or nan (r is x there)
+    return fnp.astype(_sub(r, fnp.where(fnp.isfinite(xs), _sub(xs, x), 0.0)), d)
 
 
 @_takes_key
