@@ -34,6 +34,14 @@ have JAX's signatures and methods (Marsaglia-Tsang; Knuth and PTRS for Poisson; 
 times and BTRS for binomial) but not its values: their loops are vectorised
 (every element draws a candidate per round from ``fold_in(key, round)`` until all are
 accepted, with :func:`functrans.lax.while_loop`), where JAX's run per element on other keys.
+
+Every sampler of floats takes ``dtype=float16`` and ``bfloat16`` (bfloat16 on a library that
+has it: PyTorch), as JAX's: from JAX's 16-bit and 8-bit uniforms (``uniform``, ``exponential``,
+``laplace``, ``bernoulli``: JAX's bits), each transform computed
+in float64 and rounded once (JAX's round every step to the half type, so that its values
+differ in the last bits, a few ulp in places); the rejection samplers, and those built on
+them, draw in float32 and round; ``multivariate_normal`` and ``orthogonal`` (which JAX does
+not draw in half types) factorise in float64 and round.
 """
 
 from __future__ import annotations
@@ -1068,9 +1076,9 @@ def _erfinv_normal(u):
 # The samplers built on normal or exponential samples take float16 and bfloat16 as the
 # correctly rounded transforms of JAX's half uniforms: the normal or exponential samples of
 # those uniforms in float64 (not rounded to the half type), the rest of the transform in
-# float64, one rounding at the end (_round_once). JAX's round at each step (its bfloat16
-# maxwell, computed in float32 by XLA, is the rounded norm of unrounded normals: 98% of its
-# values are ours).
+# float64, one rounding at the end (_round_once). JAX's round at each step (XLA computes
+# some in float32: 70% to 98% of its bfloat16 maxwell values, depending on the draw's size,
+# are the rounded norms of unrounded normals, ours).
 
 
 def _normal_wide(key, shape, d, name):
@@ -1995,7 +2003,7 @@ def maxwell(key, shape=(), dtype=None):
 
 def _maxwell_wide(key, shape, d):
     """float64 Maxwell samples of the half type ``d``'s uniforms: the norms of the float64
-    normals (not rounded to ``d``: JAX's bfloat16 values are these, rounded)."""
+    normals (not rounded to ``d``: most of JAX's bfloat16 values are these, rounded)."""
     z = _normal_wide(key, shape + (3,), d, "maxwell")
     return fnp.sqrt(fnp.sum(_mul(z, z), axis=-1))
 
@@ -2296,7 +2304,9 @@ def binomial(key, n, p, shape=None, dtype=None):
     by default). JAX's methods: counting geometric waiting times for ``n * min(p, 1 - p)``
     up to 10, Hörmann's BTRS above; its values differ (the loops are vectorised, see
     :func:`poisson`). nan where ``n`` is nan or negative or ``p`` nan or outside [0, 1]
-    (as JAX), inf where ``n`` is inf. No derivative (the samples are counts)."""
+    (as JAX), inf where ``n`` is inf. No derivative (the samples are counts). float16 and
+    bfloat16: the counts rounded once (JAX's, for ``p > 1/2``, are ``n - k`` with ``n``
+    rounded to the half type first: 1198 trials count as 1200 in bfloat16)."""
     d = _float_dtype(dtype, "binomial")
     like = _key_words(key, "binomial")[0]
     n = fnp.stop_gradient(_param(n, _dt.float64, like))
