@@ -34,6 +34,14 @@ have JAX's signatures and methods (Marsaglia-Tsang; Knuth and PTRS for Poisson; 
 times and BTRS for binomial) but not its values: their loops are vectorised
 (every element draws a candidate per round from ``fold_in(key, round)`` until all are
 accepted, with :func:`functrans.lax.while_loop`), where JAX's run per element on other keys.
+
+Every sampler of floats takes ``dtype=float16`` and ``bfloat16`` (bfloat16 on a library that
+has it: PyTorch), as JAX's: from JAX's 16-bit and 8-bit uniforms (``uniform``, ``exponential``,
+``laplace``, ``bernoulli``: JAX's bits), each transform computed
+in float64 and rounded once (JAX's round every step to the half type, so that its values
+differ in the last bits, a few ulp in places); the rejection samplers, and those built on
+them, draw in float32 and round; ``multivariate_normal`` and ``orthogonal`` (which JAX does
+not draw in half types) factorise in float64 and round.
 """
 
 from __future__ import annotations
@@ -614,14 +622,10 @@ def _takes_key(fn):
     return sampler
 
 
-_HALF_THROUGH_FLOAT32 = set()  # (filled by the decorator below, for _float_dtype's message)
-
-
 def _half_through_float32(fn):
     """The rejection sampler ``fn`` taking ``dtype=float16`` or ``bfloat16`` as JAX's do (a
     sample of that dtype): drawn in float32 and rounded once (its loops' values are not
     JAX's in any dtype; JAX's, computed in the half type throughout, round at every step)."""
-    name = fn.__name__
     at = fn.__code__.co_varnames[:fn.__code__.co_argcount].index("dtype")
 
     @functools.wraps(fn)
@@ -638,7 +642,6 @@ def _half_through_float32(fn):
         else:
             kwargs["dtype"] = _dt.float32
         return fnp.astype(fn(*args, **kwargs), d)
-    _HALF_THROUGH_FLOAT32.add(name)
     return sampler
 
 
@@ -836,25 +839,14 @@ def bits(key, shape=(), dtype=None):
 # -- parameters ----------------------------------------------------------------------------------
 
 
-# the samplers that draw float16 and bfloat16 as JAX does (its 16-bit and 8-bit random words,
-# the transforms rounded once); the others refuse them
-_HALF_SAMPLERS = frozenset({"uniform", "normal", "exponential", "gumbel", "laplace",
-                            "logistic", "cauchy", "maxwell"})
-
-
 def _float_dtype(dtype, name):
+    """The sample dtype: float64 by default; float16 and bfloat16 are drawn as JAX draws them
+    (its 16-bit and 8-bit random words), their transforms rounded once (see _round_once;
+    the rejection samplers: see _half_through_float32)."""
     d = _dt.float64 if dtype is None else _dt.as_dtype(dtype)
     if d.kind != "f":
         raise TypeError(f"functrans.random.{name}: dtype must be a real floating type "
-                        f"(float32 or float64); got {d.name}")
-    if d in _dt.HALF:
-        if name in _HALF_SAMPLERS:
-            return d
-        raise TypeError(f"functrans.random.{name}: no {d.name} samples (functrans draws "
-                        f"float32 and float64, and float16 and bfloat16 in "
-                        f"{', '.join(sorted(_HALF_SAMPLERS | _HALF_THROUGH_FLOAT32))}); draw "
-                        f"float32 and cast: astype({name}(key, ..., dtype=float32), "
-                        f"{d.name}).")
+                        f"(float16, bfloat16, float32 or float64); got {d.name}")
     return d
 
 
@@ -955,8 +947,8 @@ def _uniform(k, shape, dtype, minval, maxval, name):
         nd = _np.float64 if dtype is _dt.float64 else _np.float32
         lo = nd(minval)
         w = float(nd(maxval) - lo)
-        # (float16, bfloat16: XLA's multiply-add rounds to float32 and then to the half
-        # type: the general path's _fma)
+        # (float16: XLA's multiply-add rounds to float32 and then to float16, the general
+        # path's _fma; bfloat16: XLA rounds the product and the sum each)
         if w > 0 and math.isfinite(w) and math.frexp(w)[0] == 0.5 and dtype not in _dt.HALF:
             u = _unit(k, shape, dtype, name)
             return fnp.maximum(_add(_mul(u, w), float(lo)), float(lo))
@@ -966,6 +958,8 @@ def _uniform(k, shape, dtype, minval, maxval, name):
     u = _unit(k, shape, dtype, name)
     w = _sub(hi, lo)
     plain = _add(_mul(u, w), lo)
+    if dtype is _dt.bfloat16:  # XLA rounds bfloat16's product and sum each, as plain does
+        return fnp.maximum(lo, plain)
     # XLA fuses this multiply-add into an FMA (one rounding): its values, plain's derivative
     fix = _sub(_fma(u, w, lo), plain)
     out = _add(plain, fnp.stop_gradient(fnp.where(fnp.isfinite(fix), fix, 0.0)))
@@ -981,7 +975,7 @@ def _fma(a, b, c):
     if ad is _dt.float32:
         a, b, c = (fnp.astype(v, fnp.float64) for v in (a, b, c))
         return fnp.astype(_add(_mul(a, b), c), fnp.float32)
-    if ad in _dt.HALF:  # XLA's: a float32 FMA (here exact in float64), then the half type
+    if ad is _dt.float16:  # XLA's: a float32 FMA (here exact in float64), then float16
         a, b, c = (fnp.astype(v, fnp.float64) for v in (a, b, c))
         return fnp.astype(fnp.astype(_add(_mul(a, b), c), fnp.float32), ad)
     # Dekker's split multiplies by 2**27 + 1 and overflows above ~2**996: scale such b (and
@@ -1015,20 +1009,33 @@ def _in_float64(u, transform, d):
     where the transform cancels (gumbel's -log(-log u), logistic's log u - log1p(-u) beside
     0) and a few hundred ulp beside cauchy's pole; float32 inside still missed ~0.3% of
     cauchy's roundings."""
-    if d is _dt.float16:  # (``d``: u's dtype, known to the caller)
-        return fnp.astype(transform(fnp.astype(u, fnp.float64)), fnp.float16)
-    if d is _dt.bfloat16:
-        return _round_to_bfloat16(transform(fnp.astype(u, fnp.float64)))
+    if d in _dt.HALF:  # (``d``: u's dtype, known to the caller)
+        return _round_once(transform(_wide(u)), d)
     return transform(u)
 
 
-def _round_to_bfloat16(x):
-    """float64 ``x`` (finite, in bfloat16's normal range) rounded once to bfloat16: to 8
-    significant bits, ties to even, in float64 (the libraries' float64 -> bfloat16 goes
-    through float32 and rounds twice: torch's 1 + 2**-8 + 2**-30 gives 1, not 1 + 2**-7)."""
-    m, e = fnp.frexp(fnp.stop_gradient(x))
-    r = fnp.ldexp(fnp.round(fnp.ldexp(m, 8)), _sub(e, 8))
-    return fnp.astype(_add(x, fnp.stop_gradient(_sub(r, x))), fnp.bfloat16)
+def _wide(x):
+    return fnp.astype(x, fnp.float64)
+
+
+# significant bits and the smallest frexp exponent of a normal number, per half type
+_HALF_FORMAT = {_dt.float16: (11, -13), _dt.bfloat16: (8, -125)}
+
+
+def _round_once(x, d):
+    """float64 ``x`` rounded once to the half type ``d`` (ties to even; subnormals, overflow to
+    inf, inf and nan as IEEE): rounded in float64 to ``d``'s precision, so that the
+    conversion is exact (the libraries' float64 -> bfloat16 goes through float32 and rounds
+    twice, as torch's float64 -> float16: torch's 1 + 2**-8 + 2**-30 gives 1 in bfloat16, not
+    1 + 2**-7). Differentiable as the identity."""
+    bits, emin = _HALF_FORMAT[d]
+    xs = fnp.stop_gradient(x)
+    # (below the normal range the quantum is the subnormals' one: the exponent held at emin)
+    e = fnp.maximum(fnp.frexp(xs)[1], emin)
+    r = fnp.ldexp(fnp.round(fnp.ldexp(xs, _sub(bits, e))), _sub(e, bits))
+    # r's value (a signed zero kept: x + (r - x) would be +0), x's derivative; xs - x is +0
+    # but where x is infinite or nan (r is x there)
+    return fnp.astype(_sub(r, fnp.where(fnp.isfinite(xs), _sub(xs, x), 0.0)), d)
 
 
 @_takes_key
@@ -1053,9 +1060,37 @@ def normal(key, shape=(), dtype=None):
         re, im = (fnp.astype(normal(kk, shape, rd), d) for kk in (k_re, k_im))
         return fnp.divide(_add(re, _mul(im, 1j)), math.sqrt(2.0))
     d = _float_dtype(dtype, "normal")
+    return _in_float64(_normal_u(key, shape, d, "normal"), _erfinv_normal, d)
+
+
+def _normal_u(key, shape, d, name):
+    """:func:`normal`'s uniforms, in (-1, 1)."""
     lo = -1.0 + 2.0 ** -(_nmant(d) + 1)  # the float above -1 (no array: NumPy has no bfloat16)
-    u = _uniform(key, shape, d, lo, 1.0, "normal")
-    return _in_float64(u, lambda u: _sp.erfinv(u) * math.sqrt(2.0), d)
+    return _uniform(key, shape, d, lo, 1.0, name)
+
+
+def _erfinv_normal(u):
+    return _sp.erfinv(u) * math.sqrt(2.0)
+
+
+# The samplers built on normal or exponential samples take float16 and bfloat16 as the
+# correctly rounded transforms of JAX's half uniforms: the normal or exponential samples of
+# those uniforms in float64 (not rounded to the half type), the rest of the transform in
+# float64, one rounding at the end (_round_once). JAX's round at each step (XLA computes
+# some in float32: 70% to 98% of its bfloat16 maxwell values, depending on the draw's size,
+# are the rounded norms of unrounded normals, ours).
+
+
+def _normal_wide(key, shape, d, name):
+    """float64 standard normals of the half type ``d``'s uniforms (:func:`normal`'s samples
+    before they are rounded to ``d``)."""
+    return _erfinv_normal(_wide(_normal_u(key, shape, d, name)))
+
+
+def _exponential_wide(key, shape, d, name):
+    """float64 standard exponentials of the half type ``d``'s uniforms (:func:`exponential`'s
+    samples before they are rounded to ``d``)."""
+    return fnp.negative(fnp.log1p(fnp.negative(_wide(_unit(key, shape, d, name)))))
 
 
 @_takes_key
@@ -1065,7 +1100,9 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
     Differentiable in ``lower`` and ``upper``. JAX's values where the interval meets 0;
     accurate in the tails too (``(10, 12)``, ``(-inf, -20)``, and beyond where the tail's
     probability underflows, ``(40, inf)``, through logarithms), where JAX's draws all equal
-    a bound."""
+    a bound. float16 and bfloat16: the transform of JAX's half uniforms between the bounds
+    rounded to that type, computed in float64 and rounded once (JAX's rounds ``erf`` of the
+    bounds and every step to the half type)."""
     d = _float_dtype(dtype, "truncated_normal")
     like = _key_words(key, "truncated_normal")[0]
     lower, upper = _param(lower, d, like), _param(upper, d, like)
@@ -1073,6 +1110,22 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
         shape = fnp.broadcast_shapes(lower.shape, upper.shape)
     shape = _name_shape(shape, "truncated_normal")
     _check_shape("truncated_normal", shape, lower.shape, upper.shape)
+    if d in _dt.HALF:
+        u = _wide(_unit(key, shape, d, "truncated_normal"))
+        out = _truncated_normal(key, _wide(lower), _wide(upper), shape, _dt.float64, u)
+        out = _round_once(out, d)
+    else:
+        out = _truncated_normal(key, lower, upper, shape, d, None)
+    inf = fnp.full_like(like, math.inf, dtype=d)
+    lo = fnp.nextafter(fnp.stop_gradient(lower), inf)
+    hi = fnp.nextafter(fnp.stop_gradient(upper), -inf)
+    return fnp.minimum(fnp.maximum(out, lo), hi)
+
+
+def _truncated_normal(key, lower, upper, shape, d, u):
+    """:func:`truncated_normal`'s samples of dtype ``d`` before the clip to the bounds' open
+    interval; ``u``: given uniforms in [0, 1) (the half types' in float64), or None (``d``'s
+    own)."""
     # JAX's transform, sqrt2 erfinv(uniform(erf(lower / sqrt2), erf(upper / sqrt2))), loses
     # every digit in a tail (erf(10 / sqrt2) is 1.0: JAX returns `upper` for every draw on
     # (10, 12)); there the same map u -> F^-1(F(lower) + u (F(upper) - F(lower))) is
@@ -1084,8 +1137,11 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
     r2 = math.sqrt(2.0)
     a = _sp.erf(fnp.where(mid, lower, -1.0) / r2)
     b = _sp.erf(fnp.where(mid, upper, 1.0) / r2)
-    out = _sp.erfinv(_uniform(key, shape, d, a, b, "truncated_normal")) * r2
-    u = _unit(key, shape, d, "truncated_normal")
+    if u is None:
+        out = _sp.erfinv(_uniform(key, shape, d, a, b, "truncated_normal")) * r2
+        u = _unit(key, shape, d, "truncated_normal")
+    else:  # (float64 uniforms of a half type: b - a and the sum round far below its ulp)
+        out = _sp.erfinv(_add(a, _mul(u, _sub(b, a)))) * r2
     # further out the tail's probability underflows (ndtr(-40) is 0 in float64, ndtr(-14)
     # in float32: every draw was the largest float); there the same map in logarithms,
     # log sf(x) = log(sf(lo) - u (sf(lo) - sf(hi))), solved by Newton's method on log_ndtr
@@ -1113,11 +1169,7 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
     x_far = _far_tail_quantile(log_p, near)
     right = fnp.where(far_r, x_far, right)
     left = fnp.where(far_l, -x_far, left)
-    out = fnp.where(pos, right, fnp.where(neg, left, out))
-    inf = fnp.full_like(like, math.inf, dtype=d)
-    lo = fnp.nextafter(fnp.stop_gradient(lower), inf)
-    hi = fnp.nextafter(fnp.stop_gradient(upper), -inf)
-    return fnp.minimum(fnp.maximum(out, lo), hi)
+    return fnp.where(pos, right, fnp.where(neg, left, out))
 
 
 @_takes_key
@@ -1500,6 +1552,9 @@ def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky
     d = _float_dtype(dtype, "multivariate_normal")
     like = _key_words(key, "multivariate_normal")[0]
     mean, cov = _param(mean, d, like), _param(cov, d, like)
+    half = d in _dt.HALF
+    if half:  # (the factorisation in float64, one rounding: JAX has no half linear algebra)
+        mean, cov = _wide(mean), _wide(cov)
     if mean.ndim < 1:
         raise ValueError("functrans.random.multivariate_normal: mean must have at least one "
                          "dimension")
@@ -1519,8 +1574,10 @@ def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky
     else:
         u, s, _ = fnp.linalg.svd(cov)
         factor = _mul(u, fnp.sqrt(s)[..., None, :])
-    z = normal(key, shape + (n,), d)
-    return _add(mean, fnp.squeeze(fnp.matmul(factor, z[..., None]), axis=-1))
+    z = _normal_wide(key, shape + (n,), d, "multivariate_normal") if half else \
+        normal(key, shape + (n,), d)
+    out = _add(mean, fnp.squeeze(fnp.matmul(factor, z[..., None]), axis=-1))
+    return _round_once(out, d) if half else out
 
 
 @_takes_key
@@ -1788,10 +1845,15 @@ def orthogonal(key, n, shape=(), dtype=None, m=None):
                              f"int; got {v!r}")
     shape = _name_shape(shape, "orthogonal")
     d = _float_dtype(dtype, "orthogonal")
-    z = normal(key, shape + (max(n, m), min(n, m)), d)
+    half = d in _dt.HALF
+    zs = shape + (max(n, m), min(n, m))
+    # (float16 and bfloat16: the factorisation in float64, one rounding: JAX has none)
+    z = _normal_wide(key, zs, d, "orthogonal") if half else normal(key, zs, d)
     q, r = fnp.linalg.qr(z)
     s = fnp.sign(fnp.diagonal(r, axis1=-2, axis2=-1))
     q = _mul(q, s[..., None, :])
+    if half:
+        q = _round_once(q, d)
     return fnp.swapaxes(q, -1, -2) if n < m else q
 
 
@@ -1894,6 +1956,9 @@ def lognormal(key, sigma=1.0, shape=None, dtype=None):
     complex ones)."""
     d, (sigma,) = _float_params("lognormal", key, dtype, sigma)
     shape = _shape_params("lognormal", shape, sigma)
+    if d in _dt.HALF:
+        z = _normal_wide(key, shape, d, "lognormal")
+        return _round_once(fnp.exp(_mul(_wide(sigma), z)), d)
     return fnp.exp(_mul(sigma, normal(key, shape, d)))
 
 
@@ -1904,6 +1969,9 @@ def pareto(key, b, shape=None, dtype=None):
     Differentiable in ``b``."""
     d, (b,) = _float_params("pareto", key, dtype, b)
     shape = _shape_params("pareto", shape, b)
+    if d in _dt.HALF:
+        e = _exponential_wide(key, shape, d, "pareto")
+        return _round_once(fnp.exp(fnp.divide(e, _wide(b))), d)
     return fnp.exp(fnp.divide(exponential(key, shape, d), b))
 
 
@@ -1915,6 +1983,9 @@ def rayleigh(key, scale, shape=None, dtype=None):
     of uniforms in [0, 1) can give inf; this cannot.)"""
     d, (scale,) = _float_params("rayleigh", key, dtype, scale)
     shape = _shape_params("rayleigh", shape, scale)
+    if d in _dt.HALF:
+        e = _exponential_wide(key, shape, d, "rayleigh")
+        return _round_once(_mul(_wide(scale), fnp.sqrt(_mul(e, 2.0))), d)
     return _mul(scale, fnp.sqrt(_mul(exponential(key, shape, d), 2.0)))
 
 
@@ -1924,8 +1995,17 @@ def maxwell(key, shape=(), dtype=None):
     ``x >= 0``: the Euclidean norms of standard normal vectors of three components."""
     shape = _name_shape(shape, "maxwell")
     d = _float_dtype(dtype, "maxwell")
+    if d in _dt.HALF:
+        return _round_once(_maxwell_wide(key, shape, d), d)
     z = normal(key, shape + (3,), d)
-    return _in_float64(z, lambda z: fnp.sqrt(fnp.sum(_mul(z, z), axis=-1)), d)
+    return fnp.sqrt(fnp.sum(_mul(z, z), axis=-1))
+
+
+def _maxwell_wide(key, shape, d):
+    """float64 Maxwell samples of the half type ``d``'s uniforms: the norms of the float64
+    normals (not rounded to ``d``: most of JAX's bfloat16 values are these, rounded)."""
+    z = _normal_wide(key, shape + (3,), d, "maxwell")
+    return fnp.sqrt(fnp.sum(_mul(z, z), axis=-1))
 
 
 @_takes_key
@@ -1939,6 +2019,10 @@ def double_sided_maxwell(key, loc, scale, shape=(), dtype=None):
     full = (_name_shape(shape, "double_sided_maxwell")
             + tuple(fnp.broadcast_shapes(loc.shape, scale.shape)))
     km, kr = _pair(key)
+    if d in _dt.HALF:
+        s = fnp.astype(rademacher(kr, full), fnp.float64)
+        out = _add(_mul(_mul(s, _maxwell_wide(km, full, d)), _wide(scale)), _wide(loc))
+        return _round_once(out, d)
     m = maxwell(km, full, d)
     s = fnp.astype(rademacher(kr, full), d)
     return _add(_mul(_mul(s, m), scale), loc)
@@ -1962,6 +2046,9 @@ def weibull_min(key, scale, concentration, shape=(), dtype=None):
         raise ValueError(f"functrans.random.weibull_min: shape {shape} does not broadcast "
                          f"with the parameters' shapes {tuple(scale.shape)}, "
                          f"{tuple(c.shape)}")
+    if d in _dt.HALF:
+        e = _exponential_wide(key, full, d, "weibull_min")
+        return _round_once(_mul(fnp.pow(e, fnp.divide(1.0, _wide(c))), _wide(scale)), d)
     e = exponential(key, full, d)
     return _mul(fnp.pow(e, fnp.divide(1.0, c)), scale)
 
@@ -1979,13 +2066,20 @@ def wald(key, mean, shape=None, dtype=None):
     valid = fnp.greater(mean, 0.0)
     mean = fnp.where(valid, mean, 1.0)
     kn, ku = _pair(key)
-    z = normal(kn, shape, d)
-    u = _unit(ku, shape, d, "wald")
+    half = d in _dt.HALF
+    if half:
+        mean = _wide(mean)
+        z = _normal_wide(kn, shape, d, "wald")
+        u = _wide(_unit(ku, shape, d, "wald"))
+    else:
+        z = normal(kn, shape, d)
+        u = _unit(ku, shape, d, "wald")
     r = _mul(mean, _mul(z, z))
     x = fnp.divide(mean, _add(_add(1.0, _mul(r, 0.5)), fnp.sqrt(_add(r, _mul(_mul(r, r), 0.25)))))
     pick = fnp.less_equal(u, fnp.divide(mean, _add(mean, x)))
     out = fnp.where(pick, x, fnp.divide(_mul(mean, mean), x))
-    return fnp.where(valid, out, math.nan)  # (as JAX's formula for mean < 0)
+    out = fnp.where(valid, out, math.nan)  # (as JAX's formula for mean < 0)
+    return _round_once(out, d) if half else out
 
 
 @_takes_key
@@ -2013,11 +2107,15 @@ def triangular(key, left, mode, right, shape=None, dtype=None):
     d, (lo, mo, hi) = _float_params("triangular", key, dtype, left, mode, right)
     shape = _shape_params("triangular", shape, lo, mo, hi)
     u = _unit(key, shape, d, "triangular")
+    half = d in _dt.HALF
+    if half:
+        u, lo, mo, hi = (_wide(v) for v in (u, lo, mo, hi))
     width = _sub(hi, lo)
     fc = fnp.divide(_sub(mo, lo), width)
     below = _add(lo, fnp.sqrt(_mul(_mul(u, width), _sub(mo, lo))))
     above = _sub(hi, fnp.sqrt(_mul(_mul(_sub(1.0, u), width), _sub(hi, mo))))
-    return fnp.where(fnp.less(u, fc), below, above)
+    out = fnp.where(fnp.less(u, fc), below, above)
+    return _round_once(out, d) if half else out
 
 
 # -- discrete samplers built on loops: geometric, binomial, multinomial ------------------------
@@ -2206,13 +2304,17 @@ def binomial(key, n, p, shape=None, dtype=None):
     by default). JAX's methods: counting geometric waiting times for ``n * min(p, 1 - p)``
     up to 10, Hörmann's BTRS above; its values differ (the loops are vectorised, see
     :func:`poisson`). nan where ``n`` is nan or negative or ``p`` nan or outside [0, 1]
-    (as JAX), inf where ``n`` is inf. No derivative (the samples are counts)."""
+    (as JAX), inf where ``n`` is inf. No derivative (the samples are counts). float16 and
+    bfloat16: the counts rounded once (JAX's, for ``p > 1/2``, are ``n - k`` with ``n``
+    rounded to the half type first: 1198 trials count as 1200 in bfloat16)."""
     d = _float_dtype(dtype, "binomial")
     like = _key_words(key, "binomial")[0]
     n = fnp.stop_gradient(_param(n, _dt.float64, like))
     p = fnp.stop_gradient(_param(p, _dt.float64, like))
     shape = _shape_params("binomial", shape, n, p)
-    return fnp.astype(_binomial(key, n, p, shape), d)
+    out = _binomial(key, n, p, shape)
+    # (float16 and bfloat16: the counts rounded once, as the other samplers' values)
+    return _round_once(out, d) if d in _dt.HALF else fnp.astype(out, d)
 
 
 @_takes_key
@@ -2256,7 +2358,7 @@ def multinomial(key, n, p, *, shape=None, dtype=None, unroll=1):
         rest = _sub(rest, c)
     out = fnp.stack(counts, axis=-1) if m else fnp.zeros(shape, dtype=fnp.float64,
                                                          device=fnp.device(p))
-    return fnp.astype(out, od)
+    return _round_once(out, od) if od in _dt.HALF else fnp.astype(out, od)
 
 
 # Samples drawn by user code under forward mode or vmap are constant tracers, as the
