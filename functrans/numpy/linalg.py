@@ -545,7 +545,7 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     a = abs(x)
     if ord == 2 or ord is None:  # (None: NumPy's and JAX's 2-norm too)
         sq = real(_ew.mul(conj(x), x)) if _dtype(x).kind == "c" else _ew.mul(x, x)
-        return sqrt(sum(sq, axis=axes, keepdims=keepdims))
+        return _root_of_sum(x, sq, axes, keepdims, sqrt)
     if ord == math.inf:
         return _max_of_nonnegative(a, axes, keepdims)
     if ord == -math.inf:
@@ -560,8 +560,10 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     except (TypeError, ValueError):
         raise ValueError(f"vector_norm: ord must be a number, inf or -inf; got {ord!r} (the "
                          f"matrix orders are matrix_norm's)") from None
-    if p >= 2 or p == 1:  # (|x|**p is differentiable at 0, with slope 0, twice)
+    if p == 1:
         return pow(sum(pow(a, p), axis=axes, keepdims=keepdims), 1.0 / p)
+    if p >= 2:  # (|x|**p is differentiable at 0, with slope 0, twice)
+        return _root_of_sum(x, pow(a, p), axes, keepdims, lambda q: pow(q, 1.0 / p))
     # p < 2, not 1: |x|**p has an infinite second (p > 1) or first (p < 1) derivative at 0.
     # As pow(a, p), that infinity times the zero tangent of every other element was NaN in
     # every direction (p < 1: jacfwd of vector_norm(x, ord=0.5) at [0, 3, -4] all NaN where
@@ -584,6 +586,42 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     # derivative that moves one zero twice only.
     mode = "pairs" if p < 0 else ("cross" if p < 1 else "diagonal")
     return out + _zero_kinks(x, zero, axes, keepdims, mode)
+
+
+def _root_of_sum(x, terms, axes, keepdims, root):
+    """``root(sum(terms))`` over ``axes`` (the 2-norm, or a p-norm with p >= 2, of ``x``'s
+    slices). A zero slice (sum 0: the norm's cone point) gets 0 with a NaN derivative in
+    the directions that move it (at every order; as JAX's, and the p < 2 norms' at a zero)
+    and exactly 0 in the others: root's infinite slope at 0 times the zero tangent of the
+    sum made NaN in every direction, the Jacobian's entries between slices too
+    (jacfwd(vector_norm(x, axis=1)) at [[0, 0, 0], [1, 2, 0]]: row 0 by row 1)."""
+    q = sum(terms, axis=axes, keepdims=keepdims)
+    from ..scipy.special import _concrete_behind
+    v = _concrete_behind(q)
+    if v is not None and (not (v == 0).any() if isinstance(v, (_np.ndarray, _np.generic))
+                          else not _may_hold_zero(v)):
+        # (known on the values: no zero slice, the plain form is right; read from the
+        # array behind the tracers, no primitive bound)
+        return root(q)
+    zero = _ew.eq(q, 0.0)
+    out = _where(zero, 0.0, root(_where(zero, 1.0, q)))
+    if _dtype(x).kind == "c":   # (the two parts as elements of the slice, as _zero_kinks)
+        if axes:
+            from ._base import concat
+            x = concat([real(x), _imag(x)], axis=axes[0])
+        else:
+            x = real(x) + _imag(x)
+    kept = zero if keepdims else reshape(zero, tuple(
+        [1 if i in axes else d for i, d in enumerate(_shape(x))]))
+    from ..scipy.special import _nan_slope
+    slope = _nan_slope(x, kept, 0.0)
+    return out + (slope if keepdims else reshape(slope, _shape(out)))
+
+
+def _may_hold_zero(v):
+    from ..backends import backend_of
+    b = backend_of(v)
+    return bool(b.to_numpy(b.xp.any(v == 0)))
 
 
 # (session 38) The NaN derivatives of vector_norm's kinks at zeros, as custom_jvp functions
