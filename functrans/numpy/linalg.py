@@ -857,28 +857,25 @@ def cond(x, p=None):
     if 0 in _shape(x)[-2:]:
         raise ValueError(f"cond is not defined for empty matrices (shape {_shape(x)})")
     if p is None or p in (2, -2):
-        s = _la.svdvals(x)
-        big = _st.slice_(s, tuple((0, d, 1) for d in _shape(s)[:-1]) + ((0, 1, 1),))
-        k = _shape(s)[-1]
-        small = _st.slice_(s, tuple((0, d, 1) for d in _shape(s)[:-1]) + ((k - 1, k, 1),))
+        inverse = p == -2
+        ratio = _cond_ratio(x, inverse)
         # a matrix of zeros gives 0 / 0: infinitely ill-conditioned, inf as in NumPy and JAX
         # (NaN stays where the matrix holds one). There, and where the smallest singular
-        # value is 0 (p = 2: inf with no derivative, as JAX's nan), 1 / 1 is divided instead
-        # (the zero cotangent met 0 / 0: nan for the other matrices of a stack).
+        # value is 0 (p = 2: inf with no derivative, as JAX's nan: the ratio is inf or nan),
+        # diag(1, ..., n) is taken instead (the zero cotangent met 0 / 0: nan for the other
+        # matrices of a stack).
         from ..scipy.special import _may_hold
-        from ._base import stop_gradient, where
-        from ._elementwise import isnan, logical_and, logical_not, logical_or
-        ratio = _ew.div(big, small) if p != -2 else _ew.div(small, big)
-        nan_ratio = isnan(stop_gradient(ratio))
-        undefined = nan_ratio if p == -2 else logical_or(nan_ratio,
-                                                         _ew.eq(stop_gradient(small), 0))
+        from ._base import expand_dims, stop_gradient, where
+        from ._elementwise import isinf, isnan, logical_and, logical_not, logical_or
+        value = stop_gradient(ratio)
+        undefined = isnan(value) if inverse else logical_or(isnan(value), isinf(value))
         if not _may_hold(undefined):   # (known on the values: every ratio defined)
-            return _st.reshape(ratio, _shape(s)[:-1])
-        zeros = logical_and(undefined,
-                            _st.reshape(logical_not(_any(isnan(x), axis=(-2, -1))), _shape(big)))
-        big, small = where(zeros, 1.0, big), where(zeros, 1.0, small)
-        r = _st.reshape(_ew.div(big, small) if p != -2 else _ew.div(small, big), _shape(s)[:-1])
-        zeros = _st.reshape(zeros, _shape(r))
+            return ratio
+        zeros = logical_and(undefined, logical_not(_any(isnan(x), axis=(-2, -1))))
+        n = builtins.min(_shape(x)[-2:])
+        safe = _la.diag_embed(_st.convert_element_type(_arange_like(x, n) + 1.0, _dtype(x)),
+                              0, _shape(x)[-2], _shape(x)[-1])
+        r = _cond_ratio(where(expand_dims(zeros, axis=(-2, -1)), safe, x), inverse)
         return where(zeros, _inf_with_nan_slope(zeros, x), r)
     if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
         raise ValueError(f"cond: invalid norm order {p!r}")
@@ -897,6 +894,64 @@ def cond(x, p=None):
     # cotangent that is 0 there)
     r = multiply(matrix_norm(safe, ord=p), matrix_norm(_la.inv(safe), ord=p))
     return where(singular, _inf_with_nan_slope(singular, x), r)
+
+
+_cond_ratio_fns = {}
+
+
+def _cond_ratio(x, inverse):
+    """s_max / s_min of each matrix (``inverse``: s_min / s_max), as a custom_jvp function
+    whose tangent is spectral_tangent's weighted map, sum_k h_k Re diag(U^H dx V)_k with h
+    the ratio's slopes in the singular values: its second derivatives are then strong in
+    the cotangent (see spectral_tangent). Through svdvals, whose transpose saw the cotangent
+    times h, the second derivatives met a zero cotangent of another matrix of a stack with
+    1 / (s_j - s_i) at a tie: nan between the matrices (jacfwd(jacrev(cond)) of a stack
+    beside diag(1, 1, 2))."""
+    fn = _cond_ratio_fns.get(inverse)
+    if fn is None:
+        from ..custom import custom_jvp
+
+        def value(x):
+            s = _la.svdvals(x)
+            big, small = _ends(s)
+            return _ew.div(small, big) if inverse else _ew.div(big, small)
+
+        def rule(primals, tangents):
+            x, = primals
+            u, s, vh = _la.svd(x, False)
+            big, small = _ends(_la.svdvals(x))   # (svdvals' bits: the value's own)
+            out = _ew.div(small, big) if inverse else _ew.div(big, small)
+            k = _shape(s)[-1]
+            first = _st.convert_element_type(_ew.eq(_arange_like(s, k), 0.0), _dtype(s))
+            last = _st.convert_element_type(_ew.eq(_arange_like(s, k), float(k - 1)), _dtype(s))
+            b = _st.broadcast_to(reshape(big, _shape(big) + (1,)), _shape(s))
+            m = _st.broadcast_to(reshape(small, _shape(small) + (1,)), _shape(s))
+            if inverse:   # d (m / b) = dm / b - m db / b^2
+                h = first * _ew.neg(_ew.div(m, b * b)) + last / b
+            else:         # d (b / m) = db / m - b dm / m^2
+                h = first / m + last * _ew.neg(_ew.div(b, m * m))
+            t = _la.spectral_tangent(tangents[0], x, u, s, vh, h, kind="svd_diag",
+                                     weighted=True)
+            return out, sum(t, axis=-1)
+        fn = _cond_ratio_fns[inverse] = custom_jvp(value)
+        fn.defjvp(rule)
+    return fn(x)
+
+
+def _ends(s):
+    """The largest and smallest singular values (batch shape)."""
+    k = _shape(s)[-1]
+    lead = tuple((0, d, 1) for d in _shape(s)[:-1])
+    big = _st.slice_(s, lead + ((0, 1, 1),))
+    small = _st.slice_(s, lead + ((k - 1, k, 1),))
+    return reshape(big, _shape(s)[:-1]), reshape(small, _shape(s)[:-1])
+
+
+def _arange_like(x, n):
+    """0, 1, ..., n - 1 as x's real dtype, on its device."""
+    from ._creation import arange
+    from ._base import device as _device
+    return arange(n, dtype=_dt.real_dtype(_dtype(x)), device=_device(x))
 
 
 def _inf_with_nan_slope(mask, x):

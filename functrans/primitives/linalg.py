@@ -1216,9 +1216,19 @@ _SPECTRAL_T = {"diag": "embed", "embed": "diag", "svd_diag": "svd_embed",
 # products that make P, whose derivatives in x go through V's infinite ones at ties).
 
 
-def spectral_tangent(t, *point, kind, projected=False):
+# With ``weighted=True`` (kinds "svd_diag" and "svd_embed") one more operand h (..., k), real,
+# follows the point: the map is t -> h * Re diag(U^H t V) and its transpose
+# c -> U diag(h c) V^H, for a function of the singular values whose slopes h depend on x
+# (cond's ratio): its second derivatives are strong in the cotangent c, a constant, where
+# they would see only h c, which depends on x (a zero c, another matrix of a stack, then
+# met 1 / (s_j - s_i) at a tie: nan between the matrices).
+
+
+def spectral_tangent(t, *point, kind, projected=False, weighted=False):
     if projected:
         return spectral_tangent_p.bind(t, *point, kind=kind, projected=True)
+    if weighted:
+        return spectral_tangent_p.bind(t, *point, kind=kind, weighted=True)
     return spectral_tangent_p.bind(t, *point, kind=kind)
 
 
@@ -1231,10 +1241,15 @@ def _xp_real(xp, a):
     return xp.real(a) if xp.isdtype(a.dtype, "complex floating") else a
 
 
-def _spectral_impl(b, t, *point, kind, projected=False):
+def _spectral_impl(b, t, *point, kind, projected=False, weighted=False):
     xp = b.xp
     if projected:
         return _xp_real(xp, xp.linalg.diagonal(point[-1]))
+    if weighted:
+        *point, h = point
+        if kind == "svd_diag":
+            return h * _spectral_impl(b, t, *point, kind=kind)
+        return _spectral_impl(b, t * h, *point, kind=kind)
     if kind in ("diag", "embed"):
         _, _, v = point
         left, right = v, v
@@ -1254,7 +1269,7 @@ def _spectral_impl(b, t, *point, kind, projected=False):
     return (left * c) @ xp.matrix_transpose(right)
 
 
-def _spectral_aval(t, *point, kind, projected=False):
+def _spectral_aval(t, *point, kind, projected=False, weighted=False):
     x = point[0]
     if kind in ("diag", "svd_diag"):
         k = min(x.shape[-2], x.shape[-1])
@@ -1262,13 +1277,13 @@ def _spectral_aval(t, *point, kind, projected=False):
     return ShapedArray(tuple(x.shape), x.dtype)
 
 
-def _spectral_transpose(ct, t, *point, kind, projected=False):
+def _spectral_transpose(ct, t, *point, kind, projected=False, weighted=False):
     if projected:   # (P, the last operand, takes none: see spectral_tangent)
         point = point[:-1]
     if any(type(p) is Var for p in point):
         raise TypeError("spectral_tangent is linear only in its first operand")
-    return [spectral_tangent(ct, *point, kind=_SPECTRAL_T[kind])] + [None] * (
-        len(point) + projected)
+    return [spectral_tangent(ct, *point, kind=_SPECTRAL_T[kind], weighted=weighted)] + [
+        None] * (len(point) + projected)
 
 
 def _divided(f, diff, strong):
@@ -1277,7 +1292,9 @@ def _divided(f, diff, strong):
     return mul_sz(f, diff) if strong else mul(f, diff)
 
 
-def _spectral_jvp(primals, tangents, kind, projected=False):
+def _spectral_jvp(primals, tangents, kind, projected=False, weighted=False):
+    if weighted:
+        return _weighted_spectral_jvp(primals, tangents, kind)
     t, *point = primals
     dt, dx = tangents[0], tangents[1]
     out = spectral_tangent(t, *point, kind=kind, projected=projected)
@@ -1297,6 +1314,32 @@ def _spectral_jvp(primals, tangents, kind, projected=False):
     else:
         term = _svd_embed_dx(t, x, *point[1:], dx, strong)
     return out, term if tan is None else add(tan, term)
+
+
+def _weighted_spectral_jvp(primals, tangents, kind):
+    t, *point = primals
+    *point, h = point
+    dt, dx, dh = tangents[0], tangents[1], tangents[-1]
+    out = spectral_tangent(t, *point, h, kind=kind, weighted=True)
+    terms = []
+    if dt is not None:
+        terms.append(spectral_tangent(dt, *point, h, kind=kind, weighted=True))
+    if dh is not None:   # (linear in dh: the plain map's value times dh)
+        terms.append(mul(spectral_tangent(t, *point, kind=kind), dh) if kind == "svd_diag"
+                     else spectral_tangent(mul(t, dh), *point, kind=kind))
+    if dx is not None:
+        x = point[0]
+        if kind == "svd_diag":
+            terms.append(mul(h, _svd_diag_dx(t, x, *point[1:], dx, dt is None)))
+        elif dt is None and dh is not None:
+            # h c with c constant, h not: strong where c is 0 (see _svd_embed_dx)
+            terms.append(_svd_embed_dx(mul(t, h), x, *point[1:], dx, False, weight=t))
+        else:
+            terms.append(_svd_embed_dx(mul(t, h), x, *point[1:], dx, dt is None))
+    tan = None
+    for term in terms:
+        tan = term if tan is None else add(tan, term)
+    return out, tan
 
 
 def _eigh_embed_dx(c, x, w, v, dx, strong):
@@ -1433,7 +1476,7 @@ def _svd_scalar_on_clusters(s, q, h, k):
     return _scalar_clusters(tie, eye, seen, k)
 
 
-def _svd_embed_dx(c, x, u, s, vh, dx, strong):
+def _svd_embed_dx(c, x, u, s, vh, dx, strong, weight=None):
     # d(U diag(c) V^H) with svd's dU, dV: in the singular bases, with dP = U^H dx V,
     # entry (i, j) F_ij [dP_ij (s_j c_j - s_i c_i) + conj(dP_ji) (s_i c_j - s_j c_i)],
     # F_ij = 1 / (s_j^2 - s_i^2), i.e. A dP + B dP^H with A, B = (Dm +- Dp) / 2, the divided
@@ -1449,11 +1492,19 @@ def _svd_embed_dx(c, x, u, s, vh, dx, strong):
     cj, ci = _rows(c, k), _cols(c, k)
     dm = _divided(_inverse_gaps(s), sub(cj, ci), strong)
     dps = _divided(_inverse_sums(s), add(cj, ci), strong)
+    if weight is not None:
+        # (c = h weight with the weight constant, h not: a pair's divided differences
+        # are exactly 0 where the weight is 0 at both ends, whatever h's gap quotient)
+        nz = ne(weight, 0.0)
+        keep = convert_element_type(logical_or(_rows(nz, k), _cols(nz, k)), _aval(s).dtype)
+        dm, dps = mul_sz(dm, keep), mul_sz(dps, keep)
     a, b_ = mul(add(dm, dps), 0.5), mul(sub(dm, dps), 0.5)
     inner = add(mul_sz(as_x(a), dp), mul_sz(as_x(b_), _h(dp)))
     if cplx or m != n:
         inv_s = div(1.0, s)
         r = mul_sz(inv_s, c) if strong else mul(c, inv_s)
+        if weight is not None:
+            r = mul_sz(r, convert_element_type(nz, _aval(s).dtype))
         if cplx:
             inner = add(inner, diag_embed(_i_times(mul(imag(diagonal(dp)), r),
                                                    _aval(x).dtype)))
