@@ -182,7 +182,7 @@ def _larfg(alpha, rest, cplx, dtype):
                            axis=-1) if cplx else rest
         if moved.shape[-1]:
             slope = _nan_slope(moved, identity[..., None], 0.0)[..., 0]
-            tau = tau + (fnp.astype(slope, dtype) if cplx else slope)
+            tau = fnp.add(tau, fnp.astype(slope, dtype) if cplx else slope)
     return tau, rest / gap[..., None]
 
 

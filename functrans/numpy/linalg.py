@@ -615,7 +615,7 @@ def _root_of_sum(x, terms, axes, keepdims, root):
         [1 if i in axes else d for i, d in enumerate(_shape(x))]))
     from ..scipy.special import _nan_slope
     slope = _nan_slope(x, kept, 0.0)
-    return out + (slope if keepdims else reshape(slope, _shape(out)))
+    return _ew.add(out, slope if keepdims else reshape(slope, _shape(out)))
 
 
 def _may_hold_zero(v):
@@ -922,14 +922,18 @@ def _cond_ratio(x, inverse):
             big, small = _ends(_la.svdvals(x))   # (svdvals' bits: the value's own)
             out = _ew.div(small, big) if inverse else _ew.div(big, small)
             k = _shape(s)[-1]
-            first = _st.convert_element_type(_ew.eq(_arange_like(s, k), 0.0), _dtype(s))
-            last = _st.convert_element_type(_ew.eq(_arange_like(s, k), float(k - 1)), _dtype(s))
+            pos = _arange_like(s, k)
+            first = _st.broadcast_to(_st.convert_element_type(_ew.eq(pos, 0.0), _dtype(s)),
+                                     _shape(s))
+            last = _st.broadcast_to(_st.convert_element_type(_ew.eq(pos, float(k - 1)),
+                                                             _dtype(s)), _shape(s))
             b = _st.broadcast_to(reshape(big, _shape(big) + (1,)), _shape(s))
             m = _st.broadcast_to(reshape(small, _shape(small) + (1,)), _shape(s))
+            mul, div = _ew.mul, _ew.div   # (binds: first and last are plain arrays)
             if inverse:   # d (m / b) = dm / b - m db / b^2
-                h = first * _ew.neg(_ew.div(m, b * b)) + last / b
+                h = _ew.sub(div(last, b), mul(first, div(m, mul(b, b))))
             else:         # d (b / m) = db / m - b dm / m^2
-                h = first / m + last * _ew.neg(_ew.div(b, m * m))
+                h = _ew.sub(div(first, m), mul(last, div(b, mul(m, m))))
             t = _la.spectral_tangent(tangents[0], x, u, s, vh, h, kind="svd_diag",
                                      weighted=True)
             return out, sum(t, axis=-1)
