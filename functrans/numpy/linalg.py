@@ -193,7 +193,8 @@ def eigh(a, UPLO=None, *, symmetrize_input=None):
     for a Hermitian ``x``, and the derivative is that of the values for any ``x``. Given
     ``UPLO`` ('L' or 'U', NumPy's), it reads that triangle only, as NumPy does (the
     derivative then assumes Hermitian perturbations); ``symmetrize_input`` (True or False)
-    chooses explicitly."""
+    chooses explicitly. A function of the eigenvalues alone has :func:`eigvalsh`'s second
+    derivatives (at a repeated eigenvalue too, and 0 between the matrices of a stack)."""
     return EighResult(*_la.eigh(_symmetrized(a, symmetrize_input, UPLO, "eigh")))
 
 
@@ -292,7 +293,8 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, subset_by_index
     up to a sign (real) or a common phase (complex); for complex ``x`` the derivative fixes
     the phase by keeping the diagonal of ``V^H dV`` zero, so only functions that do not
     depend on the phase (``U diag(S) Vh``, ``|U|``, ``u_i v_i^H``, ``S``) have derivatives
-    that match finite differences of the library's own choice.
+    that match finite differences of the library's own choice. A function of ``S`` alone has
+    :func:`svdvals`' second derivatives.
 
     ``subset_by_index=(start, end)`` (jax.numpy's, there on TPU only) keeps the singular
     values at positions ``start <= i < end`` of the descending order (``(0, k)``: the ``k``
@@ -538,7 +540,9 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     undefined are NaN (``0 < ord < 1``: the first ones that move it and the second ones that
     move it and any element of its vector; ``ord < 0``: the first ones that move it and the
     second ones that move two zeros; ``1 < ord < 2``: the second one that moves it twice),
-    and only those: the other vectors' derivatives are unaffected, at every order."""
+    and only those: the other vectors' derivatives are unaffected, at every order. A vector
+    of zeros (2-norm, ``ord > 2``: the norm's cone point) has NaN derivatives in the
+    directions that move it, as JAX's, and 0 in the others."""
     x = _float(x)
     shape = _shape(x)
     axes = _normalize_axes(axis, len(shape))
@@ -850,7 +854,10 @@ def cond(x, p=None):
     ``None``/2 the ratio of the largest to the smallest singular value (-2: its inverse), for
     ``'fro'``, ``'nuc'``, 1, -1, ``inf``, ``-inf`` (square matrices) ``norm(x) *
     norm(inv(x))``, ``inf`` for a singular matrix (an exact zero pivot), as NumPy's and
-    JAX's. A ratio 0 / 0 (a matrix of zeros) is ``inf``, as NumPy's and JAX's."""
+    JAX's. A ratio 0 / 0 (a matrix of zeros) is ``inf``, as NumPy's and JAX's. For
+    ``None``/2/-2 the second derivatives at a repeated largest or smallest singular value
+    (a kink) are not finite where the direction splits it, and 0 between the matrices of a
+    stack."""
     x = _float(x)
     if len(_shape(x)) < 2:
         raise ShapeError(f"cond needs matrices; got shape {_shape(x)}")
