@@ -21,6 +21,7 @@ from collections import namedtuple
 import numpy as _np
 
 from .. import dtypes as _dt
+from ..core import Tracer as _Tracer
 from ..errors import ConcretizationError, ShapeError
 from ..primitives import elementwise as _ew
 from ..primitives import linalg as _la
@@ -600,6 +601,8 @@ def _root_of_sum(x, terms, axes, keepdims, root):
     sum made NaN in every direction, the Jacobian's entries between slices too
     (jacfwd(vector_norm(x, axis=1)) at [[0, 0, 0], [1, 2, 0]]: row 0 by row 1)."""
     q = sum(terms, axis=axes, keepdims=keepdims)
+    if not isinstance(q, _Tracer):   # (a plain array: no derivative to take)
+        return root(q)
     from ..scipy.special import _concrete_behind
     v = _concrete_behind(q)
     if v is not None and (not (v == 0).any() if isinstance(v, (_np.ndarray, _np.generic))
@@ -864,25 +867,30 @@ def cond(x, p=None):
     if 0 in _shape(x)[-2:]:
         raise ValueError(f"cond is not defined for empty matrices (shape {_shape(x)})")
     if p is None or p in (2, -2):
-        inverse = p == -2
-        ratio = _cond_ratio(x, inverse)
+        s = _la.svdvals(x)
+        if _la._may_tie(s, zero=True) and _may_be_differentiated(x):
+            return _cond_at_ties(x, p == -2)
+        big = _st.slice_(s, tuple((0, d, 1) for d in _shape(s)[:-1]) + ((0, 1, 1),))
+        k = _shape(s)[-1]
+        small = _st.slice_(s, tuple((0, d, 1) for d in _shape(s)[:-1]) + ((k - 1, k, 1),))
         # a matrix of zeros gives 0 / 0: infinitely ill-conditioned, inf as in NumPy and JAX
         # (NaN stays where the matrix holds one). There, and where the smallest singular
-        # value is 0 (p = 2: inf with no derivative, as JAX's nan: the ratio is inf or nan),
-        # diag(1, ..., n) is taken instead (the zero cotangent met 0 / 0: nan for the other
-        # matrices of a stack).
+        # value is 0 (p = 2: inf with no derivative, as JAX's nan), 1 / 1 is divided instead
+        # (the zero cotangent met 0 / 0: nan for the other matrices of a stack).
         from ..scipy.special import _may_hold
-        from ._base import expand_dims, stop_gradient, where
-        from ._elementwise import isinf, isnan, logical_and, logical_not, logical_or
-        value = stop_gradient(ratio)
-        undefined = isnan(value) if inverse else logical_or(isnan(value), isinf(value))
+        from ._base import stop_gradient, where
+        from ._elementwise import isnan, logical_and, logical_not, logical_or
+        ratio = _ew.div(big, small) if p != -2 else _ew.div(small, big)
+        nan_ratio = isnan(stop_gradient(ratio))
+        undefined = nan_ratio if p == -2 else logical_or(nan_ratio,
+                                                         _ew.eq(stop_gradient(small), 0))
         if not _may_hold(undefined):   # (known on the values: every ratio defined)
-            return ratio
-        zeros = logical_and(undefined, logical_not(_any(isnan(x), axis=(-2, -1))))
-        n = builtins.min(_shape(x)[-2:])
-        safe = _la.diag_embed(_st.convert_element_type(_arange_like(x, n) + 1.0, _dtype(x)),
-                              0, _shape(x)[-2], _shape(x)[-1])
-        r = _cond_ratio(where(expand_dims(zeros, axis=(-2, -1)), safe, x), inverse)
+            return _st.reshape(ratio, _shape(s)[:-1])
+        zeros = logical_and(undefined,
+                            _st.reshape(logical_not(_any(isnan(x), axis=(-2, -1))), _shape(big)))
+        big, small = where(zeros, 1.0, big), where(zeros, 1.0, small)
+        r = _st.reshape(_ew.div(big, small) if p != -2 else _ew.div(small, big), _shape(s)[:-1])
+        zeros = _st.reshape(zeros, _shape(r))
         return where(zeros, _inf_with_nan_slope(zeros, x), r)
     if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
         raise ValueError(f"cond: invalid norm order {p!r}")
@@ -901,6 +909,36 @@ def cond(x, p=None):
     # cotangent that is 0 there)
     r = multiply(matrix_norm(safe, ord=p), matrix_norm(_la.inv(safe), ord=p))
     return where(singular, _inf_with_nan_slope(singular, x), r)
+
+
+def _may_be_differentiated(x):
+    """Whether x is a tracer (a transform's value: plain arrays have no derivatives)."""
+    return isinstance(x, _Tracer)
+
+
+def _cond_at_ties(x, inverse):
+    """cond (2 or -2) where a matrix's singular values hold a tie or a zero (eager values;
+    elsewhere, and staged, the plain ratio above: its rules are right without ties): the
+    ratio's weighted spectral map (_cond_ratio), so that a zero cotangent of a tied matrix
+    gives exactly 0 (the other matrices of a stack)."""
+    ratio = _cond_ratio(x, inverse)
+    # a matrix of zeros gives 0 / 0: infinitely ill-conditioned, inf as in NumPy and JAX
+    # (NaN stays where the matrix holds one). There, and where the smallest singular value
+    # is 0 (p = 2: inf with no derivative, as JAX's nan: the ratio is inf or nan),
+    # diag(1, ..., n) is taken instead (the zero cotangent met 0 / 0).
+    from ..scipy.special import _may_hold
+    from ._base import expand_dims, stop_gradient, where
+    from ._elementwise import isinf, isnan, logical_and, logical_not, logical_or
+    value = stop_gradient(ratio)
+    undefined = isnan(value) if inverse else logical_or(isnan(value), isinf(value))
+    if not _may_hold(undefined):   # (known on the values: every ratio defined)
+        return ratio
+    zeros = logical_and(undefined, logical_not(_any(isnan(x), axis=(-2, -1))))
+    n = builtins.min(_shape(x)[-2:])
+    safe = _la.diag_embed(_st.convert_element_type(_arange_like(x, n) + 1.0, _dtype(x)),
+                          0, _shape(x)[-2], _shape(x)[-1])
+    r = _cond_ratio(where(expand_dims(zeros, axis=(-2, -1)), safe, x), inverse)
+    return where(zeros, _inf_with_nan_slope(zeros, x), r)
 
 
 _cond_ratio_fns = {}

@@ -850,8 +850,13 @@ def _eigh_jvp(primals, tangents):
     p = matmul(matmul(_h(v), _sym(t)), v)
     # (diag(P) as spectral_tangent's value: its transpose and second derivatives are
     # eigvalsh's, so a function of w alone gets eigvalsh's second derivatives at ties and
-    # none of V's infinite ones in the Jacobian's entries between the matrices of a stack)
-    dw = spectral_tangent(t, x, w, v, p, kind="diag", projected=True)
+    # none of V's infinite ones in the Jacobian's entries between the matrices of a stack.
+    # Only where w may hold a tie, as eigvalsh's masks (eager: on the values; vmap; staged:
+    # not, JAX's nan there): elsewhere F is finite and diag(P)'s own rules leak nothing.)
+    if _may_tie(w):
+        dw = spectral_tangent(t, x, w, v, p, kind="diag", projected=True)
+    else:
+        dw = real(diagonal(p)) if _is_complex(x) else diagonal(p)
     f = _inverse_gaps(w)
     if _is_complex(x):
         f = convert_element_type(f, _aval(x).dtype)
@@ -1038,7 +1043,7 @@ def _qr_jvp(primals, tangents, mode):
     # LAPACK's last reflector there is the identity for every x, and R_kk = q_k^H x_k
     # passes through 0; the square rule reads no R^{-1} that it makes infinite. Earlier
     # zeros, a tall x's last one, or a complex x's (whose phase jumps) have no derivative)
-    last = k - 1 if (m <= n and not _is_complex(x)) else k
+    last = max(k - 1, 0) if (m <= n and not _is_complex(x)) else k
     sing = _singular_matrices(_block(r_out, rows=(0, last), cols=(0, last)))
     q, r = q_out, r_out
     if _maybe_any(sing):
@@ -1141,8 +1146,11 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     tv = matmul(t, v)
     dp = matmul(_h(u), tv)
     # (diag(dP) as spectral_tangent's value: svdvals' transpose and second derivatives for
-    # a function of S alone; see eigh's)
-    ds = spectral_tangent(t, x, u, s, vh, dp, kind="svd_diag", projected=True)
+    # a function of S alone, where S may hold a tie or a zero (1 / s); see eigh's)
+    if _may_tie(s, zero=True):
+        ds = spectral_tangent(t, x, u, s, vh, dp, kind="svd_diag", projected=True)
+    else:
+        ds = real(diagonal(dp)) if cplx else diagonal(dp)
     f = as_x(_inverse_gaps(mul(s, s)))
     s_j, s_i = as_x(_rows(s, k)), as_x(_cols(s, k))
     dpt = _h(dp)
@@ -1370,16 +1378,18 @@ def _eigh_diag_dx(t, x, w, v, dx, strong):
     return mul(real(g) if _is_complex(x) else g, -2.0)
 
 
-def _may_tie(w):
-    """Whether the sorted ``w`` holds two equal neighbours, on known values (eager
-    transforms; True under vmap, whose batch axis may be anywhere in the array). Staged
-    (jit): False, the tie masks left out (the other matrices' entries there are then JAX's
-    nan): they cost more than the rest of a second-order rule."""
+def _may_tie(w, zero=False):
+    """Whether the sorted ``w`` holds two equal neighbours (``zero``: or a 0), on known
+    values (eager transforms; True under vmap, whose batch axis may be anywhere in the
+    array). Staged (jit): False, the tie masks left out (the other matrices' entries there
+    are then JAX's nan): they cost more than the rest of a second-order rule."""
     from ..scipy.special import _concrete_behind
     v, batched = _concrete_behind(w, report_batch=True)
     if v is None:
         return False
     if batched or not isinstance(v, (np.ndarray, np.generic)):
+        return True
+    if zero and (v == 0).any():
         return True
     return bool((v[..., 1:] == v[..., :-1]).any()) if v.shape[-1] > 1 else False
 
