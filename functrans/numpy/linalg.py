@@ -868,7 +868,7 @@ def cond(x, p=None):
         raise ValueError(f"cond is not defined for empty matrices (shape {_shape(x)})")
     if p is None or p in (2, -2):
         s = _la.svdvals(x)
-        if _la._may_tie(s, zero=True) and _may_be_differentiated(x):
+        if _may_be_differentiated(x) and _la._may_tie(s, zero=True):
             return _cond_at_ties(x, p == -2)
         big = _st.slice_(s, tuple((0, d, 1) for d in _shape(s)[:-1]) + ((0, 1, 1),))
         k = _shape(s)[-1]
