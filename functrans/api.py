@@ -678,6 +678,10 @@ def _coefficient_operands(prim, params, n_operands):
     is linear jointly in the other operands (but for its products: see _product_pairs).
     Integer and boolean operands (indices) are never linear operands either."""
     fixed = _COEFFICIENTS.get(prim.name, ())
+    if prim.name == "spectral_tangent":
+        if params.get("projected"):
+            return tuple(range(1, n_operands - 1))   # (P, the last operand, is linear in t)
+        return tuple(range(1, n_operands))   # (the point, and a weighted map's weights)
     if prim.name == "linear_call":  # (its residual_args' leaves come first)
         return tuple(range(params["res_tree"].num_leaves))
     if prim.name in _RESIDUAL_LIN:

@@ -170,6 +170,19 @@ def _larfg(alpha, rest, cplx, dtype):
         beta = fnp.astype(beta, dtype)
     tau = fnp.where(nonzero, (beta - alpha) / beta, fnp.zeros_like(alpha))
     gap = fnp.where(nonzero, alpha - beta, fnp.ones_like(alpha))
+    from .scipy.special import _may_hold, _nan_slope
+    identity = fnp.logical_not(nonzero)
+    if _may_hold(identity):
+        # At the identity H jumps (tau 0 here, about 2 as soon as rest, or a complex
+        # alpha's imaginary part, moves away from 0): no derivative, nan in the directions
+        # that move those entries (every order), exactly 0 in the others (the derivative
+        # along them is that of the identity). (vector_norm's own nan at a zero rest is
+        # only in those directions too, and taken away by the where()s above.)
+        moved = fnp.concat([fnp.real(rest), fnp.imag(rest), fnp.imag(alpha)[..., None]],
+                           axis=-1) if cplx else rest
+        if moved.shape[-1]:
+            slope = _nan_slope(moved, identity[..., None], 0.0)[..., 0]
+            tau = fnp.add(tau, fnp.astype(slope, dtype) if cplx else slope)
     return tau, rest / gap[..., None]
 
 

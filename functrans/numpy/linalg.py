@@ -21,6 +21,7 @@ from collections import namedtuple
 import numpy as _np
 
 from .. import dtypes as _dt
+from ..core import Tracer as _Tracer
 from ..errors import ConcretizationError, ShapeError
 from ..primitives import elementwise as _ew
 from ..primitives import linalg as _la
@@ -193,7 +194,8 @@ def eigh(a, UPLO=None, *, symmetrize_input=None):
     for a Hermitian ``x``, and the derivative is that of the values for any ``x``. Given
     ``UPLO`` ('L' or 'U', NumPy's), it reads that triangle only, as NumPy does (the
     derivative then assumes Hermitian perturbations); ``symmetrize_input`` (True or False)
-    chooses explicitly."""
+    chooses explicitly. A function of the eigenvalues alone has :func:`eigvalsh`'s second
+    derivatives (at a repeated eigenvalue too, and 0 between the matrices of a stack)."""
     return EighResult(*_la.eigh(_symmetrized(a, symmetrize_input, UPLO, "eigh")))
 
 
@@ -292,7 +294,8 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, subset_by_index
     up to a sign (real) or a common phase (complex); for complex ``x`` the derivative fixes
     the phase by keeping the diagonal of ``V^H dV`` zero, so only functions that do not
     depend on the phase (``U diag(S) Vh``, ``|U|``, ``u_i v_i^H``, ``S``) have derivatives
-    that match finite differences of the library's own choice.
+    that match finite differences of the library's own choice. A function of ``S`` alone has
+    :func:`svdvals`' second derivatives.
 
     ``subset_by_index=(start, end)`` (jax.numpy's, there on TPU only) keeps the singular
     values at positions ``start <= i < end`` of the descending order (``(0, k)``: the ``k``
@@ -538,14 +541,16 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     undefined are NaN (``0 < ord < 1``: the first ones that move it and the second ones that
     move it and any element of its vector; ``ord < 0``: the first ones that move it and the
     second ones that move two zeros; ``1 < ord < 2``: the second one that moves it twice),
-    and only those: the other vectors' derivatives are unaffected, at every order."""
+    and only those: the other vectors' derivatives are unaffected, at every order. A vector
+    of zeros (2-norm, ``ord > 2``: the norm's cone point) has NaN derivatives in the
+    directions that move it, as JAX's, and 0 in the others."""
     x = _float(x)
     shape = _shape(x)
     axes = _normalize_axes(axis, len(shape))
     a = abs(x)
     if ord == 2 or ord is None:  # (None: NumPy's and JAX's 2-norm too)
         sq = real(_ew.mul(conj(x), x)) if _dtype(x).kind == "c" else _ew.mul(x, x)
-        return sqrt(sum(sq, axis=axes, keepdims=keepdims))
+        return _root_of_sum(x, sq, axes, keepdims, sqrt)
     if ord == math.inf:
         return _max_of_nonnegative(a, axes, keepdims)
     if ord == -math.inf:
@@ -560,8 +565,10 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     except (TypeError, ValueError):
         raise ValueError(f"vector_norm: ord must be a number, inf or -inf; got {ord!r} (the "
                          f"matrix orders are matrix_norm's)") from None
-    if p >= 2 or p == 1:  # (|x|**p is differentiable at 0, with slope 0, twice)
+    if p == 1:
         return pow(sum(pow(a, p), axis=axes, keepdims=keepdims), 1.0 / p)
+    if p >= 2:  # (|x|**p is differentiable at 0, with slope 0, twice)
+        return _root_of_sum(x, pow(a, p), axes, keepdims, lambda q: pow(q, 1.0 / p))
     # p < 2, not 1: |x|**p has an infinite second (p > 1) or first (p < 1) derivative at 0.
     # As pow(a, p), that infinity times the zero tangent of every other element was NaN in
     # every direction (p < 1: jacfwd of vector_norm(x, ord=0.5) at [0, 3, -4] all NaN where
@@ -584,6 +591,44 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     # derivative that moves one zero twice only.
     mode = "pairs" if p < 0 else ("cross" if p < 1 else "diagonal")
     return out + _zero_kinks(x, zero, axes, keepdims, mode)
+
+
+def _root_of_sum(x, terms, axes, keepdims, root):
+    """``root(sum(terms))`` over ``axes`` (the 2-norm, or a p-norm with p >= 2, of ``x``'s
+    slices). A zero slice (sum 0: the norm's cone point) gets 0 with a NaN derivative in
+    the directions that move it (at every order; as JAX's, and the p < 2 norms' at a zero)
+    and exactly 0 in the others: root's infinite slope at 0 times the zero tangent of the
+    sum made NaN in every direction, the Jacobian's entries between slices too
+    (jacfwd(vector_norm(x, axis=1)) at [[0, 0, 0], [1, 2, 0]]: row 0 by row 1)."""
+    q = sum(terms, axis=axes, keepdims=keepdims)
+    if not isinstance(q, _Tracer):   # (a plain array: no derivative to take)
+        return root(q)
+    from ..scipy.special import _concrete_behind
+    v = _concrete_behind(q)
+    if v is not None and (not (v == 0).any() if isinstance(v, (_np.ndarray, _np.generic))
+                          else not _may_hold_zero(v)):
+        # (known on the values: no zero slice, the plain form is right; read from the
+        # array behind the tracers, no primitive bound)
+        return root(q)
+    zero = _ew.eq(q, 0.0)
+    out = _where(zero, 0.0, root(_where(zero, 1.0, q)))
+    if _dtype(x).kind == "c":   # (the two parts as elements of the slice, as _zero_kinks)
+        if axes:
+            from ._base import concat
+            x = concat([real(x), _imag(x)], axis=axes[0])
+        else:
+            x = real(x) + _imag(x)
+    kept = zero if keepdims else reshape(zero, tuple(
+        [1 if i in axes else d for i, d in enumerate(_shape(x))]))
+    from ..scipy.special import _nan_slope
+    slope = _nan_slope(x, kept, 0.0)
+    return _ew.add(out, slope if keepdims else reshape(slope, _shape(out)))
+
+
+def _may_hold_zero(v):
+    from ..backends import backend_of
+    b = backend_of(v)
+    return bool(b.to_numpy(b.xp.any(v == 0)))
 
 
 # (session 38) The NaN derivatives of vector_norm's kinks at zeros, as custom_jvp functions
@@ -812,7 +857,10 @@ def cond(x, p=None):
     ``None``/2 the ratio of the largest to the smallest singular value (-2: its inverse), for
     ``'fro'``, ``'nuc'``, 1, -1, ``inf``, ``-inf`` (square matrices) ``norm(x) *
     norm(inv(x))``, ``inf`` for a singular matrix (an exact zero pivot), as NumPy's and
-    JAX's. A ratio 0 / 0 (a matrix of zeros) is ``inf``, as NumPy's and JAX's."""
+    JAX's. A ratio 0 / 0 (a matrix of zeros) is ``inf``, as NumPy's and JAX's. For
+    ``None``/2/-2 the second derivatives at a repeated largest or smallest singular value
+    (a kink) are not finite where the direction splits it, and 0 between the matrices of a
+    stack."""
     x = _float(x)
     if len(_shape(x)) < 2:
         raise ShapeError(f"cond needs matrices; got shape {_shape(x)}")
@@ -820,6 +868,8 @@ def cond(x, p=None):
         raise ValueError(f"cond is not defined for empty matrices (shape {_shape(x)})")
     if p is None or p in (2, -2):
         s = _la.svdvals(x)
+        if _may_be_differentiated(x) and _la._may_tie(s, zero=True):
+            return _cond_at_ties(x, p == -2)
         big = _st.slice_(s, tuple((0, d, 1) for d in _shape(s)[:-1]) + ((0, 1, 1),))
         k = _shape(s)[-1]
         small = _st.slice_(s, tuple((0, d, 1) for d in _shape(s)[:-1]) + ((k - 1, k, 1),))
@@ -859,6 +909,98 @@ def cond(x, p=None):
     # cotangent that is 0 there)
     r = multiply(matrix_norm(safe, ord=p), matrix_norm(_la.inv(safe), ord=p))
     return where(singular, _inf_with_nan_slope(singular, x), r)
+
+
+def _may_be_differentiated(x):
+    """Whether x is a tracer (a transform's value: plain arrays have no derivatives)."""
+    return isinstance(x, _Tracer)
+
+
+def _cond_at_ties(x, inverse):
+    """cond (2 or -2) where a matrix's singular values hold a tie or a zero (eager values;
+    elsewhere, and staged, the plain ratio above: its rules are right without ties): the
+    ratio's weighted spectral map (_cond_ratio), so that a zero cotangent of a tied matrix
+    gives exactly 0 (the other matrices of a stack)."""
+    ratio = _cond_ratio(x, inverse)
+    # a matrix of zeros gives 0 / 0: infinitely ill-conditioned, inf as in NumPy and JAX
+    # (NaN stays where the matrix holds one). There, and where the smallest singular value
+    # is 0 (p = 2: inf with no derivative, as JAX's nan: the ratio is inf or nan),
+    # diag(1, ..., n) is taken instead (the zero cotangent met 0 / 0).
+    from ..scipy.special import _may_hold
+    from ._base import expand_dims, stop_gradient, where
+    from ._elementwise import isinf, isnan, logical_and, logical_not, logical_or
+    value = stop_gradient(ratio)
+    undefined = isnan(value) if inverse else logical_or(isnan(value), isinf(value))
+    if not _may_hold(undefined):   # (known on the values: every ratio defined)
+        return ratio
+    zeros = logical_and(undefined, logical_not(_any(isnan(x), axis=(-2, -1))))
+    n = builtins.min(_shape(x)[-2:])
+    safe = _la.diag_embed(_st.convert_element_type(_arange_like(x, n) + 1.0, _dtype(x)),
+                          0, _shape(x)[-2], _shape(x)[-1])
+    r = _cond_ratio(where(expand_dims(zeros, axis=(-2, -1)), safe, x), inverse)
+    return where(zeros, _inf_with_nan_slope(zeros, x), r)
+
+
+_cond_ratio_fns = {}
+
+
+def _cond_ratio(x, inverse):
+    """s_max / s_min of each matrix (``inverse``: s_min / s_max), as a custom_jvp function
+    whose tangent is spectral_tangent's weighted map, sum_k h_k Re diag(U^H dx V)_k with h
+    the ratio's slopes in the singular values: its second derivatives are then strong in
+    the cotangent (see spectral_tangent). Through svdvals, whose transpose saw the cotangent
+    times h, the second derivatives met a zero cotangent of another matrix of a stack with
+    1 / (s_j - s_i) at a tie: nan between the matrices (jacfwd(jacrev(cond)) of a stack
+    beside diag(1, 1, 2))."""
+    fn = _cond_ratio_fns.get(inverse)
+    if fn is None:
+        from ..custom import custom_jvp
+
+        def value(x):
+            s = _la.svdvals(x)
+            big, small = _ends(s)
+            return _ew.div(small, big) if inverse else _ew.div(big, small)
+
+        def rule(primals, tangents):
+            x, = primals
+            u, s, vh = _la.svd(x, False)
+            big, small = _ends(_la.svdvals(x))   # (svdvals' bits: the value's own)
+            out = _ew.div(small, big) if inverse else _ew.div(big, small)
+            k = _shape(s)[-1]
+            pos = _arange_like(s, k)
+            first = _st.broadcast_to(_st.convert_element_type(_ew.eq(pos, 0.0), _dtype(s)),
+                                     _shape(s))
+            last = _st.broadcast_to(_st.convert_element_type(_ew.eq(pos, float(k - 1)),
+                                                             _dtype(s)), _shape(s))
+            b = _st.broadcast_to(reshape(big, _shape(big) + (1,)), _shape(s))
+            m = _st.broadcast_to(reshape(small, _shape(small) + (1,)), _shape(s))
+            mul, div = _ew.mul, _ew.div   # (binds: first and last are plain arrays)
+            if inverse:   # d (m / b) = dm / b - m db / b^2
+                h = _ew.sub(div(last, b), mul(first, div(m, mul(b, b))))
+            else:         # d (b / m) = db / m - b dm / m^2
+                h = _ew.sub(div(first, m), mul(last, div(b, mul(m, m))))
+            t = _la.spectral_tangent(tangents[0], x, u, s, vh, h, kind="svd_diag",
+                                     weighted=True)
+            return out, sum(t, axis=-1)
+        fn = _cond_ratio_fns[inverse] = custom_jvp(value)
+        fn.defjvp(rule)
+    return fn(x)
+
+
+def _ends(s):
+    """The largest and smallest singular values (batch shape)."""
+    k = _shape(s)[-1]
+    lead = tuple((0, d, 1) for d in _shape(s)[:-1])
+    big = _st.slice_(s, lead + ((0, 1, 1),))
+    small = _st.slice_(s, lead + ((k - 1, k, 1),))
+    return reshape(big, _shape(s)[:-1]), reshape(small, _shape(s)[:-1])
+
+
+def _arange_like(x, n):
+    """0, 1, ..., n - 1 as x's real dtype, on its device."""
+    from ._creation import arange
+    from ._base import device as _device
+    return arange(n, dtype=_dt.real_dtype(_dtype(x)), device=_device(x))
 
 
 def _inf_with_nan_slope(mask, x):

@@ -846,8 +846,17 @@ def _eigh_jvp(primals, tangents):
     # diagonal. Needs distinct eigenvalues (F is infinite at ties).
     x, = primals
     w, v = eigh(x)
-    p = matmul(matmul(_h(v), _sym(tangents[0])), v)
-    dw = real(diagonal(p)) if _is_complex(x) else diagonal(p)
+    t = tangents[0]
+    p = matmul(matmul(_h(v), _sym(t)), v)
+    # (diag(P) as spectral_tangent's value: its transpose and second derivatives are
+    # eigvalsh's, so a function of w alone gets eigvalsh's second derivatives at ties and
+    # none of V's infinite ones in the Jacobian's entries between the matrices of a stack.
+    # Only where w may hold a tie, as eigvalsh's masks (eager: on the values; vmap; staged:
+    # not, JAX's nan there): elsewhere F is finite and diag(P)'s own rules leak nothing.)
+    if _may_tie(w):
+        dw = spectral_tangent(t, x, w, v, p, kind="diag", projected=True)
+    else:
+        dw = real(diagonal(p)) if _is_complex(x) else diagonal(p)
     f = _inverse_gaps(w)
     if _is_complex(x):
         f = convert_element_type(f, _aval(x).dtype)
@@ -991,15 +1000,30 @@ def _thin_qr_tangents(x, q, r, t, sing):
     # LinAlgError from the solve by R): a nan slope on dQ and dR (on them, not on dx R^-1,
     # whose cotangent R = 0 zeroes) in the directions that move x (those moving only a
     # wide x's other columns keep theirs), 0 for the other matrices of a stack.
-    dx_rinv = _h(triangular_solve(_h(_nonsingular_r(r)), _h(t), True))
-    c = matmul(_h(q), dx_rinv)
+    square = q.shape[-2] == q.shape[-1]
+    if square:
+        qh_dx = matmul(_h(q), t)
+        c = _h(triangular_solve(_h(_nonsingular_r(r)), _h(qh_dx), True))
+    else:
+        dx_rinv = _h(triangular_solve(_h(_nonsingular_r(r)), _h(t), True))
+        c = matmul(_h(q), dx_rinv)
     low = tri(c, -1, True)
     o = sub(low, _h(low))
     if _is_complex(x):
         # LAPACK's R has a real diagonal, so Q^H dQ = O also takes the imaginary part of
         # diag(C): then dR = (C - O) R stays upper triangular with a real diagonal.
         o = add(o, diag_embed(_i_times(imag(diagonal(c)), _aval(x).dtype)))
-    dq, dr = add(matmul(q, sub(o, c)), dx_rinv), matmul(sub(c, o), r)
+    if square:
+        # (a square Q: Q C = dx R^{-1}, so dQ = Q O and dR = Q^H dx - O R, upper triangular.
+        # The general forms added dx R^{-1} to Q (O - C), and multiplied C - O by R, terms
+        # of size 1 / R_nn that cancel: at a rank-deficient x, R_nn ~ eps |x| from rounding,
+        # dQ was 0.5 off, its second derivative 1e15 (JAX's too), dR's 0.5. O reads only
+        # C's strictly lower part, which the last column of R^{-1}, the large one, does not
+        # reach; dR's lower part is cut (rounding there met R^{-1}'s last column in the
+        # second derivative).)
+        dq, dr = matmul(q, o), tri(sub(qh_dx, matmul(o, r)), 0, False)
+    else:
+        dq, dr = add(matmul(q, sub(o, c)), dx_rinv), matmul(sub(c, o), r)
     if not _maybe_any(sing):
         return dq, dr
     x1 = x if tuple(x.shape) == tuple(t.shape) else _block(x, cols=(0, t.shape[-1]))
@@ -1015,7 +1039,12 @@ def _qr_jvp(primals, tangents, mode):
     # slope there, which would meet the zero tangent of the other matrices of a stack in a
     # second derivative (the nan comes from that slope's own derivative instead).
     k = min(m, n)
-    sing = _singular_matrices(_block(r_out, rows=(0, k), cols=(0, k)))
+    # (a real x with m <= n: a zero R_kk alone, the last, leaves Q and R differentiable:
+    # LAPACK's last reflector there is the identity for every x, and R_kk = q_k^H x_k
+    # passes through 0; the square rule reads no R^{-1} that it makes infinite. Earlier
+    # zeros, a tall x's last one, or a complex x's (whose phase jumps) have no derivative)
+    last = max(k - 1, 0) if (m <= n and not _is_complex(x)) else k
+    sing = _singular_matrices(_block(r_out, rows=(0, last), cols=(0, last)))
     q, r = q_out, r_out
     if _maybe_any(sing):
         q = select(_to_shape(sing, q_out), stop_gradient_p.bind(q_out), q_out)
@@ -1116,7 +1145,12 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     v = _h(vh)
     tv = matmul(t, v)
     dp = matmul(_h(u), tv)
-    ds = real(diagonal(dp)) if cplx else diagonal(dp)
+    # (diag(dP) as spectral_tangent's value: svdvals' transpose and second derivatives for
+    # a function of S alone, where S may hold a tie or a zero (1 / s); see eigh's)
+    if _may_tie(s, zero=True):
+        ds = spectral_tangent(t, x, u, s, vh, dp, kind="svd_diag", projected=True)
+    else:
+        ds = real(diagonal(dp)) if cplx else diagonal(dp)
     f = as_x(_inverse_gaps(mul(s, s)))
     s_j, s_i = as_x(_rows(s, k)), as_x(_cols(s, k))
     dpt = _h(dp)
@@ -1182,7 +1216,27 @@ _SPECTRAL_T = {"diag": "embed", "embed": "diag", "svd_diag": "svd_embed",
                "svd_embed": "svd_diag"}
 
 
-def spectral_tangent(t, *point, kind):
+# With ``projected=True`` (kinds "diag" and "svd_diag") one more operand follows the point:
+# P = V^H sym(t) V (U^H t V), which eigh's (svd's) rule computes anyway for the vectors'
+# tangent; the value is then Re diag(P), no product of its own, while the transpose and the
+# derivatives are those of the map of t above (P's tangent is not read: P is linear in t
+# and takes no cotangent from here, so a function of the values alone never transposes the
+# products that make P, whose derivatives in x go through V's infinite ones at ties).
+
+
+# With ``weighted=True`` (kinds "svd_diag" and "svd_embed") one more operand h (..., k), real,
+# follows the point: the map is t -> h * Re diag(U^H t V) and its transpose
+# c -> U diag(h c) V^H, for a function of the singular values whose slopes h depend on x
+# (cond's ratio): its second derivatives are strong in the cotangent c, a constant, where
+# they would see only h c, which depends on x (a zero c, another matrix of a stack, then
+# met 1 / (s_j - s_i) at a tie: nan between the matrices).
+
+
+def spectral_tangent(t, *point, kind, projected=False, weighted=False):
+    if projected:
+        return spectral_tangent_p.bind(t, *point, kind=kind, projected=True)
+    if weighted:
+        return spectral_tangent_p.bind(t, *point, kind=kind, weighted=True)
     return spectral_tangent_p.bind(t, *point, kind=kind)
 
 
@@ -1195,8 +1249,15 @@ def _xp_real(xp, a):
     return xp.real(a) if xp.isdtype(a.dtype, "complex floating") else a
 
 
-def _spectral_impl(b, t, *point, kind):
+def _spectral_impl(b, t, *point, kind, projected=False, weighted=False):
     xp = b.xp
+    if projected:
+        return _xp_real(xp, xp.linalg.diagonal(point[-1]))
+    if weighted:
+        *point, h = point
+        if kind == "svd_diag":
+            return h * _spectral_impl(b, t, *point, kind=kind)
+        return _spectral_impl(b, t * h, *point, kind=kind)
     if kind in ("diag", "embed"):
         _, _, v = point
         left, right = v, v
@@ -1216,7 +1277,7 @@ def _spectral_impl(b, t, *point, kind):
     return (left * c) @ xp.matrix_transpose(right)
 
 
-def _spectral_aval(t, *point, kind):
+def _spectral_aval(t, *point, kind, projected=False, weighted=False):
     x = point[0]
     if kind in ("diag", "svd_diag"):
         k = min(x.shape[-2], x.shape[-1])
@@ -1224,10 +1285,13 @@ def _spectral_aval(t, *point, kind):
     return ShapedArray(tuple(x.shape), x.dtype)
 
 
-def _spectral_transpose(ct, t, *point, kind):
+def _spectral_transpose(ct, t, *point, kind, projected=False, weighted=False):
+    if projected:   # (P, the last operand, takes none: see spectral_tangent)
+        point = point[:-1]
     if any(type(p) is Var for p in point):
         raise TypeError("spectral_tangent is linear only in its first operand")
-    return [spectral_tangent(ct, *point, kind=_SPECTRAL_T[kind])] + [None] * len(point)
+    return [spectral_tangent(ct, *point, kind=_SPECTRAL_T[kind], weighted=weighted)] + [
+        None] * (len(point) + projected)
 
 
 def _divided(f, diff, strong):
@@ -1236,10 +1300,14 @@ def _divided(f, diff, strong):
     return mul_sz(f, diff) if strong else mul(f, diff)
 
 
-def _spectral_jvp(primals, tangents, kind):
+def _spectral_jvp(primals, tangents, kind, projected=False, weighted=False):
+    if weighted:
+        return _weighted_spectral_jvp(primals, tangents, kind)
     t, *point = primals
     dt, dx = tangents[0], tangents[1]
-    out = spectral_tangent(t, *point, kind=kind)
+    out = spectral_tangent(t, *point, kind=kind, projected=projected)
+    if projected:   # (P's tangent is not read: that of the map of t is taken below)
+        point = point[:-1]
     tan = None if dt is None else spectral_tangent(dt, *point, kind=kind)
     if dx is None:
         return out, tan
@@ -1254,6 +1322,32 @@ def _spectral_jvp(primals, tangents, kind):
     else:
         term = _svd_embed_dx(t, x, *point[1:], dx, strong)
     return out, term if tan is None else add(tan, term)
+
+
+def _weighted_spectral_jvp(primals, tangents, kind):
+    t, *point = primals
+    *point, h = point
+    dt, dx, dh = tangents[0], tangents[1], tangents[-1]
+    out = spectral_tangent(t, *point, h, kind=kind, weighted=True)
+    terms = []
+    if dt is not None:
+        terms.append(spectral_tangent(dt, *point, h, kind=kind, weighted=True))
+    if dh is not None:   # (linear in dh: the plain map's value times dh)
+        terms.append(mul(spectral_tangent(t, *point, kind=kind), dh) if kind == "svd_diag"
+                     else spectral_tangent(mul(t, dh), *point, kind=kind))
+    if dx is not None:
+        x = point[0]
+        if kind == "svd_diag":
+            terms.append(mul(h, _svd_diag_dx(t, x, *point[1:], dx, dt is None)))
+        elif dt is None and dh is not None:
+            # h c with c constant, h not: strong where c is 0 (see _svd_embed_dx)
+            terms.append(_svd_embed_dx(mul(t, h), x, *point[1:], dx, False, weight=t))
+        else:
+            terms.append(_svd_embed_dx(mul(t, h), x, *point[1:], dx, dt is None))
+    tan = None
+    for term in terms:
+        tan = term if tan is None else add(tan, term)
+    return out, tan
 
 
 def _eigh_embed_dx(c, x, w, v, dx, strong):
@@ -1284,16 +1378,18 @@ def _eigh_diag_dx(t, x, w, v, dx, strong):
     return mul(real(g) if _is_complex(x) else g, -2.0)
 
 
-def _may_tie(w):
-    """Whether the sorted ``w`` holds two equal neighbours, on known values (eager
-    transforms; True under vmap, whose batch axis may be anywhere in the array). Staged
-    (jit): False, the tie masks left out (the other matrices' entries there are then JAX's
-    nan): they cost more than the rest of a second-order rule."""
+def _may_tie(w, zero=False):
+    """Whether the sorted ``w`` holds two equal neighbours (``zero``: or a 0), on known
+    values (eager transforms; True under vmap, whose batch axis may be anywhere in the
+    array). Staged (jit): False, the tie masks left out (the other matrices' entries there
+    are then JAX's nan): they cost more than the rest of a second-order rule."""
     from ..scipy.special import _concrete_behind
     v, batched = _concrete_behind(w, report_batch=True)
     if v is None:
         return False
     if batched or not isinstance(v, (np.ndarray, np.generic)):
+        return True
+    if zero and (v == 0).any():
         return True
     return bool((v[..., 1:] == v[..., :-1]).any()) if v.shape[-1] > 1 else False
 
@@ -1390,7 +1486,7 @@ def _svd_scalar_on_clusters(s, q, h, k):
     return _scalar_clusters(tie, eye, seen, k)
 
 
-def _svd_embed_dx(c, x, u, s, vh, dx, strong):
+def _svd_embed_dx(c, x, u, s, vh, dx, strong, weight=None):
     # d(U diag(c) V^H) with svd's dU, dV: in the singular bases, with dP = U^H dx V,
     # entry (i, j) F_ij [dP_ij (s_j c_j - s_i c_i) + conj(dP_ji) (s_i c_j - s_j c_i)],
     # F_ij = 1 / (s_j^2 - s_i^2), i.e. A dP + B dP^H with A, B = (Dm +- Dp) / 2, the divided
@@ -1406,11 +1502,19 @@ def _svd_embed_dx(c, x, u, s, vh, dx, strong):
     cj, ci = _rows(c, k), _cols(c, k)
     dm = _divided(_inverse_gaps(s), sub(cj, ci), strong)
     dps = _divided(_inverse_sums(s), add(cj, ci), strong)
+    if weight is not None:
+        # (c = h weight with the weight constant, h not: a pair's divided differences
+        # are exactly 0 where the weight is 0 at both ends, whatever h's gap quotient)
+        nz = ne(weight, 0.0)
+        keep = convert_element_type(logical_or(_rows(nz, k), _cols(nz, k)), _aval(s).dtype)
+        dm, dps = mul_sz(dm, keep), mul_sz(dps, keep)
     a, b_ = mul(add(dm, dps), 0.5), mul(sub(dm, dps), 0.5)
     inner = add(mul_sz(as_x(a), dp), mul_sz(as_x(b_), _h(dp)))
     if cplx or m != n:
         inv_s = div(1.0, s)
         r = mul_sz(inv_s, c) if strong else mul(c, inv_s)
+        if weight is not None:
+            r = mul_sz(r, convert_element_type(nz, _aval(s).dtype))
         if cplx:
             inner = add(inner, diag_embed(_i_times(mul(imag(diagonal(dp)), r),
                                                    _aval(x).dtype)))
