@@ -280,7 +280,7 @@ def remember(buf) -> None:
     backend = _by_type_get(type(buf))
     if backend is None or not backend.overwritable(buf) or buf.nbytes < MIN_BYTES:
         return
-    key = _key(buf, backend)
+    key = (type(buf), tuple(buf.shape), backend.dtype(buf))  # (_key inline)
     with _lent_lock:
         lent = _lent.setdefault(key, [])
         for i in range(len(lent)):
@@ -368,10 +368,24 @@ def keep_dead(buf) -> None:
     """Keep ``buf``, an array that died in an eager pass (one nothing else holds), unless
     ``DEAD_PER_KEY`` of its shape and dtype are kept already: eager operations take only a
     few kinds of results from here, so that more would hold memory nobody takes."""
-    key = _key(buf, _by_type_get(type(buf)))
+    global _spare_bytes
+    # (_key and _give_back inline: an eager backward pass calls this for each large array
+    # that dies, two frames each)
+    key = (type(buf), tuple(buf.shape), _by_type_get(type(buf)).dtype(buf))
     stack = _spare.get(key)
-    if stack is None or len(stack) < DEAD_PER_KEY:
-        _give_back(buf, key)
+    if stack is not None and len(stack) >= DEAD_PER_KEY:
+        return
+    nbytes = buf.nbytes
+    if _spare_bytes + nbytes <= SPARE_LIMIT:
+        asked = _asked.get(key, 0)
+        if asked:
+            _asked[key] = asked - 1
+        stack = _spare.get(key)  # (read again, as _give_back does)
+        if stack is None:
+            _spare[key] = [buf]
+        else:
+            stack.append(buf)
+        _spare_bytes += nbytes
 
 
 def give_back(buf) -> None:

@@ -317,12 +317,8 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                     cts = env.materialize(cts, outputs.aval)
                 elif tc is _Pieces:
                     cts = env.dense(outputs, cts)
-            if prim in _INLINED:  # (the transposes written inline below: one test for all)
-                if prim is _slice_p:
-                    x = inputs[0]
-                    if type(x) is Var:
-                        env.add_piece(x, params["idx"], cts)
-                    continue
+            if prim in _INLINED:  # (the transposes written inline below: one test for all,
+                # then one per primitive, the likeliest first)
                 if prim is mul_p:
                     # The product of the cotangent with the residual partner, left pending.
                     a, b = inputs
@@ -355,6 +351,30 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                                 s.add_pair(a, cts)
                         else:
                             env.add_product(b, a, cts)
+                    continue
+                if prim is _add_p:
+                    # (the transpose rule inline: each linear operand takes the cotangent as it is)
+                    for x in inputs:
+                        if type(x) is Var:
+                            if get(x) is None:
+                                ct_env[x] = cts
+                            else:
+                                env.add(x, cts)
+                    continue
+                if prim is _sub_p:
+                    # (the transpose rule inline: the second operand's cotangent is the first's
+                    # times -1, left pending so that it joins a later sum as one more term)
+                    x, y = inputs
+                    if type(x) is Var:
+                        if get(x) is None:
+                            ct_env[x] = cts
+                        else:
+                            env.add(x, cts)
+                    if type(y) is Var:
+                        if y.aval.dtype.kind == "f":
+                            env.add_product(y, cts, -1.0)
+                        else:  # (complex: neg keeps the signs of zeros that a product may not)
+                            env.add(y, _neg_p.bind(cts))
                     continue
                 if prim is _mul_add_p and not params:  # (with coefficients: its rule)
                     # (the cotangent's test once for all pairs; one dictionary look-up each)
@@ -394,29 +414,10 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                     if len(inputs) % 2 and type(inputs[-1]) is Var:
                         env.add(inputs[-1], cts)
                     continue
-                if prim is _sub_p:
-                    # (the transpose rule inline: the second operand's cotangent is the first's
-                    # times -1, left pending so that it joins a later sum as one more term)
-                    x, y = inputs
+                if prim is _slice_p:
+                    x = inputs[0]
                     if type(x) is Var:
-                        if get(x) is None:
-                            ct_env[x] = cts
-                        else:
-                            env.add(x, cts)
-                    if type(y) is Var:
-                        if y.aval.dtype.kind == "f":
-                            env.add_product(y, cts, -1.0)
-                        else:  # (complex: neg keeps the signs of zeros that a product may not)
-                            env.add(y, _neg_p.bind(cts))
-                    continue
-                if prim is _add_p:
-                    # (the transpose rule inline: each linear operand takes the cotangent as it is)
-                    for x in inputs:
-                        if type(x) is Var:
-                            if get(x) is None:
-                                ct_env[x] = cts
-                            else:
-                                env.add(x, cts)
+                        env.add_piece(x, params["idx"], cts)
                     continue
         rule = prim.transpose
         if rule is None:
