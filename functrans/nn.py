@@ -346,7 +346,7 @@ def squareplus(x, b=4):
     """``(x + sqrt(x^2 + b)) / 2``: a smooth, algebraic relu. Computed with ``hypot`` (no
     overflow of ``x^2``), and as ``b / (2 (sqrt(x^2 + b) - x))`` for negative ``x`` (no
     cancellation: JAX's formula loses every digit from ``x = -1e8`` and gives ``inf`` from
-    ``|x| = 1.4e154``)."""
+    ``|x| = 1.4e154``), halved before the sum (finite up to the largest float)."""
     x = _float(x)
     if isinstance(x, _Tracer) and type(b) in (int, float) and b > 0:
         return _squareplus_fn(x, float(b))
@@ -358,8 +358,10 @@ def _squareplus_value(x, b):
     neg = x < 0
     xp = fnp.where(neg, 0.0, x)   # each branch sees only its own inputs
     xn = fnp.where(neg, x, 0.0)
-    pos_part = (xp + fnp.hypot(xp, c)) / 2.0
-    neg_part = fnp.divide(b, 2.0 * (fnp.hypot(xn, c) - xn))
+    # (halves first: x + h and 2 (h - x) overflow from |x| = max / 2, inf for a value
+    # that is representable; the power-of-two scalings are exact, the same bits elsewhere)
+    pos_part = 0.5 * xp + 0.5 * fnp.hypot(xp, c)
+    neg_part = fnp.divide(0.25 * b, 0.5 * fnp.hypot(xn, c) - 0.5 * xn)
     return fnp.where(neg, neg_part, pos_part)
 
 
@@ -376,12 +378,13 @@ def _squareplus_slope_value(x, b):
     c = math.sqrt(b)
     neg = x < 0
     # x >= 0: (1 + 1 / hypot(1, c / x)) / 2 (x / h without inf / inf at +inf: 1; at 0: 1/2);
-    # x < 0: y / h = b / (2 (h - x) h), no cancellation (0 at -inf)
+    # x < 0: y / h = b / (2 (h - x) h), no cancellation (0 at -inf), as two quotients
+    # of halves ((h - x) h overflowed from |x| = 1e154, 0 for 5.9e-309 at -1.3e154)
     xp = fnp.where(neg, 1.0, x)
     xn = fnp.where(neg, x, -1.0)
     hn = fnp.hypot(xn, c)
     pos = (1.0 + 1.0 / fnp.hypot(1.0, c / xp)) / 2.0
-    return fnp.where(neg, (b / 2.0) / ((hn - xn) * hn), pos)
+    return fnp.where(neg, ((0.25 * b) / (0.5 * hn - 0.5 * xn)) / hn, pos)
 
 
 def _squareplus_slope_jvp(b, primals, tangents):

@@ -249,6 +249,12 @@ def _documented(case, yf, yj):
     return bool(ins) and ins[0].dtype.kind in "biu"
 
 
+# where JAX's formula overflows or is inf / inf (documented): squareplus's (x + sqrt(x^2 + b))
+# / 2 (inf from |x| = 1.4e154, nan at -inf), soft_sign's x / (|x| + 1) at +-inf; there
+# JAX's non-finite value is not compared with functrans's finite one
+JAX_OVERFLOWS = ("squareplus", "soft_sign")
+
+
 def compare(case, what, yf, yj, tol, documented_dtype=False):
     lf, lj = leaves(yf), leaves(yj)
     if len(lf) != len(lj):
@@ -257,6 +263,11 @@ def compare(case, what, yf, yj, tol, documented_dtype=False):
     good = True
     for i, (a, b) in enumerate(zip(lf, lj)):
         (a, da), (b, db) = to_np(a), to_np(b)
+        if case.name in JAX_OVERFLOWS and a.shape == b.shape:
+            skip = ~np.isfinite(b.astype(np.float64)) & np.isfinite(a.astype(np.float64))
+            if np.any(skip):
+                count(case.name + ":jax-overflow")
+                b = np.where(skip, a, b)
         if da != db and not documented_dtype:
             fail(case.name, case, f"{what} out {i}: dtype {da} vs JAX {db}")
             good = False
@@ -301,6 +312,8 @@ def check_case(case, rng):
     doc = _documented(case, yf, yj)
     if doc:
         count(case.name + ":int-input")
+        # (JAX computes in its result's dtype, float32 for int32 input)
+        tol = max([tol] + [tol_of(to_np(v)[1]) for v in leaves(yj)])
         yj = jax.tree_util.tree_map(lambda v: np.asarray(v).astype(np.float64), yj)
     if not compare(case, "value", yf, yj, tol, documented_dtype=doc):
         return

@@ -1,0 +1,112 @@
+"""Session 40, helper nn40: functrans.nn fuzzed against jax.nn (tests/_fuzz_nn_jax.py).
+
+- squareplus overflowed where its value is representable: ``(x + h) / 2`` and
+  ``b / (2 (h - x))`` (h = hypot(x, sqrt(b))) gave ``inf`` and 0 from ``|x| = max / 2``
+  (squareplus(1e308) = inf, squareplus(float16 60000) = inf, squareplus(float32 -3e38) = 0 for
+  3.3e-39); its slope ``b / (2 (h - x) h)`` was 0 from ``x = -1e154`` (5.9e-309 at -1.3e154).
+  Now halves first (the same bits elsewhere).
+
+References: closed forms, mpmath, JAX x64 where it is right (JAX's own squareplus overflows
+there, and its float64 attention is float32 inside).
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.nn as fnn
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+MAX = np.finfo(np.float64).max
+
+
+def _mp():
+    return pytest.importorskip("mpmath")
+
+
+def _rel(got, want):
+    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    scale = np.where(want == 0.0, 1.0, np.abs(want))
+    return float(np.max(np.abs(got - want) / scale))
+
+
+def _squareplus_mp(x, b, mpmath):
+    x, b = mpmath.mpf(x), mpmath.mpf(b)
+    h = mpmath.sqrt(x * x + b)
+    # (b / (2 (h - x)) for x < 0: the same number without cancellation)
+    return (x + h) / 2 if x >= 0 else b / (2 * (h - x))
+
+
+def _squareplus_slope_mp(x, b, mpmath):
+    x, b = mpmath.mpf(x), mpmath.mpf(b)
+    h = mpmath.sqrt(x * x + b)
+    return (1 + x / h) / 2 if x >= 0 else b / (2 * (h - x) * h)
+
+
+# -- squareplus at the ends of the range --------------------------------------------------------
+
+@pytest.mark.parametrize("b", [4, 0.25])
+def test_squareplus_values_up_to_the_largest_float(b):
+    mpmath = _mp()
+    xs = [MAX, 1e308, 9e307, -MAX, -1e308, -1.3e154, 1e154, -30.0, 2.5, -2.5, 0.0]
+    got = fnn.squareplus(np.array(xs), b)
+    with mpmath.workdps(60):
+        want = [float(_squareplus_mp(x, b, mpmath)) for x in xs]
+    assert np.all(np.isfinite(got))
+    assert _rel(got, want) < 4e-16, (got, want)
+
+
+def test_squareplus_half_and_single_precision_do_not_overflow(backend):
+    mpmath = _mp()
+    for dt, xs in (("float16", [65504.0, 60000.0, -65504.0, -700.0]),
+                   ("float32", [3e38, -3e38, 1e30, -1e30])):
+        if dt == "float16" and backend.name == "array_api_strict":
+            continue   # (no float16 there)
+        x = backend.asarray(xs, dtype=dt)
+        got = backend.to_numpy(fnn.squareplus(x))
+        assert str(got.dtype) == dt
+        x64 = np.asarray(xs, dtype=dt).astype(np.float64)
+        with mpmath.workdps(40):
+            want = np.array([float(_squareplus_mp(v, 4, mpmath)) for v in x64]).astype(dt)
+        assert np.all(np.isfinite(got)), got
+        # within one unit in the last place of the dtype (subnormals: of the smallest)
+        ulp = np.spacing(np.abs(want).astype(dt)).astype(np.float64)
+        assert np.all(np.abs(got.astype(np.float64) - want.astype(np.float64)) <= ulp), (dt, got,
+                                                                                      want)
+
+
+def test_squareplus_slope_for_huge_negative_x_both_modes(backend):
+    mpmath = _mp()
+    xs = [-1.3e154, -1e100, -1e8, -30.0, -0.5, 1e100, MAX]
+    x = backend.asarray(xs)
+    rev = backend.to_numpy(ft.elementwise_grad(fnn.squareplus)(x))
+    fwd = backend.to_numpy(ft.jvp(fnn.squareplus, (x,), (backend.asarray(np.ones(len(xs))),))[1])
+    with mpmath.workdps(400):
+        want = [float(_squareplus_slope_mp(v, 4, mpmath)) for v in xs]
+    assert want[0] > 5.9e-309
+    np.testing.assert_array_equal(rev, fwd)
+    assert _rel(rev, want) < 1e-15, (rev, want)
+
+
+def test_squareplus_same_bits_in_the_ordinary_range():
+    # the halvings are exact: (x + h) / 2 and b / (2 (h - x)) to the bit where they do not
+    # overflow
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(2000) * np.logspace(-5, 12, 2000)
+    for b in (4, 0.37):
+        c = math.sqrt(b)
+        h = np.hypot(x, c)
+        want = np.where(x < 0, b / (2.0 * (h - x)), (x + h) / 2.0)
+        np.testing.assert_array_equal(fnn.squareplus(x, b), want)
+
+
+def test_squareplus_second_derivative_unchanged_and_jit():
+    x = np.array([-1e8, -3.0, 0.0, 2.0, 1e8])
+    d2 = ft.elementwise_grad(ft.elementwise_grad(fnn.squareplus))(x)
+    h = np.hypot(x, 2.0)
+    assert _rel(d2, 4.0 / 2.0 / h / h / h) < 1e-15
+    np.testing.assert_array_equal(ft.jit(fnn.squareplus)(np.array([1e308, -1e308])),
+                                  fnn.squareplus(np.array([1e308, -1e308])))
