@@ -616,7 +616,7 @@ def one_hot(x, num_classes, *, dtype=None, axis=-1):
 
 def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None,
                           is_causal=False, query_seq_lengths=None, key_value_seq_lengths=None,
-                          local_window_size=None, implementation=None):
+                          local_window_size=None, implementation=None, return_residual=False):
     """Scaled dot-product attention, as ``jax.nn.dot_product_attention``:
     ``softmax(q k^T * scale + bias, masked) v`` for ``query`` of shape (B, T, N, H) (or
     (T, N, H)), ``key`` and ``value`` (B, S, K, H) with N a multiple of K (grouped-query
@@ -628,7 +628,10 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
     ``t < query_len[b]`` and ``s < kv_len[b]``, and the outputs of the padded queries
     (``t >= query_len[b]``) are zero. A query row with every entry masked attends to all
     keys equally (the mean of ``value``, as JAX). ``implementation`` may be None or
-    ``"xla"`` (the one computation there is). Returns (B, T, N, H) (or (T, N, H))."""
+    ``"xla"`` (the one computation there is). Returns (B, T, N, H) (or (T, N, H)); with
+    ``return_residual``, also the log-sum-exp of each query's kept logits, (B, T, N) (or
+    (T, N)), without derivative (as JAX's): ``-inf`` for a query that keeps no key (JAX: its
+    fill value's, about -2.4e38)."""
     if implementation not in (None, "xla"):
         raise ValueError(f"dot_product_attention: implementation must be None or 'xla' "
                          f"(functrans has no cuDNN kernel); got {implementation!r}.")
@@ -679,6 +682,11 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
         else:
             pad = valid[:, None, None, :]
         keep = pad if keep is None else fnp.logical_and(keep, pad)
+    residual = None
+    if return_residual:
+        kept = None if keep is None else fnp.broadcast_to(keep, logits.shape)
+        residual = fnp.permute_dims(logsumexp(fnp.stop_gradient(logits), axis=-1, where=kept),
+                                    (0, 2, 1))   # (B, N, T) -> (B, T, N)
     if keep is None:
         weights = _sp.softmax(logits, axis=-1)
     else:
@@ -691,7 +699,10 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
     out = fnp.einsum("bnts,bsnh->btnh", weights, v)
     if q_valid is not None:
         out = fnp.where(q_valid[:, :, None, None], out, 0.0)
-    return out[0, ...] if unbatched else out
+    if unbatched:
+        out = out[0, ...]
+        residual = None if residual is None else residual[0, ...]
+    return out if residual is None else (out, residual)
 
 
 def _window(size):

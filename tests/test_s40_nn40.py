@@ -110,3 +110,86 @@ def test_squareplus_second_derivative_unchanged_and_jit():
     assert _rel(d2, 4.0 / 2.0 / h / h / h) < 1e-15
     np.testing.assert_array_equal(ft.jit(fnn.squareplus)(np.array([1e308, -1e308])),
                                   fnn.squareplus(np.array([1e308, -1e308])))
+
+
+# -- dot_product_attention(return_residual=True) ------------------------------------------------
+
+def _attention_lse_reference(q, k, scale, keep):
+    """log sum_s exp(logits) over the kept keys, (B, T, N), in float64 NumPy (-inf where a
+    query keeps none); q (B, T, N, H), k (B, S, N, H), keep (B, N, T, S)."""
+    logits = np.einsum("btnh,bsnh->bnts", q, k) * scale
+    m = np.where(keep, logits, -np.inf).max(-1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    with np.errstate(divide="ignore"):
+        lse = np.log(np.where(keep, np.exp(logits - m), 0.0).sum(-1)) + m[..., 0]
+    return lse.transpose(0, 2, 1)
+
+
+def test_attention_residual_values_masks_and_gradient(backend):
+    rng = np.random.default_rng(40)
+    q = rng.standard_normal((2, 3, 2, 4))
+    k = rng.standard_normal((2, 5, 2, 4))
+    v = rng.standard_normal((2, 5, 2, 4))
+    mask = rng.random((2, 1, 3, 5)) < 0.6
+    mask[0, 0, 1] = False   # a query that keeps no key
+    causal = np.arange(3)[:, None] >= np.arange(5)[None, :]
+    qa, ka, va = (backend.asarray(a) for a in (q, k, v))
+    for kw, keep in ((dict(), np.ones((2, 2, 3, 5), bool)),
+                     (dict(mask=backend.asarray(mask, dtype="bool")),
+                      np.broadcast_to(mask, (2, 2, 3, 5))),
+                     (dict(is_causal=True, scale=0.7), np.broadcast_to(causal, (2, 2, 3, 5)))):
+        scale = kw.get("scale", 0.5)
+        out, res = fnn.dot_product_attention(qa, ka, va, return_residual=True, **kw)
+        assert backend.is_own(res) and tuple(res.shape) == (2, 3, 2)
+        plain = fnn.dot_product_attention(qa, ka, va, **kw)
+        np.testing.assert_array_equal(backend.to_numpy(out), backend.to_numpy(plain))
+        want = _attention_lse_reference(q, k, scale, keep)
+        got = backend.to_numpy(res)
+        np.testing.assert_array_equal(np.isneginf(got), np.isneginf(want))
+        fin = np.isfinite(want)
+        np.testing.assert_allclose(got[fin], want[fin], rtol=1e-14, atol=1e-14)
+    # no derivative through the residual (as JAX's); the output's is unchanged
+    g = ft.grad(lambda a: fnn.dot_product_attention(a, ka, va, return_residual=True)[1].sum()
+                + fnn.dot_product_attention(a, ka, va, return_residual=True)[0].sum())(qa)
+    g0 = ft.grad(lambda a: fnn.dot_product_attention(a, ka, va).sum())(qa)
+    np.testing.assert_allclose(backend.to_numpy(g), backend.to_numpy(g0), rtol=1e-15, atol=0)
+
+
+def test_attention_residual_unbatched_padding_jit_vmap():
+    rng = np.random.default_rng(41)
+    q, k, v = (rng.standard_normal(s) for s in ((3, 2, 4), (4, 1, 4), (4, 1, 4)))
+    out, res = fnn.dot_product_attention(q, k, v, return_residual=True)
+    assert res.shape == (3, 2)
+    want = _attention_lse_reference(q[None], np.repeat(k, 2, axis=1)[None], 0.5,
+                                    np.ones((1, 2, 3, 4), bool))[0]
+    np.testing.assert_allclose(res, want, rtol=1e-14)
+    qb, kb, vb = q[None].repeat(2, 0), k[None].repeat(2, 0), v[None].repeat(2, 0)
+    kw = dict(query_seq_lengths=np.array([1, 3], np.int32),
+              key_value_seq_lengths=np.array([2, 4], np.int32), return_residual=True)
+    out, res = fnn.dot_product_attention(qb, kb, vb, **kw)
+    assert np.all(np.isneginf(res[0, 1:])) and np.all(np.isfinite(res[1]))
+    assert np.all(out[0, 1:] == 0.0)
+    jout, jres = ft.jit(lambda a: fnn.dot_product_attention(a, kb, vb, **kw))(qb)
+    np.testing.assert_allclose(jres, res, rtol=1e-15)
+    vres = ft.vmap(lambda a: fnn.dot_product_attention(a, k, v, return_residual=True)[1])(qb)
+    np.testing.assert_allclose(vres[1], fnn.dot_product_attention(q, k, v,
+                                                                  return_residual=True)[1],
+                               rtol=1e-15)
+
+
+def test_attention_residual_as_jax():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    rng = np.random.default_rng(42)
+    q, k, v = (rng.standard_normal(s) for s in ((2, 3, 4, 5), (2, 4, 2, 5), (2, 4, 2, 5)))
+    mask = rng.random((2, 1, 3, 4)) < 0.5
+    mask[1, 0, 2] = False
+    for kw in (dict(), dict(mask=mask), dict(is_causal=True, local_window_size=1)):
+        out, res = fnn.dot_product_attention(q, k, v, return_residual=True, **kw)
+        jout, jres = jax.nn.dot_product_attention(q, k, v, return_residual=True, **kw)
+        jres = np.asarray(jres)
+        # (JAX's softmax is float32 inside; its fill for a query keeping nothing: -2.4e38)
+        np.testing.assert_array_equal(np.isneginf(res), jres < -1e38)
+        fin = np.isfinite(res)
+        np.testing.assert_allclose(res[fin], jres[fin], rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(out, np.asarray(jout), rtol=1e-6, atol=1e-6)
