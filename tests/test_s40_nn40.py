@@ -193,3 +193,45 @@ def test_attention_residual_as_jax():
         fin = np.isfinite(res)
         np.testing.assert_allclose(res[fin], jres[fin], rtol=1e-6, atol=1e-6)
         np.testing.assert_allclose(out, np.asarray(jout), rtol=1e-6, atol=1e-6)
+
+
+# -- initializers: half types where nothing or functrans.random's half draws are needed ------
+
+def test_initializers_half_types_as_jax():
+    key = ft.random.PRNGKey(5)
+    for init in (fnn.initializers.zeros, fnn.initializers.ones,
+                 fnn.initializers.constant(2.5), fnn.initializers.constant(np.array([1.0, 3.0])),
+                 fnn.initializers.uniform(0.3), fnn.initializers.normal(0.3),
+                 fnn.initializers.glorot_uniform(), fnn.initializers.he_uniform(),
+                 fnn.initializers.variance_scaling(2.0, "fan_avg", "normal")):
+        got = init(key, (4, 2), np.float16)
+        assert got.dtype == np.float16 and got.shape == (4, 2)
+        assert np.all(np.isfinite(got))
+    # (uniform draws: JAX's 16-bit words, so JAX's values)
+    u = fnn.initializers.glorot_uniform()(key, (3, 5), "float16")
+    bound = math.sqrt(6.0 / 8.0)
+    assert np.all(np.abs(u.astype(np.float64)) <= bound)
+    for init in (fnn.initializers.glorot_normal(), fnn.initializers.truncated_normal(),
+                 fnn.initializers.orthogonal()):
+        with pytest.raises(TypeError, match="no float16 initial values.*float32 and cast"):
+            init(key, (3, 3), np.float16)
+
+
+def test_initializers_half_types_jax_bits():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.nn.initializers as ji
+    kf, kj = ft.random.PRNGKey(7), jax.random.PRNGKey(7)
+    for name, args in (("uniform", (0.3,)), ("glorot_uniform", ()), ("he_uniform", ()),
+                       ("variance_scaling", (1.5, "fan_in", "uniform"))):
+        got = getattr(fnn.initializers, name)(*args)(kf, (4, 6), np.float16)
+        want = np.asarray(getattr(ji, name)(*args)(kj, (4, 6), np.float16))
+        np.testing.assert_array_equal(got, want)
+    for name in ("zeros", "ones"):
+        np.testing.assert_array_equal(getattr(fnn.initializers, name)(kf, (2, 3), np.float16),
+                                      np.asarray(getattr(ji, name)(kj, (2, 3), np.float16)))
+    got = fnn.initializers.normal(0.3)(kf, (50,), np.float16).astype(np.float64)
+    want = np.asarray(ji.normal(0.3)(kj, (50,), np.float16)).astype(np.float64)
+    # (functrans's normals are JAX's to rounding: one float16 ulp, two after the scaling)
+    assert np.all(np.abs(got - want) <= 2 * np.spacing(np.abs(want).astype(np.float16)).astype(
+        np.float64))
