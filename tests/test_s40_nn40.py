@@ -235,3 +235,24 @@ def test_initializers_half_types_jax_bits():
     # (functrans's normals are JAX's to rounding: one float16 ulp, two after the scaling)
     assert np.all(np.abs(got - want) <= 2 * np.spacing(np.abs(want).astype(np.float16)).astype(
         np.float64))
+
+
+# -- logsumexp: the derivative in a zero weight ----------------------------------------------------
+
+def test_logsumexp_derivative_in_a_zero_weight(backend):
+    # d/db_i log(sum_j b_j exp(a_j)) = exp(a_i) / sum_j b_j exp(a_j), also where b_i = 0 (JAX
+    # 0.10.2 gives 0 there); central differences
+    a = np.array([[1.1276878827291066, 0.7253672589467186, -0.4]])
+    b = np.array([[0.0, 1.446337409204391, 0.3]])
+    aa, ba = backend.asarray(a), backend.asarray(b)
+    ga, gb = ft.grad(lambda a_, b_: fnn.logsumexp(a_, axis=1, b=b_).sum(), argnums=(0, 1))(aa, ba)
+    s = np.sum(b * np.exp(a))
+    np.testing.assert_allclose(backend.to_numpy(gb), np.exp(a) / s, rtol=1e-15)
+    np.testing.assert_allclose(backend.to_numpy(ga), b * np.exp(a) / s, rtol=1e-15)
+    h = 1e-6
+    fd = (np.log(np.sum((b + [[h, 0, 0]]) * np.exp(a))) - np.log(np.sum((b - [[h, 0, 0]]) *
+                                                                         np.exp(a)))) / (2 * h)
+    assert abs(backend.to_numpy(gb)[0, 0] - fd) < 1e-8
+    _, t = ft.jvp(lambda b_: fnn.logsumexp(aa, axis=1, b=b_), (ba,),
+                  (backend.asarray([[1.0, 0.0, 0.0]]),))
+    np.testing.assert_allclose(backend.to_numpy(t), [np.exp(a[0, 0]) / s], rtol=1e-15)
