@@ -548,6 +548,8 @@ def check_transforms(case, rng):
         plus = f_f(*[p + h * t for p, t in zip(primals, tans)])
         minus = f_f(*[p - h * t for p, t in zip(primals, tans)])
         for i, (a, pl, mi) in enumerate(zip(t_f, plus, minus)):
+            if i >= getattr(case, "fd_outputs", len(t_f)):
+                break   # (outputs without derivative by design: the attention residual)
             d = (np.asarray(pl) - np.asarray(mi)) / (2 * h)
             fin = np.isfinite(d)
             ok, msg = close(np.where(fin, np.asarray(a), 0), np.where(fin, d, 0), 3e-5)
@@ -933,6 +935,7 @@ def gen_attention(rng):
     # central differences and the dot-product identity)
     c.tol = 1e-2 if dt == "float16" else 2e-6 if dt == "float64" else None
     c.dtol = 2e-6
+    c.fd_outputs = 1   # (the residual has no derivative, as JAX's)
     return c
 
 
