@@ -263,6 +263,11 @@ def compare(case, what, yf, yj, tol, documented_dtype=False):
     good = True
     for i, (a, b) in enumerate(zip(lf, lj)):
         (a, da), (b, db) = to_np(a), to_np(b)
+        x0 = case.args[0] if case.elementwise and case.args else None
+        if isinstance(x0, np.ndarray) and x0.shape == b.shape and x0.dtype == np.float64 and \
+                np.any(subnormal(x0)):
+            count(case.name + ":subnormal-input")   # (XLA flushes them to zero)
+            b = np.where(subnormal(x0), a, b)
         if case.name in JAX_OVERFLOWS and a.shape == b.shape:
             skip = ~np.isfinite(b.astype(np.float64)) & np.isfinite(a.astype(np.float64))
             if np.any(skip):
