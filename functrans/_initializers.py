@@ -62,7 +62,7 @@ def _shape(shape, name):
                         f"of ints; got {shape!r}") from None
 
 
-def _dtype(dtype, name, complex_ok=False):
+def _dtype(dtype, name, complex_ok=False, half_ok=False):
     d = _dt.float64 if dtype is None else _dt.as_dtype(dtype)
     if complex_ok and d.kind == "c":
         return d
@@ -70,9 +70,12 @@ def _dtype(dtype, name, complex_ok=False):
         raise TypeError(f"functrans.nn.initializers.{name}: dtype must be a real floating "
                         f"dtype (float32 or float64); got {d} (complex ones are taken by "
                         f"zeros, ones, constant, normal and variance_scaling)")
-    if d in _dt.HALF:
+    # (zeros, ones and constant draw nothing; uniform and normal draws have half types,
+    # functrans.random's truncated normal and orthogonal matrices do not)
+    if d in _dt.HALF and not half_ok:
         raise TypeError(f"functrans.nn.initializers.{name}: no {d.name} initial values "
-                        f"(functrans.random draws float32 and float64 only); make them in "
+                        f"(functrans.random draws truncated normals and orthogonal matrices "
+                        f"in float32 and float64 only); make them in "
                         f"float32 and cast: astype(init(key, shape, float32), {d.name}).")
     return d
 
@@ -88,14 +91,14 @@ def _device(key):
 def zeros(key, shape, dtype=None):
     """An array of zeros (``key`` is only used for its library and device, and may be
     None)."""
-    return fnp.zeros(_shape(shape, "zeros"), dtype=_dtype(dtype, "zeros", True),
+    return fnp.zeros(_shape(shape, "zeros"), dtype=_dtype(dtype, "zeros", True, half_ok=True),
                      device=_device(key))
 
 
 def ones(key, shape, dtype=None):
     """An array of ones (``key`` is only used for its library and device, and may be
     None)."""
-    return fnp.ones(_shape(shape, "ones"), dtype=_dtype(dtype, "ones", True),
+    return fnp.ones(_shape(shape, "ones"), dtype=_dtype(dtype, "ones", True, half_ok=True),
                     device=_device(key))
 
 
@@ -105,7 +108,7 @@ def constant(value, dtype=None):
     default = dtype
 
     def init(key, shape, dtype=default):
-        d = _dtype(dtype, "constant", True)
+        d = _dtype(dtype, "constant", True, half_ok=True)
         shape = _shape(shape, "constant")
         if hasattr(value, "shape"):
             return fnp.broadcast_to(fnp.astype(value, d), shape) * fnp.ones(
@@ -119,7 +122,7 @@ def uniform(scale=1e-2, dtype=None):
     default = dtype
 
     def init(key, shape, dtype=default):
-        d = _dtype(dtype, "uniform")
+        d = _dtype(dtype, "uniform", half_ok=True)
         return _random.uniform(key, _shape(shape, "uniform"), d) * scale
     return init
 
@@ -130,7 +133,7 @@ def normal(stddev=1e-2, dtype=None):
     default = dtype
 
     def init(key, shape, dtype=default):
-        d = _dtype(dtype, "normal", True)
+        d = _dtype(dtype, "normal", True, half_ok=True)
         return _random.normal(key, _shape(shape, "normal"), d) * stddev
     return init
 
@@ -204,7 +207,7 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
 
     def init(key, shape, dtype=default):
         name = "variance_scaling"
-        d = _dtype(dtype, name, True)
+        d = _dtype(dtype, name, True, half_ok=distribution != "truncated_normal")
         shape = _shape(shape, name)
         fan_in, fan_out = _fans(shape, in_axis, out_axis, batch_axis, name)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2,

@@ -346,7 +346,7 @@ def squareplus(x, b=4):
     """``(x + sqrt(x^2 + b)) / 2``: a smooth, algebraic relu. Computed with ``hypot`` (no
     overflow of ``x^2``), and as ``b / (2 (sqrt(x^2 + b) - x))`` for negative ``x`` (no
     cancellation: JAX's formula loses every digit from ``x = -1e8`` and gives ``inf`` from
-    ``|x| = 1.4e154``)."""
+    ``|x| = 1.4e154``), halved before the sum (finite up to the largest float)."""
     x = _float(x)
     if isinstance(x, _Tracer) and type(b) in (int, float) and b > 0:
         return _squareplus_fn(x, float(b))
@@ -358,8 +358,10 @@ def _squareplus_value(x, b):
     neg = x < 0
     xp = fnp.where(neg, 0.0, x)   # each branch sees only its own inputs
     xn = fnp.where(neg, x, 0.0)
-    pos_part = (xp + fnp.hypot(xp, c)) / 2.0
-    neg_part = fnp.divide(b, 2.0 * (fnp.hypot(xn, c) - xn))
+    # (halves first: x + h and 2 (h - x) overflow from |x| = max / 2, inf for a value
+    # that is representable; the power-of-two scalings are exact, the same bits elsewhere)
+    pos_part = 0.5 * xp + 0.5 * fnp.hypot(xp, c)
+    neg_part = fnp.divide(0.25 * b, 0.5 * fnp.hypot(xn, c) - 0.5 * xn)
     return fnp.where(neg, neg_part, pos_part)
 
 
@@ -376,12 +378,13 @@ def _squareplus_slope_value(x, b):
     c = math.sqrt(b)
     neg = x < 0
     # x >= 0: (1 + 1 / hypot(1, c / x)) / 2 (x / h without inf / inf at +inf: 1; at 0: 1/2);
-    # x < 0: y / h = b / (2 (h - x) h), no cancellation (0 at -inf)
+    # x < 0: y / h = b / (2 (h - x) h), no cancellation (0 at -inf), as two quotients
+    # of halves ((h - x) h overflowed from |x| = 1e154, 0 for 5.9e-309 at -1.3e154)
     xp = fnp.where(neg, 1.0, x)
     xn = fnp.where(neg, x, -1.0)
     hn = fnp.hypot(xn, c)
     pos = (1.0 + 1.0 / fnp.hypot(1.0, c / xp)) / 2.0
-    return fnp.where(neg, (b / 2.0) / ((hn - xn) * hn), pos)
+    return fnp.where(neg, ((0.25 * b) / (0.5 * hn - 0.5 * xn)) / hn, pos)
 
 
 def _squareplus_slope_jvp(b, primals, tangents):
@@ -613,7 +616,7 @@ def one_hot(x, num_classes, *, dtype=None, axis=-1):
 
 def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None,
                           is_causal=False, query_seq_lengths=None, key_value_seq_lengths=None,
-                          local_window_size=None, implementation=None):
+                          local_window_size=None, implementation=None, return_residual=False):
     """Scaled dot-product attention, as ``jax.nn.dot_product_attention``:
     ``softmax(q k^T * scale + bias, masked) v`` for ``query`` of shape (B, T, N, H) (or
     (T, N, H)), ``key`` and ``value`` (B, S, K, H) with N a multiple of K (grouped-query
@@ -625,7 +628,10 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
     ``t < query_len[b]`` and ``s < kv_len[b]``, and the outputs of the padded queries
     (``t >= query_len[b]``) are zero. A query row with every entry masked attends to all
     keys equally (the mean of ``value``, as JAX). ``implementation`` may be None or
-    ``"xla"`` (the one computation there is). Returns (B, T, N, H) (or (T, N, H))."""
+    ``"xla"`` (the one computation there is). Returns (B, T, N, H) (or (T, N, H)); with
+    ``return_residual``, also the log-sum-exp of each query's kept logits, (B, T, N) (or
+    (T, N)), without derivative (as JAX's): ``-inf`` for a query that keeps no key (JAX: its
+    fill value's, about -2.4e38)."""
     if implementation not in (None, "xla"):
         raise ValueError(f"dot_product_attention: implementation must be None or 'xla' "
                          f"(functrans has no cuDNN kernel); got {implementation!r}.")
@@ -676,6 +682,11 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
         else:
             pad = valid[:, None, None, :]
         keep = pad if keep is None else fnp.logical_and(keep, pad)
+    residual = None
+    if return_residual:
+        kept = None if keep is None else fnp.broadcast_to(keep, logits.shape)
+        residual = fnp.permute_dims(logsumexp(fnp.stop_gradient(logits), axis=-1, where=kept),
+                                    (0, 2, 1))   # (B, N, T) -> (B, T, N)
     if keep is None:
         weights = _sp.softmax(logits, axis=-1)
     else:
@@ -688,7 +699,10 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
     out = fnp.einsum("bnts,bsnh->btnh", weights, v)
     if q_valid is not None:
         out = fnp.where(q_valid[:, :, None, None], out, 0.0)
-    return out[0, ...] if unbatched else out
+    if unbatched:
+        out = out[0, ...]
+        residual = None if residual is None else residual[0, ...]
+    return out if residual is None else (out, residual)
 
 
 def _window(size):
