@@ -7,7 +7,9 @@ to jet tracers gives the coefficients of ``p(x(t))`` up to ``t^K``, in one pass:
 
 - a rule of its own (the table ``RULES`` below) where Taylor arithmetic is short: the
   recurrences of ``exp``, ``log``, ``sin``/``cos``..., the convolution of a product, the
-  piecewise rules of ``max``, ``abs``, ``relu`` and the max reductions;
+  piecewise rules of ``max``, ``abs``, ``relu``, the max reductions and ``sort``, one-sided
+  at kinks and ties: the coefficients of ``p(x(t))`` for small t > 0 (the curve's first
+  coefficients that differ decide; JAX's jet and the JVP rules take the mean or a fixed side);
 - a primitive *linear* in the operands that carry coefficients is applied to each coefficient
   (the linear primitives are those with a transpose rule, less their coefficient operands:
   :func:`functrans.api._coefficient_operands`), so every structural operation, sum, gather,
