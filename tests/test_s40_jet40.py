@@ -213,3 +213,16 @@ def test_jax_takes_the_mean_at_ties():
         _, theirs = jjet(jf, (0.0,), ((-1.0, 1.0),))
         _, ours = jet(f, (0.0,), ((-1.0, 1.0),))
         assert [float(t) for t in theirs] == [float(t) for t in ours] == [0.0, 0.0]
+
+
+def test_constant_first_operand_broadcast_and_float32():
+    _, ys = jet(lambda v: fnp.maximum(0.0, v), (0.0,), ((-1.0, 2.0),))
+    assert [float(t) for t in ys] == [0.0, 0.0]
+    f32 = np.float32
+    _, ys = jet(lambda v: fnp.minimum(0.0, v), (f32(0.0),), ((f32(-1.0), f32(2.0)),))
+    assert [t.dtype for t in ys] == [np.float32] * 2
+    assert [float(t) for t in ys] == [-1.0, 2.0]
+    _, (t1, t2) = jet(lambda v: fnp.maximum(np.zeros((2, 3)), v), (np.zeros(3),),
+                      ((np.array([1.0, -1.0, 0.0]), np.array([0.0, 0.0, 2.0])),))
+    np.testing.assert_array_equal(np.asarray(t1), [[1.0, 0.0, 0.0]] * 2)
+    np.testing.assert_array_equal(np.asarray(t2), [[0.0, 0.0, 2.0]] * 2)
