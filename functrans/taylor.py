@@ -7,7 +7,9 @@ to jet tracers gives the coefficients of ``p(x(t))`` up to ``t^K``, in one pass:
 
 - a rule of its own (the table ``RULES`` below) where Taylor arithmetic is short: the
   recurrences of ``exp``, ``log``, ``sin``/``cos``..., the convolution of a product, the
-  piecewise rules of ``max``, ``abs``, ``relu`` and the max reductions;
+  piecewise rules of ``max``, ``abs``, ``relu``, the max reductions and ``sort``, one-sided
+  at kinks and ties: the coefficients of ``p(x(t))`` for small t > 0 (the curve's first
+  coefficients that differ decide; JAX's jet and the JVP rules take the mean or a fixed side);
 - a primitive *linear* in the operands that carry coefficients is applied to each coefficient
   (the linear primitives are those with a transpose rule, less their coefficient operands:
   :func:`functrans.api._coefficient_operands`), so every structural operation, sum, gather,
@@ -36,8 +38,11 @@ from .errors import MissingRuleError, TangentMismatchError, check_function
 from .interpreters import (CONSTANT_INTERPRETERS, SAME_LAYOUT_TRACERS, ConstTracer,
                            JVPInterpreter, JVPTracer, PairTracer)
 from .primitives.elementwise import (_logistic, _order, _pick, _scalar_log, add, div, eq, exp,
-                                     log, mul, ne, neg, pow, select, sign, sin_cos, sqrt, sub)
+                                     gt, log, logical_and, logical_not, logical_or, lt, mul, ne, neg, pow,
+                                     select, sign, sin_cos, sqrt, sub)
 from .primitives.reductions import chooser_weights_p, reduce_sum
+from .primitives.indexing import take_along_axis
+from .primitives.sorting import argsort
 from .primitives.structural import convert_element_type
 from .reverse import unshared
 from .tree import _where_differ, tree_flatten, tree_unflatten
@@ -439,16 +444,41 @@ def _pow_rule(primals, series, order):
     return out, v[1:]
 
 
+def _curve_order(x, y, sx, sy):
+    """``(above, below, same)``: where ``x(t) > y(t)``, where ``x(t) < y(t)`` for small t > 0,
+    and where the curves are the same, real curves with values ``x``, ``y`` and coefficients
+    ``sx``, ``sy`` (None entries zeros): at ``x0 == y0`` the first coefficients that differ
+    decide, as the sign of the difference's first nonzero coefficient (compared, not
+    subtracted: exact). All three False where a NaN is met first (the order is unknown)."""
+    above, below = gt(x, y), lt(x, y)
+    tied = eq(x, y)
+    for a, b in zip(sx, sy):
+        if a is None and b is None:
+            continue
+        a, b = 0.0 if a is None else a, 0.0 if b is None else b
+        above = logical_or(above, logical_and(tied, gt(a, b)))
+        below = logical_or(below, logical_and(tied, lt(a, b)))
+        tied = logical_and(tied, eq(a, b))
+    return above, below, tied
+
+
 def _extremum(larger):
-    """max (``larger``) and min: the coefficients of the operand chosen, their mean at ties,
-    0 where the result is NaN (the JVP rule's convention)."""
+    """max (``larger``) and min: the coefficients of the operand chosen. At a tie
+    ``x0 == y0`` of real operands, the operand that is larger (smaller) along the curves for
+    small t > 0 (one-sided: the JVP rule's slope there is the mean, as JAX's jet's); the mean
+    where the curves are the same (complex operands: at every tie); 0 where the result is NaN
+    (the JVP rule's convention)."""
     def rule(primals, series, order):
         x, y = primals
         out = registry["max" if larger else "min"].bind(x, y)
-        greater, less = _order(x, y)
-        first, second = (greater, less) if larger else (less, greater)
         sx, sy = _padded(series[0], order), _padded(series[1], order)
-        tie = eq(x, y)
+        if get_aval(out).dtype.kind == "c":
+            (greater, less), tie = _order(x, y), eq(x, y)
+        else:
+            greater, less, _ = _curve_order(x, y, sx, sy)
+            # the mean where undecided: the same curves, or a NaN coefficient (kept NaN)
+            tie = logical_and(eq(x, y), logical_not(logical_or(greater, less)))
+        first, second = (greater, less) if larger else (less, greater)
         return out, [None if a is None and b is None else _pick(first, second, tie, a, b)
                      for a, b in zip(sx, sy)]
     return rule
@@ -471,20 +501,71 @@ def _abs_rule(primals, series, order):
 def _relu_rule(primals, series, order):
     x, = primals
     y = registry["relu"].bind(x)
-    off = eq(y, 0.0)  # (x <= 0: derivative 0, as the JVP rule)
+    # 0 where the curve is below 0 for small t > 0 or 0 throughout (one-sided at x0 = 0, where
+    # the JVP rule's slope is 0), x's elsewhere: above 0, x NaN, a NaN coefficient at 0
+    _, below, zero = _curve_order(x, 0.0, series[0], [None] * order)
+    off = logical_or(below, zero)
     return y, [None if t is None else select(off, 0.0, t) for t in series[0]]
 
 
 def _reduce_chooser(name):
-    # each coefficient averaged over the positions attaining the extreme (the JVP rule's)
+    """reduce_max and reduce_min: each coefficient of the position attaining the extreme.
+    Among real positions tied at it, those whose curves are largest (smallest) for small
+    t > 0: narrowed coefficient by coefficient (one-sided; the JVP rule's slope is the mean
+    over the tie, as JAX's jet's); the mean over those left, whose curves are the same."""
+    larger = name == "reduce_max"
+
     def rule(primals, series, order, axes, keepdims=False):
         x, = primals
         kw = {"keepdims": True} if keepdims else {}
         out = registry[name].bind(x, axes=axes, **kw)
         w = chooser_weights_p.bind(x, out, axes=axes)
+        if get_aval(x).dtype.kind != "c" and sum(t is not None for t in series[0]) > 0:
+            w = _narrowed_weights(w, series[0], axes, larger)
         return out, [None if t is None else reduce_sum(mul(t, w), axes, keepdims)
                      for t in series[0]]
     return rule
+
+
+def _narrowed_weights(w, terms, axes, larger):
+    """``w`` (chooser_weights: 1/k at the k tied positions) narrowed to the positions whose
+    coefficients, in turn, are the largest (``larger``) or smallest among those left; a
+    coefficient that leaves none (a NaN one) narrows nothing."""
+    dtype = get_aval(w).dtype
+    left = gt(w, 0.0)
+    pad = -math.inf if larger else math.inf
+    extreme = registry["reduce_max" if larger else "reduce_min"]
+    for t in terms:
+        if t is None:
+            continue
+        key = select(left, t, pad)
+        best = extreme.bind(key, axes=axes)
+        # (chooser_weights of the 0/1 mask against 1: the positions kept, shared equally)
+        kept = logical_and(left, gt(chooser_weights_p.bind(key, best, axes=axes), 0.0))
+        any_kept = reduce_sum(convert_element_type(kept, dtype), axes, True)
+        left = select(gt(any_kept, 0.0), kept, left)
+    return chooser_weights_p.bind(convert_element_type(left, dtype),
+                                  registry["full_like"].bind(extreme.bind(w, axes=axes),
+                                                             fill_value=1), axes=axes)
+
+
+def _sort_rule(primals, series, order, axis, descending):
+    """The coefficients sorted as the curves are for small t > 0: ties of the values ordered
+    by the coefficients in turn (one-sided; the JVP rule keeps the tie's stable order). The
+    permutation of a lexicographic order: stable sorts by the last key first."""
+    x, = primals
+    out = registry["sort"].bind(x, axis=axis, descending=descending)
+    if get_aval(x).dtype.kind == "c":
+        perm = argsort(x, axis, descending)
+    else:
+        perm = None
+        for key in [t for t in series[0] if t is not None][::-1] + [x]:
+            if perm is None:
+                perm = argsort(key, axis, descending)
+            else:
+                perm = take_along_axis(perm, argsort(take_along_axis(key, perm, axis), axis,
+                                                     descending), axis)
+    return out, [None if t is None else take_along_axis(t, perm, axis) for t in series[0]]
 
 
 def _softmax_weight(a, b):
@@ -556,6 +637,7 @@ RULES.update({
     "logaddexp": _logaddexp_rule,
     "reduce_max": _reduce_chooser("reduce_max"),
     "reduce_min": _reduce_chooser("reduce_min"),
+    "sort": _sort_rule,
     # y' = f'(x) x' with f' followed by a jet of one order less
     "erf": _unary_by_derivative(
         "erf", lambda z: mul(exp(neg(mul(z, z))), _TWO_OVER_SQRT_PI)),
