@@ -851,6 +851,24 @@ def _take_slots(dst: Tracer, src: Tracer) -> None:
         dst.__dict__.update(d)
 
 
+def concrete_behind(v, report_batch=False):
+    """The concrete array behind the JVP and batch tracers around ``v`` (``v`` itself if it
+    is one), or None where there is none (staged: jit). With ``report_batch``, the pair
+    (that array or None, whether a batch tracer was among them): that array then holds the
+    batch axis where that tracer puts it (or none), not at ``v``'s axes, so arrays behind
+    the batch tracers of different values must not be combined elementwise."""
+    batched = False
+    while isinstance(v, Tracer):
+        nxt = getattr(v, "primal", None)
+        if nxt is None:  # (a batch tracer's array is its val; a staged value has neither)
+            nxt = getattr(v, "val", None)
+            batched = batched or nxt is not None
+        v = nxt
+        if v is None:
+            break
+    return (v, batched) if report_batch else v
+
+
 # functrans.numpy defines the operators above; it imports this module first.
 from . import numpy as _fnp  # noqa: E402
 from .interpreters import ConstTracer as _ConstTracer  # noqa: E402

@@ -21,7 +21,7 @@ from collections import namedtuple
 import numpy as _np
 
 from .. import dtypes as _dt
-from ..core import Tracer as _Tracer
+from ..core import Tracer as _Tracer, concrete_behind as _concrete_behind
 from ..errors import ConcretizationError, ShapeError
 from ..primitives import elementwise as _ew
 from ..primitives import linalg as _la
@@ -543,7 +543,8 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     second ones that move two zeros; ``1 < ord < 2``: the second one that moves it twice),
     and only those: the other vectors' derivatives are unaffected, at every order. A vector
     of zeros (2-norm, ``ord > 2``: the norm's cone point) has NaN derivatives in the
-    directions that move it, as JAX's, and 0 in the others."""
+    directions that move it, as JAX's, and 0 in the others (under ``jit``, as JAX's, NaN in
+    the other vectors' directions too: the check costs a staged call more than the norm)."""
     x = _float(x)
     shape = _shape(x)
     axes = _normalize_axes(axis, len(shape))
@@ -603,12 +604,12 @@ def _root_of_sum(x, terms, axes, keepdims, root):
     q = sum(terms, axis=axes, keepdims=keepdims)
     if not isinstance(q, _Tracer):   # (a plain array: no derivative to take)
         return root(q)
-    from ..scipy.special import _concrete_behind
     v = _concrete_behind(q)
-    if v is not None and (not (v == 0).any() if isinstance(v, (_np.ndarray, _np.generic))
-                          else not _may_hold_zero(v)):
+    if v is None or (v.all() if isinstance(v, _np.ndarray) else bool(v != 0)
+                     if isinstance(v, _np.generic) else not _may_hold_zero(v)):
         # (known on the values: no zero slice, the plain form is right; read from the
-        # array behind the tracers, no primitive bound)
+        # array behind the tracers, no primitive bound. Staged (jit), the plain form too,
+        # as JAX's: the zero-slice form would cost every call 2.6x)
         return root(q)
     zero = _ew.eq(q, 0.0)
     out = _where(zero, 0.0, root(_where(zero, 1.0, q)))

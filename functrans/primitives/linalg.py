@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ..core import ShapedArray, primitive
+from ..core import ShapedArray, concrete_behind, primitive
 from ..errors import ShapeError
 from ..graph import Var
 from .elementwise import add
@@ -1383,8 +1383,7 @@ def _may_tie(w, zero=False):
     values (eager transforms; True under vmap, whose batch axis may be anywhere in the
     array). Staged (jit): False, the tie masks left out (the other matrices' entries there
     are then JAX's nan): they cost more than the rest of a second-order rule."""
-    from ..scipy.special import _concrete_behind
-    v, batched = _concrete_behind(w, report_batch=True)
+    v, batched = concrete_behind(w, report_batch=True)
     if v is None:
         return False
     if batched or not isinstance(v, (np.ndarray, np.generic)):

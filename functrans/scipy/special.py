@@ -30,6 +30,7 @@ from .. import numpy as fnp
 from ..numpy._base import (_SCALARS, _as_operand, _dtype, _normalize_axes,
                            _numpy_scalars_moved, _to_array)
 from ..backends import backend_of as _backend_of, generic as _generic
+from ..core import concrete_behind as _concrete_behind
 from ..backends import incomplete_grads as _incomplete_grads
 from ..primitives import special as _sp
 from ..primitives import structural as _st
@@ -896,24 +897,6 @@ def _dead_weights_slope(dead, t, b, axes, return_sign):
     grows = fnp.logical_and(dead, fnp.exp(fnp.stop_gradient(t)) > 0.0)
     c = _where(grows, math.nan if return_sign else _inf, 0.0)
     return fnp.sum(_mul_sz(fnp.astype(c, _dtype(b)), b), axis=axes, keepdims=True)
-
-
-def _concrete_behind(v, report_batch=False):
-    """The concrete array behind the JVP and batch tracers around ``v`` (``v`` itself if it
-    is one), or None where there is none (staged: jit). With ``report_batch``, the pair
-    (that array or None, whether a batch tracer was among them): that array then holds the
-    batch axis where that tracer puts it (or none), not at ``v``'s axes, so arrays behind
-    the batch tracers of different values must not be combined elementwise."""
-    batched = False
-    while isinstance(v, _Tracer):
-        nxt = getattr(v, "primal", None)
-        if nxt is None:  # (a batch tracer's array is its val; a staged value has neither)
-            nxt = getattr(v, "val", None)
-            batched = batched or nxt is not None
-        v = nxt
-        if v is None:
-            break
-    return (v, batched) if report_batch else v
 
 
 def _maybe_true_each(*masks):
