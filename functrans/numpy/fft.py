@@ -117,7 +117,9 @@ def _shape_and_axes(x, s, axes, name, last_default=None):
     else:
         axes = [_axis(a, nd, name) for a in axes]
     if len(set(axes)) != len(axes):
-        raise ValueError(f"fft.{name}: repeated axes in {axes}")
+        # (NumPy transforms such an axis once per repetition; SciPy and JAX refuse)
+        raise ValueError(f"fft.{name}: repeated axes in {axes}; name each axis once (to "
+                         f"transform an axis twice, call fft.{name} twice)")
     if s is None:
         s = [_shape(x)[a] for a in axes]
         if last_default is not None and axes:
@@ -315,13 +317,23 @@ def fftfreq(n, d=1.0, *, dtype=None, device=None):
     dt = _freq_dtype(dtype)
     pos = _counts(0, (n - 1) // 2 + 1, d, dt, device)
     neg = _counts(-(n // 2), 0, d, dt, device)
-    return _divide(_concat([pos, neg]), n * d)
+    return _as_requested(_divide(_concat([pos, neg]), n * d), dtype, dt)
 
 
 def rfftfreq(n, d=1.0, *, dtype=None, device=None):
     """The sample frequencies of :func:`rfft`: ``[0, 1, ..., n // 2] / (n d)``."""
     n = _length(n, None, "rfftfreq")
-    return _divide(_counts(0, n // 2 + 1, d, _freq_dtype(dtype), device), n * d)
+    dt = _freq_dtype(dtype)
+    return _as_requested(_divide(_counts(0, n // 2 + 1, d, dt, device), n * d), dtype, dt)
+
+
+def _as_requested(freqs, dtype, dt):
+    """``freqs`` in the ``dtype`` asked for: an array ``d`` of a wider dtype promotes the
+    quotient (float32 counts / a float64 ``d``), but an explicit ``dtype`` is the result's
+    (the Array API's; JAX's)."""
+    if dtype is None or _dtype(freqs) == dt:
+        return freqs
+    return _st.convert_element_type(freqs, dt)
 
 
 def _shift(x, axes, sign):

@@ -205,7 +205,7 @@ def _transform_last(x, kind, type, norm, orthogonalize, inverse, name):
     if inverse:  # the inverse of type t is type INVERSE[t] with the reciprocal scaling
         type = _INVERSE_TYPE[type]
         norm = {"backward": "forward", "forward": "backward", "ortho": "ortho"}[norm]
-    if type == 1 and kind == "dct" and n < 2:
+    if type == 1 and kind == "dct" and n < 2 and 0 not in tuple(x.shape):  # (SciPy's too)
         raise ValueError(f"functrans.scipy.fft.{name}: the type 1 DCT needs at least 2 data "
                          f"points; got {n}")
     # SciPy's logical length: the period of the symmetric extension over 2
@@ -266,10 +266,9 @@ def _r2r(x, kind, type, s, axes, norm, orthogonalize, inverse, name, one_axis):
     s = [_length(v, name) for v in s]
     if orthogonalize is None:
         orthogonalize = norm == "ortho"
+    # (an empty axis with a length n >= 1 given is zero-padded to it, as SciPy's; without
+    # one, its length 0 was refused as n above)
     for a, n in zip(axes, s):
-        if x.shape[a] == 0:
-            raise ValueError(f"functrans.scipy.fft.{name}: invalid number of data points (0) "
-                             f"along axis {a}")
         y = fnp.moveaxis(x, a, -1)
         y = _transform_last(_fit_last(y, n), kind, type, norm, bool(orthogonalize), inverse,
                             name)
