@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.fft as sfft
 
 import functrans as ft
 import functrans.lax as lax
@@ -203,3 +204,71 @@ def test_freq_explicit_dtype_wins_over_an_array_spacing(backend, name):
     np.testing.assert_allclose(float(backend.to_numpy(g)),
                                -2 * np.sum(getattr(np.fft, name)(7, 0.5) ** 2) / 0.5,
                                rtol=1e-6)
+
+
+# -- scipy.fft's real-to-real transforms: an empty axis with a length given ---------------------
+
+@pytest.mark.parametrize("name", ["dct", "idct", "dst", "idst"])
+@pytest.mark.parametrize("type", [1, 2, 3, 4])
+def test_r2r_pads_an_empty_axis_to_n(backend, name, type):
+    x = np.zeros((2, 0))
+    got = getattr(fsfft, name)(backend.asarray(x), type=type, n=3, norm="ortho")
+    want = getattr(sfft, name)(x, type=type, n=3, norm="ortho")   # zeros (2, 3)
+    assert backend.is_own(got)
+    np.testing.assert_array_equal(backend.to_numpy(got), want)   # was refused
+
+
+def test_r2r_empty_axis_cases_as_scipy():
+    got = fsfft.dctn(np.zeros((0, 6)), s=(4, 1), axes=(-1, 0))
+    assert got.shape == sfft.dctn(np.zeros((0, 6)), s=(4, 1), axes=(-1, 0)).shape == (1, 4)
+    # an empty batch of type 1 transforms of one point: empty, as SciPy's
+    assert fsfft.dct(np.zeros((0, 1)), type=1).shape == (0, 1)
+    with pytest.raises(ValueError, match="type 1 DCT needs at least 2"):
+        fsfft.dct(np.zeros((3, 1)), type=1)
+    with pytest.raises(ValueError, match=r"invalid number of data points \(0\)"):
+        fsfft.dct(np.zeros(0))
+    # the derivative through the padding: the padded zeros have no input to go to
+    g = ft.grad(lambda v: fnp.sum(fsfft.dct(v, n=3) ** 2))(np.zeros((2, 0)))
+    assert g.shape == (2, 0)
+
+
+def test_repeated_fft_axes_say_what_to_do():
+    with pytest.raises(ValueError, match="repeated axes.*call fft.fftn twice"):
+        fnp.fft.fftn(np.ones((2, 3)), axes=(0, -2))
+
+
+# (ft call, NumPy/SciPy reference, input shape, complex input)
+_LAX_DCT_CASES = [
+    ("lax-IRFFT", lambda v: lax.fft(v, "IRFFT", (2, 6)),
+     lambda v: np.fft.irfftn(v, s=(2, 6), axes=(-2, -1)), (2, 4), True),
+    ("lax-IRFFT-odd", lambda v: lax.fft(v, lax.FftType.IRFFT, (5,)),
+     lambda v: np.fft.irfft(v, n=5), (2, 3), True),
+    ("lax-RFFT", lambda v: lax.fft(v, "rfft", (3, 4)),
+     lambda v: np.fft.rfftn(v, axes=(-2, -1)), (3, 4), False),
+    ("lax-IFFT", lambda v: lax.fft(v, "IFFT", (4,)),
+     lambda v: np.fft.ifft(v), (2, 4), True),
+    ("dct2-ortho", lambda v: fsfft.dct(v, norm="ortho"),
+     lambda v: sfft.dct(v, norm="ortho"), (5,), False),
+    ("idct1-n", lambda v: fsfft.idct(v, type=1, n=4),
+     lambda v: sfft.idct(v, type=1, n=4), (6,), False),
+    ("dst4-forward", lambda v: fsfft.dst(v, type=4, norm="forward"),
+     lambda v: sfft.dst(v, type=4, norm="forward"), (2, 3), False),
+    ("dctn3-complex", lambda v: fsfft.dctn(v, type=3, s=(3, 2)),
+     lambda v: sfft.dctn(v, type=3, s=(3, 2)), (2, 3), True),
+    ("idstn1-ortho", lambda v: fsfft.idstn(v, type=1, axes=(0,), norm="ortho"),
+     lambda v: sfft.idstn(v, type=1, axes=(0,), norm="ortho"), (3, 2), False),
+]
+
+
+@pytest.mark.parametrize("name, f, ref, shape, cin", _LAX_DCT_CASES,
+                         ids=[c[0] for c in _LAX_DCT_CASES])
+def test_lax_fft_and_r2r_vjp_is_the_linear_maps_transpose(backend, name, f, ref, shape, cin):
+    x = RNG.standard_normal(shape) + (1j * RNG.standard_normal(shape) if cin else 0)
+    y = ref(x)
+    u = RNG.standard_normal(y.shape) + (1j * RNG.standard_normal(y.shape)
+                                        if np.iscomplexobj(y) else 0)
+    want = _linear_map_vjp(ref, shape, cin, u)
+    got_y, pull = ft.vjp(f, backend.asarray(x, "complex128" if cin else "float64"))
+    np.testing.assert_allclose(backend.to_numpy(got_y), y, atol=1e-12)
+    (ct,) = pull(backend.asarray(u, "complex128" if np.iscomplexobj(y) else "float64"))
+    np.testing.assert_allclose(backend.to_numpy(ct), want, atol=1e-12)

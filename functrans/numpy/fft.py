@@ -18,7 +18,7 @@ import operator
 import numpy as _np
 
 from .. import dtypes as _dt
-from ..errors import AxisError, ShapeError
+from ..errors import AxisError
 from ..primitives import fft as _fft
 from ..primitives import structural as _st
 from ._base import _dtype, _no_out, _shape
