@@ -272,3 +272,45 @@ def test_lax_fft_and_r2r_vjp_is_the_linear_maps_transpose(backend, name, f, ref,
     np.testing.assert_allclose(backend.to_numpy(got_y), y, atol=1e-12)
     (ct,) = pull(backend.asarray(u, "complex128" if np.iscomplexobj(y) else "float64"))
     np.testing.assert_allclose(backend.to_numpy(ct), want, atol=1e-12)
+
+
+# -- argument errors ---------------------------------------------------------------------------
+
+def test_shift_takes_a_numpy_integer_axis(backend):
+    x = np.arange(12.0).reshape(3, 4)
+    for name in ("fftshift", "ifftshift"):
+        got = getattr(fnp.fft, name)(backend.asarray(x), axes=np.int64(1))  # was TypeError
+        np.testing.assert_array_equal(backend.to_numpy(got),
+                                      getattr(np.fft, name)(x, axes=np.int64(1)))
+        with pytest.raises(TypeError, match=f"fft.{name}: axes must be an integer or a "
+                                            f"sequence of integers; got 1.0"):
+            getattr(fnp.fft, name)(x, axes=1.0)
+
+
+@pytest.mark.parametrize("name, kw, hint", [
+    ("fftn", {"s": 3}, r"s must be a sequence of integers; got 3 \(for one axis: \(3,\), or "
+                       r"fft.fft with n\)"),
+    ("irfft2", {"axes": 1}, r"axes must be a sequence of integers; got 1 \(for one axis: "
+                            r"\(1,\), or fft.irfft with axis\)"),
+    ("rfftn", {"axes": np.int64(0)}, "axes must be a sequence of integers"),
+])
+def test_nd_transforms_say_s_and_axes_are_sequences(name, kw, hint):
+    # (were "object of type 'int' has no len()", "'int' object is not iterable")
+    with pytest.raises(TypeError, match=hint):
+        getattr(fnp.fft, name)(np.ones((2, 3)), **kw)
+
+
+@pytest.mark.parametrize("name, type, norm, orth", [("dst", 2, None, True),
+                                                    ("dct", 2, "ortho", False),
+                                                    ("idct", 1, "forward", True),
+                                                    ("idstn", 3, None, True)])
+def test_r2r_of_complex_input_keeps_orthogonalize(backend, name, type, norm, orth):
+    # the real and imaginary parts transformed apart, as SciPy defines complex input: SciPy
+    # 1.17's complex path drops orthogonalize (dst(x, orthogonalize=True) of complex x is
+    # its unorthogonalized transform); functrans keeps it
+    x = RNG.standard_normal(4) + 1j * RNG.standard_normal(4)
+    f = lambda v: getattr(sfft, name)(v, type=type, norm=norm, orthogonalize=orth)  # noqa
+    want = f(x.real) + 1j * f(x.imag)
+    got = getattr(fsfft, name)(backend.asarray(x, "complex128"), type=type, norm=norm,
+                               orthogonalize=orth)
+    np.testing.assert_allclose(backend.to_numpy(got), want, atol=1e-12)

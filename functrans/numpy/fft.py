@@ -106,16 +106,44 @@ def _one(n, name):
     return None if n is None else [_length(n, None, name)]
 
 
+def _is_index(v):
+    if isinstance(v, bool):
+        return False
+    try:
+        operator.index(v)
+    except TypeError:
+        return False
+    return True
+
+
+def _sequence(v, what, name):
+    """``v`` as a list, or a clear error where it is not a sequence (a lone integer)."""
+    try:
+        return list(v)
+    except TypeError:
+        hint = ""
+        if _is_index(v) and name not in ("fftshift", "ifftshift"):
+            one = {"fftn": "fft", "ifftn": "ifft", "rfftn": "rfft", "irfftn": "irfft",
+                   "fft2": "fft", "ifft2": "ifft", "rfft2": "rfft", "irfft2": "irfft"}[name]
+            hint = f" (for one axis: ({v},), or fft.{one} with " + (
+                "n" if what == "s" else "axis") + ")"
+        kind = ("an integer or a sequence of integers" if name in ("fftshift", "ifftshift")
+                else "a sequence of integers")
+        raise TypeError(f"fft.{name}: {what} must be {kind}; got {v!r}{hint}") from None
+
+
 def _shape_and_axes(x, s, axes, name, last_default=None):
     """NumPy's rules for ``s`` and ``axes``: axes default to the last ``len(s)`` (or all);
     ``s`` to the input's lengths (the last one to ``last_default(length)`` if given); an
     entry -1 of ``s`` is the input's length along that axis (also for the last axis of the
     real inverse transforms, as NumPy)."""
     nd = len(_shape(x))
+    if s is not None:
+        s = _sequence(s, "s", name)
     if axes is None:
         axes = list(range(nd)) if s is None else list(range(nd - len(s), nd))
     else:
-        axes = [_axis(a, nd, name) for a in axes]
+        axes = [_axis(a, nd, name) for a in _sequence(axes, "axes", name)]
     if len(set(axes)) != len(axes):
         # (NumPy transforms such an axis once per repetition; SciPy and JAX refuse)
         raise ValueError(f"fft.{name}: repeated axes in {axes}; name each axis once (to "
@@ -336,15 +364,15 @@ def _as_requested(freqs, dtype, dt):
     return _st.convert_element_type(freqs, dt)
 
 
-def _shift(x, axes, sign):
+def _shift(x, axes, sign, name):
     from ._manipulation import roll
     x = _operand(x)
     nd = len(_shape(x))
     if axes is None:
         axes = tuple(range(nd))
-    elif isinstance(axes, int):
+    elif _is_index(axes):  # one axis: an int or a NumPy integer, as NumPy takes it
         axes = (axes,)
-    axes = tuple(_axis(a, nd, "fftshift") for a in axes)
+    axes = tuple(_axis(a, nd, name) for a in _sequence(axes, "axes", name))
     if not axes:
         return x
     shifts = tuple(sign * (_shape(x)[a] // 2) for a in axes)
@@ -354,10 +382,10 @@ def _shift(x, axes, sign):
 def fftshift(x, axes=None):
     """The zero frequency moved to the centre (a roll by ``n // 2`` along ``axes``, all by
     default)."""
-    return _shift(x, axes, 1)
+    return _shift(x, axes, 1, "fftshift")
 
 
 def ifftshift(x, axes=None):
     """The inverse of :func:`fftshift`."""
-    return _shift(x, axes, -1)
+    return _shift(x, axes, -1, "ifftshift")
 
