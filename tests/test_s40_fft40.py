@@ -314,3 +314,24 @@ def test_r2r_of_complex_input_keeps_orthogonalize(backend, name, type, norm, ort
     got = getattr(fsfft, name)(backend.asarray(x, "complex128"), type=type, norm=norm,
                                orthogonalize=orth)
     np.testing.assert_allclose(backend.to_numpy(got), want, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["fftn", "ifftn", "rfftn", "irfftn"])
+def test_s_longer_than_the_input_is_refused(backend, name):
+    # without axes, s names the last len(s) axes; more entries than axes was taken as a
+    # wrapped axis -1 (fftn(ones(3), s=(2, 2)) gave shape (2,), of ones((1, 5)) with s=(1, 3,
+    # 3) shape (3, 3)); NumPy raises AxisError
+    from functrans.errors import AxisError
+    for shape, s in [((3,), (2, 2)), ((1, 5), (1, 3, 3))]:
+        x = backend.asarray(np.ones(shape), "complex128" if "fft" in name[:2] else "float64")
+        with pytest.raises(AxisError, match=f"s has {len(s)} entries but the input has "
+                                            f"{len(shape)} dimensions"):
+            getattr(fnp.fft, name)(x, s=s)
+        with pytest.raises(np.exceptions.AxisError):
+            getattr(np.fft, name)(np.ones(shape), s=s)
+    with pytest.raises(ValueError, match="s has 3 entries but the input has 2 dimensions"):
+        fsfft.dctn(np.ones((1, 5)), s=(1, 3, 3))   # (was: repeated axes in [1, 0, 1])
+    with pytest.raises(ValueError, match="s has 3 entries"):
+        fsfft.fftn(np.ones((1, 5)), s=(1, 3, 3))
+    # one entry for a lone length, as SciPy takes it
+    assert fsfft.dctn(np.ones((2, 4)), s=np.int64(3)).shape == (2, 3)

@@ -141,6 +141,11 @@ def _shape_and_axes(x, s, axes, name, last_default=None):
     if s is not None:
         s = _sequence(s, "s", name)
     if axes is None:
+        if s is not None and len(s) > nd:  # (the negative first axis wrapped: a silent
+            raise AxisError(                # transform of other axes, fftn(ones(3), s=(2, 2)))
+                f"fft.{name}: s has {len(s)} entries but the input has {nd} dimensions "
+                f"(without axes, s names the last len(s) axes); give fewer entries or axes",
+                nd - len(s), nd)
         axes = list(range(nd)) if s is None else list(range(nd - len(s), nd))
     else:
         axes = [_axis(a, nd, name) for a in _sequence(axes, "axes", name)]

@@ -241,7 +241,13 @@ def _r2r(x, kind, type, s, axes, norm, orthogonalize, inverse, name, one_axis):
                              f"dimension")
         axes = [axes]
         s = None if s is None else [s]
+    if s is not None and not hasattr(s, "__len__"):
+        s = [s]  # one length (for the last axis, or the one axis given), as SciPy takes it
     if axes is None:
+        if s is not None and len(s) > nd:  # (not wrapped into repeated axes)
+            raise ValueError(f"functrans.scipy.fft.{name}: s has {len(s)} entries but the "
+                             f"input has {nd} dimensions (without axes, s names the last "
+                             f"len(s) axes); give fewer entries or axes")
         axes = list(range(nd)) if s is None else list(range(nd - len(s), nd))
     elif isinstance(axes, int):
         axes = [axes]
@@ -256,8 +262,6 @@ def _r2r(x, kind, type, s, axes, norm, orthogonalize, inverse, name, one_axis):
     if s is None:
         s = [x.shape[a] for a in axes]
     else:
-        if isinstance(s, int):
-            s = [s]
         s = list(s)
         if len(s) != len(axes):
             raise ValueError(f"functrans.scipy.fft.{name}: s and axes must have the same "
