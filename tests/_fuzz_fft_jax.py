@@ -489,6 +489,14 @@ def run_case(case, rng):
             traceback.print_exception(got_err)
         return
     tol = tol_for(np.asarray(want).dtype)
+    if np.asarray(case.x).dtype == np.float16 and case.family in ("r2cn", "sfft"):
+        # NumPy 2.4's rfftn of float16 rounds in half precision on the way (8e-4 off the
+        # float64 transform; functrans 2e-7): the reference from float32 input, in NumPy's dtype
+        try:
+            want = np.asarray(case.call("np", case.x.astype(np.float32))).astype(
+                np.asarray(want).dtype)
+        except Exception:  # noqa: BLE001
+            pass
     m = same(got, want, tol, "value")
     if m:
         fail(case, "value", m)
