@@ -18,7 +18,7 @@ import operator
 import numpy as _np
 
 from .. import dtypes as _dt
-from ..errors import AxisError, ShapeError
+from ..errors import AxisError
 from ..primitives import fft as _fft
 from ..primitives import structural as _st
 from ._base import _dtype, _no_out, _shape
@@ -106,18 +106,53 @@ def _one(n, name):
     return None if n is None else [_length(n, None, name)]
 
 
+def _is_index(v):
+    if isinstance(v, bool):
+        return False
+    try:
+        operator.index(v)
+    except TypeError:
+        return False
+    return True
+
+
+def _sequence(v, what, name):
+    """``v`` as a list, or a clear error where it is not a sequence (a lone integer)."""
+    try:
+        return list(v)
+    except TypeError:
+        hint = ""
+        if _is_index(v) and name not in ("fftshift", "ifftshift"):
+            one = {"fftn": "fft", "ifftn": "ifft", "rfftn": "rfft", "irfftn": "irfft",
+                   "fft2": "fft", "ifft2": "ifft", "rfft2": "rfft", "irfft2": "irfft"}[name]
+            hint = f" (for one axis: ({v},), or fft.{one} with " + (
+                "n" if what == "s" else "axis") + ")"
+        kind = ("an integer or a sequence of integers" if name in ("fftshift", "ifftshift")
+                else "a sequence of integers")
+        raise TypeError(f"fft.{name}: {what} must be {kind}; got {v!r}{hint}") from None
+
+
 def _shape_and_axes(x, s, axes, name, last_default=None):
     """NumPy's rules for ``s`` and ``axes``: axes default to the last ``len(s)`` (or all);
     ``s`` to the input's lengths (the last one to ``last_default(length)`` if given); an
     entry -1 of ``s`` is the input's length along that axis (also for the last axis of the
     real inverse transforms, as NumPy)."""
     nd = len(_shape(x))
+    if s is not None:
+        s = _sequence(s, "s", name)
     if axes is None:
+        if s is not None and len(s) > nd:  # (the negative first axis wrapped: a silent
+            raise AxisError(                # transform of other axes, fftn(ones(3), s=(2, 2)))
+                f"fft.{name}: s has {len(s)} entries but the input has {nd} dimensions "
+                f"(without axes, s names the last len(s) axes); give fewer entries or axes",
+                nd - len(s), nd)
         axes = list(range(nd)) if s is None else list(range(nd - len(s), nd))
     else:
-        axes = [_axis(a, nd, name) for a in axes]
+        axes = [_axis(a, nd, name) for a in _sequence(axes, "axes", name)]
     if len(set(axes)) != len(axes):
-        raise ValueError(f"fft.{name}: repeated axes in {axes}")
+        # (NumPy transforms such an axis once per repetition; SciPy and JAX refuse)
+        raise ValueError(f"fft.{name}: repeated axes in {axes}; name each axis once (to "
+                         f"transform an axis twice, call fft.{name} twice)")
     if s is None:
         s = [_shape(x)[a] for a in axes]
         if last_default is not None and axes:
@@ -315,24 +350,34 @@ def fftfreq(n, d=1.0, *, dtype=None, device=None):
     dt = _freq_dtype(dtype)
     pos = _counts(0, (n - 1) // 2 + 1, d, dt, device)
     neg = _counts(-(n // 2), 0, d, dt, device)
-    return _divide(_concat([pos, neg]), n * d)
+    return _as_requested(_divide(_concat([pos, neg]), n * d), dtype, dt)
 
 
 def rfftfreq(n, d=1.0, *, dtype=None, device=None):
     """The sample frequencies of :func:`rfft`: ``[0, 1, ..., n // 2] / (n d)``."""
     n = _length(n, None, "rfftfreq")
-    return _divide(_counts(0, n // 2 + 1, d, _freq_dtype(dtype), device), n * d)
+    dt = _freq_dtype(dtype)
+    return _as_requested(_divide(_counts(0, n // 2 + 1, d, dt, device), n * d), dtype, dt)
 
 
-def _shift(x, axes, sign):
+def _as_requested(freqs, dtype, dt):
+    """``freqs`` in the ``dtype`` asked for: an array ``d`` of a wider dtype promotes the
+    quotient (float32 counts / a float64 ``d``), but an explicit ``dtype`` is the result's
+    (the Array API's; JAX's)."""
+    if dtype is None or _dtype(freqs) == dt:
+        return freqs
+    return _st.convert_element_type(freqs, dt)
+
+
+def _shift(x, axes, sign, name):
     from ._manipulation import roll
     x = _operand(x)
     nd = len(_shape(x))
     if axes is None:
         axes = tuple(range(nd))
-    elif isinstance(axes, int):
+    elif _is_index(axes):  # one axis: an int or a NumPy integer, as NumPy takes it
         axes = (axes,)
-    axes = tuple(_axis(a, nd, "fftshift") for a in axes)
+    axes = tuple(_axis(a, nd, name) for a in _sequence(axes, "axes", name))
     if not axes:
         return x
     shifts = tuple(sign * (_shape(x)[a] // 2) for a in axes)
@@ -342,10 +387,10 @@ def _shift(x, axes, sign):
 def fftshift(x, axes=None):
     """The zero frequency moved to the centre (a roll by ``n // 2`` along ``axes``, all by
     default)."""
-    return _shift(x, axes, 1)
+    return _shift(x, axes, 1, "fftshift")
 
 
 def ifftshift(x, axes=None):
     """The inverse of :func:`fftshift`."""
-    return _shift(x, axes, -1)
+    return _shift(x, axes, -1, "ifftshift")
 

@@ -205,7 +205,7 @@ def _transform_last(x, kind, type, norm, orthogonalize, inverse, name):
     if inverse:  # the inverse of type t is type INVERSE[t] with the reciprocal scaling
         type = _INVERSE_TYPE[type]
         norm = {"backward": "forward", "forward": "backward", "ortho": "ortho"}[norm]
-    if type == 1 and kind == "dct" and n < 2:
+    if type == 1 and kind == "dct" and n < 2 and 0 not in tuple(x.shape):  # (SciPy's too)
         raise ValueError(f"functrans.scipy.fft.{name}: the type 1 DCT needs at least 2 data "
                          f"points; got {n}")
     # SciPy's logical length: the period of the symmetric extension over 2
@@ -241,7 +241,13 @@ def _r2r(x, kind, type, s, axes, norm, orthogonalize, inverse, name, one_axis):
                              f"dimension")
         axes = [axes]
         s = None if s is None else [s]
+    if s is not None and not hasattr(s, "__len__"):
+        s = [s]  # one length (for the last axis, or the one axis given), as SciPy takes it
     if axes is None:
+        if s is not None and len(s) > nd:  # (not wrapped into repeated axes)
+            raise ValueError(f"functrans.scipy.fft.{name}: s has {len(s)} entries but the "
+                             f"input has {nd} dimensions (without axes, s names the last "
+                             f"len(s) axes); give fewer entries or axes")
         axes = list(range(nd)) if s is None else list(range(nd - len(s), nd))
     elif isinstance(axes, int):
         axes = [axes]
@@ -256,8 +262,6 @@ def _r2r(x, kind, type, s, axes, norm, orthogonalize, inverse, name, one_axis):
     if s is None:
         s = [x.shape[a] for a in axes]
     else:
-        if isinstance(s, int):
-            s = [s]
         s = list(s)
         if len(s) != len(axes):
             raise ValueError(f"functrans.scipy.fft.{name}: s and axes must have the same "
@@ -266,10 +270,9 @@ def _r2r(x, kind, type, s, axes, norm, orthogonalize, inverse, name, one_axis):
     s = [_length(v, name) for v in s]
     if orthogonalize is None:
         orthogonalize = norm == "ortho"
+    # (an empty axis with a length n >= 1 given is zero-padded to it, as SciPy's; without
+    # one, its length 0 was refused as n above)
     for a, n in zip(axes, s):
-        if x.shape[a] == 0:
-            raise ValueError(f"functrans.scipy.fft.{name}: invalid number of data points (0) "
-                             f"along axis {a}")
         y = fnp.moveaxis(x, a, -1)
         y = _transform_last(_fit_last(y, n), kind, type, norm, bool(orthogonalize), inverse,
                             name)
