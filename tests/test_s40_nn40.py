@@ -258,13 +258,12 @@ def test_logsumexp_derivative_in_a_zero_weight(backend):
     np.testing.assert_allclose(backend.to_numpy(t), [np.exp(a[0, 0]) / s], rtol=1e-15)
 
 
-# -- left for primitives/softmax.py (not nn's to change) --------------------------------------------
+# -- softmax_tangent's NumPy path at a 0-d array (a keepdims sum over no axes is a NumPy scalar,
+# once refused as out=: TypeError under jit) ----------------------------------------------------
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="softmax_tangent's NumPy path: a keepdims sum over no axes of a 0-d "
-                          "array is a NumPy scalar, refused as out= (primitives/softmax.py "
-                          "_np_fill)")
 def test_jit_grad_of_a_0d_log_softmax():
     x = np.asarray(0.3)
     assert ft.grad(fnn.log_softmax)(x) == 0.0   # (eager: fine)
     assert ft.jit(ft.grad(fnn.log_softmax))(x) == 0.0
+    assert ft.jit(ft.grad(fnn.softmax))(x) == 0.0
+    assert ft.jit(ft.hessian(fnn.log_softmax))(x) == 0.0

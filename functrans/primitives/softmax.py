@@ -85,7 +85,14 @@ def _slice_dot(a, t, axes):
     n = a.ndim
     if _vecdot is not None and axes == (n - 1,):
         return _vecdot(a, t)[..., None]
-    return np.sum(a * t, axis=axes, keepdims=True)
+    return _kept_sum(a * t, axes)
+
+
+def _kept_sum(x, axes):
+    """sum over ``axes``, dims kept, as an array (a 0-d ``x``'s sum is a NumPy scalar, which
+    cannot be written into with ``out=``)."""
+    c = np.sum(x, axis=axes, keepdims=True)
+    return c if type(c) is np.ndarray else np.asarray(c)
 
 
 def _np_fill(buf, t, a, b, kind, axes):
@@ -103,7 +110,7 @@ def _np_fill(buf, t, a, b, kind, axes):
         return np.subtract(t, np.divide(c, b, out=c), out=buf)
     if buf is t:
         return None
-    c = np.sum(t, axis=axes, keepdims=True)
+    c = _kept_sum(t, axes)
     np.multiply(a, np.divide(c, b, out=c), out=buf)
     return np.subtract(t, buf, out=buf)
 
