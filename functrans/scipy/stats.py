@@ -2441,6 +2441,12 @@ class _Beta(_Shaped):
         return _special.betainc(a, b, z)
 
     def _sf(self, z, a, b):
+        # (no floating-point warnings from the choice's density, which overflows where it
+        # is not needed: sf(0.5, 1e-300, 1e12) = 0 warned; see _F._finite)
+        with _np.errstate(all="ignore"):
+            return self._sf_chosen(z, a, b)
+
+    def _sf_chosen(self, z, a, b):
         # betainc(b, a, 1 - z), except where rounding 1 - z moved it by more than the
         # rounding of 1 - cdf (a tiny z: 1 - 1e-20 is 1, and betainc(b, a, 1) = 1, while
         # sf(1e-20, 0.01, 20) is 0.35)
@@ -2643,7 +2649,11 @@ class _F(_Shaped):
         SciPy's formulas give there; the ends and beyond keep their values)."""
         def method(self, z, n, m):
             fin = fnp.logical_and(n < math.inf, m < math.inf)
-            out = fn(self, z, fnp.where(fin, n, 1.0), fnp.where(fin, m, 1.0))
+            # (no floating-point warnings from the forms' stand-ins and the choices'
+            # intermediates, which the selections drop: f.sf(1e-30, 1e300, 1e-300) = 0
+            # warned of log(0) (special._inc_beta's comparisons) and 0 * inf)
+            with _np.errstate(all="ignore"):
+                out = fn(self, z, fnp.where(fin, n, 1.0), fnp.where(fin, m, 1.0))
             return fnp.where(fin, out, math.nan)
         return method
 
@@ -2703,7 +2713,10 @@ class _F(_Shaped):
 
     def _quantile_ends(self, q, n, m, upper):
         fin = fnp.logical_and(n < math.inf, m < math.inf)
-        out = _f_quantile(q, fnp.where(fin, n, 1.0), fnp.where(fin, m, 1.0), upper)
+        # (the quantile's overflow to inf where the true x is beyond the largest float,
+        # ppf(1e-12, 1e-12, 1e-300), warned; see _finite)
+        with _np.errstate(all="ignore"):
+            out = _f_quantile(q, fnp.where(fin, n, 1.0), fnp.where(fin, m, 1.0), upper)
         ends = fnp.where(q == 0.0, math.inf if upper else 0.0,
                          fnp.where(q == 1.0, 0.0 if upper else math.inf, math.nan))
         return fnp.where(fin, out, ends)
