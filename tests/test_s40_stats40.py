@@ -146,3 +146,106 @@ def test_no_warning_on_an_extreme_grid():
         q = np.full_like(x, 1e-3)
         for fn in (stats.f.ppf, stats.f.isf):
             assert not np.any(np.isnan(np.asarray(fn(q, n, m))))
+
+
+# -- staged code: _inc_beta's values at evaluation (the primitive inc_beta_values_fix) -------
+
+# (x, dfn, dfd, f.cdf) at a tiny dfd (test_s39_fcdf39; mpmath 60 digits)
+_TINY_DFD = [
+    (1e8, 3., 1e-8, 1.8663132328171272681e-7),
+    (300., 1e8, 1e-8, 1.2120196639702098363e-7),
+    (1e12, 1e-2, 1e-12, 1.2532433863330282949e-10),
+    (0.1, 100., 1e-12, 1.2727200435218296475e-11),
+]
+
+
+def test_jit_f_cdf_at_a_tiny_dfd(backend):
+    # (jit kept the plain forms: f.cdf(1e12, 0.01, 1e-12) was 3.6e-5 off, (1e8, 3, 1e-8)
+    # 6.1e-10)
+    x, n, m, want = (np.array(v) for v in zip(*_TINY_DFD))
+    args = [backend.asarray(v) for v in (x, n, m)]
+    for fn in (ft.jit(stats.f.cdf), ft.jit(ft.vmap(stats.f.cdf)), ft.vmap(ft.jit(stats.f.cdf))):
+        got = backend.to_numpy(fn(*args))
+        assert np.all(np.abs(got / want - 1.0) < 2e-15)
+    one = [backend.asarray(v) for v in (1e12, 1e-2, 1e-12)]
+    assert _rel(backend.to_numpy(ft.jit(stats.f.cdf)(*one)), _TINY_DFD[2][3]) < 2e-15
+
+
+def test_jit_inc_beta_just_above_the_small_b_series(backend):
+    # (the generic backends' complement series under jit too)
+    a, b, y, want = (np.array(v) for v in zip(*_ABOVE_SMALL_B))
+    args = [backend.asarray(v) for v in (a, b, 1.0 - y, y)]
+    got = backend.to_numpy(ft.jit(special._inc_beta)(*args))
+    assert np.all(np.abs(got / want - 1.0) < 1e-14)
+
+
+def test_jit_keeps_the_derivatives_and_binds_one_fix():
+    # (the values only: jit's derivatives are those of the plain forms, as before, and
+    # equal eager's here; one primitive in the graph)
+    x, n, m, _ = (np.array(v) for v in zip(*_TINY_DFD))
+    g = ft.grad(stats.f.cdf, argnums=(0, 2))
+    eager = ft.vmap(g)(x, n, m)
+    staged = ft.jit(ft.vmap(g))(x, n, m)
+    for e, s in zip(eager, staged):
+        np.testing.assert_allclose(np.asarray(s), np.asarray(e), rtol=1e-13)
+    graph = str(ft.make_graph(stats.f.cdf)(np.float64(1.3), np.float64(3.0), np.float64(7.0)))
+    assert graph.count("inc_beta_values_fix") == 1
+    # (an ordinary point: the value unchanged)
+    assert float(ft.jit(stats.f.cdf)(np.float64(1.3), np.float64(3.0), np.float64(7.0))) == \
+        float(stats.f.cdf(1.3, 3.0, 7.0))
+
+
+def test_inc_beta_values_fix_rules():
+    from functrans.primitives import special as prims
+    out, a, b, y = (np.array(v) for v in ([0.9, 0.5], [3.0, 3.0], [1e-8, 0.5], [1e-10, 0.1]))
+    use = np.array([True, True])
+    fixed = prims.inc_beta_values_fix(out, a, b, y, use)
+    # 1 - I_1e-10(1e-8, 3) (the series) at the first; the second kept
+    assert _rel(fixed[0], 1.0 - float(special.betainc(1e-8, 3.0, 1e-10))) < 1e-6
+    assert fixed[1] == 0.5
+    # its tangent is out's
+    _, t = ft.jvp(lambda o: prims.inc_beta_values_fix(o, a, b, y, use), (out,),
+                  (np.array([2.0, 3.0]),))
+    np.testing.assert_array_equal(t, [2.0, 3.0])
+
+
+# -- beta.ppf/isf where the root is close to 1 -------------------------------------------------
+
+# (a, b, q, dx/dq, dx/da, dx/db, d2x/dq2) at the root x of cdf(x) = q, 1 - x from 1e-9 down to
+# 2.5e-19 (mpmath 40 digits, the root solved for 1 - x; the slopes by the implicit function)
+_BETA_NEAR_ONE = [
+    (5.0, 0.7, 1 - 1e-9, 3.5660399443574636e-5, 5.1376684411150516e-15,
+     -1.065524455601617e-12, -15283.028765200118),
+    (0.7, 0.01, 0.3, 8.736160008091807e-14, 1.7136936180765157e-15, -2.1808230472147441e-12,
+     -1.2355426297158404e-11),
+    (1000.0, 0.7, 1 - 1e-9, 1.731343177130494e-7, 1.2121219564858223e-19,
+     -5.1853261864688647e-15, -74.200423975587722),
+    (3.0, 0.5, 1 - 2.0 ** -30, 5.2981906467013889e-10, 8.9001549610113157e-20,
+     -2.0615302791157851e-17, -0.56888888888888889),
+]
+
+
+@pytest.mark.parametrize("a, b, q, dq, da, db, dqq", _BETA_NEAR_ONE)
+def test_beta_ppf_slopes_near_one(a, b, q, dq, da, db, dqq):
+    # (they were taken at the rounded root: 2.1e-4, 8.8e-2, 2.6e-2 and 100 % off in q)
+    got = ft.grad(stats.beta.ppf, argnums=(0, 1, 2))(q, a, b)
+    for g, w in zip(got, (dq, da, db)):
+        assert _rel(g, w) < 1e-13
+    assert _rel(ft.hessian(stats.beta.ppf)(q, a, b), dqq) < 1e-12
+    # isf at 1 - q: the same root, the slope in q negated
+    gi = ft.grad(stats.beta.isf, argnums=(0, 1, 2))(1.0 - q, a, b)
+    for g, w in zip(gi, (-dq, da, db)):
+        assert _rel(g, w) < 1e-13
+
+
+def test_beta_ppf_slopes_near_one_batched(backend):
+    a, b, q, dq, da, db, _ = (np.array(v) for v in zip(*_BETA_NEAR_ONE))
+    args = [backend.asarray(v) for v in (q, a, b)]
+    g = ft.grad(stats.beta.ppf, argnums=(0, 1, 2))
+    for fn in (ft.vmap(g), ft.jit(ft.vmap(g))):
+        for got, want in zip(fn(*args), (dq, da, db)):
+            assert np.all(np.abs(backend.to_numpy(got) / want - 1.0) < 1e-12)
+    # values: as before (the root's rounding; SciPy's betaincinv on NumPy)
+    x = backend.to_numpy(stats.beta.ppf(*args))
+    assert np.all(np.abs(1.0 - x - np.array([2.4962e-14, 6.1153e-16, 1.2119e-16, 2.4672e-19]))
+                  <= 1.2e-16)
