@@ -15,6 +15,7 @@ from functrans.errors import (BatchingError, ConcretizationError, MissingRuleErr
                               TracerArrayConversionError)
 from functrans.primitives import indexing as I
 from functrans.primitives import linalg as L
+from functrans.primitives import special as _PS
 from functrans.primitives import reductions as R
 from functrans.primitives import sorting as So
 from functrans.primitives import special as Sp
@@ -175,6 +176,12 @@ def _nondiff_cases(b):
         "expm nonfinite fix": (lambda x: L.expm_nonfinite_fix(x, x * 2.0), (b.asarray(
             [[[-np.inf, 0.0], [0.0, 1.0]], [[0.0, 1.0], [2.0, 3.0]],
              [[1.0, 2.0], [0.5, 1.0]]]),)),
+        # session 40: _inc_beta's staged result given its eager values (the small-b series
+        # at the first element, the value kept at the others)
+        "inc beta values fix": (lambda out, b_, y: _PS.inc_beta_values_fix(
+            out, fnp.full_like(out, 3.0), b_, y, out > 0.0), (
+            b.asarray([0.9, 0.5, 0.999]), b.asarray([1e-8, 0.5, 1e-3]),
+            b.asarray([1e-10, 0.1, 1e-4]))),
         "creation": (lambda x: (fnp.full_like(x, 2.0), fnp.zeros_like(x),
                                 fnp.stop_gradient(x) * 2.0,
                                 x[b.asarray([2, 0], dtype="int64")]), (xs,)),
@@ -186,7 +193,8 @@ def _nondiff_cases(b):
                                   "searchsorted, batched values", "chooser weights",
                                   "creation", "schur", "callbacks",
                                   "checkify check", "lu pivots", "hyp1f1 parameter",
-                                  "expm squarings", "expm nonfinite fix"])
+                                  "expm squarings", "expm nonfinite fix",
+                                  "inc beta values fix"])
 def test_vmap_of_non_differentiable_primitives(backend, name):
     if name == "schur" and backend.name != "numpy":
         pytest.skip("schur runs on NumPy only (through SciPy)")

@@ -2934,8 +2934,10 @@ def _inc_beta(a, b, x, y):
     betainc at an exact ``x`` is within a few ulp, at any shapes) plus the error of the
     shift that takes ``x``'s rounding back, ``|shift| (a - 1) |d| / x`` (``d = (1 - x) - y``:
     the shift holds ``t^(a-1)`` at ``x^(a-1)`` over ``[x, x + d]``; at a huge ``a`` with ``y``
-    near eps, as stdtr's at df 1e12, ``a d`` is not small). Eagerly, at a tiny ``b``, the
-    values from :func:`_inc_beta_small_b` (both forms lose ``eps / I`` there). Each
+    near eps, as stdtr's at df 1e12, ``a d`` is not small). At a tiny ``b`` the values from
+    :func:`_inc_beta_small_b` (both forms lose ``eps / I`` there), and on the backends with
+    the generic betainc those of :func:`_inc_beta_generic_complement`; in staged code at
+    evaluation, through the primitive inc_beta_values_fix (one host read). Each
     evaluation sees its own elements only (the others a stand-in), so that neither gives a
     nan derivative where it is not used."""
     from .stats import _value_first, _where_taken  # (stats imports this module)
@@ -2970,7 +2972,69 @@ def _inc_beta(a, b, x, y):
             return out
         return fnp.add(out, fnp.stop_gradient(shift))
     out = _where_taken([(use_sub, lambda: 1.0 - comp_live(use_sub))], direct)
-    return _inc_beta_small_b(out, a0, b0, ys)
+    if isinstance(b0, _Tracer) and _concrete_behind(b0) is None:
+        # (staged: the series' values at evaluation, by one primitive reading the arrays)
+        shape = out.shape
+        return _sp.inc_beta_values_fix(*(v if v.shape == shape else fnp.broadcast_to(v, shape)
+                                         for v in (out, a0, b0, ys, use_sub)))
+    return _inc_beta_values_on_arrays(out, a0, b0, ys, use_sub)
+
+
+def _inc_beta_values_on_arrays(out, a, b, y, use_sub):
+    """:func:`_inc_beta`'s ``out`` with the values of :func:`_inc_beta_generic_complement`
+    and :func:`_inc_beta_small_b` where they apply (where the operands are known: eagerly,
+    under vmap, and at evaluation of staged code through the primitive
+    inc_beta_values_fix)."""
+    out = _inc_beta_generic_complement(out, a, b, y, use_sub)
+    return _inc_beta_small_b(out, a, b, y)
+
+
+def _uses_generic_betainc(bk):
+    """Whether backend ``bk``'s betainc is the generic one (torch, array-api-strict)."""
+    fn = getattr(bk.extra("betainc"), "__wrapped__", None)
+    return getattr(fn, "func", None) is _generic.betainc
+
+
+def _inc_beta_generic_complement(out, a, b, y, use_sub):
+    """``out`` (:func:`_inc_beta`'s, its derivatives kept) with the values of the
+    subtraction ``1 - I_y(b, a)`` where ``use_sub`` takes it, ``b <= 1``, ``y <= (b + 1) /
+    (a + b + 2)`` and ``b (|log y| + log(1 + a)) <= 1``, from the generic backend's power
+    series of the complement (:func:`functrans.backends.generic._beta_small_complement`,
+    no subtraction), on the
+    backends whose betainc is the generic one: there ``I_y(b, a)`` at a small ``b`` is a few
+    ulp off (its prefactor's ``lgamma`` terms), which the subtraction multiplies by ``I /
+    (1 - I)`` (``_inc_beta(0.7, 2**-8 * 1.01, 1 - 1e-3, 1e-3)`` 6e-14 off on
+    array-api-strict, 2e-16 on NumPy, whose SciPy betainc is exact there). Only where the
+    operands are arrays (eager transforms, vmap; staged code at evaluation, see
+    :func:`_inc_beta`), else ``out``."""
+    from ..batching import BatchTracer
+    if isinstance(b, (_np.ndarray, _np.generic)):  # (NumPy: SciPy's betainc)
+        return out
+    found = _lined_up((a, b, y, use_sub))
+    if found is None or any(type(v) is bool for v in found[0]):
+        return out
+    (a, b, y, use_sub), interp = found
+    bk = _backend_of(b)
+    if not _uses_generic_betainc(bk):
+        return out
+    xp = bk.xp
+    with _np.errstate(all="ignore"):
+        # (b (|log y| + log(1 + a)) <= 1: the series' exponent b log y - log(b B(b, a))
+        # subtracts terms of that size, ~eps each; at stdtr's huge df, b = 1/2, they are
+        # 345 each and the series 4e-14 off)
+        take = (use_sub & (b <= 1.0) & (y > 0.0) & (y <= (b + 1.0) / (a + b + 2.0))
+                & (b * (xp.abs(xp.log(y)) + xp.log1p(a)) <= 1.0))
+        if not bool(bk.to_numpy(xp.any(take))):
+            return out
+        ys = xp.where(take, y, xp.full_like(y, 0.25))
+        value = _generic._beta_small_complement(
+            bk, xp.where(take, b, xp.full_like(b, 0.5)), xp.where(take, a, xp.ones_like(a)),
+            ys, xp.log(ys))
+        take = take & (value == value)  # (a series not converged: nan, out kept)
+    if interp is not None:
+        value, take = BatchTracer(interp, value), BatchTracer(interp, take)
+    # (the values only: the derivatives are out's)
+    return fnp.where(take, fnp.add(value, fnp.subtract(out, fnp.stop_gradient(out))), out)
 
 
 # _inc_beta's values at a tiny b from the series below, where b is at most _SMALL_B_MAX and
@@ -3000,7 +3064,7 @@ def _inc_beta_small_b(out, a, b, y):
     log1p(b / a) - sum_k>=1 (psi_(k-1)(1 + a) - psi_(k-1)(1)) b^k / k!`` (from
     ``log Gamma(1 + z + b) - log Gamma(1 + z)``'s Taylor series), each part of the size of
     the result. Only where ``a``, ``b`` and ``y`` (stopped) are arrays (eager transforms,
-    vmap): staged code keeps ``out``."""
+    vmap; staged code at evaluation, see :func:`_inc_beta`), else ``out``."""
     # (b alone first, without the namespace's functions: most calls end here, ~2 us where
     # the full selection took ~30)
     if isinstance(b, (_np.ndarray, _np.generic)):
@@ -3128,7 +3192,11 @@ def _t_density_at_0(d):
 # complement's, Y < y, from I_y(1/2, a) down). The series in Y converges as y^k: used where
 # y <= _T_SERIES_Y, for df >= _T_SERIES_DF (below, the plain form's loss is under 1e-13), in
 # eager transforms only (staged code keeps the plain form: each element's number of terms
-# is read from the values).
+# is read from the values). Staged, with every element's worst count (45 terms at y = 0.2,
+# ~12 operations each), the series would add ~540 equations to jit(grad(t.cdf))'s 760 on
+# every call; jit's df slopes keep the plain form's error (session 40, mpmath): relative
+# 2e-11 at (t, df) = (-2, 1e4), 6.5e-8 at (-6, 1e6), 1.2e-3 at (-6, 1e8), 2.5e-4 at
+# (-3, 1e10), 1.3e-3 at (2.5, 1e12); the t slope 1.9e-11 at (-6, 1e6), 2.1e-9 at (-6, 1e8).
 _T_SERIES_DF = 100.0
 _T_SERIES_Y = 0.2
 
@@ -3311,6 +3379,12 @@ def stdtr(df, t, /):
     in ``t`` from the density (the primitive's slope at the rounded ``x`` loses ``df/2``
     eps); jit keeps the plain forms."""
     def f(df, t):
+        # (no floating-point warnings from t^2's overflow and the choices' stand-ins, which
+        # the selections drop: stdtr(3, 1e300) = 1 warned)
+        with _np.errstate(all="ignore"):
+            return g(df, t)
+
+    def g(df, t):
         bad = _any(df <= 0.0, df != df, t != t)
         inf = df == _inf
         d = _where(_any(bad, inf), 1.0, df)
