@@ -17,16 +17,7 @@ import functrans as ft
 import functrans.nn as nn
 import functrans.scipy.special as fsp
 from functrans.primitives import special as psp
-
-
-def _mp():
-    return pytest.importorskip("mpmath")
-
-
-def _rel(got, want):
-    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
-    scale = np.where(want == 0.0, 1.0, np.abs(want))
-    return float(np.max(np.abs(got - want) / scale))
+from tests._reference import max_rel_err as _rel, mpmath_or_skip as _mp
 
 
 # -- logsumexp at +inf: the one-sided limit in every mode --------------------------------------

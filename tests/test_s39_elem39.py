@@ -17,16 +17,7 @@ import pytest
 
 import functrans as ft
 import functrans.numpy as fnp
-
-
-def _mp():
-    return pytest.importorskip("mpmath")
-
-
-def _rel(got, want):
-    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
-    scale = np.where(want == 0.0, 1.0, np.abs(want))
-    return float(np.max(np.abs(got - want) / scale))
+from tests._reference import max_rel_err as _rel, mpmath_or_skip as _mp
 
 
 # -- div with a constant numerator: the tangent in range --------------------------------------

@@ -22,16 +22,7 @@ import functrans.numpy as fnp
 import functrans.scipy.special as fsp
 from functrans.experimental.jet import jet
 from functrans.primitives import special as psp
-
-
-def _mp():
-    return pytest.importorskip("mpmath")
-
-
-def _rel(got, want):
-    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
-    scale = np.where(want == 0.0, 1.0, np.abs(want))
-    return float(np.max(np.abs(got - want) / scale))
+from tests._reference import max_rel_err as _rel, mpmath_or_skip as _mp
 
 
 # -- erfcx's derivatives for large x --------------------------------------------------------------

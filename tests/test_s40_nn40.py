@@ -17,20 +17,11 @@ import pytest
 
 import functrans as ft
 import functrans.nn as fnn
+from tests._reference import max_rel_err as _rel, mpmath_or_skip as _mp
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 MAX = np.finfo(np.float64).max
-
-
-def _mp():
-    return pytest.importorskip("mpmath")
-
-
-def _rel(got, want):
-    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
-    scale = np.where(want == 0.0, 1.0, np.abs(want))
-    return float(np.max(np.abs(got - want) / scale))
 
 
 def _squareplus_mp(x, b, mpmath):
