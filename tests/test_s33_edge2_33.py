@@ -134,12 +134,28 @@ def test_cumprod_prod_derivatives_finite_unchanged():
 
 
 # QR where R is singular: no derivative; nan, as JAX 0.10.2, instead of a LinAlgError.
+# (Session 40: except where the zero R_kk is the last of a real square matrix: LAPACK's
+# last reflector is then the identity for every x, Q and R are smooth, R_kk passes through
+# 0; the first zero here is R_11.)
 @pytest.mark.parametrize("k", [0, 1])
 @pytest.mark.parametrize("mode", ["jacrev", "jacfwd"])
 def test_qr_derivative_singular_r_is_nan(backend, k, mode):
-    a = _arr(backend, [[1.0, 2.0], [0.0, 0.0]])
+    a = _arr(backend, [[0.0, 1.0], [0.0, 2.0]])
     got = backend.to_numpy(getattr(ft, mode)(lambda a: fnp.linalg.qr(a)[k])(a))
     assert got.shape == (2, 2, 2, 2) and np.isnan(got).all()
+
+
+@pytest.mark.parametrize("k", [0, 1])
+def test_qr_derivative_last_zero_r_is_finite(k):
+    a = np.array([[1.0, 2.0], [0.0, 0.0]])
+    f = lambda a: fnp.linalg.qr(a)[k]                                    # noqa: E731
+    assert np.isfinite(ft.jacrev(f)(a)).all()
+    # (a direction that keeps a[1, 0] = 0: the first reflector stays the identity there)
+    d = np.array([[0.3, -0.7], [0.0, 0.5]])
+    h = 1e-6
+    fd = (np.linalg.qr(a + h * d)[k] - np.linalg.qr(a - h * d)[k]) / (2 * h)
+    np.testing.assert_allclose(ft.jvp(f, (a,), (d,))[1], fd, atol=1e-8)
+    np.testing.assert_allclose(np.tensordot(ft.jacrev(f)(a), d, 2), fd, atol=1e-8)
 
 
 def test_qr_complete_tall_householder_identity():
