@@ -3,7 +3,8 @@
 Extras: ``scatter_add`` with ``np.add.at``; the special functions from ``scipy.special``,
 imported on first use (without SciPy, the generic versions of :mod:`.generic` are used),
 except ``hyp2f1``: the generic version, nan where that has no accurate value (SciPy's is
-wrong in places with no sign of it).
+wrong in places with no sign of it); ``gammainc``, ``gammaincc`` and their inverses take the
+generic versions for the elements with a shape of 1e5 or more (SciPy's lose accuracy there).
 """
 
 import functools
