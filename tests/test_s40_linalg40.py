@@ -17,23 +17,11 @@ import pytest
 import functrans as ft
 import functrans.numpy as fnp
 import functrans.scipy.linalg as fsl
+from tests.test_s39_linalg39 import _NESTINGS, _PLAIN, _STACK, _TIED  # noqa: F401 (the same cases)
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 la = fnp.linalg
-
-_NESTINGS = {
-    "fwd(rev)": lambda f: ft.jacfwd(ft.jacrev(f)),
-    "fwd(fwd)": lambda f: ft.jacfwd(ft.jacfwd(f)),
-    "rev(rev)": lambda f: ft.jacrev(ft.jacrev(f)),
-    "rev(fwd)": lambda f: ft.jacrev(ft.jacfwd(f)),
-}
-
-# the brief's stack: a tied matrix (eigenvalues and singular values 1, 1, 2) beside an
-# ordinary one
-_TIED = np.diag([1.0, 1.0, 2.0])
-_PLAIN = np.array([[2.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 4.0]])
-_STACK = np.stack([_TIED, _PLAIN])
 
 
 def _block(h, n_out, b, c, d):
