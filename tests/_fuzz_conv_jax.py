@@ -33,33 +33,11 @@ import functrans.numpy as fnp  # noqa: E402
 import os  # noqa: E402
 
 VERBOSE = bool(os.environ.get("FUZZ_VERBOSE"))
-FAILS = []
-COUNTS = {}
 
+from tests._fuzz_common import Tally, close_scaled as close  # noqa: E402
 
-def fail(section, case, msg):
-    FAILS.append((section, case, msg))
-    print(f"FAIL [{section}] {msg}\n    case={case}", flush=True)
-
-
-def count(section):
-    COUNTS[section] = COUNTS.get(section, 0) + 1
-    if COUNTS[section] % 25 == 0:
-        print(f"  {section}: {COUNTS[section]} cases", flush=True)
-
-
-def close(a, b, tol):
-    a, b = np.asarray(a), np.asarray(b)
-    if a.shape != b.shape:
-        return False, f"shape {a.shape} vs {b.shape}"
-    if a.size == 0:
-        return True, ""
-    scale = max(1.0, float(np.max(np.abs(b))) if np.all(np.isfinite(b)) else 1.0)
-    both_nan = np.isnan(a) & np.isnan(b)
-    err = np.where(both_nan, 0.0, np.abs(a - b))
-    err = np.where(np.isinf(a) & (a == b), 0.0, err)
-    e = float(np.max(err))
-    return (e <= tol * scale), f"max err {e:.3g} (scale {scale:.3g})"
+TALLY = Tally(progress_every=25)
+FAILS, COUNTS, fail, count = TALLY.fails, TALLY.counts, TALLY.fail, TALLY.count
 
 
 def rand(rng, shape, dtype):
@@ -969,9 +947,7 @@ def main():
     for s in a.sections:
         rng = np.random.default_rng([a.seed, list(SECTIONS).index(s)])
         SECTIONS[s](rng, a.n if s != "backends" else max(a.n // 6, 3))
-    print("checked:", COUNTS)
-    print(f"{len(FAILS)} failures")
-    return 1 if FAILS else 0
+    return TALLY.exit_status("checked:")
 
 
 if __name__ == "__main__":

@@ -36,8 +36,11 @@ import functrans.lax as flax  # noqa: E402
 import functrans.numpy as fnp  # noqa: E402
 
 VERBOSE = bool(os.environ.get("FUZZ_VERBOSE"))
-FAILS = []
-COUNTS = {}
+
+from tests._fuzz_common import Tally  # noqa: E402
+
+TALLY = Tally()
+FAILS, COUNTS, fail, count = TALLY.fails, TALLY.counts, TALLY.fail, TALLY.count
 
 FLOATS = ["float64", "float32", "float16"]
 COMPLEX = ["complex128", "complex64"]
@@ -59,11 +62,6 @@ LENIENT = ("XLA operations do not allow negative axes", "does not accept dtype b
 
 # and what functrans refuses on purpose where JAX computes: atan2 of complex numbers
 STRICTER = ("lax.atan2 does not accept dtype complex",)
-
-
-def fail(name, case, msg):
-    FAILS.append((name, case, msg))
-    print(f"FAIL [{name}] {msg}\n    case={case}", flush=True)
 
 
 def tol_of(dtype):
@@ -198,26 +196,26 @@ def check_case(case, rng):
     okj, yj = run_fn(jlax, case.fn, [jnp.asarray(a) for a in case.args])
     okf, yf = run_fn(flax, case.fn, case.args)
     if not okf and not okj:
-        COUNTS[case.name + ":both-raise"] = COUNTS.get(case.name + ":both-raise", 0) + 1
+        count(case.name + ":both-raise")
         if VERBOSE:
             print(f"  both raise {case}: ft {type(yf).__name__}: {str(yf)[:100]} | jax "
                   f"{type(yj).__name__}: {str(yj)[:100]}")
         return
     if not okf and any(pat in str(yf) for pat in STRICTER):
-        COUNTS[case.name + ":stricter"] = COUNTS.get(case.name + ":stricter", 0) + 1
+        count(case.name + ":stricter")
         return
     if not okf:
         fail(case.name, case, f"functrans raised, JAX did not: {type(yf).__name__}: "
                               f"{str(yf)[:300]}")
         return
     if not okj and any(pat in str(yj) for pat in LENIENT):
-        COUNTS[case.name + ":lenient"] = COUNTS.get(case.name + ":lenient", 0) + 1
+        count(case.name + ":lenient")
         return
     if not okj:
         fail(case.name, case, f"JAX raised ({type(yj).__name__}: {str(yj)[:200]}), functrans "
                               f"gave {[np.shape(x) for x in leaves(yf)]}")
         return
-    COUNTS[case.name] = COUNTS.get(case.name, 0) + 1
+    count(case.name)
     if VERBOSE:
         print(f"  ok {case}")
     dts = [np.asarray(a).dtype for a in case.args if np.asarray(a).dtype.kind in "fc"]
@@ -278,8 +276,7 @@ def jax_try(thunk, case, default):
     try:
         return thunk()
     except Exception:  # noqa: BLE001
-        COUNTS[case.name + ":jax-deriv-raised"] = \
-            COUNTS.get(case.name + ":jax-deriv-raised", 0) + 1
+        count(case.name + ":jax-deriv-raised")
         return default
 
 
@@ -1247,9 +1244,7 @@ def main(argv=None):
                 continue
             case.params["seed"], case.params["it"] = seed, it
             check_case(case, rng)
-    print("counts:", dict(sorted(COUNTS.items())))
-    print(f"{len(FAILS)} failure(s)")
-    return 1 if FAILS else 0
+    return TALLY.exit_status("counts:")
 
 
 if __name__ == "__main__":

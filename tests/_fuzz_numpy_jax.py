@@ -36,21 +36,17 @@ except ImportError:  # (values and central differences only)
 
 import functrans as ft
 import functrans.numpy as fnp
+from tests._fuzz_common import Tally
 
 warnings.simplefilter("ignore")
 
-COUNTS = {}
-FAILS = []
 VERBOSE = "-v" in sys.argv
-
-
-def note(kind):
-    COUNTS[kind] = COUNTS.get(kind, 0) + 1
+TALLY = Tally()
+FAILS, COUNTS, note = TALLY.fails, TALLY.counts, TALLY.count
 
 
 def fail(case, what, msg):
-    FAILS.append((case.name, what))
-    print(f"FAIL [{case.family}] {what}: {msg}\n    {case.name}", flush=True)
+    TALLY.fail(case.family, case.name, f"{what}: {msg}")
 
 
 class Case:
@@ -1261,9 +1257,7 @@ def main():
                 print(f"HARNESS [{fam}] seed {seed}: {type(e).__name__}: {e}\n    {case.name}")
                 if VERBOSE:
                     traceback.print_exc()
-    print("counts:", dict(sorted(COUNTS.items())))
-    print(f"{len(FAILS)} failures")
-    return 1 if FAILS else 0
+    return TALLY.exit_status("counts:")
 
 
 if __name__ == "__main__":

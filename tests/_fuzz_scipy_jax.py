@@ -60,33 +60,10 @@ warnings.simplefilter("ignore")
 
 VERBOSE = bool(os.environ.get("FUZZ_VERBOSE"))
 USE_JAX = True  # (False: SciPy, central differences and the identities only; fast)
-FAILS = []
-COUNTS = {}
+from tests._fuzz_common import Tally, close_scaled as close  # noqa: E402
 
-
-def fail(section, case, msg):
-    FAILS.append((section, case, msg))
-    print(f"FAIL [{section}] {msg}\n    case={case}", flush=True)
-
-
-def count(section):
-    COUNTS[section] = COUNTS.get(section, 0) + 1
-
-
-def close(a, b, tol):
-    a, b = np.asarray(a), np.asarray(b)
-    if a.shape != b.shape:
-        return False, f"shape {a.shape} vs {b.shape}"
-    if a.size == 0:
-        return True, ""
-    fin = np.isfinite(b)
-    scale = max(1.0, float(np.max(np.abs(b[fin]))) if fin.any() else 1.0)
-    both_nan = np.isnan(a) & np.isnan(b)
-    err = np.where(both_nan, 0.0, np.abs(a - b))
-    err = np.where(np.isinf(a) & (a == b), 0.0, err)
-    err = np.where(np.isnan(err), np.inf, err)
-    e = float(np.max(err))
-    return (e <= tol * scale), f"max err {e:.3g} (scale {scale:.3g})"
+TALLY = Tally()
+FAILS, COUNTS, fail, count = TALLY.fails, TALLY.counts, TALLY.fail, TALLY.count
 
 
 def expect(section, case, what, got, want, tol, dtype=True):
@@ -1057,9 +1034,7 @@ def main():
                     fail(name, f"seed {seed}", f"harness raised {type(e).__name__}: {e}")
                     if VERBOSE:
                         traceback.print_exc()
-    print("cases:", ", ".join(f"{k} {v}" for k, v in COUNTS.items()))
-    print(f"{len(FAILS)} failures")
-    return 1 if FAILS else 0
+    return TALLY.exit_status()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,55 @@
+"""Bookkeeping shared by the seeded fuzzers (tests/_fuzz_*.py): failures, counts, closeness.
+
+Not collected by pytest (leading underscore); needs no JAX. Each fuzzer makes one ``Tally``
+and binds its ``fail``/``count`` and lists to module names, so that code (and tests that
+import a fuzzer and read its ``FAILS``) keeps using them as before.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Tally:
+    """Failures (printed as they happen) and case counts of one fuzzer run.
+
+    ``progress_every``: print a line every that many cases of one key (0: never).
+    """
+
+    def __init__(self, progress_every: int = 0):
+        self.fails: list = []
+        self.counts: dict = {}
+        self.progress_every = progress_every
+
+    def fail(self, section, case, msg):
+        self.fails.append((section, case, msg))
+        print(f"FAIL [{section}] {msg}\n    case={case}", flush=True)
+
+    def count(self, key):
+        n = self.counts[key] = self.counts.get(key, 0) + 1
+        if self.progress_every and n % self.progress_every == 0:
+            print(f"  {key}: {n} cases", flush=True)
+
+    def exit_status(self, label="cases:"):
+        """Print the counts and the number of failures; 1 if any failed, else 0."""
+        print(label, ", ".join(f"{k} {v}" for k, v in self.counts.items()))
+        print(f"{len(self.fails)} failures")
+        return 1 if self.fails else 0
+
+
+def close_scaled(a, b, tol):
+    """Whether ``a`` is within ``tol`` of the reference ``b``, relative to the largest finite
+    magnitude of ``b`` (at least 1): ``(ok, message)``. nan matches nan and an infinity the same
+    infinity; any other nan in the difference fails."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return False, f"shape {a.shape} vs {b.shape}"
+    if a.size == 0:
+        return True, ""
+    finite = np.isfinite(b)
+    scale = max(1.0, float(np.max(np.abs(b[finite]))) if finite.any() else 1.0)
+    err = np.where(np.isnan(a) & np.isnan(b), 0.0, np.abs(a - b))
+    err = np.where(np.isinf(a) & (a == b), 0.0, err)
+    err = np.where(np.isnan(err), np.inf, err)
+    e = float(np.max(err))
+    return (e <= tol * scale), f"max err {e:.3g} (scale {scale:.3g})"
