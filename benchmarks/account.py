@@ -35,6 +35,12 @@ functions called in one call of W2's ``grad`` (per phase: the API around the pas
 forward pass per line of the loss, the backward pass) and of the hand-written backprop, and
 the same for W1's ``grad``. The counts are deterministic, unlike CPU time on a shared machine,
 so a change to the transforms' Python can be measured exactly; the array work is not in them.
+``--by-primitive`` splits the forward pass's count by primitive bound on forward mode's
+interpreter, and each row by layer: forward mode's ``process`` (finding its tracers, the switch
+to the level below, the result tracer), the JVP rule, the ``bind`` calls the rule makes, the
+staging level's ``process`` (recording a tangent equation, or passing a primal operation on),
+the abstract values it works out, and the array implementations' Python (backends, buffers):
+what a change to the interpreter layering of linearize could remove is in these columns.
 """
 
 from __future__ import annotations
@@ -159,9 +165,13 @@ def main(argv=None):
                    help="leave glibc's malloc settings as they are (see above)")
     p.add_argument("--bytecodes", action="store_true",
                    help="count Python bytecodes and calls per call instead of timing")
+    p.add_argument("--by-primitive", action="store_true",
+                   help="count bytecodes of W2's forward pass by primitive and layer (see above)")
     p.add_argument("--replica", action="store_true",
                    help="time functrans's own operation sequence written by hand (see above)")
     args = p.parse_args(argv)
+    if args.by_primitive:
+        return _by_primitive()
     if args.bytecodes:
         return _bytecodes()
     kept = not args.fresh_heap and _keep_freed_memory()
@@ -402,6 +412,91 @@ def _bytecodes():
         if title != "W2 hand-written":
             for name, k in phases.items():
                 print(f"  {k:7d}  {name}")
+
+
+# The layers of --by-primitive, in the order of the table's columns.
+_LAYERS = ("process", "rule", "bind", "staging", "avals", "arrays")
+
+
+def _layer(frame, jvp_process, staging_process, bind):
+    """The layer of a frame run under forward mode's process (see --by-primitive), or None
+    outside it: from the code itself, else from the frame that called it."""
+    code = frame.f_code
+    if code is jvp_process:
+        return "process"
+    if code is staging_process:
+        return "staging"
+    if code is bind:
+        return "bind"
+    name = code.co_filename.replace("\\", "/")
+    if "/functrans/backends/" in name or name.endswith("/functrans/buffers.py"):
+        return "arrays"
+    caller = frame.f_back
+    while caller is not None:
+        c = caller.f_code
+        if c is jvp_process:
+            return "rule"  # (the rule, and what it calls that is no layer of its own)
+        if c is staging_process:
+            return "avals"  # (abstract_eval, get_aval: the staging's own work)
+        if c is bind:
+            caller = caller.f_back
+            continue
+        name = c.co_filename.replace("\\", "/")
+        if "/functrans/backends/" in name or name.endswith("/functrans/buffers.py"):
+            return "arrays"
+        caller = caller.f_back
+    return None
+
+
+def _by_primitive():
+    """W2's grad: bytecodes run under forward mode's interpreter, per primitive and layer."""
+    import sys
+    import functrans as ft
+    import functrans.numpy as fnp
+    from functrans import core, interpreters
+
+    params, X, Y = next(c for c in workloads.make_cases() if c.id == "W2").args
+    grad = ft.grad(lambda p, X, Y: workloads.mlp_loss(fnp, p, X, Y))
+    for _ in range(3):
+        grad(params, X, Y)
+    jvp_process = interpreters.JVPInterpreter.process.__code__
+    staging_process = interpreters.StagingInterpreter.process.__code__
+    bind = core.Primitive.bind.__code__
+    rows = []      # [primitive name, {layer: bytecodes}] per call of forward mode's process
+    layers = {}    # id(frame) -> layer, for frames under one
+    top = [None]   # the outermost running call of forward mode's process
+
+    def trace(frame, event, arg):
+        if event == "call":
+            if top[0] is None and frame.f_code is jvp_process:
+                top[0] = frame
+                rows.append([frame.f_locals["prim"].name, dict.fromkeys(_LAYERS, 0)])
+            if top[0] is not None:
+                frame.f_trace_opcodes = True
+                layers[id(frame)] = _layer(frame, jvp_process, staging_process, bind)
+            return trace
+        if event == "return" and frame is top[0]:
+            top[0] = None
+        elif event == "opcode" and top[0] is not None:
+            rows[-1][1][layers.get(id(frame)) or "rule"] += 1
+        return trace
+
+    sys.settrace(trace)
+    try:
+        grad(params, X, Y)
+    finally:
+        sys.settrace(None)
+    print("W2 grad, bytecodes under forward mode's interpreter per primitive bound on it, by "
+          "layer (see the module's docstring)")
+    print(f"  {'primitive':18s}" + "".join(f"{k:>9s}" for k in _LAYERS) + f"{'all':>9s}")
+    total = dict.fromkeys(_LAYERS, 0)
+    for name, counts in rows:
+        for k in _LAYERS:
+            total[k] += counts[k]
+        print(f"  {name:18s}" + "".join(f"{counts[k]:9d}" for k in _LAYERS)
+              + f"{sum(counts.values()):9d}")
+    print(f"  {f'all ({len(rows)})':18s}" + "".join(f"{total[k]:9d}" for k in _LAYERS)
+          + f"{sum(total.values()):9d}")
 
 
 if __name__ == "__main__":
