@@ -624,21 +624,39 @@ def _comparison_rule(name):
             after = logical_and(out, logical_not(apart)) if name == "eq" \
                 else logical_or(out, apart)
             return out, _Stepped((), after)
-        above, below, _ = _curve_order(x, y, sx, sy)
+        # (x >= y for t > 0 is x >= y at t = 0 unless x falls below y after a tie: one side
+        # of the order is enough for the four orderings)
         if name == "gt":
-            after = above
+            after = _beyond(x, y, sx, sy, gt, out)
         elif name == "lt":
-            after = below
+            after = _beyond(x, y, sx, sy, lt, out)
         elif name == "ge":
-            after = logical_or(above, logical_and(out, logical_not(below)))
+            after = logical_and(out, logical_not(_beyond(x, y, sx, sy, lt)))
         elif name == "le":
-            after = logical_or(below, logical_and(out, logical_not(above)))
-        elif name == "eq":
-            after = logical_and(out, logical_not(logical_or(above, below)))
+            after = logical_and(out, logical_not(_beyond(x, y, sx, sy, gt)))
         else:
-            after = logical_or(out, logical_or(above, below))
+            above, below, _ = _curve_order(x, y, sx, sy)
+            apart = logical_or(above, below)
+            after = logical_and(out, logical_not(apart)) if name == "eq" \
+                else logical_or(out, apart)
         return out, _Stepped((), after)
     return rule
+
+
+def _beyond(x, y, sx, sy, side, start=None):
+    """Where x(t) ``side`` y(t) (``side`` gt or lt) for small t > 0
+    and x0 == y0: decided by the first coefficients that differ (compared, not subtracted:
+    exact); False where the curves are the same or a NaN is met first. ``start``: ``side``
+    at t = 0, to which the decisions at ties are added (the truth for t > 0)."""
+    result = start
+    tied = eq(x, y)
+    pairs = [(0.0 if a is None else a, 0.0 if b is None else b)
+             for a, b in zip(sx, sy) if a is not None or b is not None]
+    for k, (a, b) in enumerate(pairs):
+        result = _either(result, logical_and(tied, side(a, b)))
+        if k + 1 < len(pairs):
+            tied = logical_and(tied, eq(a, b))
+    return result if result is not None else logical_and(tied, False)
 
 
 def _either(a, b):
