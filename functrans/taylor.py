@@ -10,6 +10,11 @@ to jet tracers gives the coefficients of ``p(x(t))`` up to ``t^K``, in one pass:
   piecewise rules of ``max``, ``abs``, ``relu``, the max reductions and ``sort``, one-sided
   at kinks and ties: the coefficients of ``p(x(t))`` for small t > 0 (the curve's first
   coefficients that differ decide; JAX's jet and the JVP rules take the mean or a fixed side);
+- the comparisons likewise: a comparison of curves is a :class:`OneSidedTracer`, its value at
+  t = 0 and its truth for small t > 0; a primitive given such a value (``select``: ``where``,
+  ``clip``...) computes its value from the values at t = 0 and its coefficients from those at
+  t = 0+, the branch that holds after (a float that may so step at t = 0 holds those in a
+  ``_Stepped``). The first coefficient (the value) stays ``f(x0)``;
 - a primitive *linear* in the operands that carry coefficients is applied to each coefficient
   (the linear primitives are those with a transpose rule, less their coefficient operands:
   :func:`functrans.api._coefficient_operands`), so every structural operation, sum, gather,
