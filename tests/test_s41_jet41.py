@@ -200,6 +200,19 @@ def test_host_reads_decide_at_zero():
     assert not bool(b) and not bool(bs[0]) and _floats(vs) == [2.0]
 
 
+def test_a_guarded_singularity_is_nan_not_zeros():
+    # where(x == 0, 1, sin(x) / x) at 0: x(t) != 0 for t > 0, so the quotient's terms, which
+    # are 0/0 at x0 = 0 (were the constant's zeros, as JAX's: silently wrong, true -1/3 second
+    # derivative); sinc's own series stays exact
+    def f(x):
+        safe = fnp.where(x == 0, 1.0, x)
+        return fnp.where(x == 0, 1.0, fnp.sin(safe) / safe)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y, ys = jet(f, (0.0,), ((1.0, 0.0, 0.0),))
+    assert float(y) == 1.0 and all(np.isnan(_floats(ys)))
+    _close(jet(fnp.sinc, (0.0,), ((1.0, 0.0, 0.0),))[1], [0.0, -np.pi ** 2 / 3, 0.0])
+
+
 def test_counts_and_integer_results_follow_the_branch_after():
     x0 = np.zeros(3)
     y, ys = jet(lambda x: fnp.sum(x > 0) * x, (x0,), ((np.array([1.0, -1.0, 0.0]),),))
