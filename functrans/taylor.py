@@ -181,9 +181,9 @@ class JetInterpreter(Interpreter):
             # (a constant made by a rule beneath is the array it holds)
             return JetTracer(self, out.primal if type(out) is ConstTracer else out,
                              tuple(terms))
-        if type(terms) is _Stepped:  # (a comparison of curves: its decision for t > 0)
+        if type(terms) is _Stepped:  # (a comparison, a step function: its value for t > 0)
             self.stepped = True
-            return OneSidedTracer(self, _unwrapped(out), terms.limit)
+            return self._wrap_stepped(out, terms.limit, None)
         # no coefficients (a comparison, an integer result, a zero derivative): a constant
         if _by_type_get(type(out)) is None:
             if type(out) is not ConstTracer:
@@ -664,6 +664,53 @@ def _beyond(x, y, sx, sy, side, start=None):
     return result if result is not None else logical_and(tied, False)
 
 
+def _direction(terms):
+    """The sign of the first nonzero coefficient of a curve's ``terms`` (its direction
+    from x0 for small t > 0): 0 where all are 0, NaN where a NaN comes first."""
+    d = None
+    for t in terms:
+        if t is not None:
+            d = sign(t) if d is None else select(eq(d, 0.0), sign(t), d)
+    return d
+
+
+def _step_rule(name):
+    """The piecewise constant ``sign``, ``floor``, ``ceil``, ``trunc`` and ``round`` of a
+    real curve: coefficients 0, and, as a ``_Stepped``, the value for small t > 0, which
+    differs from the one at t = 0 at a step (sign at 0; floor, ceil and trunc at integers;
+    round at half-integers) where the curve leaves it on the side of the next value. A NaN
+    coefficient first keeps the value at t = 0."""
+    prim = registry[name]
+
+    def rule(primals, series, order):
+        x, = primals
+        out = prim.bind(x)
+        if get_aval(x).dtype.kind == "c":
+            return out, None
+        d = _direction(series[0])
+        if d is None:
+            return out, None
+        up, down = gt(d, 0.0), lt(d, 0.0)
+        if name == "sign":
+            after = select(eq(x, 0.0), d, out)
+        elif name == "floor":
+            after = select(logical_and(eq(out, x), down), sub(x, 1.0), out)
+        elif name == "ceil":
+            after = select(logical_and(eq(out, x), up), add(x, 1.0), out)
+        elif name == "trunc":
+            at = eq(out, x)
+            after = select(logical_and(at, logical_and(gt(x, 0.0), down)), sub(x, 1.0),
+                           select(logical_and(at, logical_and(lt(x, 0.0), up)),
+                                  add(x, 1.0), out))
+        else:  # round (half to even at t = 0): from a half-integer, the side it goes to
+            fl = registry["floor"].bind(x)
+            half = eq(sub(x, fl), 0.5)
+            after = select(logical_and(half, up), add(fl, 1.0),
+                           select(logical_and(half, down), fl, out))
+        return out, _Stepped((), after)
+    return rule
+
+
 def _either(a, b):
     return b if a is None else logical_or(a, b)
 
@@ -852,6 +899,8 @@ RULES.update({
     # comparisons of curves: decided for small t > 0 too (select then takes, for the
     # coefficients, the branch that holds there)
     **{name: _comparison_rule(name) for name in ("eq", "ne", "lt", "le", "gt", "ge")},
+    # piecewise constant: no coefficients, the value for t > 0 past a step
+    **{name: _step_rule(name) for name in ("sign", "floor", "ceil", "trunc", "round")},
     # y' = f'(x) x' with f' followed by a jet of one order less
     "erf": _unary_by_derivative(
         "erf", lambda z: mul(exp(neg(mul(z, z))), _TWO_OVER_SQRT_PI)),

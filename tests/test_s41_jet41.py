@@ -12,6 +12,10 @@ JAX's jet, so at a bound the coefficients of the wrong branch, silently:
     jet(nn.relu6, (0.,), ((1., 1.),))                         [0, 0]   -> [1, 1]
     jet(lambda x: nn.hard_tanh(x + 1.), (0.,), ((1., 1.),))   [1, 1]   -> [0, 0]
 
+The piecewise constant sign, floor, ceil, trunc and round likewise take, for the
+coefficients of what follows, their value for t > 0 (``x * sign(x)`` at 0 along (1, 1) was
+[0, 0], now [1, 1], |x|'s).
+
 References: f(x(t)) in mpmath at 80 digits at t = h, 2h, ... and the fitted polynomial
 (tests/test_s40_jet40.py's helper). Unchanged and pinned: a jump's first result is f(x0);
 curves the same to the order followed, a NaN first, and values read on the host (Python
@@ -178,6 +182,35 @@ def test_complex_equality():
     h = lambda z: fnp.where(z == z, 2.0 * z, z * z)  # noqa: E731
     assert [complex(t) for t in jet(h, (0j,), ((1j, 0j),), factorial_scaled=False)[1]] == \
         [2j, 0]
+
+
+def _round_half_even(mp, v):
+    f = mp.floor(v)
+    return f + 1 if v - f > 0.5 or (v - f == 0.5 and int(f) % 2) else f
+
+
+@pytest.mark.parametrize("name", ["sign", "floor", "ceil", "trunc", "round"])
+def test_step_functions_take_their_value_after_a_step(name):
+    # piecewise constant: terms 0 themselves, but a product with one takes the step's value
+    # for t > 0 (x * sign(x) is |x|: was [0, 0] at 0 along (1, 1), now [1, 1])
+    mp = _mp()
+    fn, ref, points = {
+        "sign": (fnp.sign, mp.sign, [0.0, 1.5]),
+        "floor": (fnp.floor, mp.floor, [0.0, 1.0, -2.0, 0.5]),
+        "ceil": (fnp.ceil, mp.ceil, [0.0, 1.0, -2.0, 0.5]),
+        "trunc": (fnp.trunc, lambda v: mp.floor(v) if v >= 0 else mp.ceil(v),
+                  [0.0, 1.0, -2.0, 0.5]),
+        "round": (fnp.round, lambda v: _round_half_even(mp, v), [0.5, 1.5, -2.5, 1.0, 0.3]),
+    }[name]
+    for x0 in points:
+        for terms in _PATTERNS:
+            y, ys = jet(lambda x: (x + 2.0) * fn(x), (x0,), (terms,))
+            want = _right_derivatives(lambda v: (v + 2) * ref(v), [x0], [terms], 3)
+            assert float(y) == (x0 + 2.0) * float(fn(x0)), (x0, terms)
+            _close(ys, want)
+    # alone: the value at t = 0 and zero terms (a jump, as where's)
+    y, ys = jet(fn, (1.5 if name == "round" else 0.0,), ((-1.0, 1.0),))
+    assert float(y) == float(fn(1.5 if name == "round" else 0.0)) and _floats(ys) == [0, 0]
 
 
 # -- what stays at t = 0 -----------------------------------------------------------------------
