@@ -191,7 +191,6 @@ class JetInterpreter(Interpreter):
             out = out.primal
         return ConstTracer(self, out)
 
-
     def _limits(self, args, primals):
         """The operands' values at t = 0+ (``primals`` where they do not step), or None
         where none steps."""
@@ -304,7 +303,7 @@ def jet_flat(fun, primals, series, order, device_source=None):
         return (terms.limit if type(terms) is _Stepped else out.primal), list(terms)
     if type(out) is OneSidedTracer and out._interp is interp:
         return out.tangent, None
-    return (out.primal if type(out) in (ConstTracer, OneSidedTracer) else out), None
+    return (out.primal if type(out) is ConstTracer else out), None
 
 def _run_under(interp, fun, args):
     """``fun(*args)`` with the jet interpreter ``interp`` current; it is retired after (and
@@ -616,9 +615,8 @@ def _comparison_rule(name):
         if _is_complex(x) or _is_complex(y):
             if name not in ("eq", "ne"):
                 return out, None
-            parts = [(registry["real"], 0.0), (registry["imag"], 0.0)]
-            apart = None
-            for part, _ in parts:
+            apart = None  # where the real or the imaginary parts part after a tie
+            for part in (registry["real"], registry["imag"]):
                 px, py = (part.bind(v) if _is_complex(v) else v for v in (x, y))
                 psx = [None if a is None else part.bind(a) for a in sx] \
                     if _is_complex(x) else sx
@@ -649,8 +647,7 @@ def _comparison_rule(name):
 
 
 def _beyond(x, y, sx, sy, side, start=None):
-    """Where x(t) ``side`` y(t) (``side`` gt or lt) for small t > 0
-    and x0 == y0: decided by the first coefficients that differ (compared, not subtracted:
+    """Where x(t) ``side`` y(t) (``side`` gt or lt) for small t > 0 and x0 == y0: decided by the first coefficients that differ (compared, not subtracted:
     exact); False where the curves are the same or a NaN is met first. ``start``: ``side``
     at t = 0, to which the decisions at ties are added (the truth for t > 0)."""
     result = start
