@@ -10,6 +10,11 @@ to jet tracers gives the coefficients of ``p(x(t))`` up to ``t^K``, in one pass:
   piecewise rules of ``max``, ``abs``, ``relu``, the max reductions and ``sort``, one-sided
   at kinks and ties: the coefficients of ``p(x(t))`` for small t > 0 (the curve's first
   coefficients that differ decide; JAX's jet and the JVP rules take the mean or a fixed side);
+- the comparisons likewise: a comparison of curves is a :class:`OneSidedTracer`, its value at
+  t = 0 and its truth for small t > 0; a primitive given such a value (``select``: ``where``,
+  ``clip``...) computes its value from the values at t = 0 and its coefficients from those at
+  t = 0+, the branch that holds after (a float that may so step at t = 0 holds those in a
+  ``_Stepped``). The first coefficient (the value) stays ``f(x0)``;
 - a primitive *linear* in the operands that carry coefficients is applied to each coefficient
   (the linear primitives are those with a transpose rule, less their coefficient operands:
   :func:`functrans.api._coefficient_operands`), so every structural operation, sum, gather,
@@ -76,19 +81,53 @@ INEXACT_TRACER_TYPES.add(JetTracer)
 SAME_LAYOUT_TRACERS.add(JetTracer)
 
 
+class _Stepped(tuple):
+    """The Taylor coefficients of a value whose curve may step at t = 0 (a branch chosen by a
+    comparison of curves): those of the branch that holds for small t > 0, which starts
+    from ``limit``, the value at t = 0+, where the tracer's value is the one at t = 0. Held
+    in a JetTracer's ``tangent`` (a tuple still: the layout stays JVPTracer's); a comparison
+    rule returns one with no coefficients, its decision for t > 0 in ``limit``."""
+
+    def __new__(cls, terms, limit):
+        self = tuple.__new__(cls, terms)
+        self.limit = limit
+        return self
+
+
+class OneSidedTracer(PairTracer):
+    """A boolean or integer value under jet that may change right after t = 0: ``primal``
+    at t = 0 (what ``bool()``, indexing and Python control flow see), ``tangent`` for small
+    t > 0. Made by a comparison of curves (``x > 0`` at ``x0 == 0``: False at t = 0, the
+    sign of the curve's first nonzero coefficient after), so that ``where`` picks, for the
+    coefficients, the branch that holds for t > 0."""
+
+    __slots__ = ()
+    _DROPPED = JetTracer._DROPPED
+
+    @property
+    def aval(self):
+        return get_aval(self.primal)
+
+
+SAME_LAYOUT_TRACERS.add(OneSidedTracer)
+
+
 class JetInterpreter(Interpreter):
     """Carries values with ``order`` Taylor coefficients through each primitive (see the
     module's docstring for where each primitive's coefficients come from).
     ``device_source``: one of the values followed, whose library and device arrays created
     inside take (as forward mode's)."""
 
-    __slots__ = ("order", "device_source")
+    # ``stepped``: whether a comparison of curves has run under it (only then can a value
+    # step at t = 0, and only then are operands looked at for one)
+    __slots__ = ("order", "device_source", "stepped")
 
     def __init__(self, parent, order, device_source=None):
         self.parent = parent
         self.active = True
         self.order = order
         self.device_source = device_source
+        self.stepped = False
 
     def process(self, prim, args, params):
         primals = list(args)
@@ -102,8 +141,15 @@ class JetInterpreter(Interpreter):
                 own = True
             elif t is ConstTracer:
                 primals[i] = a.primal
+            elif t is OneSidedTracer and a._interp is self:
+                primals[i] = a.primal
+                own = True
         if not own:
             return self.parent.process(prim, args, params)
+        if self.stepped:
+            limits = self._limits(args, primals)
+            if limits is not None:
+                return self._process_stepped(prim, args, primals, limits, series, params)
         rule = RULES.get(prim.name)
         if rule is None and prim.jvp is None:
             if prim.jvp_inline is None:
@@ -135,12 +181,99 @@ class JetInterpreter(Interpreter):
             # (a constant made by a rule beneath is the array it holds)
             return JetTracer(self, out.primal if type(out) is ConstTracer else out,
                              tuple(terms))
+        if type(terms) is _Stepped:  # (a comparison, a step function: its value for t > 0)
+            self.stepped = True
+            return self._wrap_stepped(out, terms.limit, None)
         # no coefficients (a comparison, an integer result, a zero derivative): a constant
         if _by_type_get(type(out)) is None:
             if type(out) is not ConstTracer:
                 return out  # (a tracer of a transform beneath, a number)
             out = out.primal
         return ConstTracer(self, out)
+
+    def _limits(self, args, primals):
+        """The operands' values at t = 0+ (``primals`` where they do not step), or None
+        where none steps."""
+        limits = None
+        for i, a in enumerate(args):
+            t = type(a)
+            if t is OneSidedTracer and a._interp is self:
+                limit = a.tangent
+            elif t is JetTracer and a._interp is self and type(a.tangent) is _Stepped:
+                limit = a.tangent.limit
+            else:
+                continue
+            if limits is None:
+                limits = list(primals)
+            limits[i] = limit
+        return limits
+
+    def _process_stepped(self, prim, args, primals, limits, series, params):
+        """A primitive of operands of which some step at t = 0: its value from the values at
+        t = 0 (``primals``: jet's first term is f(x0) exactly), its coefficients, and the
+        value they start from, from the values at t = 0+ (``limits``): the branch that holds
+        for small t > 0."""
+        series = [None if s is None or all(t is None for t in s) else tuple(s)
+                  for s in series]
+        rule = RULES.get(prim.name)
+        carried = any(s is not None for s in series)
+        if carried and rule is None and prim.jvp is None:
+            if prim.jvp_inline is None:
+                raise MissingRuleError(f"primitive {prim.name!r} has no JVP rule, so jet "
+                                       f"cannot give its Taylor coefficients")
+            token = set_current(self)
+            try:
+                return prim.jvp_inline(*args, **params)
+            finally:
+                reset_current(token)
+        token = set_current(self.parent)
+        try:
+            at_zero = prim.bind(*primals, **params)
+
+            def coefficients(values):
+                if not carried:
+                    return prim.bind(*values, **params), None
+                if rule is not None:
+                    return rule(values, series, self.order, **params)
+                if prim.transpose is not None and _linear_in(prim, values, series, params):
+                    return _linear_rule(prim, values, series, self.order, params)
+                return _nested_jvp_rule(prim, values, series, self.order, params)
+            after, terms = coefficients(limits)
+            outs, afters = (at_zero, after) if prim.multiple_results else ([at_zero], [after])
+            if any(get_aval(a).shape != get_aval(z).shape for z, a in zip(outs, afters)):
+                # A shape that depends on the values (nonzero of a mask that steps): no
+                # branch for t > 0 can follow the value at t = 0; all decided at t = 0.
+                _, terms = coefficients(primals)
+                if type(terms) is _Stepped:
+                    terms = None
+                stepped = False
+            else:
+                stepped = True
+        finally:
+            reset_current(token)
+        if not stepped:
+            if prim.multiple_results:
+                terms = [None] * len(at_zero) if terms is None else terms
+                return [self._wrap(z, t) for z, t in zip(at_zero, terms)]
+            return self._wrap(at_zero, terms)
+        if type(terms) is _Stepped:  # (a comparison: its decision for t > 0)
+            after, terms = terms.limit, None
+        if prim.multiple_results:
+            terms = [None] * len(at_zero) if terms is None else terms
+            return [self._wrap_stepped(z, a, t) for z, a, t in zip(at_zero, after, terms)]
+        return self._wrap_stepped(at_zero, after, terms)
+
+    def _wrap_stepped(self, at_zero, after, terms):
+        at_zero, after = _unwrapped(at_zero), _unwrapped(after)
+        if _is_float(at_zero):
+            return JetTracer(self, at_zero, _Stepped(
+                [None] * self.order if terms is None else terms, after))
+        return OneSidedTracer(self, at_zero, after)
+
+
+def _unwrapped(x):
+    # (a constant made by a rule beneath is the array it holds)
+    return x.primal if type(x) is ConstTracer else x
 
 
 CONSTANT_INTERPRETERS.add(JetInterpreter)
@@ -164,7 +297,12 @@ def jet_flat(fun, primals, series, order, device_source=None):
             for p, s in zip(primals, series)]
     out = _run_under(interp, fun, args)
     if type(out) is JetTracer and out._interp is interp:
-        return out.primal, list(out.terms)
+        # (a value that steps at t = 0: the one its coefficients start from, t = 0+, as the
+        # rules that call this compute coefficients with it)
+        terms = out.terms
+        return (terms.limit if type(terms) is _Stepped else out.primal), list(terms)
+    if type(out) is OneSidedTracer and out._interp is interp:
+        return out.tangent, None
     return (out.primal if type(out) is ConstTracer else out), None
 
 def _run_under(interp, fun, args):
@@ -462,6 +600,123 @@ def _curve_order(x, y, sx, sy):
     return above, below, tied
 
 
+def _comparison_rule(name):
+    """A comparison of curves: its value at t = 0 and, as a ``_Stepped`` with no
+    coefficients, its truth for small t > 0, decided where the values are equal by the first
+    coefficients that differ (lexicographic on the difference x(t) - y(t)). The decision at
+    t = 0 stays where the curves are the same or a NaN is met first. Complex operands: ``eq``
+    and ``ne`` on the real and imaginary parts, the orderings at t = 0."""
+    prim = registry[name]
+
+    def rule(primals, series, order):
+        x, y = primals
+        out = prim.bind(x, y)
+        sx, sy = _padded(series[0], order), _padded(series[1], order)
+        if _is_complex(x) or _is_complex(y):
+            if name not in ("eq", "ne"):
+                return out, None
+            apart = None  # where the real or the imaginary parts part after a tie
+            for part in (registry["real"], registry["imag"]):
+                px, py = (part.bind(v) if _is_complex(v) else v for v in (x, y))
+                psx = [None if a is None else part.bind(a) for a in sx] \
+                    if _is_complex(x) else sx
+                psy = [None if b is None else part.bind(b) for b in sy] \
+                    if _is_complex(y) else sy
+                above, below, _ = _curve_order(px, py, psx, psy)
+                apart = _either(apart, logical_or(above, below))
+            after = logical_and(out, logical_not(apart)) if name == "eq" \
+                else logical_or(out, apart)
+            return out, _Stepped((), after)
+        # (x >= y for t > 0 is x >= y at t = 0 unless x falls below y after a tie: one side
+        # of the order is enough for the four orderings)
+        if name == "gt":
+            after = _beyond(x, y, sx, sy, gt, out)
+        elif name == "lt":
+            after = _beyond(x, y, sx, sy, lt, out)
+        elif name == "ge":
+            after = logical_and(out, logical_not(_beyond(x, y, sx, sy, lt)))
+        elif name == "le":
+            after = logical_and(out, logical_not(_beyond(x, y, sx, sy, gt)))
+        else:
+            above, below, _ = _curve_order(x, y, sx, sy)
+            apart = logical_or(above, below)
+            after = logical_and(out, logical_not(apart)) if name == "eq" \
+                else logical_or(out, apart)
+        return out, _Stepped((), after)
+    return rule
+
+
+def _beyond(x, y, sx, sy, side, start=None):
+    """Where x(t) ``side`` y(t) (``side`` gt or lt) for small t > 0 and x0 == y0: decided by the first coefficients that differ (compared, not subtracted:
+    exact); False where the curves are the same or a NaN is met first. ``start``: ``side``
+    at t = 0, to which the decisions at ties are added (the truth for t > 0)."""
+    result = start
+    tied = eq(x, y)
+    pairs = [(0.0 if a is None else a, 0.0 if b is None else b)
+             for a, b in zip(sx, sy) if a is not None or b is not None]
+    for k, (a, b) in enumerate(pairs):
+        result = _either(result, logical_and(tied, side(a, b)))
+        if k + 1 < len(pairs):
+            tied = logical_and(tied, eq(a, b))
+    return result if result is not None else logical_and(tied, False)
+
+
+def _direction(terms):
+    """The sign of the first nonzero coefficient of a curve's ``terms`` (its direction
+    from x0 for small t > 0): 0 where all are 0, NaN where a NaN comes first."""
+    d = None
+    for t in terms:
+        if t is not None:
+            d = sign(t) if d is None else select(eq(d, 0.0), sign(t), d)
+    return d
+
+
+def _step_rule(name):
+    """The piecewise constant ``sign``, ``floor``, ``ceil``, ``trunc`` and ``round`` of a
+    real curve: coefficients 0, and, as a ``_Stepped``, the value for small t > 0, which
+    differs from the one at t = 0 at a step (sign at 0; floor, ceil and trunc at integers;
+    round at half-integers) where the curve leaves it on the side of the next value. A NaN
+    coefficient first keeps the value at t = 0."""
+    prim = registry[name]
+
+    def rule(primals, series, order):
+        x, = primals
+        out = prim.bind(x)
+        if get_aval(x).dtype.kind == "c":
+            return out, None
+        d = _direction(series[0])
+        if d is None:
+            return out, None
+        up, down = gt(d, 0.0), lt(d, 0.0)
+        if name == "sign":
+            after = select(eq(x, 0.0), d, out)
+        elif name == "floor":
+            after = select(logical_and(eq(out, x), down), sub(x, 1.0), out)
+        elif name == "ceil":
+            after = select(logical_and(eq(out, x), up), add(x, 1.0), out)
+        elif name == "trunc":
+            at = eq(out, x)
+            after = select(logical_and(at, logical_and(gt(x, 0.0), down)), sub(x, 1.0),
+                           select(logical_and(at, logical_and(lt(x, 0.0), up)),
+                                  add(x, 1.0), out))
+        else:  # round (half to even at t = 0): from a half-integer, the side it goes to
+            fl = registry["floor"].bind(x)
+            half = eq(sub(x, fl), 0.5)
+            after = select(logical_and(half, up), add(fl, 1.0),
+                           select(logical_and(half, down), fl, out))
+        return out, _Stepped((), after)
+    return rule
+
+
+def _either(a, b):
+    return b if a is None else logical_or(a, b)
+
+
+def _is_complex(v):
+    return type(v) is complex or (type(v) not in (int, float, bool)
+                                  and get_aval(v).dtype.kind == "c")
+
+
 def _extremum(larger):
     """max (``larger``) and min: the coefficients of the operand chosen. At a tie
     ``x0 == y0`` of real operands, the operand that is larger (smaller) along the curves for
@@ -638,6 +893,11 @@ RULES.update({
     "reduce_max": _reduce_chooser("reduce_max"),
     "reduce_min": _reduce_chooser("reduce_min"),
     "sort": _sort_rule,
+    # comparisons of curves: decided for small t > 0 too (select then takes, for the
+    # coefficients, the branch that holds there)
+    **{name: _comparison_rule(name) for name in ("eq", "ne", "lt", "le", "gt", "ge")},
+    # piecewise constant: no coefficients, the value for t > 0 past a step
+    **{name: _step_rule(name) for name in ("sign", "floor", "ceil", "trunc", "round")},
     # y' = f'(x) x' with f' followed by a jet of one order less
     "erf": _unary_by_derivative(
         "erf", lambda z: mul(exp(neg(mul(z, z))), _TWO_OVER_SQRT_PI)),
@@ -908,7 +1168,10 @@ def jet(fun, primals, series, factorial_scaled=True):
         if type(o) is JetTracer and o._interp is interp:
             p, ts = o.primal, o.terms
         else:
-            p = o.primal if type(o) is ConstTracer else o
+            # (a boolean or integer that steps at t = 0: its value at t = 0, as jet's first
+            # terms are)
+            p = o.primal if type(o) is ConstTracer or (
+                type(o) is OneSidedTracer and o._interp is interp) else o
             if not isinstance(p, Tracer):
                 p = _const_output(p, like, f"jet of {_fname(fun)}", len(primals_out))
             ts = (None,) * order

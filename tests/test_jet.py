@@ -109,6 +109,11 @@ CASES = {
         fnp.exp(x), lax.dynamic_slice(x, (1,), (2,)) ** 2, (0,)), (X3,)),
     "scatter_add": (lambda x: fnp.zeros(3).at[np.array([0, 2, 0])].add(x ** 2) * x, (X3,)),
     "select_n": (lambda x: lax.select_n(x > 0, fnp.sin(x), fnp.exp(x)), (X3,)),
+    "steps": (lambda x: fnp.ceil(2.0 * x) * x + fnp.trunc(3.0 * x) * x ** 2, (X3,)),
+    "comparisons": (lambda x, y: fnp.where(x >= y, x * y, fnp.sin(x))
+                    + fnp.where(x <= 0.35, x, y * y) + fnp.where(x < y, y, x ** 3)
+                    + fnp.where(x == y, x, 2.0 * x) + fnp.where(x != 0.5, x * x, y),
+                    (X3, POS3)),
     "tanh_composition": (lambda x: fnp.tanh(fnp.tanh(fnp.tanh(x))), (X3,)),
     "logistic_map": (lambda x: _logistic_map(x, 3.7, 4), (UNIT3 ** 2,)),
 }
@@ -146,7 +151,11 @@ RULE_CASES = {
     "reduce_max": "reduce_max", "reduce_min": "reduce_min", "sort": "sort",
     "erf": "erf", "erfc": "erfc", "atan": "inverse_trig", "asin": "inverse_trig",
     "acos": "inverse_trig", "asinh": "inverse_trig", "acosh": "acosh",
-    "atanh": "inverse_trig", "mul_sz": "cumprod"}
+    "atanh": "inverse_trig", "mul_sz": "cumprod",
+    "gt": ("select", "select_n"), "ge": "comparisons", "le": "comparisons",
+    "lt": "comparisons", "eq": "comparisons", "ne": "comparisons",
+    "sign": "piecewise_constant", "floor": "piecewise_constant", "round": "piecewise_constant",
+    "ceil": "steps", "trunc": "steps"}
 
 
 def test_every_rule_is_checked_against_the_generic_one():
