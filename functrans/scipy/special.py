@@ -1674,10 +1674,12 @@ def erfcx(x, /):
     """The scaled complementary error function ``exp(x**2) * erfc(x)``: finite (about
     ``1 / (sqrt(pi) x)``) where ``erfc`` underflows; ``inf`` below about -26.6 (overflow).
 
-    Derivative: ``2 x erfcx(x) - 2/sqrt(pi)``. Values from SciPy, ``torch.special`` or
-    cupyx where the backend has them, else the generic continued fraction / series of
-    :mod:`functrans.backends.special_generic` (about 1e-14 relative in float64). float32 input
-    is computed in float64 and rounded."""
+    Derivative: ``2 x erfcx(x) - 2/sqrt(pi)``, evaluated without its cancellation for
+    ``x >= 0.5`` (Taylor polynomials below 20, the asymptotic series beyond: within about an
+    ulp, the higher derivatives too; see the primitive ``erfcx_deriv``). Values from SciPy,
+    ``torch.special`` or cupyx where the backend has them, else the generic continued
+    fraction / series of :mod:`functrans.backends.special_generic` (about 1e-14 relative in
+    float64). float32 input is computed in float64 and rounded."""
     return _in64(_sp.erfcx, _real(x, "erfcx"))
 
 
