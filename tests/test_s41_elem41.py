@@ -213,3 +213,19 @@ def test_log_ndtr_slope_closer_than_jax():
     ours = ft.grad(lambda t: fnp.sum(fsp.log_ndtr(t)))(xs)
     assert _rel(ours, want) < 3 * _ULP
     assert _rel(ours, want) <= _rel(theirs, want)
+
+
+# -- reverse mode through an overflowing cosh: why it stays nan -----------------------------------
+
+def test_reverse_mode_past_cosh_overflow_not_a_silent_value():
+    # grad of 1/cosh(x) at 800 (true -0) and of -log(cosh(x)) there (true -1) hand cosh's rule
+    # the same pair: cotangent -0 (-1/inf^2 and -1/inf), x = 800, sinh(800) = inf. No rule
+    # local to cosh can give both answers, so -0 * inf stays nan (JAX and torch too) rather
+    # than a strong zero that would make the second a silent 0.
+    g1 = ft.grad(lambda v: 1.0 / fnp.cosh(v))(800.0)
+    g2 = ft.grad(lambda v: -fnp.log(fnp.cosh(v)))(800.0)
+    assert np.isnan(g1) or g1 == 0.0
+    assert np.isnan(g2) or g2 == -1.0
+    # forward mode keeps what is representable (reverse underflows -c / cosh^2 first: -0)
+    _, t = ft.jvp(lambda v: 1.0 / fnp.cosh(v), (400.0,), (1.0,))
+    assert _rel(t, -math.tanh(400.0) / math.cosh(400.0)) < 4 * _ULP
