@@ -814,8 +814,15 @@ def _erfcx_deriv_impl(b, x, y, *, n):
         d[band] = _erfcx_band_numpy(_np.asarray(x)[band], table)
         return d
     band = (x >= _ERFCX_BAND_LO) & (x < _ERFCX_FAR)
-    table = xp.astype(xp.asarray(_erfcx_band_table(n), device=x.device), x.dtype)
+    key = (n, type(x), x.device, x.dtype)
+    table = _ERFCX_BAND_ON_DEVICE.get(key)
+    if table is None:   # (kept per device and dtype: a copy from the host on each call else)
+        table = _ERFCX_BAND_ON_DEVICE[key] = xp.astype(
+            xp.asarray(_erfcx_band_table(n), device=x.device), x.dtype)
     return xp.where(band, _erfcx_band(xp, xp.where(band, x, _ERFCX_BAND_LO), table), d)
+
+
+_ERFCX_BAND_ON_DEVICE = {}
 
 
 def _may_reach(b, x, bound):
