@@ -449,6 +449,8 @@ CASES = [
     # asymptotic series from there: x in [6, 36])
     unary("erfcx_deriv", lambda x: Sp.erfcx_deriv_p.bind(x * 5.0 + 21.0,
                                                          Sp.erfcx(x * 5.0 + 21.0), n=1)),
+    # log_ndtr's lower tail (a formula valid for every x; log_ndtr takes it below -1)
+    unary("log_ndtr_lower", lambda x: Sp.log_ndtr_lower(x * 4.0 - 8.0)),
     unary("i0", Sp.i0), unary("i0e", Sp.i0e, NONZERO),
     unary("i1", Sp.i1), unary("i1e", Sp.i1e, NONZERO), unary("exp1", Sp.exp1, POS),
     unary("expi", Sp.expi, fts.real(0.2, 3.0)), unary("dawsn", Sp.dawsn),

@@ -45,6 +45,7 @@ _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT1_2 = math.sqrt(0.5)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 def _via_extra(name):
@@ -659,9 +660,11 @@ def _i1_over_x(x, value, scaled):
 
 
 # erfcx's derivatives: erfcx' = 2 x erfcx - 2/sqrt(pi), erfcx^(k) = 2 x erfcx^(k-1) + 2 (k-1)
-# erfcx^(k-2), cancel for large x, relative eps 2 x^2 (the slope's sign wrong from x ~ 1e8,
-# where the true slope is -1 / (sqrt(pi) x^2)). From x = 20 they come from erfcx's asymptotic
-# series; below, the recursion, at most ~1000 ulp off (erfcx's own rounding times 2 x^2).
+# erfcx^(k-2), cancel for x > 0, relative eps 2 x^2 for the first, ~x^(2k) for the k-th (the
+# slope's sign wrong from x ~ 1e8, where the true slope is -1 / (sqrt(pi) x^2); 1000 ulp at
+# x = 18, the third derivative 1.6e-8 relative). From x = 20 they come from erfcx's asymptotic
+# series, on [0.5, 20) from Taylor polynomials about a grid (see _erfcx_band_table), below 0.5
+# (within 2 ulp there; no cancellation for x < 0) the recursion.
 _ERFCX_FAR = 20.0
 _ERFCX_FAR_COEFS = {}
 
@@ -699,17 +702,127 @@ def _erfcx_far(xp, x, n):
     return s * ((-1.0) ** n / math.sqrt(math.pi))
 
 
+# On [0.5, 20) the n-th derivative is the Taylor polynomial of d_n = erfcx^(n) about the
+# nearest x0 of the grid 0.5 + k/8 (|h| <= 1/16): d_n(x0 + h) = sum_j d_(n+j)(x0) h^j / j!, whose
+# terms fall by 1/16 or faster (d_(m+1) / d_m is 2 (m+1) / (x0 + sqrt(x0^2 + 2 m + 2)) or less
+# in size): 13..16 terms for n = 1..24, within 1 ulp (mpmath). The d_m(x0) come from
+# E_m = exp(x0^2) i^m erfc(x0) (the repeated integrals of erfc), d_m = (-2)^m m! E_m, by the
+# backward recurrence E_(m-2) = 2 x0 E_(m-1) + 2 m E_m (stable for the decreasing E_m; started
+# far enough up for 1e-24, normalised by E_(-1) = 2/sqrt(pi)) in 40-digit decimals, once, at
+# the first use (~70 ms). Derivatives beyond the 24th keep the recursion.
+_ERFCX_BAND_LO = 0.5
+_ERFCX_BAND_STEP = 0.125
+_ERFCX_BAND_POINTS = 157          # x0 = 0.5, 0.625, ..., 20
+_ERFCX_BAND_ORDERS = 44           # E_m kept for m < 44
+_ERFCX_BAND_MAX_N = 24
+_PI_50 = "3.14159265358979323846264338327950288419716939937511"
+_erfcx_band_e = None
+_ERFCX_BAND_TABLES = {}
+
+
+def _erfcx_band_scaled():
+    """E_m(x0) = exp(x0^2) i^m erfc(x0) (decimals) for the grid's x0 and m < 44."""
+    global _erfcx_band_e
+    if _erfcx_band_e is None:
+        import decimal
+        dec = decimal.Decimal
+        ctx = decimal.Context(prec=40)
+        two_over_sqrt_pi = ctx.divide(dec(2), ctx.sqrt(dec(_PI_50)))
+        rows = []
+        for g in range(_ERFCX_BAND_POINTS):
+            x0 = _ERFCX_BAND_LO + g * _ERFCX_BAND_STEP
+            two_x = dec(2 * x0)
+            # (the minimal solution's share falls like exp(-2 x0 sqrt(2 m)) going down)
+            top = int((25.0 / x0) ** 2) + 80 + _ERFCX_BAND_ORDERS
+            e_above, e = dec(0), dec(1)     # E_(top+1), E_top, up to a common factor
+            kept = [None] * _ERFCX_BAND_ORDERS
+            for k in range(top + 1, 0, -1):
+                e_above, e = e, ctx.add(ctx.multiply(two_x, e), ctx.multiply(dec(2 * k), e_above))
+                if 0 <= k - 2 < _ERFCX_BAND_ORDERS:
+                    kept[k - 2] = e
+            scale = ctx.divide(two_over_sqrt_pi, e)   # (e is now E_(-1))
+            rows.append([ctx.multiply(v, scale) for v in kept])
+        _erfcx_band_e = rows
+    return _erfcx_band_e
+
+
+def _erfcx_band_table(n):
+    """The Taylor coefficients d_(n+j)(x0) / j! of erfcx^(n) (float64), one column per grid
+    point x0, as many rows j as reach 2^-60 of the first at |h| = 1/16."""
+    table = _ERFCX_BAND_TABLES.get(n)
+    if table is None:
+        import decimal
+        ctx = decimal.Context(prec=40)
+        rows = _erfcx_band_scaled()
+        full = _np.array([[float(ctx.multiply(
+            decimal.Decimal((-2) ** (n + j) * math.factorial(n + j) // math.factorial(j)),
+            row[n + j])) for j in range(_ERFCX_BAND_ORDERS - n)] for row in rows])
+        size = abs(full)
+        h, k = _ERFCX_BAND_STEP / 2, 1
+        while k < full.shape[1] and _np.max(size[:, k] / size[:, 0]) * h ** k > 2.0 ** -60:
+            k += 1
+        table = _ERFCX_BAND_TABLES[n] = _np.ascontiguousarray(full[:, :k].T)
+    return table
+
+
+def _erfcx_band(xp, x, table):
+    """The Taylor polynomial of the table's row nearest x (x in [0.5, 20), any shape; the
+    table transposed: one row per power of h)."""
+    idx = xp.astype(xp.round((x - _ERFCX_BAND_LO) * (1.0 / _ERFCX_BAND_STEP)), xp.int64)
+    # (x0 = 0.5 + idx / 8 and x - x0 exact: x0 / 2 <= x <= 2 x0)
+    h = x - (xp.astype(idx, x.dtype) * _ERFCX_BAND_STEP + _ERFCX_BAND_LO)
+    shape = x.shape
+    h = xp.reshape(h, (-1,))
+    c = xp.take(table, xp.reshape(idx, (-1,)), axis=1)
+    s = c[-1, ...]
+    for j in range(table.shape[0] - 2, -1, -1):
+        s = s * h + c[j, ...]
+    return xp.reshape(s, shape)
+
+
+def _erfcx_band_numpy(x, table):
+    # (_erfcx_band in place, for a 1-d NumPy x)
+    idx = _np.rint((x - _ERFCX_BAND_LO) * (1.0 / _ERFCX_BAND_STEP)).astype(_np.int64)
+    h = x - (idx * _ERFCX_BAND_STEP + _ERFCX_BAND_LO).astype(x.dtype, copy=False)
+    c = _np.take(table, idx, axis=1)
+    s = c[-1]
+    for j in range(table.shape[0] - 2, -1, -1):
+        s *= h
+        s += c[j]
+    return s
+
+
 def _erfcx_deriv_impl(b, x, y, *, n):
     # the recursion from y = erfcx(x); the series only where some x is that large (one host
-    # read: the series costs more than the rest together)
+    # read: the series costs more than the rest together), the Taylor polynomials likewise
     d = y * (x + x) - _TWO_OVER_SQRT_PI_
     lower = y
     for k in range(2, n + 1):
         lower, d = d, d * (x + x) + lower * (2.0 * (k - 1))
+    xp = b.xp
     if _may_reach(b, x, _ERFCX_FAR):
-        xp = b.xp
         d = xp.where(x >= _ERFCX_FAR, _erfcx_far(xp, x, n), d)
-    return d
+    if n > _ERFCX_BAND_MAX_N:
+        return d
+    if isinstance(x, (_np.ndarray, _np.generic)):
+        # (NumPy: the polynomials only for the elements in the band)
+        band = (x >= _ERFCX_BAND_LO) & (x < _ERFCX_FAR)
+        if not band.any():
+            return d
+        table = _erfcx_band_table(n).astype(x.dtype, copy=False)
+        d = _np.array(d, copy=True)
+        d[band] = _erfcx_band_numpy(_np.asarray(x)[band], table)
+        return d
+    band = (x >= _ERFCX_BAND_LO) & (x < _ERFCX_FAR)
+    key = (n, type(x), x.device, x.dtype)
+    table = _ERFCX_BAND_ON_DEVICE.get(key)
+    if table is None:   # (kept per device and dtype: a copy from the host on each call else)
+        table = _ERFCX_BAND_ON_DEVICE[key] = xp.astype(
+            xp.asarray(_erfcx_band_table(n), device=x.device), x.dtype)
+    return xp.where(band, _erfcx_band(xp, xp.where(band, x, _ERFCX_BAND_LO), table), d)
+
+
+_ERFCX_BAND_ON_DEVICE = {}
 
 
 def _may_reach(b, x, bound):
@@ -732,6 +845,20 @@ def _erfcx_deriv_jvp(primals, tangents, *, n):
 erfcx_deriv_p = elementwise("erfcx_deriv", _erfcx_deriv_impl, _erfcx_deriv_jvp)
 erfcx_p = unary("erfcx", _via_extra("erfcx"),
                 lambda t, x, y: mul(t, erfcx_deriv_p.bind(x, y, n=1)))
+
+
+def _log_ndtr_lower_impl(b, x):
+    return b.xp.log(b.extra("erfcx")(x * -_SQRT1_2) * 0.5) - (x * x) * 0.5
+
+
+# log_ndtr_lower(x) = log(ndtr(x)) = log(erfcx(-x/sqrt 2) / 2) - x^2 / 2, the lower tail of
+# log_ndtr (x < -1: two negative terms, within 2 ulp). Its slope phi(x) / ndtr(x) is
+# sqrt(2/pi) / erfcx(-x/sqrt 2): one erfcx and a division, no cancellation (through log(ndtr(x))
+# it was the density over an ndtr whose rounded x/sqrt(2) costs x^2/2 ulp: 256 at -19.25; by
+# the chain rule through erfcx, -x + (-1/sqrt 2) erfcx'/erfcx, it took erfcx's derivative).
+log_ndtr_lower_p = unary(
+    "log_ndtr_lower", _log_ndtr_lower_impl,
+    lambda t, x, y: div(mul(t, _SQRT_2_OVER_PI), erfcx(mul(x, -_SQRT1_2))))
 i0_p = unary("i0", _via_extra("i0"), lambda t, x, y: mul(t, i1(x)))
 i0e_p = unary("i0e", _via_extra("i0e"), lambda t, x, y: mul(t, sub(i1e(x), mul(sign(x), y))))
 i1_p = unary("i1", _via_extra("i1"),
@@ -1278,6 +1405,7 @@ betaincinv = betaincinv_p.bind
 gammainc_da = gammainc_da_p.bind
 betainc_dab = betainc_dab_p.bind
 erfcx = erfcx_p.bind
+log_ndtr_lower = log_ndtr_lower_p.bind
 inc_beta_values_fix = inc_beta_values_fix_p.bind
 i0 = i0_p.bind
 i0e = i0e_p.bind

@@ -1363,37 +1363,31 @@ def ndtri(y, /):
     return _sp.ndtri(_real(y, "ndtri", small_to_float32=True))
 
 
-# (2k - 1)!! (-1)^k, k = 0..12: the asymptotic series of the normal tail,
-# Phi(x) ~ phi(x) / |x| * sum_k c_k / x^(2k) as x -> -inf.
-_MILLS = tuple((-1.0) ** k * math.prod(range(1, 2 * k, 2)) for k in range(13))
-
-
 def log_ndtr(x, /):
     """``log(ndtr(x))``, accurate in both tails: for ``x >= 0`` as
-    ``log1p(-ndtr(-x))`` (so ``log_ndtr(10)`` is ``-7.6e-24``, not 0); far in the lower
-    tail (``x < -20``) by the asymptotic series
-    ``-x**2/2 - log(-x) - log(2 pi)/2 + log(1 - 1/x**2 + 3/x**4 - ...)``, so
-    ``log_ndtr(-40)`` is about -804.6 rather than ``-inf``; ``log(ndtr(x))`` between.
-    float32 input is computed in float64 and rounded once, as SciPy does.
-    Derivative: ``phi(x) / ndtr(x)``."""
+    ``log1p(-ndtr(-x))`` (so ``log_ndtr(10)`` is ``-7.6e-24``, not 0); for ``x < -1`` as
+    ``log(erfcx(-x / sqrt(2)) / 2) - x**2 / 2`` (two negative terms: within 2 ulp, and
+    ``log_ndtr(-40)`` is about -804.6 rather than ``-inf``), ``log(ndtr(x))`` between (near 0
+    erfcx's form is up to 5 ulp off). float32 input is computed in float64 and rounded once,
+    as SciPy does.
+    Derivative: ``phi(x) / ndtr(x)``; for ``x < -1`` as ``sqrt(2/pi) / erfcx(-x / sqrt(2))``
+    (the primitive ``log_ndtr_lower``), within a few ulp and so its own derivatives: through
+    ``log(ndtr(x))`` it was the density over an ``ndtr`` whose rounded ``x / sqrt(2)`` costs
+    ``x**2 / 2`` ulp (256 ulp at -19.25; the second derivative ``-s (x + s)``, ``s`` the
+    slope, cancelled to 2e-11 relative)."""
     x = _real(x, "log_ndtr")
     if _dtype(x) is _dt.float32:  # (see ndtr: float64, rounded once)
         return fnp.astype(log_ndtr(fnp.astype(x, _dt.float64)), _dt.float32)
-    cut = -20.0
     hi = x >= 0.0
-    lo = x < cut
+    lo = x < -1.0
     x_hi = _where(hi, x, 0.0)
-    x_mid = _where(hi | lo, -1.0, x)  # nan stays nan here
-    x_lo = _where(lo, x, 2.0 * cut)
+    x_mid = _where(hi | lo, -0.5, x)   # nan stays nan here
+    x_lo = _where(lo, x, -2.0)
     # (ndtr's, the same values: its slope, the density, is accurate in the tails)
     up = fnp.log1p(-ndtr(-x_hi))
     mid = fnp.log(ndtr(x_mid))
-    w = 1.0 / (x_lo * x_lo)
-    series = _MILLS[-1]
-    for c in reversed(_MILLS[1:-1]):
-        series = series * w + c
-    tail = (-0.5 * x_lo * x_lo - fnp.log(-x_lo) - _HALF_LOG_2PI) + fnp.log1p(series * w)
-    return _where(hi, up, _where(lo, tail, mid))
+    low = _sp.log_ndtr_lower(x_lo)
+    return _where(hi, up, _where(lo, low, mid))
 
 
 # -- incomplete gamma and beta functions -------------------------------------------------------
@@ -1680,10 +1674,12 @@ def erfcx(x, /):
     """The scaled complementary error function ``exp(x**2) * erfc(x)``: finite (about
     ``1 / (sqrt(pi) x)``) where ``erfc`` underflows; ``inf`` below about -26.6 (overflow).
 
-    Derivative: ``2 x erfcx(x) - 2/sqrt(pi)``. Values from SciPy, ``torch.special`` or
-    cupyx where the backend has them, else the generic continued fraction / series of
-    :mod:`functrans.backends.special_generic` (about 1e-14 relative in float64). float32 input
-    is computed in float64 and rounded."""
+    Derivative: ``2 x erfcx(x) - 2/sqrt(pi)``, evaluated without its cancellation for
+    ``x >= 0.5`` (Taylor polynomials below 20, the asymptotic series beyond: within about an
+    ulp, the higher derivatives too; see the primitive ``erfcx_deriv``). Values from SciPy,
+    ``torch.special`` or cupyx where the backend has them, else the generic continued
+    fraction / series of :mod:`functrans.backends.special_generic` (about 1e-14 relative in
+    float64). float32 input is computed in float64 and rounded."""
     return _in64(_sp.erfcx, _real(x, "erfcx"))
 
 
