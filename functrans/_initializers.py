@@ -62,21 +62,18 @@ def _shape(shape, name):
                         f"of ints; got {shape!r}") from None
 
 
-def _dtype(dtype, name, complex_ok=False, half_ok=False):
+def _dtype(dtype, name, complex_ok=False):
     d = _dt.float64 if dtype is None else _dt.as_dtype(dtype)
     if complex_ok and d.kind == "c":
         return d
     if d.kind != "f":
         raise TypeError(f"functrans.nn.initializers.{name}: dtype must be a real floating "
-                        f"dtype (float32 or float64); got {d} (complex ones are taken by "
-                        f"zeros, ones, constant, normal and variance_scaling)")
-    # (zeros, ones and constant draw nothing; uniform and normal draws have half types,
-    # functrans.random's truncated normal and orthogonal matrices do not)
-    if d in _dt.HALF and not half_ok:
-        raise TypeError(f"functrans.nn.initializers.{name}: no {d.name} initial values "
-                        f"(functrans.random draws truncated normals and orthogonal matrices "
-                        f"in float32 and float64 only); make them in "
-                        f"float32 and cast: astype(init(key, shape, float32), {d.name}).")
+                        f"dtype (float16, bfloat16, float32 or float64); got {d} (complex "
+                        f"ones are taken by zeros, ones, constant, normal, variance_scaling "
+                        f"and the schemes built on it, orthogonal and delta_orthogonal; not "
+                        f"by uniform and truncated_normal, as JAX)")
+    # (float16 and bfloat16: functrans.random draws every distribution in them; bfloat16
+    # needs a key of a library that has it, such as torch)
     return d
 
 
@@ -91,14 +88,14 @@ def _device(key):
 def zeros(key, shape, dtype=None):
     """An array of zeros (``key`` is only used for its library and device, and may be
     None)."""
-    return fnp.zeros(_shape(shape, "zeros"), dtype=_dtype(dtype, "zeros", True, half_ok=True),
+    return fnp.zeros(_shape(shape, "zeros"), dtype=_dtype(dtype, "zeros", True),
                      device=_device(key))
 
 
 def ones(key, shape, dtype=None):
     """An array of ones (``key`` is only used for its library and device, and may be
     None)."""
-    return fnp.ones(_shape(shape, "ones"), dtype=_dtype(dtype, "ones", True, half_ok=True),
+    return fnp.ones(_shape(shape, "ones"), dtype=_dtype(dtype, "ones", True),
                     device=_device(key))
 
 
@@ -108,7 +105,7 @@ def constant(value, dtype=None):
     default = dtype
 
     def init(key, shape, dtype=default):
-        d = _dtype(dtype, "constant", True, half_ok=True)
+        d = _dtype(dtype, "constant", True)
         shape = _shape(shape, "constant")
         if hasattr(value, "shape"):
             return fnp.broadcast_to(fnp.astype(value, d), shape) * fnp.ones(
@@ -122,7 +119,7 @@ def uniform(scale=1e-2, dtype=None):
     default = dtype
 
     def init(key, shape, dtype=default):
-        d = _dtype(dtype, "uniform", half_ok=True)
+        d = _dtype(dtype, "uniform")
         return _random.uniform(key, _shape(shape, "uniform"), d) * scale
     return init
 
@@ -133,7 +130,7 @@ def normal(stddev=1e-2, dtype=None):
     default = dtype
 
     def init(key, shape, dtype=default):
-        d = _dtype(dtype, "normal", True, half_ok=True)
+        d = _dtype(dtype, "normal", True)
         return _random.normal(key, _shape(shape, "normal"), d) * stddev
     return init
 
@@ -207,7 +204,7 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
 
     def init(key, shape, dtype=default):
         name = "variance_scaling"
-        d = _dtype(dtype, name, True, half_ok=distribution != "truncated_normal")
+        d = _dtype(dtype, name, True)
         shape = _shape(shape, name)
         fan_in, fan_out = _fans(shape, in_axis, out_axis, batch_axis, name)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2,
@@ -295,7 +292,7 @@ def orthogonal(scale=1.0, column_axis=-1, dtype=None):
     default = dtype
 
     def init(key, shape, dtype=default):
-        d = _dtype(dtype, "orthogonal")
+        d = _dtype(dtype, "orthogonal", True)
         shape = _shape(shape, "orthogonal")
         if len(shape) < 2:
             raise ValueError(f"functrans.nn.initializers.orthogonal: the shape must have at "
@@ -323,7 +320,7 @@ def delta_orthogonal(scale=1.0, column_axis=-1, dtype=None):
     default = dtype
 
     def init(key, shape, dtype=default):
-        d = _dtype(dtype, "delta_orthogonal")
+        d = _dtype(dtype, "delta_orthogonal", True)
         shape = _shape(shape, "delta_orthogonal")
         if len(shape) not in (3, 4, 5):
             raise ValueError(f"functrans.nn.initializers.delta_orthogonal: the shape must "
