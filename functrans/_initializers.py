@@ -26,6 +26,7 @@ from typing import Protocol
 from . import dtypes as _dt
 from . import numpy as fnp
 from . import random as _random
+from .core import Tracer as _Tracer
 
 # ``import functrans.nn.initializers`` finds this module (functrans.nn is a module, not a
 # package: it exposes this one as its attribute ``initializers``)
@@ -193,8 +194,11 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
     if distribution not in _DISTRIBUTIONS:
         raise ValueError(f"functrans.nn.initializers.variance_scaling: distribution must be "
                          f"one of {_DISTRIBUTIONS}; got {distribution!r}")
+    # a scale being differentiated or staged: an array (no host check; JAX's form, whose
+    # derivative in it JAX gives too; a negative one gives nan, as JAX)
+    traced = isinstance(scale, _Tracer)
     try:
-        ok = not isinstance(scale, bool) and float(scale) >= 0
+        ok = traced or (not isinstance(scale, bool) and float(scale) >= 0)
     except (TypeError, ValueError):
         ok = False
     if not ok:  # (JAX takes a negative scale and returns nan)
@@ -210,6 +214,8 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2,
              "fan_geo_avg": math.sqrt(fan_in * fan_out)}[mode]
         # a zero fan means an empty array (JAX divides by zero)
+        if traced:
+            return _traced_scale(key, shape, d, distribution, scale / n if n else scale * 0.0)
         variance = scale / n if n else 0.0
         if d.kind == "c":
             if distribution == "truncated_normal":
@@ -224,6 +230,24 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
             return _random.normal(key, shape, d) * math.sqrt(variance)
         return _random.uniform(key, shape, d, -1.0, 1.0) * math.sqrt(3.0 * variance)
     return init
+
+
+def _traced_scale(key, shape, d, distribution, variance):
+    """:func:`variance_scaling`'s draw for a traced ``variance``: the samples times its root
+    (its multiple), that factor in ``d``'s real type as JAX's."""
+    rd = {_dt.complex64: _dt.float32, _dt.complex128: _dt.float64}.get(d, d)
+    if d.kind == "c":
+        upper, c = (2.0, 1.0 / _COMPLEX_TRUNCATED_STD) if distribution == "truncated_normal" \
+            else (None, 1.0)
+        z = (_complex_disk(key, shape, d, upper) if distribution != "normal"
+             else _random.normal(key, shape, d))
+    elif distribution == "truncated_normal":
+        z, c = _random.truncated_normal(key, -2.0, 2.0, shape, d), 1.0 / _TRUNCATED_STD
+    elif distribution == "normal":
+        z, c = _random.normal(key, shape, d), 1.0
+    else:
+        z, c = _random.uniform(key, shape, d, -1.0, 1.0), math.sqrt(3.0)
+    return z * fnp.astype(fnp.sqrt(variance) * c, rd)
 
 
 # the standard deviation of a complex standard normal whose modulus is cut at 2

@@ -134,10 +134,10 @@ def close(a, b, tol, exact=False):
     return True, ""
 
 
-def close_ulps(a, b, dt, ulps):
+def close_ulps(a, b, dt, ulps, floor=0.0):
     """``(ok, message, err)``: ``a`` within ``ulps`` units in the last place of ``b``'s half
-    type ``dt`` (the spacing at ``b``; ``err`` the largest distance in them), infinities and
-    nans equal."""
+    type ``dt`` (the spacing at ``b``, or at ``floor`` times the root mean square of ``b``
+    where that is larger; ``err`` the largest distance in them), infinities and nans equal."""
     a, b = np.asarray(a).astype(np.float64), np.asarray(b).astype(np.float64)
     if a.shape != b.shape:
         return False, f"shape {a.shape} vs {b.shape}", np.inf
@@ -147,7 +147,8 @@ def close_ulps(a, b, dt, ulps):
     if np.any(~fin & ~((a == b) | (np.isnan(a) & np.isnan(b)))):
         return False, "non-finite values differ", np.inf
     bits, emin = {"float16": (11, -13), "bfloat16": (8, -125)}[dt]
-    ulp = np.ldexp(1.0, np.maximum(np.frexp(np.where(fin, b, 1.0))[1], emin) - bits)
+    at = np.maximum(np.abs(np.where(fin, b, 1.0)), floor * np.sqrt(np.mean(b[fin] ** 2)))
+    ulp = np.ldexp(1.0, np.maximum(np.frexp(at)[1], emin) - bits)
     err = np.where(fin, np.abs(a - b) / ulp, 0.0)
     e = float(np.max(err))
     if e > ulps:
@@ -303,7 +304,7 @@ def compare(case, what, yf, yj, tol, documented_dtype=False):
             fail(case.name, case, f"{what} out {i}: dtype {da} vs JAX {db}")
             good = False
         if getattr(case, "half_ulps", None) is not None and da in ("float16", "bfloat16"):
-            ok, msg, e = close_ulps(a, b, da, case.half_ulps)
+            ok, msg, e = close_ulps(a, b, da, case.half_ulps, getattr(case, "ulp_floor", 0.0))
             ULP_SEEN[case.ulp_key] = max(ULP_SEEN.get(case.ulp_key, 0.0), e)
         else:
             ok, msg = close(a, b, tol)
@@ -1049,6 +1050,11 @@ def gen_init(rng):
             if kind != "variance_scaling" else args[2]
         family = "uniform" if "uniform" in family else family
         c.half_ulps = HALF_ULPS.get((family, dt), 0)
+        if family == "truncated_normal":
+            # (JAX's uniform between the rounded erf bounds is off by an ulp of the bounds, a
+            # large part of a draw near 0: 18 bfloat16 ulps of -0.004 at seed 19 it 0, where
+            # functrans's is within 1 ulp of the exact transform of the same uniform)
+            c.ulp_floor = 0.5
         c.ulp_key = f"{kind}{'/' + args[2] if kind == 'variance_scaling' else ''}/{dt}"
     c.init_known = []
     if dt.startswith("complex") and kind in ("uniform", "truncated_normal"):

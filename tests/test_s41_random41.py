@@ -317,3 +317,63 @@ def test_orthogonal_initializer_scale_derivative(dt):
     gd = ft.grad(lambda s: fnp.sum(fnp.abs(fi.delta_orthogonal(s)(k, (3, 3, 3), dt)) ** 2))(
         0.8)
     np.testing.assert_allclose(float(gd), 2 * 0.8 * 3, rtol=1e-12)  # |s Q|_F^2 = 3 s^2
+
+
+@pytest.mark.parametrize("dist", ["normal", "truncated_normal", "uniform"])
+@pytest.mark.parametrize("dt", ["float64", "complex128"])
+def test_variance_scaling_scale_derivative(dist, dt):
+    """variance_scaling's scale may be differentiated (it raised DerivativeDroppedError;
+    JAX's is differentiable): the weights are sqrt(scale) times a fixed draw, so
+    d/ds sum(w * c) = f(s) / (2 s); forward, reverse, staged, central differences, vmap."""
+    k = fr.PRNGKey(1)
+    c = np.random.default_rng(1).normal(size=(3, 4))
+
+    def f(s):
+        y = fi.variance_scaling(s, "fan_avg", dist)(k, (3, 4), dt)
+        return fnp.sum(fnp.real(y) * c + fnp.imag(y) * c ** 2)
+
+    v = float(f(1.7))
+    g = float(ft.grad(f)(1.7))
+    np.testing.assert_allclose(g, v / (2 * 1.7), rtol=1e-13)
+    np.testing.assert_allclose(float(ft.jvp(f, (1.7,), (1.0,))[1]), g, rtol=1e-14)
+    np.testing.assert_allclose(float(ft.jit(ft.grad(f))(1.7)), g, rtol=1e-14)
+    h = 1e-6
+    np.testing.assert_allclose(g, (float(f(1.7 + h)) - float(f(1.7 - h))) / (2 * h), rtol=1e-7)
+    # the traced draw is the plain one (to rounding of the factor)
+    np.testing.assert_allclose(float(ft.jvp(f, (1.7,), (1.0,))[0]), v, rtol=1e-14)
+    ys = ft.vmap(lambda s: fi.variance_scaling(s, "fan_in", dist)(k, (2, 3), dt))(
+        np.array([0.5, 2.0]))
+    for i, s in enumerate((0.5, 2.0)):
+        np.testing.assert_allclose(np.asarray(ys[i]),
+                                   np.asarray(fi.variance_scaling(s, "fan_in", dist)(
+                                       k, (2, 3), dt)), rtol=1e-14, atol=1e-15)
+
+
+def test_variance_scaling_traced_scale_keeps_the_dtype_and_errors():
+    k = fr.PRNGKey(2)
+    for dt in ("float32", "complex64", F16):
+        y = ft.jit(lambda s: fi.variance_scaling(s, "fan_in", "normal")(k, (2, 3), dt))(
+            np.array(2.0))
+        assert np.asarray(y).dtype == np.dtype(dt)
+    # a negative traced scale: nan, as JAX (no host check of a staged value); a number: error
+    y = ft.jit(lambda s: fi.variance_scaling(s, "fan_in", "normal")(k, (2, 3)))(
+        np.array(-1.0))
+    assert np.all(np.isnan(np.asarray(y)))
+    with pytest.raises(ValueError, match="scale must be a number >= 0"):
+        fi.variance_scaling(-1.0, "fan_in", "normal")
+
+
+def test_variance_scaling_scale_derivative_matches_jax():
+    jax = _jax()
+    import jax.nn.initializers as ji
+    c = np.random.default_rng(2).normal(size=(3, 4))
+    for dist in ("normal", "truncated_normal", "uniform"):
+        # (complex: JAX's disk and modulus-cut normal are drawn otherwise, its cut normal
+        # with 1.02 times the variance; only its complex normal is functrans's)
+        for dt in ("float64",) + (("complex128",) if dist == "normal" else ()):
+            def loss(mod, key, np_):
+                return lambda s: np_.sum(np_.real(mod.variance_scaling(s, "fan_out", dist)(
+                    key, (3, 4), dt)) * c)
+            got = float(ft.grad(loss(fi, fr.PRNGKey(3), fnp))(1.3))
+            want = float(jax.grad(loss(ji, jax.random.PRNGKey(3), jax.numpy))(1.3))
+            np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=(dist, dt))
