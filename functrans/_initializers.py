@@ -23,6 +23,8 @@ import operator
 import sys as _sys
 from typing import Protocol
 
+import numpy as _np
+
 from . import dtypes as _dt
 from . import numpy as fnp
 from . import random as _random
@@ -78,6 +80,20 @@ def _dtype(dtype, name, complex_ok=False):
     return d
 
 
+def _scaled(x, scale, d):
+    """``x * scale`` in ``x``'s dtype ``d``, as JAX's (which makes the scale an array of
+    ``d``): a number (NumPy's too) weakly typed, an array or tracer cast to ``d``'s real type
+    (complex scales: to ``d``); a float64 array scale made float32 weights float64."""
+    if isinstance(scale, _np.generic):
+        scale = scale.item()
+    if isinstance(scale, (int, float, complex)):
+        return x * scale
+    rd = {_dt.complex64: _dt.float32, _dt.complex128: _dt.float64}.get(d, d)
+    complex_scale = _dt.as_dtype(scale.dtype).kind == "c"
+    # (fnp.multiply: a concrete array's own * may refuse a tracer, array-api-strict's does)
+    return fnp.multiply(x, fnp.astype(scale, d if complex_scale else rd))
+
+
 def _device(key):
     if key is None:
         return None
@@ -121,7 +137,7 @@ def uniform(scale=1e-2, dtype=None):
 
     def init(key, shape, dtype=default):
         d = _dtype(dtype, "uniform")
-        return _random.uniform(key, _shape(shape, "uniform"), d) * scale
+        return _scaled(_random.uniform(key, _shape(shape, "uniform"), d), scale, d)
     return init
 
 
@@ -132,7 +148,7 @@ def normal(stddev=1e-2, dtype=None):
 
     def init(key, shape, dtype=default):
         d = _dtype(dtype, "normal", True)
-        return _random.normal(key, _shape(shape, "normal"), d) * stddev
+        return _scaled(_random.normal(key, _shape(shape, "normal"), d), stddev, d)
     return init
 
 
@@ -144,8 +160,8 @@ def truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0):
 
     def init(key, shape, dtype=default):
         d = _dtype(dtype, "truncated_normal")
-        return _random.truncated_normal(key, lower, upper, _shape(shape, "truncated_normal"),
-                                        d) * stddev
+        return _scaled(_random.truncated_normal(key, lower, upper,
+                                                _shape(shape, "truncated_normal"), d), stddev, d)
     return init
 
 
@@ -247,7 +263,7 @@ def _traced_scale(key, shape, d, distribution, variance):
         z, c = _random.normal(key, shape, d), 1.0
     else:
         z, c = _random.uniform(key, shape, d, -1.0, 1.0), math.sqrt(3.0)
-    return z * fnp.astype(fnp.sqrt(variance) * c, rd)
+    return fnp.multiply(z, fnp.astype(fnp.sqrt(variance) * c, rd))
 
 
 # the standard deviation of a complex standard normal whose modulus is cut at 2
@@ -332,7 +348,7 @@ def orthogonal(scale=1.0, column_axis=-1, dtype=None):
         q = _random.orthogonal(key, n_rows, (), d, n_cols)
         rest = shape[:ax] + shape[ax + 1:]
         q = fnp.moveaxis(fnp.reshape(q, rest + (n_cols,)), -1, ax)
-        return q * scale
+        return _scaled(q, scale, d)
     return init
 
 

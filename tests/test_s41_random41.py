@@ -377,3 +377,29 @@ def test_variance_scaling_scale_derivative_matches_jax():
             got = float(ft.grad(loss(fi, fr.PRNGKey(3), fnp))(1.3))
             want = float(jax.grad(loss(ji, jax.random.PRNGKey(3), jax.numpy))(1.3))
             np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=(dist, dt))
+
+
+def test_array_scales_keep_the_requested_dtype(backend):
+    """A scale or stddev given as an array (NumPy's float64 scalar, a 0-d array, a tracer
+    under jit or grad) is cast to the weights' dtype, as JAX's: float32 weights came back
+    float64 (float32 * float64 array), float16 ones too."""
+    k = _key(backend, 1)
+    inits = {"normal": fi.normal, "uniform": fi.uniform, "truncated_normal": fi.truncated_normal,
+             "orthogonal": fi.orthogonal, "delta_orthogonal": fi.delta_orthogonal}
+    dts = ["float32", "complex64"] + ([F16] if backend.name != "array_api_strict" else [])
+    for name, make in inits.items():
+        for dt in dts:
+            if dt == "complex64" and name in ("uniform", "truncated_normal"):
+                continue
+            want = backend.to_numpy(make(1.5)(k, (3, 3, 4), dt))
+            for s in (np.float64(1.5), backend.asarray(1.5)):
+                got = make(s)(k, (3, 3, 4), dt)
+                assert backend.is_own(got)
+                np.testing.assert_array_equal(backend.to_numpy(got), want, err_msg=name)
+            got = ft.jit(lambda s: make(s)(k, (3, 3, 4), dt))(backend.asarray(1.5))
+            np.testing.assert_array_equal(backend.to_numpy(got), want, err_msg=name)
+    # the derivative in the scale: the unscaled draw, in the weights' dtype
+    g = ft.grad(lambda s: fnp.sum(fnp.astype(fi.normal(s)(k, (3, 4), "float32"),
+                                             fnp.float64)))(backend.asarray(1.5))
+    want = backend.to_numpy(fi.normal(1.0)(k, (3, 4), "float32")).astype(np.float64).sum()
+    np.testing.assert_allclose(float(backend.to_numpy(g)), want, rtol=1e-6)
