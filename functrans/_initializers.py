@@ -12,8 +12,10 @@ since :mod:`functrans.random`'s normal samples are not bitwise JAX's (its unifor
 
 Differences from JAX: the default dtype is float64 (JAX's is float32 unless x64 is on); no
 ``out_sharding`` argument. Complex dtypes are taken where JAX takes them (``zeros``, ``ones``,
-``constant``, ``normal``, ``variance_scaling`` and the schemes built on it), with JAX's
-distributions (a disk for ``"uniform"``, a modulus-truncated complex normal).
+``constant``, ``normal``, ``variance_scaling`` and the schemes built on it, ``orthogonal``
+and ``delta_orthogonal``), with JAX's distributions (a disk for ``"uniform"``, a
+modulus-truncated complex normal, Haar unitary matrices). Every initializer takes float16
+and bfloat16 (bfloat16 on a key of a library that has it, such as torch).
 """
 
 from __future__ import annotations
@@ -328,7 +330,7 @@ def orthogonal(scale=1.0, column_axis=-1, dtype=None):
     """An initializer of (scaled) random orthogonal matrices: the array seen as a matrix
     whose columns run along ``column_axis`` (the other axes flattened into rows) has
     orthonormal columns (more rows than columns) or rows, times ``scale``; Haar
-    distributed (:func:`functrans.random.orthogonal`)."""
+    distributed (:func:`functrans.random.orthogonal`; unitary for a complex dtype)."""
     default = dtype
 
     def init(key, shape, dtype=default):
