@@ -12,8 +12,10 @@ since :mod:`functrans.random`'s normal samples are not bitwise JAX's (its unifor
 
 Differences from JAX: the default dtype is float64 (JAX's is float32 unless x64 is on); no
 ``out_sharding`` argument. Complex dtypes are taken where JAX takes them (``zeros``, ``ones``,
-``constant``, ``normal``, ``variance_scaling`` and the schemes built on it), with JAX's
-distributions (a disk for ``"uniform"``, a modulus-truncated complex normal).
+``constant``, ``normal``, ``variance_scaling`` and the schemes built on it, ``orthogonal``
+and ``delta_orthogonal``), with JAX's distributions (a disk for ``"uniform"``, a
+modulus-truncated complex normal, Haar unitary matrices). Every initializer takes float16
+and bfloat16 (bfloat16 on a key of a library that has it, such as torch).
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ import operator
 import sys as _sys
 from typing import Protocol
 
+import numpy as _np
+
 from . import dtypes as _dt
 from . import numpy as fnp
 from . import random as _random
+from .core import Tracer as _Tracer
 
 # ``import functrans.nn.initializers`` finds this module (functrans.nn is a module, not a
 # package: it exposes this one as its attribute ``initializers``)
@@ -62,22 +67,33 @@ def _shape(shape, name):
                         f"of ints; got {shape!r}") from None
 
 
-def _dtype(dtype, name, complex_ok=False, half_ok=False):
+def _dtype(dtype, name, complex_ok=False):
     d = _dt.float64 if dtype is None else _dt.as_dtype(dtype)
     if complex_ok and d.kind == "c":
         return d
     if d.kind != "f":
         raise TypeError(f"functrans.nn.initializers.{name}: dtype must be a real floating "
-                        f"dtype (float32 or float64); got {d} (complex ones are taken by "
-                        f"zeros, ones, constant, normal and variance_scaling)")
-    # (zeros, ones and constant draw nothing; uniform and normal draws have half types,
-    # functrans.random's truncated normal and orthogonal matrices do not)
-    if d in _dt.HALF and not half_ok:
-        raise TypeError(f"functrans.nn.initializers.{name}: no {d.name} initial values "
-                        f"(functrans.random draws truncated normals and orthogonal matrices "
-                        f"in float32 and float64 only); make them in "
-                        f"float32 and cast: astype(init(key, shape, float32), {d.name}).")
+                        f"dtype (float16, bfloat16, float32 or float64); got {d} (complex "
+                        f"ones are taken by zeros, ones, constant, normal, variance_scaling "
+                        f"and the schemes built on it, orthogonal and delta_orthogonal; not "
+                        f"by uniform and truncated_normal, as JAX)")
+    # (float16 and bfloat16: functrans.random draws every distribution in them; bfloat16
+    # needs a key of a library that has it, such as torch)
     return d
+
+
+def _scaled(x, scale, d):
+    """``x * scale`` in ``x``'s dtype ``d``, as JAX's (which makes the scale an array of
+    ``d``): a number (NumPy's too) weakly typed, an array or tracer cast to ``d``'s real type
+    (complex scales: to ``d``); a float64 array scale made float32 weights float64."""
+    if isinstance(scale, _np.generic):
+        scale = scale.item()
+    if isinstance(scale, (int, float, complex)):
+        return x * scale
+    rd = {_dt.complex64: _dt.float32, _dt.complex128: _dt.float64}.get(d, d)
+    complex_scale = _dt.as_dtype(scale.dtype).kind == "c"
+    # (fnp.multiply: a concrete array's own * may refuse a tracer, array-api-strict's does)
+    return fnp.multiply(x, fnp.astype(scale, d if complex_scale else rd))
 
 
 def _device(key):
@@ -91,14 +107,14 @@ def _device(key):
 def zeros(key, shape, dtype=None):
     """An array of zeros (``key`` is only used for its library and device, and may be
     None)."""
-    return fnp.zeros(_shape(shape, "zeros"), dtype=_dtype(dtype, "zeros", True, half_ok=True),
+    return fnp.zeros(_shape(shape, "zeros"), dtype=_dtype(dtype, "zeros", True),
                      device=_device(key))
 
 
 def ones(key, shape, dtype=None):
     """An array of ones (``key`` is only used for its library and device, and may be
     None)."""
-    return fnp.ones(_shape(shape, "ones"), dtype=_dtype(dtype, "ones", True, half_ok=True),
+    return fnp.ones(_shape(shape, "ones"), dtype=_dtype(dtype, "ones", True),
                     device=_device(key))
 
 
@@ -108,7 +124,7 @@ def constant(value, dtype=None):
     default = dtype
 
     def init(key, shape, dtype=default):
-        d = _dtype(dtype, "constant", True, half_ok=True)
+        d = _dtype(dtype, "constant", True)
         shape = _shape(shape, "constant")
         if hasattr(value, "shape"):
             return fnp.broadcast_to(fnp.astype(value, d), shape) * fnp.ones(
@@ -122,8 +138,8 @@ def uniform(scale=1e-2, dtype=None):
     default = dtype
 
     def init(key, shape, dtype=default):
-        d = _dtype(dtype, "uniform", half_ok=True)
-        return _random.uniform(key, _shape(shape, "uniform"), d) * scale
+        d = _dtype(dtype, "uniform")
+        return _scaled(_random.uniform(key, _shape(shape, "uniform"), d), scale, d)
     return init
 
 
@@ -133,8 +149,8 @@ def normal(stddev=1e-2, dtype=None):
     default = dtype
 
     def init(key, shape, dtype=default):
-        d = _dtype(dtype, "normal", True, half_ok=True)
-        return _random.normal(key, _shape(shape, "normal"), d) * stddev
+        d = _dtype(dtype, "normal", True)
+        return _scaled(_random.normal(key, _shape(shape, "normal"), d), stddev, d)
     return init
 
 
@@ -146,8 +162,8 @@ def truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0):
 
     def init(key, shape, dtype=default):
         d = _dtype(dtype, "truncated_normal")
-        return _random.truncated_normal(key, lower, upper, _shape(shape, "truncated_normal"),
-                                        d) * stddev
+        return _scaled(_random.truncated_normal(key, lower, upper,
+                                                _shape(shape, "truncated_normal"), d), stddev, d)
     return init
 
 
@@ -196,8 +212,11 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
     if distribution not in _DISTRIBUTIONS:
         raise ValueError(f"functrans.nn.initializers.variance_scaling: distribution must be "
                          f"one of {_DISTRIBUTIONS}; got {distribution!r}")
+    # a scale being differentiated or staged: an array (no host check; JAX's form, whose
+    # derivative in it JAX gives too; a negative one gives nan, as JAX)
+    traced = isinstance(scale, _Tracer)
     try:
-        ok = not isinstance(scale, bool) and float(scale) >= 0
+        ok = traced or (not isinstance(scale, bool) and float(scale) >= 0)
     except (TypeError, ValueError):
         ok = False
     if not ok:  # (JAX takes a negative scale and returns nan)
@@ -207,12 +226,14 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
 
     def init(key, shape, dtype=default):
         name = "variance_scaling"
-        d = _dtype(dtype, name, True, half_ok=distribution != "truncated_normal")
+        d = _dtype(dtype, name, True)
         shape = _shape(shape, name)
         fan_in, fan_out = _fans(shape, in_axis, out_axis, batch_axis, name)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2,
              "fan_geo_avg": math.sqrt(fan_in * fan_out)}[mode]
         # a zero fan means an empty array (JAX divides by zero)
+        if traced:
+            return _traced_scale(key, shape, d, distribution, scale / n if n else scale * 0.0)
         variance = scale / n if n else 0.0
         if d.kind == "c":
             if distribution == "truncated_normal":
@@ -227,6 +248,24 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
             return _random.normal(key, shape, d) * math.sqrt(variance)
         return _random.uniform(key, shape, d, -1.0, 1.0) * math.sqrt(3.0 * variance)
     return init
+
+
+def _traced_scale(key, shape, d, distribution, variance):
+    """:func:`variance_scaling`'s draw for a traced ``variance``: the samples times its root
+    (its multiple), that factor in ``d``'s real type as JAX's."""
+    rd = {_dt.complex64: _dt.float32, _dt.complex128: _dt.float64}.get(d, d)
+    if d.kind == "c":
+        upper, c = (2.0, 1.0 / _COMPLEX_TRUNCATED_STD) if distribution == "truncated_normal" \
+            else (None, 1.0)
+        z = (_complex_disk(key, shape, d, upper) if distribution != "normal"
+             else _random.normal(key, shape, d))
+    elif distribution == "truncated_normal":
+        z, c = _random.truncated_normal(key, -2.0, 2.0, shape, d), 1.0 / _TRUNCATED_STD
+    elif distribution == "normal":
+        z, c = _random.normal(key, shape, d), 1.0
+    else:
+        z, c = _random.uniform(key, shape, d, -1.0, 1.0), math.sqrt(3.0)
+    return fnp.multiply(z, fnp.astype(fnp.sqrt(variance) * c, rd))
 
 
 # the standard deviation of a complex standard normal whose modulus is cut at 2
@@ -291,11 +330,11 @@ def orthogonal(scale=1.0, column_axis=-1, dtype=None):
     """An initializer of (scaled) random orthogonal matrices: the array seen as a matrix
     whose columns run along ``column_axis`` (the other axes flattened into rows) has
     orthonormal columns (more rows than columns) or rows, times ``scale``; Haar
-    distributed (:func:`functrans.random.orthogonal`)."""
+    distributed (:func:`functrans.random.orthogonal`; unitary for a complex dtype)."""
     default = dtype
 
     def init(key, shape, dtype=default):
-        d = _dtype(dtype, "orthogonal")
+        d = _dtype(dtype, "orthogonal", True)
         shape = _shape(shape, "orthogonal")
         if len(shape) < 2:
             raise ValueError(f"functrans.nn.initializers.orthogonal: the shape must have at "
@@ -311,7 +350,7 @@ def orthogonal(scale=1.0, column_axis=-1, dtype=None):
         q = _random.orthogonal(key, n_rows, (), d, n_cols)
         rest = shape[:ax] + shape[ax + 1:]
         q = fnp.moveaxis(fnp.reshape(q, rest + (n_cols,)), -1, ax)
-        return q * scale
+        return _scaled(q, scale, d)
     return init
 
 
@@ -323,7 +362,7 @@ def delta_orthogonal(scale=1.0, column_axis=-1, dtype=None):
     default = dtype
 
     def init(key, shape, dtype=default):
-        d = _dtype(dtype, "delta_orthogonal")
+        d = _dtype(dtype, "delta_orthogonal", True)
         shape = _shape(shape, "delta_orthogonal")
         if len(shape) not in (3, 4, 5):
             raise ValueError(f"functrans.nn.initializers.delta_orthogonal: the shape must "

@@ -1835,8 +1835,10 @@ def ball(key, d, p=2, shape=(), dtype=None):
 @_takes_key
 def orthogonal(key, n, shape=(), dtype=None, m=None):
     """Random ``n`` x ``m`` matrices with orthonormal columns (``n >= m``) or rows, Haar
-    distributed (``m = n`` by default: orthogonal matrices): the Q of a QR factorisation of a
-    normal matrix, its columns' signs fixed by R's diagonal (as JAX). Result shape
+    distributed (``m = n`` by default: orthogonal matrices; unitary ones for a complex
+    ``dtype``): the Q of a QR factorisation of a normal matrix, its columns' signs (complex:
+    phases) fixed by R's diagonal (as JAX: its values to rounding, from the same key; the
+    rows of a wide result are the plain transpose's, not the conjugate's). Result shape
     ``shape + (n, m)``."""
     m = n if m is None else m
     for name, v in (("n", n), ("m", m)):
@@ -1844,7 +1846,11 @@ def orthogonal(key, n, shape=(), dtype=None, m=None):
             raise ValueError(f"functrans.random.orthogonal: {name} must be a non-negative "
                              f"int; got {v!r}")
     shape = _name_shape(shape, "orthogonal")
-    d = _float_dtype(dtype, "orthogonal")
+    d = _dt.float64 if dtype is None else _dt.as_dtype(dtype)
+    if d.kind not in "fc":
+        raise TypeError(f"functrans.random.orthogonal: dtype must be a floating type "
+                        f"(float16, bfloat16, float32 or float64) or a complex one (complex64 "
+                        f"or complex128: unitary matrices); got {d.name}")
     half = d in _dt.HALF
     zs = shape + (max(n, m), min(n, m))
     # (float16 and bfloat16: the factorisation in float64, one rounding: JAX has none)

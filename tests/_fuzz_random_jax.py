@@ -10,8 +10,10 @@ tests/test_s38_random38.py keeps a selection):
 float16 and bfloat16 (random40): bfloat16 cases run on torch (NumPy has none), their key and
 array parameters torch tensors (a bfloat16 parameter is a :class:`BF16` here, a bfloat16
 array for each library); a share of float16 cases run on torch too. JAX has no half-precision
-linear algebra: multivariate_normal and orthogonal in half types are checked under jit and
-vmap only (``jax=False``).
+linear algebra: multivariate_normal in half types is checked under jit and vmap only
+(``jax=False``); orthogonal in half types against the float64 factorisation of JAX's half
+uniforms' normals, rounded once (random41). Complex orthogonal (unitary) matrices: JAX's to
+rounding.
 
 Each case is checked four ways: eagerly against JAX (bits exactly for the functions that
 claim JAX's bits, to a few ulp for the transcendental samplers, a two-sample
@@ -379,9 +381,19 @@ def g_orthogonal(r):
     kw = {"shape": rand_shape(r, max_ndim=2, max_dim=3)}
     if r.random() < 0.4:
         kw["m"] = r.randint(0, 4)
-    if r.random() < 0.25:  # (JAX has no half-precision factorisations: jit and vmap only)
+    c = r.random()
+    if c < 0.25:
+        # (JAX has no half-precision factorisations: compared with the factorisation of
+        # JAX's half normal uniforms in float64, rounded once; see _orthogonal_half_reference)
         kw["dtype"] = dt = r.choice(HALF)
         return Case("orthogonal", (n,), kw, ULP, torch=half_case(r, dt), jax=False)
+    if c < 0.55:  # (random41: complex, Haar unitary matrices; JAX's to rounding)
+        kw["dtype"] = dt = r.choice(["complex64", "complex128"])
+        return Case("orthogonal", (n,), kw, ULP, atol=1e-10 if dt == "complex128" else 1e-4,
+                    rtol=0, torch=r.random() < 0.3)
+    if c < 0.65:
+        kw["dtype"] = "float32"
+        return Case("orthogonal", (n,), kw, ULP, atol=1e-4, rtol=0, torch=r.random() < 0.3)
     return Case("orthogonal", (n,), kw, ULP, atol=1e-10, rtol=0)
 
 
@@ -650,7 +662,8 @@ def _compare(case, got_out, want_out, what):
             return f"{what}: not equal at {bad.tolist()}: {got.ravel()[:6]} vs {want.ravel()[:6]}"
         return None
     if case.how == ULP:
-        g, w = got.astype(np.float64), want.astype(np.float64)
+        wide = np.complex128 if got.dtype.kind == "c" else np.float64
+        g, w = got.astype(wide), want.astype(wide)
         err = np.abs(g - w)
         tol = case.atol + case.rtol * np.abs(w)
         bad = ~((err <= tol) | (np.isnan(g) & np.isnan(w)) | (g == w))
@@ -672,11 +685,45 @@ def _compare(case, got_out, want_out, what):
     return None
 
 
+def _round_half(x, dt):
+    """float64 ``x`` rounded once to the half type ``dt`` (ties to even), as float32 data."""
+    bits, emin = {"float16": (11, -13), "bfloat16": (8, -125)}[dt]
+    e = np.maximum(np.frexp(x)[1], emin)
+    return np.ldexp(np.round(np.ldexp(x, bits - e)), e - bits).astype(np.float32)
+
+
+def _orthogonal_half_reference(case, kd, typed):
+    """orthogonal in a half type from JAX's half uniforms (those of jax.random.normal in that
+    type, bitwise functrans's): their normals, the QR factorisation and the signs in float64
+    (NumPy, SciPy), one rounding (JAX has no half-precision QR)."""
+    from scipy import special
+    jax, jr = _jax()
+    n = case.args[0]
+    m = case.kwargs.get("m", n)
+    dt = case.kwargs["dtype"]
+    zs = tuple(case.kwargs.get("shape", ())) + (max(n, m), min(n, m))
+    lo = -1.0 + 2.0 ** -(11 if dt == "float16" else 8)  # (the float above -1)
+    u = jr.uniform(_key_jax(kd, typed), zs, getattr(jax.numpy, dt), lo, 1.0)
+    z = special.erfinv(np.asarray(u).astype(np.float64)) * math.sqrt(2.0)
+    q, rr = np.linalg.qr(z)
+    q = q * np.sign(np.diagonal(rr, axis1=-2, axis2=-1))[..., None, :]
+    if n < m:
+        q = np.swapaxes(q, -1, -2)
+    out = Out(_round_half(q, dt))
+    out.dtype = dt
+    return out
+
+
 def run_case(case, kd, typed, verbose=False):
     """Failures of the case (a list of strings)."""
     fails = []
     want, jerr = None, None
-    if case.jax:
+    if case.name == "orthogonal" and case.kwargs.get("dtype") in HALF:
+        want = _orthogonal_half_reference(case, kd, typed)
+        # (one half ulp: a float64 rounding of the QR can fall on either side of a tie)
+        case.rtol = 2.0 ** -(10 if case.kwargs["dtype"] == "float16" else 7)
+        case.atol = 2.0 ** -24 if case.kwargs["dtype"] == "float16" else 2.0 ** -133
+    elif case.jax:
         # (DIST: JAX's draw from another key, independent samples: rayleigh's from the same
         # key are mirror images, functrans's u being JAX's 1 - u, which doubles any skew)
         jkd = kd ^ np.uint32(0x5BD1E995) if case.how == DIST else kd
