@@ -1521,7 +1521,8 @@ def _eigh_diag_dx(t, x, w, v, dx, strong):
     p = matmul(matmul(vh, _sym(dx)), v)
     q = matmul(matmul(vh, _sym(t)), v)
     f = _inverse_gaps(w)
-    if strong and _may_tie(w):
+    # (staged too: these masks cost jit(jacfwd(jacfwd)) of eigvalsh 6x6 x2 +2 %)
+    if strong and _may_tie(w, staged=True):
         f = select(_scalar_on_clusters(w, q, n), zeros_like(f), f)
     qc = conj(q) if _is_complex(x) else q
     g = reduce_sum(mul_sz(mul(_as_dtype_of(x)(f), qc), p), (len(x.shape) - 1,))
@@ -1531,9 +1532,10 @@ def _eigh_diag_dx(t, x, w, v, dx, strong):
 def _may_tie(w, zero=False, staged=False):
     """Whether the sorted ``w`` holds two equal neighbours (``zero``: or a 0), on known
     values (eager transforms; True under vmap, whose batch axis may be anywhere in the
-    array). Staged (jit): ``staged``, by default False, the tie masks left out (the other
-    matrices' entries there are then JAX's nan): they cost more than the rest of a
-    second-order rule (cond's jit(grad) +77 %, svd's +10 %)."""
+    array). Staged (jit): ``staged``, by default False, the tie masks and strong forms left
+    out (the other matrices' entries there are then JAX's nan) where they cost too much:
+    svd's and cond's spectral maps staged cost their jit(grad) +10 % and +77 %, eigh's
+    eigenvectors' strong products jit(hessian) +25 %; eigh's values take them staged."""
     v, batched = concrete_behind(w, report_batch=True)
     if v is None:
         return staged
