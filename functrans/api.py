@@ -667,7 +667,7 @@ def _product_pairs(name, n_operands):
     ``n_operands`` operands) are multiplied together: a product is linear in either factor
     alone, never in both (``mul``, ``mul_sz``, ``matmul``, ``tensordot``, each term of
     ``mul_add``)."""
-    return {"mul": 1, "mul_sz": 1, "matmul": 1, "tensordot": 1,
+    return {"mul": 1, "mul_sz": 1, "matmul": 1, "tensordot": 1, "strong_product": 1,
             "mul_add": n_operands // 2}.get(name, 0)
 
 

@@ -515,7 +515,7 @@ LINEAR_CHECKED = {
     "convert_element_type", "cumsum", "debug_callback", "diag_embed", "diagonal", "eager_lin",
     "fft", "flip", "gather", "imag", "irfft", "linear_call", "name", "neg", "ppermute", "psum",
     "psum_scatter", "real", "reduce_sum", "reshape", "rfft", "roll", "scatter_add",
-    "spectral_tangent",
+    "spectral_tangent", "strong_product",
     "scatter_along_axis", "scatter_slice", "select", "slice", "softmax_tangent", "solve", "sub",
     "sylvester",
     "take_along_axis", "transpose", "tri", "triangular_solve"}

@@ -106,6 +106,11 @@ def _tensordot_case(x, y):
     return fnp.concat([fnp.reshape(p, (-1,)) for p in parts])
 
 
+def _strong_product_case(x, y):
+    parts = [L.matmul_sz(x, fnp.matrix_transpose(y)), L.mul_szm(x, y, y), L._gap_mul(x, y)]
+    return fnp.concat([fnp.reshape(p, (-1,)) for p in parts])
+
+
 def _cond_case(x):
     import functrans.lax as lax
     # sin(x) x + |s|^5 (s = sum(x)): the branches meet at s = 0 with four continuous
@@ -551,6 +556,9 @@ CASES = [
     unary("scatter_along_axis", _scatter_along_case),
     # -- linear algebra (inputs shifted into well-conditioned territory inside the function)
     binary("matmul", lambda x, y: fnp.matmul(x, fnp.matrix_transpose(y))),
+    # (session 41) the products with a strong zero per matrix that eigh's eigenvectors'
+    # second derivatives use; at finite operands they are the plain products
+    binary("strong_product", _strong_product_case),
     Case("tensordot", _tensordot_case, (((2, 3, 4), REAL), ((4, 2, 5), REAL))),
     Case("solve", _solve_case, ((M33, SMALL), ((3, 2), REAL))),
     Case("triangular_solve", _triangular_solve_case, ((M33, SMALL), ((3, 2), REAL))),

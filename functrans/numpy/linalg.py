@@ -195,7 +195,11 @@ def eigh(a, UPLO=None, *, symmetrize_input=None):
     ``UPLO`` ('L' or 'U', NumPy's), it reads that triangle only, as NumPy does (the
     derivative then assumes Hermitian perturbations); ``symmetrize_input`` (True or False)
     chooses explicitly. A function of the eigenvalues alone has :func:`eigvalsh`'s second
-    derivatives (at a repeated eigenvalue too, and 0 between the matrices of a stack)."""
+    derivatives (at a repeated eigenvalue too, and 0 between the matrices of a stack, under
+    ``jit`` too). The eigenvectors' derivatives are infinite (or NaN) at a repeated
+    eigenvalue, as JAX's; their second derivatives between the matrices of a stack are 0
+    (eagerly and under ``vmap``; NaN under ``jit``, as JAX's), but where a cotangent of the
+    eigenvalues depends on the input (NaN: the rule cannot tell its divided differences)."""
     return EighResult(*_la.eigh(_symmetrized(a, symmetrize_input, UPLO, "eigh")))
 
 

@@ -75,6 +75,76 @@ def _matmul_batch(args, dims):
 matmul_p.def_batch(_matmul_batch)
 
 
+def _strong_product_impl(b, x, y, *gate, matrix, entry=False):
+    xp = b.xp
+    if entry:   # (as mul_sz: no inf * 0 evaluated)
+        x = xp.where(y == 0, 0.0, x)
+    with np.errstate(invalid="ignore"):   # (the inf * 0 that the mask below replaces)
+        out = x @ y if matrix else x * y
+    zero = xp.all(x == 0, axis=(-2, -1)) | xp.all((gate[0] if gate else y) == 0,
+                                                  axis=(-2, -1))
+    return xp.where(zero[..., None, None], 0.0, out)
+
+
+def _strong_product_aval(x, y, *gate, matrix, entry=False):
+    return _matmul_aval(x, y) if matrix else x
+
+
+def _strong_product_jvp(primals, tangents, matrix, entry=False):
+    x, y, *gate = primals
+    tx, ty = tangents[:2]
+    params = dict(matrix=matrix, entry=True) if entry else dict(matrix=matrix)
+    t = None if tx is None else strong_product_p.bind(tx, y, *gate, **params)
+    if ty is not None:
+        ty = strong_product_p.bind(x, ty, **params)
+        t = ty if t is None else add(t, ty)
+    return strong_product_p.bind(x, y, *gate, **params), t
+
+
+def _strong_product_transpose(ct, x, y, *gate, matrix, entry=False):
+    # (per matrix, also after a product strong per entry: a zero entry of a cotangent may
+    # be a cancellation (two terms' transposes) where the infinite factor stands for a
+    # limit: 0 there hid the limit, nan is honest)
+    tr = matrix_transpose if matrix else (lambda a: a)
+    if type(x) is Var:
+        return [strong_product_p.bind(ct, tr(y), matrix=matrix), None] + [None] * len(gate)
+    return [None, strong_product_p.bind(tr(x), ct, matrix=matrix)] + [None] * len(gate)
+
+
+# strong_product(x, y, [gate], matrix, entry) (session 41): x @ y (matrix=True) or x * y of
+# equal shapes, with each matrix of the stack (the last two axes) exactly 0 where x, or y
+# (or the gate, when given: y's linear source, 0 wherever y must be) is all zeros there,
+# whatever the other factor holds (inf, nan): a product with a strong zero per matrix. With
+# entry=True (x * y only), also 0 at each entry where y is 0, as mul_sz (its transpose is
+# per matrix). Where both factors are finite it is the plain product. For linear maps with
+# infinite coefficients (eigh's eigenvectors' tangent map at a tie): a matrix of a stack
+# that the tangent or cotangent does not move gets 0, not inf * 0 = nan, through their
+# derivatives and transposes. (Per matrix: a zero entry of a moved matrix may stand for a
+# limit at a tie, which an honest nan must not hide.) The gate takes no tangent or
+# cotangent.
+strong_product_p = primitive("strong_product")
+strong_product_p.def_impl(_strong_product_impl)
+strong_product_p.def_abstract_eval(_strong_product_aval)
+strong_product_p.def_jvp(_strong_product_jvp)
+strong_product_p.def_transpose(_strong_product_transpose)
+strong_product_p.def_batch(leading_rule(strong_product_p))
+
+
+def matmul_sz(x, y):
+    return strong_product_p.bind(x, y, matrix=True)
+
+
+def mul_szm(x, y, gate):
+    """x * y, 0 on the matrices where x or ``gate`` (of which y is a linear function) is 0."""
+    return strong_product_p.bind(x, y, gate, matrix=False)
+
+
+def _gap_mul(f, y):
+    """f * y (f the reciprocal gaps) for a tangent y: 0 where y is 0 (as mul_sz), its
+    transpose 0 only on the matrices where the cotangent is 0."""
+    return strong_product_p.bind(f, y, matrix=False, entry=True)
+
+
 # -- tensordot: contraction of listed axes ---------------------------------------------------
 # tensordot(x, y, a1, a2) sums over axes a1 of x paired with axes a2 of y; the result has the
 # free axes of x, then those of y, each in their order (NumPy's and the standard's layout).
@@ -851,10 +921,19 @@ def _eigh_jvp(primals, tangents):
     # (diag(P) as spectral_tangent's value: its transpose and second derivatives are
     # eigvalsh's, so a function of w alone gets eigvalsh's second derivatives at ties and
     # none of V's infinite ones in the Jacobian's entries between the matrices of a stack.
-    # Only where w may hold a tie, as eigvalsh's masks (eager: on the values; vmap; staged:
-    # not, JAX's nan there): elsewhere F is finite and diag(P)'s own rules leak nothing.)
-    if _may_tie(w):
+    # Where w may hold a tie (eager: on the values; vmap) and staged (jit), where it costs
+    # nothing measurable in jit(grad) and makes jit(hessian) of w faster (hessian's
+    # jacfwd(jacrev) needs no tie mask: its entries between matrices are 0 under jit too).
+    # V's tangent likewise as spectral_tangent's "vecs" map, V (F * P), where w may tie
+    # (eager, vmap): its second derivatives are written with products strong per matrix,
+    # so a matrix of a stack that the tangent (cotangent) does not move gets 0, not V's
+    # infinite derivative at its tie times 0 in the products that make P or V (F * P).
+    # Not staged: those products cost jit(hessian) of V +25 %; JAX's nan there.)
+    tie = _may_tie(w, staged=None)
+    if tie is not False:
         dw = spectral_tangent(t, x, w, v, p, kind="diag", projected=True)
+        if tie:
+            return [w, v], [dw, spectral_tangent(t, x, w, v, p, kind="vecs", projected=True)]
     else:
         dw = real(diagonal(p)) if _is_complex(x) else diagonal(p)
     f = _inverse_gaps(w)
@@ -1211,9 +1290,20 @@ svdvals_p.def_jvp(_svdvals_jvp)
 # the rule does not see: sum(w^2)'s Hessian is finite there, the rule's nan), it stays
 # inf or nan, as JAX's.
 
-_SPECTRAL_KINDS = ("diag", "embed", "svd_diag", "svd_embed")
+_SPECTRAL_KINDS = ("diag", "embed", "svd_diag", "svd_embed", "vecs", "vecs_embed")
 _SPECTRAL_T = {"diag": "embed", "embed": "diag", "svd_diag": "svd_embed",
-               "svd_embed": "svd_diag"}
+               "svd_embed": "svd_diag", "vecs": "vecs_embed", "vecs_embed": "vecs"}
+
+# (session 41) eigh's eigenvectors' tangent map and its transpose, for (x, w, v) = eigh's:
+#   kind "vecs":        t -> V (F * P), P = V^H sym(t) V, F[i, j] = 1 / (w_j - w_i) off the
+#                        diagonal (projected=True: P is the operand after the point)
+#   kind "vecs_embed":  c -> sym(conj(V) (F * (V^T c)) V^T)   (the library's pairing)
+# The products by F are strong in the operand (0 where it is 0, at a tie too), as eigh's rule
+# was. Their derivatives in x are written out (_eigh_vecs_dx) with strong products, so that a
+# matrix of a stack where the operand (or dx) is 0 gets exactly 0, not V's infinite
+# derivative at that matrix's tie (Omega = F * V^H dx V) times 0 in a matrix product.
+# (Differentiating eigh's rule's products gave Omega^H sym(t) V with sym(t) = 0 there, and
+# their transposes Omega times a zero cotangent: nan between the matrices of a stack.)
 
 
 # With ``projected=True`` (kinds "diag" and "svd_diag") one more operand follows the point:
@@ -1251,6 +1341,8 @@ def _xp_real(xp, a):
 
 def _spectral_impl(b, t, *point, kind, projected=False, weighted=False):
     xp = b.xp
+    if kind in ("vecs", "vecs_embed"):
+        return _eigh_vecs_impl(b, t, *point, kind=kind)
     if projected:
         return _xp_real(xp, xp.linalg.diagonal(point[-1]))
     if weighted:
@@ -1275,6 +1367,27 @@ def _spectral_impl(b, t, *point, kind, projected=False, weighted=False):
         # complex cotangents with tangents (Re sum(ct * t), no conjugate; as matmul's)
         return (xp.conj(left) * xp.astype(c, left.dtype)) @ xp.matrix_transpose(right)
     return (left * c) @ xp.matrix_transpose(right)
+
+
+def _eigh_vecs_impl(b, t, x, w, v, *p, kind):
+    xp = b.xp
+    n = w.shape[-1]
+    eye = xp.eye(n, dtype=w.dtype, device=b.device(w))
+    # (as _inverse_gaps: the same bits as eigh's rule's F)
+    f = 1.0 / (w[..., None, :] - w[..., :, None] + eye) - eye
+    cplx = xp.isdtype(x.dtype, "complex floating")
+    if cplx:
+        f = xp.astype(f, x.dtype)
+    if kind == "vecs":
+        if p:
+            q = p[0]
+        else:
+            q = _xp_h(xp, v) @ (((t + _xp_h(xp, t)) * 0.5) @ v)
+        return v @ (xp.where(q == 0, 0.0, f) * q)
+    k = xp.matrix_transpose(v) @ t
+    g = xp.where(k == 0, 0.0, f) * k
+    e = ((xp.conj(v) if cplx else v) @ g) @ xp.matrix_transpose(v)
+    return (e + _xp_h(xp, e)) * 0.5
 
 
 def _spectral_aval(t, *point, kind, projected=False, weighted=False):
@@ -1313,7 +1426,9 @@ def _spectral_jvp(primals, tangents, kind, projected=False, weighted=False):
         return out, tan
     x = point[0]
     strong = dt is None
-    if kind == "diag":
+    if kind in ("vecs", "vecs_embed"):
+        term = _eigh_vecs_dx(t, x, *point[1:], dx, kind == "vecs_embed")
+    elif kind == "diag":
         term = _eigh_diag_dx(t, x, *point[1:], dx, strong)
     elif kind == "embed":
         term = _eigh_embed_dx(t, x, *point[1:], dx, strong)
@@ -1360,6 +1475,41 @@ def _eigh_embed_dx(c, x, w, v, dx, strong):
     return conj(out) if _is_complex(x) else out   # (embed's value is conjugated: see its impl)
 
 
+def _eigh_vecs_dx(t, x, w, v, dx, embed):
+    # With Omega = F * Px (Px = V^H sym(dx) V; dV = V Omega, Omega^H = -Omega) and
+    # dF = -F^2 * (dw_j - dw_i), dw = Re diag(Px):
+    #   "vecs":  d[V (F * P)] = V [Omega G + dF * P + F * (P Omega - Omega P)], G = F * P;
+    #   "vecs_embed", K = V^T c, Oc = conj(Omega), G = F * K:
+    #     d[conj(V) G V^T] = conj(V) [Oc G - G Oc + dF * K - F * (Oc K)] V^T, then sym.
+    # Every product that meets F (infinite at a tie) is strong in its other factor (mul_sz,
+    # matmul_sz): where t (c) or dx is 0 on a matrix of a stack, or on a row or column that
+    # a product reads, its terms are 0 there, in the transpose (a zero cotangent) too.
+    n = x.shape[-1]
+    cplx = _is_complex(x)
+    as_x = _as_dtype_of(x)
+    vh = _h(v)
+    px = matmul(matmul(vh, _sym(dx)), v)
+    dw = real(diagonal(px)) if cplx else diagonal(px)
+    k = matmul(matrix_transpose(v), t) if embed else matmul(matmul(vh, _sym(t)), v)
+    f = _inverse_gaps(w)
+    # dF * K = B * (dw_j - dw_i), B = -F^2 * K: 0 where K is 0 (as eigh's rule's mul_sz), nan
+    # at a tie that dx moves without pulling the pair apart; 0 on a matrix that dx does not
+    # move (the gate: dw_j - dw_i is 0 on every matrix that a purely off-diagonal dx moves)
+    b = neg(mul_sz(as_x(mul(f, f)), k))
+    dfk = mul_szm(b, as_x(sub(_rows(dw, n), _cols(dw, n))), px)
+    f = as_x(f)
+    omega = _gap_mul(f, px)
+    g = mul_sz(f, k)
+    if embed:
+        oc = conj(omega) if cplx else omega
+        inner = add(sub(matmul_sz(oc, g), matmul_sz(g, oc)),
+                    sub(dfk, _gap_mul(f, matmul_sz(oc, k))))
+        return _sym(matmul(matmul(conj(v) if cplx else v, inner), matrix_transpose(v)))
+    inner = add(add(matmul_sz(omega, g), dfk),
+                _gap_mul(f, sub(matmul_sz(k, omega), matmul_sz(omega, k))))
+    return matmul(v, inner)
+
+
 def _eigh_diag_dx(t, x, w, v, dx, strong):
     # d Re diag(V^H T V)_i = -2 Re sum_j F_ij P_ij conj(Q_ij), F_ij = 1 / (w_j - w_i),
     # P = V^H sym(dx) V, Q = V^H sym(T) V. At a tie the pair's term is the change of
@@ -1371,21 +1521,24 @@ def _eigh_diag_dx(t, x, w, v, dx, strong):
     p = matmul(matmul(vh, _sym(dx)), v)
     q = matmul(matmul(vh, _sym(t)), v)
     f = _inverse_gaps(w)
-    if strong and _may_tie(w):
+    # (staged too: these masks cost jit(jacfwd(jacfwd)) of eigvalsh 6x6 x2 +2 %)
+    if strong and _may_tie(w, staged=True):
         f = select(_scalar_on_clusters(w, q, n), zeros_like(f), f)
     qc = conj(q) if _is_complex(x) else q
     g = reduce_sum(mul_sz(mul(_as_dtype_of(x)(f), qc), p), (len(x.shape) - 1,))
     return mul(real(g) if _is_complex(x) else g, -2.0)
 
 
-def _may_tie(w, zero=False):
+def _may_tie(w, zero=False, staged=False):
     """Whether the sorted ``w`` holds two equal neighbours (``zero``: or a 0), on known
     values (eager transforms; True under vmap, whose batch axis may be anywhere in the
-    array). Staged (jit): False, the tie masks left out (the other matrices' entries there
-    are then JAX's nan): they cost more than the rest of a second-order rule."""
+    array). Staged (jit): ``staged``, by default False, the tie masks and strong forms left
+    out (the other matrices' entries there are then JAX's nan) where they cost too much:
+    svd's and cond's spectral maps staged cost their jit(grad) +10 % and +77 %, eigh's
+    eigenvectors' strong products jit(hessian) +25 %; eigh's values take them staged."""
     v, batched = concrete_behind(w, report_batch=True)
     if v is None:
-        return False
+        return staged
     if batched or not isinstance(v, (np.ndarray, np.generic)):
         return True
     if zero and (v == 0).any():
