@@ -74,7 +74,11 @@ def _axes(f, default, half_spectrum_in=False):
     def transform(x, s=None, axes=default, norm=None, overwrite_x=False, workers=None, *,
                   plan=None):
         _no_plan(plan, name)
+        if s is None and axes is default and not half_spectrum_in:
+            return f(x, s, axes, norm)  # (NumPy's defaults are SciPy's)
         x = _operand(x)
+        if s is None and axes is default and x.ndim and x.shape[-1] != 1:
+            return f(x, s, axes, norm)  # (a half spectrum of one entry is SciPy's own)
         s, axes = _nd_args(x, s, axes, name, half_spectrum_in)
         return f(x, s, axes, norm)
     return _named(transform, f)
@@ -89,6 +93,8 @@ def _named(transform, f):
 def _integers(v, what, name):
     """``v`` (an integer or a sequence of them, as SciPy takes ``s`` and ``axes``) as a
     list of ints."""
+    if type(v) in (tuple, list) and all(type(a) is int for a in v):
+        return list(v)
     if not isinstance(v, bool) and hasattr(v, "__index__"):
         v = [v]
     try:
