@@ -381,3 +381,37 @@ def test_scipy_fft_takes_overwrite_x_and_workers_refuses_a_plan():
             getattr(fsfft, name)(r, plan="p")
         with pytest.raises(NotImplementedError):
             getattr(sfft, name)(r, plan="p")
+
+
+@pytest.mark.parametrize("kw, dtype", [({"axes": (0,)}, "float16"), ({}, "float16"),
+                                       ({"axes": (-1,), "s": (4,)}, "float16"),
+                                       ({"axes": (0, 0)}, "float32")])
+def test_irfftn_of_real_half_input_over_one_axis_keeps_float16_as_numpy(backend, kw, dtype):
+    # NumPy's irfftn over one axis is its irfft (float16 back); over an axis named twice
+    # its inverse c2c step first gives complex64, so float32. functrans gave float32 for
+    # every irfftn/irfft2 (the fuzzer found it); SciPy's give float32 always
+    if backend.name == "array_api_strict":
+        pytest.skip("array-api-strict has no float16")
+    x = RNG.standard_normal(5).astype(np.float16)
+    want = np.fft.irfftn(x, **kw)
+    assert want.dtype == dtype
+    for name in ("irfftn", "irfft2"):
+        if name == "irfft2" and "axes" not in kw:
+            continue
+        got = getattr(fnp.fft, name)(backend.asarray(x, "float16"), **kw)
+        g = backend.to_numpy(got)
+        assert g.dtype == dtype
+        np.testing.assert_allclose(g.astype(np.float64), want, atol=2e-3)
+        if kw.get("axes") != (0, 0):
+            assert backend.to_numpy(getattr(fsfft, name)(backend.asarray(x, "float16"),
+                                                         **kw)).dtype == np.float32
+            assert getattr(sfft, name)(x, **kw).dtype == np.float32
+
+
+def test_scipy_c2r_explicit_zero_length_is_refused():
+    # SciPy 1.17's irfft/hfft take n=0 as pocketfft's default 2 m - 1 and give one entry
+    # silently (irfft(arange(5.), n=0) = [0.]); a length 0 is refused here, as NumPy does
+    assert sfft.irfft(np.arange(5.0), n=0).shape == (1,)
+    for name in ("irfft", "hfft"):
+        with pytest.raises(ValueError, match=r"invalid number of data points \(0\)"):
+            getattr(fsfft, name)(np.arange(5.0), n=0)

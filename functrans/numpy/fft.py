@@ -270,13 +270,17 @@ def _r2c(x, s, axes, norm, name):
 
 def _c2r(x, s, axes, norm, name):
     x = _operand(x)
-    # a real half-precision input gives its dtype back from irfft, as NumPy's; irfftn and
-    # irfft2 give float32, as NumPy's (computed in float32 either way)
-    half = _dtype(x) if _dtype(x) in _dt.HALF and name == "irfft" else None
+    # a real half-precision input gives its dtype back from a transform over one axis, as
+    # NumPy's irfft (which irfftn and irfft2 then are); over more axes (one of them named
+    # twice too) NumPy's inverse c2c steps give complex64 first, so float32 (computed in
+    # float32 either way)
+    half = _dtype(x) if _dtype(x) in _dt.HALF else None
     x = _complex(x)
     s, axes = _shape_and_axes(x, s, axes, name, last_default=lambda m: 2 * (m - 1))
     if not axes:
         raise ValueError(f"fft.{name}: at least one axis must be transformed")
+    if len(axes) > 1:
+        half = None
     if _repeated(axes):
         out = _one_axis_at_a_time(x, s, axes, "irfft", True, _norm(norm, name))
         return out if half is None else _st.convert_element_type(out, half)

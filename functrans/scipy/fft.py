@@ -77,6 +77,8 @@ def _axes(f, default, half_spectrum_in=False):
         if s is None and axes is default and not half_spectrum_in:
             return f(x, s, axes, norm)  # (NumPy's defaults are SciPy's)
         x = _operand(x)
+        if half_spectrum_in and _dt.as_dtype(x.dtype, strict=False) in _dt.HALF:
+            x = fnp.astype(x, fnp.float32)  # (NumPy's irfftn over one axis keeps float16)
         if s is None and axes is default and x.ndim and x.shape[-1] != 1:
             return f(x, s, axes, norm)  # (a half spectrum of one entry is SciPy's own)
         s, axes = _nd_args(x, s, axes, name, half_spectrum_in)
