@@ -149,10 +149,8 @@ def _shape_and_axes(x, s, axes, name, last_default=None):
         axes = list(range(nd)) if s is None else list(range(nd - len(s), nd))
     else:
         axes = [_axis(a, nd, name) for a in _sequence(axes, "axes", name)]
-    if len(set(axes)) != len(axes):
-        # (NumPy transforms such an axis once per repetition; SciPy and JAX refuse)
-        raise ValueError(f"fft.{name}: repeated axes in {axes}; name each axis once (to "
-                         f"transform an axis twice, call fft.{name} twice)")
+    # (a repeated axis is transformed once per repetition, as NumPy's; s's entries and
+    # their defaults are the input's lengths: see _one_axis_at_a_time)
     if s is None:
         s = [_shape(x)[a] for a in axes]
         if last_default is not None and axes:
@@ -178,6 +176,30 @@ def _c2c(x, n, axis, norm, inverse, name):
     return _fft.fft(x, (ax,), inverse, _norm(norm, name))
 
 
+def _repeated(axes):
+    return len(set(axes)) != len(axes)
+
+
+def _one_axis_at_a_time(x, s, axes, first, inverse, norm):
+    """NumPy's n-dimensional transform over ``axes`` with an axis named more than once:
+    one-dimensional transforms, each after fitting its axis to its entry of ``s`` (so a
+    repeated axis is cut or padded again between its transforms). ``first`` is "fft",
+    "rfft" (the last axis first, then the others from the last back) or "irfft" (the
+    others in order, then the last)."""
+    pairs = list(zip(axes, s))
+    if first == "irfft":
+        for a, n in pairs[:-1]:
+            x = _fft.fft(_fit(x, a, n), (a,), True, norm)
+        a, n = pairs[-1]
+        return _fft.irfft(_fit(x, a, n // 2 + 1), (a,), n, norm)
+    if first == "rfft":
+        a, n = pairs.pop()
+        x = _fft.rfft(_fit(x, a, n), (a,), norm)
+    for a, n in reversed(pairs):
+        x = _fft.fft(_fit(x, a, n), (a,), inverse, norm)
+    return x
+
+
 def _c2c_n(x, s, axes, norm, inverse, name):
     x = _operand(x)
     s, axes = _shape_and_axes(x, s, axes, name)
@@ -185,6 +207,8 @@ def _c2c_n(x, s, axes, norm, inverse, name):
     if not axes:
         return x  # no axis to transform: the input as it is, as NumPy
     x = _complex(x)
+    if _repeated(axes):
+        return _one_axis_at_a_time(x, s, axes, "fft", inverse, _norm(norm, name))
     for a, n in zip(axes, s):
         x = _fit(x, a, n)
     return _fft.fft(x, axes, inverse, _norm(norm, name))
@@ -237,6 +261,8 @@ def _r2c(x, s, axes, norm, name):
     s, axes = _shape_and_axes(x, s, axes, name)
     if not axes:
         raise ValueError(f"fft.{name}: at least one axis must be transformed")
+    if _repeated(axes):
+        return _one_axis_at_a_time(x, s, axes, "rfft", False, _norm(norm, name))
     for a, n in zip(axes, s):
         x = _fit(x, a, n)
     return _fft.rfft(x, axes, _norm(norm, name))
@@ -244,13 +270,20 @@ def _r2c(x, s, axes, norm, name):
 
 def _c2r(x, s, axes, norm, name):
     x = _operand(x)
-    # a real half-precision input gives its dtype back from irfft, as NumPy's; irfftn and
-    # irfft2 give float32, as NumPy's (computed in float32 either way)
-    half = _dtype(x) if _dtype(x) in _dt.HALF and name == "irfft" else None
+    # a real half-precision input gives its dtype back from a transform over one axis, as
+    # NumPy's irfft (which irfftn and irfft2 then are); over more axes (one of them named
+    # twice too) NumPy's inverse c2c steps give complex64 first, so float32 (computed in
+    # float32 either way)
+    half = _dtype(x) if _dtype(x) in _dt.HALF else None
     x = _complex(x)
     s, axes = _shape_and_axes(x, s, axes, name, last_default=lambda m: 2 * (m - 1))
     if not axes:
         raise ValueError(f"fft.{name}: at least one axis must be transformed")
+    if len(axes) > 1:
+        half = None
+    if _repeated(axes):
+        out = _one_axis_at_a_time(x, s, axes, "irfft", True, _norm(norm, name))
+        return out if half is None else _st.convert_element_type(out, half)
     for a, n in zip(axes[:-1], s[:-1]):
         x = _fit(x, a, n)
     n = s[-1]

@@ -14,9 +14,13 @@ unscaled), ``"ortho"`` or ``"forward"``; ``orthogonalize`` defaults to ``norm ==
 becomes float64, float32 stays float32 (float16 and bfloat16 become float32), and complex
 input is transformed in its real and imaginary parts.
 
-Differences from SciPy: no ``overwrite_x``, ``workers`` or ``plan`` arguments (the Fourier
-transforms are :mod:`functrans.numpy.fft`'s, with SciPy's parameter names); no ``fht``,
-``hfft2``/``hfftn``, or the backend-selection functions.
+The Fourier transforms are :mod:`functrans.numpy.fft`'s with SciPy's parameter names and
+SciPy's rules for ``s`` and ``axes`` (an integer for one entry; each axis at most once, where
+NumPy transforms a repeated axis once per repetition); ``hfftn``/``hfft2`` and their inverses
+are written on ``irfftn`` and ``rfftn``. ``overwrite_x`` and ``workers`` are taken and
+ignored; a ``plan`` is refused, as SciPy's own backend refuses it.
+
+Differences from SciPy: no ``fht`` or backend-selection functions.
 """
 
 from __future__ import annotations
@@ -33,21 +37,51 @@ from ..primitives.structural import iota as _iota
 
 __all__ = ["dct", "idct", "dctn", "idctn", "dst", "idst", "dstn", "idstn", "fft", "ifft",
            "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2", "rfftn",
-           "irfftn", "hfft", "ihfft", "fftfreq", "rfftfreq", "fftshift", "ifftshift",
-           "next_fast_len"]
+           "irfftn", "hfft", "ihfft", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftfreq",
+           "rfftfreq", "fftshift", "ifftshift", "next_fast_len"]
 
 
 
 # The Fourier transforms are functrans.numpy.fft's under SciPy's parameter names (``x``, where
-# NumPy's is ``a``), so that ``scipy.fft.fft(x=...)`` calls run as they are.
-def _one_axis(f):
-    def transform(x, n=None, axis=-1, norm=None):
+# NumPy's is ``a``), so that ``scipy.fft.fft(x=...)`` calls run as they are; ``overwrite_x``
+# and ``workers`` are taken and ignored (no transform here writes into its input or starts
+# threads of its own), ``plan`` refused as SciPy's own backend refuses it.
+def _no_plan(plan, name):
+    if plan is not None:
+        raise NotImplementedError(f"functrans.scipy.fft.{name}: precomputed plans are not "
+                                  f"supported (nor by SciPy's own backend); leave plan None")
+
+
+def _one_axis(f, half_as_single=False):
+    name = f.__name__
+
+    def transform(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *,
+                  plan=None):
+        _no_plan(plan, name)
+        if half_as_single:
+            # NumPy's irfft and hfft keep float16 (their result is real), SciPy's give
+            # float32 as for every other transform of half-precision input
+            x = _operand(x)
+            if _dt.as_dtype(getattr(x, "dtype", None), strict=False) in _dt.HALF:
+                x = fnp.astype(x, fnp.float32)
         return f(x, n, axis, norm)
     return _named(transform, f)
 
 
-def _axes(f, default):
-    def transform(x, s=None, axes=default, norm=None):
+def _axes(f, default, half_spectrum_in=False):
+    name = f.__name__
+
+    def transform(x, s=None, axes=default, norm=None, overwrite_x=False, workers=None, *,
+                  plan=None):
+        _no_plan(plan, name)
+        if s is None and axes is default and not half_spectrum_in:
+            return f(x, s, axes, norm)  # (NumPy's defaults are SciPy's)
+        x = _operand(x)
+        if half_spectrum_in and _dt.as_dtype(x.dtype, strict=False) in _dt.HALF:
+            x = fnp.astype(x, fnp.float32)  # (NumPy's irfftn over one axis keeps float16)
+        if s is None and axes is default and x.ndim and x.shape[-1] != 1:
+            return f(x, s, axes, norm)  # (a half spectrum of one entry is SciPy's own)
+        s, axes = _nd_args(x, s, axes, name, half_spectrum_in)
         return f(x, s, axes, norm)
     return _named(transform, f)
 
@@ -58,24 +92,140 @@ def _named(transform, f):
     return transform
 
 
-def _half_as_single(f):
-    # NumPy's irfft and hfft keep float16 (their result is real), SciPy's give float32 as
-    # for every other transform of half-precision input
-    def transform(x, n=None, axis=-1, norm=None):
-        x = _operand(x)
-        if _dt.as_dtype(getattr(x, "dtype", None), strict=False) in _dt.HALF:
-            x = fnp.astype(x, fnp.float32)
-        return f(x, n, axis, norm)
-    return _named(transform, f)
+def _integers(v, what, name):
+    """``v`` (an integer or a sequence of them, as SciPy takes ``s`` and ``axes``) as a
+    list of ints."""
+    if type(v) in (tuple, list) and all(type(a) is int for a in v):
+        return list(v)
+    if not isinstance(v, bool) and hasattr(v, "__index__"):
+        v = [v]
+    try:
+        items = list(v)
+    except TypeError:
+        items = None
+    if items is None or any(isinstance(a, bool) or not hasattr(a, "__index__")
+                            for a in items):
+        raise ValueError(f"functrans.scipy.fft.{name}: {what} must be an integer or a "
+                         f"sequence of integers; got {v!r}")
+    return [operator.index(a) for a in items]
+
+
+def _nd_args(x, s, axes, name, half_spectrum_in=False):
+    """SciPy's rules for an n-dimensional transform's ``s`` and ``axes``, as explicit
+    lists: each axis named once (NumPy transforms a repeated axis once per repetition,
+    SciPy refuses); ``axes`` all by default, the last ``len(s)`` when only ``s`` is given;
+    an entry -1 of ``s`` keeps that axis' length. With ``half_spectrum_in`` (irfftn,
+    hfftn) the last output length defaults to ``2 (m - 1)`` for ``m`` given entries, and to
+    1 for ``m = 1`` (SciPy's pocketfft reads its length 0 as ``2 m - 1``)."""
+    shape = tuple(x.shape)
+    nd = len(shape)
+    given = s
+    if axes is not None:
+        axes = _integers(axes, "axes", name)
+        for a in axes:
+            if not -nd <= a < nd:
+                raise ValueError(f"functrans.scipy.fft.{name}: axis {a} is out of range "
+                                 f"for an array of {nd} dimensions")
+        axes = [a % nd for a in axes]
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"functrans.scipy.fft.{name}: repeated axes in {axes}; SciPy "
+                             f"transforms each axis once (functrans.numpy.fft transforms a "
+                             f"repeated axis once per repetition, as NumPy)")
+    if s is not None:
+        s = _integers(s, "s", name)
+        if axes is None:
+            if len(s) > nd:
+                raise ValueError(f"functrans.scipy.fft.{name}: s has {len(s)} entries but "
+                                 f"the input has {nd} dimensions (without axes, s names the "
+                                 f"last len(s) axes); give fewer entries or axes")
+            axes = list(range(nd - len(s), nd))
+        elif len(s) != len(axes):
+            raise ValueError(f"functrans.scipy.fft.{name}: s and axes must have the same "
+                             f"length; got {len(s)} and {len(axes)}")
+        s = [shape[a] if v == -1 else v for a, v in zip(axes, s)]
+    else:
+        axes = list(range(nd)) if axes is None else axes
+        s = [shape[a] for a in axes]
+    for a, v in zip(axes, s):
+        if v < 1:
+            raise ValueError(f"functrans.scipy.fft.{name}: invalid number of data points "
+                             f"({v}) along axis {a}; it must be >= 1 (or -1 in s for the "
+                             f"input's length)")
+    if half_spectrum_in and given is None and axes:
+        s[-1] = max(2 * (s[-1] - 1), 1)
+    return s, axes
 
 
 fft, ifft, rfft, ihfft = (_one_axis(f) for f in (_nfft.fft, _nfft.ifft, _nfft.rfft,
                                                  _nfft.ihfft))
-irfft, hfft = _half_as_single(_nfft.irfft), _half_as_single(_nfft.hfft)
-fftn, ifftn, rfftn, irfftn = (_axes(f, None) for f in (
-    _nfft.fftn, _nfft.ifftn, _nfft.rfftn, _nfft.irfftn))
-fft2, ifft2, rfft2, irfft2 = (_axes(f, (-2, -1)) for f in (
-    _nfft.fft2, _nfft.ifft2, _nfft.rfft2, _nfft.irfft2))
+irfft, hfft = (_one_axis(f, half_as_single=True) for f in (_nfft.irfft, _nfft.hfft))
+fftn, ifftn, rfftn = (_axes(f, None) for f in (_nfft.fftn, _nfft.ifftn, _nfft.rfftn))
+fft2, ifft2, rfft2 = (_axes(f, (-2, -1)) for f in (_nfft.fft2, _nfft.ifft2, _nfft.rfft2))
+irfftn = _axes(_nfft.irfftn, None, half_spectrum_in=True)
+irfft2 = _axes(_nfft.irfft2, (-2, -1), half_spectrum_in=True)
+
+_SWAPPED = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
+
+
+def _hfftn(x, s, axes, norm, plan, name):
+    # The forward transform of a Hermitian array given by its half along the last axis:
+    # forward c2c over the other axes, then forward c2r along the last, which is irfftn of
+    # the conjugate with the reciprocal scaling (the outputs are real). Its derivative is
+    # that map's own, so the ignored imaginary parts of the self-conjugate entries (the
+    # zero and, for even lengths, the last frequency) get a zero derivative as irfftn's.
+    _no_plan(plan, name)
+    x = _float_input(x, name)
+    norm = _SWAPPED[_check_norm(norm, name)]
+    s, axes = _nd_args(x, s, axes, name, half_spectrum_in=True)
+    if not axes:
+        raise ValueError(f"functrans.scipy.fft.{name}: at least one axis must be "
+                         f"transformed")
+    return _nfft.irfftn(fnp.conj(x), s, axes, norm)
+
+
+def _ihfftn(x, s, axes, norm, plan, name):
+    # The inverse of hfftn for real input: the conjugate of rfftn with the reciprocal
+    # scaling (inverse r2c along the last axis, then inverse c2c over the others).
+    _no_plan(plan, name)
+    x = _float_input(x, name)
+    if fnp.isdtype(x.dtype, "complex floating"):
+        raise TypeError(f"functrans.scipy.fft.{name}: x must be real; got {x.dtype} (the "
+                        f"input of an inverse Hermitian transform is the real output of "
+                        f"hfftn; for complex input use ifftn)")
+    norm = _SWAPPED[_check_norm(norm, name)]
+    s, axes = _nd_args(x, s, axes, name)
+    if not axes:
+        raise ValueError(f"functrans.scipy.fft.{name}: at least one axis must be "
+                         f"transformed")
+    return fnp.conj(_nfft.rfftn(x, s, axes, norm))
+
+
+def hfftn(x, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *, plan=None):
+    """The n-dimensional FFT of a Hermitian-symmetric array given by its first half along
+    the last of ``axes``: real output, of length ``s[-1]`` along that axis (by default
+    ``2 (m - 1)`` for ``m`` entries). Real input is taken as complex; integer input as
+    float64, half precision as float32. ``overwrite_x`` and ``workers`` are ignored."""
+    return _hfftn(x, s, axes, norm, plan, "hfftn")
+
+
+def hfft2(x, s=None, axes=(-2, -1), norm=None, overwrite_x=False, workers=None, *,
+          plan=None):
+    """:func:`hfftn` over the last two axes."""
+    return _hfftn(x, s, axes, norm, plan, "hfft2")
+
+
+def ihfftn(x, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *, plan=None):
+    """The inverse of :func:`hfftn`: the n-dimensional inverse FFT of real input, the
+    non-negative frequencies along the last of ``axes`` (``s[-1] // 2 + 1`` of them).
+    Complex input is refused, as SciPy's. ``overwrite_x`` and ``workers`` are ignored."""
+    return _ihfftn(x, s, axes, norm, plan, "ihfftn")
+
+
+def ihfft2(x, s=None, axes=(-2, -1), norm=None, overwrite_x=False, workers=None, *,
+           plan=None):
+    """:func:`ihfftn` over the last two axes."""
+    return _ihfftn(x, s, axes, norm, plan, "ihfft2")
+
 
 _NORMS = ("backward", "ortho", "forward")
 _INVERSE_TYPE = {1: 1, 2: 3, 3: 2, 4: 4}
@@ -280,47 +430,55 @@ def _r2r(x, kind, type, s, axes, norm, orthogonalize, inverse, name, one_axis):
     return x
 
 
-def dct(x, type=2, n=None, axis=-1, norm=None, *, orthogonalize=None):
+def dct(x, type=2, n=None, axis=-1, norm=None, overwrite_x=False, workers=None,
+        orthogonalize=None):
     """The discrete cosine transform of type 1, 2 (the default), 3 or 4 along ``axis``.
 
-    Type 1 needs at least two points. No ``overwrite_x`` or ``workers`` (JAX's ``dct`` has
-    no ``orthogonalize`` and only types 2 and 3)."""
+    Type 1 needs at least two points. ``overwrite_x`` and ``workers`` are ignored (JAX's
+    ``dct`` has no ``orthogonalize`` and only types 2 and 3)."""
     return _r2r(x, "dct", type, n, axis, norm, orthogonalize, False, "dct", True)
 
 
-def idct(x, type=2, n=None, axis=-1, norm=None, *, orthogonalize=None):
+def idct(x, type=2, n=None, axis=-1, norm=None, overwrite_x=False, workers=None,
+         orthogonalize=None):
     """The inverse of :func:`dct` (a DCT of type 1, 3, 2 or 4 for ``type`` 1, 2, 3 or 4,
     scaled by ``1 / (2 N)``, ``1 / (2 (N - 1))`` for type 1, with ``norm="backward"``)."""
     return _r2r(x, "dct", type, n, axis, norm, orthogonalize, True, "idct", True)
 
 
-def dctn(x, type=2, s=None, axes=None, norm=None, *, orthogonalize=None):
+def dctn(x, type=2, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *,
+         orthogonalize=None):
     """The n-dimensional DCT: :func:`dct` along each of ``axes`` (all by default, the last
     ``len(s)`` when only ``s`` is given; an entry -1 of ``s`` keeps that axis' length)."""
     return _r2r(x, "dct", type, s, axes, norm, orthogonalize, False, "dctn", False)
 
 
-def idctn(x, type=2, s=None, axes=None, norm=None, *, orthogonalize=None):
+def idctn(x, type=2, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *,
+          orthogonalize=None):
     """The inverse of :func:`dctn`: :func:`idct` along each of ``axes``."""
     return _r2r(x, "dct", type, s, axes, norm, orthogonalize, True, "idctn", False)
 
 
-def dst(x, type=2, n=None, axis=-1, norm=None, *, orthogonalize=None):
+def dst(x, type=2, n=None, axis=-1, norm=None, overwrite_x=False, workers=None,
+        orthogonalize=None):
     """The discrete sine transform of type 1, 2 (the default), 3 or 4 along ``axis``."""
     return _r2r(x, "dst", type, n, axis, norm, orthogonalize, False, "dst", True)
 
 
-def idst(x, type=2, n=None, axis=-1, norm=None, *, orthogonalize=None):
+def idst(x, type=2, n=None, axis=-1, norm=None, overwrite_x=False, workers=None,
+         orthogonalize=None):
     """The inverse of :func:`dst`."""
     return _r2r(x, "dst", type, n, axis, norm, orthogonalize, True, "idst", True)
 
 
-def dstn(x, type=2, s=None, axes=None, norm=None, *, orthogonalize=None):
+def dstn(x, type=2, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *,
+         orthogonalize=None):
     """The n-dimensional DST: :func:`dst` along each of ``axes``."""
     return _r2r(x, "dst", type, s, axes, norm, orthogonalize, False, "dstn", False)
 
 
-def idstn(x, type=2, s=None, axes=None, norm=None, *, orthogonalize=None):
+def idstn(x, type=2, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *,
+          orthogonalize=None):
     """The inverse of :func:`dstn`."""
     return _r2r(x, "dst", type, s, axes, norm, orthogonalize, True, "idstn", False)
 
