@@ -436,6 +436,13 @@ CASES = [
         fnp.add(fnp.tanh(a) * 0.75, 1.35), fnp.add(fnp.tanh(b) * 0.75, 2.25),
         fnp.add(fnp.tanh(x) * 0.25, 0.55), i=0, j=1),
         ((M23, REAL), (M23, REAL), (M23, REAL)), order=1),
+    # session 41: Student t's df slope at a large df by its series (one of t_fix's slopes),
+    # in d, t and the tail value T (its partial derivatives: wrt); d in [150, 250], t in
+    # [-3, -1], T in (0.05, 0.35) by the domain's squashing
+    Case("t_fix", lambda d, t, v: Sp.t_fix(
+        fnp.add(fnp.tanh(d) * 50.0, 200.0), fnp.add(fnp.tanh(t), -2.0),
+        fnp.add(fnp.tanh(v) * 0.15, 0.2), part="tail_d"),
+        ((V3, REAL), (V3, REAL), (V3, REAL)), order=1),
     # their inverses in the probability (first order here: the generic root finders are slow
     # on array-api-strict; tests/test_namespace_grads.py checks the second)
     unary("gammaincinv", lambda y: Sp.gammaincinv(fnp.full_like(y, 2.5), y),
