@@ -634,6 +634,56 @@ def t_fix(d, u, v, *, part, wrt=()):
     return t_fix_p.bind(d, u, v, part=part, wrt=wrt)
 
 
+
+def _beta_ppf_fix_impl(backend, a, b, q, x, *, slope, wrt):
+    """functrans.scipy.special._beta_ppf_fix_on_arrays: beta's quantile x (the root of
+    I_x(a, b) = q) with the derivatives of the complement form near 1, computed at
+    evaluation (see there)."""
+    if slope is None:  # (the value: x)
+        return x
+    from ..scipy import special as _special  # (eager here: the operands are arrays)
+    return _special._beta_ppf_fix_on_arrays(backend, slope, a, b, q, x, wrt)
+
+
+def _beta_ppf_fix_jvp(primals, tangents, *, slope, wrt):
+    out = beta_ppf_fix_p.bind(*primals, slope=slope, wrt=wrt)
+    if slope == "region":  # (a mask: no derivative)
+        return out, None
+    d = None
+    for i, tan in enumerate(tangents[:3]):  # (the slopes do not depend on x)
+        if tan is not None:
+            if slope is None:
+                part = beta_ppf_fix_p.bind(*primals, slope=i, wrt=())
+            else:  # (a slope: the next partial derivative)
+                part = beta_ppf_fix_p.bind(*primals, slope=slope,
+                                           wrt=tuple(sorted(wrt + (i,))))
+            term = mul(tan, part)
+            d = term if d is None else add(d, term)
+    # (selected: outside the region the slopes are 0, and their partial derivatives times an
+    # infinite tangent would be nan; there the value takes x's own tangent)
+    plain = tangents[3] if slope is None else None
+    if plain is None and d is None:
+        return out, None
+    region = beta_ppf_fix_p.bind(*primals, slope="region", wrt=())
+    zero = full_like(out, 0.0)
+    return out, select(region, zero if d is None else d, zero if plain is None else plain)
+
+
+def _beta_ppf_fix_aval(a, b, q, x, *, slope, wrt):
+    return _bool_aval(x) if slope == "region" else _array_aval(a, b, q, x)
+
+
+# beta_ppf_fix(a, b, q, x, slope=None): the quantile x of beta(a, b) at q (its value), with
+# the derivatives of 1 - betaincinv(b, a, 1 - q) where x > 15/16 and q >= 1/4 ("region", a
+# mask), x's own elsewhere; slope=i: dx/d(a, b, q)[i] there (0 elsewhere), with wrt its
+# partial derivatives in a, b, q (0, 1, 2), to any order.
+beta_ppf_fix_p = elementwise("beta_ppf_fix", _beta_ppf_fix_impl, _beta_ppf_fix_jvp,
+                             abstract_eval=_beta_ppf_fix_aval)
+
+
+def beta_ppf_fix(a, b, q, x, *, slope=None, wrt=()):
+    return beta_ppf_fix_p.bind(a, b, q, x, slope=slope, wrt=wrt)
+
 # -- their inverses in the last operand -----------------------------------------------------
 # The derivative in y is 1 / (the forward function's derivative at the result), taken in
 # logarithms: exp(x - (a-1) log x + lgamma(a)) for gammaincinv (minus it for gammainccinv),

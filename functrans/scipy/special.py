@@ -3344,22 +3344,70 @@ def _t_fix_on_arrays(bk, part, d, u, v, wrt):
 
 
 def _t_part_partial(bk, part, d, u, v, terms, wrt):
-    """:func:`_t_part`'s partial derivatives in the operands ``wrt`` names, by nested
-    forward mode (each a unit tangent: the function is elementwise)."""
+    """:func:`_t_part`'s partial derivatives in the operands ``wrt`` names (every operand
+    a tracer: the operators of some libraries' arrays refuse tracers)."""
+    return _partials_by_jvp(bk, lambda *ops: _t_part(fnp, part, *ops, terms, _sp.betainc),
+                            (d, u, v), wrt, all_traced=True)
+
+
+def _partials_by_jvp(bk, fn, ops, wrt, all_traced=False):
+    """The partial derivatives of the elementwise ``fn`` at the arrays ``ops`` (of backend
+    ``bk``) in the operands ``wrt`` names (indices, in turn), by nested forward mode, each
+    with a unit tangent: of that operand alone (the others constants), or with
+    ``all_traced`` of every operand (zero tangents for the others)."""
     from ..api import jvp
-    ones, zeros = bk.xp.ones_like(d), bk.xp.zeros_like(d)
+    ones, zeros = bk.xp.ones_like(ops[0]), bk.xp.zeros_like(ops[0])
+    n = len(ops)
 
     def partial(fn, i):
-        # (every operand a tracer: the operators of some libraries' arrays refuse tracers)
         def g(*ops):
-            return jvp(fn, ops, tuple(ones if j == i else zeros for j in range(3)))[1]
+            if all_traced:
+                return jvp(fn, ops, tuple(ones if j == i else zeros for j in range(n)))[1]
+            return jvp(lambda w: fn(*ops[:i], w, *ops[i + 1:]), (ops[i],), (ones,))[1]
         return g
-
-    def fn(*ops):
-        return _t_part(fnp, part, *ops, terms, _sp.betainc)
     for i in wrt:
         fn = partial(fn, i)
-    return bk.xp.asarray(fn(d, u, v))
+    return bk.xp.asarray(fn(*ops))
+
+
+_BETA_NEAR_ONE = 15.0 / 16.0  # (stats.beta.ppf's complement form above it)
+
+
+def _beta_ppf_fix_on_arrays(bk, slope, a, b, q, x, wrt):
+    """The primitive beta_ppf_fix's slope of the quantile ``x`` in ``(a, b, q)[slope]`` (or
+    its partial derivatives in the operands ``wrt`` names) where ``x > 15/16`` and ``q >=
+    1/4``, from ``1 - betaincinv(b, a, 1 - q)``, whose root ``w = 1 - x`` is not rounded to
+    x's ulp (the derivatives at the rounded x, ``x^(a-1) (1 - x)^(b-1)``, were 2e-4 off at
+    ``(1 - 1e-9, 5, 0.7)``), 0 elsewhere; or (``slope`` "region") that region. By forward
+    mode on the arrays, only where some element is in the region on NumPy (read on the
+    host; elsewhere a read would wait for the device: all)."""
+    on_numpy = isinstance(x, (_np.ndarray, _np.generic))
+    xp = _np if on_numpy else bk.xp
+    with _np.errstate(all="ignore"):
+        region = ((x > _BETA_NEAR_ONE) & (q >= 0.25) & (q < 1.0) & (a > 0.0) & (b > 0.0)
+                  & (a < _inf) & (b < _inf))
+    if slope == "region":
+        return region
+    zero = xp.zeros_like(x)
+
+    def fn(a, b, q):
+        return 1.0 - _sp.betaincinv(b, a, 1.0 - q)
+    order = (slope,) + tuple(wrt)
+    if on_numpy:  # (the region's elements only)
+        if not region.any():
+            return zero
+        if region.all():
+            with _np.errstate(all="ignore"):
+                return _partials_by_jvp(bk, fn, (a, b, q), order)
+        out = _np.zeros(_np.shape(x), dtype=x.dtype)
+        with _np.errstate(all="ignore"):
+            out[region] = _partials_by_jvp(bk, fn, (a[region], b[region], q[region]), order)
+        return out
+    # (stand-ins elsewhere: a root of 1/2, finite slopes, unused)
+    two = xp.full_like(a, 2.0)
+    a, b = xp.where(region, a, two), xp.where(region, b, two)
+    q = xp.where(region, q, xp.full_like(q, 0.5))
+    return xp.where(region, _partials_by_jvp(bk, fn, (a, b, q), order), zero)
 
 
 def _t_fix_operands(*vals):

@@ -2440,8 +2440,17 @@ class _Beta(_Shaped):
         # takes ~600; where it is nan, at an infinite shape, the direct form.) Staged code
         # keeps the direct form (the choice and selections cost jit(beta.ppf) of 64 points
         # 24 %, jit(vmap(grad)) 14 %).
-        if _carries_derivative((q, a, b))[1]:
-            return _special.betaincinv(a, b, q)
+        carries, staged = _carries_derivative((q, a, b))
+        if staged:
+            # (staged: the direct root, its derivatives near 1 those of the complement
+            # form computed at evaluation by the primitive beta_ppf_fix, one equation
+            # where a derivative flows)
+            x = _special.betaincinv(a, b, q)
+            if not carries:
+                return x
+            shape = fnp.broadcast_shapes(a.shape, b.shape, q.shape, x.shape)
+            return _special_prims.beta_ppf_fix(*(
+                v if v.shape == shape else fnp.broadcast_to(v, shape) for v in (a, b, q, x)))
         a0, b0 = fnp.stop_gradient(a), fnp.stop_gradient(b)
         at_near = _special_prims.betainc(a0, b0, fnp.full_like(a0, _F_NEAR_ONE))
         comp = fnp.logical_and(q >= 0.25, fnp.greater(fnp.stop_gradient(q), at_near))
