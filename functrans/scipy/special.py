@@ -3195,13 +3195,14 @@ def _t_density_at_0(d):
 # (R_k = B(a, 1/2 + k) / B(a, 1/2)) come from T by the recurrence I_x(a, b + 1) = I_x(a, b) +
 # x^a y^b / (b B(a, b)), each step adding a positive term (below T's median half; above it the
 # complement's, Y < y, from I_y(1/2, a) down). The series in Y converges as y^k: used where
-# y <= _T_SERIES_Y, for df >= _T_SERIES_DF (below, the plain form's loss is under 1e-13), in
-# eager transforms only (staged code keeps the plain form: each element's number of terms
-# is read from the values). Staged, with every element's worst count (45 terms at y = 0.2,
-# ~12 operations each), the series would add ~540 equations to jit(grad(t.cdf))'s 760 on
-# every call; jit's df slopes keep the plain form's error (session 40, mpmath): relative
-# 2e-11 at (t, df) = (-2, 1e4), 6.5e-8 at (-6, 1e6), 1.2e-3 at (-6, 1e8), 2.5e-4 at
-# (-3, 1e10), 1.3e-3 at (2.5, 1e12); the t slope 1.9e-11 at (-6, 1e6), 2.1e-9 at (-6, 1e8).
+# y <= _T_SERIES_Y, for df >= _T_SERIES_DF (below, the plain form's loss is under 1e-13).
+# The slopes (this one, the t slope from the density, and the quantile's) are those of the
+# primitive t_fix (functrans.primitives.special), computed at evaluation on the arrays with
+# the number of terms their values need, eagerly and in staged code alike: staged, the
+# series itself (45 terms at y = 0.2, ~12 operations each) would add ~540 equations to
+# jit(grad(t.cdf))'s 760 on every call, where t_fix adds ~10. (Until session 41 jit kept
+# the plain form: relative 2e-11 at (t, df) = (-2, 1e4), 6.5e-8 at (-6, 1e6), 1.2e-3 at
+# (-6, 1e8), 2.5e-4 at (-3, 1e10), 1.3e-3 at (2.5, 1e12); the t slope 2.1e-9 at (-6, 1e8).)
 _T_SERIES_DF = 100.0
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _T_LOG1P_TERMS = 27
@@ -3309,8 +3310,8 @@ def _t_fix_on_arrays(bk, part, d, u, v, wrt):
     by nested forward mode on functrans.numpy) inside the series' region, 0 outside; or
     (``part`` "tail_region", "quantile_region") the region. The terms are those the values
     need, from the region's largest y and smallest df read on the host on NumPy (and no
-    series where no element is in the region); elsewhere (a read would wait for the
-    device) the region's largest count."""
+    series where no element is in the region; the same for the arrays of other libraries
+    on the CPU); elsewhere (a read would wait for the device) the region's largest count."""
     if not _T_SERIES_MAX_TERMS:
         _T_SERIES_MAX_TERMS.append(_t_series_terms(_T_SERIES_Y, 0.5 * _T_SERIES_DF))
     on_numpy = isinstance(d, (_np.ndarray, _np.generic))
@@ -3323,11 +3324,12 @@ def _t_fix_on_arrays(bk, part, d, u, v, wrt):
     if part.endswith("_region"):
         return region
     zero = xp.zeros_like(d)
-    if on_numpy:
-        if not region.any():
+    if _read_on_host(d):
+        r, yr, dr = (_np.asarray(bk.to_numpy(v)) for v in (region, y, d))
+        if not r.any():
             return zero
-        terms = _t_series_terms(float(_np.max(_np.where(region, y, 0.0))),
-                                0.5 * float(_np.min(_np.where(region, d, _inf))))
+        terms = _t_series_terms(float(_np.max(_np.where(r, yr, 0.0))),
+                                0.5 * float(_np.min(_np.where(r, dr, _inf))))
     else:
         terms = _T_SERIES_MAX_TERMS[0]
     # (stand-ins inside the region elsewhere: finite, unused)
@@ -3370,6 +3372,17 @@ def _partials_by_jvp(bk, fn, ops, wrt, all_traced=False):
     return bk.xp.asarray(fn(*ops))
 
 
+def _read_on_host(x):
+    """Whether reading the array ``x`` on the host waits for no device: NumPy's, and the
+    arrays of other libraries on the CPU (torch's cpu device, array-api-strict's)."""
+    if isinstance(x, (_np.ndarray, _np.generic)):
+        return True
+    kind = getattr(getattr(x, "device", None), "type", None)  # (torch)
+    if kind is not None:
+        return kind == "cpu"
+    return type(x).__module__.startswith("array_api_strict")
+
+
 _BETA_NEAR_ONE = 15.0 / 16.0  # (stats.beta.ppf's complement form above it)
 
 
@@ -3379,8 +3392,9 @@ def _beta_ppf_fix_on_arrays(bk, slope, a, b, q, x, wrt):
     1/4``, from ``1 - betaincinv(b, a, 1 - q)``, whose root ``w = 1 - x`` is not rounded to
     x's ulp (the derivatives at the rounded x, ``x^(a-1) (1 - x)^(b-1)``, were 2e-4 off at
     ``(1 - 1e-9, 5, 0.7)``), 0 elsewhere; or (``slope`` "region") that region. By forward
-    mode on the arrays, only where some element is in the region on NumPy (read on the
-    host; elsewhere a read would wait for the device: all)."""
+    mode on the arrays, only where some element is in the region (read on the host, for
+    arrays on the CPU; on NumPy the region's elements only; elsewhere a read would wait
+    for the device: all)."""
     on_numpy = isinstance(x, (_np.ndarray, _np.generic))
     xp = _np if on_numpy else bk.xp
     with _np.errstate(all="ignore"):
@@ -3403,6 +3417,8 @@ def _beta_ppf_fix_on_arrays(bk, slope, a, b, q, x, wrt):
         with _np.errstate(all="ignore"):
             out[region] = _partials_by_jvp(bk, fn, (a[region], b[region], q[region]), order)
         return out
+    if _read_on_host(x) and not bool(bk.to_numpy(xp.any(region))):
+        return zero
     # (stand-ins elsewhere: a root of 1/2, finite slopes, unused)
     two = xp.full_like(a, 2.0)
     a, b = xp.where(region, a, two), xp.where(region, b, two)
@@ -3465,11 +3481,11 @@ def stdtr(df, t, /):
     lower tail); ``ndtr(t)`` for ``df = inf``. As SciPy: nan for ``df <= 0`` and nan; 0 and
     1 at ``t = -inf`` and ``inf``. Derivatives in ``t`` (the density, any order) and ``df``
     (to third order, through betainc's shape derivatives); at ``t = 0`` exactly the value
-    1/2 carries the slope of the density there. From ``df = 100`` (``t**2 <= df/4``) eager
-    transforms take the derivative in ``df`` from a series free of the cancellation of
-    betainc's shape slope against ``x``'s (~``df`` eps: 6.5e-8 at (1e6, -6)), and the one
-    in ``t`` from the density (the primitive's slope at the rounded ``x`` loses ``df/2``
-    eps); jit keeps the plain forms."""
+    1/2 carries the slope of the density there. From ``df = 100`` (``t**2 <= df/4``) the
+    derivative in ``df`` comes from a series free of the cancellation of betainc's shape
+    slope against ``x``'s (~``df`` eps: 6.5e-8 at (1e6, -6)), and the one in ``t`` from
+    the density (the primitive's slope at the rounded ``x`` loses ``df/2`` eps), under jit
+    too (computed at evaluation)."""
     def f(df, t):
         # (no floating-point warnings from t^2's overflow and the choices' stand-ins, which
         # the selections drop: stdtr(3, 1e300) = 1 warned)
