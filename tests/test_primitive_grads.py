@@ -441,6 +441,20 @@ CASES = [
         fnp.add(fnp.tanh(a) * 0.75, 1.35), fnp.add(fnp.tanh(b) * 0.75, 2.25),
         fnp.add(fnp.tanh(x) * 0.25, 0.55), i=0, j=1),
         ((M23, REAL), (M23, REAL), (M23, REAL)), order=1),
+    # session 41: Student t's df slope at a large df by its series (one of t_fix's slopes),
+    # in d, t and the tail value T (its partial derivatives: wrt); d in [150, 250], t in
+    # [-3, -1], T in (0.05, 0.35) by the domain's squashing
+    Case("t_fix", lambda d, t, v: Sp.t_fix(
+        fnp.add(fnp.tanh(d) * 50.0, 200.0), fnp.add(fnp.tanh(t), -2.0),
+        fnp.add(fnp.tanh(v) * 0.15, 0.2), part="tail_d"),
+        ((V3, REAL), (V3, REAL), (V3, REAL)), order=1),
+    # session 41: beta's quantile near 1, its slope in q from the complement form (one of
+    # beta_ppf_fix's), in a, b and q (its partial derivatives); a in [2, 4], b in [0.5, 1],
+    # q in (0.95, 0.99), x given above 15/16 (the region)
+    Case("beta_ppf_fix", lambda a, b, q: Sp.beta_ppf_fix(
+        fnp.add(fnp.tanh(a), 3.0), fnp.add(fnp.tanh(b) * 0.25, 0.75),
+        fnp.add(fnp.tanh(q) * 0.02, 0.97), fnp.full_like(q, 0.99), slope=2),
+        ((V3, REAL), (V3, REAL), (V3, REAL)), order=1),
     # their inverses in the probability (first order here: the generic root finders are slow
     # on array-api-strict; tests/test_namespace_grads.py checks the second)
     unary("gammaincinv", lambda y: Sp.gammaincinv(fnp.full_like(y, 2.5), y),

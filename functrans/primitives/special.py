@@ -37,8 +37,10 @@ import math
 
 import numpy as _np
 
-from .elementwise import (_array_aval, abs_, add, cos, div, elementwise, eq, exp, floor_p, gt,
-                          le, log, log1p, lt, mul, neg, round_p, select, sign, sin, sub, unary)
+from .elementwise import (_array_aval, _bool_aval, abs_, add, cos, div, elementwise, eq, exp,
+                          floor_p, gt, le, log, log1p, lt, mul, neg, round_p, select, sign, sin,
+                          sub, unary)
+from .structural import full_like
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
@@ -574,6 +576,114 @@ inc_beta_values_fix_p = elementwise("inc_beta_values_fix", _inc_beta_values_fix_
                                     _inc_beta_values_fix_jvp,
                                     abstract_eval=lambda out, *rest: out)
 
+
+
+def _t_fix_impl(backend, d, u, v, *, part, wrt):
+    """functrans.scipy.special._t_fix_on_arrays: Student t's tail or quantile (its value
+    ``v``) with the derivatives of the series free of betainc's cancellation at a large
+    df, computed at evaluation (see there)."""
+    if part in ("tail", "quantile"):  # (the value: v)
+        return v
+    from ..scipy import special as _special  # (eager here: the operands are arrays)
+    return _special._t_fix_on_arrays(backend, part, d, u, v, wrt)
+
+
+# (each value's slopes: in d and u)
+_T_FIX_SLOPES = {"tail": ("tail_d", "tail_t"), "quantile": ("quantile_d", "quantile_q")}
+
+
+def _t_fix_jvp(primals, tangents, *, part, wrt):
+    out = t_fix_p.bind(*primals, part=part, wrt=wrt)
+    if part.endswith("_region"):  # (a mask: no derivative)
+        return out, None
+    names = _T_FIX_SLOPES.get(part)
+    d = None
+    for i, tan in enumerate(tangents if names is None else tangents[:2]):
+        if tan is not None:
+            if names is None:  # (a slope: the next partial derivative)
+                slope = t_fix_p.bind(*primals, part=part, wrt=tuple(sorted(wrt + (i,))))
+            else:
+                slope = t_fix_p.bind(*primals, part=names[i], wrt=())
+            term = mul(tan, slope)
+            d = term if d is None else add(d, term)
+    # (selected: outside the series' region the slopes are 0, and their partial derivatives
+    # times an infinite tangent would be nan; there the value takes v's own tangent)
+    plain = None if names is None else tangents[2]
+    if plain is None and d is None:
+        return out, None
+    family = part.split("_")[0]
+    region = t_fix_p.bind(*primals, part=family + "_region", wrt=())
+    zero = full_like(out, 0.0)
+    return out, select(region, zero if d is None else d, zero if plain is None else plain)
+
+
+def _t_fix_aval(d, u, v, *, part, wrt):
+    return _bool_aval(d) if part.endswith("_region") else _array_aval(d, u, v)
+
+
+# t_fix(d, u, v, part=...): Student t with df = d at large df. part "tail": the tail T =
+# P(T_df < -|t|) = v at t = u, "quantile": the quantile t = v at probability q = u, each
+# with its derivatives from the slopes "tail_d", "tail_t" (in df and t), "quantile_d",
+# "quantile_q" (in df and q) inside the series' region (d >= 100, t != 0 finite, t^2 / (d +
+# t^2) <= 0.2: "tail_region", "quantile_region", masks), 0 outside, where v's own tangent
+# is taken; with wrt, the slopes' partial derivatives in the operands (0: d, 1: u, 2: v),
+# to any order.
+t_fix_p = elementwise("t_fix", _t_fix_impl, _t_fix_jvp, abstract_eval=_t_fix_aval)
+
+
+def t_fix(d, u, v, *, part, wrt=()):
+    return t_fix_p.bind(d, u, v, part=part, wrt=wrt)
+
+
+
+def _beta_ppf_fix_impl(backend, a, b, q, x, *, slope, wrt):
+    """functrans.scipy.special._beta_ppf_fix_on_arrays: beta's quantile x (the root of
+    I_x(a, b) = q) with the derivatives of the complement form near 1, computed at
+    evaluation (see there)."""
+    if slope is None:  # (the value: x)
+        return x
+    from ..scipy import special as _special  # (eager here: the operands are arrays)
+    return _special._beta_ppf_fix_on_arrays(backend, slope, a, b, q, x, wrt)
+
+
+def _beta_ppf_fix_jvp(primals, tangents, *, slope, wrt):
+    out = beta_ppf_fix_p.bind(*primals, slope=slope, wrt=wrt)
+    if slope == "region":  # (a mask: no derivative)
+        return out, None
+    d = None
+    for i, tan in enumerate(tangents[:3]):  # (the slopes do not depend on x)
+        if tan is not None:
+            if slope is None:
+                part = beta_ppf_fix_p.bind(*primals, slope=i, wrt=())
+            else:  # (a slope: the next partial derivative)
+                part = beta_ppf_fix_p.bind(*primals, slope=slope,
+                                           wrt=tuple(sorted(wrt + (i,))))
+            term = mul(tan, part)
+            d = term if d is None else add(d, term)
+    # (selected: outside the region the slopes are 0, and their partial derivatives times an
+    # infinite tangent would be nan; there the value takes x's own tangent)
+    plain = tangents[3] if slope is None else None
+    if plain is None and d is None:
+        return out, None
+    region = beta_ppf_fix_p.bind(*primals, slope="region", wrt=())
+    zero = full_like(out, 0.0)
+    return out, select(region, zero if d is None else d, zero if plain is None else plain)
+
+
+def _beta_ppf_fix_aval(a, b, q, x, *, slope, wrt):
+    return _bool_aval(x) if slope == "region" else _array_aval(a, b, q, x)
+
+
+# beta_ppf_fix(a, b, q, x, slope=None): the quantile x of beta(a, b) at q (its value), with
+# the derivatives of 1 - betaincinv(b, a, 1 - q) where x > 15/16 and q >= 1/4 ("region", a
+# mask), x's own elsewhere; slope=i: dx/d(a, b, q)[i] there (0 elsewhere), with wrt its
+# partial derivatives in a, b, q (0, 1, 2), to any order.
+beta_ppf_fix_p = elementwise("beta_ppf_fix", _beta_ppf_fix_impl, _beta_ppf_fix_jvp,
+                             abstract_eval=_beta_ppf_fix_aval)
+
+
+def beta_ppf_fix(a, b, q, x, *, slope=None, wrt=()):
+    return beta_ppf_fix_p.bind(a, b, q, x, slope=slope, wrt=wrt)
 
 # -- their inverses in the last operand -----------------------------------------------------
 # The derivative in y is 1 / (the forward function's derivative at the result), taken in

@@ -3191,14 +3191,17 @@ def _t_density_at_0(d):
 # (R_k = B(a, 1/2 + k) / B(a, 1/2)) come from T by the recurrence I_x(a, b + 1) = I_x(a, b) +
 # x^a y^b / (b B(a, b)), each step adding a positive term (below T's median half; above it the
 # complement's, Y < y, from I_y(1/2, a) down). The series in Y converges as y^k: used where
-# y <= _T_SERIES_Y, for df >= _T_SERIES_DF (below, the plain form's loss is under 1e-13), in
-# eager transforms only (staged code keeps the plain form: each element's number of terms
-# is read from the values). Staged, with every element's worst count (45 terms at y = 0.2,
-# ~12 operations each), the series would add ~540 equations to jit(grad(t.cdf))'s 760 on
-# every call; jit's df slopes keep the plain form's error (session 40, mpmath): relative
-# 2e-11 at (t, df) = (-2, 1e4), 6.5e-8 at (-6, 1e6), 1.2e-3 at (-6, 1e8), 2.5e-4 at
-# (-3, 1e10), 1.3e-3 at (2.5, 1e12); the t slope 1.9e-11 at (-6, 1e6), 2.1e-9 at (-6, 1e8).
+# y <= _T_SERIES_Y, for df >= _T_SERIES_DF (below, the plain form's loss is under 1e-13).
+# The slopes (this one, the t slope from the density, and the quantile's) are those of the
+# primitive t_fix (functrans.primitives.special), computed at evaluation on the arrays with
+# the number of terms their values need, eagerly and in staged code alike: staged, the
+# series itself (45 terms at y = 0.2, ~12 operations each) would add ~540 equations to
+# jit(grad(t.cdf))'s 760 on every call, where t_fix adds ~10. (Until session 41 jit kept
+# the plain form: relative 2e-11 at (t, df) = (-2, 1e4), 6.5e-8 at (-6, 1e6), 1.2e-3 at
+# (-6, 1e8), 2.5e-4 at (-3, 1e10), 1.3e-3 at (2.5, 1e12); the t slope 2.1e-9 at (-6, 1e8).)
 _T_SERIES_DF = 100.0
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+_T_LOG1P_TERMS = 27
 _T_SERIES_Y = 0.2
 
 
@@ -3214,117 +3217,225 @@ def _half_digamma_step_coefficients():
 _HALF_DIGAMMA_STEP = _half_digamma_step_coefficients()
 
 
-def _t_tail_df_slope(d, t, tail, terms):
-    """``dT/d df`` of the tail ``T = P(T_df < -|t|)`` (= ``tail``, differentiable) for
-    ``df >= 100``, ``t != 0`` finite, ``y = t^2 / (df + t^2) <= 0.2``, by the series above
-    with ``terms`` terms (differentiable: its own derivatives are the second ones)."""
+def _t_front(xp, d, t):
+    """``(a, y, p0)`` at df ``d >= 50`` and ``t != 0``: ``a = d/2``, ``y = t^2 / (d + t^2)``
+    and ``P_0 = y^(1/2) x^a / (B(1/2, a) / 2)`` (``x = 1 - y``), which is ``2 |t|`` times
+    the density at ``t``: from the density's logarithm, ``log(Gamma(a + 1/2) / (Gamma(a)
+    sqrt(d pi))) - (d + 1)/2 log1p(u)`` (``u = t^2 / d``), written ``-log(2 pi)/2 - g(a)/a -
+    log1p(u)/2 - (t^2/2) L(u)`` (``g`` from the ratio's asymptotic series, ``L(u) =
+    log1p(u) / u``), whose terms' derivatives in df are each O(1/df^2) as their sum is (in
+    the plain form they cancel from O(1/df): d/d df of the t slope at (2.5, 1e12) was 9e-5
+    off). On functrans.numpy (the derivatives) ``L`` by its power series, whose derivative
+    keeps that; on arrays ``log1p(u) / u``. Within an ulp or two (_log_beta_front's
+    deviance form was ~30 off: the t slope at (-6, 1e6) 5.9e-15)."""
     a = 0.5 * d
-    r = fnp.divide(fnp.multiply(t, t), d)
-    log_x, log_y = fnp.negative(fnp.log1p(r)), fnp.negative(fnp.log1p(fnp.divide(1.0, r)))
-    x, y = fnp.exp(log_x), fnp.exp(log_y)
-    # P_0 = y^(1/2) x^a / (B(1/2, a) / 2), the first step of the recurrence
-    p = fnp.exp(_log_beta_front(fnp.full_like(a, 0.5), a, y, x, log_y, log_x))
-    inv_a2 = fnp.divide(1.0, fnp.multiply(a, a))
-    dpsi = 0.0
+    u = (t * t) / d
+    inv_a2 = 1.0 / (a * a)
+    g = 0.125 - inv_a2 * (1.0 / 192.0 - inv_a2 * (1.0 / 640.0 - inv_a2 * (17.0 / 14336.0)))
+    if xp is fnp:
+        # (u <= 1/4 in the region: the terms fall below 2^-56 of the first by the 27th)
+        ratio = None
+        for k in range(_T_LOG1P_TERMS, 0, -1):
+            ratio = 1.0 / k if ratio is None else 1.0 / k - u * ratio
+    else:
+        ratio = xp.log1p(u) / u
+    log_f = ((-_HALF_LOG_2PI - g / a) - 0.5 * xp.log1p(u)) - (0.5 * (t * t)) * ratio
+    y = xp.exp(-xp.log1p(1.0 / u))
+    return a, y, (2.0 * xp.abs(t)) * xp.exp(log_f)
+
+
+def _t_tail_df_slope(xp, d, t, tail, terms, betainc):
+    """``(dT/d df, P_0)``: the derivative of the tail ``T = P(T_df < -|t|)`` (= ``tail``) for
+    ``df >= 100``, ``t != 0`` finite, ``y = t^2 / (df + t^2) <= 0.2``, by the series above
+    with ``terms`` terms, in namespace ``xp`` with ``betainc`` (a backend's arrays, or
+    functrans.numpy: differentiable), and :func:`_t_front`'s ``P_0``."""
+    a, y, p0 = _t_front(xp, d, t)
+    p = p0
+    inv_a2 = 1.0 / (a * a)
+    dpsi = None
     for c in reversed(_HALF_DIGAMMA_STEP):
-        dpsi = fnp.multiply(fnp.add(dpsi, c), inv_a2)
+        dpsi = (c if dpsi is None else dpsi + c) * inv_a2
     # (below T = 1/4 upward from I_0 = 2T; above, the complement's J_0 = I_y(1/2, a) down:
     # each on its own elements)
     up = tail < 0.25
     v0 = 2.0 * tail
-    if _may_hold(fnp.logical_not(up)):
-        comp = _sp.betainc(fnp.full_like(a, 0.5), a, _where(up, 0.25, y))
-        v0 = _where(up, v0, comp)
-    sign = _where(up, 1.0, -1.0)
-    r1 = fnp.divide(1.0, d + 1.0)
-    v1 = fnp.add(v0, fnp.multiply(sign, p))
-    p = fnp.divide(fnp.multiply(fnp.multiply(p, y), a + 0.5), 1.5)
-    v, rk, total = v1, r1, 0.0
+    if (xp is not _np and xp is not fnp) or _may_hold(xp.logical_not(up)):
+        comp = betainc(xp.full_like(a, 0.5), a, xp.where(up, xp.full_like(y, 0.25), y))
+        v0 = xp.where(up, v0, comp)
+    one = xp.ones_like(a)
+    sign = xp.where(up, one, -one)
+    r1 = 1.0 / (d + 1.0)
+    v1 = v0 + sign * p
+    p = ((p * y) * (a + 0.5)) / 1.5
+    v, rk, total = v1, r1, None
     for k in range(2, terms + 1):
-        v = fnp.add(v, fnp.multiply(sign, p))
-        p = fnp.divide(fnp.multiply(fnp.multiply(p, y), a + (k - 0.5)), k + 0.5)
-        rk = fnp.divide(fnp.multiply(rk, k - 0.5), a + (k - 0.5))
-        total = fnp.add(total, fnp.multiply(rk, v) / k)
-    inner = fnp.subtract(fnp.add(fnp.multiply(dpsi, v0), fnp.divide(fnp.multiply(r1, v1), d)),
-                         total)
-    return fnp.multiply(0.25 * sign, inner)
+        v = v + sign * p
+        p = ((p * y) * (a + (k - 0.5))) / (k + 0.5)
+        rk = (rk * (k - 0.5)) / (a + (k - 0.5))
+        term = (rk * v) / k
+        total = term if total is None else total + term
+    inner = (dpsi * v0 + (r1 * v1) / d) - total
+    return (0.25 * sign) * inner, p0
 
 
-_T_CUSTOM = []
+def _t_part(xp, part, d, u, v, terms, betainc):
+    """The primitive t_fix's slope ``part`` (see functrans.primitives.special) at df ``d``
+    inside the series' region, in namespace ``xp``."""
+    t = u if part.startswith("tail") else v
+    lower = t < 0.0
+    if part == "tail_t":  # (dT/dt = -sign(t) times the density P_0 / (2 |t|))
+        f = _t_front(xp, d, t)[-1] / (2.0 * xp.abs(t))
+        return xp.where(lower, f, -f)
+    if part == "quantile_q":  # (1 / the density)
+        return (2.0 * xp.abs(t)) / _t_front(xp, d, t)[-1]
+    # (the quantile's tail beyond |t|: q or 1 - q, exact; the cdf's df slope is the tail's,
+    # negated above the median)
+    tail = v if part == "tail_d" else xp.where(lower, u, 1.0 - u)
+    slope, p0 = _t_tail_df_slope(xp, d, t, tail, terms, betainc)
+    if part == "tail_d":
+        return slope
+    return xp.where(lower, -slope, slope) / (p0 / (2.0 * xp.abs(t)))
 
 
-def _t_custom():
-    """The two functions whose derivatives come from the rules above (made on first use):
-    ``tail(terms, d, t, value)`` = ``value`` (the tail T at ``t``; slopes ``-sign(t) f(t)`` in
-    ``t`` and the series in ``d``), and ``quantile(terms, q, d, value)`` = ``value`` (t's
-    quantile; slopes ``1 / f(t)`` in ``q`` and ``-(dF/d df) / f(t)`` in ``d``)."""
-    if _T_CUSTOM:
-        return _T_CUSTOM
-    from ..custom import custom_jvp
-    from . import stats as _stats
-
-    def density(t, d):
-        return fnp.exp(_stats.t._logpdf(t, d))
-
-    def tail(terms, d, t, value):
-        return value
-    tail = custom_jvp(tail, nondiff_argnums=(0,))
-
-    @tail.defjvp
-    def _(terms, primals, tangents):
-        d, t, value = primals
-        dd, dt, _ = tangents
-        out = tail(terms, d, t, value)
-        slope_t = fnp.multiply(_where(t < 0.0, 1.0, -1.0), density(t, d))
-        slope_d = _t_tail_df_slope(d, t, out, terms)
-        return out, fnp.add(fnp.multiply(slope_t, dt), fnp.multiply(slope_d, dd))
-
-    def quantile(terms, q, d, value):
-        return value
-    quantile = custom_jvp(quantile, nondiff_argnums=(0,))
-
-    @quantile.defjvp
-    def _(terms, primals, tangents):
-        q, d, value = primals
-        dq, dd, _ = tangents
-        out = quantile(terms, q, d, value)
-        lower = out < 0.0
-        # (the tail beyond |t|: q or 1 - q, exact; the cdf's df slope is the tail's, negated
-        # above the median)
-        tail_q = _where(lower, q, 1.0 - q)
-        slope_tail = _t_tail_df_slope(d, out, tail_q, terms)
-        f = density(out, d)
-        slope_d = fnp.divide(_where(lower, fnp.negative(slope_tail), slope_tail), f)
-        return out, fnp.add(fnp.divide(dq, f), fnp.multiply(slope_d, dd))
-    _T_CUSTOM.extend((tail, quantile))
-    return _T_CUSTOM
+_T_SERIES_MAX_TERMS = []  # (the series' largest count in its region: y = 0.2 at df = 100)
 
 
-def _t_series_lanes(d, t, also=None):
-    """``(lanes, terms)``: the elements whose df derivative comes from the series (eagerly,
-    where a derivative flows; else None), and its number of terms (y^terms below 1e-17 at
-    the largest y among them)."""
+def _t_fix_on_arrays(bk, part, d, u, v, wrt):
+    """The primitive t_fix's slope ``part`` (:func:`_t_part`, on the arrays in their
+    namespace) or its partial derivatives in the operands ``wrt`` names (0: d, 1: u, 2: v;
+    by nested forward mode on functrans.numpy) inside the series' region, 0 outside; or
+    (``part`` "tail_region", "quantile_region") the region. The terms are those the values
+    need, from the region's largest y and smallest df read on the host on NumPy (and no
+    series where no element is in the region; the same for the arrays of other libraries
+    on the CPU); elsewhere (a read would wait for the device) the region's largest count."""
+    if not _T_SERIES_MAX_TERMS:
+        _T_SERIES_MAX_TERMS.append(_t_series_terms(_T_SERIES_Y, 0.5 * _T_SERIES_DF))
+    on_numpy = isinstance(d, (_np.ndarray, _np.generic))
+    xp = _np if on_numpy else bk.xp
+    t = u if part.startswith("tail") else v
+    with _np.errstate(all="ignore"):
+        t2 = t * t
+        y = t2 / (d + t2)
+        region = (d >= _T_SERIES_DF) & (d < _inf) & (t != 0.0) & (y <= _T_SERIES_Y)
+    if part.endswith("_region"):
+        return region
+    zero = xp.zeros_like(d)
+    if _read_on_host(d):
+        r, yr, dr = (_np.asarray(bk.to_numpy(v)) for v in (region, y, d))
+        if not r.any():
+            return zero
+        terms = _t_series_terms(float(_np.max(_np.where(r, yr, 0.0))),
+                                0.5 * float(_np.min(_np.where(r, dr, _inf))))
+    else:
+        terms = _T_SERIES_MAX_TERMS[0]
+    # (stand-ins inside the region elsewhere: finite, unused)
+    stand_u, stand_v = (-1.0, 0.25) if part.startswith("tail") else (0.3, -1.0)
+    d = xp.where(region, d, xp.full_like(d, 1e3))
+    u = xp.where(region, u, xp.full_like(u, stand_u))
+    v = xp.where(region, v, xp.full_like(v, stand_v))
+    with _np.errstate(all="ignore"):
+        if not wrt:
+            out = _t_part(xp, part, d, u, v, terms, bk.extra("betainc"))
+        else:
+            out = _t_part_partial(bk, part, d, u, v, terms, wrt)
+    return xp.where(region, out, zero)
+
+
+def _t_part_partial(bk, part, d, u, v, terms, wrt):
+    """:func:`_t_part`'s partial derivatives in the operands ``wrt`` names (every operand
+    a tracer: the operators of some libraries' arrays refuse tracers)."""
+    return _partials_by_jvp(bk, lambda *ops: _t_part(fnp, part, *ops, terms, _sp.betainc),
+                            (d, u, v), wrt, all_traced=True)
+
+
+def _partials_by_jvp(bk, fn, ops, wrt, all_traced=False):
+    """The partial derivatives of the elementwise ``fn`` at the arrays ``ops`` (of backend
+    ``bk``) in the operands ``wrt`` names (indices, in turn), by nested forward mode, each
+    with a unit tangent: of that operand alone (the others constants), or with
+    ``all_traced`` of every operand (zero tangents for the others)."""
+    from ..api import jvp
+    ones, zeros = bk.xp.ones_like(ops[0]), bk.xp.zeros_like(ops[0])
+    n = len(ops)
+
+    def partial(fn, i):
+        def g(*ops):
+            if all_traced:
+                return jvp(fn, ops, tuple(ones if j == i else zeros for j in range(n)))[1]
+            return jvp(lambda w: fn(*ops[:i], w, *ops[i + 1:]), (ops[i],), (ones,))[1]
+        return g
+    for i in wrt:
+        fn = partial(fn, i)
+    return bk.xp.asarray(fn(*ops))
+
+
+def _read_on_host(x):
+    """Whether reading the array ``x`` on the host waits for no device: NumPy's, and the
+    arrays of other libraries on the CPU (torch's cpu device, array-api-strict's)."""
+    if isinstance(x, (_np.ndarray, _np.generic)):
+        return True
+    kind = getattr(getattr(x, "device", None), "type", None)  # (torch)
+    if kind is not None:
+        return kind == "cpu"
+    return type(x).__module__.startswith("array_api_strict")
+
+
+_BETA_NEAR_ONE = 15.0 / 16.0  # (stats.beta.ppf's complement form above it)
+
+
+def _beta_ppf_fix_on_arrays(bk, slope, a, b, q, x, wrt):
+    """The primitive beta_ppf_fix's slope of the quantile ``x`` in ``(a, b, q)[slope]`` (or
+    its partial derivatives in the operands ``wrt`` names) where ``x > 15/16`` and ``q >=
+    1/4``, from ``1 - betaincinv(b, a, 1 - q)``, whose root ``w = 1 - x`` is not rounded to
+    x's ulp (the derivatives at the rounded x, ``x^(a-1) (1 - x)^(b-1)``, were 2e-4 off at
+    ``(1 - 1e-9, 5, 0.7)``), 0 elsewhere; or (``slope`` "region") that region. By forward
+    mode on the arrays, only where some element is in the region (read on the host, for
+    arrays on the CPU; on NumPy the region's elements only; elsewhere a read would wait
+    for the device: all)."""
+    on_numpy = isinstance(x, (_np.ndarray, _np.generic))
+    xp = _np if on_numpy else bk.xp
+    with _np.errstate(all="ignore"):
+        region = ((x > _BETA_NEAR_ONE) & (q >= 0.25) & (q < 1.0) & (a > 0.0) & (b > 0.0)
+                  & (a < _inf) & (b < _inf))
+    if slope == "region":
+        return region
+    zero = xp.zeros_like(x)
+
+    def fn(a, b, q):
+        return 1.0 - _sp.betaincinv(b, a, 1.0 - q)
+    order = (slope,) + tuple(wrt)
+    if on_numpy:  # (the region's elements only)
+        if not region.any():
+            return zero
+        if region.all():
+            with _np.errstate(all="ignore"):
+                return _partials_by_jvp(bk, fn, (a, b, q), order)
+        out = _np.zeros(_np.shape(x), dtype=x.dtype)
+        with _np.errstate(all="ignore"):
+            out[region] = _partials_by_jvp(bk, fn, (a[region], b[region], q[region]), order)
+        return out
+    if _read_on_host(x) and not bool(bk.to_numpy(xp.any(region))):
+        return zero
+    # (stand-ins elsewhere: a root of 1/2, finite slopes, unused)
+    two = xp.full_like(a, 2.0)
+    a, b = xp.where(region, a, two), xp.where(region, b, two)
+    q = xp.where(region, q, xp.full_like(q, 0.5))
+    return xp.where(region, _partials_by_jvp(bk, fn, (a, b, q), order), zero)
+
+
+def _t_fix_operands(*vals):
+    """``vals`` broadcast to one shape (the primitive t_fix is shape-strict)."""
+    shape = fnp.broadcast_shapes(*(v.shape for v in vals))
+    return tuple(v if v.shape == shape else fnp.broadcast_to(v, shape) for v in vals)
+
+
+def _t_fix_needed(d, t):
+    """Whether the primitive t_fix is needed: a derivative flows and some df may be in
+    the series' region (read from df's array where it is known; no primitive bound)."""
     from .stats import _carries_derivative
-    carries, staged = _carries_derivative((d, t))
-    if not carries or staged:
-        return None, 0
-    # (first from df's array alone, no primitive bound: the common small df)
+    if not _carries_derivative((d, t))[0]:
+        return False
     dc = _concrete_behind(d)
-    if dc is not None and not _may_hold(dc >= _T_SERIES_DF):
-        return None, 0
-    t2 = fnp.multiply(t, t)
-    y = fnp.divide(t2, fnp.add(d, t2))
-    lanes = _all(d >= _T_SERIES_DF, d < _inf, t != 0.0, y <= _T_SERIES_Y)
-    if also is not None:
-        lanes = fnp.logical_and(lanes, also)
-    yc = _concrete_behind(fnp.where(lanes, y, 0.0))
-    if yc is None or not _may_hold(lanes):
-        return None, 0
-    dmin = _concrete_behind(fnp.where(lanes, d, _inf))
-    bk = _backend_of(yc) if not isinstance(yc, (_np.ndarray, _np.generic)) else None
-    y_max, d_min = (float(_np.max(yc)), float(_np.min(dmin))) if bk is None else (
-        float(bk.to_numpy(bk.xp.max(yc))), float(bk.to_numpy(bk.xp.min(dmin))))
-    return lanes, _t_series_terms(y_max, 0.5 * d_min)
+    return dc is None or _may_hold(dc >= _T_SERIES_DF)
 
 
 def _t_series_terms(y, a):
@@ -3342,27 +3453,19 @@ def _t_series_terms(y, a):
 
 
 def _t_tail_accurate(d, t, tail):
-    """``tail`` (T at ``t``, df ``d``) with the series' derivative in df where it applies
-    (see above), the plain one elsewhere."""
-    lanes, terms = _t_series_lanes(d, t)
-    if lanes is None:
+    """``tail`` (T at ``t``, df ``d``) with the series' derivatives where they apply (see
+    above), the plain ones elsewhere."""
+    if not _t_fix_needed(d, t):
         return tail
-    ds = _where(lanes, d, fnp.stop_gradient(fnp.full_like(d, 1e3)))
-    ts = _where(lanes, t, fnp.stop_gradient(fnp.full_like(t, -1.0)))
-    value = fnp.stop_gradient(_where(lanes, tail, 0.25))
-    return _where(lanes, _t_custom()[0](terms, ds, ts, value), tail)
+    return _sp.t_fix(*_t_fix_operands(d, t, tail), part="tail")
 
 
 def _t_quantile_accurate(q, d, t, also):
-    """t's quantile ``t`` (at ``q``, df ``d``) with the series' derivative in df where it
-    applies (and ``also``), the plain one elsewhere."""
-    lanes, terms = _t_series_lanes(d, t, also)
-    if lanes is None:
+    """t's quantile ``t`` (at ``q``, df ``d``) with the series' derivatives where they
+    apply (and ``also``), the plain ones elsewhere."""
+    if not _t_fix_needed(d, t) or not _may_hold(also):
         return t
-    qs = _where(lanes, q, fnp.stop_gradient(fnp.full_like(q, 0.3)))
-    ds = _where(lanes, d, fnp.stop_gradient(fnp.full_like(d, 1e3)))
-    value = fnp.stop_gradient(_where(lanes, t, -0.5))
-    return _where(lanes, _t_custom()[1](terms, qs, ds, value), t)
+    return _where(also, _sp.t_fix(*_t_fix_operands(d, q, t), part="quantile"), t)
 
 
 def stdtr(df, t, /):
@@ -3374,11 +3477,11 @@ def stdtr(df, t, /):
     lower tail); ``ndtr(t)`` for ``df = inf``. As SciPy: nan for ``df <= 0`` and nan; 0 and
     1 at ``t = -inf`` and ``inf``. Derivatives in ``t`` (the density, any order) and ``df``
     (to third order, through betainc's shape derivatives); at ``t = 0`` exactly the value
-    1/2 carries the slope of the density there. From ``df = 100`` (``t**2 <= df/4``) eager
-    transforms take the derivative in ``df`` from a series free of the cancellation of
-    betainc's shape slope against ``x``'s (~``df`` eps: 6.5e-8 at (1e6, -6)), and the one
-    in ``t`` from the density (the primitive's slope at the rounded ``x`` loses ``df/2``
-    eps); jit keeps the plain forms."""
+    1/2 carries the slope of the density there. From ``df = 100`` (``t**2 <= df/4``) the
+    derivative in ``df`` comes from a series free of the cancellation of betainc's shape
+    slope against ``x``'s (~``df`` eps: 6.5e-8 at (1e6, -6)), and the one in ``t`` from
+    the density (the primitive's slope at the rounded ``x`` loses ``df/2`` eps), under jit
+    too (computed at evaluation)."""
     def f(df, t):
         # (no floating-point warnings from t^2's overflow and the choices' stand-ins, which
         # the selections drop: stdtr(3, 1e300) = 1 warned)

@@ -2136,11 +2136,10 @@ class _T(_Shaped):
     _cdf_notes = ("Through :func:`functrans.scipy.special.stdtr` (betainc; ``ndtr`` for "
                   "``df = inf``): differentiable in ``x``, ``loc``, ``scale`` and ``df`` (to "
                   "third order in ``df``, through betainc's derivatives in its shapes; at "
-                  "the median too). From ``df = 100`` (with ``t^2 <= df/4``) eager "
-                  "transforms take the derivative in ``df`` from a series without the "
-                  "cancellation of the shape slope against the argument's (which loses "
-                  "~``df`` eps), and the one in ``x`` from the density; jit keeps the plain "
-                  "forms.")
+                  "the median too). From ``df = 100`` (with ``t^2 <= df/4``) the "
+                  "derivatives in ``df`` come from a series without the cancellation of the "
+                  "shape slope against the argument's (which loses ~``df`` eps), and the "
+                  "ones in ``x`` from the density, eagerly and under jit (any order).")
 
     def _check(self, df):
         return df > 0.0
@@ -2197,7 +2196,7 @@ class _T(_Shaped):
                   "where z underflows (more accurate than SciPy's there: ``ppf(1e-300, 2.5)`` "
                   "is -8.8e119, not -inf); ``-inf`` at 0, ``inf`` at 1. Differentiable in ``q``, "
                   "``loc``, ``scale`` and ``df`` (to third order in ``df``; ``dx/d df`` from "
-                  "betaincinv's derivative in its shape; from ``df = 100`` eagerly "
+                  "betaincinv's derivative in its shape; from ``df = 100``, under jit too, "
                   "``-(dF/d df) / pdf`` by the cdf's series). Where the quantile overflows "
                   "(``ppf(1e-300, 0.5)`` is -inf) its derivatives are the infinities of "
                   "their signs eagerly (``+inf`` in ``q`` and ``df`` below the median), nan "
@@ -2268,8 +2267,9 @@ class _T(_Shaped):
 
         t_abs = _where_taken([(power, far_form)], near)
         out = fnp.where(lower, -t_abs, t_abs)
-        # (eagerly, at a large df: the derivative in df by special._t_tail_df_slope, without
-        # betainc's cancellation: 3.4e-9 off at (0.3, 1e6))
+        # (at a large df: the derivative in df by special._t_tail_df_slope, without
+        # betainc's cancellation: 3.4e-9 off at (0.3, 1e6); under jit too, by the primitive
+        # t_fix)
         out = _special._t_quantile_accurate(q, d, out, fnp.logical_not(
             fnp.logical_or(power, mid)))
 
@@ -2438,10 +2438,19 @@ class _Beta(_Shaped):
         # _F_NEAR_ONE). One root, of the operands chosen. (The choice by the primitive
         # betainc without derivatives, ~6 us where the public function's edge handling
         # takes ~600; where it is nan, at an infinite shape, the direct form.) Staged code
-        # keeps the direct form (the choice and selections cost jit(beta.ppf) of 64 points
-        # 24 %, jit(vmap(grad)) 14 %).
-        if _carries_derivative((q, a, b))[1]:
-            return _special.betaincinv(a, b, q)
+        # keeps the direct form's value (the choice and selections cost jit(beta.ppf) of 64
+        # points 24 %, jit(vmap(grad)) 14 %), with the complement form's derivatives.
+        carries, staged = _carries_derivative((q, a, b))
+        if staged:
+            # (staged: the direct root, its derivatives near 1 those of the complement
+            # form computed at evaluation by the primitive beta_ppf_fix, one equation
+            # where a derivative flows)
+            x = _special.betaincinv(a, b, q)
+            if not carries:
+                return x
+            shape = fnp.broadcast_shapes(a.shape, b.shape, q.shape, x.shape)
+            return _special_prims.beta_ppf_fix(*(
+                v if v.shape == shape else fnp.broadcast_to(v, shape) for v in (a, b, q, x)))
         a0, b0 = fnp.stop_gradient(a), fnp.stop_gradient(b)
         at_near = _special_prims.betainc(a0, b0, fnp.full_like(a0, _F_NEAR_ONE))
         comp = fnp.logical_and(q >= 0.25, fnp.greater(fnp.stop_gradient(q), at_near))
