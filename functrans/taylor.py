@@ -37,6 +37,7 @@ from . import numpy as _fnp
 from .api import (_Leaves, _all_zero, _array_leaves, _as_input, _check_like,
                   _coefficient_operands, _const_output, _fname, _integer_tangent, _is_float0,
                   _product_pairs, _scalar_like)
+from .control_flow import JET_STEPPING
 from .core import INEXACT_TRACER_TYPES, Interpreter, Tracer, _by_type_get, current_interpreter, \
     get_aval, registry, reset_current, set_current
 from .errors import MissingRuleError, TangentMismatchError, check_function
@@ -182,7 +183,7 @@ class JetInterpreter(Interpreter):
             return JetTracer(self, out.primal if type(out) is ConstTracer else out,
                              tuple(terms))
         if type(terms) is _Stepped:  # (a comparison, a step function: its value for t > 0)
-            self.stepped = True
+            self._mark_stepped()
             return self._wrap_stepped(out, terms.limit, None)
         # no coefficients (a comparison, an integer result, a zero derivative): a constant
         if _by_type_get(type(out)) is None:
@@ -190,6 +191,11 @@ class JetInterpreter(Interpreter):
                 return out  # (a tracer of a transform beneath, a number)
             out = out.primal
         return ConstTracer(self, out)
+
+    def _mark_stepped(self):
+        if not self.stepped:
+            self.stepped = True
+            JET_STEPPING[0] += 1
 
     def _limits(self, args, primals):
         """The operands' values at t = 0+ (``primals`` where they do not step), or None
@@ -315,6 +321,33 @@ def _run_under(interp, fun, args):
         reset_current(token)
         interp.active = False
         interp.device_source = None
+        if interp.stepped:
+            interp.stepped = False
+            JET_STEPPING[0] -= 1
+
+
+def decision_values(x):
+    """The concrete values a deciding value ``x`` (a cond's predicate, a switch's index,
+    concrete now) takes under the jets beneath it, at t = 0 and for small t > 0 of each (a
+    comparison of curves, a step function's value): more than one where it changes right
+    after t = 0. Empty where a value beneath is abstract."""
+    found, todo = [], [x]
+    while todo:
+        v = todo.pop()
+        t = type(v)
+        if t is OneSidedTracer:
+            todo += (v.primal, v.tangent)
+        elif t is JetTracer:
+            todo.append(v.primal)
+            if type(v.tangent) is _Stepped:
+                todo.append(v.tangent.limit)
+        elif isinstance(v, PairTracer):  # (forward mode's, a constant)
+            todo.append(v.primal)
+        elif isinstance(v, Tracer):
+            return []
+        else:
+            found.append(v)
+    return found
 
 # -- helpers on coefficients (None is a zero coefficient) --------------------------------------
 
