@@ -846,14 +846,61 @@ def _sort_rule(primals, series, order, axis, descending):
     if get_aval(x).dtype.kind == "c":
         perm = argsort(x, axis, descending)
     else:
-        perm = None
-        for key in [t for t in series[0] if t is not None][::-1] + [x]:
-            if perm is None:
-                perm = argsort(key, axis, descending)
-            else:
-                perm = take_along_axis(perm, argsort(take_along_axis(key, perm, axis), axis,
-                                                     descending), axis)
+        perm = _sort_permutation(x, series[0], axis, descending)
     return out, [None if t is None else take_along_axis(t, perm, axis) for t in series[0]]
+
+
+def _sort_permutation(x, terms, axis, descending):
+    """The permutation sorting the curves with values ``x`` and coefficients ``terms`` as they
+    are for small t > 0: the stable sort of the lexicographic order (the last key first)."""
+    perm = None
+    for key in [t for t in terms if t is not None][::-1] + [x]:
+        if perm is None:
+            perm = argsort(key, axis, descending)
+        else:
+            perm = take_along_axis(perm, argsort(take_along_axis(key, perm, axis), axis,
+                                                 descending), axis)
+    return perm
+
+
+def _argsort_rule(primals, series, order, axis, descending):
+    """argsort: no coefficients; for small t > 0 the permutation of the curves' order there
+    (ties of the values ordered by the coefficients in turn, as ``sort``'s rule)."""
+    x, = primals
+    out = argsort(x, axis, descending)
+    if get_aval(x).dtype.kind == "c":
+        return out, None
+    return out, _Stepped((), _sort_permutation(x, series[0], axis, descending))
+
+
+def _arg_extreme_rule(name):
+    """argmax and argmin: no coefficients; for small t > 0 the first of the positions tied at
+    the extreme whose curves are then the largest (smallest): narrowed by the coefficients in
+    turn, as the max reductions' rule (a coefficient that leaves none, a NaN one, narrows
+    nothing). A NaN value keeps the position at t = 0 (NumPy's first NaN)."""
+    larger = name == "argmax"
+    prim = registry[name]
+
+    def rule(primals, series, order, axis):
+        x, = primals
+        out = prim.bind(x, axis=axis)
+        if get_aval(x).dtype.kind == "c":
+            return out, None
+        extreme = _fnp.max if larger else _fnp.min
+        left = _fnp.equal(x, extreme(x, axis=axis, keepdims=True))
+        pad = -math.inf if larger else math.inf
+        for t in series[0]:
+            if t is None:
+                continue
+            key = _fnp.where(left, t, pad)
+            kept = _fnp.logical_and(left, _fnp.equal(key, extreme(key, axis=axis,
+                                                                   keepdims=True)))
+            left = _fnp.where(_fnp.any(kept, axis=axis, keepdims=True), kept, left)
+        first = registry["argmax"].bind(convert_element_type(left, get_aval(x).dtype),
+                                        axis=axis)
+        after = _fnp.where(_fnp.any(left, axis=axis), first, out)
+        return out, _Stepped((), after)
+    return rule
 
 
 def _softmax_weight(a, b):
@@ -926,6 +973,10 @@ RULES.update({
     "reduce_max": _reduce_chooser("reduce_max"),
     "reduce_min": _reduce_chooser("reduce_min"),
     "sort": _sort_rule,
+    # positions chosen by value: for small t > 0 those the curves choose there
+    "argsort": _argsort_rule,
+    "argmax": _arg_extreme_rule("argmax"),
+    "argmin": _arg_extreme_rule("argmin"),
     # comparisons of curves: decided for small t > 0 too (select then takes, for the
     # coefficients, the branch that holds there)
     **{name: _comparison_rule(name) for name in ("eq", "ne", "lt", "le", "gt", "ge")},
