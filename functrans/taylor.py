@@ -30,6 +30,7 @@ other transform in either order.
 
 from __future__ import annotations
 
+import contextvars
 import math
 
 from . import dtypes as _dt
@@ -179,6 +180,9 @@ class JetInterpreter(Interpreter):
 
     def _wrap(self, out, terms):
         if terms is not None and any(t is not None for t in terms) and _is_float(out):
+            if type(terms) is _Stepped:  # (a custom_jvp function that steps at t = 0)
+                self._mark_stepped()
+                return self._wrap_stepped(out, terms.limit, terms)
             # (a constant made by a rule beneath is the array it holds)
             return JetTracer(self, out.primal if type(out) is ConstTracer else out,
                              tuple(terms))
@@ -262,12 +266,11 @@ class JetInterpreter(Interpreter):
                 terms = [None] * len(at_zero) if terms is None else terms
                 return [self._wrap(z, t) for z, t in zip(at_zero, terms)]
             return self._wrap(at_zero, terms)
-        if type(terms) is _Stepped:  # (a comparison: its decision for t > 0)
-            after, terms = terms.limit, None
         if prim.multiple_results:
             terms = [None] * len(at_zero) if terms is None else terms
-            return [self._wrap_stepped(z, a, t) for z, a, t in zip(at_zero, after, terms)]
-        return self._wrap_stepped(at_zero, after, terms)
+            return [self._wrap_stepped(z, *_after_stepped(a, t))
+                    for z, a, t in zip(at_zero, after, terms)]
+        return self._wrap_stepped(at_zero, *_after_stepped(after, terms))
 
     def _wrap_stepped(self, at_zero, after, terms):
         at_zero, after = _unwrapped(at_zero), _unwrapped(after)
@@ -275,6 +278,15 @@ class JetInterpreter(Interpreter):
             return JetTracer(self, at_zero, _Stepped(
                 [None] * self.order if terms is None else terms, after))
         return OneSidedTracer(self, at_zero, after)
+
+
+def _after_stepped(after, terms):
+    """``(after, terms)`` where a rule's coefficients are a ``_Stepped`` (a comparison: its
+    decision for t > 0; a custom_jvp function that steps): its own value after, which holds
+    past a step at the values after."""
+    if type(terms) is _Stepped:
+        return terms.limit, (list(terms) if any(t is not None for t in terms) else None)
+    return after, terms
 
 
 def _unwrapped(x):
@@ -925,6 +937,82 @@ def _logaddexp_rule(primals, series, order):
     return out, y[1:]
 
 
+# (the parent interpreter and order of each custom_jvp rule being followed by a jet of its
+# own: a custom_jvp function met inside one, the rule's own primal output above all, needs
+# one coefficient less, which also ends the recursion)
+_RULE_JETS = contextvars.ContextVar("functrans_jet_custom_rules", default=frozenset())
+
+
+def _custom_jvp_rule(primals, series, order, **params):
+    """A ``custom_jvp`` function, followed through its JVP rule (so that ``jet``'s first
+    term is ``jvp``'s, and a primal that cannot be traced still works): y' = T(x, x'), T the
+    rule's tangent map, followed by a jet of its own along x(t) and x'(t), whose comparisons
+    are then one-sided as everywhere under jet (nested forward modes decided them at t = 0);
+    y_k = (y')_{k-1} / k, y_1 the value of y' for small t > 0. (JAX's jet traces the primal
+    function instead, ignoring the rule.)"""
+    prim = registry["custom_jvp_call"]
+    parent = current_interpreter()
+    key = (id(parent), order)
+    marks = _RULE_JETS.get()
+    if key in marks:
+        # Inside a rule followed to this order: only the coefficients below it are used
+        # (each coefficient of a result depends on those of its operands up to its own).
+        if order == 1:
+            return prim.bind(*primals, **params), None
+        outs, terms = _custom_jvp_rule(primals, [None if s is None else tuple(s[:-1])
+                                                 for s in series], order - 1, **params)
+        return outs, [None if t is None else _Stepped(list(t) + [None], t.limit)
+                      if type(t) is _Stepped else list(t) + [None] for t in terms]
+    n = len(primals)
+    carried = [i for i, s in enumerate(series) if s is not None]
+    like = primals[carried[0]]
+    interp = JetInterpreter(parent, order, like)
+    args = [JetTracer(interp, p, tuple(s)) if s is not None else p
+            for p, s in zip(primals, series)]
+    tangents = [None] * n
+    for i in carried:
+        s = series[i]
+        # x'(t): coefficients (k + 1) x_{k+1}; its last, from x_{K+1}, unknown and unused
+        ts = [None if t is None else _scaled(t, float(k + 2)) for k, t in enumerate(s[1:])]
+        v0 = s[0] if s[0] is not None else _zero_like(primals[i])
+        tangents[i] = JetTracer(interp, v0, tuple(ts) + (None,)) \
+            if any(t is not None for t in ts) else v0
+    token = _RULE_JETS.set(marks | {key})
+    try:
+        ps, ts = _run_under(interp, lambda *a: prim.jvp(list(a[:n]), list(a[n:]), **params),
+                            args + tangents)
+    finally:
+        _RULE_JETS.reset(token)
+    outs, terms = [], []
+    for p, t in zip(ps, ts):
+        value, limit, stepped = _sides_of(interp, p)
+        outs.append(value)
+        if not _is_float(value):
+            terms.append(_Stepped((), limit) if stepped else None)
+            continue
+        # (y' for small t > 0: its value after, then its coefficients but the last)
+        after = None if t is None else _sides_of(interp, t)[1]
+        cs = [after] + (list(t.terms[:order - 1]) if type(t) is JetTracer and
+                        t._interp is interp else [None] * (order - 1))
+        ys = [_scaled(c, 1.0 / (k + 1)) for k, c in enumerate(cs)]
+        terms.append(_Stepped(ys, limit) if stepped else ys)
+    return outs, terms
+
+
+def _sides_of(interp, v):
+    """A result of a jet run by ``interp``: its value at t = 0, its value for small t > 0,
+    and whether they may differ."""
+    t = type(v)
+    if t is JetTracer and v._interp is interp:
+        if type(v.tangent) is _Stepped:
+            return v.primal, v.tangent.limit, True
+        return v.primal, v.primal, False
+    if t is OneSidedTracer and v._interp is interp:
+        return v.primal, v.tangent, True
+    v = _unwrapped(v)
+    return v, v, False
+
+
 def _unary_by_derivative(name, deriv):
     prim = registry[name]
 
@@ -973,6 +1061,7 @@ RULES.update({
     "reduce_max": _reduce_chooser("reduce_max"),
     "reduce_min": _reduce_chooser("reduce_min"),
     "sort": _sort_rule,
+    "custom_jvp_call": _custom_jvp_rule,
     # positions chosen by value: for small t > 0 those the curves choose there
     "argsort": _argsort_rule,
     "argmax": _arg_extreme_rule("argmax"),
