@@ -22,7 +22,11 @@ to jet tracers gives the coefficients of ``p(x(t))`` up to ``t^K``, in one pass:
 - any other primitive with a JVP rule gets its coefficients from ``K`` nested forward modes
   along the curve (``d^k/dt^k p(x(t))`` at ``t = 0``, divided by ``k!``): exact, at a cost
   that doubles with each order, so that ``jet`` reaches every differentiable operation
-  (special functions, linear algebra, control flow, custom rules).
+  (special functions, linear algebra, staged control flow);
+- a ``custom_jvp`` function through its rule, ``y' = T(x, x')``, followed by a jet of its own
+  (so the rule's comparisons are one-sided too); ``argmax``/``argmin``/``argsort`` choose
+  for t > 0 as the curves do; an eager ``lax.cond``/``switch`` whose predicate changes right
+  after t = 0 runs both branches, merged by ``where`` (functrans.control_flow).
 
 Rules run with the interpreter below current, as forward mode's do, so ``jet`` nests with every
 other transform in either order.
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import contextvars
 import math
+import threading
 
 from . import dtypes as _dt
 from . import numpy as _fnp
@@ -81,6 +86,9 @@ class JetTracer(PairTracer):
 
 INEXACT_TRACER_TYPES.add(JetTracer)
 SAME_LAYOUT_TRACERS.add(JetTracer)
+
+
+_STEPPING_LOCK = threading.Lock()
 
 
 class _Stepped(tuple):
@@ -199,7 +207,8 @@ class JetInterpreter(Interpreter):
     def _mark_stepped(self):
         if not self.stepped:
             self.stepped = True
-            JET_STEPPING[0] += 1
+            with _STEPPING_LOCK:  # (jets in other threads count too)
+                JET_STEPPING[0] += 1
 
     def _limits(self, args, primals):
         """The operands' values at t = 0+ (``primals`` where they do not step), or None
@@ -335,7 +344,8 @@ def _run_under(interp, fun, args):
         interp.device_source = None
         if interp.stepped:
             interp.stepped = False
-            JET_STEPPING[0] -= 1
+            with _STEPPING_LOCK:
+                JET_STEPPING[0] -= 1
 
 
 def decision_values(x):
