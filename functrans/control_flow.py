@@ -98,7 +98,7 @@ def _sides(index, c, to_branch):
     that changes right after t = 0, the one for small t > 0 (sorted, no repeats; a list of
     one where it does not step)."""
     first = to_branch(c)
-    if not JET_STEPPING[0] or not isinstance(index, Tracer):
+    if not isinstance(index, Tracer):
         return [first]
     from .taylor import decision_values
     return [first] + sorted({to_branch(v) for v in decision_values(index)} - {first})
@@ -458,9 +458,8 @@ def cond(pred, true_fun, false_fun, *operands, operand=_NO_OPERAND):
     _check_scalar(pred, "cond's predicate")
     c = _concrete(pred)
     if c is not None:
-        ks = _sides(pred, c, _truth)
-        if len(ks) == 1:
-            return _no_numpy_scalars((true_fun if ks[0] else false_fun)(*operands), operands)
+        if not JET_STEPPING[0] or len(ks := _sides(pred, c, _truth)) == 1:
+            return _no_numpy_scalars((true_fun if bool(c) else false_fun)(*operands), operands)
         p = pred if pred.dtype == fnp.bool else fnp.not_equal(pred, 0)
         return _merged_sides(fnp.astype(p, fnp.int32), ks,
                              [(false_fun, true_fun)[k](*operands) for k in ks], "cond")
@@ -493,9 +492,10 @@ def switch(index, branches, *operands):
     n = len(branches)
     c = _concrete(index)
     if c is not None:
-        ks = _sides(index, c, lambda v: min(max(int(v), 0), n - 1))
-        if len(ks) == 1:
-            return _no_numpy_scalars(branches[ks[0]](*operands), operands)
+        if not JET_STEPPING[0] or len(
+                ks := _sides(index, c, lambda v: min(max(int(v), 0), n - 1))) == 1:
+            return _no_numpy_scalars(branches[min(max(int(c), 0), n - 1)](*operands),
+                                     operands)
         return _merged_sides(fnp.clip(index, 0, n - 1), ks,
                              [branches[k](*operands) for k in ks], "switch")
     return _switch(fnp.clip(index, 0, n - 1), branches, operands, "switch")
@@ -506,9 +506,8 @@ def _switch(index, branches, operands, what):
     index is concrete, else staged and bound as one ``cond``."""
     c = _concrete(index)
     if c is not None:
-        ks = _sides(index, c, int)
-        if len(ks) == 1:
-            return branches[ks[0]](*operands)
+        if not JET_STEPPING[0] or len(ks := _sides(index, c, int)) == 1:
+            return branches[int(c)](*operands)
         return _merged_sides(index, ks, [branches[k](*operands) for k in ks], what)
     leaves, in_tree = tree_flatten((tuple(operands), {}))
     arrays = [x for x in leaves if not _static(x)]
@@ -669,9 +668,8 @@ def _cond_jvp(primals, tangents, branches, n_ops, spans):
     fns = _branch_fns(branches, n_ops, spans)
     k = _concrete(index)
     if k is not None:  # the chosen branch's own JVP
-        ks = _sides(index, k, int)
-        if len(ks) == 1:
-            outs, touts = _jvp_of(fns[ks[0]], args, diff, d_tans)
+        if not JET_STEPPING[0] or len(ks := _sides(index, k, int)) == 1:
+            outs, touts = _jvp_of(fns[int(k)], args, diff, d_tans)
             return outs, [touts[j] if j in out_float else None for j in range(len(outs))]
         # (an index that changes right after t = 0 under jet: both branches' JVPs, merged)
         res = []
