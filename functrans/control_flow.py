@@ -86,10 +86,11 @@ def _concrete(x):
     return x
 
 
-# The number of jet interpreters (functrans.taylor) that have met a comparison of curves: only
-# while one is live can a deciding value change right after t = 0, and only then is a concrete
-# one looked at for that (cond, switch and their rules cost nothing more elsewhere).
-JET_STEPPING = [0]
+# The number of live jet interpreters (functrans.taylor) that have met a comparison of curves
+# (taylor keeps it): only while one is can a deciding value change right after t = 0, and only
+# then is a concrete one looked at for that (cond, switch and their rules cost one global's
+# test elsewhere).
+_JET_STEPPING = 0
 
 
 def _sides(index, c, to_branch):
@@ -458,11 +459,11 @@ def cond(pred, true_fun, false_fun, *operands, operand=_NO_OPERAND):
     _check_scalar(pred, "cond's predicate")
     c = _concrete(pred)
     if c is not None:
-        if not JET_STEPPING[0] or len(ks := _sides(pred, c, _truth)) == 1:
-            return _no_numpy_scalars((true_fun if bool(c) else false_fun)(*operands), operands)
-        p = pred if pred.dtype == fnp.bool else fnp.not_equal(pred, 0)
-        return _merged_sides(fnp.astype(p, fnp.int32), ks,
-                             [(false_fun, true_fun)[k](*operands) for k in ks], "cond")
+        if _JET_STEPPING and len(ks := _sides(pred, c, _truth)) > 1:
+            p = pred if pred.dtype == fnp.bool else fnp.not_equal(pred, 0)
+            return _merged_sides(fnp.astype(p, fnp.int32), ks,
+                                 [(false_fun, true_fun)[k](*operands) for k in ks], "cond")
+        return _no_numpy_scalars((true_fun if bool(c) else false_fun)(*operands), operands)
     p = pred if pred.dtype == fnp.bool else fnp.not_equal(pred, 0)
     return _switch(fnp.astype(p, fnp.int32), (false_fun, true_fun), operands, "cond")
 
@@ -492,12 +493,11 @@ def switch(index, branches, *operands):
     n = len(branches)
     c = _concrete(index)
     if c is not None:
-        if not JET_STEPPING[0] or len(
-                ks := _sides(index, c, lambda v: min(max(int(v), 0), n - 1))) == 1:
-            return _no_numpy_scalars(branches[min(max(int(c), 0), n - 1)](*operands),
-                                     operands)
-        return _merged_sides(fnp.clip(index, 0, n - 1), ks,
-                             [branches[k](*operands) for k in ks], "switch")
+        if _JET_STEPPING and len(
+                ks := _sides(index, c, lambda v: min(max(int(v), 0), n - 1))) > 1:
+            return _merged_sides(fnp.clip(index, 0, n - 1), ks,
+                                 [branches[k](*operands) for k in ks], "switch")
+        return _no_numpy_scalars(branches[min(max(int(c), 0), n - 1)](*operands), operands)
     return _switch(fnp.clip(index, 0, n - 1), branches, operands, "switch")
 
 
@@ -506,9 +506,9 @@ def _switch(index, branches, operands, what):
     index is concrete, else staged and bound as one ``cond``."""
     c = _concrete(index)
     if c is not None:
-        if not JET_STEPPING[0] or len(ks := _sides(index, c, int)) == 1:
-            return branches[int(c)](*operands)
-        return _merged_sides(index, ks, [branches[k](*operands) for k in ks], what)
+        if _JET_STEPPING and len(ks := _sides(index, c, int)) > 1:
+            return _merged_sides(index, ks, [branches[k](*operands) for k in ks], what)
+        return branches[int(c)](*operands)
     leaves, in_tree = tree_flatten((tuple(operands), {}))
     arrays = [x for x in leaves if not _static(x)]
     like = arrays[0] if arrays else index
@@ -668,7 +668,7 @@ def _cond_jvp(primals, tangents, branches, n_ops, spans):
     fns = _branch_fns(branches, n_ops, spans)
     k = _concrete(index)
     if k is not None:  # the chosen branch's own JVP
-        if not JET_STEPPING[0] or len(ks := _sides(index, k, int)) == 1:
+        if not _JET_STEPPING or len(ks := _sides(index, k, int)) == 1:
             outs, touts = _jvp_of(fns[int(k)], args, diff, d_tans)
             return outs, [touts[j] if j in out_float else None for j in range(len(outs))]
         # (an index that changes right after t = 0 under jet: both branches' JVPs, merged)
@@ -751,7 +751,7 @@ def _cond_batch(vals, dims, branches, n_ops, spans, batch_interp):
         return _switch(index, batched, args, "cond"), [0] * n_out
     # A batch whose branches reduce over it runs whole (every member in every branch).
     chosen = _concrete(index) if whole is None else None
-    if chosen is not None and JET_STEPPING[0] and isinstance(index, Tracer):
+    if chosen is not None and _JET_STEPPING and isinstance(index, Tracer):
         from .taylor import decision_values
         if any(not bool(fnp.all(v == chosen)) for v in decision_values(index)):
             # Members whose branch changes right after t = 0 under jet: each member's cond

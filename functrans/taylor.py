@@ -44,7 +44,7 @@ from . import numpy as _fnp
 from .api import (_Leaves, _all_zero, _array_leaves, _as_input, _check_like,
                   _coefficient_operands, _const_output, _fname, _integer_tangent, _is_float0,
                   _product_pairs, _scalar_like)
-from .control_flow import JET_STEPPING
+from . import control_flow as _control_flow
 from .core import INEXACT_TRACER_TYPES, Interpreter, Tracer, _by_type_get, current_interpreter, \
     get_aval, registry, reset_current, set_current
 from .errors import MissingRuleError, TangentMismatchError, check_function
@@ -210,7 +210,7 @@ class JetInterpreter(Interpreter):
         if not self.stepped:
             self.stepped = True
             with _STEPPING_LOCK:  # (jets in other threads count too)
-                JET_STEPPING[0] += 1
+                _control_flow._JET_STEPPING += 1
                 _COMPARED[0] += 1
 
     def _limits(self, args, primals):
@@ -347,7 +347,7 @@ def _run_under(interp, fun, args):
         interp.device_source = None
         if interp.stepped:  # (it stays marked: retired, it counts no more)
             with _STEPPING_LOCK:
-                JET_STEPPING[0] -= 1
+                _control_flow._JET_STEPPING -= 1
 
 
 def decision_values(x):
