@@ -86,6 +86,57 @@ def _concrete(x):
     return x
 
 
+# The number of live jet interpreters (functrans.taylor) that have met a comparison of curves
+# (taylor keeps it): only while one is can a deciding value change right after t = 0, and only
+# then is a concrete one looked at for that (cond, switch and their rules cost one global's
+# test elsewhere).
+_JET_STEPPING = 0
+
+
+def _sides(index, c, to_branch):
+    """The branches a concrete deciding value ``index`` (``c``, its value now) chooses under
+    the jets beneath it: at t = 0 (``c``'s) first, then, where it is a comparison of curves
+    that changes right after t = 0, the one for small t > 0 (sorted, no repeats; a list of
+    one where it does not step)."""
+    first = to_branch(c)
+    if not isinstance(index, Tracer):
+        return [first]
+    from .taylor import decision_values
+    return [first] + sorted({to_branch(v) for v in decision_values(index)} - {first})
+
+
+def _merged_sides(index, ks, outs, what):
+    """The results ``outs`` of the branches ``ks`` (the one at t = 0 first), one where
+    ``index`` (normalized to a branch number) chooses it: a ``where`` per leaf, which under
+    jet takes the value from the branch chosen at t = 0 and the coefficients from the one
+    chosen for small t > 0."""
+    leaves, trees = zip(*[tree_flatten(o) for o in outs])
+    for k, tree in zip(ks[1:], trees[1:]):
+        if tree != trees[0]:
+            raise TypeError(
+                f"{what}: its deciding value is a comparison of curves under jet that changes "
+                f"right after t = 0, so both {_bname(what, ks[0])} (the value at t = 0) and "
+                f"{_bname(what, k)} (the Taylor coefficients after) run and must return the "
+                f"same tree structure; they return {trees[0]} and {tree}"
+                f"{_where_differ(trees[0], tree, (_bname(what, ks[0]), _bname(what, k)))}.")
+    merged = []
+    for j, xs in enumerate(zip(*leaves)):
+        avals = [(get_aval(x).shape, get_aval(x).dtype) for x in xs
+                 if type(x) not in _SCALAR_DTYPES]
+        if any(a != avals[0] for a in avals):
+            raise TypeError(
+                f"{what}: its deciding value is a comparison of curves under jet that changes "
+                f"right after t = 0, so the branch chosen at t = 0 and the one after both run "
+                f"and must return the same shapes and dtypes; output leaf {j} differs "
+                f"({', '.join(f'{d.name}{list(s)}' for s, d in avals)}). Cast one of them "
+                f"(functrans.numpy.astype).")
+        out = xs[-1]
+        for k, x in zip(ks[-2::-1], xs[-2::-1]):
+            out = fnp.where(index == k, x, out)
+        merged.append(out)
+    return tree_unflatten(trees[0], merged)
+
+
 def _all_concrete(xs) -> bool:
     return all(not isinstance(x, Tracer) or _concrete(x) is not None for x in xs)
 
@@ -408,9 +459,17 @@ def cond(pred, true_fun, false_fun, *operands, operand=_NO_OPERAND):
     _check_scalar(pred, "cond's predicate")
     c = _concrete(pred)
     if c is not None:
+        if _JET_STEPPING and len(ks := _sides(pred, c, _truth)) > 1:
+            p = pred if pred.dtype == fnp.bool else fnp.not_equal(pred, 0)
+            return _merged_sides(fnp.astype(p, fnp.int32), ks,
+                                 [(false_fun, true_fun)[k](*operands) for k in ks], "cond")
         return _no_numpy_scalars((true_fun if bool(c) else false_fun)(*operands), operands)
     p = pred if pred.dtype == fnp.bool else fnp.not_equal(pred, 0)
     return _switch(fnp.astype(p, fnp.int32), (false_fun, true_fun), operands, "cond")
+
+
+def _truth(c):
+    return int(bool(c))
 
 
 def switch(index, branches, *operands):
@@ -434,6 +493,10 @@ def switch(index, branches, *operands):
     n = len(branches)
     c = _concrete(index)
     if c is not None:
+        if _JET_STEPPING and len(
+                ks := _sides(index, c, lambda v: min(max(int(v), 0), n - 1))) > 1:
+            return _merged_sides(fnp.clip(index, 0, n - 1), ks,
+                                 [branches[k](*operands) for k in ks], "switch")
         return _no_numpy_scalars(branches[min(max(int(c), 0), n - 1)](*operands), operands)
     return _switch(fnp.clip(index, 0, n - 1), branches, operands, "switch")
 
@@ -443,6 +506,8 @@ def _switch(index, branches, operands, what):
     index is concrete, else staged and bound as one ``cond``."""
     c = _concrete(index)
     if c is not None:
+        if _JET_STEPPING and len(ks := _sides(index, c, int)) > 1:
+            return _merged_sides(index, ks, [branches[k](*operands) for k in ks], what)
         return branches[int(c)](*operands)
     leaves, in_tree = tree_flatten((tuple(operands), {}))
     arrays = [x for x in leaves if not _static(x)]
@@ -603,8 +668,20 @@ def _cond_jvp(primals, tangents, branches, n_ops, spans):
     fns = _branch_fns(branches, n_ops, spans)
     k = _concrete(index)
     if k is not None:  # the chosen branch's own JVP
-        outs, touts = _jvp_of(fns[int(k)], args, diff, d_tans)
-        return outs, [touts[j] if j in out_float else None for j in range(len(outs))]
+        if not _JET_STEPPING or len(ks := _sides(index, k, int)) == 1:
+            outs, touts = _jvp_of(fns[int(k)], args, diff, d_tans)
+            return outs, [touts[j] if j in out_float else None for j in range(len(outs))]
+        # (an index that changes right after t = 0 under jet: both branches' JVPs, merged)
+        res = []
+        for kk in ks:
+            outs, touts = _jvp_of(fns[kk], args, diff, d_tans)
+            res.append(list(outs) + [fnp.zeros_like(outs[j]) if touts[j] is None
+                                     else touts[j] for j in out_float])
+        res = _merged_sides(index, ks, res, "cond")
+        tangents_out = _nones(len(avals))
+        for j, t in zip(out_float, res[len(avals):]):
+            tangents_out[j] = t
+        return res[:len(avals)], tangents_out
     n = len(args)
     if not _recorded(d_tans):  # forward mode: a cond over the branches' JVPs
         def jvp_branch(f):
@@ -674,6 +751,13 @@ def _cond_batch(vals, dims, branches, n_ops, spans, batch_interp):
         return _switch(index, batched, args, "cond"), [0] * n_out
     # A batch whose branches reduce over it runs whole (every member in every branch).
     chosen = _concrete(index) if whole is None else None
+    if chosen is not None and _JET_STEPPING and isinstance(index, Tracer):
+        from .taylor import decision_values
+        if any(not bool(fnp.all(v == chosen)) for v in decision_values(index)):
+            # Members whose branch changes right after t = 0 under jet: each member's cond
+            # bound on its own, so that jet's rule sees its index (value and value after)
+            return _member_by_member(cond_p, vals, dims, size,
+                                     dict(branches=branches, n_ops=n_ops, spans=spans))
     if chosen is not None:
         return _cond_by_groups(chosen, fns, args, in_axes, n_out), [0] * n_out
     if size and not _staging() and whole is None:

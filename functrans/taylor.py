@@ -22,7 +22,11 @@ to jet tracers gives the coefficients of ``p(x(t))`` up to ``t^K``, in one pass:
 - any other primitive with a JVP rule gets its coefficients from ``K`` nested forward modes
   along the curve (``d^k/dt^k p(x(t))`` at ``t = 0``, divided by ``k!``): exact, at a cost
   that doubles with each order, so that ``jet`` reaches every differentiable operation
-  (special functions, linear algebra, control flow, custom rules).
+  (special functions, linear algebra, staged control flow);
+- a ``custom_jvp`` function through its rule, ``y' = T(x, x')``, followed by a jet of its own
+  (so the rule's comparisons are one-sided too); ``argmax``/``argmin``/``argsort`` choose
+  for t > 0 as the curves do; an eager ``lax.cond``/``switch`` whose predicate changes right
+  after t = 0 runs both branches, merged by ``where`` (functrans.control_flow).
 
 Rules run with the interpreter below current, as forward mode's do, so ``jet`` nests with every
 other transform in either order.
@@ -30,13 +34,17 @@ other transform in either order.
 
 from __future__ import annotations
 
+import contextvars
 import math
+import threading
+import weakref
 
 from . import dtypes as _dt
 from . import numpy as _fnp
 from .api import (_Leaves, _all_zero, _array_leaves, _as_input, _check_like,
                   _coefficient_operands, _const_output, _fname, _integer_tangent, _is_float0,
                   _product_pairs, _scalar_like)
+from . import control_flow as _control_flow
 from .core import INEXACT_TRACER_TYPES, Interpreter, Tracer, _by_type_get, current_interpreter, \
     get_aval, registry, reset_current, set_current
 from .errors import MissingRuleError, TangentMismatchError, check_function
@@ -79,6 +87,10 @@ class JetTracer(PairTracer):
 
 INEXACT_TRACER_TYPES.add(JetTracer)
 SAME_LAYOUT_TRACERS.add(JetTracer)
+
+
+_STEPPING_LOCK = threading.Lock()
+_COMPARED = [0]  # jets that have met a comparison of curves, ever (only grows)
 
 
 class _Stepped(tuple):
@@ -178,11 +190,14 @@ class JetInterpreter(Interpreter):
 
     def _wrap(self, out, terms):
         if terms is not None and any(t is not None for t in terms) and _is_float(out):
+            if type(terms) is _Stepped:  # (a custom_jvp function that steps at t = 0)
+                self._mark_stepped()
+                return self._wrap_stepped(out, terms.limit, terms)
             # (a constant made by a rule beneath is the array it holds)
             return JetTracer(self, out.primal if type(out) is ConstTracer else out,
                              tuple(terms))
         if type(terms) is _Stepped:  # (a comparison, a step function: its value for t > 0)
-            self.stepped = True
+            self._mark_stepped()
             return self._wrap_stepped(out, terms.limit, None)
         # no coefficients (a comparison, an integer result, a zero derivative): a constant
         if _by_type_get(type(out)) is None:
@@ -190,6 +205,13 @@ class JetInterpreter(Interpreter):
                 return out  # (a tracer of a transform beneath, a number)
             out = out.primal
         return ConstTracer(self, out)
+
+    def _mark_stepped(self):
+        if not self.stepped:
+            self.stepped = True
+            with _STEPPING_LOCK:  # (jets in other threads count too)
+                _control_flow._JET_STEPPING += 1
+                _COMPARED[0] += 1
 
     def _limits(self, args, primals):
         """The operands' values at t = 0+ (``primals`` where they do not step), or None
@@ -256,12 +278,11 @@ class JetInterpreter(Interpreter):
                 terms = [None] * len(at_zero) if terms is None else terms
                 return [self._wrap(z, t) for z, t in zip(at_zero, terms)]
             return self._wrap(at_zero, terms)
-        if type(terms) is _Stepped:  # (a comparison: its decision for t > 0)
-            after, terms = terms.limit, None
         if prim.multiple_results:
             terms = [None] * len(at_zero) if terms is None else terms
-            return [self._wrap_stepped(z, a, t) for z, a, t in zip(at_zero, after, terms)]
-        return self._wrap_stepped(at_zero, after, terms)
+            return [self._wrap_stepped(z, *_after_stepped(a, t))
+                    for z, a, t in zip(at_zero, after, terms)]
+        return self._wrap_stepped(at_zero, *_after_stepped(after, terms))
 
     def _wrap_stepped(self, at_zero, after, terms):
         at_zero, after = _unwrapped(at_zero), _unwrapped(after)
@@ -269,6 +290,15 @@ class JetInterpreter(Interpreter):
             return JetTracer(self, at_zero, _Stepped(
                 [None] * self.order if terms is None else terms, after))
         return OneSidedTracer(self, at_zero, after)
+
+
+def _after_stepped(after, terms):
+    """``(after, terms)`` where a rule's coefficients are a ``_Stepped`` (a comparison: its
+    decision for t > 0; a custom_jvp function that steps): its own value after, which holds
+    past a step at the values after."""
+    if type(terms) is _Stepped:
+        return terms.limit, (list(terms) if any(t is not None for t in terms) else None)
+    return after, terms
 
 
 def _unwrapped(x):
@@ -315,6 +345,33 @@ def _run_under(interp, fun, args):
         reset_current(token)
         interp.active = False
         interp.device_source = None
+        if interp.stepped:  # (it stays marked: retired, it counts no more)
+            with _STEPPING_LOCK:
+                _control_flow._JET_STEPPING -= 1
+
+
+def decision_values(x):
+    """The concrete values a deciding value ``x`` (a cond's predicate, a switch's index,
+    concrete now) takes under the jets beneath it, at t = 0 and for small t > 0 of each (a
+    comparison of curves, a step function's value): more than one where it changes right
+    after t = 0. Empty where a value beneath is abstract."""
+    found, todo = [], [x]
+    while todo:
+        v = todo.pop()
+        t = type(v)
+        if t is OneSidedTracer:
+            todo += (v.primal, v.tangent)
+        elif t is JetTracer:
+            todo.append(v.primal)
+            if type(v.tangent) is _Stepped:
+                todo.append(v.tangent.limit)
+        elif isinstance(v, PairTracer):  # (forward mode's, a constant)
+            todo.append(v.primal)
+        elif isinstance(v, Tracer):
+            return []
+        else:
+            found.append(v)
+    return found
 
 # -- helpers on coefficients (None is a zero coefficient) --------------------------------------
 
@@ -813,14 +870,61 @@ def _sort_rule(primals, series, order, axis, descending):
     if get_aval(x).dtype.kind == "c":
         perm = argsort(x, axis, descending)
     else:
-        perm = None
-        for key in [t for t in series[0] if t is not None][::-1] + [x]:
-            if perm is None:
-                perm = argsort(key, axis, descending)
-            else:
-                perm = take_along_axis(perm, argsort(take_along_axis(key, perm, axis), axis,
-                                                     descending), axis)
+        perm = _sort_permutation(x, series[0], axis, descending)
     return out, [None if t is None else take_along_axis(t, perm, axis) for t in series[0]]
+
+
+def _sort_permutation(x, terms, axis, descending):
+    """The permutation sorting the curves with values ``x`` and coefficients ``terms`` as they
+    are for small t > 0: the stable sort of the lexicographic order (the last key first)."""
+    perm = None
+    for key in [t for t in terms if t is not None][::-1] + [x]:
+        if perm is None:
+            perm = argsort(key, axis, descending)
+        else:
+            perm = take_along_axis(perm, argsort(take_along_axis(key, perm, axis), axis,
+                                                 descending), axis)
+    return perm
+
+
+def _argsort_rule(primals, series, order, axis, descending):
+    """argsort: no coefficients; for small t > 0 the permutation of the curves' order there
+    (ties of the values ordered by the coefficients in turn, as ``sort``'s rule)."""
+    x, = primals
+    out = argsort(x, axis, descending)
+    if get_aval(x).dtype.kind == "c":
+        return out, None
+    return out, _Stepped((), _sort_permutation(x, series[0], axis, descending))
+
+
+def _arg_extreme_rule(name):
+    """argmax and argmin: no coefficients; for small t > 0 the first of the positions tied at
+    the extreme whose curves are then the largest (smallest): narrowed by the coefficients in
+    turn, as the max reductions' rule (a coefficient that leaves none, a NaN one, narrows
+    nothing). A NaN value keeps the position at t = 0 (NumPy's first NaN)."""
+    larger = name == "argmax"
+    prim = registry[name]
+
+    def rule(primals, series, order, axis):
+        x, = primals
+        out = prim.bind(x, axis=axis)
+        if get_aval(x).dtype.kind == "c":
+            return out, None
+        extreme = _fnp.max if larger else _fnp.min
+        left = _fnp.equal(x, extreme(x, axis=axis, keepdims=True))
+        pad = -math.inf if larger else math.inf
+        for t in series[0]:
+            if t is None:
+                continue
+            key = _fnp.where(left, t, pad)
+            kept = _fnp.logical_and(left, _fnp.equal(key, extreme(key, axis=axis,
+                                                                   keepdims=True)))
+            left = _fnp.where(_fnp.any(kept, axis=axis, keepdims=True), kept, left)
+        first = registry["argmax"].bind(convert_element_type(left, get_aval(x).dtype),
+                                        axis=axis)
+        after = _fnp.where(_fnp.any(left, axis=axis), first, out)
+        return out, _Stepped((), after)
+    return rule
 
 
 def _softmax_weight(a, b):
@@ -843,6 +947,99 @@ def _logaddexp_rule(primals, series, order):
     for k in range(1, order + 1):
         y[k] = _plus(_integral(u, s, k), _integral(v, r, k))
     return out, y[1:]
+
+
+# (the parent interpreter and order of each custom_jvp rule being followed by a jet of its
+# own: a custom_jvp function met inside one, the rule's own primal output above all, needs
+# one coefficient less, which also ends the recursion)
+_RULE_JETS = contextvars.ContextVar("functrans_jet_custom_rules", default=frozenset())
+# Rules whose first jet met no comparison of curves (no decision there to make one-sided):
+# nested forward modes after, which cost half as much at order 3 and a quarter at order 1.
+_SMOOTH_RULES = weakref.WeakKeyDictionary()
+
+
+def _custom_jvp_rule(primals, series, order, **params):
+    """A ``custom_jvp`` function, followed through its JVP rule (so that ``jet``'s first
+    term is ``jvp``'s, and a primal that cannot be traced still works): y' = T(x, x'), T the
+    rule's tangent map, followed by a jet of its own along x(t) and x'(t), whose comparisons
+    are then one-sided as everywhere under jet (nested forward modes decided them at t = 0);
+    y_k = (y')_{k-1} / k, y_1 the value of y' for small t > 0. (JAX's jet traces the primal
+    function instead, ignoring the rule.)"""
+    prim = registry["custom_jvp_call"]
+    parent = current_interpreter()
+    key = (id(parent), order)
+    marks = _RULE_JETS.get()
+    if key in marks:
+        # Inside a rule followed to this order: only the coefficients below it are used
+        # (each coefficient of a result depends on those of its operands up to its own).
+        if order == 1:
+            return prim.bind(*primals, **params), None
+        outs, terms = _custom_jvp_rule(primals, [None if s is None else tuple(s[:-1])
+                                                 for s in series], order - 1, **params)
+        return outs, [None if t is None else _Stepped(list(t) + [None], t.limit)
+                      if type(t) is _Stepped else list(t) + [None] for t in terms]
+    rule = params["rule"]
+    rule = getattr(rule, "func", rule)  # (a partial: the nondiff arguments bound)
+    try:
+        smooth = rule in _SMOOTH_RULES
+    except TypeError:
+        smooth = False
+    if smooth:  # (no comparison to decide: nested forward modes, cheaper)
+        return _nested_jvp_rule(prim, primals, series, order, params)
+    n = len(primals)
+    carried = [i for i, s in enumerate(series) if s is not None]
+    like = primals[carried[0]]
+    interp = JetInterpreter(parent, order, like)
+    compared = _COMPARED[0]
+    args = [JetTracer(interp, p, tuple(s)) if s is not None else p
+            for p, s in zip(primals, series)]
+    tangents = [None] * n
+    for i in carried:
+        s = series[i]
+        # x'(t): coefficients (k + 1) x_{k+1}; its last, from x_{K+1}, unknown and unused
+        ts = [None if t is None else _scaled(t, float(k + 2)) for k, t in enumerate(s[1:])]
+        v0 = s[0] if s[0] is not None else _zero_like(primals[i])
+        tangents[i] = JetTracer(interp, v0, tuple(ts) + (None,)) \
+            if any(t is not None for t in ts) else v0
+    token = _RULE_JETS.set(marks | {key})
+    try:
+        ps, ts = _run_under(interp, lambda *a: prim.jvp(list(a[:n]), list(a[n:]), **params),
+                            args + tangents)
+    finally:
+        _RULE_JETS.reset(token)
+    if _COMPARED[0] == compared:
+        try:
+            _SMOOTH_RULES[rule] = True
+        except TypeError:
+            pass
+    outs, terms = [], []
+    for p, t in zip(ps, ts):
+        value, limit, stepped = _sides_of(interp, p)
+        outs.append(value)
+        if not _is_float(value):
+            terms.append(_Stepped((), limit) if stepped else None)
+            continue
+        # (y' for small t > 0: its value after, then its coefficients but the last)
+        after = None if t is None else _sides_of(interp, t)[1]
+        cs = [after] + (list(t.terms[:order - 1]) if type(t) is JetTracer and
+                        t._interp is interp else [None] * (order - 1))
+        ys = [_scaled(c, 1.0 / (k + 1)) for k, c in enumerate(cs)]
+        terms.append(_Stepped(ys, limit) if stepped else ys)
+    return outs, terms
+
+
+def _sides_of(interp, v):
+    """A result of a jet run by ``interp``: its value at t = 0, its value for small t > 0,
+    and whether they may differ."""
+    t = type(v)
+    if t is JetTracer and v._interp is interp:
+        if type(v.tangent) is _Stepped:
+            return v.primal, v.tangent.limit, True
+        return v.primal, v.primal, False
+    if t is OneSidedTracer and v._interp is interp:
+        return v.primal, v.tangent, True
+    v = _unwrapped(v)
+    return v, v, False
 
 
 def _unary_by_derivative(name, deriv):
@@ -893,6 +1090,11 @@ RULES.update({
     "reduce_max": _reduce_chooser("reduce_max"),
     "reduce_min": _reduce_chooser("reduce_min"),
     "sort": _sort_rule,
+    "custom_jvp_call": _custom_jvp_rule,
+    # positions chosen by value: for small t > 0 those the curves choose there
+    "argsort": _argsort_rule,
+    "argmax": _arg_extreme_rule("argmax"),
+    "argmin": _arg_extreme_rule("argmin"),
     # comparisons of curves: decided for small t > 0 too (select then takes, for the
     # coefficients, the branch that holds there)
     **{name: _comparison_rule(name) for name in ("eq", "ne", "lt", "le", "gt", "ge")},

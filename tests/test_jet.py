@@ -115,6 +115,11 @@ CASES = {
                     + fnp.where(x == y, x, 2.0 * x) + fnp.where(x != 0.5, x * x, y),
                     (X3, POS3)),
     "tanh_composition": (lambda x: fnp.tanh(fnp.tanh(fnp.tanh(x))), (X3,)),
+    "arg_extremes": (lambda x: fnp.take(fnp.exp(x), fnp.argmax(x)) * x
+                     + fnp.take(x * x, fnp.argmin(fnp.sin(x))), (X3,)),
+    "argsort": (lambda x: fnp.take(x ** 3, fnp.argsort(x)) * x, (X3,)),
+    "custom_jvp": (lambda x: ft.nn.soft_sign(x) * ft.nn.gelu(x)
+                   + ft.nn.hard_silu(2.0 * x) * ft.nn.mish(x), (X3,)),
     "logistic_map": (lambda x: _logistic_map(x, 3.7, 4), (UNIT3 ** 2,)),
 }
 
@@ -155,7 +160,8 @@ RULE_CASES = {
     "gt": ("select", "select_n"), "ge": "comparisons", "le": "comparisons",
     "lt": "comparisons", "eq": "comparisons", "ne": "comparisons",
     "sign": "piecewise_constant", "floor": "piecewise_constant", "round": "piecewise_constant",
-    "ceil": "steps", "trunc": "steps"}
+    "ceil": "steps", "trunc": "steps", "argmax": "arg_extremes", "argmin": "arg_extremes",
+    "argsort": "argsort", "custom_jvp_call": "custom_jvp"}
 
 
 def test_every_rule_is_checked_against_the_generic_one():
