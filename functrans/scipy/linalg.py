@@ -1746,12 +1746,17 @@ def solve_banded(l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_fi
     ``l_and_u = (l, u)`` the numbers of sub- and super-diagonals, ``ab`` of shape
     ``(l + u + 1, M)`` with ``ab[u + i - j, j] = a[i, j]`` (the other entries of ``ab`` are
     not read); ``b`` is ``(M,)`` or ``(M, K)``. Solved as the dense matrix (``O(M^2)``
-    memory; SciPy's banded LU is ``O(M (l + u))``), differentiable in ``ab`` and ``b``."""
+    memory; SciPy's banded LU is ``O(M (l + u))``), differentiable in ``ab`` and ``b``.
+    The dtype is SciPy's: booleans and integers count as float64 (float32 ``ab`` with an
+    integer ``b`` gives float64, complex64 with one complex128)."""
     import numpy as _np
     l, u = (int(v) for v in l_and_u)
     if l < 0 or u < 0:
         raise ValueError(f"solve_banded: l and u must not be negative; got {(l, u)}")
     ab, b = _convs((ab, b))
+    # (SciPy's LAPACK type of ab and b together, where a boolean or integer array is double;
+    # solve's own rule would make float32 ab with a bool or int16 b float32)
+    ab, b = _float(fnp.asarray(ab)), _float(fnp.asarray(b))
     s = _shape(ab)
     if len(s) != 2 or s[0] != l + u + 1:
         raise ValueError(f"solve_banded: ab must have shape (l + u + 1, M) = ({l + u + 1}, M) "
