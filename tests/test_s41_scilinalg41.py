@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 import functrans as ft
-import functrans.numpy as fnp
 import functrans.scipy.linalg as fsl
 
 sla = pytest.importorskip("scipy.linalg")
