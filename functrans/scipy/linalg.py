@@ -280,7 +280,9 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     x = b`` for 2) given ``(lu, piv)`` from :func:`lu_factor` of a square ``a``: the row
     interchanges, then two triangular solves. ``b`` is ``(M,)`` or ``(..., M, K)``. A zero
     pivot (singular ``a``) is divided by, as SciPy: infinities and nans, no error; the
-    derivative in ``lu`` is nan there (in ``b`` the same solve: infinities)."""
+    derivative in ``lu`` is nan there (in ``b`` the same solve: infinities). A complex
+    entry divided by a zero pivot follows the library's division (NumPy: ``inf - inf j``),
+    where LAPACK's gives ``nan + nan j``: the same entries are infinite or nan."""
     try:
         lu_, piv = lu_and_piv
     except (TypeError, ValueError):
