@@ -280,7 +280,9 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     x = b`` for 2) given ``(lu, piv)`` from :func:`lu_factor` of a square ``a``: the row
     interchanges, then two triangular solves. ``b`` is ``(M,)`` or ``(..., M, K)``. A zero
     pivot (singular ``a``) is divided by, as SciPy: infinities and nans, no error; the
-    derivative in ``lu`` is nan there (in ``b`` the same solve: infinities)."""
+    derivative in ``lu`` is nan there (in ``b`` the same solve: infinities). A complex
+    entry divided by a zero pivot follows the library's division (NumPy: ``inf - inf j``),
+    where LAPACK's gives ``nan + nan j``: the same entries are infinite or nan."""
     try:
         lu_, piv = lu_and_piv
     except (TypeError, ValueError):
@@ -899,6 +901,16 @@ def _general(a, name):
     return _square(_float(fnp.asarray(a)), name)
 
 
+def _schur_general(a, name):
+    """``a`` as :func:`_general` makes it, but booleans float32: SciPy's schur (and funm,
+    which goes through it) makes integers int64 and so float64, and leaves booleans to
+    LAPACK's type choice, float32."""
+    a = fnp.asarray(a)
+    if _dtype(a).kind == "b":
+        a = fnp.astype(a, _dt.float32)
+    return _general(a, name)
+
+
 def _common(arrays):
     dt = fnp.result_type(*arrays)
     return [fnp.astype(x, dt) for x in arrays]
@@ -1018,7 +1030,7 @@ def schur(a, output="real", lwork=None, overwrite_a=False, sort=None, check_fini
     or 'complex'. Through SciPy, so NumPy arrays only: other libraries raise
     UnsupportedBackendError naming the backend. No derivative: differentiating raises
     NotImplementedError (the factors are not unique; see the primitive). Integers become
-    float64."""
+    float64, booleans float32 (SciPy's types)."""
     try:
         out = _OUTPUTS[output]
     except (KeyError, TypeError):
@@ -1027,7 +1039,7 @@ def schur(a, output="real", lwork=None, overwrite_a=False, sort=None, check_fini
     if sort is not None and not callable(sort) and sort not in ("lhp", "rhp", "iuc", "ouc"):
         raise ValueError(f"schur: sort must be None, a callable or one of 'lhp', 'rhp', "
                          f"'iuc', 'ouc'; got {sort!r}")
-    a = _general(a, "schur")
+    a = _schur_general(a, "schur")
     t, z, sdim = _P.schur(a, out, sort)
     return (t, z) if sort is None else (t, z, sdim)
 
@@ -1135,7 +1147,10 @@ def hessenberg(a, calc_q=False, overwrite_a=False, check_finite=True):
 
     LAPACK's reduction (gehrd) written with whole-array operations: one Householder
     reflector per column with LAPACK's sign choice, so the values are SciPy's up to
-    rounding, on every backend; batches of matrices are accepted. Integers become float64.
+    rounding, on every backend; batches of matrices are accepted. Booleans and integers of
+    at most 16 bits become float32, wider integers float64 (SciPy's LAPACK types). A 1 x 1 or
+    2 x 2 matrix is its own Hessenberg form, ``Q`` the identity (complex ones too, as SciPy:
+    no reflector that makes the subdiagonal entry real).
 
     Differentiable (through the reflectors) where no column below the subdiagonal is zero
     as the reduction meets it (JAX's has no derivative at all). Where one is (a matrix
@@ -1144,16 +1159,21 @@ def hessenberg(a, calc_q=False, overwrite_a=False, check_finite=True):
     and ``Q`` jump (SciPy's too), so no derivative exists there. Reverse mode then gives
     nan; forward mode gives the derivative along the perturbations that keep those columns
     zero (right for them only)."""
-    a = _general(a, "hessenberg")
+    a = _matrix(a, "hessenberg")
     n = _shape(a)[-1]
     cplx = _dtype(a).kind == "c"
     q = _eye_like(a) if calc_q else None
     rows = _iota(a, n)
-    # (complex: one more reflector, which makes the last subdiagonal entry real, as LAPACK's)
-    for k in range(n - 1 if cplx else n - 2):
+    # (complex: one more reflector, which makes the last subdiagonal entry real, as LAPACK's;
+    # not for n <= 2, which SciPy returns as they are)
+    for k in range(n - 1 if cplx and n > 2 else n - 2):
         x = a[..., k + 1:, k]
         alpha, rest = x[..., 0], x[..., 1:]
         tau, tail = _larfg(alpha, rest, cplx, _dtype(a))
+        # (_larfg's nan slope at an identity reflector is float64 for a float32 matrix, and
+        # so was H: hessenberg(eye(3, dtype=float32)) and, as the slope is always there under
+        # jit, jit(hessenberg) of every float32 matrix)
+        tau = fnp.astype(tau, _dtype(a))
         v = fnp.concat([fnp.ones_like(alpha)[..., None], tail], axis=-1)
         w = fnp.concat([fnp.zeros_like(x[..., :1])] * (k + 1) + [v], axis=-1)[..., :, None]
         wh = _h(w)
@@ -1264,7 +1284,7 @@ def funm(A, func, disp=True):
     only (whether the result is real is read from its values, which ``jit`` and ``vmap``
     do not have: ConcretizationError saying so); complex input also under ``jit`` and
     ``vmap``. ``func`` must return an array of the eigenvalues' shape (else ValueError)."""
-    a = _general(A, "funm")
+    a = _schur_general(A, "funm")
     try:
         t, z = schur(a, output="complex")
     except NotImplementedError as e:
@@ -1728,12 +1748,17 @@ def solve_banded(l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_fi
     ``l_and_u = (l, u)`` the numbers of sub- and super-diagonals, ``ab`` of shape
     ``(l + u + 1, M)`` with ``ab[u + i - j, j] = a[i, j]`` (the other entries of ``ab`` are
     not read); ``b`` is ``(M,)`` or ``(M, K)``. Solved as the dense matrix (``O(M^2)``
-    memory; SciPy's banded LU is ``O(M (l + u))``), differentiable in ``ab`` and ``b``."""
+    memory; SciPy's banded LU is ``O(M (l + u))``), differentiable in ``ab`` and ``b``.
+    The dtype is SciPy's: booleans and integers count as float64 (float32 ``ab`` with an
+    integer ``b`` gives float64, complex64 with one complex128)."""
     import numpy as _np
     l, u = (int(v) for v in l_and_u)
     if l < 0 or u < 0:
         raise ValueError(f"solve_banded: l and u must not be negative; got {(l, u)}")
     ab, b = _convs((ab, b))
+    # (SciPy's LAPACK type of ab and b together, where a boolean or integer array is double;
+    # solve's own rule would make float32 ab with a bool or int16 b float32)
+    ab, b = _float(fnp.asarray(ab)), _float(fnp.asarray(b))
     s = _shape(ab)
     if len(s) != 2 or s[0] != l + u + 1:
         raise ValueError(f"solve_banded: ab must have shape (l + u + 1, M) = ({l + u + 1}, M) "
