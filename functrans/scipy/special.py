@@ -1042,8 +1042,10 @@ def _nan_slope(t, bad, value):
         from ..custom import custom_jvp
         _nan_slope_fn = custom_jvp(lambda t, nans: fnp.zeros_like(nans))
         _nan_slope_fn.defjvp(_nan_slope_jvp)
-    nans = fnp.astype(_where(bad, math.nan, 0.0), _dtype(t))
-    return fnp.add(_where(bad, value, 0.0), _nan_slope_fn(t, nans))
+    # (both terms in t's dtype: where of two Python numbers is the default float64)
+    dtype = _dtype(t)
+    nans = fnp.astype(_where(bad, math.nan, 0.0), dtype)
+    return fnp.add(fnp.astype(_where(bad, value, 0.0), dtype), _nan_slope_fn(t, nans))
 
 
 def _nan_slope_jvp(primals, tangents):
