@@ -164,15 +164,7 @@ class JetInterpreter(Interpreter):
                 return self._process_stepped(prim, args, primals, limits, series, params)
         rule = RULES.get(prim.name)
         if rule is None and prim.jvp is None:
-            if prim.jvp_inline is None:
-                raise MissingRuleError(f"primitive {prim.name!r} has no JVP rule, so jet "
-                                       f"cannot give its Taylor coefficients")
-            # (defined by traceable operations: follow those)
-            token = set_current(self)
-            try:
-                return prim.jvp_inline(*args, **params)
-            finally:
-                reset_current(token)
+            return self._follow_inline(prim, args, params)
         token = set_current(self.parent)
         try:
             if rule is not None:
@@ -187,6 +179,17 @@ class JetInterpreter(Interpreter):
             terms = [None] * len(out) if terms is None else terms
             return [self._wrap(o, t) for o, t in zip(out, terms)]
         return self._wrap(out, terms)
+
+    def _follow_inline(self, prim, args, params):
+        # (a primitive defined by traceable operations and no JVP rule: follow those)
+        if prim.jvp_inline is None:
+            raise MissingRuleError(f"primitive {prim.name!r} has no JVP rule, so jet "
+                                   f"cannot give its Taylor coefficients")
+        token = set_current(self)
+        try:
+            return prim.jvp_inline(*args, **params)
+        finally:
+            reset_current(token)
 
     def _wrap(self, out, terms):
         if terms is not None and any(t is not None for t in terms) and _is_float(out):
@@ -240,14 +243,7 @@ class JetInterpreter(Interpreter):
         rule = RULES.get(prim.name)
         carried = any(s is not None for s in series)
         if carried and rule is None and prim.jvp is None:
-            if prim.jvp_inline is None:
-                raise MissingRuleError(f"primitive {prim.name!r} has no JVP rule, so jet "
-                                       f"cannot give its Taylor coefficients")
-            token = set_current(self)
-            try:
-                return prim.jvp_inline(*args, **params)
-            finally:
-                reset_current(token)
+            return self._follow_inline(prim, args, params)
         token = set_current(self.parent)
         try:
             at_zero = prim.bind(*primals, **params)

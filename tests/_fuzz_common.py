@@ -7,6 +7,9 @@ import a fuzzer and read its ``FAILS``) keeps using them as before.
 
 from __future__ import annotations
 
+import sys
+import traceback
+
 import numpy as np
 
 
@@ -53,3 +56,23 @@ def close_scaled(a, b, tol):
     err = np.where(np.isnan(err), np.inf, err)
     e = float(np.max(err))
     return (e <= tol * scale), f"max err {e:.3g} (scale {scale:.3g})"
+
+
+def run_sections(sections, tally, seed0, seed1, names, n, verbose=False):
+    """Run ``n`` cases of each named section (``sections[name](rng)``) for the seeds
+    ``[seed0, seed1)``, one generator per (seed, section); a case that raises in the harness
+    counts as a failure. Returns the exit status."""
+    unknown = [name for name in names if name not in sections]
+    if unknown:
+        sys.exit(f"unknown section {unknown[0]!r}; known: {', '.join(sections)}")
+    for seed in range(seed0, seed1):
+        for name in names:
+            rng = np.random.default_rng([seed, sorted(sections).index(name)])
+            for _ in range(n):
+                try:
+                    sections[name](rng)
+                except Exception as e:  # noqa: BLE001
+                    tally.fail(name, f"seed {seed}", f"harness raised {type(e).__name__}: {e}")
+                    if verbose:
+                        traceback.print_exc()
+    return tally.exit_status()

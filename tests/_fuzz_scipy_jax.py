@@ -60,7 +60,7 @@ warnings.simplefilter("ignore")
 
 VERBOSE = bool(os.environ.get("FUZZ_VERBOSE"))
 USE_JAX = True  # (False: SciPy, central differences and the identities only; fast)
-from tests._fuzz_common import Tally, close_scaled as close  # noqa: E402
+from tests._fuzz_common import Tally, close_scaled as close, run_sections  # noqa: E402
 
 TALLY = Tally()
 FAILS, COUNTS, fail, count = TALLY.fails, TALLY.counts, TALLY.fail, TALLY.count
@@ -1021,20 +1021,7 @@ def main():
     a = p.parse_args()
     seed1 = a.seed0 + 1 if a.seed1 is None else a.seed1
     names = [s for s in a.sections.split(",") if s]
-    for name in names:
-        if name not in SECTIONS:
-            sys.exit(f"unknown section {name!r}; known: {', '.join(SECTIONS)}")
-    for seed in range(a.seed0, seed1):
-        for name in names:
-            rng = np.random.default_rng([seed, sorted(SECTIONS).index(name)])
-            for _ in range(a.n):
-                try:
-                    SECTIONS[name](rng)
-                except Exception as e:  # noqa: BLE001
-                    fail(name, f"seed {seed}", f"harness raised {type(e).__name__}: {e}")
-                    if VERBOSE:
-                        traceback.print_exc()
-    return TALLY.exit_status()
+    return run_sections(SECTIONS, TALLY, a.seed0, seed1, names, a.n, VERBOSE)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import jax.scipy.linalg as jsl  # noqa: E402
 import functrans as ft  # noqa: E402
 import functrans.numpy as fnp  # noqa: E402
 import functrans.scipy.linalg as fsl  # noqa: E402
-from tests._fuzz_common import Tally, close_scaled as close  # noqa: E402
+from tests._fuzz_common import Tally, close_scaled as close, run_sections  # noqa: E402
 
 warnings.simplefilter("ignore")
 
@@ -1149,20 +1149,7 @@ def main():
     a = p.parse_args()
     seed1 = a.seed0 + 1 if a.seed1 is None else a.seed1
     names = [s for s in a.only.split(",") if s]
-    for name in names:
-        if name not in SECTIONS:
-            sys.exit(f"unknown section {name!r}; known: {', '.join(SECTIONS)}")
-    for seed in range(a.seed0, seed1):
-        for name in names:
-            rng = np.random.default_rng([seed, sorted(SECTIONS).index(name)])
-            for _ in range(a.n):
-                try:
-                    SECTIONS[name](rng)
-                except Exception as e:  # noqa: BLE001
-                    fail(name, f"seed {seed}", f"harness raised {type(e).__name__}: {e}")
-                    if VERBOSE:
-                        traceback.print_exc()
-    return TALLY.exit_status()
+    return run_sections(SECTIONS, TALLY, a.seed0, seed1, names, a.n, VERBOSE)
 
 
 if __name__ == "__main__":
