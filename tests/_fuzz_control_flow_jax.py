@@ -18,7 +18,10 @@ import warnings
 
 import numpy as np
 
+from tests._fuzz_common import Tally
+
 warnings.simplefilter("ignore")
+TALLY = Tally()
 
 
 class Lib:
@@ -510,6 +513,8 @@ def reference(J, prog, kind, x, s):
 
 
 def close(a, b, rtol, atol):
+    """(Pytrees, equal dtypes, rtol and atol: not _fuzz_common.close_scaled.) A message where
+    ``a`` and ``b`` differ, else None."""
     import jax
     la, ta = jax.tree_util.tree_flatten(a)
     lb, tb = jax.tree_util.tree_flatten(b)
@@ -566,9 +571,10 @@ def run_case(F, J, prog, stack, x, s, rtol, atol):
 
 
 def main(lo, hi, verbose=False, stacks=None):
+    """Count the outcomes of the seeds ``[lo, hi)``; an ft-error or a mismatch fails (printed as
+    it happens; a jax-error only with ``verbose``). Returns the exit status."""
     F, J = ft_lib(), jax_lib()
     all_stacks = list(STACKS) + [f"{v}:{i}" for v in VMAPS for i in VMAP_INNER]
-    counts = {}
     for seed in range(lo, hi):
         prog = Program(seed)
         rng = prog.rng
@@ -579,13 +585,15 @@ def main(lo, hi, verbose=False, stacks=None):
             print(seed, prog)
         for st in picks:
             r = run_case(F, J, prog, st, x, np.float64(s), 1e-9, 1e-11)
-            key = "ok" if r is None else r[0]
-            counts[key] = counts.get(key, 0) + 1
-            if r is not None and (r[0] != "jax-error" or verbose):
-                print(f"seed {seed} [{st}] {r[0]}: {prog}\n    x={x.tolist()} s={s}\n    {r[1]}")
-    print(counts)
+            TALLY.count("ok" if r is None else r[0])
+            where = f"seed {seed} {prog}\n    x={x.tolist()} s={s}"
+            if r is not None and r[0] != "jax-error":
+                TALLY.fail(st, where, f"{r[0]}: {r[1]}")
+            elif r is not None and verbose:
+                print(f"jax-error [{st}] {r[1]}\n    case={where}")
+    return TALLY.exit_status("counts:")
 
 
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("-")]
-    main(int(args[0]), int(args[1]), "-v" in sys.argv)
+    sys.exit(main(int(args[0]), int(args[1]), "-v" in sys.argv))

@@ -46,11 +46,12 @@ import functrans as ft
 import functrans.numpy as fnp
 import functrans.scipy.fft as fsfft
 from functrans import lax as flax
+from tests._fuzz_common import Tally
 
 warnings.simplefilter("ignore")
 
-COUNTS = {}
-FAILS = []
+TALLY = Tally()
+FAILS, COUNTS, note = TALLY.fails, TALLY.counts, TALLY.count
 VERBOSE = "-v" in sys.argv
 BACKENDS = {}
 try:
@@ -67,13 +68,8 @@ except ImportError:
     pass
 
 
-def note(kind):
-    COUNTS[kind] = COUNTS.get(kind, 0) + 1
-
-
 def fail(case, what, msg):
-    FAILS.append((case.name, what))
-    print(f"FAIL [{case.family}] {what}: {msg}\n    {case.name}", flush=True)
+    TALLY.fail(case.family, case.name, f"{what}: {msg}")
 
 
 class _Skip(Exception):
@@ -620,6 +616,8 @@ def parts_of(x):
 
 
 def close(a, b, rtol, what):
+    """A message where ``a`` is not within ``rtol`` of ``b`` (scaled by max |b|, at least 1;
+    no nan or infinity allowances, unlike _fuzz_common.close_scaled), else None."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         return f"{what}: shape {a.shape} vs {b.shape}"
@@ -858,9 +856,7 @@ def main():
                 print(f"HARNESS [{fam}] seed {seed}: {type(e).__name__}: {e}\n    {case.name}")
                 if VERBOSE:
                     traceback.print_exc()
-    print("counts:", dict(sorted(COUNTS.items())))
-    print(f"{len(FAILS)} failures")
-    return 1 if FAILS else 0
+    return TALLY.exit_status("counts:")
 
 
 if __name__ == "__main__":

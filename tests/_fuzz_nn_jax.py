@@ -54,12 +54,13 @@ import jax.nn as jnn  # noqa: E402
 import functrans as ft  # noqa: E402
 import functrans.nn as fnn  # noqa: E402
 import functrans.numpy as fnp  # noqa: E402
+from tests._fuzz_common import Tally  # noqa: E402
 
 warnings.filterwarnings("ignore")
 
 VERBOSE = bool(os.environ.get("FUZZ_VERBOSE"))
-FAILS = []
-COUNTS = {}
+TALLY = Tally()
+FAILS, COUNTS, fail, count = TALLY.fails, TALLY.counts, TALLY.fail, TALLY.count
 
 # crashes outside functrans.nn, reported and counted (not failed): jit(grad) of a 0-d
 # log_softmax reaches softmax_tangent's NumPy path, whose keepdims sum over no axes is a
@@ -68,15 +69,6 @@ KNOWN = ("return arrays must be of ArrayType",)
 
 JM = types.SimpleNamespace(nn=jnn, np=jnp, name="jax")
 FM = types.SimpleNamespace(nn=fnn, np=fnp, name="functrans")
-
-
-def count(key):
-    COUNTS[key] = COUNTS.get(key, 0) + 1
-
-
-def fail(name, case, msg):
-    FAILS.append((name, case, msg))
-    print(f"FAIL [{name}] {msg}\n    case={case}", flush=True)
 
 
 # -- comparison ------------------------------------------------------------------------------
@@ -98,7 +90,8 @@ def to_np(a):
 
 
 def close(a, b, tol, exact=False):
-    """``(ok, message)``: equal nan patterns and infinities, else within ``tol`` relative to
+    """(Not _fuzz_common.close_scaled: elementwise relative error, nan patterns must match,
+    ``exact`` or integers compare equal.) ``(ok, message)``: equal nan patterns and infinities, else within ``tol`` relative to
     max(1, |b|) elementwise where both are finite."""
     a, b = np.asarray(a), np.asarray(b)
     if a.shape != b.shape:
@@ -1148,10 +1141,8 @@ def main(argv=None):
                 continue
             case.params = dict(case.params, seed=seed, it=it)
             check_case(case, rng)
-    print("counts:", dict(sorted(COUNTS.items())))
     print("half ulps:", dict(sorted(ULP_SEEN.items())))
-    print(f"{len(FAILS)} failure(s)")
-    return 1 if FAILS else 0
+    return TALLY.exit_status("counts:")
 
 
 if __name__ == "__main__":

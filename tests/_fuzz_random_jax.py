@@ -29,7 +29,10 @@ import warnings
 
 import numpy as np
 
+from tests._fuzz_common import Tally
+
 warnings.simplefilter("ignore")
+TALLY = Tally()
 
 EXACT = "exact"    # JAX's bits
 ULP = "ulp"        # the same uniforms through the same transform: to rounding
@@ -773,15 +776,13 @@ def main(argv):
     lo, hi = int(argv[1]), int(argv[2])
     verbose = "-v" in argv
     only = [a[len("--only="):] for a in argv if a.startswith("--only=")]
-    nfail = 0
-    counts = {}
     for seed in range(lo, hi):
         r = random.Random(seed)
         case = gen_case(r)
         if only and case.name not in only:
             continue
         kd, typed = rand_key_data(r)
-        counts[case.name] = counts.get(case.name, 0) + 1
+        TALLY.count(case.name)
         if verbose:
             print(seed, case, kd.tolist(), "typed" if typed else "raw")
         try:
@@ -790,14 +791,11 @@ def main(argv):
             fails = [f"harness: {type(e).__name__}: {e}"]
             if verbose:
                 traceback.print_exc()
-        if fails:
-            nfail += 1
-            print(f"seed {seed}: {case} key={kd.tolist()} {'typed' if typed else 'raw'}")
-            for f_ in fails:
-                print("   ", f_)
-    print(f"{nfail} failing of {sum(counts.values())}; per function: {sorted(counts.items())}")
-    return nfail
+        if fails:  # (one failure per failing case, all its messages)
+            TALLY.fail(case.name, f"seed {seed}: {case} key={kd.tolist()} "
+                                  f"{'typed' if typed else 'raw'}", "\n    ".join(fails))
+    return TALLY.exit_status("cases per function:")
 
 
 if __name__ == "__main__":
-    sys.exit(1 if main(sys.argv) else 0)
+    sys.exit(main(sys.argv))

@@ -12,7 +12,8 @@ value_and_grad, jvp, vjp, linearize, jacfwd, jacrev, hessian, vmap with random i
 prefixes, jit, and nestings), with random argnums, has_aux and allow_int; functrans runs on
 NumPy (also read-only), array-api-strict or torch inputs (checked never written into). It
 prints each mismatch (structure, leaf type, dtype, shape, value), each case only JAX refuses,
-and a count per outcome; 'both-error' cases raise in both (-v prints them)."""
+and a count per outcome; 'both-error' cases raise in both (-v prints them). Exit status 1
+on any mismatch."""
 import collections
 import dataclasses
 import random
@@ -27,6 +28,7 @@ jax.config.update("jax_enable_x64", True)
 
 import functrans as ft
 import functrans.numpy as fnp
+from tests._fuzz_common import Tally
 
 warnings.simplefilter("ignore")
 
@@ -362,6 +364,7 @@ class Case:
 
 # -- comparison ----------------------------------------------------------------------------------
 NOTES = collections.Counter()
+TALLY = Tally()
 F32 = [False]
 RELAX = [False]
 
@@ -765,9 +768,8 @@ def run_case(seed, verbose=False):
     return res + (stack.__name__, where)
 
 
-if __name__ == "__main__":
-    lo, hi = int(sys.argv[1]), int(sys.argv[2])
-    counts = collections.Counter()
+def main(argv):
+    lo, hi = int(argv[1]), int(argv[2])
     for seed in range(lo, hi):
         try:
             r = run_case(seed)
@@ -775,14 +777,17 @@ if __name__ == "__main__":
             print("HARNESS", seed, type(e).__name__, e)
             traceback.print_exc()
             continue
-        counts[(r[0], r[-2] if r[0] != "MISMATCH" else r[1])] += 1
+        stack = r[1] if r[0] == "MISMATCH" else r[-2]
+        TALLY.count(f"{r[0]} {stack}")
         if r[0] == "MISMATCH":
-            print(r[2][:2500])
-            print("-" * 40)
-        elif r[0] == "both-error" and "-v" in sys.argv:
+            TALLY.fail(stack, f"seed {seed}", r[2][:2500])
+        elif r[0] == "both-error" and "-v" in argv:
             print("BOTH", seed, r[1:5], r[-1][:300])
         elif r[0] == "jax-error":
             print("JAXERR", seed, r[1:3], r[-1][:500])
     print(NOTES)
-    for k, v in sorted(counts.items()):
-        print(k, v)
+    return TALLY.exit_status("outcome per stack:")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
