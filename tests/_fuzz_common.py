@@ -34,8 +34,9 @@ class Tally:
             print(f"  {key}: {n} cases", flush=True)
 
     def exit_status(self, label="cases:"):
-        """Print the counts and the number of failures; 1 if any failed, else 0."""
-        print(label, ", ".join(f"{k} {v}" for k, v in self.counts.items()))
+        """Print the counts (sorted by key) and the number of failures; 1 if any failed, else 0."""
+        print(label, ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items(),
+                                                              key=lambda kv: str(kv[0]))))
         print(f"{len(self.fails)} failures")
         return 1 if self.fails else 0
 
