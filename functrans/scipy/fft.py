@@ -92,6 +92,21 @@ def _named(transform, f):
     return transform
 
 
+def _unique_axes(axes, nd, name):
+    """``axes`` (ints) checked against ``nd`` dimensions and made non-negative; repeated
+    axes refused, as SciPy."""
+    for a in axes:
+        if not -nd <= a < nd:
+            raise ValueError(f"functrans.scipy.fft.{name}: axis {a} is out of range for an "
+                             f"array of {nd} dimensions")
+    axes = [a % nd for a in axes]
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"functrans.scipy.fft.{name}: repeated axes in {axes}; SciPy "
+                         f"transforms each axis once (functrans.numpy.fft transforms a "
+                         f"repeated axis once per repetition, as NumPy)")
+    return axes
+
+
 def _integers(v, what, name):
     """``v`` (an integer or a sequence of them, as SciPy takes ``s`` and ``axes``) as a
     list of ints."""
@@ -122,15 +137,7 @@ def _nd_args(x, s, axes, name, half_spectrum_in=False):
     given = s
     if axes is not None:
         axes = _integers(axes, "axes", name)
-        for a in axes:
-            if not -nd <= a < nd:
-                raise ValueError(f"functrans.scipy.fft.{name}: axis {a} is out of range "
-                                 f"for an array of {nd} dimensions")
-        axes = [a % nd for a in axes]
-        if len(set(axes)) != len(axes):
-            raise ValueError(f"functrans.scipy.fft.{name}: repeated axes in {axes}; SciPy "
-                             f"transforms each axis once (functrans.numpy.fft transforms a "
-                             f"repeated axis once per repetition, as NumPy)")
+        axes = _unique_axes(axes, nd, name)
     if s is not None:
         s = _integers(s, "s", name)
         if axes is None:
@@ -402,13 +409,7 @@ def _r2r(x, kind, type, s, axes, norm, orthogonalize, inverse, name, one_axis):
     elif isinstance(axes, int):
         axes = [axes]
     axes = [operator.index(a) for a in axes]
-    for a in axes:
-        if not -nd <= a < nd:
-            raise ValueError(f"functrans.scipy.fft.{name}: axis {a} is out of range for an "
-                             f"array of {nd} dimensions")
-    axes = [a % nd for a in axes]
-    if len(set(axes)) != len(axes):
-        raise ValueError(f"functrans.scipy.fft.{name}: repeated axes in {axes}")
+    axes = _unique_axes(axes, nd, name)
     if s is None:
         s = [x.shape[a] for a in axes]
     else:
