@@ -151,7 +151,14 @@ def test_ndtr_slopes_in_the_tails(x):
 
 def test_ndtr_values_unchanged_and_edges():
     x = np.concatenate([np.linspace(-38.0, 38.0, 761), [np.inf, -np.inf, 0.0, -0.0]])
-    np.testing.assert_array_equal(fsp.ndtr(x), 0.5 * fsp.erfc(x * -np.sqrt(0.5)))
+    # (session 42: below -4.95 erfcx(z) exp(-x^2/2) / 2, within a few ulp, where erfc of the
+    # rounded z was eps z^2 off: tests/test_s42_elem42.py)
+    kept = ~(x < -4.95)
+    np.testing.assert_array_equal(fsp.ndtr(x)[kept], 0.5 * fsp.erfc(x[kept] * -np.sqrt(0.5)))
+    mp = _mp()
+    with mp.workdps(50):
+        want = [float(mp.ncdf(mp.mpf(v))) for v in x[~kept]]
+    assert _rel(fsp.ndtr(x)[~kept], want) < 8 * 2.0 ** -52
     g = ft.grad(fsp.ndtr)
     assert g(np.inf) == 0.0 and g(-np.inf) == 0.0 and g(1e200) == 0.0
     assert np.isnan(g(np.nan))

@@ -34,6 +34,7 @@ forward function's derivative at the result, in logarithms), and in their shapes
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as _np
 
@@ -41,6 +42,7 @@ from .elementwise import (_array_aval, _bool_aval, abs_, add, cos, div, elementw
                           floor_p, gt, le, log, log1p, lt, mul, neg, round_p, select, sign, sin,
                           sub, unary)
 from .structural import full_like
+from ..backends.exact_square import exp_c_square, exp_c_square_numpy
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
@@ -66,17 +68,9 @@ def _exp_sq_impl(b, x, *, c, scale=1.0):
     if name != "float64":   # (half precision: the plain form)
         y = xp.exp(x * x * c)
         return y if scale == 1.0 else y * scale
-    # (|x| clamped at 64, from where exp(c x^2) is 0 or inf anyway: the casts stay finite;
-    # nan stays nan)
-    xs = xp.minimum(xp.abs(x), 64.0)
-    p = xs * xs
-    hi = xp.astype(xp.astype(xs, xp.float32), xp.float64)   # (24 bits: hi * hi exact)
-    lo = xs - hi
-    # xs^2 - p: hi^2 is exact, and so is its difference from p (within a factor 2); the
-    # rest, lo (xs + hi) = xs^2 - hi^2, is 2^-23 xs^2 at most, its rounding far below an ulp
-    # of the result
-    err = (hi * hi - p) + lo * (xs + hi)
-    return xp.exp(p * c) * (err * (c * scale) + scale)
+    if type(x) is _np.ndarray and x.ndim:
+        return exp_c_square_numpy(x, c, scale)
+    return exp_c_square(xp, x, c, scale)
 
 
 def _exp_sq_jvp(primals, tangents, *, c, scale=1.0):
@@ -87,8 +81,9 @@ def _exp_sq_jvp(primals, tangents, *, c, scale=1.0):
 
 # exp_sq(x, c, scale): scale exp(c x^2) for c one of 1, -1, 1/2, -1/2, without the rounding of
 # x^2, which costs eps x^2 / 2 relative (2.7e-14 at x = 26.5; 2e-6 at 9.1 in float32): x^2 =
-# p + err with p the rounded square and err its error, exact from Veltkamp's split, and
-# exp(c x^2) = exp(c p) (1 + c err); float32 in float64 (2 casts, fewer passes than a split).
+# p + err with p the rounded square and err its error, exact from a split (see
+# backends/exact_square.py), and exp(c x^2) = exp(c p) (1 + c err); float32 in float64 (2
+# casts, fewer passes than a split).
 # The normal density (ndtr's slope) uses it, scale folded in; erf's, erfinv's and ndtri's do
 # not (see _erf_slope).
 exp_sq_p = elementwise("exp_sq", _exp_sq_impl, _exp_sq_jvp, abstract_eval=_array_aval)
@@ -120,12 +115,58 @@ ndtri_p = unary("ndtri", _via_extra("ndtri"),
 
 
 def _ndtr_impl(b, x):
-    return b.extra("erfc")(x * -_SQRT1_2) * 0.5
+    z = x * -_SQRT1_2
+    if type(x) is _np.ndarray and x.dtype == _np.float64 and x.ndim:
+        # (NumPy: the tail's elements only; the rest through the backend's erfc without the
+        # look for its own tail, where it names one: SciPy's below_tail)
+        erfc = b.extra("erfc")
+        erfc = getattr(getattr(erfc, "__wrapped__", erfc), "below_tail", erfc)
+        if z.max() < _NDTR_TAIL_Z:   # (a nan maximum: the mask below)
+            return erfc(z) * 0.5
+        tail = z >= _NDTR_TAIL_Z
+        y = erfc(_np.minimum(z, _BELOW_NDTR_TAIL_Z)) * 0.5
+        y[tail] = _ndtr_tail(b, x[tail], z[tail], exp_c_square_numpy)
+        return y
+    erfc = b.extra("erfc")
+    if b.dtype(x).name != "float64":   # (float32: the namespace's ndtr computes in float64)
+        return erfc(z) * 0.5
+    if isinstance(x, (_np.ndarray, _np.generic)):   # (a NumPy scalar: as SciPy's)
+        return _ndtr_impl(b, _np.reshape(x, 1))[0]
+    y = erfc(z) * 0.5
+    if _on_host(x) and not bool(b.xp.any(z >= _NDTR_TAIL_Z)):
+        return y
+    xp = b.xp
+    tail = z >= _NDTR_TAIL_Z
+    xt = xp.where(tail, x, xp.full_like(x, -2.0 * _NDTR_TAIL_Z))
+    return xp.where(tail, _ndtr_tail(b, xt, xt * -_SQRT1_2, partial(exp_c_square, xp)), y)
+
+
+def _ndtr_tail(b, x, z, exp_c_square):
+    # erfcx of the rounded z (its relative slope about -1/z: the rounding costs under half an
+    # ulp) and exp(-x^2 / 2) of x itself, exactly: within about 4 ulp
+    return b.extra("erfcx")(z) * exp_c_square(x, -0.5, 0.5)
+
+
+_NDTR_TAIL_Z = 3.5   # (x below -4.95; erfc's tail in the NumPy backend from the same z)
+_BELOW_NDTR_TAIL_Z = math.nextafter(_NDTR_TAIL_Z, 0.0)
+
+
+def _on_host(x):
+    """Whether reading the array x waits for no device: NumPy's, and other libraries' arrays
+    on the CPU (torch's cpu device, array-api-strict's)."""
+    if isinstance(x, (_np.ndarray, _np.generic)):
+        return True
+    kind = getattr(getattr(x, "device", None), "type", None)  # (torch)
+    if kind is not None:
+        return kind == "cpu"
+    return type(x).__module__.startswith("array_api_strict")
 
 
 # ndtr, the standard normal CDF 0.5 erfc(-x / sqrt(2)), a primitive of its own for its slope:
 # the density from x itself (through erfc's, of the rounded x / sqrt(2), it was eps x^2 / 2
-# relative off: 134 ulp at 20.3)
+# relative off: 134 ulp at 20.3). Its value likewise: erfc of the rounded z = -x / sqrt(2) is
+# eps z^2 relative off (87 ulp at -19.3, 1000 near -25, as SciPy's ndtr); from z = 3.5 as
+# erfcx(z) exp(-x^2 / 2) / 2 (see _ndtr_tail).
 ndtr_p = unary("ndtr", _ndtr_impl,
                lambda t, x, y: mul(t, exp_sq(x, -0.5, _INV_SQRT_2PI)))
 
