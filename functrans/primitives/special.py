@@ -38,6 +38,7 @@ from functools import partial
 
 import numpy as _np
 
+from .. import dtypes as _dt
 from .elementwise import (_array_aval, _bool_aval, abs_, add, cos, div, elementwise, eq, exp,
                           floor_p, gt, le, log, log1p, lt, mul, neg, round_p, select, sign, sin,
                           sub, unary)
@@ -60,6 +61,16 @@ def _via_extra(name):
 
 
 def _exp_sq_impl(b, x, *, c, scale=1.0):
+    if type(x) is _np.ndarray and x.ndim:   # (NumPy: in place on the temporaries)
+        if x.dtype == _np.float64:
+            return exp_c_square_numpy(x, c, scale)
+        if x.dtype == _np.float32:
+            y = x.astype(_np.float64)
+            y *= y
+            y *= c
+            _np.exp(y, out=y)
+            y *= scale
+            return y.astype(_np.float32)
     xp = b.xp
     name = b.dtype(x).name
     if name == "float32":   # (in float64, where eps x^2 is far below float32's ulp: 2 casts)
@@ -68,8 +79,6 @@ def _exp_sq_impl(b, x, *, c, scale=1.0):
     if name != "float64":   # (half precision: the plain form)
         y = xp.exp(x * x * c)
         return y if scale == 1.0 else y * scale
-    if type(x) is _np.ndarray and x.ndim:
-        return exp_c_square_numpy(x, c, scale)
     return exp_c_square(xp, x, c, scale)
 
 
@@ -96,15 +105,20 @@ def exp_sq(x, c, scale=1.0):
     return exp_sq_p.bind(x, c=c, scale=scale)
 
 
-def _erf_slope(x):
-    # (the plain exp(-x^2), eps x^2 / 2 relative off: 254 ulp at 25, 32 at 8.3 in float32.
-    # exp_sq in its place: grad of erf over 1000 entries +26 %, its jit 2x; float32 alone,
-    # through float64, +9 %)
-    return mul(exp(neg(mul(x, x))), _TWO_OVER_SQRT_PI)
+def _erf_slope(x, scale):
+    # scale exp(-x^2). float32: exp_sq, through float64 where x^2 is exact (the plain form's
+    # rounded x^2 was 32 ulp off at 8.3, 60 near 8.5; jit(grad) of erf over 1000 entries
+    # +25 %). float64: the plain form, eps x^2 / 2 relative off (254 ulp at 25, 480 near 24):
+    # exp_sq's exact square there costs grad +18 %, jit(grad) +85 % (1000 entries, NumPy; the
+    # leanest split is 12 more passes than the 4 here, and NumPy has no fused multiply-add)
+    if _dt.dtype_of(x) is _dt.float32:
+        return exp_sq(x, -1.0, scale)
+    return mul(exp(neg(mul(x, x))), scale)
 
 
-erf_p = unary("erf", _via_extra("erf"), lambda t, x, y: mul(t, _erf_slope(x)))
-erfc_p = unary("erfc", _via_extra("erfc"), lambda t, x, y: neg(mul(t, _erf_slope(x))))
+erf_p = unary("erf", _via_extra("erf"), lambda t, x, y: mul(t, _erf_slope(x, _TWO_OVER_SQRT_PI)))
+erfc_p = unary("erfc", _via_extra("erfc"),
+               lambda t, x, y: mul(t, _erf_slope(x, -_TWO_OVER_SQRT_PI)))
 # The inverse functions' derivatives come from their results: 1 / erf'(erfinv(x)).
 erfinv_p = unary("erfinv", _via_extra("erfinv"),
                  lambda t, x, y: mul(t, mul(exp(mul(y, y)), _SQRT_PI_OVER_TWO)))
