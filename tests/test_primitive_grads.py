@@ -468,6 +468,9 @@ CASES = [
     # asymptotic series from there: x in [6, 36])
     unary("erfcx_deriv", lambda x: Sp.erfcx_deriv_p.bind(x * 5.0 + 21.0,
                                                          Sp.erfcx(x * 5.0 + 21.0), n=1)),
+    # dawsn's derivatives from its value, the recursion and (|x| >= 8) the asymptotic series
+    unary("dawsn_deriv", lambda x: Sp.dawsn_deriv_p.bind(x * 6.0 + 5.0,
+                                                         Sp.dawsn(x * 6.0 + 5.0), n=1)),
     # log_ndtr's lower tail (a formula valid for every x; log_ndtr takes it below -1)
     unary("log_ndtr_lower", lambda x: Sp.log_ndtr_lower(x * 4.0 - 8.0)),
     unary("i0", Sp.i0), unary("i0e", Sp.i0e, NONZERO),

@@ -218,3 +218,50 @@ def test_exp_sq_primitive_float32_numpy_path():
     assert got.dtype == np.float32
     want = _mp_values(lambda mp, v: 2 * mp.exp(-v * v), x).astype(np.float32)
     assert _ulps(got, want, np.float32).max() <= 0.5
+
+
+# -- dawsn's derivatives far out -------------------------------------------------------------
+
+def _dawsn_derivs(x, n):
+    mp = _mp()
+    with mp.workdps(60):
+        return float(mp.diff(lambda t: mp.sqrt(mp.pi) / 2 * mp.exp(-t * t) * mp.erfi(t),
+                             mp.mpf(x), n))
+
+
+_DAWSN_FAR = np.array([8.0, 8.5, 12.0, 20.0, 100.0, 1e4, 1e8, -8.0, -30.0, -1e5])
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_dawsn_derivatives_far_out(n):
+    f = fsp.dawsn
+    for _ in range(n):
+        f = ft.grad(f)
+    got = ft.vmap(f)(_DAWSN_FAR)
+    want = [_dawsn_derivs(v, n) for v in _DAWSN_FAR]
+    # (1 - 2 x dawsn cancelled: the slope 1.9e8 ulp off at 100, 0 for -5e-17 from 1e4)
+    assert _rel(got, want) < 2.5 * _EPS, n
+
+
+def test_dawsn_slope_backends_jit_and_edges(backend):
+    xs = np.array([0.5, 3.0, 9.0, 100.0, -1e4])
+    want = [_dawsn_derivs(v, 1) for v in xs]
+    g = ft.grad(lambda v: fnp.sum(fsp.dawsn(v)))(backend.asarray(xs))
+    assert backend.is_own(g)
+    assert _rel(backend.to_numpy(g)[2:], want[2:]) < 2.5 * _EPS
+    assert _rel(backend.to_numpy(g)[:2], want[:2]) < 1e-14   # (the recursion below 8)
+    f = ft.grad(lambda v: fnp.sum(fsp.dawsn(v)))
+    np.testing.assert_array_equal(ft.jit(f)(xs), f(xs))
+    with np.errstate(invalid="ignore"):
+        edge = ft.vmap(ft.grad(fsp.dawsn))(np.array([np.inf, -np.inf, np.nan, 20.0]))
+    assert edge[0] == 0.0 and edge[1] == 0.0 and np.isnan(edge[2])
+    assert edge[3] == ft.grad(fsp.dawsn)(20.0) == ft.grad(fsp.dawsn)(np.array(20.0))
+
+
+def test_dawsn_deriv_primitive_orders_and_bounds():
+    for n, bound in ((1, 8.0), (6, 8.0), (10, 10.0), (24, 14.0)):
+        assert psp._dawsn_far_coefs(n)[0] == bound
+    xs = np.array([15.0, 40.0, -22.0])
+    for n in (4, 7):
+        got = psp.dawsn_deriv_p.bind(xs, fsp.dawsn(xs), n=n)
+        assert _rel(got, [_dawsn_derivs(v, n) for v in xs]) < 3 * _EPS, n
