@@ -468,6 +468,9 @@ CASES = [
     # asymptotic series from there: x in [6, 36])
     unary("erfcx_deriv", lambda x: Sp.erfcx_deriv_p.bind(x * 5.0 + 21.0,
                                                          Sp.erfcx(x * 5.0 + 21.0), n=1)),
+    # ndtri's slope from p and ndtri(p)
+    unary("ndtri_slope", lambda x: Sp.ndtri_slope_p.bind(x * 0.1 + 0.5,
+                                                         Sp.ndtri(x * 0.1 + 0.5))),
     # dawsn's derivatives from its value, the recursion and (|x| >= 8) the asymptotic series
     unary("dawsn_deriv", lambda x: Sp.dawsn_deriv_p.bind(x * 6.0 + 5.0,
                                                          Sp.dawsn(x * 6.0 + 5.0), n=1)),

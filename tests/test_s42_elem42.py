@@ -265,3 +265,52 @@ def test_dawsn_deriv_primitive_orders_and_bounds():
     for n in (4, 7):
         got = psp.dawsn_deriv_p.bind(xs, fsp.dawsn(xs), n=n)
         assert _rel(got, [_dawsn_derivs(v, n) for v in xs]) < 3 * _EPS, n
+
+
+# -- ndtri's slope in the tails ----------------------------------------------------------------
+
+def _ndtri_slope_mp(p):
+    """1 / phi(y) at the exact root y of ncdf(y) = p (p a float)."""
+    mp = _mp()
+    with mp.workdps(60):
+        pm = mp.mpf(float(p))
+        start = float(fsp.ndtri(float(p)))
+        y = mp.findroot(lambda t: mp.ncdf(t) - pm, start)
+        return float(1 / mp.npdf(y)), float(y / mp.npdf(y) ** 2)
+
+
+_NDTRI_P = np.array([1e-300, 1e-236, 1e-100, 1e-19, 1e-5, 0.0012, 0.2, 0.5, 0.9,
+                     1 - 1e-5, 1 - 1e-12, 1 - 2.0 ** -52])
+
+
+def test_ndtri_slope_tails(backend):
+    want = [_ndtri_slope_mp(p)[0] for p in _NDTRI_P]
+    g = ft.grad(lambda v: fnp.sum(fsp.ndtri(v)))(backend.asarray(_NDTRI_P))
+    assert backend.is_own(g)
+    # (was 2600 ulp at 1e-236 (the slope at the rounded y, and y^2's rounding), 70 near 1)
+    assert _ulps(backend.to_numpy(g), want).max() <= 6.0
+
+
+def test_ndtri_slope_second_order_jit_edges():
+    ps = np.array([1e-100, 1e-30, 0.3, 1 - 1e-9])
+    want = [_ndtri_slope_mp(p)[1] for p in ps]
+    h = ft.vmap(ft.grad(ft.grad(fsp.ndtri)))(ps)
+    assert _rel(h, want) < 1e-14
+    g = ft.vmap(ft.grad(fsp.ndtri))(ps)
+    np.testing.assert_array_equal(ft.jit(ft.vmap(ft.grad(fsp.ndtri)))(ps), g)
+    edge = ft.vmap(ft.grad(fsp.ndtri))(np.array([0.0, 1.0, np.nan, 0.5]))
+    assert edge[0] == np.inf and edge[1] == np.inf and np.isnan(edge[2])
+    assert edge[3] == math.sqrt(2 * math.pi)
+    # the common case (|y| < 3) as before: sqrt(2 pi) exp(y^2 / 2)
+    mid = np.array([0.01, 0.3, 0.77])
+    y = fsp.ndtri(mid)
+    np.testing.assert_array_equal(ft.vmap(ft.grad(fsp.ndtri))(mid),
+                                  np.exp(y * y * 0.5) * math.sqrt(2 * math.pi))
+
+
+def test_ndtri_slope_float32():
+    ps = np.array([1e-30, 1e-12, 0.25, 0.999999], dtype=np.float32)
+    g = ft.vmap(ft.grad(fsp.ndtri))(ps)
+    assert g.dtype == np.float32
+    want = np.array([_ndtri_slope_mp(p)[0] for p in ps], dtype=np.float32)
+    assert _ulps(g, want, np.float32).max() <= 2.0

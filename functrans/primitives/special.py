@@ -124,8 +124,41 @@ erfinv_p = unary("erfinv", _via_extra("erfinv"),
                  lambda t, x, y: mul(t, mul(exp(mul(y, y)), _SQRT_PI_OVER_TWO)))
 # ndtri, the inverse of the standard normal CDF: 1 / phi(ndtri(p)). A primitive of its own
 # (not sqrt(2) erfinv(2p - 1)) because 2p - 1 loses the small p of the lower tail.
-ndtri_p = unary("ndtri", _via_extra("ndtri"),
-                lambda t, x, y: mul(t, mul(exp(mul(mul(y, y), 0.5)), _SQRT_2PI)))
+ndtri_p = unary("ndtri", _via_extra("ndtri"), lambda t, x, y: mul(t, ndtri_slope_p.bind(x, y)))
+
+
+def _ndtri_slope_impl(b, p, y):
+    xp = b.xp
+    # (within 4 ulp for |y| < 3, the common case: the plain form, after one look on the host)
+    if isinstance(y, (_np.ndarray, _np.generic)):
+        if y.dtype == _np.float64 and _np.abs(y).max(initial=0.0) < _NDTRI_PLAIN:
+            return xp.exp(y * y * 0.5) * _SQRT_2PI
+    elif (_on_host(y) and b.dtype(y).name == "float64"
+          and not bool(xp.any(~(xp.abs(y) < _NDTRI_PLAIN)))):
+        return xp.exp(y * y * 0.5) * _SQRT_2PI
+    q = xp.minimum(p, 1.0 - p)   # (1 - p exact for p >= 1/2)
+    edge = q == 0.0   # (p 0 or 1: inf, not erfcx(inf) / 0)
+    s = b.extra("erfcx")(xp.abs(y) * _SQRT1_2) * (
+        _SQRT_PI_OVER_2 / xp.where(edge, xp.ones_like(q), q))
+    return xp.where(edge, xp.full_like(s, math.inf), s)
+
+
+def _ndtri_slope_jvp(primals, tangents):
+    # y is ndtri(p) (ndtri's rule binds it so): d/dp 1 / phi(y) = y / phi(y)^2, along ndtri
+    p, y = primals
+    s = ndtri_slope_p.bind(p, y)
+    return s, mul(tangents[0], mul(y, mul(s, s)))
+
+
+# ndtri_slope(p, ndtri(p)): ndtri's slope 1 / phi(y), y = ndtri(p). As sqrt(2 pi) exp(y^2 / 2)
+# it was eps |y| relative off from y's own rounding (the slope at the rounded y) and eps y^2 / 2
+# from y^2's: 2600 ulp at p = 1e-236, 70 near 1 - 1e-15 (float32: 85 ulp near y = 13). Now
+# where some |y| >= 3 (or not read on the host; float32 always) as sqrt(pi / 2) erfcx(|y| /
+# sqrt 2) / min(p, 1 - p): Phi(y) = erfcx(-y / sqrt 2) exp(-y^2 / 2) / 2 with p exact, and erfcx
+# of the rounded y changes by about |y| ulp / y^2: within 5 ulp everywhere.
+ndtri_slope_p = elementwise("ndtri_slope", _ndtri_slope_impl, _ndtri_slope_jvp)
+_NDTRI_PLAIN = 3.0
+_SQRT_PI_OVER_2 = math.sqrt(math.pi / 2.0)
 
 
 def _ndtr_impl(b, x):
@@ -1089,10 +1122,15 @@ def _dawsn_deriv_impl(b, x, y, *, n):
     for k in range(1, n):
         lower, d = d, -((x + x) * d) - lower * (2.0 * k)
     bound = _dawsn_far_coefs(n)[0]
-    if isinstance(x, (_np.ndarray, _np.generic)):   # (NumPy: one look whether any is that far)
+    # (the series only where some |x| is that large, read for arrays on the CPU: its ~60
+    # passes cost more than the rest together)
+    if isinstance(x, (_np.ndarray, _np.generic)):
         if _np.abs(x).max(initial=0.0) < bound:   # (a nan maximum: the where below)
             return d
-    return xp.where(xp.abs(x) >= bound, _dawsn_far(xp, x, n, bound), d)
+    far = xp.abs(x) >= bound
+    if _on_host(x) and not bool(xp.any(far)):
+        return d
+    return xp.where(far, _dawsn_far(xp, x, n, bound), d)
 
 
 def _dawsn_deriv_jvp(primals, tangents, *, n):
@@ -1629,6 +1667,7 @@ ndtr = ndtr_p.bind
 erfc = erfc_p.bind
 erfinv = erfinv_p.bind
 ndtri = ndtri_p.bind
+ndtri_slope = ndtri_slope_p.bind
 lgamma = lgamma_p.bind
 digamma = digamma_p.bind
 polygamma = polygamma_p.bind
