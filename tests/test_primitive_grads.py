@@ -468,6 +468,8 @@ CASES = [
     # asymptotic series from there: x in [6, 36])
     unary("erfcx_deriv", lambda x: Sp.erfcx_deriv_p.bind(x * 5.0 + 21.0,
                                                          Sp.erfcx(x * 5.0 + 21.0), n=1)),
+    # erfinv's slope from x and erfinv(x)
+    unary("erfinv_slope", lambda x: Sp.erfinv_slope_p.bind(x * 0.2, Sp.erfinv(x * 0.2))),
     # ndtri's slope from p and ndtri(p)
     unary("ndtri_slope", lambda x: Sp.ndtri_slope_p.bind(x * 0.1 + 0.5,
                                                          Sp.ndtri(x * 0.1 + 0.5))),

@@ -314,3 +314,25 @@ def test_ndtri_slope_float32():
     assert g.dtype == np.float32
     want = np.array([_ndtri_slope_mp(p)[0] for p in ps], dtype=np.float32)
     assert _ulps(g, want, np.float32).max() <= 2.0
+
+
+def _erfinv_slope_mp(x):
+    mp = _mp()
+    with mp.workdps(60):
+        y = mp.erfinv(mp.mpf(float(x)))
+        s = mp.sqrt(mp.pi) / 2 * mp.exp(y * y)
+        return float(s), float(2 * y * s * s)
+
+
+def test_erfinv_slope_tails(backend):
+    xs = np.array([1 - 2.6e-15, 1 - 1e-10, 0.9999, 0.999, -0.99999, 0.5, 0.1, -0.3])
+    want = [_erfinv_slope_mp(v)[0] for v in xs]
+    g = ft.grad(lambda v: fnp.sum(fsp.erfinv(v)))(backend.asarray(xs))
+    assert backend.is_own(g)
+    # (was 110 ulp near 1 - 2.6e-15)
+    assert _ulps(backend.to_numpy(g), want).max() <= 8.0
+    h = ft.vmap(ft.grad(ft.grad(fsp.erfinv)))(xs)
+    assert _rel(h, [_erfinv_slope_mp(v)[1] for v in xs]) < 1e-14
+    edge = ft.vmap(ft.grad(fsp.erfinv))(np.array([1.0, -1.0, np.nan, 0.0]))
+    assert edge[0] == np.inf and edge[1] == np.inf and np.isnan(edge[2])
+    assert edge[3] == math.sqrt(math.pi) / 2
