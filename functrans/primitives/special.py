@@ -1154,9 +1154,14 @@ def _dawsn_deriv_impl(b, x, y, *, n):
     bound = _dawsn_far_coefs(n)[0]
     # (the series only where some |x| is that large, read for arrays on the CPU: its ~60
     # passes cost more than the rest together)
-    if isinstance(x, (_np.ndarray, _np.generic)):
-        if _np.abs(x).max(initial=0.0) < bound:   # (a nan maximum: the where below)
+    if type(x) is _np.ndarray and x.ndim:   # (NumPy: the series for those elements only)
+        ax = _np.abs(x)
+        if ax.max() < bound:   # (a nan maximum: the mask below)
             return d
+        far = ax >= bound
+        d = _np.array(d, copy=True)
+        d[far] = _dawsn_far(_np, x[far], n, bound)
+        return d
     far = xp.abs(x) >= bound
     if _on_host(x) and not bool(xp.any(far)):
         return d
