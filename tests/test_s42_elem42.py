@@ -336,3 +336,20 @@ def test_erfinv_slope_tails(backend):
     edge = ft.vmap(ft.grad(fsp.erfinv))(np.array([1.0, -1.0, np.nan, 0.0]))
     assert edge[0] == np.inf and edge[1] == np.inf and np.isnan(edge[2])
     assert edge[3] == math.sqrt(math.pi) / 2
+
+
+def test_empty_arrays_and_nan_with_tails(backend):
+    empty = backend.asarray(np.zeros(0))
+    for f in (fsp.ndtr, fsp.erfc, fsp.dawsn, fsp.ndtri, fsp.erfinv, fsp.log_ndtr):
+        assert backend.to_numpy(f(empty)).shape == (0,)
+        g = ft.grad(lambda v: fnp.sum(f(v)))(empty)
+        assert backend.to_numpy(g).shape == (0,)
+    # a nan beside far elements: those still from their tail forms
+    x = backend.asarray(np.array([np.nan, -30.0]))
+    got = backend.to_numpy(fsp.ndtr(x))
+    assert np.isnan(got[0])
+    assert _ulps(got[1:], _mp_values(lambda mp, v: mp.ncdf(v), [-30.0])).max() <= 4.0
+    g = backend.to_numpy(ft.grad(lambda v: fnp.sum(fsp.dawsn(v)))(backend.asarray([np.nan, 100.0])))
+    assert np.isnan(g[0]) and _rel(g[1:], [_dawsn_derivs(100.0, 1)]) < 2.5 * _EPS
+    g = backend.to_numpy(ft.grad(lambda v: fnp.sum(fsp.ndtri(v)))(backend.asarray([np.nan, 1e-200])))
+    assert np.isnan(g[0]) and _ulps(g[1:], [_ndtri_slope_mp(1e-200)[0]]).max() <= 6.0

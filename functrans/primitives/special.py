@@ -131,7 +131,7 @@ def _erfinv_slope_impl(b, x, y):
         if y.dtype == _np.float64 and _np.abs(y).max(initial=0.0) < _ERFINV_PLAIN:
             return xp.exp(y * y) * _SQRT_PI_OVER_TWO
     elif (_on_host(y) and b.dtype(y).name == "float64"
-          and not bool(xp.any(~(xp.abs(y) < _ERFINV_PLAIN)))):
+          and not _reaches(xp, xp.abs(y), _ERFINV_PLAIN)):
         return xp.exp(y * y) * _SQRT_PI_OVER_TWO
     q = 1.0 - xp.abs(x)   # (exact for |x| >= 1/2; erfc(|y|) = q)
     edge = q == 0.0   # (x = +-1: inf, not erfcx(inf) / 0)
@@ -164,7 +164,7 @@ def _ndtri_slope_impl(b, p, y):
         if y.dtype == _np.float64 and _np.abs(y).max(initial=0.0) < _NDTRI_PLAIN:
             return xp.exp(y * y * 0.5) * _SQRT_2PI
     elif (_on_host(y) and b.dtype(y).name == "float64"
-          and not bool(xp.any(~(xp.abs(y) < _NDTRI_PLAIN)))):
+          and not _reaches(xp, xp.abs(y), _NDTRI_PLAIN)):
         return xp.exp(y * y * 0.5) * _SQRT_2PI
     q = xp.minimum(p, 1.0 - p)   # (1 - p exact for p >= 1/2)
     edge = q == 0.0   # (p 0 or 1: inf, not erfcx(inf) / 0)
@@ -198,7 +198,7 @@ def _ndtr_impl(b, x):
         # look for its own tail, where it names one: SciPy's below_tail)
         erfc = b.extra("erfc")
         erfc = getattr(getattr(erfc, "__wrapped__", erfc), "below_tail", erfc)
-        if z.max() < _NDTR_TAIL_Z:   # (a nan maximum: the mask below)
+        if z.max(initial=-_np.inf) < _NDTR_TAIL_Z:   # (a nan maximum: the mask below)
             return erfc(z) * 0.5
         tail = z >= _NDTR_TAIL_Z
         y = erfc(_np.minimum(z, _BELOW_NDTR_TAIL_Z)) * 0.5
@@ -210,7 +210,7 @@ def _ndtr_impl(b, x):
     if isinstance(x, (_np.ndarray, _np.generic)):   # (a NumPy scalar: as SciPy's)
         return _ndtr_impl(b, _np.reshape(x, 1))[0]
     y = erfc(z) * 0.5
-    if _on_host(x) and not bool(b.xp.any(z >= _NDTR_TAIL_Z)):
+    if _on_host(x) and not _reaches(b.xp, z, _NDTR_TAIL_Z):
         return y
     xp = b.xp
     tail = z >= _NDTR_TAIL_Z
@@ -226,6 +226,13 @@ def _ndtr_tail(b, x, z, exp_c_square):
 
 _NDTR_TAIL_Z = 3.5   # (x below -4.95; erfc's tail in the NumPy backend from the same z)
 _BELOW_NDTR_TAIL_Z = math.nextafter(_NDTR_TAIL_Z, 0.0)
+
+
+def _reaches(xp, a, bound):
+    """Whether some element of the array a (read on the host) is >= bound, or nan."""
+    if hasattr(a, "numel"):   # (torch: its max and item, a third of the namespace's any)
+        return a.numel() > 0 and not a.max().item() < bound
+    return bool(xp.any(~(a < bound)))
 
 
 def _on_host(x):
@@ -1156,16 +1163,15 @@ def _dawsn_deriv_impl(b, x, y, *, n):
     # passes cost more than the rest together)
     if type(x) is _np.ndarray and x.ndim:   # (NumPy: the series for those elements only)
         ax = _np.abs(x)
-        if ax.max() < bound:   # (a nan maximum: the mask below)
+        if ax.max(initial=0.0) < bound:   # (a nan maximum: the mask below)
             return d
         far = ax >= bound
         d = _np.array(d, copy=True)
         d[far] = _dawsn_far(_np, x[far], n, bound)
         return d
-    far = xp.abs(x) >= bound
-    if _on_host(x) and not bool(xp.any(far)):
+    if _on_host(x) and not _reaches(xp, xp.abs(x), bound):
         return d
-    return xp.where(far, _dawsn_far(xp, x, n, bound), d)
+    return xp.where(xp.abs(x) >= bound, _dawsn_far(xp, x, n, bound), d)
 
 
 def _dawsn_deriv_jvp(primals, tangents, *, n):
