@@ -1038,6 +1038,79 @@ def _sides_of(interp, v):
     return v, v, False
 
 
+def _jet_of_flat(fun, primals, series, order):
+    """``(outs, terms)``: the results of the flat ``fun`` (a list) at ``primals`` and their
+    ``order`` Taylor coefficients along ``series`` (per operand a sequence of coefficients,
+    None entries for zeros, or None), followed by a jet of its own (comparisons one-sided).
+    ``terms[j]``: None (no coefficients), a list, or a ``_Stepped`` where the result may step
+    at t = 0 (its value for small t > 0 in ``limit``)."""
+    carried = [i for i, s in enumerate(series)
+               if s is not None and any(t is not None for t in s)]
+    interp = JetInterpreter(current_interpreter(), order, primals[carried[0]])
+    args = [JetTracer(interp, p, tuple(s)) if i in carried else p
+            for i, (p, s) in enumerate(zip(primals, series))]
+    outs = _run_under(interp, fun, args)
+    values, terms = [], []
+    for o in outs:
+        value, limit, stepped = _sides_of(interp, o)
+        values.append(value)
+        cs = list(o.terms) if type(o) is JetTracer and o._interp is interp else None
+        if stepped:
+            terms.append(_Stepped(cs if cs is not None else
+                                  ([None] * order if _is_float(value) else ()), limit))
+        else:
+            terms.append(cs)
+    return values, terms
+
+
+def _cond_rule(primals, series, order, branches, n_ops, spans):
+    """A staged ``cond``/``switch`` (jit's): the branch chosen followed by a jet of its own,
+    so that the comparisons and kinks inside are one-sided as in eager code (the generic
+    rule's nested forward modes would decide them at t = 0: ``abs`` at 0 had slope 0). The
+    index is the one for small t > 0 here when it steps (the value at t = 0 is computed
+    apart). An abstract index (jit of jet): a cond over the branches' jets, each result with
+    its value after t = 0."""
+    index, args, series = primals[0], list(primals[1:]), list(series[1:])
+    fns = _control_flow._branch_fns(branches, n_ops, spans)
+    carried = [i for i, s in enumerate(series)
+               if s is not None and any(t is not None for t in s)]
+    if not carried:
+        return registry["cond"].bind(index, *args, branches=branches, n_ops=n_ops,
+                                     spans=spans), None
+    k = _control_flow._concrete(index)
+    if k is not None:
+        return _jet_of_flat(fns[int(k)], args, series, order)
+    n = len(args)
+    floats = [_dt.is_float(a.dtype) for a in _control_flow._out_avals(branches[0])]
+
+    def jet_branch(f):
+        def g(*xs):
+            ss = [None] * n
+            for j, i in enumerate(carried):
+                ss[i] = tuple(xs[n + j * order:n + (j + 1) * order])
+            outs, terms = _jet_of_flat(f, list(xs[:n]), ss, order)
+            flat = []
+            for o, t, is_float in zip(outs, terms, floats):
+                flat += [o, t.limit if type(t) is _Stepped else o]
+                if is_float:
+                    cs = [None] * order if t is None else list(t)
+                    flat += [_fnp.zeros_like(o) if c is None else c for c in cs]
+            return flat
+        return g
+    coefficients = [_fnp.zeros_like(args[i]) if t is None else t
+                    for i in carried for t in series[i]]
+    flat = _control_flow._switch(index, [jet_branch(f) for f in fns],
+                                 (*args, *coefficients), "cond")
+    outs, terms, at = [], [], 0
+    for is_float in floats:
+        outs.append(flat[at])
+        limit = flat[at + 1]
+        cs = list(flat[at + 2:at + 2 + order]) if is_float else ()
+        at += 2 + (order if is_float else 0)
+        terms.append(_Stepped(cs, limit))
+    return outs, terms
+
+
 def _unary_by_derivative(name, deriv):
     prim = registry[name]
 
@@ -1087,6 +1160,7 @@ RULES.update({
     "reduce_min": _reduce_chooser("reduce_min"),
     "sort": _sort_rule,
     "custom_jvp_call": _custom_jvp_rule,
+    "cond": _cond_rule,
     # positions chosen by value: for small t > 0 those the curves choose there
     "argsort": _argsort_rule,
     "argmax": _arg_extreme_rule("argmax"),
