@@ -949,9 +949,29 @@ def _logaddexp_rule(primals, series, order):
 # own: a custom_jvp function met inside one, the rule's own primal output above all, needs
 # one coefficient less, which also ends the recursion)
 _RULE_JETS = contextvars.ContextVar("functrans_jet_custom_rules", default=frozenset())
-# Rules whose first jet met no comparison of curves (no decision there to make one-sided):
-# nested forward modes after, which cost half as much at order 3 and a quarter at order 1.
+# Rules whose jet met no comparison of curves (no decision there to make one-sided), per
+# call signature (``_smooth_key``): nested forward modes after, which cost half as much at
+# order 3 and a quarter at order 1. Keyed by the rule function, each holding the signatures.
 _SMOOTH_RULES = weakref.WeakKeyDictionary()
+
+
+def _smooth_key(rule, primals, series, order):
+    """The signature under which a rule's jet that met no comparison is taken to meet none
+    again: the order, each operand's shape and dtype, and the values bound to the rule (a
+    partial: nondiff arguments, which may choose what the rule computes). None (not cached)
+    where an operand carries no coefficients (the rule may compare it, a curve or not,
+    according to which operands do, and read its value in Python) or a bound value is not
+    hashable."""
+    if any(s is None for s in series):
+        return None
+    key = (order, tuple((get_aval(p).shape, get_aval(p).dtype) for p in primals))
+    if hasattr(rule, "func"):
+        key += (rule.args, tuple(sorted((rule.keywords or {}).items())))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def _custom_jvp_rule(primals, series, order, **params):
@@ -969,15 +989,19 @@ def _custom_jvp_rule(primals, series, order, **params):
         # Inside a rule followed to this order: only the coefficients below it are used
         # (each coefficient of a result depends on those of its operands up to its own).
         if order == 1:
-            return prim.bind(*primals, **params), None
-        outs, terms = _custom_jvp_rule(primals, [None if s is None else tuple(s[:-1])
-                                                 for s in series], order - 1, **params)
-        return outs, [None if t is None else _Stepped(list(t) + [None], t.limit)
-                      if type(t) is _Stepped else list(t) + [None] for t in terms]
-    rule = params["rule"]
-    rule = getattr(rule, "func", rule)  # (a partial: the nondiff arguments bound)
+            outs = prim.bind(*primals, **params)
+            terms = [None] * len(outs)
+        else:
+            outs, terms = _custom_jvp_rule(primals, [None if s is None else tuple(s[:-1])
+                                                     for s in series], order - 1, **params)
+            terms = [None if t is None else _Stepped(list(t) + [None], t.limit)
+                     if type(t) is _Stepped else list(t) + [None] for t in terms]
+        return outs, _with_primal_limits(outs, terms, params, primals, series, order)
+    bound = params["rule"]
+    rule = getattr(bound, "func", bound)  # (a partial: the nondiff arguments bound)
+    signature = _smooth_key(bound, primals, series, order)
     try:
-        smooth = rule in _SMOOTH_RULES
+        smooth = signature is not None and signature in _SMOOTH_RULES.get(rule, ())
     except TypeError:
         smooth = False
     if smooth:  # (no comparison to decide: nested forward modes, cheaper)
@@ -1003,9 +1027,9 @@ def _custom_jvp_rule(primals, series, order, **params):
                             args + tangents)
     finally:
         _RULE_JETS.reset(token)
-    if _COMPARED[0] == compared:
+    if _COMPARED[0] == compared and signature is not None:
         try:
-            _SMOOTH_RULES[rule] = True
+            _SMOOTH_RULES.setdefault(rule, set()).add(signature)
         except TypeError:
             pass
     outs, terms = [], []
@@ -1022,6 +1046,31 @@ def _custom_jvp_rule(primals, series, order, **params):
         ys = [_scaled(c, 1.0 / (k + 1)) for k, c in enumerate(cs)]
         terms.append(_Stepped(ys, limit) if stepped else ys)
     return outs, terms
+
+
+def _with_primal_limits(outs, terms, params, primals, series, order):
+    """``terms`` of a custom function met inside its own rule's jet (or another's), computed
+    there without its value after t = 0 (a coefficient less, or none): with the values for
+    small t > 0 of its primal function, followed by a jet along the whole ``series``, where
+    it steps (``custom_jvp(floor)`` at 1 along -1: 0 after). Where the primal cannot be
+    followed (it reads values on the host), the terms as they were: the value at t = 0
+    holds after."""
+    from .custom import _call_flat
+    fun, in_tree = params["fun"], params["in_tree"]
+    try:
+        _, primal_terms = _jet_of_flat(lambda *a: _call_flat(fun, a, in_tree, []),
+                                       list(primals), list(series), order)
+    except Exception:  # (not traceable: a host read, a library outside functrans)
+        return terms
+    if len(primal_terms) != len(outs):
+        return terms
+    out = []
+    for o, t, p in zip(outs, terms, primal_terms):
+        if type(p) is _Stepped:
+            cs = list(t) if t is not None else [None] * order if _is_float(o) else ()
+            t = _Stepped(cs, p.limit)
+        out.append(t)
+    return out
 
 
 def _sides_of(interp, v):
