@@ -131,15 +131,20 @@ class JetInterpreter(Interpreter):
     inside take (as forward mode's)."""
 
     # ``stepped``: whether a comparison of curves has run under it (only then can a value
-    # step at t = 0, and only then are operands looked at for one)
-    __slots__ = ("order", "device_source", "stepped")
+    # step at t = 0, and only then are operands looked at for one). ``shapes_after``: value-
+    # dependent shapes (nonzero of a mask, x[mask]) taken from the values for small t > 0
+    # (jet's second run, see ``jet``); ``shapes_differ``: whether one differed from the one at
+    # t = 0 (then decided at t = 0).
+    __slots__ = ("order", "device_source", "stepped", "shapes_after", "shapes_differ")
 
-    def __init__(self, parent, order, device_source=None):
+    def __init__(self, parent, order, device_source=None, shapes_after=False):
         self.parent = parent
         self.active = True
         self.order = order
         self.device_source = device_source
         self.stepped = False
+        self.shapes_after = shapes_after
+        self.shapes_differ = False
 
     def process(self, prim, args, params):
         primals = list(args)
@@ -258,9 +263,13 @@ class JetInterpreter(Interpreter):
                 return _nested_jvp_rule(prim, values, series, self.order, params)
             after, terms = coefficients(limits)
             outs, afters = (at_zero, after) if prim.multiple_results else ([at_zero], [after])
-            if any(get_aval(a).shape != get_aval(z).shape for z, a in zip(outs, afters)):
+            if self.shapes_after:
+                pass  # (jet's second run: the shapes, and all, from the values after)
+            elif any(get_aval(a).shape != get_aval(z).shape for z, a in zip(outs, afters)):
                 # A shape that depends on the values (nonzero of a mask that steps): no
-                # branch for t > 0 can follow the value at t = 0; all decided at t = 0.
+                # branch for t > 0 can follow the value at t = 0; all decided at t = 0
+                # (jet then runs the function again with the shapes for t > 0)
+                self.shapes_differ = True
                 _, terms = coefficients(primals)
                 if type(terms) is _Stepped:
                     terms = None
@@ -269,6 +278,12 @@ class JetInterpreter(Interpreter):
                 stepped = True
         finally:
             reset_current(token)
+        if self.shapes_after:
+            if prim.multiple_results:
+                terms = [None] * len(after) if terms is None else terms
+                return [self._wrap_stepped(a, *_after_stepped(a, t))
+                        for a, t in zip(after, terms)]
+            return self._wrap_stepped(after, *_after_stepped(after, terms))
         if not stepped:
             if prim.multiple_results:
                 terms = [None] * len(at_zero) if terms is None else terms
@@ -1476,16 +1491,36 @@ def jet(fun, primals, series, factorial_scaled=True):
         terms_in.append(per_leaf)
     flat = [x for p_leaves in leaves for x in p_leaves]
     like = flat[0] if flat else None
-    interp = JetInterpreter(current_interpreter(), order, like)
-    args = []
-    for p_leaves, p_tree, per_leaf in zip(leaves, trees, terms_in):
-        args.append(tree_unflatten(p_tree, [
-            JetTracer(interp, x, tuple(ts)) if ts and any(t is not None for t in ts) else x
-            for x, ts in zip(p_leaves, per_leaf)]))
-    out = _run_under(interp, fun, args)
+
+    def run(shapes_after):
+        interp = JetInterpreter(current_interpreter(), order, like, shapes_after)
+        args = []
+        for p_leaves, p_tree, per_leaf in zip(leaves, trees, terms_in):
+            args.append(tree_unflatten(p_tree, [
+                JetTracer(interp, x, tuple(ts)) if ts and any(t is not None for t in ts)
+                else x for x, ts in zip(p_leaves, per_leaf)]))
+        out = _run_under(interp, fun, args)
+        return interp, out
+    interp, out = run(False)
     out_leaves, out_tree = tree_flatten(out)
+    after_leaves = None
+    if interp.shapes_differ:
+        # A value-dependent shape (x[mask], nonzero, piecewise) differs between t = 0 and
+        # t > 0 (x = 0 moving up enters x[x > 0]): the values stay f(x0), from this run;
+        # the coefficients come from a second run whose shapes (and all) are those for t > 0.
+        try:
+            after_interp, after_out = run(True)
+        except Exception as e:
+            raise ValueError(
+                f"jet of {_fname(fun)}: a value-dependent shape (a boolean mask x[mask], "
+                f"nonzero, piecewise...) changes right after t = 0, so jet ran the function "
+                f"again with the shapes for small t > 0 (for the Taylor coefficients), and "
+                f"that run failed: {type(e).__name__}: {e}. Select with "
+                f"functrans.numpy.where, whose shape is fixed, instead.") from e
+        after_leaves, after_tree = tree_flatten(after_out)
+        _same_shapes_after(fun, out_tree, after_tree, out_leaves, after_leaves)
     primals_out, series_out = [], []
-    for o in out_leaves:
+    for j, o in enumerate(out_leaves):
         if type(o) is JetTracer and o._interp is interp:
             p, ts = o.primal, o.terms
         else:
@@ -1496,6 +1531,10 @@ def jet(fun, primals, series, factorial_scaled=True):
             if not isinstance(p, Tracer):
                 p = _const_output(p, like, f"jet of {_fname(fun)}", len(primals_out))
             ts = (None,) * order
+        if after_leaves is not None:
+            a = after_leaves[j]
+            ts = a.terms if type(a) is JetTracer and a._interp is after_interp \
+                else (None,) * order
         primals_out.append(p)
         zero = None
         terms = []
@@ -1510,6 +1549,20 @@ def jet(fun, primals, series, factorial_scaled=True):
     primals_out = _array_leaves(primals_out)
     series_out = [unshared(_array_leaves(ts), given) for ts in series_out]
     return tree_unflatten(out_tree, primals_out), tree_unflatten(out_tree, series_out)
+
+
+def _same_shapes_after(fun, tree, after_tree, leaves, after_leaves):
+    """The results of jet's second run (shapes for t > 0) must have the first's tree and
+    shapes: a result whose own shape changes right after t = 0 has no Taylor series."""
+    shapes = [tuple(get_aval(x).shape) for x in leaves]
+    after = [tuple(get_aval(x).shape) for x in after_leaves]
+    if tree != after_tree or shapes != after:
+        raise ValueError(
+            f"jet of {_fname(fun)}: a result's shape depends on values that change right "
+            f"after t = 0 (a boolean mask x[mask], nonzero, piecewise... whose mask changes "
+            f"there): shapes {shapes} at t = 0 and {after} for small t > 0, so the result has "
+            f"no Taylor series of one shape. Reduce it inside the function (sum...), or "
+            f"select with functrans.numpy.where, whose shape is fixed.")
 
 
 def _scale_term(t, c):
