@@ -758,17 +758,19 @@ def _step_rule(name):
         if d is None:
             return out, None
         up, down = gt(d, 0.0), lt(d, 0.0)
+        # (the values after from ``out``, not from x, equal there: their derivatives in x0,
+        # grad of a jet, are a step function's, 0)
         if name == "sign":
             after = select(eq(x, 0.0), d, out)
         elif name == "floor":
-            after = select(logical_and(eq(out, x), down), sub(x, 1.0), out)
+            after = select(logical_and(eq(out, x), down), sub(out, 1.0), out)
         elif name == "ceil":
-            after = select(logical_and(eq(out, x), up), add(x, 1.0), out)
+            after = select(logical_and(eq(out, x), up), add(out, 1.0), out)
         elif name == "trunc":
             at = eq(out, x)
-            after = select(logical_and(at, logical_and(gt(x, 0.0), down)), sub(x, 1.0),
+            after = select(logical_and(at, logical_and(gt(x, 0.0), down)), sub(out, 1.0),
                            select(logical_and(at, logical_and(lt(x, 0.0), up)),
-                                  add(x, 1.0), out))
+                                  add(out, 1.0), out))
         else:  # round (half to even at t = 0): from a half-integer, the side it goes to
             fl = registry["floor"].bind(x)
             half = eq(sub(x, fl), 0.5)
@@ -1013,15 +1015,12 @@ def _custom_jvp_rule(primals, series, order, **params):
                                                      for s in series], order - 1, **params)
             terms = [None if t is None else _Stepped(list(t) + [None], t.limit)
                      if type(t) is _Stepped else list(t) + [None] for t in terms]
-        # The function calling itself in its own rule (``f(x)`` for the primal output): its
-        # value after t = 0 from its primal, at the top level of the recursion. Not for other
-        # custom functions met inside a rule nor the levels below (as they were), nor for
-        # the library's own, which are continuous (a jet of the primal each: 1.3-3.5x on
-        # nn.gelu, soft_sign)
-        bound = params["rule"]
-        if (key[0], order + 1) in marks or \
-                (key[0], order, getattr(bound, "func", bound)) not in marks or \
-                _continuous(params["fun"]):
+        # Its value after t = 0 from its primal (the function calling itself in its own
+        # rule, ``f(x)`` for the primal output, above all), at the top level of the
+        # recursion: not at the levels below (as they were), nor for the library's own
+        # functions, which are continuous (a jet of the primal each: 1.3-3.5x on nn.gelu,
+        # soft_sign)
+        if (key[0], order + 1) in marks or _continuous(params["fun"]):
             return outs, terms
         return outs, _with_primal_limits(outs, terms, params, primals, series, order)
     bound = params["rule"]
@@ -1048,13 +1047,16 @@ def _custom_jvp_rule(primals, series, order, **params):
         v0 = s[0] if s[0] is not None else _zero_like(primals[i])
         tangents[i] = JetTracer(interp, v0, tuple(ts) + (None,)) \
             if any(t is not None for t in ts) else v0
-    token = _RULE_JETS.set(marks | {key, (id(parent), order, rule)})
+    token = _RULE_JETS.set(marks | {key})
     try:
         ps, ts = _run_under(interp, lambda *a: prim.jvp(list(a[:n]), list(a[n:]), **params),
                             args + tangents)
     finally:
         _RULE_JETS.reset(token)
-    if _COMPARED[0] == compared and signature is not None:
+    # (not at a level of a recursion below a rule calling its own function: its primal's
+    # value after is not looked for there, so that no comparison met proves nothing)
+    if _COMPARED[0] == compared and signature is not None and \
+            (key[0], order + 1) not in marks:
         try:
             _SMOOTH_RULES.setdefault(rule, set()).add(signature)
         except TypeError:
@@ -1078,9 +1080,10 @@ def _custom_jvp_rule(primals, series, order, **params):
 def _continuous(fun):
     """Whether the primal of a custom function is one of functrans's own (nn's activations,
     special functions, linear algebra), all continuous: no value after t = 0 to look for.
-    Not autograd.extend's, which wrap the user's functions."""
+    Not autograd.extend's, which wrap the user's functions, nor vmap's wrappers (of any)."""
     module = getattr(fun, "__module__", None) or ""
-    return module.startswith("functrans.") and not module.startswith("functrans.autograd")
+    return module.startswith("functrans.") and not module.startswith(
+        ("functrans.autograd", "functrans.batching"))
 
 
 def _with_primal_limits(outs, terms, params, primals, series, order):
