@@ -22,11 +22,15 @@ to jet tracers gives the coefficients of ``p(x(t))`` up to ``t^K``, in one pass:
 - any other primitive with a JVP rule gets its coefficients from ``K`` nested forward modes
   along the curve (``d^k/dt^k p(x(t))`` at ``t = 0``, divided by ``k!``): exact, at a cost
   that doubles with each order, so that ``jet`` reaches every differentiable operation
-  (special functions, linear algebra, staged control flow);
+  (special functions, linear algebra, staged loops);
 - a ``custom_jvp`` function through its rule, ``y' = T(x, x')``, followed by a jet of its own
-  (so the rule's comparisons are one-sided too); ``argmax``/``argmin``/``argsort`` choose
-  for t > 0 as the curves do; an eager ``lax.cond``/``switch`` whose predicate changes right
-  after t = 0 runs both branches, merged by ``where`` (functrans.control_flow).
+  (so the rule's comparisons are one-sided too; one met inside a rule passes on its primal's
+  value for t > 0); ``argmax``/``argmin``/``argsort`` choose for t > 0 as the curves do; an
+  eager ``lax.cond``/``switch`` whose predicate changes right after t = 0 runs both branches,
+  merged by ``where`` (functrans.control_flow); a staged one (jit's) follows the branch chosen
+  by a jet of its own;
+- a value-dependent shape (``x[mask]``, ``nonzero``) that changes right after t = 0: the
+  coefficients from a second run of the function with the shapes for t > 0 (``jet``).
 
 Rules run with the interpreter below current, as forward mode's do, so ``jet`` nests with every
 other transform in either order.
@@ -1450,6 +1454,13 @@ def jet(fun, primals, series, factorial_scaled=True):
     functions and products, each term passed through linear operations, and for every other
     differentiable primitive ``K`` nested forward modes along the curve (exact, at a cost
     that doubles with each order). ``jet`` composes with every transform, in either order.
+
+    At a kink, a jump or a tie (``where(x > 0, ...)`` at ``x = 0``) the terms are those of
+    the branch that holds for small t > 0 (one-sided derivatives); the first result stays
+    ``f(x0)``. Where a value-dependent shape (``x[mask]``, ``nonzero``, ``piecewise``)
+    changes right after t = 0, ``fun`` runs twice: the values from the run at t = 0, the
+    terms from a run with the shapes for t > 0 (a result whose own shape changes there:
+    ``ValueError``).
 
     Example:
         >>> import functrans.numpy as fnp
