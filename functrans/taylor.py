@@ -946,6 +946,27 @@ def _arg_extreme_rule(name):
     return rule
 
 
+def _searchsorted_rule(primals, series, order, side):
+    """searchsorted of curves ``v`` in a sorted array ``a`` without coefficients: no
+    coefficients; for small t > 0 the position the curve moves to past entries equal to its
+    value (``left``: after them where it goes up; ``right``: before them where it goes
+    down). A sorted array that carries coefficients keeps the positions at t = 0."""
+    a, v = primals
+    prim = registry["searchsorted"]
+    out = prim.bind(a, v, side=side)
+    if series[0] is not None or series[1] is None or _is_complex(v):
+        return out, None
+    d = _direction(series[1])
+    if d is None:
+        return out, None
+    other = prim.bind(a, v, side="right" if side == "left" else "left")
+    if side == "left":  # (other - out: the entries equal to v)
+        after = select(gt(d, 0.0), other, out)
+    else:
+        after = select(lt(d, 0.0), other, out)
+    return out, _Stepped((), after)
+
+
 def _softmax_weight(a, b):
     # 1 / (1 + exp(b - a)), as logaddexp's JVP rule computes it (inf - inf taken as 0)
     d = sub(a, b)
@@ -1259,6 +1280,7 @@ RULES.update({
     "argsort": _argsort_rule,
     "argmax": _arg_extreme_rule("argmax"),
     "argmin": _arg_extreme_rule("argmin"),
+    "searchsorted": _searchsorted_rule,
     # comparisons of curves: decided for small t > 0 too (select then takes, for the
     # coefficients, the branch that holds there)
     **{name: _comparison_rule(name) for name in ("eq", "ne", "lt", "le", "gt", "ge")},

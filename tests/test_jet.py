@@ -121,6 +121,8 @@ CASES = {
     "custom_jvp": (lambda x: ft.nn.soft_sign(x) * ft.nn.gelu(x)
                    + ft.nn.hard_silu(2.0 * x) * ft.nn.mish(x), (X3,)),
     "logistic_map": (lambda x: _logistic_map(x, 3.7, 4), (UNIT3 ** 2,)),
+    "searchsorted": (lambda x: fnp.take(fnp.exp(x), fnp.searchsorted(
+        np.array([-0.5, 0.0, 0.5, 1.0]), x, side="right") % 3) * x, (X3,)),
     # (jit stages both: the cond primitive under jet)
     "staged_cond": (ft.jit(lambda x, y: lax.cond(
         fnp.sum(x) > 0, lambda a, b: fnp.sin(a) * b, lambda a, b: fnp.exp(a) - b, x, y)
@@ -166,7 +168,8 @@ RULE_CASES = {
     "lt": "comparisons", "eq": "comparisons", "ne": "comparisons",
     "sign": "piecewise_constant", "floor": "piecewise_constant", "round": "piecewise_constant",
     "ceil": "steps", "trunc": "steps", "argmax": "arg_extremes", "argmin": "arg_extremes",
-    "argsort": "argsort", "custom_jvp_call": "custom_jvp", "cond": "staged_cond"}
+    "argsort": "argsort", "custom_jvp_call": "custom_jvp", "cond": "staged_cond",
+    "searchsorted": "searchsorted"}
 
 
 def test_every_rule_is_checked_against_the_generic_one():

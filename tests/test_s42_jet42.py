@@ -377,3 +377,29 @@ def test_grad_of_a_jet_past_a_step_is_zero():
                       (2.5, -1.0)):
             first = lambda x: jet(lambda v: (v + 2.0) * f(v), (x,), ((d,),))[1][0]  # noqa
             assert float(ft.grad(first)(x0)) == 0.0 and float(ft.jacfwd(first)(x0)) == 0.0
+
+
+# -- searchsorted --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_searchsorted_at_ties_is_one_sided(side):
+    # a step function through searchsorted: at an edge (a repeated one too), the height the
+    # curve moves to (was the one at t = 0 for the terms: left at 1 going up, 20 vs true 40)
+    edges, h = np.array([0.0, 1.0, 1.0, 2.0]), np.array([10.0, 20.0, 30.0, 40.0, 50.0])
+    f = lambda v: fnp.take(h, fnp.searchsorted(edges, v, side=side)) * v  # noqa: E731
+    for v0 in (0.0, 1.0, 2.0, 0.5):
+        for terms in [(1.0, 0.0), (-1.0, 0.0), (0.0, 2.0), (0.0, -2.0), (0.0, 0.0)]:
+            t = 1e-7 * (1.0 if terms[0] > 0 or (terms[0] == 0 and terms[1] > 0) else -1.0)
+            height = h[np.searchsorted(edges, v0 + (0.0 if terms == (0.0, 0.0) else t),
+                                       side=side)]
+            y, ys = jet(f, (v0,), (terms,))
+            assert float(y) == h[np.searchsorted(edges, v0, side=side)] * v0
+            assert _floats(ys) == [height * terms[0], height * terms[1]], (v0, terms)
+    # under vmap and jit, both ways
+    x0, s = np.array([1.0, 1.0, 0.0]), (np.array([1.0, -1.0, 1.0]),)
+    want = [h[np.searchsorted(edges, v + 1e-7 * d, side=side)] * d for v, d in zip(x0, s[0])]
+    np.testing.assert_array_equal(np.asarray(jet(ft.vmap(f), (x0,), (s,))[1][0]), want)
+    np.testing.assert_array_equal(np.asarray(jet(ft.jit(f), (x0,), (s,))[1][0]), want)
+    np.testing.assert_array_equal(
+        np.asarray(ft.jit(lambda x: jet(f, (x,), (s,))[1][0])(x0)), want)
