@@ -22,13 +22,14 @@ to jet tracers gives the coefficients of ``p(x(t))`` up to ``t^K``, in one pass:
 - any other primitive with a JVP rule gets its coefficients from ``K`` nested forward modes
   along the curve (``d^k/dt^k p(x(t))`` at ``t = 0``, divided by ``k!``): exact, at a cost
   that doubles with each order, so that ``jet`` reaches every differentiable operation
-  (special functions, linear algebra, staged loops);
+  (special functions, linear algebra, abstract staged loops);
 - a ``custom_jvp`` function through its rule, ``y' = T(x, x')``, followed by a jet of its own
   (so the rule's comparisons are one-sided too; one met inside a rule passes on its primal's
   value for t > 0); ``argmax``/``argmin``/``argsort`` choose for t > 0 as the curves do; an
   eager ``lax.cond``/``switch`` whose predicate changes right after t = 0 runs both branches,
   merged by ``where`` (functrans.control_flow); a staged one (jit's) follows the branch chosen
-  by a jet of its own;
+  by a jet of its own, and a staged loop on concrete values runs in Python, its body so
+  followed;
 - a value-dependent shape (``x[mask]``, ``nonzero``) that changes right after t = 0: the
   coefficients from a second run of the function with the shapes for t > 0 (``jet``).
 
@@ -1226,6 +1227,29 @@ def _cond_rule(primals, series, order, branches, n_ops, spans):
     return outs, terms
 
 
+def _loop_rule(name):
+    """A staged ``scan`` or ``while`` (jit's ``fori_loop``, ``scan``, ``while_loop``) on
+    concrete values (jet of jit): the loop run in Python, its body followed by a jet of its
+    own, so the kinks and comparisons inside are one-sided as in eager code (a ``while``'s
+    predicate, as Python's ``while``, at t = 0). Abstract (jit of jet): nested forward modes,
+    which decide them at t = 0."""
+    prim = registry[name]
+
+    def loop(*args, **params):
+        if name == "scan":
+            return _control_flow._scan_loop(args, params["body"], params["n_consts"],
+                                            params["n_carry"], params["length"],
+                                            params["reverse"])
+        return _control_flow._while_loop_flat(args, params["cond"], params["body"],
+                                              params["n_cc"], params["n_bc"])
+
+    def rule(primals, series, order, **params):
+        if _control_flow._all_concrete(primals):
+            return _jet_of_flat(lambda *a: loop(*a, **params), primals, series, order)
+        return _nested_jvp_rule(prim, primals, series, order, params)
+    return rule
+
+
 def _unary_by_derivative(name, deriv):
     prim = registry[name]
 
@@ -1276,6 +1300,8 @@ RULES.update({
     "sort": _sort_rule,
     "custom_jvp_call": _custom_jvp_rule,
     "cond": _cond_rule,
+    "scan": _loop_rule("scan"),
+    "while": _loop_rule("while"),
     # positions chosen by value: for small t > 0 those the curves choose there
     "argsort": _argsort_rule,
     "argmax": _arg_extreme_rule("argmax"),
