@@ -22,11 +22,16 @@ to jet tracers gives the coefficients of ``p(x(t))`` up to ``t^K``, in one pass:
 - any other primitive with a JVP rule gets its coefficients from ``K`` nested forward modes
   along the curve (``d^k/dt^k p(x(t))`` at ``t = 0``, divided by ``k!``): exact, at a cost
   that doubles with each order, so that ``jet`` reaches every differentiable operation
-  (special functions, linear algebra, staged control flow);
+  (special functions, linear algebra, abstract staged loops);
 - a ``custom_jvp`` function through its rule, ``y' = T(x, x')``, followed by a jet of its own
-  (so the rule's comparisons are one-sided too); ``argmax``/``argmin``/``argsort`` choose
-  for t > 0 as the curves do; an eager ``lax.cond``/``switch`` whose predicate changes right
-  after t = 0 runs both branches, merged by ``where`` (functrans.control_flow).
+  (so the rule's comparisons are one-sided too; one met inside a rule passes on its primal's
+  value for t > 0); ``argmax``/``argmin``/``argsort`` choose for t > 0 as the curves do; an
+  eager ``lax.cond``/``switch`` whose predicate changes right after t = 0 runs both branches,
+  merged by ``where`` (functrans.control_flow); a staged one (jit's) follows the branch chosen
+  by a jet of its own, and a staged loop on concrete values runs in Python, its body so
+  followed;
+- a value-dependent shape (``x[mask]``, ``nonzero``) that changes right after t = 0: the
+  coefficients from a second run of the function with the shapes for t > 0 (``jet``).
 
 Rules run with the interpreter below current, as forward mode's do, so ``jet`` nests with every
 other transform in either order.
@@ -131,15 +136,20 @@ class JetInterpreter(Interpreter):
     inside take (as forward mode's)."""
 
     # ``stepped``: whether a comparison of curves has run under it (only then can a value
-    # step at t = 0, and only then are operands looked at for one)
-    __slots__ = ("order", "device_source", "stepped")
+    # step at t = 0, and only then are operands looked at for one). ``shapes_after``: value-
+    # dependent shapes (nonzero of a mask, x[mask]) taken from the values for small t > 0
+    # (jet's second run, see ``jet``); ``shapes_differ``: whether one differed from the one at
+    # t = 0 (then decided at t = 0).
+    __slots__ = ("order", "device_source", "stepped", "shapes_after", "shapes_differ")
 
-    def __init__(self, parent, order, device_source=None):
+    def __init__(self, parent, order, device_source=None, shapes_after=False):
         self.parent = parent
         self.active = True
         self.order = order
         self.device_source = device_source
         self.stepped = False
+        self.shapes_after = shapes_after
+        self.shapes_differ = False
 
     def process(self, prim, args, params):
         primals = list(args)
@@ -258,9 +268,13 @@ class JetInterpreter(Interpreter):
                 return _nested_jvp_rule(prim, values, series, self.order, params)
             after, terms = coefficients(limits)
             outs, afters = (at_zero, after) if prim.multiple_results else ([at_zero], [after])
-            if any(get_aval(a).shape != get_aval(z).shape for z, a in zip(outs, afters)):
+            if self.shapes_after:
+                pass  # (jet's second run: the shapes, and all, from the values after)
+            elif any(get_aval(a).shape != get_aval(z).shape for z, a in zip(outs, afters)):
                 # A shape that depends on the values (nonzero of a mask that steps): no
-                # branch for t > 0 can follow the value at t = 0; all decided at t = 0.
+                # branch for t > 0 can follow the value at t = 0; all decided at t = 0
+                # (jet then runs the function again with the shapes for t > 0)
+                self.shapes_differ = True
                 _, terms = coefficients(primals)
                 if type(terms) is _Stepped:
                     terms = None
@@ -269,6 +283,12 @@ class JetInterpreter(Interpreter):
                 stepped = True
         finally:
             reset_current(token)
+        if self.shapes_after:
+            if prim.multiple_results:
+                terms = [None] * len(after) if terms is None else terms
+                return [self._wrap_stepped(a, *_after_stepped(a, t))
+                        for a, t in zip(after, terms)]
+            return self._wrap_stepped(after, *_after_stepped(after, terms))
         if not stepped:
             if prim.multiple_results:
                 terms = [None] * len(at_zero) if terms is None else terms
@@ -664,6 +684,8 @@ def _comparison_rule(name):
     def rule(primals, series, order):
         x, y = primals
         out = prim.bind(x, y)
+        if x is y and series[0] is series[1]:
+            return out, None  # (a curve against itself, a NaN test: nothing can change)
         sx, sy = _padded(series[0], order), _padded(series[1], order)
         if _is_complex(x) or _is_complex(y):
             if name not in ("eq", "ne"):
@@ -741,17 +763,19 @@ def _step_rule(name):
         if d is None:
             return out, None
         up, down = gt(d, 0.0), lt(d, 0.0)
+        # (the values after from ``out``, not from x, equal there: their derivatives in x0,
+        # grad of a jet, are a step function's, 0)
         if name == "sign":
             after = select(eq(x, 0.0), d, out)
         elif name == "floor":
-            after = select(logical_and(eq(out, x), down), sub(x, 1.0), out)
+            after = select(logical_and(eq(out, x), down), sub(out, 1.0), out)
         elif name == "ceil":
-            after = select(logical_and(eq(out, x), up), add(x, 1.0), out)
+            after = select(logical_and(eq(out, x), up), add(out, 1.0), out)
         elif name == "trunc":
             at = eq(out, x)
-            after = select(logical_and(at, logical_and(gt(x, 0.0), down)), sub(x, 1.0),
+            after = select(logical_and(at, logical_and(gt(x, 0.0), down)), sub(out, 1.0),
                            select(logical_and(at, logical_and(lt(x, 0.0), up)),
-                                  add(x, 1.0), out))
+                                  add(out, 1.0), out))
         else:  # round (half to even at t = 0): from a half-integer, the side it goes to
             fl = registry["floor"].bind(x)
             half = eq(sub(x, fl), 0.5)
@@ -923,6 +947,27 @@ def _arg_extreme_rule(name):
     return rule
 
 
+def _searchsorted_rule(primals, series, order, side):
+    """searchsorted of curves ``v`` in a sorted array ``a`` without coefficients: no
+    coefficients; for small t > 0 the position the curve moves to past entries equal to its
+    value (``left``: after them where it goes up; ``right``: before them where it goes
+    down). A sorted array that carries coefficients keeps the positions at t = 0."""
+    a, v = primals
+    prim = registry["searchsorted"]
+    out = prim.bind(a, v, side=side)
+    if series[0] is not None or series[1] is None or _is_complex(v):
+        return out, None
+    d = _direction(series[1])
+    if d is None:
+        return out, None
+    other = prim.bind(a, v, side="right" if side == "left" else "left")
+    if side == "left":  # (other - out: the entries equal to v)
+        after = select(gt(d, 0.0), other, out)
+    else:
+        after = select(lt(d, 0.0), other, out)
+    return out, _Stepped((), after)
+
+
 def _softmax_weight(a, b):
     # 1 / (1 + exp(b - a)), as logaddexp's JVP rule computes it (inf - inf taken as 0)
     d = sub(a, b)
@@ -949,9 +994,29 @@ def _logaddexp_rule(primals, series, order):
 # own: a custom_jvp function met inside one, the rule's own primal output above all, needs
 # one coefficient less, which also ends the recursion)
 _RULE_JETS = contextvars.ContextVar("functrans_jet_custom_rules", default=frozenset())
-# Rules whose first jet met no comparison of curves (no decision there to make one-sided):
-# nested forward modes after, which cost half as much at order 3 and a quarter at order 1.
+# Rules whose jet met no comparison of curves (no decision there to make one-sided), per
+# call signature (``_smooth_key``): nested forward modes after, which cost half as much at
+# order 3 and a quarter at order 1. Keyed by the rule function, each holding the signatures.
 _SMOOTH_RULES = weakref.WeakKeyDictionary()
+
+
+def _smooth_key(rule, primals, series, order):
+    """The signature under which a rule's jet that met no comparison is taken to meet none
+    again: the order, each operand's shape and dtype, and the values bound to the rule (a
+    partial: nondiff arguments, which may choose what the rule computes). None (not cached)
+    where an operand carries no coefficients (the rule may compare it, a curve or not,
+    according to which operands do, and read its value in Python) or a bound value is not
+    hashable."""
+    if any(s is None for s in series):
+        return None
+    key = (order, tuple((get_aval(p).shape, get_aval(p).dtype) for p in primals))
+    if hasattr(rule, "func"):
+        key += (rule.args, tuple(sorted((rule.keywords or {}).items())))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def _custom_jvp_rule(primals, series, order, **params):
@@ -969,15 +1034,26 @@ def _custom_jvp_rule(primals, series, order, **params):
         # Inside a rule followed to this order: only the coefficients below it are used
         # (each coefficient of a result depends on those of its operands up to its own).
         if order == 1:
-            return prim.bind(*primals, **params), None
-        outs, terms = _custom_jvp_rule(primals, [None if s is None else tuple(s[:-1])
-                                                 for s in series], order - 1, **params)
-        return outs, [None if t is None else _Stepped(list(t) + [None], t.limit)
-                      if type(t) is _Stepped else list(t) + [None] for t in terms]
-    rule = params["rule"]
-    rule = getattr(rule, "func", rule)  # (a partial: the nondiff arguments bound)
+            outs = prim.bind(*primals, **params)
+            terms = [None] * len(outs)
+        else:
+            outs, terms = _custom_jvp_rule(primals, [None if s is None else tuple(s[:-1])
+                                                     for s in series], order - 1, **params)
+            terms = [None if t is None else _Stepped(list(t) + [None], t.limit)
+                     if type(t) is _Stepped else list(t) + [None] for t in terms]
+        # Its value after t = 0 from its primal (the function calling itself in its own
+        # rule, ``f(x)`` for the primal output, above all), at the top level of the
+        # recursion: not at the levels below (as they were), nor for the library's own
+        # functions, which are continuous (a jet of the primal each: 1.3-3.5x on nn.gelu,
+        # soft_sign)
+        if (key[0], order + 1) in marks or _continuous(params["fun"]):
+            return outs, terms
+        return outs, _with_primal_limits(outs, terms, params, primals, series, order)
+    bound = params["rule"]
+    rule = getattr(bound, "func", bound)  # (a partial: the nondiff arguments bound)
+    signature = _smooth_key(bound, primals, series, order)
     try:
-        smooth = rule in _SMOOTH_RULES
+        smooth = signature is not None and signature in _SMOOTH_RULES.get(rule, ())
     except TypeError:
         smooth = False
     if smooth:  # (no comparison to decide: nested forward modes, cheaper)
@@ -1003,9 +1079,12 @@ def _custom_jvp_rule(primals, series, order, **params):
                             args + tangents)
     finally:
         _RULE_JETS.reset(token)
-    if _COMPARED[0] == compared:
+    # (not at a level of a recursion below a rule calling its own function: its primal's
+    # value after is not looked for there, so that no comparison met proves nothing)
+    if _COMPARED[0] == compared and signature is not None and \
+            (key[0], order + 1) not in marks:
         try:
-            _SMOOTH_RULES[rule] = True
+            _SMOOTH_RULES.setdefault(rule, set()).add(signature)
         except TypeError:
             pass
     outs, terms = [], []
@@ -1024,6 +1103,43 @@ def _custom_jvp_rule(primals, series, order, **params):
     return outs, terms
 
 
+def _continuous(fun):
+    """Whether the primal of a custom function is one of functrans's own (nn's activations,
+    special functions, linear algebra), all continuous: no value after t = 0 to look for.
+    Not autograd.extend's, which wrap the user's functions, nor vmap's wrappers (of any)."""
+    module = getattr(fun, "__module__", None) or ""
+    return module.startswith("functrans.") and not module.startswith(
+        ("functrans.autograd", "functrans.batching"))
+
+
+def _with_primal_limits(outs, terms, params, primals, series, order):
+    """``terms`` of a custom function met inside its own rule's jet (or another's), computed
+    there without its value after t = 0 (a coefficient less, or none): with the values for
+    small t > 0 of its primal function, followed by a jet along the whole ``series``, where
+    it steps (``custom_jvp(floor)`` at 1 along -1: 0 after). Where the primal cannot be
+    followed (it reads values on the host), the terms as they were: the value at t = 0
+    holds after."""
+    from .custom import _call_flat
+    fun, in_tree = params["fun"], params["in_tree"]
+    token = _RULE_JETS.set(frozenset())  # (custom functions in the primal: their own jets)
+    try:
+        _, primal_terms = _jet_of_flat(lambda *a: _call_flat(fun, a, in_tree, []),
+                                       list(primals), list(series), order)
+    except Exception:  # (not traceable: a host read, a library outside functrans)
+        return terms
+    finally:
+        _RULE_JETS.reset(token)
+    if len(primal_terms) != len(outs):
+        return terms
+    out = []
+    for o, t, p in zip(outs, terms, primal_terms):
+        if type(p) is _Stepped:
+            cs = list(t) if t is not None else [None] * order if _is_float(o) else ()
+            t = _Stepped(cs, p.limit)
+        out.append(t)
+    return out
+
+
 def _sides_of(interp, v):
     """A result of a jet run by ``interp``: its value at t = 0, its value for small t > 0,
     and whether they may differ."""
@@ -1036,6 +1152,102 @@ def _sides_of(interp, v):
         return v.primal, v.tangent, True
     v = _unwrapped(v)
     return v, v, False
+
+
+def _jet_of_flat(fun, primals, series, order):
+    """``(outs, terms)``: the results of the flat ``fun`` (a list) at ``primals`` and their
+    ``order`` Taylor coefficients along ``series`` (per operand a sequence of coefficients,
+    None entries for zeros, or None), followed by a jet of its own (comparisons one-sided).
+    ``terms[j]``: None (no coefficients), a list, or a ``_Stepped`` where the result may step
+    at t = 0 (its value for small t > 0 in ``limit``)."""
+    carried = [i for i, s in enumerate(series)
+               if s is not None and any(t is not None for t in s)]
+    interp = JetInterpreter(current_interpreter(), order, primals[carried[0]])
+    args = [JetTracer(interp, p, tuple(s)) if i in carried else p
+            for i, (p, s) in enumerate(zip(primals, series))]
+    outs = _run_under(interp, fun, args)
+    values, terms = [], []
+    for o in outs:
+        value, limit, stepped = _sides_of(interp, o)
+        values.append(value)
+        cs = list(o.terms) if type(o) is JetTracer and o._interp is interp else None
+        if stepped:
+            terms.append(_Stepped(cs if cs is not None else
+                                  ([None] * order if _is_float(value) else ()), limit))
+        else:
+            terms.append(cs)
+    return values, terms
+
+
+def _cond_rule(primals, series, order, branches, n_ops, spans):
+    """A staged ``cond``/``switch`` (jit's): the branch chosen followed by a jet of its own,
+    so that the comparisons and kinks inside are one-sided as in eager code (the generic
+    rule's nested forward modes would decide them at t = 0: ``abs`` at 0 had slope 0). The
+    index is the one for small t > 0 here when it steps (the value at t = 0 is computed
+    apart). An abstract index (jit of jet): a cond over the branches' jets, each result with
+    its value after t = 0."""
+    index, args, series = primals[0], list(primals[1:]), list(series[1:])
+    fns = _control_flow._branch_fns(branches, n_ops, spans)
+    carried = [i for i, s in enumerate(series)
+               if s is not None and any(t is not None for t in s)]
+    if not carried:
+        return registry["cond"].bind(index, *args, branches=branches, n_ops=n_ops,
+                                     spans=spans), None
+    k = _control_flow._concrete(index)
+    if k is not None:
+        return _jet_of_flat(fns[int(k)], args, series, order)
+    n = len(args)
+    floats = [_dt.is_float(a.dtype) for a in _control_flow._out_avals(branches[0])]
+
+    def jet_branch(f):
+        def g(*xs):
+            ss = [None] * n
+            for j, i in enumerate(carried):
+                ss[i] = tuple(xs[n + j * order:n + (j + 1) * order])
+            outs, terms = _jet_of_flat(f, list(xs[:n]), ss, order)
+            flat = []
+            for o, t, is_float in zip(outs, terms, floats):
+                flat += [o, t.limit if type(t) is _Stepped else o]
+                if is_float:
+                    cs = [None] * order if t is None else list(t)
+                    flat += [_fnp.zeros_like(o) if c is None else c for c in cs]
+            return flat
+        return g
+    coefficients = [_fnp.zeros_like(args[i]) if t is None else t
+                    for i in carried for t in series[i]]
+    flat = _control_flow._switch(index, [jet_branch(f) for f in fns],
+                                 (*args, *coefficients), "cond")
+    outs, terms, at = [], [], 0
+    for is_float in floats:
+        outs.append(flat[at])
+        limit = flat[at + 1]
+        cs = list(flat[at + 2:at + 2 + order]) if is_float else ()
+        at += 2 + (order if is_float else 0)
+        terms.append(_Stepped(cs, limit))
+    return outs, terms
+
+
+def _loop_rule(name):
+    """A staged ``scan`` or ``while`` (jit's ``fori_loop``, ``scan``, ``while_loop``) on
+    concrete values (jet of jit): the loop run in Python, its body followed by a jet of its
+    own, so the kinks and comparisons inside are one-sided as in eager code (a ``while``'s
+    predicate, as Python's ``while``, at t = 0). Abstract (jit of jet): nested forward modes,
+    which decide them at t = 0."""
+    prim = registry[name]
+
+    def loop(*args, **params):
+        if name == "scan":
+            return _control_flow._scan_loop(args, params["body"], params["n_consts"],
+                                            params["n_carry"], params["length"],
+                                            params["reverse"])
+        return _control_flow._while_loop_flat(args, params["cond"], params["body"],
+                                              params["n_cc"], params["n_bc"])
+
+    def rule(primals, series, order, **params):
+        if _control_flow._all_concrete(primals):
+            return _jet_of_flat(lambda *a: loop(*a, **params), primals, series, order)
+        return _nested_jvp_rule(prim, primals, series, order, params)
+    return rule
 
 
 def _unary_by_derivative(name, deriv):
@@ -1087,10 +1299,14 @@ RULES.update({
     "reduce_min": _reduce_chooser("reduce_min"),
     "sort": _sort_rule,
     "custom_jvp_call": _custom_jvp_rule,
+    "cond": _cond_rule,
+    "scan": _loop_rule("scan"),
+    "while": _loop_rule("while"),
     # positions chosen by value: for small t > 0 those the curves choose there
     "argsort": _argsort_rule,
     "argmax": _arg_extreme_rule("argmax"),
     "argmin": _arg_extreme_rule("argmin"),
+    "searchsorted": _searchsorted_rule,
     # comparisons of curves: decided for small t > 0 too (select then takes, for the
     # coefficients, the branch that holds there)
     **{name: _comparison_rule(name) for name in ("eq", "ne", "lt", "le", "gt", "ge")},
@@ -1287,6 +1503,13 @@ def jet(fun, primals, series, factorial_scaled=True):
     differentiable primitive ``K`` nested forward modes along the curve (exact, at a cost
     that doubles with each order). ``jet`` composes with every transform, in either order.
 
+    At a kink, a jump or a tie (``where(x > 0, ...)`` at ``x = 0``) the terms are those of
+    the branch that holds for small t > 0 (one-sided derivatives); the first result stays
+    ``f(x0)``. Where a value-dependent shape (``x[mask]``, ``nonzero``, ``piecewise``)
+    changes right after t = 0, ``fun`` runs twice: the values from the run at t = 0, the
+    terms from a run with the shapes for t > 0 (a result whose own shape changes there:
+    ``ValueError``).
+
     Example:
         >>> import functrans.numpy as fnp
         >>> from functrans.experimental.jet import jet
@@ -1353,16 +1576,36 @@ def jet(fun, primals, series, factorial_scaled=True):
         terms_in.append(per_leaf)
     flat = [x for p_leaves in leaves for x in p_leaves]
     like = flat[0] if flat else None
-    interp = JetInterpreter(current_interpreter(), order, like)
-    args = []
-    for p_leaves, p_tree, per_leaf in zip(leaves, trees, terms_in):
-        args.append(tree_unflatten(p_tree, [
-            JetTracer(interp, x, tuple(ts)) if ts and any(t is not None for t in ts) else x
-            for x, ts in zip(p_leaves, per_leaf)]))
-    out = _run_under(interp, fun, args)
+
+    def run(shapes_after):
+        interp = JetInterpreter(current_interpreter(), order, like, shapes_after)
+        args = []
+        for p_leaves, p_tree, per_leaf in zip(leaves, trees, terms_in):
+            args.append(tree_unflatten(p_tree, [
+                JetTracer(interp, x, tuple(ts)) if ts and any(t is not None for t in ts)
+                else x for x, ts in zip(p_leaves, per_leaf)]))
+        out = _run_under(interp, fun, args)
+        return interp, out
+    interp, out = run(False)
     out_leaves, out_tree = tree_flatten(out)
+    after_leaves = None
+    if interp.shapes_differ:
+        # A value-dependent shape (x[mask], nonzero, piecewise) differs between t = 0 and
+        # t > 0 (x = 0 moving up enters x[x > 0]): the values stay f(x0), from this run;
+        # the coefficients come from a second run whose shapes (and all) are those for t > 0.
+        try:
+            after_interp, after_out = run(True)
+        except Exception as e:
+            raise ValueError(
+                f"jet of {_fname(fun)}: a value-dependent shape (a boolean mask x[mask], "
+                f"nonzero, piecewise...) changes right after t = 0, so jet ran the function "
+                f"again with the shapes for small t > 0 (for the Taylor coefficients), and "
+                f"that run failed: {type(e).__name__}: {e}. Select with "
+                f"functrans.numpy.where, whose shape is fixed, instead.") from e
+        after_leaves, after_tree = tree_flatten(after_out)
+        _same_shapes_after(fun, out_tree, after_tree, out_leaves, after_leaves)
     primals_out, series_out = [], []
-    for o in out_leaves:
+    for j, o in enumerate(out_leaves):
         if type(o) is JetTracer and o._interp is interp:
             p, ts = o.primal, o.terms
         else:
@@ -1373,6 +1616,10 @@ def jet(fun, primals, series, factorial_scaled=True):
             if not isinstance(p, Tracer):
                 p = _const_output(p, like, f"jet of {_fname(fun)}", len(primals_out))
             ts = (None,) * order
+        if after_leaves is not None:
+            a = after_leaves[j]
+            ts = a.terms if type(a) is JetTracer and a._interp is after_interp \
+                else (None,) * order
         primals_out.append(p)
         zero = None
         terms = []
@@ -1387,6 +1634,20 @@ def jet(fun, primals, series, factorial_scaled=True):
     primals_out = _array_leaves(primals_out)
     series_out = [unshared(_array_leaves(ts), given) for ts in series_out]
     return tree_unflatten(out_tree, primals_out), tree_unflatten(out_tree, series_out)
+
+
+def _same_shapes_after(fun, tree, after_tree, leaves, after_leaves):
+    """The results of jet's second run (shapes for t > 0) must have the first's tree and
+    shapes: a result whose own shape changes right after t = 0 has no Taylor series."""
+    shapes = [tuple(get_aval(x).shape) for x in leaves]
+    after = [tuple(get_aval(x).shape) for x in after_leaves]
+    if tree != after_tree or shapes != after:
+        raise ValueError(
+            f"jet of {_fname(fun)}: a result's shape depends on values that change right "
+            f"after t = 0 (a boolean mask x[mask], nonzero, piecewise... whose mask changes "
+            f"there): shapes {shapes} at t = 0 and {after} for small t > 0, so the result has "
+            f"no Taylor series of one shape. Reduce it inside the function (sum...), or "
+            f"select with functrans.numpy.where, whose shape is fixed.")
 
 
 def _scale_term(t, c):

@@ -121,6 +121,20 @@ CASES = {
     "custom_jvp": (lambda x: ft.nn.soft_sign(x) * ft.nn.gelu(x)
                    + ft.nn.hard_silu(2.0 * x) * ft.nn.mish(x), (X3,)),
     "logistic_map": (lambda x: _logistic_map(x, 3.7, 4), (UNIT3 ** 2,)),
+    "searchsorted": (lambda x: fnp.take(fnp.exp(x), fnp.searchsorted(
+        np.array([-0.5, 0.0, 0.5, 1.0]), x, side="right") % 3) * x, (X3,)),
+    # (jit stages the loops: the scan and while primitives under jet)
+    "staged_loops": (ft.jit(lambda x: lax.fori_loop(0, 2, lambda i, c: fnp.sin(c) * c + 0.5, x)
+                            + lax.scan(lambda c, a: (c * a, fnp.exp(c)), x, X3)[1][1]
+                            + lax.while_loop(lambda c: c[1] < fnp.astype(x[0] * 0.0,
+                                                                         fnp.int32) + 2,
+                                             lambda c: (fnp.tanh(c[0]) + c[0], c[1] + 1),
+                                             (x, 0))[0]), (X3,)),
+    # (jit stages both: the cond primitive under jet)
+    "staged_cond": (ft.jit(lambda x, y: lax.cond(
+        fnp.sum(x) > 0, lambda a, b: fnp.sin(a) * b, lambda a, b: fnp.exp(a) - b, x, y)
+        + lax.switch(fnp.argmax(y), [lambda a: a, lambda a: a * a, lambda a: fnp.abs(a) ** 3],
+                     x)), (X3, POS3)),
 }
 
 
@@ -161,7 +175,8 @@ RULE_CASES = {
     "lt": "comparisons", "eq": "comparisons", "ne": "comparisons",
     "sign": "piecewise_constant", "floor": "piecewise_constant", "round": "piecewise_constant",
     "ceil": "steps", "trunc": "steps", "argmax": "arg_extremes", "argmin": "arg_extremes",
-    "argsort": "argsort", "custom_jvp_call": "custom_jvp"}
+    "argsort": "argsort", "custom_jvp_call": "custom_jvp", "cond": "staged_cond",
+    "searchsorted": "searchsorted", "scan": "staged_loops", "while": "staged_loops"}
 
 
 def test_every_rule_is_checked_against_the_generic_one():
