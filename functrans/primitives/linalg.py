@@ -1378,14 +1378,25 @@ def _eigh_vecs_impl(b, t, x, w, v, *p, kind):
     cplx = xp.isdtype(x.dtype, "complex floating")
     if cplx:
         f = xp.astype(f, x.dtype)
-    if kind == "vecs":
-        if p:
-            q = p[0]
-        else:
-            q = _xp_h(xp, v) @ (((t + _xp_h(xp, t)) * 0.5) @ v)
-        return v @ (xp.where(q == 0, 0.0, f) * q)
-    k = xp.matrix_transpose(v) @ t
-    g = xp.where(k == 0, 0.0, f) * k
+    # The products by F are strong only where a zero is structural: per matrix for the
+    # tangent (a matrix of a stack that it does not move), per pair of columns for the
+    # cotangent (eigenvectors that the function does not read: both of the pair's columns
+    # of V^T c are 0). A zero entry of a moved matrix (P_ij at a tie along a direction that
+    # splits the cluster without turning the pair) or of a read column (V^T c's entry
+    # between two tied vectors of which the function reads one) gives nan, as forward
+    # mode's and JAX's: V's tied columns are discontinuous there (a strong 0 was wrong:
+    # jacrev(V[0, 0]) at eye(2) gave 0 where V jumps along x_01).
+    with np.errstate(invalid="ignore"):
+        if kind == "vecs":
+            if p:
+                q = p[0]
+            else:
+                q = _xp_h(xp, v) @ (((t + _xp_h(xp, t)) * 0.5) @ v)
+            still = xp.all(q == 0, axis=(-2, -1))[..., None, None]
+            return v @ xp.where(still, 0.0, f * q)
+        k = xp.matrix_transpose(v) @ t
+        unread = xp.all(k == 0, axis=-2)
+        g = xp.where(unread[..., :, None] & unread[..., None, :], 0.0, f * k)
     e = ((xp.conj(v) if cplx else v) @ g) @ xp.matrix_transpose(v)
     return (e + _xp_h(xp, e)) * 0.5
 
