@@ -75,25 +75,31 @@ def _matmul_batch(args, dims):
 matmul_p.def_batch(_matmul_batch)
 
 
-def _strong_product_impl(b, x, y, *gate, matrix, entry=False):
+def _strong_product_impl(b, x, y, *gate, matrix, entry=False, tie=None):
     xp = b.xp
     if entry:   # (as mul_sz: no inf * 0 evaluated)
         x = xp.where(y == 0, 0.0, x)
     with np.errstate(invalid="ignore"):   # (the inf * 0 that the mask below replaces)
         out = x @ y if matrix else x * y
+    if tie == "rev":
+        # (a pair of columns that the cotangent y leaves both at 0: per matrix too)
+        unread = xp.all(y == 0, axis=-2)
+        return xp.where(unread[..., :, None] & unread[..., None, :], 0.0, out)
     zero = xp.all(x == 0, axis=(-2, -1)) | xp.all((gate[0] if gate else y) == 0,
                                                   axis=(-2, -1))
     return xp.where(zero[..., None, None], 0.0, out)
 
 
-def _strong_product_aval(x, y, *gate, matrix, entry=False):
+def _strong_product_aval(x, y, *gate, matrix, entry=False, tie=None):
     return _matmul_aval(x, y) if matrix else x
 
 
-def _strong_product_jvp(primals, tangents, matrix, entry=False):
+def _strong_product_jvp(primals, tangents, matrix, entry=False, tie=None):
     x, y, *gate = primals
     tx, ty = tangents[:2]
     params = dict(matrix=matrix, entry=True) if entry else dict(matrix=matrix)
+    if tie is not None:
+        params["tie"] = tie
     t = None if tx is None else strong_product_p.bind(tx, y, *gate, **params)
     if ty is not None:
         ty = strong_product_p.bind(x, ty, **params)
@@ -101,14 +107,20 @@ def _strong_product_jvp(primals, tangents, matrix, entry=False):
     return strong_product_p.bind(x, y, *gate, **params), t
 
 
-def _strong_product_transpose(ct, x, y, *gate, matrix, entry=False):
+_TIE_T = {"fwd": "rev", "rev": "fwd"}
+
+
+def _strong_product_transpose(ct, x, y, *gate, matrix, entry=False, tie=None):
     # (per matrix, also after a product strong per entry: a zero entry of a cotangent may
     # be a cancellation (two terms' transposes) where the infinite factor stands for a
     # limit: 0 there hid the limit, nan is honest)
     tr = matrix_transpose if matrix else (lambda a: a)
+    params = dict(matrix=matrix) if tie is None else dict(matrix=matrix, tie=tie)
     if type(x) is Var:
-        return [strong_product_p.bind(ct, tr(y), matrix=matrix), None] + [None] * len(gate)
-    return [None, strong_product_p.bind(tr(x), ct, matrix=matrix)] + [None] * len(gate)
+        return [strong_product_p.bind(ct, tr(y), **params), None] + [None] * len(gate)
+    if tie is not None:
+        params["tie"] = _TIE_T[tie]
+    return [None, strong_product_p.bind(tr(x), ct, **params)] + [None] * len(gate)
 
 
 # strong_product(x, y, [gate], matrix, entry) (session 41): x @ y (matrix=True) or x * y of
@@ -122,6 +134,11 @@ def _strong_product_transpose(ct, x, y, *gate, matrix, entry=False):
 # derivatives and transposes. (Per matrix: a zero entry of a moved matrix may stand for a
 # limit at a tie, which an honest nan must not hide.) The gate takes no tangent or
 # cotangent.
+# With tie="fwd" (x * y, x the reciprocal gaps of a spectral rule, y a tangent): per matrix
+# as above, and the transpose is tie="rev": 0 at (i, j) only where the cotangent's columns
+# i and j are both all 0 (the function reads neither of a pair of tied vectors; per matrix
+# too), nan at a tie beside a read column. (Session 42: per entry, the products hid the
+# limits that make a tied pair's vectors jump: a silent 0.) Transposing "rev" gives "fwd".
 strong_product_p = primitive("strong_product")
 strong_product_p.def_impl(_strong_product_impl)
 strong_product_p.def_abstract_eval(_strong_product_aval)
@@ -137,6 +154,13 @@ def matmul_sz(x, y):
 def mul_szm(x, y, gate):
     """x * y, 0 on the matrices where x or ``gate`` (of which y is a linear function) is 0."""
     return strong_product_p.bind(x, y, gate, matrix=False)
+
+
+def tie_product(f, y):
+    """f * y (f the reciprocal gaps of a spectral rule, infinite at ties; y a tangent): 0 on
+    the matrices of a stack where y is 0, its transpose 0 on the pairs of columns that the
+    cotangent leaves at 0; a tied pair's 0 elsewhere gives nan (see strong_product)."""
+    return strong_product_p.bind(f, y, matrix=False, tie="fwd")
 
 
 def _gap_mul(f, y):
@@ -939,9 +963,11 @@ def _eigh_jvp(primals, tangents):
     f = _inverse_gaps(w)
     if _is_complex(x):
         f = convert_element_type(f, _aval(x).dtype)
-    # (mul_sz: F is infinite at ties, and a matrix of a stack that the tangent does not move
-    # has P = 0: its dV is 0, not inf * 0 = nan in the Jacobian's entries between matrices)
-    return [w, v], [dw, matmul(v, mul_sz(f, p))]
+    # (F is infinite at ties, and a matrix of a stack that the tangent does not move has
+    # P = 0: its dV is 0, not inf * 0 = nan in the Jacobian's entries between matrices.
+    # Staged, where ties are not known: tie_product, strong only where such a zero is
+    # structural, as the "vecs" map; without ties mul_sz, the same values for less)
+    return [w, v], [dw, matmul(v, (mul_sz if tie is False else tie_product)(f, p))]
 
 
 eigh_p = primitive("eigh", multiple_results=True)
@@ -1226,17 +1252,20 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     dp = matmul(_h(u), tv)
     # (diag(dP) as spectral_tangent's value: svdvals' transpose and second derivatives for
     # a function of S alone, where S may hold a tie or a zero (1 / s); see eigh's)
-    if _may_tie(s, zero=True):
+    tie = _may_tie(s, zero=True, staged=None)
+    if tie:
         ds = spectral_tangent(t, x, u, s, vh, dp, kind="svd_diag", projected=True)
     else:
         ds = real(diagonal(dp)) if cplx else diagonal(dp)
     f = as_x(_inverse_gaps(mul(s, s)))
     s_j, s_i = as_x(_rows(s, k)), as_x(_cols(s, k))
     dpt = _h(dp)
-    # (mul_sz: F is infinite at ties, among them zero singular values; a matrix of a stack
-    # that the tangent does not move gets 0 there, not inf * 0 = nan, as in eigh's)
-    du = matmul(u, mul_sz(f, add(mul(dp, s_j), mul(s_i, dpt))))
-    dv = matmul(v, mul_sz(f, add(mul(s_i, dp), mul(dpt, s_j))))
+    # (F is infinite at ties, among them zero singular values; a matrix of a stack that
+    # the tangent does not move gets 0 there, not inf * 0 = nan; where ties may be
+    # (eager values, vmap, staged) strong only where that zero is structural, as eigh's)
+    prod = mul_sz if tie is False else tie_product
+    du = matmul(u, prod(f, add(mul(dp, s_j), mul(s_i, dpt))))
+    dv = matmul(v, prod(f, add(mul(s_i, dp), mul(dpt, s_j))))
     if cplx:
         du = add(du, mul(u, _rows(_i_times(div(imag(diagonal(dp)), s), _aval(x).dtype), m)))
     if m > k:
