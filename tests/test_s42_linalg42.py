@@ -296,3 +296,52 @@ def test_gap_times_tied_vectors_forward_is_nan():
 def test_gap_times_tied_vectors_in_reverse_mode(f):
     got = np.asarray(ft.jacrev(f)(np.eye(2)))
     assert not np.all(got == 0.0)    # (it is 0: the right value or nan would pass)
+
+
+# -- qr at an upper-triangular matrix: the documented branch ---------------------------------
+
+
+def _qr_branch(m, signs):
+    """LAPACK's QR with R's diagonal given the ``signs`` (the smooth branch through them)."""
+    q, r = np.linalg.qr(m)
+    d = np.sign(np.diagonal(r, axis1=-2, axis2=-1)) * signs
+    return q * d[..., None, :], r * d[..., :, None]
+
+
+@pytest.mark.parametrize("direction", ["below the diagonal", "upper", "general"])
+def test_qr_at_an_upper_triangular_matrix_is_the_branch_through_its_value(direction):
+    x = np.array([[2.0, 1.0, 0.5], [0.0, 1.5, 0.3], [0.0, 0.0, 0.7]])
+    t = {"below the diagonal": np.eye(3, k=-1),
+         "upper": np.triu(np.arange(1.0, 10.0).reshape(3, 3)),
+         "general": np.random.default_rng(46).normal(size=(3, 3))}[direction]
+    signs = np.sign(np.diagonal(np.linalg.qr(x)[1]))
+    np.testing.assert_array_equal(signs, 1.0)
+    # (LAPACK's diagonal flips to negative once anything below it is non-zero)
+    np.testing.assert_array_equal(np.sign(np.diag(np.linalg.qr(x + 1e-9 * t)[1]))[:2],
+                                  1.0 if direction == "upper" else -1.0)
+    dq, dr = (np.asarray(d) for d in ft.jvp(lambda m: tuple(la.qr(m)), (x,), (t,))[1])
+    h = 1e-6
+    for ours, k in ((dq, 0), (dr, 1)):
+        branch = (_qr_branch(x + h * t, signs)[k] - _qr_branch(x - h * t, signs)[k]) / (2 * h)
+        np.testing.assert_allclose(ours, branch, atol=1e-8)
+        lapack = (np.linalg.qr(x + h * t)[k] - np.linalg.qr(x - h * t)[k]) / (2 * h)
+        if direction == "upper":
+            np.testing.assert_allclose(ours, lapack, atol=1e-8)
+        elif k == 0:
+            assert np.abs(ours - lapack).max() > 0.5   # (LAPACK's values jump: the sign flip)
+    # reverse mode: the same linear map (dot-product identity)
+    cq, cr = np.cos(np.arange(9.0)).reshape(3, 3), np.sin(np.arange(9.0)).reshape(3, 3)
+    (ct,) = ft.vjp(lambda m: tuple(la.qr(m)), x)[1]((cq, cr))
+    np.testing.assert_allclose(np.sum(ct * t), np.sum(cq * dq) + np.sum(cr * dr), rtol=1e-12)
+
+
+def test_qr_at_the_identity_as_jax():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    t = np.eye(3, k=-1) + 0.5 * np.eye(3, k=1)
+    ours = ft.jvp(lambda m: tuple(la.qr(m)), (np.eye(3),), (t,))[1]
+    theirs = jax.jvp(lambda m: tuple(jnp.linalg.qr(m)), (jnp.eye(3),), (jnp.asarray(t),))[1]
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-14)
+    np.testing.assert_allclose(np.asarray(ours[0])[1, 0], 1.0)   # (the branch's; LAPACK's -1)
