@@ -417,6 +417,7 @@ def _inverse_gaps(w):
     eye = diag_embed(ones_like(w))
     return sub(div(1.0, add(sub(_rows(w, n), _cols(w, n)), eye)), eye)
 
+
 # -- solve, inv, det, slogdet ----------------------------------------------------------------------
 
 
@@ -1248,11 +1249,16 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     cplx = _is_complex(x)
     as_x = _as_dtype_of(x)
     v = _h(vh)
-    tv = matmul(t, v)
-    dp = matmul(_h(u), tv)
+    tie = _may_tie(s, zero=True, staged=None)
+    # (where ties are known to be possible (eager values, vmap), the products with the
+    # tangent are strong per matrix: in a second derivative a matrix of a stack that the
+    # inner tangent does not move gets 0 there, not U's or V's infinite derivative at its
+    # tie times 0. Not staged: JAX's nan between the matrices there)
+    mm = matmul_sz if tie else matmul
+    tv = mm(t, v)
+    dp = mm(_h(u), tv)
     # (diag(dP) as spectral_tangent's value: svdvals' transpose and second derivatives for
     # a function of S alone, where S may hold a tie or a zero (1 / s); see eigh's)
-    tie = _may_tie(s, zero=True, staged=None)
     if tie:
         ds = spectral_tangent(t, x, u, s, vh, dp, kind="svd_diag", projected=True)
     else:
@@ -1264,15 +1270,16 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     # the tangent does not move gets 0 there, not inf * 0 = nan; where ties may be
     # (eager values, vmap, staged) strong only where that zero is structural, as eigh's)
     prod = mul_sz if tie is False else tie_product
-    du = matmul(u, prod(f, add(mul(dp, s_j), mul(s_i, dpt))))
-    dv = matmul(v, prod(f, add(mul(s_i, dp), mul(dpt, s_j))))
+    du = mm(u, prod(f, add(mul(dp, s_j), mul(s_i, dpt))))
+    dv = mm(v, prod(f, add(mul(s_i, dp), mul(dpt, s_j))))
+    ew = (lambda a, b: strong_product_p.bind(a, b, matrix=False)) if tie else mul
     if cplx:
-        du = add(du, mul(u, _rows(_i_times(div(imag(diagonal(dp)), s), _aval(x).dtype), m)))
+        du = add(du, ew(u, _rows(_i_times(div(imag(diagonal(dp)), s), _aval(x).dtype), m)))
     if m > k:
-        du = add(du, div(sub(tv, matmul(u, dp)), as_x(_rows(s, m))))
+        du = add(du, div(sub(tv, mm(u, dp)), as_x(_rows(s, m))))
     if n > k:
-        tu = matmul(_h(t), u)
-        dv = add(dv, div(sub(tu, matmul(v, dpt)), as_x(_rows(s, n))))
+        tu = mm(_h(t), u)
+        dv = add(dv, div(sub(tu, mm(v, dpt)), as_x(_rows(s, n))))
     return du, ds, _h(dv)
 
 
