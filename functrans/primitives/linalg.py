@@ -418,6 +418,29 @@ def _inverse_gaps(w):
     return sub(div(1.0, add(sub(_rows(w, n), _cols(w, n)), eye)), eye)
 
 
+_strong_gaps_fn = []
+
+
+def _strong_inverse_gaps(w):
+    """_inverse_gaps(w) as a custom_jvp function whose tangent -F^2 dG (G the gaps) is
+    strong per matrix in dG: a matrix of a stack whose values the tangent leaves gets 0,
+    not inf * 0 at its ties (its derivatives recurse through the same rule: exact at every
+    order)."""
+    if not _strong_gaps_fn:
+        from ..custom import custom_jvp
+
+        def rule(primals, tangents):
+            w, = primals
+            f = fn(w)
+            n = w.shape[-1]
+            dg = sub(_rows(tangents[0], n), _cols(tangents[0], n))
+            return f, strong_product_p.bind(neg(mul(f, f)), dg, matrix=False)
+        fn = custom_jvp(_inverse_gaps)
+        fn.defjvp(rule)
+        _strong_gaps_fn.append(fn)
+    return _strong_gaps_fn[0](w)
+
+
 # -- solve, inv, det, slogdet ----------------------------------------------------------------------
 
 
@@ -1263,7 +1286,7 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
         ds = spectral_tangent(t, x, u, s, vh, dp, kind="svd_diag", projected=True)
     else:
         ds = real(diagonal(dp)) if cplx else diagonal(dp)
-    f = as_x(_inverse_gaps(mul(s, s)))
+    f = as_x((_strong_inverse_gaps if tie else _inverse_gaps)(mul(s, s)))
     s_j, s_i = as_x(_rows(s, k)), as_x(_cols(s, k))
     dpt = _h(dp)
     # (F is infinite at ties, among them zero singular values; a matrix of a stack that
