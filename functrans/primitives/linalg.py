@@ -81,12 +81,14 @@ def _strong_product_impl(b, x, y, *gate, matrix, entry=False, tie=None):
         x = xp.where(y == 0, 0.0, x)
     with np.errstate(invalid="ignore"):   # (the inf * 0 that the mask below replaces)
         out = x @ y if matrix else x * y
+    zero = xp.all(x == 0, axis=(-2, -1))
     if tie == "rev":
-        # (a pair of columns that the cotangent y leaves both at 0: per matrix too)
+        # (a pair of columns that the cotangent y leaves both at 0: per matrix too; or a
+        # matrix where x, a tangent of the gaps in a second derivative, is 0)
         unread = xp.all(y == 0, axis=-2)
-        return xp.where(unread[..., :, None] & unread[..., None, :], 0.0, out)
-    zero = xp.all(x == 0, axis=(-2, -1)) | xp.all((gate[0] if gate else y) == 0,
-                                                  axis=(-2, -1))
+        return xp.where((unread[..., :, None] & unread[..., None, :])
+                        | zero[..., None, None], 0.0, out)
+    zero = zero | xp.all((gate[0] if gate else y) == 0, axis=(-2, -1))
     return xp.where(zero[..., None, None], 0.0, out)
 
 
