@@ -159,9 +159,10 @@ def mul_szm(x, y, gate):
 
 
 def tie_product(f, y):
-    """f * y (f the reciprocal gaps of a spectral rule, infinite at ties; y a tangent): 0 on
-    the matrices of a stack where y is 0, its transpose 0 on the pairs of columns that the
-    cotangent leaves at 0; a tied pair's 0 elsewhere gives nan (see strong_product)."""
+    """f * y (square matrices; f the reciprocal gaps of a spectral rule, infinite at ties;
+    y a tangent): 0 on the matrices of a stack where y is 0, its transpose 0 on the pairs
+    of columns that the cotangent leaves at 0; a tied pair's 0 elsewhere gives nan (see
+    strong_product)."""
     return strong_product_p.bind(f, y, matrix=False, tie="fwd")
 
 
