@@ -176,7 +176,10 @@ def test_vecs_map_first_order_and_transpose_at_a_tied_stack():
     t[0] = np.diag([0.1, 0.3, 0.5])   # (splits the tie in the order it has: V stays I)
     pair = lambda m: tuple(la.eigh(m))                                   # noqa: E731
     (w, v), (dw, dv) = ft.jvp(pair, (_STACK,), (t,))
-    np.testing.assert_array_equal(dv[0], 0.0)
+    # (session 42: the tied columns nan, not 0: a direction that splits the tie moves them
+    # by an amount the first-order data do not hold; see test_s42_linalg42)
+    assert np.all(np.isnan(dv[0][:, :2]))
+    np.testing.assert_array_equal(dv[0][:, 2], 0.0)
     # (the plain matrix as alone, by eigh's plain rule; LAPACK's sign of its second
     # column flips at that very matrix, so central differences do not apply there)
     np.testing.assert_allclose(dv[1], ft.jvp(lambda m: la.eigh(m)[1], (_PLAIN,), (t[1],))[1],
@@ -185,8 +188,8 @@ def test_vecs_map_first_order_and_transpose_at_a_tied_stack():
     cv[0, :, :2] = 0.0   # (the tied cluster's vectors: no derivative across it)
     (ct,) = ft.vjp(pair, _STACK)[1]((cw, cv))
     assert np.all(np.isfinite(ct))
-    np.testing.assert_allclose(np.sum(ct * t), np.sum(cw * dw) + np.sum(cv * dv),
-                               rtol=1e-12)
+    np.testing.assert_allclose(np.sum(ct * t), np.sum(cw * dw) + np.sum(cv[1] * dv[1])
+                               + np.sum(cv[0, :, 2] * dv[0, :, 2]), rtol=1e-12)
 
 
 def test_vmap_of_the_hessian_as_each_matrix_alone():

@@ -199,7 +199,18 @@ def eigh(a, UPLO=None, *, symmetrize_input=None):
     ``jit`` too). The eigenvectors' derivatives are infinite (or NaN) at a repeated
     eigenvalue, as JAX's; their second derivatives between the matrices of a stack are 0
     (eagerly and under ``vmap``; NaN under ``jit``, as JAX's), but where a cotangent of the
-    eigenvalues depends on the input (NaN: the rule cannot tell its divided differences)."""
+    eigenvalues depends on the input (NaN: the rule cannot tell its divided differences).
+
+    At a repeated eigenvalue the tied eigenvectors are not continuous (LAPACK's basis of the
+    cluster jumps along every direction that splits it), and their derivatives are NaN or
+    inf in both modes, also along a direction that splits the tie without turning the pair
+    (where a product strong per entry used to give 0). Exact zeros are kept where they are
+    structural: another matrix of a stack that the tangent (cotangent) does not touch, and,
+    in reverse mode, eigenvectors that the function does not read (``V[..., 2]`` at
+    ``diag(1, 1, 2)`` has its finite derivative). One case is out of reach: a function that
+    multiplies tied eigenvectors by their gap, ``(w_1 - w_0) (v_1 v_1^T - v_0 v_0^T)``,
+    gives reverse mode a cotangent that is exactly 0 on that matrix, bit for bit as one from
+    a function that does not read it, and gets 0 there (forward mode: NaN)."""
     return EighResult(*_la.eigh(_symmetrized(a, symmetrize_input, UPLO, "eigh")))
 
 
@@ -246,7 +257,23 @@ def qr(a, mode="reduced"):
     convention), which fixes the phases of ``Q``'s columns, and the derivative follows it.
     The extra columns of a tall ``Q`` in mode 'complete' are LAPACK's choice (Householder
     reflections); their derivative is that of this choice, which jumps (no derivative) where
-    a reflection is the identity (a column already zero below the diagonal)."""
+    a reflection is the identity (a column already zero below the diagonal).
+
+    At such a column (an upper-triangular ``x``, ``x = I`` among them) LAPACK's ``Q`` and
+    ``R`` themselves jump: its reflector gives ``R_kk`` the sign opposite to ``x_kk``'s
+    wherever something below it is non-zero, and keeps ``x_kk``'s where all is zero, so
+    every direction that moves an entry below the diagonal flips the signs of that column of
+    ``Q`` and row of ``R`` (``qr(I + e E_10)`` has ``R_00 = -sqrt(1 + e^2)`` for every
+    ``e != 0`` and ``+1`` at ``e = 0``). The derivative there (deliberately, as JAX's) is
+    that of the factorization whose ``R`` keeps the signs of the returned diagonal: the
+    one smooth branch through the returned value (square: ``dQ = Q O``, ``dR = Q^H dx - O
+    R``, ``O = L - L^H`` with ``L`` the strictly lower part of ``Q^H dx R^{-1}``). It equals
+    LAPACK's central differences along directions that keep those columns zero below the
+    diagonal, and differs from them by the sign flip elsewhere (central differences of
+    LAPACK's ``Q`` at ``I`` along ``E_10``: ``dQ[1, 0] = -1``; this derivative: ``+1``, the
+    branch's). NaN there would make every derivative of ``qr(I + A)`` at ``A = 0`` NaN;
+    use ``Q`` and ``R`` through sign-invariant functions (``Q R``, ``Q diag(s)`` with the
+    signs ``s`` of ``diag(R)``, ``|R|``) where the branch matters."""
     if mode == "raw":
         raise NotImplementedError(
             "qr: mode='raw' (LAPACK's Householder vectors and scalars) is not supported; use "
@@ -299,7 +326,9 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, subset_by_index
     the phase by keeping the diagonal of ``V^H dV`` zero, so only functions that do not
     depend on the phase (``U diag(S) Vh``, ``|U|``, ``u_i v_i^H``, ``S``) have derivatives
     that match finite differences of the library's own choice. A function of ``S`` alone has
-    :func:`svdvals`' second derivatives.
+    :func:`svdvals`' second derivatives. At a repeated singular value the tied vectors'
+    derivatives are NaN or inf in both modes, with exact zeros where they are structural,
+    as :func:`eigh`'s.
 
     ``subset_by_index=(start, end)`` (jax.numpy's, there on TPU only) keeps the singular
     values at positions ``start <= i < end`` of the descending order (``(0, k)``: the ``k``

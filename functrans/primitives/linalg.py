@@ -75,25 +75,33 @@ def _matmul_batch(args, dims):
 matmul_p.def_batch(_matmul_batch)
 
 
-def _strong_product_impl(b, x, y, *gate, matrix, entry=False):
+def _strong_product_impl(b, x, y, *gate, matrix, entry=False, tie=None):
     xp = b.xp
     if entry:   # (as mul_sz: no inf * 0 evaluated)
         x = xp.where(y == 0, 0.0, x)
     with np.errstate(invalid="ignore"):   # (the inf * 0 that the mask below replaces)
         out = x @ y if matrix else x * y
-    zero = xp.all(x == 0, axis=(-2, -1)) | xp.all((gate[0] if gate else y) == 0,
-                                                  axis=(-2, -1))
+    zero = xp.all(x == 0, axis=(-2, -1))
+    if tie == "rev":
+        # (a pair of columns that the cotangent y leaves both at 0: per matrix too; or a
+        # matrix where x, a tangent of the gaps in a second derivative, is 0)
+        unread = xp.all(y == 0, axis=-2)
+        return xp.where((unread[..., :, None] & unread[..., None, :])
+                        | zero[..., None, None], 0.0, out)
+    zero = zero | xp.all((gate[0] if gate else y) == 0, axis=(-2, -1))
     return xp.where(zero[..., None, None], 0.0, out)
 
 
-def _strong_product_aval(x, y, *gate, matrix, entry=False):
+def _strong_product_aval(x, y, *gate, matrix, entry=False, tie=None):
     return _matmul_aval(x, y) if matrix else x
 
 
-def _strong_product_jvp(primals, tangents, matrix, entry=False):
+def _strong_product_jvp(primals, tangents, matrix, entry=False, tie=None):
     x, y, *gate = primals
     tx, ty = tangents[:2]
     params = dict(matrix=matrix, entry=True) if entry else dict(matrix=matrix)
+    if tie is not None:
+        params["tie"] = tie
     t = None if tx is None else strong_product_p.bind(tx, y, *gate, **params)
     if ty is not None:
         ty = strong_product_p.bind(x, ty, **params)
@@ -101,14 +109,20 @@ def _strong_product_jvp(primals, tangents, matrix, entry=False):
     return strong_product_p.bind(x, y, *gate, **params), t
 
 
-def _strong_product_transpose(ct, x, y, *gate, matrix, entry=False):
+_TIE_T = {"fwd": "rev", "rev": "fwd"}
+
+
+def _strong_product_transpose(ct, x, y, *gate, matrix, entry=False, tie=None):
     # (per matrix, also after a product strong per entry: a zero entry of a cotangent may
     # be a cancellation (two terms' transposes) where the infinite factor stands for a
     # limit: 0 there hid the limit, nan is honest)
     tr = matrix_transpose if matrix else (lambda a: a)
+    params = dict(matrix=matrix) if tie is None else dict(matrix=matrix, tie=tie)
     if type(x) is Var:
-        return [strong_product_p.bind(ct, tr(y), matrix=matrix), None] + [None] * len(gate)
-    return [None, strong_product_p.bind(tr(x), ct, matrix=matrix)] + [None] * len(gate)
+        return [strong_product_p.bind(ct, tr(y), **params), None] + [None] * len(gate)
+    if tie is not None:
+        params["tie"] = _TIE_T[tie]
+    return [None, strong_product_p.bind(tr(x), ct, **params)] + [None] * len(gate)
 
 
 # strong_product(x, y, [gate], matrix, entry) (session 41): x @ y (matrix=True) or x * y of
@@ -122,6 +136,11 @@ def _strong_product_transpose(ct, x, y, *gate, matrix, entry=False):
 # derivatives and transposes. (Per matrix: a zero entry of a moved matrix may stand for a
 # limit at a tie, which an honest nan must not hide.) The gate takes no tangent or
 # cotangent.
+# With tie="fwd" (x * y, x the reciprocal gaps of a spectral rule, y a tangent): per matrix
+# as above, and the transpose is tie="rev": 0 at (i, j) only where the cotangent's columns
+# i and j are both all 0 (the function reads neither of a pair of tied vectors; per matrix
+# too), nan at a tie beside a read column. (Session 42: per entry, the products hid the
+# limits that make a tied pair's vectors jump: a silent 0.) Transposing "rev" gives "fwd".
 strong_product_p = primitive("strong_product")
 strong_product_p.def_impl(_strong_product_impl)
 strong_product_p.def_abstract_eval(_strong_product_aval)
@@ -137,6 +156,14 @@ def matmul_sz(x, y):
 def mul_szm(x, y, gate):
     """x * y, 0 on the matrices where x or ``gate`` (of which y is a linear function) is 0."""
     return strong_product_p.bind(x, y, gate, matrix=False)
+
+
+def tie_product(f, y):
+    """f * y (square matrices; f the reciprocal gaps of a spectral rule, infinite at ties;
+    y a tangent): 0 on the matrices of a stack where y is 0, its transpose 0 on the pairs
+    of columns that the cotangent leaves at 0; a tied pair's 0 elsewhere gives nan (see
+    strong_product)."""
+    return strong_product_p.bind(f, y, matrix=False, tie="fwd")
 
 
 def _gap_mul(f, y):
@@ -392,6 +419,30 @@ def _inverse_gaps(w):
     n = w.shape[-1]
     eye = diag_embed(ones_like(w))
     return sub(div(1.0, add(sub(_rows(w, n), _cols(w, n)), eye)), eye)
+
+
+_strong_gaps_fn = []
+
+
+def _strong_inverse_gaps(w):
+    """_inverse_gaps(w) as a custom_jvp function whose tangent -F^2 dG (G the gaps) is
+    strong per matrix in dG: a matrix of a stack whose values the tangent leaves gets 0,
+    not inf * 0 at its ties (its derivatives recurse through the same rule: exact at every
+    order)."""
+    if not _strong_gaps_fn:
+        from ..custom import custom_jvp
+
+        def rule(primals, tangents):
+            w, = primals
+            f = fn(w)
+            n = w.shape[-1]
+            dg = sub(_rows(tangents[0], n), _cols(tangents[0], n))
+            return f, strong_product_p.bind(neg(mul(f, f)), dg, matrix=False)
+        fn = custom_jvp(_inverse_gaps)
+        fn.defjvp(rule)
+        _strong_gaps_fn.append(fn)
+    return _strong_gaps_fn[0](w)
+
 
 # -- solve, inv, det, slogdet ----------------------------------------------------------------------
 
@@ -939,9 +990,11 @@ def _eigh_jvp(primals, tangents):
     f = _inverse_gaps(w)
     if _is_complex(x):
         f = convert_element_type(f, _aval(x).dtype)
-    # (mul_sz: F is infinite at ties, and a matrix of a stack that the tangent does not move
-    # has P = 0: its dV is 0, not inf * 0 = nan in the Jacobian's entries between matrices)
-    return [w, v], [dw, matmul(v, mul_sz(f, p))]
+    # (F is infinite at ties, and a matrix of a stack that the tangent does not move has
+    # P = 0: its dV is 0, not inf * 0 = nan in the Jacobian's entries between matrices.
+    # Staged, where ties are not known: tie_product, strong only where such a zero is
+    # structural, as the "vecs" map; without ties mul_sz, the same values for less)
+    return [w, v], [dw, matmul(v, (mul_sz if tie is False else tie_product)(f, p))]
 
 
 eigh_p = primitive("eigh", multiple_results=True)
@@ -1222,28 +1275,37 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     cplx = _is_complex(x)
     as_x = _as_dtype_of(x)
     v = _h(vh)
-    tv = matmul(t, v)
-    dp = matmul(_h(u), tv)
+    tie = _may_tie(s, zero=True, staged=None)
+    # (where ties are known to be possible (eager values, vmap), the products with the
+    # tangent are strong per matrix: in a second derivative a matrix of a stack that the
+    # inner tangent does not move gets 0 there, not U's or V's infinite derivative at its
+    # tie times 0. Not staged: JAX's nan between the matrices there)
+    mm = matmul_sz if tie else matmul
+    tv = mm(t, v)
+    dp = mm(_h(u), tv)
     # (diag(dP) as spectral_tangent's value: svdvals' transpose and second derivatives for
     # a function of S alone, where S may hold a tie or a zero (1 / s); see eigh's)
-    if _may_tie(s, zero=True):
+    if tie:
         ds = spectral_tangent(t, x, u, s, vh, dp, kind="svd_diag", projected=True)
     else:
         ds = real(diagonal(dp)) if cplx else diagonal(dp)
-    f = as_x(_inverse_gaps(mul(s, s)))
+    f = as_x((_strong_inverse_gaps if tie else _inverse_gaps)(mul(s, s)))
     s_j, s_i = as_x(_rows(s, k)), as_x(_cols(s, k))
     dpt = _h(dp)
-    # (mul_sz: F is infinite at ties, among them zero singular values; a matrix of a stack
-    # that the tangent does not move gets 0 there, not inf * 0 = nan, as in eigh's)
-    du = matmul(u, mul_sz(f, add(mul(dp, s_j), mul(s_i, dpt))))
-    dv = matmul(v, mul_sz(f, add(mul(s_i, dp), mul(dpt, s_j))))
+    # (F is infinite at ties, among them zero singular values; a matrix of a stack that
+    # the tangent does not move gets 0 there, not inf * 0 = nan; where ties may be
+    # (eager values, vmap, staged) strong only where that zero is structural, as eigh's)
+    prod = mul_sz if tie is False else tie_product
+    du = mm(u, prod(f, add(mul(dp, s_j), mul(s_i, dpt))))
+    dv = mm(v, prod(f, add(mul(s_i, dp), mul(dpt, s_j))))
+    ew = (lambda a, b: strong_product_p.bind(a, b, matrix=False)) if tie else mul
     if cplx:
-        du = add(du, mul(u, _rows(_i_times(div(imag(diagonal(dp)), s), _aval(x).dtype), m)))
+        du = add(du, ew(u, _rows(_i_times(div(imag(diagonal(dp)), s), _aval(x).dtype), m)))
     if m > k:
-        du = add(du, div(sub(tv, matmul(u, dp)), as_x(_rows(s, m))))
+        du = add(du, div(sub(tv, mm(u, dp)), as_x(_rows(s, m))))
     if n > k:
-        tu = matmul(_h(t), u)
-        dv = add(dv, div(sub(tu, matmul(v, dpt)), as_x(_rows(s, n))))
+        tu = mm(_h(t), u)
+        dv = add(dv, div(sub(tu, mm(v, dpt)), as_x(_rows(s, n))))
     return du, ds, _h(dv)
 
 
@@ -1378,14 +1440,25 @@ def _eigh_vecs_impl(b, t, x, w, v, *p, kind):
     cplx = xp.isdtype(x.dtype, "complex floating")
     if cplx:
         f = xp.astype(f, x.dtype)
-    if kind == "vecs":
-        if p:
-            q = p[0]
-        else:
-            q = _xp_h(xp, v) @ (((t + _xp_h(xp, t)) * 0.5) @ v)
-        return v @ (xp.where(q == 0, 0.0, f) * q)
-    k = xp.matrix_transpose(v) @ t
-    g = xp.where(k == 0, 0.0, f) * k
+    # The products by F are strong only where a zero is structural: per matrix for the
+    # tangent (a matrix of a stack that it does not move), per pair of columns for the
+    # cotangent (eigenvectors that the function does not read: both of the pair's columns
+    # of V^T c are 0). A zero entry of a moved matrix (P_ij at a tie along a direction that
+    # splits the cluster without turning the pair) or of a read column (V^T c's entry
+    # between two tied vectors of which the function reads one) gives nan, as forward
+    # mode's and JAX's: V's tied columns are discontinuous there (a strong 0 was wrong:
+    # jacrev(V[0, 0]) at eye(2) gave 0 where V jumps along x_01).
+    with np.errstate(invalid="ignore"):
+        if kind == "vecs":
+            if p:
+                q = p[0]
+            else:
+                q = _xp_h(xp, v) @ (((t + _xp_h(xp, t)) * 0.5) @ v)
+            still = xp.all(q == 0, axis=(-2, -1))[..., None, None]
+            return v @ xp.where(still, 0.0, f * q)
+        k = xp.matrix_transpose(v) @ t
+        unread = xp.all(k == 0, axis=-2)
+        g = xp.where(unread[..., :, None] & unread[..., None, :], 0.0, f * k)
     e = ((xp.conj(v) if cplx else v) @ g) @ xp.matrix_transpose(v)
     return (e + _xp_h(xp, e)) * 0.5
 
