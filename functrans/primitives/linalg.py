@@ -17,11 +17,23 @@ from .structural import (_IDENTITY_PERMS, _inverse_perm, matrix_transpose, resha
 
 
 def _matmul_aval(x, y):
+    # (one per shapes and dtype: linearize records the same products at every step, two or
+    # three per layer; avals are never changed, so one object serves every equation)
+    try:
+        return _MATMUL_AVALS[x.shape, y.shape, x.dtype]
+    except (KeyError, TypeError):  # (TypeError: a shape given as a list)
+        pass
     xs, ys = x.shape, y.shape
     if len(xs) < 2 or len(ys) < 2 or xs[:-2] != ys[:-2] or xs[-1] != ys[-2]:
         raise ShapeError(f"matmul primitive needs (..., n, k) @ (..., k, m) with equal batch "
                          f"dimensions; got {xs} and {ys}")
-    return ShapedArray(xs[:-1] + ys[-1:], x.dtype)
+    out = ShapedArray(xs[:-1] + ys[-1:], x.dtype)
+    if type(xs) is tuple and type(ys) is tuple and len(_MATMUL_AVALS) < 4096:
+        _MATMUL_AVALS[xs, ys, x.dtype] = out
+    return out
+
+
+_MATMUL_AVALS: dict = {}
 
 
 def _matmul_jvp(primals, tangents):

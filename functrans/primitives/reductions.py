@@ -12,11 +12,20 @@ from .structural import broadcast_in_dim, broadcast_p
 
 
 def _reduced_aval(x, axes, keepdims=False):
-    try:  # (worked out once per shape and axes: linearize records the same few each call)
-        shape = _reduced_shape_cached(x.shape, axes, keepdims)
+    # (one per shape, axes and dtype: linearize records the same few at every step; avals
+    # are never changed, so one object serves every equation)
+    try:
+        return _REDUCED_AVALS[x.shape, axes, keepdims, x.dtype]
+    except KeyError:
+        out = ShapedArray(_reduced_shape(x.shape, axes, keepdims), x.dtype)
+        if len(_REDUCED_AVALS) < 4096:
+            _REDUCED_AVALS[x.shape, axes, keepdims, x.dtype] = out
+        return out
     except TypeError:  # (a shape or axes given as a list)
-        shape = _reduced_shape(x.shape, axes, keepdims)
-    return ShapedArray(shape, x.dtype)
+        return ShapedArray(_reduced_shape(x.shape, axes, keepdims), x.dtype)
+
+
+_REDUCED_AVALS: dict = {}
 
 
 def _reduced_shape(shape, axes, keepdims):
@@ -24,8 +33,6 @@ def _reduced_shape(shape, axes, keepdims):
         return tuple(1 if i in axes else d for i, d in enumerate(shape))
     return tuple(d for i, d in enumerate(shape) if i not in axes)
 
-
-_reduced_shape_cached = functools.lru_cache(maxsize=4096)(_reduced_shape)
 
 
 def _kept(ndim, axes):
