@@ -510,7 +510,12 @@ _EXACT_INT = 1 << 24  # (an int a float32 holds exactly: no rounding to tell the
 
 
 def _chooser_weights(x, out, axes):
-    kept = tuple(1 if i in axes else d for i, d in enumerate(x.shape))
+    try:  # (once per shape and axes: a max is taken at every step)
+        kept = _KEPT_SHAPES[x.shape, axes]
+    except (KeyError, TypeError):  # (TypeError: axes given as a list)
+        kept = tuple(1 if i in axes else d for i, d in enumerate(x.shape))
+        if len(_KEPT_SHAPES) < 4096 and type(axes) is tuple:
+            _KEPT_SHAPES[x.shape, axes] = kept
     hit = x == out.reshape(kept)
     mask = hit.astype(x.dtype)
     # Without ties each slice attains its extreme exactly once (a NaN extreme nowhere): the
@@ -526,7 +531,12 @@ def _chooser_weights(x, out, axes):
     return mask / np.maximum(_add_reduce(mask, axis=axes, keepdims=True), 1)  # (NaN: 0)
 
 
-_add_reduce, _count_nonzero = np.add.reduce, np.count_nonzero
+_add_reduce = np.add.reduce
+try:  # (NumPy's C function itself: np.count_nonzero of a whole array calls it, two frames on)
+    from numpy._core.multiarray import count_nonzero as _count_nonzero
+except ImportError:
+    _count_nonzero = np.count_nonzero
+_KEPT_SHAPES: dict = {}  # (shape, axes) -> the shape with those axes of length 1
 
 
 _REAL_SCALARS = frozenset((np.float64, np.float32, np.float16))
