@@ -936,7 +936,7 @@ def max(a, axis=None, out=None, keepdims=False, initial=None, where=None):
     needs ``initial``)."""
     if out is not None:
         _no_out("max", out)
-    if _is_bool_array(a):
+    if type(a) not in _INEXACT_TRACERS and _is_bool_array(a):  # (forward mode's: floats)
         return _bool_extreme(max, a, axis, keepdims, initial, where)
     if initial is None and where is None:
         return _reduce(_red.reduce_max, a, axis, keepdims)
@@ -948,7 +948,7 @@ def min(a, axis=None, out=None, keepdims=False, initial=None, where=None):
     upper bound included in every slice) and ``where`` (needs ``initial``)."""
     if out is not None:
         _no_out("min", out)
-    if _is_bool_array(a):
+    if type(a) not in _INEXACT_TRACERS and _is_bool_array(a):  # (forward mode's: floats)
         return _bool_extreme(min, a, axis, keepdims, initial, where)
     if initial is None and where is None:
         return _reduce(_red.reduce_min, a, axis, keepdims)
@@ -979,6 +979,16 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     elements taking part (a slice with none gives nan)."""
     if out is not None:
         _no_out("mean", out)
+    if dtype is None and where is None and type(a) in _INEXACT_TRACERS:
+        # (forward mode's values: floating point, nothing to convert; the general path's
+        # checks below without their frames, but for the half types)
+        d = a.dtype
+        if d is not _dt.float16 and d is not _dt.bfloat16:
+            shape = a.shape
+            n = 1
+            for i in _normalize_axes(axis, len(shape)):
+                n *= shape[i]
+            return _ew.div_p.bind(_reduce(_red.reduce_sum, a, axis, keepdims), float(n))
     a = _as_operand(a)
     if dtype is not None:
         d = _dt.as_dtype(dtype)
