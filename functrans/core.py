@@ -106,7 +106,10 @@ def get_aval(x) -> ShapedArray:
         # registered (alive as long as the registry), so an id is never another dtype's.
         d = x.dtype
         key = (x.shape, id(d))
-        a = _avals_get(key)
+        try:  # (free in Python 3.11+ while nothing is raised)
+            a = _avals_get(key)
+        except TypeError:  # (a shape that is no tuple, of a library outside the standard)
+            a = key = None
         if a is not None:
             return a
         # (ShapedArray(shape, dtype) without its __init__'s frame, the dtype by the id of
@@ -119,7 +122,7 @@ def get_aval(x) -> ShapedArray:
             a.dtype = b.dtype(x)
         else:
             a.dtype = d
-            if len(_AVALS) < 4096:
+            if key is not None and len(_AVALS) < 4096:
                 _AVALS[key] = a
         return a
     if t in _SCALAR_DTYPES:
