@@ -129,12 +129,20 @@ class _Recorder:
         # to the evaluator, whose calls are timed, at the cost of that frame)
         self._eval = interpreters.EVAL
         interpreters.EVAL = None
+        # (the transposes of matmul, broadcasts and sums, and matrix_transpose, likewise call
+        # an implementation directly where the evaluator is current: through it instead)
+        from functrans.primitives import linalg, reductions, structural
+        self._rules = (linalg, reductions, structural)
+        for m in self._rules:
+            m._EVAL = None
 
     def restore(self):
         self._core.EvalInterpreter.process = self._process
         self._interpreters.StagingInterpreter.process = self._staging
         self._reverse._np = self._np
         self._interpreters.EVAL = self._eval
+        for m in self._rules:
+            m._EVAL = self._eval
 
 
 def _keep_freed_memory():

@@ -69,6 +69,8 @@ class ShapedArray:
 
 _new = object.__new__
 _dtype_by_id = _dt._by_id.get
+_AVALS: dict = {}  # (shape, id of a registered native dtype) -> ShapedArray (see get_aval)
+_avals_get = _AVALS.get
 
 _SCALAR_DTYPES = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64, complex: _dt.complex128}
 _NOT_OPERANDS = (type(Ellipsis), type(None), slice)
@@ -99,13 +101,29 @@ def get_aval(x) -> ShapedArray:
     t = type(x)
     b = _by_type.get(t)
     if b is not None:  # an array of a known backend: the common case, first
+        # One abstract value per shape and native dtype (avals are never changed): a
+        # residual's, met again at every step. Keyed by the id of a native dtype the backends
+        # registered (alive as long as the registry), so an id is never another dtype's.
+        d = x.dtype
+        key = (x.shape, id(d))
+        try:  # (free in Python 3.11+ while nothing is raised)
+            a = _avals_get(key)
+        except TypeError:  # (a shape that is no tuple, of a library outside the standard)
+            a = key = None
+        if a is not None:
+            return a
         # (ShapedArray(shape, dtype) without its __init__'s frame, the dtype by the id of
-        # the native one, which the backends register: what b.dtype(x) gives, or its error)
+        # the native one: what b.dtype(x) gives, or its error)
         a = _new(ShapedArray)
         a.shape = tuple(x.shape)
-        d = _dtype_by_id(id(x.dtype))
-        a.dtype = d if d is not None else b.dtype(x)
+        d = _dtype_by_id(id(d))
         a.weak_type = False
+        if d is None:
+            a.dtype = b.dtype(x)
+        else:
+            a.dtype = d
+            if key is not None and len(_AVALS) < 4096:
+                _AVALS[key] = a
         return a
     if t in _SCALAR_DTYPES:
         return ShapedArray((), _SCALAR_DTYPES[t], weak_type=True)
@@ -335,6 +353,7 @@ def _forget_impls():
 
 
 _backends_registry_hooks.append(_forget_impls)
+_backends_registry_hooks.append(_AVALS.clear)  # (a dtype registered anew: ids start over)
 
 
 class EvalInterpreter(Interpreter):

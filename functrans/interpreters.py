@@ -748,11 +748,13 @@ class StagingInterpreter(Interpreter):
         if prim.same_aval:
             out_aval = own._var.aval
         else:
-            if len(inputs) == 2:  # (the common case without a comprehension's frame)
+            if len(inputs) == 2:  # (the common cases without a comprehension's frame)
                 x, y = inputs
                 out_aval = prim.abstract_eval(x.aval if type(x) is Var else get_aval(x),
                                               y.aval if type(y) is Var else get_aval(y),
                                               **params)
+            elif len(inputs) == 1:  # (a broadcast, a sum: own is the operand)
+                out_aval = prim.abstract_eval(own._var.aval, **params)
             else:
                 out_aval = prim.abstract_eval(
                     *[x.aval if type(x) is Var else get_aval(x) for x in inputs], **params)

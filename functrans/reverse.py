@@ -16,7 +16,8 @@ import _weakref
 import numpy as _np
 
 from .backends import _by_type, backend_of as _backend_of
-from .backends.numpy_backend import AtArray as _AtArray
+from .backends.numpy_backend import AtArray as _AtArray, backend as _NUMPY
+from .backends.numpy_backend import _broadcast_in_dim as _np_broadcast
 
 from . import buffers
 from .core import (EVAL as _EVAL, PUSHED, EvalInterpreter, Tracer, _CurrentCell, _SCALAR_DTYPES,
@@ -570,6 +571,15 @@ class _Env:
         t = self.template
         if t is None:
             raise ValueError("a Fill cotangent needs backward's template")
+        if _by_type.get(type(t)) is _NUMPY and _current.get().interp is _EVAL:
+            # NumPy with no transform above: the fill made directly (a new array for a
+            # result, else a broadcast view of a 0-d one), as the operations bound below
+            # make it, without binding three of them
+            native = _NUMPY.native_dtype(aval.dtype)
+            shape = tuple(aval.shape)
+            if owned or shape == ():
+                return _np.full(shape, fill.value, dtype=native)
+            return _np_broadcast(_np.full((), fill.value, dtype=native), shape, ())
         dtype = aval.dtype if aval.dtype is not get_aval(t).dtype else None
         c = _full_like(_reshape(t, ()) if tuple(t.shape) != () else t, fill.value, dtype)
         shape = tuple(aval.shape)

@@ -389,16 +389,25 @@ def _broadcast_in_dim(x, shape, dims):
     # owner exposes no buffer, take the generic path.
     if type(x) is _ndarray:
         xs, xst = x.shape, x.strides
-        strides = [0] * len(shape)
-        for i, d in enumerate(dims):
-            if xs[i] != 1:
-                strides[d] = xst[i]
+        # (the view's strides once per operand's shape and strides and broadcast: a bias is
+        # broadcast the same way at every step)
+        key = (xs, xst, shape, dims)
+        try:
+            strides = _BROADCAST_STRIDES[key]
+        except (KeyError, TypeError):  # (TypeError: shape or dims given as lists)
+            strides = [0] * len(shape)
+            for i, d in enumerate(dims):
+                if xs[i] != 1:
+                    strides[d] = xst[i]
+            strides = tuple(strides)
+            if len(_BROADCAST_STRIDES) < 4096 and type(shape) is tuple and type(dims) is tuple:
+                _BROADCAST_STRIDES[key] = strides
         try:
             # (a view that is not contiguous, a transpose or a slice with a step, exposes no
             # buffer: the view is made on the array owning the memory instead, at the
             # operand's first element; np.broadcast_to takes several times as long)
-            out = (_ndarray(shape, x.dtype, x, 0, tuple(strides)) if x.flags.forc
-                   else _strided_view(x, shape, tuple(strides)))
+            out = (_ndarray(shape, x.dtype, x, 0, strides) if x.flags.forc
+                   else _strided_view(x, shape, strides))
         except ValueError:
             out = None
         if out is not None:
@@ -408,6 +417,9 @@ def _broadcast_in_dim(x, shape, dims):
     for i, d in enumerate(dims):
         expanded[d] = x.shape[i]
     return np.broadcast_to(np.reshape(x, tuple(expanded)), shape)
+
+
+_BROADCAST_STRIDES: dict = {}  # (shape, strides, result's shape, dims) -> the view's strides
 
 
 def _strided_view(x, shape, strides):
@@ -481,11 +493,31 @@ def _convert(x, dtype):
 
 
 def _full_like(x, fill_value, dtype=None):
-    return np.full_like(x, fill_value, dtype=backend.native_dtype(dtype))
+    native = backend.native_dtype(dtype)
+    if (type(x) is _ndarray and (type(fill_value) is float or type(fill_value) is int
+                                 and -_EXACT_INT <= fill_value <= _EXACT_INT)
+            and x.flags.c_contiguous):
+        # A float fill of a C-ordered array (a gradient's zeros, a seed of ones): np.full_like's
+        # array (C order, as 'K' keeps it) and cast of the number, without its three Python
+        # frames (its own and two dispatchers'), a third of its time on small arrays.
+        out = _empty(x.shape, x.dtype if native is None else native)
+        if out.dtype.kind in "fc":
+            out.fill(fill_value)
+            return out
+    return np.full_like(x, fill_value, dtype=native)
+
+
+_empty = np.empty
+_EXACT_INT = 1 << 24  # (an int a float32 holds exactly: no rounding to tell the casts apart)
 
 
 def _chooser_weights(x, out, axes):
-    kept = tuple(1 if i in axes else d for i, d in enumerate(x.shape))
+    try:  # (once per shape and axes: a max is taken at every step)
+        kept = _KEPT_SHAPES[x.shape, axes]
+    except (KeyError, TypeError):  # (TypeError: axes given as a list)
+        kept = tuple(1 if i in axes else d for i, d in enumerate(x.shape))
+        if len(_KEPT_SHAPES) < 4096 and type(axes) is tuple:
+            _KEPT_SHAPES[x.shape, axes] = kept
     hit = x == out.reshape(kept)
     mask = hit.astype(x.dtype)
     # Without ties each slice attains its extreme exactly once (a NaN extreme nowhere): the
@@ -501,7 +533,12 @@ def _chooser_weights(x, out, axes):
     return mask / np.maximum(_add_reduce(mask, axis=axes, keepdims=True), 1)  # (NaN: 0)
 
 
-_add_reduce, _count_nonzero = np.add.reduce, np.count_nonzero
+_add_reduce = np.add.reduce
+try:  # (NumPy's C function itself: np.count_nonzero of a whole array calls it, two frames on)
+    from numpy._core.multiarray import count_nonzero as _count_nonzero
+except ImportError:
+    _count_nonzero = np.count_nonzero
+_KEPT_SHAPES: dict = {}  # (shape, axes) -> the shape with those axes of length 1
 
 
 _REAL_SCALARS = frozenset((np.float64, np.float32, np.float16))

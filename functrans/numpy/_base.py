@@ -472,7 +472,7 @@ def _is_float_array(x):
 
 def _normalize_axes(axis, ndim, what="axis"):
     if axis is None:
-        return tuple(range(ndim))
+        return _ALL_AXES[ndim] if ndim < 33 else tuple(range(ndim))
     if type(axis) is int:
         if 0 <= axis < ndim:
             return (axis,)  # the common case
@@ -490,6 +490,9 @@ def _normalize_axes(axis, ndim, what="axis"):
     if len(set(out)) != len(out):
         raise ShapeError(f"repeated {what} in {axis}")
     return tuple(sorted(out))
+
+
+_ALL_AXES = tuple(tuple(range(n)) for n in range(33))  # (every axis of an array of n)
 
 
 def _normalize_axis(axis, ndim):
@@ -830,9 +833,12 @@ def _reduce(red, x, axis, keepdims):
     axes = _normalize_axes(axis, len(shape))
     if not axes:
         return x
+    prim = _KEEPDIMS.get(red)
+    if prim is not None:
+        # (one primitive, which keeps the axes itself; bound here, the axes a sorted tuple
+        # already: without the wrapper's two frames)
+        return prim.bind(x, axes=axes, keepdims=True) if keepdims else prim.bind(x, axes=axes)
     if keepdims:
-        if red in _KEEPDIMS:  # (one primitive, which keeps the axes itself)
-            return red(x, axes, keepdims=True)
         # (the reduced shape has fewer axes: always a reshape, bound directly)
         return _reshape_bind(red(x, axes), shape=tuple(1 if i in axes else d
                                                        for i, d in enumerate(shape)))
@@ -840,7 +846,9 @@ def _reduce(red, x, axis, keepdims):
 
 
 _reshape_bind = _st.reshape_p.bind
-_KEEPDIMS = frozenset((_red.reduce_sum, _red.reduce_max, _red.reduce_min))
+# the reductions with a keepdims parameter: wrapper -> primitive
+_KEEPDIMS = {_red.reduce_sum: _red.reduce_sum_p, _red.reduce_max: _red.reduce_max_p,
+             _red.reduce_min: _red.reduce_min_p}
 
 
 
@@ -928,7 +936,7 @@ def max(a, axis=None, out=None, keepdims=False, initial=None, where=None):
     needs ``initial``)."""
     if out is not None:
         _no_out("max", out)
-    if _is_bool_array(a):
+    if type(a) not in _INEXACT_TRACERS and _is_bool_array(a):  # (forward mode's: floats)
         return _bool_extreme(max, a, axis, keepdims, initial, where)
     if initial is None and where is None:
         return _reduce(_red.reduce_max, a, axis, keepdims)
@@ -940,7 +948,7 @@ def min(a, axis=None, out=None, keepdims=False, initial=None, where=None):
     upper bound included in every slice) and ``where`` (needs ``initial``)."""
     if out is not None:
         _no_out("min", out)
-    if _is_bool_array(a):
+    if type(a) not in _INEXACT_TRACERS and _is_bool_array(a):  # (forward mode's: floats)
         return _bool_extreme(min, a, axis, keepdims, initial, where)
     if initial is None and where is None:
         return _reduce(_red.reduce_min, a, axis, keepdims)
@@ -971,6 +979,16 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     elements taking part (a slice with none gives nan)."""
     if out is not None:
         _no_out("mean", out)
+    if dtype is None and where is None and type(a) in _INEXACT_TRACERS:
+        # (forward mode's values: floating point, nothing to convert; the general path's
+        # checks below without their frames, but for the half types)
+        d = a.dtype
+        if d is not _dt.float16 and d is not _dt.bfloat16:
+            shape = a.shape
+            n = 1
+            for i in _normalize_axes(axis, len(shape)):
+                n *= shape[i]
+            return _ew.div_p.bind(_reduce(_red.reduce_sum, a, axis, keepdims), float(n))
     a = _as_operand(a)
     if dtype is not None:
         d = _dt.as_dtype(dtype)
@@ -992,7 +1010,9 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     if mask is not None:
         total = _reduce(_red.reduce_sum, _fill_outside(a, mask, 0), axes, keepdims)
         return _ew.div(total, _count(a, mask, axes, keepdims))
-    n = math.prod(shape[a] for a in axes)
+    n = 1
+    for i in axes:  # (a loop: no generator's frame)
+        n *= shape[i]
     return _ew.div_p.bind(_reduce(_red.reduce_sum, a, axis, keepdims), float(n))
 
 # -- shapes ------------------------------------------------------------------------------------

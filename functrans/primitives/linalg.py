@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ..core import ShapedArray, concrete_behind, primitive
+from ..core import EVAL as _EVAL, ShapedArray, _current_get, concrete_behind, primitive
 from ..errors import ShapeError
 from ..graph import Var
 from .elementwise import add
@@ -17,11 +17,23 @@ from .structural import (_IDENTITY_PERMS, _inverse_perm, matrix_transpose, resha
 
 
 def _matmul_aval(x, y):
+    # (one per shapes and dtype: linearize records the same products at every step, two or
+    # three per layer; avals are never changed, so one object serves every equation)
+    try:
+        return _MATMUL_AVALS[x.shape, y.shape, x.dtype]
+    except (KeyError, TypeError):  # (TypeError: a shape given as a list)
+        pass
     xs, ys = x.shape, y.shape
     if len(xs) < 2 or len(ys) < 2 or xs[:-2] != ys[:-2] or xs[-1] != ys[-2]:
         raise ShapeError(f"matmul primitive needs (..., n, k) @ (..., k, m) with equal batch "
                          f"dimensions; got {xs} and {ys}")
-    return ShapedArray(xs[:-1] + ys[-1:], x.dtype)
+    out = ShapedArray(xs[:-1] + ys[-1:], x.dtype)
+    if type(xs) is tuple and type(ys) is tuple and len(_MATMUL_AVALS) < 4096:
+        _MATMUL_AVALS[xs, ys, x.dtype] = out
+    return out
+
+
+_MATMUL_AVALS: dict = {}
 
 
 def _matmul_jvp(primals, tangents):
@@ -37,8 +49,18 @@ def _matmul_jvp(primals, tangents):
 
 def _matmul_transpose(ct, x, y):
     if type(x) is Var:
-        return [matmul(ct, matrix_transpose(y)), None]
-    return [None, matmul(matrix_transpose(x), ct)]
+        a, b = ct, matrix_transpose(y)
+    else:
+        a, b = matrix_transpose(x), ct
+    # At the bottom of the stack (grad's backward pass), operands of one library seen before:
+    # its implementation directly, as the evaluator would call it, without bind's and the
+    # evaluator's frames (once per weight of a network per pass)
+    fn = _matmul_impls_get(type(a))
+    if fn is not None and type(b) is type(a) and _current_get().interp is _EVAL:
+        out = fn(a, b)
+    else:
+        out = matmul(a, b)
+    return [out, None] if type(x) is Var else [None, out]
 
 
 # Batched matrix product with equal batch dimensions; functrans.numpy.matmul handles 1-D
@@ -51,6 +73,7 @@ matmul_p.def_transpose(_matmul_transpose)
 
 
 matmul = matmul_p.bind  # (no frame of its own: rules bind it once or twice per product)
+_matmul_impls_get = matmul_p._impls.get
 
 
 def _matmul_batch(args, dims):

@@ -5,18 +5,27 @@ from __future__ import annotations
 import functools
 
 from ..backends import complex_order as _co
-from ..core import ShapedArray, primitive
+from ..core import EVAL as _EVAL, ShapedArray, _current_get, primitive
 from ._batching import all_batched, axes_rule
 from .elementwise import mul, mul_sz
 from .structural import broadcast_in_dim, broadcast_p
 
 
 def _reduced_aval(x, axes, keepdims=False):
-    try:  # (worked out once per shape and axes: linearize records the same few each call)
-        shape = _reduced_shape_cached(x.shape, axes, keepdims)
+    # (one per shape, axes and dtype: linearize records the same few at every step; avals
+    # are never changed, so one object serves every equation)
+    try:
+        return _REDUCED_AVALS[x.shape, axes, keepdims, x.dtype]
+    except KeyError:
+        out = ShapedArray(_reduced_shape(x.shape, axes, keepdims), x.dtype)
+        if len(_REDUCED_AVALS) < 4096:
+            _REDUCED_AVALS[x.shape, axes, keepdims, x.dtype] = out
+        return out
     except TypeError:  # (a shape or axes given as a list)
-        shape = _reduced_shape(x.shape, axes, keepdims)
-    return ShapedArray(shape, x.dtype)
+        return ShapedArray(_reduced_shape(x.shape, axes, keepdims), x.dtype)
+
+
+_REDUCED_AVALS: dict = {}
 
 
 def _reduced_shape(shape, axes, keepdims):
@@ -24,8 +33,6 @@ def _reduced_shape(shape, axes, keepdims):
         return tuple(1 if i in axes else d for i, d in enumerate(shape))
     return tuple(d for i, d in enumerate(shape) if i not in axes)
 
-
-_reduced_shape_cached = functools.lru_cache(maxsize=4096)(_reduced_shape)
 
 
 def _kept(ndim, axes):
@@ -54,10 +61,19 @@ def _sum_jvp(p, t, axes, keepdims=False):
 
 
 def _sum_transpose(ct, x, axes, keepdims=False):
-    n = len(x.aval.shape)
+    shape = x.aval.shape
+    n = len(shape)
     # (with keepdims the summed axes are there, of length 1: broadcast in place)
     dims = _all_axes(n) if keepdims else _kept_cached(n, axes)
-    return [broadcast_p.bind(ct, shape=x.aval.shape, dims=dims)]
+    # At the bottom of the stack, an array of a library seen before: its implementation
+    # directly, as the evaluator would call it (a frame less each for bind and the evaluator)
+    fn = _broadcast_impls_get(type(ct))
+    if fn is not None and _current_get().interp is _EVAL:
+        return [fn(ct, shape=shape, dims=dims)]
+    return [broadcast_p.bind(ct, shape=shape, dims=dims)]
+
+
+_broadcast_impls_get = broadcast_p._impls.get
 
 
 _all_axes = functools.lru_cache(maxsize=64)(lambda n: tuple(range(n)))

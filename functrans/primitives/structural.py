@@ -67,7 +67,14 @@ def _broadcast_transpose(ct, x, shape, dims):
     in_shape = x.aval.shape
     summed, keep = _broadcast_transpose_plan(in_shape, shape, dims)
     if keep is not None:
-        return [reduce_sum_p.bind(ct, axes=summed, **keep) if summed else ct]
+        if not summed:
+            return [ct]
+        # At the bottom of the stack (a bias's gradient in grad's backward pass), an array of
+        # a library seen before: its implementation directly, as the evaluator would call it
+        fn = _reduce_sum_impls_get(type(ct))
+        if fn is not None and _current_get().interp is _EVAL:
+            return [fn(ct, axes=summed, **keep)]
+        return [reduce_sum_p.bind(ct, axes=summed, **keep)]
     return [reshape_p.bind(reduce_sum_p.bind(ct, axes=summed), shape=in_shape)]
 
 
@@ -454,6 +461,7 @@ stop_gradient_p.def_batch(leading_rule(stop_gradient_p))
 
 
 from .reductions import reduce_sum_p  # noqa: E402
+_reduce_sum_impls_get = reduce_sum_p._impls.get
 
 # -- iota: 0, 1, ..., n-1 on the backend (and device) of a template operand -------------------
 # Namespace functions use it to make index arrays next to the data they index.
