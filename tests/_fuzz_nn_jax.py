@@ -273,6 +273,11 @@ def _documented(case, yf, yj):
 # / 2 (inf from |x| = 1.4e154, nan at -inf), soft_sign's x / (|x| + 1) at +-inf; there
 # JAX's non-finite value is not compared with functrans's finite one
 JAX_OVERFLOWS = ("squareplus", "soft_sign")
+# their slopes' limits at x -> +inf / -inf (first, second derivative), which functrans's must
+# equal where JAX's slope at an infinite input is nan: soft_sign' = 1 / (1 + |x|)^2,
+# squareplus' = (1 + x / sqrt(x^2 + b)) / 2, both second derivatives -> 0
+INF_SLOPES = {"soft_sign": {1: (0.0, 0.0), -1: (0.0, 0.0)},
+              "squareplus": {1: (1.0, 0.0), -1: (0.0, 0.0)}}
 
 
 def compare(case, what, yf, yj, tol, documented_dtype=False):
@@ -500,6 +505,13 @@ def check_elementwise(case):
                 continue
             ok, msg = close(a[i:i + 1], b[i:i + 1], 1e-11)
             if ok:
+                continue
+            if case.name in INF_SLOPES and np.isinf(flat[i]) and not np.isfinite(b[i]):
+                count(case.name + ":jax-overflow")
+                want = INF_SLOPES[case.name][int(np.sign(flat[i]))][k.startswith("d2")]
+                if a[i] != want:
+                    fail(case.name, case, f"{k} at x={flat[i]!r}: functrans {a[i]!r} vs the "
+                                          f"limit {want!r} (JAX {b[i]!r})")
                 continue
             ok2, _ = close(a[i:i + 1], other[i:i + 1], 1e-11)
             if ok2:
