@@ -66,6 +66,36 @@ def test_soft_sign_squareplus_second_derivative_vs_mpmath():
         np.testing.assert_allclose(got, w, rtol=2e-15, atol=0)
 
 
+def test_squareplus_far_left_without_cancellation():
+    """(x + sqrt(x^2 + b)) / 2 cancels for x << -sqrt(b) (JAX 0.10.2: 2.2e-8 for 2.5e-8 at
+    x = -1e8, b = 10); functrans's value and slope there to rounding (mpmath)."""
+    mpmath = pytest.importorskip("mpmath")
+    xs = np.array([-1e8, -3e5, -1e3, -40.0])
+    for b in (10.0, 4.0):
+        with mpmath.workdps(50):
+            want = [float((mpmath.mpf(x) + mpmath.sqrt(mpmath.mpf(x) ** 2 + b)) / 2) for x in xs]
+            slope = [float((1 + mpmath.mpf(x) / mpmath.sqrt(mpmath.mpf(x) ** 2 + b)) / 2)
+                     for x in xs]
+        f = (lambda v: nn.squareplus(v, b=b))
+        np.testing.assert_allclose(f(xs), want, rtol=4e-16, atol=0)
+        np.testing.assert_allclose(ft.vmap(ft.grad(f))(xs), slope, rtol=1e-15, atol=0)
+
+
+def test_log_softmax_with_a_kept_inf_is_scipys(backend):
+    """The finite entries beside a +inf are -inf (their limit; SciPy's), JAX's nan."""
+    sp = pytest.importorskip("scipy.special")
+    x0 = np.array([[1.0, 2.0, np.inf, 0.5], [3.0, -1.0, 2.0, 0.0]])
+    with np.errstate(invalid="ignore"):
+        want = sp.log_softmax(x0, axis=-1)
+    got = _np(backend, nn.log_softmax(backend.asarray(x0), axis=-1))
+    np.testing.assert_array_equal(got, want)
+    # with where: the excluded row -inf, the kept row as without where
+    w = backend.asarray(np.array([[True], [False]]), dtype="bool")
+    got = _np(backend, nn.log_softmax(backend.asarray(x0), axis=-1, where=w))
+    np.testing.assert_array_equal(got[0], want[0])
+    assert np.all(got[1] == -np.inf)
+
+
 # -- holomorphic derivatives --------------------------------------------------------------------
 
 _Z = np.array([0.3 - 0.7j, -1.1 + 0.2j, 0.5 + 0.5j])
