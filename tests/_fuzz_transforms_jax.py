@@ -1002,9 +1002,9 @@ def X_vmap_axes(rng):
         xp = L.xp
 
         def f(t):
-            u = xp.sum(t["a"] * t["b"]) + xp.sin(t["b"][0])
-            # (matmul, not @: array-api-strict's __matmul__ refuses a tracer on its right
-            # with TypeError instead of returning NotImplemented)
+            u = xp.sum(xp.multiply(t["a"], t["b"])) + xp.sin(t["b"][0])
+            # (multiply, matmul, not * and @: array-api-strict's operators refuse a tracer on
+            # their right with TypeError instead of returning NotImplemented)
             v = xp.matmul(xp.tanh(t["a"]), t["b"])
             return {"u": u, "v": v} if dict_out else (u, v)
         if inner == "grad":
