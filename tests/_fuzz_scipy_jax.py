@@ -564,7 +564,14 @@ def sec_optimize(rng):
                                                  else 1e-2):
             fail("optimize", case, f"x {x} vs the minimum {xstar}")
     elif maxiter is None and kind != "rosen":
-        fail("optimize", case, f"no success on a smooth convex problem: status {int(r.status)}")
+        gnorm = float(np.max(np.abs(np.asarray(r.jac))))
+        if int(r.status) == 3 and tol is not None and tol < 1e-8 and gnorm < 1e-6:
+            # (the line search stopped: a gradient tolerance below what f's rounding lets a
+            # value-based line search reach, |g| ~ sqrt(eps |f| curvature) ~ 1e-8)
+            count("optimize/tol-below-rounding")
+        else:
+            fail("optimize", case, f"no success on a smooth convex problem: status "
+                                   f"{int(r.status)}, |g| {gnorm}")
     if kind == "quad" and maxiter is None and bool(r.success):
         # the solution's derivative in b by differentiating the iterations: A^-1 (implicit)
         tg = tol or 1e-5
@@ -584,11 +591,14 @@ def sec_optimize(rng):
         try:
             rj = ft.jit(lambda xx, bb: fopt.minimize(f, xx, (bb,), method=method, tol=tol,
                                                      options=opts).x)(x0, b)
-            expect("optimize", case, "jit x", rj, x, 1e-9)
+            # (a gradient tolerance below 1e-8 stops at f's rounding, where jit's and the
+            # eager run's last-bit differences take different last steps)
+            xtol = 1e-9 if tol is None or tol >= 1e-8 else 1e-7
+            expect("optimize", case, "jit x", rj, x, xtol)
             xs = np.stack([x0, x0 * 0.5])
             rv = ft.vmap(lambda xx: fopt.minimize(f, xx, (b,), method=method, tol=tol,
                                                   options=opts).x)(xs)
-            expect("optimize", case, "vmap x[0]", np.asarray(rv)[0], x, 1e-9)
+            expect("optimize", case, "vmap x[0]", np.asarray(rv)[0], x, xtol)
         except Exception as e:  # noqa: BLE001
             fail("optimize", case, f"jit/vmap raised {type(e).__name__}: {e}")
 

@@ -3,6 +3,7 @@ against JAX (x64). A tool, not a test (JAX is not installed in CI; tests/test_s3
 keeps a fast selection, checked against central differences and loops instead):
 
     python -m tests._fuzz_transforms_jax 0 2000        # seeds [0, 2000)
+    python -m tests._fuzz_transforms_jax 0 500 --extra # the less-travelled API (below)
 
 Each seed draws 1-3 arguments, pytrees of every node kind (tuple, list, dict with unsorted
 keys, OrderedDict, defaultdict, namedtuple, None, empty containers, a registered class, a
@@ -23,6 +24,7 @@ import warnings
 
 import numpy as np
 import jax
+import jax.ad_checkpoint
 import jax.numpy as jnp
 jax.config.update("jax_enable_x64", True)
 
@@ -199,6 +201,8 @@ class FT:
     grad, value_and_grad, jvp, vjp = ft.grad, ft.value_and_grad, ft.jvp, ft.vjp
     linearize, jacfwd, jacrev, hessian = ft.linearize, ft.jacfwd, ft.jacrev, ft.hessian
     vmap, jit = ft.vmap, ft.jit
+    linear_transpose, checkpoint = ft.linear_transpose, ft.checkpoint
+    custom_vjp, custom_jvp = ft.custom_vjp, ft.custom_jvp
     f64 = fnp.float64
 
     @staticmethod
@@ -270,6 +274,8 @@ class JX:
     grad, value_and_grad, jvp, vjp = jax.grad, jax.value_and_grad, jax.jvp, jax.vjp
     linearize, jacfwd, jacrev, hessian = jax.linearize, jax.jacfwd, jax.jacrev, jax.hessian
     vmap, jit = jax.vmap, jax.jit
+    linear_transpose, checkpoint = jax.linear_transpose, jax.checkpoint
+    custom_vjp, custom_jvp = jax.custom_vjp, jax.custom_jvp
     f64 = jnp.float64
 
     @staticmethod
@@ -487,7 +493,7 @@ def ct_like(tree, L, seed=0):
         v = r.uniform(-1, 1, a.shape)
         if a.dtype.kind == "c":
             v = v + 1j * r.uniform(-1, 1, a.shape)
-        v = v.astype(a.dtype)
+        v = np.asarray(v, a.dtype)  # (0-d arithmetic gives NumPy scalars: an array here)
         if isinstance(y, np.generic):
             return v[()]
         return L.arr(v)
@@ -768,11 +774,352 @@ def run_case(seed, verbose=False):
     return res + (stack.__name__, where)
 
 
+# -- the less-travelled API (``--extra``): one more case per seed, its own generator -----------
+# holomorphic grad/jacfwd/jacrev/hessian, linear_transpose of pytree-linear maps, custom_vjp /
+# custom_jvp with pytrees and nondiff_argnums, jit's static_argnums/static_argnames/
+# donate_argnums, vmap's dict/pytree in_axes and out_axes, hvp, eval_shape, checkpoint
+# with policies and static_argnums, hessian/jacfwd/jacrev with has_aux.
+HOLO_OPS = ["sin", "exp", "sq", "tanh", "cube", "lin"]
+
+
+def _holo(L, name, z):
+    if name == "sq":
+        return z * z
+    if name == "cube":
+        return z * z * z
+    if name == "lin":
+        return (0.5 - 1.5j) * z
+    return getattr(L.xp, name)(z)
+
+
+def _cvec(r, n):
+    return (r.uniform(-1, 1, n) + 1j * r.uniform(-1, 1, n)).astype(np.complex128)
+
+
+def X_holomorphic(rng):
+    n = rng.randint(1, 3)
+    ops = [rng.choice(HOLO_OPS) for _ in range(rng.randint(1, 3))]
+    mode = rng.choice(["grad", "jacfwd", "jacrev", "hessian", "jacfwd_aux", "jacrev_aux"])
+    z0 = _cvec(np.random.default_rng(rng.randrange(10**6)), n)
+    scalar = rng.random() < 0.3
+
+    def fun(L):
+        def f(z):
+            y = z
+            for o in ops:
+                y = _holo(L, o, y) + 0.25 * z
+            if mode in ("grad", "hessian"):
+                return L.xp.sum(y * z)
+            return (L.xp.sum(y) if scalar else y), L.xp.abs(y[0])
+        return f
+
+    def run(L):
+        z = L.arr(z0)
+        if mode.endswith("_aux"):
+            return getattr(L, mode[:-4])(fun(L), holomorphic=True, has_aux=True)(z)
+        g = fun(L)
+        if mode == "jacfwd" or mode == "jacrev":
+            return getattr(L, mode)(lambda v: g(v)[0], holomorphic=True)(z)
+        return getattr(L, mode)(g, holomorphic=True)(z)
+    return run, dict(ops=ops, mode=mode, n=n)
+
+
+def X_linear_transpose(rng):
+    shape_a = rng.choice([(3,), (2, 3), ()])
+    cplx = rng.random() < 0.2
+    seed = rng.randrange(10**6)
+    r = np.random.default_rng(seed)
+    dt = np.complex128 if cplx else np.float64
+    a0 = r.uniform(-1, 1, shape_a).astype(dt)
+    b0 = r.uniform(-1, 1, (3,)).astype(dt)
+    M = r.uniform(-1, 1, (3, 3))
+    k = rng.randrange(5)
+    as_dict = rng.random() < 0.5
+
+    def fun(L):
+        Mx = L.arr(M)
+
+        def f(t):
+            a, b = (t["a"], t["b"]) if as_dict else t
+            if k == 0:
+                return {"s": L.xp.sum(a) * 2.0 - b[1], "v": L.xp.matmul(Mx, b)}
+            if k == 1:
+                return (a * 3.0, b[::-1] + b)
+            if k == 2:
+                return L.xp.concatenate([L.xp.reshape(a, (-1,)), -b])
+            if k == 3:
+                return [L.xp.sum(b) * 2.0 - a, L.xp.cumsum(b)]
+            return L.xp.matmul(Mx, b) - L.xp.mean(a)
+        return f
+
+    def run(L):
+        prim = {"a": L.arr(a0), "b": L.arr(b0)} if as_dict else (L.arr(a0), L.arr(b0))
+        f = fun(L)
+        out = jax.eval_shape(fun(JX), {"a": a0, "b": b0} if as_dict else (a0, b0))
+        ct = ct_like(jax.tree_util.tree_map(lambda s: np.zeros(s.shape, s.dtype), out), L,
+                     seed + 1)
+        return L.linear_transpose(f, prim)(ct)
+    return run, dict(k=k, shape_a=shape_a, cplx=cplx, as_dict=as_dict)
+
+
+def _custom(L, kind, nondiff):
+    """A custom-derivative function of (c, t) -> {"u": .., "w": (..)} with t = {"x": vec,
+    "y": (scalar, vec)}, c a Python float (nondiff when asked); its rule is the true
+    derivative times 1.5 on "u" (so that the rule, not the primal, is seen)."""
+    xp = L.xp
+
+    def primal(c, t):
+        x, (y0, y1) = t["x"], t["y"]
+        return {"u": xp.sin(x) * y0 + c * y1, "w": (xp.sum(x * y1), y0 * y0)}
+    nd = (0,) if nondiff else ()
+    if kind == "vjp":
+        f = L.custom_vjp(primal, nondiff_argnums=nd)
+
+        def fwd(c, t):
+            return primal(c, t), (c, t)
+
+        def bwd(*a):
+            if nondiff:
+                c, (_, t), ct = a
+            else:
+                (c, t), ct = a
+            x, (y0, y1) = t["x"], t["y"]
+            cu, (cw0, cw1) = ct["u"], ct["w"]
+            gx = 1.5 * cu * xp.cos(x) * y0 + cw0 * y1
+            gy0 = 1.5 * xp.sum(cu * xp.sin(x)) + 2.0 * cw1 * y0
+            gy1 = 1.5 * c * cu + cw0 * x
+            gt = {"x": gx, "y": (gy0, gy1)}
+            if nondiff:
+                return (gt,)
+            return (1.5 * xp.sum(cu * y1), gt)
+        f.defvjp(fwd, bwd)
+        return f
+    f = L.custom_jvp(primal, nondiff_argnums=nd)
+
+    def jvp_rule(*a):
+        if nondiff:
+            c, (t,), (dt,) = a
+            dc = 0.0
+        else:
+            (c, t), (dc, dt) = a
+        x, (y0, y1) = t["x"], t["y"]
+        dx, (dy0, dy1) = dt["x"], dt["y"]
+        out = primal(c, t)
+        du = 1.5 * (xp.cos(x) * dx * y0 + xp.sin(x) * dy0 + c * dy1 + dc * y1)
+        dw0 = xp.sum(dx * y1 + x * dy1)
+        return out, {"u": du, "w": (dw0, 2.0 * y0 * dy0)}
+    f.defjvp(jvp_rule)
+    return f
+
+
+def X_custom(rng):
+    kind = rng.choice(["vjp", "jvp"])
+    nondiff = rng.random() < 0.5
+    mode = rng.choice(["grad", "jacrev", "jacfwd", "vmap", "jit_grad", "vmap_grad", "hessian"])
+    if kind == "vjp" and mode in ("jacfwd", "hessian"):
+        mode = "jacrev"
+    r = np.random.default_rng(rng.randrange(10**6))
+    x0, y00, y10 = r.uniform(-1, 1, 3), np.float64(r.uniform(-1, 1)), r.uniform(-1, 1, 3)
+    c = round(rng.uniform(-2, 2), 3)
+
+    def run(L):
+        f = _custom(L, kind, nondiff)
+        t = {"x": L.arr(x0), "y": (L.arr(np.asarray(y00)), L.arr(y10))}
+
+        def loss(t):
+            o = f(c, t)
+            return L.xp.sum(o["u"] * o["u"]) + o["w"][0] * o["w"][1]
+        if mode == "grad":
+            return L.grad(loss)(t)
+        if mode == "jit_grad":
+            return L.jit(L.grad(loss))(t)
+        if mode == "hessian":
+            return L.hessian(loss)(t)
+        if mode in ("jacrev", "jacfwd"):
+            return getattr(L, mode)(lambda t: f(c, t))(t)
+        tb = {"x": L.arr(np.stack([x0, x0 * 0.5])), "y": (L.arr(np.asarray(y00)),
+                                                         L.arr(np.stack([y10, -y10])))}
+        axes = ({"x": 0, "y": (None, 0)},)
+        if mode == "vmap":
+            return L.vmap(lambda t: f(c, t), in_axes=axes)(tb)
+        return L.vmap(L.grad(loss), in_axes=axes)(tb)
+    return run, dict(kind=kind, nondiff=nondiff, mode=mode)
+
+
+def X_jit_static(rng):
+    which = rng.choice(["argnums", "argnames", "neg_argnums", "donate"])
+    r = np.random.default_rng(rng.randrange(10**6))
+    x0 = r.uniform(-1, 1, (2, 3))
+    ks = [rng.randint(0, 2) for _ in range(2)]
+    modes = [rng.choice(["sum", "prod", "max"]) for _ in range(2)]
+
+    def fun(L):
+        def f(x, k, mode="sum"):
+            y = L.xp.sin(x) * (k + 1)
+            if mode == "sum":
+                return L.xp.sum(y, axis=k % 2)
+            if mode == "prod":
+                return L.xp.prod(y, axis=k % 2)
+            return L.xp.max(y, axis=k % 2)
+        return f
+
+    def run(L):
+        f = fun(L)
+        if which == "argnums":
+            g = L.jit(f, static_argnums=(1, 2))
+            return [g(L.arr(x0), k, m) for k, m in zip(ks, modes)]
+        if which == "neg_argnums":
+            # (negative positions: JAX counts them from the call's positional arguments,
+            # functrans from the signature's; the same where every one is passed)
+            g = L.jit(f, static_argnums=(-2, -1))
+            return [g(L.arr(x0), k, m) for k, m in zip(ks, modes)]
+        if which == "argnames":
+            g = L.jit(f, static_argnames=("k", "mode"))
+            return [g(L.arr(x0), k=k, mode=m) for k, m in zip(ks, modes)]
+        g = L.jit(lambda x, y: L.xp.sin(x) + y, donate_argnums=0)
+        return [g(L.arr(x0), L.arr(x0[:1] * 2.0)), L.grad(
+            lambda x: L.xp.sum(g(x * 1.0, x[:1])))(L.arr(x0))]
+    return run, dict(which=which, ks=ks, modes=modes)
+
+
+def X_vmap_axes(rng):
+    r = np.random.default_rng(rng.randrange(10**6))
+    ax_a = rng.choice([0, 1, -1, None])
+    ax_b = rng.choice([0, -1, None]) if ax_a is not None else 0
+    out_u = rng.choice([0, 1, -1, None])
+    out_v = rng.choice([0, -1])
+    dict_out = rng.random() < 0.5
+    inner = rng.choice(["plain", "grad", "jacfwd", "jit"])
+    a_unb, b_unb = r.uniform(-1, 1, (2, 3)), r.uniform(-1, 1, (3,))
+    a = np.moveaxis(np.stack([a_unb * (k + 1) for k in range(B)]), 0, ax_a) \
+        if ax_a is not None else a_unb
+    b = np.moveaxis(np.stack([b_unb - k for k in range(B)]), 0, ax_b) \
+        if ax_b is not None else b_unb
+    if out_u is None:
+        out_u = 0  # (u depends on the mapped values: out_axes None is refused by both)
+
+    def run(L):
+        xp = L.xp
+
+        def f(t):
+            u = xp.sum(xp.multiply(t["a"], t["b"])) + xp.sin(t["b"][0])
+            # (multiply, matmul, not * and @: array-api-strict's operators refuse a tracer on
+            # their right with TypeError instead of returning NotImplemented)
+            v = xp.matmul(xp.tanh(t["a"]), t["b"])
+            return {"u": u, "v": v} if dict_out else (u, v)
+        if inner == "grad":
+            def g(t):
+                return L.grad(lambda t: f(t)["u"] if dict_out else f(t)[0])(t)
+            oax = {"a": out_v, "b": out_v}
+        elif inner == "jacfwd":
+            g = L.jacfwd(lambda t: f(t)["v"] if dict_out else f(t)[1])
+            oax = {"a": out_v, "b": out_v}
+        else:
+            g = L.jit(f) if inner == "jit" else f
+            oax = {"u": out_u, "v": out_v} if dict_out else (out_u, out_v)
+        return L.vmap(g, in_axes=({"a": ax_a, "b": ax_b},), out_axes=oax)(
+            {"a": L.arr(a), "b": L.arr(b)})
+    return run, dict(ax_a=ax_a, ax_b=ax_b, out_u=out_u, out_v=out_v, dict_out=dict_out,
+                     inner=inner)
+
+
+def X_hvp_eval_shape(rng):
+    case = Case(rng.randrange(10**6))
+    seed = rng.randrange(10**6)
+    which = rng.choice(["hvp", "eval_shape", "hessian_aux", "jacfwd_aux", "jacrev_aux"])
+
+    def run(L):
+        args = case.args(L)
+        if which == "hvp":
+            f = case.fun(L, "scalar")
+            if L is JX:
+                hv = jax.jvp(jax.grad(f, argnums=tuple(range(case.nargs))), args,
+                             tangents_for(case, L, seed))[1]
+                return hv[0] if case.nargs == 1 else hv  # (ft.hvp: one primal, one result)
+            return ft.hvp(f, args, tangents_for(case, L, seed))
+        if which == "eval_shape":
+            o = L_eval_shape(L)(case.fun(L, "tree", True), *args)
+            return jax.tree_util.tree_map(lambda s: (tuple(s.shape), str(np.dtype(s.dtype))),
+                                          o)
+        mode = which[:-4]
+        return getattr(L, mode)(case.fun(L, "scalar" if mode == "hessian" else "tree", True),
+                                argnums=tuple(range(case.nargs)), has_aux=True)(*args)
+    return run, dict(which=which, args=case.arg_descs, int_ok=case.int_ok)
+
+
+def L_eval_shape(L):
+    return jax.eval_shape if L is JX else ft.eval_shape
+
+
+def X_checkpoint(rng):
+    pol = rng.choice([None, "nothing_saveable", "everything_saveable", "dots_saveable",
+                      "names"])
+    static = rng.random() < 0.4
+    mode = rng.choice(["grad", "jacrev", "hessian", "vmap_grad", "jit_grad"])
+    r = np.random.default_rng(rng.randrange(10**6))
+    x0, W = r.uniform(-1, 1, 3), r.uniform(-1, 1, (3, 3))
+
+    def run(L):
+        xp = L.xp
+        Wx = L.arr(W)
+        name = ft.ad_checkpoint.checkpoint_name if L is not JX else jax.ad_checkpoint.checkpoint_name
+        pols = ft.checkpoint_policies if L is not JX else jax.checkpoint_policies
+        policy = None if pol is None else pols.save_only_these_names("h") \
+            if pol == "names" else getattr(pols, pol)
+
+        def block(x, n):
+            h = name(xp.tanh(xp.matmul(Wx, x)), "h")
+            for _ in range(n):
+                h = xp.sin(h) * x
+            return xp.sum(h * h)
+        if static:
+            g = L.checkpoint(block, policy=policy, static_argnums=(1,))
+
+            def loss(x):
+                return g(x, 2)
+        else:
+            g = L.checkpoint(lambda x: block(x, 2), policy=policy)
+            loss = g
+        x = L.arr(x0)
+        if mode == "grad":
+            return L.grad(loss)(x)
+        if mode == "jit_grad":
+            return L.jit(L.grad(loss))(x)
+        if mode == "jacrev":
+            return L.jacrev(lambda x: loss(x) * x)(x)
+        if mode == "hessian":
+            return L.hessian(loss)(x)
+        return L.vmap(L.grad(loss))(L.arr(np.stack([x0, -x0])))
+    return run, dict(pol=pol, static=static, mode=mode)
+
+
+EXTRA_STACKS = [X_holomorphic, X_linear_transpose, X_custom, X_custom, X_jit_static,
+                X_vmap_axes, X_hvp_eval_shape, X_checkpoint]
+
+
+def run_extra(seed):
+    rng = random.Random(seed * 7919 + 2)
+    stack = rng.choice(EXTRA_STACKS)
+    run, params = stack(rng)
+    CUR[0] = FT if rng.random() < 0.6 else FTS if rng.random() < 0.5 else FTT
+    if stack is X_hvp_eval_shape:
+        CUR[0] = FT  # (its pytrees' NumPy and Python scalars beside arrays: NumPy's)
+    F32[0] = False
+    RELAX[0] = True
+    where = f"seed {seed} {stack.__name__} {params} lib {CUR[0].name}"
+    try:
+        MADE.clear()
+        res = run_both(lambda: run(CUR[0]), lambda: run(JX), where)
+    except Mismatch as e:
+        return ("MISMATCH", stack.__name__, str(e))
+    return res + (stack.__name__, where)
+
+
 def main(argv):
     lo, hi = int(argv[1]), int(argv[2])
     for seed in range(lo, hi):
         try:
-            r = run_case(seed)
+            r = run_extra(seed) if "--extra" in argv else run_case(seed)
         except Exception as e:  # harness errors
             print("HARNESS", seed, type(e).__name__, e)
             traceback.print_exc()
