@@ -374,10 +374,11 @@ def jvp(fun, primals, tangents, has_aux=False, **kwargs):
 
 def _unconst(tree):
     """``tree`` with its constant tracers as plain arrays (or constants of the forward mode or
-    vmap now running)."""
+    vmap now running), its leaves as :func:`aux_leaf` gives them (a NumPy scalar from a
+    constant's computation as a 0-d array, as grad's aux)."""
     leaves, t = tree_flatten(tree)
-    return tree_unflatten(t, [_plain_numpy(constant(x.primal)) if type(x) is ConstTracer
-                              else _plain_numpy(x) for x in leaves])
+    return tree_unflatten(t, [aux_leaf(_plain_numpy(constant(x.primal))) if type(x) is ConstTracer
+                              else aux_leaf(_plain_numpy(x)) for x in leaves])
 
 
 def _strip(tree, interp):
