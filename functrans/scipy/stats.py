@@ -2691,7 +2691,11 @@ class _F(_Shaped):
             # intermediates, which the selections drop: f.sf(1e-30, 1e300, 1e-300) = 0
             # warned of log(0) (special._inc_beta's comparisons) and 0 * inf)
             with _np.errstate(all="ignore"):
-                out = fn(self, z, fnp.where(fin, n, 1.0), fnp.where(fin, m, 1.0))
+                n1, m1 = fnp.where(fin, n, 1.0), fnp.where(fin, m, 1.0)
+                out = fn(self, z, n1, m1)
+                if fn.__name__ in ("_cdf", "_sf"):
+                    # (the extreme degrees of freedom's values, where betainc fails)
+                    out = _special._f_extreme_fix(out, n1, m1, z, fn.__name__ == "_sf")
             return fnp.where(fin, out, math.nan)
         return method
 
