@@ -606,8 +606,10 @@ def _gammainc_both(backend, a, x):
     p = xp.where(low, p_low, 1.0 - q_up)
     q = xp.where(low, xp.where(small, q_small, 1.0 - p_low), q_up)
     # (P itself from the series where it applies: 1 - Q loses P's relative precision when P
-    # is tiny, x far below 1)
-    p = xp.where(small & ~low, 1.0 - q_small, p)
+    # is tiny, x far below 1; and 1 - Q where Q is below 1/2: the series' prefactor
+    # x^a / Gamma(a + 1) errs a few 1e-14 at the tiniest a, P(5e-301, 5e-271) was
+    # 1 - 3.5e-14, as SciPy's)
+    p = xp.where(small & (~low | (q_small < 0.5)), 1.0 - q_small, p)
     if _any_true(backend, tem):
         w, t, _ = _temme_parts(backend, xp.where(tem, a, xp.full_like(a, 100.0)),
                                xp.where(tem, x, xp.full_like(x, 100.0)))
@@ -1121,20 +1123,25 @@ def _betainc_pair(backend, a, b, x, y, lx, l1x, both=True):
             xp.where(small, b2, xp.ones_like(b2)), xp.where(small, x2, xp.full_like(x2, 0.25)),
             xp.where(small, xp.where(flip, l1x, lx), xp.full_like(x2, math.log(0.25))))
         out = xp.where(small & flip, comp, out)
-        # (unflipped, 1 - r is exact where r is below 1/2; the series errs a few 1e-14
-        # at the tiniest shapes)
-        other = xp.where(small & ~flip & (r > 0.5), comp, other)
+        if both:
+            # (1 - comp for I_x2 where comp is below 1/2: r's prefactor errs a few 1e-14 at
+            # the tiniest shapes, f.sf(1e-30, 1e300, 1e-300) was 1 - 3.5e-14; 1 - r, exact,
+            # where r is)
+            lower = xp.where(comp <= 0.5, 1.0 - comp, r)
+            upper = xp.where(comp <= 0.5, comp, 1.0 - r)
+            out = xp.where(small, xp.where(flip, upper, lower), out)
+            other = xp.where(small, xp.where(flip, lower, upper), other)
     if not _none_needs(backend, a2, gser):
         big = _BETA_GAMMA_MIN * 10.0
         # (I_x2(a2, b2) and its complement, or those of I_y2(b2, a2): the other way round)
         g_a = xp.where(gser, xp.where(gser_x, a2, b2), xp.full_like(a2, big))
         g_b = xp.where(gser, xp.where(gser_x, b2, a2), xp.ones_like(b2))
         g_log = xp.where(gser, xp.where(gser_x == flip, l1x, lx), xp.full_like(x2, -1.0 / big))
-        # (-log(1 - v) = v (1 + O(v)) for the small quotient v, whose log is exact: T v from
-        # logarithms where v is below 1e-300, so that an underflowing v (F's n x / m at 1e-338)
-        # still counts)
+        # (-log(1 - v) = v (1 + O(v)) for the small quotient v: T v from its logarithm where
+        # v is subnormal or underflows, F's n x / m at 1e-338, whose log is still exact;
+        # above, the product, log T + log v losing eps log T)
         g_log_v = xp.where(gser_x == flip, lx, l1x)
-        tiny_v = g_log_v < -690.0
+        tiny_v = g_log_v < -708.0
         g_u = xp.where(tiny_v, xp.exp(xp.log(g_a + 0.5 * (g_b - 1.0))
                                       + xp.where(tiny_v, g_log_v, xp.zeros_like(g_log_v))),
                        -(g_a + 0.5 * (g_b - 1.0)) * g_log)
