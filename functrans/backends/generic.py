@@ -858,14 +858,20 @@ def _beta_front_const(backend, p, q):
                   corr(backend, pq))
 
 
-def _log_scaled(xp, x, log_x, r):
-    """log(x (1 + r)): the logarithm of the product where that is a normal number (one
-    rounding, where ``log x + log1p(r)`` adds two logarithms of up to 700 that may nearly
-    cancel: fdtr(3, 1e300, 0.3) lost 2e-13), the sum elsewhere."""
+def _log_scaled(xp, x, log_x, num, den):
+    """log(x (1 + r)), r = num / den: the logarithm of the product where that is a normal
+    number (one rounding, where ``log x + log1p(r)`` adds two logarithms of up to 700 that
+    may nearly cancel: fdtr(3, 1e300, 0.3) lost 2e-13), the sum elsewhere (with ``log num -
+    log den`` where r overflows: f.pdf(1e-8, 1e-300, 1e30)'s 1e330 made it inf)."""
+    r = xp.divide(num, den)
     prod = xp.multiply(x, 1.0 + r)
-    fine = (prod >= 1e-300) & (prod <= 1e300)
+    # (x subnormal: its few digits; f.pdf(1e-300, 0.5, 1e15)'s 5e-316 was 9e-10 off)
+    fine = (prod >= 1e-300) & (prod <= 1e300) & (x >= 2.3e-308)
+    huge = r > 1e300
+    log1p_r = xp.where(huge, xp.subtract(xp.log(num), xp.log(den)),
+                       xp.log1p(xp.where(huge, xp.zeros_like(r), r)))
     return xp.where(fine, xp.log(xp.where(fine, prod, xp.ones_like(prod))),
-                    xp.add(log_x, xp.log1p(r)))
+                    xp.add(log_x, log1p_r))
 
 
 def _log_beta_front(xp, p, q, x, y, log_x, log_y, const, s_num=None):
@@ -888,10 +894,10 @@ def _log_beta_front(xp, p, q, x, y, log_x, log_y, const, s_num=None):
     s_n, t_n = xp.where(near_s, s, zero), xp.where(near_t, t, zero)
     lmx = _incomplete_grads._log1pmx
     term_s = xp.where(near_s, xp.multiply(p, lmx(xp, s_n, xp.log1p(s_n))),
-                      xp.subtract(xp.multiply(p, _log_scaled(xp, x, log_x, xp.divide(q, p))),
+                      xp.subtract(xp.multiply(p, _log_scaled(xp, x, log_x, q, p)),
                                   s_num))
     term_t = xp.where(near_t, xp.multiply(q, lmx(xp, t_n, xp.log1p(t_n))),
-                      xp.add(xp.multiply(q, _log_scaled(xp, y, log_y, xp.divide(p, q))),
+                      xp.add(xp.multiply(q, _log_scaled(xp, y, log_y, p, q)),
                              s_num))
     return xp.add(xp.add(term_s, term_t), const)
 

@@ -2892,7 +2892,7 @@ def _lined_up(values, constants=True):
     return lined, interp
 
 
-def _log_beta_front(a, b, x, y, log_x, log_y):
+def _log_beta_front(a, b, x, y, log_x, log_y, s_num=None):
     """``log(x^a y^b / (a B(a, b)))`` for ``a, b > 0`` finite and ``0 < x < 1``, ``y = 1 - x``
     and the logarithms accurate (arrays): the generic incomplete beta function's prefactor
     (:func:`functrans.backends.generic._log_beta_front`, a deviance form with Stirling's
@@ -2903,16 +2903,20 @@ def _log_beta_front(a, b, x, y, log_x, log_y):
     terms (``a log1p(b/a) + b log1p(a/b)``): 4e16 at a = 3e30, where the truth is -437.
     Constants of forward mode (stop_gradient's results, under grad and hessian) count as
     their arrays, and so do the batch tracers of one vmap around arrays (lined up): same
-    bits, ~45 fewer primitives bound (~100 under vmap)."""
+    bits, ~45 fewer primitives bound (~100 under vmap). ``s_num``: ``x b - y a`` where the
+    caller has it more precisely than from x and y (F's, from z - 1)."""
     from ..batching import BatchTracer
     backend, interp = _TRACED, None
-    found = _lined_up((a, b, x, y, log_x, log_y))
+    ops = (a, b, x, y, log_x, log_y) + (() if s_num is None else (s_num,))
+    found = _lined_up(ops)
     if found is not None and not any(type(v) is bool for v in found[0]):
-        (a, b, x, y, log_x, log_y), interp = found
+        ops, interp = found
+        a, b, x, y, log_x, log_y = ops[:6]
+        s_num = ops[6] if len(ops) > 6 else None
         backend = _backend_of(a)
     with _np.errstate(over="ignore"):  # (Stirling's series squares the shapes: inf is right)
         const = _generic._beta_front_const(backend, a, b)
-        out = _generic._log_beta_front(backend.xp, a, b, x, y, log_x, log_y, const)
+        out = _generic._log_beta_front(backend.xp, a, b, x, y, log_x, log_y, const, s_num)
     return out if interp is None else BatchTracer(interp, out)
 
 

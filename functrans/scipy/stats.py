@@ -2618,6 +2618,7 @@ def _f_quantile(q, n, m, upper):
 
 
 _F_NEAR_ONE = 15.0 / 16.0
+_F_TINY_Q = 2.0 ** -1000  # (f's logpdf: a quotient below this from its logarithm)
 
 
 def _f_from_small_side(hn, hm, u, w, take_w):
@@ -2771,11 +2772,39 @@ class _F(_Shaped):
 
     @_finite
     def _logpdf(self, z, n, m):
+        # log(u^(n/2) w^(m/2) / (n/2 B(n/2, m/2))) + log(n/2) - log z, u = n z / (m + n z),
+        # w = 1 - u, the first term in the deviance form of special._log_beta_front: the
+        # plain (n/2) log n + (m/2) log m - betaln - ... - (n+m)/2 log(m + n z) subtracts
+        # terms of size m log m, f.pdf(1e30, 1e-30, 1e30) was 1 (true 3.0e-61, as the cdf's
+        # slope), f.pdf(1e-8, 1e-300, 1e15) 1.9e-293 (true 5e-293; SciPy's the same)
         hn, hm = 0.5 * n, 0.5 * m
-        const = fnp.subtract(fnp.add(_special._xlogy_weak(hn, n), _special._xlogy_weak(hm, m)),
-                             _special.betaln(hn, hm))
-        return fnp.subtract(fnp.add(const, _special._xlogy_weak(hn - 1.0, z)),
-                            fnp.multiply(hn + hm, fnp.log(fnp.add(m, fnp.multiply(n, z)))))
+        lz = fnp.log(z)
+        nz = fnp.multiply(n, z)
+        den = fnp.add(m, nz)
+        plain = fnp.logical_and(den < math.inf, nz > 0.0)
+        u = fnp.divide(fnp.where(plain, nz, 1.0), fnp.where(plain, den, 2.0))
+        w = fnp.divide(fnp.where(plain, m, 1.0), fnp.where(plain, den, 2.0))
+        # (the logarithms from log n + log z - log(m + n z) where a quotient is below
+        # _F_LOG_TINY's or not formed; each from the smaller quotient: the larger one's
+        # rounding near 1 is all of its complement)
+        lnz = fnp.add(fnp.log(n), lz)
+        lm = fnp.log(m)
+        lden = fnp.logaddexp(lm, lnz)
+        fine_u = fnp.logical_and(plain, u >= _F_TINY_Q)
+        fine_w = fnp.logical_and(plain, w >= _F_TINY_Q)
+        lu = fnp.where(fine_u, fnp.log(fnp.where(fine_u, u, 1.0)), fnp.subtract(lnz, lden))
+        lw = fnp.where(fine_w, fnp.log(fnp.where(fine_w, w, 1.0)), fnp.subtract(lm, lden))
+        u = fnp.where(fine_u, u, fnp.exp(lu))
+        w = fnp.where(fine_w, w, fnp.exp(lw))
+        big_u, big_w = u > 0.5, w > 0.5
+        lu = fnp.where(big_u, fnp.log1p(fnp.negative(fnp.where(big_u, w, 0.0))), lu)
+        lw = fnp.where(big_w, fnp.log1p(fnp.negative(fnp.where(big_w, u, 0.0))), lw)
+        # (u m/2 - w n/2 = (n/2) (z - 1) w: z - 1 exact near the mode, where u's rounding
+        # times m/2 was all of it, f.pdf(1, 1e30, 1e300) 0.5 % off)
+        s_num = fnp.where(plain, fnp.multiply(hn, fnp.multiply(fnp.subtract(z, 1.0), w)),
+                          fnp.subtract(fnp.multiply(u, hm), fnp.multiply(w, hn)))
+        front = _special._log_beta_front(hn, hm, u, w, lu, lw, s_num)
+        return fnp.subtract(fnp.add(front, fnp.log(hn)), lz)
 
     def _end_power(self, k, n, m):
         hn = 0.5 * n
