@@ -3705,11 +3705,18 @@ _tangent_of_fn = None
 def _f_extreme_fix(out, n, m, x, upper):
     """``out`` (F's cdf, or sf with ``upper``, at ``n``, ``m`` degrees of freedom and ``x``)
     with the values of :func:`_f_extreme_pair` where :func:`_f_extreme_where` holds, its
-    derivatives kept (nan where ``out`` was nan). Only where the operands' values are
-    arrays (eager transforms, vmap), else ``out`` (staged code: not yet)."""
+    derivatives kept (nan where ``out`` was nan). Where the operands' values are arrays
+    (eager transforms, vmap) directly; in staged code at evaluation, through the primitive
+    f_extreme_fix."""
     from ..batching import BatchTracer
     found = _lined_up((n, m, x), constants=False)
     if found is None or any(type(v) is bool for v in found[0]):
+        if found is None and _dtype(out) is _dt.float64:
+            shape = out.shape
+            return _sp.f_extreme_fix(*(v if getattr(v, "shape", None) == shape
+                                       else fnp.broadcast_to(fnp.asarray(v, dtype=_dt.float64),
+                                                             shape)
+                                       for v in (out, n, m, x)), upper=bool(upper))
         return out
     (n, m, x), interp = found
     bk = _backend_of(next(v for v in (n, m, x) if hasattr(v, "ndim")))
@@ -3717,7 +3724,8 @@ def _f_extreme_fix(out, n, m, x, upper):
     n, m, x = (xp.asarray(v, dtype=xp.float64) if not hasattr(v, "ndim") else v
                for v in (n, m, x))
     take = _f_extreme_where(xp, n, m, x)
-    if not _may_hold(take):
+    # (the selection read on the host only where that waits for no device)
+    if _read_on_host(take) and not _may_hold(take):
         return out
     one = xp.ones_like(take, dtype=n.dtype)
     value = _f_extreme_pair(xp, bk, xp.where(take, n, one), xp.where(take, m, one),
