@@ -2774,26 +2774,34 @@ class _F(_Shaped):
 
     @_finite
     def _logpdf(self, z, n, m):
-        # (the plain form where it errs little, both degrees of freedom at most _F_PLAIN_DF
-        # and n z, m + n z normal: its cancellation ~ m log m eps; the deviance form below
-        # costs ~2.4x in grad)
-        # (known values only: staged code takes the general form)
-        plain = _concrete_behind(fnp.logical_and(
-            fnp.logical_and(n <= _F_PLAIN_DF, m <= _F_PLAIN_DF),
-            fnp.logical_and(fnp.multiply(n, z) >= 1e-300, fnp.multiply(n, z) <= 1e300)))
-        if plain is not None and (plain if type(plain) is bool else _all_true(plain)):
-            hn, hm = 0.5 * n, 0.5 * m
-            const = fnp.subtract(fnp.add(_special._xlogy_weak(hn, n),
-                                         _special._xlogy_weak(hm, m)),
-                                 _special.betaln(hn, hm))
-            return fnp.subtract(fnp.add(const, _special._xlogy_weak(hn - 1.0, z)),
-                                fnp.multiply(hn + hm, fnp.log(fnp.add(m, fnp.multiply(n, z)))))
+        hn, hm = 0.5 * n, 0.5 * m
+        const = fnp.subtract(fnp.add(_special._xlogy_weak(hn, n), _special._xlogy_weak(hm, m)),
+                             _special.betaln(hn, hm))
+        out = fnp.subtract(fnp.add(const, _special._xlogy_weak(hn - 1.0, z)),
+                           fnp.multiply(hn + hm, fnp.log(fnp.add(m, fnp.multiply(n, z)))))
+        # (the plain form above errs ~ m log m eps: the deviance form where a degree of
+        # freedom is above _F_PLAIN_DF or n z is not a normal number, 0 < z < inf (the ends
+        # keep the plain form's limits); where the values are known and no element needs it,
+        # not computed: its derivatives cost ~2.4x)
+        nz = fnp.multiply(n, z)
+        far = fnp.logical_and(fnp.logical_and(z > 0.0, z < math.inf), fnp.logical_or(
+            fnp.logical_or(n > _F_PLAIN_DF, m > _F_PLAIN_DF),
+            fnp.logical_or(nz < 1e-300, nz > 1e300)))
+        if not _may_hold(far):
+            return out
+        one = fnp.ones_like(out)
+        dev = self._logpdf_deviance(fnp.where(far, z, one), fnp.where(far, n, one),
+                                    fnp.where(far, m, one))
+        return fnp.where(far, dev, out)
+
+    @staticmethod
+    def _logpdf_deviance(z, n, m):
+        hn, hm = 0.5 * n, 0.5 * m
         # log(u^(n/2) w^(m/2) / (n/2 B(n/2, m/2))) + log(n/2) - log z, u = n z / (m + n z),
         # w = 1 - u, the first term in the deviance form of special._log_beta_front: the
         # plain (n/2) log n + (m/2) log m - betaln - ... - (n+m)/2 log(m + n z) subtracts
         # terms of size m log m, f.pdf(1e30, 1e-30, 1e30) was 1 (true 3.0e-61, as the cdf's
         # slope), f.pdf(1e-8, 1e-300, 1e15) 1.9e-293 (true 5e-293; SciPy's the same)
-        hn, hm = 0.5 * n, 0.5 * m
         lz = fnp.log(z)
         nz = fnp.multiply(n, z)
         den = fnp.add(m, nz)
