@@ -2065,6 +2065,8 @@ TESTED_ELSEWHERE = {
     "expm_nonfinite_fix": "jit(expm) (tests/test_s39_expm39.py, test_s37_expm37.py)",
     # (bound by special._inc_beta only when staged: jit(f.cdf) at a tiny dfd)
     "inc_beta_values_fix": "jit(f.cdf), jit(betainc) (tests/test_s40_stats40.py)",
+    # (bound by F's cdf and sf only when staged: jit(f.cdf), jit(fdtr))
+    "f_extreme_fix": "jit(f.cdf), jit(f.sf), jit(fdtrc) (tests/test_s42_stats42.py)",
     # (bound by eigh's eigenvectors' second derivatives where a matrix may hold a tie)
     "strong_product": "eigh's vectors at ties (tests/test_s41_linalg41.py, "
                       "test_primitive_grads.py)",

@@ -662,6 +662,9 @@ NON_DIFFERENTIABLE = {
     # session 40: _inc_beta's staged result given its eager values at evaluation (the
     # tangent is the result's own: tests/test_s40_stats40.py)
     "inc_beta_values_fix",
+    # session 42: F's staged cdf/sf given the generic methods' values at extreme degrees of
+    # freedom at evaluation (the tangent is the result's own: tests/test_s42_stats42.py)
+    "f_extreme_fix",
 }
 
 # Primitives meaningful only for complex inputs (check_grads covers real dtypes; imag of a

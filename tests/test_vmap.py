@@ -182,6 +182,12 @@ def _nondiff_cases(b):
             out, fnp.full_like(out, 3.0), b_, y, out > 0.0), (
             b.asarray([0.9, 0.5, 0.999]), b.asarray([1e-8, 0.5, 1e-3]),
             b.asarray([1e-10, 0.1, 1e-4]))),
+        # session 42: F's cdf given the extreme degrees of freedom's values (the second
+        # element: dfd 1e30, w rounds to 1; the others kept)
+        "f extreme fix": (lambda out, m, x: _PS.f_extreme_fix(
+            out, fnp.full_like(out, 1e-30), m, x, upper=True), (
+            b.asarray([0.5, 0.39, 0.2]), b.asarray([1.0, 1e30, 3.0]),
+            b.asarray([1.0, 1e30, 2.0]))),
         "creation": (lambda x: (fnp.full_like(x, 2.0), fnp.zeros_like(x),
                                 fnp.stop_gradient(x) * 2.0,
                                 x[b.asarray([2, 0], dtype="int64")]), (xs,)),

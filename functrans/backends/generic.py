@@ -611,8 +611,10 @@ def _gammainc_both(backend, a, x):
     p = xp.where(low, p_low, 1.0 - q_up)
     q = xp.where(low, xp.where(small, q_small, 1.0 - p_low), q_up)
     # (P itself from the series where it applies: 1 - Q loses P's relative precision when P
-    # is tiny, x far below 1)
-    p = xp.where(small & ~low, 1.0 - q_small, p)
+    # is tiny, x far below 1; and 1 - Q where Q is below 1/2: the series' prefactor
+    # x^a / Gamma(a + 1) errs a few 1e-14 at the tiniest a, P(5e-301, 5e-271) was
+    # 1 - 3.5e-14, as SciPy's)
+    p = xp.where(small & (~low | (q_small < 0.5)), 1.0 - q_small, p)
     if _any_true(backend, tem):
         w, t, _ = _temme_parts(backend, xp.where(tem, a, xp.full_like(a, 100.0)),
                                xp.where(tem, x, xp.full_like(x, 100.0)))
@@ -861,14 +863,20 @@ def _beta_front_const(backend, p, q):
                   corr(backend, pq))
 
 
-def _log_scaled(xp, x, log_x, r):
-    """log(x (1 + r)): the logarithm of the product where that is a normal number (one
-    rounding, where ``log x + log1p(r)`` adds two logarithms of up to 700 that may nearly
-    cancel: fdtr(3, 1e300, 0.3) lost 2e-13), the sum elsewhere."""
+def _log_scaled(xp, x, log_x, num, den):
+    """log(x (1 + r)), r = num / den: the logarithm of the product where that is a normal
+    number (one rounding, where ``log x + log1p(r)`` adds two logarithms of up to 700 that
+    may nearly cancel: fdtr(3, 1e300, 0.3) lost 2e-13), the sum elsewhere (with ``log num -
+    log den`` where r overflows: f.pdf(1e-8, 1e-300, 1e30)'s 1e330 made it inf)."""
+    r = xp.divide(num, den)
     prod = xp.multiply(x, 1.0 + r)
-    fine = (prod >= 1e-300) & (prod <= 1e300)
+    # (x subnormal: its few digits; f.pdf(1e-300, 0.5, 1e15)'s 5e-316 was 9e-10 off)
+    fine = (prod >= 1e-300) & (prod <= 1e300) & (x >= 2.3e-308)
+    huge = r > 1e300
+    log1p_r = xp.where(huge, xp.subtract(xp.log(num), xp.log(den)),
+                       xp.log1p(xp.where(huge, xp.zeros_like(r), r)))
     return xp.where(fine, xp.log(xp.where(fine, prod, xp.ones_like(prod))),
-                    xp.add(log_x, xp.log1p(r)))
+                    xp.add(log_x, log1p_r))
 
 
 def _log_beta_front(xp, p, q, x, y, log_x, log_y, const, s_num=None):
@@ -891,10 +899,10 @@ def _log_beta_front(xp, p, q, x, y, log_x, log_y, const, s_num=None):
     s_n, t_n = xp.where(near_s, s, zero), xp.where(near_t, t, zero)
     lmx = _incomplete_grads._log1pmx
     term_s = xp.where(near_s, xp.multiply(p, lmx(xp, s_n, xp.log1p(s_n))),
-                      xp.subtract(xp.multiply(p, _log_scaled(xp, x, log_x, xp.divide(q, p))),
+                      xp.subtract(xp.multiply(p, _log_scaled(xp, x, log_x, q, p)),
                                   s_num))
     term_t = xp.where(near_t, xp.multiply(q, lmx(xp, t_n, xp.log1p(t_n))),
-                      xp.add(xp.multiply(q, _log_scaled(xp, y, log_y, xp.divide(p, q))),
+                      xp.add(xp.multiply(q, _log_scaled(xp, y, log_y, p, q)),
                              s_num))
     return xp.add(xp.add(term_s, term_t), const)
 
@@ -979,7 +987,7 @@ def _beta_gamma_region(xp, a, b):
     return (a >= _BETA_GAMMA_MIN) & (t >= 0.91 * xp.sqrt(xp.abs(b - 1.0) + 1.0) * reach)
 
 
-def _beta_gamma_series(backend, a, b, log_x):
+def _beta_gamma_series(backend, a, b, log_x, u=None):
     """(I_x(a, b), 1 - I_x(a, b)) for large a (:func:`_beta_gamma_region`), ``log_x`` =
     log x accurate. With v = -log t the integral is
     ``1/B(b, a) integral v^(b-1) e^(-T v) psi(v) dv``, T = a + (b - 1)/2 and
@@ -990,12 +998,14 @@ def _beta_gamma_series(backend, a, b, log_x):
     ``c_k = psi_k (b)_(2k) / T^(2k)``, ``R = Gamma(a + b) / (Gamma(a) T^b)`` (1 + O(1/a^2),
     taken with Stirling's series). psi_k from the exponential of the series of
     ``(b - 1) log(sinh(v/2) / (v/2))``; P and Q from the generic incomplete gamma functions
-    (relative accuracy in both tails), all orders in one call."""
+    (relative accuracy in both tails), all orders in one call. ``u``: -T log x where the
+    caller has it more precisely (log x underflowing)."""
     xp = backend.xp
     n = _BETA_GAMMA_TERMS
     beta1 = b - 1.0
     t = a + 0.5 * beta1
-    u = -t * log_x
+    if u is None:
+        u = -t * log_x
     # psi_k = (1/k) sum_(j=1..k) j (b - 1) lambda_j psi_(k-j); c_k = psi_k (b)_2k / T^2k
     psi = [xp.ones_like(b)]
     coef = [xp.ones_like(b)]
@@ -1070,12 +1080,24 @@ def _betainc(backend, a, b, x, log_beta=None):
     a = xp.where(ok, a, xp.ones_like(a))
     b = xp.where(ok, b, xp.ones_like(b))
     x = xp.where(ok, x, xp.full_like(x, 0.25))
+    out = _betainc_pair(backend, a, b, x, 1.0 - x, xp.log(x), xp.log1p(-x), False)[0]
+    # x = 0 and x = 1 (a, b > 0): 0 and 1 exactly
+    inner = (a0 > 0.0) & (b0 > 0.0) & xp.isfinite(a0) & xp.isfinite(b0)
+    out = xp.where(inner & (x0 == 0.0), xp.zeros_like(out), out)
+    return xp.where(inner & (x0 == 1.0), xp.ones_like(out), out)
+
+
+def _betainc_pair(backend, a, b, x, y, lx, l1x, both=True):
+    """(I_x(a, b), 1 - I_x(a, b)) for a, b > 0 finite and 0 < x < 1, given ``y = 1 - x``,
+    ``lx = log x`` and ``l1x = log y`` (each accurate: a caller may have them more precisely
+    than from x, as F's at extreme degrees of freedom, where x or y underflows or rounds to
+    1); with ``both`` each of the pair computed without a subtraction where it is the
+    smaller (to the methods' accuracy), else the first only (the second then may be
+    1 - the first). :func:`_betainc`'s methods."""
+    xp = backend.xp
     flip = x > (a + 1.0) / (a + b + 2.0)
     a2, b2 = xp.where(flip, b, a), xp.where(flip, a, b)
-    # x2 and y2 = 1 - x2: one of them is x itself, the other 1 - x (exact where x >= 1/2)
-    y = 1.0 - x
     x2, y2 = xp.where(flip, y, x), xp.where(flip, x, y)
-    lx, l1x = xp.log(x), xp.log1p(-x)
     const = _beta_front_const(backend, a2, b2)
     log_m = _log_beta_front(xp, a2, b2, x2, y2, xp.where(flip, l1x, lx),
                             xp.where(flip, lx, l1x), const)
@@ -1103,29 +1125,43 @@ def _betainc(backend, a, b, x, log_beta=None):
         cf = xp.where(quad, qd, cf)
     r = xp.exp(log_m) * cf
     out = xp.where(flip, 1.0 - r, r)
+    other = xp.where(flip, r, 1.0 - r)
     # (a small shape on the fraction's side beside a result close to 0: 1 - r directly)
-    small = flip & (a2 <= 1.0)
+    small = (a2 <= 1.0) if both else (flip & (a2 <= 1.0))
     if not _none_needs(backend, a2, small):
         comp = _beta_small_complement(
             backend, xp.where(small, a2, xp.full_like(a2, 0.5)),
             xp.where(small, b2, xp.ones_like(b2)), xp.where(small, x2, xp.full_like(x2, 0.25)),
-            xp.where(small, l1x, xp.full_like(x2, math.log(0.25))))
-        out = xp.where(small, comp, out)
+            xp.where(small, xp.where(flip, l1x, lx), xp.full_like(x2, math.log(0.25))))
+        out = xp.where(small & flip, comp, out)
+        if both:
+            # (1 - comp for I_x2 where comp is below 1/2: r's prefactor errs a few 1e-14 at
+            # the tiniest shapes, f.sf(1e-30, 1e300, 1e-300) was 1 - 3.5e-14; 1 - r, exact,
+            # where r is)
+            lower = xp.where(comp <= 0.5, 1.0 - comp, r)
+            upper = xp.where(comp <= 0.5, comp, 1.0 - r)
+            out = xp.where(small, xp.where(flip, upper, lower), out)
+            other = xp.where(small, xp.where(flip, lower, upper), other)
     if not _none_needs(backend, a2, gser):
         big = _BETA_GAMMA_MIN * 10.0
         # (I_x2(a2, b2) and its complement, or those of I_y2(b2, a2): the other way round)
-        lower, upper = _beta_gamma_series(
-            backend, xp.where(gser, xp.where(gser_x, a2, b2), xp.full_like(a2, big)),
-            xp.where(gser, xp.where(gser_x, b2, a2), xp.ones_like(b2)),
-            xp.where(gser, xp.where(gser_x == flip, l1x, lx), xp.full_like(x2, -1.0 / big)))
+        g_a = xp.where(gser, xp.where(gser_x, a2, b2), xp.full_like(a2, big))
+        g_b = xp.where(gser, xp.where(gser_x, b2, a2), xp.ones_like(b2))
+        g_log = xp.where(gser, xp.where(gser_x == flip, l1x, lx), xp.full_like(x2, -1.0 / big))
+        # (-log(1 - v) = v (1 + O(v)) for the small quotient v: T v from its logarithm where
+        # v is subnormal or underflows, F's n x / m at 1e-338, whose log is still exact;
+        # above, the product, log T + log v losing eps log T)
+        g_log_v = xp.where(gser_x == flip, lx, l1x)
+        tiny_v = g_log_v < -708.0
+        g_u = xp.where(tiny_v, xp.exp(xp.log(g_a + 0.5 * (g_b - 1.0))
+                                      + xp.where(tiny_v, g_log_v, xp.zeros_like(g_log_v))),
+                       -(g_a + 0.5 * (g_b - 1.0)) * g_log)
+        lower, upper = _beta_gamma_series(backend, g_a, g_b, g_log, g_u)
         i_x2, c_x2 = xp.where(gser_x, lower, upper), xp.where(gser_x, upper, lower)
         out = xp.where(gser, xp.where(flip, c_x2, i_x2), out)
+        other = xp.where(gser, xp.where(flip, i_x2, c_x2), other)
     # (within [0, 1]: the series' and quadrature's rounding may pass 1 by an ulp)
-    out = xp.clip(out, 0.0, 1.0)
-    # x = 0 and x = 1 (a, b > 0): 0 and 1 exactly
-    inner = (a0 > 0.0) & (b0 > 0.0) & xp.isfinite(a0) & xp.isfinite(b0)
-    out = xp.where(inner & (x0 == 0.0), xp.zeros_like(out), out)
-    return xp.where(inner & (x0 == 1.0), xp.ones_like(out), out)
+    return xp.clip(out, 0.0, 1.0), xp.clip(other, 0.0, 1.0)
 
 
 # -- inverses of the incomplete gamma and beta functions --------------------------------------

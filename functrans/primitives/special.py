@@ -703,6 +703,24 @@ inc_beta_values_fix_p = elementwise("inc_beta_values_fix", _inc_beta_values_fix_
 
 
 
+def _f_extreme_fix_impl(backend, out, n, m, x, *, upper):
+    """functrans.scipy.special._f_extreme_fix in staged code: F's cdf (sf with ``upper``)
+    ``out`` with the values of the generic methods at extreme degrees of freedom, where
+    the operands are arrays at evaluation (the selection read on the host for arrays on
+    the CPU; on a device every element computed)."""
+    from ..scipy import special as _special  # (eager here: the operands are arrays)
+    return _special._f_extreme_fix(out, n, m, x, upper)
+
+
+def _f_extreme_fix_jvp(primals, tangents, *, upper):
+    # (the values only: the derivatives are out's, as eagerly)
+    return f_extreme_fix_p.bind(*primals, upper=upper), tangents[0]
+
+
+f_extreme_fix_p = elementwise("f_extreme_fix", _f_extreme_fix_impl, _f_extreme_fix_jvp,
+                              abstract_eval=lambda out, *rest, **params: out)
+
+
 def _t_fix_impl(backend, d, u, v, *, part, wrt):
     """functrans.scipy.special._t_fix_on_arrays: Student t's tail or quantile (its value
     ``v``) with the derivatives of the series free of betainc's cancellation at a large
@@ -1725,6 +1743,7 @@ betainc_dab = betainc_dab_p.bind
 erfcx = erfcx_p.bind
 log_ndtr_lower = log_ndtr_lower_p.bind
 inc_beta_values_fix = inc_beta_values_fix_p.bind
+f_extreme_fix = f_extreme_fix_p.bind
 i0 = i0_p.bind
 i0e = i0e_p.bind
 i1 = i1_p.bind

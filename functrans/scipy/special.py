@@ -2905,7 +2905,7 @@ def _lined_up(values, constants=True):
     return lined, interp
 
 
-def _log_beta_front(a, b, x, y, log_x, log_y):
+def _log_beta_front(a, b, x, y, log_x, log_y, s_num=None):
     """``log(x^a y^b / (a B(a, b)))`` for ``a, b > 0`` finite and ``0 < x < 1``, ``y = 1 - x``
     and the logarithms accurate (arrays): the generic incomplete beta function's prefactor
     (:func:`functrans.backends.generic._log_beta_front`, a deviance form with Stirling's
@@ -2916,16 +2916,20 @@ def _log_beta_front(a, b, x, y, log_x, log_y):
     terms (``a log1p(b/a) + b log1p(a/b)``): 4e16 at a = 3e30, where the truth is -437.
     Constants of forward mode (stop_gradient's results, under grad and hessian) count as
     their arrays, and so do the batch tracers of one vmap around arrays (lined up): same
-    bits, ~45 fewer primitives bound (~100 under vmap)."""
+    bits, ~45 fewer primitives bound (~100 under vmap). ``s_num``: ``x b - y a`` where the
+    caller has it more precisely than from x and y (F's, from z - 1)."""
     from ..batching import BatchTracer
     backend, interp = _TRACED, None
-    found = _lined_up((a, b, x, y, log_x, log_y))
+    ops = (a, b, x, y, log_x, log_y) + (() if s_num is None else (s_num,))
+    found = _lined_up(ops)
     if found is not None and not any(type(v) is bool for v in found[0]):
-        (a, b, x, y, log_x, log_y), interp = found
+        ops, interp = found
+        a, b, x, y, log_x, log_y = ops[:6]
+        s_num = ops[6] if len(ops) > 6 else None
         backend = _backend_of(a)
     with _np.errstate(over="ignore"):  # (Stirling's series squares the shapes: inf is right)
         const = _generic._beta_front_const(backend, a, b)
-        out = _generic._log_beta_front(backend.xp, a, b, x, y, log_x, log_y, const)
+        out = _generic._log_beta_front(backend.xp, a, b, x, y, log_x, log_y, const, s_num)
     return out if interp is None else BatchTracer(interp, out)
 
 
@@ -3102,11 +3106,12 @@ def _inc_beta_small_b(out, a, b, y):
         power = fnp.multiply(power, fnp.divide(b, float(k)))  # b^k / k!
         diff = fnp.subtract(polygamma(k - 1, 1.0 + a), polygamma(k - 1, one))
         log_bb = fnp.subtract(log_bb, fnp.multiply(diff, power))
-    coef, y_k, series = one, one, fnp.zeros_like(a)
+    term, series = one, fnp.zeros_like(a)
     for k in range(1, _SMALL_B_Y_TERMS + 1):
-        coef = fnp.multiply(coef, fnp.divide(float(k) - a, float(k)))  # (1 - a)_k / k!
-        y_k = fnp.multiply(y_k, y)
-        series = fnp.add(series, fnp.divide(fnp.multiply(coef, y_k), b + float(k)))
+        # ((1 - a)_k / k! y^k as one product: the two apart overflow and underflow at a huge
+        # a, f.cdf(0.5, 1e300, 1e-8)'s 5e299, whose a y is 1e-8: inf * 0 was nan)
+        term = fnp.multiply(term, fnp.divide(fnp.multiply(float(k) - a, y), float(k)))
+        series = fnp.add(series, fnp.divide(term, b + float(k)))
     log_front = fnp.subtract(fnp.multiply(b, fnp.log(y)), log_bb)
     value = fnp.subtract(fnp.negative(fnp.expm1(log_front)),
                          fnp.multiply(fnp.exp(log_front), fnp.multiply(b, series)))
@@ -3642,11 +3647,113 @@ def _f_args(n, m, x):
     return _where(big, 1.0, u), _where(big, 0.0, w)
 
 
+_F_TINY = 2.0 ** -1000  # (u or w below this: taken from its logarithm, u = n x / (m + n x))
+
+
+def _f_extreme_pair(xp, bk, n, m, x):
+    """(cdf, sf) of the F distribution for ``n, m > 0`` finite and ``0 < x < inf`` (arrays of
+    backend ``bk``, no derivatives), each tail computed directly from ``u = n x / (m + n x)``,
+    ``w = m / (m + n x)`` and their logarithms (from ``log n + log x - log(m + n x)`` where
+    ``n x`` or a quotient underflows or overflows) by the generic incomplete beta function's
+    methods (:func:`functrans.backends.generic._betainc_pair`: Stirling-form prefactor,
+    continued fraction, Gauss quadrature for two large shapes, the gamma series for one).
+    For the extreme degrees of freedom, where the backend's betainc at the rounded ``u``
+    fails: f.sf(1e-300, 1e-8, 1e30) was 1 (``n x`` underflows; true 3.5e-6), f.sf(1e30,
+    1e-30, 1e30) 0.39 (``w`` rounds to 1; true 2.8e-31)."""
+    with _np.errstate(all="ignore"):
+        ln, lm, lx = xp.log(n), xp.log(m), xp.log(x)
+        lnx = ln + lx
+        top = xp.maximum(lm, lnx)
+        lden = top + xp.log1p(xp.exp(-xp.abs(lm - lnx)))
+        nx = n * x
+        den = m + nx
+        u, w = nx / den, m / den
+        plain = xp.isfinite(den) & (nx > 0.0)
+        fine_u = plain & (u >= _F_TINY)
+        fine_w = plain & (w >= _F_TINY)
+        # (each logarithm from the smaller quotient: the larger one's rounding near 1 is
+        # all of its complement)
+        lu = xp.where(fine_u, xp.log(xp.where(fine_u, u, 1.0)), lnx - lden)
+        lw = xp.where(fine_w, xp.log(xp.where(fine_w, w, 1.0)), lm - lden)
+        u = xp.where(fine_u, u, xp.exp(lu))
+        w = xp.where(fine_w, w, xp.exp(lw))
+        lu = xp.where(u > 0.5, xp.log1p(-w), lu)
+        lw = xp.where(w > 0.5, xp.log1p(-u), lw)
+        return _generic._betainc_pair(bk, 0.5 * n, 0.5 * m, u, w, lu, lw)
+
+
+_F_BIG = 2.0 ** 40  # (a degree of freedom above this: the values of _f_extreme_pair)
+
+
+def _f_extreme_where(xp, n, m, x):
+    """Where :func:`_f_extreme_fix` takes the values of :func:`_f_extreme_pair`: a degree of
+    freedom above _F_BIG (the backend's betainc at the rounded ``u`` fails there: nan at
+    f.cdf(0.5, 1e30, 1e30), 1 at f.sf(1e3, 0.5, 1e30), true 1.2e-111), or ``n x``, ``u`` or
+    ``w`` beyond the floating point range."""
+    with _np.errstate(all="ignore"):
+        nx = n * x
+        den = m + nx
+        u, w = nx / den, m / den
+        inner = ((n > 0.0) & (m > 0.0) & (x > 0.0) & (n < _inf) & (m < _inf) & (x < _inf))
+        odd = ((n > _F_BIG) | (m > _F_BIG) | ~(den < _inf) | ~(nx > 0.0)
+               | ~(u >= _F_TINY) | ~(w >= _F_TINY))
+        return inner & odd
+
+
+def _tangent_of(out):
+    """0 with ``out``'s derivatives (any order), also where ``out``'s value is nan or
+    infinite (where ``out - stop_gradient(out)`` is nan)."""
+    global _tangent_of_fn
+    if _tangent_of_fn is None:
+        from ..custom import custom_jvp
+        _tangent_of_fn = custom_jvp(lambda o: fnp.zeros_like(o))
+        _tangent_of_fn.defjvp(lambda primals, tangents: (_tangent_of_fn(primals[0]),
+                                                         tangents[0]))
+    return _tangent_of_fn(out)
+
+
+_tangent_of_fn = None
+
+
+def _f_extreme_fix(out, n, m, x, upper):
+    """``out`` (F's cdf, or sf with ``upper``, at ``n``, ``m`` degrees of freedom and ``x``)
+    with the values of :func:`_f_extreme_pair` where :func:`_f_extreme_where` holds, its
+    derivatives kept (nan where ``out`` was nan). Where the operands' values are arrays
+    (eager transforms, vmap) directly; in staged code at evaluation, through the primitive
+    f_extreme_fix."""
+    from ..batching import BatchTracer
+    found = _lined_up((n, m, x), constants=False)
+    if found is None or any(type(v) is bool for v in found[0]):
+        if found is None and _dtype(out) is _dt.float64:
+            shape = out.shape
+            return _sp.f_extreme_fix(*(v if getattr(v, "shape", None) == shape
+                                       else fnp.broadcast_to(fnp.asarray(v, dtype=_dt.float64),
+                                                             shape)
+                                       for v in (out, n, m, x)), upper=bool(upper))
+        return out
+    (n, m, x), interp = found
+    bk = _backend_of(next(v for v in (n, m, x) if hasattr(v, "ndim")))
+    xp = bk.xp
+    n, m, x = (xp.asarray(v, dtype=xp.float64) if not hasattr(v, "ndim") else v
+               for v in (n, m, x))
+    take = _f_extreme_where(xp, n, m, x)
+    # (the selection read on the host only where that waits for no device)
+    if _read_on_host(take) and not _may_hold(take):
+        return out
+    one = xp.ones_like(take, dtype=n.dtype)
+    value = _f_extreme_pair(xp, bk, xp.where(take, n, one), xp.where(take, m, one),
+                            xp.where(take, x, one))[1 if upper else 0]
+    if interp is not None:
+        value, take = BatchTracer(interp, value), BatchTracer(interp, take)
+    return fnp.where(take, fnp.add(value, _tangent_of(out)), out)
+
+
 def _f_cdf(dfn, dfd, x, lower):
     bad = _any(dfn <= 0.0, dfd <= 0.0, x < 0.0, dfn != dfn, dfd != dfd)
     n, m = _where(bad, 1.0, dfn), _where(bad, 1.0, dfd)
     u, w = _f_args(n, m, _where(bad, 1.0, x))
-    out = _beta_cdf_edges(0.5 * n, 0.5 * m, u, w, lower)
+    out = _f_extreme_fix(_beta_cdf_edges(0.5 * n, 0.5 * m, u, w, lower), n, m,
+                         _where(bad, 1.0, x), not lower)
     # (x = inf: 1 for the cdf, also where both degrees of freedom are infinite, as SciPy)
     out = _where(x == _inf, 1.0 if lower else 0.0, out)
     return _where(bad, math.nan, out)
