@@ -499,6 +499,11 @@ def run_case(case, rng):
             print(f"  both error: {case.name}: NumPy {type(want_err).__name__}: {want_err}; "
                   f"ft {type(got_err).__name__}: {got_err}")
         return
+    if want_err is not None and case.family == "shift" and \
+            "not enough values to unpack" in str(want_err):
+        # (NumPy's np.roll fails on a 0-d array; functrans returns it, as jax.numpy)
+        note("numpy-0d-shift-crash")
+        return
     if want_err is not None:
         note("numpy-error-only")
         print(f"NOTE [{case.family}] only the reference raises ({type(want_err).__name__}: "
