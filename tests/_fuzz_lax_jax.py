@@ -1207,11 +1207,176 @@ def gen_dot(rng):
     return c
 
 
+UNARY_FLOAT = {  # name: the domain drawn (special values too, where they make sense)
+    "acos": (-0.95, 0.95), "asin": (-0.95, 0.95), "atan": (-3, 3), "asinh": (-3, 3),
+    "acosh": (1.05, 4), "atanh": (-0.95, 0.95), "ceil": (-3, 3), "reciprocal": (0.3, 3),
+    "is_finite": (-3, 3), "bessel_i0e": (-4, 4), "bessel_i1e": (-4, 4),
+    "lgamma": (0.2, 5), "digamma": (0.2, 5), "erf_inv": (-0.95, 0.95)}
+
+
+def gen_misc(rng):
+    """sweepa42: lax functions no other generator called: inverse trigonometric and
+    hyperbolic functions, ceil, reciprocal, is_finite, the scaled Bessel functions,
+    lgamma/digamma/erf_inv, igamma/igammac/betainc/polygamma/zeta, the comparisons, select,
+    batch_matmul, broadcast_to_rank, full_like, index_take, unstack,
+    approx_max_k/approx_min_k."""
+    which = pick(rng, list(UNARY_FLOAT) + ["igamma", "igammac", "betainc", "polygamma",
+                                           "zeta", "eq", "ne", "ge", "le", "select",
+                                           "batch_matmul", "broadcast_to_rank", "full_like",
+                                           "index_take", "unstack",
+                                           "approx_max_k", "approx_min_k"])
+    shape = rshape(rng, int(rng.integers(0, 3)), hi=4)
+    p = dict(shape=shape)
+    exact, fd, value_only = False, True, False
+    if which in UNARY_FLOAT:
+        dt = pick(rng, ["float64"] * 4 + ["float32"] +
+                  (["complex128"] if which in ("acos", "asin", "atan", "asinh", "acosh",
+                                               "atanh", "reciprocal") else []))
+        lo, hi = UNARY_FLOAT[which]
+        special = rng.random() < 0.15
+
+        def gen(rng):
+            x = lo + (hi - lo) * rng.random(shape)
+            if dt[0] == "c":
+                x = x + 0.5j * rng.standard_normal(shape)
+            x = x.astype(dt)
+            if special and x.size:
+                # (digamma's poles at 0: SciPy's and functrans's -inf/+inf, JAX's nan)
+                x.reshape(-1)[0] = pick(rng, [np.nan, np.inf, -np.inf] + (
+                    [0.0, -0.0] if which != "digamma" else []))
+            return [x]
+
+        def fn(mod, x):
+            return getattr(mod, which)(x)
+        exact = which in ("ceil", "is_finite")
+        fd = which not in ("ceil", "is_finite") and not special
+    elif which in ("igamma", "igammac", "betainc", "polygamma", "zeta"):
+        dt = pick(rng, ["float64", "float64", "float32"])
+
+        def gen(rng):
+            if which == "polygamma":
+                return [rng.integers(0, 3, size=shape).astype(dt),
+                        (0.3 + 3 * rng.random(shape)).astype(dt)]
+            if which == "zeta":
+                return [(1.3 + 3 * rng.random(shape)).astype(dt),
+                        (0.3 + 3 * rng.random(shape)).astype(dt)]
+            if which == "betainc":
+                return [(0.3 + 3 * rng.random(shape)).astype(dt),
+                        (0.3 + 3 * rng.random(shape)).astype(dt),
+                        (0.05 + 0.9 * rng.random(shape)).astype(dt)]
+            return [(0.3 + 3 * rng.random(shape)).astype(dt),
+                    (0.1 + 3 * rng.random(shape)).astype(dt)]
+
+        def fn(mod, *a):
+            return getattr(mod, which)(*a)
+        # (JAX differentiates only some arguments: polygamma/zeta/igamma's x, betainc's x)
+        diff = {"polygamma": [1], "zeta": [1], "igamma": [1], "igammac": [1],
+                "betainc": [2]}[which]
+        p.update(dt=dt)
+        c = Case(which, p, fn, gen, rng, diff=diff if dt == "float64" else [])
+        return c
+    elif which in ("eq", "ne", "ge", "le"):
+        dt = pick(rng, ["float64", "float32", "int32", "uint8", "bool", "complex128"])
+        exact = True
+
+        def gen(rng):
+            return [rand(rng, shape, dt, True), rand(rng, shape, dt, True)]
+
+        def fn(mod, a, b):
+            return getattr(mod, which)(a, b)
+    elif which == "select":
+        dt = pick(rng, ["float64", "float64", "float32", "int32", "complex128"])
+
+        def gen(rng):
+            return [rng.random(shape) < 0.5, rand(rng, shape, dt), rand(rng, shape, dt)]
+
+        def fn(mod, c, a, b):
+            return mod.select(c, a, b)
+    elif which == "batch_matmul":
+        dt = pick(rng, ["float64", "float64", "float32", "complex128", "int32"])
+        b = rshape(rng, int(rng.integers(0, 2)), lo=1, hi=3)
+        m, k, n = (int(rng.integers(1, 4)) for _ in range(3))
+        p.update(b=b, m=m, k=k, n=n)
+
+        def gen(rng):
+            return [rand(rng, b + (m, k), dt), rand(rng, b + (k, n), dt)]
+
+        def fn(mod, x, y):
+            return mod.batch_matmul(x, y)
+    elif which == "broadcast_to_rank":
+        dt = pick(rng, ["float64", "float32", "int32"])
+        rank = int(rng.integers(len(shape), len(shape) + 3))
+        p.update(rank=rank)
+
+        def gen(rng):
+            return [rand(rng, shape, dt)]
+
+        def fn(mod, x):
+            return mod.broadcast_to_rank(x, rank)
+    elif which == "full_like":
+        dt = pick(rng, ["float64", "float32", "int32", "bool", "complex128"])
+        fill = pick(rng, [0, 1.5, -2, True])
+        new = pick(rng, [None, "float32", "int64"])
+        new_shape = pick(rng, [None, (2,), ()])
+        p.update(fill=fill, new=new, new_shape=new_shape)
+        value_only = True
+
+        def gen(rng):
+            return [rand(rng, shape, dt)]
+
+        def fn(mod, x):
+            return mod.full_like(x, fill, None if new is None else np.dtype(new), new_shape)
+    elif which == "index_take":
+        dt = pick(rng, ["float64", "float64", "float32", "int32"])
+        shape = rshape(rng, int(rng.integers(1, 4)), lo=1, hi=4)
+        shape = tuple(max(d, 1) for d in shape)
+        na = int(rng.integers(1, len(shape) + 1))
+        axes = tuple(int(a) for a in rng.permutation(len(shape))[:na])
+        nidx = int(rng.integers(0, 4))
+        p.update(shape=shape, axes=axes, nidx=nidx)
+
+        def gen(rng):
+            idxs = tuple(rng.integers(0, shape[a], size=nidx).astype(np.int32) for a in axes)
+            return [rand(rng, shape, dt), *idxs]
+
+        def fn(mod, x, *idxs):
+            return mod.index_take(x, tuple(idxs), axes)
+    elif which == "unstack":
+        dt = pick(rng, ["float64", "float32", "int32"])
+        shape = rshape(rng, int(rng.integers(1, 4)), hi=3)
+        ax = int(rng.integers(-len(shape), len(shape)))
+        p.update(shape=shape, axis=ax)
+
+        def gen(rng):
+            return [rand(rng, shape, dt)]
+
+        def fn(mod, x):
+            return tuple(mod.unstack(x, axis=ax))
+    else:  # approx_max_k, approx_min_k
+        dt = pick(rng, ["float64", "float64", "float32", "int32"])
+        shape = rshape(rng, int(rng.integers(1, 3)), lo=1, hi=5)
+        shape = tuple(max(d, 1) for d in shape)
+        rd = int(rng.integers(-len(shape), len(shape)))
+        k = int(rng.integers(1, shape[rd] + 1))
+        p.update(shape=shape, k=k, rd=rd)
+
+        def gen(rng):  # (no ties: the exact top k's order is then unique)
+            return [rng.permutation(int(np.prod(shape))).reshape(shape).astype(dt) * 0.5 - 2]
+
+        def fn(mod, x):
+            return getattr(mod, which)(x, k, reduction_dimension=rd)
+    p.update(dt=dt)
+    c = Case(which, p, fn, gen, rng, exact=exact, value_only=value_only)
+    c.fd = fd
+    return c
+
+
 GENERATORS = {"gather": gen_gather, "scatter": gen_scatter, "dynamic": gen_dynamic,
               "shape": gen_shape_op, "sort": gen_sort, "cum": gen_cum, "reduce": gen_reduce,
-              "elementwise": gen_elementwise, "iota": gen_iota, "dot": gen_dot}
+              "elementwise": gen_elementwise, "iota": gen_iota, "dot": gen_dot,
+              "misc": gen_misc}
 WEIGHTS = {"gather": 3, "scatter": 4, "dynamic": 2, "shape": 3, "sort": 3, "cum": 2,
-           "reduce": 2, "elementwise": 4, "iota": 1, "dot": 2}
+           "reduce": 2, "elementwise": 4, "iota": 1, "dot": 2, "misc": 3}
 
 
 def main(argv=None):

@@ -66,21 +66,29 @@ def _advanced(x, key):
         raise IndexError("an index can only have a single ellipsis ('...')")
     if consumed > ndim:
         raise IndexError(f"too many indices for an array of shape {_shape(x)}")
-    expanded = []
-    for k in key:
+    # ``place``: the position in ``key`` each expanded entry comes from. NumPy decides where
+    # the indexed axes go by positions in the key: an ellipsis between two array indices
+    # separates them even where it stands for no axis (x[:, [0, 1], ..., 1] of a 3-d x)
+    expanded, place = [], []
+    for p, k in enumerate(key):
         if k is Ellipsis:
             expanded.extend([slice(None)] * (ndim - consumed))
+            place.extend([p] * (ndim - consumed))
         else:
             expanded.append(k)
+            place.append(p)
     if not builtins.any(k is Ellipsis for k in key):
         expanded.extend([slice(None)] * (ndim - consumed))
+        place.extend([len(key)] * (ndim - consumed))
     # None inserts an axis of length 1; a mask becomes one index array per axis it covers.
     # ``source``: the axis of the caller's array each entry indexes (None: an inserted one),
     # which messages and checkify's reports name; ``axis`` counts the axes of ``x`` (inserted
     # ones too), ``user_axis`` the caller's.
     user_shape = _shape(x)
-    entries, source, axis, user_axis = [], [], 0, 0
-    for k in expanded:
+    entries, source, axis, user_axis, entry_place, p_last = [], [], 0, 0, [], None
+    for k, p in zip(expanded, place):
+        entry_place.extend([p_last] * (len(entries) - len(entry_place)))  # (the previous k's)
+        p_last = p
         if k is None:
             shape = list(_shape(x))
             shape.insert(axis, 1)
@@ -114,6 +122,7 @@ def _advanced(x, key):
             source.append(user_axis)
             axis += 1
             user_axis += 1
+    entry_place.extend([p_last] * (len(entries) - len(entry_place)))
     shape = _shape(x)
     adv = [i for i, k in enumerate(entries) if not isinstance(k, slice)]
     if not builtins.any(_is_array_index(entries[i]) for i in adv):
@@ -147,8 +156,10 @@ def _advanced(x, key):
     idx = [_st.broadcast_to(k, b_shape) if _is_array_index(k) else k for k in idx]
     rest = [i for i in range(len(shape)) if i not in adv]
     out = _ix.gather(_st.transpose(x, tuple(adv) + tuple(rest)), idx)
-    # 3. NumPy's placement: adjacent indexed axes keep their place, others go first.
-    if adv == list(range(adv[0], adv[-1] + 1)) and adv[0] > 0:
+    # 3. NumPy's placement: indices adjacent in the key keep their place, others go first.
+    adv_places = sorted({entry_place[i] for i in adv})
+    if adv == list(range(adv[0], adv[-1] + 1)) and adv[0] > 0 and \
+            adv_places == list(range(adv_places[0], adv_places[-1] + 1)):
         nb, p = len(b_shape), adv[0]
         perm = (tuple(range(nb, nb + p)) + tuple(range(nb))
                 + tuple(range(nb + p, len(_shape(out)))))

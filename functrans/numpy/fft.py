@@ -419,7 +419,8 @@ def _shift(x, axes, sign, name):
 
 def fftshift(x, axes=None):
     """The zero frequency moved to the centre (a roll by ``n // 2`` along ``axes``, all by
-    default)."""
+    default). A 0-d array (or ``axes=()``) comes back as it is: a shift over no axis moves
+    nothing (as jax.numpy; NumPy 2.x raises inside ``np.roll`` for a 0-d array)."""
     return _shift(x, axes, 1, "fftshift")
 
 

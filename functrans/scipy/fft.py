@@ -32,7 +32,7 @@ from .. import dtypes as _dt
 from .. import numpy as fnp
 from ..numpy._mathematics import _operand
 from ..numpy import fft as _nfft
-from ..numpy.fft import fftfreq, fftshift, ifftshift, rfftfreq
+from ..numpy.fft import _is_index, fftfreq, fftshift, ifftshift, rfftfreq
 from ..primitives.structural import iota as _iota
 
 __all__ = ["dct", "idct", "dctn", "idctn", "dst", "idst", "dstn", "idstn", "fft", "ifft",
@@ -58,6 +58,8 @@ def _one_axis(f, half_as_single=False):
     def transform(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *,
                   plan=None):
         _no_plan(plan, name)
+        if n is not None and _is_index(n) and operator.index(n) < 1:
+            raise ValueError(_bad_length(n, name))
         if half_as_single:
             # NumPy's irfft and hfft keep float16 (their result is real), SciPy's give
             # float32 as for every other transform of half-precision input
@@ -268,11 +270,19 @@ def _float_input(x, name):
     raise TypeError(f"functrans.scipy.fft.{name}: the input must be numeric; got {x.dtype}")
 
 
+def _bad_length(n, name):
+    # (SciPy's irfft and hfft give one zero for n=0, and the others refuse it: refused here
+    # for every transform, in SciPy's words)
+    return (f"functrans.scipy.fft.{name}: invalid number of data points ({n}) specified; n "
+            f"must be >= 1" + (" (SciPy's irfft and hfft return a single zero for n=0; "
+                               "functrans refuses it as SciPy's other transforms do)"
+                               if name in ("irfft", "hfft") and n == 0 else ""))
+
+
 def _length(n, name):
     n = operator.index(n)
     if n < 1:
-        raise ValueError(f"functrans.scipy.fft.{name}: invalid number of data points ({n}); "
-                         f"it must be >= 1")
+        raise ValueError(_bad_length(n, name))
     return n
 
 
@@ -397,7 +407,7 @@ def _r2r(x, kind, type, s, axes, norm, orthogonalize, inverse, name, one_axis):
             raise ValueError(f"functrans.scipy.fft.{name}: the input must have at least one "
                              f"dimension")
         axes = [axes]
-        s = None if s is None else [s]
+        s = None if s is None else [_length(s, name)]  # (-1 refused: SciPy's n is no s)
     if s is not None and not hasattr(s, "__len__"):
         s = [s]  # one length (for the last axis, or the one axis given), as SciPy takes it
     if axes is None:
