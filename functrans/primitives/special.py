@@ -941,9 +941,9 @@ def _erfcx_far_coefs(n):
     return coefs
 
 
-def _erfcx_far(xp, x, n):
-    coefs = _erfcx_far_coefs(n)
-    xf = xp.maximum(x, _ERFCX_FAR)   # (the other elements: a finite stand-in)
+def _inverse_square_series(coefs, xf, n):
+    """``sum_k coefs[k] w**k`` with ``w = 1 / xf**2``, times ``xf**-(n+1)`` (the far-tail
+    series of erfcx's and dawsn's n-th derivatives)."""
     w = 1.0 / (xf * xf)
     s = coefs[-1]
     for c in reversed(coefs[:-1]):
@@ -952,6 +952,12 @@ def _erfcx_far(xp, x, n):
         s = s * w
     if n % 2 == 0:
         s = s / xf
+    return s
+
+
+def _erfcx_far(xp, x, n):
+    xf = xp.maximum(x, _ERFCX_FAR)   # (the other elements: a finite stand-in)
+    s = _inverse_square_series(_erfcx_far_coefs(n), xf, n)
     return s * ((-1.0) ** n / math.sqrt(math.pi))
 
 
@@ -1156,17 +1162,9 @@ _DAWSN_FAR_COEFS = {}
 
 
 def _dawsn_far(xp, x, n, bound):
-    coefs = _dawsn_far_coefs(n)[1]
     # (the other elements: a finite stand-in; the odd powers keep x's sign)
     xf = xp.where(xp.abs(x) >= bound, x, xp.full_like(x, bound))
-    w = 1.0 / (xf * xf)
-    s = coefs[-1]
-    for c in reversed(coefs[:-1]):
-        s = s * w + c
-    for _ in range((n + 1) // 2):   # x^-(n+1): a power of w, over x where n is even
-        s = s * w
-    if n % 2 == 0:
-        s = s / xf
+    s = _inverse_square_series(_dawsn_far_coefs(n)[1], xf, n)
     return -s if n % 2 else s
 
 

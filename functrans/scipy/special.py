@@ -3388,15 +3388,8 @@ def _partials_by_jvp(bk, fn, ops, wrt, all_traced=False):
     return bk.xp.asarray(fn(*ops))
 
 
-def _read_on_host(x):
-    """Whether reading the array ``x`` on the host waits for no device: NumPy's, and the
-    arrays of other libraries on the CPU (torch's cpu device, array-api-strict's)."""
-    if isinstance(x, (_np.ndarray, _np.generic)):
-        return True
-    kind = getattr(getattr(x, "device", None), "type", None)  # (torch)
-    if kind is not None:
-        return kind == "cpu"
-    return type(x).__module__.startswith("array_api_strict")
+# (whether reading an array on the host waits for no device: one test, the primitives')
+_read_on_host = _sp._on_host
 
 
 _BETA_NEAR_ONE = 15.0 / 16.0  # (stats.beta.ppf's complement form above it)
