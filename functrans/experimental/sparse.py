@@ -664,7 +664,9 @@ def bcoo_fromdense(mat, *, nse=None, n_batch=0, n_dense=0, index_dtype=_dt.int32
         else:
             indices = fnp.zeros((nse, 0), dtype=index_dtype, like=m)
         flat, inside = _positions(indices, shape)
-        data = fnp.take(fnp.reshape(m, (-1,) + dense), fnp.where(inside, flat, 0), axis=0)
+        # (the positions counted, not -1: a dense block of no elements leaves -1 undefined)
+        data = fnp.take(fnp.reshape(m, (math.prod(shape),) + dense), fnp.where(inside, flat, 0),
+                        axis=0)
         # A 0-d mat has no padding index: its one position is stored in the first entry,
         # whatever its value (a zero too: its derivative must reach it), the rest are zeros
         kept = fnp.less(fnp.arange(nse, like=m), fnp.sum(nonzero) if shape else 1)
