@@ -900,17 +900,35 @@ def _while(cond_fun, body_fun, leaves, tree, what, numbers=None):
     ``while`` from the first step where it is not. Python numbers may remain in the result.
     ``numbers`` (see :func:`_unchanged_numbers`) loses the carries a Python step changes."""
     avals = [get_aval(x) for x in leaves]
+    splits = []
     while True:
         p = _predicate(cond_fun(tree_unflatten(tree, leaves)), f"{what}'s cond_fun result")
         c = _concrete(p)
         if c is None:
-            return _staged_while(cond_fun, body_fun, leaves, tree, what, p)
-        if not bool(c):
-            return leaves
+            leaves = _staged_while(cond_fun, body_fun, leaves, tree, what, p)
+            break
+        if _JET_STEPPING and len(_sides(p, c, _truth)) > 1:
+            splits.append((p, leaves))  # (stops on one side of t = 0: see _unsplit)
+        elif not bool(c):
+            break
         leaves, avals = _check_carry(body_fun(tree_unflatten(tree, leaves)), tree, avals,
                                      f"{what}'s body_fun", None, prev=leaves)
         if numbers:
             _drop_changed(numbers, leaves)
+    return _unsplit(splits, leaves)
+
+
+def _unsplit(splits, leaves):
+    """The carry of a loop whose predicate, a comparison of curves under jet, changed right
+    after t = 0 at the steps ``splits`` (``(predicate, carry then)``, in order): there the
+    loop went on (to ``leaves``) and the carry then is what it stops with, merged by a
+    ``where`` per leaf, the innermost first. A loop is a cond repeated: each ``where`` takes
+    the value from the side the predicate chose at t = 0 and the Taylor coefficients from the
+    one it chose for small t > 0, so the number of steps is decided on each side of t = 0 as
+    the comparisons are (the value keeps the steps at t = 0)."""
+    for p, stop in reversed(splits):
+        leaves = [x if x is s else fnp.where(p, x, s) for x, s in zip(leaves, stop)]
+    return leaves
 
 
 def _staged_while(cond_fun, body_fun, leaves, tree, what, pred):
@@ -1032,9 +1050,15 @@ def _while_loop_flat(args, cond, body, n_cc, n_bc):
     cc, bc = args[:n_cc], args[n_cc:n_cc + n_bc]
     carry = list(args[n_cc + n_bc:])
     cc, bc = list(cc), list(bc)
-    while bool(_run(cond, carry + cc)[0]):
+    splits = []
+    while True:
+        p = _run(cond, carry + cc)[0]
+        if _JET_STEPPING and isinstance(p, Tracer) and len(_sides(p, _concrete(p), _truth)) > 1:
+            splits.append((p, carry))  # (see _unsplit)
+        elif not bool(p):
+            break
         carry = list(_run(body, carry + bc))
-    return carry
+    return _unsplit(splits, carry)
 
 
 def _while_impl(backend, *args, cond, body, n_cc, n_bc):

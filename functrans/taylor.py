@@ -1228,11 +1228,11 @@ def _cond_rule(primals, series, order, branches, n_ops, spans):
 
 
 def _loop_rule(name):
-    """A staged ``scan`` or ``while`` (jit's ``fori_loop``, ``scan``, ``while_loop``) on
-    concrete values (jet of jit): the loop run in Python, its body followed by a jet of its
-    own, so the kinks and comparisons inside are one-sided as in eager code (a ``while``'s
-    predicate, as Python's ``while``, at t = 0). Abstract (jit of jet): nested forward modes,
-    which decide them at t = 0."""
+    """A staged ``scan`` or ``while`` (jit's ``fori_loop``, ``scan``, ``while_loop``): its
+    body followed by a jet of its own, so the kinks and comparisons inside are one-sided as in
+    eager code, and a ``while`` steps as its predicate decides on each side of t = 0 (see
+    ``control_flow._unsplit``). On concrete values (jet of jit) the loop runs in Python;
+    abstract ones (jit of jet): :func:`_staged_loop_jet`."""
     prim = registry[name]
 
     def loop(*args, **params):
@@ -1246,8 +1246,102 @@ def _loop_rule(name):
     def rule(primals, series, order, **params):
         if _control_flow._all_concrete(primals):
             return _jet_of_flat(lambda *a: loop(*a, **params), primals, series, order)
-        return _nested_jvp_rule(prim, primals, series, order, params)
+        return _staged_loop_jet(prim, primals, series, order, params)
     return rule
+
+
+def _staged_loop_jet(prim, primals, series, order, params):
+    """A ``scan`` or ``while`` on abstract values (jit of jet): a loop of the same kind whose
+    carry holds, per carried value, its value for small t > 0 and (floating-point ones) its
+    ``order`` coefficients, and whose body (and predicate) is the body's (predicate's) jet
+    from those: the coefficients and the number of steps those of the curve for t > 0. Where
+    a value may step at t = 0 in the body's jet (a comparison of curves met while staging
+    it), the values at t = 0 come from the loop itself, their number of steps its own."""
+    is_scan = prim.name == "scan"
+    if is_scan:
+        n_consts, n_carry = params["n_consts"], params["n_carry"]
+        body, starts = params["body"], (n_consts, n_consts + n_carry)
+        consts, carry = primals[:n_consts], list(primals[n_consts:starts[1]])
+        extra, k_series = list(primals[starts[1]:]), series[:n_consts]  # (the xs)
+        x_series = series[starts[1]:]
+    else:
+        n_cc, n_bc = params["n_cc"], params["n_bc"]
+        body, cond = params["body"], params["cond"]
+        starts = (n_cc + n_bc, n_cc + n_bc)
+        cc, consts = primals[:n_cc], primals[n_cc:starts[0]]
+        carry, extra = list(primals[starts[0]:]), []
+        c_series, k_series, x_series = series[:n_cc], series[n_cc:starts[0]], []
+    nc = len(carry)
+    c_in = series[starts[0]:starts[0] + nc]
+    fl = [i for i, c in enumerate(carry) if _is_float(c)]
+
+    def full(s, p):
+        return tuple(_zero_like(p) if t is None else t for t in s)
+    # (every floating-point carry carries coefficients: the body may give some to one that
+    # starts without; operands that are not carried, none)
+    init = list(carry) + [t for i in fl for t in full(_padded(c_in[i], order), carry[i])]
+    kd = [i for i, s in enumerate(k_series) if s is not None]
+    xd = [i for i, s in enumerate(x_series) if s is not None]
+    x_terms = [t for i in xd for t in full(x_series[i], extra[i])]
+    stepped = [False]
+
+    def unpack(values, group, indices, n):
+        out = [None] * n
+        for j, i in enumerate(indices):
+            out[i] = tuple(values[group + j * order:group + (j + 1) * order])
+        return out
+
+    def jet_of(fn, c_all, x_all, ops, o_series):
+        """``fn`` (a graph's flat function of the carry, the xs, then ``ops``) followed from
+        the carry's values after t = 0 and coefficients: each result's value after, and its
+        coefficients (floating-point results)."""
+        c, xs = list(c_all[:nc]), list(x_all[:len(extra)])
+        s = unpack(c_all, nc, fl, nc) + unpack(x_all, len(extra), xd, len(extra)) + o_series
+        args = c + xs + list(ops)
+        if all(t is None for t in s):
+            outs, terms = list(fn(*args)), [None] * len(fn.outputs)
+        else:
+            outs, terms = _jet_of_flat(lambda *a: list(fn(*a)), args, s, order)
+        afters, cs = [], []
+        for o, t in zip(outs, terms):
+            if type(t) is _Stepped:
+                stepped[0] = True
+            afters.append(t.limit if type(t) is _Stepped else o)
+            if _is_float(o):
+                cs.append([_zero_like(o) if c is None else c
+                           for c in (_padded(None, order) if t is None else list(t))])
+        return afters, cs
+    b_series = [None if s is None else tuple(s) for s in k_series]
+    if is_scan:
+        def step(c_all, x_all):
+            afters, cs = jet_of(body, c_all, x_all, consts, b_series)
+            return (afters[:nc] + [t for j in fl for t in cs[fl.index(j)]],
+                    afters[nc:] + [t for ts in cs[len(fl):] for t in ts])
+        c_out, ys = _control_flow.scan(step, init, extra + x_terms, length=params["length"],
+                                       reverse=params["reverse"])
+        y_avals = _control_flow._out_avals(body)[nc:]
+        ny = len(y_avals)
+        afters, flat_cs = list(c_out[:nc]) + list(ys[:ny]), list(c_out[nc:]) + list(ys[ny:])
+        floats = fl + [nc + j for j, a in enumerate(y_avals) if _dt.is_float(a.dtype)]
+    else:
+        cc_series = [None if s is None else tuple(s) for s in c_series]
+
+        def test(c_all):
+            afters, _ = jet_of(cond, c_all, [], cc, cc_series)
+            return afters[0]
+
+        def step(c_all):
+            afters, cs = jet_of(body, c_all, [], consts, b_series)
+            return afters + [t for ts in cs for t in ts]
+        out = _control_flow.while_loop(test, step, init)
+        afters, flat_cs, floats = list(out[:nc]), list(out[nc:]), fl
+    terms = [None] * len(afters)
+    for j, i in enumerate(floats):
+        terms[i] = flat_cs[j * order:(j + 1) * order]
+    if not stepped[0]:
+        return afters, terms
+    outs = prim.bind(*primals, **params)
+    return outs, [_Stepped(t if t is not None else (), a) for t, a in zip(terms, afters)]
 
 
 def _unary_by_derivative(name, deriv):
