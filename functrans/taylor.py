@@ -951,11 +951,16 @@ def _searchsorted_rule(primals, series, order, side):
     """searchsorted of curves ``v`` in a sorted array ``a`` without coefficients: no
     coefficients; for small t > 0 the position the curve moves to past entries equal to its
     value (``left``: after them where it goes up; ``right``: before them where it goes
-    down). A sorted array that carries coefficients keeps the positions at t = 0."""
+    down). A sorted array that carries coefficients (sorted for small t > 0 too):
+    :func:`_searchsorted_curves`."""
     a, v = primals
     prim = registry["searchsorted"]
     out = prim.bind(a, v, side=side)
-    if series[0] is not None or series[1] is None or _is_complex(v):
+    if _is_complex(v) or _is_complex(a):
+        return out, None
+    if series[0] is not None and any(t is not None for t in series[0]):
+        return out, _Stepped((), _searchsorted_curves(a, v, series, order, side, out))
+    if series[1] is None:
         return out, None
     d = _direction(series[1])
     if d is None:
@@ -966,6 +971,38 @@ def _searchsorted_rule(primals, series, order, side):
     else:
         after = select(lt(d, 0.0), other, out)
     return out, _Stepped((), after)
+
+
+def _searchsorted_curves(a, v, series, order, side, out):
+    """searchsorted for small t > 0 where the sorted array ``a`` carries coefficients: the
+    entries tied with a query at t = 0 (those between its ``left`` and ``right`` positions)
+    hold their curves' order for t > 0, so the position there is found among them by
+    bisection on the coefficients, compared lexicographically with the query's (exact; no
+    value is read: ``ceil(log2(n + 1))`` steps of a gather and K comparisons each)."""
+    prim = registry["searchsorted"]
+    n = get_aval(a).shape[0]
+    if n == 0:
+        return out
+    sa, sv = _padded(series[0], order), _padded(series[1], order)
+    pairs = [(ta, tv) for ta, tv in zip(sa, sv) if ta is not None or tv is not None]
+    other = prim.bind(a, v, side="right" if side == "left" else "left")
+    lo, hi = (out, other) if side == "left" else (other, out)
+    last = n - 1
+    for _ in range(max(n, 1).bit_length()):
+        open_ = lt(lo, hi)
+        mid = _fnp.minimum(_fnp.floor_divide(add(lo, hi), 2), last)
+        below, tied = None, None  # a's curve at mid against the query's, after the values
+        for ta, tv in pairs:
+            ca = 0.0 if ta is None else _fnp.take(ta, mid, axis=0)
+            cv = 0.0 if tv is None else tv
+            step = lt(ca, cv) if tied is None else logical_and(tied, lt(ca, cv))
+            below = step if below is None else logical_or(below, step)
+            tied = eq(ca, cv) if tied is None else logical_and(tied, eq(ca, cv))
+        # (left: the first entry not below the query; right: the first one above it)
+        go = below if side == "left" else logical_or(below, tied)
+        lo = select(logical_and(open_, go), add(mid, 1), lo)
+        hi = select(logical_and(open_, logical_not(go)), mid, hi)
+    return lo
 
 
 def _softmax_weight(a, b):
