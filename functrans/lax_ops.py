@@ -1096,8 +1096,10 @@ def top_k(operand, k, *, axis=-1):
                          f"{x.shape[axis]}.")
     if _dtype(x).kind == "f":
         # two stable sorts: by the value (NaNs as infinities of their sign), ties then
-        # broken by a key that puts each NaN beyond its infinity and 0.0 above -0.0
-        v = fnp.stop_gradient(x)
+        # broken by a key that puts each NaN beyond its infinity and 0.0 above -0.0. (x
+        # itself, not its stop_gradient: under jet the sort by value then orders ties as the
+        # curves are for small t > 0, values and indices alike; argsort has no derivative)
+        v = x
         nan, pos = fnp.isnan(v), fnp.logical_not(fnp.signbit(v))
         tie = fnp.add(fnp.astype(pos, fnp.int8),
                       fnp.astype(fnp.where(nan, fnp.where(pos, 4, -2), 2), fnp.int8))

@@ -785,6 +785,105 @@ def _step_rule(name):
     return rule
 
 
+def _signbit_rule(primals, series, order):
+    """signbit of a real curve: no coefficients; for small t > 0, at x0 = +-0, whether the
+    curve leaves 0 downwards (the side of its first nonzero coefficient; ``where(signbit(x),
+    -x, x)``, fmod's magnitude, was -t along -1). The value at t = 0 stays where every
+    coefficient is 0 or a NaN comes first."""
+    x, = primals
+    out = registry["signbit"].bind(x)
+    d = _direction(series[0])
+    if d is None:
+        return out, None
+    moves = logical_and(eq(x, 0.0), logical_or(gt(d, 0.0), lt(d, 0.0)))
+    return out, _Stepped((), select(moves, lt(d, 0.0), out))
+
+
+def _pair_of_arrays(x, y):
+    """A binary rule's operands with a Python number made a 0-d array of the other's
+    library, device and dtype (as a weakly typed number takes it)."""
+    if type(y) in (int, float, bool):
+        return x, _scalar_like(float(y), x, get_aval(x).dtype)
+    if type(x) in (int, float, bool):
+        return _scalar_like(float(x), y, get_aval(y).dtype), y
+    return x, y
+
+
+def _quotient_after(x, y, sx, sy, q):
+    """floor(x(t) / y(t)) for small t > 0, ``q`` (floor_divide's value) at t = 0: one less
+    where x0 is an exact multiple ``q y0`` of y0 != 0 (remainder 0) and x(t) - q y(t), whose
+    first coefficient that is not 0 decides, moves to the side opposite y0; else ``q``.
+    None where neither operand carries coefficients."""
+    d = None
+    for a, b in zip(sx, sy):
+        if a is None and b is None:
+            continue
+        c = a if b is None else neg(mul(q, b)) if a is None else sub(a, mul(q, b))
+        d = sign(c) if d is None else select(eq(d, 0.0), sign(c), d)
+    if d is None:
+        return None
+    at = logical_and(eq(registry["remainder"].bind(x, y), 0.0), ne(y, 0.0))
+    return select(logical_and(at, lt(mul(d, sign(y)), 0.0)), sub(q, 1.0), q)
+
+
+def _floor_divide_rule(primals, series, order):
+    """floor_divide of real curves: piecewise constant, no coefficients; its value for small
+    t > 0 one less at an exact multiple the quotient leaves downwards (was the value at
+    t = 0: x * (x // 1) at 1 along -1 had slope 1, true 0)."""
+    x, y = _pair_of_arrays(*primals)
+    out = registry["floor_divide"].bind(x, y)
+    if not _is_float(out):
+        return out, None
+    after = _quotient_after(x, y, _padded(series[0], order), _padded(series[1], order), out)
+    return out, (None if after is None else _Stepped((), after))
+
+
+def _remainder_rule(primals, series, order):
+    """remainder (Python's %, the sign of y) of real curves: ``x_k - q y_k`` with ``q`` the
+    quotient for small t > 0; where that steps down (x0 an exact multiple of y0 left towards
+    the side opposite y0) the value after t = 0 is y0, not 0 (``(x % 1) * x`` at 1 along -1:
+    the slope was -1, true -2)."""
+    x, y = _pair_of_arrays(*primals)
+    prim = registry["remainder"]
+    out = prim.bind(x, y)
+    if not _is_float(out):
+        return out, None
+    sx, sy = _padded(series[0], order), _padded(series[1], order)
+    q = registry["floor_divide"].bind(x, y)
+    after = _quotient_after(x, y, sx, sy, q)
+    if after is None:
+        return out, None
+    terms = [None if a is None and b is None else
+             a if b is None else _minus(a, mul(after, b)) for a, b in zip(sx, sy)]
+    return out, _Stepped(terms, select(lt(after, q), add(out, y), out))
+
+
+def _copysign_rule(primals, series, order):
+    """copysign of real curves: ``|x(t)|`` with the sign of y(t) for small t > 0. At x0 = 0
+    the magnitude is one-sided (the sign of x's first nonzero coefficient: was x's own
+    coefficients, -t along -1); at y0 = +-0 the sign after is that of y's first nonzero
+    coefficient, where the value itself may change sign (a ``_Stepped``)."""
+    x, y = _pair_of_arrays(*primals)
+    out = registry["copysign"].bind(x, y)
+    sx = series[0]
+    negative = registry["signbit"].bind(y)
+    if series[1] is not None:
+        _, after = _signbit_rule([y], [series[1]], order)
+        negative = negative if after is None else after.limit
+    g = select(negative, -1.0, 1.0)
+    terms = None
+    if sx is not None:
+        s = sign(x)
+        for t in sx:
+            if t is not None:
+                s = select(eq(s, 0.0), sign(t), s)
+        f = mul(s, g)
+        terms = [_times(t, f) for t in sx]
+    if series[1] is None:
+        return out, terms
+    return out, _Stepped(_padded(terms, order), registry["copysign"].bind(x, g))
+
+
 def _either(a, b):
     return b if a is None else logical_or(a, b)
 
@@ -1443,6 +1542,10 @@ RULES.update({
     **{name: _comparison_rule(name) for name in ("eq", "ne", "lt", "le", "gt", "ge")},
     # piecewise constant: no coefficients, the value for t > 0 past a step
     **{name: _step_rule(name) for name in ("sign", "floor", "ceil", "trunc", "round")},
+    "signbit": _signbit_rule,
+    "floor_divide": _floor_divide_rule,
+    "remainder": _remainder_rule,
+    "copysign": _copysign_rule,
     # y' = f'(x) x' with f' followed by a jet of one order less
     "erf": _unary_by_derivative(
         "erf", lambda z: mul(exp(neg(mul(z, z))), _TWO_OVER_SQRT_PI)),

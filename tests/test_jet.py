@@ -115,6 +115,9 @@ CASES = {
                     + fnp.where(x == y, x, 2.0 * x) + fnp.where(x != 0.5, x * x, y),
                     (X3, POS3)),
     "tanh_composition": (lambda x: fnp.tanh(fnp.tanh(fnp.tanh(x))), (X3,)),
+    "modular": (lambda x, y: fnp.remainder(x, y) * x + fnp.floor_divide(3.0 * x, y) * y
+                + fnp.copysign(x, y - 1.0) * y + fnp.where(fnp.signbit(x), x, x * x),
+                (X3, POS3)),
     "arg_extremes": (lambda x: fnp.take(fnp.exp(x), fnp.argmax(x)) * x
                      + fnp.take(x * x, fnp.argmin(fnp.sin(x))), (X3,)),
     "argsort": (lambda x: fnp.take(x ** 3, fnp.argsort(x)) * x, (X3,)),
@@ -176,7 +179,9 @@ RULE_CASES = {
     "sign": "piecewise_constant", "floor": "piecewise_constant", "round": "piecewise_constant",
     "ceil": "steps", "trunc": "steps", "argmax": "arg_extremes", "argmin": "arg_extremes",
     "argsort": "argsort", "custom_jvp_call": "custom_jvp", "cond": "staged_cond",
-    "searchsorted": "searchsorted", "scan": "staged_loops", "while": "staged_loops"}
+    "searchsorted": "searchsorted", "scan": "staged_loops", "while": "staged_loops",
+    "signbit": "modular", "floor_divide": "modular", "remainder": ("rem", "modular"),
+    "copysign": "modular"}
 
 
 def test_every_rule_is_checked_against_the_generic_one():
