@@ -1416,7 +1416,6 @@ def _staged_loop_jet(prim, primals, series, order, params):
     # (every floating-point carry carries coefficients: the body may give some to one that
     # starts without; operands that are not carried, none)
     init = list(carry) + [t for i in fl for t in full(_padded(c_in[i], order), carry[i])]
-    kd = [i for i, s in enumerate(k_series) if s is not None]
     xd = [i for i, s in enumerate(x_series) if s is not None]
     x_terms = [t for i in xd for t in full(x_series[i], extra[i])]
     stepped = [False]
