@@ -1082,6 +1082,18 @@ def sort_key_val(keys, values, dimension=-1, is_stable=True):
     return sort((keys, values), dimension, is_stable, 1)
 
 
+def _jet_beneath():
+    """Whether a jet (Taylor mode) is among the transforms now applied."""
+    from .core import current_interpreter
+    from .taylor import JetInterpreter
+    interp = current_interpreter()
+    while interp is not None:
+        if type(interp) is JetInterpreter:
+            return True
+        interp = interp.parent
+    return False
+
+
 def top_k(operand, k, *, axis=-1):
     """The ``k`` largest values along ``axis`` (last by default), in decreasing order, and
     their int32 indices (``jax.lax.top_k``); ties keep the lower index first. Floats are
@@ -1096,10 +1108,11 @@ def top_k(operand, k, *, axis=-1):
                          f"{x.shape[axis]}.")
     if _dtype(x).kind == "f":
         # two stable sorts: by the value (NaNs as infinities of their sign), ties then
-        # broken by a key that puts each NaN beyond its infinity and 0.0 above -0.0. (x
-        # itself, not its stop_gradient: under jet the sort by value then orders ties as the
-        # curves are for small t > 0, values and indices alike; argsort has no derivative)
-        v = x
+        # broken by a key that puts each NaN beyond its infinity and 0.0 above -0.0. (Under
+        # jet x itself, so that the sort by value orders ties as the curves are for small
+        # t > 0, values and indices alike; else its stop_gradient, which other transforms
+        # need not follow: argsort has no derivative)
+        v = x if _jet_beneath() else fnp.stop_gradient(x)
         nan, pos = fnp.isnan(v), fnp.logical_not(fnp.signbit(v))
         tie = fnp.add(fnp.astype(pos, fnp.int8),
                       fnp.astype(fnp.where(nan, fnp.where(pos, 4, -2), 2), fnp.int8))
