@@ -918,7 +918,7 @@ def _extremum(larger):
 def _abs_rule(primals, series, order):
     x, = primals
     if get_aval(x).dtype.kind == "c":
-        return _nested_jvp_rule(registry["abs"], primals, series, order, {})
+        return _complex_abs_rule(x, _padded(series[0], order), order)
     # |x(t)| = s x(t) for small t > 0, s the sign of the first nonzero coefficient of the
     # curve (x0, then x1, x2, ...): one-sided at x0 = 0, where the JVP rule's slope is 0 and
     # JAX's jet takes s = +1 (|-t| gave -t). 0 where every coefficient is 0.
@@ -927,6 +927,88 @@ def _abs_rule(primals, series, order):
         if t is not None:
             sg = select(eq(sg, 0.0), sign(t), sg)
     return registry["abs"].bind(x), [_times(t, sg) for t in series[0]]
+
+
+def _hypot_series(xs, ys, n, h0, safe):
+    """Coefficients ``h_0 .. h_n`` of ``h = hypot(x, y)`` from ``h^2 = x^2 + y^2`` (``xs``,
+    ``ys``: coefficients 0 .. n, None for zeros; ``h0``: the value, computed apart):
+    ``2 h0 h_k = S_k - sum_{j=1}^{k-1} h_j h_{k-j}``, ``S = x^2 + y^2``, with ``x / h0`` and
+    ``y / h0`` in the products so that none overflows before the division. ``safe``: where
+    h0 is 0 (the origin, handled apart), 1 in its place (no inf, in values or derivatives)."""
+    d = select(safe, 1.0, h0)
+    a = [None if v is None else div(v, d) for v in xs]
+    b = [None if v is None else div(v, d) for v in ys]
+    h = [h0] + [None] * n
+    for k in range(1, n + 1):
+        total = None
+        for j in range(k + 1):
+            total = _plus(total, _times(xs[j], a[k - j]))
+            total = _plus(total, _times(ys[j], b[k - j]))
+        for j in range(1, k):
+            total = _minus(total, _times(h[j], div(h[k - j], d)))
+        h[k] = None if total is None else mul(total, 0.5)
+    return h
+
+
+def _degree_one_rule(name, x, y, series_x, series_y, order):
+    """``hypot(x, y)`` (and ``abs`` of the complex ``x + i y``), positively homogeneous of
+    degree 1 and smooth but at the origin: its coefficients by :func:`_hypot_series`, and
+    where x0 = y0 = 0, ``h(t) = t^m hypot(x_m + x_{m+1} t + ..., y_m + ...)`` for t > 0 with
+    ``m`` the first order at which x or y has a coefficient that is not 0: those of the
+    series from there (0 where none has: the forward modes' slope 0 at the origin gave
+    hypot(t, 2t) the coefficients 0, true sqrt(5)). ``x``, ``y``: arrays of one shape."""
+    h0 = registry[name].bind(*((x,) if name == "abs" else (x, y)))
+    xs, ys = [x] + _padded(series_x, order), [y] + _padded(series_y, order)
+    zero = logical_and(eq(x, 0.0), eq(y, 0.0))
+    terms = _hypot_series(xs, ys, order, h0, zero)[1:]
+    if _on_host(x) and _on_host(y) and not bool(_fnp.any(zero)):
+        return h0, terms  # (read on the host: no operand at the origin)
+    terms = [None if t is None else select(zero, 0.0, t) for t in terms]
+    open_ = zero  # (at the origin, no order found yet)
+    for m in range(1, order + 1):
+        moved = logical_or(ne(_either_zero(xs[m], x), 0.0), ne(_either_zero(ys[m], y), 0.0))
+        here = logical_and(open_, moved)
+        g0 = registry["hypot"].bind(_either_zero(xs[m], x), _either_zero(ys[m], y))
+        g = _hypot_series(xs[m:], ys[m:], order - m, g0, logical_not(here))
+        for k in range(1, order + 1):
+            c = None if k < m else g[k - m]
+            if c is None and terms[k - 1] is None:
+                continue
+            terms[k - 1] = select(here, 0.0 if c is None else c,
+                                  0.0 if terms[k - 1] is None else terms[k - 1])
+        open_ = logical_and(open_, logical_not(moved))
+    return h0, terms
+
+
+def _either_zero(v, like):
+    return _zero_like(like) if v is None else v
+
+
+def _hypot_rule(primals, series, order):
+    x, y = _pair_of_arrays(*primals)
+    shape = _fnp.broadcast_shapes(get_aval(x).shape, get_aval(y).shape)
+    if get_aval(x).shape != shape:  # (one shape for the coefficients' products)
+        x = _fnp.broadcast_to(x, shape)
+    if get_aval(y).shape != shape:
+        y = _fnp.broadcast_to(y, shape)
+    return _degree_one_rule("hypot", x, y, series[0], series[1], order)
+
+
+def _complex_abs_rule(x, terms, order):
+    re, im = registry["real"], registry["imag"]
+    h, cs = _degree_one_rule("hypot", re.bind(x), im.bind(x),
+                             [None if t is None else re.bind(t) for t in terms],
+                             [None if t is None else im.bind(t) for t in terms], order)
+    return registry["abs"].bind(x), cs
+
+
+def _on_host(x):
+    """Whether reading the array x waits for no device (NumPy's; torch's on the CPU,
+    array-api-strict's): a concrete value, not a tracer."""
+    if isinstance(x, Tracer):
+        return False
+    from .primitives.special import _on_host as on_host
+    return on_host(x)
 
 
 def _relu_rule(primals, series, order):
@@ -1522,6 +1604,7 @@ RULES.update({
     "max": _extremum(True),
     "min": _extremum(False),
     "abs": _abs_rule,
+    "hypot": _hypot_rule,
     "relu": _relu_rule,
     "logaddexp": _logaddexp_rule,
     "reduce_max": _reduce_chooser("reduce_max"),

@@ -115,6 +115,7 @@ CASES = {
                     + fnp.where(x == y, x, 2.0 * x) + fnp.where(x != 0.5, x * x, y),
                     (X3, POS3)),
     "tanh_composition": (lambda x: fnp.tanh(fnp.tanh(fnp.tanh(x))), (X3,)),
+    "degree_one": (lambda x, y: fnp.hypot(x, y) * x + fnp.abs(x + 1j * y), (X3, POS3)),
     "modular": (lambda x, y: fnp.remainder(x, y) * x + fnp.floor_divide(3.0 * x, y) * y
                 + fnp.copysign(x, y - 1.0) * y + fnp.where(fnp.signbit(x), x, x * x),
                 (X3, POS3)),
@@ -181,7 +182,7 @@ RULE_CASES = {
     "argsort": "argsort", "custom_jvp_call": "custom_jvp", "cond": "staged_cond",
     "searchsorted": "searchsorted", "scan": "staged_loops", "while": "staged_loops",
     "signbit": "modular", "floor_divide": "modular", "remainder": ("rem", "modular"),
-    "copysign": "modular"}
+    "copysign": "modular", "hypot": "degree_one"}
 
 
 def test_every_rule_is_checked_against_the_generic_one():

@@ -330,3 +330,57 @@ def test_grad_of_a_jet_past_a_modular_step():
     g = lambda x: jet(lambda v: fnp.remainder(v, 1.0) * v, (x,), ((-1.0,),))[1][0]  # noqa
     for x0 in (1.0, 1.25, 0.75):
         assert float(ft.grad(g)(x0)) == -2.0
+
+
+# -- hypot and the modulus of a complex value at the origin ---------------------------------------
+
+
+_DEGREE_ONE = {
+    "hypot": (lambda x: fnp.hypot(x[0], 2.0 * x[0] + x[1]) * (x[0] + 2.0) + fnp.hypot(x[1], 0.0),
+              lambda a, b: mp.sqrt(a * a + (2 * a + b) ** 2) * (a + 2) + abs(b),
+              [[0.0, 0.0], [1.0, 0.0]]),
+    "complex_abs": (lambda x: fnp.abs(x[0] + 1j * x[1]) * (x[0] + 2.0),
+                    lambda a, b: mp.sqrt(a * a + b * b) * (a + 2), [[0.0, 0.0], [1.0, -1.0]]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_DEGREE_ONE))
+def test_degree_one_functions_at_the_origin_against_mpmath(name):
+    # (the forward modes' slope is 0 at the origin: hypot(t, 2t) had coefficients [0, 0],
+    # true [sqrt(5), 0]; JAX's jet gives 1.5)
+    f, ref, x0s = _DEGREE_ONE[name]
+    jf = ft.jit(f)
+    inside = ft.jit(lambda x, a, b, c: jet(f, (x,), ((a, b, c),)))
+    rng = np.random.default_rng(len(name))
+    for x0 in x0s:
+        combos = [[p] * 2 for p in _PATTERNS] + \
+            [[_PATTERNS[j] for j in rng.integers(0, len(_PATTERNS), 2)] for _ in range(6)]
+        for combo in combos:
+            terms = tuple(np.array([c[k] for c in combo]) for k in range(3))
+            want = _right_derivatives(ref, x0, [list(c) for c in combo], 3, degree=6)
+            x = np.array(x0)
+            for how, (y, ys) in [("eager", jet(f, (x,), (terms,))),
+                                 ("jet(jit)", jet(jf, (x,), (terms,))),
+                                 ("jit(jet)", inside(x, *terms))]:
+                assert float(y) == float(f(x)), (how, x0, combo)
+                _close(ys, want, 1e-8), (how, x0, combo)
+
+
+def test_degree_one_functions_elsewhere_and_under_transforms(backend):
+    x0 = backend.asarray(0.0)
+    one, zero = backend.asarray(1.0), backend.asarray(0.0)
+    y, (t1, t2) = jet(lambda x: fnp.hypot(x, 2.0 * x), (x0,), ((one, zero),))
+    assert backend.is_own(t1)
+    np.testing.assert_allclose([float(backend.to_numpy(t)) for t in (y, t1, t2)],
+                               [0.0, 5.0 ** 0.5, 0.0], rtol=1e-15)
+    # the first coefficient sqrt(5) |d| is constant in x0: its derivative 0 (no nan)
+    first = lambda x: jet(lambda v: fnp.hypot(v, 2.0 * v), (x,), ((1.0,),))[1][0]  # noqa
+    for g in (ft.grad(first), ft.jit(ft.grad(first))):
+        assert abs(float(g(np.float64(0.0)))) == 0.0
+        assert abs(float(g(np.float64(0.5)))) < 1e-15
+    _, ys = jet(ft.vmap(lambda v: fnp.hypot(v, 2.0 * v)), (np.array([0.0, 1.0, 0.0]),),
+                ((np.array([1.0, 1.0, -1.0]), np.zeros(3)),))
+    np.testing.assert_allclose(np.array(ys), [[5.0 ** 0.5] * 3, [0.0] * 3], rtol=1e-15)
+    y, ys = jet(lambda v: fnp.hypot(v, 2.0 * v), (np.float32(0.0),),
+                ((np.float32(1.0), np.float32(0.0)),))
+    assert ys[0].dtype == np.float32 and abs(float(ys[0]) - 5.0 ** 0.5) < 1e-6
