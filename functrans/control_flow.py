@@ -874,7 +874,10 @@ def while_loop(cond_fun, body_fun, init_val):
     with it; reverse mode's backward pass runs the loop eagerly when the graph runs (only then
     is its number of steps known), so a ``fori_loop`` or ``scan`` with known bounds is faster
     there. Under ``vmap`` the loop runs until every member's predicate is false, each member
-    keeping its value from the step where its own became false.
+    keeping its value from the step where its own became false. Under ``experimental.jet``
+    a predicate that is a comparison of curves changing right after t = 0 is decided on each
+    side: the value keeps the steps at t = 0, the Taylor coefficients take those for small
+    t > 0 (the loop goes on wherever one side does, as a cond runs both branches).
     """
     if not callable(cond_fun) or not callable(body_fun):
         raise TypeError("while_loop(cond_fun, body_fun, init_val): cond_fun and body_fun must "

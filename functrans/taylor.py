@@ -27,9 +27,10 @@ to jet tracers gives the coefficients of ``p(x(t))`` up to ``t^K``, in one pass:
   (so the rule's comparisons are one-sided too; one met inside a rule passes on its primal's
   value for t > 0); ``argmax``/``argmin``/``argsort`` choose for t > 0 as the curves do; an
   eager ``lax.cond``/``switch`` whose predicate changes right after t = 0 runs both branches,
-  merged by ``where`` (functrans.control_flow); a staged one (jit's) follows the branch chosen
-  by a jet of its own, and a staged loop on concrete values runs in Python, its body so
-  followed;
+  merged by ``where`` (functrans.control_flow), and an eager ``while_loop`` likewise goes on
+  where one side does (a repeated cond); a staged one (jit's) follows the branch chosen by a
+  jet of its own, and a staged loop runs in Python on concrete values, its body so followed,
+  or (abstract, jit of jet) is a loop of the same kind whose body is its body's jet;
 - a value-dependent shape (``x[mask]``, ``nonzero``) that changes right after t = 0: the
   coefficients from a second run of the function with the shapes for t > 0 (``jet``).
 
