@@ -60,60 +60,75 @@ def _via_extra(name):
     return impl
 
 
-def _exp_sq_impl(b, x, *, c, scale=1.0):
-    if type(x) is _np.ndarray and x.ndim:   # (NumPy: in place on the temporaries)
+def _exp_sq_impl(b, x, *, c, scale=1.0, plain_below=0.0):
+    if type(x) is _np.ndarray:   # (NumPy: in place on the temporaries)
         if x.dtype == _np.float64:
-            return exp_c_square_numpy(x, c, scale)
-        if x.dtype == _np.float32:
+            if not x.ndim:   # (0-d: an array of one element)
+                return _np.reshape(exp_c_square_numpy(_np.reshape(x, 1), c, scale, plain_below),
+                                   ())
+            return exp_c_square_numpy(x, c, scale, plain_below)
+        if x.dtype == _np.float32 and x.ndim:
             y = x.astype(_np.float64)
             y *= y
             y *= c
             _np.exp(y, out=y)
             y *= scale
             return y.astype(_np.float32)
+    elif isinstance(x, _np.generic):   # (a NumPy scalar: as an array of one element)
+        return _exp_sq_impl(b, _np.reshape(x, 1), c=c, scale=scale, plain_below=plain_below)[0]
     xp = b.xp
     name = b.dtype(x).name
     if name == "float32":   # (in float64, where eps x^2 is far below float32's ulp: 2 casts)
         x64 = xp.astype(x, xp.float64)
         return xp.astype(xp.exp(x64 * x64 * c) * scale, xp.float32)
-    if name != "float64":   # (half precision: the plain form)
+    if name != "float64" or (plain_below and _on_host(x)
+                             and not _reaches(xp, xp.abs(x), plain_below)):
+        # (half precision, and float64 where every |x| is below plain_below: the plain form)
         y = xp.exp(x * x * c)
         return y if scale == 1.0 else y * scale
     return exp_c_square(xp, x, c, scale)
 
 
-def _exp_sq_jvp(primals, tangents, *, c, scale=1.0):
+def _exp_sq_jvp(primals, tangents, **params):
     x, = primals
-    y = exp_sq_p.bind(x, c=c, scale=scale)
-    return y, mul(tangents[0], mul(mul(x, 2.0 * c), y))
+    y = exp_sq_p.bind(x, **params)
+    return y, mul(tangents[0], mul(mul(x, 2.0 * params["c"]), y))
 
 
-# exp_sq(x, c, scale): scale exp(c x^2) for c one of 1, -1, 1/2, -1/2, without the rounding of
-# x^2, which costs eps x^2 / 2 relative (2.7e-14 at x = 26.5; 2e-6 at 9.1 in float32): x^2 =
-# p + err with p the rounded square and err its error, exact from a split (see
+# exp_sq(x, c, scale, plain_below): scale exp(c x^2) for c one of 1, -1, 1/2, -1/2, without the
+# rounding of x^2, which costs eps |c| x^2 / 2 relative (2.7e-14 at x = 26.5; 2e-6 at 9.1 in
+# float32): x^2 = p + err with p the rounded square and err its error, exact from a split (see
 # backends/exact_square.py), and exp(c x^2) = exp(c p) (1 + c err); float32 in float64 (2
-# casts, fewer passes than a split).
-# The normal density (ndtr's slope) uses it, scale folded in; erf's, erfinv's and ndtri's do
-# not (see _erf_slope).
+# casts, fewer passes than a split). plain_below: where every |x| is below it (read on the
+# host: NumPy, and arrays on the CPU; on a device the split is always taken), the rounded
+# form, |c| plain_below^2 / 2 ulp off at most, at the cost of one maximum (the split costs
+# about three times the rounded form).
+# The normal density (ndtr's slope) uses it with the split throughout; erf's slope and
+# stats.norm.pdf with plain_below=4 (see _erf_slope); erfinv's and ndtri's not (their
+# slope primitives).
 exp_sq_p = elementwise("exp_sq", _exp_sq_impl, _exp_sq_jvp, abstract_eval=_array_aval)
 exp_sq_p.same_aval = True
 
 
-def exp_sq(x, c, scale=1.0):
-    if scale == 1.0:
-        return exp_sq_p.bind(x, c=c)
-    return exp_sq_p.bind(x, c=c, scale=scale)
+def exp_sq(x, c, scale=1.0, plain_below=0.0):
+    params = {"c": c}
+    if scale != 1.0:
+        params["scale"] = scale
+    if plain_below:
+        params["plain_below"] = plain_below
+    return exp_sq_p.bind(x, **params)
 
 
 def _erf_slope(x, scale):
     # scale exp(-x^2). float32: exp_sq, through float64 where x^2 is exact (the plain form's
-    # rounded x^2 was 32 ulp off at 8.3, 60 near 8.5; jit(grad) of erf over 1000 entries
-    # +25 %). float64: the plain form, eps x^2 / 2 relative off (254 ulp at 25, 480 near 24):
-    # exp_sq's exact square there costs grad +18 %, jit(grad) +85 % (1000 entries, NumPy; the
-    # leanest split is 12 more passes than the 4 here, and NumPy has no fused multiply-add)
-    if _dt.dtype_of(x) is _dt.float32:
-        return exp_sq(x, -1.0, scale)
-    return mul(exp(neg(mul(x, x))), scale)
+    # rounded x^2 was 32 ulp off at 8.3, 60 near 8.5). float64: the plain form (its rounded
+    # x^2 eps x^2 / 2 relative off: 480 ulp near 24) where every |x| is below 4 (at most 8 ulp
+    # there; one maximum read on the host), else the exact square (grad of erf over 1000
+    # entries: +18 % where the split is taken, as before session 43 on all inputs)
+    return exp_sq(x, -1.0, scale, _ERF_SLOPE_PLAIN)
+
+
+_ERF_SLOPE_PLAIN = 4.0
 
 
 erf_p = unary("erf", _via_extra("erf"), lambda t, x, y: mul(t, _erf_slope(x, _TWO_OVER_SQRT_PI)))
