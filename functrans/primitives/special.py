@@ -38,7 +38,6 @@ from functools import partial
 
 import numpy as _np
 
-from .. import dtypes as _dt
 from .elementwise import (_array_aval, _bool_aval, abs_, add, cos, div, elementwise, eq, exp,
                           floor_p, gt, le, log, log1p, lt, mul, neg, round_p, select, sign, sin,
                           sub, unary)
