@@ -1038,12 +1038,12 @@ def _erfcx_band_table(n):
     return table
 
 
-def _erfcx_band(xp, x, table):
+def _erfcx_band(xp, x, table, lo=_ERFCX_BAND_LO, step=_ERFCX_BAND_STEP):
     """The Taylor polynomial of the table's row nearest x (x in [0.5, 20), any shape; the
-    table transposed: one row per power of h)."""
-    idx = xp.astype(xp.round((x - _ERFCX_BAND_LO) * (1.0 / _ERFCX_BAND_STEP)), xp.int64)
+    table transposed: one row per power of h). Also dawsn's (its grid's lo and step)."""
+    idx = xp.astype(xp.round((x - lo) * (1.0 / step)), xp.int64)
     # (x0 = 0.5 + idx / 8 and x - x0 exact: x0 / 2 <= x <= 2 x0)
-    h = x - (xp.astype(idx, x.dtype) * _ERFCX_BAND_STEP + _ERFCX_BAND_LO)
+    h = x - (xp.astype(idx, x.dtype) * step + lo)
     shape = x.shape
     h = xp.reshape(h, (-1,))
     c = xp.take(table, xp.reshape(idx, (-1,)), axis=1)
@@ -1053,10 +1053,10 @@ def _erfcx_band(xp, x, table):
     return xp.reshape(s, shape)
 
 
-def _erfcx_band_numpy(x, table):
+def _erfcx_band_numpy(x, table, lo=_ERFCX_BAND_LO, step=_ERFCX_BAND_STEP):
     # (_erfcx_band in place, for a 1-d NumPy x)
-    idx = _np.rint((x - _ERFCX_BAND_LO) * (1.0 / _ERFCX_BAND_STEP)).astype(_np.int64)
-    h = x - (idx * _ERFCX_BAND_STEP + _ERFCX_BAND_LO).astype(x.dtype, copy=False)
+    idx = _np.rint((x - lo) * (1.0 / step)).astype(_np.int64)
+    h = x - (idx * step + lo).astype(x.dtype, copy=False)
     c = _np.take(table, idx, axis=1)
     s = c[-1]
     for j in range(table.shape[0] - 2, -1, -1):
@@ -1182,6 +1182,74 @@ def _dawsn_far(xp, x, n, bound):
     return -s if n % 2 else s
 
 
+# On [1/2, 14) (from 8 to 14 for the orders whose series starts further out) the n-th
+# derivative (n <= 24) is the Taylor polynomial about the nearest x0 of the grid 1/2 + k/8 (|h|
+# <= 1/16), as erfcx's: through the recursion 1 - 2 x dawsn cancels from x = 0.8 on (2 x dawsn
+# near 1, and near 0.92 its root), the higher orders further (each step by about 2 x^2 / n):
+# the slope 230 ulp off near 6.5, the second derivative 9800, the third 5.9e5 near 7.7
+# (session 43). The grid's dawsn^(m)(x0), m < 44, come from dawsn(x0) = exp(-x0^2) sum_k
+# x0^(2k+1) / (k! (2k+1)) (positive terms) and the recursion, in 110-digit decimals (the
+# recursion's cancellation costs up to 60 digits at 14), once, at the first use (~60 ms).
+_DAWSN_BAND_LO = 0.5
+_DAWSN_BAND_STEP = 0.125
+_DAWSN_BAND_POINTS = 109          # x0 = 0.5, 0.625, ..., 14
+_DAWSN_BAND_HI = _DAWSN_BAND_LO + (_DAWSN_BAND_POINTS - 1) * _DAWSN_BAND_STEP
+_DAWSN_BAND_ORDERS = 44
+_DAWSN_BAND_MAX_N = 24
+_dawsn_band_d = None
+_DAWSN_BAND_TABLES = {}
+_DAWSN_BAND_ON_DEVICE = {}
+
+
+def _dawsn_band_derivs():
+    """dawsn^(m)(x0) (decimals) for the grid's x0 and m < 44."""
+    global _dawsn_band_d
+    if _dawsn_band_d is None:
+        import decimal
+        dec = decimal.Decimal
+        ctx = decimal.Context(prec=110)
+        small = dec(10) ** -108
+        rows = []
+        for g in range(_DAWSN_BAND_POINTS):
+            x = dec(_DAWSN_BAND_LO + g * _DAWSN_BAND_STEP)   # (exact: a multiple of 1/8)
+            x2 = ctx.multiply(x, x)
+            t, total, k = x, x, 0   # t = x^(2k+1) / k!
+            while True:
+                k += 1
+                t = ctx.divide(ctx.multiply(t, x2), dec(k))
+                add = ctx.divide(t, dec(2 * k + 1))
+                total = ctx.add(total, add)
+                if k > x2 and add < ctx.multiply(total, small):
+                    break
+            d = [ctx.multiply(total, ctx.exp(-x2))]
+            d.append(ctx.subtract(dec(1), ctx.multiply(ctx.multiply(dec(2), x), d[0])))
+            for m in range(1, _DAWSN_BAND_ORDERS - 1):
+                d.append(ctx.subtract(ctx.multiply(ctx.multiply(dec(-2), x), d[m]),
+                                      ctx.multiply(dec(2 * m), d[m - 1])))
+            rows.append(d)
+        _dawsn_band_d = rows
+    return _dawsn_band_d
+
+
+def _dawsn_band_table(n):
+    """The Taylor coefficients dawsn^(n+j)(x0) / j! of dawsn^(n) (float64), one column per
+    grid point x0, as many rows j as reach 2^-60 of the first at |h| = 1/16 (the first's size
+    taken from its neighbours where it is near a root)."""
+    table = _DAWSN_BAND_TABLES.get(n)
+    if table is None:
+        import decimal
+        ctx = decimal.Context(prec=40)
+        rows = _dawsn_band_derivs()
+        full = _np.array([[float(ctx.divide(row[n + j], decimal.Decimal(math.factorial(j))))
+                           for j in range(_DAWSN_BAND_ORDERS - n)] for row in rows])
+        size = _np.maximum(abs(full[:, 0]), abs(full[:, 1]) * _DAWSN_BAND_STEP)
+        h, k = _DAWSN_BAND_STEP / 2, 1
+        while k < full.shape[1] and _np.max(abs(full[:, k]) / size) * h ** k > 2.0 ** -60:
+            k += 1
+        table = _DAWSN_BAND_TABLES[n] = _np.ascontiguousarray(full[:, :k].T)
+    return table
+
+
 def _dawsn_deriv_impl(b, x, y, *, n):
     xp = b.xp
     d = 1.0 - (x + x) * y
@@ -1189,19 +1257,43 @@ def _dawsn_deriv_impl(b, x, y, *, n):
     for k in range(1, n):
         lower, d = d, -((x + x) * d) - lower * (2.0 * k)
     bound = _dawsn_far_coefs(n)[0]
-    # (the series only where some |x| is that large, read for arrays on the CPU: its ~60
-    # passes cost more than the rest together)
-    if type(x) is _np.ndarray and x.ndim:   # (NumPy: the series for those elements only)
+    band_lo = _DAWSN_BAND_LO if n <= _DAWSN_BAND_MAX_N else bound
+    # (the series and the polynomials only where some |x| is that large, read for arrays on
+    # the CPU: the series' ~60 passes cost more than the rest together)
+    if type(x) is _np.ndarray and x.ndim:   # (NumPy: for those elements only)
         ax = _np.abs(x)
-        if ax.max(initial=0.0) < bound:   # (a nan maximum: the mask below)
+        if ax.max(initial=0.0) < band_lo:   # (a nan maximum: the masks below)
             return d
+        if band_lo < bound:
+            band = (ax >= band_lo) & (ax < bound)
+            if band.any():
+                v = _erfcx_band_numpy(ax[band], _dawsn_band_table(n), _DAWSN_BAND_LO,
+                                      _DAWSN_BAND_STEP)
+                if n % 2 == 0:   # (the even orders are odd functions)
+                    _np.negative(v, out=v, where=x[band] < 0)
+                d[band] = v
         far = ax >= bound
-        d = _np.array(d, copy=True)
-        d[far] = _dawsn_far(_np, x[far], n, bound)
+        if far.any():
+            d[far] = _dawsn_far(_np, x[far], n, bound)
         return d
-    if _on_host(x) and not _reaches(xp, xp.abs(x), bound):
+    ax = xp.abs(x)
+    if _on_host(x) and not _reaches(xp, ax, band_lo):
         return d
-    return xp.where(xp.abs(x) >= bound, _dawsn_far(xp, x, n, bound), d)
+    if band_lo < bound:
+        band = (ax >= band_lo) & (ax < bound)
+        key = (n, type(x), x.device, x.dtype)
+        table = _DAWSN_BAND_ON_DEVICE.get(key)
+        if table is None:   # (kept per device and dtype: a copy from the host on each call else)
+            table = _DAWSN_BAND_ON_DEVICE[key] = xp.astype(
+                xp.asarray(_dawsn_band_table(n), device=x.device), x.dtype)
+        v = _erfcx_band(xp, xp.where(band, ax, xp.full_like(ax, band_lo)), table,
+                        _DAWSN_BAND_LO, _DAWSN_BAND_STEP)
+        if n % 2 == 0:   # (the even orders are odd functions)
+            v = xp.where(x < 0, -v, v)
+        d = xp.where(band, v, d)
+    if _on_host(x) and not _reaches(xp, ax, bound):
+        return d
+    return xp.where(ax >= bound, _dawsn_far(xp, x, n, bound), d)
 
 
 def _dawsn_deriv_jvp(primals, tangents, *, n):
