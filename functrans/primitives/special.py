@@ -1087,15 +1087,22 @@ def _erfcx_deriv_impl(b, x, y, *, n):
         d[band] = _erfcx_band_numpy(_np.asarray(x)[band], table)
         return d
     band = (x >= _ERFCX_BAND_LO) & (x < _ERFCX_FAR)
+    return xp.where(band, erfcx_band(xp, xp.where(band, x, _ERFCX_BAND_LO), n), d)
+
+
+_ERFCX_BAND_ON_DEVICE = {}
+
+
+def erfcx_band(xp, x, n=0):
+    """The n-th derivative of erfcx (n = 0: erfcx itself, within about an ulp) by the Taylor
+    polynomials, for an array x of namespace xp with every element in [0.5, 20); also for
+    the generic erfc and erfcx on [0.5, 1.5), where 1 - erf cancels."""
     key = (n, type(x), x.device, x.dtype)
     table = _ERFCX_BAND_ON_DEVICE.get(key)
     if table is None:   # (kept per device and dtype: a copy from the host on each call else)
         table = _ERFCX_BAND_ON_DEVICE[key] = xp.astype(
             xp.asarray(_erfcx_band_table(n), device=x.device), x.dtype)
-    return xp.where(band, _erfcx_band(xp, xp.where(band, x, _ERFCX_BAND_LO), table), d)
-
-
-_ERFCX_BAND_ON_DEVICE = {}
+    return _erfcx_band(xp, x, table)
 
 
 def _may_reach(b, x, bound):
