@@ -139,7 +139,6 @@ def test_norm_pdf_far_out(backend):
 
 
 def test_norm_pdf_jit_vmap_loc_scale_and_slope():
-    want = _mp_values(lambda mp, v: mp.npdf(v), _PDF_X)
     np.testing.assert_array_equal(ft.jit(fst.norm.pdf)(_PDF_X), fst.norm.pdf(_PDF_X))
     np.testing.assert_array_equal(ft.vmap(fst.norm.pdf)(_PDF_X), fst.norm.pdf(_PDF_X))
     # loc and scale where z = (x - loc) / scale is exact: pdf(z) / scale
