@@ -3,7 +3,8 @@ on [1/2, 14), the generic erf/erfc/erfcx on [0.5, 1.5).
 
 - erf's and erfc's float64 slope took exp(-x^2) of the rounded x^2: eps x^2 / 2 relative off
   (480 ulp near 24). Now exp_sq with x^2 exact where some |x| >= 4 (the plain form below, one
-  maximum read on the host): within 2 ulp. stats.norm.pdf likewise (491 ulp near 36.9).
+  maximum read on the host): within 2 ulp; their jet rules likewise. stats.norm.pdf likewise
+  (491 ulp near 36.9).
 - exp_sq's NumPy split clears the low 27 bits of x (one bitwise pass, was a clamp and two
   casts), the clamp at 64 only where some |x| reaches it.
 - dawsn's derivatives through 1 - 2 x dawsn and the recursion cancelled from 0.8 on (the slope
@@ -78,6 +79,21 @@ def test_erf_slope_far_jit_vmap_scalars_second_order():
     assert ft.grad(fsp.erf)(np.array(23.99)) == g[2]
     h = ft.vmap(ft.grad(ft.grad(fsp.erf)))(xs)
     assert _rel(h, -2.0 * xs * want) < 3 * _EPS
+
+
+def test_erf_jet_far_out():
+    from functrans.taylor import jet
+    xs = np.array([24.3, 11.1, -5.5, 1.2])
+    zeros = np.zeros(4)
+    _, series = jet(fsp.erf, (xs,), ((np.ones(4), zeros, zeros, zeros),))
+    mp = _mp()
+    polys = (lambda t: 1, lambda t: -2 * t, lambda t: 4 * t * t - 2, lambda t: -8 * t ** 3 + 12 * t)
+    with mp.workdps(50):
+        for k, poly in enumerate(polys):
+            want = [float(poly(mp.mpf(v)) * 2 / mp.sqrt(mp.pi) * mp.exp(-mp.mpf(v) ** 2))
+                    for v in xs]
+            # (the jet's rule took the plain exp(-x^2): 115 eps off at 24.3)
+            assert _rel(series[k], want) < 3 * _EPS, k
 
 
 def test_erf_slope_plain_below_four():
