@@ -254,3 +254,30 @@ def test_ndtr_middle_within_a_few_ulp():
     xs = np.array([-4.904955, -4.9074169365302645, -3.7, -2.2])
     want = _mp_values(lambda mp, v: mp.ncdf(v), xs)
     assert _ulps(fsp.ndtr(xs), want).max() <= 5.0
+
+
+# -- the device paths (torch's CPU tensors taken as a GPU's) ------------------------------------
+
+def test_device_paths_read_nothing_and_agree(monkeypatch):
+    # (special's look on the host follows torch's backend's, which benchmarks/host_reads.py
+    # --as-device replaces: norm.cdf and erf's slope read 1 value per call there before)
+    torch = pytest.importorskip("torch")
+    from functrans.backends import torch_backend
+    xs = np.concatenate([np.linspace(-30.0, 30.0, 61), [0.3, 6.5, -7.9, 36.9, 23.99]])
+    fns = {"erf'": lambda v: ft.grad(lambda u: fnp.sum(fsp.erf(u)))(v),
+           "pdf": fst.norm.pdf, "ndtr": fsp.ndtr,
+           "dawsn'": lambda v: ft.grad(lambda u: fnp.sum(fsp.dawsn(u)))(v)}
+    host = {k: f(torch.asarray(xs)).numpy() for k, f in fns.items()}
+    monkeypatch.setattr(torch_backend, "_on_host", lambda x: False)
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("a host read on the device path")
+    for name in ("item", "__bool__", "__float__", "tolist"):
+        monkeypatch.setattr(torch.Tensor, name, no_read)
+    for k, f in fns.items():
+        got = f(torch.asarray(xs))
+        monkeypatch.undo()   # (to read the result)
+        np.testing.assert_allclose(got.numpy(), host[k], rtol=4 * _EPS, atol=0, err_msg=k)
+        monkeypatch.setattr(torch_backend, "_on_host", lambda x: False)
+        for name in ("item", "__bool__", "__float__", "tolist"):
+            monkeypatch.setattr(torch.Tensor, name, no_read)
