@@ -1209,6 +1209,9 @@ _DAWSN_BAND_POINTS = 109          # x0 = 0.5, 0.625, ..., 14
 _DAWSN_BAND_HI = _DAWSN_BAND_LO + (_DAWSN_BAND_POINTS - 1) * _DAWSN_BAND_STEP
 _DAWSN_BAND_ORDERS = 44
 _DAWSN_BAND_MAX_N = 24
+# (the recursion is within 2 ulp below 0.7 for the slope, below 1 for the second derivative:
+# the polynomials from there, for fewer elements of common inputs)
+_DAWSN_BAND_FROM = {1: 0.7, 2: 1.0}
 _dawsn_band_d = None
 _DAWSN_BAND_TABLES = {}
 _DAWSN_BAND_ON_DEVICE = {}
@@ -1270,7 +1273,7 @@ def _dawsn_deriv_impl(b, x, y, *, n):
     for k in range(1, n):
         lower, d = d, -((x + x) * d) - lower * (2.0 * k)
     bound = _dawsn_far_coefs(n)[0]
-    band_lo = _DAWSN_BAND_LO if n <= _DAWSN_BAND_MAX_N else bound
+    band_lo = _DAWSN_BAND_FROM.get(n, _DAWSN_BAND_LO) if n <= _DAWSN_BAND_MAX_N else bound
     # (the series and the polynomials only where some |x| is that large, read for arrays on
     # the CPU: the series' ~60 passes cost more than the rest together)
     if type(x) is _np.ndarray and x.ndim:   # (NumPy: for those elements only)
