@@ -182,17 +182,21 @@ def _exp_square(xp, x):
 
 
 def erfcx(backend, x, /):
-    """exp(x^2) erfc(x)."""
+    """exp(x^2) erfc(x): for |x| below 0.5 ``exp(x^2) (1 - erf(|x|))``, on [0.5, 1.5) the
+    Taylor polynomials of the erfcx derivatives' primitive (``exp(x^2) - 2/sqrt(pi) series``
+    cancelled there: 186 ulp before session 43), the continued fraction beyond."""
+    from ..primitives.special import erfcx_band   # (the primitives import the backends)
     xp = backend.xp
     ax = xp.abs(x)
-    small = ax < _g._ERF_SPLIT
+    small = ax < _g._ERFC_BAND
+    mid = (ax >= _g._ERFC_BAND) & (ax < _g._ERF_SPLIT)
     xs = xp.where(small, ax, xp.zeros_like(ax))
-    xl = xp.where(small, _f(xp, ax, _g._ERF_SPLIT), ax)
-    # |x| < 1.5: exp(x^2) (1 - erf(|x|)) with erf's positive series (without its exp(-x^2))
+    xl = xp.where(ax < _g._ERF_SPLIT, _f(xp, ax, _g._ERF_SPLIT), ax)
+    # |x| < 0.5: exp(x^2) (1 - erf(|x|)) with erf's positive series (without its exp(-x^2))
     series = xs
     term = xs
     x2 = xs * xs
-    for n in range(_g._ERF_SERIES_TERMS):
+    for n in range(_g._ERFC_SERIES_TERMS):
         term = term * (2.0 * x2 / (2 * n + 3))
         series = series + term
     e2 = _exp_square(xp, xs)
@@ -201,7 +205,8 @@ def erfcx(backend, x, /):
     # (1 / (sqrt(pi) x) to the last bit past 1e8, where the continued fraction's x^2
     # overflowed for the largest x: erfcx(1.7e308) was 0, not 3.3e-309)
     far = xp.where(xl > 1e8, (1.0 / _SQRT_PI) / xl, far)
-    pos = xp.where(small, near, far)  # erfcx(|x|)
+    band = erfcx_band(xp, xp.where(mid, ax, _f(xp, ax, _g._ERFC_BAND)))
+    pos = xp.where(small, near, xp.where(mid, band, far))  # erfcx(|x|)
     xn = xp.where((x < 0.0) & (x > -27.0), x, xp.zeros_like(x))
     neg = 2.0 * _exp_square(xp, xn) - pos
     neg = xp.where(x <= -27.0, _f(xp, x, math.inf), neg)  # (overflow)

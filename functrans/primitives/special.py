@@ -38,7 +38,6 @@ from functools import partial
 
 import numpy as _np
 
-from .. import dtypes as _dt
 from .elementwise import (_array_aval, _bool_aval, abs_, add, cos, div, elementwise, eq, exp,
                           floor_p, gt, le, log, log1p, lt, mul, neg, round_p, select, sign, sin,
                           sub, unary)
@@ -60,60 +59,75 @@ def _via_extra(name):
     return impl
 
 
-def _exp_sq_impl(b, x, *, c, scale=1.0):
-    if type(x) is _np.ndarray and x.ndim:   # (NumPy: in place on the temporaries)
+def _exp_sq_impl(b, x, *, c, scale=1.0, plain_below=0.0):
+    if type(x) is _np.ndarray:   # (NumPy: in place on the temporaries)
         if x.dtype == _np.float64:
-            return exp_c_square_numpy(x, c, scale)
-        if x.dtype == _np.float32:
+            if not x.ndim:   # (0-d: an array of one element)
+                return _np.reshape(exp_c_square_numpy(_np.reshape(x, 1), c, scale, plain_below),
+                                   ())
+            return exp_c_square_numpy(x, c, scale, plain_below)
+        if x.dtype == _np.float32 and x.ndim:
             y = x.astype(_np.float64)
             y *= y
             y *= c
             _np.exp(y, out=y)
             y *= scale
             return y.astype(_np.float32)
+    elif isinstance(x, _np.generic):   # (a NumPy scalar: as an array of one element)
+        return _exp_sq_impl(b, _np.reshape(x, 1), c=c, scale=scale, plain_below=plain_below)[0]
     xp = b.xp
     name = b.dtype(x).name
     if name == "float32":   # (in float64, where eps x^2 is far below float32's ulp: 2 casts)
         x64 = xp.astype(x, xp.float64)
         return xp.astype(xp.exp(x64 * x64 * c) * scale, xp.float32)
-    if name != "float64":   # (half precision: the plain form)
+    if name != "float64" or (plain_below and _on_host(x)
+                             and not _reaches(xp, xp.abs(x), plain_below)):
+        # (half precision, and float64 where every |x| is below plain_below: the plain form)
         y = xp.exp(x * x * c)
         return y if scale == 1.0 else y * scale
     return exp_c_square(xp, x, c, scale)
 
 
-def _exp_sq_jvp(primals, tangents, *, c, scale=1.0):
+def _exp_sq_jvp(primals, tangents, **params):
     x, = primals
-    y = exp_sq_p.bind(x, c=c, scale=scale)
-    return y, mul(tangents[0], mul(mul(x, 2.0 * c), y))
+    y = exp_sq_p.bind(x, **params)
+    return y, mul(tangents[0], mul(mul(x, 2.0 * params["c"]), y))
 
 
-# exp_sq(x, c, scale): scale exp(c x^2) for c one of 1, -1, 1/2, -1/2, without the rounding of
-# x^2, which costs eps x^2 / 2 relative (2.7e-14 at x = 26.5; 2e-6 at 9.1 in float32): x^2 =
-# p + err with p the rounded square and err its error, exact from a split (see
+# exp_sq(x, c, scale, plain_below): scale exp(c x^2) for c one of 1, -1, 1/2, -1/2, without the
+# rounding of x^2, which costs eps |c| x^2 / 2 relative (2.7e-14 at x = 26.5; 2e-6 at 9.1 in
+# float32): x^2 = p + err with p the rounded square and err its error, exact from a split (see
 # backends/exact_square.py), and exp(c x^2) = exp(c p) (1 + c err); float32 in float64 (2
-# casts, fewer passes than a split).
-# The normal density (ndtr's slope) uses it, scale folded in; erf's, erfinv's and ndtri's do
-# not (see _erf_slope).
+# casts, fewer passes than a split). plain_below: where every |x| is below it (read on the
+# host: NumPy, and arrays on the CPU; on a device the split is always taken), the rounded
+# form, |c| plain_below^2 / 2 ulp off at most, at the cost of one maximum (the split costs
+# about three times the rounded form).
+# The normal density (ndtr's slope) uses it with the split throughout; erf's slope and
+# stats.norm.pdf with plain_below=4 (see _erf_slope); erfinv's and ndtri's not (their
+# slope primitives).
 exp_sq_p = elementwise("exp_sq", _exp_sq_impl, _exp_sq_jvp, abstract_eval=_array_aval)
 exp_sq_p.same_aval = True
 
 
-def exp_sq(x, c, scale=1.0):
-    if scale == 1.0:
-        return exp_sq_p.bind(x, c=c)
-    return exp_sq_p.bind(x, c=c, scale=scale)
+def exp_sq(x, c, scale=1.0, plain_below=0.0):
+    params = {"c": c}
+    if scale != 1.0:
+        params["scale"] = scale
+    if plain_below:
+        params["plain_below"] = plain_below
+    return exp_sq_p.bind(x, **params)
 
 
 def _erf_slope(x, scale):
     # scale exp(-x^2). float32: exp_sq, through float64 where x^2 is exact (the plain form's
-    # rounded x^2 was 32 ulp off at 8.3, 60 near 8.5; jit(grad) of erf over 1000 entries
-    # +25 %). float64: the plain form, eps x^2 / 2 relative off (254 ulp at 25, 480 near 24):
-    # exp_sq's exact square there costs grad +18 %, jit(grad) +85 % (1000 entries, NumPy; the
-    # leanest split is 12 more passes than the 4 here, and NumPy has no fused multiply-add)
-    if _dt.dtype_of(x) is _dt.float32:
-        return exp_sq(x, -1.0, scale)
-    return mul(exp(neg(mul(x, x))), scale)
+    # rounded x^2 was 32 ulp off at 8.3, 60 near 8.5). float64: the plain form (its rounded
+    # x^2 eps x^2 / 2 relative off: 480 ulp near 24) where every |x| is below 4 (at most 8 ulp
+    # there; one maximum read on the host), else the exact square (grad of erf over 1000
+    # entries: +18 % where the split is taken, as before session 43 on all inputs)
+    return exp_sq(x, -1.0, scale, _ERF_SLOPE_PLAIN)
+
+
+_ERF_SLOPE_PLAIN = 4.0
 
 
 erf_p = unary("erf", _via_extra("erf"), lambda t, x, y: mul(t, _erf_slope(x, _TWO_OVER_SQRT_PI)))
@@ -240,10 +254,16 @@ def _on_host(x):
     on the CPU (torch's cpu device, array-api-strict's)."""
     if isinstance(x, (_np.ndarray, _np.generic)):
         return True
-    kind = getattr(getattr(x, "device", None), "type", None)  # (torch)
+    module = type(x).__module__
+    if module.startswith("torch"):
+        # (torch's backend's test, which benchmarks/host_reads --as-device replaces to count
+        # a CUDA run's reads on the CPU)
+        from ..backends import torch_backend
+        return torch_backend._on_host(x)
+    kind = getattr(getattr(x, "device", None), "type", None)
     if kind is not None:
         return kind == "cpu"
-    return type(x).__module__.startswith("array_api_strict")
+    return module.startswith("array_api_strict")
 
 
 # ndtr, the standard normal CDF 0.5 erfc(-x / sqrt(2)), a primitive of its own for its slope:
@@ -1024,12 +1044,12 @@ def _erfcx_band_table(n):
     return table
 
 
-def _erfcx_band(xp, x, table):
+def _erfcx_band(xp, x, table, lo=_ERFCX_BAND_LO, step=_ERFCX_BAND_STEP):
     """The Taylor polynomial of the table's row nearest x (x in [0.5, 20), any shape; the
-    table transposed: one row per power of h)."""
-    idx = xp.astype(xp.round((x - _ERFCX_BAND_LO) * (1.0 / _ERFCX_BAND_STEP)), xp.int64)
+    table transposed: one row per power of h). Also dawsn's (its grid's lo and step)."""
+    idx = xp.astype(xp.round((x - lo) * (1.0 / step)), xp.int64)
     # (x0 = 0.5 + idx / 8 and x - x0 exact: x0 / 2 <= x <= 2 x0)
-    h = x - (xp.astype(idx, x.dtype) * _ERFCX_BAND_STEP + _ERFCX_BAND_LO)
+    h = x - (xp.astype(idx, x.dtype) * step + lo)
     shape = x.shape
     h = xp.reshape(h, (-1,))
     c = xp.take(table, xp.reshape(idx, (-1,)), axis=1)
@@ -1039,10 +1059,10 @@ def _erfcx_band(xp, x, table):
     return xp.reshape(s, shape)
 
 
-def _erfcx_band_numpy(x, table):
+def _erfcx_band_numpy(x, table, lo=_ERFCX_BAND_LO, step=_ERFCX_BAND_STEP):
     # (_erfcx_band in place, for a 1-d NumPy x)
-    idx = _np.rint((x - _ERFCX_BAND_LO) * (1.0 / _ERFCX_BAND_STEP)).astype(_np.int64)
-    h = x - (idx * _ERFCX_BAND_STEP + _ERFCX_BAND_LO).astype(x.dtype, copy=False)
+    idx = _np.rint((x - lo) * (1.0 / step)).astype(_np.int64)
+    h = x - (idx * step + lo).astype(x.dtype, copy=False)
     c = _np.take(table, idx, axis=1)
     s = c[-1]
     for j in range(table.shape[0] - 2, -1, -1):
@@ -1073,15 +1093,22 @@ def _erfcx_deriv_impl(b, x, y, *, n):
         d[band] = _erfcx_band_numpy(_np.asarray(x)[band], table)
         return d
     band = (x >= _ERFCX_BAND_LO) & (x < _ERFCX_FAR)
+    return xp.where(band, erfcx_band(xp, xp.where(band, x, _ERFCX_BAND_LO), n), d)
+
+
+_ERFCX_BAND_ON_DEVICE = {}
+
+
+def erfcx_band(xp, x, n=0):
+    """The n-th derivative of erfcx (n = 0: erfcx itself, within about an ulp) by the Taylor
+    polynomials, for an array x of namespace xp with every element in [0.5, 20); also for
+    the generic erfc and erfcx on [0.5, 1.5), where 1 - erf cancels."""
     key = (n, type(x), x.device, x.dtype)
     table = _ERFCX_BAND_ON_DEVICE.get(key)
     if table is None:   # (kept per device and dtype: a copy from the host on each call else)
         table = _ERFCX_BAND_ON_DEVICE[key] = xp.astype(
             xp.asarray(_erfcx_band_table(n), device=x.device), x.dtype)
-    return xp.where(band, _erfcx_band(xp, xp.where(band, x, _ERFCX_BAND_LO), table), d)
-
-
-_ERFCX_BAND_ON_DEVICE = {}
+    return _erfcx_band(xp, x, table)
 
 
 def _may_reach(b, x, bound):
@@ -1168,6 +1195,77 @@ def _dawsn_far(xp, x, n, bound):
     return -s if n % 2 else s
 
 
+# On [1/2, 14) (from 8 to 14 for the orders whose series starts further out) the n-th
+# derivative (n <= 24) is the Taylor polynomial about the nearest x0 of the grid 1/2 + k/8 (|h|
+# <= 1/16), as erfcx's: through the recursion 1 - 2 x dawsn cancels from x = 0.8 on (2 x dawsn
+# near 1, and near 0.92 its root), the higher orders further (each step by about 2 x^2 / n):
+# the slope 230 ulp off near 6.5, the second derivative 9800, the third 5.9e5 near 7.7
+# (session 43). The grid's dawsn^(m)(x0), m < 44, come from dawsn(x0) = exp(-x0^2) sum_k
+# x0^(2k+1) / (k! (2k+1)) (positive terms) and the recursion, in 110-digit decimals (the
+# recursion's cancellation costs up to 60 digits at 14), once, at the first use (~60 ms).
+_DAWSN_BAND_LO = 0.5
+_DAWSN_BAND_STEP = 0.125
+_DAWSN_BAND_POINTS = 109          # x0 = 0.5, 0.625, ..., 14
+_DAWSN_BAND_HI = _DAWSN_BAND_LO + (_DAWSN_BAND_POINTS - 1) * _DAWSN_BAND_STEP
+_DAWSN_BAND_ORDERS = 44
+_DAWSN_BAND_MAX_N = 24
+# (the recursion is within 2 ulp below 0.7 for the slope, below 1 for the second derivative:
+# the polynomials from there, for fewer elements of common inputs)
+_DAWSN_BAND_FROM = {1: 0.7, 2: 1.0}
+_dawsn_band_d = None
+_DAWSN_BAND_TABLES = {}
+_DAWSN_BAND_ON_DEVICE = {}
+
+
+def _dawsn_band_derivs():
+    """dawsn^(m)(x0) (decimals) for the grid's x0 and m < 44."""
+    global _dawsn_band_d
+    if _dawsn_band_d is None:
+        import decimal
+        dec = decimal.Decimal
+        ctx = decimal.Context(prec=110)
+        small = dec(10) ** -108
+        rows = []
+        for g in range(_DAWSN_BAND_POINTS):
+            x = dec(_DAWSN_BAND_LO + g * _DAWSN_BAND_STEP)   # (exact: a multiple of 1/8)
+            x2 = ctx.multiply(x, x)
+            t, total, k = x, x, 0   # t = x^(2k+1) / k!
+            while True:
+                k += 1
+                t = ctx.divide(ctx.multiply(t, x2), dec(k))
+                add = ctx.divide(t, dec(2 * k + 1))
+                total = ctx.add(total, add)
+                if k > x2 and add < ctx.multiply(total, small):
+                    break
+            d = [ctx.multiply(total, ctx.exp(-x2))]
+            d.append(ctx.subtract(dec(1), ctx.multiply(ctx.multiply(dec(2), x), d[0])))
+            for m in range(1, _DAWSN_BAND_ORDERS - 1):
+                d.append(ctx.subtract(ctx.multiply(ctx.multiply(dec(-2), x), d[m]),
+                                      ctx.multiply(dec(2 * m), d[m - 1])))
+            rows.append(d)
+        _dawsn_band_d = rows
+    return _dawsn_band_d
+
+
+def _dawsn_band_table(n):
+    """The Taylor coefficients dawsn^(n+j)(x0) / j! of dawsn^(n) (float64), one column per
+    grid point x0, as many rows j as reach 2^-60 of the first at |h| = 1/16 (the first's size
+    taken from its neighbours where it is near a root)."""
+    table = _DAWSN_BAND_TABLES.get(n)
+    if table is None:
+        import decimal
+        ctx = decimal.Context(prec=40)
+        rows = _dawsn_band_derivs()
+        full = _np.array([[float(ctx.divide(row[n + j], decimal.Decimal(math.factorial(j))))
+                           for j in range(_DAWSN_BAND_ORDERS - n)] for row in rows])
+        size = _np.maximum(abs(full[:, 0]), abs(full[:, 1]) * _DAWSN_BAND_STEP)
+        h, k = _DAWSN_BAND_STEP / 2, 1
+        while k < full.shape[1] and _np.max(abs(full[:, k]) / size) * h ** k > 2.0 ** -60:
+            k += 1
+        table = _DAWSN_BAND_TABLES[n] = _np.ascontiguousarray(full[:, :k].T)
+    return table
+
+
 def _dawsn_deriv_impl(b, x, y, *, n):
     xp = b.xp
     d = 1.0 - (x + x) * y
@@ -1175,19 +1273,43 @@ def _dawsn_deriv_impl(b, x, y, *, n):
     for k in range(1, n):
         lower, d = d, -((x + x) * d) - lower * (2.0 * k)
     bound = _dawsn_far_coefs(n)[0]
-    # (the series only where some |x| is that large, read for arrays on the CPU: its ~60
-    # passes cost more than the rest together)
-    if type(x) is _np.ndarray and x.ndim:   # (NumPy: the series for those elements only)
+    band_lo = _DAWSN_BAND_FROM.get(n, _DAWSN_BAND_LO) if n <= _DAWSN_BAND_MAX_N else bound
+    # (the series and the polynomials only where some |x| is that large, read for arrays on
+    # the CPU: the series' ~60 passes cost more than the rest together)
+    if type(x) is _np.ndarray and x.ndim:   # (NumPy: for those elements only)
         ax = _np.abs(x)
-        if ax.max(initial=0.0) < bound:   # (a nan maximum: the mask below)
+        if ax.max(initial=0.0) < band_lo:   # (a nan maximum: the masks below)
             return d
+        if band_lo < bound:
+            band = (ax >= band_lo) & (ax < bound)
+            if band.any():
+                v = _erfcx_band_numpy(ax[band], _dawsn_band_table(n), _DAWSN_BAND_LO,
+                                      _DAWSN_BAND_STEP)
+                if n % 2 == 0:   # (the even orders are odd functions)
+                    _np.negative(v, out=v, where=x[band] < 0)
+                d[band] = v
         far = ax >= bound
-        d = _np.array(d, copy=True)
-        d[far] = _dawsn_far(_np, x[far], n, bound)
+        if far.any():
+            d[far] = _dawsn_far(_np, x[far], n, bound)
         return d
-    if _on_host(x) and not _reaches(xp, xp.abs(x), bound):
+    ax = xp.abs(x)
+    if _on_host(x) and not _reaches(xp, ax, band_lo):
         return d
-    return xp.where(xp.abs(x) >= bound, _dawsn_far(xp, x, n, bound), d)
+    if band_lo < bound:
+        band = (ax >= band_lo) & (ax < bound)
+        key = (n, type(x), x.device, x.dtype)
+        table = _DAWSN_BAND_ON_DEVICE.get(key)
+        if table is None:   # (kept per device and dtype: a copy from the host on each call else)
+            table = _DAWSN_BAND_ON_DEVICE[key] = xp.astype(
+                xp.asarray(_dawsn_band_table(n), device=x.device), x.dtype)
+        v = _erfcx_band(xp, xp.where(band, ax, xp.full_like(ax, band_lo)), table,
+                        _DAWSN_BAND_LO, _DAWSN_BAND_STEP)
+        if n % 2 == 0:   # (the even orders are odd functions)
+            v = xp.where(x < 0, -v, v)
+        d = xp.where(band, v, d)
+    if _on_host(x) and not _reaches(xp, ax, bound):
+        return d
+    return xp.where(ax >= bound, _dawsn_far(xp, x, n, bound), d)
 
 
 def _dawsn_deriv_jvp(primals, tangents, *, n):

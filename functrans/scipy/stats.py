@@ -271,9 +271,11 @@ class _Norm:
 
     def pdf(self, x, loc=0, scale=1):
         """The normal density at ``x``: ``exp(-z**2 / 2) / (sqrt(2 pi) scale)``,
-        ``z = (x - loc) / scale``."""
+        ``z = (x - loc) / scale``, with ``z**2`` exact where some ``|z| >= 4`` (the rounded
+        square is ``z**2 / 4`` ulp off: 491 at 36.9; within 4 ulp below 4, 2 beyond, for
+        ``loc = 0``, ``scale = 1``; see the primitive ``exp_sq``)."""
         z, ok, s = _standardize(x, loc, scale, "norm.pdf")
-        return _valid(ok, fnp.divide(fnp.exp(-0.5 * (z * z)) * _INV_SQRT_2PI, s))
+        return _valid(ok, fnp.divide(_special_prims.exp_sq(z, -0.5, _INV_SQRT_2PI, 4.0), s))
 
     def cdf(self, x, loc=0, scale=1):
         """The cumulative distribution function ``ndtr((x - loc) / scale)`` (relative
