@@ -295,6 +295,11 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                         # (this loop's names let go of earlier equations' residuals and
                         # cotangents, so that one only the sum holds can take the product)
                         a = b = x = c = res = None
+                        if prim is _broadcast_p and type(t[1]) is float and t[1] == -1.0:
+                            # (a subtracted broadcast, x - mean(x) or logits - max: its
+                            # transpose sums first and leaves the sign pending on the sum)
+                            _sum_then_negate(t, inputs, params, env, retire)
+                            continue
                         cts = _product(t, borrowed)
                     else:  # (one product of small or abstract factors, the common case)
                         fn = None if mul_impl is None else mul_impl(type(t[0]))
@@ -752,6 +757,30 @@ def _matmul_into(ct, inputs, d, borrowed):
 
 
 _NO_CTS = (None, None)
+
+
+def _sum_then_negate(terms, inputs, params, env, retire):
+    """The transpose of a broadcast whose cotangent is a pending ``ct * -1.0`` (the second
+    operand of a subtraction) on large arrays: ``ct`` summed over the broadcast axes, the
+    product by -1 then left pending on the (small) sum for the operand's cotangent, where it
+    joins the others' sum (negation is exact and rounding symmetric: the sum of the negated
+    terms is the negated sum; a zero sum of zeros of both signs is +0 either way, so only
+    the sign of such a zero may differ). One pass over the large array and its allocation
+    less, as summing first by hand would be. ``terms`` is emptied, so that ``ct`` dies here
+    (kept for reuse where the pass retires what it used last)."""
+    ct = terms[0]
+    terms.clear()
+    (c,) = _broadcast_p.transpose(ct, *inputs, **params)
+    borrowed = env.borrowed
+    if borrowed and id(ct) in borrowed:
+        borrowed.add(id(c))  # (a broadcast's transpose may be a view of its cotangent)
+    x = inputs[0]
+    if type(x) is Var:
+        env.add_product(x, c, -1.0)
+    c = None
+    if (retire and type(ct) is _ndarray and _refcount(ct) == _SOLE
+            and _free(ct, borrowed)):
+        buffers.keep_dead(ct)
 
 
 def _sole_count():

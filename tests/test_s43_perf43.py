@@ -202,3 +202,137 @@ def test_matmul_add_into_declines_and_writes_nothing(case):
     c0 = c.copy()
     assert not nb.matmul_add_into(c, a, b)
     np.testing.assert_array_equal(c, c0)
+
+
+# -- large sums of products block by block (numpy_backend._mul_add) ---------------------------
+
+def _mul_add_operands(rng, shape, dtype, n):
+    xs = []
+    for i in range(n):
+        r = rng.integers(0, 4)
+        if r == 0 and i % 2:
+            xs.append(float(rng.standard_normal()))  # (a rule's constant: a Python number)
+        elif r == 1:  # a broadcast view (a bias, a max)
+            xs.append(np.broadcast_to(rng.standard_normal(shape[-1:]).astype(dtype), shape))
+        elif r == 2 and len(shape) > 1:
+            xs.append(np.asfortranarray(rng.standard_normal(shape).astype(dtype)))
+        else:
+            xs.append(rng.standard_normal(shape).astype(dtype))
+    if type(xs[0]) is float:
+        xs[0] = rng.standard_normal(shape).astype(dtype)
+    return xs
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+@pytest.mark.parametrize("shape", [(128, 2048), (70001,), (2, 40000), (300, 7, 11)])
+def test_large_mul_add_gives_the_operators_bits(dtype, shape):
+    from functrans.primitives.elementwise import _mul_add_impl
+    rng = np.random.default_rng(sum(shape))
+    for n in (3, 4, 5, 7, 9):
+        xs = _mul_add_operands(rng, shape, dtype, n)
+        kept = [x.copy() if isinstance(x, np.ndarray) else x for x in xs]
+        got = nb._mul_add(*xs)
+        want = _mul_add_impl(None, *xs)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+        for x, k in zip(xs, kept):  # (no operand written)
+            np.testing.assert_array_equal(x, k)
+
+
+def test_large_mul_add_with_inf_and_nan_and_mixed_operands():
+    from functrans.primitives.elementwise import _mul_add_impl
+    rng = np.random.default_rng(11)
+    a, b, c = (rng.standard_normal((256, 512)) for _ in range(3))
+    a[0, :3] = [np.inf, -np.inf, np.nan]
+    b[0, :3] = [0.0, 2.0, 1.0]
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(nb._mul_add(a, b, c), _mul_add_impl(None, a, b, c))
+        # another dtype among the operands, or an integer array: the operators' path
+        for xs in ((a, b.astype(np.float32), c), (a.astype(np.int64), b, c, 2.0, a)):
+            np.testing.assert_array_equal(nb._mul_add(*xs), _mul_add_impl(None, *xs))
+
+
+def test_jvp_of_a_product_of_large_arrays_uses_one_result_array():
+    # forward mode's product rule on large arrays: tx y + x ty, a mul_add, same bits
+    rng = np.random.default_rng(12)
+    x, y, tx, ty = (rng.standard_normal((256, 1024)) for _ in range(4))
+    out, t = ft.jvp(lambda x, y: x * y, (x, y), (tx, ty))
+    np.testing.assert_array_equal(t, tx * y + x * ty)
+
+
+# -- a subtracted broadcast: summed first, negated on the small sum ---------------------------
+
+def _head(Y):
+    def loss(logits):  # W2's loss head (a stable log-sum-exp cross-entropy)
+        m = fnp.max(logits, axis=1, keepdims=True)
+        lse = fnp.log(fnp.sum(fnp.exp(logits - m), axis=1, keepdims=True)) + m
+        return fnp.mean(lse - fnp.sum(Y * logits, axis=1, keepdims=True))
+    return loss
+
+
+def test_large_softmax_head_gradient_costs_no_full_size_negation(monkeypatch):
+    from functrans import core
+    rng = np.random.default_rng(13)
+    n, v = 64, 4096
+    logits = rng.standard_normal((n, v))
+    Y = np.eye(v)[rng.integers(0, v, size=n)]
+    g = ft.grad(_head(Y))
+    want = g(logits)
+    seen = []
+    process = core.EvalInterpreter.process
+
+    def spy(interp, prim, args, params):
+        seen.append((prim.name, tuple(getattr(a, "shape", None) for a in args)))
+        return process(interp, prim, args, params)
+
+    monkeypatch.setattr(core.EvalInterpreter, "process", spy)
+    got = g(logits)
+    np.testing.assert_array_equal(got, want)
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(got, (e / e.sum(axis=1, keepdims=True) - Y) / n,
+                               rtol=1e-12, atol=1e-18)
+    # the max's cotangent: sum(-ce) as -sum(ce), no product of a full-size array by -1
+    assert not any(name == "mul" and shapes[0] == (n, v) and shapes[1] is None
+                   for name, shapes in seen)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_centering_gradient_against_the_product_by_minus_one(dtype):
+    # x - mean(x) over rows (a normalisation layer's centring), then a nonlinear loss
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((512, 256)).astype(dtype)
+
+    def f(x):
+        c = x - fnp.mean(x, axis=1, keepdims=True)
+        return fnp.sum(fnp.tanh(c) * fnp.sin(x))
+
+    got = ft.grad(f)(x)
+    saved = reverse._ELIDE_BYTES
+    reverse._ELIDE_BYTES = 1 << 62  # (nothing large: every product as before, the -1 too)
+    try:
+        want = ft.grad(f)(x)
+    finally:
+        reverse._ELIDE_BYTES = saved
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == dtype
+    # and against central differences in float64
+    if dtype == np.float64:
+        d = rng.standard_normal(x.shape)
+        eps = 1e-6
+        fd = (float(f(x + eps * d)) - float(f(x - eps * d))) / (2 * eps)
+        assert abs(float(np.sum(got * d)) - fd) <= 1e-6 * max(1.0, abs(fd))
+
+
+def test_subtracted_broadcast_of_a_borrowed_residual_is_not_written():
+    # the cotangent reaching the subtraction is the caller's own array (vjp): summed, never
+    # written, and the result is a new array
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal((256, 512))
+    ct = rng.standard_normal((256, 512))
+    ct0 = ct.copy()
+    _, f_vjp = ft.vjp(lambda x: x - fnp.mean(x, axis=0, keepdims=True), x)
+    (g,) = f_vjp(ct)
+    np.testing.assert_array_equal(ct, ct0)
+    np.testing.assert_allclose(g, ct0 - ct0.mean(axis=0, keepdims=True), rtol=1e-12,
+                               atol=1e-14)
+    assert not np.shares_memory(g, ct)
