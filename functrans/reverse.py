@@ -270,7 +270,7 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
     mul_impl = (_mul_p._impls.get if process.__self__ is _EVAL
                 and process.__func__ is _EVAL_PROCESS else None)
     # (the loop's globals as local names: it runs once per equation)
-    Sum, Var_, Fill_, mul_p, matmul_p = _Sum, Var, Fill, _mul_p, _matmul_p
+    Sum, Var_, Fill_, mul_p, matmul_p, host = _Sum, Var, Fill, _mul_p, _matmul_p, _HOST
     new, real, max_terms = _new, _REAL, _MAX_TERMS
     while todo:
         prim, inputs, params, outputs = todo.pop()
@@ -426,7 +426,9 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                     if type(x) is Var:
                         env.add_piece(x, params["idx"], cts)
                     continue
-        if prim is matmul_p and fuse and _matmul_into(cts, inputs, ct_env, borrowed):
+        if (prim is matmul_p and fuse  # (a first cotangent, the common case, goes on)
+                and type(get(inputs[0] if type(inputs[0]) is Var_ else inputs[1])) in host
+                and _matmul_into(cts, inputs, ct_env, borrowed)):
             res = _NO_CTS  # (added into the operand's cotangent already: see _matmul_into)
         else:
             rule = prim.transpose
