@@ -578,10 +578,12 @@ def _load_gemm():
 
 def _gemm_agrees(fn, dtype):
     """Whether the fused call gives NumPy's bits for ``dtype``: operands in both layouts,
-    inner dimensions from 2 to the largest allowed, awkward sizes for the kernels' edges."""
+    inner dimensions from 2 to the largest allowed, awkward sizes for the kernels' edges, and
+    one product large enough for BLAS's blocked path (some builds take small products
+    through kernels of their own, which never split the inner dimension)."""
     rng = np.random.default_rng(0)
-    m, n = 37, 29
-    for k in (2, 3, 17, 100, _GEMM_MAX_K):
+    for m, n, k in ((37, 29, 2), (37, 29, 3), (37, 29, 17), (37, 29, 100), (37, 29, _GEMM_MAX_K),
+                    (160, 144, _GEMM_MAX_K)):
         a = rng.standard_normal((m, k)).astype(dtype)
         b = rng.standard_normal((k, n)).astype(dtype)
         c0 = rng.standard_normal((m, n)).astype(dtype)
