@@ -263,13 +263,14 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
     # rules it calls restore what they change), called without bind's frame.
     process = _current.get().interp.process
     retire = consume and _INPLACE and buffers.ENABLED and process.__self__ is _EVAL
+    fuse = _INPLACE and process.__self__ is _EVAL  # (products added into a sum: _matmul_into)
     # (where the evaluator is current, a product's implementation by its first factor's
     # type: EvalInterpreter.process's first case inline, a frame less per product; not
     # where its method is wrapped, as benchmarks.account does to time its calls)
     mul_impl = (_mul_p._impls.get if process.__self__ is _EVAL
                 and process.__func__ is _EVAL_PROCESS else None)
     # (the loop's globals as local names: it runs once per equation)
-    Sum, Var_, Fill_, mul_p = _Sum, Var, Fill, _mul_p
+    Sum, Var_, Fill_, mul_p, matmul_p, host = _Sum, Var, Fill, _mul_p, _matmul_p, _HOST
     new, real, max_terms = _new, _REAL, _MAX_TERMS
     while todo:
         prim, inputs, params, outputs = todo.pop()
@@ -294,6 +295,11 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                         # (this loop's names let go of earlier equations' residuals and
                         # cotangents, so that one only the sum holds can take the product)
                         a = b = x = c = res = None
+                        if prim is _broadcast_p and type(t[1]) is float and t[1] == -1.0:
+                            # (a subtracted broadcast, x - mean(x) or logits - max: its
+                            # transpose sums first and leaves the sign pending on the sum)
+                            _sum_then_negate(t, inputs, params, env, retire)
+                            continue
                         cts = _product(t, borrowed)
                     else:  # (one product of small or abstract factors, the common case)
                         fn = None if mul_impl is None else mul_impl(type(t[0]))
@@ -420,12 +426,18 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                     if type(x) is Var:
                         env.add_piece(x, params["idx"], cts)
                     continue
-        rule = prim.transpose
-        if rule is None:
-            raise MissingRuleError(
-                f"Reverse mode reached {prim.name!r} in the linear part of the computation, "
-                f"but it has no transpose rule (it is not linear in its tangent inputs).")
-        res = rule(cts, *inputs, **params) if params else rule(cts, *inputs)
+        if (prim is matmul_p and fuse  # (a first cotangent, the common case, goes on)
+                and type(get(inputs[0] if type(inputs[0]) is Var_ else inputs[1])) in host
+                and _matmul_into(cts, inputs, ct_env, borrowed)):
+            res = _NO_CTS  # (added into the operand's cotangent already: see _matmul_into)
+        else:
+            rule = prim.transpose
+            if rule is None:
+                raise MissingRuleError(
+                    f"Reverse mode reached {prim.name!r} in the linear part of the "
+                    f"computation, but it has no transpose rule (it is not linear in its "
+                    f"tangent inputs).")
+            res = rule(cts, *inputs, **params) if params else rule(cts, *inputs)
         if borrowed and id(cts) in borrowed:
             # A view of a borrowed residual is borrowed too (copied if it is a result): the
             # listed rules' results may be views on any library; NumPy says which are, and
@@ -723,6 +735,56 @@ def _add_into(a, b, borrowed):
     return _add_p.bind(a, b)
 
 
+def _matmul_into(ct, inputs, d, borrowed):
+    """A matrix product's transpose added into the cotangent its linear operand has already
+    (a weight used at every step of a recurrence), in one BLAS call where the NumPy backend
+    can (numpy_backend.matmul_add_into: the bits of computing the product and adding it, one
+    pass over the sum less). Only into an array this pass alone holds, as _add_into; returns
+    whether it did (else nothing is written and the caller applies the transpose rule)."""
+    x, y = inputs
+    var = x if type(x) is Var else y
+    prev = d.get(var)
+    if type(prev) not in _HOST or prev.nbytes < _ELIDE_BYTES or type(ct) not in _HOST:
+        return False
+    other = y if var is x else x
+    if type(other) not in _HOST or other.ndim != 2 or ct.ndim != 2:
+        return False
+    prev = d.pop(var)  # (held by this name alone now, if by nothing else: _refcount says)
+    ok = (_refcount(prev) == _SOLE and _own(prev, borrowed)
+          and _np_matmul_add_into(prev, ct, other.T) if var is x else
+          _refcount(prev) == _SOLE and _own(prev, borrowed)
+          and _np_matmul_add_into(prev, other.T, ct))
+    d[var] = prev
+    return ok
+
+
+_NO_CTS = (None, None)
+
+
+def _sum_then_negate(terms, inputs, params, env, retire):
+    """The transpose of a broadcast whose cotangent is a pending ``ct * -1.0`` (the second
+    operand of a subtraction) on large arrays: ``ct`` summed over the broadcast axes, the
+    product by -1 then left pending on the (small) sum for the operand's cotangent, where it
+    joins the others' sum (negation is exact and rounding symmetric: the sum of the negated
+    terms is the negated sum; a zero sum of zeros of both signs is +0 either way, so only
+    the sign of such a zero may differ). One pass over the large array and its allocation
+    less, as summing first by hand would be. ``terms`` is emptied, so that ``ct`` dies here
+    (kept for reuse where the pass retires what it used last)."""
+    ct = terms[0]
+    terms.clear()
+    (c,) = _broadcast_p.transpose(ct, *inputs, **params)
+    borrowed = env.borrowed
+    if borrowed and id(ct) in borrowed:
+        borrowed.add(id(c))  # (a broadcast's transpose may be a view of its cotangent)
+    x = inputs[0]
+    if type(x) is Var:
+        env.add_product(x, c, -1.0)
+    c = None
+    if (retire and type(ct) is _ndarray and _refcount(ct) == _SOLE
+            and _free(ct, borrowed)):
+        buffers.keep_dead(ct)
+
+
 def _sole_count():
     a = _np.empty(0)
     return _refcount(a)  # one local variable's reference, as in _product and _add_into
@@ -932,6 +994,8 @@ from .primitives.elementwise import add_p as _add_p  # noqa: E402
 from .primitives.elementwise import mul_p as _mul_p, neg_p as _neg_p, sub_p as _sub_p  # noqa
 from .primitives.elementwise import div_p as _div_p  # noqa: E402
 from .primitives.elementwise import mul_add_p as _mul_add_p  # noqa: E402
+from .primitives.linalg import matmul_p as _matmul_p  # noqa: E402
+from .backends.numpy_backend import matmul_add_into as _np_matmul_add_into  # noqa: E402
 from .primitives.reductions import reduce_sum_p as _reduce_sum_p  # noqa: E402
 from .primitives.linalg import diag_embed_p as _diag_embed_p  # noqa: E402
 from .primitives.structural import (broadcast_in_dim as _broadcast, broadcast_p as _broadcast_p,  # noqa
