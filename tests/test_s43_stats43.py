@@ -1,0 +1,134 @@
+"""Session 43 (stats43): the F distribution's density at extreme degrees of freedom under jit.
+
+- jit(f.logpdf), jit(f.pdf) kept the plain form above 64 degrees of freedom (session 42 fixed
+  eager only): jit(f.pdf)(1e30, 1e-30, 1e30) on arrays was 1 (true 3.0e-61), the dfn slope
+  of jit(vmap(grad(f.logpdf))) at (5 (1 - 1e-10), 1e5, 3) 3.7e-5 off, its hessian at (1.1,
+  1e5, 7) 1.8e-6; now the deviance form's values and derivatives (to any order) under jit
+  too, computed at evaluation by the primitive f_logpdf_fix; jit(f.cdf) and jit(f.sf) do
+  not bind it (their end slopes' density sits at x = 0, outside its region).
+
+References: mpmath (the density at 700 digits; the log density's derivatives in closed form,
+digamma and trigamma, at 80 digits)."""
+
+import numpy as np
+import pytest
+
+import functrans as ft
+from functrans.primitives import special as prims
+from functrans.scipy import stats
+
+_PDF_POINTS = [
+    (1e30, 1e-30, 1e30), (1e-8, 1e-300, 1e15), (1.0, 1e30, 1e300), (1.0, 1e300, 1e30),
+    (1e-300, 0.5, 1e15), (2.0, 1e15, 1e15), (0.5, 1e-3, 1e100), (1e-5, 2.0, 1e8),
+    (0.7, 3.0, 7.0), (12.0, 0.3, 40.0),
+]
+
+
+def _log_pdf_ref(mp, x, n, m):
+    with mp.workdps(700):
+        x, n, m = mp.mpf(x), mp.mpf(n), mp.mpf(m)
+        a, b = n / 2, m / 2
+        den = m + n * x
+        return (a * mp.log(n * x / den) + b * mp.log(m / den) - mp.log(x)
+                - (mp.loggamma(a) + mp.loggamma(b) - mp.loggamma(a + b)))
+
+
+def test_jit_f_pdf_logpdf_extreme_degrees_of_freedom():
+    """On arrays (Python floats were constants: eager), as eagerly, against mpmath."""
+    mp = pytest.importorskip("mpmath")
+    x, n, m = (np.array(c) for c in zip(*_PDF_POINTS))
+    lp = np.asarray(ft.jit(stats.f.logpdf)(x, n, m))
+    p = np.asarray(ft.jit(stats.f.pdf)(x, n, m))
+    np.testing.assert_array_equal(lp, np.asarray(stats.f.logpdf(x, n, m)))
+    np.testing.assert_array_equal(p, np.asarray(stats.f.pdf(x, n, m)))
+    for k, pt in enumerate(_PDF_POINTS):
+        want = _log_pdf_ref(mp, *pt)
+        assert abs(lp[k] - float(want)) <= 1e-13 * max(1.0, abs(float(want))), pt
+        if want > -700:
+            np.testing.assert_allclose(p[k], float(mp.exp(want)), rtol=1e-12, err_msg=pt)
+
+
+def _derivatives_ref(mp, x, n, m):
+    """The gradient and hessian of f's log density in (x, dfn, dfd), closed forms."""
+    with mp.workdps(80):
+        x, n, m = mp.mpf(x), mp.mpf(n), mp.mpf(m)
+        a, b = n / 2, m / 2
+        d = m + n * x
+        psi, tri = mp.digamma, (lambda v: mp.polygamma(1, v))
+        g = [(a - 1) / x - (a + b) * n / d,
+             (mp.log(n * x / d) + 1) / 2 - (a + b) * x / d - (psi(a) - psi(a + b)) / 2,
+             (mp.log(m / d) + 1) / 2 - (a + b) / d - (psi(b) - psi(a + b)) / 2]
+        xx = -(a - 1) / x ** 2 + (a + b) * n ** 2 / d ** 2
+        xn = 1 / (2 * x) - n / (2 * d) - (a + b) * m / d ** 2
+        xm = -n / (2 * d) + (a + b) * n / d ** 2
+        nn = 1 / (2 * n) - x / d + (a + b) * x ** 2 / d ** 2 - (tri(a) - tri(a + b)) / 4
+        nm = -(1 + x) / (2 * d) + (a + b) * x / d ** 2 + tri(a + b) / 4
+        mm = 1 / (2 * m) - 1 / d + (a + b) / d ** 2 - (tri(b) - tri(a + b)) / 4
+        h = [[xx, xn, xm], [xn, nn, nm], [xm, nm, mm]]
+        return (np.array([float(v) for v in g]),
+                np.array([[float(v) for v in r] for r in h]))
+
+
+# (x, dfn, dfd): above 64 degrees of freedom (the deviance form), and one below
+_SLOPE_POINTS = [(5 * (1 - 1e-10), 1e5, 3.0), (1.1, 1e5, 7.0), (0.9, 7.0, 1e5),
+                 (0.7, 100.0, 0.5), (2.5, 300.0, 40.0), (3.0, 2.0, 1e6), (1.3, 4.0, 7.0)]
+
+
+def test_jit_f_logpdf_derivatives_at_large_degrees_of_freedom():
+    """jit(vmap(grad)) and jit(vmap(hessian)) against mpmath, entrywise (the old form's dfn
+    slope at 1e5 was 3.7e-5 off, the hessian's dfn-dfn entry at (1.1, 1e5, 7) 1e-7)."""
+    mp = pytest.importorskip("mpmath")
+    x, n, m = (np.array(c) for c in zip(*_SLOPE_POINTS))
+    g = np.asarray(ft.jit(ft.vmap(ft.grad(stats.f.logpdf, argnums=(0, 1, 2))))(x, n, m))
+    h = np.asarray(ft.jit(ft.vmap(ft.hessian(stats.f.logpdf, argnums=(0, 1, 2))))(x, n, m))
+    for k, pt in enumerate(_SLOPE_POINTS):
+        rg, rh = _derivatives_ref(mp, *pt)
+        np.testing.assert_allclose(g[:, k], rg, rtol=1e-9, err_msg=str(pt))
+        np.testing.assert_allclose(h[:, :, k], rh, rtol=1e-9, err_msg=str(pt))
+
+
+def test_jit_f_pdf_slopes_as_eager():
+    """jit(grad(f.pdf)) at the extreme points: the eager values (the same form; the dfn
+    slope at (1.1, 1e5, 7), 1e-5 of its terms, summed in another order: 1.7e-12), in x
+    where the cdf's slope is the density."""
+    pts = [(1e30, 1e-30, 1e30), (0.5, 1e300, 1e-8), (2.5, 300.0, 40.0), (1.1, 1e5, 7.0)]
+    x, n, m = (np.array(c) for c in zip(*pts))
+    g = ft.vmap(ft.grad(stats.f.pdf, argnums=(0, 1, 2)))
+    np.testing.assert_allclose(np.asarray(ft.jit(g)(x, n, m)), np.asarray(g(x, n, m)),
+                               rtol=1e-11, atol=0.0)
+    np.testing.assert_allclose(np.asarray(ft.jit(ft.vmap(ft.grad(stats.f.cdf)))(x, n, m)),
+                               np.asarray(stats.f.pdf(x, n, m)), rtol=1e-12)
+
+
+def test_jit_f_extreme_on_every_backend(backend):
+    """torch and array-api-strict arrays (array-api-strict's second device: the path that
+    reads nothing on the host) give the same values under jit."""
+    pts = _PDF_POINTS[:6]
+    x, n, m = (backend.asarray(np.array(c, dtype=np.float64), "float64") for c in zip(*pts))
+    got = np.asarray(backend.to_numpy(ft.jit(stats.f.pdf)(x, n, m)))
+    want = np.asarray(stats.f.pdf(*(np.array(c) for c in zip(*pts))))
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=0.0)
+
+
+def test_f_logpdf_fix_rules_and_where_bound():
+    """The primitive's value replaces out in its region only; its tangent there is the
+    deviance form's, out's elsewhere; jit(f.logpdf) binds it once, jit(f.cdf) and jit(f.sf)
+    not at all."""
+    z = np.array([1e30, 0.7, 2.0])
+    n = np.array([1e-30, 3.0, 200.0])
+    m = np.array([1e30, 7.0, 3.0])
+    out = np.array([0.25, -0.5, 1.5])
+    val = np.asarray(prims.f_logpdf_fix(z, n, m, out))
+    assert val[1] == -0.5
+    np.testing.assert_array_equal(val[[0, 2]], np.asarray(stats.f.logpdf(z, n, m))[[0, 2]])
+    region = np.asarray(prims.f_logpdf_fix(z, n, m, out, slope="region"))
+    np.testing.assert_array_equal(region, [True, False, True])
+    _, t = ft.jvp(lambda o, v: prims.f_logpdf_fix(v, n, m, o), (out, z),
+                  (np.array([1.0, 2.0, 3.0]), np.ones(3)))
+    slope = np.asarray(ft.vmap(ft.grad(stats.f.logpdf))(z, n, m))
+    assert np.asarray(t)[1] == 2.0
+    np.testing.assert_allclose(np.asarray(t)[[0, 2]], slope[[0, 2]], rtol=1e-14)
+    x = np.ones(4)
+    assert str(ft.make_graph(ft.jit(stats.f.logpdf))(x, x, x)).count("f_logpdf_fix") == 1
+    for meth in (stats.f.cdf, stats.f.sf):
+        assert "f_logpdf_fix" not in str(ft.make_graph(ft.jit(meth))(x, x, x))
