@@ -703,18 +703,19 @@ inc_beta_values_fix_p = elementwise("inc_beta_values_fix", _inc_beta_values_fix_
 
 
 
-def _f_extreme_fix_impl(backend, out, n, m, x, *, upper):
+def _f_extreme_fix_impl(backend, out, n, m, x, *, upper, big=None):
     """functrans.scipy.special._f_extreme_fix in staged code: F's cdf (sf with ``upper``)
-    ``out`` with the values of the generic methods at extreme degrees of freedom, where
-    the operands are arrays at evaluation (the selection read on the host for arrays on
-    the CPU; on a device every element computed)."""
+    ``out`` with the values of the generic methods at extreme degrees of freedom (above
+    ``big``, special._F_BIG where None), where the operands are arrays at evaluation (the
+    selection read on the host for arrays on the CPU; on a device every element
+    computed)."""
     from ..scipy import special as _special  # (eager here: the operands are arrays)
-    return _special._f_extreme_fix(out, n, m, x, upper)
+    return _special._f_extreme_fix(out, n, m, x, upper, big)
 
 
-def _f_extreme_fix_jvp(primals, tangents, *, upper):
+def _f_extreme_fix_jvp(primals, tangents, *, upper, big=None):
     # (the values only: the derivatives are out's, as eagerly)
-    return f_extreme_fix_p.bind(*primals, upper=upper), tangents[0]
+    return f_extreme_fix_p.bind(*primals, upper=upper, big=big), tangents[0]
 
 
 f_extreme_fix_p = elementwise("f_extreme_fix", _f_extreme_fix_impl, _f_extreme_fix_jvp,

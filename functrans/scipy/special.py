@@ -3511,8 +3511,15 @@ def stdtr(df, t, /):
         big = t2 == _inf
         t2s = _where(big, 1.0, t2)
         s = fnp.add(d, t2s)
-        tail = 0.5 * _inc_beta(0.5 * d, fnp.full_like(d, 0.5),
-                               fnp.divide(d, s), fnp.divide(t2s, s))
+        # (I_x(df/2, 1/2) is F's sf at t^2 with 1 and df degrees of freedom: above
+        # _T_PAIR_DF its values from F's generic methods, whose x and 1 - x are not rounded
+        # (the backend's betainc at the rounded x, x's rounding taken back to first order,
+        # lost ~df eps: stdtr(1e20, -30) was 1/2, true 4.9e-198; stdtr(1e16, 8) 2 % off,
+        # stdtr(1e12, -30) 1.6e-10), with its derivatives
+        i_x = _inc_beta(0.5 * d, fnp.full_like(d, 0.5), fnp.divide(d, s), fnp.divide(t2s, s))
+        if _may_hold(d > _T_PAIR_DF):
+            i_x = _f_extreme_fix(i_x, fnp.ones_like(d), d, t2s, True, _T_PAIR_DF)
+        tail = 0.5 * i_x
         tail = _t_tail_accurate(d, ts, tail)
         tail = _where(big, 0.0, tail)
         out = _where(ts < 0.0, tail, 1.0 - tail)
@@ -3676,19 +3683,24 @@ def _f_extreme_pair(xp, bk, n, m, x):
 
 
 _F_BIG = 2.0 ** 40  # (a degree of freedom above this: the values of _f_extreme_pair)
+_T_PAIR_DF = 1e10  # (stdtr above this df: those values; the plain ones lose 1e-13 beyond)
 
 
-def _f_extreme_where(xp, n, m, x):
+def _f_extreme_where(xp, n, m, x, big=None):
     """Where :func:`_f_extreme_fix` takes the values of :func:`_f_extreme_pair`: a degree of
     freedom above _F_BIG (the backend's betainc at the rounded ``u`` fails there: nan at
     f.cdf(0.5, 1e30, 1e30), 1 at f.sf(1e3, 0.5, 1e30), true 1.2e-111), or ``n x``, ``u`` or
-    ``w`` beyond the floating point range."""
+    ``w`` beyond the floating point range; with ``big`` (stdtr's, whose ``n`` is 1 and ``x
+    = t^2`` positive and finite, its other edges its own): ``m`` above ``big`` only."""
+    if big is not None:
+        return (m > big) & (m < _inf)
+    big = _F_BIG
     with _np.errstate(all="ignore"):
         nx = n * x
         den = m + nx
         u, w = nx / den, m / den
         inner = ((n > 0.0) & (m > 0.0) & (x > 0.0) & (n < _inf) & (m < _inf) & (x < _inf))
-        odd = ((n > _F_BIG) | (m > _F_BIG) | ~(den < _inf) | ~(nx > 0.0)
+        odd = ((n > big) | (m > big) | ~(den < _inf) | ~(nx > 0.0)
                | ~(u >= _F_TINY) | ~(w >= _F_TINY))
         return inner & odd
 
@@ -3708,12 +3720,12 @@ def _tangent_of(out):
 _tangent_of_fn = None
 
 
-def _f_extreme_fix(out, n, m, x, upper):
+def _f_extreme_fix(out, n, m, x, upper, big=None):
     """``out`` (F's cdf, or sf with ``upper``, at ``n``, ``m`` degrees of freedom and ``x``)
-    with the values of :func:`_f_extreme_pair` where :func:`_f_extreme_where` holds, its
-    derivatives kept (nan where ``out`` was nan). Where the operands' values are arrays
-    (eager transforms, vmap) directly; in staged code at evaluation, through the primitive
-    f_extreme_fix."""
+    with the values of :func:`_f_extreme_pair` where :func:`_f_extreme_where` holds (a
+    degree of freedom above ``big``, _F_BIG where None...), its derivatives kept (nan where
+    ``out`` was nan). Where the operands' values are arrays (eager transforms, vmap)
+    directly; in staged code at evaluation, through the primitive f_extreme_fix."""
     from ..batching import BatchTracer
     found = _lined_up((n, m, x), constants=False)
     if found is None or any(type(v) is bool for v in found[0]):
@@ -3722,14 +3734,15 @@ def _f_extreme_fix(out, n, m, x, upper):
             return _sp.f_extreme_fix(*(v if getattr(v, "shape", None) == shape
                                        else fnp.broadcast_to(fnp.asarray(v, dtype=_dt.float64),
                                                              shape)
-                                       for v in (out, n, m, x)), upper=bool(upper))
+                                       for v in (out, n, m, x)), upper=bool(upper),
+                                    big=big)
         return out
     (n, m, x), interp = found
     bk = _backend_of(next(v for v in (n, m, x) if hasattr(v, "ndim")))
     xp = bk.xp
     n, m, x = (xp.asarray(v, dtype=xp.float64) if not hasattr(v, "ndim") else v
                for v in (n, m, x))
-    take = _f_extreme_where(xp, n, m, x)
+    take = _f_extreme_where(xp, n, m, x, big)
     # (the selection read on the host only where that waits for no device)
     if _read_on_host(take) and not _may_hold(take):
         return out
