@@ -172,3 +172,18 @@ def test_t_cdf_grad_huge_df_reverse_mode():
     g = ft.grad(stats.t.cdf, argnums=(0, 1))(-30.0, 1e20)
     np.testing.assert_allclose(float(g[0]), 1.4736461348785768e-196, rtol=1e-12)
     np.testing.assert_allclose(float(g[1]), -9.958163756441953e-233, rtol=1e-10)
+
+
+def test_f_both_degrees_of_freedom_beyond_1e40():
+    """log F is normal with variance 2/n + 2/m to double precision there: its cdf at x = 1
+    is 1/2 (the methods of the generic incomplete beta function gave 0, 0.50008 or nan:
+    f.cdf(1, 1.3e56, 1.3e48) was 0), and beyond x's ulp of 1 it is 0 or 1 (they overflowed
+    to nan where the two differ: f.cdf(2, 1e100, 1e300))."""
+    pts = [(2.0, 1e100, 1e300, 1.0), (0.5, 1e300, 1e100, 0.0), (1.0, 1.3e56, 1.3e48, 0.5),
+           (1.0 - 2.0 ** -53, 1e300, 1e100, 0.0), (1e300, 1e100, 1e300, 1.0),
+           (1.0, 8.8e48, 8.8e51, 0.5), (1e-300, 1e41, 1e45, 0.0)]
+    x, n, m, want = (np.array(c) for c in zip(*pts))
+    for fn in (stats.f.cdf, ft.jit(stats.f.cdf)):
+        np.testing.assert_array_equal(np.asarray(fn(x, n, m)), want)
+    for fn in (stats.f.sf, ft.jit(stats.f.sf)):
+        np.testing.assert_array_equal(np.asarray(fn(x, n, m)), 1.0 - want)

@@ -3648,6 +3648,7 @@ def _f_args(n, m, x):
 
 
 _F_TINY = 2.0 ** -1000  # (u or w below this: taken from its logarithm, u = n x / (m + n x))
+_F_NORMAL_DF = 1e40  # (both degrees of freedom above this: F's log normal)
 
 
 def _f_extreme_pair(xp, bk, n, m, x):
@@ -3679,7 +3680,18 @@ def _f_extreme_pair(xp, bk, n, m, x):
         w = xp.where(fine_w, w, xp.exp(lw))
         lu = xp.where(u > 0.5, xp.log1p(-w), lu)
         lw = xp.where(w > 0.5, xp.log1p(-u), lw)
-        return _generic._betainc_pair(bk, 0.5 * n, 0.5 * m, u, w, lu, lw)
+        cdf, sf = _generic._betainc_pair(bk, 0.5 * n, 0.5 * m, u, w, lu, lw)
+        # (both degrees of freedom above _F_NORMAL_DF: log F is normal with variance 2/n +
+        # 2/m to double precision (its mean, -1/n + 1/m, and skewness, O(df^-1/2), are below
+        # 1e-20 of its deviation); the methods above overflowed to nan where the two differ,
+        # f.cdf(2, 1e100, 1e300), true 1)
+        normal = (n > _F_NORMAL_DF) & (m > _F_NORMAL_DF)
+        if not _read_on_host(normal) or bool(bk.to_numpy(xp.any(normal))):
+            z = lx / xp.sqrt(2.0 / n + 2.0 / m) * _SQRT1_2
+            erfc = bk.extra("erfc")
+            cdf = xp.where(normal, 0.5 * erfc(-z), cdf)
+            sf = xp.where(normal, 0.5 * erfc(z), sf)
+        return cdf, sf
 
 
 _F_BIG = 2.0 ** 40  # (a degree of freedom above this: the values of _f_extreme_pair)
