@@ -174,11 +174,11 @@ def test_t_cdf_grad_huge_df_reverse_mode():
     np.testing.assert_allclose(float(g[1]), -9.958163756441953e-233, rtol=1e-10)
 
 
-def test_f_both_degrees_of_freedom_beyond_1e40():
-    """log F is normal with variance 2/n + 2/m to double precision there: its cdf at x = 1
-    is 1/2 (the methods of the generic incomplete beta function gave 0, 0.50008 or nan:
-    f.cdf(1, 1.3e56, 1.3e48) was 0), and beyond x's ulp of 1 it is 0 or 1 (they overflowed
-    to nan where the two differ: f.cdf(2, 1e100, 1e300))."""
+def test_f_both_degrees_of_freedom_huge():
+    """Both above 2^40: Temme's uniform expansion (the generic methods gave f.cdf(1 + 5.5e-11,
+    9.7e14, 6.8e19) 0.727, true 0.5005; 0 or nan at x = 1 beyond 1e30, nan where two huge
+    ones differ: f.cdf(2, 1e100, 1e300)). Beyond 1e28 log F is normal with variance 2/n +
+    2/m to 1e-12 (its skewness O(df^-1/2)); near 1e15 within its skewness' 1e-6."""
     pts = [(2.0, 1e100, 1e300, 1.0), (0.5, 1e300, 1e100, 0.0), (1.0, 1.3e56, 1.3e48, 0.5),
            (1.0 - 2.0 ** -53, 1e300, 1e100, 0.0), (1e300, 1e100, 1e300, 1.0),
            (1.0, 8.8e48, 8.8e51, 0.5), (1e-300, 1e41, 1e45, 0.0)]
@@ -187,3 +187,36 @@ def test_f_both_degrees_of_freedom_beyond_1e40():
         np.testing.assert_array_equal(np.asarray(fn(x, n, m)), want)
     for fn in (stats.f.sf, ft.jit(stats.f.sf)):
         np.testing.assert_array_equal(np.asarray(fn(x, n, m)), 1.0 - want)
+    scs = pytest.importorskip("scipy.special")
+    rng = np.random.default_rng(5)
+    n, m = 10.0 ** rng.uniform(28, 36, 40), 10.0 ** rng.uniform(28, 36, 40)
+    sig = np.sqrt(2.0 / n + 2.0 / m)
+    x = 1.0 + np.round(sig * rng.normal(0.0, 3.0, 40) / 2.0 ** -52) * 2.0 ** -52
+    z = np.log(x) / sig
+    np.testing.assert_allclose(np.asarray(stats.f.cdf(x, n, m)), scs.ndtr(z), rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(ft.jit(stats.f.sf)(x, n, m)), scs.ndtr(-z),
+                               rtol=1e-12)
+    x, n, m = 1.0000000000547713, 971203843610834.0, 6.776209448488341e19
+    np.testing.assert_allclose(float(stats.f.cdf(x, n, m)),
+                               scs.ndtr(np.log(x) / np.sqrt(2.0 / n + 2.0 / m)), rtol=1e-6)
+
+
+def test_f_equal_large_degrees_of_freedom():
+    """n = m = 1e11 (both above 1e10: Temme's expansion; the backend's betainc at the rounded
+    u was up to 1.1e-5 off): log F is symmetric there, its law the normal with the
+    kurtosis correction of Edgeworth's series (mpmath's trigamma and fourth polygamma; the
+    next terms ~1e-22)."""
+    mp = pytest.importorskip("mpmath")
+    n = 1e11
+    with mp.workdps(30):
+        a = mp.mpf(n) / 2
+        k2, k4 = 2 * mp.polygamma(1, a), 2 * mp.polygamma(3, a)
+        sig, g2 = mp.sqrt(k2), k4 / k2 ** 2
+        for z0 in (-3.0, -1.0, 0.3, 2.0):
+            x = float(mp.exp(sig * z0))
+            z = mp.log(x) / sig
+            want = mp.ncdf(z) - mp.npdf(z) * g2 / 24 * (z ** 3 - 3 * z)
+            np.testing.assert_allclose(float(stats.f.cdf(x, n, n)), float(want), rtol=1e-13)
+            np.testing.assert_allclose(float(ft.jit(stats.f.sf)(np.float64(x), np.float64(n),
+                                                                np.float64(n))),
+                                       float(1 - want), rtol=1e-13)
