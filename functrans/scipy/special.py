@@ -3140,11 +3140,17 @@ def _inc_beta_shift(xp, moved, log_xslope, x, y, b):
     elsewhere (``log_xslope`` = ``log(x I'_x)``), in the namespace ``xp``."""
     one = xp.ones_like(y)
     b = xp.where(moved, b, one)
-    ratio = xp.expm1(xp.multiply(b, xp.log1p(xp.divide(xp.subtract(1.0 - x, y), y))))
+    t = xp.multiply(b, xp.log1p(xp.divide(xp.subtract(1.0 - x, y), y)))
+    # (where expm1(t) overflows, in logarithms: the slope's underflow times it was 0 * inf,
+    # nan at f.cdf(1e30, 1e-8, 1e8), true 1)
+    huge = t > 700.0
+    ratio = xp.expm1(xp.where(huge, xp.zeros_like(t), t))
     shift = xp.multiply(xp.divide(xp.multiply(xp.exp(log_xslope), y), xp.multiply(x, b)),
                         ratio)
+    shift = xp.where(huge, xp.exp(log_xslope + t + xp.log(y) - xp.log(xp.multiply(x, b))),
+                     shift)
     # (nothing to move where d = 0: also where the slope overflowed, inf * 0)
-    return xp.where(xp.logical_and(moved, ratio != 0.0), shift, xp.zeros_like(shift))
+    return xp.where(xp.logical_and(moved, (ratio != 0.0) | huge), shift, xp.zeros_like(shift))
 
 
 def _on_arrays(fn, *args):
