@@ -3500,7 +3500,9 @@ def stdtr(df, t, /):
     derivative in ``df`` comes from a series free of the cancellation of betainc's shape
     slope against ``x``'s (~``df`` eps: 6.5e-8 at (1e6, -6)), and the one in ``t`` from
     the density (the primitive's slope at the rounded ``x`` loses ``df/2`` eps), under jit
-    too (computed at evaluation)."""
+    too (computed at evaluation). Above ``df = 1e10`` the values come from the generic
+    incomplete beta function's methods with ``x`` and ``1 - x`` unrounded (the backend's at
+    the rounded ``x`` gave 1/2 for ``stdtr(1e20, -30)``, true 4.9e-198)."""
     def f(df, t):
         # (no floating-point warnings from t^2's overflow and the choices' stand-ins, which
         # the selections drop: stdtr(3, 1e300) = 1 warned)

@@ -2753,7 +2753,9 @@ class _F(_Shaped):
     _cdf_notes = ("``betainc(dfn/2, dfd/2, dfn x / (dfn x + dfd))`` (sf: "
                   "``betainc(dfd/2, dfn/2, dfd / (dfd + dfn x))``, accurate in the upper "
                   "tail): differentiable in ``x``, ``loc``, ``scale``, ``dfn`` and ``dfd`` (to "
-                  "third order in the degrees of freedom).")
+                  "third order in the degrees of freedom). Where both degrees of freedom "
+                  "are above 1e10 the values of Temme's uniform asymptotic expansion "
+                  "(error ~0.1 / min(dfn, dfd)^1.5).")
     _ppf_notes = ("Through :func:`functrans.scipy.special.betaincinv`: ``x = dfd u / (dfn "
                   "(1 - u))`` with ``u = betaincinv(dfn/2, dfd/2, q)`` (isf: from "
                   "``betaincinv(dfd/2, dfn/2, q)`` = 1 - u), or from the complementary "
