@@ -2074,6 +2074,9 @@ TESTED_ELSEWHERE = {
     "t_fix": "grad, jit(grad), hessian of t.cdf, t.ppf (tests/test_s41_stats41.py)",
     # (bound by beta.ppf under jit where a derivative flows)
     "beta_ppf_fix": "jit(grad), jit(hessian) of beta.ppf (tests/test_s41_stats41.py)",
+    # (bound by f.logpdf and f.pdf only when staged)
+    "f_logpdf_fix": "jit(f.logpdf), jit(f.pdf), their grads and hessians "
+                    "(tests/test_s43_stats43.py)",
 }
 # Collectives over a vmap's named axis: they need an enclosing vmap (tests/test_collectives.py).
 COLLECTIVES = {"psum", "pmax", "pmin", "axis_index", "all_gather", "psum_scatter", "ppermute",

@@ -456,6 +456,14 @@ CASES = [
         fnp.add(fnp.tanh(a), 3.0), fnp.add(fnp.tanh(b) * 0.25, 0.75),
         fnp.add(fnp.tanh(q) * 0.02, 0.97), fnp.full_like(q, 0.99), slope=2),
         ((V3, REAL), (V3, REAL), (V3, REAL)), order=1),
+    # session 43: F's log density above 64 degrees of freedom (the deviance form's value and
+    # its slopes, f_logpdf_fix's, the staged plain form's value out replaced), in z, n and m
+    # (the slopes' partial derivatives at second order); z in [0.5, 1.5], n in [100, 200],
+    # m in [2, 4]: the region
+    Case("f_logpdf_fix", lambda z, n, m: Sp.f_logpdf_fix(
+        fnp.add(fnp.tanh(z) * 0.5, 1.0), fnp.add(fnp.tanh(n) * 50.0, 150.0),
+        fnp.add(fnp.tanh(m), 3.0), fnp.zeros_like(z)),
+        ((V3, REAL), (V3, REAL), (V3, REAL))),
     # their inverses in the probability (first order here: the generic root finders are slow
     # on array-api-strict; tests/test_namespace_grads.py checks the second)
     unary("gammaincinv", lambda y: Sp.gammaincinv(fnp.full_like(y, 2.5), y),

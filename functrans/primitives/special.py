@@ -723,18 +723,19 @@ inc_beta_values_fix_p = elementwise("inc_beta_values_fix", _inc_beta_values_fix_
 
 
 
-def _f_extreme_fix_impl(backend, out, n, m, x, *, upper):
+def _f_extreme_fix_impl(backend, out, n, m, x, *, upper, big=None):
     """functrans.scipy.special._f_extreme_fix in staged code: F's cdf (sf with ``upper``)
-    ``out`` with the values of the generic methods at extreme degrees of freedom, where
-    the operands are arrays at evaluation (the selection read on the host for arrays on
-    the CPU; on a device every element computed)."""
+    ``out`` with the values of the generic methods at extreme degrees of freedom (above
+    ``big``, special._F_BIG where None), where the operands are arrays at evaluation (the
+    selection read on the host for arrays on the CPU; on a device every element
+    computed)."""
     from ..scipy import special as _special  # (eager here: the operands are arrays)
-    return _special._f_extreme_fix(out, n, m, x, upper)
+    return _special._f_extreme_fix(out, n, m, x, upper, big)
 
 
-def _f_extreme_fix_jvp(primals, tangents, *, upper):
+def _f_extreme_fix_jvp(primals, tangents, *, upper, big=None):
     # (the values only: the derivatives are out's, as eagerly)
-    return f_extreme_fix_p.bind(*primals, upper=upper), tangents[0]
+    return f_extreme_fix_p.bind(*primals, upper=upper, big=big), tangents[0]
 
 
 f_extreme_fix_p = elementwise("f_extreme_fix", _f_extreme_fix_impl, _f_extreme_fix_jvp,
@@ -1894,3 +1895,54 @@ k0 = k0_p.bind
 k0e = k0e_p.bind
 k1 = k1_p.bind
 k1e = k1e_p.bind
+
+
+def _f_logpdf_fix_impl(backend, z, n, m, out, *, slope, wrt):
+    """functrans.scipy.stats._f_logpdf_fix_on_arrays: F's log density ``out`` (the plain
+    form, staged) with the values and derivatives of the deviance form where a degree of
+    freedom is above 64 or ``n z`` leaves the normal range, computed at evaluation (see
+    there)."""
+    from ..scipy import stats as _stats  # (eager here: the operands are arrays)
+    return _stats._f_logpdf_fix_on_arrays(backend, slope, z, n, m, out, wrt)
+
+
+def _f_logpdf_fix_jvp(primals, tangents, *, slope, wrt):
+    out = f_logpdf_fix_p.bind(*primals, slope=slope, wrt=wrt)
+    if slope == "region":  # (a mask: no derivative)
+        return out, None
+    d = None
+    for i, tan in enumerate(tangents[:3]):  # (the slopes do not depend on out)
+        if tan is not None:
+            if slope is None:
+                part = f_logpdf_fix_p.bind(*primals, slope=i, wrt=())
+            else:  # (a slope: the next partial derivative)
+                part = f_logpdf_fix_p.bind(*primals, slope=slope,
+                                           wrt=tuple(sorted(wrt + (i,))))
+            term = mul(tan, part)
+            d = term if d is None else add(d, term)
+    # (selected: outside the region the slopes are 0, and their partial derivatives times an
+    # infinite tangent would be nan; there the value takes out's own tangent)
+    plain = tangents[3] if slope is None else None
+    if plain is None and d is None:
+        return out, None
+    region = f_logpdf_fix_p.bind(*primals, slope="region", wrt=())
+    zero = full_like(out, 0.0)
+    return out, select(region, zero if d is None else d, zero if plain is None else plain)
+
+
+def _f_logpdf_fix_aval(z, n, m, out, *, slope, wrt):
+    return _bool_aval(z) if slope == "region" else _array_aval(z, n, m, out)
+
+
+# f_logpdf_fix(z, n, m, out, slope=None): F's log density at z with n, m degrees of freedom:
+# the staged plain form's value out, replaced by the deviance form's (stats._F's) where a
+# degree of freedom is above 64 or n z is not a normal number, 0 < z < inf ("region", a
+# mask), with that form's derivatives there (out's own elsewhere); slope=i: its partial
+# derivative in (z, n, m)[i] there (0 elsewhere), with wrt the next ones (0: z, 1: n, 2: m),
+# to any order.
+f_logpdf_fix_p = elementwise("f_logpdf_fix", _f_logpdf_fix_impl, _f_logpdf_fix_jvp,
+                             abstract_eval=_f_logpdf_fix_aval)
+
+
+def f_logpdf_fix(z, n, m, out, *, slope=None, wrt=()):
+    return f_logpdf_fix_p.bind(z, n, m, out, slope=slope, wrt=wrt)

@@ -1184,11 +1184,16 @@ class _Shaped:
         good = self._check(*sh)
         sh = [fnp.where(good, p, safe) for p, safe in zip(sh, self._safe_values(len(sh)))]
         traced = _traced(x, loc, scale, *shapes)
-        out = self._log_density(x, loc, s, *sh)
         # (the end terms and limits only where some z may sit on a finite end of the
         # support: each is 0 / the formula elsewhere, and they cost more than the density
         # itself at a scalar)
         ends = traced and self._may_sit_on_end(x, loc, s, sh)
+        # (staged, _log_zero_ends recomputes the log density away from the ends, where
+        # some end may hold: this one is used at the ends only, _logpdf_at_end's there; f's
+        # f_logpdf_fix twice cost jit(f.logpdf) ~7 %)
+        at_end = (log and ends and hasattr(self, "_end_power")
+                  and any(_concrete_behind(v) is None for v in (x, loc, s, *sh)))
+        out = self._log_density(x, loc, s, *sh, at_end=at_end)
         terms = self._end_terms(x, loc, s, sh, log) if ends else None
         if log:
             if ends:
@@ -1425,19 +1430,21 @@ class _Shaped:
             out = fnp.add(out, _edge(full(fnp.subtract(s, sd)), g))
         return out
 
-    def _log_density(self, x, loc, s, *sh, keep=None):
+    def _log_density(self, x, loc, s, *sh, keep=None, at_end=False):
         """The log density of ``x`` (``-inf`` outside the support); ``keep``: a mask, a
-        point inside the support elsewhere."""
+        point inside the support elsewhere; ``at_end``: only the kept points at an end of
+        the support are used (``_logpdf_at_end`` where the subclass gives it)."""
         z = fnp.divide(fnp.subtract(x, loc), s)
         lo, hi = self._support(*sh)
         if keep is not None:
             z = fnp.where(keep, z, self._inner(*sh))
+        logpdf = getattr(self, "_logpdf_at_end", self._logpdf) if at_end else self._logpdf
         if type(lo) is float and type(hi) is float and lo == -math.inf and hi == math.inf:
-            out = self._logpdf(z, *sh)
+            out = logpdf(z, *sh)
         else:
             # (fnp's comparisons: the ends may be tracers, z a plain array)
             inside = fnp.logical_and(fnp.greater_equal(z, lo), fnp.less_equal(z, hi))
-            out = fnp.where(inside, self._logpdf(fnp.where(inside, z, self._inner(*sh)), *sh),
+            out = fnp.where(inside, logpdf(fnp.where(inside, z, self._inner(*sh)), *sh),
                             -math.inf)
             out = fnp.where(fnp.isnan(z), math.nan, out)
         return fnp.subtract(out, fnp.log(s))
@@ -1504,8 +1511,9 @@ class _Shaped:
             signs = (self._infinite_end_signs(big, fixed, moved)
                      if hasattr(self, "_end_power") else None)
             for i in moved:
+                # (big: at an end, where the density is infinite)
                 _, d = jvp(lambda ai: self._log_density(*fixed[:i], ai, *fixed[i + 1:],
-                                                        keep=big),
+                                                        keep=big, at_end=True),
                            (fixed[i],), (fnp.ones_like(fixed[i]),))
                 if signs is not None:
                     # (the formula's d/dscale at an end 0 is inf * 0: nan)
@@ -1746,7 +1754,8 @@ class _Shaped:
                 ee = self._support(*s)[k]
                 if type(ee) is not float:
                     ee = fnp.where(fnp.isfinite(ee), ee, 0.0)
-                out = self._logpdf(fnp.add(ee, t), *s)
+                # (the density at the end itself: _logpdf_at_end where a subclass gives one)
+                out = getattr(self, "_logpdf_at_end", self._logpdf)(fnp.add(ee, t), *s)
                 terms = self._end_log_terms(k, everywhere, s)
                 return out if terms is None else fnp.add(out, terms)
 
@@ -2624,6 +2633,79 @@ _F_TINY_Q = 2.0 ** -1000  # (f's logpdf: a quotient below this from its logarith
 _F_PLAIN_DF = 64.0  # (f's logpdf: the plain form up to these degrees of freedom, ~5e-14)
 
 
+def _f_far(xp, z, n, m):
+    """Where f's logpdf takes the deviance form (``xp``: functrans.numpy or an array
+    namespace): a degree of freedom above _F_PLAIN_DF or ``n z`` not a normal number, for
+    ``0 < z < inf``."""
+    nz = xp.multiply(n, z)
+    return xp.logical_and(xp.logical_and(z > 0.0, z < math.inf), xp.logical_or(
+        xp.logical_or(n > _F_PLAIN_DF, m > _F_PLAIN_DF),
+        xp.logical_or(nz < 1e-300, nz > 1e300)))
+
+
+def _f_deviance_partial(bk, slope, wrt, z, n, m):
+    """The partial derivative of f's deviance form (``_F._logpdf_deviance``) in ``(z, n,
+    m)[slope]`` at the arrays (of backend ``bk``), then in the operands ``wrt`` names: the
+    first by reverse mode, the next by forward mode, in the order eager grad and hessian
+    take them (forward mode's first partial in z was nan where eager's is -inf,
+    ``(1e-310, 1.2, 3)``: the same bits as eager where the graphs are the same)."""
+    from ..api import jvp, vjp
+    ones = bk.xp.ones_like(z)
+
+    def first(*ops):
+        return vjp(_F._logpdf_deviance, *ops)[1](ones)[slope]
+
+    def partial(fn, i):
+        def g(*ops):
+            return jvp(lambda w: fn(*ops[:i], w, *ops[i + 1:]), (ops[i],), (ones,))[1]
+        return g
+    fn = first
+    for i in wrt:
+        fn = partial(fn, i)
+    return bk.xp.asarray(fn(z, n, m))
+
+
+def _f_logpdf_fix_on_arrays(bk, slope, z, n, m, out, wrt):
+    """The primitive f_logpdf_fix (functrans.primitives.special) on arrays of backend
+    ``bk``: ``out`` with the deviance form's values (``slope`` None) where :func:`_f_far`
+    holds, or that form's partial derivative in ``(z, n, m)[slope]`` and then in the
+    operands ``wrt`` names there (by nested forward mode, 0 elsewhere), or (``slope``
+    "region") that region. Only where some element is in it (read on the host, for arrays
+    on the CPU; on NumPy the region's elements only; elsewhere a read would wait for the
+    device: all, with stand-ins outside)."""
+    on_numpy = isinstance(z, (_np.ndarray, _np.generic))
+    xp = _np if on_numpy else bk.xp
+    base = out if slope is None else xp.zeros_like(out)
+    with _np.errstate(all="ignore"):
+        if on_numpy and slope != "region" and z.size:
+            # (no element in the region, by four reductions: half the time of the mask)
+            nz = n * z
+            if (n.max() <= _F_PLAIN_DF and m.max() <= _F_PLAIN_DF and nz.min() >= 1e-300
+                    and nz.max() <= 1e300):
+                return base
+        region = _f_far(xp, z, n, m)
+    if slope == "region":
+        return region
+
+    def form(z, n, m):
+        with _np.errstate(all="ignore"):
+            if slope is None:
+                return xp.asarray(_F._logpdf_deviance(z, n, m))
+            return _f_deviance_partial(bk, slope, wrt, z, n, m)
+    if on_numpy:  # (the region's elements only)
+        if not region.any():
+            return base
+        if region.all():
+            return _np.asarray(form(z, n, m), dtype=out.dtype)
+        res = _np.array(base, dtype=out.dtype)
+        res[region] = form(z[region], n[region], m[region])
+        return res
+    if _special._read_on_host(z) and not bool(bk.to_numpy(xp.any(region))):
+        return base
+    one = xp.ones_like(z)
+    return xp.where(region, form(*(xp.where(region, v, one) for v in (z, n, m))), base)
+
+
 
 def _f_from_small_side(hn, hm, u, w, take_w):
     """f's cdf (``take_w`` False) or sf (True), each by one betainc: of ``u = n z / (n z +
@@ -2673,7 +2755,9 @@ class _F(_Shaped):
     _cdf_notes = ("``betainc(dfn/2, dfd/2, dfn x / (dfn x + dfd))`` (sf: "
                   "``betainc(dfd/2, dfn/2, dfd / (dfd + dfn x))``, accurate in the upper "
                   "tail): differentiable in ``x``, ``loc``, ``scale``, ``dfn`` and ``dfd`` (to "
-                  "third order in the degrees of freedom).")
+                  "third order in the degrees of freedom). Where both degrees of freedom "
+                  "are above 1e10 the values of Temme's uniform asymptotic expansion "
+                  "(error ~0.1 / min(dfn, dfd)^1.5).")
     _ppf_notes = ("Through :func:`functrans.scipy.special.betaincinv`: ``x = dfd u / (dfn "
                   "(1 - u))`` with ``u = betaincinv(dfn/2, dfd/2, q)`` (isf: from "
                   "``betaincinv(dfd/2, dfn/2, q)`` = 1 - u), or from the complementary "
@@ -2776,6 +2860,15 @@ class _F(_Shaped):
 
     @_finite
     def _logpdf(self, z, n, m):
+        return self._log_density_f(z, n, m, True)
+
+    @_finite
+    def _logpdf_at_end(self, z, n, m):
+        # (at z = 0, the end slopes' density: outside the deviance form's region, the plain
+        # form alone; under jit f_logpdf_fix there cost jit(f.cdf) of 64 points ~15 %)
+        return self._log_density_f(z, n, m, False)
+
+    def _log_density_f(self, z, n, m, fix):
         hn, hm = 0.5 * n, 0.5 * m
         const = fnp.subtract(fnp.add(_special._xlogy_weak(hn, n), _special._xlogy_weak(hm, m)),
                              _special.betaln(hn, hm))
@@ -2785,13 +2878,19 @@ class _F(_Shaped):
         # freedom is above _F_PLAIN_DF or n z is not a normal number, 0 < z < inf (the ends
         # keep the plain form's limits); where the values are known and no element needs it,
         # not computed: its derivatives cost ~2.4x)
-        nz = fnp.multiply(n, z)
-        far = fnp.logical_and(fnp.logical_and(z > 0.0, z < math.inf), fnp.logical_or(
-            fnp.logical_or(n > _F_PLAIN_DF, m > _F_PLAIN_DF),
-            fnp.logical_or(nz < 1e-300, nz > 1e300)))
-        # (staged code keeps the plain form: the deviance form's ~1600 staged equations
-        # doubled jit(f.cdf)'s and jit(f.pdf)'s cost, the cdf's end slopes binding logpdf)
-        if _concrete_behind(far) is None or not _may_hold(far):
+        if not fix:
+            return out
+        if _concrete_behind(out) is None:
+            # (staged: the deviance form's values and derivatives there at evaluation, by
+            # the primitive f_logpdf_fix, ~10 equations: staged itself, its ~1600 equations
+            # doubled jit(f.cdf)'s and jit(f.pdf)'s cost, the cdf's end slopes binding
+            # logpdf; until session 43 jit kept the plain form, f.pdf(1e30, 1e-30, 1e30)
+            # 1 (true 3.0e-61), the dfn slope of logpdf at (5 - 5e-10, 1e5, 3) 3.7e-5 off)
+            return _special_prims.f_logpdf_fix(*(
+                v if v.shape == out.shape else fnp.broadcast_to(v, out.shape)
+                for v in (z, n, m, out)))
+        far = _f_far(fnp, z, n, m)
+        if not _may_hold(far):
             return out
         one = fnp.ones_like(out)
         dev = self._logpdf_deviance(fnp.where(far, z, one), fnp.where(far, n, one),
