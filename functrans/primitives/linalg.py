@@ -1299,10 +1299,14 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     as_x = _as_dtype_of(x)
     v = _h(vh)
     tie = _may_tie(s, zero=True, staged=None)
-    # (where ties are known to be possible (eager values, vmap), the products with the
-    # tangent are strong per matrix: in a second derivative a matrix of a stack that the
-    # inner tangent does not move gets 0 there, not U's or V's infinite derivative at its
-    # tie times 0. Not staged: JAX's nan between the matrices there)
+    # (where ties are known to be possible (eager values, vmap), every product of the
+    # point (U, S, V) with the tangent is strong per matrix, the singular values' too
+    # (ew below): in a second derivative a matrix of a stack that the inner tangent does
+    # not move gets 0 there, not U's or V's infinite derivative at its tie times 0, and in
+    # a transpose's derivative the tied matrix's own nan cotangent meets the zero tangent
+    # of S there in a strong product (session 43: a plain product by S leaked it into the
+    # other matrices' entries, 243 to 2187 nan in fwd(rev), rev(fwd), rev(rev)). Not
+    # staged: JAX's nan between the matrices there)
     mm = matmul_sz if tie else matmul
     tv = mm(t, v)
     dp = mm(_h(u), tv)
@@ -1319,9 +1323,9 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     # the tangent does not move gets 0 there, not inf * 0 = nan; where ties may be
     # (eager values, vmap, staged) strong only where that zero is structural, as eigh's)
     prod = mul_sz if tie is False else tie_product
-    du = mm(u, prod(f, add(mul(dp, s_j), mul(s_i, dpt))))
-    dv = mm(v, prod(f, add(mul(s_i, dp), mul(dpt, s_j))))
     ew = (lambda a, b: strong_product_p.bind(a, b, matrix=False)) if tie else mul
+    du = mm(u, prod(f, add(ew(s_j, dp), ew(s_i, dpt))))
+    dv = mm(v, prod(f, add(ew(s_i, dp), ew(s_j, dpt))))
     if cplx:
         du = add(du, ew(u, _rows(_i_times(div(imag(diagonal(dp)), s), _aval(x).dtype), m)))
     if m > k:
