@@ -6,14 +6,29 @@
   are exactly 0 between the matrices of a stack in all four nestings (were 243 to 2187 nan:
   the tied matrix's own nan times a zero tangent in a plain product downstream), and each
   matrix's block is that of the matrix alone (square, tall, wide, complex).
+- eig (general) where two eigenvalues may be equal (eager: an exact tie; vmap; jit): F * P
+  as tie_product (as eigh's and svd's), F's own derivative strong per matrix, and, eagerly
+  and under vmap, every product of the point with the tangent strong per matrix (V^{-1} an
+  operand, not a solve): no nan between the matrices of a stack in first (were 54 to 81)
+  or second derivatives (were 729 to 2187); the simple eigenvector's reverse-mode
+  derivative at a tie finite and right (was nan); a read tied vector nan in reverse mode
+  too (the length's correction is a product of its own).
+- eig at a defective matrix (equal eigenvalues, LAPACK's eigenvectors dependent: a Jordan
+  block): the vectors' derivatives and the defective eigenvalues' nan (the simple
+  eigenvalue's vector along x_12 was silently [0, 1, 0], central differences [1, 1, 0];
+  second derivatives of the simple pair were 1 and 2 off where the tie path made them
+  finite).
 """
+
+import itertools
 
 import numpy as np
 import pytest
 
 import functrans as ft
 import functrans.numpy as fnp
-from tests.test_s39_linalg39 import _PLAIN, _STACK, _TIED
+import functrans.primitives.linalg as pl
+from tests.test_s39_linalg39 import _STACK, _TIED
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -113,3 +128,211 @@ def test_svd_under_vmap():
         h = _per_matrix(got[k], None, _STACK.shape)
         np.testing.assert_array_equal(h[0, :, 1], 0.0)
         np.testing.assert_array_equal(h[1, :, 0], 0.0)
+
+
+# -- eig (general): across a stack with a tied or defective matrix --------------------------
+
+_GENERAL = np.random.default_rng(433).normal(size=(3, 3))
+_DEFECTIVE = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 2.0]])   # (a Jordan block)
+_EIG_STACKS = {"tied": np.stack([_TIED, _GENERAL]), "defective": np.stack([_DEFECTIVE, _GENERAL])}
+
+_EIG = {
+    "Re V": lambda x: fnp.real(la.eig(x)[1]),
+    "Im V": lambda x: fnp.imag(la.eig(x)[1]),
+    "Re w": lambda x: fnp.real(la.eig(x)[0]),
+    "Im eigvals": lambda x: fnp.imag(la.eigvals(x)),
+}
+
+_FIRST = {"rev": ft.jacrev, "fwd": ft.jacfwd, "jit rev": lambda f: ft.jit(ft.jacrev(f)),
+          "jit fwd": lambda f: ft.jit(ft.jacfwd(f))}
+
+
+def _assert_first_as_each_matrix_alone(f, jac, x):
+    got = np.asarray(jac(f)(x)).reshape((2, -1, 2, 9))
+    np.testing.assert_array_equal(got[0, :, 1], 0.0)
+    np.testing.assert_array_equal(got[1, :, 0], 0.0)
+    for k in range(2):
+        alone = np.asarray(jac(f)(x[k])).reshape(got[k, :, k].shape)
+        np.testing.assert_array_equal(np.isnan(got[k, :, k]), np.isnan(alone))
+        fin = np.isfinite(alone)
+        np.testing.assert_allclose(got[k, :, k][fin], alone[fin], rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.parametrize("mode", sorted(_FIRST))
+@pytest.mark.parametrize("stack", sorted(_EIG_STACKS))
+def test_eig_vectors_first_derivatives_leave_the_other_matrices_alone(stack, mode):
+    # (were 54 nan between the matrices in jacfwd, 81 in jacrev, jit too: F * P with the
+    # tied matrix's infinite F times the other matrix's zero P)
+    _assert_first_as_each_matrix_alone(_EIG["Re V"], _FIRST[mode], _EIG_STACKS[stack])
+
+
+@pytest.mark.parametrize("nesting", sorted(_NESTINGS))
+@pytest.mark.parametrize("name", sorted(_EIG))
+@pytest.mark.parametrize("stack", sorted(_EIG_STACKS))
+def test_eig_second_derivatives_leave_the_other_matrices_alone(stack, name, nesting):
+    # (were 729 to 2187 nan between the matrices)
+    _assert_as_each_matrix_alone(_EIG[name], _NESTINGS[nesting], _EIG_STACKS[stack])
+
+
+def _near(x, value):
+    """NumPy's eigenvalue nearest ``value`` and |its unit eigenvector|^2 (order-free)."""
+    w, v = np.linalg.eig(x)
+    i = np.argmin(np.abs(w - value))
+    return np.concatenate([[w[i].real], np.abs(v[:, i]) ** 2])
+
+
+def _near_vector(x, value):
+    """NumPy's eigenvector of the eigenvalue nearest ``value`` (real), its largest entry
+    positive (LAPACK's order and sign are not differentiable)."""
+    w, v = np.linalg.eig(x)
+    u = v[:, np.argmin(np.abs(w - value))].real
+    return u * np.sign(u[np.argmax(np.abs(u))])
+
+
+def _fd2(g, x, a, b, step=1e-4):
+    return (g(x + step * a + step * b) - g(x + step * a - step * b)
+            - g(x - step * a + step * b) + g(x - step * a - step * b)) / (4 * step * step)
+
+
+def _simple_pair(x):
+    # the simple eigenvalue 2 and |its eigenvector|^2 (smooth: v * conj(v), not abs(v)^2,
+    # whose derivative at a zero entry is abs's kink)
+    w, v = la.eig(x)
+    return fnp.concat([fnp.real(w[..., 2:3]), fnp.real(v[..., 2] * fnp.conj(v[..., 2]))])
+
+
+@pytest.mark.parametrize("nesting", sorted(_NESTINGS))
+@pytest.mark.parametrize("x", [_TIED, _DEFECTIVE], ids=["tied", "defective"])
+def test_eig_simple_pair_at_a_tie_finite_entries_match_central_differences(x, nesting):
+    # every finite entry of the second derivatives right (the rest nan, never a wrong finite
+    # value: at the defective matrix the rule's V, which assumes an eigenbasis, misses the
+    # Jordan block's nilpotent part, 1 and 2 off, now nan)
+    h = np.asarray(_NESTINGS[nesting](_simple_pair)(x))
+    fin = np.isfinite(h)
+    want = np.zeros(h.shape)
+    for i, j, k, m in itertools.product(range(3), repeat=4):
+        if fin[:, i, j, k, m].any():
+            a, b = np.zeros((3, 3)), np.zeros((3, 3))
+            a[i, j], b[k, m] = 1.0, 1.0
+            want[:, i, j, k, m] = _fd2(lambda y: _near(y, 2.0), x, a, b)
+    np.testing.assert_allclose(h[fin], want[fin], atol=1e-6)
+    if nesting.startswith("rev") and x is _TIED:
+        assert fin.sum() >= 225
+
+
+def test_eig_simple_vector_in_reverse_mode_at_a_tie():
+    # V[:, 2] of diag(1, 1, 2): smooth; jacrev was nan (F * 0 at the tied pair in the
+    # transpose), jacfwd finite: both as central differences now
+    f = lambda x: fnp.real(la.eig(x)[1][..., 2])                          # noqa: E731
+    want = np.zeros((3, 3, 3))
+    for i, j in itertools.product(range(3), repeat=2):
+        e = np.zeros((3, 3))
+        e[i, j] = 1e-6
+        want[:, i, j] = (_near_vector(_TIED + e, 2.0) - _near_vector(_TIED - e, 2.0)) / 2e-6
+    for jac in (ft.jacrev, ft.jacfwd, lambda g: ft.jit(ft.jacrev(g))):
+        np.testing.assert_allclose(np.asarray(jac(f)(_TIED)), want, atol=1e-8)
+
+
+def test_eig_read_tied_vector_is_nan_in_reverse_mode():
+    # V[0, 0] of diag(1, 1, 2): the tied column turns within the cluster (along x_01 +
+    # x_10 to (1, 1, 0) / sqrt 2): jacfwd nan; jacrev's cotangent on that column lies along
+    # the column itself, which the length's correction takes out: one product saw 0 there
+    for jac in (ft.jacrev, ft.jacfwd):
+        assert np.all(np.isnan(np.asarray(jac(lambda x: fnp.real(la.eig(x)[1][0, 0]))(_TIED))))
+
+
+def test_eig_defective_matrix_vectors_are_nan():
+    # at a Jordan block LAPACK's V is singular; the rule's dV assumed an eigenbasis: the
+    # simple eigenvalue's vector along x_12 was [0, 1, 0] (central differences [1, 1, 0])
+    e = np.zeros((3, 3))
+    e[1, 2] = 1.0
+    want = (_near_vector(_DEFECTIVE + 1e-6 * e, 2.0)
+            - _near_vector(_DEFECTIVE - 1e-6 * e, 2.0)) / 2e-6
+    np.testing.assert_allclose(want, [1.0, 1.0, 0.0], atol=1e-6)
+    for g in (lambda x, t: ft.jvp(lambda m: la.eig(m)[1], (x,), (t,))[1],
+              ft.jit(lambda x, t: ft.jvp(lambda m: la.eig(m)[1], (x,), (t,))[1])):
+        assert np.all(np.isnan(np.asarray(g(_DEFECTIVE, e))))
+    # the eigenvalues: the simple one's slope kept (right), the Jordan block's nan (they
+    # move as the square root of the perturbation along x_10; the rule gave 1 / eps)
+    jw = np.asarray(ft.jacfwd(lambda x: fnp.real(la.eig(x)[0]))(_DEFECTIVE))
+    assert np.all(np.isnan(jw[:2]))
+    np.testing.assert_array_equal(jw[2], np.diag([0.0, 0.0, 1.0]))
+    for f in (la.eigvals, lambda m: la.eig(m)[0]):
+        dw = np.asarray(ft.jvp(f, (_DEFECTIVE,), (np.eye(3, k=-1),))[1])
+        assert np.all(np.isnan(dw[:2])) and dw[2] == 0.0
+
+
+def test_eig_tie_path_without_ties_is_the_plain_rule(monkeypatch):
+    rng = np.random.default_rng(434)
+    x = rng.normal(size=(2, 3, 3))
+    nest = {"rev": ft.jacrev, "fwd": ft.jacfwd,
+            "fwd(rev)": lambda g: ft.jacfwd(ft.jacrev(g)),
+            "rev(rev)": lambda g: ft.jacrev(ft.jacrev(g))}
+    want = {(n, k): np.asarray(nest[k](_EIG[n])(x)) for n in _EIG for k in nest}
+    monkeypatch.setattr(pl, "_may_tie_unsorted", lambda w, staged=False: True)
+    for (n, k), w in want.items():
+        np.testing.assert_allclose(np.asarray(nest[k](_EIG[n])(x)), w, rtol=1e-10,
+                                   atol=1e-11 * np.abs(w).max(), err_msg=str((n, k)))
+
+
+def test_eig_tie_path_matches_jax(monkeypatch):
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    monkeypatch.setattr(pl, "_may_tie_unsorted", lambda w, staged=False: True)
+    x = np.random.default_rng(435).normal(size=(2, 3, 3))
+    f = lambda m: (lambda v: fnp.real(v * fnp.conj(v)))(la.eig(m)[1])  # noqa: E731
+
+    def g(m):
+        v = jax.lax.linalg.eig(m, compute_left_eigenvectors=False, enable_eigvec_derivs=True)[1]
+        return jnp.real(v * jnp.conj(v))
+    for ours, theirs in [(ft.jacrev, jax.jacrev),
+                         (lambda h: ft.jacfwd(ft.jacrev(h)), lambda h: jax.jacfwd(jax.jacrev(h)))]:
+        np.testing.assert_allclose(np.asarray(ours(f)(x)), np.asarray(theirs(g)(jnp.asarray(x))),
+                                   rtol=1e-9, atol=1e-10)
+
+
+def test_eig_dot_product_identity_at_a_tied_stack():
+    rng = np.random.default_rng(436)
+    x = _EIG_STACKS["tied"]
+    t = rng.normal(size=x.shape)
+    pair = lambda m: tuple(la.eig(m))                                     # noqa: E731
+    (w, v), (dw, dv) = ft.jvp(pair, (x,), (t,))
+    cw = rng.normal(size=dw.shape) + 1j * rng.normal(size=dw.shape)
+    cv = rng.normal(size=dv.shape) + 1j * rng.normal(size=dv.shape)
+    cv[0, :, :2] = 0.0   # (the tied columns: no derivative)
+    (ct,) = ft.vjp(pair, x)[1]((cw, cv))
+    assert np.all(np.isfinite(ct))
+    rhs = np.real(np.sum(cw * dw) + np.sum(cv[1] * dv[1]) + np.sum(cv[0, :, 2] * dv[0, :, 2]))
+    np.testing.assert_allclose(np.sum(ct * t), rhs, rtol=1e-12)
+
+
+def test_eig_under_vmap():
+    # vmap of a stack's second derivative over a batch of stacks: each as that stack alone
+    nest = _NESTINGS["fwd(rev)"]
+    xs = np.stack([_EIG_STACKS["tied"], _EIG_STACKS["defective"]])
+    got = np.asarray(ft.vmap(nest(_EIG["Re V"]))(xs))
+    for k in range(2):
+        want = np.asarray(nest(_EIG["Re V"])(xs[k]))
+        np.testing.assert_array_equal(np.isnan(got[k]), np.isnan(want))
+        fin = np.isfinite(want)
+        np.testing.assert_allclose(got[k][fin], want[fin], rtol=1e-12, atol=1e-13)
+        h = _per_matrix(got[k], None, xs[k].shape)
+        np.testing.assert_array_equal(h[0, :, 1], 0.0)
+        np.testing.assert_array_equal(h[1, :, 0], 0.0)
+
+
+def test_eig_on_backends(backend):
+    if backend.name == "array_api_strict":
+        pytest.skip("array_api_strict has no eig")
+    x = backend.asarray(_EIG_STACKS["tied"])
+    for jac in (ft.jacrev, ft.jacfwd):
+        got = jac(_EIG["Re V"])(x)
+        assert backend.is_own(got)
+        got = np.asarray(backend.to_numpy(got))
+        np.testing.assert_array_equal(got[0, :, :, 1], 0.0)
+        np.testing.assert_array_equal(got[1, :, :, 0], 0.0)
+        want = np.asarray(jac(_EIG["Re V"])(_EIG_STACKS["tied"]))
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        fin = np.isfinite(want)
+        np.testing.assert_allclose(got[fin], want[fin], rtol=1e-10, atol=1e-12)

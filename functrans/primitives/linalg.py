@@ -1066,12 +1066,16 @@ def _eig_aval(x):
 
 
 def _eig_tangent_projection(x, t):
-    """(w, v, P) with P = V^{-1} dx V: in the eigenbasis a perturbation's diagonal moves the
-    eigenvalues and its off-diagonal part turns the eigenvectors."""
+    """(w, v, P, tie) with P = V^{-1} dx V: in the eigenbasis a perturbation's diagonal
+    moves the eigenvalues and its off-diagonal part turns the eigenvectors. ``tie`` (see
+    _may_tie_unsorted; True: eager values with a tie, vmap): the products with the tangent
+    then strong per matrix, V^{-1} an operand of its own (see _eig_jvp)."""
     w, v = eig(x)
-    c = _aval(v).dtype
-    t = t if _aval(t).dtype == c else convert_element_type(t, c)
-    return w, v, solve(v, matmul(t, v))
+    tie = _may_tie_unsorted(w, staged=None)
+    t = _dtype_of(t, v)
+    if tie:
+        return w, v, matmul_sz(inv(v), matmul_sz(t, v)), tie
+    return w, v, solve(v, matmul(t, v)), tie
 
 
 def _eig_jvp(primals, tangents):
@@ -1081,13 +1085,98 @@ def _eig_jvp(primals, tangents):
     # component Re(v_i^H dv_i) v_i that would change the length. The remaining phase is the
     # library's choice: only phase-invariant functions of V have derivatives that match
     # finite differences (as for complex svd).
+    # Where w may hold a tie (eager: two equal eigenvalues, a tied or defective matrix;
+    # vmap; staged) F * P is tie_product, as eigh's: a matrix of a stack that the tangent
+    # does not move gets 0, not inf * 0 = nan, and a pair of tied columns that the
+    # cotangent does not read 0 in the transpose (session 43: eig's V leaked nan into the
+    # other matrices' entries of a first derivative, 54 in jacfwd, 81 in jacrev, and the
+    # simple vector's own entries at a tied matrix were nan in jacrev, finite in jacfwd).
+    # Eager and under vmap every product of the point with the tangent is strong per
+    # matrix too (V^{-1} an operand, not a solve whose derivative in V meets the zero
+    # right-hand side): second derivatives have 0 between the matrices, where the tied
+    # matrix's infinite dV met a zero tangent (were 729 to 2187 nan). (Not staged: as
+    # svd's, JAX's nan between the matrices of second derivatives under jit.)
     x, = primals
-    w, v, p = _eig_tangent_projection(x, tangents[0])
-    dv = matmul(v, mul(_inverse_gaps(w), p))
+    w, v, p, tie = _eig_tangent_projection(x, tangents[0])
+    # (_strong_inverse_gaps where ties may be: F's derivative strong per matrix in the
+    # gaps' tangent, as svd's; the plain one's transpose divides a zero cotangent by the
+    # tied matrix's zero gap squared)
+    f = (_inverse_gaps if tie is False else _strong_inverse_gaps)(w)
     n = x.shape[-1]
-    stretch = real(reduce_sum(mul(conj(v), dv), (len(x.shape) - 2,)))
-    dv = sub(dv, mul(v, _rows(convert_element_type(stretch, _aval(v).dtype), n)))
-    return [w, v], [diagonal(p), dv]
+    if tie is False:
+        dv = matmul(v, mul(f, p))
+        stretch = real(reduce_sum(mul(conj(v), dv), (len(x.shape) - 2,)))
+        dv = sub(dv, mul(v, _rows(convert_element_type(stretch, _aval(v).dtype), n)))
+        return [w, v], [diagonal(p), dv]
+    mm = matmul_sz if tie else matmul
+    ew = (lambda a, b: strong_product_p.bind(a, b, matrix=False)) if tie else mul
+    # (the length's correction from a product of its own: in the transpose a cotangent
+    # that reads a tied column along that column alone, V[0, 0] at diag(1, 1, 2), reaches
+    # the first with the column read (nan: the column jumps within the cluster), where
+    # one product would see the two cotangents' sum, 0 on that column, as unread: 0)
+    dv = mm(v, tie_product(f, p))
+    stretch = real(reduce_sum(ew(conj(v), mm(v, tie_product(f, p))), (len(x.shape) - 2,)))
+    dv = sub(dv, ew(v, _rows(convert_element_type(stretch, _aval(v).dtype), n)))
+    dw = diagonal(p)
+    bad, tied = _defective(w, v)
+    if _any_on_host(bad):
+        # (a defective matrix: no eigenbasis, LAPACK's V singular. The rule's dV, which
+        # assumes one, is wrong there even for a simple eigenvalue's vector (its reduced
+        # resolvent has a nilpotent part): dV nan, and dw on the defective cluster, whose
+        # eigenvalues move as a root of the perturbation (the rule's value is 1 / eps);
+        # a simple eigenvalue keeps its (right) first derivative, its second meets dV's nan)
+        t = _dtype_of(tangents[0], v)
+        dv = add(dv, _nan_if_moved(bad, x, t, dv))
+        dw = add(dw, mul_sz(diagonal(_nan_if_moved(bad, x, t, p)), tied))
+    return [w, v], [dw, dv]
+
+
+def _dtype_of(t, like):
+    """``t`` in ``like``'s dtype (eig's complex one)."""
+    c = _aval(like).dtype
+    return t if _aval(t).dtype == c else convert_element_type(t, c)
+
+
+def _any_on_host(mask):
+    """Whether ``mask`` may hold True: its value where it is a concrete NumPy array behind
+    the transforms (a host read that costs nothing), else True (staged, vmap, device
+    arrays: the read-free path, which gives the same values)."""
+    val, batched = concrete_behind(mask, report_batch=True)
+    if val is None or batched or not isinstance(val, (np.ndarray, np.generic)):
+        return True
+    return bool(val.any())
+
+
+def _defective(w, v):
+    """For eig's (w, v): ``bad`` (..., 1, 1), the matrices of the stack with two equal
+    eigenvalues whose unit eigenvectors are numerically dependent (a singular value of V
+    under sqrt(eps): a defective matrix, as LAPACK returns a Jordan block's), and ``tied``
+    (..., n), 1 on the eigenvalues equal to another (w's dtype), else 0."""
+    n = w.shape[-1]
+    nd = len(w.shape)
+    eye = eq(diag_embed(ones_like(w)), 1.0)
+    tie = logical_and(eq(_cols(w, n), _rows(w, n)), logical_not(eye))
+    tied = reduce_or_p.bind(tie, axes=(nd,))
+    sv = svdvals_p.bind(stop_gradient_p.bind(v))
+    tol = math.sqrt(float(_dt.finfo(_aval(sv).dtype).eps))
+    small = reduce_or_p.bind(lt_p.bind(sv, tol), axes=(nd - 1,))
+    bad = logical_and(reduce_or_p.bind(tied, axes=(nd - 1,)), small)
+    return (reshape(bad, tuple(bad.shape) + (1, 1)),
+            convert_element_type(tied, _aval(w).dtype))
+
+
+def _may_tie_unsorted(w, staged=False):
+    """_may_tie for eig's eigenvalues, in no order: whether two are equal (exactly, as
+    LAPACK gives a tied or defective matrix's)."""
+    val, batched = concrete_behind(w, report_batch=True)
+    if val is None:
+        return staged
+    if batched or not isinstance(val, (np.ndarray, np.generic)):
+        return True
+    if val.shape[-1] < 2:
+        return False
+    srt = np.sort(val, axis=-1)   # (complex: by real part, then imaginary: equal ones meet)
+    return bool((srt[..., 1:] == srt[..., :-1]).any())
 
 
 # General (non-symmetric) eigendecomposition through the backend's extra "eig": complex
@@ -1106,8 +1195,14 @@ def eig(x):
 
 def _eigvals_jvp(primals, tangents):
     x, = primals
-    w, _, p = _eig_tangent_projection(x, tangents[0])
-    return w, diagonal(p)
+    w, v, p, tie = _eig_tangent_projection(x, tangents[0])
+    dw = diagonal(p)
+    if tie is not False:   # (as eig's: nan on a defective matrix's tied eigenvalues)
+        bad, tied = _defective(w, v)
+        if _any_on_host(bad):
+            t = _dtype_of(tangents[0], v)
+            dw = add(dw, mul_sz(diagonal(_nan_if_moved(bad, x, t, p)), tied))
+    return w, dw
 
 
 eigvals_p = primitive("eigvals")
@@ -1864,7 +1959,7 @@ def pinv(x, rtol=None):
 from .. import dtypes as _dt  # noqa: E402
 from ..core import get_aval  # noqa: E402
 from .elementwise import (conj, div, eq, gt, imag, logical_and, logical_not,  # noqa: E402
-                          logical_or, mul, mul_sz, ne, neg,
+                          logical_or, lt_p, mul, mul_sz, ne, neg,
                           real, select, sub)
 from .reductions import reduce_or_p, reduce_prod, reduce_sum  # noqa: E402
 from .structural import (broadcast_in_dim, concat, convert_element_type,  # noqa: E402
