@@ -467,6 +467,26 @@ def _strong_inverse_gaps(w):
     return _strong_gaps_fn[0](w)
 
 
+_strong_reciprocal_fn = []
+
+
+def _strong_reciprocal(a):
+    """1 / a (..., m, k) as a custom_jvp function whose tangent -da / a^2 is strong per
+    matrix in da (as _strong_inverse_gaps'): a matrix of a stack that the tangent leaves
+    gets 0 there, not 0 / 0 at a zero entry (svd's zero singular values)."""
+    if not _strong_reciprocal_fn:
+        from ..custom import custom_jvp
+
+        def rule(primals, tangents):
+            a, = primals
+            f = fn(a)
+            return f, strong_product_p.bind(neg(mul(f, f)), tangents[0], matrix=False)
+        fn = custom_jvp(lambda a: div(1.0, a))
+        fn.defjvp(rule)
+        _strong_reciprocal_fn.append(fn)
+    return _strong_reciprocal_fn[0](a)
+
+
 # -- solve, inv, det, slogdet ----------------------------------------------------------------------
 
 
@@ -1424,13 +1444,25 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     ew = (lambda a, b: strong_product_p.bind(a, b, matrix=False)) if tie else mul
     du = mm(u, prod(f, add(ew(s_j, dp), ew(s_i, dpt))))
     dv = mm(v, prod(f, add(ew(s_i, dp), ew(s_j, dpt))))
+    # (the parts divided by S: where ties may be, products by 1 / S strong per matrix of
+    # the tangent t (the gate: a part may be 0 on a whole matrix that t moves, where a zero
+    # singular value's vector has no derivative, nan), so that a zero singular value's inf
+    # meets the zero tangent (cotangent) of a matrix of a stack that t does not move as 0,
+    # not 0 / 0 = nan in the other matrices' entries: first derivatives of a tall (wide)
+    # stack with a rank-deficient matrix had 48 nan there)
+    if tie is not False:   # (staged too: first derivatives)
+        over_s = lambda a, rows: mul_szm(  # noqa: E731
+            as_x(_strong_reciprocal(_rows(s, rows))), a, t)
+    else:
+        over_s = lambda a, rows: div(a, as_x(_rows(s, rows)))             # noqa: E731
     if cplx:
-        du = add(du, ew(u, _rows(_i_times(div(imag(diagonal(dp)), s), _aval(x).dtype), m)))
+        phase = _rows(_i_times(imag(diagonal(dp)), _aval(x).dtype), m)
+        du = add(du, ew(u, over_s(phase, m)))
     if m > k:
-        du = add(du, div(sub(tv, mm(u, dp)), as_x(_rows(s, m))))
+        du = add(du, over_s(sub(tv, mm(u, dp)), m))
     if n > k:
         tu = mm(_h(t), u)
-        dv = add(dv, div(sub(tu, mm(v, dpt)), as_x(_rows(s, n))))
+        dv = add(dv, over_s(sub(tu, mm(v, dpt)), n))
     return du, ds, _h(dv)
 
 
