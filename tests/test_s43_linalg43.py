@@ -10,6 +10,7 @@
   products by 1 / S strong per matrix of the tangent, 1 / S's own derivative strong (eager,
   vmap; jit too): a rectangular stack with a rank-deficient matrix has no nan between the
   matrices at first (were 48, jit too) or second order (576 to 5184).
+- svd's vectors at a zero matrix (eager, vmap): nan (jacfwd gave a silent 0).
 - eig (general) where two eigenvalues may be equal (eager: an exact tie; vmap; jit): F * P
   as tie_product (as eigh's and svd's), F's own derivative strong per matrix, and, eagerly
   and under vmap, every product of the point with the tangent strong per matrix (V^{-1} an
@@ -137,6 +138,22 @@ def test_svd_rank_deficient_rectangular_stack_first_order(wide, mode):
     own = np.asarray(ft.jacfwd(lambda m: la.svd(m, full_matrices=False)[k])(x[0]))
     own = own[2] if wide else own[:, 2]
     assert not np.any(np.isfinite(own))
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (3, 2), (2, 3)])
+def test_svd_vectors_at_a_zero_matrix_are_nan(shape):
+    # every singular value 0: U and V jump in every direction (jacfwd gave 0, silently;
+    # with S's products strong per matrix jacrev would too); the other matrix as alone
+    x = np.stack([np.zeros(shape), np.arange(1.0, 7.0)[:shape[0] * shape[1]].reshape(shape)])
+    for jac in (ft.jacfwd, ft.jacrev):
+        for k in (0, 2):
+            f = lambda m: la.svd(m, full_matrices=False)[k]               # noqa: E731
+            h = np.asarray(jac(f)(x))
+            assert np.all(np.isnan(h[0][..., 0, :, :]))
+            np.testing.assert_array_equal(h[0][..., 1, :, :], 0.0)
+            np.testing.assert_array_equal(h[1][..., 0, :, :], 0.0)
+            np.testing.assert_allclose(h[1][..., 1, :, :], np.asarray(jac(f)(x[1])),
+                                       rtol=1e-13, atol=1e-14)
 
 
 @pytest.mark.parametrize("nesting", ["fwd(rev)", "rev(rev)"])

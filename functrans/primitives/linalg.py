@@ -1463,6 +1463,15 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     if n > k:
         tu = mm(_h(t), u)
         dv = add(dv, over_s(sub(tu, mm(v, dpt)), n))
+    if tie:
+        # (a zero matrix, every singular value 0: its U and V jump in every direction; the
+        # products above, strong where S is 0 on the whole matrix, give 0 there (jacfwd's
+        # 0 was silent before too): nan where the tangent moves it, 0 for the others)
+        nb = len(s.shape) - 1
+        null = reshape(reduce_and_p.bind(eq(s, 0.0), axes=(nb,)), tuple(s.shape[:-1]) + (1, 1))
+        if _any_on_host(null):
+            du = add(du, _nan_if_moved(null, x, t, du))
+            dv = add(dv, _nan_if_moved(null, x, _h(t), dv))
     return du, ds, _h(dv)
 
 
@@ -1996,7 +2005,7 @@ from ..core import get_aval  # noqa: E402
 from .elementwise import (conj, div, eq, gt, imag, logical_and, logical_not,  # noqa: E402
                           logical_or, mul, mul_sz, ne, neg,
                           real, select, sub)
-from .reductions import reduce_or_p, reduce_prod, reduce_sum  # noqa: E402
+from .reductions import reduce_and_p, reduce_or_p, reduce_prod, reduce_sum  # noqa: E402
 from .structural import (broadcast_in_dim, concat, convert_element_type,  # noqa: E402
                          full_like, ones_like, scatter_slice, slice_, stop_gradient_p, tri,
                          zeros_like)
