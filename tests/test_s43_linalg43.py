@@ -10,7 +10,10 @@
   products by 1 / S strong per matrix of the tangent, 1 / S's own derivative strong (eager,
   vmap; jit too): a rectangular stack with a rank-deficient matrix has no nan between the
   matrices at first (were 48, jit too) or second order (576 to 5184).
-- svd's vectors at a zero matrix (eager, vmap): nan (jacfwd gave a silent 0).
+- svd's vectors at a zero matrix (eager, vmap): nan (jacfwd gave a silent 0); at a tall
+  matrix's tie along a direction in its complement (U^H t V = 0 on the matrix, which t
+  moves: the tie's products gated by t, not by their operand): nan (jvp gave a silent 0
+  where V jumps).
 - eig (general) where two eigenvalues may be equal (eager: an exact tie; vmap; jit): F * P
   as tie_product (as eigh's and svd's), F's own derivative strong per matrix, and, eagerly
   and under vmap, every product of the point with the tangent strong per matrix (V^{-1} an
@@ -154,6 +157,19 @@ def test_svd_vectors_at_a_zero_matrix_are_nan(shape):
             np.testing.assert_array_equal(h[1][..., 0, :, :], 0.0)
             np.testing.assert_allclose(h[1][..., 1, :, :], np.asarray(jac(f)(x[1])),
                                        rtol=1e-13, atol=1e-14)
+
+
+def test_svd_tall_tie_along_the_complement_is_nan():
+    # [[1, 0], [0, 1], [0, 0]] + e (E20 + E21): x^T x = I + e^2 [[1, 1], [1, 1]], so V
+    # jumps from I to (1, +-1) / sqrt 2 for every e != 0; U^H t V is 0 there, and the
+    # products gated by it gave dVh = 0, silently (jacrev: nan)
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+    t = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
+    np.testing.assert_allclose(np.abs(np.linalg.svd(x + 1e-6 * t)[2]), np.sqrt(0.5))
+    g = lambda m, d: ft.jvp(lambda y: tuple(la.svd(y, full_matrices=False)), (m,), (d,))[1]  # noqa
+    for h in (g, ft.jit(g)):
+        du, _, dvh = h(x, t)
+        assert np.all(np.isnan(np.asarray(dvh))) and np.all(np.isnan(np.asarray(du)))
 
 
 @pytest.mark.parametrize("nesting", ["fwd(rev)", "rev(rev)"])

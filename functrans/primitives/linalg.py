@@ -181,12 +181,14 @@ def mul_szm(x, y, gate):
     return strong_product_p.bind(x, y, gate, matrix=False)
 
 
-def tie_product(f, y):
+def tie_product(f, y, gate=None):
     """f * y (square matrices; f the reciprocal gaps of a spectral rule, infinite at ties;
-    y a tangent): 0 on the matrices of a stack where y is 0, its transpose 0 on the pairs
-    of columns that the cotangent leaves at 0; a tied pair's 0 elsewhere gives nan (see
-    strong_product)."""
-    return strong_product_p.bind(f, y, matrix=False, tie="fwd")
+    y a tangent): 0 on the matrices of a stack where y is 0 (``gate``: where the gate, of
+    which y is a linear function, is 0), its transpose 0 on the pairs of columns that the
+    cotangent leaves at 0; a tied pair's 0 elsewhere gives nan (see strong_product)."""
+    if gate is None:
+        return strong_product_p.bind(f, y, matrix=False, tie="fwd")
+    return strong_product_p.bind(f, y, gate, matrix=False, tie="fwd")
 
 
 def _gap_mul(f, y):
@@ -1440,7 +1442,11 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     # (F is infinite at ties, among them zero singular values; a matrix of a stack that
     # the tangent does not move gets 0 there, not inf * 0 = nan; where ties may be
     # (eager values, vmap, staged) strong only where that zero is structural, as eigh's)
-    prod = mul_sz if tie is False else tie_product
+    # (gated by t: y may be 0 on a whole matrix that t moves, a tall matrix's tied pair
+    # along a direction in its complement, where the pair turns by a finite amount (V
+    # jumps from I to (1, +-1) / sqrt 2 at [[1, 0], [0, 1], [0, 0]] along E20 + E21): nan,
+    # not the 0 of a matrix that t leaves)
+    prod = mul_sz if tie is False else (lambda a, b: tie_product(a, b, t))
     ew = (lambda a, b: strong_product_p.bind(a, b, matrix=False)) if tie else mul
     du = mm(u, prod(f, add(ew(s_j, dp), ew(s_i, dpt))))
     dv = mm(v, prod(f, add(ew(s_i, dp), ew(s_j, dpt))))
