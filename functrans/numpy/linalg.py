@@ -238,7 +238,17 @@ def eig(a):
     and only functions that do not depend on that phase (``|v|``, ``v_i v_i^H``, ``V diag(w)
     V^{-1}``, the eigenvalues) have derivatives that match finite differences of the
     library's own choice. NumPy and torch have it; on other backends it needs their
-    ``eig`` extra (``functrans.backends.register_extra``)."""
+    ``eig`` extra (``functrans.backends.register_extra``).
+
+    At two equal eigenvalues the tied eigenvectors' derivatives are NaN (they turn within
+    their plane by an amount the first-order data do not hold), with exact zeros where they
+    are structural: the other matrices of a stack (each matrix's derivatives are those of
+    the matrix alone, at every order eagerly and under ``vmap``, at first order under
+    ``jit``) and the simple eigenvectors, whose derivatives stay finite in both modes. At a
+    defective matrix (equal eigenvalues whose eigenvectors LAPACK returns numerically
+    dependent, a Jordan block) there is no eigenbasis: the eigenvectors' derivatives and
+    those of the defective eigenvalues are NaN (they move as a root of the perturbation),
+    the simple eigenvalues' first derivatives are kept."""
     return EigResult(*_la.eig(_square(_float(a), "eig")))
 
 
@@ -328,7 +338,9 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, subset_by_index
     that match finite differences of the library's own choice. A function of ``S`` alone has
     :func:`svdvals`' second derivatives. At a repeated singular value the tied vectors'
     derivatives are NaN or inf in both modes, with exact zeros where they are structural,
-    as :func:`eigh`'s.
+    as :func:`eigh`'s. Across a stack each matrix's derivatives, of every order, are those
+    of the matrix alone: a tied matrix's NaN stays in its own entries (eagerly and under
+    ``vmap``; under ``jit`` second derivatives between the matrices may be NaN, as JAX's).
 
     ``subset_by_index=(start, end)`` (jax.numpy's, there on TPU only) keeps the singular
     values at positions ``start <= i < end`` of the descending order (``(0, k)``: the ``k``

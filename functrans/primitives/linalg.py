@@ -181,12 +181,14 @@ def mul_szm(x, y, gate):
     return strong_product_p.bind(x, y, gate, matrix=False)
 
 
-def tie_product(f, y):
+def tie_product(f, y, gate=None):
     """f * y (square matrices; f the reciprocal gaps of a spectral rule, infinite at ties;
-    y a tangent): 0 on the matrices of a stack where y is 0, its transpose 0 on the pairs
-    of columns that the cotangent leaves at 0; a tied pair's 0 elsewhere gives nan (see
-    strong_product)."""
-    return strong_product_p.bind(f, y, matrix=False, tie="fwd")
+    y a tangent): 0 on the matrices of a stack where y is 0 (``gate``: where the gate, of
+    which y is a linear function, is 0), its transpose 0 on the pairs of columns that the
+    cotangent leaves at 0; a tied pair's 0 elsewhere gives nan (see strong_product)."""
+    if gate is None:
+        return strong_product_p.bind(f, y, matrix=False, tie="fwd")
+    return strong_product_p.bind(f, y, gate, matrix=False, tie="fwd")
 
 
 def _gap_mul(f, y):
@@ -465,6 +467,26 @@ def _strong_inverse_gaps(w):
         fn.defjvp(rule)
         _strong_gaps_fn.append(fn)
     return _strong_gaps_fn[0](w)
+
+
+_strong_reciprocal_fn = []
+
+
+def _strong_reciprocal(a):
+    """1 / a (..., m, k) as a custom_jvp function whose tangent -da / a^2 is strong per
+    matrix in da (as _strong_inverse_gaps'): a matrix of a stack that the tangent leaves
+    gets 0 there, not 0 / 0 at a zero entry (svd's zero singular values)."""
+    if not _strong_reciprocal_fn:
+        from ..custom import custom_jvp
+
+        def rule(primals, tangents):
+            a, = primals
+            f = fn(a)
+            return f, strong_product_p.bind(neg(mul(f, f)), tangents[0], matrix=False)
+        fn = custom_jvp(lambda a: div(1.0, a))
+        fn.defjvp(rule)
+        _strong_reciprocal_fn.append(fn)
+    return _strong_reciprocal_fn[0](a)
 
 
 # -- solve, inv, det, slogdet ----------------------------------------------------------------------
@@ -1066,12 +1088,16 @@ def _eig_aval(x):
 
 
 def _eig_tangent_projection(x, t):
-    """(w, v, P) with P = V^{-1} dx V: in the eigenbasis a perturbation's diagonal moves the
-    eigenvalues and its off-diagonal part turns the eigenvectors."""
+    """(w, v, P, tie) with P = V^{-1} dx V: in the eigenbasis a perturbation's diagonal
+    moves the eigenvalues and its off-diagonal part turns the eigenvectors. ``tie`` (see
+    _may_tie_unsorted; True: eager values with a tie, vmap): the products with the tangent
+    then strong per matrix, V^{-1} an operand of its own (see _eig_jvp)."""
     w, v = eig(x)
-    c = _aval(v).dtype
-    t = t if _aval(t).dtype == c else convert_element_type(t, c)
-    return w, v, solve(v, matmul(t, v))
+    tie = _may_tie_unsorted(w, staged=None)
+    t = _dtype_of(t, v)
+    if tie:
+        return w, v, matmul_sz(inv(v), matmul_sz(t, v)), tie
+    return w, v, solve(v, matmul(t, v)), tie
 
 
 def _eig_jvp(primals, tangents):
@@ -1081,13 +1107,101 @@ def _eig_jvp(primals, tangents):
     # component Re(v_i^H dv_i) v_i that would change the length. The remaining phase is the
     # library's choice: only phase-invariant functions of V have derivatives that match
     # finite differences (as for complex svd).
+    # Where w may hold a tie (eager: two equal eigenvalues, a tied or defective matrix;
+    # vmap; staged) F * P is tie_product, as eigh's: a matrix of a stack that the tangent
+    # does not move gets 0, not inf * 0 = nan, and a pair of tied columns that the
+    # cotangent does not read 0 in the transpose (session 43: eig's V leaked nan into the
+    # other matrices' entries of a first derivative, 54 in jacfwd, 81 in jacrev, and the
+    # simple vector's own entries at a tied matrix were nan in jacrev, finite in jacfwd).
+    # Eager and under vmap every product of the point with the tangent is strong per
+    # matrix too (V^{-1} an operand, not a solve whose derivative in V meets the zero
+    # right-hand side): second derivatives have 0 between the matrices, where the tied
+    # matrix's infinite dV met a zero tangent (were 729 to 2187 nan). (Not staged: as
+    # svd's, JAX's nan between the matrices of second derivatives under jit.)
     x, = primals
-    w, v, p = _eig_tangent_projection(x, tangents[0])
-    dv = matmul(v, mul(_inverse_gaps(w), p))
+    w, v, p, tie = _eig_tangent_projection(x, tangents[0])
+    # (_strong_inverse_gaps where ties may be: F's derivative strong per matrix in the
+    # gaps' tangent, as svd's; the plain one's transpose divides a zero cotangent by the
+    # tied matrix's zero gap squared)
+    f = (_inverse_gaps if tie is False else _strong_inverse_gaps)(w)
     n = x.shape[-1]
-    stretch = real(reduce_sum(mul(conj(v), dv), (len(x.shape) - 2,)))
-    dv = sub(dv, mul(v, _rows(convert_element_type(stretch, _aval(v).dtype), n)))
-    return [w, v], [diagonal(p), dv]
+    if tie is False:
+        dv = matmul(v, mul(f, p))
+        stretch = real(reduce_sum(mul(conj(v), dv), (len(x.shape) - 2,)))
+        dv = sub(dv, mul(v, _rows(convert_element_type(stretch, _aval(v).dtype), n)))
+        return [w, v], [diagonal(p), dv]
+    mm = matmul_sz if tie else matmul
+    ew = (lambda a, b: strong_product_p.bind(a, b, matrix=False)) if tie else mul
+    # (the length's correction from a product of its own: in the transpose a cotangent
+    # that reads a tied column along that column alone, V[0, 0] at diag(1, 1, 2), reaches
+    # the first with the column read (nan: the column jumps within the cluster), where
+    # one product would see the two cotangents' sum, 0 on that column, as unread: 0)
+    dv = mm(v, tie_product(f, p))
+    stretch = real(reduce_sum(ew(conj(v), mm(v, tie_product(f, p))), (len(x.shape) - 2,)))
+    dv = sub(dv, ew(v, _rows(convert_element_type(stretch, _aval(v).dtype), n)))
+    dw = diagonal(p)
+    bad, tied = _defective(w, v)
+    if _any_on_host(bad):
+        # (a defective matrix: no eigenbasis, LAPACK's V singular. The rule's dV, which
+        # assumes one, is wrong there even for a simple eigenvalue's vector (its reduced
+        # resolvent has a nilpotent part): dV nan, and dw on the defective cluster, whose
+        # eigenvalues move as a root of the perturbation (the rule's value is 1 / eps);
+        # a simple eigenvalue keeps its (right) first derivative, its second meets dV's nan)
+        t = _dtype_of(tangents[0], v)
+        dv = add(dv, _nan_if_moved(bad, x, t, dv))
+        dw = add(dw, mul_sz(diagonal(_nan_if_moved(bad, x, t, p)), tied))
+    return [w, v], [dw, dv]
+
+
+def _dtype_of(t, like):
+    """``t`` in ``like``'s dtype (eig's complex one)."""
+    c = _aval(like).dtype
+    return t if _aval(t).dtype == c else convert_element_type(t, c)
+
+
+def _any_on_host(mask):
+    """Whether ``mask`` may hold True: its value where it is a concrete NumPy array behind
+    the transforms (a host read that costs nothing), else True (staged, vmap, device
+    arrays: the read-free path, which gives the same values)."""
+    val, batched = concrete_behind(mask, report_batch=True)
+    if val is None or batched or not isinstance(val, (np.ndarray, np.generic)):
+        return True
+    return bool(val.any())
+
+
+def _defective(w, v):
+    """For eig's (w, v): ``bad`` (..., 1, 1), the matrices of the stack with two equal
+    eigenvalues whose unit eigenvectors are numerically parallel (|v_i^H v_j| within
+    sqrt(eps) of 1: a defective matrix, LAPACK's vectors of a Jordan block), and ``tied``
+    (..., n), 1 on the eigenvalues equal to another (w's dtype), else 0. (The Gram matrix
+    of V, one small product: an SVD of V, for its rank, cost jit(grad) of eig +15 %.)"""
+    n = w.shape[-1]
+    nd = len(w.shape)
+    eye = eq(diag_embed(ones_like(w)), 1.0)
+    tie = logical_and(eq(_cols(w, n), _rows(w, n)), logical_not(eye))
+    tied = reduce_or_p.bind(tie, axes=(nd,))
+    v0 = stop_gradient_p.bind(v)
+    g = matmul(_h(v0), v0)
+    g2 = real(mul(g, conj(g))) if _is_complex(g) else mul(g, g)
+    tol = math.sqrt(float(_dt.finfo(_aval(g2).dtype).eps))
+    near = logical_and(tie, gt(g2, (1.0 - tol) ** 2))
+    bad = reduce_or_p.bind(near, axes=(nd - 1, nd))
+    return (reshape(bad, tuple(bad.shape) + (1, 1)),
+            convert_element_type(tied, _aval(w).dtype))
+
+
+def _may_tie_unsorted(w, staged=False):
+    """_may_tie for eig's eigenvalues, in no order: whether two are equal (exactly, as
+    LAPACK gives a tied or defective matrix's)."""
+    val, batched = concrete_behind(w, report_batch=True)
+    if val is None:
+        return staged
+    if batched or not isinstance(val, (np.ndarray, np.generic)):
+        return True
+    if val.shape[-1] < 2:
+        return False
+    srt = np.sort(val, axis=-1)   # (complex: by real part, then imaginary: equal ones meet)
+    return bool((srt[..., 1:] == srt[..., :-1]).any())
 
 
 # General (non-symmetric) eigendecomposition through the backend's extra "eig": complex
@@ -1106,8 +1220,14 @@ def eig(x):
 
 def _eigvals_jvp(primals, tangents):
     x, = primals
-    w, _, p = _eig_tangent_projection(x, tangents[0])
-    return w, diagonal(p)
+    w, v, p, tie = _eig_tangent_projection(x, tangents[0])
+    dw = diagonal(p)
+    if tie is not False:   # (as eig's: nan on a defective matrix's tied eigenvalues)
+        bad, tied = _defective(w, v)
+        if _any_on_host(bad):
+            t = _dtype_of(tangents[0], v)
+            dw = add(dw, mul_sz(diagonal(_nan_if_moved(bad, x, t, p)), tied))
+    return w, dw
 
 
 eigvals_p = primitive("eigvals")
@@ -1299,10 +1419,14 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     as_x = _as_dtype_of(x)
     v = _h(vh)
     tie = _may_tie(s, zero=True, staged=None)
-    # (where ties are known to be possible (eager values, vmap), the products with the
-    # tangent are strong per matrix: in a second derivative a matrix of a stack that the
-    # inner tangent does not move gets 0 there, not U's or V's infinite derivative at its
-    # tie times 0. Not staged: JAX's nan between the matrices there)
+    # (where ties are known to be possible (eager values, vmap), every product of the
+    # point (U, S, V) with the tangent is strong per matrix, the singular values' too
+    # (ew below): in a second derivative a matrix of a stack that the inner tangent does
+    # not move gets 0 there, not U's or V's infinite derivative at its tie times 0, and in
+    # a transpose's derivative the tied matrix's own nan cotangent meets the zero tangent
+    # of S there in a strong product (session 43: a plain product by S leaked it into the
+    # other matrices' entries, 243 to 2187 nan in fwd(rev), rev(fwd), rev(rev)). Not
+    # staged: JAX's nan between the matrices there)
     mm = matmul_sz if tie else matmul
     tv = mm(t, v)
     dp = mm(_h(u), tv)
@@ -1318,17 +1442,42 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     # (F is infinite at ties, among them zero singular values; a matrix of a stack that
     # the tangent does not move gets 0 there, not inf * 0 = nan; where ties may be
     # (eager values, vmap, staged) strong only where that zero is structural, as eigh's)
-    prod = mul_sz if tie is False else tie_product
-    du = mm(u, prod(f, add(mul(dp, s_j), mul(s_i, dpt))))
-    dv = mm(v, prod(f, add(mul(s_i, dp), mul(dpt, s_j))))
+    # (gated by t: y may be 0 on a whole matrix that t moves, a tall matrix's tied pair
+    # along a direction in its complement, where the pair turns by a finite amount (V
+    # jumps from I to (1, +-1) / sqrt 2 at [[1, 0], [0, 1], [0, 0]] along E20 + E21): nan,
+    # not the 0 of a matrix that t leaves)
+    prod = mul_sz if tie is False else (lambda a, b: tie_product(a, b, t))
     ew = (lambda a, b: strong_product_p.bind(a, b, matrix=False)) if tie else mul
+    du = mm(u, prod(f, add(ew(s_j, dp), ew(s_i, dpt))))
+    dv = mm(v, prod(f, add(ew(s_i, dp), ew(s_j, dpt))))
+    # (the parts divided by S: where ties may be, products by 1 / S strong per matrix of
+    # the tangent t (the gate: a part may be 0 on a whole matrix that t moves, where a zero
+    # singular value's vector has no derivative, nan), so that a zero singular value's inf
+    # meets the zero tangent (cotangent) of a matrix of a stack that t does not move as 0,
+    # not 0 / 0 = nan in the other matrices' entries: first derivatives of a tall (wide)
+    # stack with a rank-deficient matrix had 48 nan there)
+    if tie is not False:   # (staged too: first derivatives)
+        over_s = lambda a, rows: mul_szm(  # noqa: E731
+            as_x(_strong_reciprocal(_rows(s, rows))), a, t)
+    else:
+        over_s = lambda a, rows: div(a, as_x(_rows(s, rows)))             # noqa: E731
     if cplx:
-        du = add(du, ew(u, _rows(_i_times(div(imag(diagonal(dp)), s), _aval(x).dtype), m)))
+        phase = _rows(_i_times(imag(diagonal(dp)), _aval(x).dtype), m)
+        du = add(du, ew(u, over_s(phase, m)))
     if m > k:
-        du = add(du, div(sub(tv, mm(u, dp)), as_x(_rows(s, m))))
+        du = add(du, over_s(sub(tv, mm(u, dp)), m))
     if n > k:
         tu = mm(_h(t), u)
-        dv = add(dv, div(sub(tu, mm(v, dpt)), as_x(_rows(s, n))))
+        dv = add(dv, over_s(sub(tu, mm(v, dpt)), n))
+    if tie:
+        # (a zero matrix, every singular value 0: its U and V jump in every direction; the
+        # products above, strong where S is 0 on the whole matrix, give 0 there (jacfwd's
+        # 0 was silent before too): nan where the tangent moves it, 0 for the others)
+        nb = len(s.shape) - 1
+        null = reshape(reduce_and_p.bind(eq(s, 0.0), axes=(nb,)), tuple(s.shape[:-1]) + (1, 1))
+        if _any_on_host(null):
+            du = add(du, _nan_if_moved(null, x, t, du))
+            dv = add(dv, _nan_if_moved(null, x, _h(t), dv))
     return du, ds, _h(dv)
 
 
@@ -1862,7 +2011,7 @@ from ..core import get_aval  # noqa: E402
 from .elementwise import (conj, div, eq, gt, imag, logical_and, logical_not,  # noqa: E402
                           logical_or, mul, mul_sz, ne, neg,
                           real, select, sub)
-from .reductions import reduce_or_p, reduce_prod, reduce_sum  # noqa: E402
+from .reductions import reduce_and_p, reduce_or_p, reduce_prod, reduce_sum  # noqa: E402
 from .structural import (broadcast_in_dim, concat, convert_element_type,  # noqa: E402
                          full_like, ones_like, scatter_slice, slice_, stop_gradient_p, tri,
                          zeros_like)
