@@ -1127,6 +1127,23 @@ def _normalize(msg):
     return msg.strip()
 
 
+def _jax_member_error(pj, key, wrap, args):
+    """JAX's vmap(checkify(f)) error (the members' own failures) for a vmap case, reduced
+    to None or a message; "raised" where JAX raised."""
+    fj = jax.vmap(jcheckify.checkify(pj, errors=_errset(jcheckify, key)))
+    if wrap == "jit_vmap":
+        fj = jax.jit(fj)
+    ok, r = jax_try(lambda: fj(*(jnp.asarray(a) for a in args)))
+    return r[0].get() if ok else "raised"
+
+
+def _jax_forward_error(pj, key, args):
+    """JAX's checkify(f) error message (f not differentiated) for a grad case, or None."""
+    ok, r = jax_try(lambda: jcheckify.checkify(pj, errors=_errset(jcheckify, key))(
+        *(jnp.asarray(a) for a in args)))
+    return r[0].get() if ok else None
+
+
 def run_checkify(rng, n):
     sec = "checkify"
     for _ in range(n):
@@ -1206,6 +1223,18 @@ def run_checkify(rng, n):
             # JAX reports a later failed check over an earlier automatic error of the same
             # function (log(-1) then check(...)): functrans the first failure, as documented
             count(sec + ":jax-prefers-user-check")
+        elif nf is None and nj is not None and "vmap" in wrap and _jax_member_error(
+                pj, key, wrap, args) is None:
+            # JAX wrong: checkify(vmap(f)) reports a failure of a batched cond's branch on the
+            # members that do not take it (its vmap runs every branch on every member), where
+            # its own vmap(checkify(f)) reports none; functrans reports the members' failures
+            count(sec + ":jax-wrong-untaken-branch")
+        elif nj is None and nf is not None and wrap == "grad" and _normalize(
+                _jax_forward_error(pj, key, args)) == nf:
+            # JAX wrong: its checkify(grad(f)) drops a failed check inside a loop (fori_loop,
+            # scan) of the forward pass (its linearize), which its checkify(f) reports; the
+            # forward pass of grad(f) computes the same values, so functrans reports it
+            count(sec + ":jax-wrong-grad-drops-check")
         elif (nf is None) != (nj is None):
             fail(sec, case, f"error {mf!r} vs JAX's {mj!r}")
         elif nf is not None and nf != nj and "vmap" not in wrap:
