@@ -804,15 +804,15 @@ def _checkify_below():
 
 def _taken_rows(args, in_axes, pick, size, checking):
     """The batched operands of a branch run on every member of a batch, ``pick`` (shape
-    ``(size,)``) marking the members that take it: the floating ones of the others through
-    stop_gradient; and where ``checking`` (a checkify beneath), every batched operand of
+    ``(size,)``) marking the members that take it: the floating ones with a zero tangent
+    for the others (``where(mask, x, stop_gradient(x))``, see _taken_tangents); and where ``checking`` (a checkify beneath), every batched operand of
     the others replaced by a member's that takes it (the first), so that each row the branch
     computes is one a member takes, and the checks see no failure of a row whose result is
     dropped."""
     out = []
     for x, d in zip(args, in_axes):
-        # (not tangents recorded for a backward pass: the branch is linear in those, and a
-        # stop_gradient there would have no transpose)
+        # (not tangents recorded for a backward pass: the branch is linear in those, and
+        # the masking rule there would have no transpose)
         floating = (d is not None and _dt.is_float(get_aval(x).dtype)
                     and not _recorded((x,)))
         if d is None or not (floating or checking):
@@ -820,13 +820,36 @@ def _taken_rows(args, in_axes, pick, size, checking):
             continue
         ndim = len(get_aval(x).shape)
         mask = fnp.reshape(pick, tuple(size if a == d else 1 for a in range(ndim)))
-        other = x
         if checking:
-            other = fnp.take(x, fnp.reshape(fnp.argmax(pick), (1,)), axis=d)
-        if floating:
-            other = fnp.stop_gradient(other)
-        out.append(fnp.where(mask, x, other))
+            x = fnp.where(mask, x, fnp.take(x, fnp.reshape(fnp.argmax(pick), (1,)), axis=d))
+        out.append(_taken_tangents(x, mask) if floating else x)
     return out
+
+
+def _make_taken_tangents():
+    """``_taken_tangents(x, mask)``: ``x`` itself (no operation), whose tangent is zero where
+    ``mask`` is false: ``where(mask, x, stop_gradient(x))`` without its cost when nothing is
+    differentiated (one ``where`` on the tangent, or the cotangent, when something is)."""
+    from .custom import custom_jvp
+
+    @custom_jvp
+    def taken(x, mask):
+        return x
+
+    @taken.defjvp
+    def _rule(primals, tangents):
+        x, mask = primals
+        return x, fnp.where(mask, tangents[0], 0)
+    return taken
+
+
+_TAKEN = []
+
+
+def _taken_tangents(x, mask):
+    if not _TAKEN:
+        _TAKEN.append(_make_taken_tangents())
+    return _TAKEN[0](x, mask)
 
 
 def _cond_by_groups(chosen, fns, args, in_axes, n_out):
