@@ -764,12 +764,92 @@ def _cond_batch(vals, dims, branches, n_ops, spans, batch_interp):
         # vmap inside vmap: the index is concrete to the outer one
         return _member_by_member(cond_p, vals, dims, size,
                                  dict(branches=branches, n_ops=n_ops, spans=spans))
-    # Abstract: every branch on the whole batch, then each member's result chosen.
-    results = [vmap(f, in_axes=in_axes, axis_size=size, axis_name=name)(*args) for f in fns]
+    # Abstract: every branch on the whole batch, then each member's result chosen. A branch
+    # sees the floating operands of the members that do not take it through stop_gradient
+    # (JAX's select-then-stop_gradient), so that its nan or inf there cannot reach the
+    # derivatives (0 * inf in its transpose); under a checkify, see _taken_rows.
+    checking = whole is None and _checkify_below()
+    results = []
+    for k, f in enumerate(fns):
+        pick = index == k
+        ops = _taken_rows(args, in_axes, pick, size, checking)
+
+        def run(*a, f=f):
+            return list(vmap(f, in_axes=in_axes, axis_size=size, axis_name=name)(*a))
+        if checking:
+            # the branch runs only where a member takes it (its checks would otherwise
+            # report the members that do not: a nan of log in the branch not taken)
+            avals = _out_avals(branches[k])
+            like = index
+
+            def skip(*a, avals=avals, like=like):
+                return [fnp.zeros_like(like, shape=(size, *v.shape), dtype=v.dtype)
+                        for v in avals]
+            results.append(_switch(fnp.astype(fnp.any(pick), fnp.int32), [skip, run], ops,
+                                   "cond"))
+        else:
+            results.append(run(*ops))
     out = results[-1]
     for k in range(len(results) - 2, -1, -1):
         out = [fnp.where(_expand(index == k, a.ndim), a, o) for a, o in zip(results[k], out)]
     return out, [0] * n_out
+
+
+def _checkify_below():
+    """Whether a checkify runs beneath the current interpreter (its automatic checks see the
+    values of a batch's members that take no part in a result)."""
+    ck = sys.modules.get("functrans.experimental.checkify")
+    return ck is not None and ck.checking_below()
+
+
+def _taken_rows(args, in_axes, pick, size, checking):
+    """The batched operands of a branch run on every member of a batch, ``pick`` (shape
+    ``(size,)``) marking the members that take it: the floating ones with a zero tangent
+    for the others (``where(mask, x, stop_gradient(x))``, see _taken_tangents); and where ``checking`` (a checkify beneath), every batched operand of
+    the others replaced by a member's that takes it (the first), so that each row the branch
+    computes is one a member takes, and the checks see no failure of a row whose result is
+    dropped."""
+    out = []
+    for x, d in zip(args, in_axes):
+        # (not tangents recorded for a backward pass: the branch is linear in those, and
+        # the masking rule there would have no transpose)
+        floating = (d is not None and _dt.is_float(get_aval(x).dtype)
+                    and not _recorded((x,)))
+        if d is None or not (floating or checking):
+            out.append(x)
+            continue
+        ndim = len(get_aval(x).shape)
+        mask = fnp.reshape(pick, tuple(size if a == d else 1 for a in range(ndim)))
+        if checking:
+            x = fnp.where(mask, x, fnp.take(x, fnp.reshape(fnp.argmax(pick), (1,)), axis=d))
+        out.append(_taken_tangents(x, mask) if floating else x)
+    return out
+
+
+def _make_taken_tangents():
+    """``_taken_tangents(x, mask)``: ``x`` itself (no operation), whose tangent is zero where
+    ``mask`` is false: ``where(mask, x, stop_gradient(x))`` without its cost when nothing is
+    differentiated (one ``where`` on the tangent, or the cotangent, when something is)."""
+    from .custom import custom_jvp
+
+    @custom_jvp
+    def taken(x, mask):
+        return x
+
+    @taken.defjvp
+    def _rule(primals, tangents):
+        x, mask = primals
+        return x, fnp.where(mask, tangents[0], 0)
+    return taken
+
+
+_TAKEN = []
+
+
+def _taken_tangents(x, mask):
+    if not _TAKEN:
+        _TAKEN.append(_make_taken_tangents())
+    return _TAKEN[0](x, mask)
 
 
 def _cond_by_groups(chosen, fns, args, in_axes, n_out):
@@ -1149,12 +1229,19 @@ def _while_batch(vals, dims, cond, body, n_cc, n_bc, batch_interp):
         return _member_by_member(while_p, vals, dims, size,
                                  dict(cond=cond, body=body, n_cc=n_cc, n_bc=n_bc))
     b_axes = tuple(dims[n_cc:start])
+    checking = whole is None and _checkify_below()
 
     def body_fn(c):
         live = alive(*c, *cc)[0]
         m = _concrete(live) if whole is None else None
         if m is None:  # staged: the body on every member, the finished ones keep their value
-            new = step(*c, *bc)
+            if checking:
+                # (under a checkify, the finished members' rows are a live member's: the
+                # checks see no failure of a step whose result is dropped; see _taken_rows)
+                new = step(*_taken_rows(c, (0,) * nc, live, size, True),
+                           *_taken_rows(bc, b_axes, live, size, True))
+            else:
+                new = step(*c, *bc)
             return [fnp.where(_expand(live, x.ndim), x_new, x) for x_new, x in zip(new, c)]
         if bool(fnp.all(m)):
             return list(step(*c, *bc))

@@ -4,7 +4,8 @@ Not collected by pytest (leading underscore). Run from the repository root:
 
     PYTHONPATH=. python tests/_fuzz_conv_jax.py [section ...] [--n N] [--seed S]
 
-sections: conv, transpose, patches, local, reduce, shapes, signal, backends (default: all).
+sections: stax, conv, transpose, patches, reduce, shapes, signal, backends, simple (lax.conv,
+conv_with_general_padding, conv_dimension_numbers; session 43) (default: all).
 For each random case: values vs JAX; jvp vs jax.jvp and vs central differences (float64,
 a sample); vjp vs jax.vjp and the dot-product identity <u, J v> = <J^T u, v>; jacrev vs
 jacfwd and second order vs JAX (a sample); grad, vmap (in_axes on lhs and rhs), jit,
@@ -739,6 +740,100 @@ def run_shapes(rng, n):
             count(section)
 
 
+# -- the plain forms: lax.conv, conv_with_general_padding, conv_dimension_numbers (s43) ------
+
+def run_simple(rng, n):
+    """lax.conv (NCHW/OIHW, strides, padding) and lax.conv_with_general_padding (dilations
+    too) against JAX: values, dtypes, derivatives and transforms; conv_dimension_numbers's
+    result for random layouts and shapes (errors too) against JAX's."""
+    section = "simple"
+    for it in range(n):
+        which = str(rng.choice(["conv", "conv_with_general_padding", "conv_dimension_numbers"]))
+        c = conv_case(rng)
+        c["which"] = which
+        if which == "conv_dimension_numbers":
+            lshape, rshape = conv_shapes(c)
+            if rng.random() < 0.1:  # (a rank that does not fit the spec: an error)
+                rshape = rshape[:-1]
+            dn = c["dn"]
+            args = []
+            for mod in (jlax, lax):
+                d = dn_for(c, mod) if dn is not None else None
+                if isinstance(d, tuple) and not isinstance(d[0], str) and \
+                        not hasattr(d, "lhs_spec"):
+                    d = mod.ConvDimensionNumbers(*d)  # (JAX takes no plain triples)
+                args.append(d)
+            okj, rj = jax_ok(jlax.conv_dimension_numbers, lshape, rshape, args[0])
+            try:
+                rf = lax.conv_dimension_numbers(lshape, rshape, args[1])
+            except Exception as e:  # noqa: BLE001
+                if okj:
+                    fail(section, c, f"conv_dimension_numbers raised, JAX did not: "
+                                     f"{type(e).__name__}: {e}")
+                else:
+                    count(section + ":both-raise")
+                continue
+            if not okj:
+                fail(section, c, f"JAX raised {rj!r}, functrans gave {rf}")
+            elif tuple(map(tuple, rf)) != tuple(map(tuple, rj)):
+                fail(section, c, f"conv_dimension_numbers {tuple(rf)} vs {tuple(rj)}")
+            else:
+                count(section + ":dn")
+            continue
+        c.update(lperm=list(range(c["nsp"] + 2)), rperm=list(range(c["nsp"] + 2)),
+                 operm=list(range(c["nsp"] + 2)), dn=None, G=1, B=1)
+        c["O"] = int(rng.integers(1, 4))
+        c["N"] = int(rng.integers(0 if rng.random() < 0.05 else 1, 4))
+        if which == "conv" and not isinstance(c["padding"], str):
+            c["ldil"] = [1] * c["nsp"]
+        lshape, rshape = conv_shapes(c)
+        x = rand(rng, lshape, c["dtype"])
+        w = rand(rng, rshape, c["dtype"])
+        pad = c["padding"] if isinstance(c["padding"], str) else [tuple(p) for p in c["padding"]]
+        if which == "conv_with_general_padding" and isinstance(pad, str) and \
+                rng.random() < 0.5:
+            pad = pad.upper()
+        strides, ldil, rdil, pet = tuple(c["strides"]), tuple(c["ldil"]), tuple(c["rdil"]), \
+            c["pet"]
+
+        def make(mod):
+            if which == "conv":
+                return lambda a, b: mod.conv(a, b, strides, pad, preferred_element_type=pet)
+            return lambda a, b: mod.conv_with_general_padding(a, b, strides, pad, ldil, rdil,
+                                                              preferred_element_type=pet)
+        f_j, f_f = make(jlax), make(lax)
+        okj, yj = jax_ok(f_j, jnp.asarray(x), jnp.asarray(w))
+        try:
+            yf = f_f(x, w)
+        except Exception as e:  # noqa: BLE001
+            if okj:
+                fail(section, c, f"functrans raised, JAX did not: {type(e).__name__}: {e}")
+            else:
+                count(section + ":both-raise")
+            continue
+        if not okj:
+            fail(section, c, f"JAX raised ({type(yj).__name__}: {str(yj)[:150]}), functrans "
+                             f"gave shape {np.shape(yf)}")
+            continue
+        tol = tol_of(c["dtype"])
+        ok, msg = close(yf, yj, tol)
+        if not ok:
+            fail(section, c, f"value: {msg}")
+            continue
+        if np.asarray(yf).dtype != np.asarray(yj).dtype:
+            fail(section, c, f"dtype {np.asarray(yf).dtype} vs {np.asarray(yj).dtype}")
+        count(section + ":" + which)
+        try:
+            if c["dtype"] != "float32":
+                check_derivatives(section, c, f_f, f_j, (x, w), rng, fd=it % 3 == 0,
+                                  second=it % 4 == 0)
+            if it % 2 == 0:
+                check_transforms(section, c, f_f, f_j, x, w, rng, max(tol, 1e-9))
+        except Exception as e:  # noqa: BLE001
+            fail(section, c, f"transform raised {type(e).__name__}: {e}\n"
+                             f"{traceback.format_exc(limit=-4)}")
+
+
 # -- numpy / scipy.signal --------------------------------------------------------------------
 
 def run_signal(rng, n):
@@ -935,7 +1030,8 @@ def run_stax(rng, n):
 
 SECTIONS = {"stax": run_stax, "conv": run_conv, "transpose": run_transpose, "patches": run_patches,
             "reduce": run_reduce, "shapes": run_shapes, "signal": run_signal,
-            "backends": run_backends}
+            "backends": run_backends, "simple": run_simple}
+# (new sections go last: a section's generator is keyed by its place, so old seeds replay)
 
 
 def main():

@@ -165,7 +165,13 @@ def sparse_fromdense_case(rng, sec):
                                                      n_dense=nd).todense() * w))(x))
         gj = jax.grad(lambda a: jnp.sum(jsparse.BCOO.fromdense(
             a, nse=nse, n_batch=nb, n_dense=nd).todense() * w))(jnp.asarray(x))
-        if gf is not None:
+        if gf is not None and nse >= need and close(gf, w, 1e-12)[0] and \
+                not close(gj, w, 1e-12)[0]:
+            # JAX wrong: todense(fromdense(x)) is x (nse holds every entry), so the gradient
+            # is w; JAX's counts a padding entry at the same place too (no sparse axes,
+            # nse > 1: 2 * w; seed 74232)
+            count(sec + ":jax-wrong-fromdense-grad")
+        elif gf is not None:
             check_close(sec, case, "grad todense(fromdense)", gf, gj, 1e-12)
 
 
@@ -471,7 +477,9 @@ def sparse_structure_case(rng, sec):
             return
         ref = np.concatenate([dense, dense_of(mj2)], axis=dim)
         check_close(sec, case, "concatenate", dense_of(rf), ref, TOL0)
-        if okj and (rf.n_batch, rf.n_dense, rf.nse) != (rj.n_batch, rj.n_dense, rj.nse):
+        # (a scrambled operand holds other entries than JAX's: its nse is not JAX's)
+        if okj and (rf.n_batch, rf.n_dense) + (() if scrambled else (rf.nse,)) != \
+                (rj.n_batch, rj.n_dense) + (() if scrambled else (rj.nse,)):
             fail(sec, case, f"concatenate layout {(rf.n_batch, rf.n_dense, rf.nse)} vs "
                             f"{(rj.n_batch, rj.n_dense, rj.nse)}")
         w = rng.standard_normal(ref.shape)
@@ -518,8 +526,33 @@ def sparse_structure_case(rng, sec):
                 jsparse.BCOO((d, jnp.asarray(idx)), shape=shape),
                 jsparse.BCOO((e, jnp.asarray(i2)), shape=shape)).todense() * v),
                 argnums=(0, 1))(jnp.asarray(data), jnp.asarray(d2))
-            check_close(sec, case, "grad multiply_sparse 0", gf[0], gj[0], 1e-12)
-            check_close(sec, case, "grad multiply_sparse 1", gf[1], gj[1], 1e-12)
+            vj = np.asarray(jsparse.bcoo_multiply_sparse(
+                jsparse.BCOO((jnp.asarray(data), jnp.asarray(idx)), shape=shape), mj2).todense())
+            if scrambled and not close(vj, dense * dense_of(mj2), 1e-12)[0]:
+                # JAX wrong: its multiply_sparse counts an out-of-range entry (a far negative
+                # index) as in range (seed 74233): the derivatives by central differences
+                count(sec + ":jax-wrong-multiply-sparse-oob")
+
+                def fd_of(k):
+                    def f(d, e):
+                        return float(fnp.sum(fsparse.bcoo_multiply_sparse(
+                            fsparse.BCOO((d, idx), shape=shape),
+                            fsparse.BCOO((e, i2), shape=shape)).todense() * v))
+                    base = [data, d2]
+                    t = [rng.standard_normal(np.shape(data)), rng.standard_normal(np.shape(d2))]
+                    h = 1e-6
+                    plus = [b + h * tt for b, tt in zip(base, t)]
+                    minus = [b - h * tt for b, tt in zip(base, t)]
+                    want = (f(*plus) - f(*minus)) / (2 * h)
+                    got = sum(float(np.sum(np.asarray(g) * tt)) for g, tt in zip(gf, t))
+                    return got, want
+                got, want = fd_of(0)
+                if not np.isclose(got, want, rtol=1e-6, atol=1e-8):
+                    fail(sec, case, f"grad multiply_sparse vs central differences: {got} vs "
+                                    f"{want}")
+            else:
+                check_close(sec, case, "grad multiply_sparse 0", gf[0], gj[0], 1e-12)
+                check_close(sec, case, "grad multiply_sparse 1", gf[1], gj[1], 1e-12)
         # multiply_dense: gradient wrt the dense operand too
         gf = guarded(sec, case, "grad multiply_dense", lambda: ft.grad(
             lambda d, x: fnp.sum(fnp.sin(fsparse.bcoo_multiply_dense(
@@ -1127,6 +1160,23 @@ def _normalize(msg):
     return msg.strip()
 
 
+def _jax_member_error(pj, key, wrap, args):
+    """JAX's vmap(checkify(f)) error (the members' own failures) for a vmap case, reduced
+    to None or a message; "raised" where JAX raised."""
+    fj = jax.vmap(jcheckify.checkify(pj, errors=_errset(jcheckify, key)))
+    if wrap == "jit_vmap":
+        fj = jax.jit(fj)
+    ok, r = jax_try(lambda: fj(*(jnp.asarray(a) for a in args)))
+    return r[0].get() if ok else "raised"
+
+
+def _jax_forward_error(pj, key, args):
+    """JAX's checkify(f) error message (f not differentiated) for a grad case, or None."""
+    ok, r = jax_try(lambda: jcheckify.checkify(pj, errors=_errset(jcheckify, key))(
+        *(jnp.asarray(a) for a in args)))
+    return r[0].get() if ok else None
+
+
 def run_checkify(rng, n):
     sec = "checkify"
     for _ in range(n):
@@ -1206,6 +1256,18 @@ def run_checkify(rng, n):
             # JAX reports a later failed check over an earlier automatic error of the same
             # function (log(-1) then check(...)): functrans the first failure, as documented
             count(sec + ":jax-prefers-user-check")
+        elif nf is None and nj is not None and "vmap" in wrap and _jax_member_error(
+                pj, key, wrap, args) is None:
+            # JAX wrong: checkify(vmap(f)) reports a failure of a batched cond's branch on the
+            # members that do not take it (its vmap runs every branch on every member), where
+            # its own vmap(checkify(f)) reports none; functrans reports the members' failures
+            count(sec + ":jax-wrong-untaken-branch")
+        elif nj is None and nf is not None and wrap == "grad" and _normalize(
+                _jax_forward_error(pj, key, args)) == nf:
+            # JAX wrong: its checkify(grad(f)) drops a failed check inside a loop (fori_loop,
+            # scan) of the forward pass (its linearize), which its checkify(f) reports; the
+            # forward pass of grad(f) computes the same values, so functrans reports it
+            count(sec + ":jax-wrong-grad-drops-check")
         elif (nf is None) != (nj is None):
             fail(sec, case, f"error {mf!r} vs JAX's {mj!r}")
         elif nf is not None and nf != nj and "vmap" not in wrap:

@@ -11,7 +11,8 @@ rfft2), c2r (irfft, hfft), c2rn (irfftn, irfft2), herm (scipy.fft's hfftn, hfft2
 ihfft2 against SciPy's: fft41), shift (fftshift, ifftshift), freq (fftfreq,
 rfftfreq), sfft (the Fourier transforms of functrans.scipy.fft against scipy.fft's),
 lax (lax.fft, every FftType), dct (scipy.fft dct/idct/dctn/idctn/dst/idst/dstn/
-idstn, types 1-4). Shapes hold 0-size, length-1, odd and even axes; n/s crop and pad; axes
+idstn, types 1-4), sxtra (session 43: scipy.fft's fftfreq, rfftfreq, fftshift, ifftshift,
+next_fast_len, and the transforms with workers / overwrite_x). Shapes hold 0-size, length-1, odd and even axes; n/s crop and pad; axes
 are negative, repeated (NumPy transforms such an axis once per repetition; SciPy and JAX
 refuse) or out of range; norm is None/'backward'/'ortho'/'forward'/bad; dtypes
 float64/32/16, complex128/64, int64/32, uint8, bool.
@@ -445,9 +446,84 @@ def fam_herm(rng):
                 x, call, jax_ok=False)
 
 
+def fam_sxtra(rng):
+    """functrans.scipy.fft's helpers never drawn before (session 43) against scipy.fft's:
+    fftfreq and rfftfreq (d an array: differentiated), fftshift and ifftshift (SciPy's
+    axes forms), next_fast_len (real and complex), and a transform with SciPy's own keywords
+    (workers, overwrite_x; the input left as it was)."""
+    which = pick(rng, ("fftfreq", "rfftfreq", "fftshift", "ifftshift", "next_fast_len",
+                       "keywords"))
+    if which in ("fftfreq", "rfftfreq"):
+        n = int(rng.integers(1, 10)) if rng.random() < 0.95 else pick(rng, [0, -2])
+        d = pick(rng, [1.0, 0.5, 2.0, 0.1, 3])
+        name_s = f"functrans.scipy.fft.{which}({n}, d={d!r})"
+
+        def call(mod, dd):
+            if mod == "ft":
+                return getattr(fsfft, which)(n, dd)
+            if mod == "np":
+                return getattr(sfft, which)(n, dd)
+            return getattr(jsfft, which, getattr(jnp.fft, which))(n, dd)
+        return Case("sxtra", name_s, np.asarray(d, dtype=np.float64), call, jax_ok=False)
+    if which in ("fftshift", "ifftshift"):
+        nd = int(rng.integers(0, 4))
+        x = arr(rng, shape_of(rng, nd), pick(rng, DTYPES))
+        kw = {}
+        if nd and rng.random() < 0.6:
+            kw["axes"] = one_axis(rng, nd) if rng.random() < 0.5 else \
+                [int(a) for a in rng.permutation(nd)[:int(rng.integers(1, nd + 1))]]
+
+        def call(mod, a):
+            if mod == "ft":
+                return getattr(fsfft, which)(a, **kw)
+            if mod == "np":
+                return getattr(sfft, which)(a, **kw)
+            return getattr(jnp.fft, which)(a, **kw)
+        return Case("sxtra", f"functrans.scipy.fft.{which}(x{tuple(x.shape)}:{x.dtype}, "
+                              f"**{kw!r})", x, call)
+    if which == "next_fast_len":
+        target = int(rng.integers(1, 5000)) if rng.random() < 0.97 else pick(rng, [0, -1])
+        real = bool(rng.random() < 0.5)
+
+        def call(mod, z):  # (as an array of z's library: the backends' check reads it)
+            if mod == "ft":
+                return fnp.zeros_like(z) + fsfft.next_fast_len(target, real)
+            if mod == "np":
+                return np.zeros(()) + sfft.next_fast_len(target, real)
+            raise _Skip
+        return Case("sxtra", f"next_fast_len({target}, real={real})", np.zeros(()), call,
+                    jax_ok=False, diff=False)
+    name = pick(rng, ("fft", "ifft", "rfft", "irfft", "fftn", "dct", "idst", "rfft2"))
+    nd = int(rng.integers(1, 4))
+    dt = pick(rng, ["complex128", "float64"] if name not in ("rfft", "rfft2") else ["float64"])
+    x = arr(rng, shape_of(rng, nd), dt)
+    kw = {}
+    if rng.random() < 0.7:
+        kw["workers"] = pick(rng, [1, 2, -1, None])
+    if rng.random() < 0.7:
+        kw["overwrite_x"] = bool(rng.random() < 0.5)
+    kw.update(norm_kw(rng))
+    if name == "rfft2" and nd < 2:
+        x = arr(rng, (3, 4), dt)
+
+    def call(mod, a):
+        if mod == "ft":
+            a0 = np.array(a, copy=True) if isinstance(a, np.ndarray) else None
+            r = getattr(fsfft, name)(a, **kw)
+            if a0 is not None and not np.array_equal(a0, a, equal_nan=True):
+                raise AssertionError("overwrite_x: functrans changed the input")
+            return r
+        if mod == "np":
+            return getattr(sfft, name)(np.array(a, copy=True), **kw)
+        raise _Skip
+    return Case("sxtra", f"functrans.scipy.fft.{name}(x{tuple(x.shape)}:{x.dtype}, **{kw!r})",
+                x, call, jax_ok=False)
+
+
 FAMILIES = {"herm": fam_herm, "c2c": fam_c2c, "sfft": fam_sfft, "c2cn": fam_c2cn, "r2c": fam_r2c, "r2cn": fam_r2cn,
             "c2r": fam_c2r, "c2rn": fam_c2rn, "shift": fam_shift, "freq": fam_freq,
-            "lax": fam_lax, "dct": fam_dct}
+            "lax": fam_lax, "dct": fam_dct, "sxtra": fam_sxtra}
+# (a family's generator is keyed by its place in sorted order: a new name sorts last)
 
 
 # -- checking ---------------------------------------------------------------------------------
@@ -499,7 +575,7 @@ def run_case(case, rng):
             print(f"  both error: {case.name}: NumPy {type(want_err).__name__}: {want_err}; "
                   f"ft {type(got_err).__name__}: {got_err}")
         return
-    if want_err is not None and case.family == "shift" and \
+    if want_err is not None and case.family in ("shift", "sxtra") and \
             "not enough values to unpack" in str(want_err):
         # (NumPy's np.roll fails on a 0-d array; functrans returns it, as jax.numpy)
         note("numpy-0d-shift-crash")
@@ -515,8 +591,10 @@ def run_case(case, rng):
         # for m = 1, silently); functrans refuses the length 0
         note("scipy-c2r-n0-refused")
         return
-    if got_err is not None and case.family == "freq" and \
-            "invalid number of data points (-" in str(got_err):
+    if got_err is not None and (
+            (case.family == "freq" and "invalid number of data points (-" in str(got_err))
+            or (case.family == "sxtra" and "freq(" in case.name
+                and "invalid number of data points" in str(got_err))):
         # (NumPy's rfftfreq of a negative n gives [] silently; functrans refuses as fft40
         # decided, and as NumPy's fftfreq)
         note("rfftfreq-negative-refused")

@@ -1092,7 +1092,9 @@ def checkify(f, errors=user_checks):
 
     It composes with the other transforms: ``jit(checkify(f))`` computes the error inside the
     staged function; ``vmap(checkify(f))`` gives a batched error (one per member);
-    ``checkify(vmap(f))`` one error for the batch (its first failing member's);
+    ``checkify(vmap(f))`` one error for the batch (its first failing member's; a batched
+    ``cond``'s branch is checked on the members that take it only, staged too, unlike
+    JAX's ``checkify(vmap(f))``, as its ``vmap(checkify(f))``);
     ``checkify(grad(f))`` checks the forward and backward passes; checks inside ``cond``,
     ``switch``, ``while_loop``, ``fori_loop`` and ``scan`` are carried out of them.
 
@@ -1261,6 +1263,12 @@ def check_error(error):
 
 
 _running = [0]  # checkified calls running, in any thread (0: no stack to walk)
+
+
+def checking_below():
+    """Whether a checkify is on the interpreter stack beneath the current interpreter (a
+    batched ``cond`` then runs a branch only on rows of the members that take it)."""
+    return bool(_running[0]) and _checkify_below(current_interpreter()) is not None
 
 
 def index_checks_running():
