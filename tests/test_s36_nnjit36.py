@@ -352,10 +352,11 @@ def test_silu_and_gelu_erf_derivatives_accurate():
         gelu = [(float(mp.ncdf(v) + v * mp.npdf(v)), float(mp.npdf(v) * (2 - v * v)))
                 for v in map(mp.mpf, xs)]
     x = np.array(xs)
-    # (gelu(erf) by the product rule: exp(-(x / sqrt 2)^2) carries the rounding of x / sqrt 2
-    # times 2 x^2, 2.8e-14 at |x| = 20, where the function's own condition number is x^2)
+    # (gelu(erf) is x * ndtr(x) since session 43: its slope's exp(-x^2 / 2) from x itself;
+    # as 0.5 x erfc(-x / sqrt 2) it carried the rounding of x / sqrt 2 times 2 x^2, 2.8e-14
+    # at |x| = 20)
     for f, want, rtol in ((fnn.silu, silu, 1e-15),
-                          (lambda v: fnn.gelu(v, approximate=False), gelu, 4e-14)):
+                          (lambda v: fnn.gelu(v, approximate=False), gelu, 2e-15)):
         want = np.array(want)
         np.testing.assert_allclose(ft.vmap(ft.grad(f))(x), want[:, 0], rtol=rtol,
                                    atol=1e-300)
@@ -369,9 +370,12 @@ def test_activation_values_unchanged():
     jax = pytest.importorskip("jax")
     jax.config.update("jax_enable_x64", True)
     x = np.array([-30.0, -3.0, -1.0, -1e-3, 0.0, 0.5, 1.0, 3.0, 30.0])
-    for f, jf in ((fnn.silu, jax.nn.silu), (fnn.mish, jax.nn.mish),
-                  (lambda v: fnn.gelu(v, False), lambda v: jax.nn.gelu(v, False))):
-        np.testing.assert_allclose(f(x), jf(x), rtol=1e-14, atol=1e-300)
+    # (gelu(erf) against JAX only where JAX's erfc(-x / sqrt 2) keeps its digits: at -30 it
+    # is 200 ulp off, ours x * ndtr(x) within 2 — test_s43_lead43 checks it against mpmath)
+    every, near = np.ones(x.shape, bool), np.abs(x) <= 3.0
+    for f, jf, at in ((fnn.silu, jax.nn.silu, every), (fnn.mish, jax.nn.mish, every),
+                      (lambda v: fnn.gelu(v, False), lambda v: jax.nn.gelu(v, False), near)):
+        np.testing.assert_allclose(f(x)[at], jf(x)[at], rtol=1e-14, atol=1e-300)
         # inside a transform (the custom rule's value) as outside
         np.testing.assert_array_equal(ft.jit(f)(x), f(x))
         np.testing.assert_array_equal(ft.value_and_grad(lambda v: f(v).sum())(x)[0],

@@ -207,7 +207,7 @@ _SQRT_PI_OVER_2 = math.sqrt(math.pi / 2.0)
 
 def _ndtr_impl(b, x):
     z = x * -_SQRT1_2
-    if type(x) is _np.ndarray and x.dtype == _np.float64 and x.ndim:
+    if isinstance(x, _np.ndarray) and x.dtype == _np.float64 and x.ndim:   # (AtArray too)
         # (NumPy: the tail's elements only; the rest through the backend's erfc without the
         # look for its own tail, where it names one: SciPy's below_tail)
         erfc = b.extra("erfc")
