@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 import functrans as ft
-import functrans.numpy as fnp
 
 
 # -- jit: negative static_argnums ----------------------------------------------------------------
@@ -36,3 +35,33 @@ def test_jit_negative_static_argnums_count_from_the_call():
     # the range is still checked against the signature
     with pytest.raises(ValueError, match="out of range"):
         ft.jit(f, static_argnums=-4)
+
+
+# -- scipy.linalg.qr(mode='r') of a matrix with no columns -------------------------------------
+
+def test_qr_mode_r_with_no_columns():
+    import functrans.scipy.linalg as fsl
+    for shape in [(3, 0), (2, 3, 0)]:
+        a = np.zeros(shape)
+        (r,) = fsl.qr(a, mode="r")
+        assert np.asarray(r).shape == shape
+        r, p = fsl.qr(a, mode="r", pivoting=True)
+        assert np.asarray(r).shape == shape and np.asarray(p).shape == shape[:-2] + (0,)
+    # (and the tall case it pads, with its derivative)
+    a = np.arange(8.0).reshape(4, 2) ** 1.5
+    (r,) = fsl.qr(a, mode="r")
+    np.testing.assert_allclose(np.asarray(r)[2:], 0.0)
+    np.testing.assert_allclose(np.abs(np.asarray(r)[:2]), np.abs(np.linalg.qr(a)[1]), rtol=1e-12)
+    assert np.asarray(ft.jacfwd(lambda x: fsl.qr(x, mode="r")[0])(a)).shape == (4, 2, 4, 2)
+
+
+# -- special: an infinite order in expn / polygamma ---------------------------------------------
+
+def test_expn_polygamma_infinite_orders_are_nan():
+    import functrans.scipy.special as fsp
+    n = np.array([1.0, np.inf, np.nan, -np.inf, 2.0])
+    x = 1.65
+    # SciPy: nan for the orders that are not finite (was: OverflowError converting inf to int)
+    for f, want in ((fsp.expn, [0.08024762667334323, np.nan, np.nan, np.nan, 0.05964132460973782]),
+                    (fsp.polygamma, [0.8245904826249257, np.nan, np.nan, np.nan, -0.6510717793069933])):
+        np.testing.assert_allclose(np.asarray(f(n, x)), want, rtol=1e-8)

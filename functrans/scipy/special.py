@@ -278,7 +278,8 @@ def _is_order_array(n):
 
 def _by_order(name, n, x, one, valid):
     """``one(k, x)`` for each order ``k`` of the concrete array ``n`` (``int(k)`` where
-    ``valid(k)``, else nan), selected elementwise: broadcast over ``n`` and ``x``, float64."""
+    ``valid(k)``, else nan: an infinite or nan order too, as SciPy's), selected elementwise:
+    broadcast over ``n`` and ``x``, float64."""
     n = _array_like(n)
     from ..interpreters import ConstTracer
     if type(n) is ConstTracer:  # (orders made inside a transform: concrete)
@@ -289,7 +290,7 @@ def _by_order(name, n, x, one, valid):
                         f"once; the function has no derivative in n")
     if _dtype(n).kind == "c":
         raise TypeError(f"{name}: complex orders ({_dtype(n).name}) are not supported")
-    values = sorted({v for v in _concrete_values(n) if v == v})
+    values = sorted({v for v in _concrete_values(n) if math.isfinite(v)})
     nf, x = _real_weak((fnp.astype(n, _dt.float64), _real(x, name)), name)
     nf, x = fnp.stop_gradient(nf), fnp.astype(x, _dt.float64)
     out = fnp.full_like(x, math.nan)
