@@ -1233,10 +1233,9 @@ def sec_x_special(rng):
             full[i] = v
         r = call_jx(*full)
         return jnp.stack(list(r)) if isinstance(r, tuple) else r
-    if call_jx is None:
-        fj = None
     dargs = [args[i] for i in diff]
-    check_derivs("x_special", case, f, dargs, rng, f_jax=_jax_usable("x_special", fj, dargs, rng),
+    check_derivs("x_special", case, f, dargs, rng,
+                 f_jax=_jax_usable("x_special", fj if call_jx else None, dargs, rng),
                  fd_tol=1e-4, tol=1e-7)
 
 
@@ -1366,11 +1365,10 @@ def sec_x_stats(rng):
         if not discrete:
             kk["loc"], kk["scale"] = next(it), next(it)
         return getattr(jd, method)(xx, *pp, **kk)
-    if jd is None or not hasattr(jd, method):
-        fj = None
     kink = name in ("laplace", "uniform", "expon", "pareto", "gennorm") or discrete
     check_derivs("x_stats", dict(case, other=other), f, dargs, rng,
-                 f_jax=_jax_usable("x_stats", fj, dargs, rng), fd=not kink,
+                 f_jax=_jax_usable("x_stats", fj if hasattr(jd, method) else None, dargs, rng),
+                 fd=not kink,
                  fd_tol=1e-4, tol=1e-7)
 
 
