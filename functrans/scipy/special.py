@@ -252,7 +252,7 @@ def polygamma(n, x, /):
 
     ``n`` is a non-negative Python integer (negative: ValueError rather than SciPy's nan), or
     a concrete array of orders broadcast against ``x`` (as SciPy and JAX take it: each order
-    present is computed once and selected; nan where an order is negative or not integral, as
+    present is computed once and selected; nan where an order is negative, not integral or not finite, as
     SciPy; a traced array of orders: TypeError). The result is float64 whatever the floating
     dtype of ``x``, as SciPy gives it. Derivative: ``polygamma(n + 1, x)``; none in ``n``.
     At the poles (0, -0.0, the negative integers, -inf) ``(-1)^(n+1) inf`` and at ``inf``
@@ -1759,7 +1759,8 @@ def expn(n, x, /):
     ``n`` is a Python integer (or an integral float), or a concrete array of orders broadcast
     against ``x`` (as SciPy and JAX take it: each order present is computed once and
     selected; non-integral orders truncated towards 0 as SciPy; a traced array: TypeError).
-    Negative ``n`` gives nan, as SciPy. ``x >= 0``: ``E_n(0)`` is ``inf`` for ``n <= 1`` and
+    Negative ``n`` gives nan, as SciPy, and so does an infinite or nan order in an array of
+    orders. ``x >= 0``: ``E_n(0)`` is ``inf`` for ``n <= 1`` and
     ``1 / (n - 1)`` above; nan for ``x < 0``. The result is float64 whatever the floating
     dtype of ``x``, as SciPy gives it for a Python ``n``. Derivative in ``x``:
     ``-E_(n-1)(x)`` (``E_0 = exp(-x)/x``); there is none in the integer order ``n``."""
