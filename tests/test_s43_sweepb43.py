@@ -63,5 +63,6 @@ def test_expn_polygamma_infinite_orders_are_nan():
     x = 1.65
     # SciPy: nan for the orders that are not finite (was: OverflowError converting inf to int)
     for f, want in ((fsp.expn, [0.08024762667334323, np.nan, np.nan, np.nan, 0.05964132460973782]),
-                    (fsp.polygamma, [0.8245904826249257, np.nan, np.nan, np.nan, -0.6510717793069933])):
+                    (fsp.polygamma, [0.8245904826249257, np.nan, np.nan, np.nan,
+                                     -0.6510717793069933])):
         np.testing.assert_allclose(np.asarray(f(n, x)), want, rtol=1e-8)
