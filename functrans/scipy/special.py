@@ -254,8 +254,8 @@ def polygamma(n, x, /):
     a concrete array of orders broadcast against ``x`` (as SciPy and JAX take it: each order
     present is computed once and selected; nan where an order is negative, not integral or
     not finite, as SciPy; a traced array of orders: TypeError). The result is float64
-    whatever the floating dtype of ``x``, as SciPy gives it. Derivative: ``polygamma(n + 1, x)``; none in ``n``.
-    At the poles (0, -0.0, the negative integers, -inf) ``(-1)^(n+1) inf`` and at ``inf``
+    whatever the floating dtype of ``x``, as SciPy gives it. Derivative:
+    ``polygamma(n + 1, x)``; none in ``n``. At the poles (0, -0.0, the negative integers, -inf) ``(-1)^(n+1) inf`` and at ``inf``
     ``(-1)^(n+1) 0`` for ``n >= 1``, as SciPy, on every backend."""
     if _is_order_array(n):
         return _by_order("polygamma", n, x, lambda k, x: polygamma(k, x),
