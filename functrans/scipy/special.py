@@ -255,8 +255,9 @@ def polygamma(n, x, /):
     present is computed once and selected; nan where an order is negative, not integral or
     not finite, as SciPy; a traced array of orders: TypeError). The result is float64
     whatever the floating dtype of ``x``, as SciPy gives it. Derivative:
-    ``polygamma(n + 1, x)``; none in ``n``. At the poles (0, -0.0, the negative integers, -inf) ``(-1)^(n+1) inf`` and at ``inf``
-    ``(-1)^(n+1) 0`` for ``n >= 1``, as SciPy, on every backend."""
+    ``polygamma(n + 1, x)``; none in ``n``. At the poles (0, -0.0, the negative integers,
+    -inf) ``(-1)^(n+1) inf`` and at ``inf`` ``(-1)^(n+1) 0`` for ``n >= 1``, as SciPy, on
+    every backend."""
     if _is_order_array(n):
         return _by_order("polygamma", n, x, lambda k, x: polygamma(k, x),
                          lambda v: v >= 0 and v == math.floor(v))
