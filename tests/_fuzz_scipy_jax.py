@@ -1061,7 +1061,7 @@ def _jax_usable(section, fj, args, rng):
     """``fj`` where JAX takes these arguments and its jvp agrees with central differences
     of its own values; else None, counted: JAX refusing (``/jax-refuses``) or JAX's derivative
     wrong (``/jax-wrong``; ours is checked against central differences by check_derivs)."""
-    if fj is None:
+    if fj is None or not USE_JAX:
         return None
     args = [np.asarray(a, dtype=np.float64) for a in args]
     try:

@@ -66,3 +66,19 @@ def test_expn_polygamma_infinite_orders_are_nan():
                     (fsp.polygamma, [0.8245904826249257, np.nan, np.nan, np.nan,
                                      -0.6510717793069933])):
         np.testing.assert_allclose(np.asarray(f(n, x)), want, rtol=1e-8)
+
+
+# -- the scipy fuzzer's new sections (a fast selection: SciPy and central differences) ----------
+
+@pytest.mark.parametrize("section", ["x_special", "x_stats", "x_oaconvolve"])
+def test_fuzz_selection_new_sections(section):
+    pytest.importorskip("jax")
+    import importlib
+    fuzz = importlib.import_module("tests._fuzz_scipy_jax")
+    fuzz.FAILS.clear()
+    fuzz.USE_JAX = False
+    rng = np.random.default_rng([43, sorted(fuzz.SECTIONS).index(section)])
+    for _ in range(3):
+        fuzz.SECTIONS[section](rng)
+    assert not fuzz.FAILS, fuzz.FAILS
+    assert fuzz.COUNTS.get(section, 0) >= 3
