@@ -501,8 +501,10 @@ def _static_spec(fun, static_argnums, static_argnames, kind="static"):
         if not has_varargs and not -len(positional) <= i < len(positional):
             raise ValueError(f"jit: {kind}_argnums {i} is out of range for a function of "
                              f"{len(positional)} positional argument(s).")
-    nums = {i % len(positional) if i < 0 and positional and not has_varargs else i
-            for i in nums}
+    # A negative position counts from the end of each call's positional arguments, as in
+    # jax.jit (not from the signature's: the two differ where defaulted arguments are left
+    # out), so it names no parameter here.
+    nums = set(nums)
     names = set(names)
     if not any(p.kind is p.VAR_KEYWORD for p in params):
         known = {p.name for p in params if p.kind is not p.POSITIONAL_ONLY}
@@ -557,6 +559,9 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
     Args:
         fun: the function to stage.
         static_argnums: positions of arguments passed as they are (hashable, not arrays).
+            A negative one counts from the end of each call's positional arguments, as in
+            ``jax.jit``: with ``def f(x, n=2, m=3)`` and ``static_argnums=-1``, ``f(x, 5)``
+            makes ``n`` static and ``f(x, 5, 7)`` makes ``m`` static.
         static_argnames: names of keyword arguments passed as they are.
         donate_argnums, donate_argnames, keep_unused, inline: accepted for code written for
             ``jax.jit``, with no effect: a caller's arrays are never consumed or written
@@ -598,14 +603,18 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
         args = tuple(fixed_values(a) if i in pos else a for i, a in enumerate(args))
         kwargs = {k: fixed_values(v) if k in names else v for k, v in kwargs.items()}
         static = tuple(args[i] for i in pos) + tuple(kwargs[k] for k in names)
-        for v in static:
+        for j, v in enumerate(static):
             try:
                 hash(v)
             except TypeError:
+                neg = [i for i in static_nums if i < 0 and j < len(pos) and i % n == pos[j]]
+                where = (f" (static_argnums {neg[0]} counts from the end of the call's {n} "
+                         f"positional argument(s), as in jax.jit: here it is argument "
+                         f"{pos[j]})" if neg else "")
                 raise TypeError(
                     f"jit of {name}: a static argument (static_argnums/static_argnames) "
-                    f"must be hashable; got {type(v).__name__}. Pass arrays as ordinary "
-                    f"arguments, and a tuple instead of a list.") from None
+                    f"must be hashable; got {type(v).__name__}{where}. Pass arrays as "
+                    f"ordinary arguments, and a tuple instead of a list.") from None
             if any(isinstance(leaf, Tracer) for leaf in tree_flatten(v)[0]):
                 raise TypeError(
                     f"jit of {name}: a static argument (static_argnums/static_argnames) is "

@@ -655,8 +655,12 @@ def fam_diff(rng):
                                        else True])
         if rng.random() < 0.3:
             kw["append"] = pick(rng, [0, 2.0])
+        # a Python int is an int64 array to both (as NumPy's asanyarray makes it), and
+        # float32 beside int64 stays float32 (policy_dtype): NumPy's is given it as float32
+        np_kw = {k: (np.asarray(v, dtype) if dtype in ("float32", "complex64") and
+                     type(v) is int else v) for k, v in kw.items()}
         return Case("diff", f"diff(x{shape}{dtype}={x.tolist()}, **{kw})", [x],
-                    lambda m, x: m.diff(x, **kw))
+                    lambda m, x: m.diff(x, **kw), np_call=lambda x: np.diff(x, **np_kw))
     if which == "ediff1d":
         x = arr(rng, shape_of(rng), dtype)
         kw = {}
@@ -1182,14 +1186,253 @@ def fam_misc(rng):
     raise AssertionError(which)
 
 
+def fam_more(rng):
+    """sweepb43: the public functions no family drew before (elementwise and comparison
+    ufuncs, bitwise and integer functions, set operations, the unique_* family, index
+    helpers, partition indices, packbits, bin edges, and numpy.linalg's matrix_power,
+    matrix_rank, multi_dot, pinv, slogdet, lstsq, matrix_norm, tensorinv, tensorsolve)."""
+    which = pick(rng, ["unary", "binary", "bitwise", "intfun", "setop", "unique_x",
+                       "argpartition", "flatnonzero", "lexsort", "ravel_multi_index",
+                       "tri_from", "fill_diagonal", "array_equiv", "apply_over_axes",
+                       "permute_dims", "hanning", "bin_edges", "packbits", "linalg"])
+    if which == "unary":
+        f = pick(rng, ["arccosh", "deg2rad", "rad2deg", "radians", "fabs", "logical_not",
+                       "iscomplex", "isreal", "isrealobj"])
+        # (a bool in the float functions: NumPy's smallest loop is float16, functrans's
+        # float64 as fnp.sin's, JAX's default float: not drawn)
+        pred = f in ("iscomplex", "isreal", "isrealobj", "logical_not")
+        dtype = pick(rng, ["float64"] * 4 + ["float32", "int64"] +
+                     (["complex128", "bool"] if pred else []))
+        x = arr(rng, shape_of(rng), dtype)
+        if f == "arccosh" and dtype == "float64":
+            x = np.abs(x) + 1.0 + (rng.random(x.shape) < 0.2) * np.nan * 0  # (domain >= 1)
+        return Case("more", f"{f}(x{x.shape}{dtype}={x.tolist()})", [x],
+                    lambda m, x: getattr(m, f)(x))
+    if which == "binary":
+        f = pick(rng, ["divide", "true_divide", "power", "greater", "greater_equal",
+                       "less_equal", "not_equal", "logical_or", "logical_xor"])
+        dtype = pick(rng, ["float64"] * 4 + ["float32", "int64", "bool"])
+        if f == "power" and dtype == "bool":
+            dtype = "float64"
+        s1 = shape_of(rng)
+        s2 = s1[int(rng.integers(0, len(s1) + 1)):] if s1 else ()
+        x, y = arr(rng, s1, dtype), arr(rng, s2, dtype)
+        if f == "power" and dtype == "float64":
+            x = np.abs(x) + 0.1
+        if f == "power" and dtype == "int64":
+            y = np.abs(y)
+        if f in ("divide", "true_divide") and dtype == "float64":
+            y = np.where(np.abs(y) < 0.1, 1.0, y)
+        return Case("more", f"{f}(x={x.tolist()} {dtype}, y={y.tolist()})", [x, y],
+                    lambda m, x, y: getattr(m, f)(x, y))
+    if which == "bitwise":
+        f = pick(rng, ["invert", "bitwise_invert", "left_shift", "right_shift",
+                       "bitwise_left_shift", "bitwise_right_shift", "bitwise_count"])
+        dtype = pick(rng, ["int64", "int32", "int8", "uint8", "uint32", "bool"])
+        if f != "invert" and f != "bitwise_invert" and dtype == "bool":
+            dtype = "uint8"
+        x = arr(rng, shape_of(rng), dtype)
+        if f in ("invert", "bitwise_invert", "bitwise_count"):
+            return Case("more", f"{f}(x={x.tolist()} {dtype})", [x],
+                        lambda m, x: getattr(m, f)(x))
+        y = rng.integers(0, 4, size=x.shape).astype(dtype)
+        return Case("more", f"{f}(x={x.tolist()} {dtype}, y={y.tolist()})", [x, y],
+                    lambda m, x, y: getattr(m, f)(x, y))
+    if which == "intfun":
+        f = pick(rng, ["gcd", "lcm"])
+        dtype = pick(rng, ["int64", "int32", "uint8"])
+        x = rng.integers(-12 if dtype[0] == "i" else 0, 13, size=shape_of(rng)).astype(dtype)
+        y = rng.integers(-12 if dtype[0] == "i" else 0, 13, size=x.shape).astype(dtype)
+        return Case("more", f"{f}(x={x.tolist()}, y={y.tolist()} {dtype})", [x, y],
+                    lambda m, x, y: getattr(m, f)(x, y))
+    if which == "setop":
+        f = pick(rng, ["intersect1d", "setdiff1d", "setxor1d", "union1d"])
+        dtype = pick(rng, ["float64", "int64", "float32"])
+        x = arr(rng, shape_of(rng, int(rng.integers(0, 3))), dtype, ties=True)
+        y = arr(rng, shape_of(rng, int(rng.integers(0, 3))), dtype, ties=True)
+        kw = {}
+        if f != "union1d" and rng.random() < 0.3:
+            kw["assume_unique"] = False
+        if f == "intersect1d" and rng.random() < 0.3:
+            kw["return_indices"] = True
+        return Case("more", f"{f}(x={x.tolist()}, y={y.tolist()} {dtype}, **{kw})", [x, y],
+                    lambda m, x, y: getattr(m, f)(x, y, **kw), nograd=True, nojit=True)
+    if which == "unique_x":
+        f = pick(rng, ["unique_all", "unique_counts", "unique_inverse", "unique_values"])
+        dtype = pick(rng, ["float64", "int64", "float32", "bool"])
+        x = arr(rng, shape_of(rng), dtype, ties=True)
+
+        def npc(x):   # (NumPy 2.x: the same namedtuples; values first)
+            return getattr(np, f)(x)
+        return Case("more", f"{f}(x{x.shape}={x.tolist()} {dtype})", [x],
+                    lambda m, x: getattr(m, f)(x), np_call=npc, nograd=True, nojit=True)
+    if which == "argpartition":
+        x = arr(rng, shape_of(rng, int(rng.integers(1, 3)), lo=1), "float64")
+        ax = int(rng.integers(-x.ndim, x.ndim))
+        n = x.shape[ax]
+        if n == 0:
+            return None
+        kth = int(rng.integers(-n, n))
+
+        def npc(x):  # (the partition's kth value: ties make the indices differ)
+            return np.take_along_axis(x, np.argpartition(x, kth, axis=ax), axis=ax).take(
+                kth, axis=ax)
+
+        def call(m, x):
+            return m.take(m.take_along_axis(x, m.argpartition(x, kth, axis=ax), axis=ax),
+                          kth, axis=ax)
+        return Case("more", f"argpartition(x={x.tolist()}, kth={kth}, axis={ax})", [x], call,
+                    np_call=npc)
+    if which == "flatnonzero":
+        x = arr(rng, shape_of(rng), pick(rng, ["float64", "int64", "bool"]), ties=True)
+        return Case("more", f"flatnonzero(x={x.tolist()})", [x],
+                    lambda m, x: m.flatnonzero(x), nojit=True)
+    if which == "lexsort":
+        n = int(rng.integers(0, 6))
+        k = int(rng.integers(1, 4))
+        keys = rng.integers(0, 3, size=(k, n)).astype(pick(rng, ["int64", "float64"]))
+        return Case("more", f"lexsort(keys={keys.tolist()})", [keys],
+                    lambda m, keys: m.lexsort(keys))
+    if which == "ravel_multi_index":
+        dims = tuple(int(rng.integers(1, 5)) for _ in range(int(rng.integers(1, 4))))
+        n = int(rng.integers(0, 5))
+        mode = pick(rng, ["raise", "clip", "wrap"])
+        lo, hi = (0, 1) if mode == "raise" else (-3, 3)
+        idx = tuple(rng.integers(lo * d, hi * d + (0 if mode == "raise" else 1), size=n)
+                    for d in dims)
+        order = pick(rng, ["C", "F"])
+        return Case("more", f"ravel_multi_index({[i.tolist() for i in idx]}, {dims}, "
+                    f"mode={mode!r}, order={order!r})", list(idx),
+                    lambda m, *i: m.ravel_multi_index(i, dims, mode=mode, order=order),
+                    nojit=True)
+    if which == "tri_from":
+        f = pick(rng, ["tril_indices_from", "triu_indices_from", "diag_indices_from"])
+        n = int(rng.integers(0, 5))
+        x = arr(rng, (n, n if f == "diag_indices_from" else int(rng.integers(0, 5))),
+                "float64")
+        kw = {} if f == "diag_indices_from" else {"k": int(rng.integers(-2, 3))}
+        return Case("more", f"{f}(x{x.shape}, **{kw})", [x],
+                    lambda m, x: getattr(m, f)(x, **kw), nojit=True)
+    if which == "fill_diagonal":
+        shape = pick(rng, [(3, 3), (4, 2), (2, 5), (3, 3, 3), (6, 2)])
+        x = arr(rng, shape, "float64")
+        val = pick(rng, [2.5, np.arange(2.0), arr(rng, (int(rng.integers(1, 8)),), "float64")])
+        wrap = bool(rng.random() < 0.4)
+
+        def npc(x):
+            y = x.copy()
+            np.fill_diagonal(y, val, wrap=wrap)
+            return y
+        return Case("more", f"fill_diagonal(x{shape}, {val!r}, wrap={wrap})", [x],
+                    lambda m, x: m.fill_diagonal(x, val, wrap=wrap, inplace=False),
+                    np_call=npc)
+    if which == "array_equiv":
+        x = arr(rng, shape_of(rng), "float64", ties=True)
+        y = x[(0,) * min(1, x.ndim)] if x.size and rng.random() < 0.4 else arr(
+            rng, x.shape, "float64", ties=True)
+        return Case("more", f"array_equiv(x={x.tolist()}, y={np.asarray(y).tolist()})",
+                    [x, np.asarray(y)], lambda m, x, y: m.array_equiv(x, y), nojit=True)
+    if which == "apply_over_axes":
+        x = arr(rng, shape_of(rng, int(rng.integers(1, 4))), "float64")
+        axes = sorted(set(int(a) for a in rng.integers(0, x.ndim, size=int(rng.integers(1, 3)))))
+        fn = pick(rng, ["sum", "max", "mean"])
+        if x.size == 0 and fn == "max":
+            fn = "sum"
+        return Case("more", f"apply_over_axes({fn}, x{x.shape}, {axes})", [x],
+                    lambda m, x: m.apply_over_axes(getattr(m, fn), x, axes))
+    if which == "permute_dims":
+        x = arr(rng, shape_of(rng, int(rng.integers(0, 4))), "float64")
+        axes = None if rng.random() < 0.3 else tuple(int(a) for a in rng.permutation(x.ndim))
+        return Case("more", f"permute_dims(x{x.shape}, {axes})", [x],
+                    lambda m, x: m.permute_dims(x, axes))
+    if which == "hanning":
+        M = int(rng.integers(-1, 9))
+        return Case("more", f"hanning({M})", [], lambda m: m.hanning(M))
+    if which == "bin_edges":
+        x = arr(rng, (int(rng.integers(0, 8)),), "float64")
+        bins = pick(rng, [1, 3, 10, np.array([-1.0, 0.0, 2.5])])
+        rg = pick(rng, [None, None, (-2.0, 3.0)])
+        if x.size == 0 and rg is None and not isinstance(bins, np.ndarray):
+            rg = (0.0, 1.0)
+        return Case("more", f"histogram_bin_edges(x={x.tolist()}, bins={bins!r}, range={rg})",
+                    [x], lambda m, x: m.histogram_bin_edges(x, bins=bins, range=rg),
+                    nograd=True)
+    if which == "packbits":
+        x = arr(rng, shape_of(rng, int(rng.integers(1, 3))), pick(rng, ["bool", "uint8"]))
+        if x.dtype == np.uint8:
+            x = (x % 2).astype(np.uint8)
+        ax = pick(rng, [None, 0, -1])
+        order = pick(rng, ["big", "little"])
+        f = pick(rng, ["packbits", "unpackbits"])
+        if f == "unpackbits":
+            x = rng.integers(0, 256, size=x.shape).astype(np.uint8)
+        return Case("more", f"{f}(x={x.tolist()} {x.dtype}, axis={ax}, bitorder={order!r})",
+                    [x], lambda m, x: getattr(m, f)(x, axis=ax, bitorder=order))
+    # numpy.linalg
+    f = pick(rng, ["matrix_power", "matrix_rank", "multi_dot", "pinv", "slogdet", "lstsq",
+                   "matrix_norm", "tensorinv", "tensorsolve"])
+    n = int(rng.integers(1, 4))
+    batch = pick(rng, [(), (), (2,)])
+    if f == "matrix_power":
+        a = arr(rng, batch + (n, n), "float64") / 2
+        p = int(rng.integers(-2, 5))
+        if p < 0:
+            a = a + 3 * np.eye(n)
+        return Case("more", f"linalg.matrix_power(a={a.tolist()}, {p})", [a],
+                    lambda m, a: m.linalg.matrix_power(a, p))
+    if f == "matrix_rank":
+        a = arr(rng, batch + (n, int(rng.integers(1, 4))), "float64")
+        if rng.random() < 0.4 and a.shape[-1] > 1:
+            a[..., -1] = a[..., 0] * 2
+        return Case("more", f"linalg.matrix_rank(a={a.tolist()})", [a],
+                    lambda m, a: m.linalg.matrix_rank(a), nojit=True)
+    if f == "multi_dot":
+        dims = [int(rng.integers(1, 4)) for _ in range(int(rng.integers(3, 5)))]
+        mats = [arr(rng, (dims[i], dims[i + 1]), "float64") for i in range(len(dims) - 1)]
+        if rng.random() < 0.3:
+            mats[0] = mats[0][0]
+        return Case("more", f"linalg.multi_dot({[x.shape for x in mats]})", mats,
+                    lambda m, *xs: m.linalg.multi_dot(list(xs)))
+    if f == "pinv":
+        a = arr(rng, batch + (n, int(rng.integers(1, 4))), "float64")
+        return Case("more", f"linalg.pinv(a={a.tolist()})", [a],
+                    lambda m, a: m.linalg.pinv(a), tol=1e-8)
+    if f == "slogdet":
+        a = arr(rng, batch + (n, n), "float64") + 2 * np.eye(n)
+        return Case("more", f"linalg.slogdet(a={a.tolist()})", [a],
+                    lambda m, a: tuple(m.linalg.slogdet(a)))
+    if f == "lstsq":
+        a = arr(rng, (int(rng.integers(n, 5)), n), "float64")
+        b = arr(rng, pick(rng, [(a.shape[0],), (a.shape[0], 2)]), "float64")
+        return Case("more", f"linalg.lstsq(a={a.tolist()}, b={b.tolist()})", [a, b],
+                    lambda m, a, b: m.linalg.lstsq(a, b, rcond=None)[0], tol=1e-8)
+    if f == "matrix_norm":
+        a = arr(rng, batch + (n, int(rng.integers(1, 4))), "float64")
+        o = pick(rng, ["fro", "nuc", 1, -1, np.inf, -np.inf, 2, -2])
+        kd = bool(rng.random() < 0.3)
+        return Case("more", f"linalg.matrix_norm(a={a.tolist()}, ord={o}, keepdims={kd})", [a],
+                    lambda m, a: m.linalg.matrix_norm(a, ord=o, keepdims=kd), tol=1e-8)
+    if f == "tensorinv":
+        a = (arr(rng, (4, 4), "float64") + 4 * np.eye(4)).reshape(pick(rng, [(4, 2, 2),
+                                                                             (2, 2, 4)]))
+        ind = 1 if a.shape[0] == 4 else 2
+        return Case("more", f"linalg.tensorinv(a={a.tolist()}, ind={ind})", [a],
+                    lambda m, a: m.linalg.tensorinv(a, ind=ind))
+    a = (arr(rng, (6, 6), "float64") + 5 * np.eye(6)).reshape(2, 3, 6)
+    b = arr(rng, (2, 3), "float64")
+    return Case("more", f"linalg.tensorsolve(a={a.tolist()}, b={b.tolist()})", [a, b],
+                lambda m, a, b: m.linalg.tensorsolve(a, b))
+
+
 FAMILIES = {"at": fam_at, "take": fam_take, "search": fam_search, "unique": fam_unique,
             "quantile": fam_quantile, "reduce": fam_nanreduce, "poly": fam_poly,
             "interp": fam_interp, "diff": fam_diff, "einsum": fam_einsum, "apply": fam_apply,
-            "pad": fam_pad, "index": fam_index, "misc": fam_misc}
+            "pad": fam_pad, "index": fam_index, "misc": fam_misc, "more": fam_more}
 
 
-# each family's random stream (misc last: the older families' draws as before it came)
-STREAM = sorted(set(FAMILIES) - {"misc"}) + ["misc"]
+# each family's random stream (misc, then more (sweepb43) last: the older families' draws as
+# before they came)
+STREAM = sorted(set(FAMILIES) - {"misc", "more"}) + ["misc", "more"]
 
 
 # -- comparing --------------------------------------------------------------------------------
@@ -1310,6 +1553,11 @@ def run_case(case, rng):
         return
     if got_err is not None and "output subscripts have no '...'" in str(got_err):
         note("einsum-ellipsis-refused")  # (NumPy's optimize=True path sums them instead)
+        return
+    if got_err is not None and "gradient: boolean input is not supported" in str(got_err):
+        # (functrans's choice: NumPy subtracts the booleans, which fails, except with
+        # coordinates that it finds unevenly spaced, whose formula multiplies them)
+        note("gradient-bool-refused")
         return
     if got_err is not None:
         note("ft-error-only")

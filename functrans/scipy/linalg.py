@@ -850,8 +850,8 @@ def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_fini
     if mode == "r":  # the complete R: the reduced one and, for a tall matrix, zero rows
         r = _LA.qr(a, mode="reduced")[1]
         if m > n:
-            zeros = fnp.broadcast_to(fnp.zeros_like(r[..., :1, :]), _shape(r)[:-2] + (m - n, n))
-            r = fnp.concat([r, zeros], axis=-2)
+            # (the zero rows as a's last m - n rows: r has no row to copy when n == 0)
+            r = fnp.concat([r, fnp.zeros_like(a[..., n:, :])], axis=-2)
         return (r,)
     return tuple(_LA.qr(a, mode="complete" if mode == "full" else "reduced"))
 

@@ -257,11 +257,12 @@ def polygamma(n, x, /):
 
     ``n`` is a non-negative Python integer (negative: ValueError rather than SciPy's nan), or
     a concrete array of orders broadcast against ``x`` (as SciPy and JAX take it: each order
-    present is computed once and selected; nan where an order is negative or not integral, as
-    SciPy; a traced array of orders: TypeError). The result is float64 whatever the floating
-    dtype of ``x``, as SciPy gives it. Derivative: ``polygamma(n + 1, x)``; none in ``n``.
-    At the poles (0, -0.0, the negative integers, -inf) ``(-1)^(n+1) inf`` and at ``inf``
-    ``(-1)^(n+1) 0`` for ``n >= 1``, as SciPy, on every backend."""
+    present is computed once and selected; nan where an order is negative, not integral or
+    not finite, as SciPy; a traced array of orders: TypeError). The result is float64
+    whatever the floating dtype of ``x``, as SciPy gives it. Derivative:
+    ``polygamma(n + 1, x)``; none in ``n``. At the poles (0, -0.0, the negative integers,
+    -inf) ``(-1)^(n+1) inf`` and at ``inf`` ``(-1)^(n+1) 0`` for ``n >= 1``, as SciPy, on
+    every backend."""
     if _is_order_array(n):
         return _by_order("polygamma", n, x, lambda k, x: polygamma(k, x),
                          lambda v: v >= 0 and v == math.floor(v))
@@ -283,7 +284,8 @@ def _is_order_array(n):
 
 def _by_order(name, n, x, one, valid):
     """``one(k, x)`` for each order ``k`` of the concrete array ``n`` (``int(k)`` where
-    ``valid(k)``, else nan), selected elementwise: broadcast over ``n`` and ``x``, float64."""
+    ``valid(k)``, else nan: an infinite or nan order too, as SciPy's), selected elementwise:
+    broadcast over ``n`` and ``x``, float64."""
     n = _array_like(n)
     from ..interpreters import ConstTracer
     if type(n) is ConstTracer:  # (orders made inside a transform: concrete)
@@ -294,7 +296,7 @@ def _by_order(name, n, x, one, valid):
                         f"once; the function has no derivative in n")
     if _dtype(n).kind == "c":
         raise TypeError(f"{name}: complex orders ({_dtype(n).name}) are not supported")
-    values = sorted({v for v in _concrete_values(n) if v == v})
+    values = sorted({v for v in _concrete_values(n) if math.isfinite(v)})
     nf, x = _real_weak((fnp.astype(n, _dt.float64), _real(x, name)), name)
     nf, x = fnp.stop_gradient(nf), fnp.astype(x, _dt.float64)
     out = fnp.full_like(x, math.nan)
@@ -1763,7 +1765,8 @@ def expn(n, x, /):
     ``n`` is a Python integer (or an integral float), or a concrete array of orders broadcast
     against ``x`` (as SciPy and JAX take it: each order present is computed once and
     selected; non-integral orders truncated towards 0 as SciPy; a traced array: TypeError).
-    Negative ``n`` gives nan, as SciPy. ``x >= 0``: ``E_n(0)`` is ``inf`` for ``n <= 1`` and
+    Negative ``n`` gives nan, as SciPy, and so does an infinite or nan order in an array of
+    orders. ``x >= 0``: ``E_n(0)`` is ``inf`` for ``n <= 1`` and
     ``1 / (n - 1)`` above; nan for ``x < 0``. The result is float64 whatever the floating
     dtype of ``x``, as SciPy gives it for a Python ``n``. Derivative in ``x``:
     ``-E_(n-1)(x)`` (``E_0 = exp(-x)/x``); there is none in the integer order ``n``."""
