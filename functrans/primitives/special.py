@@ -810,28 +810,35 @@ def _beta_ppf_fix_impl(backend, a, b, q, x, *, slope, wrt):
     return _special._beta_ppf_fix_on_arrays(backend, slope, a, b, q, x, wrt)
 
 
-def _beta_ppf_fix_jvp(primals, tangents, *, slope, wrt):
-    out = beta_ppf_fix_p.bind(*primals, slope=slope, wrt=wrt)
+def _slopes_fix_jvp(p, primals, tangents, slope, wrt):
+    """The JVP of a "fix" primitive ``p(a0, a1, a2, plain, slope=, wrt=)`` (beta_ppf_fix,
+    f_logpdf_fix): a staged plain value replaced, inside a region, by another form whose
+    partial derivatives in the first three operands ``p`` itself gives (``slope=i``, the
+    next ones in ``wrt``); outside the region the plain value's own tangent."""
+    out = p.bind(*primals, slope=slope, wrt=wrt)
     if slope == "region":  # (a mask: no derivative)
         return out, None
     d = None
-    for i, tan in enumerate(tangents[:3]):  # (the slopes do not depend on x)
+    for i, tan in enumerate(tangents[:3]):  # (the slopes do not depend on the plain value)
         if tan is not None:
             if slope is None:
-                part = beta_ppf_fix_p.bind(*primals, slope=i, wrt=())
+                part = p.bind(*primals, slope=i, wrt=())
             else:  # (a slope: the next partial derivative)
-                part = beta_ppf_fix_p.bind(*primals, slope=slope,
-                                           wrt=tuple(sorted(wrt + (i,))))
+                part = p.bind(*primals, slope=slope, wrt=tuple(sorted(wrt + (i,))))
             term = mul(tan, part)
             d = term if d is None else add(d, term)
     # (selected: outside the region the slopes are 0, and their partial derivatives times an
-    # infinite tangent would be nan; there the value takes x's own tangent)
+    # infinite tangent would be nan; there the value takes the plain value's own tangent)
     plain = tangents[3] if slope is None else None
     if plain is None and d is None:
         return out, None
-    region = beta_ppf_fix_p.bind(*primals, slope="region", wrt=())
+    region = p.bind(*primals, slope="region", wrt=())
     zero = full_like(out, 0.0)
     return out, select(region, zero if d is None else d, zero if plain is None else plain)
+
+
+def _beta_ppf_fix_jvp(primals, tangents, *, slope, wrt):
+    return _slopes_fix_jvp(beta_ppf_fix_p, primals, tangents, slope, wrt)
 
 
 def _beta_ppf_fix_aval(a, b, q, x, *, slope, wrt):
@@ -1907,27 +1914,7 @@ def _f_logpdf_fix_impl(backend, z, n, m, out, *, slope, wrt):
 
 
 def _f_logpdf_fix_jvp(primals, tangents, *, slope, wrt):
-    out = f_logpdf_fix_p.bind(*primals, slope=slope, wrt=wrt)
-    if slope == "region":  # (a mask: no derivative)
-        return out, None
-    d = None
-    for i, tan in enumerate(tangents[:3]):  # (the slopes do not depend on out)
-        if tan is not None:
-            if slope is None:
-                part = f_logpdf_fix_p.bind(*primals, slope=i, wrt=())
-            else:  # (a slope: the next partial derivative)
-                part = f_logpdf_fix_p.bind(*primals, slope=slope,
-                                           wrt=tuple(sorted(wrt + (i,))))
-            term = mul(tan, part)
-            d = term if d is None else add(d, term)
-    # (selected: outside the region the slopes are 0, and their partial derivatives times an
-    # infinite tangent would be nan; there the value takes out's own tangent)
-    plain = tangents[3] if slope is None else None
-    if plain is None and d is None:
-        return out, None
-    region = f_logpdf_fix_p.bind(*primals, slope="region", wrt=())
-    zero = full_like(out, 0.0)
-    return out, select(region, zero if d is None else d, zero if plain is None else plain)
+    return _slopes_fix_jvp(f_logpdf_fix_p, primals, tangents, slope, wrt)
 
 
 def _f_logpdf_fix_aval(z, n, m, out, *, slope, wrt):
