@@ -750,10 +750,9 @@ def _matmul_into(ct, inputs, d, borrowed):
     if type(other) not in _HOST or other.ndim != 2 or ct.ndim != 2:
         return False
     prev = d.pop(var)  # (held by this name alone now, if by nothing else: _refcount says)
-    ok = (_refcount(prev) == _SOLE and _own(prev, borrowed)
-          and _np_matmul_add_into(prev, ct, other.T) if var is x else
-          _refcount(prev) == _SOLE and _own(prev, borrowed)
-          and _np_matmul_add_into(prev, other.T, ct))
+    ok = _refcount(prev) == _SOLE and _own(prev, borrowed) and (
+        _np_matmul_add_into(prev, ct, other.T) if var is x
+        else _np_matmul_add_into(prev, other.T, ct))
     d[var] = prev
     return ok
 
