@@ -5,7 +5,9 @@ functrans never needs CuPy (or a GPU) otherwise. Arrays stay on their device: fu
 copies between host and device; mixing a CuPy and a NumPy array in one operation is a
 BackendMismatchError. Extras: ``scatter_add`` with ``cupyx.scatter_add`` (atomic adds on the
 GPU; dtypes it lacks use the generic version), and the special functions from
-``cupyx.scipy.special``, imported on first use.
+``cupyx.scipy.special``, imported on first use, with the repairs the NumPy backend makes to
+SciPy's (cupyx ports SciPy's code: see :mod:`.library_special`); 2F1 and 1F1 the generic
+ones.
 """
 
 import array_api_compat.cupy as _xp
@@ -13,7 +15,7 @@ import cupy
 import numpy as np
 
 from .. import dtypes as _dt
-from . import Backend, register
+from . import Backend, library_special, register
 from .generic import scatter_add as _generic_scatter_add
 
 _NAMES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -76,8 +78,10 @@ class CuPyBackend(Backend):
             def polygamma(n, x):
                 return sc.polygamma(cupy.asarray(n, dtype=x.dtype), x).astype(x.dtype,
                                                                                 copy=False)
-            return polygamma
-        return fn
+            fn = polygamma
+        # (the repairs the NumPy backend makes to SciPy's functions, of which cupyx's are
+        # ports; the arguments' floating dtype kept; None: the generic one)
+        return library_special.wrap(self, name, fn, sc)
 
     def _scatter_add(self, x, index, values, /, *, axis=0):
         import cupyx
