@@ -286,6 +286,12 @@ def device_path_cases():
         ("jet top_k", jet1(lambda x: lax.top_k(x, 3)[0]), -2.0, 2.0),
         ("batched cond", batched_cond, -1.0, 1.0),         # sweepa43: the tangent mask
         ("checkify cond", checkified_cond, -1.0, 1.0),     # sweepa43: the row substitution
+        # (the torch backend's repairs of torch's functions: read-free on a device)
+        ("sinh", fnp.sinh, -2.0, 2.0),
+        ("i0", sp.i0, 0.1, 5.0),
+        ("k1e", sp.k1e, 0.1, 5.0),
+        ("zeta", lambda x: sp.zeta(x + 2.0, 1.5), 0.1, 5.0),
+        ("polygamma", lambda x: sp.polygamma(1, x), -5.0, 5.0),
     ]
 
 
