@@ -274,3 +274,61 @@ def test_float32_stays_float32_through_the_transforms(lib, name, fn, nargs):
     batched = ft.vmap(fn)(*(fnp.stack([a, a]) for a in args))
     for v in (*grads, out, tan, *cots, staged, batched, ft.jit(ft.grad(loss))(*args)):
         assert fnp.result_type(v) is fnp.float32, (name, lib, v.dtype)
+
+
+# -- the CuPy backend module itself, imported over stand-ins (NumPy, SciPy) in a subprocess -----
+
+_CUPY_STANDIN = r'''
+import contextlib, sys, types
+import numpy as np, scipy.linalg, scipy.special
+import array_api_compat.numpy as acn
+
+cupy = types.ModuleType("cupy")
+vars(cupy).update({k: getattr(np, k) for k in dir(np) if not k.startswith("_")})
+cupy.ndarray = type("ndarray", (), {})   # (no NumPy array is taken for a CuPy one)
+cupy.cuda = types.SimpleNamespace(Device=type("Device", (), {}))
+cupy.asnumpy = np.asarray
+modes = []
+
+@contextlib.contextmanager
+def errstate(**kw):
+    modes.append(kw)
+    yield
+
+cupyx = types.ModuleType("cupyx")
+cupyx.errstate = errstate
+cupyx.scatter_add = lambda a, idx, v: np.add.at(a, idx, v)
+cupyx.scipy = types.SimpleNamespace(special=scipy.special, linalg=scipy.linalg)
+sys.modules.update({"cupy": cupy, "cupyx": cupyx, "cupyx.scipy": cupyx.scipy,
+                    "cupyx.scipy.special": scipy.special, "cupyx.scipy.linalg": scipy.linalg,
+                    "array_api_compat.cupy": acn})
+from functrans.backends import cupy_backend as cb
+b = cb.backend
+assert abs(b.load_extra("lgamma")(np.array([5e-324, 2.0]))[0] - 744.4400719213812) < 1e-12
+assert b.load_extra("hyp2f1") is None and b.load_extra("hyp1f1") is None
+assert b.load_extra("polygamma")(1, np.linspace(1, 2, 3, dtype=np.float32)).dtype == np.float32
+np.testing.assert_array_equal(
+    b.load_extra("scatter_add")(np.zeros(3), np.array([0, 0, 2]), np.ones(3)), [2, 0, 1])
+b.xp.linalg.inv(np.eye(2))
+assert modes == [{"linalg": "raise"}], modes
+for call in (lambda: b.xp.linalg.svd(np.array([[np.nan, 1.0], [1.0, 2.0]])),
+             lambda: b.load_extra("solve_triangular")(np.array([[1.0, 0.0], [1.0, 0.0]]),
+                                                      np.ones(2), True)):
+    try:
+        call()
+    except np.linalg.LinAlgError:
+        pass
+    else:
+        raise AssertionError("no LinAlgError")
+print("ok")
+'''
+
+
+def test_cupy_backend_module_over_stand_ins():
+    # (CuPy's own behaviour is not simulated: what is checked is this module's wiring, the
+    # repairs, the dtypes, the errors it raises itself and that it turns CuPy's checks on)
+    import subprocess
+    root = pathlib.Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", _CUPY_STANDIN], cwd=root, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
