@@ -121,6 +121,7 @@ def _erfc(backend, fn, erfcx):
         tail = x >= ERFC_TAIL
         xt = xp.where(tail, x, xp.full_like(x, ERFC_TAIL))
         return xp.where(tail, erfcx(xt) * exp_c_square(xp, xt, -1.0), out)
+    erfc.below_tail = fn   # (for arguments known to lie below the tail, as NumPy's erfc)
     return erfc
 
 
