@@ -64,6 +64,7 @@ _REPAIRED = [
     ("i0", "i0", (710.0,), lambda x: mp.besseli(0, x), 8),
     ("i1", "i1", (-712.0,), lambda x: mp.besseli(1, x), 8),
     ("k0", "k0", (5e-324,), lambda x: mp.besselk(0, x), 4),
+    ("k0e", "k0e", (5e-324,), lambda x: mp.besselk(0, x) * mp.exp(x), 4),
     ("expi", "expi", (710.0,), lambda x: mp.ei(x), 8),
     ("j0", "j0", (1e20,), lambda x: mp.besselj(0, x), 32),
     ("hurwitz_zeta", "zeta", (1e15, 2.0), lambda s, q: mp.zeta(s, q), 0),

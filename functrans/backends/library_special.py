@@ -6,12 +6,12 @@ repairs in SciPy's functions (:mod:`.numpy_backend`: ``_PATCHED``, ``_erfc_with_
 CuPy backend used them bare, so that a CuPy array got ``gammaln(5e-324) = inf`` (744.44),
 ``erfc(26.7) = 0`` (5.25e-312), ``psi`` 31 % off next to its poles, ``j0(1e20)`` with no digit
 right, where a NumPy array got the right values. Here the same repairs are written with the
-Array API and without reading values on the host where they are cheap (every element
-computed, then selected), so that they run on a device as they are: :func:`wrap` gives the
-function the backend uses. Those that are costly (the generic Bessel functions far out, the
-Hurwitz zeta function at huge ``s``, the incomplete gamma functions at huge shapes, the inverse
-incomplete beta where the library's is nan) look once (one host read) whether an element
-needs them. 2F1 and 1F1 are not taken from the library at all (SciPy's 2F1 is wrong in places
+Array API and without reading values on the host where they are cheap (a few operations on
+every element, then selected: lgamma, psi, erfc, I0/I1, K0/K1), so that they run on a device
+as they are: :func:`wrap` gives the function the backend uses. Those that are costly (the
+generic Ei near overflow, the generic Bessel functions far out, the Hurwitz zeta function at
+huge ``s``, the incomplete gamma functions at huge shapes, the inverse incomplete beta where
+the library's is nan) look once (one host read) whether an element needs them. 2F1 and 1F1 are not taken from the library at all (SciPy's 2F1 is wrong in places
 with no sign of it: the generic ones, as on NumPy and torch).
 
 The module imports no GPU library: each wrapper takes the library's function and the
@@ -146,14 +146,37 @@ def _generic_where(backend, fn, name, mask, stand_in, look=False):
     return repaired
 
 
-def _overflowing_i(xp, x, out):
-    # (e^|x| times a series overflows from 709.78; I(x) is finite up to 713.98)
-    return xp.isinf(out) & (xp.abs(x) < 714.0)
+def _bessel_i(backend, fn, scaled):
+    # Cephes' I0 and I1 (e^|x| times a series) overflow from 709.78, where I(x) is finite up
+    # to 713.98: there the scaled function times e^|x| as (e^(|x|/2))^2, within a few ulp
+    xp = backend.xp
+
+    def bessel_i(x):
+        out = fn(x)
+        if not _floating(xp, (x,), out) or scaled is None:
+            return out
+        h = xp.exp(xp.abs(x) * 0.5)
+        return xp.where(xp.isinf(out) & (xp.abs(x) < 714.0), (scaled(x) * h) * h, out)
+    return bessel_i
 
 
-def _k_at_tiny(xp, x, out):
-    # (inf and nan at x = 5e-324, where x / 2 is 0; K0 = 744.556 there)
-    return ~xp.isfinite(out) & (x > 0.0) & (x < 1e-300)
+_K0_TINY = math.log(2.0) - 0.5772156649015329  # (log 2 - Euler's gamma)
+
+
+def _bessel_k(backend, fn, order):
+    # Cephes' K0 and K1 (scaled or not) are inf and nan at x = 5e-324 (x / 2 is 0): below
+    # 1e-300 K0 = -log(x / 2) - euler_gamma and K1 = 1 / x to rounding (their next terms,
+    # x^2 log x, far below; e^x = 1 in the scaled ones)
+    xp = backend.xp
+
+    def bessel_k(x):
+        out = fn(x)
+        if not _floating(xp, (x,), out):
+            return out
+        bad = ~xp.isfinite(out) & (x > 0.0) & (x < 1e-300)
+        xs = xp.where(bad, x, xp.ones_like(x))
+        return xp.where(bad, (_K0_TINY - xp.log(xs)) if order == 0 else 1.0 / xs, out)
+    return bessel_k
 
 
 def _overflowing_ei(xp, x, out):
@@ -232,11 +255,11 @@ def wrap(backend, name, fn, library):
     elif name == "erfc":
         fn = _erfc(backend, fn, getattr(library, "erfcx", None))
     elif name in ("i0", "i1"):
-        fn = _generic_where(backend, fn, name, _overflowing_i, (1.0,))
+        fn = _bessel_i(backend, fn, getattr(library, name + "e", None))
     elif name in ("k0", "k0e", "k1", "k1e"):
-        fn = _generic_where(backend, fn, name, _k_at_tiny, (1.0,))
+        fn = _bessel_k(backend, fn, int(name[1]))
     elif name == "expi":
-        fn = _generic_where(backend, fn, name, _overflowing_ei, (1.0,))
+        fn = _generic_where(backend, fn, name, _overflowing_ei, (1.0,), look=True)
     elif name in ("j0", "j1", "y0", "y1"):
         fn = _generic_where(backend, fn, name, _far_bessel, (1.0,), look=True)
     elif name == "hurwitz_zeta":
