@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 grep -qx '/.whl/' .git/info/exclude 2>/dev/null || echo '/.whl/' >> .git/info/exclude
-for req in "optree>=0.13" "array-api-compat>=1.9" "array-api-strict>=2.3" "array-api-extra>=0.7"; do
+for req in "optree>=0.14" "array-api-compat>=1.11" "array-api-strict>=2.3" "array-api-extra>=0.7"; do
   python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
     --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
     --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform any \

@@ -226,6 +226,72 @@ def cases():
         ("x[::2]", lambda x: x[::2] * x[1::2], -2.0, 2.0),
         ("where", lambda x: fnp.where(x > 0.0, x, 2.0 * x), -2.0, 2.0),
         ("python bool", python_bool, -2.0, 2.0),
+        *device_path_cases(),
+    ]
+
+
+def device_path_cases():
+    """Cases taking the read-free (``where``-style) paths added in sessions 41-43, none of
+    which had run on a GPU: the special functions' tails and slopes, the stats "fix"
+    primitives at large degrees of freedom, the linear algebra derivatives' masks, jet's
+    rules and the batched cond's tangent mask."""
+    import functrans as ft
+    import functrans.lax as lax
+    import functrans.numpy as fnp
+    import functrans.scipy.special as sp
+    import functrans.scipy.stats as st
+    from functrans.experimental import checkify
+    from functrans.experimental.jet import jet
+
+    def jet1(g):
+        # (the first Taylor coefficient of g along ones: jet's rules, eager and staged)
+        return lambda x: jet(g, (x,), ((fnp.ones_like(x),),))[1][0]
+
+    def square(x):
+        return fnp.reshape(x, (8, 8))
+
+    def batched_cond(x):  # (a cond of a batched predicate: both branches, then a select)
+        return ft.vmap(lambda v: lax.cond(v > 0.0, fnp.log1p, lambda u: 2.0 * u, v))(x)
+
+    def checkified_cond(x):
+        return checkify.checkify(batched_cond)(x)[1]
+
+    def searchsorted_times(x):
+        return fnp.astype(fnp.searchsorted(x, 0.25), x.dtype) * x
+
+    def loop(x):
+        return lax.fori_loop(0, 2, lambda i, c: fnp.abs(c) * x, x)
+
+    return [
+        ("erfcx", sp.erfcx, 0.1, 40.0),                      # elem41/43: band table, far
+        ("erfc tail", sp.erfc, 1.0, 27.0),                   # elem42: erfc's tail
+        ("ndtr tail", sp.ndtr, -38.0, -1.0),                 # elem42: ndtr's tail
+        ("log_ndtr", sp.log_ndtr, -30.0, 10.0),
+        ("dawsn", sp.dawsn, -10.0, 10.0),                    # elem42/43: dawsn_deriv, take
+        ("ndtri", sp.ndtri, 1e-12, 0.99),                    # elem42: ndtri_slope
+        ("erfinv", sp.erfinv, -0.999999, 0.999999),          # elem42: erfinv_slope
+        ("erf far", sp.erf, 3.0, 9.0),                       # elem43: exp_sq's exact square
+        ("norm.pdf far", st.norm.pdf, -40.0, 40.0),
+        ("t.cdf df 1e12", lambda x: st.t.cdf(x, 1e12), -2.0, 2.0),     # stats41: t_fix
+        ("t.ppf df 1e12", lambda x: st.t.ppf(x, 1e12), 0.05, 0.95),
+        ("beta.ppf", lambda x: st.beta.ppf(x, 2.0, 3.0), 0.3, 0.999),  # stats41: beta_ppf_fix
+        ("f.cdf 1e11", lambda x: st.f.cdf(x, 1e11, 1e11), 0.99, 1.01),  # stats42/43
+        ("f.cdf dfd 1e13", lambda x: st.f.cdf(x, 3.0, 1e13), 0.1, 3.0),
+        ("f.logpdf 100", lambda x: st.f.logpdf(x, 100.0, 200.0), 0.5, 2.0),  # stats43
+        ("svd vectors", lambda x: fnp.linalg.svd(square(x))[0], -0.5, 0.5),  # linalg43
+        ("eig values", lambda x: fnp.real(fnp.linalg.eig(square(x))[0]), -0.5, 0.5),
+        ("jet hypot", jet1(lambda x: fnp.hypot(x, 2.0 * x)), -2.0, 2.0),  # jet43
+        ("jet searchsorted", jet1(searchsorted_times), -2.0, 2.0),
+        ("jet fori_loop", jet1(loop), -2.0, 2.0),
+        ("jet top_k", jet1(lambda x: lax.top_k(x, 3)[0]), -2.0, 2.0),
+        ("batched cond", batched_cond, -1.0, 1.0),         # sweepa43: the tangent mask
+        ("checkify cond", checkified_cond, -1.0, 1.0),     # sweepa43: the row substitution
+        # (the torch backend's repairs of torch's functions: read-free on a device)
+        ("sinh", fnp.sinh, -2.0, 2.0),
+        ("i0", sp.i0, 0.1, 5.0),
+        ("k1e", sp.k1e, 0.1, 5.0),
+        ("zeta", lambda x: sp.zeta(x + 2.0, 1.5), 0.1, 5.0),
+        ("polygamma", lambda x: sp.polygamma(1, x), -5.0, 5.0),
     ]
 
 

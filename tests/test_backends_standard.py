@@ -10,6 +10,7 @@ be written in place, so values are placed with ``x.at[i].set(v)``.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -198,7 +199,10 @@ def test_jax_without_x64_keeps_its_dtypes_names():
         assert fnp.result_type(np.ones(2)) == fnp.float64
         print("ok")
         """)
+    # (JAX's own default: importing the benchmarks package, as test_s42_perf42 does, sets
+    # JAX_ENABLE_X64=1 in this process's environment, which the child would inherit)
+    env = {k: v for k, v in os.environ.items() if k != "JAX_ENABLE_X64"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=300)
+                         timeout=300, env=env)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.split()[-1] == "ok"

@@ -300,7 +300,7 @@ def lgamma(backend, x, /):
     xp = backend.xp
     left = x < 0.5
     big = x == math.inf
-    if _none_needs(backend, x, left | big):
+    if _none_cheaply(backend, x, left | big):
         # x >= 1/2 and finite (or nan) everywhere: the edge cases below change nothing
         out = _lgamma_right(xp, x, backend.device(x))
         return xp.where((x == 1.0) | (x == 2.0), xp.zeros_like(x), out)
@@ -345,7 +345,7 @@ def _digamma_right(xp, x, device):
 def digamma(backend, x, /):
     xp = backend.xp
     left = x < 0.5
-    if _none_needs(backend, x, left):  # no reflection, and so no pole
+    if _none_cheaply(backend, x, left):  # no reflection, and so no pole
         return _digamma_right(xp, x, backend.device(x))
     right = _digamma_right(xp, xp.where(left, 1.0 - x, x), backend.device(x))
     # Reflection: psi(x) = psi(1 - x) - pi / tan(pi x).
@@ -489,7 +489,7 @@ def polygamma(backend, n, x, /):
     low = 12.0 + 2.0 * n
     pole = (x <= 0.0) & (x == xp.floor(x))  # (-inf too: x == floor(x))
     far = (x < -float(_POLYGAMMA_REACH)) & ~pole
-    reflect = not _none_needs(backend, x, far)
+    reflect = not _none_cheaply(backend, x, far)
     pinf = x == math.inf
     y = xp.where(pinf | pole, xp.full_like(x, low), x)
     if reflect:
@@ -538,6 +538,15 @@ _INCOMPLETE_MAX_STEPS = 2000
 _GAMMA_MAX_STEPS = 20000
 _INCOMPLETE_CHECK = 16  # steps between the convergence checks
 _TINY = 1e-300
+
+
+def _none_cheaply(backend, x, cond):
+    """:func:`_none_needs` (no element of ``x`` needs the branch ``cond`` marks) where the
+    look waits for no device (NumPy, arrays on the CPU), else False: on a device a branch of
+    a few elementwise operations (lgamma's and digamma's reflections, polygamma's) is
+    computed and selected instead of a synchronisation (the same values)."""
+    from ..primitives.special import _on_host
+    return _on_host(x) and _none_needs(backend, x, cond)
 
 
 def _all_true(backend, cond):

@@ -59,9 +59,14 @@ class LinAlgError(numpy.linalg.LinAlgError, torch.linalg.LinAlgError):
 
 def _hurwitz_zeta(s, q):
     # torch's zeta(s, q) is nan for s past about 1e14 at q > 1 (as SciPy's; the value there
-    # is q^-s, 0): the generic one at those elements
+    # is q^-s, 0): the generic one at those elements. On a device, read-free: q^-s (the sum's
+    # first term; the second, (q + 1)^-s, is below it by a factor (1 + 1/q)^s, 0 wherever
+    # q^-s is not) where s > 1e13, without the look
     out = torch.special.zeta(s, q)
     bad = torch.isnan(out) & (s > 1.0) & (q > 0.0)
+    if not _on_host(out):
+        huge = bad & (s > 1e13)
+        return torch.where(huge, torch.pow(torch.where(huge, q, 1.0), -s), out)
     if not bool(bad.any()):
         return out
     from .special_generic import zeta
@@ -83,8 +88,8 @@ def _hyperbolic(name):
 
     def impl(x):
         out = fn(x)
-        if x.dtype.is_complex or _finite_sum(out):
-            return out
+        if x.dtype.is_complex or (_on_host(x) and _finite_sum(out)):
+            return out   # (on a device: the selection below, without the look)
         h = torch.exp(x.abs() * 0.5)
         big = (h * 0.5) * h
         big = torch.copysign(big, x) if name == "sinh" else big
@@ -98,8 +103,16 @@ def _bessel_i(name):
     # e^|x| / sqrt(2 pi |x|) is finite up to 713.98 (i0(710) = 3.345e306): the generic ones
     fn = getattr(torch.special, name)
 
+    scaled = getattr(torch.special, name + "e")
+
     def impl(x):
         out = fn(x)
+        if not _on_host(x):
+            # (on a device, read-free: the scaled function times e^|x| as (e^(|x|/2))^2,
+            # finite up to 713.98, within a few ulp)
+            h = torch.exp(x.abs() * 0.5)
+            return torch.where(torch.isinf(out) & (x.abs() < 714.0), (scaled(x) * h) * h,
+                               out)
         if _finite_sum(out):
             return out
         from . import special_generic
@@ -116,6 +129,13 @@ def _bessel_k(name):
 
     def impl(x):
         out = fn(x)
+        if not _on_host(x):
+            # (on a device, read-free: below 1e-300 K0 = -log(x / 2) - euler_gamma and K1 =
+            # 1 / x to rounding, their next terms x^2 log x below; e^x = 1 in the scaled ones)
+            bad = ~torch.isfinite(out) & (x > 0.0) & (x < 1e-300)
+            xs = torch.where(bad, x, 1.0)
+            small = (_K0_TINY - torch.log(xs)) if name.startswith("k0") else 1.0 / xs
+            return torch.where(bad, small, out)
         if _finite_sum(out):
             return out
         from . import special_generic
@@ -123,6 +143,9 @@ def _bessel_k(name):
         return torch.where(bad, getattr(special_generic, name)(backend, x), out)
     impl.__name__ = name
     return impl
+
+
+_K0_TINY = math.log(2.0) - 0.5772156649015329  # (log 2 - Euler's gamma)
 
 
 _TORCH_K = {"k0": "modified_bessel_k0", "k0e": "scaled_modified_bessel_k0",

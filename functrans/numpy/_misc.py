@@ -377,6 +377,21 @@ def _torch_overlap(name, a, b, exact):
     return bool(_np.any(sa[_np.maximum(i - 1, 0)][has] + a.element_size() > sb[has]))
 
 
+def _cupy_overlap(name, a, b, exact):
+    # CuPy's may_share_memory takes max_work=None (the bounds) alone and its shares_memory
+    # None (exact) or the names "MAY_SHARE_BOUNDS"/"MAY_SHARE_EXACT": NotImplementedError for
+    # NumPy's -1 and 0
+    import cupy
+    if exact:
+        return bool(cupy.shares_memory(a, b))
+    if not cupy.may_share_memory(a, b):
+        return False
+    if name == "shares_memory":  # (as NumPy and the torch branch above)
+        raise _np.exceptions.TooHardError("shares_memory: exceeded max_work (the bounds "
+                                          "overlap; use max_work=-1 for the exact check)")
+    return True
+
+
 def _overlap(name, a, b, exact):
     if isinstance(a, Tracer) or isinstance(b, Tracer):
         return False  # tracers are values: they share memory with nothing
@@ -388,6 +403,8 @@ def _overlap(name, a, b, exact):
         return False
     if ba.name == "torch":
         return _torch_overlap(name, a, b, exact)
+    if ba.name == "cupy":
+        return _cupy_overlap(name, a, b, exact)
     try:
         lib = importlib.import_module(ba.name)
     except ImportError:
