@@ -12,8 +12,8 @@ stack as alone.
   zero cotangent); svdvals' second derivatives under jit had nan between the matrices.
 - strong_product's NumPy form (the plain product where it is finite) equals the masked one.
 - svd's vectors at a zero matrix under jit: nan (pinned; it was already).
-- Known and left: jacrev(jacfwd) of sum((svdvals(x) - s0)^2) at a tie, eager too (strict
-  xfail).
+- Known and left: jacrev(jacfwd) of sum((svdvals(x) - s0)^2) (eigvalsh alike) at a tie,
+  eager too, 0 where the true entries are 1 (strict xfail).
 """
 
 import itertools
@@ -147,14 +147,25 @@ def test_svd_values_second_derivative_at_a_tie_under_jit(nesting):
         np.testing.assert_allclose(got[fin], want[fin], atol=1e-6)
 
 
+_W0 = np.linalg.eigvalsh(_TIED)
+
+
 @pytest.mark.xfail(strict=True, reason=(
-    "jacrev(jacfwd) of a function of the singular values whose cotangent is zero on a tied "
-    "cluster by coincidence (sum((svdvals(x) - s0)^2) at diag(1, 1, 2)): the transpose of "
-    "svdvals' second-derivative products is strong in the cotangent, 0 where the limit "
-    "(0 times the infinite gap quotient) is 1; eager and jit alike (JAX: nan throughout)"))
-def test_svdvals_reverse_over_forward_with_a_vanishing_cotangent():
-    want = _hessian_by_differences(_squares_of_moves_np, _TIED)
-    got = np.asarray(_NESTINGS["rev(fwd)"](lambda x: _squares_of_moves(la.svdvals(x)))(_TIED))
+    "jacrev(jacfwd) of a function of the eigenvalues (singular values) whose cotangent is "
+    "zero on a tied cluster by coincidence (sum((svdvals(x) - s0)^2) at diag(1, 1, 2)): the "
+    "transpose of the spectral maps' second-derivative products is strong in the cotangent "
+    "(for the other matrices of a stack), 0 where the limit (0 times the infinite gap "
+    "quotient) is 1; eager and jit alike (JAX: nan throughout)"))
+@pytest.mark.parametrize("which", ["svdvals", "eigvalsh"])
+def test_reverse_over_forward_with_a_vanishing_cotangent(which):
+    if which == "svdvals":
+        want = _hessian_by_differences(_squares_of_moves_np, _TIED)
+        f = lambda x: _squares_of_moves(la.svdvals(x))                    # noqa: E731
+    else:   # (symmetric part: eigvalsh's derivatives are those of (x + x^T) / 2)
+        want = _hessian_by_differences(
+            lambda x: np.sum((np.linalg.eigvalsh((x + x.T) / 2) - _W0) ** 2), _TIED)
+        f = lambda x: fnp.sum((la.eigvalsh(x) - _W0) ** 2)                 # noqa: E731
+    got = np.asarray(_NESTINGS["rev(fwd)"](f)(_TIED))
     fin = np.isfinite(got)
     np.testing.assert_allclose(got[fin], want[fin], atol=1e-6)
 
