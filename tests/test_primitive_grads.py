@@ -108,7 +108,8 @@ def _tensordot_case(x, y):
 
 def _strong_product_case(x, y):
     parts = [L.matmul_sz(x, fnp.matrix_transpose(y)), L.mul_szm(x, y, y), L._gap_mul(x, y),
-             L.tie_product(x[:, :2], y[:, :2])]   # (square: s42, transpose per column pair)
+             L.tie_product(x[:, :2], y[:, :2]),   # (square: s42, transpose per column pair)
+             L._lazy_matmul(x, fnp.matrix_transpose(y)), L._lazy_mul(x, y)]   # (s44)
     return fnp.concat([fnp.reshape(p, (-1,)) for p in parts])
 
 

@@ -98,8 +98,18 @@ def _matmul_batch(args, dims):
 matmul_p.def_batch(_matmul_batch)
 
 
-def _strong_product_impl(b, x, y, *gate, matrix, entry=False, tie=None):
+def _strong_product_impl(b, x, y, *gate, matrix, entry=False, tie=None, lazy=False):
+    if lazy:   # (the plain product: see strong_product_p's note)
+        return x @ y if matrix else x * y
     xp = b.xp
+    if b.name == "numpy":
+        # (NumPy, in host memory: where the plain product is finite it is the strong one,
+        # up to the sign of a zero (the masks' matrices and entries hold x * 0 or 0 @ y
+        # with finite factors, 0); one pass over it, where the masks cost ~8 passes)
+        with np.errstate(invalid="ignore", over="ignore"):
+            out = x @ y if matrix else x * y
+            if np.isfinite(out.sum()):   # (a sum is finite only where every term is)
+                return out
     if entry:   # (as mul_sz: no inf * 0 evaluated)
         x = xp.where(y == 0, 0.0, x)
     with np.errstate(invalid="ignore"):   # (the inf * 0 that the mask below replaces)
@@ -115,11 +125,11 @@ def _strong_product_impl(b, x, y, *gate, matrix, entry=False, tie=None):
     return xp.where(zero[..., None, None], 0.0, out)
 
 
-def _strong_product_aval(x, y, *gate, matrix, entry=False, tie=None):
+def _strong_product_aval(x, y, *gate, matrix, entry=False, tie=None, lazy=False):
     return _matmul_aval(x, y) if matrix else x
 
 
-def _strong_product_jvp(primals, tangents, matrix, entry=False, tie=None):
+def _strong_product_jvp(primals, tangents, matrix, entry=False, tie=None, lazy=False):
     x, y, *gate = primals
     tx, ty = tangents[:2]
     params = dict(matrix=matrix, entry=True) if entry else dict(matrix=matrix)
@@ -129,18 +139,22 @@ def _strong_product_jvp(primals, tangents, matrix, entry=False, tie=None):
     if ty is not None:
         ty = strong_product_p.bind(x, ty, **params)
         t = ty if t is None else add(t, ty)
+    if lazy:   # (the tangent's products strong, the value plain)
+        params["lazy"] = True
     return strong_product_p.bind(x, y, *gate, **params), t
 
 
 _TIE_T = {"fwd": "rev", "rev": "fwd"}
 
 
-def _strong_product_transpose(ct, x, y, *gate, matrix, entry=False, tie=None):
+def _strong_product_transpose(ct, x, y, *gate, matrix, entry=False, tie=None, lazy=False):
     # (per matrix, also after a product strong per entry: a zero entry of a cotangent may
     # be a cancellation (two terms' transposes) where the infinite factor stands for a
     # limit: 0 there hid the limit, nan is honest)
     tr = matrix_transpose if matrix else (lambda a: a)
     params = dict(matrix=matrix) if tie is None else dict(matrix=matrix, tie=tie)
+    if lazy:
+        params["lazy"] = True
     if type(x) is Var:
         return [strong_product_p.bind(ct, tr(y), **params), None] + [None] * len(gate)
     if tie is not None:
@@ -164,6 +178,14 @@ def _strong_product_transpose(ct, x, y, *gate, matrix, entry=False, tie=None):
 # i and j are both all 0 (the function reads neither of a pair of tied vectors; per matrix
 # too), nan at a tie beside a read column. (Session 42: per entry, the products hid the
 # limits that make a tied pair's vectors jump: a silent 0.) Transposing "rev" gives "fwd".
+# With lazy=True (no gate, tie or entry; session 44): the plain product's value, its
+# transpose lazy again, its JVP's products strong (non-lazy): for a spectral rule's
+# products of its (finite) point with the tangent under jit, where a first derivative needs
+# no mask and jit(grad) pays none, while the second derivatives' products, where the point's
+# infinite derivatives at a tie meet a matrix that the tangent leaves, are strong.
+# NumPy's impl checks the plain product once on the host (its sum finite: it is then the
+# strong product up to the sign of a zero) and builds the masks only where it is not:
+# ~3x cheaper on 8 x 16 x 16 stacks; the other backends' always build them (read-free).
 strong_product_p = primitive("strong_product")
 strong_product_p.def_impl(_strong_product_impl)
 strong_product_p.def_abstract_eval(_strong_product_aval)
@@ -174,6 +196,30 @@ strong_product_p.def_batch(leading_rule(strong_product_p))
 
 def matmul_sz(x, y):
     return strong_product_p.bind(x, y, matrix=True)
+
+
+def _lazy_matmul(x, y):
+    """x @ y, its derivatives' products strong per matrix (see strong_product_p's note)."""
+    return strong_product_p.bind(x, y, matrix=True, lazy=True)
+
+
+def _lazy_mul(x, y):
+    """x * y, its derivatives' products strong per matrix (see strong_product_p's note)."""
+    return strong_product_p.bind(x, y, matrix=False, lazy=True)
+
+
+def _point_products(tie):
+    """(matrix product, elementwise product) for a spectral rule's products of the point
+    with the tangent: strong per matrix where ties are known to be possible (``tie`` True:
+    eager values with a tie, vmap), lazy where they may be and the values are not known
+    (None: staged, where the point is finite and the first derivatives need no masks, so
+    jit(grad) pays nothing for them; the second derivatives' products are strong), plain
+    without ties (False)."""
+    if tie:
+        return matmul_sz, (lambda a, b: strong_product_p.bind(a, b, matrix=False))
+    if tie is None:
+        return _lazy_matmul, _lazy_mul
+    return matmul, mul
 
 
 def mul_szm(x, y, gate):
@@ -1014,32 +1060,27 @@ def _eigh_jvp(primals, tangents):
     w, v = eigh(x)
     t = tangents[0]
     p = matmul(matmul(_h(v), _sym(t)), v)
-    # (diag(P) as spectral_tangent's value: its transpose and second derivatives are
-    # eigvalsh's, so a function of w alone gets eigvalsh's second derivatives at ties and
-    # none of V's infinite ones in the Jacobian's entries between the matrices of a stack.
-    # Where w may hold a tie (eager: on the values; vmap) and staged (jit), where it costs
-    # nothing measurable in jit(grad) and makes jit(hessian) of w faster (hessian's
-    # jacfwd(jacrev) needs no tie mask: its entries between matrices are 0 under jit too).
-    # V's tangent likewise as spectral_tangent's "vecs" map, V (F * P), where w may tie
-    # (eager, vmap): its second derivatives are written with products strong per matrix,
-    # so a matrix of a stack that the tangent (cotangent) does not move gets 0, not V's
+    # (Where w may hold a tie (eager: on the values; vmap; staged: jit), diag(P) and
+    # V (F * P) as spectral_tangent's "diag" and "vecs" maps: their transposes and second
+    # derivatives are eigvalsh's and written out with products strong per matrix
+    # (_eigh_vecs_dx), so a function of w alone gets eigvalsh's second derivatives at ties,
+    # and a matrix of a stack that the tangent (cotangent) does not move gets 0, not V's
     # infinite derivative at its tie times 0 in the products that make P or V (F * P).
-    # Not staged: those products cost jit(hessian) of V +25 %; JAX's nan there.)
-    tie = _may_tie(w, staged=None)
-    if tie is not False:
-        dw = spectral_tangent(t, x, w, v, p, kind="diag", projected=True)
-        if tie:
-            return [w, v], [dw, spectral_tangent(t, x, w, v, p, kind="vecs", projected=True)]
-    else:
-        dw = real(diagonal(p)) if _is_complex(x) else diagonal(p)
+    # P is their operand, its own tangent not read. Staged too since session 44 (jit's
+    # second derivatives of V had 1215 to 2187 nan between the matrices of a stack with a
+    # tied matrix; jit(hessian) of V on 2 x 6 x 6 no slower, jit(grad) on 8 x 16 x 16
+    # unchanged within noise: see strong_product's NumPy form).)
+    if _may_tie(w, staged=None) is not False:
+        return [w, v], [spectral_tangent(t, x, w, v, p, kind="diag", projected=True),
+                        spectral_tangent(t, x, w, v, p, kind="vecs", projected=True)]
+    dw = real(diagonal(p)) if _is_complex(x) else diagonal(p)
     f = _inverse_gaps(w)
     if _is_complex(x):
         f = convert_element_type(f, _aval(x).dtype)
     # (F is infinite at ties, and a matrix of a stack that the tangent does not move has
-    # P = 0: its dV is 0, not inf * 0 = nan in the Jacobian's entries between matrices.
-    # Staged, where ties are not known: tie_product, strong only where such a zero is
-    # structural, as the "vecs" map; without ties mul_sz, the same values for less)
-    return [w, v], [dw, matmul(v, (mul_sz if tie is False else tie_product)(f, p))]
+    # P = 0: its dV is 0, not inf * 0 = nan in the Jacobian's entries between matrices;
+    # without ties mul_sz gives the same values as the "vecs" map for less)
+    return [w, v], [dw, matmul(v, mul_sz(f, p))]
 
 
 eigh_p = primitive("eigh", multiple_results=True)
@@ -1095,8 +1136,9 @@ def _eig_tangent_projection(x, t):
     w, v = eig(x)
     tie = _may_tie_unsorted(w, staged=None)
     t = _dtype_of(t, v)
-    if tie:
-        return w, v, matmul_sz(inv(v), matmul_sz(t, v)), tie
+    if tie is not False:
+        mm = _point_products(tie)[0]
+        return w, v, mm(inv(v), mm(t, v)), tie
     return w, v, solve(v, matmul(t, v)), tie
 
 
@@ -1116,8 +1158,9 @@ def _eig_jvp(primals, tangents):
     # Eager and under vmap every product of the point with the tangent is strong per
     # matrix too (V^{-1} an operand, not a solve whose derivative in V meets the zero
     # right-hand side): second derivatives have 0 between the matrices, where the tied
-    # matrix's infinite dV met a zero tangent (were 729 to 2187 nan). (Not staged: as
-    # svd's, JAX's nan between the matrices of second derivatives under jit.)
+    # matrix's infinite dV met a zero tangent (were 729 to 2187 nan). Staged they are lazy
+    # (_point_products: plain values, strong derivatives; jit's second derivatives had
+    # 1215 to 2187 nan between the matrices until session 44).
     x, = primals
     w, v, p, tie = _eig_tangent_projection(x, tangents[0])
     # (_strong_inverse_gaps where ties may be: F's derivative strong per matrix in the
@@ -1130,8 +1173,7 @@ def _eig_jvp(primals, tangents):
         stretch = real(reduce_sum(mul(conj(v), dv), (len(x.shape) - 2,)))
         dv = sub(dv, mul(v, _rows(convert_element_type(stretch, _aval(v).dtype), n)))
         return [w, v], [diagonal(p), dv]
-    mm = matmul_sz if tie else matmul
-    ew = (lambda a, b: strong_product_p.bind(a, b, matrix=False)) if tie else mul
+    mm, ew = _point_products(tie)
     # (the length's correction from a product of its own: in the transpose a cotangent
     # that reads a tied column along that column alone, V[0, 0] at diag(1, 1, 2), reaches
     # the first with the column read (nan: the column jumps within the cluster), where
@@ -1419,24 +1461,27 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     as_x = _as_dtype_of(x)
     v = _h(vh)
     tie = _may_tie(s, zero=True, staged=None)
-    # (where ties are known to be possible (eager values, vmap), every product of the
-    # point (U, S, V) with the tangent is strong per matrix, the singular values' too
-    # (ew below): in a second derivative a matrix of a stack that the inner tangent does
-    # not move gets 0 there, not U's or V's infinite derivative at its tie times 0, and in
-    # a transpose's derivative the tied matrix's own nan cotangent meets the zero tangent
-    # of S there in a strong product (session 43: a plain product by S leaked it into the
-    # other matrices' entries, 243 to 2187 nan in fwd(rev), rev(fwd), rev(rev)). Not
-    # staged: JAX's nan between the matrices there)
-    mm = matmul_sz if tie else matmul
+    # (where ties may be (eager values, vmap; staged: lazy, see _point_products), every
+    # product of the point (U, S, V) with the tangent is strong per matrix, the singular
+    # values' too (ew below): in a second derivative a matrix of a stack that the inner
+    # tangent does not move gets 0 there, not U's or V's infinite derivative at its tie
+    # times 0, and in a transpose's derivative the tied matrix's own nan cotangent meets
+    # the zero tangent of S there in a strong product (session 43: a plain product by S
+    # leaked it into the other matrices' entries, 243 to 2187 nan in fwd(rev), rev(fwd),
+    # rev(rev); session 44: under jit too, where they were left out for their cost)
+    mm, ew = _point_products(tie)
     tv = mm(t, v)
     dp = mm(_h(u), tv)
     # (diag(dP) as spectral_tangent's value: svdvals' transpose and second derivatives for
-    # a function of S alone, where S may hold a tie or a zero (1 / s); see eigh's)
-    if tie:
+    # a function of S alone, where S may hold a tie or a zero (1 / s); see eigh's. Staged
+    # too since session 44: differentiating diag(U^H t V) through U's and V's rules gave
+    # jit(jacrev(jacrev)) of sum((S - S(x0))^2) at diag(1, 1, 2) a silent 1.0 off, where
+    # the cluster's coincidentally zero cotangent met the tie products' strong zeros)
+    if tie is not False:
         ds = spectral_tangent(t, x, u, s, vh, dp, kind="svd_diag", projected=True)
     else:
         ds = real(diagonal(dp)) if cplx else diagonal(dp)
-    f = as_x((_strong_inverse_gaps if tie else _inverse_gaps)(mul(s, s)))
+    f = as_x((_inverse_gaps if tie is False else _strong_inverse_gaps)(mul(s, s)))
     s_j, s_i = as_x(_rows(s, k)), as_x(_cols(s, k))
     dpt = _h(dp)
     # (F is infinite at ties, among them zero singular values; a matrix of a stack that
@@ -1447,7 +1492,6 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     # jumps from I to (1, +-1) / sqrt 2 at [[1, 0], [0, 1], [0, 0]] along E20 + E21): nan,
     # not the 0 of a matrix that t leaves)
     prod = mul_sz if tie is False else (lambda a, b: tie_product(a, b, t))
-    ew = (lambda a, b: strong_product_p.bind(a, b, matrix=False)) if tie else mul
     du = mm(u, prod(f, add(ew(s_j, dp), ew(s_i, dpt))))
     dv = mm(v, prod(f, add(ew(s_i, dp), ew(s_j, dpt))))
     # (the parts divided by S: where ties may be, products by 1 / S strong per matrix of
@@ -1778,9 +1822,9 @@ def _may_tie(w, zero=False, staged=False):
     """Whether the sorted ``w`` holds two equal neighbours (``zero``: or a 0), on known
     values (eager transforms; True under vmap, whose batch axis may be anywhere in the
     array). Staged (jit): ``staged``, by default False, the tie masks and strong forms left
-    out (the other matrices' entries there are then JAX's nan) where they cost too much:
-    svd's and cond's spectral maps staged cost their jit(grad) +10 % and +77 %, eigh's
-    eigenvectors' strong products jit(hessian) +25 %; eigh's values take them staged."""
+    out (the other matrices' entries there are then JAX's nan) where they cost too much
+    (cond's spectral map staged cost its jit(grad) +77 %); None for the rules that then take
+    their tie forms read-free and lazy (eigh's, svd's: see _point_products)."""
     v, batched = concrete_behind(w, report_batch=True)
     if v is None:
         return staged
@@ -1848,8 +1892,13 @@ def _svd_diag_dx(t, x, u, s, vh, dx, strong):
         gp = select(logical_and(ok, _cols(eq(s, 0.0), k)), zeros_like(gp), gp)
     if cplx:
         h, a = conj(h), conj(a)
-    g = add(mul_sz(mul(as_x(gm), h), add(dp, _h(dp))),
-            mul_sz(mul(as_x(gp), a), sub(dp, _h(dp))))
+    # (strong: T constant, and 0 on a matrix of a stack that the map's operand leaves, whose
+    # term is then 0, not an infinite gap times 0 where the masks above are left out
+    # (staged): jit's fwd(fwd) and rev(fwd) of svdvals had 36 and 162 nan between the
+    # matrices of a stack with a tied matrix)
+    ph = (lambda f_, q_: strong_product_p.bind(f_, q_, matrix=False)) if strong else mul
+    g = add(mul_sz(ph(as_x(gm), h), add(dp, _h(dp))),
+            mul_sz(ph(as_x(gp), a), sub(dp, _h(dp))))
     g = reduce_sum(g, (len(x.shape) - 1,))
     d = mul(real(g) if cplx else g, 0.5)
     if not cplx and m == n:
