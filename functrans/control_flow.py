@@ -437,7 +437,9 @@ def cond(pred, true_fun, false_fun, *operands, operand=_NO_OPERAND):
     under ``vmap`` each member gets the branch its predicate chose, and the other branch is
     not evaluated on its values (so it cannot put a nan into the values or the derivatives)
     except under ``jit``, where every branch runs on every member and the results are
-    selected. JAX's older spelling ``cond(pred, true_fun, false_fun, operand=x)`` passes ``x``
+    selected, the rows of the members that do not take a branch adding nothing to the
+    derivatives (unless the branches reduce over the batch: then every row counts, see
+    docs/coming-from-jax.md). JAX's older spelling ``cond(pred, true_fun, false_fun, operand=x)`` passes ``x``
     as the one operand.
 
     Example:
