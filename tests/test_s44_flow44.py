@@ -198,3 +198,17 @@ def test_jet_unique_result_whose_shape_splits_raises():
                   ((np.array([1.0, 1.0, 2.0, 3.0]),),))
     np.testing.assert_array_equal(y, [0.0, np.nan])
     np.testing.assert_array_equal(t, [1.0, 2.0])
+
+
+def test_jet_unique_slices_tie_splitting_after_zero():
+    from functrans.experimental.jet import jet
+    # slices A(t) = (t, 1), B = (-t, 1), C = (2, 3), A again: two unique slices at t = 0,
+    # three for t > 0 (sum of squares 2 t^2 + 15, at t = 0 14)
+    X = np.array([[0.0, 1.0], [0.0, 1.0], [2.0, 3.0], [0.0, 1.0]])
+    S = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 0.0], [1.0, 0.0]])
+    y, ys = jet(lambda x: fnp.sum(fnp.unique(x, axis=0) ** 2), (X,), ((S, np.zeros((4, 2))),))
+    assert float(y) == 14.0 and [float(t) for t in ys] == [0.0, 4.0]
+    y, (t,) = jet(lambda x: fnp.sum(fnp.astype(fnp.unique(x, axis=0, return_counts=True)[1],
+                                               float) * fnp.unique(x, axis=0)[:, 1]),
+                  (X,), ((S,),))
+    assert float(y) == 3 * 1.0 + 3.0 and float(t) == 0.0
