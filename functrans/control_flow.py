@@ -439,8 +439,8 @@ def cond(pred, true_fun, false_fun, *operands, operand=_NO_OPERAND):
     except under ``jit``, where every branch runs on every member and the results are
     selected, the rows of the members that do not take a branch adding nothing to the
     derivatives (unless the branches reduce over the batch: then every row counts, see
-    docs/coming-from-jax.md). JAX's older spelling ``cond(pred, true_fun, false_fun, operand=x)`` passes ``x``
-    as the one operand.
+    docs/coming-from-jax.md). JAX's older spelling ``cond(pred, true_fun, false_fun,
+    operand=x)`` passes ``x`` as the one operand.
 
     Example:
         >>> import functrans as ft, functrans.numpy as fnp, functrans.lax as lax

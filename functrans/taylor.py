@@ -2036,8 +2036,9 @@ def _same_shapes_after(fun, tree, after_tree, leaves, after_leaves):
         raise ValueError(
             f"jet of {_fname(fun)}: a result's shape depends on values that change right "
             f"after t = 0 (a boolean mask x[mask], nonzero, piecewise... whose mask changes "
-            f"there; unique at a tie of values that split there): shapes {shapes} at t = 0 and {after} for small t > 0, so the result has "
-            f"no Taylor series of one shape. Reduce it inside the function (sum...), or "
+            f"there; unique at a tie of values that split there): shapes {shapes} at "
+            f"t = 0 and {after} for small t > 0, so the result has no Taylor series of one "
+            f"shape. Reduce it inside the function (sum...), or "
             f"select with functrans.numpy.where, whose shape is fixed.")
 
 
