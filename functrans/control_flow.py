@@ -369,13 +369,21 @@ def _stage_flat(fun, leaves, name, what, like=None, lift=False):
     leaves = list(leaves)
     in_tree = tree_flatten((tuple(leaves), {}))[1]
     graph, captured, _ = _stage(fun, leaves, in_tree, name, what, like=like, lift=lift)
-    return prune(graph), captured
+    pruned = prune(graph)
+    primal = graph.__dict__.get("primal")
+    if primal is not None:
+        # (its custom functions' equations in place of their calls, for _program: what runs
+        # with no transform around, as jit's primal graph)
+        pruned.primal = prune(primal)
+    return pruned, captured
 
 
 def _program(graph, args):
     """A function evaluating ``graph`` on arguments like ``args`` with no transform around:
     compiled to Python as ``jit`` does (once per combination of the arguments' types), or
-    the graph itself where ``jit`` would evaluate it equation by equation."""
+    the graph itself where ``jit`` would evaluate it equation by equation. A graph calling
+    custom functions runs its ``primal`` form (their equations inline, see _stage_flat)."""
+    graph = graph.__dict__.get("primal", graph)
     programs = graph.__dict__.get("_programs")
     if programs is None:
         programs = graph._programs = {}
