@@ -12,7 +12,11 @@
   mode right);
 - a batched ``cond`` whose branch reduces over the batch (a collective, the batch run
   whole): the derivative through the members that do not take the branch is the true one
-  (central differences'; session 43's tangent mask cut it, as JAX 0.10.2 does).
+  (central differences'; session 43's tangent mask cut it, as JAX 0.10.2 does);
+- ``jet`` of ``unique`` (no ``size=``; 1-d and ``axis=`` slices) at a tie of values whose
+  curves part right after t = 0: the coefficients of the unique curves for t > 0 (jet's
+  second run, as for a mask that changes there), the values ``f(x0)``; a result whose own
+  shape changes raises ValueError.
 """
 
 from __future__ import annotations
