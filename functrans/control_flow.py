@@ -369,13 +369,21 @@ def _stage_flat(fun, leaves, name, what, like=None, lift=False):
     leaves = list(leaves)
     in_tree = tree_flatten((tuple(leaves), {}))[1]
     graph, captured, _ = _stage(fun, leaves, in_tree, name, what, like=like, lift=lift)
-    return prune(graph), captured
+    pruned = prune(graph)
+    primal = graph.__dict__.get("primal")
+    if primal is not None:
+        # (its custom functions' equations in place of their calls, for _program: what runs
+        # with no transform around, as jit's primal graph)
+        pruned.primal = prune(primal)
+    return pruned, captured
 
 
 def _program(graph, args):
     """A function evaluating ``graph`` on arguments like ``args`` with no transform around:
     compiled to Python as ``jit`` does (once per combination of the arguments' types), or
-    the graph itself where ``jit`` would evaluate it equation by equation."""
+    the graph itself where ``jit`` would evaluate it equation by equation. A graph calling
+    custom functions runs its ``primal`` form (their equations inline, see _stage_flat)."""
+    graph = graph.__dict__.get("primal", graph)
     programs = graph.__dict__.get("_programs")
     if programs is None:
         programs = graph._programs = {}
@@ -437,8 +445,10 @@ def cond(pred, true_fun, false_fun, *operands, operand=_NO_OPERAND):
     under ``vmap`` each member gets the branch its predicate chose, and the other branch is
     not evaluated on its values (so it cannot put a nan into the values or the derivatives)
     except under ``jit``, where every branch runs on every member and the results are
-    selected. JAX's older spelling ``cond(pred, true_fun, false_fun, operand=x)`` passes ``x``
-    as the one operand.
+    selected, the rows of the members that do not take a branch adding nothing to the
+    derivatives (unless the branches reduce over the batch: then every row counts, see
+    docs/coming-from-jax.md). JAX's older spelling ``cond(pred, true_fun, false_fun,
+    operand=x)`` passes ``x`` as the one operand.
 
     Example:
         >>> import functrans as ft, functrans.numpy as fnp, functrans.lax as lax
@@ -772,7 +782,7 @@ def _cond_batch(vals, dims, branches, n_ops, spans, batch_interp):
     results = []
     for k, f in enumerate(fns):
         pick = index == k
-        ops = _taken_rows(args, in_axes, pick, size, checking)
+        ops = _taken_rows(args, in_axes, pick, size, checking, whole is not None)
 
         def run(*a, f=f):
             return list(vmap(f, in_axes=in_axes, axis_size=size, axis_name=name)(*a))
@@ -802,54 +812,109 @@ def _checkify_below():
     return ck is not None and ck.checking_below()
 
 
-def _taken_rows(args, in_axes, pick, size, checking):
-    """The batched operands of a branch run on every member of a batch, ``pick`` (shape
-    ``(size,)``) marking the members that take it: the floating ones with a zero tangent
-    for the others (``where(mask, x, stop_gradient(x))``, see _taken_tangents); and where ``checking`` (a checkify beneath), every batched operand of
-    the others replaced by a member's that takes it (the first), so that each row the branch
+def _taken_rows(args, in_axes, pick, size, checking, whole=False):
+    """The operands of a branch run on every member of a batch, ``pick`` (shape ``(size,)``)
+    marking the members that take it, made such that the members that do not take it add
+    nothing to the derivatives (a nan or inf of the branch on their rows would, as 0 * inf in
+    its transpose):
+
+    - a batched floating operand has a zero tangent on their rows (JAX's
+      ``where(mask, x, stop_gradient(x))``, without its forward cost: see _taken_tangents);
+    - where an operand *not* batched (the same for every member: a closed-over parameter) is
+      differentiated, its tangent reaches every row, and a nan coefficient on a row of a
+      member that does not take the branch would reach it (0 * nan, summed over the rows):
+      there the batched operands' rows of those members are a member's that takes the
+      branch (the first), in the differentiated run only (rows whose results are dropped),
+      and the unbatched operand's tangent is cut when no member takes the branch. (JAX
+      broadcasts such operands to the batch first: a copy per member, and batched
+      arithmetic on them, where this keeps them whole.)
+
+    ``whole`` (a batch whose branches reduce over it, run whole): the operands unchanged.
+    Every member's row then counts (a taking member's result reads the others' rows
+    through the collective), and a derivative through them is a true one (central
+    differences'; JAX's, which masks them as above, is not).
+
+    Where ``checking`` (a checkify beneath), every batched operand of the others is replaced
+    by a member's that takes it (the first) in the values too, so that each row the branch
     computes is one a member takes, and the checks see no failure of a row whose result is
     dropped."""
-    out = []
-    for x, d in zip(args, in_axes):
+    if whole:
+        return list(args)
+    out = list(args)
+    sel = []  # the operands given to the custom function: (position, batch axis)
+    for i, (x, d) in enumerate(zip(args, in_axes)):
         # (not tangents recorded for a backward pass: the branch is linear in those, and
         # the masking rule there would have no transpose)
-        floating = (d is not None and _dt.is_float(get_aval(x).dtype)
-                    and not _recorded((x,)))
-        if d is None or not (floating or checking):
-            out.append(x)
+        floating = _dt.is_float(get_aval(x).dtype) and not _recorded((x,))
+        if d is None:
+            if floating and not checking and type(x) not in _SCALAR_DTYPES:
+                sel.append((i, None))
             continue
-        ndim = len(get_aval(x).shape)
-        mask = fnp.reshape(pick, tuple(size if a == d else 1 for a in range(ndim)))
         if checking:
-            x = fnp.where(mask, x, fnp.take(x, fnp.reshape(fnp.argmax(pick), (1,)), axis=d))
-        out.append(_taken_tangents(x, mask) if floating else x)
+            ndim = len(get_aval(x).shape)
+            mask = fnp.reshape(pick, tuple(size if a == d else 1 for a in range(ndim)))
+            x = out[i] = fnp.where(mask, x, fnp.take(x, fnp.reshape(fnp.argmax(pick), (1,)),
+                                                     axis=d))
+        if floating:
+            sel.append((i, d))
+    if not any(d is not None for _, d in sel):
+        return out  # nothing batched to mask (or nothing floating)
+    if any(d is None for _, d in sel):
+        # the other batched operands too (integers), for their rows to be a taking member's
+        have = {i for i, _ in sel}
+        sel += [(i, d) for i, d in enumerate(in_axes) if d is not None and i not in have
+                and not _recorded((out[i],))]
+    dims = tuple(d for _, d in sel)
+    masked = _taken_tangents(dims, pick, *[out[i] for i, _ in sel])
+    for (i, _), x in zip(sel, masked):
+        out[i] = x
     return out
 
 
 def _make_taken_tangents():
-    """``_taken_tangents(x, mask)``: ``x`` itself (no operation), whose tangent is zero where
-    ``mask`` is false: ``where(mask, x, stop_gradient(x))`` without its cost when nothing is
-    differentiated (one ``where`` on the tangent, or the cotangent, when something is)."""
-    from .custom import custom_jvp
+    """``_taken_tangents(dims, pick, *xs)``: ``xs`` themselves (no operation), whose
+    tangents are zero on the rows (along ``dims``, None for an operand not batched) of the
+    members that ``pick`` leaves out; where an operand not batched has a tangent, the
+    batched operands' rows of those members are a picked member's, and the unbatched
+    tangents are cut when no member is picked (see _taken_rows). One ``where`` per
+    differentiated operand when something is differentiated, nothing otherwise."""
+    from .custom import SymbolicZero, custom_jvp
 
-    @custom_jvp
-    def taken(x, mask):
-        return x
+    def taken(dims, pick, *xs):
+        return xs
 
-    @taken.defjvp
-    def _rule(primals, tangents):
-        x, mask = primals
-        return x, fnp.where(mask, tangents[0], 0)
+    def rule(dims, primals, tangents):
+        pick, xs, ts = primals[0], primals[1:], tangents[1:]
+        lone = pick.shape[0] > 0 and any(
+            d is None and type(t) is not SymbolicZero for d, t in zip(dims, ts))
+        if lone:
+            first = fnp.reshape(fnp.argmax(pick), (1,))
+            some = fnp.any(pick)
+        outs, touts = [], []
+        for x, t, d in zip(xs, ts, dims):
+            if d is None:  # (no rows: an empty batch adds nothing to its tangent)
+                mask = some if lone else None
+            else:
+                mask = fnp.reshape(pick, tuple(pick.shape[0] if a == d else 1
+                                               for a in range(len(get_aval(x).shape))))
+                if lone:
+                    x = fnp.where(mask, x, fnp.take(x, first, axis=d))
+            outs.append(x)
+            touts.append(t if type(t) is SymbolicZero or mask is None
+                         else fnp.where(mask, t, 0))
+        return tuple(outs), tuple(touts)
+    taken = custom_jvp(taken, nondiff_argnums=(0,))
+    taken.defjvp(rule, symbolic_zeros=True)
     return taken
 
 
 _TAKEN = []
 
 
-def _taken_tangents(x, mask):
+def _taken_tangents(dims, pick, *xs):
     if not _TAKEN:
         _TAKEN.append(_make_taken_tangents())
-    return _TAKEN[0](x, mask)
+    return _TAKEN[0](dims, pick, *xs)
 
 
 def _cond_by_groups(chosen, fns, args, in_axes, n_out):
@@ -1235,13 +1300,12 @@ def _while_batch(vals, dims, cond, body, n_cc, n_bc, batch_interp):
         live = alive(*c, *cc)[0]
         m = _concrete(live) if whole is None else None
         if m is None:  # staged: the body on every member, the finished ones keep their value
-            if checking:
-                # (under a checkify, the finished members' rows are a live member's: the
-                # checks see no failure of a step whose result is dropped; see _taken_rows)
-                new = step(*_taken_rows(c, (0,) * nc, live, size, True),
-                           *_taken_rows(bc, b_axes, live, size, True))
-            else:
-                new = step(*c, *bc)
+            # (the finished members' rows add nothing to the derivatives: a step outside
+            # their domain would, 0 * nan; under a checkify, their rows are a live member's,
+            # so that the checks see no failure of a step whose result is dropped: see
+            # _taken_rows)
+            new = step(*_taken_rows([*c, *bc], (0,) * nc + b_axes, live, size, checking,
+                                    whole is not None))
             return [fnp.where(_expand(live, x.ndim), x_new, x) for x_new, x in zip(new, c)]
         if bool(fnp.all(m)):
             return list(step(*c, *bc))

@@ -31,7 +31,8 @@ to jet tracers gives the coefficients of ``p(x(t))`` up to ``t^K``, in one pass:
   where one side does (a repeated cond); a staged one (jit's) follows the branch chosen by a
   jet of its own, and a staged loop runs in Python on concrete values, its body so followed,
   or (abstract, jit of jet) is a loop of the same kind whose body is its body's jet;
-- a value-dependent shape (``x[mask]``, ``nonzero``) that changes right after t = 0: the
+- a value-dependent shape (``x[mask]``, ``nonzero``; ``unique`` at a tie of values whose
+  curves differ, the unique curves for t > 0) that changes right after t = 0: the
   coefficients from a second run of the function with the shapes for t > 0 (``jet``).
 
 Rules run with the interpreter below current, as forward mode's do, so ``jet`` nests with every
@@ -113,6 +114,19 @@ class _Stepped(tuple):
         return self
 
 
+class _SplitAfter(list):
+    """A rule's coefficients where a value-dependent shape of its own results changes right
+    after t = 0 (``unique`` at a tie of values whose curves differ: more unique values for
+    t > 0): the list is the coefficients of the results at t = 0 (decided there); ``after``
+    the results for small t > 0 and ``after_terms`` their coefficients. The interpreter takes
+    the one or the other (``JetInterpreter._split``): the results at t = 0, and jet's second
+    run with the shapes for t > 0, as for a mask that changes there."""
+
+    def __init__(self, terms, after, after_terms):
+        super().__init__(terms)
+        self.after, self.after_terms = after, after_terms
+
+
 class OneSidedTracer(PairTracer):
     """A boolean or integer value under jet that may change right after t = 0: ``primal``
     at t = 0 (what ``bool()``, indexing and Python control flow see), ``tangent`` for small
@@ -188,9 +202,20 @@ class JetInterpreter(Interpreter):
         finally:
             reset_current(token)
         if prim.multiple_results:
+            if type(terms) is _SplitAfter:
+                out, terms = self._split(out, terms)
             terms = [None] * len(out) if terms is None else terms
             return [self._wrap(o, t) for o, t in zip(out, terms)]
         return self._wrap(out, terms)
+
+    def _split(self, at_zero, split):
+        """The results and coefficients of a rule whose results' shapes change right after
+        t = 0 (see _SplitAfter): those for t > 0 in jet's second run, else those at t = 0,
+        the change noted (jet then runs the function again)."""
+        if self.shapes_after:
+            return split.after, split.after_terms
+        self.shapes_differ = True
+        return at_zero, list(split)
 
     def _follow_inline(self, prim, args, params):
         # (a primitive defined by traceable operations and no JVP rule: follow those)
@@ -269,6 +294,8 @@ class JetInterpreter(Interpreter):
                     return _linear_rule(prim, values, series, self.order, params)
                 return _nested_jvp_rule(prim, values, series, self.order, params)
             after, terms = coefficients(limits)
+            if type(terms) is _SplitAfter:
+                after, terms = self._split(after, terms)
             outs, afters = (at_zero, after) if prim.multiple_results else ([at_zero], [after])
             if self.shapes_after:
                 pass  # (jet's second run: the shapes, and all, from the values after)
@@ -278,6 +305,8 @@ class JetInterpreter(Interpreter):
                 # (jet then runs the function again with the shapes for t > 0)
                 self.shapes_differ = True
                 _, terms = coefficients(primals)
+                if type(terms) is _SplitAfter:
+                    terms = list(terms)
                 if type(terms) is _Stepped:
                     terms = None
                 stepped = False
@@ -1100,6 +1129,49 @@ def _argsort_rule(primals, series, order, axis, descending):
     return out, _Stepped((), _sort_permutation(x, series[0], axis, descending))
 
 
+def _unique_all_rule(primals, series, order):
+    """unique_all (behind ``unique`` without ``size=``): the values' coefficients those of
+    each value's first occurrence, as the JVP rule's. Where values tied at t = 0 follow
+    different curves, the tie splits right after t = 0 (``[t, -t]``: one unique value at
+    t = 0, two for t > 0): the results then have other shapes for t > 0, the unique curves
+    (sorted as the curves are there: ties of the values by the coefficients in turn, the
+    first occurrence of each); jet takes the values at t = 0 and the coefficients from its
+    second run, with those shapes (see _SplitAfter). Values read on the host, as unique's."""
+    x, = primals
+    terms = series[0]
+    so = registry["unique_all"]
+    out = so.bind(x)
+    n = math.prod(get_aval(x).shape)
+    flat = _fnp.reshape(x, (n,))
+    ts = [None if t is None else _fnp.reshape(t, (n,)) for t in terms]
+    at_zero = [[None if t is None else _fnp.take(t, out[1]) for t in ts], None, None, None]
+    keys = [t for t in ts if t is not None]
+    if not keys or n < 2 or get_aval(x).dtype.kind == "c":
+        return out, at_zero
+    # the curves sorted (stably, lexicographically), a new one wherever a key changes
+    perm = _sort_permutation(flat, keys, 0, False)
+    xs = _fnp.take(flat, perm)
+    new = _fnp.not_equal(xs[1:], xs[:-1])
+    for t in keys:
+        tk = _fnp.take(t, perm)
+        new = _fnp.logical_or(new, _fnp.not_equal(tk[1:], tk[:-1]))
+    new = _fnp.concat([_fnp.ones((1,), dtype=_fnp.bool_, like=new), new])
+    starts = _fnp.nonzero(new)[0]
+    m = get_aval(starts).shape[0]
+    if m == get_aval(out[0]).shape[0]:
+        return out, at_zero  # no tie splits (a tie of NaNs: distinct either way)
+    index = _fnp.astype(_fnp.take(perm, starts), _fnp.int64)
+    group = _fnp.cumulative_sum(_fnp.astype(new, _fnp.int64)) - 1
+    inverse = _fnp.reshape(_fnp.take(group, _fnp.argsort(perm, stable=True)),
+                           get_aval(x).shape)
+    ends = _fnp.concat([starts[1:], _fnp.full_like(starts[:1], n)])
+    counts = _fnp.astype(ends - starts, _fnp.int64)
+    after = [_fnp.take(flat, index), index, inverse, counts]
+    return out, _SplitAfter(at_zero, after,
+                            [[None if t is None else _fnp.take(t, index) for t in ts],
+                             None, None, None])
+
+
 def _arg_extreme_rule(name):
     """argmax and argmin: no coefficients; for small t > 0 the first of the positions tied at
     the extreme whose curves are then the largest (smallest): narrowed by the coefficients in
@@ -1621,6 +1693,7 @@ RULES.update({
     "argmax": _arg_extreme_rule("argmax"),
     "argmin": _arg_extreme_rule("argmin"),
     "searchsorted": _searchsorted_rule,
+    "unique_all": _unique_all_rule,
     # comparisons of curves: decided for small t > 0 too (select then takes, for the
     # coefficients, the branch that holds there)
     **{name: _comparison_rule(name) for name in ("eq", "ne", "lt", "le", "gt", "ge")},
@@ -1822,8 +1895,9 @@ def jet(fun, primals, series, factorial_scaled=True):
 
     At a kink, a jump or a tie (``where(x > 0, ...)`` at ``x = 0``) the terms are those of
     the branch that holds for small t > 0 (one-sided derivatives); the first result stays
-    ``f(x0)``. Where a value-dependent shape (``x[mask]``, ``nonzero``, ``piecewise``)
-    changes right after t = 0, ``fun`` runs twice: the values from the run at t = 0, the
+    ``f(x0)``. Where a value-dependent shape (``x[mask]``, ``nonzero``, ``piecewise``,
+    ``unique`` without ``size=`` at a tie of values whose curves differ) changes right
+    after t = 0, ``fun`` runs twice: the values from the run at t = 0, the
     terms from a run with the shapes for t > 0 (a result whose own shape changes there:
     ``ValueError``).
 
@@ -1962,8 +2036,9 @@ def _same_shapes_after(fun, tree, after_tree, leaves, after_leaves):
         raise ValueError(
             f"jet of {_fname(fun)}: a result's shape depends on values that change right "
             f"after t = 0 (a boolean mask x[mask], nonzero, piecewise... whose mask changes "
-            f"there): shapes {shapes} at t = 0 and {after} for small t > 0, so the result has "
-            f"no Taylor series of one shape. Reduce it inside the function (sum...), or "
+            f"there; unique at a tie of values that split there): shapes {shapes} at "
+            f"t = 0 and {after} for small t > 0, so the result has no Taylor series of one "
+            f"shape. Reduce it inside the function (sum...), or "
             f"select with functrans.numpy.where, whose shape is fixed.")
 
 

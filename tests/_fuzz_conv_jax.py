@@ -181,6 +181,38 @@ def jax_ok(fn, *args, **kw):
         return False, e
 
 
+def compare_forward(section, case, run, jax_result, tol, *, key=None, check_dtype=False,
+                    also=()):
+    """functrans's value (``run()``) against JAX's (``jax_result``, from ``jax_ok``) and the
+    references in ``also`` (``(label, value)`` pairs), within ``tol``: the value where all
+    agree (the case counted under ``key``, the section's name by default); else None, a
+    failure reported (one of the two raised, a value differs) or both raised (counted as
+    ``section:both-raise``). ``check_dtype``: JAX's dtype too (a mismatch reported, the value
+    still returned)."""
+    okj, yj = jax_result
+    try:
+        yf = run()
+    except Exception as e:  # noqa: BLE001
+        if okj:
+            fail(section, case, f"functrans raised, JAX did not: {type(e).__name__}: {e}")
+        else:
+            count(section + ":both-raise")
+        return None
+    if not okj:
+        fail(section, case, f"JAX raised ({type(yj).__name__}: {str(yj)[:150]}), functrans "
+                            f"gave shape {np.shape(yf)}")
+        return None
+    for label, ref in (("value", yj), *also):
+        ok, msg = close(yf, ref, tol)
+        if not ok:
+            fail(section, case, f"{label}: {msg}")
+            return None
+    if check_dtype and np.asarray(yf).dtype != np.asarray(yj).dtype:
+        fail(section, case, f"dtype {np.asarray(yf).dtype} vs {np.asarray(yj).dtype}")
+    count(key or section)
+    return yf
+
+
 def check_derivatives(section, case, f_ft, f_jax, args, rng, *, fd=False, second=False,
                       argnums=(0, 1), tol=1e-10, jax_reverse=True):
     """jvp/vjp vs JAX (and finite differences, the dot-product identity, second order)."""
@@ -309,27 +341,11 @@ def run_conv(rng, n):
             w.flat[int(rng.integers(0, w.size))] = rng.choice([np.inf, -np.inf, np.nan])
             c["nonfinite"] = True
         f_j, f_f = conv_fn(jlax, c), conv_fn(lax, c)
-        okj, yj = jax_ok(f_j, jnp.asarray(x), jnp.asarray(w))
-        try:
-            yf = f_f(x, w)
-        except Exception as e:  # noqa: BLE001
-            if okj:
-                fail(section, c, f"functrans raised, JAX did not: {type(e).__name__}: {e}")
-            else:
-                count(section + ":both-raise")
-            continue
-        if not okj:
-            fail(section, c, f"JAX raised ({type(yj).__name__}: {str(yj)[:150]}), functrans gave "
-                             f"shape {np.shape(yf)}")
-            continue
+        yj = jax_ok(f_j, jnp.asarray(x), jnp.asarray(w))
         tol = tol_of(c["dtype"])
-        ok, msg = close(yf, yj, tol)
-        if not ok:
-            fail(section, c, f"value: {msg}")
+        if compare_forward(section, c, lambda: f_f(x, w), yj, tol, check_dtype=True) is None:
             continue
-        if np.asarray(yf).dtype != np.asarray(yj).dtype:
-            fail(section, c, f"dtype {np.asarray(yf).dtype} vs {np.asarray(yj).dtype}")
-        count(section)
+        yj = yj[1]
         if nonfinite:
             for name, fn in [("jit", ft.jit(f_f)),
                              ("vmap", lambda a, b: ft.vmap(f_f, in_axes=(None, 0))(
@@ -394,22 +410,11 @@ def run_transpose(rng, n):
                                           use_consistent_padding=consistent)
             return f
         f_j, f_f = mk(jlax), mk(lax)
-        okj, yj = jax_ok(f_j, jnp.asarray(x), jnp.asarray(w))
-        try:
-            yf = f_f(x, w)
-        except Exception as e:  # noqa: BLE001
-            if okj:
-                fail(section, case, f"functrans raised, JAX did not: {type(e).__name__}: {e}")
-            continue
-        if not okj:
-            fail(section, case, f"JAX raised ({str(yj)[:150]}), functrans shape {np.shape(yf)}")
-            continue
+        yj = jax_ok(f_j, jnp.asarray(x), jnp.asarray(w))
         tol = tol_of(dtype)
-        ok, msg = close(yf, yj, tol)
-        if not ok:
-            fail(section, case, f"value: {msg}")
+        if compare_forward(section, case, lambda: f_f(x, w), yj, tol) is None:
             continue
-        count(section)
+        yj = yj[1]
         # the shape helper
         if use_dn is False and isinstance(padding, (str, list)) and not consistent and \
                 rdil is None:
@@ -467,20 +472,8 @@ def run_patches(rng, n):
         if not okj and c["C"] == 0:  # (JAX's one-hot kernel has feature_group_count 0)
             count(section + ":no-features")
             continue
-        try:
-            yf = f_f(x)
-        except Exception as e:  # noqa: BLE001
-            if okj:
-                fail(section, c, f"functrans raised, JAX did not: {type(e).__name__}: {e}")
+        if compare_forward(section, c, lambda: f_f(x), (okj, yj), tol_of(c["dtype"])) is None:
             continue
-        if not okj:
-            fail(section, c, f"JAX raised ({str(yj)[:150]}), functrans shape {np.shape(yf)}")
-            continue
-        ok, msg = close(yf, yj, tol_of(c["dtype"]))
-        if not ok:
-            fail(section, c, f"value: {msg}")
-            continue
-        count(section)
         if c["dtype"] == "float64" and it % 2 == 0:
             try:
                 check_derivatives(section, c, lambda a, _b: f_f(a), lambda a, _b: f_j(a),
@@ -507,21 +500,9 @@ def run_patches(rng, n):
                                                           fs, ldil, rdil, dnm)
                 return f
             lj, lf = mkl(jlax), mkl(lax)
-            okj, zj = jax_ok(lj, jnp.asarray(x), jnp.asarray(w))
-            try:
-                zf = lf(x, w)
-            except Exception as e:  # noqa: BLE001
-                if okj:
-                    fail("local", c, f"functrans raised, JAX did not: {type(e).__name__}: {e}")
+            if compare_forward("local", c, lambda: lf(x, w),
+                               jax_ok(lj, jnp.asarray(x), jnp.asarray(w)), 1e-10) is None:
                 continue
-            if not okj:
-                fail("local", c, f"JAX raised ({str(zj)[:150]})")
-                continue
-            ok, msg = close(zf, zj, 1e-10)
-            if not ok:
-                fail("local", c, f"value: {msg}")
-                continue
-            count("local")
             if it % 3 == 0:
                 try:
                     check_derivatives("local", c, lf, lj, (x, w), rng, fd=True)
@@ -635,27 +616,10 @@ def run_reduce(rng, n):
             okj, yj = jax_ok(f_j, jnp.asarray(x))
         else:
             okj, yj, f_j = True, want, None
-        try:
-            yf = f_f(x)
-        except Exception as e:  # noqa: BLE001
-            if okj:
-                fail(section, case, f"functrans raised, JAX did not: {type(e).__name__}: {e}")
-            continue
-        if not okj:
-            fail(section, case, f"JAX raised ({str(yj)[:150]}), functrans shape {np.shape(yf)}")
-            continue
         tol = tol_of(dtype) if dtype != "int32" else 0
-        ok, msg = close(yf, yj, max(tol, 1e-12))
-        if not ok:
-            fail(section, case, f"value: {msg}")
+        if compare_forward(section, case, lambda: f_f(x), (okj, yj), max(tol, 1e-12),
+                           check_dtype=True, also=[("value vs loops", want)]) is None:
             continue
-        ok, msg = close(yf, want, max(tol, 1e-12))
-        if not ok:
-            fail(section, case, f"value vs loops: {msg}")
-            continue
-        if np.asarray(yf).dtype != np.asarray(yj).dtype:
-            fail(section, case, f"dtype {np.asarray(yf).dtype} vs {np.asarray(yj).dtype}")
-        count(section)
         if dtype != "float64" or not np.size(yj):
             continue
         has_tie = len(np.unique(x)) != x.size
@@ -802,27 +766,12 @@ def run_simple(rng, n):
             return lambda a, b: mod.conv_with_general_padding(a, b, strides, pad, ldil, rdil,
                                                               preferred_element_type=pet)
         f_j, f_f = make(jlax), make(lax)
-        okj, yj = jax_ok(f_j, jnp.asarray(x), jnp.asarray(w))
-        try:
-            yf = f_f(x, w)
-        except Exception as e:  # noqa: BLE001
-            if okj:
-                fail(section, c, f"functrans raised, JAX did not: {type(e).__name__}: {e}")
-            else:
-                count(section + ":both-raise")
-            continue
-        if not okj:
-            fail(section, c, f"JAX raised ({type(yj).__name__}: {str(yj)[:150]}), functrans "
-                             f"gave shape {np.shape(yf)}")
-            continue
+        yj = jax_ok(f_j, jnp.asarray(x), jnp.asarray(w))
         tol = tol_of(c["dtype"])
-        ok, msg = close(yf, yj, tol)
-        if not ok:
-            fail(section, c, f"value: {msg}")
+        if compare_forward(section, c, lambda: f_f(x, w), yj, tol, key=section + ":" + which,
+                           check_dtype=True) is None:
             continue
-        if np.asarray(yf).dtype != np.asarray(yj).dtype:
-            fail(section, c, f"dtype {np.asarray(yf).dtype} vs {np.asarray(yj).dtype}")
-        count(section + ":" + which)
+        yj = yj[1]
         try:
             if c["dtype"] != "float32":
                 check_derivatives(section, c, f_f, f_j, (x, w), rng, fd=it % 3 == 0,

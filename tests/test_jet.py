@@ -125,6 +125,8 @@ CASES = {
     "custom_jvp": (lambda x: ft.nn.soft_sign(x) * ft.nn.gelu(x)
                    + ft.nn.hard_silu(2.0 * x) * ft.nn.mish(x), (X3,)),
     "logistic_map": (lambda x: _logistic_map(x, 3.7, 4), (UNIT3 ** 2,)),
+    # (a tie whose curves are the same: no split after t = 0)
+    "unique": (lambda x: fnp.unique(fnp.concat([x, x[:1]])) ** 3 * fnp.sum(x), (X3,)),
     "searchsorted": (lambda x: fnp.take(fnp.exp(x), fnp.searchsorted(
         np.array([-0.5, 0.0, 0.5, 1.0]), x, side="right") % 3) * x, (X3,)),
     # (jit stages the loops: the scan and while primitives under jet)
@@ -180,7 +182,7 @@ RULE_CASES = {
     "sign": "piecewise_constant", "floor": "piecewise_constant", "round": "piecewise_constant",
     "ceil": "steps", "trunc": "steps", "argmax": "arg_extremes", "argmin": "arg_extremes",
     "argsort": "argsort", "custom_jvp_call": "custom_jvp", "cond": "staged_cond",
-    "searchsorted": "searchsorted", "scan": "staged_loops", "while": "staged_loops",
+    "searchsorted": "searchsorted", "unique_all": "unique", "scan": "staged_loops", "while": "staged_loops",
     "signbit": "modular", "floor_divide": "modular", "remainder": ("rem", "modular"),
     "copysign": "modular", "hypot": "degree_one"}
 

@@ -389,9 +389,6 @@ def test_degree_one_functions_elsewhere_and_under_transforms(backend):
 # -- left ------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="unique (no size=) reads its values on the host: a tie "
-                   "that splits right after t = 0 (more unique values for t > 0) keeps the "
-                   "values at t = 0 (left)")
 def test_unique_at_a_tie_that_splits():
     # x = [t, -t, 1]: three unique values for t > 0, two at t = 0; sum of squares: 2 t^2 + 1
     y, ys = jet(lambda x: fnp.sum(fnp.unique(x) ** 2), (np.array([0.0, 0.0, 1.0]),),

@@ -69,9 +69,6 @@ def test_jit_hessian_of_vmapped_cond_untaken_branch():
     np.testing.assert_allclose(h, np.diag([0.0, -0.25 * 4.0 ** -1.5]), rtol=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="an operand unbatched under vmap reaches the branch a "
-                   "member does not take unmasked (JAX broadcasts it first): the branch's "
-                   "nan there reaches its derivative (session 43, left)")
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_jit_grad_vmapped_cond_unbatched_operand():
     x = np.array([-1.0, 4.0, 0.0])

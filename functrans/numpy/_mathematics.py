@@ -1961,10 +1961,12 @@ def _unique_slices(ar, axis, return_index, return_inverse, return_counts):
 
 def _slice_order(rows, n, k):
     """``(plain, order)`` for the ``n`` slices of ``k`` elements in ``rows``: the slices
-    without derivative (the grouping carries none; bools as int8) and their stable
-    lexicographic order, the first element the primary key (complex: real part first)."""
+    (bools as int8) and their stable lexicographic order, the first element the primary key
+    (complex: real part first). (Not through stop_gradient: the grouping carries no
+    derivative either way, and under jet the sort and the comparisons must see the curves,
+    so that slices tied at t = 0 that part right after it group as they do for t > 0.)"""
     from ._selection import lexsort
-    plain = _st.stop_gradient_p.bind(rows)
+    plain = rows
     if _dtype(plain).kind == "b":
         plain = astype(plain, _dt.int8)
     cols = [_st.reshape(_st.slice_(plain, ((0, n, 1), (j, j + 1, 1))), (n,)) for j in range(k)]
