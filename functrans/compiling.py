@@ -45,7 +45,8 @@ from .collectives import axis_env
 from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _by_type_get, _current,
                    _mixed, place_host_indices)
 from .interpreters import fixed_values
-from .graph import Graph, Var, _last_uses, eval_graph, exact_key, format_graph, prune, read_vars
+from .graph import (_PY_SCALARS, Graph, Var, _last_uses, eval_graph, exact_key, format_graph,
+                    prune, read_vars)
 from .errors import RestagingWarning, check_function
 from .numpy import device
 from .tree import _REGISTERED, NAMESPACE, tree_flatten
@@ -355,16 +356,22 @@ def _dict_orders(obj) -> tuple:
     """The order of the keys of every dict in ``obj`` (also inside registered pytree
     nodes), depth first."""
     if isinstance(obj, dict):
-        return (tuple(obj),) + tuple(_dict_orders(v) for v in obj.values())
-    if isinstance(obj, (list, tuple)):
-        return tuple(_dict_orders(v) for v in obj)
-    if obj is None or type(obj) in _SCALAR_DTYPES or _by_type_get(type(obj)) is not None:
-        return ()
-    try:
-        children = optree.tree_flatten_one_level(obj, namespace=NAMESPACE)[0]
-    except ValueError:  # a leaf
-        return ()
-    return tuple(_dict_orders(v) for v in children)
+        out, children = [tuple(obj)], obj.values()
+    elif isinstance(obj, (list, tuple)):
+        out, children = [], obj
+    else:
+        if obj is None or type(obj) in _SCALAR_DTYPES or _by_type_get(type(obj)) is not None:
+            return ()
+        try:
+            children = optree.tree_flatten_one_level(obj, namespace=NAMESPACE)[0]
+        except ValueError:  # a leaf
+            return ()
+        out = []
+    for v in children:  # (the common leaves inline: no frame each)
+        t = type(v)
+        out.append(() if v is None or t in _SCALAR_DTYPES or _by_type_get(t) is not None
+                   else _dict_orders(v))
+    return tuple(out)
 
 
 _POSITIONAL_SPECS: dict = {}  # n -> the structure of ((n leaves), {}): n arrays, no keywords
@@ -658,11 +665,43 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
     lock = threading.Lock()
     restaged: dict = {}  # the signature without its numbers' values -> stagings
 
+    positions: dict = {}  # n -> (the static positions, the others) in a call of n arguments
+
     def split(args, kwargs):
         """(the traced arguments with static ones taken out, the static ones, a function of
         the traced ones)."""
         n = len(args)
-        pos = sorted({i % n if i < 0 else i for i in static_nums if -n <= i < n})
+        found = positions.get(n)
+        if found is None:
+            pos = tuple(sorted({i % n if i < 0 else i for i in static_nums if -n <= i < n}))
+            found = (pos, tuple([i for i in range(n) if i not in pos]))
+            if len(positions) < 64:
+                positions[n] = found
+        pos, dyn = found
+        if not (kwargs and static_names):
+            # Static Python numbers, strings and None by position (the common case): what
+            # the general path below makes of them, with no tree or check to go through.
+            static = []
+            for i in pos:
+                v = args[i]
+                t = type(v)
+                if t in _PY_SCALARS:
+                    static.append((t, (t, repr(v))))  # (exact_key's, inline)
+                elif t is str or v is None:
+                    static.append((t, v))
+                else:
+                    break
+            else:
+                dyn_args = []
+                for i in dyn:
+                    dyn_args.append(args[i])
+
+                def call(*a, **kw):
+                    full, it = [], iter(a)
+                    for i in range(n):
+                        full.append(args[i] if i in pos else next(it))
+                    return fun(*full, **kw)
+                return tuple(dyn_args), dict(kwargs), (pos, (), tuple(static)), call
         names = [k for k in static_names if k in kwargs]
         # (a constant made inside an enclosing transform is a fixed value: its array)
         args = tuple(fixed_values(a) if i in pos else a for i, a in enumerate(args))
@@ -696,12 +735,12 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
             for i in range(n):
                 full.append(args[i] if i in pos else next(it))
             return fun(*full, **kw, **{k: kwargs[k] for k in names})
-        return dyn_args, dyn_kwargs, (tuple(pos), tuple(names), static), call
+        return dyn_args, dyn_kwargs, (pos, tuple(names), static), call
 
-    def signature(args, kwargs, static):
+    def signature(args, kwargs, static, short=True):
         """(the cache key of these traced arguments, their leaves and tree, the arrays among
-        them, whether one is a tracer)."""
-        keys = None if kwargs else _array_keys(args, static)
+        them, whether one is a tracer). ``short=False``: ``_array_keys`` has said None."""
+        keys = None if kwargs or not short else _array_keys(args, static)
         if keys is not None:  # arrays by position: no tree to flatten (see _array_keys)
             cur = _current.get().interp
             if type(cur) is not EvalInterpreter:
@@ -773,11 +812,15 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
             return fun(*args, **kwargs)
         if static_nums or static_names:
             args, kwargs, static, call = split(args, kwargs)
-        elif not kwargs and type(_current_get().interp) is EvalInterpreter:
+        else:
+            static, call = None, fun
+        short = True  # (whether signature() should try _array_keys: not tried yet)
+        if not kwargs and type(_current_get().interp) is EvalInterpreter:
             # The commonest call (arrays by position, no transform around) at its shortest:
             # the signature signature() makes for it, and the compiled graph run directly.
-            keys = _array_keys(args, None)
-            if keys is not None:
+            keys = _array_keys(args, static)
+            short = keys is not None
+            if short:
                 key = tuple(keys)
                 entry = cache.get(key)
                 if entry is not None:
@@ -788,10 +831,7 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
                     if type(entry.program) is types.FunctionType:
                         return entry.call(args)
                     return entry.run(list(args), False)
-            static, call = None, fun  # (not staged yet for these: signature() as below)
-        else:
-            static, call = None, fun
-        key, leaves, in_tree, arrays, traced = signature(args, kwargs, static)
+        key, leaves, in_tree, arrays, traced = signature(args, kwargs, static, short)
         entry, traced = staged(key, call, leaves, in_tree, traced)
         return entry.run(arrays, traced)
 

@@ -160,3 +160,40 @@ def test_the_cache_stays_least_recently_used(monkeypatch):
     assert len(stagings) == 3
     jf(b)
     assert len(stagings) == 4
+
+
+def test_static_numbers_and_strings_by_position_keep_their_exact_keys():
+    stagings = []
+
+    def f(x, n, s):
+        return x * n if s == "mul" else x + n
+
+    def staged(x, n, s):
+        stagings.append((type(n), n, s))
+        return f(x, n, s)
+
+    g = ft.jit(staged, static_argnums=(1, 2))
+    x = np.asarray([1.0, 2.0])
+    lowered = g.lower(x, 3, "mul").compile()
+    cases = ((3, "mul"), (3.0, "mul"), (True, "mul"), (0.0, "add"), (-0.0, "add"),
+             (3, "add"), (3, "mul"))
+    for n, s in cases:
+        want = f(x, n, s)
+        for _ in range(3):  # (staged, then compiled: both paths)
+            out = g(x, n, s)
+            np.testing.assert_array_equal(out, want)
+            assert out.dtype == want.dtype
+    # 3, 3.0 and True stay apart, as 0.0 and -0.0 do; a repeat is not staged again
+    assert [k[:2] for k in stagings] == [(int, 3), (float, 3.0), (bool, True), (float, 0.0),
+                                         (float, -0.0), (int, 3)]
+    assert g.cache_size() == 6
+    np.testing.assert_array_equal(lowered(x), [3.0, 6.0])
+    with pytest.raises(TypeError, match="static arguments are left out"):
+        lowered(x, 3, "mul")
+    with pytest.raises(TypeError, match="must be hashable"):
+        g(x, [1], "mul")
+    # other static values (a tuple) and static keywords take the general path
+    h = ft.jit(lambda x, shape: fnp.reshape(x, shape), static_argnums=1)
+    for _ in range(3):
+        assert h(np.arange(6.0), (2, 3)).shape == (2, 3)
+        assert h(np.arange(6.0), shape=(3, 2)).shape == (3, 2)
