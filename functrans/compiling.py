@@ -11,7 +11,9 @@ generated Python function calling each primitive's implementation directly; a Nu
 with large arrays is instead evaluated by ``eval_graph``, which computes large results into
 the memory of values that died in this or an earlier call (see :mod:`functrans.buffers`).
 The arrays the function closes over are copied when it is staged (``_snapshot``), and every
-result array is one of its own (``checkpointing._fresh``).
+result array is one of its own (``checkpointing._fresh``). A call whose arguments are all
+arrays, passed by position, is keyed without flattening a tree (``_array_keys``) and, with no
+transform around, runs its compiled graph from the jitted function itself (``_Entry.call``).
 
 Staging is the one of ``checkpoint``: calls of ``custom_jvp``/``custom_vjp`` functions and
 nested checkpoints stay calls, so a transform applied around the jitted function
