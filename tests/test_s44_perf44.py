@@ -197,3 +197,99 @@ def test_static_numbers_and_strings_by_position_keep_their_exact_keys():
     for _ in range(3):
         assert h(np.arange(6.0), (2, 3)).shape == (2, 3)
         assert h(np.arange(6.0), shape=(3, 2)).shape == (3, 2)
+
+
+# -- jit(grad) of a recurrence: each step's product added into the weight's sum by one gemm --
+
+from functrans import graph as _graph  # noqa: E402
+from functrans.backends import numpy_backend as _nb  # noqa: E402
+
+FUSED = bool(_nb._GEMM if _nb._GEMM is not None else _nb._load_gemm())
+needs_gemm = pytest.mark.skipif(not FUSED, reason="NumPy's BLAS gemm not found or not exact")
+
+
+@pytest.fixture
+def fused_calls(monkeypatch):
+    """A list with an entry (whether it wrote) per product a graph's evaluation added into a
+    sum by one gemm."""
+    calls = []
+    real = _graph._matmul_add_into
+
+    def spy(c, a, b):
+        done = real(c, a, b)
+        calls.append(done)
+        return done
+
+    monkeypatch.setattr(_graph, "_matmul_add_into", spy)
+    return calls
+
+
+def _recurrence(dtype, steps=5, batch=8, width=160, seed=4):
+    rng = np.random.default_rng(seed)
+    x = (0.3 * rng.standard_normal((batch, width))).astype(dtype)
+    W = (rng.standard_normal((width, width)) / np.sqrt(width)).astype(dtype)
+    v = rng.standard_normal((width, 1)).astype(dtype)
+
+    def loss(W, x):
+        h = x
+        for _ in range(steps):
+            h = fnp.tanh(fnp.matmul(h, W))
+        return fnp.sum(fnp.matmul(h, v))
+    return loss, W, x
+
+
+@needs_gemm
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_jit_grad_of_a_recurrence_fuses_with_the_same_bits(dtype, fused_calls, monkeypatch):
+    loss, W, x = _recurrence(dtype)
+    W0, x0 = W.copy(), x.copy()
+    jg = ft.jit(ft.grad(loss))
+    outs = [jg(W, x) for _ in range(3)]
+    assert len(fused_calls) == 3 * 4 and all(fused_calls)  # (4 sums of 5 products a call)
+    eager = ft.grad(loss)(W, x)
+    for out in outs:
+        assert out.dtype == dtype
+        assert out.tobytes() == eager.tobytes()
+    np.testing.assert_array_equal(W, W0)  # (the arguments are never written)
+    np.testing.assert_array_equal(x, x0)
+    # the same graph with the fusion declined: the product, then the add
+    monkeypatch.setattr(_graph, "_matmul_add_into", lambda c, a, b: False)
+    unfused = ft.jit(ft.grad(loss))
+    for _ in range(3):
+        assert unfused(W, x).tobytes() == outs[0].tobytes()
+    # and against the gradient by central differences in one direction (float64)
+    if dtype == np.float64:
+        d = np.random.default_rng(1).standard_normal(W.shape)
+        eps = 1e-6
+        fd = (float(loss(W + eps * d, x)) - float(loss(W - eps * d, x))) / (2 * eps)
+        np.testing.assert_allclose(np.sum(outs[0] * d), fd, rtol=1e-6)
+
+
+@needs_gemm
+def test_a_sum_someone_else_holds_is_never_written(fused_calls):
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((160, 8))
+    b = rng.standard_normal((8, 160))
+    acc = rng.standard_normal((160, 160))
+    acc0 = acc.copy()
+    want = acc0 + a @ b
+    cases = {
+        "an argument": ft.jit(lambda acc, a, b: acc + fnp.matmul(a, b)),
+        "a closed-over array": ft.jit(lambda _, a, b: acc + fnp.matmul(a, b)),
+        "also returned": ft.jit(lambda acc, a, b: (acc * 1.0, acc * 1.0 + fnp.matmul(a, b))),
+        "a view": ft.jit(lambda acc, a, b: fnp.transpose(acc.T * 1.0) + fnp.matmul(a, b)),
+    }
+    for name, f in cases.items():
+        for _ in range(3):
+            out = f(acc, a, b)
+            got = out[1] if isinstance(out, tuple) else out
+            np.testing.assert_array_equal(got, want, err_msg=name)
+            np.testing.assert_array_equal(acc, acc0, err_msg=name)
+            if isinstance(out, tuple):
+                np.testing.assert_array_equal(out[0], acc0)
+    assert not any(fused_calls)
+    # a sum computed here and read nowhere else: fused, the same bits
+    fresh = ft.jit(lambda acc, a, b: acc * 1.0 + fnp.matmul(a, b))
+    for _ in range(3):
+        assert fresh(acc, a, b).tobytes() == (acc0 * 1.0 + a @ b).tobytes()
+    assert fused_calls and all(fused_calls)
