@@ -11,7 +11,9 @@ generated Python function calling each primitive's implementation directly; a Nu
 with large arrays is instead evaluated by ``eval_graph``, which computes large results into
 the memory of values that died in this or an earlier call (see :mod:`functrans.buffers`).
 The arrays the function closes over are copied when it is staged (``_snapshot``), and every
-result array is one of its own (``checkpointing._fresh``).
+result array is one of its own (``checkpointing._fresh``). A call whose arguments are all
+arrays, passed by position, is keyed without flattening a tree (``_array_keys``) and, with no
+transform around, runs its compiled graph from the jitted function itself (``_Entry.call``).
 
 Staging is the one of ``checkpoint``: calls of ``custom_jvp``/``custom_vjp`` functions and
 nested checkpoints stay calls, so a transform applied around the jitted function
@@ -33,6 +35,7 @@ import warnings
 import weakref
 from collections import OrderedDict
 
+import numpy as _np
 import optree
 
 from . import buffers
@@ -44,16 +47,18 @@ from .collectives import axis_env
 from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _by_type_get, _current,
                    _mixed, place_host_indices)
 from .interpreters import fixed_values
-from .graph import Graph, Var, _last_uses, eval_graph, exact_key, format_graph, prune, read_vars
+from .graph import (_PY_SCALARS, Graph, Var, _last_uses, eval_graph, exact_key, format_graph,
+                    prune, read_vars)
 from .errors import RestagingWarning, check_function
 from .numpy import device
-from .tree import NAMESPACE, tree_flatten
+from .tree import _REGISTERED, NAMESPACE, tree_flatten
 
 CACHE_SIZE = 64  # graphs kept per jitted function; the least recently used goes first
 # Set by functrans.disable_jit(): jitted functions then call the function itself.
 _jit_disabled = contextvars.ContextVar("functrans_jit_disabled", default=False)
 _jit_disabled_get = _jit_disabled.get
 _default_get = _default.get
+_current_get = _current.get
 
 # Staging this many times for arguments that differ only in the values of Python numbers
 # warns (once per function): each value stages again.
@@ -69,7 +74,7 @@ class _Entry:
     """A cached graph and what a call needs besides it."""
 
     __slots__ = ("graph", "primal", "captured", "captured_ids", "rebuild", "last",
-                 "primal_last", "program")
+                 "primal_last", "program", "single")
 
     def __init__(self, staged, captured, rebuild, name):
         # Two graphs with the same inputs: ``graph`` keeps custom_jvp/custom_vjp calls as
@@ -91,6 +96,9 @@ class _Entry:
         self.last = _last_uses(self.graph)
         self.primal_last = _last_uses(self.primal)
         self.program = None  # compiled at the second call with no transform around it
+        # Whether the result is the graph's one output as it is (no tuple, no static leaf).
+        mark = object()
+        self.single = len(self.primal.outputs) == 1 and rebuild([mark]) is mark
 
     def run(self, arrays, traced):
         """The outputs for these array arguments (``traced``: whether one is a tracer)."""
@@ -108,6 +116,26 @@ class _Entry:
         else:  # under a transform: each primitive through it
             outs = eval_graph(self.graph, inputs, self.last)
         return self.rebuild(_fresh(outs, arrays, self.captured_ids))
+
+    def call(self, args):
+        """``run(list(args), False)`` where the graph is compiled, no transform is around
+        and ``args`` (a tuple) are all arrays: the same results, in fewer steps where the
+        result is one array."""
+        captured = self.captured
+        outs = self.program(*args, *captured) if captured else self.program(*args)
+        if self.single:  # (checks of _fresh's for one NumPy result, inline)
+            o = outs[0]
+            t = type(o)
+            if t is _np.ndarray:
+                if o.base is None and id(o) not in self.captured_ids:
+                    for a in args:
+                        if a is o:
+                            break
+                    else:
+                        return o  # (its own memory, which nothing else holds)
+            elif isinstance(o, _np.generic) and _by_type_get(t) is not None:
+                return _np.asarray(o)  # a NumPy scalar: a fresh 0-d array, as _fresh makes
+        return self.rebuild(_fresh(outs, args, self.captured_ids))
 
 
 class Lowered:
@@ -224,12 +252,13 @@ class Compiled:
 
 def _difference(old, new):
     """Words for the first difference of two jit signatures (see ``signature`` in jit)."""
-    if old[0] != new[0]:
-        return (f"arguments of structure {old[0]}, called with {new[0]} (static arguments "
+    tree, new_tree = _structure(old[0]), _structure(new[0])
+    if tree != new_tree:
+        return (f"arguments of structure {tree}, called with {new_tree} (static arguments "
                 f"are left out of a compiled function's call)")
     if old[2] != new[2]:
         return "another default backend (functrans.default_backend)"
-    start = 4 if _has_dict(old[0]) else 3  # (after the dicts' key orders, if any)
+    start = 4 if _has_dict(tree) else 3  # (after the dicts' key orders, if any)
     if start == 4 and old[3] != new[3]:
         return (f"dictionaries with their keys in another order (lowered: "
                 f"{_key_orders(old[3])}; called: {_key_orders(new[3])}); results keep the "
@@ -329,16 +358,61 @@ def _dict_orders(obj) -> tuple:
     """The order of the keys of every dict in ``obj`` (also inside registered pytree
     nodes), depth first."""
     if isinstance(obj, dict):
-        return (tuple(obj),) + tuple(_dict_orders(v) for v in obj.values())
-    if isinstance(obj, (list, tuple)):
-        return tuple(_dict_orders(v) for v in obj)
-    if obj is None or type(obj) in _SCALAR_DTYPES or _by_type_get(type(obj)) is not None:
-        return ()
-    try:
-        children = optree.tree_flatten_one_level(obj, namespace=NAMESPACE)[0]
-    except ValueError:  # a leaf
-        return ()
-    return tuple(_dict_orders(v) for v in children)
+        out, children = [tuple(obj)], obj.values()
+    elif isinstance(obj, (list, tuple)):
+        out, children = [], obj
+    else:
+        if obj is None or type(obj) in _SCALAR_DTYPES or _by_type_get(type(obj)) is not None:
+            return ()
+        try:
+            children = optree.tree_flatten_one_level(obj, namespace=NAMESPACE)[0]
+        except ValueError:  # a leaf
+            return ()
+        out = []
+    for v in children:  # (the common leaves inline: no frame each)
+        t = type(v)
+        out.append(() if v is None or t in _SCALAR_DTYPES or _by_type_get(t) is not None
+                   else _dict_orders(v))
+    return tuple(out)
+
+
+_POSITIONAL_SPECS: dict = {}  # n -> the structure of ((n leaves), {}): n arrays, no keywords
+
+
+def _positional_spec(n):
+    spec = _POSITIONAL_SPECS.get(n)
+    if spec is None:
+        spec = tree_flatten(((0.0,) * n, {}))[1]
+        if len(_POSITIONAL_SPECS) < 64:
+            _POSITIONAL_SPECS[n] = spec
+    return spec
+
+
+def _structure(k):
+    """The arguments' structure in a signature: its tree spec, or the count of a call's
+    positional arrays (see ``_array_keys``)."""
+    return _positional_spec(k) if type(k) is int else k
+
+
+def _array_keys(args, static):
+    """The signature of a call whose arguments are all arrays of known backends, passed by
+    position (the commonest call), as a list; None for any other call.
+
+    Such a signature starts with the number of arguments where others have the tree spec of
+    ``(args, kwargs)``: the two are made from the same arguments every time (a call takes
+    this path or not by its arguments' types only), and an int is hashed and compared in a
+    few nanoseconds where a tree spec takes half a microsecond, and flattening one more."""
+    if _REGISTERED is None:  # pragma: no cover  (an optree without its registry: no short path)
+        return None
+    keys = [len(args), static, _default_get()]
+    for x in args:
+        t = type(x)
+        b = _by_type_get(t)
+        # (an array type registered as a pytree node would not be a leaf)
+        if b is None or t in _REGISTERED or (NAMESPACE, t) in _REGISTERED:
+            return None
+        keys.append((t, x.shape, x.dtype, b.device(x) if b.devices else None))
+    return keys
 
 
 _NOT_COMPILED = object()  # _compile's answer where eval_graph is better
@@ -593,11 +667,43 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
     lock = threading.Lock()
     restaged: dict = {}  # the signature without its numbers' values -> stagings
 
+    positions: dict = {}  # n -> (the static positions, the others) in a call of n arguments
+
     def split(args, kwargs):
         """(the traced arguments with static ones taken out, the static ones, a function of
         the traced ones)."""
         n = len(args)
-        pos = sorted({i % n if i < 0 else i for i in static_nums if -n <= i < n})
+        found = positions.get(n)
+        if found is None:
+            pos = tuple(sorted({i % n if i < 0 else i for i in static_nums if -n <= i < n}))
+            found = (pos, tuple([i for i in range(n) if i not in pos]))
+            if len(positions) < 64:
+                positions[n] = found
+        pos, dyn = found
+        if not (kwargs and static_names):
+            # Static Python numbers, strings and None by position (the common case): what
+            # the general path below makes of them, with no tree or check to go through.
+            static = []
+            for i in pos:
+                v = args[i]
+                t = type(v)
+                if t in _PY_SCALARS:
+                    static.append((t, (t, repr(v))))  # (exact_key's, inline)
+                elif t is str or v is None:
+                    static.append((t, v))
+                else:
+                    break
+            else:
+                dyn_args = []
+                for i in dyn:
+                    dyn_args.append(args[i])
+
+                def call(*a, **kw):
+                    full, it = [], iter(a)
+                    for i in range(n):
+                        full.append(args[i] if i in pos else next(it))
+                    return fun(*full, **kw)
+                return tuple(dyn_args), dict(kwargs), (pos, (), tuple(static)), call
         names = [k for k in static_names if k in kwargs]
         # (a constant made inside an enclosing transform is a fixed value: its array)
         args = tuple(fixed_values(a) if i in pos else a for i, a in enumerate(args))
@@ -631,11 +737,19 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
             for i in range(n):
                 full.append(args[i] if i in pos else next(it))
             return fun(*full, **kw, **{k: kwargs[k] for k in names})
-        return dyn_args, dyn_kwargs, (tuple(pos), tuple(names), static), call
+        return dyn_args, dyn_kwargs, (pos, tuple(names), static), call
 
-    def signature(args, kwargs, static):
+    def signature(args, kwargs, static, short=True):
         """(the cache key of these traced arguments, their leaves and tree, the arrays among
-        them, whether one is a tracer)."""
+        them, whether one is a tracer). ``short=False``: ``_array_keys`` has said None."""
+        keys = None if kwargs or not short else _array_keys(args, static)
+        if keys is not None:  # arrays by position: no tree to flatten (see _array_keys)
+            cur = _current.get().interp
+            if type(cur) is not EvalInterpreter:
+                env = axis_env(cur)
+                if env:
+                    keys.append(env)
+            return tuple(keys), list(args), _positional_spec(len(args)), list(args), False
         leaves, in_tree = tree_flatten((args, kwargs))
         # (the default backend as set, None for NumPy's: what Python numbers are made on)
         keys, arrays, traced = [in_tree, static, _default_get()], [], False
@@ -702,7 +816,24 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
             args, kwargs, static, call = split(args, kwargs)
         else:
             static, call = None, fun
-        key, leaves, in_tree, arrays, traced = signature(args, kwargs, static)
+        short = True  # (whether signature() should try _array_keys: not tried yet)
+        if not kwargs and type(_current_get().interp) is EvalInterpreter:
+            # The commonest call (arrays by position, no transform around) at its shortest:
+            # the signature signature() makes for it, and the compiled graph run directly.
+            keys = _array_keys(args, static)
+            short = keys is not None
+            if short:
+                key = tuple(keys)
+                entry = cache.get(key)
+                if entry is not None:
+                    try:
+                        cache.move_to_end(key)
+                    except KeyError:  # dropped by another thread meanwhile: still usable
+                        pass
+                    if type(entry.program) is types.FunctionType:
+                        return entry.call(args)
+                    return entry.run(list(args), False)
+        key, leaves, in_tree, arrays, traced = signature(args, kwargs, static, short)
         entry, traced = staged(key, call, leaves, in_tree, traced)
         return entry.run(arrays, traced)
 

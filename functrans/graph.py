@@ -107,7 +107,10 @@ def _eval_reusing(graph, env, last):
     for prim, inputs, params, outputs, kind, dying, dies, multiple in steps:
         out = None
         if kind:
-            out = evaluate_into(prim, inputs, params, outputs, env, dying, produced, kind)
+            if kind == _MATMUL_ADD:  # (params: what _fuse_matmul_add kept)
+                out = _matmul_add(params, env, produced)
+            else:
+                out = evaluate_into(prim, inputs, params, outputs, env, dying, produced, kind)
         if out is None:
             if prim in EFFECTFUL:
                 out = _run_effect(prim, inputs, params, env)
@@ -152,10 +155,76 @@ def _plan(graph: Graph, last=None):
         dying = tuple(uses.get(i, ()))
         steps.append((prim, inputs, params, out, buffers.reuse_kind(prim, params, out), dying,
                       tuple((x, x in produced) for x in dying), prim.multiple_results))
+    steps = _fuse_matmul_add(eqns, steps, produced)
     lent = tuple(dict.fromkeys(x for x in graph.outputs if type(x) is Var and x in produced))
     graph._eval_plan = (steps, produced, eqns, len(eqns), outputs, buffers.MIN_BYTES, last,
                         lent)
     return steps, produced, lent
+
+
+_MATMUL_ADD = -1  # a step's reuse kind: a matrix product added into a sum, one BLAS call
+
+
+def _fuse_matmul_add(eqns, steps, produced):
+    """``steps`` with each product ``p = matmul(a, b)`` that the next equation adds to a sum
+    ``s = add(acc, p)`` (and nothing else reads) made one step: ``a @ b`` added into
+    ``acc``'s array by one BLAS call (gemm with beta = 1: numpy_backend.matmul_add_into,
+    which gives the bits of the product and the add or declines) where, when it runs, only
+    the evaluation holds ``acc``, which dies there and owns its memory. The weight of a
+    recurrence in a staged gradient (``jit(grad(rnn))``) sums such products at every step,
+    each a fresh array and a pass over it otherwise (eager reverse mode fuses them the same
+    way: reverse._matmul_into)."""
+    from .backends.numpy_backend import _GEMM_MAX_K
+    from .primitives.elementwise import add_p
+    from .primitives.linalg import matmul_p
+    out, i, n = [], 0, len(steps)
+    while i < n:
+        if (steps[i][0] is matmul_p and i + 1 < n and steps[i + 1][0] is add_p
+                and steps[i + 1][4]):  # (the sum is large enough to reuse memory for)
+            _, (a, b), _, p = eqns[i]
+            ins, s = eqns[i + 1][1], eqns[i + 1][3]
+            dying = steps[i + 1][5]
+            acc = ins[1] if ins[0] is p else ins[0]
+            shape = p.aval.shape
+            if (len(ins) == 2 and ins[0] is not ins[1] and p in ins and p in dying
+                    and type(acc) is Var and acc in dying and acc in produced
+                    and acc is not a and acc is not b and len(shape) == 2
+                    and acc.aval.shape == shape == s.aval.shape
+                    and acc.aval.dtype == p.aval.dtype == s.aval.dtype
+                    and p.aval.dtype.name in ("float32", "float64")
+                    and type(a) is Var and len(a.aval.shape) == 2
+                    and 2 <= a.aval.shape[1] <= _GEMM_MAX_K):
+                dies = steps[i][6] + tuple(d for d in steps[i + 1][6] if d[0] is not p)
+                out.append((add_p, ins, (steps[i], steps[i + 1], acc, a, b, p), s,
+                            _MATMUL_ADD, (), dies, False))
+                i += 2
+                continue
+        out.append(steps[i])
+        i += 1
+    return out
+
+
+def _matmul_add(fused, env, produced):
+    """The sum of a step of ``_fuse_matmul_add``: ``a @ b`` added into ``acc``'s array where
+    that is safe and gives the same bits, else the two equations as they would run."""
+    first, second, acc, a, b, p = fused
+    if buffers._holders(env, acc) == buffers._ENV_ONLY:  # (before a local holds it too)
+        c = env[acc]
+        x = env[a] if type(a) is Var else a
+        y = env[b] if type(b) is Var else b
+        if (type(c) is _ndarray and type(x) is _ndarray and type(y) is _ndarray
+                and c.flags.owndata and _matmul_add_into(c, x, y)):
+            return c
+    for prim, inputs, params, outputs, kind, dying, _, _ in (first, second):
+        out = None
+        if kind:
+            out = buffers.evaluate_into(prim, inputs, params, outputs, env, dying, produced,
+                                        kind)
+        if out is None:
+            out = bind(prim, *[env[x] if type(x) is Var else x for x in inputs], **params)
+        env[outputs] = out
+    del env[p]  # (the product dies with the sum; the sum's own step stores it)
+    return env.pop(second[3])
 
 
 def _last_uses(graph: Graph) -> dict:
@@ -389,6 +458,8 @@ def exact_key(value):
 
 
 from . import buffers  # noqa: E402  (buffers reads Var from here)
+from numpy import ndarray as _ndarray  # noqa: E402
+from .backends.numpy_backend import matmul_add_into as _matmul_add_into  # noqa: E402
 
 
 def read_vars(graph: Graph) -> set:
