@@ -3481,6 +3481,17 @@ def _t_series_terms(y, a):
     return max(by_y, k, 3)
 
 
+def _t_outside_series(d, t, *values):
+    """``values`` (``d`` and ``t`` where none) without derivatives inside t_fix's series
+    region at ``d``, ``t`` (the primitive's own test, here on functrans.numpy: the same
+    bits, nothing read), as they are outside."""
+    with _np.errstate(all="ignore"):
+        t2 = fnp.multiply(t, t)
+        y = fnp.divide(t2, fnp.add(d, t2))
+        region = _all(d >= _T_SERIES_DF, d < _inf, t != 0.0, y <= _T_SERIES_Y)
+    return tuple(fnp.where(region, fnp.stop_gradient(v), v) for v in (values or (d, t)))
+
+
 def _t_tail_accurate(d, t, tail):
     """``tail`` (T at ``t``, df ``d``) with the series' derivatives where they apply (see
     above), the plain ones elsewhere."""
@@ -3525,18 +3536,27 @@ def stdtr(df, t, /):
         d = _where(_any(bad, inf), 1.0, df)
         at0 = t == 0.0
         ts = _where(_any(at0, bad), 1.0, t)
-        t2 = fnp.multiply(ts, ts)
+        # (inside t_fix's region the tail's derivatives are the series', the plain form's
+        # get a zero cotangent there: its operands without derivatives there, so that its
+        # infinite partials (betainc's at df 1e20) give no 0 * inf, nan, in reverse mode)
+        series = _t_fix_needed(d, ts)
+        dp, tp = (d, ts) if not series else _t_outside_series(d, ts)
+        t2 = fnp.multiply(tp, tp)
         big = t2 == _inf
         t2s = _where(big, 1.0, t2)
-        s = fnp.add(d, t2s)
+        s = fnp.add(dp, t2s)
         # (I_x(df/2, 1/2) is F's sf at t^2 with 1 and df degrees of freedom: above
         # _T_PAIR_DF its values from F's generic methods, whose x and 1 - x are not rounded
         # (the backend's betainc at the rounded x, x's rounding taken back to first order,
         # lost ~df eps: stdtr(1e20, -30) was 1/2, true 4.9e-198; stdtr(1e16, 8) 2 % off,
         # stdtr(1e12, -30) 1.6e-10), with its derivatives
-        i_x = _inc_beta(0.5 * d, fnp.full_like(d, 0.5), fnp.divide(d, s), fnp.divide(t2s, s))
+        i_x = _inc_beta(0.5 * dp, fnp.full_like(d, 0.5), fnp.divide(dp, s),
+                        fnp.divide(t2s, s))
         if _may_hold(d > _T_PAIR_DF):
-            i_x = _f_extreme_fix(i_x, fnp.ones_like(d), d, t2s, True, _T_PAIR_DF)
+            i_x = _f_extreme_fix(i_x, fnp.ones_like(d), dp, t2s, True, _T_PAIR_DF)
+        if series:  # (and its value without them: their zero tangents times its infinite
+            # partials, nan, in forward mode)
+            i_x = _t_outside_series(d, ts, i_x)[0]
         tail = 0.5 * i_x
         tail = _t_tail_accurate(d, ts, tail)
         tail = _where(big, 0.0, tail)

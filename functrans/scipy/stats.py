@@ -2077,6 +2077,29 @@ _T_TAIL_TERMS = 12  # (the fraction converges in about 8 where the tail underflo
 
 
 _T_LOG_MAX = math.log(1.7976931348623157e308)  # (t.ppf: |t| overflows beyond)
+_T_CORNISH_FISHER_DF = 1e6  # (t.ppf: from this df on, the normal quantile's expansion)
+# (the expansion t = z (1 + P1(w)/df + P2(w)/df^2 + ...), w = z^2, of the t quantile in the
+# normal one z (Fisher 1926; Abramowitz and Stegun 26.7.5): P_k's coefficients, highest
+# power first, and its divisor)
+_T_CORNISH_FISHER = (((1.0, 1.0), 4.0), ((5.0, 16.0, 3.0), 96.0),
+                     ((3.0, 19.0, 17.0, -15.0), 384.0),
+                     ((79.0, 776.0, 1482.0, -1920.0, -945.0), 92160.0),
+                     ((27.0, 339.0, 930.0, -1782.0, -765.0, 17955.0), 368640.0))
+
+
+def _t_cornish_fisher(z, df):
+    """Student t's quantile at df degrees of freedom from the normal quantile ``z`` at the
+    same probability, by the expansion in 1/df (through its fifth term: at df = 1e6 and
+    |z| = 38.5, q = 1e-324, the next is 1e-21 of t; 1e-28 for |z| <= 10), differentiable
+    to any order."""
+    w = fnp.multiply(z, z)
+    acc = None
+    for coefficients, divisor in reversed(_T_CORNISH_FISHER):
+        poly = coefficients[0] / divisor
+        for c in coefficients[1:]:
+            poly = fnp.add(fnp.multiply(poly, w), c / divisor)
+        acc = poly if acc is None else fnp.add(poly, fnp.divide(acc, df))
+    return fnp.multiply(z, fnp.add(1.0, fnp.divide(acc, df)))
 
 
 def _t_overflow_log(log_t, log_z, tf, d):
@@ -2211,10 +2234,21 @@ class _T(_Shaped):
                   "``-(dF/d df) / pdf`` by the cdf's series). Where the quantile overflows "
                   "(``ppf(1e-300, 0.5)`` is -inf) its derivatives are the infinities of "
                   "their signs eagerly (``+inf`` in ``q`` and ``df`` below the median), nan "
-                  "in ``df`` under jit.")
+                  "in ``df`` under jit. From ``df = 1e6`` the expansion of the quantile in "
+                  "``1/df`` about the normal one (Fisher's, to ``df^-5``: within 1e-18 there "
+                  "down to ``q = 1e-300``), its derivatives its own (betaincinv's root rounds "
+                  "to 1 as df grows: ``ppf(1e-10, 1e20)`` was 0, true -6.36).")
 
     def _ppf(self, q, df):
         inf = df == math.inf
+        # at a huge df the normal quantile's expansion (betaincinv's z = I^-1(df/2, 1/2, 2p)
+        # rounds to 1 as df grows: ppf(1e-10, 1e20) was 0, true -6.36; (1e-10, 1e12) 3.5e-7
+        # off, (1e-10, 1e7) 3e-12), its derivatives its own (the other forms' operands held
+        # there: their infinite slopes would meet a zero cotangent in reverse mode)
+        huge = fnp.logical_and(fnp.logical_and(df >= _T_CORNISH_FISHER_DF, df < math.inf),
+                               fnp.logical_and(q > 0.0, q < 1.0))
+        q_in, df_in = q, df
+        q, df = _own(fnp.logical_not(huge), q, df)
         d = fnp.where(inf, 1.0, df)
         lower = q < 0.5
         tail = 2.0 * fnp.where(lower, q, 1.0 - q)  # (1 - q exact for q >= 1/2)
@@ -2289,9 +2323,17 @@ class _T(_Shaped):
             # right value (0) with the right first and second derivatives (1 / pdf(0), 0)
             log_pdf0 = _log_gamma_half_ratio(0.5 * d) - 0.5 * (fnp.log(d) + _LOG_PI)
             return fnp.multiply(q - 0.5, fnp.exp(-log_pdf0))
+        def cornish_fisher():
+            qs, ds = _own(huge, q_in, df_in)
+            qs, ds = fnp.where(huge, qs, 0.5), fnp.where(huge, ds, 1e6)
+            low = qs < 0.5
+            # (the normal quantile of the smaller tail, 1 - q exact for q >= 1/2; t odd)
+            z = _special.ndtri(fnp.where(low, qs, 1.0 - qs))
+            return fnp.where(low, _t_cornish_fisher(z, ds), -_t_cornish_fisher(z, ds))
+
         # (ndtri's slopes overflow where q is tiny: its own elements only)
-        return _where_taken([(inf, lambda: _special.ndtri(*_own(inf, q))), (mid, median)],
-                            lambda: out)
+        return _where_taken([(inf, lambda: _special.ndtri(*_own(inf, q))),
+                             (huge, cornish_fisher), (mid, median)], lambda: out)
 
     def _isf(self, q, df):
         return -self._ppf(q, df)
