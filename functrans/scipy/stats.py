@@ -34,9 +34,12 @@ Conventions:
 - SciPy's arguments (``x``, the shape parameters, ``loc=0``, ``scale=1``; ``q`` for
   ``ppf``/``isf``, ``k`` for the discrete ones): arrays, Python numbers or lists, broadcast
   together; real input only (integers and booleans are promoted, complex input is a
-  TypeError). The result is float64 whatever the input's dtype, as SciPy gives it (float32
-  input is computed in float64 throughout, where SciPy standardizes ``(x - loc) / scale`` in
-  float32 first: the results differ by that float32 rounding). Python numbers alone give
+  TypeError). The result's dtype is the operands' promoted one, as JAX's (float32 arrays
+  give float32; Python numbers are weak, lists NumPy's arrays; integers, booleans and
+  Python numbers alone give float64; SciPy's is float64 always): the distributions compute
+  in float64 throughout and round the result (and its derivatives) once, within about half
+  a float32 ulp of the exact value (SciPy standardizes ``(x - loc) / scale`` in float32
+  first; on a GPU float64 arithmetic is the cost). Python numbers alone give
   arrays of the default backend; otherwise the result is an array of the inputs' library,
   on their device.
 - As SciPy: ``scale <= 0`` (or nan) and invalid shape parameters give nan; outside the
@@ -109,6 +112,53 @@ def _float64(args, name):
                             f"distributions are defined for real input only")
         out.append(a if d is _dt.float64 else _st.convert_element_type(a, _dt.float64))
     return out
+
+
+def _result_dtype(args):
+    """The dtype a method's result takes from its operands ``args``: the promotion of the
+    arrays' (and tracers') dtypes, Python numbers weak (``norm.pdf(x)`` of float32 ``x``,
+    with ``loc=0`` and ``scale=1``, is float32; lists count as the arrays NumPy makes of
+    them: a list of Python floats float64); float32 and the 16-bit floats where that
+    promotion gives one of them, float64 otherwise (float64 operands, integers, booleans,
+    Python numbers alone)."""
+    small = None
+    for a in args:
+        if a is None or type(a) in (bool, int, float, complex, str):
+            continue
+        if type(a) is list or type(a) is tuple:
+            d = _np.asarray(a).dtype
+            if d.kind == "f":
+                return _dt.float64
+            continue
+        try:
+            d = _dt.dtype_of(a)
+        except Exception:  # (not an array: the method says what is wrong)
+            continue
+        if d.kind != "f":
+            continue
+        if d is _dt.float64:
+            return d
+        small = d if small is None else _dt.result_type(small, d)
+    if small is not None and (small is _dt.float32 or small in _dt.HALF):
+        return small
+    return _dt.float64
+
+
+def _keeping_dtype(method):
+    """``method`` with its result in the dtype of its operands (:func:`_result_dtype`):
+    computed in float64 as before, rounded once to float32 (or 16-bit) where the operands
+    are, with the derivatives (the cast's own: a float32 operand's cotangent is float32)."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapped(self, *args, **kw):
+        out = method(self, *args, **kw)
+        d = _result_dtype(args + tuple(kw.values()))
+        if d is _dt.float64:
+            return out
+        return _st.convert_element_type(out, d)
+    wrapped.__wrapped_dtype__ = True
+    return wrapped
 
 
 def _standardize(x, loc, scale, name):
@@ -4865,6 +4915,12 @@ def _register_distribution_modules():
         if name in functions:
             continue
         dist = globals()[name]
+        cls = type(dist)
+        for attr in dir(cls):
+            fn = getattr(cls, attr)
+            if not attr.startswith("_") and callable(fn) \
+                    and not getattr(fn, "__wrapped_dtype__", False):
+                setattr(cls, attr, _keeping_dtype(fn))
         full = f"{__name__}.{name}"
         module = types.ModuleType(full, type(dist).__doc__)
         module.__spec__ = ModuleSpec(full, None)
