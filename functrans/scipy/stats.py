@@ -2873,10 +2873,15 @@ class _F(_Shaped):
             # warned of log(0) (special._inc_beta's comparisons) and 0 * inf)
             with _np.errstate(all="ignore"):
                 n1, m1 = fnp.where(fin, n, 1.0), fnp.where(fin, m, 1.0)
-                out = fn(self, z, n1, m1)
                 if fn.__name__ in ("_cdf", "_sf"):
-                    # (the extreme degrees of freedom's values, where betainc fails)
-                    out = _special._f_extreme_fix(out, n1, m1, z, fn.__name__ == "_sf")
+                    # (the extreme degrees of freedom's values, where betainc fails; where
+                    # both are huge, Temme's expansion's derivatives)
+                    upper = fn.__name__ == "_sf"
+                    out = _special._f_temme_slopes(
+                        lambda n1, m1, z: _special._f_extreme_fix(
+                            fn(self, z, n1, m1), n1, m1, z, upper), n1, m1, z, upper)
+                else:
+                    out = fn(self, z, n1, m1)
             return fnp.where(fin, out, math.nan)
         return method
 
