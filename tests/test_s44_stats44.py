@@ -321,3 +321,13 @@ def test_f_logpdf_dfd_slope_tiny_dfn():
 def test_f_cdf_temme_near_one_underflow():
     v = float(stats.f.cdf(1.0 + 2.2e-16, 1e11, 1e300))
     assert 0.5 < v < 0.51
+
+
+@pytest.mark.xfail(strict=True, reason="jit(hessian(f.logpdf)) at a subnormal x: the dfn/dfd "
+                   "block nan (f_logpdf_fix's nested-forward slopes meet the x row's "
+                   "overflow); eagerly finite")
+def test_f_logpdf_jit_hessian_subnormal_x():
+    h = np.array(ft.hessian(stats.f.logpdf, argnums=(0, 1, 2))(1e-310, 1.2, 3.0), dtype=float)
+    hj = np.array(ft.jit(ft.hessian(stats.f.logpdf, argnums=(0, 1, 2)))(
+        np.float64(1e-310), np.float64(1.2), np.float64(3.0)), dtype=float)
+    np.testing.assert_allclose(hj[1:, 1:], h[1:, 1:], rtol=1e-12)

@@ -2849,7 +2849,8 @@ class _F(_Shaped):
                   "tail): differentiable in ``x``, ``loc``, ``scale``, ``dfn`` and ``dfd`` (to "
                   "third order in the degrees of freedom). Where both degrees of freedom "
                   "are above 1e10 the values of Temme's uniform asymptotic expansion "
-                  "(error ~0.1 / min(dfn, dfd)^1.5).")
+                  "(error ~0.1 / min(dfn, dfd)^1.5), and its derivatives (0 where the "
+                  "density underflows).")
     _ppf_notes = ("Through :func:`functrans.scipy.special.betaincinv`: ``x = dfd u / (dfn "
                   "(1 - u))`` with ``u = betaincinv(dfn/2, dfd/2, q)`` (isf: from "
                   "``betaincinv(dfd/2, dfn/2, q)`` = 1 - u), or from the complementary "
