@@ -3879,10 +3879,9 @@ def _f_temme_slopes(form, n, m, x, upper):
     if not _may_hold(both):
         return form(n, m, x)
     known = _concrete_behind(both)
-    if known is not None and (known if type(known) is bool else bool(_np.all(
-            _np.asarray(_backend_of(known).to_numpy(known))))):
-        # (every element there, values known: the plain form without derivative work, which
-        # took ~2.5 s for a scalar at these shapes)
+    if known is True or (isinstance(known, (_np.ndarray, _np.generic)) and bool(known.all())):
+        # (every element there, values known on the host: the plain form without derivative
+        # work, which took ~2.5 s for a scalar at these shapes)
         out = form(*(fnp.stop_gradient(v) for v in (n, m, x)))
     else:
         rest = fnp.logical_not(both)
