@@ -165,10 +165,10 @@ def test_t_cdf_huge_df(t, df, want):
         1.0 + (t ** 4 - 2.0 * t ** 2 - 1.0) / (4.0 * df)), rtol=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="reverse mode of t.cdf at a huge df sends t_fix's zero "
-                   "cotangent into the plain betainc form, whose partials are inf there: "
-                   "0 * inf (forward mode is finite and right)")
 def test_t_cdf_grad_huge_df_reverse_mode():
+    """(a strict xfail until session 44: t_fix's zero cotangent met the plain betainc
+    form's infinite partials, nan; now the plain form's operands are held in the series'
+    region)"""
     g = ft.grad(stats.t.cdf, argnums=(0, 1))(-30.0, 1e20)
     np.testing.assert_allclose(float(g[0]), 1.4736461348785768e-196, rtol=1e-12)
     np.testing.assert_allclose(float(g[1]), -9.958163756441953e-233, rtol=1e-10)

@@ -3481,6 +3481,17 @@ def _t_series_terms(y, a):
     return max(by_y, k, 3)
 
 
+def _t_outside_series(d, t, *values):
+    """``values`` (``d`` and ``t`` where none) without derivatives inside t_fix's series
+    region at ``d``, ``t`` (the primitive's own test, here on functrans.numpy: the same
+    bits, nothing read), as they are outside."""
+    with _np.errstate(all="ignore"):
+        t2 = fnp.multiply(t, t)
+        y = fnp.divide(t2, fnp.add(d, t2))
+        region = _all(d >= _T_SERIES_DF, d < _inf, t != 0.0, y <= _T_SERIES_Y)
+    return tuple(fnp.where(region, fnp.stop_gradient(v), v) for v in (values or (d, t)))
+
+
 def _t_tail_accurate(d, t, tail):
     """``tail`` (T at ``t``, df ``d``) with the series' derivatives where they apply (see
     above), the plain ones elsewhere."""
@@ -3525,18 +3536,27 @@ def stdtr(df, t, /):
         d = _where(_any(bad, inf), 1.0, df)
         at0 = t == 0.0
         ts = _where(_any(at0, bad), 1.0, t)
-        t2 = fnp.multiply(ts, ts)
+        # (inside t_fix's region the tail's derivatives are the series', the plain form's
+        # get a zero cotangent there: its operands without derivatives there, so that its
+        # infinite partials (betainc's at df 1e20) give no 0 * inf, nan, in reverse mode)
+        series = _t_fix_needed(d, ts)
+        dp, tp = (d, ts) if not series else _t_outside_series(d, ts)
+        t2 = fnp.multiply(tp, tp)
         big = t2 == _inf
         t2s = _where(big, 1.0, t2)
-        s = fnp.add(d, t2s)
+        s = fnp.add(dp, t2s)
         # (I_x(df/2, 1/2) is F's sf at t^2 with 1 and df degrees of freedom: above
         # _T_PAIR_DF its values from F's generic methods, whose x and 1 - x are not rounded
         # (the backend's betainc at the rounded x, x's rounding taken back to first order,
         # lost ~df eps: stdtr(1e20, -30) was 1/2, true 4.9e-198; stdtr(1e16, 8) 2 % off,
         # stdtr(1e12, -30) 1.6e-10), with its derivatives
-        i_x = _inc_beta(0.5 * d, fnp.full_like(d, 0.5), fnp.divide(d, s), fnp.divide(t2s, s))
+        i_x = _inc_beta(0.5 * dp, fnp.full_like(d, 0.5), fnp.divide(dp, s),
+                        fnp.divide(t2s, s))
         if _may_hold(d > _T_PAIR_DF):
-            i_x = _f_extreme_fix(i_x, fnp.ones_like(d), d, t2s, True, _T_PAIR_DF)
+            i_x = _f_extreme_fix(i_x, fnp.ones_like(d), dp, t2s, True, _T_PAIR_DF)
+        if series:  # (and its value without them: their zero tangents times its infinite
+            # partials, nan, in forward mode)
+            i_x = _t_outside_series(d, ts, i_x)[0]
         tail = 0.5 * i_x
         tail = _t_tail_accurate(d, ts, tail)
         tail = _where(big, 0.0, tail)
@@ -3716,7 +3736,7 @@ _TEMME_SERIES = 16  # (mu^2 - 2E's power series in x - 1 for |x - 1| <= 1/20: 1e
 _TEMME_TAIL = 40  # (the far tail's asymptotic series at |z| >= 7: below 1e-20)
 
 
-def _f_temme(xp, erfc, n, m, x, lx):
+def _f_temme(xp, erfc, n, m, x, lx, smooth=False):
     """(cdf, sf) of the F distribution with ``n`` and ``m`` degrees of freedom, both large,
     at ``x`` (``lx = log x``), by Temme's uniform asymptotic expansion of I_u(n/2, m/2)
     (DLMF 8.18.9, its first correction c0): with ``p = n / (n + m)``, ``q = 1 - p``,
@@ -3729,7 +3749,9 @@ def _f_temme(xp, erfc, n, m, x, lx):
     ``exp(-z^2) (D(|z|) + 1 / (|mu| sqrt(2 pi s)))``, ``D(t) = erfcx(t)/2 - 1/(2 sqrt(pi)
     t)`` by its asymptotic series (the direct form cancels to 1/(2 z^2) there). Checked
     against mpmath's quadrature of the beta density (1e-12 at 1e7 degrees of freedom: the
-    error falls as min(n, m)^-1.5)."""
+    error falls as min(n, m)^-1.5). ``smooth`` (functrans.numpy, differentiable): ``eta``
+    near x = 1 as ``d sqrt(2E / d^2)``, whose derivatives are finite at ``d = 0``, and
+    ``z`` returned third."""
     def big_m(t):
         return -_incomplete_grads._log1pmx(xp, t, xp.log1p(t))
     p = 1.0 / (1.0 + m / n)
@@ -3748,9 +3770,18 @@ def _f_temme(xp, erfc, n, m, x, lx):
                      q * lx + xp.log1p(-(q * xp.where(near, zero, r))))
     e = xp.where(near, e_near, e_far)
     e = xp.where(e > 0.0, e, zero)
-    eta = xp.sign(d) * xp.sqrt(2.0 * e)
+    if smooth:  # (2E / d^2 -> pq at d = 0, where sqrt(2E)'s slope is inf * 0)
+        d_in = xp.where(near & (d != 0.0), d, one)
+        ratio = xp.where(d == 0.0, p * q, 2.0 * e / (d_in * d_in))
+        eta = xp.where(near, d * xp.sqrt(xp.where(near, ratio, one)),
+                       xp.sign(d) * xp.sqrt(2.0 * xp.where(near, one, e)))
+    else:
+        eta = xp.sign(d) * xp.sqrt(2.0 * e)
     half_s = xp.sqrt(0.25 * n + 0.25 * m)  # (sqrt(s/2), no overflow of n + m)
     z = eta * half_s
+    if smooth:  # (beyond 40 the values are those at +-40, 0 and 1; z^2's overflow made
+        # the slopes inf * 0)
+        z = xp.where(xp.abs(z) > 40.0, 40.0 * xp.sign(xp.where(z == z, z, one)), z)
     spq = xp.sqrt(p * q)
     mu = spq * d / (1.0 + p * d)
     # (c0 near x = 1: mu^2 - 2E = pq sum_k (-d)^k ((k-1) p^(k-2) - (2/k) sum_(j<k-1) p^j))
@@ -3787,7 +3818,7 @@ def _f_temme(xp, erfc, n, m, x, lx):
                 + 1.0 / (xp.where(far, xp.abs(mu), one) * root))
     cdf = xp.where(far, xp.where(z < 0.0, tail, 1.0 - tail), cdf)
     sf = xp.where(far, xp.where(z > 0.0, tail, 1.0 - tail), sf)
-    return cdf, sf
+    return (cdf, sf, z) if smooth else (cdf, sf)
 
 
 _F_BIG = 2.0 ** 40  # (a degree of freedom above this: the values of _f_extreme_pair)
@@ -3832,6 +3863,46 @@ def _tangent_of(out):
 _tangent_of_fn = None
 
 
+def _f_temme_slopes(form, n, m, x, upper):
+    """``form(n, m, x)`` (F's cdf, sf with ``upper``, by the plain betainc form, whose
+    derivatives at two huge degrees of freedom are betainc's at the rounded ``u``:
+    ``grad(f.cdf)(1., 1e100, 1e300)`` was 1e-200 in x (true 2.8e49), nan in the degrees
+    of freedom) with the derivatives of Temme's expansion (:func:`_f_temme`, on
+    functrans.numpy: differentiable, nothing read on the host) where both are above
+    _F_TEMME_DF, its values kept (_f_extreme_fix's there); the plain form's operands held
+    there (its infinite partials times the zero cotangent would be nan in reverse mode)."""
+    from .stats import _carries_derivative, _own  # (stats imports this module)
+    if not _carries_derivative((n, m, x))[0]:
+        return form(n, m, x)
+    with _np.errstate(all="ignore"):
+        both = _all(n > _F_TEMME_DF, m > _F_TEMME_DF, n < _inf, m < _inf, x > 0.0, x < _inf)
+    if not _may_hold(both):
+        return form(n, m, x)
+    known = _concrete_behind(both)
+    if known is True or (isinstance(known, (_np.ndarray, _np.generic)) and bool(known.all())):
+        # (every element there, values known on the host: the plain form without derivative
+        # work, which took ~2.5 s for a scalar at these shapes)
+        out = form(*(fnp.stop_gradient(v) for v in (n, m, x)))
+    else:
+        rest = fnp.logical_not(both)
+        out = form(*(fnp.where(rest, v, fnp.stop_gradient(v)) for v in (n, m, x)))
+    one = fnp.ones_like(out)
+
+    def stand_ins(mask, n, m, x):
+        return (fnp.where(mask, v, 1e20 * one) if k < 2 else fnp.where(mask, v, one)
+                for k, v in enumerate((n, m, x)))
+    with _np.errstate(all="ignore"):
+        # (beyond |z| = 38 the density underflows: the slopes 0, as the form's stand-ins'
+        # infinite partials there would be nan in reverse mode; z from the values first)
+        ns, ms, xs = stand_ins(both, *(fnp.stop_gradient(v) for v in (n, m, x)))
+        z = _f_temme(fnp, erfc, ns, ms, xs, fnp.log(xs), smooth=True)[2]
+        inner = fnp.logical_and(both, fnp.abs(z) < 38.0)
+        ns, ms, xs = stand_ins(inner, *_own(inner, n, m, x))
+        temme = _f_temme(fnp, erfc, ns, ms, xs, fnp.log(xs), smooth=True)[1 if upper else 0]
+    slopes = fnp.where(inner, fnp.subtract(temme, fnp.stop_gradient(temme)), 0.0)
+    return fnp.where(both, fnp.add(fnp.stop_gradient(out), slopes), out)
+
+
 def _f_extreme_fix(out, n, m, x, upper, big=None):
     """``out`` (F's cdf, or sf with ``upper``, at ``n``, ``m`` degrees of freedom and ``x``)
     with the values of :func:`_f_extreme_pair` where :func:`_f_extreme_where` holds (a
@@ -3869,9 +3940,11 @@ def _f_extreme_fix(out, n, m, x, upper, big=None):
 def _f_cdf(dfn, dfd, x, lower):
     bad = _any(dfn <= 0.0, dfd <= 0.0, x < 0.0, dfn != dfn, dfd != dfd)
     n, m = _where(bad, 1.0, dfn), _where(bad, 1.0, dfd)
-    u, w = _f_args(n, m, _where(bad, 1.0, x))
-    out = _f_extreme_fix(_beta_cdf_edges(0.5 * n, 0.5 * m, u, w, lower), n, m,
-                         _where(bad, 1.0, x), not lower)
+    def form(n, m, xs):
+        u, w = _f_args(n, m, xs)
+        return _f_extreme_fix(_beta_cdf_edges(0.5 * n, 0.5 * m, u, w, lower), n, m, xs,
+                              not lower)
+    out = _f_temme_slopes(form, n, m, _where(bad, 1.0, x), not lower)
     # (x = inf: 1 for the cdf, also where both degrees of freedom are infinite, as SciPy)
     out = _where(x == _inf, 1.0 if lower else 0.0, out)
     return _where(bad, math.nan, out)

@@ -34,9 +34,12 @@ Conventions:
 - SciPy's arguments (``x``, the shape parameters, ``loc=0``, ``scale=1``; ``q`` for
   ``ppf``/``isf``, ``k`` for the discrete ones): arrays, Python numbers or lists, broadcast
   together; real input only (integers and booleans are promoted, complex input is a
-  TypeError). The result is float64 whatever the input's dtype, as SciPy gives it (float32
-  input is computed in float64 throughout, where SciPy standardizes ``(x - loc) / scale`` in
-  float32 first: the results differ by that float32 rounding). Python numbers alone give
+  TypeError). The result's dtype is the operands' promoted one, as JAX's (float32 arrays
+  give float32; Python numbers are weak, lists NumPy's arrays; integers, booleans and
+  Python numbers alone give float64; SciPy's is float64 always): the distributions compute
+  in float64 throughout and round the result (and its derivatives) once, within about half
+  a float32 ulp of the exact value (SciPy standardizes ``(x - loc) / scale`` in float32
+  first; on a GPU float64 arithmetic is the cost). Python numbers alone give
   arrays of the default backend; otherwise the result is an array of the inputs' library,
   on their device.
 - As SciPy: ``scale <= 0`` (or nan) and invalid shape parameters give nan; outside the
@@ -109,6 +112,53 @@ def _float64(args, name):
                             f"distributions are defined for real input only")
         out.append(a if d is _dt.float64 else _st.convert_element_type(a, _dt.float64))
     return out
+
+
+def _result_dtype(args):
+    """The dtype a method's result takes from its operands ``args``: the promotion of the
+    arrays' (and tracers') dtypes, Python numbers weak (``norm.pdf(x)`` of float32 ``x``,
+    with ``loc=0`` and ``scale=1``, is float32; lists count as the arrays NumPy makes of
+    them: a list of Python floats float64); float32 and the 16-bit floats where that
+    promotion gives one of them, float64 otherwise (float64 operands, integers, booleans,
+    Python numbers alone)."""
+    small = None
+    for a in args:
+        if a is None or type(a) in (bool, int, float, complex, str):
+            continue
+        if type(a) is list or type(a) is tuple:
+            d = _np.asarray(a).dtype
+            if d.kind == "f":
+                return _dt.float64
+            continue
+        try:
+            d = _dt.dtype_of(a)
+        except Exception:  # (not an array: the method says what is wrong)
+            continue
+        if d.kind != "f":
+            continue
+        if d is _dt.float64:
+            return d
+        small = d if small is None else _dt.result_type(small, d)
+    if small is not None and (small is _dt.float32 or small in _dt.HALF):
+        return small
+    return _dt.float64
+
+
+def _keeping_dtype(method):
+    """``method`` with its result in the dtype of its operands (:func:`_result_dtype`):
+    computed in float64 as before, rounded once to float32 (or 16-bit) where the operands
+    are, with the derivatives (the cast's own: a float32 operand's cotangent is float32)."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapped(self, *args, **kw):
+        out = method(self, *args, **kw)
+        d = _result_dtype(args + tuple(kw.values()))
+        if d is _dt.float64:
+            return out
+        return _st.convert_element_type(out, d)
+    wrapped.__wrapped_dtype__ = True
+    return wrapped
 
 
 def _standardize(x, loc, scale, name):
@@ -2077,6 +2127,29 @@ _T_TAIL_TERMS = 12  # (the fraction converges in about 8 where the tail underflo
 
 
 _T_LOG_MAX = math.log(1.7976931348623157e308)  # (t.ppf: |t| overflows beyond)
+_T_CORNISH_FISHER_DF = 1e6  # (t.ppf: from this df on, the normal quantile's expansion)
+# (the expansion t = z (1 + P1(w)/df + P2(w)/df^2 + ...), w = z^2, of the t quantile in the
+# normal one z (Fisher 1926; Abramowitz and Stegun 26.7.5): P_k's coefficients, highest
+# power first, and its divisor)
+_T_CORNISH_FISHER = (((1.0, 1.0), 4.0), ((5.0, 16.0, 3.0), 96.0),
+                     ((3.0, 19.0, 17.0, -15.0), 384.0),
+                     ((79.0, 776.0, 1482.0, -1920.0, -945.0), 92160.0),
+                     ((27.0, 339.0, 930.0, -1782.0, -765.0, 17955.0), 368640.0))
+
+
+def _t_cornish_fisher(z, df):
+    """Student t's quantile at df degrees of freedom from the normal quantile ``z`` at the
+    same probability, by the expansion in 1/df (through its fifth term: at df = 1e6 and
+    |z| = 38.5, q = 1e-324, the next is 1e-21 of t; 1e-28 for |z| <= 10), differentiable
+    to any order."""
+    w = fnp.multiply(z, z)
+    acc = None
+    for coefficients, divisor in reversed(_T_CORNISH_FISHER):
+        poly = coefficients[0] / divisor
+        for c in coefficients[1:]:
+            poly = fnp.add(fnp.multiply(poly, w), c / divisor)
+        acc = poly if acc is None else fnp.add(poly, fnp.divide(acc, df))
+    return fnp.multiply(z, fnp.add(1.0, fnp.divide(acc, df)))
 
 
 def _t_overflow_log(log_t, log_z, tf, d):
@@ -2211,10 +2284,21 @@ class _T(_Shaped):
                   "``-(dF/d df) / pdf`` by the cdf's series). Where the quantile overflows "
                   "(``ppf(1e-300, 0.5)`` is -inf) its derivatives are the infinities of "
                   "their signs eagerly (``+inf`` in ``q`` and ``df`` below the median), nan "
-                  "in ``df`` under jit.")
+                  "in ``df`` under jit. From ``df = 1e6`` the expansion of the quantile in "
+                  "``1/df`` about the normal one (Fisher's, to ``df^-5``: within 1e-18 there "
+                  "down to ``q = 1e-300``), its derivatives its own (betaincinv's root rounds "
+                  "to 1 as df grows: ``ppf(1e-10, 1e20)`` was 0, true -6.36).")
 
     def _ppf(self, q, df):
         inf = df == math.inf
+        # at a huge df the normal quantile's expansion (betaincinv's z = I^-1(df/2, 1/2, 2p)
+        # rounds to 1 as df grows: ppf(1e-10, 1e20) was 0, true -6.36; (1e-10, 1e12) 3.5e-7
+        # off, (1e-10, 1e7) 3e-12), its derivatives its own (the other forms' operands held
+        # there: their infinite slopes would meet a zero cotangent in reverse mode)
+        huge = fnp.logical_and(fnp.logical_and(df >= _T_CORNISH_FISHER_DF, df < math.inf),
+                               fnp.logical_and(q > 0.0, q < 1.0))
+        q_in, df_in = q, df
+        q, df = _own(fnp.logical_not(huge), q, df)
         d = fnp.where(inf, 1.0, df)
         lower = q < 0.5
         tail = 2.0 * fnp.where(lower, q, 1.0 - q)  # (1 - q exact for q >= 1/2)
@@ -2289,9 +2373,17 @@ class _T(_Shaped):
             # right value (0) with the right first and second derivatives (1 / pdf(0), 0)
             log_pdf0 = _log_gamma_half_ratio(0.5 * d) - 0.5 * (fnp.log(d) + _LOG_PI)
             return fnp.multiply(q - 0.5, fnp.exp(-log_pdf0))
+        def cornish_fisher():
+            qs, ds = _own(huge, q_in, df_in)
+            qs, ds = fnp.where(huge, qs, 0.5), fnp.where(huge, ds, 1e6)
+            low = qs < 0.5
+            # (the normal quantile of the smaller tail, 1 - q exact for q >= 1/2; t odd)
+            z = _special.ndtri(fnp.where(low, qs, 1.0 - qs))
+            return fnp.where(low, _t_cornish_fisher(z, ds), -_t_cornish_fisher(z, ds))
+
         # (ndtri's slopes overflow where q is tiny: its own elements only)
-        return _where_taken([(inf, lambda: _special.ndtri(*_own(inf, q))), (mid, median)],
-                            lambda: out)
+        return _where_taken([(inf, lambda: _special.ndtri(*_own(inf, q))),
+                             (huge, cornish_fisher), (mid, median)], lambda: out)
 
     def _isf(self, q, df):
         return -self._ppf(q, df)
@@ -2757,7 +2849,8 @@ class _F(_Shaped):
                   "tail): differentiable in ``x``, ``loc``, ``scale``, ``dfn`` and ``dfd`` (to "
                   "third order in the degrees of freedom). Where both degrees of freedom "
                   "are above 1e10 the values of Temme's uniform asymptotic expansion "
-                  "(error ~0.1 / min(dfn, dfd)^1.5).")
+                  "(error ~0.1 / min(dfn, dfd)^1.5), and its derivatives (0 where the "
+                  "density underflows).")
     _ppf_notes = ("Through :func:`functrans.scipy.special.betaincinv`: ``x = dfd u / (dfn "
                   "(1 - u))`` with ``u = betaincinv(dfn/2, dfd/2, q)`` (isf: from "
                   "``betaincinv(dfd/2, dfn/2, q)`` = 1 - u), or from the complementary "
@@ -2781,10 +2874,15 @@ class _F(_Shaped):
             # warned of log(0) (special._inc_beta's comparisons) and 0 * inf)
             with _np.errstate(all="ignore"):
                 n1, m1 = fnp.where(fin, n, 1.0), fnp.where(fin, m, 1.0)
-                out = fn(self, z, n1, m1)
                 if fn.__name__ in ("_cdf", "_sf"):
-                    # (the extreme degrees of freedom's values, where betainc fails)
-                    out = _special._f_extreme_fix(out, n1, m1, z, fn.__name__ == "_sf")
+                    # (the extreme degrees of freedom's values, where betainc fails; where
+                    # both are huge, Temme's expansion's derivatives)
+                    upper = fn.__name__ == "_sf"
+                    out = _special._f_temme_slopes(
+                        lambda n1, m1, z: _special._f_extreme_fix(
+                            fn(self, z, n1, m1), n1, m1, z, upper), n1, m1, z, upper)
+                else:
+                    out = fn(self, z, n1, m1)
             return fnp.where(fin, out, math.nan)
         return method
 
@@ -4823,6 +4921,12 @@ def _register_distribution_modules():
         if name in functions:
             continue
         dist = globals()[name]
+        cls = type(dist)
+        for attr in dir(cls):
+            fn = getattr(cls, attr)
+            if not attr.startswith("_") and callable(fn) \
+                    and not getattr(fn, "__wrapped_dtype__", False):
+                setattr(cls, attr, _keeping_dtype(fn))
         full = f"{__name__}.{name}"
         module = types.ModuleType(full, type(dist).__doc__)
         module.__spec__ = ModuleSpec(full, None)
