@@ -4800,8 +4800,11 @@ def binom(n, k, /):
     nan for the negative integers ``n`` (and nan); 0 where ``Gamma(k + 1)`` or
     ``Gamma(n - k + 1)`` has a pole and ``Gamma(n + 1)`` has none (so 0 for integers
     ``k < 0`` or ``k > n >= 0``); for ``n = inf``: 0 for ``k < 0``, 1 for ``k = 0``,
-    ``inf`` for the integers ``0 < k < 20``, nan otherwise (as SciPy); nan for infinite
-    ``k``. For an integer
+    ``inf`` for the integers ``0 < k < 20``, nan otherwise (as SciPy; the limit is ``inf``
+    for every ``k > 0``); for ``k = -inf`` 0 (as SciPy: every float that far out is a
+    negative integer, where the value is 0; nan for the negative integers ``n``, as
+    elsewhere), for ``k = inf`` nan (as SciPy; the limit is 0 for ``n > -1``, none below).
+    Derivatives there 0. For an integer
     ``0 <= k < 20`` (``n - k`` for a whole ``n >= 0`` and ``k > n/2``; ``n`` not within
     1e-8 of 0 unless it is 0) the value is the product ``prod_i (n - k + i) / i``, exact
     for integer results, as SciPy's; elsewhere ``sign exp(gammaln(n + 1) - gammaln(m + 1) -
@@ -4823,9 +4826,10 @@ def binom(n, k, /):
     from the product, and where the value is 0 at a pole of ``Gamma(k + 1)`` or
     ``Gamma(n - k + 1)`` (from ``rgamma``'s, there: not 0)."""
     def f(n, k):
-        bad = _any(_all(n < 0.0, n == fnp.floor(n)), n != n, k != k, fnp.isinf(k))
+        bad = _any(_all(n < 0.0, n == fnp.floor(n)), n != n, k != k, k == _inf)
         n_inf = n == _inf
-        ok = fnp.logical_not(_any(bad, n_inf))
+        k_minf = k == -_inf   # (binom(2.08, -inf) was nan, SciPy 0)
+        ok = fnp.logical_not(_any(bad, n_inf, k_minf))
         ns, ks = _where(ok, n, 1.0), _where(ok, k, 0.0)
         general = _binom_general(ns, _binom_m(ns, ks), ks)
         kc = fnp.stop_gradient(ks)
@@ -4852,7 +4856,7 @@ def binom(n, k, /):
         whole = k == fnp.floor(k)
         at_inf = _where(k < 0.0, 0.0, _where(k == 0.0, 1.0, _where(
             _all(whole, k < float(_BINOM_PRODUCT)), _inf, math.nan)))
-        out = _where(n_inf, at_inf, out)
+        out = _where(_any(n_inf, k_minf), _where(k_minf, 0.0, at_inf), out)
         return _where(bad, math.nan, out)
     return _weak64("binom", (n, k), f)
 
