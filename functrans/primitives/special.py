@@ -1203,7 +1203,46 @@ def _erfcx_deriv_jvp(primals, tangents, *, n):
 # erfcx_deriv(x, erfcx(x), n=n): the n-th derivative of erfcx at x (n >= 1), given its value;
 # differentiated (in x, along erfcx: y's own tangent is that of erfcx(x)), the next one.
 erfcx_deriv_p = elementwise("erfcx_deriv", _erfcx_deriv_impl, _erfcx_deriv_jvp)
-erfcx_p = unary("erfcx", _via_extra("erfcx"),
+def _erfcx_impl(b, x):
+    erfcx = b.extra("erfcx")
+    if isinstance(x, _np.ndarray) and x.dtype == _np.float64 and x.ndim:
+        # (NumPy: the elements below -1 by their indices, after one minimum; erfcx once, of
+        # -x there)
+        if x.min(initial=_np.inf) >= _ERFCX_NEGATIVE:   # (a nan minimum: the mask)
+            return erfcx(x)
+        below = x < _ERFCX_NEGATIVE
+        idx = _np.flatnonzero(below)
+        y = erfcx(_np.where(below, -x, x))
+        v = exp_c_square_numpy(_np.asarray(x).take(idx), 1.0, 2.0)
+        v -= y.take(idx)
+        _np.put(y, idx, v)
+        return y
+    if isinstance(x, (_np.ndarray, _np.generic)) and x.dtype == _np.float64:
+        return _erfcx_impl(b, _np.reshape(x, 1))[0]   # (0-d, a NumPy scalar)
+    if b.dtype(x).name != "float64":   # (float32: x^2's rounding far below an ulp)
+        return erfcx(x)
+    xp = b.xp
+    if not _on_host(x):   # (a device's: read-free, throughout)
+        pos = erfcx(xp.abs(x))
+        return xp.where(x < 0.0, exp_c_square(xp, x, 1.0, 2.0) - pos, pos)
+    if not _reaches(xp, -x, -_ERFCX_NEGATIVE):
+        return erfcx(x)
+    below = x < _ERFCX_NEGATIVE
+    y = erfcx(xp.where(below, -x, x))
+    if hasattr(x, "index_copy_"):   # (torch: by indices, a third of a boolean mask's cost)
+        idx = below.reshape(-1).nonzero().squeeze(1)
+        flat = y.reshape(-1)
+        v = exp_c_square(xp, x.reshape(-1).index_select(0, idx), 1.0, 2.0)
+        return flat.index_copy_(0, idx, v - flat.index_select(0, idx)).reshape(x.shape)
+    y[below] = exp_c_square(xp, x[below], 1.0, 2.0) - y[below]
+    return y
+
+
+# erfcx(x) below -1 as 2 exp(x^2) - erfcx(-x) with x^2 exact (exp_c_square): SciPy's and torch's
+# take exp of the rounded x^2, x^2 eps / 2 relative off (30 ulp at -5.765, 1e3 near -26);
+# the subtraction cancels by at most 1.2 there (erfcx(1) = 0.43 beside 2 e)
+_ERFCX_NEGATIVE = -1.0
+erfcx_p = unary("erfcx", _erfcx_impl,
                 lambda t, x, y: mul(t, erfcx_deriv_p.bind(x, y, n=1)))
 
 
