@@ -20,7 +20,6 @@ import numpy as np
 import pytest
 
 import functrans as ft
-import functrans.numpy as fnp
 import functrans.scipy.special as fsp
 from functrans.backends import exact_square
 from tests._reference import mpmath_or_skip as _mp
