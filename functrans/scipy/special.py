@@ -1301,7 +1301,9 @@ def ndtr(x, /):
     """The standard normal CDF ``Phi(x) = erfc(-x / sqrt(2)) / 2`` (relative accuracy in
     the lower tail: below -4.95 as ``erfcx(-x / sqrt(2)) * exp(-x**2 / 2) / 2`` with ``x**2``
     exact, within a few ulp, where erfc of the rounded ``-x / sqrt(2)`` is ``x**2 / 2`` ulp
-    off; float32 input is computed in float64 and rounded once).
+    off; on (-4.95, -0.99) within 3 ulp, on NumPy with erfcx from one polynomial, elsewhere
+    erfc plus its first-order term for the rounding of ``-x / sqrt(2)``; float32 input is
+    computed in float64 and rounded once).
     Derivative: the normal density ``exp(-x**2 / 2) / sqrt(2 pi)``."""
     x = _real(x, "ndtr")
     if _dtype(x) is _dt.float32:
@@ -1692,7 +1694,9 @@ def _real_weak(args, name):
 
 def erfcx(x, /):
     """The scaled complementary error function ``exp(x**2) * erfc(x)``: finite (about
-    ``1 / (sqrt(pi) x)``) where ``erfc`` underflows; ``inf`` below about -26.6 (overflow).
+    ``1 / (sqrt(pi) x)``) where ``erfc`` underflows; ``inf`` below about -26.6 (overflow);
+    below -1 ``2 exp(x**2) - erfcx(-x)`` with ``x**2`` exact (within 3 ulp: SciPy's and
+    torch's take exp of the rounded square, 470 ulp near -24).
 
     Derivative: ``2 x erfcx(x) - 2/sqrt(pi)``, evaluated without its cancellation for
     ``x >= 0.5`` (Taylor polynomials below 20, the asymptotic series beyond: within about an
@@ -1801,7 +1805,9 @@ def dawsn(x, /):
     past the sixth order) D's asymptotic series differentiated term by term, within about an
     ulp. Values from SciPy or
     cupyx, else Rybicki's sum of Gaussians in :mod:`functrans.backends.special_generic`
-    (about 1e-15 relative)."""
+    (about 1e-15 relative); below ``|x| = 1/2`` (on NumPy 0.2) from D's Maclaurin series,
+    within an ulp (SciPy's and cupyx's are up to 84 ulp off on (0.01, 0.05), 5 on (0.2,
+    0.5))."""
     return _in64(_sp.dawsn, _real(x, "dawsn"))
 
 
