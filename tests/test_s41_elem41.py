@@ -240,7 +240,11 @@ def test_log_ndtr_lower_primitive_rules():
     v = psp.log_ndtr_lower(xs)
     assert _rel(v[:4], refs[:4, 0]) < 1.5 * _ULP
     _, t = ft.jvp(psp.log_ndtr_lower, (xs,), (np.ones(6),))
-    assert _rel(t, refs[:, 1]) < 5 * _ULP
+    assert _rel(t[:5], refs[:5, 1]) < 5 * _ULP
+    # (at x = 3, outside log_ndtr's use of it, erfcx of the rounded -x / sqrt(2) = -2.12, whose
+    # relative slope 4.25 makes that rounding 4.5 ulp: 5.3 ulp since session 44's exact erfcx
+    # there, 4.9 with SciPy's, one ulp off the other way)
+    assert _rel(t[5:], refs[5:, 1]) < 7 * _ULP
     # its second derivative through erfcx's (the Taylor polynomials for u in [0.5, 20))
     h = ft.vmap(ft.grad(ft.grad(psp.log_ndtr_lower)))(xs)
     assert _rel(h, refs[:, 2]) < 5 * _ULP

@@ -84,10 +84,8 @@ def test_fuzz_selection_new_sections(section):
     assert fuzz.COUNTS.get(section, 0) >= 3
 
 
-# -- known, not fixed: hyp2f1 with a subnormal c ------------------------------------------------
+# -- hyp2f1 with a subnormal c (an xfail until session 44: nan) -------------------------------
 
-@pytest.mark.xfail(strict=True, reason="hyp2f1's terms a*b*x/c overflow to inf * 0 = nan where "
-                                       "c is subnormal (SciPy: inf, the polynomial's value)")
 def test_hyp2f1_subnormal_c_polynomial():
     import functrans.scipy.special as fsp
     # a = -1: the polynomial 1 + a b x / c, +inf at c = 5e-324 (SciPy's inf; mpmath the same)

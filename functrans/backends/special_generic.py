@@ -1418,8 +1418,21 @@ def hyp2f1(backend, a, b, c, x, /):
     beyond x = 1). At x = 1 with
     c - a - b <= 0: +-inf (the sign of Gamma(c) / (Gamma(a) Gamma(b))). nan where none is
     accurate to about 1e-13 (the sum of |terms| above 64 times max(|value|, 1): large
-    cancellation)."""
+    cancellation). Where ``0 < |c| < 2^-900`` as ``1 + a b x 2F1(a + 1, b + 1; 2; x) / c``
+    (every term past the first is about 1/c there, beyond float64's range: ``c (F - 1)`` is
+    ``a b x 2F1(a + 1, b + 1; 2; x)`` at ``c = 0``, and its change over such a c is far
+    below an ulp of the result unless that is near a root)."""
     xp = backend.xp
+    tiny = (xp.abs(c) < _HYP2_TINY_C) & (c != 0.0)
+    if bool(xp.any(tiny)):
+        # (hyp2f1(-1, -1.88, 5e-324, 0.32) was nan: inf - inf in the recurrence, where SciPy
+        # and mpmath give 1 + a b x / c = inf; the product before the division, so that a
+        # zero 2F1(a + 1, b + 1; 2; x) gives 1, not 0 * inf)
+        one = xp.ones_like(c)
+        shifted = hyp2f1(backend, xp.where(tiny, a + 1.0, a), xp.where(tiny, b + 1.0, b),
+                         xp.where(tiny, 2.0 * one, one), xp.where(tiny, x, xp.zeros_like(x)))
+        rest = hyp2f1(backend, a, b, xp.where(tiny, one, c), x)
+        return xp.where(tiny, 1.0 + a * b * x * shifted / xp.where(tiny, c, one), rest)
     zero = xp.zeros_like(x)
     poly = (((a <= 0.0) & (a == xp.floor(a))) | ((b <= 0.0) & (b == xp.floor(b))))
     # a polynomial: first the recurrence in its degree, kept wherever its two runs agree
@@ -1506,6 +1519,7 @@ def _terminating_2f1(xp, a, b, c, x, where):
     return total
 
 _HYP2_DEGREE = 2000  # the highest degree of a polynomial 2F1 summed by the recurrence
+_HYP2_TINY_C = 2.0 ** -900   # (below it, 1 + a b x / c F(a + 1, b + 1; c + 1; x))
 
 
 def _polynomial_2f1(xp, a, b, c, x, where):
