@@ -505,13 +505,17 @@ def sec_lu(rng):
             bdt = pick(rng, ALL_DTYPES)
             vec = rng.random() < 0.4 and not batch
             b = rand(rng, (n,) if vec else batch + (n, 2), bdt)
+            # (SciPy's lu_solve on our factor: a float32 factor (float32, integers up to
+            # int16, bool) differs from SciPy's by its rounding, which a float64 right side
+            # carries into a float64 solution at ~1e-6: lu_factor is compared above)
+            ours = (np.asarray(got[0]), np.asarray(got[1]))
             got2, want2, fe2, se2 = both_raise(
                 "lu_solve", case, lambda: fsl.lu_solve(got, b, trans=trans),
-                lambda: np.stack([sla.lu_solve((want[0][i], want[1][i]), b[i], trans=trans)
+                lambda: np.stack([sla.lu_solve((ours[0][i], ours[1][i]), b[i], trans=trans)
                                   for i in np.ndindex(*batch)]).reshape(np.shape(b))
-                if batch else sla.lu_solve(want, b, trans=trans))
+                if batch else sla.lu_solve(ours, b, trans=trans))
             if fe2 is None and se2 is None and np.iscomplexobj(want2) and \
-                    np.any(np.diagonal(np.asarray(want[0]), axis1=-2, axis2=-1) == 0):
+                    np.any(np.diagonal(ours[0], axis1=-2, axis2=-1) == 0):
                 # (a zero pivot: LAPACK's complex division by zero gives nan + nan j where
                 # NumPy's gives inf - inf j; the finite entries and where they are compared)
                 count("lu_solve/complex-singular")
