@@ -16,3 +16,40 @@ def test_companion_refuses_booleans_as_scipy():
         fsl.companion(np.array([[True, True], [True, False]]))
     np.testing.assert_array_equal(fsl.companion(np.array([1, 2, 3], dtype=np.int16)),
                                   [[-2.0, -3.0], [1.0, 0.0]])
+
+
+def test_in_place_functions_on_an_array_made_inside_forward_and_reverse_mode():
+    # (b = zeros(3); putmask(b, mask, values) under jvp/grad raised TypeError "cannot update
+    # ConstTracer... Pass inplace=False", an argument putmask and copyto do not have; b[...] =
+    # values worked)
+    import functrans as ft
+    import functrans.numpy as fnp
+    mask = np.array([True, False, True])
+
+    def h(v):
+        b = fnp.zeros(3)
+        fnp.putmask(b, mask, v)
+        return b
+
+    v = np.array([1.5, 2.0])
+    np.testing.assert_array_equal(ft.jacrev(h)(v), [[1, 0], [0, 0], [1, 0]])
+    np.testing.assert_array_equal(ft.jvp(h, (v,), (np.array([1.0, 3.0]),))[1], [1, 0, 1])
+    np.testing.assert_allclose(ft.grad(lambda s: fnp.sum(h(s) ** 3))(v), [2 * 3 * 1.5 ** 2, 0])
+
+    def g(src):   # (copyto into a float32 constant: the tangent cast as the value)
+        b = fnp.array(np.float32(1.25))
+        fnp.copyto(b, src)
+        return b
+    y, t = ft.jvp(g, (np.float64(1.75),), (np.float64(1.0),))
+    assert y.dtype == np.float32 and y == 1.75 and t == 1.0
+
+    def p(src):
+        b = fnp.zeros(4)
+        fnp.place(b, np.array([1, 0, 1, 1], bool), src)
+        return b
+    np.testing.assert_array_equal(ft.jacfwd(p)(np.array([1.0, 2.0])),
+                                  [[1, 0], [0, 0], [0, 1], [1, 0]])
+    # (vmap's and jit's values cannot live in a constant: y[...] = v's error, which says what
+    # to write instead)
+    with pytest.raises(ft.errors.DerivativeDroppedError, match=r"at\[idx\]\.set"):
+        ft.vmap(h)(np.ones((2, 2)))

@@ -31,6 +31,7 @@ from .. import dtypes as _dt
 from ..backends import backend_of, check_same_backend
 from ..core import Tracer, _take_slots
 from ..errors import AxisError, BatchingError, ConcretizationError
+from ..interpreters import ConstTracer
 from ..primitives import indexing as _ix
 from ..primitives import structural as _st
 from ._base import _initial_value
@@ -690,6 +691,12 @@ def _store(a, new, name, inplace):
     """Write ``new`` into ``a`` (NumPy's in-place semantics), or return it (``inplace=False``)."""
     if not inplace:
         return new
+    if type(a) is ConstTracer and type(new) is not ConstTracer:
+        # (an array made inside the transform, zeros(3), given traced values: it becomes
+        # their tracer where it can, as in y[...] = new, whose error says what to do where
+        # it cannot (vmap's, jit's))
+        a[...] = new
+        return None
     if isinstance(a, Tracer):
         if type(new) is not type(a) or new._interp is not a._interp:
             raise TypeError(
