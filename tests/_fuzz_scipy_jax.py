@@ -1453,6 +1453,206 @@ def sec_x_oaconvolve(rng):
                      else None)
 
 
+# -- fuzz44: what no section drew (named to sort after the x_* sections: their draws kept) -----
+
+@section
+def sec_y_more(rng):
+    """special.bessel_jn (vs scipy.special.jv of each order) and sph_harm_y; stats.rankdata,
+    sem and gaussian_kde (evaluate, logpdf, the integrals, the bandwidths), with float32,
+    ties, nans, 0-size and edge values."""
+    which = str(rng.choice(["bessel_jn", "sph_harm_y", "rankdata", "sem", "gaussian_kde"]))
+    edge = rng.random() < 0.3
+    f32 = rng.random() < 0.2
+    if which == "bessel_jn":
+        v = int(rng.integers(0, 6))
+        z = rng.standard_normal(tuple(int(rng.integers(0, 4)) for _ in range(
+            int(rng.integers(0, 3))))) * 6
+        if edge and z.size:
+            z.flat[int(rng.integers(0, z.size))] = rng.choice(EDGES)
+        if f32:
+            z = z.astype(np.float32)
+        case = dict(name=which, v=v, z=z.tolist(), dtype=z.dtype.name)
+        count("y_more/bessel_jn")
+        got, want, fe, se = both_raise(
+            "y_more", case, lambda: fsp.bessel_jn(z, v=v),
+            lambda: np.stack([scipy.special.jv(k, z) for k in range(v + 1)]).astype(
+                z.dtype if z.dtype == np.float32 else np.float64))
+        if fe is None and se is None:
+            ok, msg, _ = close_mixed(got, want, 2e-5 if f32 else 1e-10)
+            if not ok:
+                fail("y_more", case, f"bessel_jn vs scipy jv: {msg}")
+            if np.asarray(got).dtype != np.asarray(want).dtype:
+                fail("y_more", case, f"bessel_jn dtype {np.asarray(got).dtype} vs "
+                                     f"{np.asarray(want).dtype}")
+        if not f32 and not edge and z.size:
+            z0 = z[np.abs(z) > 1e-3] if np.any(np.abs(z) > 1e-3) else None
+            if z0 is not None:
+                check_derivs("y_more", case, lambda x: fsp.bessel_jn(x, v=v), [z0], rng,
+                             f_jax=_jax_usable("y_more", lambda x: jax.scipy.special.bessel_jn(
+                                 x, v=v, n_iter=200), [z0], rng), fd_tol=1e-5, tol=1e-7)
+        return
+    if which == "sph_harm_y":
+        shape = [(), (3,), (2, 3), (0,)][int(rng.integers(0, 4))]
+        n = rng.integers(-1, 6, size=shape)
+        m = rng.integers(-6, 7, size=shape)
+        theta = rng.random(shape) * np.pi
+        phi = rng.standard_normal(shape) * 3
+        if edge and theta.size:
+            theta.flat[0] = rng.choice([0.0, np.pi, np.nan, -0.5, 4.0])
+        diff_n = 0   # (diff_n > 0 refused: NotImplementedError, documented)
+        case = dict(name=which, n=n.tolist(), m=m.tolist(), theta=theta.tolist(),
+                    phi=phi.tolist(), diff_n=diff_n)
+        count("y_more/sph_harm_y")
+        got, want, fe, se = both_raise(
+            "y_more", case, lambda: fsp.sph_harm_y(n, m, theta, phi, diff_n=diff_n),
+            lambda: scipy.special.sph_harm_y(n, m, theta, phi, diff_n=diff_n))
+        if fe is None and se is None:
+            if diff_n:   # (SciPy: the value and its derivatives, a tuple)
+                wl = want if isinstance(want, tuple) else (want,)
+                gl = got if isinstance(got, tuple) else (got,)
+            else:
+                wl, gl = (want,), (got,)
+            if len(wl) != len(gl):
+                fail("y_more", case, f"sph_harm_y: {len(gl)} outputs vs SciPy's {len(wl)}")
+            for k, (g, w) in enumerate(zip(gl, wl)):
+                ok, msg, _ = close_mixed(g, w, 1e-9)
+                if not ok and _ours_nan_at_nan_arg(g, w, [theta, phi], 1e-9):
+                    # (SciPy's 0 for |m| > n or n < 0 whatever theta)
+                    count("y_more/ours-nan-at-a-nan-argument")
+                elif not ok:
+                    fail("y_more", case, f"sph_harm_y output {k} vs scipy: {msg}")
+        if not edge and theta.size and not diff_n:
+            def f(t, p):
+                y = fsp.sph_harm_y(n, m, t, p)
+                return fnp.stack([fnp.real(y), fnp.imag(y)])
+            check_derivs("y_more", case, f, [theta, phi], rng, fd_tol=1e-5, tol=1e-7)
+        return
+    if which == "rankdata":
+        shape = tuple(int(rng.integers(0, 5)) for _ in range(int(rng.integers(0, 3))))
+        a = rng.integers(-2, 3, size=shape).astype(
+            str(rng.choice(["float64", "int64", "float32", "bool"])))
+        if edge and a.size and a.dtype.kind == "f":
+            a.flat[int(rng.integers(0, a.size))] = rng.choice([np.nan, np.inf, -np.inf, -0.0])
+        method = str(rng.choice(["average", "min", "max", "dense", "ordinal"]))
+        axis = None if rng.random() < 0.4 or not a.ndim else int(rng.integers(-a.ndim, a.ndim))
+        pol = str(rng.choice(["propagate", "propagate", "omit", "raise"]))
+        case = dict(name=which, a=a.tolist(), dtype=a.dtype.name, method=method, axis=axis,
+                    nan_policy=pol)
+        count("y_more/rankdata")
+        if pol == "raise":   # (refused: NotImplementedError, documented)
+            try:
+                fst.rankdata(a, method, axis=axis, nan_policy=pol)
+                fail("y_more", case, "rankdata nan_policy='raise' not refused")
+            except NotImplementedError:
+                count("y_more/rankdata-raise-refused")
+            return
+        got, want, fe, se = both_raise(
+            "y_more", case, lambda: fst.rankdata(a, method, axis=axis, nan_policy=pol),
+            lambda: scipy.stats.rankdata(a, method, axis=axis, nan_policy=pol))
+        if fe is None and se is None:
+            # (documented: float64 ranks for floating input whatever the method; SciPy's
+            # int64 except 'average')
+            fl = a.dtype.kind == "f" and method != "average"
+            if fl and np.asarray(got).dtype != np.float64:
+                fail("y_more", case, f"rankdata dtype {np.asarray(got).dtype}, documented "
+                                     f"float64")
+            expect("y_more", case, "rankdata vs scipy", got, want, 0, dtype=not fl)
+        return
+    shape = tuple(int(rng.integers(0, 5)) for _ in range(int(rng.integers(1, 3))))
+    if which == "sem":
+        a = rng.standard_normal(shape) * 3
+        if edge and a.size:
+            a.flat[int(rng.integers(0, a.size))] = rng.choice([np.nan, np.inf, 1e300])
+        a = a.astype(str(rng.choice(["float64"] * 3 + ["float32", "int64"])))
+        axis = None if rng.random() < 0.3 else int(rng.integers(-a.ndim, a.ndim))
+        ddof = int(rng.integers(0, 3))
+        pol = str(rng.choice(["propagate", "propagate", "omit"]))
+        kd = bool(rng.random() < 0.3)
+        case = dict(name=which, a=a.tolist(), dtype=a.dtype.name, axis=axis, ddof=ddof,
+                    nan_policy=pol, keepdims=kd)
+        count("y_more/sem")
+        got, want, fe, se = both_raise(
+            "y_more", case, lambda: fst.sem(a, axis=axis, ddof=ddof, nan_policy=pol,
+                                            keepdims=kd),
+            lambda: scipy.stats.sem(a, axis=axis, ddof=ddof, nan_policy=pol, keepdims=kd))
+        if fe is None and se is None and a.ndim > 1 and axis is not None and \
+                a.shape[axis] == 1:
+            # (SciPy 1.17: nan for one value in 1-d (its too-small rule), but std / 1 (0 for
+            # ddof 0) for slices of length 1 of a 2-d array; ours nan in both)
+            count("y_more/sem-scipy-one-value-2d")
+            want = np.where(np.isnan(np.asarray(got)), np.nan, want)
+        if fe is None and se is None:
+            expect("y_more", case, "sem vs scipy", got, want, tol_of(np.asarray(want).dtype))
+        if fe is None and a.dtype == np.float64 and not edge and a.size and (
+                a.size if axis is None else a.shape[axis]) > ddof + 1:
+            check_derivs("y_more", case, lambda x: fst.sem(x, axis=axis, ddof=ddof,
+                                                           nan_policy=pol, keepdims=kd),
+                         [a], rng, f_jax=_jax_usable(
+                             "y_more", lambda x: jax.scipy.stats.sem(
+                                 x, axis=axis, ddof=ddof, nan_policy=pol, keepdims=kd)
+                             if pol == "propagate" else None, [a], rng)
+                         if pol == "propagate" else None)
+        return
+    # gaussian_kde
+    d, n = int(rng.integers(1, 4)), int(rng.integers(2, 9))
+    data = rng.standard_normal((d, n)) * 2
+    one = d == 1 and rng.random() < 0.5
+    ds = data[0] if one else data
+    w = rng.random(n) + 0.1 if rng.random() < 0.4 else None
+    bw = str(rng.choice(["scott", "silverman", "num", "none"]))
+    bwv = {"scott": "scott", "silverman": "silverman", "num": float(rng.random() + 0.2),
+           "none": None}[bw]
+    pts = rng.standard_normal((d, int(rng.integers(0, 5)))) * 2
+    if one and rng.random() < 0.5:
+        pts = pts[0]
+    if f32:
+        ds, pts = ds.astype(np.float32), pts.astype(np.float32)
+    method = str(rng.choice(["evaluate", "logpdf", "integrate_box_1d", "integrate_gaussian",
+                             "integrate_kde", "attrs"]))
+    case = dict(name=which, d=d, n=n, one=one, weights=w is not None, bw=bwv, method=method,
+                pts=np.shape(pts), f32=f32)
+    count("y_more/gaussian_kde")
+    if d >= n:
+        # (n points span n - 1 dimensions: refused whatever the data, as SciPy refuses where
+        # its Cholesky factorisation fails, which rounding may let pass)
+        try:
+            fst.gaussian_kde(ds, bw_method=bwv, weights=w)
+            fail("y_more", case, "gaussian_kde with d >= n not refused")
+        except ValueError:
+            count("y_more/gaussian_kde-singular-refused")
+        return
+    lo, hi = sorted(rng.standard_normal(2) * 2)
+    mean = rng.standard_normal(d)
+    a_ = rng.standard_normal((d, d))
+    cov = a_ @ a_.T + np.eye(d)
+    other = rng.standard_normal((d, d + 3))
+
+    def call(mod):
+        k = mod.gaussian_kde(ds, bw_method=bwv, weights=w)
+        if method in ("evaluate", "logpdf"):
+            return getattr(k, method)(pts)
+        if method == "integrate_box_1d":
+            return k.integrate_box_1d(lo, hi)
+        if method == "integrate_gaussian":
+            return k.integrate_gaussian(mean, cov)
+        if method == "integrate_kde":
+            return k.integrate_kde(mod.gaussian_kde(other))
+        return np.concatenate([np.ravel(np.asarray(k.covariance)), [k.factor, k.neff],
+                               np.ravel(np.asarray(k.weights))])
+    got, want, fe, se = both_raise("y_more", case, lambda: call(fst),
+                                   lambda: call(scipy.stats))
+    if fe is None and se is None:
+        expect("y_more", case, f"gaussian_kde.{method} vs scipy", got, want,
+               3e-4 if f32 else 1e-9, dtype=not f32 and method != "attrs")
+    if fe is None and not f32 and method in ("evaluate", "logpdf") and np.size(pts):
+        def fk(p, dset):
+            return getattr(fst.gaussian_kde(dset, bw_method=bwv, weights=w), method)(p)
+        check_derivs("y_more", case, fk, [pts, ds], rng,
+                     f_jax=_jax_usable("y_more", lambda p, dset: getattr(
+                         jax.scipy.stats.gaussian_kde(dset, bw_method=bwv, weights=w),
+                         method)(p), [pts, ds], rng), fd_tol=1e-5, tol=1e-7)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("seed0", type=int, nargs="?", default=0)

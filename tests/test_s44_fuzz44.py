@@ -53,3 +53,15 @@ def test_in_place_functions_on_an_array_made_inside_forward_and_reverse_mode():
     # to write instead)
     with pytest.raises(ft.errors.DerivativeDroppedError, match=r"at\[idx\]\.set"):
         ft.vmap(h)(np.ones((2, 2)))
+
+
+def test_gaussian_kde_refuses_as_many_dimensions_as_points():
+    # (d == n: n points span n - 1 dimensions, the covariance singular; ours returned values
+    # ([0, 0, 0] off the plane) or raised by rounding, SciPy raises LinAlgError)
+    import functrans.scipy.stats as fst
+    rng = np.random.default_rng(1)
+    for d in (2, 3):
+        with pytest.raises(ValueError, match="more dimensions than points, or as many"):
+            fst.gaussian_kde(rng.standard_normal((d, d)), weights=rng.random(d) + 0.1)
+    k = fst.gaussian_kde(rng.standard_normal((2, 3)))   # (n = d + 1: fine)
+    assert np.isfinite(np.asarray(k.evaluate(np.zeros((2, 1))))).all()
