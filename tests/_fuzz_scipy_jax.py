@@ -1608,7 +1608,8 @@ def sec_y_more(rng):
     if f32:
         ds, pts = ds.astype(np.float32), pts.astype(np.float32)
     method = str(rng.choice(["evaluate", "logpdf", "integrate_box_1d", "integrate_gaussian",
-                             "integrate_kde", "attrs"]))
+                             "integrate_kde", "attrs", "integrate_box", "factors",
+                             "set_bandwidth", "resample"]))
     case = dict(name=which, d=d, n=n, one=one, weights=w is not None, bw=bwv, method=method,
                 pts=np.shape(pts), f32=f32)
     count("y_more/gaussian_kde")
@@ -1626,6 +1627,7 @@ def sec_y_more(rng):
     a_ = rng.standard_normal((d, d))
     cov = a_ @ a_.T + np.eye(d)
     other = rng.standard_normal((d, d + 3))
+    state = {}
 
     def call(mod):
         k = mod.gaussian_kde(ds, bw_method=bwv, weights=w)
@@ -1637,10 +1639,54 @@ def sec_y_more(rng):
             return k.integrate_gaussian(mean, cov)
         if method == "integrate_kde":
             return k.integrate_kde(mod.gaussian_kde(other))
+        if method == "integrate_box":   # (one dimension: ours has no other)
+            return k.integrate_box(np.full(d, lo), np.full(d, hi))
+        if method == "factors":
+            return np.array([float(k.scotts_factor()), float(k.silverman_factor()),
+                             float(k.covariance_factor())])
+        if method == "set_bandwidth":
+            r2 = state["rng"]   # (the same new bandwidth for both libraries)
+            k.set_bandwidth(bw_method=str(r2.choice(["silverman", "scott"])) if
+                            r2.random() < 0.6 else float(r2.random() + 0.1))
+            return np.concatenate([np.ravel(np.asarray(k.evaluate(pts))),
+                                   np.ravel(np.asarray(k.inv_cov))])
         return np.concatenate([np.ravel(np.asarray(k.covariance)), [k.factor, k.neff],
                                np.ravel(np.asarray(k.weights))])
-    got, want, fe, se = both_raise("y_more", case, lambda: call(fst),
-                                   lambda: call(scipy.stats))
+    bw_seed = int(rng.integers(0, 2 ** 31))
+    if method == "resample":
+        # (a functrans.random key, as JAX's: the samples compared with JAX's of the same key)
+        import functrans.random as fr
+        size = int(rng.integers(0, 5))
+        got, want, fe, se = both_raise(
+            "y_more", case, lambda: fst.gaussian_kde(ds, bw_method=bwv, weights=w).resample(
+                fr.key(bw_seed), (size,)),
+            lambda: jax.scipy.stats.gaussian_kde(ds, bw_method=bwv, weights=w).resample(
+                jax.random.key(bw_seed), (size,)))
+        if fe is None and se is None and f32:
+            # (ours computes float32 data in float64, as the module's other functions
+            # (documented): other normal draws than JAX's float32 ones; the shape compared)
+            count("y_more/gaussian_kde-resample-float32-shape")
+            if np.shape(got) != np.shape(want) or not np.all(np.isfinite(np.asarray(got))):
+                fail("y_more", case, f"resample: shape {np.shape(got)} vs JAX's "
+                                     f"{np.shape(want)}, or not finite")
+        elif fe is None and se is None:
+            count("y_more/gaussian_kde-resample-vs-jax")
+            expect("y_more", case, "gaussian_kde.resample vs jax's", got, want, 1e-9)
+        return
+    if method == "integrate_box" and d > 1:
+        try:
+            fst.gaussian_kde(ds, bw_method=bwv, weights=w).integrate_box(np.zeros(d),
+                                                                         np.ones(d))
+            fail("y_more", case, "integrate_box in more than one dimension not refused")
+        except NotImplementedError:
+            count("y_more/integrate_box-d>1-refused")
+        return
+
+    def both(mod):
+        state["rng"] = np.random.default_rng(bw_seed)
+        return call(mod)
+    got, want, fe, se = both_raise("y_more", case, lambda: both(fst),
+                                   lambda: both(scipy.stats))
     if fe is None and se is None:
         expect("y_more", case, f"gaussian_kde.{method} vs scipy", got, want,
                3e-4 if f32 else 1e-9, dtype=not f32 and method != "attrs")
