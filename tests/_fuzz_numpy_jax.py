@@ -1424,15 +1424,287 @@ def fam_more(rng):
                 lambda m, a, b: m.linalg.tensorsolve(a, b))
 
 
+_KIND_GROUP = {"b": "b", "i": "i", "u": "i", "f": "f", "c": "f"}
+
+
+def fam_more2(rng):
+    """fuzz44: the public functions no family drew yet (index builders diag_indices,
+    tril_indices, triu_indices, mask_indices, ix_; fromfunction, fromiter, frombuffer,
+    fromstring; putmask, copyto; asarray_chkfinite, asfortranarray, require, row_stack,
+    empty_like; einsum_path; the dtype functions can_cast, promote_types, min_scalar_type,
+    common_type, mintypecode, result_type; isscalar, iterable, base_repr, binary_repr; and
+    numpy.linalg's eig and eigvals)."""
+    which = pick(rng, ["tri_indices", "diag_indices", "mask_indices", "ix_", "fromfunction",
+                       "fromx", "putmask", "copyto", "chkfinite", "layout", "row_stack",
+                       "empty_like", "einsum_path", "dtypes", "scalarish", "repr", "eig"])
+    if which == "tri_indices":
+        f = pick(rng, ["tril_indices", "triu_indices"])
+        n, k = int(rng.integers(0, 5)), int(rng.integers(-3, 4))
+        mm = pick(rng, [None, int(rng.integers(0, 5))])
+        x = arr(rng, (n, n if mm is None else mm), pick(rng, ["float64", "float32", "int64"]))
+        # (the indices, and the entries they select: differentiable in x)
+        return Case("more2", f"{f}({n}, k={k}, m={mm}) of x{x.shape}{x.dtype}", [x],
+                    lambda m, x: (getattr(m, f)(n, k, mm), x[getattr(m, f)(n, k, mm)]),
+                    nojit=True)
+    if which == "diag_indices":
+        n, nd = int(rng.integers(0, 4)), int(rng.integers(1, 4))
+        x = arr(rng, (n,) * nd, "float64")
+        return Case("more2", f"diag_indices({n}, {nd}) of x{x.shape}", [x],
+                    lambda m, x: (m.diag_indices(n, nd), x[m.diag_indices(n, nd)]))
+    if which == "mask_indices":
+        n, k = int(rng.integers(0, 5)), int(rng.integers(-2, 3))
+        fn = pick(rng, ["triu", "tril"])
+        x = arr(rng, (n, n), "float64")
+        return Case("more2", f"mask_indices({n}, {fn}, k={k}) of x{x.shape}", [x],
+                    lambda m, x: (m.mask_indices(n, getattr(m, fn), k),
+                                  x[m.mask_indices(n, getattr(m, fn), k)]),
+                    jnp_call=None, nojit=True)
+    if which == "ix_":
+        x = arr(rng, shape_of(rng, int(rng.integers(1, 4)), lo=1), pick(rng, ["float64"] * 3 +
+                                                                        ["int32", "complex128"]))
+        seqs = []
+        for d in x.shape:
+            if rng.random() < 0.3:
+                seqs.append(rng.random(d) < 0.5)
+            else:
+                seqs.append(rng.integers(-d, d, size=int(rng.integers(0, 4))) if d else
+                            np.zeros(0, np.int64))
+        return Case("more2", f"ix_({[s.tolist() for s in seqs]}) of x{x.shape}{x.dtype}",
+                    [x], lambda m, x: x[m.ix_(*seqs)],
+                    nojit=any(s.dtype == bool for s in seqs))
+    if which == "fromfunction":
+        shape = shape_of(rng, int(rng.integers(1, 4)))
+        dt = pick(rng, [float, int, "float32", "int32", "complex128"])
+        kind = pick(rng, ["sum", "prod", "first", "const"])
+
+        def fn(*ix, m):
+            if kind == "sum":
+                return sum(ix) * 2 + 1
+            if kind == "prod":
+                out = ix[0] + 1
+                for i in ix[1:]:
+                    out = out * (i - 1)
+                return out
+            if kind == "first":
+                return m.cos(ix[0] * 1.0) if np.dtype(dt).kind in "fc" else ix[0] ** 2
+            return 5
+        return Case("more2", f"fromfunction({kind}, {shape}, dtype={dt})", [],
+                    lambda m: m.fromfunction(fn, shape, dtype=dt, m=m), nojit=True)
+    if which == "fromx":
+        f = pick(rng, ["fromiter", "frombuffer", "fromstring"])
+        dt = pick(rng, ["float64", "int32", "float32", "uint8", "int64", "complex128"])
+        x = arr(rng, (int(rng.integers(0, 6)),), dt)
+        count = pick(rng, [-1, -1, int(rng.integers(0, 7))])
+        if f == "fromiter":
+            vals = x.tolist()
+            return Case("more2", f"fromiter({vals}, {dt}, count={count})", [],
+                        lambda m: m.fromiter(iter(vals), dt, count=count), nojit=True)
+        if f == "frombuffer":
+            buf = x.tobytes()
+            off = pick(rng, [0, 0, x.dtype.itemsize, 1])
+            return Case("more2", f"frombuffer({buf!r}, {dt}, count={count}, offset={off})", [],
+                        lambda m: m.frombuffer(buf, dtype=dt, count=count, offset=off),
+                        nojit=True)
+        if dt == "complex128":
+            dt = "float64"
+        sep = pick(rng, [" ", ",", ", "])
+        s = sep.join(str(v) for v in x.astype(dt).tolist())
+        return Case("more2", f"fromstring({s!r}, {dt}, count={count}, sep={sep!r})", [],
+                    lambda m: m.fromstring(s, dtype=dt, count=count, sep=sep), nojit=True,
+                    jnp_call=None)
+    if which == "putmask":
+        dt = pick(rng, ["float64"] * 3 + ["int64", "float32", "bool"])
+        a = arr(rng, shape_of(rng), dt)
+        mask = rng.random(a.shape) < 0.5
+        v = arr(rng, (int(rng.integers(0, 4)),), pick(rng, [dt, dt, "float64", "int64"]))
+
+        def npc(a, v):
+            b = np.array(a)   # (a 0-d draw is a NumPy scalar)
+            np.putmask(b, mask, v)
+            return b
+
+        def call(m, a, v):
+            b = m.array(a)
+            m.putmask(b, mask, v)
+            return b
+        return Case("more2", f"putmask(a={a.tolist()} {dt}, mask={mask.tolist()}, "
+                    f"values={v.tolist()} {v.dtype})", [a, v], call, np_call=npc,
+                    jnp_call=None, nograd=dt != "float64")   # (the result has a's dtype)
+    if which == "copyto":
+        dt = pick(rng, ["float64"] * 3 + ["int64", "float32", "complex128"])
+        a = arr(rng, shape_of(rng), dt)
+        s = a.shape[int(rng.integers(0, a.ndim + 1)):]
+        src = arr(rng, s, pick(rng, [dt, dt, "float64", "int64", "bool", "float32"]))
+        casting = pick(rng, ["same_kind", "same_kind", "safe", "unsafe", "no", "equiv"])
+        where = pick(rng, [True, rng.random(a.shape) < 0.5,
+                           rng.random(a.shape[-1:]) < 0.5])
+
+        def npc(a, src):
+            b = np.array(a)
+            np.copyto(b, src, casting=casting, where=where)
+            return b
+
+        def call(m, a, src):
+            b = m.array(a)
+            m.copyto(b, src, casting=casting, where=where)
+            return b
+        return Case("more2", f"copyto(dst={a.tolist()} {dt}, src={src.tolist()} {src.dtype}, "
+                    f"casting={casting!r}, where={np.asarray(where).tolist()})", [a, src],
+                    call, np_call=npc, jnp_call=None, nograd=dt != "float64")
+    if which == "chkfinite":
+        x = arr(rng, shape_of(rng), pick(rng, ["float64", "float32", "int64", "complex128"]))
+        if x.dtype.kind in "fc" and x.size and rng.random() < 0.4:
+            x.flat[int(rng.integers(0, x.size))] = pick(rng, [np.nan, np.inf, -np.inf])
+        dt = pick(rng, [None, None, "float32", "complex128"])
+        return Case("more2", f"asarray_chkfinite(x={x.tolist()} {x.dtype}, dtype={dt})", [x],
+                    lambda m, x: m.asarray_chkfinite(x, dtype=dt), jnp_call=None, nojit=True,
+                    nograd=dt == "float32")   # (central differences through a float32 cast)
+    if which == "layout":
+        f = pick(rng, ["asfortranarray", "require"])
+        x = arr(rng, shape_of(rng), pick(rng, ["float64", "float64", "int32", "float32"]))
+        dt = pick(rng, [None, None, "float64", "float32", "int64"])
+        if f == "asfortranarray":
+            return Case("more2", f"asfortranarray(x={x.tolist()} {x.dtype}, dtype={dt})", [x],
+                        lambda m, x: m.asfortranarray(x, dtype=dt), nograd=dt == "float32")
+        req = pick(rng, [None, "C", ["A", "W"], ["F"], "O", ["C", "F"], ["aligned"], "Q"])
+        return Case("more2", f"require(x={x.tolist()} {x.dtype}, {dt}, {req!r})", [x],
+                    lambda m, x: m.require(x, dt, req), jnp_call=None,
+                    nograd=dt == "float32")
+    if which == "row_stack":
+        k = int(rng.integers(1, 4))
+        n = int(rng.integers(0, 4))
+        xs = [arr(rng, pick(rng, [(n,), (int(rng.integers(1, 3)), n)]),
+                  pick(rng, ["float64", "float64", "int64", "float32"])) for _ in range(k)]
+        return Case("more2", f"row_stack({[(x.shape, x.dtype.name) for x in xs]})", xs,
+                    lambda m, *xs: m.row_stack(list(xs)), jnp_call=None)
+    if which == "empty_like":
+        x = arr(rng, shape_of(rng), pick(rng, ["float64", "int32", "bool", "complex64"]))
+        dt = pick(rng, [None, "float32", "int8"])
+        sh = pick(rng, [None, None, (2, 3), 4, ()])
+        return Case("more2", f"empty_like(x{x.shape}{x.dtype}, dtype={dt}, shape={sh})", [x],
+                    lambda m, x: (lambda e: (np.asarray(e.shape), np.asarray(str(e.dtype))))(
+                        m.empty_like(x, dtype=dt, shape=sh)), nojit=True, nograd=True)
+    if which == "einsum_path":
+        spec, shapes = pick(rng, [("ij,jk->ik", [(2, 3), (3, 4)]),
+                                  ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
+                                  ("i,i->", [(5,), (5,)]),
+                                  ("abc,cd,db->a", [(2, 3, 4), (4, 5), (5, 3)]),
+                                  ("ij,ij->i", [(3, 2), (3, 2)]),
+                                  ("ii->i", [(3, 3)]),
+                                  ("ij,kl,jk->il", [(2, 6), (4, 3), (6, 4)])])
+        ops = [arr(rng, s, "float64") for s in shapes]
+        opt = pick(rng, ["greedy", "optimal", True, False])
+        return Case("more2", f"einsum_path({spec!r}, {shapes}, optimize={opt!r})", ops,
+                    lambda m, *o: np.asarray(m.einsum_path(spec, *o, optimize=opt)[0],
+                                             dtype=object).astype(str),
+                    nojit=True, nograd=True, jnp_call=None)
+    if which == "dtypes":
+        f = pick(rng, ["can_cast", "promote_types", "min_scalar_type", "common_type",
+                       "mintypecode", "result_type"])
+        dts = ["bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64",
+               "uint64", "float16", "float32", "float64", "complex64", "complex128"]
+        a, b = pick(rng, dts), pick(rng, dts)
+        if f == "can_cast":
+            cast = pick(rng, ["no", "equiv", "safe", "same_kind", "unsafe"])
+            src = pick(rng, [a, np.dtype(a), np.zeros(2, a)])
+            # (functrans's documented "safe": NumPy's within a kind (bool; integers; floats
+            # and complex), never across (int to float False, where NumPy says True))
+            same = len({_KIND_GROUP[np.dtype(a).kind], _KIND_GROUP[np.dtype(b).kind]}) == 1
+            return Case("more2", f"can_cast({src!r}, {b}, {cast!r})", [],
+                        lambda m: m.can_cast(src, b, cast), nojit=True, jnp_call=None,
+                        np_call=lambda: bool(np.can_cast(src, b, cast)) and (
+                            cast != "safe" or same))
+        if f == "promote_types":
+            return Case("more2", f"promote_types({a}, {b})", [],
+                        lambda m: np.dtype(m.promote_types(a, b)).name, nojit=True)
+        if f == "min_scalar_type":
+            v = pick(rng, [0, 1, -1, 255, 256, -129, 2 ** 40, 1.5, 1e40, 1e300, 3.0, 1 + 2j,
+                           np.float32(2.5), np.int16(-3), True, np.array(70000),
+                           np.array([1, 2])])
+            return Case("more2", f"min_scalar_type({v!r})", [],
+                        lambda m: np.dtype(m.min_scalar_type(v)).name, nojit=True,
+                        jnp_call=None)
+        if f == "common_type":
+            xs = [np.zeros(2, pick(rng, [d for d in dts if d != "bool"]))
+                  for _ in range(int(rng.integers(1, 4)))]
+            return Case("more2", f"common_type({[x.dtype.name for x in xs]})", [],
+                        lambda m: np.dtype(m.common_type(*xs)).name, nojit=True,
+                        jnp_call=None)
+        if f == "mintypecode":
+            chars = "".join(pick(rng, list("?bhilqBHILQefdgFDG")) for _ in range(
+                int(rng.integers(1, 4))))
+            ts = pick(rng, ["GDFgdf", "df", "FDfd"])
+            return Case("more2", f"mintypecode({chars!r}, {ts!r})", [],
+                        lambda m: m.mintypecode(chars, ts), nojit=True, jnp_call=None)
+        xs = [pick(rng, [np.zeros(1, a), np.dtype(b), 1, 2.5, 1j, True, np.float32(1)])
+              for _ in range(int(rng.integers(1, 4)))]
+        # (functrans's documented promotion: JAX's lattice (an integer beside a float gives
+        # the float; Python scalars weak), uint64 beside a signed integer refused)
+
+        def want_rt():
+            kinds = {np.result_type(x).kind for x in xs if type(x) not in (int, float, complex,
+                                                                            bool)}
+            if any(np.result_type(x) == np.uint64 for x in xs if not isinstance(
+                    x, (int, float, complex))) and "i" in kinds:
+                raise TypeError("uint64 beside a signed integer")
+            return np.dtype(jnp.result_type(*xs)).name
+        return Case("more2", f"result_type({xs!r})", [],
+                    lambda m: np.dtype(m.result_type(*xs)).name, nojit=True, jnp_call=None,
+                    np_call=want_rt)
+    if which == "scalarish":
+        f = pick(rng, ["isscalar", "iterable"])
+        v = pick(rng, [1, 2.5, 1j, True, "ab", b"x", None, [1], (), np.float32(1),
+                       np.array(3.0), np.zeros(2), {1: 2}, range(3), np.int8(3)])
+        return Case("more2", f"{f}({v!r})", [], lambda m: getattr(m, f)(v), nojit=True,
+                    jnp_call=None)
+    if which == "repr":
+        f = pick(rng, ["base_repr", "binary_repr"])
+        num = int(rng.integers(-300, 300)) if rng.random() < 0.8 else pick(
+            rng, [0, 2 ** 40, -(2 ** 40), np.int8(-5), np.uint8(200)])
+        if f == "base_repr":
+            base, pad = int(rng.integers(2, 37)), int(rng.integers(0, 4))
+            return Case("more2", f"base_repr({num!r}, {base}, {pad})", [],
+                        lambda m: m.base_repr(num, base, pad), nojit=True, jnp_call=None)
+        width = pick(rng, [None, None, int(rng.integers(1, 12))])
+        return Case("more2", f"binary_repr({num!r}, width={width})", [],
+                    lambda m: m.binary_repr(num, width), nojit=True, jnp_call=None)
+    # numpy.linalg's eig and eigvals (values only: their derivative rules are another
+    # helper's this session)
+    n = int(rng.integers(1, 5))
+    batch = pick(rng, [(), (), (2,)])
+    dt = pick(rng, ["float64", "float64", "float32", "complex128"])
+    a = arr(rng, batch + (n, n), dt)
+    if rng.random() < 0.2:
+        a = np.triu(a)   # (real eigenvalues, repeated ones where the diagonal ties)
+    f = pick(rng, ["eigvals", "eig"])
+    # (functrans's eigenvalues are always complex (as JAX's), NumPy's real where they all
+    # are: compared as complex of the input's precision)
+    cdt = "complex64" if dt == "float32" else "complex128"
+    if f == "eigvals":
+        return Case("more2", f"linalg.eigvals(a={a.tolist()} {dt})", [a],
+                    lambda m, a: m.sort_complex(m.linalg.eigvals(a).reshape(-1)).astype(cdt),
+                    nograd=True, jnp_call=None, nojit=True, tol=1e-9)
+
+    def resid(m, a):   # (|a v - v w| and the columns' norms: the pairs, whatever their order)
+        w, v = m.linalg.eig(a)
+        r = m.abs(a @ v - v * w[..., None, :])
+        return (m.max(r) if r.size else m.zeros(()),
+                m.sqrt(m.sum(m.abs(v) ** 2, axis=-2)).astype(r.dtype),
+                m.sort_complex(w.reshape(-1)).astype(cdt))
+    return Case("more2", f"linalg.eig(a={a.tolist()} {dt})", [a],
+                lambda m, a: resid(m, a), nograd=True, jnp_call=None, nojit=True, tol=1e-9)
+
+
 FAMILIES = {"at": fam_at, "take": fam_take, "search": fam_search, "unique": fam_unique,
             "quantile": fam_quantile, "reduce": fam_nanreduce, "poly": fam_poly,
             "interp": fam_interp, "diff": fam_diff, "einsum": fam_einsum, "apply": fam_apply,
-            "pad": fam_pad, "index": fam_index, "misc": fam_misc, "more": fam_more}
+            "pad": fam_pad, "index": fam_index, "misc": fam_misc, "more": fam_more,
+            "more2": fam_more2}
 
 
-# each family's random stream (misc, then more (sweepb43) last: the older families' draws as
-# before they came)
-STREAM = sorted(set(FAMILIES) - {"misc", "more"}) + ["misc", "more"]
+# each family's random stream (misc, then more (sweepb43), then more2 (fuzz44) last: the older
+# families' draws as before they came)
+STREAM = sorted(set(FAMILIES) - {"misc", "more", "more2"}) + ["misc", "more", "more2"]
 
 
 # -- comparing --------------------------------------------------------------------------------

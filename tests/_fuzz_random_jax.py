@@ -772,6 +772,36 @@ def run_case(case, kd, typed, verbose=False):
     return fails
 
 
+def check_key_info(kd, typed):
+    """fuzz44: key_impl, key_dtype and KeyArray on the seed's key (and a stack of it, and
+    its split) against JAX's: the implementation's name, the typed keys' dtype (a
+    refusal of impl names other than threefry2x32 by both), isinstance. Failures: strings."""
+    import functrans.random as fr
+    jax, jr = _jax()
+    fails = []
+    for shape in ((), (3,), (0, 2)):
+        d = np.broadcast_to(np.asarray(kd, np.uint32), shape + (2,)).copy()
+        k, jk = _key_ft(d, typed), _key_jax(d, typed)
+        name, jname = str(fr.key_impl(k)), str(jr.key_impl(jk))
+        if name != jname:
+            fails.append(f"key_impl{shape}: {name!r} vs JAX {jname!r}")
+        if typed:
+            if not isinstance(k, fr.KeyArray) or k.dtype != fr.key_dtype() or \
+                    fr.key_dtype("threefry2x32") != fr.key_dtype():
+                fails.append(f"typed key{shape}: {type(k).__name__}, dtype {k.dtype}")
+            if tuple(k.shape) != tuple(jk.shape):
+                fails.append(f"typed key shape {tuple(k.shape)} vs JAX {tuple(jk.shape)}")
+        elif isinstance(k, fr.KeyArray):
+            fails.append(f"raw key data{shape} is a KeyArray")
+    for bad in ("rbg", "unsafe_rbg", 3):
+        try:
+            fr.key_dtype(bad)
+            fails.append(f"key_dtype({bad!r}) not refused")
+        except (ValueError, TypeError):
+            pass
+    return fails
+
+
 def main(argv):
     lo, hi = int(argv[1]), int(argv[2])
     verbose = "-v" in argv
@@ -791,6 +821,10 @@ def main(argv):
             fails = [f"harness: {type(e).__name__}: {e}"]
             if verbose:
                 traceback.print_exc()
+        try:
+            fails = fails + check_key_info(kd, typed)
+        except Exception as e:  # noqa: BLE001
+            fails = fails + [f"key info harness: {type(e).__name__}: {e}"]
         if fails:  # (one failure per failing case, all its messages)
             TALLY.fail(case.name, f"seed {seed}: {case} key={kd.tolist()} "
                                   f"{'typed' if typed else 'raw'}", "\n    ".join(fails))

@@ -302,10 +302,10 @@ def sec_integrate(rng):
     got, want, fe, se = both_raise("integrate", case, lambda: call(fint, y, x, dx),
                                    lambda: call(scipy.integrate, y, x, dx))
     if fe is None and se is None:
-        # SciPy 1.17's trapezoid casts x and dx to a float32 y's dtype; functrans's is NumPy's
-        # and JAX's (promoted with x's, a float64 dx's)
+        # SciPy 1.17's trapezoid and simpson cast x and dx to a float32 y's dtype;
+        # functrans's is NumPy's and JAX's (promoted with x's, a float64 dx's)
         expect("integrate", case, "value vs scipy", got, want, tol_of(ydt),
-               dtype=not (func == "trapezoid" and ydt == "float32"))
+               dtype=not (func in ("trapezoid", "simpson") and ydt == "float32"))
     if ydt == "float64" and fe is None and y.size:
         if x is None:
             check_derivs("integrate", case, lambda yy: call(fint, yy, None, dx), [y], rng,
@@ -1158,6 +1158,22 @@ def _scipy_nan_at_huge(got, want, args, tol):
     return bool(off.any()) and bool(np.all(huge[off] & np.isnan(w[off]) & np.isfinite(g[off])))
 
 
+def _ours_nan_at_nan_arg(got, want, args, tol):
+    """Whether every mismatch is ours nan where SciPy's is not, at a point with a nan argument
+    (a nan argument gives a nan, never a silent wrong value: SciPy's lpmv(2, nan, -1) inf, its
+    branch for x = +-1 taken before the degree is looked at)."""
+    g, w = np.broadcast_arrays(*(np.asarray(v) for v in (got, want)))
+    nan_arg = np.zeros(g.shape, bool)
+    for a in args:
+        a = np.asarray(a)
+        if a.dtype.kind in "fc":
+            nan_arg = nan_arg | np.broadcast_to(np.isnan(a), g.shape)
+    with np.errstate(all="ignore"):
+        off = ~((g == w) | (np.isnan(g) & np.isnan(w)) | (np.abs(g - w) <= tol * np.maximum(
+            1.0, np.abs(w))))
+    return bool(off.any()) and bool(np.all(nan_arg[off] & np.isnan(g[off]) & ~np.isnan(w[off])))
+
+
 def _multigammaln(mod, a, d):
     return mod.multigammaln(a + d, d)  # (a > (d - 1) / 2)
 
@@ -1208,6 +1224,10 @@ def sec_x_special(rng):
         if not ok and edge and _scipy_nan_at_huge(g, w, args, tol):
             count("x_special/scipy-nan-at-1e300")
             print(f"NOTE [x_special] SciPy nan, ours finite, at a +-1e300 argument: {case}")
+            continue
+        if not ok and edge and _ours_nan_at_nan_arg(g, w, args, tol):
+            count("x_special/ours-nan-at-a-nan-argument")
+            print(f"NOTE [x_special] ours nan, SciPy not, at a nan argument: {case}")
             continue
         if not ok:
             other = " [elem43/stats43's]" if name in _SPECIAL_OTHERS else ""
@@ -1397,15 +1417,34 @@ def sec_x_oaconvolve(rng):
         b = rand(rng, tuple(s1[other_ax] if i == other_ax else s2[i] for i in range(2)), dt)
     case = dict(s1=s1, s2=b.shape, dt=dt, mode=mode, axes=axes)
     count("x_oaconvolve")
+
+    def sp_call():
+        if mode == "valid" and (a.size == 0 or b.size == 0) and axes is None and not (
+                all(p >= q for p, q in zip(a.shape, b.shape))
+                or all(q >= p for p, q in zip(a.shape, b.shape))):
+            # (SciPy's oaconvolve returns array([]) for an empty operand before it checks
+            # 'valid''s shapes; its convolve, and ours, raise)
+            count("x_oaconvolve/empty-valid-shapes")
+            raise ValueError("valid: neither operand at least as large as the other")
+        return scipy.signal.oaconvolve(a, b, mode=mode, axes=axes)
     got, want, fe, se = both_raise(
-        "x_oaconvolve", case, lambda: fsig.oaconvolve(a, b, mode=mode, axes=axes),
-        lambda: scipy.signal.oaconvolve(a, b, mode=mode, axes=axes))
+        "x_oaconvolve", case, lambda: fsig.oaconvolve(a, b, mode=mode, axes=axes), sp_call)
     if fe is None and se is None and (a.size == 0 or b.size == 0):
         # (SciPy's oaconvolve returns array([]) for an empty operand; ours the shape and
         # values of SciPy's convolve, which are the mode's)
         if axes is None:
-            expect("x_oaconvolve", case, "empty operand vs scipy's convolve", got,
-                   scipy.signal.convolve(a, b, mode=mode), 1e-12, dtype=False)
+            try:
+                ref = scipy.signal.convolve(a, b, mode=mode)
+            except ValueError:
+                # (SciPy 1.17's convolve fails on some empty operands in 'full' (a broadcast
+                # error, an empty maximum, NumPy's "a cannot be empty"): the mode's shape of
+                # zeros, an empty sum)
+                n1, n2 = np.array(a.shape), np.array(b.shape)
+                ref = np.zeros(tuple({"full": n1 + n2 - 1, "same": n1,
+                                      "valid": np.abs(n1 - n2) + 1}[mode]))
+                count("x_oaconvolve/empty-scipy-convolve-raises")
+            expect("x_oaconvolve", case, "empty operand vs scipy's convolve", got, ref, 1e-12,
+                   dtype=False)
         count("x_oaconvolve/empty")
     elif fe is None and se is None:
         expect("x_oaconvolve", case, "vs scipy", got, want, tol_of(np.asarray(want).dtype) * 10,
@@ -1416,6 +1455,252 @@ def sec_x_oaconvolve(rng):
                      [a, b], rng, f_jax=(lambda p, q: jax.scipy.signal.oaconvolve(
                          p, q, mode=mode, axes=axes)) if hasattr(jax.scipy.signal, "oaconvolve")
                      else None)
+
+
+# -- fuzz44: what no section drew (named to sort after the x_* sections: their draws kept) -----
+
+@section
+def sec_y_more(rng):
+    """special.bessel_jn (vs scipy.special.jv of each order) and sph_harm_y; stats.rankdata,
+    sem and gaussian_kde (evaluate, logpdf, the integrals, the bandwidths), with float32,
+    ties, nans, 0-size and edge values."""
+    which = str(rng.choice(["bessel_jn", "sph_harm_y", "rankdata", "sem", "gaussian_kde"]))
+    edge = rng.random() < 0.3
+    f32 = rng.random() < 0.2
+    if which == "bessel_jn":
+        v = int(rng.integers(0, 6))
+        z = rng.standard_normal(tuple(int(rng.integers(0, 4)) for _ in range(
+            int(rng.integers(0, 3))))) * 6
+        if edge and z.size:
+            z.flat[int(rng.integers(0, z.size))] = rng.choice(EDGES)
+        if f32:
+            z = z.astype(np.float32)
+        case = dict(name=which, v=v, z=z.tolist(), dtype=z.dtype.name)
+        count("y_more/bessel_jn")
+        got, want, fe, se = both_raise(
+            "y_more", case, lambda: fsp.bessel_jn(z, v=v),
+            lambda: np.stack([scipy.special.jv(k, z) for k in range(v + 1)]).astype(
+                z.dtype if z.dtype == np.float32 else np.float64))
+        if fe is None and se is None:
+            ok, msg, _ = close_mixed(got, want, 2e-5 if f32 else 1e-10)
+            if not ok:
+                fail("y_more", case, f"bessel_jn vs scipy jv: {msg}")
+            if np.asarray(got).dtype != np.asarray(want).dtype:
+                fail("y_more", case, f"bessel_jn dtype {np.asarray(got).dtype} vs "
+                                     f"{np.asarray(want).dtype}")
+        if not f32 and not edge and z.size:
+            z0 = z[np.abs(z) > 1e-3] if np.any(np.abs(z) > 1e-3) else None
+            if z0 is not None:
+                check_derivs("y_more", case, lambda x: fsp.bessel_jn(x, v=v), [z0], rng,
+                             f_jax=_jax_usable("y_more", lambda x: jax.scipy.special.bessel_jn(
+                                 x, v=v), [z0], rng), fd_tol=1e-5, tol=1e-7)
+        return
+    if which == "sph_harm_y":
+        shape = [(), (3,), (2, 3), (0,)][int(rng.integers(0, 4))]
+        n = rng.integers(-1, 6, size=shape)
+        m = rng.integers(-6, 7, size=shape)
+        theta = rng.random(shape) * np.pi
+        phi = rng.standard_normal(shape) * 3
+        if edge and theta.size:
+            theta.flat[0] = rng.choice([0.0, np.pi, np.nan, -0.5, 4.0])
+        diff_n = 0   # (diff_n > 0 refused: NotImplementedError, documented)
+        case = dict(name=which, n=n.tolist(), m=m.tolist(), theta=theta.tolist(),
+                    phi=phi.tolist(), diff_n=diff_n)
+        count("y_more/sph_harm_y")
+        got, want, fe, se = both_raise(
+            "y_more", case, lambda: fsp.sph_harm_y(n, m, theta, phi, diff_n=diff_n),
+            lambda: scipy.special.sph_harm_y(n, m, theta, phi, diff_n=diff_n))
+        if fe is None and se is None:
+            if diff_n:   # (SciPy: the value and its derivatives, a tuple)
+                wl = want if isinstance(want, tuple) else (want,)
+                gl = got if isinstance(got, tuple) else (got,)
+            else:
+                wl, gl = (want,), (got,)
+            if len(wl) != len(gl):
+                fail("y_more", case, f"sph_harm_y: {len(gl)} outputs vs SciPy's {len(wl)}")
+            for k, (g, w) in enumerate(zip(gl, wl)):
+                ok, msg, _ = close_mixed(g, w, 1e-9)
+                if not ok and _ours_nan_at_nan_arg(g, w, [theta, phi], 1e-9):
+                    # (SciPy's 0 for |m| > n or n < 0 whatever theta)
+                    count("y_more/ours-nan-at-a-nan-argument")
+                elif not ok:
+                    fail("y_more", case, f"sph_harm_y output {k} vs scipy: {msg}")
+        if not edge and theta.size and not diff_n:
+            def f(t, p):
+                y = fsp.sph_harm_y(n, m, t, p)
+                return fnp.stack([fnp.real(y), fnp.imag(y)])
+            check_derivs("y_more", case, f, [theta, phi], rng, fd_tol=1e-5, tol=1e-7)
+        return
+    if which == "rankdata":
+        shape = tuple(int(rng.integers(0, 5)) for _ in range(int(rng.integers(0, 3))))
+        a = rng.integers(-2, 3, size=shape).astype(
+            str(rng.choice(["float64", "int64", "float32", "bool"])))
+        if edge and a.size and a.dtype.kind == "f":
+            a.flat[int(rng.integers(0, a.size))] = rng.choice([np.nan, np.inf, -np.inf, -0.0])
+        method = str(rng.choice(["average", "min", "max", "dense", "ordinal"]))
+        axis = None if rng.random() < 0.4 or not a.ndim else int(rng.integers(-a.ndim, a.ndim))
+        pol = str(rng.choice(["propagate", "propagate", "omit", "raise"]))
+        case = dict(name=which, a=a.tolist(), dtype=a.dtype.name, method=method, axis=axis,
+                    nan_policy=pol)
+        count("y_more/rankdata")
+        if pol == "raise":   # (refused: NotImplementedError, documented)
+            try:
+                fst.rankdata(a, method, axis=axis, nan_policy=pol)
+                fail("y_more", case, "rankdata nan_policy='raise' not refused")
+            except NotImplementedError:
+                count("y_more/rankdata-raise-refused")
+            return
+        got, want, fe, se = both_raise(
+            "y_more", case, lambda: fst.rankdata(a, method, axis=axis, nan_policy=pol),
+            lambda: scipy.stats.rankdata(a, method, axis=axis, nan_policy=pol))
+        if fe is None and se is None:
+            # (documented: float64 ranks for floating input whatever the method; SciPy's
+            # int64 except 'average')
+            fl = a.dtype.kind == "f" and method != "average"
+            if fl and np.asarray(got).dtype != np.float64:
+                fail("y_more", case, f"rankdata dtype {np.asarray(got).dtype}, documented "
+                                     f"float64")
+            expect("y_more", case, "rankdata vs scipy", got, want, 0, dtype=not fl)
+        return
+    shape = tuple(int(rng.integers(0, 5)) for _ in range(int(rng.integers(1, 3))))
+    if which == "sem":
+        a = rng.standard_normal(shape) * 3
+        if edge and a.size:
+            a.flat[int(rng.integers(0, a.size))] = rng.choice([np.nan, np.inf, 1e300])
+        a = a.astype(str(rng.choice(["float64"] * 3 + ["float32", "int64"])))
+        axis = None if rng.random() < 0.3 else int(rng.integers(-a.ndim, a.ndim))
+        ddof = int(rng.integers(0, 3))
+        pol = str(rng.choice(["propagate", "propagate", "omit"]))
+        kd = bool(rng.random() < 0.3)
+        case = dict(name=which, a=a.tolist(), dtype=a.dtype.name, axis=axis, ddof=ddof,
+                    nan_policy=pol, keepdims=kd)
+        count("y_more/sem")
+        got, want, fe, se = both_raise(
+            "y_more", case, lambda: fst.sem(a, axis=axis, ddof=ddof, nan_policy=pol,
+                                            keepdims=kd),
+            lambda: scipy.stats.sem(a, axis=axis, ddof=ddof, nan_policy=pol, keepdims=kd))
+        if fe is None and se is None and a.ndim > 1 and axis is not None and \
+                a.shape[axis] == 1:
+            # (SciPy 1.17: nan for one value in 1-d (its too-small rule), but std / 1 (0 for
+            # ddof 0) for slices of length 1 of a 2-d array; ours nan in both)
+            count("y_more/sem-scipy-one-value-2d")
+            want = np.where(np.isnan(np.asarray(got)), np.nan, want)
+        if fe is None and se is None:
+            expect("y_more", case, "sem vs scipy", got, want, tol_of(np.asarray(want).dtype))
+        if fe is None and a.dtype == np.float64 and not edge and a.size and (
+                a.size if axis is None else a.shape[axis]) > ddof + 1:
+            check_derivs("y_more", case, lambda x: fst.sem(x, axis=axis, ddof=ddof,
+                                                           nan_policy=pol, keepdims=kd),
+                         [a], rng, f_jax=_jax_usable(
+                             "y_more", lambda x: jax.scipy.stats.sem(
+                                 x, axis=axis, ddof=ddof, nan_policy=pol, keepdims=kd)
+                             if pol == "propagate" else None, [a], rng)
+                         if pol == "propagate" else None)
+        return
+    # gaussian_kde
+    d, n = int(rng.integers(1, 4)), int(rng.integers(2, 9))
+    data = rng.standard_normal((d, n)) * 2
+    one = d == 1 and rng.random() < 0.5
+    ds = data[0] if one else data
+    w = rng.random(n) + 0.1 if rng.random() < 0.4 else None
+    bw = str(rng.choice(["scott", "silverman", "num", "none"]))
+    bwv = {"scott": "scott", "silverman": "silverman", "num": float(rng.random() + 0.2),
+           "none": None}[bw]
+    pts = rng.standard_normal((d, int(rng.integers(0, 5)))) * 2
+    if one and rng.random() < 0.5:
+        pts = pts[0]
+    if f32:
+        ds, pts = ds.astype(np.float32), pts.astype(np.float32)
+    method = str(rng.choice(["evaluate", "logpdf", "integrate_box_1d", "integrate_gaussian",
+                             "integrate_kde", "attrs", "integrate_box", "factors",
+                             "set_bandwidth", "resample"]))
+    case = dict(name=which, d=d, n=n, one=one, weights=w is not None, bw=bwv, method=method,
+                pts=np.shape(pts), f32=f32)
+    count("y_more/gaussian_kde")
+    if d >= n:
+        # (n points span n - 1 dimensions: refused whatever the data, as SciPy refuses where
+        # its Cholesky factorisation fails, which rounding may let pass)
+        try:
+            fst.gaussian_kde(ds, bw_method=bwv, weights=w)
+            fail("y_more", case, "gaussian_kde with d >= n not refused")
+        except ValueError:
+            count("y_more/gaussian_kde-singular-refused")
+        return
+    lo, hi = sorted(rng.standard_normal(2) * 2)
+    mean = rng.standard_normal(d)
+    a_ = rng.standard_normal((d, d))
+    cov = a_ @ a_.T + np.eye(d)
+    other = rng.standard_normal((d, d + 3))
+    state = {}
+
+    def call(mod):
+        k = mod.gaussian_kde(ds, bw_method=bwv, weights=w)
+        if method in ("evaluate", "logpdf"):
+            return getattr(k, method)(pts)
+        if method == "integrate_box_1d":
+            return k.integrate_box_1d(lo, hi)
+        if method == "integrate_gaussian":
+            return k.integrate_gaussian(mean, cov)
+        if method == "integrate_kde":
+            return k.integrate_kde(mod.gaussian_kde(other))
+        if method == "integrate_box":   # (one dimension: ours has no other)
+            return k.integrate_box(np.full(d, lo), np.full(d, hi))
+        if method == "factors":
+            return np.array([float(k.scotts_factor()), float(k.silverman_factor()),
+                             float(k.covariance_factor())])
+        if method == "set_bandwidth":
+            r2 = state["rng"]   # (the same new bandwidth for both libraries)
+            k.set_bandwidth(bw_method=str(r2.choice(["silverman", "scott"])) if
+                            r2.random() < 0.6 else float(r2.random() + 0.1))
+            return np.concatenate([np.ravel(np.asarray(k.evaluate(pts))),
+                                   np.ravel(np.asarray(k.inv_cov))])
+        return np.concatenate([np.ravel(np.asarray(k.covariance)), [k.factor, k.neff],
+                               np.ravel(np.asarray(k.weights))])
+    bw_seed = int(rng.integers(0, 2 ** 31))
+    if method == "resample":
+        # (a functrans.random key, as JAX's: the samples compared with JAX's of the same key)
+        import functrans.random as fr
+        size = int(rng.integers(0, 5))
+        got, want, fe, se = both_raise(
+            "y_more", case, lambda: fst.gaussian_kde(ds, bw_method=bwv, weights=w).resample(
+                fr.key(bw_seed), (size,)),
+            lambda: jax.scipy.stats.gaussian_kde(ds, bw_method=bwv, weights=w).resample(
+                jax.random.key(bw_seed), (size,)))
+        if fe is None and se is None and f32:
+            # (ours computes float32 data in float64, as the module's other functions
+            # (documented): other normal draws than JAX's float32 ones; the shape compared)
+            count("y_more/gaussian_kde-resample-float32-shape")
+            if np.shape(got) != np.shape(want) or not np.all(np.isfinite(np.asarray(got))):
+                fail("y_more", case, f"resample: shape {np.shape(got)} vs JAX's "
+                                     f"{np.shape(want)}, or not finite")
+        elif fe is None and se is None:
+            count("y_more/gaussian_kde-resample-vs-jax")
+            expect("y_more", case, "gaussian_kde.resample vs jax's", got, want, 1e-9)
+        return
+    if method == "integrate_box" and d > 1:
+        try:
+            fst.gaussian_kde(ds, bw_method=bwv, weights=w).integrate_box(np.zeros(d),
+                                                                         np.ones(d))
+            fail("y_more", case, "integrate_box in more than one dimension not refused")
+        except NotImplementedError:
+            count("y_more/integrate_box-d>1-refused")
+        return
+
+    def both(mod):
+        state["rng"] = np.random.default_rng(bw_seed)
+        return call(mod)
+    got, want, fe, se = both_raise("y_more", case, lambda: both(fst),
+                                   lambda: both(scipy.stats))
+    if fe is None and se is None:
+        expect("y_more", case, f"gaussian_kde.{method} vs scipy", got, want,
+               3e-4 if f32 else 1e-9, dtype=not f32 and method != "attrs")
+    if fe is None and not f32 and method in ("evaluate", "logpdf") and np.size(pts):
+        def fk(p, dset):
+            return getattr(fst.gaussian_kde(dset, bw_method=bwv, weights=w), method)(p)
+        check_derivs("y_more", case, fk, [pts, ds], rng,
+                     f_jax=_jax_usable("y_more", lambda p, dset: getattr(
+                         jax.scipy.stats.gaussian_kde(dset, bw_method=bwv, weights=w),
+                         method)(p), [pts, ds], rng), fd_tol=1e-5, tol=1e-7)
 
 
 def main():

@@ -31,6 +31,7 @@ from .. import dtypes as _dt
 from ..backends import backend_of, check_same_backend
 from ..core import Tracer, _take_slots
 from ..errors import AxisError, BatchingError, ConcretizationError
+from ..interpreters import SAME_LAYOUT_TRACERS, ConstTracer, _encloses
 from ..primitives import indexing as _ix
 from ..primitives import structural as _st
 from ._base import _initial_value
@@ -690,13 +691,22 @@ def _store(a, new, name, inplace):
     """Write ``new`` into ``a`` (NumPy's in-place semantics), or return it (``inplace=False``)."""
     if not inplace:
         return new
+    if type(a) is ConstTracer and type(new) in SAME_LAYOUT_TRACERS and _encloses(
+            new._interp, a._interp):
+        # (an array made inside the transform, zeros(3), given forward or reverse mode's
+        # values (of its transform or an enclosing one): it becomes their tracer, as in
+        # y[...] = new; vmap's and jit's values are refused below)
+        a[...] = new
+        return None
     if isinstance(a, Tracer):
         if type(new) is not type(a) or new._interp is not a._interp:
+            fix = ("Use functrans.numpy.where(mask, values, a), a new array," if name in (
+                "copyto", "putmask") else "Pass inplace=False to get a new array")
             raise TypeError(
                 f"{name}: cannot update {a!r} in place: the updated array belongs to a "
                 f"transform nested inside the one that made this array (the values written "
-                f"are a tracer of that inner transform), and this array outlives it. Pass "
-                f"inplace=False to get a new array instead.")
+                f"are a tracer of that inner transform), and this array outlives it. {fix} "
+                f"instead.")
         _take_slots(a, new)
         return None
     if isinstance(new, Tracer):

@@ -1490,11 +1490,15 @@ def companion(a):
     """The companion matrix of the polynomial with coefficients ``a`` (highest degree
     first, ``a[0] != 0``, at least two): first row ``-a[1:] / a[0]``, ones below the
     diagonal; (N-1, N-1). Leading axes are a batch. Integers become float64. A zero
-    ``a[0]`` gives infinities (SciPy raises; the check would read the values)."""
+    ``a[0]`` gives infinities (SciPy raises; the check would read the values). Booleans
+    are refused (TypeError), as SciPy's."""
     a = _vector(a)
     n = _shape(a)[-1]
     if n < 2:
         raise ValueError(f"companion: the length of a must be at least 2; got {n}")
+    if _dtype(a).kind == "b":
+        raise TypeError("companion: the coefficients a are booleans, which SciPy's companion "
+                        "refuses too; cast them to a number type first (astype(a, float64))")
     if _dtype(a).kind not in "fc":
         a = fnp.astype(a, _dt.float64)
     first = -a[..., 1:] / a[..., :1]

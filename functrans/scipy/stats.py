@@ -4679,9 +4679,11 @@ class gaussian_kde:
                                  f"({self.n}), got {w.shape[0]}")
             self._weights = fnp.divide(w, fnp.sum(w))
             self._neff = 1.0 / fnp.sum(self._weights * self._weights)
-        if self.d > self.n:
-            raise ValueError(f"{name}: more dimensions ({self.d}) than points ({self.n}): "
-                             f"the data covariance would be singular (each column of "
+        if self.d >= self.n:
+            # (n points lie in an affine subspace of n - 1 dimensions, whatever the weights)
+            raise ValueError(f"{name}: more dimensions than points, or as many ({self.d} "
+                             f"and {self.n}): n points lie in a subspace of n - 1 dimensions, "
+                             f"so the data covariance would be singular (each column of "
                              f"dataset is a point; transpose it?)")
         self.set_bandwidth(bw_method=bw_method)
 
