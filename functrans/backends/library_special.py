@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import math
 
+from .incomplete_grads import _any_true  # (one host read; host_reads names its caller)
+
 # the library's functions not used at all (the generic ones instead; see the module's doc)
 UNUSED = frozenset({"hyp2f1", "hyp1f1"})
 
@@ -60,11 +62,6 @@ def _select(xp, bad, other, args, stand_ins, out):
     (values where it is quick and finite), so that no element raises or costs more."""
     safe = [xp.where(bad, a, xp.full_like(a, s)) for a, s in zip(args, stand_ins)]
     return xp.where(bad, other(*safe), out)
-
-
-def _any(backend, mask):
-    """Whether some element of ``mask`` is true: one host read."""
-    return bool(backend.to_numpy(backend.xp.any(mask)))
 
 
 def _floating(xp, args, out):
@@ -137,7 +134,7 @@ def _generic_where(backend, fn, name, mask, stand_in, look=False):
             return out
         args = _arrays(xp, args, out)
         bad = mask(xp, *args, out)
-        if look and not _any(backend, bad):
+        if look and not _any_true(backend, bad):
             return out
         from . import special_generic
         other = getattr(special_generic, name)
@@ -213,7 +210,7 @@ def _gamma_large_shape(backend, fn, name):
         bad = (a >= _GAMMA_LARGE_SHAPE) & xp.isfinite(a) & (x > 0.0) & xp.isfinite(x)
         if inverse:
             bad = bad & (x < 1.0)
-        if not _any(backend, bad):
+        if not _any_true(backend, bad):
             return out
         return _select(xp, bad, lambda *v: other(backend, *v), (a, x),
                        (1.0, 0.5), out)
@@ -234,7 +231,7 @@ def _betaincinv(backend, fn):
         a, b, y = _arrays(xp, (a, b, y), out)
         bad = (xp.isnan(out) & (a > 0.0) & (b > 0.0) & xp.isfinite(a) & xp.isfinite(b)
                & (y > 0.0) & (y < 1.0))
-        if not _any(backend, bad):
+        if not _any_true(backend, bad):
             return out
         return _select(xp, bad, lambda *v: other(backend, *v), (a, b, y), (1.0, 1.0, 0.5),
                        out)
