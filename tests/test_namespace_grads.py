@@ -2074,6 +2074,10 @@ TESTED_ELSEWHERE = {
     "t_fix": "grad, jit(grad), hessian of t.cdf, t.ppf (tests/test_s41_stats41.py)",
     # (bound by beta.ppf under jit where a derivative flows)
     "beta_ppf_fix": "jit(grad), jit(hessian) of beta.ppf (tests/test_s41_stats41.py)",
+    # (bound by F's cdf and sf where a derivative flows and both degrees of freedom may be
+    # above 1e10)
+    "f_temme_fix": "grad, jit(grad), hessian of f.cdf, f.sf, fdtr at two huge degrees of "
+                   "freedom (tests/test_s44_stats44.py, test_s45_stats45.py)",
     # (bound by f.logpdf and f.pdf only when staged)
     "f_logpdf_fix": "jit(f.logpdf), jit(f.pdf), their grads and hessians "
                     "(tests/test_s43_stats43.py)",

@@ -465,6 +465,16 @@ CASES = [
         fnp.add(fnp.tanh(z) * 0.5, 1.0), fnp.add(fnp.tanh(n) * 50.0, 150.0),
         fnp.add(fnp.tanh(m), 3.0), fnp.zeros_like(z)),
         ((V3, REAL), (V3, REAL), (V3, REAL))),
+    # session 45: F's cdf at two huge degrees of freedom, its value out kept, its slopes
+    # Temme's expansion's (f_temme_fix's); here its x slope (the density) and that slope's
+    # partial derivatives in n and m, within a factor e^(1/2) of 1e11 and 3e11, at x = 1 +
+    # 3e-6 (z ~ 0.6: the region; in x the input's rounding near 1, ~1e-16 of a step of
+    # 1e-10, hides differences' errors: test_s45_stats45 checks that partial)
+    Case("f_temme_fix", lambda n, m: Sp.f_temme_fix(
+        fnp.exp(fnp.add(fnp.tanh(n) * 0.5, 25.328436022934504)),
+        fnp.exp(fnp.add(fnp.tanh(m) * 0.5, 26.42704831160261)),
+        fnp.full_like(n, 1.0 + 3e-6), fnp.zeros_like(n), upper=False, slope=2),
+        ((V3, REAL), (V3, REAL)), order=1),
     # their inverses in the probability (first order here: the generic root finders are slow
     # on array-api-strict; tests/test_namespace_grads.py checks the second)
     unary("gammaincinv", lambda y: Sp.gammaincinv(fnp.full_like(y, 2.5), y),

@@ -301,32 +301,29 @@ def test_f_cdf_slopes_both_degrees_of_freedom_huge():
             np.testing.assert_allclose(g[k], cd, rtol=1e-5, err_msg=str((pt, k)))
 
 
-# -- known, not fixed --------------------------------------------------------------------
+# -- known in session 44, fixed in session 45 (strict xfails until then) ------------------
 
 
-@pytest.mark.xfail(strict=True, reason="f.logpdf's dfd slope at a tiny dfn: the plain form's "
-                   "1/2 - (n+m)/(2 den) and log m - log den cancel to eps (0 where the truth "
-                   "is 6.7e-22), the deviance form's (n x subnormal) likewise (-1.7e-21); "
-                   "needs the form hn log u + hm log w - log z - betaln with accurate logs")
 def test_f_logpdf_dfd_slope_tiny_dfn():
+    """The plain form's 1/2 - (n+m)/(2 den) and log m - log den cancelled to eps (0 where the
+    truth is 6.7e-22), the deviance form's (n x subnormal) likewise (-1.7e-21): session 45's
+    form in log u and log w below one degree of freedom."""
     want = 6.703388346950316e-22  # (the closed form at 700 digits)
     for x in (1e-290, 0.5):
         got = float(ft.grad(stats.f.logpdf, argnums=2)(x, 1e-20, 3.0))
         np.testing.assert_allclose(got, want, rtol=1e-10)
 
 
-@pytest.mark.xfail(strict=True, reason="Temme's c0 near x = 1 divides by (mu + eta) eta mu, "
-                   "which underflows where sqrt(pq) (x - 1) is below ~1e-103 (dfn 1e11, dfd "
-                   "1e300): nan; the true cdf is ndtr of log(x) / sigma ~ 1/2")
 def test_f_cdf_temme_near_one_underflow():
+    """Temme's c0 near x = 1 divided by (mu + eta) eta mu, which underflowed (nan): session
+    45 scales eta and mu by sqrt(pq)."""
     v = float(stats.f.cdf(1.0 + 2.2e-16, 1e11, 1e300))
     assert 0.5 < v < 0.51
 
 
-@pytest.mark.xfail(strict=True, reason="jit(hessian(f.logpdf)) at a subnormal x: the dfn/dfd "
-                   "block nan (f_logpdf_fix's nested-forward slopes meet the x row's "
-                   "overflow); eagerly finite")
 def test_f_logpdf_jit_hessian_subnormal_x():
+    """The dfn/dfd block was nan under jit (the basis tangents times the overflowing partial
+    in x): session 45's fix primitives add 0 for a zero tangent."""
     h = np.array(ft.hessian(stats.f.logpdf, argnums=(0, 1, 2))(1e-310, 1.2, 3.0), dtype=float)
     hj = np.array(ft.jit(ft.hessian(stats.f.logpdf, argnums=(0, 1, 2)))(
         np.float64(1e-310), np.float64(1.2), np.float64(3.0)), dtype=float)

@@ -39,8 +39,8 @@ from functools import partial
 import numpy as _np
 
 from .elementwise import (_array_aval, _bool_aval, abs_, add, cos, div, elementwise, eq, exp,
-                          floor_p, gt, le, log, log1p, lt, mul, neg, round_p, select, sign, sin,
-                          sub, unary)
+                          floor_p, gt, le, log, log1p, lt, mul, mul_sz, neg, round_p, select,
+                          sign, sin, sub, unary)
 from .structural import full_like
 from ..backends.exact_square import (ERFCX_MIDDLE, erfcx_middle_numpy, exp_c_square,
                                       exp_c_square_numpy)
@@ -876,29 +876,34 @@ def _beta_ppf_fix_impl(backend, a, b, q, x, *, slope, wrt):
     return _special._beta_ppf_fix_on_arrays(backend, slope, a, b, q, x, wrt)
 
 
-def _slopes_fix_jvp(p, primals, tangents, slope, wrt):
+def _slopes_fix_jvp(p, primals, tangents, slope, wrt, **params):
     """The JVP of a "fix" primitive ``p(a0, a1, a2, plain, slope=, wrt=)`` (beta_ppf_fix,
-    f_logpdf_fix): a staged plain value replaced, inside a region, by another form whose
-    partial derivatives in the first three operands ``p`` itself gives (``slope=i``, the
-    next ones in ``wrt``); outside the region the plain value's own tangent."""
-    out = p.bind(*primals, slope=slope, wrt=wrt)
+    f_logpdf_fix, f_temme_fix; ``params`` its others): a staged plain value replaced,
+    inside a region, by another form whose partial derivatives in the first three operands
+    ``p`` itself gives (``slope=i``, the next ones in ``wrt``); outside the region the
+    plain value's own tangent."""
+    out = p.bind(*primals, slope=slope, wrt=wrt, **params)
     if slope == "region":  # (a mask: no derivative)
         return out, None
     d = None
     for i, tan in enumerate(tangents[:3]):  # (the slopes do not depend on the plain value)
         if tan is not None:
             if slope is None:
-                part = p.bind(*primals, slope=i, wrt=())
+                part = p.bind(*primals, slope=i, wrt=(), **params)
             else:  # (a slope: the next partial derivative)
-                part = p.bind(*primals, slope=slope, wrt=tuple(sorted(wrt + (i,))))
-            term = mul(tan, part)
+                part = p.bind(*primals, slope=slope, wrt=tuple(sorted(wrt + (i,))),
+                              **params)
+            # (a zero tangent adds 0 where the partial is infinite: a Hessian's basis
+            # tangents met a partial in z that overflows at a subnormal z, inf * 0 = nan
+            # in every entry of jit(hessian(f.logpdf))(1e-310, 1.2, 3.), eagerly finite)
+            term = mul_sz(part, tan)
             d = term if d is None else add(d, term)
     # (selected: outside the region the slopes are 0, and their partial derivatives times an
     # infinite tangent would be nan; there the value takes the plain value's own tangent)
     plain = tangents[3] if slope is None else None
     if plain is None and d is None:
         return out, None
-    region = p.bind(*primals, slope="region", wrt=())
+    region = p.bind(*primals, slope="region", wrt=(), **params)
     zero = full_like(out, 0.0)
     return out, select(region, zero if d is None else d, zero if plain is None else plain)
 
@@ -921,6 +926,38 @@ beta_ppf_fix_p = elementwise("beta_ppf_fix", _beta_ppf_fix_impl, _beta_ppf_fix_j
 
 def beta_ppf_fix(a, b, q, x, *, slope=None, wrt=()):
     return beta_ppf_fix_p.bind(a, b, q, x, slope=slope, wrt=wrt)
+
+
+def _f_temme_fix_impl(backend, n, m, x, out, *, upper, slope, wrt):
+    """functrans.scipy.special._f_temme_fix_on_arrays: F's cdf (sf with ``upper``) ``out``
+    with the derivatives of Temme's expansion where both degrees of freedom are huge,
+    computed at evaluation (see there)."""
+    if slope is None:  # (the value: out)
+        return out
+    from ..scipy import special as _special  # (eager here: the operands are arrays)
+    return _special._f_temme_fix_on_arrays(backend, slope, n, m, x, upper, wrt)
+
+
+def _f_temme_fix_jvp(primals, tangents, *, upper, slope, wrt):
+    return _slopes_fix_jvp(f_temme_fix_p, primals, tangents, slope, wrt, upper=upper)
+
+
+def _f_temme_fix_aval(n, m, x, out, *, upper, slope, wrt):
+    return _bool_aval(x) if slope == "region" else _array_aval(n, m, x, out)
+
+
+# f_temme_fix(n, m, x, out, upper=, slope=None): F's cdf (sf with upper) at x with n, m
+# degrees of freedom, its value out, with the derivatives of Temme's uniform expansion
+# (special._f_temme's smooth form) where both are above special._F_TEMME_DF, finite, and
+# 0 < x < inf ("region", a mask; the slopes 0 there where |z| >= 38: the density
+# underflows), out's own elsewhere; slope=i: the expansion's partial derivative in (n, m,
+# x)[i] there (0 elsewhere), with wrt the next ones (0: n, 1: m, 2: x), to any order.
+f_temme_fix_p = elementwise("f_temme_fix", _f_temme_fix_impl, _f_temme_fix_jvp,
+                            abstract_eval=_f_temme_fix_aval)
+
+
+def f_temme_fix(n, m, x, out, *, upper, slope=None, wrt=()):
+    return f_temme_fix_p.bind(n, m, x, out, upper=upper, slope=slope, wrt=wrt)
 
 # -- their inverses in the last operand -----------------------------------------------------
 # The derivative in y is 1 / (the forward function's derivative at the result), taken in

@@ -3746,67 +3746,91 @@ def _f_temme(xp, erfc, n, m, x, lx, smooth=False):
     """(cdf, sf) of the F distribution with ``n`` and ``m`` degrees of freedom, both large,
     at ``x`` (``lx = log x``), by Temme's uniform asymptotic expansion of I_u(n/2, m/2)
     (DLMF 8.18.9, its first correction c0): with ``p = n / (n + m)``, ``q = 1 - p``,
-    ``s = (n + m)/2``, ``d = x - 1``, the deviance ``eta^2 / 2 = log1p(p d) - p log(x)``
+    ``s = (n + m)/2``, ``d = x - 1``, the deviance ``eta^2 / 2 = E = log1p(p d) - p log(x)``
     (written ``p M(d) - M(p d)`` or, for p > 1/2, ``q M(-r) - M(-q r)``, ``r = d / x``,
-    ``M(t) = t - log1p(t)``: no cancellation of its terms), ``z = eta sqrt(s/2)``,
-    ``mu = sqrt(pq) d / (1 + p d)`` (``(u - p) / sqrt(pq)``): ``cdf = erfc(-z)/2 + c0
-    exp(-z^2) / sqrt(2 pi s)``, ``c0 = 1/eta - 1/mu`` (near x = 1 from the power series
-    of ``mu^2 - 2E``, the two cancelling); in the far tails (|z| >= 7) the smaller one as
-    ``exp(-z^2) (D(|z|) + 1 / (|mu| sqrt(2 pi s)))``, ``D(t) = erfcx(t)/2 - 1/(2 sqrt(pi)
-    t)`` by its asymptotic series (the direct form cancels to 1/(2 z^2) there). Checked
-    against mpmath's quadrature of the beta density (1e-12 at 1e7 degrees of freedom: the
-    error falls as min(n, m)^-1.5). ``smooth`` (functrans.numpy, differentiable): ``eta``
-    near x = 1 as ``d sqrt(2E / d^2)``, whose derivatives are finite at ``d = 0``, and
-    ``z`` returned third."""
+    ``M(t) = t - log1p(t)``: no cancellation of its terms; each over the smaller of p and
+    q, which E is proportional to), ``z = eta sqrt(s/2)``, ``mu = sqrt(pq) d / (1 + p d)``
+    (``(u - p) / sqrt(pq)``): ``cdf = erfc(-z)/2 + c0 exp(-z^2) / sqrt(2 pi s)``, ``c0 =
+    1/eta - 1/mu``; eta and mu are carried divided by sqrt(pq) (E / (pq) is O(d^2) however
+    small p is: at 1e11 and 1e300 degrees of freedom near x = 1 E, eta and c0's terms left
+    the normal range, nan); for ``|d| <= 1/20`` eta / (sqrt(pq) d) and c0 (its two terms
+    cancel) from power series in d, whose derivatives keep their accuracy (the quotients'
+    lost ~eps/d: the x slope at ``d = 2.2e-16`` was 8e-12 off). In the far tails (|z| >= 7)
+    the smaller one as ``exp(-z^2) (D(|z|) + 1 / (|mu| sqrt(2 pi s)))``, ``D(t) = erfcx(t)/2
+    - 1/(2 sqrt(pi) t)`` by its asymptotic series (the direct form cancels to 1/(2 z^2)
+    there). Checked against mpmath's quadrature of the beta density (1e-12 at 1e7 degrees
+    of freedom: the error falls as min(n, m)^-1.5) and the same expansion at 800 digits
+    (within ~2 z^2 ulp: z's rounding). ``smooth`` (functrans.numpy, differentiable, for
+    the derivatives of :func:`_f_temme_fix_on_arrays` by forward mode): ``p`` and ``q``
+    with derivatives that do not overflow (``1/(1 + m/n)``'s did at (1e100, 1e300)), ``z``
+    clamped to +-40 (the values there 0 and 1) and returned third."""
     def big_m(t):
         return -_incomplete_grads._log1pmx(xp, t, xp.log1p(t))
     p = 1.0 / (1.0 + m / n)
     q = 1.0 / (1.0 + n / m)
+    if smooth:  # (the same values; the derivatives as p (q, -log1p(m/n))' = p q (dn/n -
+        # dm/m): 1/(1 + m/n)'s, -(m/n)' / (1 + m/n)^2, overflowed to 0 for (1e100, 1e300))
+        lp, lq = -xp.log1p(m / n), -xp.log1p(n / m)
+        p = xp.stop_gradient(p) * xp.exp(lp - xp.stop_gradient(lp))
+        q = xp.stop_gradient(q) * xp.exp(lq - xp.stop_gradient(lq))
     d = x - 1.0
     zero = xp.zeros_like(d)
     one = xp.ones_like(d)
     near = xp.abs(d) <= 0.5
     r = d / x
     low = p <= 0.5
+    # (E over the smaller of p and q; ot the other, at least 1/2: E itself is ~p d^2 / 2,
+    # below the normal range at p = 1e-289 (1e11 and 1e300 degrees of freedom) near x = 1,
+    # and eta, mu and c0's denominator (mu + eta) eta mu followed it: f.cdf(1 + 2.2e-16,
+    # 1e11, 1e300) was nan; eta_h = eta / sqrt(pq), mu_h = mu / sqrt(pq))
+    ot = xp.where(low, q, p)
     dn, rn = xp.where(near, d, zero), xp.where(near, r, zero)
-    e_near = xp.where(low, p * big_m(dn) - big_m(p * dn), q * big_m(-rn) - big_m(-(q * rn)))
+    e_near = xp.where(low, big_m(dn) - big_m(p * dn) / p,
+                      big_m(-rn) - big_m(-(q * rn)) / q)
     # (away from x = 1, for p <= 1/2 log1p(p d) - p log x (1 + p d >= 1/2), else q log x +
     # log1p(-q r): neither cancels there)
-    e_far = xp.where(low, xp.log1p(p * xp.where(near, zero, d)) - p * lx,
-                     q * lx + xp.log1p(-(q * xp.where(near, zero, r))))
+    e_far = xp.where(low, xp.log1p(p * xp.where(near, zero, d)) / p - lx,
+                     lx + xp.log1p(-(q * xp.where(near, zero, r))) / q)
     e = xp.where(near, e_near, e_far)
     e = xp.where(e > 0.0, e, zero)
-    if smooth:  # (2E / d^2 -> pq at d = 0, where sqrt(2E)'s slope is inf * 0)
-        d_in = xp.where(near & (d != 0.0), d, one)
-        ratio = xp.where(d == 0.0, p * q, 2.0 * e / (d_in * d_in))
-        eta = xp.where(near, d * xp.sqrt(xp.where(near, ratio, one)),
-                       xp.sign(d) * xp.sqrt(2.0 * xp.where(near, one, e)))
-    else:
-        eta = xp.sign(d) * xp.sqrt(2.0 * e)
-    half_s = xp.sqrt(0.25 * n + 0.25 * m)  # (sqrt(s/2), no overflow of n + m)
-    z = eta * half_s
-    if smooth:  # (beyond 40 the values are those at +-40, 0 and 1; z^2's overflow made
-        # the slopes inf * 0)
-        z = xp.where(xp.abs(z) > 40.0, 40.0 * xp.sign(xp.where(z == z, z, one)), z)
-    spq = xp.sqrt(p * q)
-    mu = spq * d / (1.0 + p * d)
-    # (c0 near x = 1: mu^2 - 2E = pq sum_k (-d)^k ((k-1) p^(k-2) - (2/k) sum_(j<k-1) p^j))
+    # (near x = 1, |d| <= 1/20, by power series in d: 2E / (pq d^2) = 2 sum_(k>=2) (-d)^(k-2)
+    # S_(k-1) / k, S_j = sum_(i<j) p^i (eta_h = d sqrt of it), and (mu^2 - 2E) / (pq d^3) =
+    # sum_(k>=3) (-d)^(k-3) ((k-1) p^(k-2) - (2/k) S_(k-1)) (c0's numerator; its k = 2 term
+    # is 0): quotients of terms O(d^2) and O(d^3) cancelled in their derivatives, the x
+    # slope at (1 + 2.2e-16, 1e11, 1e300) was 8e-12 off the density)
     small = xp.abs(d) <= 0.05
     ds = xp.where(small, d, zero)
-    acc, pk, sp, dk = zero, xp.ones_like(p), xp.ones_like(p), ds * ds
+    ratio, acc3 = zero, zero
+    pk, sp, dk, dk3 = xp.ones_like(p), xp.ones_like(p), one, one
     for k in range(2, _TEMME_SERIES + 1):
         if k > 2:
             pk = pk * p
             sp = sp + pk
             dk = dk * ds
-        coef = (k - 1) * pk - (2.0 / k) * sp
-        acc = acc + (coef if k % 2 == 0 else -coef) * dk
-    used = small & (d != 0.0)
-    eta_s, mu_s = xp.where(used, eta, one), xp.where(used, mu, one)
-    c0_small = xp.where(d == 0.0, (1.0 - 2.0 * p) / (3.0 * spq),
-                        p * q * acc / ((mu_s + eta_s) * eta_s * mu_s))
-    eta_l, mu_l = xp.where(small, one, eta), xp.where(small, one, mu)
-    c0 = xp.where(small, c0_small, 1.0 / eta_l - 1.0 / mu_l)
+            if k > 3:
+                dk3 = dk3 * ds
+        term = (2.0 / k) * sp * dk
+        ratio = ratio + (term if k % 2 == 0 else -term)
+        if k > 2:
+            coef = ((k - 1) * pk - (2.0 / k) * sp) * dk3
+            acc3 = acc3 + (coef if k % 2 == 0 else -coef)
+    root_ratio = xp.sqrt(xp.where(small, ratio, one))
+    eta_h = xp.where(small, ds * root_ratio,
+                     xp.sign(d) * xp.sqrt(2.0 * xp.where(small, one, e) / ot))
+    spq = xp.sqrt(p * q)
+    half_s = xp.sqrt(0.25 * n + 0.25 * m)  # (sqrt(s/2), no overflow of n + m)
+    z = eta_h * (0.5 * xp.sqrt(n * q))  # (sqrt(pq) sqrt(s/2), in fewer roundings)
+    if smooth:  # (beyond 40 the values are those at +-40, 0 and 1; z^2's overflow made
+        # the slopes inf * 0)
+        z = xp.where(xp.abs(z) > 40.0, 40.0 * xp.sign(xp.where(z == z, z, one)), z)
+    mu_h = d / (1.0 + p * d)
+    # (c0 = 1/eta - 1/mu = pq acc / ((mu + eta) eta mu): near x = 1 acc3 over (mu_h/d +
+    # eta_h/d) (eta_h/d) (mu_h/d) sqrt(pq), (1 - 2p) / (3 sqrt(pq)) at d = 0)
+    a_h = 1.0 / (1.0 + p * ds)
+    c0_small = acc3 / (((a_h + root_ratio) * root_ratio * a_h) * spq)
+    eta_l, mu_l = xp.where(small, one, eta_h), xp.where(small, one, mu_h)
+    c0 = xp.where(small, c0_small, (1.0 / eta_l - 1.0 / mu_l) / spq)
+    mu = spq * mu_h
     root = (2.0 * math.sqrt(math.pi)) * half_s  # (sqrt(2 pi s))
     g = xp.exp(-(z * z))
     corr = g / root * c0
@@ -3873,15 +3897,18 @@ def _f_temme_slopes(form, n, m, x, upper):
     """``form(n, m, x)`` (F's cdf, sf with ``upper``, by the plain betainc form, whose
     derivatives at two huge degrees of freedom are betainc's at the rounded ``u``:
     ``grad(f.cdf)(1., 1e100, 1e300)`` was 1e-200 in x (true 2.8e49), nan in the degrees
-    of freedom) with the derivatives of Temme's expansion (:func:`_f_temme`, on
-    functrans.numpy: differentiable, nothing read on the host) where both are above
-    _F_TEMME_DF, its values kept (_f_extreme_fix's there); the plain form's operands held
-    there (its infinite partials times the zero cotangent would be nan in reverse mode)."""
-    from .stats import _carries_derivative, _own  # (stats imports this module)
+    of freedom) with the derivatives of Temme's expansion (:func:`_f_temme`'s smooth form)
+    where both are above _F_TEMME_DF, its values kept (_f_extreme_fix's there), by the
+    primitive f_temme_fix: the slopes computed at evaluation where some element needs
+    them (see :func:`_f_temme_fix_on_arrays`; staged, the expansion's ~1600 equations cost
+    jit(grad(f.cdf)) of 1000 ordinary points 14-22 % on every call in session 44); the
+    plain form's operands held there (its infinite partials times the zero cotangent would
+    be nan in reverse mode)."""
+    from .stats import _carries_derivative  # (stats imports this module)
     if not _carries_derivative((n, m, x))[0]:
         return form(n, m, x)
     with _np.errstate(all="ignore"):
-        both = _all(n > _F_TEMME_DF, m > _F_TEMME_DF, n < _inf, m < _inf, x > 0.0, x < _inf)
+        both = _f_temme_region(fnp, n, m, x)
     if not _may_hold(both):
         return form(n, m, x)
     known = _concrete_behind(both)
@@ -3892,21 +3919,74 @@ def _f_temme_slopes(form, n, m, x, upper):
     else:
         rest = fnp.logical_not(both)
         out = form(*(fnp.where(rest, v, fnp.stop_gradient(v)) for v in (n, m, x)))
-    one = fnp.ones_like(out)
+    return _sp.f_temme_fix(*_t_fix_operands(n, m, x, out), upper=bool(upper))
 
-    def stand_ins(mask, n, m, x):
-        return (fnp.where(mask, v, 1e20 * one) if k < 2 else fnp.where(mask, v, one)
-                for k, v in enumerate((n, m, x)))
+
+def _f_temme_region(xp, n, m, x):
+    """Where F's cdf takes Temme's expansion's derivatives: both degrees of freedom above
+    _F_TEMME_DF and finite, ``0 < x < inf``."""
+    return ((n > _F_TEMME_DF) & (m > _F_TEMME_DF) & (n < _inf) & (m < _inf) & (x > 0.0)
+            & (x < _inf))
+
+
+def _f_temme_partial(bk, upper, slope, wrt, n, m, x):
+    """The partial derivative of Temme's cdf (sf with ``upper``; :func:`_f_temme`'s smooth
+    form on functrans.numpy) in ``(n, m, x)[slope]``, then in the operands ``wrt`` names,
+    at the arrays (of backend ``bk``), by nested forward mode (reverse mode's cotangents
+    overflow where forward mode's tangents do not: E / p's at p = 1e-289 near x = 1, nan
+    for f.cdf at (1 + 2.2e-16, 1e11, 1e300)), in the operands' order (the same bits for
+    every order the partials are asked in: a symmetric Hessian)."""
+    k = 1 if upper else 0
+
+    def fn(n, m, x):
+        return _f_temme(fnp, erfc, n, m, x, fnp.log(x), smooth=True)[k]
+    return _partials_by_jvp(bk, fn, (n, m, x), tuple(sorted((slope,) + tuple(wrt))),
+                            all_traced=True)
+
+
+def _f_temme_fix_on_arrays(bk, slope, n, m, x, upper, wrt):
+    """The primitive f_temme_fix (functrans.primitives.special) on arrays of backend
+    ``bk``: the partial derivative of Temme's expansion of F's cdf (sf with ``upper``) in
+    ``(n, m, x)[slope]``, then in the operands ``wrt`` names, where both degrees of freedom
+    are above _F_TEMME_DF (:func:`_f_temme_region`) and ``|z| < 38`` (beyond, the density
+    underflows: 0, where the expansion's slopes are inf * 0), 0 elsewhere; or (``slope``
+    "region") that region. Only where some element is in it (read on the host, for arrays
+    on the CPU; on NumPy the region's elements only, and none computed where no degree of
+    freedom is above _F_TEMME_DF; elsewhere a read would wait for the device: every
+    element, with stand-ins outside)."""
+    on_numpy = isinstance(x, (_np.ndarray, _np.generic))
+    xp = _np if on_numpy else bk.xp
+    zero = xp.zeros_like(x)
+    if on_numpy and slope != "region" and x.size and (
+            n.max() <= _F_TEMME_DF or m.max() <= _F_TEMME_DF):
+        return zero  # (two reductions: no element in the region)
     with _np.errstate(all="ignore"):
-        # (beyond |z| = 38 the density underflows: the slopes 0, as the form's stand-ins'
-        # infinite partials there would be nan in reverse mode; z from the values first)
-        ns, ms, xs = stand_ins(both, *(fnp.stop_gradient(v) for v in (n, m, x)))
-        z = _f_temme(fnp, erfc, ns, ms, xs, fnp.log(xs), smooth=True)[2]
-        inner = fnp.logical_and(both, fnp.abs(z) < 38.0)
-        ns, ms, xs = stand_ins(inner, *_own(inner, n, m, x))
-        temme = _f_temme(fnp, erfc, ns, ms, xs, fnp.log(xs), smooth=True)[1 if upper else 0]
-    slopes = fnp.where(inner, fnp.subtract(temme, fnp.stop_gradient(temme)), 0.0)
-    return fnp.where(both, fnp.add(fnp.stop_gradient(out), slopes), out)
+        region = _f_temme_region(xp, n, m, x)
+    if slope == "region":
+        return region
+
+    def inner_slopes(n, m, x, region):
+        one = xp.ones_like(x)
+        big = xp.full_like(x, 1e20)
+        ns, ms, xs = (xp.where(region, v, s) for v, s in ((n, big), (m, big), (x, one)))
+        z = xp.asarray(_f_temme(fnp, erfc, ns, ms, xs, fnp.log(xs), smooth=True)[2])
+        inner = region & (xp.abs(z) < 38.0)
+        ns, ms, xs = (xp.where(inner, v, s) for v, s in ((n, big), (m, big), (x, one)))
+        return xp.where(inner, _f_temme_partial(bk, upper, slope, wrt, ns, ms, xs),
+                        xp.zeros_like(x))
+    with _np.errstate(all="ignore"):
+        if on_numpy:  # (the region's elements only)
+            if not region.any():
+                return zero
+            if region.all():
+                return _np.asarray(inner_slopes(n, m, x, region), dtype=x.dtype)
+            out = _np.zeros(_np.shape(x), dtype=x.dtype)
+            out[region] = inner_slopes(n[region], m[region], x[region],
+                                       _np.ones(int(region.sum()), dtype=bool))
+            return out
+        if _read_on_host(x) and not bool(bk.to_numpy(xp.any(region))):
+            return zero
+        return inner_slopes(n, m, x, region)
 
 
 def _f_extreme_fix(out, n, m, x, upper, big=None):

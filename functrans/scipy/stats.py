@@ -2723,15 +2723,17 @@ def _f_quantile(q, n, m, upper):
 _F_NEAR_ONE = 15.0 / 16.0
 _F_TINY_Q = 2.0 ** -1000  # (f's logpdf: a quotient below this from its logarithm)
 _F_PLAIN_DF = 64.0  # (f's logpdf: the plain form up to these degrees of freedom, ~5e-14)
+_F_SMALL_DF = 1.0  # (f's logpdf: below this degree of freedom the form in log u and log w)
 
 
 def _f_far(xp, z, n, m):
-    """Where f's logpdf takes the deviance form (``xp``: functrans.numpy or an array
-    namespace): a degree of freedom above _F_PLAIN_DF or ``n z`` not a normal number, for
-    ``0 < z < inf``."""
+    """Where f's logpdf takes the deviance form or the one in ``log u``, ``log w`` (``xp``:
+    functrans.numpy or an array namespace): a degree of freedom above _F_PLAIN_DF or below
+    _F_SMALL_DF, or ``n z`` not a normal number, for ``0 < z < inf``."""
     nz = xp.multiply(n, z)
     return xp.logical_and(xp.logical_and(z > 0.0, z < math.inf), xp.logical_or(
-        xp.logical_or(n > _F_PLAIN_DF, m > _F_PLAIN_DF),
+        xp.logical_or(xp.logical_or(n > _F_PLAIN_DF, m > _F_PLAIN_DF),
+                      xp.logical_or(n < _F_SMALL_DF, m < _F_SMALL_DF)),
         xp.logical_or(nz < 1e-300, nz > 1e300)))
 
 
@@ -2772,7 +2774,8 @@ def _f_logpdf_fix_on_arrays(bk, slope, z, n, m, out, wrt):
         if on_numpy and slope != "region" and z.size:
             # (no element in the region, by four reductions: half the time of the mask)
             nz = n * z
-            if (n.max() <= _F_PLAIN_DF and m.max() <= _F_PLAIN_DF and nz.min() >= 1e-300
+            if (n.max() <= _F_PLAIN_DF and m.max() <= _F_PLAIN_DF and n.min() >= _F_SMALL_DF
+                    and m.min() >= _F_SMALL_DF and nz.min() >= 1e-300
                     and nz.max() <= 1e300):
                 return base
         region = _f_far(xp, z, n, m)
@@ -3015,8 +3018,11 @@ class _F(_Shaped):
         lnz = fnp.add(fnp.log(n), lz)
         lm = fnp.log(m)
         lden = fnp.logaddexp(lm, lnz)
-        fine_u = fnp.logical_and(plain, u >= _F_TINY_Q)
-        fine_w = fnp.logical_and(plain, w >= _F_TINY_Q)
+        # (and from the logarithms where n z or m is not a normal number: reverse mode's
+        # cotangent of n z through u, ct / (u den), overflowed, nan for grad(f.logpdf) in dfn
+        # at (1e-310, 0.3, 1e-12), true -343.2)
+        fine_u = fnp.logical_and(fnp.logical_and(plain, u >= _F_TINY_Q), nz >= 1e-300)
+        fine_w = fnp.logical_and(fnp.logical_and(plain, w >= _F_TINY_Q), m >= 1e-300)
         lu = fnp.where(fine_u, fnp.log(fnp.where(fine_u, u, 1.0)), fnp.subtract(lnz, lden))
         lw = fnp.where(fine_w, fnp.log(fnp.where(fine_w, w, 1.0)), fnp.subtract(lm, lden))
         u = fnp.where(fine_u, u, fnp.exp(lu))
@@ -3029,7 +3035,19 @@ class _F(_Shaped):
         s_num = fnp.where(plain, fnp.multiply(hn, fnp.multiply(fnp.subtract(z, 1.0), w)),
                           fnp.subtract(fnp.multiply(u, hm), fnp.multiply(w, hn)))
         front = _special._log_beta_front(hn, hm, u, w, lu, lw, s_num)
-        return fnp.subtract(fnp.add(front, fnp.log(hn)), lz)
+        out = fnp.subtract(fnp.add(front, fnp.log(hn)), lz)
+        # (a degree of freedom below _F_SMALL_DF: hn log u + hm log w - betaln - log z, each
+        # log from its smaller quotient, whose terms and their derivatives are each of the
+        # size of the result's: the plain form's dfd slope at a tiny dfn cancels 1/2 against
+        # (n + m) / (2 den) and log m against log den, grad(f.logpdf, 2)(0.5, 1e-20, 3.) was
+        # 0 (true 6.7e-22), the deviance form's (n z subnormal) -1.7e-21, the dfn slope at a
+        # tiny dfd 5.6e-17; terms O(df) themselves only where both are large)
+        small = fnp.logical_or(n < _F_SMALL_DF, m < _F_SMALL_DF)
+        if not _may_hold(small):
+            return out
+        logs = fnp.subtract(fnp.subtract(fnp.add(fnp.multiply(hn, lu), fnp.multiply(hm, lw)),
+                                         _special.betaln(hn, hm)), lz)
+        return fnp.where(small, logs, out)
 
     def _end_power(self, k, n, m):
         hn = 0.5 * n
