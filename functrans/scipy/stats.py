@@ -3072,8 +3072,15 @@ class _F(_Shaped):
         # (n + m) / (2 den) and log m against log den, grad(f.logpdf, 2)(0.5, 1e-20, 3.) was
         # 0 (true 6.7e-22), the deviance form's (n z subnormal) -1.7e-21, the dfn slope at a
         # tiny dfd 5.6e-17; terms O(df) themselves only where both are large)
+        # (read on the host only: on a device, where that read would wait and betaln's
+        # near-pole look reads too, the deviance form's slopes, as before session 45)
         small = fnp.logical_or(n < _F_SMALL_DF, m < _F_SMALL_DF)
-        if not _may_hold(small):
+        known = _concrete_behind(small)
+        if isinstance(known, (_np.ndarray, _np.generic)):
+            if not known.any():
+                return out
+        elif known is not True and (known is False or not _special._read_on_host(known)
+                                    or not _may_hold(small)):
             return out
         logs = fnp.subtract(fnp.subtract(fnp.add(fnp.multiply(hn, lu), fnp.multiply(hm, lw)),
                                          _special.betaln(hn, hm)), lz)
