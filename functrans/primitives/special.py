@@ -330,10 +330,19 @@ def _on_host(x):
         from ..backends import torch_backend
         return torch_backend._on_host(x)
     if module.startswith("array_api_strict"):
-        import array_api_strict
-        return x.device == array_api_strict.Device()
+        return x.device == (_STRICT_CPU or _strict_cpu())
     kind = getattr(getattr(x, "device", None), "type", None)
     return kind is not None and kind == "cpu"
+
+
+_STRICT_CPU = None   # (array-api-strict's default device, made on first use)
+
+
+def _strict_cpu():
+    global _STRICT_CPU
+    import array_api_strict
+    _STRICT_CPU = array_api_strict.Device()
+    return _STRICT_CPU
 
 
 # ndtr, the standard normal CDF 0.5 erfc(-x / sqrt(2)), a primitive of its own for its slope:
