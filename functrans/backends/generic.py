@@ -1221,9 +1221,10 @@ def _halley_in_log(backend, u, lo, hi, g_parts, linear=False):
     shrinks as each step learns the sign of ``g``; a step leaving it is replaced by its
     midpoint, or by the lowest ``u`` (``_LOG_LOW``, where x underflows to 0) when it goes
     below that. An element stops once its step is below ``_INVERSE_TOL`` (a relative change
-    of ``x``) or its bracket is as narrow as the floating point numbers allow; the loop ends
-    when every element has stopped
-    (checked on the host after each step)."""
+    of ``x``; times ``|u|`` where that is below 1, not below 2^-52, so that a root next to
+    1 is found to the digits of ``1 - x`` that ``x`` holds), once a step no longer moves
+    ``u``, or once its bracket is as narrow as the floating point numbers allow; the loop
+    ends when every element has stopped (checked on the host after each step)."""
     xp = backend.xp
     active = xp.ones_like(u, dtype=xp.bool)
     for _ in range(_INVERSE_MAX_STEPS):
@@ -1485,7 +1486,8 @@ def betaincinv(backend, a, b, y, /):
     ``1 - x``;
     ``log I_v(A, B) = log p`` is solved by Halley steps on ``log v`` inside a bracket. The
     start: for A, B >= 1 a normal approximation of the quantile, otherwise the power laws of
-    the two ends."""
+    the two ends, and where a large A beside B < 1 puts the root next to 1, 1 - t / A with
+    t the gamma quantile of B (I_(1-x)(B, A) ~ P(B, A (1 - x)))."""
     xp = backend.xp
     dtype = y.dtype
     a, b, y = _as_float64(backend, a, b, y)
