@@ -549,6 +549,20 @@ def _none_cheaply(backend, x, cond):
     return _on_host(x) and _none_needs(backend, x, cond)
 
 
+def _needed(backend, x, *conds):
+    """For each boolean array of ``conds``, whether some element of the concrete ``x`` needs
+    the branch it marks (True throughout for a tracer or an array subclass, as
+    :func:`_none_needs`): read in one look, where a look each is a synchronisation each on a
+    device."""
+    from . import _by_type
+    if type(x) not in _by_type:
+        return (True,) * len(conds)
+    import numpy as np
+    xp = backend.xp
+    flags = np.asarray(backend.to_numpy(xp.stack([xp.any(c) for c in conds])))
+    return tuple(bool(f) for f in flags)
+
+
 def _all_true(backend, cond):
     """Whether every element of the boolean array ``cond`` is true, read on the host (the
     extras run on concrete arrays; the device's copy goes through ``to_numpy``)."""
@@ -1126,7 +1140,11 @@ def _betainc_pair(backend, a, b, x, y, lx, l1x, both=True):
     gser_x = _beta_gamma_region(xp, a2, b2)
     gser = gser_x | _beta_gamma_region(xp, b2, a2)
     quad = (xp.minimum(a2, b2) >= _BETA_QUAD_MIN) & ~gser
-    if _none_needs(backend, a2, gser | quad):
+    small = (a2 <= 1.0) if both else (flip & (a2 <= 1.0))
+    # (which methods some element needs: one look for the three, one synchronisation on a
+    # device where one each cost three, and four for the fraction's stand-ins)
+    need_quad, need_small, need_gser = _needed(backend, a2, quad, small, gser)
+    if not (need_gser or need_quad):
         cf = _beta_cf(backend, a2, b2, x2)
     else:
         one = xp.ones_like(a2)
@@ -1134,7 +1152,7 @@ def _betainc_pair(backend, a, b, x, y, lx, l1x, both=True):
         other = gser | quad
         cf = _beta_cf(backend, xp.where(other, one, a2), xp.where(other, one, b2),
                       xp.where(other, xp.full_like(x2, 0.25), x2))
-    if not _none_needs(backend, a2, quad):
+    if need_quad:
         qd = _beta_quadrature(backend, xp.where(quad, a2, xp.full_like(a2, _BETA_QUAD_MIN)),
                               xp.where(quad, b2, xp.full_like(b2, _BETA_QUAD_MIN)),
                               xp.where(quad, x2, xp.full_like(x2, 0.5)),
@@ -1148,8 +1166,7 @@ def _betainc_pair(backend, a, b, x, y, lx, l1x, both=True):
     out = xp.where(flip, 1.0 - r, r)
     other = xp.where(flip, r, 1.0 - r)
     # (a small shape on the fraction's side beside a result close to 0: 1 - r directly)
-    small = (a2 <= 1.0) if both else (flip & (a2 <= 1.0))
-    if not _none_needs(backend, a2, small):
+    if need_small:
         comp = _beta_small_complement(
             backend, xp.where(small, a2, xp.full_like(a2, 0.5)),
             xp.where(small, b2, xp.ones_like(b2)), xp.where(small, x2, xp.full_like(x2, 0.25)),
@@ -1163,7 +1180,7 @@ def _betainc_pair(backend, a, b, x, y, lx, l1x, both=True):
             upper = xp.where(comp <= 0.5, comp, 1.0 - r)
             out = xp.where(small, xp.where(flip, upper, lower), out)
             other = xp.where(small, xp.where(flip, lower, upper), other)
-    if not _none_needs(backend, a2, gser):
+    if need_gser:
         big = _BETA_GAMMA_MIN * 10.0
         # (I_x2(a2, b2) and its complement, or those of I_y2(b2, a2): the other way round)
         g_a = xp.where(gser, xp.where(gser_x, a2, b2), xp.full_like(a2, big))
@@ -1192,6 +1209,7 @@ _INVERSE_TOL = 1e-10  # a Halley step this small leaves an error of about its cu
 _BRACKET_TOL = 4e-16  # a bracket this narrow (relative to u) holds the root
 _LOG_LOW = -760.0  # log x below which x is 0 in float64 (the root is then taken as 0)
 _LOG_HIGH = 710.0  # log x above which x overflows
+_BETA_START_NEAR_ONE_A = 100.0  # (betaincinv's start from the gamma quantile from this A)
 
 
 def _halley_in_log(backend, u, lo, hi, g_parts, linear=False):
@@ -1203,9 +1221,10 @@ def _halley_in_log(backend, u, lo, hi, g_parts, linear=False):
     shrinks as each step learns the sign of ``g``; a step leaving it is replaced by its
     midpoint, or by the lowest ``u`` (``_LOG_LOW``, where x underflows to 0) when it goes
     below that. An element stops once its step is below ``_INVERSE_TOL`` (a relative change
-    of ``x``) or its bracket is as narrow as the floating point numbers allow; the loop ends
-    when every element has stopped
-    (checked on the host after each step)."""
+    of ``x``; times ``|u|`` where that is below 1, not below 2^-52, so that a root next to
+    1 is found to the digits of ``1 - x`` that ``x`` holds), once a step no longer moves
+    ``u``, or once its bracket is as narrow as the floating point numbers allow; the loop
+    ends when every element has stopped (checked on the host after each step)."""
     xp = backend.xp
     active = xp.ones_like(u, dtype=xp.bool)
     for _ in range(_INVERSE_MAX_STEPS):
@@ -1226,10 +1245,23 @@ def _halley_in_log(backend, u, lo, hi, g_parts, linear=False):
         else:
             prop = u - newton / factor
         inside = (prop > lo) & (prop < hi)
+        # (a Halley step that does not move u, from the end of the bracket this step's g
+        # just put u at, a finite slope: u is the root to its rounding. The bracket's
+        # midpoints from there took ~30 more steps, each ending as far from the root as
+        # the bracket's width allows: t.ppf(p, 1e12) ran 35 steps a call for elements
+        # settled after 3, and ended with |g| 20x larger)
+        settled = ~inside & (prop == u) & (g1 > 0.0) & (g1 < math.inf)
         floor = (prop <= lo) & (lo == _LOG_LOW)
-        prop = xp.where(inside, prop, xp.where(floor, lo, 0.5 * (lo + hi)))
+        prop = xp.where(inside | settled, prop,
+                        xp.where(floor, lo, 0.5 * (lo + hi)))
         # (a bisection step does not tell convergence, only a Halley step does)
-        done = ((g == 0.0) | (inside & (xp.abs(prop - u) <= _INVERSE_TOL))
+        # (the step's size relative to |u| where that is below 1: a root x next to 1 is
+        # u = log x ~ -(1 - x), on whose scale a step of _INVERSE_TOL is no small one: at
+        # 1 - x ~ 1e-12 the root stopped 30 % off, I_x(5e11, 0.5) 0.054 for 0.1; but not
+        # below x's rounding, 2^-52 in u, within which g, computed from x, is one value)
+        tol = xp.maximum(_INVERSE_TOL * xp.minimum(xp.abs(u), xp.ones_like(u)),
+                         xp.full_like(u, 2.0 ** -52))
+        done = ((g == 0.0) | settled | (inside & (xp.abs(prop - u) <= tol))
                 | (hi - lo <= _BRACKET_TOL * xp.maximum(xp.abs(u), xp.ones_like(u))))
         u = xp.where(active & (g != 0.0), prop, u)
         active = active & ~done & (u == u)
@@ -1327,6 +1359,27 @@ def _log_gamma_upper(backend, a, u, lg):
     return log_q, s, s * (a - x + s)
 
 
+def _gamma_start(backend, a, p, q):
+    """A first guess of log x for P(a, x) = p (``q = 1 - p``; a > 0, 0 < p < 1): for a > 1
+    the Wilson-Hilferty cube, raised to the small-x bound ``(p Gamma(a + 1))^(1/a)`` where it
+    falls below; for a <= 1 a power law below and an exponential tail above."""
+    xp = backend.xp
+    lower = p <= 0.5
+    pp = xp.where(lower, p, q)
+    z = _normal_deviate(xp, pp)
+    z = xp.where(lower, -z, z)
+    base = 1.0 - 1.0 / (9.0 * a) + z / (3.0 * xp.sqrt(a))
+    wh = a * xp.where(base > 0.0, base, xp.ones_like(base)) ** 3
+    log_small = (xp.log(p) + lgamma(backend, a + 1.0)) / a
+    big_a = xp.where(base > 0.0, xp.maximum(xp.log(wh), log_small), log_small)
+    t = 1.0 - a * (0.253 + a * 0.12)
+    below = p < t
+    tail = 1.0 - xp.log(xp.where(below, xp.full_like(q, 0.5), q) / (1.0 - t))
+    small_a = xp.where(below, xp.log(p / t) / a, xp.log(tail))
+    u0 = xp.where(a > 1.0, big_a, small_a)
+    return xp.clip(xp.where(u0 == u0, u0, xp.zeros_like(u0)), _LOG_LOW + 1.0, _LOG_HIGH - 1.0)
+
+
 def _gamma_inverse(backend, a, y, upper):
     """The x > 0 with P(a, x) = y (``upper``: Q(a, x) = y), for a > 0 and 0 < y < 1 (other
     elements: any value), computed in float64 and returned in y's dtype.
@@ -1344,20 +1397,7 @@ def _gamma_inverse(backend, a, y, upper):
     y = xp.where(ok, y, xp.full_like(y, 0.5))
     p, q = (1.0 - y, y) if upper else (y, 1.0 - y)
     lower = p <= 0.5
-    # the start
-    pp = xp.where(lower, p, q)
-    z = _normal_deviate(xp, pp)
-    z = xp.where(lower, -z, z)
-    base = 1.0 - 1.0 / (9.0 * a) + z / (3.0 * xp.sqrt(a))
-    wh = a * xp.where(base > 0.0, base, xp.ones_like(base)) ** 3
-    log_small = (xp.log(p) + lgamma(backend, a + 1.0)) / a
-    big_a = xp.where(base > 0.0, xp.maximum(xp.log(wh), log_small), log_small)
-    t = 1.0 - a * (0.253 + a * 0.12)
-    below = p < t
-    tail = 1.0 - xp.log(xp.where(below, xp.full_like(q, 0.5), q) / (1.0 - t))
-    small_a = xp.where(below, xp.log(p / t) / a, xp.log(tail))
-    u0 = xp.where(a > 1.0, big_a, small_a)
-    u0 = xp.clip(xp.where(u0 == u0, u0, xp.zeros_like(u0)), _LOG_LOW + 1.0, _LOG_HIGH - 1.0)
+    u0 = _gamma_start(backend, a, p, q)
     # each branch sees its own elements only (the others: a = 1 and a target of 1/2)
     al = xp.where(lower, a, xp.ones_like(a))
     au = xp.where(lower, xp.ones_like(a), a)
@@ -1446,7 +1486,8 @@ def betaincinv(backend, a, b, y, /):
     ``1 - x``;
     ``log I_v(A, B) = log p`` is solved by Halley steps on ``log v`` inside a bracket. The
     start: for A, B >= 1 a normal approximation of the quantile, otherwise the power laws of
-    the two ends."""
+    the two ends, and where a large A beside B < 1 puts the root next to 1, 1 - t / A with
+    t the gamma quantile of B (I_(1-x)(B, A) ~ P(B, A (1 - x)))."""
     xp = backend.xp
     dtype = y.dtype
     a, b, y = _as_float64(backend, a, b, y)
@@ -1473,6 +1514,17 @@ def betaincinv(backend, a, b, y, /):
     u0 = xp.where((big_a >= 1.0) & (big_b >= 1.0), normal, power)
     u0 = xp.clip(xp.where(u0 == u0, u0, xp.full_like(u0, -1.0)), _LOG_LOW + 1.0,
                  math.log(0.5))
+    # ... but a large A beside B < 1 puts the root next to 1, where the power law says
+    # nothing and I_(1/2)(A, B) underflows (log I = -inf: no Halley step, the bracket's
+    # midpoints halving u from log(1/2), ~30 steps: t.ppf(p, 1e12) took 38 a call). There
+    # 1 - I_x(A, B) = I_(1-x)(B, A) ~ P(B, A (1 - x)) (A -> inf): 1 - x from the gamma
+    # quantile's first guess, t / A with P(B, t) = 1 - p
+    near_one = (big_b < 1.0) & (big_a >= _BETA_START_NEAR_ONE_A)
+    b_near = xp.where(near_one, big_b, xp.full_like(big_b, 0.5))
+    p_near = xp.where(near_one, p, xp.full_like(p, 0.5))
+    w0 = xp.exp(_gamma_start(backend, b_near, 1.0 - p_near, p_near)) / big_a
+    u_near = xp.log1p(-xp.minimum(w0, xp.full_like(w0, 0.5)))
+    u0 = xp.where(near_one, u_near, u0)
     log_p = xp.log(p)
 
     def g(u):  # log I_(e^u)(A, B) - log p

@@ -317,7 +317,10 @@ def _reaches(xp, a, bound):
 
 def _on_host(x):
     """Whether reading the array x waits for no device: NumPy's, and other libraries' arrays
-    on the CPU (torch's cpu device, array-api-strict's)."""
+    on the CPU (torch's cpu device, array-api-strict's default device). array-api-strict's
+    other devices (``Device("device1")``) count as a GPU's: the suite's
+    ``array_api_strict@device1`` runs take the read-free paths a CUDA tensor or a CuPy array
+    takes (no GPU has run the suite)."""
     if isinstance(x, (_np.ndarray, _np.generic)):
         return True
     module = type(x).__module__
@@ -326,10 +329,20 @@ def _on_host(x):
         # a CUDA run's reads on the CPU)
         from ..backends import torch_backend
         return torch_backend._on_host(x)
+    if module.startswith("array_api_strict"):
+        return x.device == (_STRICT_CPU or _strict_cpu())
     kind = getattr(getattr(x, "device", None), "type", None)
-    if kind is not None:
-        return kind == "cpu"
-    return module.startswith("array_api_strict")
+    return kind is not None and kind == "cpu"
+
+
+_STRICT_CPU = None   # (array-api-strict's default device, made on first use)
+
+
+def _strict_cpu():
+    global _STRICT_CPU
+    import array_api_strict
+    _STRICT_CPU = array_api_strict.Device()
+    return _STRICT_CPU
 
 
 # ndtr, the standard normal CDF 0.5 erfc(-x / sqrt(2)), a primitive of its own for its slope:
