@@ -501,7 +501,7 @@ def _walk(items, tokens, keys, arrays, depth):
                 found = _dict_read_order(order)
                 if found is None:
                     return False
-            if not _walk([x[k] for k in found], tokens, keys, arrays, depth + 1):
+            if not _walk(map(x.__getitem__, found), tokens, keys, arrays, depth + 1):
                 return False
         elif x is None:
             tokens.append(None)

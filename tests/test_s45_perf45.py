@@ -1,0 +1,198 @@
+"""Session 45, helper perf45: jitted calls with Python numbers and pytrees by position.
+
+Pins: a jitted call whose positional arguments are arrays, Python numbers, and tuples,
+lists, string-keyed dicts and Nones of them is keyed without flattening a tree
+(``compiling._tree_keys``) and runs its compiled graph directly, in a few Python frames; its
+results are the general path's bit for bit on every backend, with a dict's arrays read in
+the order the flattening reads them and the caller's key order kept; one signature is staged
+once whichever path keys it. Python numbers stay static, keyed by their exact value (the
+documented decision: they may steer control flow; JAX traces them as weakly typed scalars,
+and compiles once for two floats where functrans stages twice).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans import compiling
+
+
+def _functrans_frames(fn, *args):
+    """The names of functrans's (and generated programs') Python frames one call runs."""
+    frames = []
+
+    def prof(frame, event, arg):
+        if event == "call":
+            path = frame.f_code.co_filename
+            if "functrans" in path or path == "<functrans.jit>":
+                frames.append(frame.f_code.co_name)
+    sys.setprofile(prof)
+    try:
+        fn(*args)
+    finally:
+        sys.setprofile(None)
+    return frames
+
+
+def test_numbers_and_pytrees_by_position_take_the_short_path():
+    # Before: the general path (signature: tree_flatten, the tree spec hashed, a dict's key
+    # orders walked, staged, run, _fresh, rebuild...): 11-14 frames for the number, ~20 for
+    # the dict; jit(f)(x, 0.5) 7.7 -> 3.2 us, the dict 13.0 -> 5.9 us on this machine.
+    x = np.arange(3.0)
+    w = np.ones((3, 3))
+    f_num = ft.jit(lambda a, s: a * s)
+    f_dict = ft.jit(lambda p, a: fnp.matmul(p["W"], a) + p["b"])
+    params = {"W": w, "b": x}
+    for _ in range(3):
+        f_num(x, 0.5), f_dict(params, x)
+    assert _functrans_frames(f_num, x, 0.5) == ["jitted", "_array_keys", "_tree_keys",
+                                                "_walk", "call", "program"]
+    flat = ft.jit(lambda W, b, a: fnp.matmul(W, a) + b)  # the same graph, arrays only
+    for _ in range(3):
+        flat(w, x, x)
+    frames = _functrans_frames(f_dict, params, x)
+    assert frames == ["jitted", "_array_keys", "_tree_keys", "_walk", "_walk"] + (
+        _functrans_frames(flat, w, x, x)[2:])
+
+
+def _same(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.dtype == b.dtype and a.shape == b.shape
+    assert a.tobytes() == b.tobytes()
+
+
+def _leaves(tree):
+    return ft.tree_util.tree_leaves(tree)
+
+
+def _random_tree(rng, backend, depth=0):
+    """A pytree of tuples, lists, dicts with keys in a random order, Nones, Python numbers
+    and arrays of distinct values and shapes."""
+    kind = rng.integers(0, 7 if depth < 3 else 3)
+    if kind == 0:
+        n = int(rng.integers(0, 4))
+        return backend.asarray(rng.standard_normal((n,)) if n else rng.standard_normal())
+    if kind == 1:
+        return [0.5, -0.0, 2, True, 1.5 + 2j][int(rng.integers(0, 5))]
+    if kind == 2:
+        return backend.asarray(rng.standard_normal((2, 2)))
+    if kind == 3:
+        return tuple(_random_tree(rng, backend, depth + 1) for _ in range(rng.integers(0, 3)))
+    if kind == 4:
+        return [_random_tree(rng, backend, depth + 1) for _ in range(rng.integers(1, 3))]
+    if kind == 5:
+        keys = list(rng.permutation(["b", "a", "zz", "c1", "B"])[:rng.integers(1, 5)])
+        return {str(k): _random_tree(rng, backend, depth + 1) for k in keys}
+    return None
+
+
+def test_random_pytrees_give_the_general_paths_results_bit_for_bit(backend):
+    rng = np.random.default_rng(45)
+    for _ in range(25):
+        tree = _random_tree(rng, backend)
+        extra = _random_tree(rng, backend)
+
+        def f(t, e):
+            # every leaf weighted by its place, so that leaves read in another order show
+            leaves = _leaves((t, e))
+            return [ft.tree_util.tree_map(lambda a: a * 3.0 - 1.0, t),
+                    sum(fnp.sum(v * (k + 1.0)) for k, v in enumerate(leaves)
+                        if type(v) not in (bool, int, float, complex)),
+                    sum(v * (k + 1.0) for k, v in enumerate(leaves)
+                        if type(v) in (bool, int, float, complex)), e]
+
+        jf = ft.jit(f)
+        general = ft.jit(lambda t, e, unused=None: f(t, e))  # a keyword: the general path
+        want = f(tree, extra)
+        for _ in range(3):  # staged, evaluated, then compiled
+            out = jf(tree, extra)
+            gen = general(tree, extra, unused=None)
+            assert ft.tree_util.tree_structure(out) == ft.tree_util.tree_structure(want)
+            # dicts keep the caller's key order
+            assert repr(ft.tree_util.tree_map(lambda _: 0, out)) == repr(
+                ft.tree_util.tree_map(lambda _: 0, want))
+            for o, g, w in zip(_leaves(out), _leaves(gen), _leaves(want)):
+                if type(w) in (bool, int, float, complex):
+                    assert type(o) is type(w) and o == w
+                    continue
+                assert backend.is_own(o)
+                _same(backend.to_numpy(o), backend.to_numpy(g))
+                _same(backend.to_numpy(o), backend.to_numpy(w))
+        assert jf.cache_size() == 1
+        # keyed by the short path (a key made otherwise would be flattened at every call)
+        assert "signature" not in _functrans_frames(jf, tree, extra)
+
+
+def test_a_dict_in_another_key_order_is_another_signature_with_its_own_order():
+    stagings = []
+
+    def f(p):
+        stagings.append(list(p))
+        return {k: v * 2.0 for k, v in p.items()}
+
+    jf = ft.jit(f)
+    a, b = np.asarray([1.0]), np.asarray([5.0, 6.0])
+    p1, p2 = {"w": a, "b": b}, {"b": b, "w": a}
+    for _ in range(3):
+        o1, o2 = jf(p1), jf(p2)
+        assert list(o1) == ["w", "b"] and list(o2) == ["b", "w"]
+        for o in (o1, o2):
+            _same(o["w"], a * 2.0)
+            _same(o["b"], b * 2.0)
+    assert stagings == [["w", "b"], ["b", "w"]]
+    compiled = jf.lower(p1).compile()
+    with pytest.raises(TypeError, match=r"keys in another order.*\['w', 'b'\].*\['b', 'w'\]"):
+        compiled(p2)
+    with pytest.raises(TypeError, match=r"leaf 1 .*shape \(1,\).*shape \(2,\)"):  # (b, w)
+        compiled({"w": b, "b": b})
+
+
+def test_one_staging_per_signature_across_paths_and_numbers_stay_static():
+    stagings = []
+
+    def f(p, s):
+        stagings.append(type(s))
+        return p[0] * s + p[1]
+
+    jf = ft.jit(f)
+    x = np.linspace(0.0, 1.0, 4)
+    args = ((x, x), 0.5)
+    compiled = jf.lower(*args).compile()
+    _same(jf(*args), compiled(*args))
+    jf(*args), jf(*args)
+    g = ft.grad(lambda t: fnp.sum(jf(*args)) * t)(1.5)  # plain arrays inside a transform
+    _same(g, np.sum(x * 0.5 + x))
+    assert len(stagings) == 1 and jf.cache_size() == 1
+    # the exact value of a number is part of the signature (static, as documented; JAX
+    # would trace 0.5 and 0.7 as one weakly typed float32 and compile once)
+    for s in (0.5, 0.7, 1, 1.0, True, 0.0, -0.0, 0.7):
+        for _ in range(2):
+            out = jf((x, x), s)
+            _same(out, x * s + x)
+    assert stagings == [float, float, int, float, bool, float, float]
+    assert jf.cache_size() == 7
+    # a number turned into an array is traced: one staging for every value
+    h = ft.jit(f)
+    for s in (0.5, 0.7, 0.9):
+        _same(h((x, x), np.float64(s)), x * s + x)
+    assert h.cache_size() == 1
+
+
+def test_other_nodes_and_leaves_take_the_general_path():
+    import collections
+    Pair = collections.namedtuple("Pair", "a b")
+    x = np.arange(3.0)
+    jf = ft.jit(lambda p, o, d, s: (p.a * p.b + o["k"] * d[1], s))
+    args = (Pair(x, x), collections.OrderedDict(k=x), {1: x}, "text")
+    for _ in range(3):
+        out = jf(*args)
+        _same(out[0], x * x + x * x)
+        assert out[1] == "text"
+    assert compiling._array_keys(args, None) is None
+    assert compiling._array_keys((x, {1: x}), None) is None  # (keys that are no strings)
+    assert jf.cache_size() == 1
