@@ -196,3 +196,45 @@ def test_other_nodes_and_leaves_take_the_general_path():
     assert compiling._array_keys(args, None) is None
     assert compiling._array_keys((x, {1: x}), None) is None  # (keys that are no strings)
     assert jf.cache_size() == 1
+
+
+# -- the eager per-primitive path under vmap ---------------------------------------------------
+
+def _chain(x):
+    for _ in range(5):
+        x = fnp.sin(x)
+        x = x * 1.1
+        x = x + 0.3
+        x = fnp.tanh(x)
+    return x
+
+
+def test_vmap_of_an_elementwise_chain_builds_no_abstract_values(backend, monkeypatch):
+    # Before: every functrans.numpy call asked a batch tracer's dtype through its aval (an
+    # abstract value looked up and another built, 40 per call of the 20-operation chain), and
+    # every rule went through all_batched's size and broadcasts (vmap of the chain on 16
+    # scalars 97 -> 56 us on this machine).
+    from functrans import batching
+    calls = []
+    real = batching.get_aval
+    monkeypatch.setattr(batching, "get_aval", lambda x: calls.append(1) or real(x))
+    rng = np.random.default_rng(7)
+    b = backend.asarray(rng.standard_normal(16))
+    c = backend.asarray(rng.standard_normal(3))
+    m = backend.asarray(rng.standard_normal((4, 3)))
+    out = ft.vmap(_chain)(b)
+    assert not calls
+    # the same operations on the whole batch, bit for bit
+    _same(backend.to_numpy(out), backend.to_numpy(_chain(b)))
+    # an unbatched array operand is still broadcast; Python numbers are left as they are
+    out = ft.vmap(lambda x, y: x * y + fnp.sin(y) * 2.0, in_axes=(0, None))(m, c)
+    _same(backend.to_numpy(out), backend.to_numpy(m * c + fnp.sin(c) * 2.0))
+    out = ft.vmap(lambda x, y: 3.0 - fnp.divide(x, y), in_axes=(None, 0))(c, m)
+    _same(backend.to_numpy(out), backend.to_numpy(3.0 - c / m))
+    # float32 batches keep their dtype; nested vmap and vmap under grad still work
+    b32 = backend.asarray(rng.standard_normal((2, 5)), dtype="float32")
+    out = ft.vmap(ft.vmap(_chain))(b32)
+    assert backend.to_numpy(out).dtype == np.float32
+    _same(backend.to_numpy(out), backend.to_numpy(_chain(b32)))
+    g = ft.grad(lambda x: fnp.sum(ft.vmap(_chain)(x)))(b)
+    _same(backend.to_numpy(g), backend.to_numpy(ft.grad(lambda x: fnp.sum(_chain(x)))(b)))
