@@ -238,3 +238,61 @@ def test_vmap_of_an_elementwise_chain_builds_no_abstract_values(backend, monkeyp
     _same(backend.to_numpy(out), backend.to_numpy(_chain(b32)))
     g = ft.grad(lambda x: fnp.sum(ft.vmap(_chain)(x)))(b)
     _same(backend.to_numpy(g), backend.to_numpy(ft.grad(lambda x: fnp.sum(_chain(x)))(b)))
+
+
+# -- divide's fast paths ------------------------------------------------------------------------
+
+def test_divide_of_a_float_array_goes_straight_to_the_library(backend, monkeypatch):
+    # Before: every divide went through _binary (dtypes looked up, the evaluator's frames):
+    # fnp.divide of a 0-d float64 by 2.0 1.31 -> 0.57 us, of two 1000-arrays 2.12 -> 1.12 us;
+    # grad of 100 steps of (x + x) / 2.0 788 -> 651 us (autograd's "Pearlmutter test" row).
+    from functrans.numpy import _base
+    slow = []
+    real = _base._binary
+    monkeypatch.setattr(_base, "_binary", lambda *a: slow.append(a[0].name) or real(*a))
+    rng = np.random.default_rng(3)
+    a = backend.asarray(rng.standard_normal((3, 4)))
+    b = backend.asarray(rng.standard_normal((3, 4)))
+    a32 = backend.asarray(rng.standard_normal(5), dtype="float32")
+    cases = [(a, 2.0), (a, 3), (a, b), (a32, 0.1), (a32, 7)]
+    for x, y in cases:  # (a first call finds the library's function for the array type)
+        fnp.divide(x, y)
+    slow.clear()
+    for x, y in cases:
+        out = fnp.divide(x, y)
+        want = backend.xp.divide(x, y)
+        _same(backend.to_numpy(out), backend.to_numpy(want))
+        _same(backend.to_numpy(x / y), backend.to_numpy(want))
+    assert not slow
+    # the rest keeps the full path: integers become float64, promotion, broadcasting, errors
+    i = backend.asarray([1, 2, 3], dtype="int32")
+    assert backend.to_numpy(fnp.divide(i, 2)).dtype == np.float64
+    assert backend.to_numpy(fnp.divide(i, a32[:3])).dtype == np.float32
+    assert backend.to_numpy(fnp.divide(2.0, a)).dtype == np.float64
+    r = backend.asarray(rng.standard_normal(4))
+    _same(backend.to_numpy(fnp.divide(a, r)),
+          backend.to_numpy(a) / backend.to_numpy(r)[None, :])
+    with pytest.raises(ValueError):
+        fnp.divide(a, backend.asarray(np.ones(5)))
+    assert slow
+
+
+def test_divide_under_transforms_keeps_its_derivatives(backend):
+    x = backend.asarray([0.5, -1.5, 2.0])
+
+    def fan(v):
+        for _ in range(20):
+            v = (v + v) / 2.0 + v / 3 - v / 3.0
+        return fnp.sum(v / 2.0 * v)
+
+    g = ft.grad(fan)(x)
+    _same(backend.to_numpy(g), backend.to_numpy(x))  # (d/dv of v**2 / 2: v, exactly)
+    h = ft.hessian(fan)(x)
+    np.testing.assert_array_equal(backend.to_numpy(h), np.eye(3))
+    t = ft.jvp(lambda v: v / 4.0, (x,), (x,))[1]
+    _same(backend.to_numpy(t), backend.to_numpy(x) / 4.0)
+    # float32 stays float32 under grad
+    x32 = backend.asarray([0.5, 3.0], dtype="float32")
+    g32 = ft.grad(lambda v: fnp.sum(v / 3.0))(x32)
+    assert backend.to_numpy(g32).dtype == np.float32
+    np.testing.assert_allclose(backend.to_numpy(g32), [1 / 3, 1 / 3], rtol=1e-7)

@@ -626,8 +626,8 @@ def _binary_function(prim, name, doc, keys=None, reflected=None):
             if t2 in _NUMBER_SCALARS:
                 if t1 not in _NOT_ARRAY and id(x1.dtype) in _INEXACT:
                     return _current_get().interp.process(prim, (x1, x2), {})
-            elif t1 is t2 and t1 not in _NOT_ARRAY and x1.dtype is x2.dtype and \
-                    x1.shape == x2.shape:
+            elif t1 is t2 and t1 not in _NOT_ARRAY and (x1 is x2 or (  # (x * x: one value)
+                    x1.dtype is x2.dtype and x1.shape == x2.shape)):
                 return _current_get().interp.process(prim, (x1, x2), {})
             return _binary(prim, x1, x2)
         except AttributeError as e:
@@ -688,11 +688,34 @@ minimum = _binary_function(_ew.min_p, "minimum", "Elementwise minimum; at ties t
 
 def _divide_function(reflected=None):
     """``divide``; with ``reflected`` the tracers' ``/`` (as _binary_function's)."""
+    div_p = _ew.div_p
+    broadcasting_get = div_p._broadcasting.get
     def divide(x1, x2, /, out=None, where=None):
         """Elementwise true division ``x1 / x2`` (integers give floats)."""
         if out is not None or where is not None:
             _ufunc_options("divide", out, where)
         try:  # (free in Python 3.11+ while nothing is raised)
+            # A floating-point dividend needs no conversion: the fast paths of
+            # _binary_function's functions (straight to the library with no transform
+            # around, a forward-mode tracer by a Python number to the interpreter), the
+            # same calls the full path below ends in.
+            t1, t2 = type(x1), type(x2)
+            f = broadcasting_get(t1)
+            if f is not None:
+                if not _PUSHED or _current_get().interp is _EVAL:
+                    if t2 in _NUMBER_SCALARS:
+                        if x1.dtype in _INEXACT_NATIVES[t1]:
+                            return f(x1, x2)
+                    elif t2 is t1 and x1.dtype is x2.dtype and not _PROMOTION_CHECKS and \
+                            x1.dtype in _INEXACT_NATIVES[t1]:
+                        try:
+                            return f(x1, x2)
+                        except Exception:
+                            if x1.shape == x2.shape:
+                                raise
+            elif t1 in _INEXACT_TRACERS:
+                if t2 in _NUMBER_SCALARS:
+                    return _current_get().interp.process(div_p, (x1, x2), {})
             if type(x1) in _SEQUENCES or type(x2) in _SEQUENCES:
                 x1, x2 = _as_operand(x1), _as_operand(x2)
             # An integer (or bool) array becomes float64 unless the other operand is a
