@@ -296,3 +296,34 @@ def test_divide_under_transforms_keeps_its_derivatives(backend):
     g32 = ft.grad(lambda v: fnp.sum(v / 3.0))(x32)
     assert backend.to_numpy(g32).dtype == np.float32
     np.testing.assert_allclose(backend.to_numpy(g32), [1 / 3, 1 / 3], rtol=1e-7)
+
+
+def test_where_of_one_type_dtype_and_shape_binds_at_once(backend, monkeypatch):
+    # Before: every where moved NumPy scalars, promoted and broadcast its operands (7.0 ->
+    # 2.9 us for 1000 elements on this machine); the same select, the same results.
+    from functrans.numpy import _base
+    slow = []
+    real = _base._promote_arrays
+    monkeypatch.setattr(_base, "_promote_arrays", lambda a: slow.append(1) or real(a))
+    rng = np.random.default_rng(11)
+    x = backend.asarray(rng.standard_normal((3, 4)))
+    y = backend.asarray(rng.standard_normal((3, 4)))
+    c = x > y
+    out = fnp.where(c, x, y)
+    assert not slow
+    want = np.where(backend.to_numpy(c), backend.to_numpy(x), backend.to_numpy(y))
+    _same(backend.to_numpy(out), want)
+    g = ft.grad(lambda v: fnp.sum(fnp.where(v > y, v * v, y)))(x)
+    np.testing.assert_array_equal(  # (the zeros' signs are not pinned here)
+        backend.to_numpy(g), np.where(backend.to_numpy(c), 2.0 * backend.to_numpy(x), 0.0))
+    v = ft.vmap(lambda a, b: fnp.where(a > b, a, b))(x, y)
+    _same(backend.to_numpy(v), want)
+    # other operands keep the full path: a number, another dtype, broadcasting, a
+    # condition that is no bool
+    slow.clear()
+    x32 = backend.asarray(rng.standard_normal((3, 4)), dtype="float32")
+    assert backend.to_numpy(fnp.where(c, x32, y)).dtype == np.float64
+    assert backend.to_numpy(fnp.where(c, x, 0.0)).shape == (3, 4)
+    assert backend.to_numpy(fnp.where(c, x, y[0, :])).shape == (3, 4)
+    _same(backend.to_numpy(fnp.where(x, x, y)), backend.to_numpy(x))  # (no zero in x)
+    assert len(slow) == 4

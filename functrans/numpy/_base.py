@@ -820,6 +820,17 @@ def where(condition, x1=None, x2=None, /, *, size=None, fill_value=None):
                          "(the nonzero form), not with x1 and x2")
     if x1 is None or x2 is None:
         raise TypeError("where: give both x1 and x2, or neither (then it is nonzero)")
+    t = type(condition)
+    if type(x1) is t and type(x2) is t and t not in _NOT_ARRAY_OR_NP_SCALAR:
+        # A boolean condition and two operands of its type, dtype and shape (the common
+        # case): nothing to move, promote or broadcast below, so the primitive at once.
+        try:
+            shape = condition.shape
+            if x1.dtype is x2.dtype and x1.shape == shape and x2.shape == shape and \
+                    _dtype(condition) is _dt.bool_:
+                return _ew.select_p.bind(condition, x1, x2)
+        except AttributeError:  # (no array: the path below names what it is)
+            pass
     args = [_as_operand(a) if type(a) in _SEQUENCES else a for a in (condition, x1, x2)]
     args = list(_numpy_scalars_moved(args))  # (beside the condition's library too)
     x1, x2 = args[1], args[2]
