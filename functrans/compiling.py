@@ -11,9 +11,13 @@ generated Python function calling each primitive's implementation directly; a Nu
 with large arrays is instead evaluated by ``eval_graph``, which computes large results into
 the memory of values that died in this or an earlier call (see :mod:`functrans.buffers`).
 The arrays the function closes over are copied when it is staged (``_snapshot``), and every
-result array is one of its own (``checkpointing._fresh``). A call whose arguments are all
-arrays, passed by position, is keyed without flattening a tree (``_array_keys``) and, with no
+result array is one of its own (``checkpointing._fresh``). A call whose arguments are passed
+by position and are arrays, Python numbers, or tuples, lists, string-keyed dicts and Nones of
+them is keyed without flattening a tree (``_array_keys``, ``_tree_keys``) and, with no
 transform around, runs its compiled graph from the jitted function itself (``_Entry.call``).
+Python numbers are static either way: keyed by their exact value, so that each new value
+stages again (JAX traces them as weakly typed scalars instead, and compiles once for two
+floats; here a number may steer Python control flow).
 
 Staging is the one of ``checkpoint``: calls of ``custom_jvp``/``custom_vjp`` functions and
 nested checkpoints stay calls, so a transform applied around the jitted function

@@ -183,6 +183,28 @@ def test_one_staging_per_signature_across_paths_and_numbers_stay_static():
     assert h.cache_size() == 1
 
 
+def test_static_arguments_beside_pytrees_and_numbers():
+    stagings = []
+
+    def f(p, n, s):
+        stagings.append(n)
+        return {k: v * n + s for k, v in p.items()}
+
+    jf = ft.jit(f, static_argnums=1)
+    p = {"w": np.arange(3.0), "b": np.ones(2)}
+    for n in (2, 2, 3, 2):
+        for _ in range(2):
+            out = jf(p, n, 0.25)
+            assert list(out) == ["w", "b"]
+            _same(out["w"], p["w"] * n + 0.25)
+            _same(out["b"], p["b"] * n + 0.25)
+    assert stagings == [2, 3] and jf.cache_size() == 2
+    compiled = jf.lower(p, 2, 0.25).compile()
+    _same(compiled(p, 0.25)["w"], p["w"] * 2 + 0.25)
+    with pytest.raises(TypeError, match="leaf 2 .*the Python float 0.25, is the Python float"):
+        compiled(p, 0.5)
+
+
 def test_other_nodes_and_leaves_take_the_general_path():
     import collections
     Pair = collections.namedtuple("Pair", "a b")
