@@ -349,3 +349,27 @@ def test_where_of_one_type_dtype_and_shape_binds_at_once(backend, monkeypatch):
     assert backend.to_numpy(fnp.where(c, x, y[0, :])).shape == (3, 4)
     _same(backend.to_numpy(fnp.where(x, x, y)), backend.to_numpy(x))  # (no zero in x)
     assert len(slow) == 4
+
+
+def test_numbers_stage_per_value_where_jax_traces_them_weakly():
+    # The decision, beside JAX: a Python number is static here (it may steer control flow),
+    # so each new value stages; JAX traces int, float and bool arguments as weakly typed
+    # scalars, one compilation per type.
+    jax = pytest.importorskip("jax")
+    import jax.numpy as jnp
+    values = (0.5, 0.7, 1, 1.0, True, 0.0, -0.0, 0.7)
+    counts = {"functrans": 0, "jax": 0}
+
+    def make(name, xp):
+        def f(p, s):
+            counts[name] += 1
+            return p[0] * s + p[1]
+        return f
+
+    jf, jj = ft.jit(make("functrans", fnp)), jax.jit(make("jax", jnp))
+    x = np.linspace(0.0, 1.0, 4)
+    for s in values:
+        _same(jf((x, x), s), x * s + x)
+        np.testing.assert_allclose(np.asarray(jj((jnp.asarray(x), jnp.asarray(x)), s)),
+                                   x * s + x, rtol=1e-6)
+    assert counts == {"functrans": 7, "jax": 3}
