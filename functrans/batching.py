@@ -17,6 +17,7 @@ import operator
 import optree
 
 from .backends.numpy_backend import plain as _plain_numpy
+from .dtypes import _by_id, dtype_of
 from .core import (_SCALAR_DTYPES, Interpreter, ShapedArray, Tracer, _current_get, _get_ident,
                    _own_cell, get_aval, reset_current, set_current, switch_current)
 from .interpreters import CONSTANT_INTERPRETERS, ConstTracer, constant
@@ -25,6 +26,8 @@ from .errors import (BatchingError, ConcretizationError, FunctransError, Missing
 from .tree import NAMESPACE, tree_flatten, tree_unflatten
 
 __all__ = ["vmap", "pmap"]
+
+_by_id_get = _by_id.get
 
 
 _CUSTOM_CALLS = ("custom_jvp_call", "custom_vjp_call")
@@ -47,6 +50,13 @@ class BatchTracer(Tracer):
     @property
     def shape(self):
         return tuple(self.val.shape[1:])
+
+    @property
+    def dtype(self):
+        # (the batch's dtype without the aval of the batch member built: asked at every
+        # functrans.numpy call; dtype_of maps a native dtype by one look-up)
+        d = _by_id_get(id(self.val.dtype))
+        return d if d is not None else dtype_of(self.val)
 
     def _concrete(self, what):
         raise ConcretizationError(

@@ -11,9 +11,13 @@ generated Python function calling each primitive's implementation directly; a Nu
 with large arrays is instead evaluated by ``eval_graph``, which computes large results into
 the memory of values that died in this or an earlier call (see :mod:`functrans.buffers`).
 The arrays the function closes over are copied when it is staged (``_snapshot``), and every
-result array is one of its own (``checkpointing._fresh``). A call whose arguments are all
-arrays, passed by position, is keyed without flattening a tree (``_array_keys``) and, with no
+result array is one of its own (``checkpointing._fresh``). A call whose arguments are passed
+by position and are arrays, Python numbers, or tuples, lists, string-keyed dicts and Nones of
+them is keyed without flattening a tree (``_array_keys``, ``_tree_keys``) and, with no
 transform around, runs its compiled graph from the jitted function itself (``_Entry.call``).
+Python numbers are static either way: keyed by their exact value, so that each new value
+stages again (JAX traces them as weakly typed scalars instead, and compiles once for two
+floats; here a number may steer Python control flow).
 
 Staging is the one of ``checkpoint``: calls of ``custom_jvp``/``custom_vjp`` functions and
 nested checkpoints stay calls, so a transform applied around the jitted function
@@ -253,12 +257,19 @@ class Compiled:
 def _difference(old, new):
     """Words for the first difference of two jit signatures (see ``signature`` in jit)."""
     tree, new_tree = _structure(old[0]), _structure(new[0])
+    if (type(old[0]) is tuple and type(new[0]) is tuple and old[0] != new[0]
+            and tree == new_tree):  # (_tree_keys's structures: a dict's key order)
+        return (f"dictionaries with their keys in another order (lowered: "
+                f"{_token_orders(old[0])}; called: {_token_orders(new[0])}); results keep "
+                f"the arguments' key order, so it is part of the signature: pass the keys "
+                f"in the order lowered")
     if tree != new_tree:
         return (f"arguments of structure {tree}, called with {new_tree} (static arguments "
                 f"are left out of a compiled function's call)")
     if old[2] != new[2]:
         return "another default backend (functrans.default_backend)"
-    start = 4 if _has_dict(tree) else 3  # (after the dicts' key orders, if any)
+    # (after the dicts' key orders, if any: _tree_keys's structure holds them)
+    start = 4 if type(old[0]) is not tuple and _has_dict(tree) else 3
     if start == 4 and old[3] != new[3]:
         return (f"dictionaries with their keys in another order (lowered: "
                 f"{_key_orders(old[3])}; called: {_key_orders(new[3])}); results keep the "
@@ -285,6 +296,12 @@ def _key_orders(orders):
             walk(v)
     walk(orders)
     return ", ".join(map(str, found))
+
+
+def _token_orders(tokens):
+    """The key orders of the dicts in a structure ``_tree_keys`` wrote, in words (a dict's
+    token is followed by its keys)."""
+    return ", ".join(str(list(tokens[i + 1])) for i, t in enumerate(tokens) if t is dict)
 
 
 def _describe(k):
@@ -389,19 +406,27 @@ def _positional_spec(n):
 
 
 def _structure(k):
-    """The arguments' structure in a signature: its tree spec, or the count of a call's
-    positional arrays (see ``_array_keys``)."""
-    return _positional_spec(k) if type(k) is int else k
+    """The arguments' structure in a signature: its tree spec, the count of a call's
+    positional arrays or the tokens of ``_tree_keys`` (see ``_array_keys``)."""
+    if type(k) is int:
+        return _positional_spec(k)
+    if type(k) is tuple and k and k[0] is _TREE:
+        return _TREE_SPECS.get(k, "another structure")
+    return k
 
 
 def _array_keys(args, static):
-    """The signature of a call whose arguments are all arrays of known backends, passed by
-    position (the commonest call), as a list; None for any other call.
+    """The signature of a call whose arguments are passed by position and are arrays of
+    known backends, Python numbers, or tuples, lists, string-keyed dicts and Nones of them
+    (the commonest calls), and the arrays among them in flattening order, as
+    ``(keys, arrays)``; None for any other call.
 
-    Such a signature starts with the number of arguments where others have the tree spec of
-    ``(args, kwargs)``: the two are made from the same arguments every time (a call takes
-    this path or not by its arguments' types only), and an int is hashed and compared in a
-    few nanoseconds where a tree spec takes half a microsecond, and flattening one more."""
+    Such a signature starts with the number of arguments where all are arrays, with the
+    structure ``_tree_keys`` writes otherwise, where other calls have the tree spec of
+    ``(args, kwargs)``: a call takes this form or the other by its arguments' types only, so
+    one signature is never cached under two keys, and an int or a short tuple is hashed and
+    compared in a few nanoseconds where a tree spec takes half a microsecond, and flattening
+    one more."""
     if _REGISTERED is None:  # pragma: no cover  (an optree without its registry: no short path)
         return None
     keys = [len(args), static, _default_get()]
@@ -410,9 +435,96 @@ def _array_keys(args, static):
         b = _by_type_get(t)
         # (an array type registered as a pytree node would not be a leaf)
         if b is None or t in _REGISTERED or (NAMESPACE, t) in _REGISTERED:
-            return None
+            return _tree_keys(args, static)
         keys.append((t, x.shape, x.dtype, b.device(x) if b.devices else None))
-    return keys
+    return keys, args
+
+
+class _Tree:
+    """The first item of a structure ``_tree_keys`` writes (equal to no tree spec or int)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<pytree>"
+
+
+_TREE = _Tree()
+_TREE_SPECS: dict = {}   # a structure _tree_keys wrote -> its tree spec (for error messages)
+_DICT_ORDERS: dict = {}  # a dict's keys, in order -> the order its flattening reads them
+
+
+def _tree_keys(args, static):
+    """``_array_keys`` for arguments with Python numbers or containers among them.
+
+    The structure is written depth first as tokens: ``0`` for a leaf, None for None, the
+    type and the length of a tuple or list, ``dict`` and its keys (in the order the caller
+    made them: results keep it) for a dict, each container's items after it; the number of
+    items a token states makes the sequence read back one way only. Leaves follow in the
+    order of ``tree_flatten`` (a dict's by the order optree reads its keys): an array by its
+    type, shape, dtype and device, a Python number by its type and exact value (static, as
+    in the general path: ``exact_key``)."""
+    tokens = [_TREE]
+    keys = [None, static, _default_get()]
+    arrays = []
+    if not _walk(args, tokens, keys, arrays, 0):
+        return None
+    keys[0] = tuple(tokens)
+    return keys, arrays
+
+
+def _walk(items, tokens, keys, arrays, depth):
+    """Write the tokens and leaf keys of ``items`` (see ``_tree_keys``); False where one is
+    none of the kinds ``_tree_keys`` knows (the general path then keys the call)."""
+    if depth > 32:
+        return False
+    for x in items:
+        t = type(x)
+        b = _by_type_get(t)
+        if b is not None or t in _SCALAR_DTYPES:
+            # (a leaf type registered as a pytree node would not be a leaf)
+            if t in _REGISTERED or (NAMESPACE, t) in _REGISTERED:
+                return False
+            tokens.append(0)
+            if b is None:
+                keys.append((t, repr(x)))  # (exact_key's: 1, 1.0, True, 0.0, -0.0 apart)
+                continue
+            keys.append((t, x.shape, x.dtype, b.device(x) if b.devices else None))
+            arrays.append(x)
+        elif t is tuple or t is list:
+            tokens.append(t)
+            tokens.append(len(x))
+            if not _walk(x, tokens, keys, arrays, depth + 1):
+                return False
+        elif t is dict:
+            order = tuple(x)
+            tokens.append(dict)
+            tokens.append(order)
+            found = _DICT_ORDERS.get(order)
+            if found is None:
+                found = _dict_read_order(order)
+                if found is None:
+                    return False
+            if not _walk(map(x.__getitem__, found), tokens, keys, arrays, depth + 1):
+                return False
+        elif x is None:
+            tokens.append(None)
+        else:
+            return False
+    return True
+
+
+def _dict_read_order(order):
+    """The order ``tree_flatten`` reads a dict with these keys in (None unless all are
+    strings): asked of optree itself, once per order."""
+    if not all(type(k) is str for k in order):
+        return None
+    leaves = optree.tree_flatten(dict(zip(order, range(len(order)))), namespace=NAMESPACE)[0]
+    found = tuple(order[i] for i in leaves)
+    if len(_DICT_ORDERS) > 1024:
+        _DICT_ORDERS.clear()
+    _DICT_ORDERS[order] = found
+    return found
 
 
 _NOT_COMPILED = object()  # _compile's answer where eval_graph is better
@@ -742,14 +854,25 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
     def signature(args, kwargs, static, short=True):
         """(the cache key of these traced arguments, their leaves and tree, the arrays among
         them, whether one is a tracer). ``short=False``: ``_array_keys`` has said None."""
-        keys = None if kwargs or not short else _array_keys(args, static)
-        if keys is not None:  # arrays by position: no tree to flatten (see _array_keys)
+        found = None if kwargs or not short else _array_keys(args, static)
+        if found is not None:  # by position, of known kinds: see _array_keys
+            keys = found[0]
             cur = _current.get().interp
             if type(cur) is not EvalInterpreter:
                 env = axis_env(cur)
                 if env:
                     keys.append(env)
-            return tuple(keys), list(args), _positional_spec(len(args)), list(args), False
+            if type(keys[0]) is int:  # arrays only: no tree to flatten
+                return tuple(keys), list(args), _positional_spec(len(args)), list(args), False
+            leaves, in_tree = tree_flatten((args, kwargs))
+            arrays = [x for x in leaves if type(x) not in _SCALAR_DTYPES]
+            if len(arrays) == len(found[1]) and all(map(operator.is_, arrays, found[1])):
+                if len(_TREE_SPECS) > 1024:
+                    _TREE_SPECS.clear()
+                _TREE_SPECS[keys[0]] = in_tree
+                return tuple(keys), leaves, in_tree, arrays, False
+            # (never expected: the flattening read the arrays in another order than
+            # _tree_keys; the general key below is then the only one staged for)
         leaves, in_tree = tree_flatten((args, kwargs))
         # (the default backend as set, None for NumPy's: what Python numbers are made on)
         keys, arrays, traced = [in_tree, static, _default_get()], [], False
@@ -820,19 +943,20 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
         if not kwargs and type(_current_get().interp) is EvalInterpreter:
             # The commonest call (arrays by position, no transform around) at its shortest:
             # the signature signature() makes for it, and the compiled graph run directly.
-            keys = _array_keys(args, static)
-            short = keys is not None
+            found = _array_keys(args, static)
+            short = found is not None
             if short:
-                key = tuple(keys)
+                key = tuple(found[0])
                 entry = cache.get(key)
                 if entry is not None:
                     try:
                         cache.move_to_end(key)
                     except KeyError:  # dropped by another thread meanwhile: still usable
                         pass
+                    arrays = found[1]
                     if type(entry.program) is types.FunctionType:
-                        return entry.call(args)
-                    return entry.run(list(args), False)
+                        return entry.call(arrays)
+                    return entry.run(list(arrays), False)
         key, leaves, in_tree, arrays, traced = signature(args, kwargs, static, short)
         entry, traced = staged(key, call, leaves, in_tree, traced)
         return entry.run(arrays, traced)

@@ -125,11 +125,16 @@ def get_aval(x) -> ShapedArray:
             if key is not None and len(_AVALS) < 4096:
                 _AVALS[key] = a
         return a
-    if t in _SCALAR_DTYPES:
-        return ShapedArray((), _SCALAR_DTYPES[t], weak_type=True)
+    a = _WEAK_AVALS_GET(t)
+    if a is not None:  # a Python scalar (one shared aval per type: avals are never changed)
+        return a
     if isinstance(x, Tracer):
         return x.aval
     return ShapedArray(tuple(x.shape), backend_of(x).dtype(x))
+
+
+_WEAK_AVALS = {t: ShapedArray((), d, weak_type=True) for t, d in _SCALAR_DTYPES.items()}
+_WEAK_AVALS_GET = _WEAK_AVALS.get
 
 
 # Tracer types whose values are always floating point (a JVP tracer only ever wraps a value

@@ -626,8 +626,8 @@ def _binary_function(prim, name, doc, keys=None, reflected=None):
             if t2 in _NUMBER_SCALARS:
                 if t1 not in _NOT_ARRAY and id(x1.dtype) in _INEXACT:
                     return _current_get().interp.process(prim, (x1, x2), {})
-            elif t1 is t2 and t1 not in _NOT_ARRAY and x1.dtype is x2.dtype and \
-                    x1.shape == x2.shape:
+            elif t1 is t2 and t1 not in _NOT_ARRAY and (x1 is x2 or (  # (x * x: one value)
+                    x1.dtype is x2.dtype and x1.shape == x2.shape)):
                 return _current_get().interp.process(prim, (x1, x2), {})
             return _binary(prim, x1, x2)
         except AttributeError as e:
@@ -688,11 +688,34 @@ minimum = _binary_function(_ew.min_p, "minimum", "Elementwise minimum; at ties t
 
 def _divide_function(reflected=None):
     """``divide``; with ``reflected`` the tracers' ``/`` (as _binary_function's)."""
+    div_p = _ew.div_p
+    broadcasting_get = div_p._broadcasting.get
     def divide(x1, x2, /, out=None, where=None):
         """Elementwise true division ``x1 / x2`` (integers give floats)."""
         if out is not None or where is not None:
             _ufunc_options("divide", out, where)
         try:  # (free in Python 3.11+ while nothing is raised)
+            # A floating-point dividend needs no conversion: the fast paths of
+            # _binary_function's functions (straight to the library with no transform
+            # around, a forward-mode tracer by a Python number to the interpreter), the
+            # same calls the full path below ends in.
+            t1, t2 = type(x1), type(x2)
+            f = broadcasting_get(t1)
+            if f is not None:
+                if not _PUSHED or _current_get().interp is _EVAL:
+                    if t2 in _NUMBER_SCALARS:
+                        if x1.dtype in _INEXACT_NATIVES[t1]:
+                            return f(x1, x2)
+                    elif t2 is t1 and x1.dtype is x2.dtype and not _PROMOTION_CHECKS and \
+                            x1.dtype in _INEXACT_NATIVES[t1]:
+                        try:
+                            return f(x1, x2)
+                        except Exception:
+                            if x1.shape == x2.shape:
+                                raise
+            elif t1 in _INEXACT_TRACERS:
+                if t2 in _NUMBER_SCALARS:
+                    return _current_get().interp.process(div_p, (x1, x2), {})
             if type(x1) in _SEQUENCES or type(x2) in _SEQUENCES:
                 x1, x2 = _as_operand(x1), _as_operand(x2)
             # An integer (or bool) array becomes float64 unless the other operand is a
@@ -797,6 +820,17 @@ def where(condition, x1=None, x2=None, /, *, size=None, fill_value=None):
                          "(the nonzero form), not with x1 and x2")
     if x1 is None or x2 is None:
         raise TypeError("where: give both x1 and x2, or neither (then it is nonzero)")
+    t = type(condition)
+    if type(x1) is t and type(x2) is t and t not in _NOT_ARRAY_OR_NP_SCALAR:
+        # A boolean condition and two operands of its type, dtype and shape (the common
+        # case): nothing to move, promote or broadcast below, so the primitive at once.
+        try:
+            shape = condition.shape
+            if x1.dtype is x2.dtype and x1.shape == shape and x2.shape == shape and \
+                    _dtype(condition) is _dt.bool_:
+                return _ew.select_p.bind(condition, x1, x2)
+        except AttributeError:  # (no array: the path below names what it is)
+            pass
     args = [_as_operand(a) if type(a) in _SEQUENCES else a for a in (condition, x1, x2)]
     args = list(_numpy_scalars_moved(args))  # (beside the condition's library too)
     x1, x2 = args[1], args[2]

@@ -41,7 +41,14 @@ def leading_rule(prim):
     on the trailing axes, such as linear algebra on stacks of matrices): every operand gets
     the batch axis, and the primitive is bound unchanged."""
     def rule(args, dims, **params):
-        out = prim.bind(*all_batched(args, dims), **params)
+        if len(args) == 1 or (len(args) == 2 and (
+                dims[0] is not None or type(args[0]) in _SCALAR_DTYPES) and (
+                dims[1] is not None or type(args[1]) in _SCALAR_DTYPES)):
+            # (the commonest: one operand, batched, or two that need no broadcast — batched
+            # or Python scalars)
+            out = prim.bind(*args, **params)
+        else:
+            out = prim.bind(*all_batched(args, dims), **params)
         return out, ([0] * len(out) if prim.multiple_results else 0)
     return rule
 
