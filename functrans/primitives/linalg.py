@@ -590,8 +590,9 @@ def _triangular_solve_impl(b, a, rhs, lower, divide=False, strong=False):
 
 def _zero_columns_stay_zero(xp, rhs, out):
     """``out`` with 0 in the columns where ``rhs`` is all 0: a^{-1} 0 = 0 also for a singular
-    or non-finite a, whose solve gave 0 / 0 = nan there (only where out has such values)."""
-    if bool(xp.all(xp.isfinite(out))):
+    or non-finite a, whose solve gave 0 / 0 = nan there (on the host only where out has such
+    values; on a device read-free, the mask always)."""
+    if _on_host(out) and bool(xp.all(xp.isfinite(out))):
         return out
     zero = xp.all(rhs == 0, axis=-2, keepdims=True)
     return xp.where(zero, xp.zeros_like(out), out)
@@ -767,8 +768,12 @@ det_p.def_abstract_eval(lambda x: ShapedArray(tuple(x.shape[:-2]), x.dtype))
 det_p.def_jvp(_det_jvp)
 
 
-def _finite(b, x):
-    return bool(b.to_numpy(b.xp.all(b.xp.isfinite(x))))
+def _on_host(x):
+    """Whether a look at the array x's values waits for no device (NumPy's, a CPU tensor's;
+    see primitives.special._on_host): the impls below look only there, and take their
+    read-free paths on a device (eager and under jit alike), with the same values."""
+    from .special import _on_host as on_host
+    return on_host(x)
 
 
 def _adjugate_by_svd(b, x):
@@ -809,12 +814,15 @@ def _adjugate_impl(b, x):
             out = scale[..., None, None] * xp.linalg.solve(r, qh)
     except (ValueError, RuntimeError, ArithmeticError):
         out = None
-    if out is not None and _finite(b, out):
+    host = _on_host(x)
+    if out is not None and host and bool(b.to_numpy(xp.all(xp.isfinite(out)))):
         return out
     # Matrix by matrix: the SVD where the fast result is not finite, nan where x is not (a
-    # nan in one matrix of a stack must not turn the others' adjugates into nan).
+    # nan in one matrix of a stack must not turn the others' adjugates into nan). (On a
+    # device, read-free: the SVD's result is computed for every matrix and chosen where the
+    # fast one is not finite; the values are the host path's.)
     x_ok = _all_finite(xp, x)
-    if not bool(b.to_numpy(xp.any(x_ok))):
+    if host and not bool(b.to_numpy(xp.any(x_ok))):
         nan = xp.asarray(float("nan"), dtype=x.dtype, device=b.device(x))
         return xp.broadcast_to(nan, tuple(x.shape))
     eye = xp.eye(x.shape[-1], dtype=x.dtype, device=b.device(x))
@@ -831,9 +839,11 @@ def _all_finite(xp, x):
 
 
 def _torch_det_times_inv(x):
-    """det(x) x^{-1} from one LU factorization (torch)."""
+    """det(x) x^{-1} from one LU factorization (torch). (lu_factor_ex: no check of the
+    pivots, which lu_factor reads on the host to refuse a singular matrix; a zero pivot's
+    inf * 0 gives this matrix's result nan, the SVD's is then taken for it alone.)"""
     import torch
-    lu, piv = torch.linalg.lu_factor(x)
+    lu, piv, _ = torch.linalg.lu_factor_ex(x)
     n = x.shape[-1]
     swaps = (piv != torch.arange(1, n + 1, dtype=piv.dtype, device=piv.device)).sum(-1)
     det = torch.prod(torch.diagonal(lu, dim1=-2, dim2=-1), -1) * (1 - 2 * (swaps % 2))
@@ -1112,9 +1122,11 @@ def _complex_of(dtype):
 def _eig_impl(b, x):
     # LAPACK refuses non-finite input (NumPy raises): such matrices get NaN eigenvalues and
     # eigenvectors, as JAX; the others of a stack are unaffected
+    # (the look at the values on the host only; on a device, read-free: the masked call
+    # always, the same values)
     xp = b.xp
     finite = xp.all(xp.isfinite(x), axis=(-2, -1))
-    if bool(xp.all(finite)):
+    if _on_host(x) and bool(xp.all(finite)):
         w, v = b.extra("eig")(x)
         return [w, v]
     keep = finite[..., None, None]
