@@ -1826,7 +1826,15 @@ def _eigh_diag_dx(t, x, w, v, dx, strong):
     if strong and _may_tie(w, staged=True):
         f = select(_scalar_on_clusters(w, q, n), zeros_like(f), f)
     qc = conj(q) if _is_complex(x) else q
-    g = reduce_sum(mul_sz(mul(_as_dtype_of(x)(f), qc), p), (len(x.shape) - 1,))
+    # (the product with P strong per entry, its transpose only per matrix (session 45): in
+    # reverse over forward the cotangent here is the outer function's weight of each
+    # eigenvalue's slope, 0 on a tied pair either because the function does not read the
+    # pair (the true term 0) or by coincidence (sum((w - w(x0))^2): the limit 0 * inf is
+    # finite, 1 at diag(1, 1, 2)); the same values, no rule can tell them apart: nan unless
+    # the whole matrix's cotangent is 0 (another matrix of a stack), as fwd(rev)'s. Per
+    # entry, rev(fwd) gave that sum's Hessian a silent 0 for 1 wherever the matrix's other
+    # eigenvalues were read)
+    g = reduce_sum(_gap_mul(mul(_as_dtype_of(x)(f), qc), p), (len(x.shape) - 1,))
     return mul(real(g) if _is_complex(x) else g, -2.0)
 
 
@@ -1909,8 +1917,9 @@ def _svd_diag_dx(t, x, u, s, vh, dx, strong):
     # (staged): jit's fwd(fwd) and rev(fwd) of svdvals had 36 and 162 nan between the
     # matrices of a stack with a tied matrix)
     ph = (lambda f_, q_: strong_product_p.bind(f_, q_, matrix=False)) if strong else mul
-    g = add(mul_sz(ph(as_x(gm), h), add(dp, _h(dp))),
-            mul_sz(ph(as_x(gp), a), sub(dp, _h(dp))))
+    # (_gap_mul: its transpose strong per matrix only, as _eigh_diag_dx's)
+    g = add(_gap_mul(ph(as_x(gm), h), add(dp, _h(dp))),
+            _gap_mul(ph(as_x(gp), a), sub(dp, _h(dp))))
     g = reduce_sum(g, (len(x.shape) - 1,))
     d = mul(real(g) if cplx else g, 0.5)
     if not cplx and m == n:
