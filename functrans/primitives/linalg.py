@@ -1785,6 +1785,12 @@ def _eigh_vecs_dx(t, x, w, v, dx, embed):
     # Every product that meets F (infinite at a tie) is strong in its other factor (mul_sz,
     # matmul_sz): where t (c) or dx is 0 on a matrix of a stack, or on a row or column that
     # a product reads, its terms are 0 there, in the transpose (a zero cotangent) too.
+    # Where w may tie (eager values, vmap; staged too), the columns of a simple eigenvalue
+    # (vecs: of the result; vecs_embed: of K, the cotangents of those eigenvectors) take
+    # _cluster_free's form, without the rotation within a tied cluster (session 45): the
+    # forms above give inf - inf there, nan where dx turns a tied pair, though the simple
+    # eigenvalue's vector has a second derivative (jacfwd(jacfwd) and jacfwd(jacrev) of
+    # V[:, 2] at diag(1, 1, 2): 54 nan; jacrev(jacfwd): 243); the others keep them.
     n = x.shape[-1]
     cplx = _is_complex(x)
     as_x = _as_dtype_of(x)
@@ -1792,23 +1798,73 @@ def _eigh_vecs_dx(t, x, w, v, dx, embed):
     px = matmul(matmul(vh, _sym(dx)), v)
     dw = real(diagonal(px)) if cplx else diagonal(px)
     k = matmul(matrix_transpose(v), t) if embed else matmul(matmul(vh, _sym(t)), v)
-    f = _inverse_gaps(w)
+    f0 = _inverse_gaps(w)
+    simple = _simple_columns(w, n) if _may_tie(w, staged=True) else None
+    k_all = k
+    if embed and simple is not None:   # (K's tied columns here, its simple ones below)
+        k = select(simple, zeros_like(k), k)
     # dF * K = B * (dw_j - dw_i), B = -F^2 * K: 0 where K is 0 (as eigh's rule's mul_sz), nan
     # at a tie that dx moves without pulling the pair apart; 0 on a matrix that dx does not
     # move (the gate: dw_j - dw_i is 0 on every matrix that a purely off-diagonal dx moves)
-    b = neg(mul_sz(as_x(mul(f, f)), k))
+    b = neg(mul_sz(as_x(mul(f0, f0)), k))
     dfk = mul_szm(b, as_x(sub(_rows(dw, n), _cols(dw, n))), px)
-    f = as_x(f)
+    f = as_x(f0)
     omega = _gap_mul(f, px)
     g = mul_sz(f, k)
     if embed:
         oc = conj(omega) if cplx else omega
         inner = add(sub(matmul_sz(oc, g), matmul_sz(g, oc)),
                     sub(dfk, _gap_mul(f, matmul_sz(oc, k))))
+        if simple is not None:
+            inner = add(inner, _cluster_free(f, conj(px) if cplx else px,
+                                             select(simple, k_all, zeros_like(k_all)),
+                                             dw, n, simple, embed=True))
         return _sym(matmul(matmul(conj(v) if cplx else v, inner), matrix_transpose(v)))
     inner = add(add(matmul_sz(omega, g), dfk),
                 _gap_mul(f, sub(matmul_sz(k, omega), matmul_sz(omega, k))))
+    if simple is not None:
+        inner = select(simple, _cluster_free(f, px, k, dw, n, simple), inner)
     return matmul(v, inner)
+
+
+def _simple_columns(w, n):
+    """(..., n, n) bool: True in the columns j whose eigenvalue w_j equals no other."""
+    nd = len(w.shape)
+    eye = eq(diag_embed(ones_like(w)), 1.0)
+    tie = logical_and(eq(_cols(w, n), _rows(w, n)), logical_not(eye))
+    return _rows(logical_not(reduce_or_p.bind(tie, axes=(nd - 1,))), n)
+
+
+def _cluster_free(f, q, k, dw, n, simple, embed=False):
+    """_eigh_vecs_dx's inner matrix in the columns j of a simple eigenvalue (``simple``),
+    written without the rotation within a tied cluster (session 45). With Omega = F * Q
+    (Q = Px; embed: conj(Px)), Omega_ik = Q_ik / (w_k - w_i) is infinite at a tie
+    (w_i = w_k, i != k), and its terms cancel in pairs: (Omega G)_ij - F_ij (Omega K)_ij =
+    sum_k Omega_ik K_kj (F_kj - F_ij), where Omega_ik (F_kj - F_ij) = Q_ik F_kj F_ij is
+    finite for a simple w_j (its limit at w_i = w_k: the divided difference of the gaps,
+    the cluster's eigenvalues split along Q). So, for i != j,
+        (Omega G - F * (Omega K))_ij = F_ij (Q_off G)_ij - F_ij^2 Q_ij K_jj,
+    and the diagonal (Omega G)_jj = -sum_k F_kj Q_jk G_kj; the other terms, F * (K Omega)
+    (vecs), -G Omega (embed: G's columns those of a simple eigenvalue, Omega read in their
+    rows) and dF * K, read F in column j (row k) only. F with the other columns (rows) 0 is
+    finite throughout: plain products. (``k``: vecs, K whole; embed, its simple columns.)"""
+    fs = select(simple, f, zeros_like(f))
+    gs = mul(fs, k)
+    q_off = sub(q, diag_embed(diagonal(q)))
+    nd = len(k.shape)
+    fs2 = mul(fs, fs)
+    ddw = _as_dtype_of(k)(sub(_rows(dw, n), _cols(dw, n)))
+    out = matmul(q_off, gs)
+    if not embed:
+        out = add(out, matmul(k, mul(fs, q)))
+    out = sub(mul(fs, out), add(mul(mul(fs2, q), _rows(diagonal(k), n)),
+                                mul(mul(fs2, k), ddw)))
+    diag = neg(reduce_sum(mul(mul(fs, matrix_transpose(q)), gs), (nd - 2,)))
+    out = add(out, diag_embed(diag))
+    if embed:
+        fr = select(matrix_transpose(simple), f, zeros_like(f))
+        out = sub(out, matmul(gs, mul(fr, q)))
+    return out
 
 
 def _eigh_diag_dx(t, x, w, v, dx, strong):
