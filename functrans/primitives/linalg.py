@@ -1504,8 +1504,27 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     # jumps from I to (1, +-1) / sqrt 2 at [[1, 0], [0, 1], [0, 0]] along E20 + E21): nan,
     # not the 0 of a matrix that t leaves)
     prod = mul_sz if tie is False else (lambda a, b: tie_product(a, b, t))
-    du = mm(u, prod(f, add(ew(s_j, dp), ew(s_i, dpt))))
-    dv = mm(v, prod(f, add(ew(s_i, dp), ew(s_j, dpt))))
+    if tie is not False and m == n and not cplx:
+        # (session 45: a real square x's U and V are the eigenvectors of A = x x^T and
+        # B = x^T x, eigenvalues S^2, and the rule's U (F * (dP S + S dP^T)) is eigh's
+        # eigenvector map of A along dA = t x^T + x t^T (V's of B): as spectral_tangent's
+        # "svd_vecs" map (its value and transpose this rule's products, dP S + S dP^T its
+        # projected operand), whose second derivatives are eigh's (_eigh_vecs_dx of A): a
+        # simple singular value's vectors at a tie get theirs (_cluster_free) where
+        # differentiating these products gave inf - inf, all nan in every nesting
+        # (jacfwd(jacfwd) of U[:, 0] at diag(1, 1, 2)); its strong forms are those of the
+        # products here (per matrix for t, per pair of unread columns for a cotangent).
+        # Not complex: eigh's map takes dU = U (F * P), where svd's U also turns by its
+        # phase term i Im(dP_ii) / s_i below, which those second derivatives do not see;
+        # not rectangular: the thin U (V^H) is no eigenbasis of x x^H (x^H x))
+        du = spectral_tangent(t, x, s, u, v, add(ew(s_j, dp), ew(s_i, dpt)),
+                              kind="svd_vecs", projected=True)
+        dv = spectral_tangent(matrix_transpose(t), matrix_transpose(x), s, v, u,
+                              add(ew(s_i, dp), ew(s_j, dpt)), kind="svd_vecs",
+                              projected=True)
+    else:
+        du = mm(u, prod(f, add(ew(s_j, dp), ew(s_i, dpt))))
+        dv = mm(v, prod(f, add(ew(s_i, dp), ew(s_j, dpt))))
     # (the parts divided by S: where ties may be, products by 1 / S strong per matrix of
     # the tangent t (the gate: a part may be 0 on a whole matrix that t moves, where a zero
     # singular value's vector has no derivative, nan), so that a zero singular value's inf
@@ -1525,10 +1544,12 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     if n > k:
         tu = mm(_h(t), u)
         dv = add(dv, over_s(sub(tu, mm(v, dpt)), n))
-    if tie:
+    if tie is not False:
         # (a zero matrix, every singular value 0: its U and V jump in every direction; the
         # products above, strong where S is 0 on the whole matrix, give 0 there (jacfwd's
-        # 0 was silent before too): nan where the tangent moves it, 0 for the others)
+        # 0 was silent before too): nan where the tangent moves it, 0 for the others;
+        # staged too since session 45, where eigh's map gives a real square one 0 there,
+        # as eagerly, not the plain products' inf * 0)
         nb = len(s.shape) - 1
         null = reshape(reduce_and_p.bind(eq(s, 0.0), axes=(nb,)), tuple(s.shape[:-1]) + (1, 1))
         if _any_on_host(null):
@@ -1580,9 +1601,23 @@ svdvals_p.def_jvp(_svdvals_jvp)
 # the rule does not see: sum(w^2)'s Hessian is finite there, the rule's nan), it stays
 # inf or nan, as JAX's.
 
-_SPECTRAL_KINDS = ("diag", "embed", "svd_diag", "svd_embed", "vecs", "vecs_embed")
+_SPECTRAL_KINDS = ("diag", "embed", "svd_diag", "svd_embed", "vecs", "vecs_embed",
+                   "svd_vecs", "svd_vecs_embed")
 _SPECTRAL_T = {"diag": "embed", "embed": "diag", "svd_diag": "svd_embed",
-               "svd_embed": "svd_diag", "vecs": "vecs_embed", "vecs_embed": "vecs"}
+               "svd_embed": "svd_diag", "vecs": "vecs_embed", "vecs_embed": "vecs",
+               "svd_vecs": "svd_vecs_embed", "svd_vecs_embed": "svd_vecs"}
+
+# (session 45) svd's singular vectors' tangent map for a real square x (u, s, vh = svd(x);
+# v = vh^T), and its transpose:
+#   kind "svd_vecs":        t -> U (F * P), P = dP S + S dP^T, dP = U^T t V,
+#                            F[i, j] = 1 / (s_j^2 - s_i^2) off the diagonal (projected=True:
+#                            P the operand after the point (x, s, u, v))
+#   kind "svd_vecs_embed":  c -> U ((G + G^T) S) V^T, G = F * (U^T c)
+# V's map is U's of x^T: (t^T, x^T, s, v, u). It is eigh's "vecs" map of A = x x^T (w = s^2,
+# eigenvectors U) along dA = t x^T + x t^T, with eigh's strong forms, and its derivatives in
+# x are eigh's (_eigh_vecs_dx of A along dA = dx x^T + x dx^T, whose columns of a simple
+# eigenvalue are written without the rotation within a tied cluster: _cluster_free). The
+# first derivatives cost no more than the rule's products did (no x x^T at first order).
 
 # (session 41) eigh's eigenvectors' tangent map and its transpose, for (x, w, v) = eigh's:
 #   kind "vecs":        t -> V (F * P), P = V^H sym(t) V, F[i, j] = 1 / (w_j - w_i) off the
@@ -1633,6 +1668,8 @@ def _spectral_impl(b, t, *point, kind, projected=False, weighted=False):
     xp = b.xp
     if kind in ("vecs", "vecs_embed"):
         return _eigh_vecs_impl(b, t, *point, kind=kind)
+    if kind in ("svd_vecs", "svd_vecs_embed"):
+        return _svd_vecs_impl(b, t, *point, kind=kind)
     if projected:
         return _xp_real(xp, xp.linalg.diagonal(point[-1]))
     if weighted:
@@ -1691,6 +1728,50 @@ def _eigh_vecs_impl(b, t, x, w, v, *p, kind):
     return (e + _xp_h(xp, e)) * 0.5
 
 
+def _svd_vecs_impl(b, t, x, s, u, v, *p, kind):
+    xp = b.xp
+    if kind == "svd_vecs":
+        if p:
+            q = p[0]
+        else:
+            dp = xp.matrix_transpose(u) @ (t @ v)
+            q = dp * s[..., None, :] + s[..., :, None] * xp.matrix_transpose(dp)
+        return _eigh_vecs_impl(b, None, x, s * s, u, q, kind="vecs")
+    # (eigh's vecs_embed of A = x x^T, c -> sym(U G U^T) = C_A, transposed through
+    # dA = t x^T + x t^T: 2 C_A x = U ((G + G^T) S) V^T, G with eigh's unread pairs 0)
+    n = s.shape[-1]
+    eye = xp.eye(n, dtype=s.dtype, device=b.device(s))
+    w = s * s
+    f = 1.0 / (w[..., None, :] - w[..., :, None] + eye) - eye
+    with np.errstate(invalid="ignore"):
+        k = xp.matrix_transpose(u) @ t
+        unread = xp.all(k == 0, axis=-2)
+        g = xp.where(unread[..., :, None] & unread[..., None, :], 0.0, f * k)
+    return u @ (((g + xp.matrix_transpose(g)) * s[..., None, :]) @ xp.matrix_transpose(v))
+
+
+def _svd_vecs_dx(t, x, s, u, v, dx, embed):
+    """The derivative in x of the "svd_vecs" ("svd_vecs_embed") map at t: eigh's of
+    A = x x^T (w = s^2, eigenvectors u) along dA = dx x^T + x dx^T, for the tangent
+    dA(t) = t x^T + x t^T (embed: the cotangent C_A = vecs_embed(c) of A, whose transpose
+    to x is 2 C_A x: its derivative 2 (dC_A x + C_A dx); the tangent's, for dA(t)'s own
+    derivative t dx^T + dx t^T, eigh's map along it)."""
+    xt = matrix_transpose(x)
+    a = matmul(x, xt)
+    da = add(matmul(dx, xt), matmul(x, matrix_transpose(dx)))
+    w = mul(s, s)
+    if not embed:   # (and the map's at dA(t)'s own derivative, t dx^T + dx t^T)
+        ta = add(matmul(t, xt), matmul(x, matrix_transpose(t)))
+        dta = add(matmul_sz(t, matrix_transpose(dx)), matmul_sz(dx, matrix_transpose(t)))
+        return add(_eigh_vecs_dx(ta, a, w, u, da, False),
+                   spectral_tangent(dta, a, w, u, kind="vecs"))
+    dca = _eigh_vecs_dx(t, a, w, u, da, True)
+    ca = spectral_tangent(t, a, w, u, kind="vecs_embed")
+    # (C_A dx strong per matrix: C_A is nan on a tied matrix whose tied vector the
+    # cotangent reads, which a dx on another matrix of the stack leaves; as dA(t)'s above)
+    return mul(add(matmul(dca, x), matmul_sz(ca, dx)), 2.0)
+
+
 def _spectral_aval(t, *point, kind, projected=False, weighted=False):
     x = point[0]
     if kind in ("diag", "svd_diag"):
@@ -1729,6 +1810,8 @@ def _spectral_jvp(primals, tangents, kind, projected=False, weighted=False):
     strong = dt is None
     if kind in ("vecs", "vecs_embed"):
         term = _eigh_vecs_dx(t, x, *point[1:], dx, kind == "vecs_embed")
+    elif kind in ("svd_vecs", "svd_vecs_embed"):
+        term = _svd_vecs_dx(t, x, *point[1:], dx, kind == "svd_vecs_embed")
     elif kind == "diag":
         term = _eigh_diag_dx(t, x, *point[1:], dx, strong)
     elif kind == "embed":
