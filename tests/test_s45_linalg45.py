@@ -9,6 +9,12 @@
   cotangent of another matrix of a stack.)
 - The host reads of adjugate's (det's derivative) and eig's impls only on the host: on a
   device (torch CPU taken as one), eager and under jit, none, with the same values.
+- A simple eigenvalue's (singular value's) vectors beside a tie: their second derivatives
+  in every nesting, eager, jit, vmap, stacks (eigh: _cluster_free, the rule's rotation
+  within the tied cluster cancelled in pairs; svd of a real square matrix: the svd_vecs
+  map, eigh's of x x^T and x^T x). Were nan (svd: all 243 entries of U[:, 0]'s at
+  diag(1, 1, 2), every nesting; eigh: 54 to 243). Under jit, near a tie (eigenvalues 1e-15
+  apart) eigh's were 0.03 off; eagerly they still are (strict xfail).
 """
 
 import importlib.util
