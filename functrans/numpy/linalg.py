@@ -207,7 +207,9 @@ def eigh(a, UPLO=None, *, symmetrize_input=None):
     (where a product strong per entry used to give 0). Exact zeros are kept where they are
     structural: another matrix of a stack that the tangent (cotangent) does not touch, and,
     in reverse mode, eigenvectors that the function does not read (``V[..., 2]`` at
-    ``diag(1, 1, 2)`` has its finite derivative). One case is out of reach: a function that
+    ``diag(1, 1, 2)`` has its finite derivative, and its second derivatives in every
+    nesting since session 45: the rule's rotation within the tied cluster, infinite,
+    cancels in pairs and is written out so). One case is out of reach: a function that
     multiplies tied eigenvectors by their gap, ``(w_1 - w_0) (v_1 v_1^T - v_0 v_0^T)``,
     gives reverse mode a cotangent that is exactly 0 on that matrix, bit for bit as one from
     a function that does not read it, and gets 0 there (forward mode: NaN)."""
@@ -338,7 +340,9 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, subset_by_index
     that match finite differences of the library's own choice. A function of ``S`` alone has
     :func:`svdvals`' second derivatives. At a repeated singular value the tied vectors'
     derivatives are NaN or inf in both modes, with exact zeros where they are structural,
-    as :func:`eigh`'s. Across a stack each matrix's derivatives, of every order, are those
+    as :func:`eigh`'s; for a real square ``x`` a simple singular value's vectors keep their
+    second derivatives there (every nesting, since session 45: eigh's of ``x x^T`` and
+    ``x^T x``), a complex or rectangular one's are NaN. Across a stack each matrix's derivatives, of every order, are those
     of the matrix alone: a tied matrix's NaN stays in its own entries (eagerly and under
     ``vmap``; under ``jit`` second derivatives between the matrices may be NaN, as JAX's).
 

@@ -590,8 +590,9 @@ def _triangular_solve_impl(b, a, rhs, lower, divide=False, strong=False):
 
 def _zero_columns_stay_zero(xp, rhs, out):
     """``out`` with 0 in the columns where ``rhs`` is all 0: a^{-1} 0 = 0 also for a singular
-    or non-finite a, whose solve gave 0 / 0 = nan there (only where out has such values)."""
-    if bool(xp.all(xp.isfinite(out))):
+    or non-finite a, whose solve gave 0 / 0 = nan there (on the host only where out has such
+    values; on a device read-free, the mask always)."""
+    if _on_host(out) and bool(xp.all(xp.isfinite(out))):
         return out
     zero = xp.all(rhs == 0, axis=-2, keepdims=True)
     return xp.where(zero, xp.zeros_like(out), out)
@@ -767,8 +768,12 @@ det_p.def_abstract_eval(lambda x: ShapedArray(tuple(x.shape[:-2]), x.dtype))
 det_p.def_jvp(_det_jvp)
 
 
-def _finite(b, x):
-    return bool(b.to_numpy(b.xp.all(b.xp.isfinite(x))))
+def _on_host(x):
+    """Whether a look at the array x's values waits for no device (NumPy's, a CPU tensor's;
+    see primitives.special._on_host): the impls below look only there, and take their
+    read-free paths on a device (eager and under jit alike), with the same values."""
+    from .special import _on_host as on_host
+    return on_host(x)
 
 
 def _adjugate_by_svd(b, x):
@@ -809,12 +814,15 @@ def _adjugate_impl(b, x):
             out = scale[..., None, None] * xp.linalg.solve(r, qh)
     except (ValueError, RuntimeError, ArithmeticError):
         out = None
-    if out is not None and _finite(b, out):
+    host = _on_host(x)
+    if out is not None and host and bool(b.to_numpy(xp.all(xp.isfinite(out)))):
         return out
     # Matrix by matrix: the SVD where the fast result is not finite, nan where x is not (a
-    # nan in one matrix of a stack must not turn the others' adjugates into nan).
+    # nan in one matrix of a stack must not turn the others' adjugates into nan). (On a
+    # device, read-free: the SVD's result is computed for every matrix and chosen where the
+    # fast one is not finite; the values are the host path's.)
     x_ok = _all_finite(xp, x)
-    if not bool(b.to_numpy(xp.any(x_ok))):
+    if host and not bool(b.to_numpy(xp.any(x_ok))):
         nan = xp.asarray(float("nan"), dtype=x.dtype, device=b.device(x))
         return xp.broadcast_to(nan, tuple(x.shape))
     eye = xp.eye(x.shape[-1], dtype=x.dtype, device=b.device(x))
@@ -831,9 +839,11 @@ def _all_finite(xp, x):
 
 
 def _torch_det_times_inv(x):
-    """det(x) x^{-1} from one LU factorization (torch)."""
+    """det(x) x^{-1} from one LU factorization (torch). (lu_factor_ex: no check of the
+    pivots, which lu_factor reads on the host to refuse a singular matrix; a zero pivot's
+    inf * 0 gives this matrix's result nan, the SVD's is then taken for it alone.)"""
     import torch
-    lu, piv = torch.linalg.lu_factor(x)
+    lu, piv, _ = torch.linalg.lu_factor_ex(x)
     n = x.shape[-1]
     swaps = (piv != torch.arange(1, n + 1, dtype=piv.dtype, device=piv.device)).sum(-1)
     det = torch.prod(torch.diagonal(lu, dim1=-2, dim2=-1), -1) * (1 - 2 * (swaps % 2))
@@ -1112,9 +1122,11 @@ def _complex_of(dtype):
 def _eig_impl(b, x):
     # LAPACK refuses non-finite input (NumPy raises): such matrices get NaN eigenvalues and
     # eigenvectors, as JAX; the others of a stack are unaffected
+    # (the look at the values on the host only; on a device, read-free: the masked call
+    # always, the same values)
     xp = b.xp
     finite = xp.all(xp.isfinite(x), axis=(-2, -1))
-    if bool(xp.all(finite)):
+    if _on_host(x) and bool(xp.all(finite)):
         w, v = b.extra("eig")(x)
         return [w, v]
     keep = finite[..., None, None]
@@ -1492,8 +1504,27 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     # jumps from I to (1, +-1) / sqrt 2 at [[1, 0], [0, 1], [0, 0]] along E20 + E21): nan,
     # not the 0 of a matrix that t leaves)
     prod = mul_sz if tie is False else (lambda a, b: tie_product(a, b, t))
-    du = mm(u, prod(f, add(ew(s_j, dp), ew(s_i, dpt))))
-    dv = mm(v, prod(f, add(ew(s_i, dp), ew(s_j, dpt))))
+    if tie is not False and m == n and not cplx:
+        # (session 45: a real square x's U and V are the eigenvectors of A = x x^T and
+        # B = x^T x, eigenvalues S^2, and the rule's U (F * (dP S + S dP^T)) is eigh's
+        # eigenvector map of A along dA = t x^T + x t^T (V's of B): as spectral_tangent's
+        # "svd_vecs" map (its value and transpose this rule's products, dP S + S dP^T its
+        # projected operand), whose second derivatives are eigh's (_eigh_vecs_dx of A): a
+        # simple singular value's vectors at a tie get theirs (_cluster_free) where
+        # differentiating these products gave inf - inf, all nan in every nesting
+        # (jacfwd(jacfwd) of U[:, 0] at diag(1, 1, 2)); its strong forms are those of the
+        # products here (per matrix for t, per pair of unread columns for a cotangent).
+        # Not complex: eigh's map takes dU = U (F * P), where svd's U also turns by its
+        # phase term i Im(dP_ii) / s_i below, which those second derivatives do not see;
+        # not rectangular: the thin U (V^H) is no eigenbasis of x x^H (x^H x))
+        du = spectral_tangent(t, x, s, u, v, add(ew(s_j, dp), ew(s_i, dpt)),
+                              kind="svd_vecs", projected=True)
+        dv = spectral_tangent(matrix_transpose(t), matrix_transpose(x), s, v, u,
+                              add(ew(s_i, dp), ew(s_j, dpt)), kind="svd_vecs",
+                              projected=True)
+    else:
+        du = mm(u, prod(f, add(ew(s_j, dp), ew(s_i, dpt))))
+        dv = mm(v, prod(f, add(ew(s_i, dp), ew(s_j, dpt))))
     # (the parts divided by S: where ties may be, products by 1 / S strong per matrix of
     # the tangent t (the gate: a part may be 0 on a whole matrix that t moves, where a zero
     # singular value's vector has no derivative, nan), so that a zero singular value's inf
@@ -1513,10 +1544,12 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     if n > k:
         tu = mm(_h(t), u)
         dv = add(dv, over_s(sub(tu, mm(v, dpt)), n))
-    if tie:
+    if tie is not False:
         # (a zero matrix, every singular value 0: its U and V jump in every direction; the
         # products above, strong where S is 0 on the whole matrix, give 0 there (jacfwd's
-        # 0 was silent before too): nan where the tangent moves it, 0 for the others)
+        # 0 was silent before too): nan where the tangent moves it, 0 for the others;
+        # staged too since session 45, where eigh's map gives a real square one 0 there,
+        # as eagerly, not the plain products' inf * 0)
         nb = len(s.shape) - 1
         null = reshape(reduce_and_p.bind(eq(s, 0.0), axes=(nb,)), tuple(s.shape[:-1]) + (1, 1))
         if _any_on_host(null):
@@ -1568,9 +1601,23 @@ svdvals_p.def_jvp(_svdvals_jvp)
 # the rule does not see: sum(w^2)'s Hessian is finite there, the rule's nan), it stays
 # inf or nan, as JAX's.
 
-_SPECTRAL_KINDS = ("diag", "embed", "svd_diag", "svd_embed", "vecs", "vecs_embed")
+_SPECTRAL_KINDS = ("diag", "embed", "svd_diag", "svd_embed", "vecs", "vecs_embed",
+                   "svd_vecs", "svd_vecs_embed")
 _SPECTRAL_T = {"diag": "embed", "embed": "diag", "svd_diag": "svd_embed",
-               "svd_embed": "svd_diag", "vecs": "vecs_embed", "vecs_embed": "vecs"}
+               "svd_embed": "svd_diag", "vecs": "vecs_embed", "vecs_embed": "vecs",
+               "svd_vecs": "svd_vecs_embed", "svd_vecs_embed": "svd_vecs"}
+
+# (session 45) svd's singular vectors' tangent map for a real square x (u, s, vh = svd(x);
+# v = vh^T), and its transpose:
+#   kind "svd_vecs":        t -> U (F * P), P = dP S + S dP^T, dP = U^T t V,
+#                            F[i, j] = 1 / (s_j^2 - s_i^2) off the diagonal (projected=True:
+#                            P the operand after the point (x, s, u, v))
+#   kind "svd_vecs_embed":  c -> U ((G + G^T) S) V^T, G = F * (U^T c)
+# V's map is U's of x^T: (t^T, x^T, s, v, u). It is eigh's "vecs" map of A = x x^T (w = s^2,
+# eigenvectors U) along dA = t x^T + x t^T, with eigh's strong forms, and its derivatives in
+# x are eigh's (_eigh_vecs_dx of A along dA = dx x^T + x dx^T, whose columns of a simple
+# eigenvalue are written without the rotation within a tied cluster: _cluster_free). The
+# first derivatives cost no more than the rule's products did (no x x^T at first order).
 
 # (session 41) eigh's eigenvectors' tangent map and its transpose, for (x, w, v) = eigh's:
 #   kind "vecs":        t -> V (F * P), P = V^H sym(t) V, F[i, j] = 1 / (w_j - w_i) off the
@@ -1621,6 +1668,8 @@ def _spectral_impl(b, t, *point, kind, projected=False, weighted=False):
     xp = b.xp
     if kind in ("vecs", "vecs_embed"):
         return _eigh_vecs_impl(b, t, *point, kind=kind)
+    if kind in ("svd_vecs", "svd_vecs_embed"):
+        return _svd_vecs_impl(b, t, *point, kind=kind)
     if projected:
         return _xp_real(xp, xp.linalg.diagonal(point[-1]))
     if weighted:
@@ -1679,6 +1728,50 @@ def _eigh_vecs_impl(b, t, x, w, v, *p, kind):
     return (e + _xp_h(xp, e)) * 0.5
 
 
+def _svd_vecs_impl(b, t, x, s, u, v, *p, kind):
+    xp = b.xp
+    if kind == "svd_vecs":
+        if p:
+            q = p[0]
+        else:
+            dp = xp.matrix_transpose(u) @ (t @ v)
+            q = dp * s[..., None, :] + s[..., :, None] * xp.matrix_transpose(dp)
+        return _eigh_vecs_impl(b, None, x, s * s, u, q, kind="vecs")
+    # (eigh's vecs_embed of A = x x^T, c -> sym(U G U^T) = C_A, transposed through
+    # dA = t x^T + x t^T: 2 C_A x = U ((G + G^T) S) V^T, G with eigh's unread pairs 0)
+    n = s.shape[-1]
+    eye = xp.eye(n, dtype=s.dtype, device=b.device(s))
+    w = s * s
+    f = 1.0 / (w[..., None, :] - w[..., :, None] + eye) - eye
+    with np.errstate(invalid="ignore"):
+        k = xp.matrix_transpose(u) @ t
+        unread = xp.all(k == 0, axis=-2)
+        g = xp.where(unread[..., :, None] & unread[..., None, :], 0.0, f * k)
+    return u @ (((g + xp.matrix_transpose(g)) * s[..., None, :]) @ xp.matrix_transpose(v))
+
+
+def _svd_vecs_dx(t, x, s, u, v, dx, embed):
+    """The derivative in x of the "svd_vecs" ("svd_vecs_embed") map at t: eigh's of
+    A = x x^T (w = s^2, eigenvectors u) along dA = dx x^T + x dx^T, for the tangent
+    dA(t) = t x^T + x t^T (embed: the cotangent C_A = vecs_embed(c) of A, whose transpose
+    to x is 2 C_A x: its derivative 2 (dC_A x + C_A dx); the tangent's, for dA(t)'s own
+    derivative t dx^T + dx t^T, eigh's map along it)."""
+    xt = matrix_transpose(x)
+    a = matmul(x, xt)
+    da = add(matmul(dx, xt), matmul(x, matrix_transpose(dx)))
+    w = mul(s, s)
+    if not embed:   # (and the map's at dA(t)'s own derivative, t dx^T + dx t^T)
+        ta = add(matmul(t, xt), matmul(x, matrix_transpose(t)))
+        dta = add(matmul_sz(t, matrix_transpose(dx)), matmul_sz(dx, matrix_transpose(t)))
+        return add(_eigh_vecs_dx(ta, a, w, u, da, False),
+                   spectral_tangent(dta, a, w, u, kind="vecs"))
+    dca = _eigh_vecs_dx(t, a, w, u, da, True)
+    ca = spectral_tangent(t, a, w, u, kind="vecs_embed")
+    # (C_A dx strong per matrix: C_A is nan on a tied matrix whose tied vector the
+    # cotangent reads, which a dx on another matrix of the stack leaves; as dA(t)'s above)
+    return mul(add(matmul(dca, x), matmul_sz(ca, dx)), 2.0)
+
+
 def _spectral_aval(t, *point, kind, projected=False, weighted=False):
     x = point[0]
     if kind in ("diag", "svd_diag"):
@@ -1717,6 +1810,8 @@ def _spectral_jvp(primals, tangents, kind, projected=False, weighted=False):
     strong = dt is None
     if kind in ("vecs", "vecs_embed"):
         term = _eigh_vecs_dx(t, x, *point[1:], dx, kind == "vecs_embed")
+    elif kind in ("svd_vecs", "svd_vecs_embed"):
+        term = _svd_vecs_dx(t, x, *point[1:], dx, kind == "svd_vecs_embed")
     elif kind == "diag":
         term = _eigh_diag_dx(t, x, *point[1:], dx, strong)
     elif kind == "embed":
@@ -1773,6 +1868,12 @@ def _eigh_vecs_dx(t, x, w, v, dx, embed):
     # Every product that meets F (infinite at a tie) is strong in its other factor (mul_sz,
     # matmul_sz): where t (c) or dx is 0 on a matrix of a stack, or on a row or column that
     # a product reads, its terms are 0 there, in the transpose (a zero cotangent) too.
+    # Where w may tie (eager values, vmap; staged too), the columns of a simple eigenvalue
+    # (vecs: of the result; vecs_embed: of K, the cotangents of those eigenvectors) take
+    # _cluster_free's form, without the rotation within a tied cluster (session 45): the
+    # forms above give inf - inf there, nan where dx turns a tied pair, though the simple
+    # eigenvalue's vector has a second derivative (jacfwd(jacfwd) and jacfwd(jacrev) of
+    # V[:, 2] at diag(1, 1, 2): 54 nan; jacrev(jacfwd): 243); the others keep them.
     n = x.shape[-1]
     cplx = _is_complex(x)
     as_x = _as_dtype_of(x)
@@ -1780,23 +1881,73 @@ def _eigh_vecs_dx(t, x, w, v, dx, embed):
     px = matmul(matmul(vh, _sym(dx)), v)
     dw = real(diagonal(px)) if cplx else diagonal(px)
     k = matmul(matrix_transpose(v), t) if embed else matmul(matmul(vh, _sym(t)), v)
-    f = _inverse_gaps(w)
+    f0 = _inverse_gaps(w)
+    simple = _simple_columns(w, n) if _may_tie(w, staged=True) else None
+    k_all = k
+    if embed and simple is not None:   # (K's tied columns here, its simple ones below)
+        k = select(simple, zeros_like(k), k)
     # dF * K = B * (dw_j - dw_i), B = -F^2 * K: 0 where K is 0 (as eigh's rule's mul_sz), nan
     # at a tie that dx moves without pulling the pair apart; 0 on a matrix that dx does not
     # move (the gate: dw_j - dw_i is 0 on every matrix that a purely off-diagonal dx moves)
-    b = neg(mul_sz(as_x(mul(f, f)), k))
+    b = neg(mul_sz(as_x(mul(f0, f0)), k))
     dfk = mul_szm(b, as_x(sub(_rows(dw, n), _cols(dw, n))), px)
-    f = as_x(f)
+    f = as_x(f0)
     omega = _gap_mul(f, px)
     g = mul_sz(f, k)
     if embed:
         oc = conj(omega) if cplx else omega
         inner = add(sub(matmul_sz(oc, g), matmul_sz(g, oc)),
                     sub(dfk, _gap_mul(f, matmul_sz(oc, k))))
+        if simple is not None:
+            inner = add(inner, _cluster_free(f, conj(px) if cplx else px,
+                                             select(simple, k_all, zeros_like(k_all)),
+                                             dw, n, simple, embed=True))
         return _sym(matmul(matmul(conj(v) if cplx else v, inner), matrix_transpose(v)))
     inner = add(add(matmul_sz(omega, g), dfk),
                 _gap_mul(f, sub(matmul_sz(k, omega), matmul_sz(omega, k))))
+    if simple is not None:
+        inner = select(simple, _cluster_free(f, px, k, dw, n, simple), inner)
     return matmul(v, inner)
+
+
+def _simple_columns(w, n):
+    """(..., n, n) bool: True in the columns j whose eigenvalue w_j equals no other."""
+    nd = len(w.shape)
+    eye = eq(diag_embed(ones_like(w)), 1.0)
+    tie = logical_and(eq(_cols(w, n), _rows(w, n)), logical_not(eye))
+    return _rows(logical_not(reduce_or_p.bind(tie, axes=(nd - 1,))), n)
+
+
+def _cluster_free(f, q, k, dw, n, simple, embed=False):
+    """_eigh_vecs_dx's inner matrix in the columns j of a simple eigenvalue (``simple``),
+    written without the rotation within a tied cluster (session 45). With Omega = F * Q
+    (Q = Px; embed: conj(Px)), Omega_ik = Q_ik / (w_k - w_i) is infinite at a tie
+    (w_i = w_k, i != k), and its terms cancel in pairs: (Omega G)_ij - F_ij (Omega K)_ij =
+    sum_k Omega_ik K_kj (F_kj - F_ij), where Omega_ik (F_kj - F_ij) = Q_ik F_kj F_ij is
+    finite for a simple w_j (its limit at w_i = w_k: the divided difference of the gaps,
+    the cluster's eigenvalues split along Q). So, for i != j,
+        (Omega G - F * (Omega K))_ij = F_ij (Q_off G)_ij - F_ij^2 Q_ij K_jj,
+    and the diagonal (Omega G)_jj = -sum_k F_kj Q_jk G_kj; the other terms, F * (K Omega)
+    (vecs), -G Omega (embed: G's columns those of a simple eigenvalue, Omega read in their
+    rows) and dF * K, read F in column j (row k) only. F with the other columns (rows) 0 is
+    finite throughout: plain products. (``k``: vecs, K whole; embed, its simple columns.)"""
+    fs = select(simple, f, zeros_like(f))
+    gs = mul(fs, k)
+    q_off = sub(q, diag_embed(diagonal(q)))
+    nd = len(k.shape)
+    fs2 = mul(fs, fs)
+    ddw = _as_dtype_of(k)(sub(_rows(dw, n), _cols(dw, n)))
+    out = matmul(q_off, gs)
+    if not embed:
+        out = add(out, matmul(k, mul(fs, q)))
+    out = sub(mul(fs, out), add(mul(mul(fs2, q), _rows(diagonal(k), n)),
+                                mul(mul(fs2, k), ddw)))
+    diag = neg(reduce_sum(mul(mul(fs, matrix_transpose(q)), gs), (nd - 2,)))
+    out = add(out, diag_embed(diag))
+    if embed:
+        fr = select(matrix_transpose(simple), f, zeros_like(f))
+        out = sub(out, matmul(gs, mul(fr, q)))
+    return out
 
 
 def _eigh_diag_dx(t, x, w, v, dx, strong):
@@ -1814,7 +1965,15 @@ def _eigh_diag_dx(t, x, w, v, dx, strong):
     if strong and _may_tie(w, staged=True):
         f = select(_scalar_on_clusters(w, q, n), zeros_like(f), f)
     qc = conj(q) if _is_complex(x) else q
-    g = reduce_sum(mul_sz(mul(_as_dtype_of(x)(f), qc), p), (len(x.shape) - 1,))
+    # (the product with P strong per entry, its transpose only per matrix (session 45): in
+    # reverse over forward the cotangent here is the outer function's weight of each
+    # eigenvalue's slope, 0 on a tied pair either because the function does not read the
+    # pair (the true term 0) or by coincidence (sum((w - w(x0))^2): the limit 0 * inf is
+    # finite, 1 at diag(1, 1, 2)); the same values, no rule can tell them apart: nan unless
+    # the whole matrix's cotangent is 0 (another matrix of a stack), as fwd(rev)'s. Per
+    # entry, rev(fwd) gave that sum's Hessian a silent 0 for 1 wherever the matrix's other
+    # eigenvalues were read)
+    g = reduce_sum(_gap_mul(mul(_as_dtype_of(x)(f), qc), p), (len(x.shape) - 1,))
     return mul(real(g) if _is_complex(x) else g, -2.0)
 
 
@@ -1897,8 +2056,9 @@ def _svd_diag_dx(t, x, u, s, vh, dx, strong):
     # (staged): jit's fwd(fwd) and rev(fwd) of svdvals had 36 and 162 nan between the
     # matrices of a stack with a tied matrix)
     ph = (lambda f_, q_: strong_product_p.bind(f_, q_, matrix=False)) if strong else mul
-    g = add(mul_sz(ph(as_x(gm), h), add(dp, _h(dp))),
-            mul_sz(ph(as_x(gp), a), sub(dp, _h(dp))))
+    # (_gap_mul: its transpose strong per matrix only, as _eigh_diag_dx's)
+    g = add(_gap_mul(ph(as_x(gm), h), add(dp, _h(dp))),
+            _gap_mul(ph(as_x(gp), a), sub(dp, _h(dp))))
     g = reduce_sum(g, (len(x.shape) - 1,))
     d = mul(real(g) if cplx else g, 0.5)
     if not cplx and m == n:
