@@ -216,18 +216,21 @@ def _ndtr_impl(b, x):
         top = z.max(initial=-_np.inf)
         if top < _NDTR_MIDDLE_Z:   # (a nan maximum: the mask below)
             return erfc(z) * 0.5
+        z = _np.asarray(z).ravel()   # (flat in C order, as the indices; our own array)
         middle = z >= _NDTR_MIDDLE_Z
         idx = _np.flatnonzero(middle)
+        zb = z.take(idx)
         if len(idx) * 4 > z.size:   # (SciPy's erfc of the others only, where that saves more
             rest = _np.flatnonzero(~middle)   # than their indices cost)
             y = _np.empty_like(z)
-            r = erfc(_np.asarray(z).take(rest))
+            r = erfc(z.take(rest))
             r *= 0.5
-            _np.put(y, rest, r)
-        else:
+            y[rest] = r
+        else:   # (SciPy's erfc of the band's elements set below it: its 1 - erf branch, a
+            # third of the cost of its exponential's, and the band's values replace them)
+            z[idx] = _BELOW_NDTR_MIDDLE_Z
             y = erfc(z)
             y *= 0.5
-        zb = _np.asarray(z).take(idx)
         if not top < _NDTR_TAIL_Z:
             tail = _np.flatnonzero(zb >= _NDTR_TAIL_Z)
             t = b.extra("erfcx")(zb.take(tail))
@@ -236,8 +239,8 @@ def _ndtr_impl(b, x):
         else:
             e = erfcx_middle_numpy(zb)
         e *= exp_c_square_numpy(_np.asarray(x).take(idx), -0.5, 0.5)
-        _np.put(y, idx, e)
-        return y
+        y[idx] = e   # (fancy assignment: 2.5 times faster than np.put)
+        return y.reshape(x.shape)
     erfc = b.extra("erfc")
     if b.dtype(x).name != "float64":   # (float32: the namespace's ndtr computes in float64)
         return erfc(z) * 0.5
@@ -263,6 +266,15 @@ def _ndtr_impl(b, x):
     tail = z >= _NDTR_TAIL_Z
     xt = xp.where(tail, x, xp.full_like(x, -2.0 * _NDTR_TAIL_Z))
     return xp.where(tail, _ndtr_tail(b, xt, xt * -_SQRT1_2, partial(exp_c_square, xp)), y)
+
+
+def _put_flat(y, idx, v):
+    """np.put(y, idx, v) for a NumPy array y: by fancy assignment to its flat view where it
+    is C-contiguous (2.5 times faster)."""
+    if y.flags.c_contiguous:
+        y.reshape(-1)[idx] = v
+    else:
+        _np.put(y, idx, v)
 
 
 def _ndtr_rounding(xp, x):
@@ -1215,10 +1227,12 @@ def _erfcx_impl(b, x):
         y = erfcx(_np.where(below, -x, x))
         v = exp_c_square_numpy(_np.asarray(x).take(idx), 1.0, 2.0)
         v -= y.take(idx)
-        _np.put(y, idx, v)
+        _put_flat(y, idx, v)
         return y
     if isinstance(x, (_np.ndarray, _np.generic)) and x.dtype == _np.float64:
-        return _erfcx_impl(b, _np.reshape(x, 1))[0]   # (0-d, a NumPy scalar)
+        if not x < _ERFCX_NEGATIVE:   # (0-d, a NumPy scalar: read; nan too)
+            return erfcx(x)
+        return _erfcx_impl(b, _np.reshape(x, 1))[0]
     if b.dtype(x).name != "float64":   # (float32: x^2's rounding far below an ulp)
         return erfcx(x)
     xp = b.xp
@@ -1443,10 +1457,12 @@ def _dawsn_impl(b, x):
         y = dawsn(x)
         idx = _np.flatnonzero(_np.abs(x) < _DAWSN_SERIES_NUMPY)
         if len(idx):
-            _np.put(y, idx, _dawsn_series(_np, _np.asarray(x).take(idx), 10))
+            _put_flat(y, idx, _dawsn_series(_np, _np.asarray(x).take(idx), 10))
         return y
     if isinstance(x, (_np.ndarray, _np.generic)) and x.dtype == _np.float64:
-        return _dawsn_impl(b, _np.reshape(x, 1))[0]   # (0-d, a NumPy scalar)
+        if not abs(x) < _DAWSN_SERIES_NUMPY:   # (0-d, a NumPy scalar: read; nan too)
+            return dawsn(x)
+        return _dawsn_impl(b, _np.reshape(x, 1))[0]
     if b.dtype(x).name != "float64":
         return dawsn(x)
     xp = b.xp   # (elsewhere read-free, throughout: about 30 passes beside dawsn's own)
