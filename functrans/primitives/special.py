@@ -42,6 +42,10 @@ from .elementwise import (_array_aval, _bool_aval, abs_, add, cos, div, elementw
                           floor_p, gt, le, log, log1p, lt, mul, neg, round_p, select, sign, sin,
                           sub, unary)
 from .structural import full_like
+from ..backends.digamma_roots import (LOWEST as _DIGAMMA_ROOTS_LOWEST,
+                                       ROOTS_HI as DIGAMMA_ROOTS_HI,
+                                       ROOTS_LO as DIGAMMA_ROOTS_LO, digamma_near_positive_root,
+                                       digamma_near_roots)
 from ..backends.exact_square import (ERFCX_MIDDLE, erfcx_middle_numpy, exp_c_square,
                                       exp_c_square_numpy)
 
@@ -361,11 +365,72 @@ def _digamma_tangent(t, x, y):
     return mul(t, polygamma(x, n=1))
 
 
+def _digamma_impl(b, x):
+    return _digamma_at_roots(b, x, b.extra("digamma")(x))
+
+
+def _digamma_at_roots(b, x, y):
+    """y = the backend's digamma(x), with the float64 elements in (-100, 0) (integers, the
+    poles, excepted) by digamma_roots.digamma_near_roots: the reflection the libraries use
+    there is up to 1e17 ulp off near psi's negative roots (SciPy's psi(-22.75) 1545 ulp,
+    psi at the float64 nearest the root in (-6, -5) 1.8e17); now within 5 ulp. NumPy: those
+    elements by their indices (negative arguments: none else pays more than a minimum);
+    torch on the CPU: by a mask; a device: read-free, throughout."""
+    if isinstance(x, (_np.ndarray, _np.generic)):
+        if x.dtype != _np.float64 or not _np.fmin.reduce(x, axis=None, initial=0.0) < 0.0:
+            return y   # (fmin: a nan element does not hide a negative one)
+        if not x.ndim:
+            return _digamma_at_roots(b, _np.reshape(x, 1), _np.reshape(y, 1))[0]
+        xa = _np.asarray(x)
+        idx = _np.flatnonzero((xa > _DIGAMMA_ROOTS_LOWEST) & (xa < _DIGAMMA_ROOTS_TOP)
+                              & (xa != _np.floor(xa)))
+        if not len(idx):
+            return y
+        y = _np.array(y, dtype=_np.float64, copy=True)
+        _put_flat(y, idx, digamma_near_roots(_np, xa.take(idx), DIGAMMA_ROOTS_HI,
+                                             DIGAMMA_ROOTS_LO))
+        return y
+    if b.dtype(x).name != "float64":   # (float32: computed in float64 by the backends, and
+        return y                       # their errors there far below its ulp)
+    # (the other backends: also psi's positive root on [1, 2], where torch's, the generic
+    # one and Cephes's are up to 3e16 ulp off: psi(1.4616321449683622) 1e-16 for 1.3e-17)
+    xp = b.xp
+    sel = (x > _DIGAMMA_ROOTS_LOWEST) & (x < _DIGAMMA_ROOTS_TOP) & (x != xp.floor(x))
+    pos = (x >= 1.0) & (x <= 2.0)
+    if _on_host(x):
+        y = xp.asarray(y, copy=True)
+        if bool(xp.any(sel)):
+            y[sel] = _digamma_roots(xp, x[sel])
+        if bool(xp.any(pos)):
+            y[pos] = digamma_near_positive_root(xp, x[pos])
+        return y
+    y = xp.where(sel, _digamma_roots(xp, xp.where(sel, x, xp.full_like(x, -0.5))), y)
+    return xp.where(pos, digamma_near_positive_root(xp, xp.where(pos, x, xp.ones_like(x))), y)
+
+
+_DIGAMMA_ROOTS_ON_DEVICE = {}
+_DIGAMMA_ROOTS_TOP = -1e-300   # (above, a subnormal sin(pi x); psi(x) = -1/x there anyway)
+
+
+def _digamma_roots(xp, x):
+    """digamma_near_roots of an array x of namespace xp (any shape), the root tables kept
+    per device."""
+    key = (type(x), x.device)
+    tables = _DIGAMMA_ROOTS_ON_DEVICE.get(key)
+    if tables is None:
+        tables = _DIGAMMA_ROOTS_ON_DEVICE[key] = (
+            xp.asarray(DIGAMMA_ROOTS_HI, device=x.device),
+            xp.asarray(DIGAMMA_ROOTS_LO, device=x.device))
+    return xp.reshape(digamma_near_roots(xp, xp.reshape(x, (-1,)), *tables), x.shape)
+
+
 lgamma_p = unary("lgamma", _via_extra("lgamma"), _lgamma_tangent)
-digamma_p = unary("digamma", _via_extra("digamma"), _digamma_tangent)
+digamma_p = unary("digamma", _digamma_impl, _digamma_tangent)
 
 
 def _polygamma_impl(b, x, *, n):
+    if n == 0:
+        return _digamma_impl(b, x)
     return b.extra("polygamma")(n, x)
 
 
@@ -1752,8 +1817,9 @@ def _hyp1f1_jvp(primals, tangents):
     ta, tb, tx = tangents
     out = hyp1f1(a, b, x)
     t = None
-    if tx is not None:
-        t = mul(tx, mul(div(a, b), hyp1f1(add(a, 1.0), add(b, 1.0), x)))
+    if tx is not None:   # (a = 0: 0, also at x = +-inf, where M(1, b + 1, x) is infinite)
+        t = mul(tx, select(eq(a, 0.0), 0.0,
+                           mul(div(a, b), hyp1f1(add(a, 1.0), add(b, 1.0), x))))
     for tp, wrt in ((ta, "a"), (tb, "b")):
         if tp is not None:
             part = mul(tp, hyp1f1_param_p.bind(a, b, x, wrt=wrt))
@@ -1835,6 +1901,14 @@ def _hyp1f1_orders(wrt):
 
 def _hyp1f1_param_impl(bk, a, b, x, *, wrt):
     xp = bk.xp
+    far = xp.isinf(x)
+    if _hyp1f1_any(bk, far):
+        # (at x = +-inf: 0 at -inf for a > 0, where every derivative in a and b is a power of
+        # log|x| times |x|^-a (or e^x times one); elsewhere nan: their limits are infinite or
+        # have no sign that the series gives)
+        rest = _hyp1f1_param_impl(bk, a, b, xp.where(far, xp.zeros_like(x), x), wrt=wrt)
+        edge = xp.where((x < 0.0) & (a > 0.0), xp.zeros_like(x), xp.full_like(x, math.nan))
+        return xp.where(far, edge, rest)
     i, j = _hyp1f1_orders(wrt)
     n = i + j
     inf = xp.full_like(x, math.inf)
@@ -1871,6 +1945,12 @@ def _hyp1f1_param_impl(bk, a, b, x, *, wrt):
             f"x={pick[2]} for an accurate value there; stop_gradient the parameter or use a "
             f"central difference of hyp1f1 there")
     return out
+
+
+def _hyp1f1_any(bk, mask):
+    """Whether some element of the boolean array mask is set (read on the host: the series
+    of hyp1f1_param read it anyway)."""
+    return bool(bk.xp.any(mask))
 
 
 def _hyp1f1_param(a, b, x, i, j):
@@ -1919,9 +1999,53 @@ def _hyp1f1_param_jvp(primals, tangents, *, wrt):
 hyp1f1_param_p = elementwise("hyp1f1_param", _hyp1f1_param_impl, _hyp1f1_param_jvp)
 
 
-# hyp1f1(a, b, x): Kummer's function M(a, b, x), operands of one shape and dtype (finite, b
-# not a pole: the namespace gives the edges their values); in a and b to any order.
-hyp1f1_p = elementwise("hyp1f1", lambda bk, a, b, x: bk.extra("hyp1f1")(a, b, x), _hyp1f1_jvp)
+def _hyp1f1_impl(bk, a, b, x):
+    xp = bk.xp
+    far = xp.isinf(x)
+    out = bk.extra("hyp1f1")(a, b, xp.where(far, xp.zeros_like(x), x))
+    return xp.where(far, _hyp1f1_at_infinity(xp, a, b, x), out)
+
+
+def _odd(xp, v):
+    """Whether the integer-valued float v (>= 0) is odd (past 2^53 every float is even)."""
+    return v - 2.0 * xp.floor(v * 0.5) == 1.0
+
+
+def _gamma_negative(xp, v):
+    """Whether Gamma(v) < 0 (v not a pole): v < 0 with floor(-v) even."""
+    return (v < 0.0) & ~_odd(xp, xp.floor(-v))
+
+
+def _hyp1f1_at_infinity(xp, a, b, x):
+    """M(a, b, x) at x = +-inf (finite a and b, b not a pole unless a is a negative integer
+    >= b): its limit. a = 0: 1. a = -n a negative integer: the polynomial's leading term
+    (-1)^n x^n / (b)_n, +-inf. Else at +inf Gamma(b) / Gamma(a) e^x x^(a - b): +-inf by the
+    signs of Gamma(a) Gamma(b); at -inf (Kummer's transformation) Gamma(b) / Gamma(b - a)
+    |x|^-a: 0 for a > 0 or b - a a non-positive integer (e^x times a polynomial), else +-inf
+    by the signs of Gamma(b) Gamma(b - a). (SciPy gives inf for hyp1f1(-1, 0.3, inf), whose
+    limit is -inf, and for (-1, 0.3, -inf) too; mpmath 1 for the first.)"""
+    n = xp.where(a < 0.0, -a, xp.zeros_like(a))
+    poly = (a <= 0.0) & (a == xp.floor(a))
+    # (the signs of (b)_n: its negative factors b + j, j < n)
+    neg_bn = _odd(xp, xp.minimum(n, xp.maximum(xp.ceil(-b), xp.zeros_like(b))))
+    c = b - a
+    c_int = (c <= 0.0) & (c == xp.floor(c))
+    gb = _gamma_negative(xp, b)
+    up_negative = xp.where(poly, _odd(xp, n) ^ neg_bn, _gamma_negative(xp, a) ^ gb)
+    down_negative = xp.where(poly, neg_bn, _gamma_negative(xp, c) ^ gb)
+    negative = xp.where(x > 0.0, up_negative, down_negative)
+    inf = xp.full_like(x, math.inf)
+    out = xp.where(negative, -inf, inf)
+    zero = (x < 0.0) & ~poly & ((a > 0.0) | c_int)
+    out = xp.where(zero, xp.zeros_like(x), out)
+    return xp.where(a == 0.0, xp.ones_like(x), out)
+
+
+# hyp1f1(a, b, x): Kummer's function M(a, b, x), operands of one shape and dtype (a and b
+# finite, b not a pole: the namespace gives those edges their values; x = +-inf its limit,
+# _hyp1f1_at_infinity, and so the derivative in x there a/b M(a + 1, b + 1, +-inf)); in a and
+# b to any order.
+hyp1f1_p = elementwise("hyp1f1", _hyp1f1_impl, _hyp1f1_jvp)
 
 # -- special15b: hyp2f1, jv ----------------------------------------------------------------------
 # hyp2f1(a, b, c, x): the Gauss hypergeometric function, differentiable in x only
