@@ -164,3 +164,31 @@ def test_hyp1f1_at_infinity_derivatives():
     assert np.isnan(ga(1.0, 2.0, _INF)) and np.isnan(gb(-1.0, 0.3, -_INF))
     # finite x unchanged beside them
     assert ga(1.0, 2.0, 1.5) == pytest.approx(float(ft.grad(fsp.hyp1f1)(1.0, 2.0, 1.5)))
+
+
+# -- ndtr on a device: the extra's erfc without its own tail ----------------------------------
+
+def test_ndtr_device_path_takes_erfc_below_tail(monkeypatch):
+    # (CuPy's erfc repairs its own tail read-free, erfcx and an exact square on every
+    # element; ndtr replaces the tail's elements itself: the erfc it names below_tail, as
+    # the NumPy path does. torch stands in, its erfc given a below_tail.)
+    torch = pytest.importorskip("torch")
+    from functrans.backends import torch_backend
+    xs = np.concatenate([np.linspace(-38.0, 8.0, 93), [-10.44, -4.95, -0.99, np.nan]])
+    host = fsp.ndtr(torch.asarray(xs)).numpy()
+    bk = torch_backend.backend
+    plain = bk.extra("erfc")
+    calls = []
+
+    def full(x):
+        calls.append("full")
+        return plain(x)
+    full.below_tail = lambda x: (calls.append("below"), plain(x))[1]
+    monkeypatch.setitem(bk._extra_cache, "erfc", full)
+    _no_host_reads(monkeypatch, torch)
+    got = fsp.ndtr(torch.asarray(xs))
+    monkeypatch.undo()
+    assert calls == ["below"]
+    np.testing.assert_allclose(got.numpy(), host, rtol=4 * 2.0 ** -52, atol=0)
+    want = _mp_values(lambda mp, v: mp.ncdf(v), xs[:-1])
+    assert _ulps(got.numpy()[:-1], want).max() <= 6.0

@@ -251,6 +251,9 @@ def _ndtr_impl(b, x):
     if isinstance(x, (_np.ndarray, _np.generic)):   # (a NumPy scalar: as SciPy's)
         return _ndtr_impl(b, _np.reshape(x, 1))[0]
     xp = b.xp
+    # (the extra's erfc without its own tail, where it names one (CuPy's: erfcx and an exact
+    # square on every element, read-free): the tail's elements get ndtr's own below)
+    erfc = getattr(getattr(erfc, "__wrapped__", erfc), "below_tail", erfc)
     y = erfc(z) * 0.5
     if not _on_host(x):   # (a device's: read-free, the rounding's term throughout)
         y = y + _ndtr_rounding(xp, x)
