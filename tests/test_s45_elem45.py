@@ -192,3 +192,42 @@ def test_ndtr_device_path_takes_erfc_below_tail(monkeypatch):
     np.testing.assert_allclose(got.numpy(), host, rtol=4 * 2.0 ** -52, atol=0)
     want = _mp_values(lambda mp, v: mp.ncdf(v), xs[:-1])
     assert _ulps(got.numpy()[:-1], want).max() <= 6.0
+
+
+# -- the slopes of i0e, i1e, k0e, k1e for large |x| -------------------------------------------
+
+def _scaled_bessel_slopes(mp, kind, x):
+    s = 1 if x > 0 else -1
+    if kind == "i0e":
+        return (mp.besseli(1, x) - s * mp.besseli(0, x)) * mp.exp(-abs(x))
+    if kind == "i1e":
+        return (mp.besseli(0, x) - mp.besseli(1, x) / x - s * mp.besseli(1, x)) * mp.exp(-abs(x))
+    if kind == "k0e":
+        return (mp.besselk(0, x) - mp.besselk(1, x)) * mp.exp(x)
+    return (mp.besselk(1, x) - mp.besselk(0, x) - mp.besselk(1, x) / x) * mp.exp(x)
+
+
+# (against mpmath up to 1e6; far out against the series' first term, -1/(2x) times the
+# function's own, (2 pi x)^-1/2 or (pi / (2x))^1/2)
+@pytest.mark.parametrize("kind", ["i0e", "i1e", "k0e", "k1e"])
+def test_scaled_bessel_slopes_far(kind):
+    mp = _mp()
+    f = getattr(fsp, kind)
+    xs = np.concatenate([np.linspace(30.0, 300.0, 28), [1e3, 3.7e4, 1e6]])
+    if kind[0] == "i":
+        xs = np.concatenate([xs, -xs[::4]])
+    with mp.workdps(70):
+        want = np.array([float(_scaled_bessel_slopes(mp, kind, mp.mpf(float(v)))) for v in xs])
+    _, got = ft.jvp(f, (xs,), (np.ones_like(xs),))
+    assert _ulps(got, want).max() <= 3.0   # (was 2|x| ulp: 2000 at 1e3)
+    assert _ulps(ft.vmap(ft.grad(f))(xs), want).max() <= 3.0
+    # far out: the slope was 0 (i0e'(1e22): -1.99e-34) or twice the true value (i1e'(3e38))
+    huge = np.array([1e22, 2.9498381597556015e38, 1e200])
+    _, got = ft.jvp(f, (huge,), (np.ones_like(huge),))
+    lead = -0.5   # (each slope's first term: -1/(2t) times the function's own first)
+    scale = (1 / np.sqrt(2 * np.pi * huge)) if kind[0] == "i" else np.sqrt(np.pi / (2 * huge))
+    np.testing.assert_allclose(got, lead * scale / huge, rtol=1e-12)
+    # the second derivative, through the series
+    with mp.workdps(70):
+        want2 = float(mp.diff(lambda t: _scaled_bessel_slopes(mp, kind, t), mp.mpf(1000)))
+    assert ft.grad(ft.grad(f))(1000.0) == pytest.approx(want2, rel=1e-13)
