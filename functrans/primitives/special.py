@@ -380,10 +380,14 @@ def _digamma_at_roots(b, x, y):
     elements by their indices (negative arguments: none else pays more than a minimum);
     torch on the CPU: by a mask; a device: read-free, throughout."""
     if isinstance(x, (_np.ndarray, _np.generic)):
-        if x.dtype != _np.float64 or not _np.fmin.reduce(x, axis=None, initial=0.0) < 0.0:
-            return y   # (fmin: a nan element does not hide a negative one)
-        if not x.ndim:
+        if x.dtype != _np.float64:
+            return y
+        if not x.ndim:   # (a scalar: one comparison)
+            if not x < 0.0:
+                return y
             return _digamma_at_roots(b, _np.reshape(x, 1), _np.reshape(y, 1))[0]
+        if not _np.fmin.reduce(x, axis=None, initial=0.0) < 0.0:
+            return y   # (fmin: a nan element does not hide a negative one)
         xa = _np.asarray(x)
         idx = _np.flatnonzero((xa > _DIGAMMA_ROOTS_LOWEST) & (xa < _DIGAMMA_ROOTS_TOP)
                               & (xa != _np.floor(xa)))
