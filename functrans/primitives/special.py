@@ -39,9 +39,13 @@ from functools import partial
 import numpy as _np
 
 from .elementwise import (_array_aval, _bool_aval, abs_, add, cos, div, elementwise, eq, exp,
-                          floor_p, gt, le, log, log1p, lt, mul, mul_sz, neg, round_p, select,
-                          sign, sin, sub, unary)
+                          floor_p, ge, gt, le, log, log1p, lt, mul, mul_sz, neg, round_p, select,
+                          sign, sin, sqrt, sub, unary)
 from .structural import full_like
+from ..backends.digamma_roots import (LOWEST as _DIGAMMA_ROOTS_LOWEST,
+                                       ROOTS_HI as DIGAMMA_ROOTS_HI,
+                                       ROOTS_LO as DIGAMMA_ROOTS_LO, digamma_near_positive_root,
+                                       digamma_near_roots)
 from ..backends.exact_square import (ERFCX_MIDDLE, erfcx_middle_numpy, exp_c_square,
                                       exp_c_square_numpy)
 
@@ -216,18 +220,21 @@ def _ndtr_impl(b, x):
         top = z.max(initial=-_np.inf)
         if top < _NDTR_MIDDLE_Z:   # (a nan maximum: the mask below)
             return erfc(z) * 0.5
+        z = _np.asarray(z).ravel()   # (flat in C order, as the indices; our own array)
         middle = z >= _NDTR_MIDDLE_Z
         idx = _np.flatnonzero(middle)
+        zb = z.take(idx)
         if len(idx) * 4 > z.size:   # (SciPy's erfc of the others only, where that saves more
             rest = _np.flatnonzero(~middle)   # than their indices cost)
             y = _np.empty_like(z)
-            r = erfc(_np.asarray(z).take(rest))
+            r = erfc(z.take(rest))
             r *= 0.5
-            _np.put(y, rest, r)
-        else:
+            y[rest] = r
+        else:   # (SciPy's erfc of the band's elements set below it: its 1 - erf branch, a
+            # third of the cost of its exponential's, and the band's values replace them)
+            z[idx] = _BELOW_NDTR_MIDDLE_Z
             y = erfc(z)
             y *= 0.5
-        zb = _np.asarray(z).take(idx)
         if not top < _NDTR_TAIL_Z:
             tail = _np.flatnonzero(zb >= _NDTR_TAIL_Z)
             t = b.extra("erfcx")(zb.take(tail))
@@ -236,14 +243,17 @@ def _ndtr_impl(b, x):
         else:
             e = erfcx_middle_numpy(zb)
         e *= exp_c_square_numpy(_np.asarray(x).take(idx), -0.5, 0.5)
-        _np.put(y, idx, e)
-        return y
+        y[idx] = e   # (fancy assignment: 2.5 times faster than np.put)
+        return y.reshape(x.shape)
     erfc = b.extra("erfc")
     if b.dtype(x).name != "float64":   # (float32: the namespace's ndtr computes in float64)
         return erfc(z) * 0.5
     if isinstance(x, (_np.ndarray, _np.generic)):   # (a NumPy scalar: as SciPy's)
         return _ndtr_impl(b, _np.reshape(x, 1))[0]
     xp = b.xp
+    # (the extra's erfc without its own tail, where it names one (CuPy's: erfcx and an exact
+    # square on every element, read-free): the tail's elements get ndtr's own below)
+    erfc = getattr(getattr(erfc, "__wrapped__", erfc), "below_tail", erfc)
     y = erfc(z) * 0.5
     if not _on_host(x):   # (a device's: read-free, the rounding's term throughout)
         y = y + _ndtr_rounding(xp, x)
@@ -263,6 +273,15 @@ def _ndtr_impl(b, x):
     tail = z >= _NDTR_TAIL_Z
     xt = xp.where(tail, x, xp.full_like(x, -2.0 * _NDTR_TAIL_Z))
     return xp.where(tail, _ndtr_tail(b, xt, xt * -_SQRT1_2, partial(exp_c_square, xp)), y)
+
+
+def _put_flat(y, idx, v):
+    """np.put(y, idx, v) for a NumPy array y: by fancy assignment to its flat view where it
+    is C-contiguous (2.5 times faster)."""
+    if y.flags.c_contiguous:
+        y.reshape(-1)[idx] = v
+    else:
+        _np.put(y, idx, v)
 
 
 def _ndtr_rounding(xp, x):
@@ -362,11 +381,76 @@ def _digamma_tangent(t, x, y):
     return mul(t, polygamma(x, n=1))
 
 
+def _digamma_impl(b, x):
+    return _digamma_at_roots(b, x, b.extra("digamma")(x))
+
+
+def _digamma_at_roots(b, x, y):
+    """y = the backend's digamma(x), with the float64 elements in (-100, 0) (integers, the
+    poles, excepted) by digamma_roots.digamma_near_roots: the reflection the libraries use
+    there is up to 1e17 ulp off near psi's negative roots (SciPy's psi(-22.75) 1545 ulp,
+    psi at the float64 nearest the root in (-6, -5) 1.8e17); now within 5 ulp. NumPy: those
+    elements by their indices (negative arguments: none else pays more than a minimum);
+    torch on the CPU: by a mask; a device: read-free, throughout."""
+    if isinstance(x, (_np.ndarray, _np.generic)):
+        if x.dtype != _np.float64:
+            return y
+        if not x.ndim:   # (a scalar: one comparison)
+            if not x < 0.0:
+                return y
+            return _digamma_at_roots(b, _np.reshape(x, 1), _np.reshape(y, 1))[0]
+        if not _np.fmin.reduce(x, axis=None, initial=0.0) < 0.0:
+            return y   # (fmin: a nan element does not hide a negative one)
+        xa = _np.asarray(x)
+        idx = _np.flatnonzero((xa > _DIGAMMA_ROOTS_LOWEST) & (xa < _DIGAMMA_ROOTS_TOP)
+                              & (xa != _np.floor(xa)))
+        if not len(idx):
+            return y
+        y = _np.array(y, dtype=_np.float64, copy=True)
+        _put_flat(y, idx, digamma_near_roots(_np, xa.take(idx), DIGAMMA_ROOTS_HI,
+                                             DIGAMMA_ROOTS_LO))
+        return y
+    if b.dtype(x).name != "float64":   # (float32: computed in float64 by the backends, and
+        return y                       # their errors there far below its ulp)
+    # (the other backends: also psi's positive root on [1, 2], where torch's, the generic
+    # one and Cephes's are up to 3e16 ulp off: psi(1.4616321449683622) 1e-16 for 1.3e-17)
+    xp = b.xp
+    sel = (x > _DIGAMMA_ROOTS_LOWEST) & (x < _DIGAMMA_ROOTS_TOP) & (x != xp.floor(x))
+    pos = (x >= 1.0) & (x <= 2.0)
+    if _on_host(x):
+        y = xp.asarray(y, copy=True)
+        if bool(xp.any(sel)):
+            y[sel] = _digamma_roots(xp, x[sel])
+        if bool(xp.any(pos)):
+            y[pos] = digamma_near_positive_root(xp, x[pos])
+        return y
+    y = xp.where(sel, _digamma_roots(xp, xp.where(sel, x, xp.full_like(x, -0.5))), y)
+    return xp.where(pos, digamma_near_positive_root(xp, xp.where(pos, x, xp.ones_like(x))), y)
+
+
+_DIGAMMA_ROOTS_ON_DEVICE = {}
+_DIGAMMA_ROOTS_TOP = -1e-300   # (above, a subnormal sin(pi x); psi(x) = -1/x there anyway)
+
+
+def _digamma_roots(xp, x):
+    """digamma_near_roots of an array x of namespace xp (any shape), the root tables kept
+    per device."""
+    key = (type(x), x.device)
+    tables = _DIGAMMA_ROOTS_ON_DEVICE.get(key)
+    if tables is None:
+        tables = _DIGAMMA_ROOTS_ON_DEVICE[key] = (
+            xp.asarray(DIGAMMA_ROOTS_HI, device=x.device),
+            xp.asarray(DIGAMMA_ROOTS_LO, device=x.device))
+    return xp.reshape(digamma_near_roots(xp, xp.reshape(x, (-1,)), *tables), x.shape)
+
+
 lgamma_p = unary("lgamma", _via_extra("lgamma"), _lgamma_tangent)
-digamma_p = unary("digamma", _via_extra("digamma"), _digamma_tangent)
+digamma_p = unary("digamma", _digamma_impl, _digamma_tangent)
 
 
 def _polygamma_impl(b, x, *, n):
+    if n == 0:
+        return _digamma_impl(b, x)
     return b.extra("polygamma")(n, x)
 
 
@@ -1278,10 +1362,12 @@ def _erfcx_impl(b, x):
         y = erfcx(_np.where(below, -x, x))
         v = exp_c_square_numpy(_np.asarray(x).take(idx), 1.0, 2.0)
         v -= y.take(idx)
-        _np.put(y, idx, v)
+        _put_flat(y, idx, v)
         return y
     if isinstance(x, (_np.ndarray, _np.generic)) and x.dtype == _np.float64:
-        return _erfcx_impl(b, _np.reshape(x, 1))[0]   # (0-d, a NumPy scalar)
+        if not x < _ERFCX_NEGATIVE:   # (0-d, a NumPy scalar: read; nan too)
+            return erfcx(x)
+        return _erfcx_impl(b, _np.reshape(x, 1))[0]
     if b.dtype(x).name != "float64":   # (float32: x^2's rounding far below an ulp)
         return erfcx(x)
     xp = b.xp
@@ -1321,13 +1407,69 @@ def _log_ndtr_lower_impl(b, x):
 log_ndtr_lower_p = unary(
     "log_ndtr_lower", _log_ndtr_lower_impl,
     lambda t, x, y: div(mul(t, _SQRT_2_OVER_PI), erfcx(mul(x, -_SQRT1_2))))
+# The slopes of the scaled Bessel functions differ two of them that agree to about 1/(2|x|):
+# i0e' = i1e - sign(x) i0e, and so k0e' = k0e - k1e, i1e' and k1e' (with the i1e/x, k1e/x
+# terms): as such 2|x| eps relative off (i0e'(1e3) 2000 ulp, 0 at 1e22 for -1.7e-34, i1e' at
+# 3e38 twice the true -3.9e-59). From |x| = 30 (SciPy's own below: 60 ulp at most) the
+# asymptotic series of the difference itself, from DLMF 10.40.1/2's a_k(nu) = prod_{j<=k}
+# (4 nu^2 - (2j - 1)^2) / (k! 8^k): I_nu e^-t ~ (2 pi t)^-1/2 sum (-1)^k a_k(nu) t^-k, K_nu e^t
+# ~ (pi / (2t))^1/2 sum a_k(nu) t^-k, 24 terms (the last about 1e-19 of the first at 30; the
+# series' own limit there e^-60), each slope's coefficients combined exactly (fractions).
+_BESSEL_E_FAR = 30.0
+_BESSEL_E_TERMS = 24
+
+
+def _bessel_e_coeffs(kind):
+    from fractions import Fraction
+
+    def a(k, nu):
+        num = 1
+        for j in range(1, k + 1):
+            num *= 4 * nu * nu - (2 * j - 1) ** 2
+        return Fraction(num, math.factorial(k) * 8 ** k)
+    out = []
+    for k in range(1, _BESSEL_E_TERMS + 1):
+        alt, alt1 = (-1) ** k, (-1) ** (k - 1)
+        d = {"i0e": alt * (a(k, 1) - a(k, 0)),
+             "i1e": alt * (a(k, 0) - a(k, 1)) - alt1 * a(k - 1, 1),
+             "k0e": a(k, 0) - a(k, 1),
+             "k1e": (a(k, 1) - a(k, 0)) - a(k - 1, 1)}[kind]
+        out.append(float(d))
+    return tuple(out)
+
+
+_BESSEL_E_COEFFS = {kind: _bessel_e_coeffs(kind) for kind in ("i0e", "i1e", "k0e", "k1e")}
+
+
+def _bessel_e_slope(kind, x, near):
+    """The slope of i0e/i1e/k0e/k1e at x: ``near`` (the closed form) below |x| = 30, the
+    asymptotic series of the difference from there (see above)."""
+    t = abs_(x)
+    far = ge(t, _BESSEL_E_FAR)
+    tf = select(far, t, _BESSEL_E_FAR)
+    u = div(1.0, tf)
+    coeffs = _BESSEL_E_COEFFS[kind]
+    s = coeffs[-1]
+    for c in reversed(coeffs[:-1]):
+        s = add(mul(s, u), c)
+    s = mul(s, u)
+    if kind[0] == "i":
+        s = div(s, sqrt(mul(tf, 2.0 * math.pi)))
+        if kind == "i0e":   # (odd in x)
+            s = mul(s, sign(x))
+    else:
+        s = mul(s, sqrt(div(0.5 * math.pi, tf)))
+    return select(far, s, near)
+
+
 i0_p = unary("i0", _via_extra("i0"), lambda t, x, y: mul(t, i1(x)))
-i0e_p = unary("i0e", _via_extra("i0e"), lambda t, x, y: mul(t, sub(i1e(x), mul(sign(x), y))))
+i0e_p = unary("i0e", _via_extra("i0e"), lambda t, x, y: mul(t, _bessel_e_slope(
+    "i0e", x, sub(i1e(x), mul(sign(x), y)))))
 i1_p = unary("i1", _via_extra("i1"),
              lambda t, x, y: mul(t, sub(i0(x), _i1_over_x(x, y, False))))
 i1e_p = unary("i1e", _via_extra("i1e"),
-              lambda t, x, y: mul(t, sub(sub(i0e(x), mul(sign(x), y)),
-                                         _i1_over_x(x, y, True))))
+              lambda t, x, y: mul(t, _bessel_e_slope("i1e", x, sub(
+                  sub(i0e(x), mul(sign(x), y)), _i1_over_x(x, y, True)))))
 exp1_p = unary("exp1", _via_extra("exp1"), lambda t, x, y: mul(t, neg(div(exp(neg(x)), x))))
 expi_p = unary("expi", _via_extra("expi"), lambda t, x, y: mul(t, div(exp(x), x)))
 
@@ -1506,10 +1648,12 @@ def _dawsn_impl(b, x):
         y = dawsn(x)
         idx = _np.flatnonzero(_np.abs(x) < _DAWSN_SERIES_NUMPY)
         if len(idx):
-            _np.put(y, idx, _dawsn_series(_np, _np.asarray(x).take(idx), 10))
+            _put_flat(y, idx, _dawsn_series(_np, _np.asarray(x).take(idx), 10))
         return y
     if isinstance(x, (_np.ndarray, _np.generic)) and x.dtype == _np.float64:
-        return _dawsn_impl(b, _np.reshape(x, 1))[0]   # (0-d, a NumPy scalar)
+        if not abs(x) < _DAWSN_SERIES_NUMPY:   # (0-d, a NumPy scalar: read; nan too)
+            return dawsn(x)
+        return _dawsn_impl(b, _np.reshape(x, 1))[0]
     if b.dtype(x).name != "float64":
         return dawsn(x)
     xp = b.xp   # (elsewhere read-free, throughout: about 30 passes beside dawsn's own)
@@ -1799,8 +1943,9 @@ def _hyp1f1_jvp(primals, tangents):
     ta, tb, tx = tangents
     out = hyp1f1(a, b, x)
     t = None
-    if tx is not None:
-        t = mul(tx, mul(div(a, b), hyp1f1(add(a, 1.0), add(b, 1.0), x)))
+    if tx is not None:   # (a = 0: 0, also at x = +-inf, where M(1, b + 1, x) is infinite)
+        t = mul(tx, select(eq(a, 0.0), 0.0,
+                           mul(div(a, b), hyp1f1(add(a, 1.0), add(b, 1.0), x))))
     for tp, wrt in ((ta, "a"), (tb, "b")):
         if tp is not None:
             part = mul(tp, hyp1f1_param_p.bind(a, b, x, wrt=wrt))
@@ -1882,6 +2027,14 @@ def _hyp1f1_orders(wrt):
 
 def _hyp1f1_param_impl(bk, a, b, x, *, wrt):
     xp = bk.xp
+    far = xp.isinf(x)
+    if _hyp1f1_any(bk, far):
+        # (at x = +-inf: 0 at -inf for a > 0, where every derivative in a and b is a power of
+        # log|x| times |x|^-a (or e^x times one); elsewhere nan: their limits are infinite or
+        # have no sign that the series gives)
+        rest = _hyp1f1_param_impl(bk, a, b, xp.where(far, xp.zeros_like(x), x), wrt=wrt)
+        edge = xp.where((x < 0.0) & (a > 0.0), xp.zeros_like(x), xp.full_like(x, math.nan))
+        return xp.where(far, edge, rest)
     i, j = _hyp1f1_orders(wrt)
     n = i + j
     inf = xp.full_like(x, math.inf)
@@ -1918,6 +2071,12 @@ def _hyp1f1_param_impl(bk, a, b, x, *, wrt):
             f"x={pick[2]} for an accurate value there; stop_gradient the parameter or use a "
             f"central difference of hyp1f1 there")
     return out
+
+
+def _hyp1f1_any(bk, mask):
+    """Whether some element of the boolean array mask is set (read on the host: the series
+    of hyp1f1_param read it anyway)."""
+    return bool(bk.xp.any(mask))
 
 
 def _hyp1f1_param(a, b, x, i, j):
@@ -1966,9 +2125,53 @@ def _hyp1f1_param_jvp(primals, tangents, *, wrt):
 hyp1f1_param_p = elementwise("hyp1f1_param", _hyp1f1_param_impl, _hyp1f1_param_jvp)
 
 
-# hyp1f1(a, b, x): Kummer's function M(a, b, x), operands of one shape and dtype (finite, b
-# not a pole: the namespace gives the edges their values); in a and b to any order.
-hyp1f1_p = elementwise("hyp1f1", lambda bk, a, b, x: bk.extra("hyp1f1")(a, b, x), _hyp1f1_jvp)
+def _hyp1f1_impl(bk, a, b, x):
+    xp = bk.xp
+    far = xp.isinf(x)
+    out = bk.extra("hyp1f1")(a, b, xp.where(far, xp.zeros_like(x), x))
+    return xp.where(far, _hyp1f1_at_infinity(xp, a, b, x), out)
+
+
+def _odd(xp, v):
+    """Whether the integer-valued float v (>= 0) is odd (past 2^53 every float is even)."""
+    return v - 2.0 * xp.floor(v * 0.5) == 1.0
+
+
+def _gamma_negative(xp, v):
+    """Whether Gamma(v) < 0 (v not a pole): v < 0 with floor(-v) even."""
+    return (v < 0.0) & ~_odd(xp, xp.floor(-v))
+
+
+def _hyp1f1_at_infinity(xp, a, b, x):
+    """M(a, b, x) at x = +-inf (finite a and b, b not a pole unless a is a negative integer
+    >= b): its limit. a = 0: 1. a = -n a negative integer: the polynomial's leading term
+    (-1)^n x^n / (b)_n, +-inf. Else at +inf Gamma(b) / Gamma(a) e^x x^(a - b): +-inf by the
+    signs of Gamma(a) Gamma(b); at -inf (Kummer's transformation) Gamma(b) / Gamma(b - a)
+    |x|^-a: 0 for a > 0 or b - a a non-positive integer (e^x times a polynomial), else +-inf
+    by the signs of Gamma(b) Gamma(b - a). (SciPy gives inf for hyp1f1(-1, 0.3, inf), whose
+    limit is -inf, and for (-1, 0.3, -inf) too; mpmath 1 for the first.)"""
+    n = xp.where(a < 0.0, -a, xp.zeros_like(a))
+    poly = (a <= 0.0) & (a == xp.floor(a))
+    # (the signs of (b)_n: its negative factors b + j, j < n)
+    neg_bn = _odd(xp, xp.minimum(n, xp.maximum(xp.ceil(-b), xp.zeros_like(b))))
+    c = b - a
+    c_int = (c <= 0.0) & (c == xp.floor(c))
+    gb = _gamma_negative(xp, b)
+    up_negative = xp.where(poly, _odd(xp, n) ^ neg_bn, _gamma_negative(xp, a) ^ gb)
+    down_negative = xp.where(poly, neg_bn, _gamma_negative(xp, c) ^ gb)
+    negative = xp.where(x > 0.0, up_negative, down_negative)
+    inf = xp.full_like(x, math.inf)
+    out = xp.where(negative, -inf, inf)
+    zero = (x < 0.0) & ~poly & ((a > 0.0) | c_int)
+    out = xp.where(zero, xp.zeros_like(x), out)
+    return xp.where(a == 0.0, xp.ones_like(x), out)
+
+
+# hyp1f1(a, b, x): Kummer's function M(a, b, x), operands of one shape and dtype (a and b
+# finite, b not a pole: the namespace gives those edges their values; x = +-inf its limit,
+# _hyp1f1_at_infinity, and so the derivative in x there a/b M(a + 1, b + 1, +-inf)); in a and
+# b to any order.
+hyp1f1_p = elementwise("hyp1f1", _hyp1f1_impl, _hyp1f1_jvp)
 
 # -- special15b: hyp2f1, jv ----------------------------------------------------------------------
 # hyp2f1(a, b, c, x): the Gauss hypergeometric function, differentiable in x only
@@ -2064,9 +2267,11 @@ y0_p = unary("y0", _via_extra("y0"), lambda t, x, y: neg(mul(t, y1(x))))
 y1_p = unary("y1", _via_extra("y1"), lambda t, x, y: mul(t, sub(y0(x), div(y, x))))
 k0_p = unary("k0", _via_extra("k0"), lambda t, x, y: neg(mul(t, k1(x))))
 k1_p = unary("k1", _via_extra("k1"), lambda t, x, y: neg(mul(t, add(k0(x), div(y, x)))))
-k0e_p = unary("k0e", _via_extra("k0e"), lambda t, x, y: mul(t, sub(y, k1e(x))))
-k1e_p = unary("k1e", _via_extra("k1e"),
-              lambda t, x, y: mul(t, sub(mul(y, sub(1.0, div(1.0, x))), k0e(x))))
+# (k0e' and k1e' from |x| = 30 by the asymptotic series of the difference: _bessel_e_slope)
+k0e_p = unary("k0e", _via_extra("k0e"),
+              lambda t, x, y: mul(t, _bessel_e_slope("k0e", x, sub(y, k1e(x)))))
+k1e_p = unary("k1e", _via_extra("k1e"), lambda t, x, y: mul(t, _bessel_e_slope(
+    "k1e", x, sub(mul(y, sub(1.0, div(1.0, x))), k0e(x)))))
 
 erf = erf_p.bind
 ndtr = ndtr_p.bind

@@ -2510,12 +2510,19 @@ def hyp1f1(a, b, x, /):
 
     As SciPy: ``inf`` where ``b`` is a non-positive integer, except where ``a`` is a
     negative integer with ``a >= b`` (the series stops first: a polynomial); 1 where
-    ``b`` is infinite; nan for an infinite ``a`` and for nan. At ``x = +inf``: ``inf`` for
-    ``a, b > 0``; at ``x = -inf``: 0 for ``a, b > 0``; 1 for ``a = 0``; nan for the other
-    infinite ``x`` (SciPy's values there vary). float32 only where every operand is float32
-    (computed in float64 and rounded).
+    ``b`` is infinite (and ``x`` finite or ``a = 0``); nan for an infinite ``a`` and for
+    nan. At ``x = +-inf`` its limit: 1 for ``a = 0``; for a negative integer ``a = -n`` the
+    polynomial's, ``+-inf`` with the sign of ``(-1)**n x**n / (b)_n`` (``hyp1f1(-1, 0.3,
+    inf)`` is ``-inf``, ``hyp1f1(-1, 0.3, -inf)`` ``+inf``: SciPy gives ``inf`` for both,
+    mpmath 1 for the first); else at ``+inf`` ``+-inf`` with the sign of ``Gamma(a)
+    Gamma(b)`` (``e**x x**(a - b)`` dominates), at ``-inf`` 0 for ``a > 0`` or ``b - a`` a
+    non-positive integer, else ``+-inf`` with the sign of ``Gamma(b) Gamma(b - a)``
+    (``|x|**-a`` dominates). float32 only where every operand is float32 (computed in
+    float64 and rounded).
 
-    Derivative in ``x``: ``a/b hyp1f1(a + 1, b + 1, x)`` (any order). In ``a`` and ``b``
+    Derivative in ``x``: ``a/b hyp1f1(a + 1, b + 1, x)`` (any order; at ``x = +-inf`` the
+    limit of that, as the value). In ``a`` and ``b`` at ``x = +-inf``: 0 at ``-inf`` for ``a
+    > 0`` (their limits), nan elsewhere (before: 0, the derivative of a constant). In ``a`` and ``b``
     (any order, mixed with ``x``): the power series of the terms' derivatives, at ``x`` or
     through Kummer's transformation at ``-x``, whichever cancels less (about 1e-13 relative
     against mpmath, to the third order); where both cancel too much for
@@ -2546,17 +2553,14 @@ def hyp1f1(a, b, x, /):
     if _dtype(x) is _dt.float32:
         return fnp.astype(hyp1f1(*(fnp.astype(v, _dt.float64) for v in (a, b, x))),
                           _dt.float32)
-    finite = _all(fnp.isfinite(a), fnp.isfinite(b), fnp.isfinite(x))
+    finite = _all(fnp.isfinite(a), fnp.isfinite(b), x == x)   # (x = +-inf: the primitive's)
     poly = _all(_is_pole(a), fnp.greater_equal(a, b), a < 0.0)
     pole = _all(_is_pole(b), fnp.logical_not(poly))
     ok = _all(finite, fnp.logical_not(pole))
     out = _sp.hyp1f1(_where(ok, a, 1.0), _where(ok, b, 1.0), _where(ok, x, 0.0))
     out = _where(pole, _inf, out)
-    pos = _all(a > 0.0, b > 0.0, fnp.isfinite(a), fnp.isfinite(b))
-    at_inf = _where(_all(pos, x == _inf), _inf,
-                    _where(_all(pos, x == -_inf), 0.0, _where(a == 0.0, 1.0, math.nan)))
-    out = _where(fnp.isinf(x), at_inf, out)
-    out = _where(_all(fnp.isinf(b), fnp.isfinite(a), fnp.isfinite(x)), 1.0, out)
+    out = _where(_all(fnp.isinf(b), fnp.isfinite(a)),
+                 _where(_any(fnp.isfinite(x), a == 0.0), 1.0, math.nan), out)
     return _where(_any(fnp.isinf(a), a != a, b != b, x != x), math.nan, out)
 
 
