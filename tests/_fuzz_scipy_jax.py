@@ -1781,11 +1781,15 @@ def sec_z_integrate(rng):
             "z_integrate", case, lambda: fint.romb(y, dx=dx, axis=axis),
             lambda: scipy.integrate.romb(y, dx=dx, axis=axis))
         if fe is None and se is None:
-            # (documented: float32 y stays float32; SciPy's float64)
+            # (documented: float32 y stays float32 beside a Python dx, NumPy's promotion
+            # beside a NumPy dx; SciPy's float64)
             expect("z_integrate", case, "romb vs scipy", got, want, tol_of(ydt),
                    dtype=ydt != "float32")
-            if ydt == "float32" and np.asarray(got).dtype != np.float32:
-                fail("z_integrate", case, f"romb float32 gave {np.asarray(got).dtype}")
+            want_dt = np.float64 if ydt == "int64" else np.result_type(
+                y.dtype, *([dx] if isinstance(dx, np.generic) else []))
+            if np.asarray(got).dtype != want_dt:
+                fail("z_integrate", case, f"romb dtype {np.asarray(got).dtype} vs the "
+                                          f"documented {np.dtype(want_dt).name}")
         if fe is None and ydt == "float64" and y.size:
             check_derivs("z_integrate", case, lambda yy, d: fint.romb(yy, dx=d, axis=axis),
                          [y, np.float64(dx)], rng, second=rng.random() < 0.2)
@@ -1806,11 +1810,15 @@ def sec_z_integrate(rng):
         dx = float(rng.choice([0.5, 2.0, -1.0, 0.0]))
     elif xkind == "dxarr":
         dx = rng.random(one) + 0.2 if rng.random() < 0.7 else np.float64(rng.choice([0.5, 2.0]))
+        if rng.random() < 0.2:
+            dx = np.asarray(dx, dtype=str(rng.choice(["float32", "float64"])))
     elif xkind == "dxbad":  # a shape SciPy refuses (at least three samples)
         dx = rng.random(tuple(shape)) + 0.2
-    ikind = str(rng.choice(["none", "none", "zero", "num", "arr"]))
+    ikind = str(rng.choice(["none", "none", "zero", "num", "arr", "arr0"]))
     initial = {"none": None, "zero": 0, "num": float(rng.standard_normal()),
-               "arr": rng.standard_normal(one) if ikind == "arr" else None}[ikind]
+               "arr": rng.standard_normal(one) if ikind == "arr" else None,
+               "arr0": np.asarray(rng.standard_normal(), dtype=str(rng.choice(
+                   ["float64", "float32", "int64"])))}[ikind]
     case = dict(name=which, shape=shape, axis=axis, ydt=ydt, xkind=xkind,
                 x=None if x is None else np.asarray(x).tolist(),
                 dx=np.asarray(dx).tolist(), initial=np.asarray(initial).tolist()

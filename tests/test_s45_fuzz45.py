@@ -26,6 +26,8 @@ def _cases():
         yield y, dict(axis=1, dx=0.3, initial=rng.standard_normal((2, 1, 3)))
         yield y, dict(axis=1, dx=rng.uniform(0.2, 1.0, (2, 1, 3)))
         yield y[0, :, 0], dict(x=x1, initial=0)
+        yield y, dict(axis=0, dx=np.asarray(0.4), initial=np.asarray(-1.5))   # (0-d arrays)
+        yield y, dict(axis=2, initial=True)
 
 
 def test_cumulative_simpson_is_scipys():

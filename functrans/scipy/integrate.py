@@ -624,8 +624,8 @@ def _one_along(v, shape, axis, name, what):
     """The number or array ``v`` (``dx`` or ``initial``), which must be 0-d or of ``shape``
     with one entry along ``axis``: a Python number as it is (weakly typed), else a floating
     array of that shape (SciPy's rule for cumulative_simpson's ``dx`` and ``initial``)."""
-    if type(v) in _SCALAR_DTYPES and not isinstance(v, bool):
-        return v
+    if type(v) in _SCALAR_DTYPES:
+        return float(v) if isinstance(v, bool) else v
     v = _floating(v)
     want = tuple(1 if i == axis else n for i, n in enumerate(shape))
     if v.ndim == 0:
@@ -711,7 +711,7 @@ def cumulative_simpson(y, *, x=None, dx=1.0, axis=-1, initial=None):
     if initial is not None:
         # (zeros of the result's shape with one entry last, plus initial: the common dtype)
         zero = fnp.zeros(tuple(res.shape[:-1]) + (1,), dtype=res.dtype, device=fnp.device(res))
-        first = fnp.add(zero, initial if type(initial) in _SCALAR_DTYPES
+        first = fnp.add(zero, initial if type(initial) in _SCALAR_DTYPES or initial.ndim == 0
                         else fnp.moveaxis(initial, axis, -1))
         res = fnp.concat([first, fnp.add(res, first)], axis=-1)
     if bad is not None:
