@@ -168,3 +168,36 @@ def test_on_backends(backend):
     np.testing.assert_allclose(backend.to_numpy(gx), nx, rtol=1e-12, atol=1e-14)
     with pytest.raises(ValueError, match="strictly increasing"):
         fsi.cumulative_simpson(yb, x=backend.asarray(x[::-1].copy()))
+
+
+def test_fuzz_selection_z_integrate():
+    # (a fast selection of the scipy fuzzer's new section: SciPy's values and errors, the
+    # documented dtypes, central differences, the dot-product identity, jit and vmap)
+    pytest.importorskip("jax")
+    import importlib
+    fuzz = importlib.import_module("tests._fuzz_scipy_jax")
+    fuzz.FAILS.clear()
+    fuzz.USE_JAX = False
+    rng = np.random.default_rng([45, sorted(fuzz.SECTIONS).index("z_integrate")])
+    for _ in range(6):
+        fuzz.SECTIONS["z_integrate"](rng)
+    assert not fuzz.FAILS, fuzz.FAILS
+    assert fuzz.COUNTS.get("z_integrate/cumulative_simpson", 0) + fuzz.COUNTS.get(
+        "z_integrate/romb", 0) >= 6
+
+
+def test_x_stats_referee_settles_t_logcdf_far_tail():
+    # (session 44's false positive: t.logcdf(-1e300, 3.64) is -2513.704 by mpmath and ours,
+    # SciPy's -inf; the harness now counts SciPy wrong there instead of failing)
+    pytest.importorskip("jax")
+    pytest.importorskip("mpmath")
+    import importlib
+
+    import functrans.scipy.stats as fst
+    import scipy.stats as sst
+    fuzz = importlib.import_module("tests._fuzz_scipy_jax")
+    ref = fuzz._mp_reference("t", "logcdf", np.array([-1e300, 0.5]), [3.64], 0.0, 1.0)
+    np.testing.assert_allclose(ref, [-2513.7043241524655, -0.38991694664], rtol=1e-10)
+    np.testing.assert_allclose(fst.t.logcdf(np.array([-1e300, 0.5]), 3.64), ref, rtol=1e-12)
+    assert sst.t.logcdf(-1e300, 3.64) == -np.inf   # (SciPy 1.17's)
+    assert fuzz._mp_reference("gamma", "logcdf", np.array([1.0]), [2.0], 0.0, 1.0) is None
