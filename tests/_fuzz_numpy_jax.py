@@ -1761,10 +1761,11 @@ def fam_more3(rng):
             # towards zero, where its float32 and float64 loops give the negative distance
             # away from zero, nextafter(x, -inf) - x, which ours gives in every dtype:
             # np.spacing(np.float16(-1)) 4.883e-04, np.spacing(np.float32(-1)) -1.19e-07)
-            def np_call(x):
+            def spacing16(x):
                 with np.errstate(all="ignore"):
                     return np.where(x < 0, np.nextafter(x, np.float16(-np.inf)) - x,
                                     np.nextafter(x, np.float16(np.inf)) - x).astype(x.dtype)
+            np_call = spacing16
         return Case("more3", f"{f}(x{x.shape}{dt}={x.tolist()})", [x],
                     lambda m, x: getattr(m, f)(x), np_call=np_call,
                     nograd=not finite or kinky or np.any(np.abs(x) > 1e10)
