@@ -1695,16 +1695,304 @@ def fam_more2(rng):
                 lambda m, a: resid(m, a), nograd=True, jnp_call=None, nojit=True, tol=1e-9)
 
 
+# special entries for the elementwise functions of more3
+SPECIALS = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e308, -1e308, 5e-324, -5e-324, 2.2e-308,
+            1.0, -1.0, 0.5, 1e-20, 1e20, 3.0, -2.5]
+
+UNARY3 = ["abs", "absolute", "acos", "acosh", "arccos", "arcsin", "arcsinh", "arctan",
+          "arctanh", "asin", "asinh", "atan", "atanh", "cbrt", "ceil", "conj", "conjugate",
+          "cos", "cosh", "degrees", "exp", "exp2", "expm1", "floor", "i0", "log", "log10",
+          "log1p", "log2", "negative", "positive", "reciprocal", "sign", "sin", "sinc", "sinh",
+          "sqrt", "square", "tan", "tanh", "spacing", "angle", "real", "imag", "isfinite",
+          "isinf", "isnan", "frexp"]
+BINARY3 = ["add", "subtract", "multiply", "floor_divide", "mod", "arctan2", "atan2", "hypot",
+           "copysign", "nextafter", "ldexp", "logaddexp", "logaddexp2", "maximum", "minimum",
+           "equal", "less", "logical_and", "isclose", "pow"]
+# (no complex loop in NumPy or JAX, or a different one: drawn real only)
+_REAL_ONLY = {"cbrt", "ceil", "floor", "degrees", "exp2", "i0", "spacing", "frexp", "arctan2",
+              "atan2", "hypot", "copysign", "nextafter", "ldexp", "logaddexp", "logaddexp2",
+              "floor_divide", "mod", "sign", "logical_and"}
+
+
+def _with_specials(rng, x):
+    if x.size and x.dtype.kind in "fc" and rng.random() < 0.5:
+        m = rng.random(x.shape) < 0.4
+        vals = np.array([pick(rng, SPECIALS) for _ in range(int(m.sum()))])
+        with np.errstate(all="ignore"):
+            x[m] = vals.astype(x.dtype) if x.dtype.kind == "f" else vals + 0j * vals
+    return x
+
+
+def fam_more3(rng):
+    """fuzz45: the namespace's elementwise functions beside NumPy at special entries (+-0,
+    +-inf, nan, the largest and subnormal numbers) in float64/32/16, complex and integer
+    dtypes (values, dtypes; derivatives at finite float64 points), and the public functions
+    no family drew yet: piecewise, place, put, extract, insert, compress, argwhere, nonzero,
+    unravel_index, inner, diag, eye, arange, allclose, array_equal, broadcast_to,
+    broadcast_shapes, moveaxis, swapaxes, ravel, copy, ascontiguousarray, asanyarray,
+    ones_like, array_str / array_repr / array2string, frompyfunc, shares_memory,
+    may_share_memory."""
+    which = pick(rng, ["unary"] * 4 + ["binary"] * 4 + ["misc"] * 3)
+    if which == "unary":
+        f = pick(rng, UNARY3)
+        dts = ["float64"] * 5 + ["float32", "float16", "int64"]
+        if f not in _REAL_ONLY:
+            dts += ["complex128", "complex64"]
+        if f in ("isfinite", "isinf", "isnan", "abs", "negative", "positive", "square",
+                 "sign", "real", "imag", "conj"):
+            dts += ["int32", "bool"] if f not in ("negative", "sign") else ["int32"]
+        dt = pick(rng, dts)
+        x = _with_specials(rng, arr(rng, shape_of(rng), dt))
+        if f in ("acosh",) and dt == "float64" and rng.random() < 0.7:
+            x = np.abs(x) + 1.0
+        if f in ("arccos", "arcsin", "arctanh", "acos", "asin", "atanh") and \
+                dt == "float64" and rng.random() < 0.7:
+            x = np.tanh(x)
+        if f in ("log", "log10", "log2", "sqrt", "log1p") and dt == "float64" and \
+                rng.random() < 0.6:
+            x = np.abs(x)
+        finite = x.dtype.kind != "f" or bool(np.all(np.isfinite(x)))
+        # (derivatives: at finite float64 points away from the kinks and poles)
+        kinky = f in ("abs", "absolute", "ceil", "floor", "sign", "spacing", "frexp",
+                      "angle", "isfinite", "isinf", "isnan")
+        np_call = None
+        if f == "spacing" and dt == "float16":
+            # (NumPy 2's float16 spacing of a negative number is the positive distance
+            # towards zero, where its float32 and float64 loops give the negative distance
+            # away from zero, nextafter(x, -inf) - x, which ours gives in every dtype:
+            # np.spacing(np.float16(-1)) 4.883e-04, np.spacing(np.float32(-1)) -1.19e-07)
+            def spacing16(x):
+                with np.errstate(all="ignore"):
+                    return np.where(x < 0, np.nextafter(x, np.float16(-np.inf)) - x,
+                                    np.nextafter(x, np.float16(np.inf)) - x).astype(x.dtype)
+            np_call = spacing16
+        return Case("more3", f"{f}(x{x.shape}{dt}={x.tolist()})", [x],
+                    lambda m, x: getattr(m, f)(x), np_call=np_call,
+                    nograd=not finite or kinky or np.any(np.abs(x) > 1e10)
+                    or (x.dtype.kind == "f" and np.any(np.abs(x) < 1e-10)))
+    if which == "binary":
+        f = pick(rng, BINARY3)
+        dts = ["float64"] * 5 + ["float32", "float16", "int64"]
+        if f not in _REAL_ONLY and f != "ldexp":
+            dts += ["complex128"]
+        dt = pick(rng, dts)
+        s1 = shape_of(rng)
+        s2 = s1[int(rng.integers(0, len(s1) + 1)):] if s1 else ()
+        if rng.random() < 0.3 and s1:
+            s2 = tuple(1 if rng.random() < 0.5 else d for d in s2)
+        x = _with_specials(rng, arr(rng, s1, dt))
+        y = _with_specials(rng, arr(rng, s2, dt))
+        if f == "ldexp":
+            y = rng.integers(-1100, 1100, size=s2) if rng.random() < 0.3 else \
+                rng.integers(-5, 6, size=s2)
+            y = y.astype(pick(rng, ["int64", "int32"]))
+        if f == "pow" and dt == "int64":
+            y = np.abs(y)
+        if f in ("floor_divide", "mod") and dt == "int64":
+            y = np.where(y == 0, 3, y).astype(dt)
+        kw = {}
+        if f == "isclose":
+            kw = {"rtol": pick(rng, [1e-5, 0.1, 0.0]), "atol": pick(rng, [1e-8, 0.5, 0.0]),
+                  "equal_nan": bool(rng.random() < 0.5)}
+            if rng.random() < 0.4 and x.shape == y.shape and dt.startswith("float"):
+                y = (x + rng.standard_normal(x.shape) * 1e-6).astype(dt)
+        finite = all(a.dtype.kind != "f" or bool(np.all(np.isfinite(a))) for a in (x, y))
+        kinky = f in ("floor_divide", "mod", "copysign", "nextafter", "maximum", "minimum",
+                      "equal", "less", "logical_and", "isclose")
+        big = any(a.dtype.kind == "f" and a.size and (np.any(np.abs(a) > 1e10) or np.any(
+            np.abs(a) < 1e-10)) for a in (x, y))
+        if f == "pow" and dt == "float64" and rng.random() < 0.7:
+            x = np.abs(x) + 0.1
+        return Case("more3", f"{f}(x={x.tolist()} {dt}, y={y.tolist()} {y.dtype}, {kw})",
+                    [x, y], lambda m, x, y: getattr(m, f)(x, y, **kw),
+                    nograd=not finite or kinky or big)
+    g = pick(rng, ["piecewise", "place", "put", "extract", "insert", "compress", "argwhere",
+                   "nonzero", "unravel_index", "inner", "diag", "eye", "arange", "allclose",
+                   "array_equal", "broadcast_to", "broadcast_shapes", "moveaxis", "swapaxes",
+                   "ravel", "copy", "ascontiguousarray", "asanyarray", "ones_like", "str",
+                   "frompyfunc", "shares_memory"])
+    dt = pick(rng, ["float64"] * 4 + ["float32", "int64", "complex128", "bool"])
+    if g == "piecewise":
+        x = arr(rng, shape_of(rng), "float64")
+        k = int(rng.integers(1, 4))
+        cuts = sorted(rng.standard_normal(k))
+        default = rng.random() < 0.5   # (one function more than conditions: the otherwise)
+        vals = [float(v) for v in rng.standard_normal(k + default)]
+
+        def call(m, x):
+            conds = [(x > c) for c in cuts]
+            funcs = [(lambda t, v=v: t * v + v) if i % 2 else v for i, v in enumerate(vals)]
+            return m.piecewise(x, conds, funcs)
+        return Case("more3", f"piecewise(x={x.tolist()}, cuts={cuts}, vals={vals})", [x], call,
+                    nograd=True)
+    if g in ("place", "put", "extract", "compress"):
+        x = arr(rng, shape_of(rng), dt)
+        mask = rng.random(x.shape) < 0.5
+        if g == "extract":
+            return Case("more3", f"extract(mask, x={x.tolist()} {dt})", [x],
+                        lambda m, x: m.extract(mask, x), nojit=True)
+        if g == "compress":
+            ax = None if rng.random() < 0.3 or not x.ndim else int(rng.integers(-x.ndim,
+                                                                                x.ndim))
+            n = x.size if ax is None else x.shape[ax]
+            cond = rng.random(int(rng.integers(0, n + 2))) < 0.6
+            return Case("more3", f"compress({cond.tolist()}, x={x.tolist()} {dt}, axis={ax})",
+                        [x], lambda m, x: m.compress(cond, x, axis=ax), nojit=True)
+        vals = arr(rng, (int(rng.integers(0 if g == "put" else 1, 4)),), dt)
+        if g == "place":
+            def call(m, x):
+                y = m.array(x, copy=True) if m is not fnp else x
+                out = m.place(y, mask, vals) if m is not fnp else m.place(
+                    y, mask, vals, inplace=False)
+                return y if m is not fnp else out
+            return Case("more3", f"place(x={x.tolist()} {dt}, mask, vals={vals.tolist()})",
+                        [x], call, jnp_call=None, nojit=True, nograd=True)
+        ind = rng.integers(-x.size - 1, x.size + 2, size=vals.shape) if x.size else \
+            np.zeros(vals.shape, int)
+        mode = pick(rng, ["raise", "wrap", "clip"])
+
+        def call(m, x):
+            if m is fnp:
+                return m.put(x, ind, vals, mode=mode, inplace=False)
+            y = np.array(x, copy=True)
+            m.put(y, ind, vals, mode=mode)
+            return y
+        return Case("more3", f"put(x={x.tolist()} {dt}, {ind.tolist()}, {vals.tolist()}, "
+                             f"mode={mode})", [x], call, jnp_call=None, nojit=True, nograd=True)
+    if g == "insert":
+        x = arr(rng, shape_of(rng, int(rng.integers(1, 3))), dt)
+        ax = pick(rng, [None, 0, -1])
+        n = x.size if ax is None else x.shape[ax]
+        obj = pick(rng, [int(rng.integers(-n, n + 1)), [int(v) for v in rng.integers(
+            -n, n + 1, size=int(rng.integers(1, 3)))], slice(0, n, 2)])
+        v = float(rng.standard_normal()) if dt != "bool" else True
+        return Case("more3", f"insert(x={x.tolist()} {dt}, {obj}, {v}, axis={ax})", [x],
+                    lambda m, x: m.insert(x, obj, v, axis=ax), nojit=True)
+    if g in ("argwhere", "nonzero"):
+        x = arr(rng, shape_of(rng), dt)
+        x = np.where(rng.random(x.shape) < 0.4, 0, x).astype(dt)
+        return Case("more3", f"{g}(x={x.tolist()} {dt})", [x], lambda m, x: getattr(m, g)(x),
+                    nojit=True, nograd=True)
+    if g == "unravel_index":
+        shape = shape_of(rng, int(rng.integers(1, 4)), lo=1)
+        size = int(np.prod(shape))
+        idx = rng.integers(0, max(size, 1) + (1 if rng.random() < 0.1 else 0),
+                           size=shape_of(rng, int(rng.integers(0, 2))))
+        order = pick(rng, ["C", "F"])
+        x = np.zeros(1)
+        return Case("more3", f"unravel_index({idx.tolist()}, {shape}, order={order})", [x],
+                    lambda m, x: m.unravel_index(idx, shape, order=order), nograd=True)
+    if g == "inner":
+        k = int(rng.integers(0, 4))
+        a = arr(rng, shape_of(rng, int(rng.integers(0, 3))) + (k,), dt)
+        b = arr(rng, shape_of(rng, int(rng.integers(0, 3))) + (k,), dt)
+        if rng.random() < 0.2:
+            a = arr(rng, (), dt)
+        return Case("more3", f"inner(a={a.tolist()}, b={b.tolist()} {dt})", [a, b],
+                    lambda m, a, b: m.inner(a, b))
+    if g == "diag":
+        x = arr(rng, shape_of(rng, int(rng.integers(1, 3))), dt)
+        k = int(rng.integers(-3, 4))
+        return Case("more3", f"diag(x={x.tolist()} {dt}, k={k})", [x],
+                    lambda m, x: m.diag(x, k))
+    if g == "eye":
+        n, mm, k = int(rng.integers(0, 5)), pick(rng, [None, int(rng.integers(0, 5))]), \
+            int(rng.integers(-4, 5))
+        edt = pick(rng, ["float64", "int32", "bool", "complex64"])
+        return Case("more3", f"eye({n}, {mm}, {k}, dtype={edt})", [],
+                    lambda m: m.eye(n, mm, k, dtype=edt), nojit=True)
+    if g == "arange":
+        start = pick(rng, [int(rng.integers(-5, 5)), float(rng.standard_normal() * 3)])
+        stop = pick(rng, [None, int(rng.integers(-5, 8)), float(rng.standard_normal() * 5)])
+        step = pick(rng, [None, None, 1, -1, 0.5, -0.7, 2, 3])
+        adt = pick(rng, [None, None, "float32", "int64", "float64"])
+        return Case("more3", f"arange({start}, {stop}, {step}, dtype={adt})", [],
+                    lambda m: m.arange(start, stop, step, dtype=adt), nojit=True)
+    if g in ("allclose", "array_equal"):
+        x = _with_specials(rng, arr(rng, shape_of(rng), dt))
+        y = x.copy() if rng.random() < 0.5 else _with_specials(rng, arr(rng, x.shape, dt))
+        if rng.random() < 0.2:
+            y = arr(rng, shape_of(rng), dt)
+        en = bool(rng.random() < 0.5)
+        return Case("more3", f"{g}(x={x.tolist()}, y={y.tolist()} {dt}, equal_nan={en})",
+                    [x, y], lambda m, x, y: bool(getattr(m, g)(x, y, equal_nan=en)),
+                    nojit=True, nograd=True)
+    if g in ("broadcast_to", "broadcast_shapes"):
+        s1 = shape_of(rng)
+        s2 = tuple(1 if rng.random() < 0.4 else d for d in s1)[
+            int(rng.integers(0, len(s1) + 1)):] if s1 else ()
+        if rng.random() < 0.15:
+            s2 = shape_of(rng)
+        x = arr(rng, s2, dt)
+        if g == "broadcast_shapes":
+            return Case("more3", f"broadcast_shapes({s1}, {s2})", [],
+                        lambda m: tuple(m.broadcast_shapes(s1, s2)), nojit=True)
+        return Case("more3", f"broadcast_to(x={x.tolist()} {dt}, {s1})", [x],
+                    lambda m, x: m.broadcast_to(x, s1))
+    if g in ("moveaxis", "swapaxes"):
+        x = arr(rng, shape_of(rng, int(rng.integers(1, 4))), dt)
+        nd = x.ndim
+        a = int(rng.integers(-nd - (1 if rng.random() < 0.1 else 0), nd))
+        b = int(rng.integers(-nd, nd))
+        if g == "moveaxis" and rng.random() < 0.3 and nd >= 2:
+            a, b = [0, -1], [-1, 0]
+        return Case("more3", f"{g}(x{x.shape}{dt}, {a}, {b})", [x],
+                    lambda m, x: getattr(m, g)(x, a, b))
+    if g in ("ravel", "copy", "ascontiguousarray", "asanyarray", "ones_like"):
+        x = arr(rng, shape_of(rng), dt)
+        if g == "ravel":
+            order = pick(rng, ["C", "F"])  # (A and K refused: documented)
+            return Case("more3", f"ravel(x={x.tolist()} {dt}, order={order})", [x],
+                        lambda m, x: m.ravel(x, order=order))
+        if g == "ones_like":
+            odt = pick(rng, [None, "float32", "int8", "complex128"])
+            sh = pick(rng, [None, None, (2,), ()])
+            return Case("more3", f"ones_like(x{x.shape}{dt}, dtype={odt}, shape={sh})", [x],
+                        lambda m, x: m.ones_like(x, dtype=odt, shape=sh))
+        cdt = pick(rng, [None, None, "float32", "float64"])
+        # (a float32 result: central differences in float32 say nothing)
+        return Case("more3", f"{g}(x={x.tolist()} {dt}, dtype={cdt})", [x],
+                    lambda m, x: getattr(m, g)(x, dtype=cdt) if g != "copy" else
+                    m.copy(x).astype(cdt or x.dtype), nograd=cdt == "float32")
+    if g == "str":
+        f = pick(rng, ["array_str", "array_repr", "array2string"])
+        x = _with_specials(rng, arr(rng, shape_of(rng), pick(rng, ["float64", "float32",
+                                                                   "int64", "bool"])))
+        prec = pick(rng, [None, 3, 8])
+        return Case("more3", f"{f}(x={x.tolist()} {x.dtype}, precision={prec})", [x],
+                    lambda m, x: getattr(m, f)(x, precision=prec), nojit=True, nograd=True,
+                    jnp_call=None)
+    if g == "frompyfunc":
+        x = arr(rng, shape_of(rng), "float64")
+        y = arr(rng, shape_of(rng, x.ndim) if rng.random() < 0.3 else x.shape, "float64")
+
+        def call(m, x, y):
+            uf = m.frompyfunc(lambda a, b: a * 2.0 + b, 2, 1)
+            return np.asarray(uf(x, y), dtype=np.float64)
+        return Case("more3", f"frompyfunc(2a+b)(x={x.tolist()}, y={y.tolist()})", [x, y],
+                    call, nojit=True, nograd=True, jnp_call=None)
+    x = arr(rng, shape_of(rng, int(rng.integers(1, 3)), lo=1), dt)
+    other = pick(rng, ["self", "view", "copy"])
+    f = pick(rng, ["shares_memory", "may_share_memory"])
+
+    def call(m, x):
+        y = {"self": x, "view": x[..., :1], "copy": np.array(x, copy=True)}[other]
+        return bool(getattr(m, f)(x, y))
+    return Case("more3", f"{f}(x{x.shape}, {other})", [x], call, nojit=True, nograd=True,
+                jnp_call=None)
+
+
 FAMILIES = {"at": fam_at, "take": fam_take, "search": fam_search, "unique": fam_unique,
             "quantile": fam_quantile, "reduce": fam_nanreduce, "poly": fam_poly,
             "interp": fam_interp, "diff": fam_diff, "einsum": fam_einsum, "apply": fam_apply,
             "pad": fam_pad, "index": fam_index, "misc": fam_misc, "more": fam_more,
-            "more2": fam_more2}
+            "more2": fam_more2, "more3": fam_more3}
 
 
-# each family's random stream (misc, then more (sweepb43), then more2 (fuzz44) last: the older
-# families' draws as before they came)
-STREAM = sorted(set(FAMILIES) - {"misc", "more", "more2"}) + ["misc", "more", "more2"]
+# each family's random stream (misc, then more (sweepb43), more2 (fuzz44), more3 (fuzz45)
+# last: the older families' draws as before they came)
+STREAM = sorted(set(FAMILIES) - {"misc", "more", "more2", "more3"}) + ["misc", "more", "more2",
+                                                                      "more3"]
 
 
 # -- comparing --------------------------------------------------------------------------------

@@ -775,7 +775,9 @@ def run_case(case, kd, typed, verbose=False):
 def check_key_info(kd, typed):
     """fuzz44: key_impl, key_dtype and KeyArray on the seed's key (and a stack of it, and
     its split) against JAX's: the implementation's name, the typed keys' dtype (a
-    refusal of impl names other than threefry2x32 by both), isinstance. Failures: strings."""
+    refusal of impl names other than threefry2x32 by both), isinstance; fuzz45: clone (its
+    key data and draws, eager, under jit and vmap). Failures: strings."""
+    import functrans as ft
     import functrans.random as fr
     jax, jr = _jax()
     fails = []
@@ -793,6 +795,23 @@ def check_key_info(kd, typed):
                 fails.append(f"typed key shape {tuple(k.shape)} vs JAX {tuple(jk.shape)}")
         elif isinstance(k, fr.KeyArray):
             fails.append(f"raw key data{shape} is a KeyArray")
+        # fuzz45: clone (the same key, and the same draws, as JAX's; under jit and vmap too)
+        c = fr.clone(k)
+        cd = np.asarray(fr.key_data(c) if typed else c)
+        jcd = np.asarray(jr.key_data(jr.clone(jk)) if typed else jr.clone(jk))
+        if cd.shape != jcd.shape or not np.array_equal(cd, jcd) or not np.array_equal(
+                cd, np.asarray(fr.key_data(k) if typed else k)):
+            fails.append(f"clone{shape}: {cd.tolist()} vs JAX {jcd.tolist()}")
+        if typed != isinstance(c, fr.KeyArray):
+            fails.append(f"clone{shape} of a {'typed' if typed else 'raw'} key: "
+                         f"{type(c).__name__}")
+        if shape == (3,):
+            u = np.asarray(fr.uniform(fr.clone(k)[1], (2,)))
+            uj = np.asarray(jr.uniform(jr.clone(jk)[1], (2,)))
+            uv = np.asarray(ft.vmap(lambda q: fr.uniform(fr.clone(q), (2,)))(k))[1]
+            uu = np.asarray(ft.jit(lambda q: fr.uniform(fr.clone(q)[1], (2,)))(k))
+            if not (np.array_equal(u, uj) and np.array_equal(uv, u) and np.array_equal(uu, u)):
+                fails.append(f"clone's draws {u} / vmap {uv} / jit {uu} vs JAX {uj}")
     for bad in ("rbg", "unsafe_rbg", 3):
         try:
             fr.key_dtype(bad)

@@ -1647,6 +1647,23 @@ TABLE += [
          ["real", "real"], [((5,), (3,)), ((2, 3), (3, 2))]),
 ]
 
+# -- quadrature of sampled data (functrans/scipy/integrate.py) --------------------------------
+import functrans.scipy.integrate as fsi  # noqa: E402
+
+TABLE += [
+    # (x from positive spacings: strictly increasing, as cumulative_simpson requires)
+    Spec("scipy.integrate.cumulative_simpson",
+         lambda y, d, ini: (fsi.cumulative_simpson(y, x=fnp.cumsum(d, axis=-1),
+                                                  initial=ini[..., :1]),
+                            fsi.cumulative_simpson(y, dx=d[..., :1] + 0.5, axis=-1),
+                            fsi.cumulative_simpson(y[..., :2],
+                                                   x=fnp.cumsum(d[..., :2], axis=-1))),
+         ["real", "pos", "real"], [((5,), (5,), (5,)), ((2, 4), (2, 4), (2, 4))]),
+    Spec("scipy.integrate.romb",
+         lambda y, d: (fsi.romb(y, dx=d), fsi.romb(y[..., :3], dx=0.25)),
+         ["real", "pos"], [((5,), ()), ((2, 9), ())]),
+]
+
 # -- functrans.nn (functrans/nn.py) ----------------------------------------------------------
 import functrans.nn as fnn  # noqa: E402
 

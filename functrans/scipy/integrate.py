@@ -5,8 +5,8 @@ differentiable, on every backend.
 Dormand-Prince 5(4) method written with :mod:`functrans.lax` control flow, so that it runs
 eagerly on plain arrays, stages under ``jit`` and batches under ``vmap``; reverse mode is the
 adjoint method (a ``custom_vjp`` that integrates the augmented system backwards in time), as
-``jax.experimental.ode.odeint`` does. ``trapezoid``, ``cumulative_trapezoid`` and ``simpson``
-are plain functions on :mod:`functrans.numpy`.
+``jax.experimental.ode.odeint`` does. ``trapezoid``, ``cumulative_trapezoid``, ``simpson``,
+``cumulative_simpson`` and ``romb`` are plain functions on :mod:`functrans.numpy`.
 
 :mod:`functrans.ode` holds JAX's spelling, ``odeint(func, y0, t, *args, ...)``, sharing the
 solver.
@@ -18,14 +18,16 @@ import math
 
 from .. import numpy as fnp
 from ..api import vjp as _vjp
-from ..core import _SCALAR_DTYPES, EvalInterpreter, Tracer, _current
+from ..core import _SCALAR_DTYPES, EvalInterpreter, Tracer, _current, concrete_behind
 from ..custom import closure_convert, custom_vjp
 from ..lax import scan, while_loop
 from ..numpy._base import _to_array
 from ..numpy._mathematics import _plain_next_to
+from ..primitives.special import _on_host
 from ..tree import tree_flatten, tree_unflatten
 
-__all__ = ["odeint", "trapezoid", "cumulative_trapezoid", "simpson"]
+__all__ = ["odeint", "trapezoid", "cumulative_trapezoid", "simpson", "cumulative_simpson",
+           "romb"]
 
 # -- the Dormand-Prince 5(4) pair ------------------------------------------------------------
 # Nodes, the lower-triangular coupling rows (row i gives stage i + 1 from stages 0..i), the
@@ -609,3 +611,244 @@ def simpson(y, x=None, *, dx=1.0, axis=-1):
     corr = fnp.subtract(fnp.add(fnp.multiply(at(-1), alpha), fnp.multiply(at(-2), beta)),
                         fnp.multiply(at(-3), eta))
     return fnp.add(result, corr)
+
+
+def _floating(v):
+    """``v`` (an array) in a floating dtype: integers and booleans as float64."""
+    if fnp.isdtype(v.dtype, ("real floating", "complex floating")):
+        return v
+    return fnp.astype(v, fnp.float64)
+
+
+def _one_along(v, shape, axis, name, what):
+    """The number or array ``v`` (``dx`` or ``initial``), which must be 0-d or of ``shape``
+    with one entry along ``axis``: a Python number as it is (weakly typed), else a floating
+    array of that shape (SciPy's rule for cumulative_simpson's ``dx`` and ``initial``)."""
+    if type(v) in _SCALAR_DTYPES:
+        return float(v) if isinstance(v, bool) else v
+    v = _floating(v)
+    want = tuple(1 if i == axis else n for i, n in enumerate(shape))
+    if v.ndim == 0:
+        return v
+    if tuple(v.shape) != want:
+        raise ValueError(f"{what}: {name} must be a scalar or have y's shape with one point "
+                         f"along axis, {want}; got shape {tuple(v.shape)}.")
+    return v
+
+
+def _increasing_checked(h, what):
+    """SciPy's check that the sample points increase strictly (``h``: their spacings, the
+    axis last): ``(h, bad)``. Where the spacings' values can be read on the host (plain
+    arrays, also behind jvp, grad and vmap), a non-positive one is a ValueError and ``bad``
+    None; staged (jit) or on a device, where the check would read the values, ``bad`` marks
+    the 1-d slices with one (their result is to be nan) and their spacings become 1 (no
+    division by zero, no nan in the other slices' derivatives)."""
+    bad = fnp.any(fnp.less_equal(h, 0), axis=-1, keepdims=True)
+    seen = concrete_behind(bad)
+    if seen is not None and _on_host(seen):
+        if bool(fnp.any(seen)):
+            raise ValueError(f"{what}: x must be strictly increasing along axis.")
+        return h, None
+    return fnp.where(bad, fnp.ones_like(h), h), bad
+
+
+def cumulative_simpson(y, *, x=None, dx=1.0, axis=-1, initial=None):
+    """The running integral of the samples ``y`` along ``axis`` by Simpson's 1/3 rule
+    (``scipy.integrate.cumulative_simpson``, SciPy >= 1.12), as SciPy computes it: the
+    integral over each interval from the parabola through it and one neighbouring sample
+    (Cartwright's formulas: the interval's left neighbour for the odd-numbered intervals and
+    the last one, the right neighbour for the others), summed cumulatively. One value fewer
+    than ``y`` along ``axis``; with ``initial``, as many (``initial`` first, then added to
+    every value). Fewer than three samples: :func:`cumulative_trapezoid`.
+
+    ``x``: the sample points, 1-d of ``y``'s length along ``axis`` or of ``y``'s shape,
+    strictly increasing (ValueError where the values are plain arrays, also under ``jvp``,
+    ``grad`` and ``vmap``; under ``jit`` or on a GPU, where that check would read the values,
+    a 1-d slice whose points do not increase is nan). ``dx`` (used without ``x``) and
+    ``initial``: a number, or an array of ``y``'s shape with one entry along ``axis``.
+    Differentiable in ``y``, ``x``, ``dx`` and ``initial``.
+
+    Differences from SciPy: the result's dtype is that of ``y``, ``x`` and the arrays among
+    ``dx`` and ``initial`` (integers as float64), Python numbers weakly typed (float32 ``y``
+    stays float32; SciPy gives float64 for the default ``dx`` or an ``initial``); ``dx`` of
+    another shape is refused for every length (SciPy broadcasts it below three samples);
+    a complex ``x`` is refused.
+    """
+    what = "cumulative_simpson"
+    y, _, axis = _prepare(y, None, axis, what)
+    y = _floating(y)
+    n = y.shape[axis]
+    if n == 0:
+        raise ValueError(f"{what}: at least one point is required along axis.")
+    if x is not None:
+        x = _plain_next_to(y, x)[1]
+        if fnp.isdtype(x.dtype, "complex floating"):
+            raise TypeError(f"{what}: x must be real.")
+        x = _floating(x)
+        if not (tuple(x.shape) == tuple(y.shape) or (x.ndim == 1 and x.shape[0] == n)):
+            raise ValueError(f"{what}: x must have y's shape, or be 1-d with y's length "
+                             f"along axis ({n}); got shape {tuple(x.shape)}.")
+    else:
+        dx = _one_along(dx if type(dx) in _SCALAR_DTYPES else _plain_next_to(y, dx)[1],
+                        y.shape, axis, "dx", what)
+    if initial is not None:
+        initial = _one_along(initial if type(initial) in _SCALAR_DTYPES
+                             else _plain_next_to(y, initial)[1], y.shape, axis, "initial",
+                             what)
+    bad = None
+    if n < 3:  # (SciPy's trapezoids: x not checked)
+        res = cumulative_trapezoid(y, x=x, dx=dx, axis=axis)
+        res = fnp.moveaxis(res, axis, -1)
+    else:
+        yl = fnp.moveaxis(y, axis, -1)
+        if x is None:
+            res = _simpson_pieces_equal(yl, dx if type(dx) in _SCALAR_DTYPES or dx.ndim == 0
+                                        else fnp.moveaxis(dx, axis, -1))
+        else:
+            h = fnp.diff(x if x.ndim == 1 else fnp.moveaxis(x, axis, -1), axis=-1)
+            h, bad = _increasing_checked(h, what)
+            res = _simpson_pieces(yl, h)
+    if initial is not None:
+        # (zeros of the result's shape with one entry last, plus initial: the common dtype)
+        zero = fnp.zeros(tuple(res.shape[:-1]) + (1,), dtype=res.dtype, device=fnp.device(res))
+        first = fnp.add(zero, initial if type(initial) in _SCALAR_DTYPES or initial.ndim == 0
+                        else fnp.moveaxis(initial, axis, -1))
+        res = fnp.concat([first, fnp.add(res, first)], axis=-1)
+    if bad is not None:
+        res = fnp.where(bad, fnp.nan, res)
+    return fnp.moveaxis(res, -1, axis)
+
+
+def _interleave(even, odd, last):
+    """The intervals' integrals in order, the axis last: ``even`` holds those of the
+    intervals 0, 2, 4... (as many as ``odd`` holds of 1, 3, 5...), ``last`` (or None) the
+    final interval's (the number of intervals is then odd)."""
+    both = fnp.stack([even, odd], axis=-1)
+    out = fnp.reshape(both, tuple(both.shape[:-2]) + (2 * both.shape[-2],))
+    return out if last is None else fnp.concat([out, last], axis=-1)
+
+
+def _simpson_pieces(y, h):
+    """The running integral of ``y`` (axis last, n >= 3 samples) at spacings ``h``
+    (broadcasting against ``y`` with n - 1 along the last axis). Over an interval of width a
+    whose parabola's third point lies a further b beyond it (c = a + b), the sample at the
+    interval's start p, at its end q and at that third point r:
+    a/6 * ((3 - a/c) p + (3 + a/c + a^2/(b c)) q - a^2/(b c) r)."""
+    n = y.shape[-1]
+    m = n - 1                      # intervals
+    k = m // 2                     # pairs (interval 2j forward, 2j + 1 backward)
+
+    def piece(a, b, p, q, r):
+        c = fnp.add(a, b)
+        ac = fnp.divide(a, c)
+        aabc = fnp.multiply(ac, fnp.divide(a, b))
+        w0 = fnp.subtract(3.0, ac)
+        w1 = fnp.add(fnp.add(aabc, ac), 3.0)
+        s = fnp.subtract(fnp.add(fnp.multiply(w0, p), fnp.multiply(w1, q)),
+                         fnp.multiply(aabc, r))
+        return fnp.multiply(fnp.divide(a, 6.0), s)
+
+    # forward: intervals 2j (j < k), points 2j, 2j+1, 2j+2
+    fwd = piece(h[..., 0:2 * k:2], h[..., 1:2 * k:2],
+                y[..., 0:2 * k:2], y[..., 1:2 * k:2], y[..., 2:2 * k + 1:2])
+    # backward: intervals 2j+1 (j < k), read from the right: points 2j+2, 2j+1, 2j
+    bwd = piece(h[..., 1:2 * k:2], h[..., 0:2 * k:2],
+                y[..., 2:2 * k + 1:2], y[..., 1:2 * k:2], y[..., 0:2 * k:2])
+    last = None
+    if m % 2:  # the final interval from its left neighbour
+        last = piece(h[..., m - 1:m], h[..., m - 2:m - 1],
+                     y[..., n - 1:n], y[..., n - 2:n - 1], y[..., n - 3:n - 2])
+    return fnp.cumulative_sum(_interleave(fwd, bwd, last), axis=-1)
+
+
+def _simpson_pieces_equal(y, d):
+    """:func:`_simpson_pieces` for equal spacings ``d`` (a number, or an array with one
+    entry along the last axis): d/3 * (5/4 p + 2 q - 1/4 r)."""
+    n = y.shape[-1]
+    m = n - 1
+    k = m // 2
+    d3 = d / 3.0 if type(d) in _SCALAR_DTYPES else fnp.divide(d, 3.0)
+
+    def piece(p, q, r):
+        s = fnp.subtract(fnp.add(fnp.multiply(p, 1.25), fnp.multiply(q, 2.0)),
+                         fnp.multiply(r, 0.25))
+        return fnp.multiply(d3, s)
+
+    fwd = piece(y[..., 0:2 * k:2], y[..., 1:2 * k:2], y[..., 2:2 * k + 1:2])
+    bwd = piece(y[..., 2:2 * k + 1:2], y[..., 1:2 * k:2], y[..., 0:2 * k:2])
+    last = None
+    if m % 2:
+        last = piece(y[..., n - 1:n], y[..., n - 2:n - 1], y[..., n - 3:n - 2])
+    return fnp.cumulative_sum(_interleave(fwd, bwd, last), axis=-1)
+
+
+def romb(y, dx=1.0, axis=-1, show=False):
+    """The integral of ``2**k + 1`` equally spaced samples ``y`` along ``axis`` by Romberg's
+    method (``scipy.integrate.romb``): the trapezoidal rule on the samples 2**k, 2**(k-1),
+    ..., 1 apart, extrapolated by Richardson's rule. Differentiable in ``y`` and ``dx``.
+
+    ``show`` prints the extrapolation table, as SciPy's, for concrete values of a 1-d ``y``
+    (several data sets: SciPy's note instead); under a transform (values not known) it is a
+    ValueError. The result has ``y``'s floating dtype (integers as float64; SciPy gives
+    float64 for float32 ``y`` too)."""
+    what = "romb"
+    y, _, axis = _prepare(y, None, axis, what)
+    y = _floating(y)
+    n = y.shape[axis]
+    intervals = n - 1
+    k = max(intervals, 1).bit_length() - 1
+    if intervals < 1 or (1 << k) != intervals:
+        raise ValueError(f"{what}: the number of samples along axis must be one plus a "
+                         f"non-negative power of 2; got {n}.")
+    if not (type(dx) in _SCALAR_DTYPES and not isinstance(dx, bool)):
+        dx = _plain_next_to(y, dx)[1]
+        if dx.ndim != 0:
+            raise ValueError(f"{what}: dx must be a scalar; got shape {tuple(dx.shape)}.")
+        dx = _floating(dx)
+    nd = y.ndim
+    h = dx * intervals if type(dx) in _SCALAR_DTYPES else fnp.multiply(dx, float(intervals))
+    rows = [[fnp.multiply(fnp.divide(fnp.add(y[_along(nd, axis, 0)],
+                                             y[_along(nd, axis, -1)]), 2.0), h)]]
+    step = intervals
+    for i in range(1, k + 1):
+        half = step // 2
+        h = h / 2.0 if type(h) in _SCALAR_DTYPES else fnp.divide(h, 2.0)
+        mids = fnp.sum(y[_along(nd, axis, slice(half, intervals, step))], axis=axis)
+        # the trapezoid at spacing h: half the previous one plus h times the new midpoints
+        row = [fnp.add(fnp.multiply(rows[-1][0], 0.5), fnp.multiply(mids, h))]
+        for j in range(1, i + 1):
+            prev = row[-1]
+            row.append(fnp.add(prev, fnp.divide(fnp.subtract(prev, rows[-1][j - 1]),
+                                                float((1 << (2 * j)) - 1))))
+        rows.append(row)
+        step = half
+    result = rows[-1][-1]
+    if show:
+        _show_romberg(rows, show, what)
+    return result
+
+
+def _show_romberg(rows, show, what):
+    """Print Romberg's table as SciPy does (values of a single data set only)."""
+    first = rows[0][0]
+    if any(isinstance(v, Tracer) for row in rows for v in row):
+        raise ValueError(f"{what}: show needs concrete values (not under a transform).")
+    if first.ndim != 0:
+        print("*** Printing table only supported for integrals of a single data set.")
+        return
+    try:
+        precision = show[0]
+    except (TypeError, IndexError):
+        precision = 5
+    try:
+        width = show[1]
+    except (TypeError, IndexError):
+        width = 8
+    form = f"%{width}.{precision}f"
+    title = "Richardson Extrapolation Table for Romberg Integration"
+    print(title, "=" * len(title), sep="\n", end="\n")
+    for row in rows:
+        for v in row:
+            print(form % float(v), end=" ")
+        print()
+    print("=" * len(title))
