@@ -3933,9 +3933,13 @@ def _f_temme_slopes(form, n, m, x, upper):
 
 def _f_temme_region(xp, n, m, x):
     """Where F's cdf takes Temme's expansion's derivatives: both degrees of freedom above
-    _F_TEMME_DF and finite, ``0 < x < inf``."""
-    return ((n > _F_TEMME_DF) & (m > _F_TEMME_DF) & (n < _inf) & (m < _inf) & (x > 0.0)
-            & (x < _inf))
+    _F_TEMME_DF and finite, ``0 < x < inf``. (By ``xp.logical_and``, not ``&``: with
+    ``fnp`` one comparison may be a backend array and another a tracer, and an
+    array-api-strict array on the left of ``&`` refuses a tracer instead of deferring.)"""
+    out = xp.logical_and(n > _F_TEMME_DF, m > _F_TEMME_DF)
+    for part in (n < _inf, m < _inf, x > 0.0, x < _inf):
+        out = xp.logical_and(out, part)
+    return out
 
 
 def _f_temme_partial(bk, upper, slope, wrt, n, m, x):
