@@ -12,6 +12,7 @@ import functrans as ft
 import functrans.numpy as fnp
 import functrans.scipy.integrate as fsi
 from functrans.testing import check_grads
+from functrans.primitives.special import _on_host
 
 
 def _cases():
@@ -166,8 +167,14 @@ def test_on_backends(backend):
     ny, nx = ft.grad(loss, argnums=(0, 1))(y, x)
     np.testing.assert_allclose(backend.to_numpy(gy), ny, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(backend.to_numpy(gx), nx, rtol=1e-12, atol=1e-14)
-    with pytest.raises(ValueError, match="strictly increasing"):
-        fsi.cumulative_simpson(yb, x=backend.asarray(x[::-1].copy()))
+    xr = backend.asarray(x[::-1].copy())
+    if _on_host(xr):
+        with pytest.raises(ValueError, match="strictly increasing"):
+            fsi.cumulative_simpson(yb, x=xr)
+    else:
+        # (a device array, as array_api_strict@device1 since session 45: no host read, the
+        # decreasing slice is nan, as under jit)
+        assert np.isnan(backend.to_numpy(fsi.cumulative_simpson(yb, x=xr))).all()
 
 
 def test_fuzz_selection_z_integrate():
