@@ -1146,10 +1146,16 @@ def _unique_all_rule(primals, series, order):
     ts = [None if t is None else _fnp.reshape(t, (n,)) for t in terms]
     at_zero = [[None if t is None else _fnp.take(t, out[1]) for t in ts], None, None, None]
     keys = [t for t in ts if t is not None]
-    if not keys or n < 2 or get_aval(x).dtype.kind == "c":
+    if not keys or n < 2:
         return out, at_zero
     # the curves sorted (stably, lexicographically), a new one wherever a key changes
-    perm = _sort_permutation(flat, keys, 0, False)
+    if get_aval(x).dtype.kind == "c":
+        # NumPy orders complex numbers by their real parts, then their imaginary parts: the
+        # curves for small t > 0 by their real parts' series, then their imaginary parts'
+        perm = _sort_permutation(_fnp.real(flat), [_fnp.real(t) for t in keys]
+                                 + [_fnp.imag(flat)] + [_fnp.imag(t) for t in keys], 0, False)
+    else:
+        perm = _sort_permutation(flat, keys, 0, False)
     xs = _fnp.take(flat, perm)
     new = _fnp.not_equal(xs[1:], xs[:-1])
     for t in keys:
