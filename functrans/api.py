@@ -655,7 +655,7 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
 _VALUE_FREE = frozenset({"full_like", "iota"})
 # Linear primitives with operands that must not depend on the inputs (the coefficients).
 _COEFFICIENTS = {"div": (1,), "solve": (0,), "triangular_solve": (0,), "select": (0,),
-                 "sylvester": (0, 1), "softmax_tangent": (1, 2),
+                 "row_mask": (1,), "sylvester": (0, 1), "softmax_tangent": (1, 2),
                  "spectral_tangent": (1, 2, 3, 4)}
 # The tangent maps of linearize/vjp: linear in their first len(diff) operands (the tangents);
 # the others are residuals (the point they were linearized at), coefficients too.
