@@ -932,6 +932,11 @@ def _taken_fill_batch(args, bdims, dims):
 
 
 taken_fill_p.def_batch(_taken_fill_batch)
+# (on tangents recorded for a backward pass, the map its JVP says it is: the rows replaced
+# are constants)
+taken_fill_p.def_transpose(lambda cts, pick, *xs, dims: [None] + [
+    None if ct is None else row_mask(ct, pick, tuple(range(len(pick.shape) - 1)) + (d,))
+    for ct, d in zip(cts, dims)])
 
 # ``row_mask(t, m, axes)``: ``where(m, t, 0)``, the boolean ``m``'s axes being ``t``'s axes
 # ``axes`` (broadcast along the others): linear in ``t``, its own transpose.
@@ -1003,6 +1008,9 @@ def _taken_rows_batch(args, bdims, dims):
 
 taken_rows_p.def_jvp(_taken_rows_jvp)
 taken_rows_p.def_batch(_taken_rows_batch)
+# (the identity, linear in ``xs``: in a loop or branch bound on tangents recorded for a
+# backward pass, its transpose the identity too)
+taken_rows_p.def_transpose(lambda cts, pick, *xs, dims: [None, *cts])
 
 
 def _taken_tangents(dims, pick, *xs):

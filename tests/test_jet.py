@@ -547,7 +547,7 @@ LINEAR_CHECKED = {
     "scatter_add",
     "spectral_tangent", "strong_product",
     "scatter_along_axis", "scatter_slice", "select", "slice", "softmax_tangent", "solve", "sub",
-    "sylvester",
+    "sylvester", "taken_fill", "taken_rows",
     "take_along_axis", "transpose", "tri", "triangular_solve"}
 
 

@@ -2108,7 +2108,8 @@ LINEAR = {"psum", "all_gather", "psum_scatter", "ppermute", "all_to_all",
           "convert_element_type", "tri", "reduce_sum", "cumsum", "gather", "scatter_add",
           "take_along_axis", "scatter_along_axis", "matmul", "diagonal", "diag_embed",
           "solve", "checkpoint_lin", "cond_lin", "scan_lin", "eager_lin", "fft", "rfft",
-          "irfft", "triangular_solve", "name", "linear_call", "softmax_tangent", "row_mask"}
+          "irfft", "triangular_solve", "name", "linear_call", "softmax_tangent", "row_mask",
+          "taken_rows", "taken_fill"}
 
 
 def _functrans_primitives():
