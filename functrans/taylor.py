@@ -1135,8 +1135,10 @@ def _unique_all_rule(primals, series, order):
     different curves, the tie splits right after t = 0 (``[t, -t]``: one unique value at
     t = 0, two for t > 0): the results then have other shapes for t > 0, the unique curves
     (sorted as the curves are there: ties of the values by the coefficients in turn, the
-    first occurrence of each); jet takes the values at t = 0 and the coefficients from its
-    second run, with those shapes (see _SplitAfter). Values read on the host, as unique's."""
+    first occurrence of each; complex curves by their real parts' series, then their
+    imaginary parts', as NumPy orders complex numbers); jet takes the values at t = 0 and the
+    coefficients from its second run, with those shapes (see _SplitAfter). Values read on
+    the host, as unique's."""
     x, = primals
     terms = series[0]
     so = registry["unique_all"]
