@@ -655,6 +655,7 @@ def vjp(fun, *primals, has_aux=False, reduce_axes=()):
 _VALUE_FREE = frozenset({"full_like", "iota"})
 # Linear primitives with operands that must not depend on the inputs (the coefficients).
 _COEFFICIENTS = {"div": (1,), "solve": (0,), "triangular_solve": (0,), "select": (0,),
+                 "row_mask": (1,), "taken_rows": (0,), "taken_fill": (0,),
                  "sylvester": (0, 1), "softmax_tangent": (1, 2),
                  "spectral_tangent": (1, 2, 3, 4)}
 # The tangent maps of linearize/vjp: linear in their first len(diff) operands (the tangents);
@@ -932,9 +933,19 @@ def _eager_linear(inputs, params, hits, lo, where, like):
                     f"linear_transpose cannot tell whether it is linear in the inputs.")
 
 
+def _rows_linear(inputs, params, hits, lo, where, like):
+    # (control_flow's taken_rows and taken_fill: result i from operand i + 1 alone, the
+    # first operand, the members' mask, a coefficient)
+    if hits[0]:
+        raise TypeError(f"{where} uses a value that depends on the inputs as a coefficient "
+                        f"(its mask): the function is not linear.")
+    return list(hits[1:])
+
+
 _INNER_LINEAR = {"scan": _scan_linear, "cond": _cond_linear, "while": _while_linear,
                  "checkpoint_call": _checkpoint_linear, "custom_jvp_call": _custom_linear,
-                 "custom_vjp_call": _custom_linear, "eager_call": _eager_linear}
+                 "custom_vjp_call": _custom_linear, "eager_call": _eager_linear,
+                 "taken_rows": _rows_linear, "taken_fill": _rows_linear}
 
 
 def linear_transpose(fun, *primals):

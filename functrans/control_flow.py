@@ -819,7 +819,7 @@ def _taken_rows(args, in_axes, pick, size, checking, whole=False):
     its transpose):
 
     - a batched floating operand has a zero tangent on their rows (JAX's
-      ``where(mask, x, stop_gradient(x))``, without its forward cost: see _taken_tangents);
+      ``where(mask, x, stop_gradient(x))``, without its forward cost: see taken_rows_p);
     - where an operand *not* batched (the same for every member: a closed-over parameter) is
       differentiated, its tangent reaches every row, and a nan coefficient on a row of a
       member that does not take the branch would reach it (0 * nan, summed over the rows):
@@ -853,8 +853,9 @@ def _taken_rows(args, in_axes, pick, size, checking, whole=False):
         if checking:
             ndim = len(get_aval(x).shape)
             mask = fnp.reshape(pick, tuple(size if a == d else 1 for a in range(ndim)))
+            # (the index in range: mode='clip', no look at it on the host)
             x = out[i] = fnp.where(mask, x, fnp.take(x, fnp.reshape(fnp.argmax(pick), (1,)),
-                                                     axis=d))
+                                                     axis=d, mode="clip"))
         if floating:
             sel.append((i, d))
     if not any(d is not None for _, d in sel):
@@ -871,50 +872,149 @@ def _taken_rows(args, in_axes, pick, size, checking, whole=False):
     return out
 
 
-def _make_taken_tangents():
-    """``_taken_tangents(dims, pick, *xs)``: ``xs`` themselves (no operation), whose
-    tangents are zero on the rows (along ``dims``, None for an operand not batched) of the
-    members that ``pick`` leaves out; where an operand not batched has a tangent, the
-    batched operands' rows of those members are a picked member's, and the unbatched
-    tangents are cut when no member is picked (see _taken_rows). One ``where`` per
-    differentiated operand when something is differentiated, nothing otherwise."""
-    from .custom import SymbolicZero, custom_jvp
+# -- taken_rows: a batch's rows of the members that take a branch, for the derivatives ----------
 
-    def taken(dims, pick, *xs):
-        return xs
+# ``taken_rows(pick, *xs, dims)`` is ``xs`` themselves (no operation: the identity on values,
+# whatever runs around it), whose JVP makes the members that ``pick`` (shape ``(*lead, n)``:
+# ``n`` members, after the leading axes of an outer vmap, which every operand has first too)
+# leaves out add nothing to the derivatives (see _taken_rows): the tangents of their rows
+# (along ``dims``) are zero, and where an operand not batched (``dims`` None) has a tangent,
+# the batched operands' rows of those members are a picked member's, and the unbatched
+# tangents are cut where no member is picked. One primitive rather than a custom_jvp
+# function, and its rule a few primitives of its own (one ``row_mask`` per tangent, one
+# ``taken_fill`` for the batched operands where an unbatched one is differentiated):
+# a custom rule's checks and trees, and the broadcasts and selects of ``where``, cost more
+# than a loop's step itself in a staged batched while's backward pass.
+taken_rows_p = primitive("taken_rows", multiple_results=True)
+taken_rows_p.def_impl(lambda backend, pick, *xs, dims: list(xs))
+taken_rows_p.def_abstract_eval(lambda pick, *avals, dims: list(avals))
 
-    def rule(dims, primals, tangents):
-        pick, xs, ts = primals[0], primals[1:], tangents[1:]
-        lone = pick.shape[0] > 0 and any(
-            d is None and type(t) is not SymbolicZero for d, t in zip(dims, ts))
-        if lone:
-            first = fnp.reshape(fnp.argmax(pick), (1,))
-            some = fnp.any(pick)
-        outs, touts = [], []
-        for x, t, d in zip(xs, ts, dims):
-            if d is None:  # (no rows: an empty batch adds nothing to its tangent)
-                mask = some if lone else None
-            else:
-                mask = fnp.reshape(pick, tuple(pick.shape[0] if a == d else 1
-                                               for a in range(len(get_aval(x).shape))))
-                if lone:
-                    x = fnp.where(mask, x, fnp.take(x, first, axis=d))
-            outs.append(x)
-            touts.append(t if type(t) is SymbolicZero or mask is None
-                         else fnp.where(mask, t, 0))
-        return tuple(outs), tuple(touts)
-    taken = custom_jvp(taken, nondiff_argnums=(0,))
-    taken.defjvp(rule, symbolic_zeros=True)
-    return taken
+# ``taken_fill(pick, *xs, dims)``: the batched ``xs`` with the rows (along ``dims``) of the
+# members ``pick`` leaves out replaced by the first picked member's (where none is picked,
+# member 0's), those rows constants to the derivatives (``where(pick, x,
+# stop_gradient(x[first]))``, in one pass per operand).
+taken_fill_p = primitive("taken_fill", multiple_results=True)
 
 
-_TAKEN = []
+def _taken_fill_impl(b, pick, *xs, dims):
+    xp = b.xp
+    lead, n = len(pick.shape) - 1, pick.shape[-1]
+    if not n:
+        return [b.copy(x) for x in xs]
+    first = xp.argmax(xp.astype(pick, xp.int8), axis=-1, keepdims=True)
+    src = xp.where(pick, xp.arange(n, dtype=first.dtype, device=b.device(pick)), first)
+    out = []
+    for x, d in zip(xs, dims):
+        if lead:  # (an outer vmap's rows: each its own members)
+            shape = [1] * len(x.shape)
+            shape[:lead] = pick.shape[:lead]
+            shape[d] = n
+            out.append(xp.take_along_axis(x, xp.reshape(src, tuple(shape)), axis=d))
+        else:
+            out.append(xp.take(x, src, axis=d))
+    return out
+
+
+taken_fill_p.def_impl(_taken_fill_impl)
+taken_fill_p.def_abstract_eval(lambda pick, *avals, dims: list(avals))
+taken_fill_p.def_jvp(lambda primals, tangents, dims: (
+    taken_fill_p.bind(*primals, dims=dims),
+    [None if t is None else row_mask(t, primals[0], tuple(range(len(primals[0].shape) - 1))
+                                     + (d,))
+     for t, d in zip(tangents[1:], dims)]))
+
+
+def _taken_fill_batch(args, bdims, dims):
+    size = batch_size(args, bdims)
+    out = taken_fill_p.bind(*[with_batch(a, d, size) for a, d in zip(args, bdims)],
+                            dims=tuple(d + 1 for d in dims))
+    return out, [0] * len(out)
+
+
+taken_fill_p.def_batch(_taken_fill_batch)
+# (on tangents recorded for a backward pass, the map its JVP says it is: the rows replaced
+# are constants)
+taken_fill_p.def_transpose(lambda cts, pick, *xs, dims: [None] + [
+    None if ct is None else row_mask(ct, pick, tuple(range(len(pick.shape) - 1)) + (d,))
+    for ct, d in zip(cts, dims)])
+
+# ``row_mask(t, m, axes)``: ``where(m, t, 0)``, the boolean ``m``'s axes being ``t``'s axes
+# ``axes`` (broadcast along the others): linear in ``t``, its own transpose.
+row_mask_p = primitive("row_mask")
+
+
+def _row_mask_impl(b, t, m, axes):
+    xp = b.xp
+    nd = len(t.shape)
+    if tuple(axes) != tuple(range(nd - len(axes), nd)):  # (else NumPy's broadcast does it)
+        shape = [1] * nd
+        for a, k in zip(axes, m.shape):
+            shape[a] = k
+        m = xp.reshape(m, tuple(shape))
+    return xp.where(m, t, xp.zeros((), dtype=t.dtype, device=b.device(t)))
+
+
+def row_mask(t, m, axes):
+    return row_mask_p.bind(t, m, axes=tuple(axes))
+
+
+def _row_mask_batch(args, dims, axes):
+    t, m = args
+    if dims[0] is None:
+        t = with_batch(t, None, m.shape[0])
+    if dims[1] is None:
+        return row_mask(t, m, tuple(a + 1 for a in axes)), 0
+    return row_mask(t, m, (0,) + tuple(a + 1 for a in axes)), 0
+
+
+row_mask_p.def_impl(_row_mask_impl)
+row_mask_p.def_abstract_eval(lambda t, m, axes: t)
+row_mask_p.def_jvp(lambda primals, tangents, axes: (
+    row_mask(primals[0], primals[1], axes),
+    None if tangents[0] is None else row_mask(tangents[0], primals[1], axes)))
+row_mask_p.def_transpose(lambda ct, t, m, axes: [row_mask(ct, m, axes), None])
+row_mask_p.def_batch(_row_mask_batch)
+
+
+def _taken_rows_jvp(primals, tangents, dims):
+    from .primitives.reductions import reduce_or_p
+    pick, xs, ts = primals[0], primals[1:], tangents[1:]
+    lead = len(pick.shape) - 1
+    lax = tuple(range(lead))
+    outs = list(xs)
+    lone = pick.shape[lead] > 0 and any(d is None and t is not None for d, t in zip(dims, ts))
+    if lone:
+        some = reduce_or_p.bind(pick, axes=(lead,))
+        rows = [i for i, d in enumerate(dims) if d is not None]
+        if rows:
+            for i, x in zip(rows, taken_fill_p.bind(pick, *[xs[i] for i in rows],
+                                                    dims=tuple(dims[i] for i in rows))):
+                outs[i] = x
+    touts = [None if t is None
+             else row_mask(t, pick, lax + (d,)) if d is not None
+             else row_mask(t, some, lax) if lone else t
+             for t, d in zip(ts, dims)]
+    # (the operands again through the primitive, for the transforms beneath this one)
+    return taken_rows_p.bind(pick, *outs, dims=dims), touts
+
+
+def _taken_rows_batch(args, bdims, dims):
+    # an outer vmap's axis: a leading one of every operand, pick's included
+    size = batch_size(args, bdims)
+    out = taken_rows_p.bind(*[with_batch(a, d, size) for a, d in zip(args, bdims)],
+                            dims=tuple(None if d is None else d + 1 for d in dims))
+    return out, [0] * len(out)
+
+
+taken_rows_p.def_jvp(_taken_rows_jvp)
+taken_rows_p.def_batch(_taken_rows_batch)
+# (the identity, linear in ``xs``: in a loop or branch bound on tangents recorded for a
+# backward pass, its transpose the identity too)
+taken_rows_p.def_transpose(lambda cts, pick, *xs, dims: [None, *cts])
 
 
 def _taken_tangents(dims, pick, *xs):
-    if not _TAKEN:
-        _TAKEN.append(_make_taken_tangents())
-    return _TAKEN[0](dims, pick, *xs)
+    return taken_rows_p.bind(pick, *xs, dims=tuple(dims))
 
 
 def _cond_by_groups(chosen, fns, args, in_axes, n_out):
@@ -927,7 +1027,7 @@ def _cond_by_groups(chosen, fns, args, in_axes, n_out):
         m = members.shape[0]
         if m == 0:
             continue
-        sub = [a if d is None else fnp.take(a, members, axis=0) for a, d in zip(args, in_axes)]
+        sub = [a if d is None else _rows(a, members) for a, d in zip(args, in_axes)]
         outs = vmap(f, in_axes=in_axes, axis_size=m)(*sub)
         order.append(members)
         for j, o in enumerate(outs):
@@ -937,7 +1037,15 @@ def _cond_by_groups(chosen, fns, args, in_axes, n_out):
     if len(order) == 1:
         return [p[0] for p in pieces]
     inverse = fnp.argsort(fnp.concat(order))
-    return [fnp.take(fnp.concat(p, axis=0), inverse, axis=0) for p in pieces]
+    return [_rows(fnp.concat(p, axis=0), inverse) for p in pieces]
+
+
+def _rows(x, k):
+    """``x``'s rows (leading axis) at the integer positions ``k``, known to be in range
+    (from ``nonzero``, ``argsort``): the gather itself, without functrans.numpy's ``take``'s
+    look at the indices on the host (two device reads per gather)."""
+    from .primitives.indexing import gather
+    return gather(x, (k,))
 
 
 def _member_by_member(prim, vals, dims, size, params):
@@ -1312,12 +1420,12 @@ def _while_batch(vals, dims, cond, body, n_cc, n_bc, batch_interp):
         # The body on the live members only (a finished member's value may be outside its
         # domain: no nan from it in the values or the derivatives), the rest kept.
         members, done = fnp.nonzero(m)[0], fnp.nonzero(fnp.logical_not(m))[0]
-        sub = [fnp.take(x, members, axis=0) for x in c]
-        sub_b = [b if d is None else fnp.take(b, members, axis=0) for b, d in zip(bc, b_axes)]
+        sub = [_rows(x, members) for x in c]
+        sub_b = [b if d is None else _rows(b, members) for b, d in zip(bc, b_axes)]
         new = vmap(lambda *a: body(*a), in_axes=(0,) * nc + b_axes,
                    axis_size=members.shape[0])(*sub, *sub_b)
         inverse = fnp.argsort(fnp.concat([members, done]))
-        return [fnp.take(fnp.concat([x_new, fnp.take(x, done, axis=0)], axis=0), inverse, axis=0)
+        return [_rows(fnp.concat([x_new, _rows(x, done)], axis=0), inverse)
                 for x_new, x in zip(new, c)]
     res = _while(lambda c: fnp.any(alive(*c, *cc)[0]), body_fn, carry,
                  tree_flatten(carry)[1], "while_loop")

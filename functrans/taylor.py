@@ -1135,8 +1135,10 @@ def _unique_all_rule(primals, series, order):
     different curves, the tie splits right after t = 0 (``[t, -t]``: one unique value at
     t = 0, two for t > 0): the results then have other shapes for t > 0, the unique curves
     (sorted as the curves are there: ties of the values by the coefficients in turn, the
-    first occurrence of each); jet takes the values at t = 0 and the coefficients from its
-    second run, with those shapes (see _SplitAfter). Values read on the host, as unique's."""
+    first occurrence of each; complex curves by their real parts' series, then their
+    imaginary parts', as NumPy orders complex numbers); jet takes the values at t = 0 and the
+    coefficients from its second run, with those shapes (see _SplitAfter). Values read on
+    the host, as unique's."""
     x, = primals
     terms = series[0]
     so = registry["unique_all"]
@@ -1146,10 +1148,16 @@ def _unique_all_rule(primals, series, order):
     ts = [None if t is None else _fnp.reshape(t, (n,)) for t in terms]
     at_zero = [[None if t is None else _fnp.take(t, out[1]) for t in ts], None, None, None]
     keys = [t for t in ts if t is not None]
-    if not keys or n < 2 or get_aval(x).dtype.kind == "c":
+    if not keys or n < 2:
         return out, at_zero
     # the curves sorted (stably, lexicographically), a new one wherever a key changes
-    perm = _sort_permutation(flat, keys, 0, False)
+    if get_aval(x).dtype.kind == "c":
+        # NumPy orders complex numbers by their real parts, then their imaginary parts: the
+        # curves for small t > 0 by their real parts' series, then their imaginary parts'
+        perm = _sort_permutation(_fnp.real(flat), [_fnp.real(t) for t in keys]
+                                 + [_fnp.imag(flat)] + [_fnp.imag(t) for t in keys], 0, False)
+    else:
+        perm = _sort_permutation(flat, keys, 0, False)
     xs = _fnp.take(flat, perm)
     new = _fnp.not_equal(xs[1:], xs[:-1])
     for t in keys:

@@ -543,10 +543,11 @@ LINEAR_CHECKED = {
     "add", "all_gather", "all_to_all", "broadcast_in_dim", "concat", "conj",
     "convert_element_type", "cumsum", "debug_callback", "diag_embed", "diagonal", "eager_lin",
     "fft", "flip", "gather", "imag", "irfft", "linear_call", "name", "neg", "ppermute", "psum",
-    "psum_scatter", "real", "reduce_sum", "reshape", "rfft", "roll", "scatter_add",
+    "psum_scatter", "real", "reduce_sum", "reshape", "rfft", "roll", "row_mask",
+    "scatter_add",
     "spectral_tangent", "strong_product",
     "scatter_along_axis", "scatter_slice", "select", "slice", "softmax_tangent", "solve", "sub",
-    "sylvester",
+    "sylvester", "taken_fill", "taken_rows",
     "take_along_axis", "transpose", "tri", "triangular_solve"}
 
 

@@ -2073,6 +2073,9 @@ TESTED_ELSEWHERE = {
     "scan_lin": "control flow (tests/test_lax.py)",
     "eager_call": "control flow (tests/test_lax.py)",
     "eager_lin": "control flow (tests/test_lax.py)",
+    "taken_rows": "batched cond/while (tests/test_primitive_grads.py, test_s45_flow45.py)",
+    "taken_fill": "batched cond/while (tests/test_primitive_grads.py, test_s45_flow45.py)",
+    "row_mask": "batched cond/while (tests/test_primitive_grads.py, test_s45_flow45.py)",
     # (bound by softmax / log_softmax's rules under jit and where a slice is not finite;
     # eager finite slices take the plain formula)
     "softmax_tangent": "the softmax rules (tests/test_primitive_grads.py, test_s36_nnjit36)",
@@ -2126,7 +2129,8 @@ LINEAR = {"psum", "all_gather", "psum_scatter", "ppermute", "all_to_all",
           "convert_element_type", "tri", "reduce_sum", "cumsum", "gather", "scatter_add",
           "take_along_axis", "scatter_along_axis", "matmul", "diagonal", "diag_embed",
           "solve", "checkpoint_lin", "cond_lin", "scan_lin", "eager_lin", "fft", "rfft",
-          "irfft", "triangular_solve", "name", "linear_call", "softmax_tangent"}
+          "irfft", "triangular_solve", "name", "linear_call", "softmax_tangent", "row_mask",
+          "taken_rows", "taken_fill"}
 
 
 def _functrans_primitives():

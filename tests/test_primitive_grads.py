@@ -122,6 +122,17 @@ def _cond_case(x):
                     lambda x, s: fnp.sin(x) * x - s ** 5, x, s)
 
 
+def _taken_rows_case(x):
+    import functrans.lax as lax
+    # a cond batched by vmap (under jit: its index abstract, every branch on every member)
+    # with an operand c the same for every member: taken_rows around each branch, and in
+    # its derivatives taken_fill and row_mask. The branches meet at b = 0 with four
+    # continuous derivatives, so the finite differences of the checks may straddle it.
+    c = fnp.sum(x[0])
+    return ft.vmap(lambda a: lax.cond(a > 0.0, lambda b: fnp.sin(c) * b + b ** 5,
+                                      lambda b: fnp.sin(c) * b - b ** 5, a))(x[1])
+
+
 def _scan_case(x):
     import functrans.lax as lax
     c, ys = lax.scan(lambda c, r: (c * fnp.sin(r) + r, c * r), fnp.tanh(x[0]), x)
@@ -645,6 +656,8 @@ CASES = [
     unary("cond", lambda x: ft.jit(_with_own_vjp(_cond_case))(x)),
     unary("scan", lambda x: ft.jit(_with_own_vjp(_scan_case))(x)),
     unary("while", lambda x: ft.jit(_with_own_vjp(_while_case))(x)),
+    # (session 45) the batched cond's and while's rows of the members that take a branch
+    unary("taken_rows", lambda x: ft.jit(_with_own_vjp(_taken_rows_case))(x)),
 ]
 
 # Primitives without a derivative: comparisons, predicates, integer-valued and bitwise
@@ -706,6 +719,10 @@ INDIRECT = {
     "scan_lin": "scan",  # a scan's tangent map in reverse mode under staging
     "eager_lin": "while",  # a staged while_loop's tangent map, run eagerly
     "eager_call": "while",  # its transpose: the loop's VJP, run eagerly
+    # (session 45) taken_rows' JVP: the rows of the members left out, a picked member's,
+    # and the tangents' mask
+    "taken_fill": "taken_rows",
+    "row_mask": "taken_rows",
 }
 
 # Collectives over a vmap's named axis, checked under vmap in tests/test_collectives.py.
