@@ -6,9 +6,7 @@ everywhere and selected; a CPU tensor keeps the look that skips it).
 No GPU here: the device paths are forced on CPU tensors (``_on_host`` patched to False) and
 must give the CPU paths' values bit for bit, and NumPy's searchsorted."""
 
-import importlib.util
 import math
-import pathlib
 
 import numpy as np
 import pytest
@@ -16,20 +14,11 @@ import pytest
 import functrans as ft
 import functrans.numpy as fnp
 import functrans.scipy.special as fss
+from ._host_reads_module import load_host_reads as _host_reads_module
 
 torch = pytest.importorskip("torch")
 
 inf, nan = math.inf, math.nan
-
-
-def _host_reads_module():
-    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "host_reads.py"
-    if not path.exists():
-        pytest.skip("benchmarks/ not in this checkout")
-    spec = importlib.util.spec_from_file_location("_host_reads_s36", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ dtypes), as JAX.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import pathlib
 import sys
@@ -31,6 +30,7 @@ import functrans.numpy as fnp
 import functrans.scipy.special as fsp
 import functrans.scipy.stats as fst
 from functrans.backends import get_backend
+from ._host_reads_module import load_host_reads as _host_reads
 
 sc = pytest.importorskip("scipy.special")
 
@@ -136,13 +136,6 @@ def test_cupy_memory_checks_in_the_forms_cupy_takes(monkeypatch):
 
 
 # -- torch on a device: the fix-ups without host reads -------------------------------------------
-
-def _host_reads():
-    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "host_reads.py"
-    spec = importlib.util.spec_from_file_location("_host_reads_s44", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 _TORCH_DEVICE_CASES = [

@@ -16,10 +16,8 @@ made 1043 host reads), starts next to 1 where a large shape beside one below 1 p
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import operator
-import pathlib
 import types
 
 import mpmath as mp
@@ -31,16 +29,9 @@ import functrans.numpy as fnp
 import functrans.scipy.special as fsp
 import functrans.scipy.stats as fst
 from functrans.backends import get_backend
+from ._host_reads_module import load_host_reads as _host_reads
 
 mp.mp.dps = 40
-
-
-def _host_reads():
-    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "host_reads.py"
-    spec = importlib.util.spec_from_file_location("_host_reads_s45", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # -- array-api-strict's second device takes the device paths -------------------------------------

@@ -19,9 +19,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 
@@ -29,6 +26,7 @@ import functrans as ft
 import functrans.lax as flax
 import functrans.numpy as fnp
 from functrans.experimental.jet import jet
+from ._host_reads_module import load_host_reads as _host_reads
 
 
 def _cd(f, x, v, h=1e-6):
@@ -163,13 +161,6 @@ def test_staged_batched_while_derivatives(backend):
 
 
 # -- the eager batched cond and while: no look at the gathers' indices -----------------------
-
-def _host_reads():
-    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "host_reads.py"
-    spec = importlib.util.spec_from_file_location("_host_reads_s45", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_batched_cond_reads_nothing_on_a_device():

@@ -17,15 +17,14 @@
   apart) eigh's were 0.03 off; eagerly they still are (strict xfail).
 """
 
-import importlib.util
 import itertools
-import pathlib
 
 import numpy as np
 import pytest
 
 import functrans as ft
 import functrans.numpy as fnp
+from ._host_reads_module import load_host_reads as _host_reads
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -94,13 +93,6 @@ def test_reverse_over_forward_leaves_the_other_matrices_of_a_stack_at_zero():
 
 
 # -- host reads: adjugate's and eig's impls read-free on a device ----------------------------
-
-def _host_reads():
-    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "host_reads.py"
-    spec = importlib.util.spec_from_file_location("_host_reads_s45", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _singular_stack():
