@@ -1943,9 +1943,10 @@ def _hyp1f1_jvp(primals, tangents):
     ta, tb, tx = tangents
     out = hyp1f1(a, b, x)
     t = None
-    if tx is not None:   # (a = 0: 0, also at x = +-inf, where M(1, b + 1, x) is infinite)
-        t = mul(tx, select(eq(a, 0.0), 0.0,
-                           mul(div(a, b), hyp1f1(add(a, 1.0), add(b, 1.0), x))))
+    if tx is not None:   # (a = 0: 0, also at x = +-inf, where M(1, b + 1, x) is infinite:
+        # a strong zero in a/b, which keeps this slope's own derivative in a, M(1, b + 1, x)/b,
+        # where a select on a == 0 gave 0)
+        t = mul(tx, mul_sz(hyp1f1(add(a, 1.0), add(b, 1.0), x), div(a, b)))
     for tp, wrt in ((ta, "a"), (tb, "b")):
         if tp is not None:
             part = mul(tp, hyp1f1_param_p.bind(a, b, x, wrt=wrt))
