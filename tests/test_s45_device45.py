@@ -345,13 +345,13 @@ def _halley_steps(monkeypatch):
     steps = []
     plain = generic._halley_in_log
 
-    def counted(backend, u, lo, hi, g_parts, linear=False):
+    def counted(backend, u, lo, hi, g_parts, linear=False, branches=None):
         n = [0]
 
-        def parts(v):
+        def parts(v, *needed):  # (needed: the branches' flags, where branches is given)
             n[0] += 1
-            return g_parts(v)
-        out = plain(backend, u, lo, hi, parts, linear)
+            return g_parts(v, *needed)
+        out = plain(backend, u, lo, hi, parts, linear, branches)
         steps.append(n[0])
         return out
     monkeypatch.setattr(generic, "_halley_in_log", counted)

@@ -557,10 +557,16 @@ def _needed(backend, x, *conds):
     from . import _by_type
     if type(x) not in _by_type:
         return (True,) * len(conds)
+    return tuple(_any_each(backend, *conds))
+
+
+def _any_each(backend, *conds):
+    """For each boolean array of ``conds``, whether some element is true: one read on the
+    host for all of them (the extras run on concrete arrays)."""
     import numpy as np
     xp = backend.xp
     flags = np.asarray(backend.to_numpy(xp.stack([xp.any(c) for c in conds])))
-    return tuple(bool(f) for f in flags)
+    return [bool(f) for f in flags]
 
 
 def _all_true(backend, cond):
@@ -1212,12 +1218,17 @@ _LOG_HIGH = 710.0  # log x above which x overflows
 _BETA_START_NEAR_ONE_A = 100.0  # (betaincinv's start from the gamma quantile from this A)
 
 
-def _halley_in_log(backend, u, lo, hi, g_parts, linear=False):
+def _halley_in_log(backend, u, lo, hi, g_parts, linear=False, branches=None):
     """The root ``u`` of an increasing function ``g`` of ``u = log x`` by Halley steps kept
     inside the bracket ``lo < u < hi``.
 
     ``g_parts(u)`` gives ``g``, ``dg/du`` and ``d2g/du2``; the steps are taken on ``u``, or
-    on ``x`` itself with ``linear`` (for a ``g`` close to linear in ``x``). The bracket
+    on ``x`` itself with ``linear`` (for a ``g`` close to linear in ``x``). Where ``g``
+    has methods that only some elements need, ``branches(u)`` gives their masks (a tuple
+    of boolean arrays) and ``g_parts(u, needed)`` gets, for each, whether some element
+    needs it: read on the host with the loop's own test of the step before, one read a
+    step (a read of its own in ``g_parts`` was a second synchronisation each step on a
+    device). The bracket
     shrinks as each step learns the sign of ``g``; a step leaving it is replaced by its
     midpoint, or by the lowest ``u`` (``_LOG_LOW``, where x underflows to 0) when it goes
     below that. An element stops once its step is below ``_INVERSE_TOL`` (a relative change
@@ -1227,8 +1238,10 @@ def _halley_in_log(backend, u, lo, hi, g_parts, linear=False):
     ends when every element has stopped (checked on the host after each step)."""
     xp = backend.xp
     active = xp.ones_like(u, dtype=xp.bool)
+    if branches is not None:
+        needed = _needed(backend, u, *branches(u))
     for _ in range(_INVERSE_MAX_STEPS):
-        g, g1, g2 = g_parts(u)
+        g, g1, g2 = g_parts(u) if branches is None else g_parts(u, needed)
         lo = xp.where(active & (g < 0.0), u, lo)
         hi = xp.where(active & (g > 0.0), u, hi)
         if linear:  # derivatives in x: g_x = g1 / x, g_xx = (g2 - g1) / x^2
@@ -1265,8 +1278,13 @@ def _halley_in_log(backend, u, lo, hi, g_parts, linear=False):
                 | (hi - lo <= _BRACKET_TOL * xp.maximum(xp.abs(u), xp.ones_like(u))))
         u = xp.where(active & (g != 0.0), prop, u)
         active = active & ~done & (u == u)
-        if not _any_true(backend, active):
-            break
+        if branches is None:
+            if not _any_true(backend, active):
+                break
+        else:  # (whether to go on, and the next step's branches: one read)
+            go_on, *needed = _any_each(backend, active, *branches(u))
+            if not go_on:
+                break
     else:
         # (an element still running after all the steps has not converged, its g being nan
         # or its steps not settling: nan rather than the bracket's last midpoint)
@@ -1302,10 +1320,20 @@ def _temme_logs(backend, a, x, tem):
     return log_p, log_q, xp.where(p_small, d / t, s_big), xp.where(p_small, s_big, d / t)
 
 
-def _log_gamma_lower(backend, a, u, lg):
+def _gamma_lower_branches(backend, a, u):
+    """The masks of :func:`_log_gamma_lower`'s optional methods at ``u``: the elements
+    neither on the series' side nor in Temme's region, and those in Temme's region."""
+    x = backend.xp.exp(u)
+    tem = _temme_region(a, x)
+    low = (x < a + 1.0) & ~tem
+    return ~low & ~tem, tem
+
+
+def _log_gamma_lower(backend, a, u, lg, needed=None):
     """log P(a, x) at x = e^u, with s = d log P / du and ds/du (``lg``: lgamma(a)): by the
     series in logarithms below x = a + 1 (no underflow however small x is), by Temme's
-    expansion in its region."""
+    expansion in its region. ``needed``: whether some element needs each of the masks of
+    :func:`_gamma_lower_branches` (read here where not given)."""
     xp = backend.xp
     x = xp.exp(u)
     tem = _temme_region(a, x)
@@ -1316,7 +1344,8 @@ def _log_gamma_lower(backend, a, u, lg):
     series = _gamma_series(backend, al, xl)
     log_low = al * ul - xl - xp.where(low, lg, xp.zeros_like(lg)) - xp.log(al) + xp.log(series)
     high = ~low & ~tem
-    if _any_true(backend, high):
+    need_high, need_tem = needed if needed is not None else _any_each(backend, high, tem)
+    if need_high:
         p_high, _ = _gammainc_both(backend, xp.where(high, a, xp.ones_like(a)),
                                    xp.where(high, x, xp.ones_like(x)))
         log_p = xp.where(low, log_low, xp.log(p_high))
@@ -1324,17 +1353,28 @@ def _log_gamma_lower(backend, a, u, lg):
         log_p = log_low
     # s = x P'(x) / P: a / series on the series' side; x P''/P' = a - 1 - x
     s = xp.where(low, al / series, xp.exp(a * u - x - lg - log_p))
-    if _any_true(backend, tem):
+    if need_tem:
         log_pt, _, s_t, _ = _temme_logs(backend, a, x, tem)
         log_p = xp.where(tem, log_pt, log_p)
         s = xp.where(tem, s_t, s)
     return log_p, s, s * (a - x - s)
 
 
-def _log_gamma_upper(backend, a, u, lg):
+def _gamma_upper_branches(backend, a, u):
+    """The masks of :func:`_log_gamma_upper`'s optional methods at ``u``: the elements
+    neither on the continued fraction's side nor in Temme's region, and those in Temme's
+    region."""
+    x = backend.xp.exp(u)
+    tem = _temme_region(a, x)
+    up = (x >= a + 1.0) & ~tem
+    return ~up & ~tem, tem
+
+
+def _log_gamma_upper(backend, a, u, lg, needed=None):
     """log Q(a, x) at x = e^u, with s = -d log Q / du and ds/du (``lg``: lgamma(a)): by the
     continued fraction in logarithms from x = a + 1 on (no underflow for large x), by
-    Temme's expansion in its region."""
+    Temme's expansion in its region. ``needed``: whether some element needs each of the
+    masks of :func:`_gamma_upper_branches` (read here where not given)."""
     xp = backend.xp
     x = xp.exp(u)
     tem = _temme_region(a, x)
@@ -1344,7 +1384,8 @@ def _log_gamma_upper(backend, a, u, lg):
     cf = _gamma_cf(backend, au, xu)
     log_up = au * xp.log(xu) - xu - xp.where(up, lg, xp.zeros_like(lg)) + xp.log(cf)
     rest = ~up & ~tem
-    if _any_true(backend, rest):
+    need_rest, need_tem = needed if needed is not None else _any_each(backend, rest, tem)
+    if need_rest:
         _, q_low = _gammainc_both(backend, xp.where(rest, a, xp.ones_like(a)),
                                   xp.where(rest, x, xp.ones_like(x)))
         log_q = xp.where(up, log_up, xp.log(q_low))
@@ -1352,7 +1393,7 @@ def _log_gamma_upper(backend, a, u, lg):
         log_q = log_up
     # s = x P'(x) / Q: 1 / cf on the continued fraction's side
     s = xp.where(up, 1.0 / cf, xp.exp(a * u - x - lg - log_q))
-    if _any_true(backend, tem):
+    if need_tem:
         _, log_qt, _, s_t = _temme_logs(backend, a, x, tem)
         log_q = xp.where(tem, log_qt, log_q)
         s = xp.where(tem, s_t, s)
@@ -1406,23 +1447,25 @@ def _gamma_inverse(backend, a, y, upper):
     log_q = xp.log(xp.where(lower, xp.full_like(q, 0.5), q))
     start = math.log(math.log(2.0))
 
-    def g_lower(u):  # log P(a, e^u) - log p
-        log_p_u, s, ds = _log_gamma_lower(backend, al, u, lgl)
+    def g_lower(u, needed):  # log P(a, e^u) - log p
+        log_p_u, s, ds = _log_gamma_lower(backend, al, u, lgl, needed)
         return log_p_u - log_p, s, ds
 
-    def g_upper(u):  # log q - log Q(a, e^u)
-        log_q_u, s, ds = _log_gamma_upper(backend, au, u, lgu)
+    def g_upper(u, needed):  # log q - log Q(a, e^u)
+        log_q_u, s, ds = _log_gamma_upper(backend, au, u, lgu, needed)
         return log_q - log_q_u, s, ds
 
     lo, hi = xp.full_like(u0, _LOG_LOW), xp.full_like(u0, _LOG_HIGH)
-    # (a branch without elements is not run)
+    # (a branch without elements is not run; both looked at in one read)
     ul = uu = u0
-    if _any_true(backend, lower):
+    need_lower, need_upper = _any_each(backend, lower, ~lower)
+    if need_lower:
         ul = _halley_in_log(backend, xp.where(lower, u0, xp.full_like(u0, start)), lo, hi,
-                            g_lower)
-    if _any_true(backend, ~lower):
+                            g_lower, branches=lambda u: _gamma_lower_branches(backend, al, u))
+    if need_upper:
         uu = _halley_in_log(backend, xp.where(lower, xp.full_like(u0, start), u0), lo, hi,
-                            g_upper, linear=True)
+                            g_upper, linear=True,
+                            branches=lambda u: _gamma_upper_branches(backend, au, u))
     x = xp.exp(xp.where(lower, ul, uu))
     return xp.astype(x, dtype)
 
@@ -1437,7 +1480,20 @@ def gammainccinv(backend, a, y, /):
     return _gamma_inverse(backend, a, y, True)
 
 
-def _log_beta_lower(backend, a, b, u, log_beta):
+def _beta_sides(backend, a, b, u):
+    """x = e^u; where :func:`_log_beta_lower` takes the continued fraction of I_x(a, b)
+    itself (else that of I_(1-x)(b, a)); the shapes on that side; and where it takes
+    :func:`_betainc`'s value instead."""
+    xp = backend.xp
+    x = xp.exp(u)
+    cf_side = x <= (a + 1.0) / (a + b + 2.0)
+    a2, b2 = xp.where(cf_side, a, b), xp.where(cf_side, b, a)
+    other = (_beta_gamma_region(xp, a2, b2) | _beta_gamma_region(xp, b2, a2)
+             | (xp.minimum(a2, b2) >= _BETA_QUAD_MIN) | (~cf_side & (a2 <= 1.0)))
+    return x, cf_side, a2, b2, other
+
+
+def _log_beta_lower(backend, a, b, u, log_beta, needed=None):
     """log I_x(a, b) at x = e^u, with s = d log I / du and ds/du (``log_beta``: log B(a, b),
     no longer used: the prefactor is :func:`_log_beta_front`'s): the continued fraction in
     logarithms below x = (a + 1) / (a + b + 2) (no underflow however small x is), and above
@@ -1445,26 +1501,23 @@ def _log_beta_lower(backend, a, b, u, log_beta):
     fraction (on the shapes and argument of each element's side: session 16, a second call
     for the other side cost a third of the quantiles' time). Where :func:`_betainc` uses
     another method (large shapes; a small shape above the split, where ``1 - r`` would
-    cancel) the logarithm of its value."""
+    cancel) the logarithm of its value: ``needed`` (a tuple of one bool), whether some
+    element needs that (the last mask of :func:`_beta_sides`; read here where not given)."""
     xp = backend.xp
-    x = xp.exp(u)
-    cf_side = x <= (a + 1.0) / (a + b + 2.0)
-    a2, b2 = xp.where(cf_side, a, b), xp.where(cf_side, b, a)
+    x, cf_side, a2, b2, other = _beta_sides(backend, a, b, u)
     log1m = xp.log1p(-x)
     y = 1.0 - x
     x2, y2 = xp.where(cf_side, x, y), xp.where(cf_side, y, x)
     # log(x^a (1 - x)^b / (a2 B(a, b))), the same on either side
     log_m = _log_beta_front(xp, a2, b2, x2, y2, xp.where(cf_side, u, log1m),
                             xp.where(cf_side, log1m, u), _beta_front_const(backend, a2, b2))
-    other = (_beta_gamma_region(xp, a2, b2) | _beta_gamma_region(xp, b2, a2)
-             | (xp.minimum(a2, b2) >= _BETA_QUAD_MIN) | (~cf_side & (a2 <= 1.0)))
     one = xp.ones_like(a2)
     cf = _beta_cf(backend, xp.where(other, one, a2), xp.where(other, one, b2),
                   xp.where(other, xp.full_like(x2, 0.25), x2))
     log_cf = log_m + xp.log(cf)
     log_i = xp.where(cf_side, log_cf,
                      xp.log1p(-xp.exp(xp.where(cf_side, xp.full_like(u, -1.0), log_cf))))
-    if not _none_needs(backend, a2, other):
+    if (needed[0] if needed is not None else not _none_needs(backend, a2, other)):
         direct = _betainc(backend, xp.where(other, a, one), xp.where(other, b, one),
                           xp.where(other, x, xp.full_like(x, 0.5)))
         log_i = xp.where(other, xp.log(direct), log_i)
@@ -1527,11 +1580,15 @@ def betaincinv(backend, a, b, y, /):
     u0 = xp.where(near_one, u_near, u0)
     log_p = xp.log(p)
 
-    def g(u):  # log I_(e^u)(A, B) - log p
-        log_i, s, ds = _log_beta_lower(backend, big_a, big_b, u, log_beta)
+    def g(u, needed):  # log I_(e^u)(A, B) - log p
+        log_i, s, ds = _log_beta_lower(backend, big_a, big_b, u, log_beta, needed)
         return log_i - log_p, s, ds
 
-    u = _halley_in_log(backend, u0, xp.full_like(u0, _LOG_LOW), xp.zeros_like(u0), g)
+    def branches(u):
+        return _beta_sides(backend, big_a, big_b, u)[-1:]
+
+    u = _halley_in_log(backend, u0, xp.full_like(u0, _LOG_LOW), xp.zeros_like(u0), g,
+                       branches=branches)
     xv = xp.exp(u)
     x = xp.astype(xp.where(flip, 1.0 - xv, xv), dtype)
     # below the smallest normal number the result is that number, as SciPy (Boost) gives it
