@@ -662,10 +662,82 @@ def _branch_fns(branches, n_ops, spans):
 
 
 def _cond_impl(backend, index, *args, branches, n_ops, spans):
+    if (len(branches) > 1 and type(index) not in _SCALAR_DTYPES and _selectable(branches)
+            and not _on_host(index)):
+        return _cond_by_select(backend, index, args, branches, n_ops, spans)
     k = int(index)
     s, e = spans[k]
     ins = [*args[:n_ops], *args[n_ops + s:n_ops + e]]
     return _fresh(list(_run(branches[k], ins)), ins, frozenset())
+
+
+def _on_host(x):
+    from .primitives.special import _on_host
+    return _on_host(x)
+
+
+# A staged cond's index on a device (a CUDA tensor, a CuPy array, array-api-strict's device1)
+# is not read on the host (a synchronisation, which also stalls the queue of work the host
+# runs ahead) where every branch is small and can only compute: each branch runs and the
+# outputs are selected by the index (the same values, bit for bit). Such branches hold only
+# the primitives below and the elementwise functions of the namespace (no effect, no error
+# that depends on values such as a gather's index bounds or a singular matrix, no
+# data-dependent loop), nested conds of the same kind, and together at most
+# _SELECT_MAX_EQNS equations and _SELECT_MAX_ELEMENTS elements of results: beyond that,
+# computing every branch costs more launches and memory traffic than the one read.
+_SELECT_SAFE = frozenset({
+    "abs", "broadcast_in_dim", "concat", "convert_element_type", "eq", "ne", "lt", "le",
+    "gt", "ge", "full_like", "iota", "isfinite", "isinf", "isnan", "signbit", "real", "imag",
+    "reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and", "reduce_or",
+    "reshape", "select", "slice", "stop_gradient", "transpose", "flip", "mul_add", "mul_sz",
+    "relu", "sin_cos", "taken_rows", "taken_fill", "row_mask", "argmax", "argmin", "cumsum",
+    "name", "tanh_slope"})
+_SELECT_MAX_EQNS = 32
+_SELECT_MAX_ELEMENTS = 1 << 22
+
+
+def _selectable(branches):
+    """Whether a staged cond with these branches may run them all and select (above); worked
+    out once per branch tuple and kept on its first graph."""
+    first = branches[0]
+    ok = first.__dict__.get("_selectable")
+    if ok is None:
+        budget = [_SELECT_MAX_EQNS, _SELECT_MAX_ELEMENTS]
+        ok = all(_select_safe(g, budget) for g in branches)
+        first._selectable = ok
+    return ok
+
+
+def _select_safe(graph, budget):
+    for prim, _inputs, params, outputs in graph.eqns:
+        if prim is cond_p:
+            if not all(_select_safe(g, budget) for g in params["branches"]):
+                return False
+        elif not (prim.name in _SELECT_SAFE
+                  or (prim.same_aval and prim.namespace_impl is not None and not params)):
+            return False
+        budget[0] -= 1
+        for o in (outputs if type(outputs) is list else (outputs,)):
+            budget[1] -= math.prod(o.aval.shape)
+        if budget[0] < 0 or budget[1] < 0:
+            return False
+    return True
+
+
+def _cond_by_select(backend, index, args, branches, n_ops, spans):
+    """Every branch of a staged cond run, each output then chosen by the index (read-free)."""
+    xp = backend.xp
+    outs = None
+    for k in reversed(range(len(branches))):  # (the index is in range: switch clips it)
+        s, e = spans[k]
+        ins = [*args[:n_ops], *args[n_ops + s:n_ops + e]]
+        res = list(_run(branches[k], ins))
+        if outs is None:
+            outs = _fresh(res, ins, frozenset())
+        else:
+            pick = index == k
+            outs = [xp.where(pick, r, o) for r, o in zip(res, outs)]
+    return outs
 
 
 def _cond_jvp(primals, tangents, branches, n_ops, spans):
