@@ -35,7 +35,8 @@ MODES = ("forward", "grad", "jacfwd", "vmap", "jit(grad)")
 _PACKAGE_DIR = None  # functrans's folder, set on first use (import kept out of module scope)
 
 # helpers that only read for their caller: the line shown is their caller's
-READ_HELPERS = frozenset({"to_numpy", "_all_true", "_any_true", "_none_needs", "_concrete",
+READ_HELPERS = frozenset({"to_numpy", "_all_true", "_any_true", "_any_each", "_needed",
+                          "_none_needs", "_concrete", "_in_range",
                           "__bool__", "__float__", "__int__", "__index__", "item", "tolist"})
 
 # the methods through which a tensor's value reaches the host

@@ -447,6 +447,11 @@ def _setitem(x, key, value):
     return _st.reshape(_ew.select(hit, placed, flat), shape)
 
 
+def _on_host(x):
+    from ..primitives.special import _on_host
+    return _on_host(x)
+
+
 def _check_bounds(k, n, where, what, negative=True):
     """NumPy's IndexError for an integer index array with an entry outside [-n, n) (outside
     [0, n) when not ``negative``), checked where the indices are concrete (under a transform
@@ -470,7 +475,11 @@ def _check_bounds(k, n, where, what, negative=True):
         hi = _red.reduce_max(k, axes) if axes else k
     finally:
         reset_current(token)
-    lo, hi = int(backend_of(lo).to_numpy(lo)), int(backend_of(hi).to_numpy(hi))
+    b = backend_of(lo)
+    if lo is hi or _on_host(lo):
+        lo, hi = int(b.to_numpy(lo)), int(b.to_numpy(hi))
+    else:  # (on a device the least and greatest read together: one synchronisation)
+        lo, hi = (int(v) for v in b.to_numpy(b.xp.stack([lo, hi])))
     bad = lo if lo < (-n if negative else 0) else (hi if hi >= n else None)
     if bad is not None and not _index_checks_running():
         raise IndexError(f"{what} {bad} is out of bounds for {where} with size {n}")

@@ -71,8 +71,13 @@ _IN_RANGE_CHECK_SIZE = 4096
 
 
 def _in_range(b, i, n):
+    """Whether every entry of the index array ``i`` is in [0, n): its least and greatest
+    read on the host together (one synchronisation on a device, not two)."""
+    if not n:
+        return False
     xp = b.xp
-    return (int(b.to_numpy(xp.min(i))) >= 0 and int(b.to_numpy(xp.max(i))) < n) if n else False
+    low, high = (int(v) for v in b.to_numpy(xp.stack([xp.min(i), xp.max(i)])))
+    return low >= 0 and high < n
 
 
 def _flat_index(b, idx, dims, shape, device, strict=None):
