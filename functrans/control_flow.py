@@ -662,13 +662,16 @@ def _branch_fns(branches, n_ops, spans):
 
 
 def _cond_impl(backend, index, *args, branches, n_ops, spans):
-    if (len(branches) > 1 and type(index) not in _SCALAR_DTYPES and _selectable(branches)
+    if (len(branches) > 1 and not isinstance(index, _HOST_INDEX) and _selectable(branches)
             and not _on_host(index)):
         return _cond_by_select(backend, index, args, branches, n_ops, spans)
     k = int(index)
     s, e = spans[k]
     ins = [*args[:n_ops], *args[n_ops + s:n_ops + e]]
     return _fresh(list(_run(branches[k], ins)), ins, frozenset())
+
+
+_HOST_INDEX = (int, _np.ndarray, _np.generic)  # (read at no cost: int(index))
 
 
 def _on_host(x):

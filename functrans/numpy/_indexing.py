@@ -476,7 +476,7 @@ def _check_bounds(k, n, where, what, negative=True):
     finally:
         reset_current(token)
     b = backend_of(lo)
-    if lo is hi or _on_host(lo):
+    if lo is hi or isinstance(lo, (_np.ndarray, _np.generic)) or _on_host(lo):
         lo, hi = int(b.to_numpy(lo)), int(b.to_numpy(hi))
     else:  # (on a device the least and greatest read together: one synchronisation)
         lo, hi = (int(v) for v in b.to_numpy(b.xp.stack([lo, hi])))
