@@ -447,8 +447,12 @@ def cond(pred, true_fun, false_fun, *operands, operand=_NO_OPERAND):
     except under ``jit``, where every branch runs on every member and the results are
     selected, the rows of the members that do not take a branch adding nothing to the
     derivatives (unless the branches reduce over the batch: then every row counts, see
-    docs/coming-from-jax.md). JAX's older spelling ``cond(pred, true_fun, false_fun,
-    operand=x)`` passes ``x`` as the one operand.
+    docs/coming-from-jax.md). Staged, with the predicate on a device (a CUDA tensor, a CuPy
+    array), both functions run and the result is selected, with no host read of the
+    predicate, where both are small and can only compute (elementwise functions, reductions,
+    reshapes...: see "Host reads on a GPU" in docs/backends.md); otherwise the predicate is
+    read and only the chosen one runs. JAX's older spelling ``cond(pred, true_fun,
+    false_fun, operand=x)`` passes ``x`` as the one operand.
 
     Example:
         >>> import functrans as ft, functrans.numpy as fnp, functrans.lax as lax
