@@ -353,9 +353,9 @@ def _acting_as_device(on):
         torch_backend._on_host = saved
 
 
-def run(names=None, modes=MODES, lib="torch", device="cpu", as_device=False):
+def run(names=None, modes=MODES, lib="torch", device="cpu", as_device=False, on_row=None):
     """Reads per call: {case: {mode: count or error text}}, and the sites {site: {case, ...}}
-    with their total counts."""
+    with their total counts. ``on_row(name, row)`` is called as each case is done."""
     table, sites, users = {}, collections.Counter(), collections.defaultdict(set)
     counter = counter_for(lib)
     chosen = [c for c in cases() if names is None or c[0] in names]
@@ -380,15 +380,21 @@ def run(names=None, modes=MODES, lib="torch", device="cpu", as_device=False):
                 for site, k in where.items():
                     sites[site] += k
                     users[site].add(name)
+            if on_row is not None:
+                on_row(name, row)
     return table, sites, users
 
 
-def format_table(table, modes=MODES):
-    width = max(len(n) for n in table) if table else 4
+def format_table(table, modes=MODES, width=None):
+    width = width or (max(len(n) for n in table) if table else 4)
     lines = [f"{'function':<{width}}  " + "  ".join(f"{m:>9}" for m in modes)]
     for name, row in table.items():
-        lines.append(f"{name:<{width}}  " + "  ".join(f"{row.get(m, ''):>9}" for m in modes))
+        lines.append(format_row(name, row, modes, width))
     return "\n".join(lines)
+
+
+def format_row(name, row, modes=MODES, width=16):
+    return f"{name:<{width}}  " + "  ".join(f"{row.get(m, ''):>9}" for m in modes)
 
 
 def format_sites(sites, users, top):
@@ -411,11 +417,15 @@ def main(argv=None):
     args = p.parse_args(argv)
     names = args.only.split(",") if args.only else None
     lib = "cupy" if args.cupy else "torch"
-    table, sites, users = run(names, lib=lib, device=args.device,
-                              as_device=args.as_device and not args.cupy)
     where = "cuda" if args.cupy else args.device + (" as a device" if args.as_device else "")
     print(f"host reads per call ({lib}, {where}, float64 vector of {N}; vmap over 4 of them):")
-    print(format_table(table))
+    # (each row as its case is done: a run cut by a time limit still shows the rows it ran)
+    width = max(len(c[0]) for c in cases() if names is None or c[0] in names)
+    print(format_table({}, width=width), flush=True)
+    table, sites, users = run(names, lib=lib, device=args.device,
+                              as_device=args.as_device and not args.cupy,
+                              on_row=lambda n, r: print(format_row(n, r, width=width),
+                                                        flush=True))
     print()
     print(format_sites(sites, users, args.lines))
 
