@@ -214,14 +214,50 @@ def pytest_configure(config):
                             "only where keep(backend_id, params) says so (tests/conftest.py)")
 
 
+# The dearest backend cases (tests/slow_cases.txt, made by tests/_list_slow_cases.py from a
+# timed run): CI's run leaves them out, ``--run-slow`` (or FUNCTRANS_RUN_SLOW=1) runs them.
+SLOW_CASES_FILE = os.path.join(os.path.dirname(__file__), "slow_cases.txt")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", default=False,
+                     help="also run the dearest backend cases listed in tests/slow_cases.txt "
+                          "(left out by default: each has a cheaper case of the same test on "
+                          "another backend that runs)")
+
+
+def _slow_cases(config):
+    if config.getoption("--run-slow") or os.environ.get("FUNCTRANS_RUN_SLOW") == "1":
+        return frozenset()
+    try:
+        with open(SLOW_CASES_FILE, encoding="utf-8") as f:
+            return frozenset(line.strip() for line in f
+                             if line.strip() and not line.startswith("#"))
+    except FileNotFoundError:
+        return frozenset()
+
+
+def pytest_report_header(config):
+    slow = _slow_cases(config)
+    if slow:
+        return (f"{len(slow)} slow backend cases listed in tests/slow_cases.txt are left out; "
+                "--run-slow runs them")
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
-    """Deselect the cases a ``backend_cases`` mark leaves out, and all but one case of each
-    test on a backend that cannot run here (cupy without a GPU: one skipped case per test
-    still says what was not covered; fourteen thousand of them only cost time)."""
+    """Deselect the cases a ``backend_cases`` mark leaves out, all but one case of each test
+    on a backend that cannot run here (cupy without a GPU: one skipped case per test still
+    says what was not covered; fourteen thousand of them only cost time), and, unless
+    ``--run-slow``, the slow backend cases of tests/slow_cases.txt."""
     unavailable = _skipped_backend_ids()
+    slow = _slow_cases(config)
     reported = set()
     kept, dropped = [], []
     for item in items:
+        if slow and item.nodeid in slow:
+            dropped.append(item)
+            continue
         callspec = getattr(item, "callspec", None)
         backend_id = callspec.params.get("backend") if callspec is not None else None
         if backend_id is None:
