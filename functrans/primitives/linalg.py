@@ -1756,20 +1756,31 @@ def _svd_vecs_dx(t, x, s, u, v, dx, embed):
     dA(t) = t x^T + x t^T (embed: the cotangent C_A = vecs_embed(c) of A, whose transpose
     to x is 2 C_A x: its derivative 2 (dC_A x + C_A dx); the tangent's, for dA(t)'s own
     derivative t dx^T + dx t^T, eigh's map along it)."""
+    # (session 46: in U's basis, without forming dA (nor its projection): with
+    # dP = U^T dx V, U^T dA U = dP S + S dP^T (x^T U = V S), and for the cotangent
+    # 2 dC_A x = U ((I + I^T) S) V^T, I the inner matrix of dC_A = sym(U I U^T): 5 products
+    # of the tangent's size where 9 were, jit(hessian) of svd 8 x 16 x 16 ~-25 %)
     xt = matrix_transpose(x)
     a = matmul(x, xt)
-    da = add(matmul(dx, xt), matmul(x, matrix_transpose(dx)))
     w = mul(s, s)
+    n = s.shape[-1]
+    ut = matrix_transpose(u)
+    s_j, s_i = _rows(s, n), _cols(s, n)
+    dp = matmul(matmul(ut, dx), v)
+    px = add(mul(dp, s_j), mul(s_i, matrix_transpose(dp)))
     if not embed:   # (and the map's at dA(t)'s own derivative, t dx^T + dx t^T)
-        ta = add(matmul(t, xt), matmul(x, matrix_transpose(t)))
+        dpt = matmul(matmul(ut, t), v)
+        k = add(mul(dpt, s_j), mul(s_i, matrix_transpose(dpt)))
+        inner = _eigh_vecs_inner(k, px, w, n, False, _as_dtype_of(x), False)
         dta = add(matmul_sz(t, matrix_transpose(dx)), matmul_sz(dx, matrix_transpose(t)))
-        return add(_eigh_vecs_dx(ta, a, w, u, da, False),
-                   spectral_tangent(dta, a, w, u, kind="vecs"))
-    dca = _eigh_vecs_dx(t, a, w, u, da, True)
+        return add(matmul(u, inner), spectral_tangent(dta, a, w, u, kind="vecs"))
+    inner = _eigh_vecs_inner(matmul(ut, t), px, w, n, False, _as_dtype_of(x), True)
     ca = spectral_tangent(t, a, w, u, kind="vecs_embed")
     # (C_A dx strong per matrix: C_A is nan on a tied matrix whose tied vector the
     # cotangent reads, which a dx on another matrix of the stack leaves; as dA(t)'s above)
-    return mul(add(matmul(dca, x), matmul_sz(ca, dx)), 2.0)
+    dca_x = matmul(matmul(u, mul(add(inner, matrix_transpose(inner)), s_j)),
+                   matrix_transpose(v))
+    return add(dca_x, mul(matmul_sz(ca, dx), 2.0))
 
 
 def _spectral_aval(t, *point, kind, projected=False, weighted=False):
@@ -1876,38 +1887,71 @@ def _eigh_vecs_dx(t, x, w, v, dx, embed):
     # V[:, 2] at diag(1, 1, 2): 54 nan; jacrev(jacfwd): 243); the others keep them.
     n = x.shape[-1]
     cplx = _is_complex(x)
-    as_x = _as_dtype_of(x)
     vh = _h(v)
     px = matmul(matmul(vh, _sym(dx)), v)
-    dw = real(diagonal(px)) if cplx else diagonal(px)
     k = matmul(matrix_transpose(v), t) if embed else matmul(matmul(vh, _sym(t)), v)
+    inner = _eigh_vecs_inner(k, px, w, n, cplx, _as_dtype_of(x), embed)
+    if embed:
+        return _sym(matmul(matmul(conj(v) if cplx else v, inner), matrix_transpose(v)))
+    return matmul(v, inner)
+
+
+def _eigh_vecs_inner(k, px, w, n, cplx, as_x, embed):
+    """_eigh_vecs_dx's inner matrix from K (V^H sym(t) V; embed: V^T c) and the projected
+    Px = V^H sym(dx) V (svd's map gives them from U^T t V and U^T dx V, session 46)."""
+    dw = real(diagonal(px)) if cplx else diagonal(px)
     f0 = _inverse_gaps(w)
-    simple = _simple_columns(w, n) if _may_tie(w, staged=True) else None
-    k_all = k
-    if embed and simple is not None:   # (K's tied columns here, its simple ones below)
-        k = select(simple, zeros_like(k), k)
+    may_tie = _may_tie(w, staged=True)
     # dF * K = B * (dw_j - dw_i), B = -F^2 * K: 0 where K is 0 (as eigh's rule's mul_sz), nan
     # at a tie that dx moves without pulling the pair apart; 0 on a matrix that dx does not
     # move (the gate: dw_j - dw_i is 0 on every matrix that a purely off-diagonal dx moves)
     b = neg(mul_sz(as_x(mul(f0, f0)), k))
     dfk = mul_szm(b, as_x(sub(_rows(dw, n), _cols(dw, n))), px)
     f = as_x(f0)
-    omega = _gap_mul(f, px)
     g = mul_sz(f, k)
+    if embed and may_tie:
+        return add(_embed_tie_free(f, conj(px) if cplx else px, g, k, n), dfk)
+    simple = _simple_columns(w, n) if may_tie else None
+    omega = _gap_mul(f, px)
     if embed:
         oc = conj(omega) if cplx else omega
-        inner = add(sub(matmul_sz(oc, g), matmul_sz(g, oc)),
-                    sub(dfk, _gap_mul(f, matmul_sz(oc, k))))
-        if simple is not None:
-            inner = add(inner, _cluster_free(f, conj(px) if cplx else px,
-                                             select(simple, k_all, zeros_like(k_all)),
-                                             dw, n, simple, embed=True))
-        return _sym(matmul(matmul(conj(v) if cplx else v, inner), matrix_transpose(v)))
+        return add(sub(matmul_sz(oc, g), matmul_sz(g, oc)),
+                   sub(dfk, _gap_mul(f, matmul_sz(oc, k))))
     inner = add(add(matmul_sz(omega, g), dfk),
                 _gap_mul(f, sub(matmul_sz(k, omega), matmul_sz(omega, k))))
     if simple is not None:
         inner = select(simple, _cluster_free(f, px, k, dw, n, simple), inner)
-    return matmul(v, inner)
+    return inner
+
+
+def _embed_tie_free(f, q, g, k, n):
+    """_eigh_vecs_dx's inner matrix for "vecs_embed" less dF * K where w may tie (session 46:
+    one form for every column, where session 45 added _cluster_free's for K's simple
+    columns to the rule's for its tied ones: +60 % on jit(hessian) of eigh 8 x 16 x 16).
+    With Omega = F * Q (Q = conj(Px)), G = F * K, the rule's Omega G - F * (Omega K) is
+    sum_k Omega_ik K_kj (F_kj - F_ij), and Omega_ik (F_kj - F_ij) = Q_ik F_kj F_ij for
+    k != i, j (finite for a simple w_j; the rotation within a tied cluster cancels in
+    pairs, see _cluster_free), the k = j term -F_ij Omega_ij K_jj, the k = i one 0:
+        inner = F * (Q_off G - Omega * K_jj) + diag(d) - G Omega,
+        d_j = (Omega G)_jj = sum_k Omega_jk G_kj.
+    Column j of the first two terms and d_j read K's column j only, and G Omega reads
+    Omega's row k against G's column k: F is masked to K's read columns (rows) there, so
+    that the cotangent's unread vectors (K's zero columns; a whole matrix of a stack that it
+    leaves) meet no infinite gap of a tied pair, forward or in a transpose (a read tied
+    vector gives nan, as the rule); with F finite in a simple eigenvalue's column (row),
+    every term is, and equals _cluster_free's. Two products of the tangent's size where the
+    rule's form has three (and _cluster_free two more)."""
+    nd = len(k.shape)
+    unread = reduce_and_p.bind(eq(k, 0.0), axes=(nd - 2,))
+    zero = zeros_like(f)
+    f_c = select(_rows(unread, n), zero, f)   # (K's unread columns j: 0)
+    f_r = select(_cols(unread, n), zero, f)   # (rows k)
+    om_c, om_r = _gap_mul(f_c, q), _gap_mul(f_r, q)
+    eye = eq(diag_embed(ones_like(diagonal(f))), 1.0)
+    m = sub(matmul_sz(select(eye, zeros_like(q), q), g),
+            strong_product_p.bind(om_c, _rows(diagonal(k), n), matrix=False))
+    d = reduce_sum(strong_product_p.bind(matrix_transpose(om_r), g, matrix=False), (nd - 2,))
+    return sub(add(_gap_mul(f_c, m), diag_embed(d)), matmul_sz(g, om_r))
 
 
 def _simple_columns(w, n):
