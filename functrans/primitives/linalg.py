@@ -1504,7 +1504,8 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     # jumps from I to (1, +-1) / sqrt 2 at [[1, 0], [0, 1], [0, 0]] along E20 + E21): nan,
     # not the 0 of a matrix that t leaves)
     prod = mul_sz if tie is False else (lambda a, b: tie_product(a, b, t))
-    if tie is not False and m == n and not cplx:
+    vecs_map = tie is not False and m == n and not cplx
+    if vecs_map:
         # (session 45: a real square x's U and V are the eigenvectors of A = x x^T and
         # B = x^T x, eigenvalues S^2, and the rule's U (F * (dP S + S dP^T)) is eigh's
         # eigenvector map of A along dA = t x^T + x t^T (V's of B): as spectral_tangent's
@@ -1544,12 +1545,12 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     if n > k:
         tu = mm(_h(t), u)
         dv = add(dv, over_s(sub(tu, mm(v, dpt)), n))
-    if tie is not False:
+    if tie is not False and not vecs_map:
         # (a zero matrix, every singular value 0: its U and V jump in every direction; the
         # products above, strong where S is 0 on the whole matrix, give 0 there (jacfwd's
-        # 0 was silent before too): nan where the tangent moves it, 0 for the others;
-        # staged too since session 45, where eigh's map gives a real square one 0 there,
-        # as eagerly, not the plain products' inf * 0)
+        # 0 was silent before too): nan where the tangent moves it, 0 for the others.
+        # The svd_vecs map gives it itself, read-free (session 46: these masks and their
+        # derivatives, staged since session 45, cost jit(hessian) of svd 8 x 16 x 16 ~20 %))
         nb = len(s.shape) - 1
         null = reshape(reduce_and_p.bind(eq(s, 0.0), axes=(nb,)), tuple(s.shape[:-1]) + (1, 1))
         if _any_on_host(null):
@@ -1736,7 +1737,12 @@ def _svd_vecs_impl(b, t, x, s, u, v, *p, kind):
         else:
             dp = xp.matrix_transpose(u) @ (t @ v)
             q = dp * s[..., None, :] + s[..., :, None] * xp.matrix_transpose(dp)
-        return _eigh_vecs_impl(b, None, x, s * s, u, q, kind="vecs")
+        out = _eigh_vecs_impl(b, None, x, s * s, u, q, kind="vecs")
+        # (a zero matrix, S = 0: P = 0, the map's 0; U jumps in every direction there, nan
+        # where t moves it, as _svd_tangents' _nan_if_moved for the other shapes; the
+        # transpose's F * K times S = 0 is nan already)
+        jump = xp.all(s == 0, axis=-1) & xp.any(t != 0, axis=(-2, -1))
+        return xp.where(jump[..., None, None], xp.nan, out)
     # (eigh's vecs_embed of A = x x^T, c -> sym(U G U^T) = C_A, transposed through
     # dA = t x^T + x t^T: 2 C_A x = U ((G + G^T) S) V^T, G with eigh's unread pairs 0)
     n = s.shape[-1]
@@ -1947,8 +1953,8 @@ def _embed_tie_free(f, q, g, k, n):
     f_c = select(_rows(unread, n), zero, f)   # (K's unread columns j: 0)
     f_r = select(_cols(unread, n), zero, f)   # (rows k)
     om_c, om_r = _gap_mul(f_c, q), _gap_mul(f_r, q)
-    eye = eq(diag_embed(ones_like(diagonal(f))), 1.0)
-    m = sub(matmul_sz(select(eye, zeros_like(q), q), g),
+    off = sub(ones_like(f), diag_embed(ones_like(diagonal(f))))   # (Q_off = Q * off)
+    m = sub(matmul_sz(mul(q, off), g),
             strong_product_p.bind(om_c, _rows(diagonal(k), n), matrix=False))
     d = reduce_sum(strong_product_p.bind(matrix_transpose(om_r), g, matrix=False), (nd - 2,))
     return sub(add(_gap_mul(f_c, m), diag_embed(d)), matmul_sz(g, om_r))
@@ -2022,8 +2028,8 @@ def _eigh_diag_dx(t, x, w, v, dx, strong):
 
 
 def _may_tie(w, zero=False, staged=False):
-    """Whether the sorted ``w`` holds two equal neighbours (``zero``: or a 0), on known
-    values (eager transforms; True under vmap, whose batch axis may be anywhere in the
+    """Whether the sorted ``w`` holds two equal (or nearly equal: within sqrt(eps) of its
+    matrix's largest |w|) neighbours (``zero``: or a 0), on known values (eager transforms; True under vmap, whose batch axis may be anywhere in the
     array). Staged (jit): ``staged``, by default False, the tie masks and strong forms left
     out (the other matrices' entries there are then JAX's nan) where they cost too much
     (cond's spectral map staged cost its jit(grad) +77 %); None for the rules that then take
@@ -2035,7 +2041,16 @@ def _may_tie(w, zero=False, staged=False):
         return True
     if zero and (v == 0).any():
         return True
-    return bool((v[..., 1:] == v[..., :-1]).any()) if v.shape[-1] > 1 else False
+    if v.shape[-1] < 2:
+        return False
+    # (session 46: near a tie too, neighbours within sqrt(eps) of the largest |w| of their
+    # matrix: there the plain rules' second derivatives cancel terms of size 1 / gap (eigh's
+    # simple vector beside eigenvalues 1e-15 apart: jacfwd(jacfwd) 0.03 off), where the tie
+    # forms, exact at every input (jit takes them throughout), write the cancellation out)
+    with np.errstate(invalid="ignore"):
+        gap = np.abs(v[..., 1:] - v[..., :-1])
+        near = np.sqrt(np.finfo(v.dtype).eps) * np.max(np.abs(v), axis=-1, keepdims=True)
+        return bool((gap <= near).any())
 
 
 def _scalar_on_clusters(w, q, n):
@@ -2108,21 +2123,39 @@ def _svd_diag_dx(t, x, u, s, vh, dx, strong):
     if not cplx and m == n:
         return d
     nd = len(x.shape)
+    inv_s = div(1.0, s)
+    if strong:
+        # (1 / s into T's factor, strong per matrix (0 on a matrix that T leaves), its
+        # product with dx's strong per entry forward and per matrix in the transpose
+        # (session 46; as _eigh_diag_dx's tie term): in reverse over forward the
+        # cotangent is the outer function's weight of each singular value's slope, 0 at a
+        # zero singular value either because the function does not read it (the true term
+        # 0) or by coincidence (sum(s^2): the weight 2 s_k, the limit 2 s_k / s_k finite).
+        # mul_sz(1 / s, sum) was per entry in its transpose: jacrev(jacfwd) of
+        # sum(svdvals(x)^2) at [[2, 0], [0, 0], [0, 0]] gave a silent 0 for 2 (x_11,
+        # x_11); now nan, as fwd(rev)'s)
+        def scaled(y, rows):   # (y / s: the columns of a tall part, rows of a wide one)
+            r = _rows(inv_s, y.shape[-2]) if rows else _cols(inv_s, y.shape[-1])
+            return strong_product_p.bind(_as_dtype_of(y)(r), y, matrix=False)
+        prod = _gap_mul
+    else:
+        scaled, prod = (lambda y, rows: y), mul
     num = None
     if cplx:
-        num = mul(imag(diagonal(dp)), imag(diagonal(q)))
+        iq = reshape(imag(diagonal(q)), tuple(s.shape[:-1]) + (1, k))
+        part = prod(scaled(iq, True), reshape(imag(diagonal(dp)), tuple(iq.shape)))
+        num = reshape(part, tuple(s.shape))
     if m > k:   # Re sum_l conj(Z_li) Y_li, Y = (I - U U^H) T V, Z = (I - U U^H) dx V
         y, z = sub(tv, matmul(u, q)), sub(xv, matmul(u, dp))
-        part = reduce_sum(mul(conj(z) if cplx else z, y), (nd - 2,))
+        part = reduce_sum(prod(scaled(y, True), conj(z) if cplx else z), (nd - 2,))
         part = real(part) if cplx else part
         num = part if num is None else add(num, part)
     if n > k:   # Re sum_l Y_il conj(Z_il), Y = U^H T (I - V V^H), Z = U^H dx (I - V V^H)
         y, z = sub(matmul(uh, t), matmul(q, vh)), sub(matmul(uh, dx), matmul(dp, vh))
-        part = reduce_sum(mul(y, conj(z) if cplx else z), (nd - 1,))
+        part = reduce_sum(prod(scaled(y, False), conj(z) if cplx else z), (nd - 1,))
         part = real(part) if cplx else part
         num = part if num is None else add(num, part)
-    inv_s = div(1.0, s)
-    return add(d, mul_sz(inv_s, num) if strong else mul(num, inv_s))
+    return add(d, num if strong else mul(num, inv_s))
 
 
 def _svd_scalar_on_clusters(s, q, h, k):
