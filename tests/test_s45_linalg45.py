@@ -14,7 +14,7 @@
   within the tied cluster cancelled in pairs; svd of a real square matrix: the svd_vecs
   map, eigh's of x x^T and x^T x). Were nan (svd: all 243 entries of U[:, 0]'s at
   diag(1, 1, 2), every nesting; eigh: 54 to 243). Under jit, near a tie (eigenvalues 1e-15
-  apart) eigh's were 0.03 off; eagerly they still are (strict xfail).
+  apart) eigh's were 0.03 off; eagerly too (fixed in session 46).
 """
 
 import itertools
@@ -266,11 +266,9 @@ def test_eigh_near_a_tie_under_jit():
         np.testing.assert_allclose(np.asarray(_NESTINGS[nest](f)(x)), want, atol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "eagerly, eigenvalues that are not exactly equal take eigh's plain rule, whose second "
-    "derivatives cancel terms of size 1 / gap: 0.03 off beside a pair 1e-15 apart (under jit "
-    "the spectral map's form is exact)"))
 def test_eigh_near_a_tie_eagerly():
+    # (a strict xfail until session 46: eigenvalues not exactly equal took eigh's plain
+    # rule eagerly, 0.03 off; near ties now take the tie forms, as jit)
     x = _near_tie()
     f = lambda m: la.eigh(m)[1][..., 0]                                   # noqa: E731
     want = _second_differences(

@@ -342,7 +342,8 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, subset_by_index
     derivatives are NaN or inf in both modes, with exact zeros where they are structural,
     as :func:`eigh`'s; for a real square ``x`` a simple singular value's vectors keep their
     second derivatives there (every nesting, since session 45: eigh's of ``x x^T`` and
-    ``x^T x``), a complex or rectangular one's are NaN. Across a stack each matrix's derivatives, of every order, are those
+    ``x^T x``; near a tie, within ``sqrt(eps)``, eagerly as under ``jit`` since session 46),
+    a complex or rectangular one's are NaN (a known limit). Across a stack each matrix's derivatives, of every order, are those
     of the matrix alone: a tied matrix's NaN stays in its own entries (eagerly and under
     ``vmap``; under ``jit`` second derivatives between the matrices may be NaN, as JAX's).
 
@@ -378,7 +379,12 @@ def _keep(a, axis, start, end):
 
 def svdvals(x, /):
     """Singular values (descending); second derivatives at repeated singular values as
-    :func:`eigvalsh`'s at repeated eigenvalues."""
+    :func:`eigvalsh`'s at repeated eigenvalues. At an exactly zero singular value of a
+    rectangular matrix they are NaN in the directions that move its complement where the
+    function's weight of it depends on ``x`` (``sum(svdvals(x)**2)``: the weight ``2 s``
+    vanishes with ``s``, which the rule does not see), exact elsewhere (since session 46);
+    a function with a nonzero weight there (the nuclear norm: a kink) gets the signed
+    branch's in forward over forward mode, as JAX's, NaN in the other nestings."""
     return _la.svdvals(_float(x))
 
 

@@ -1504,7 +1504,8 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     # jumps from I to (1, +-1) / sqrt 2 at [[1, 0], [0, 1], [0, 0]] along E20 + E21): nan,
     # not the 0 of a matrix that t leaves)
     prod = mul_sz if tie is False else (lambda a, b: tie_product(a, b, t))
-    if tie is not False and m == n and not cplx:
+    vecs_map = tie is not False and m == n and not cplx
+    if vecs_map:
         # (session 45: a real square x's U and V are the eigenvectors of A = x x^T and
         # B = x^T x, eigenvalues S^2, and the rule's U (F * (dP S + S dP^T)) is eigh's
         # eigenvector map of A along dA = t x^T + x t^T (V's of B): as spectral_tangent's
@@ -1544,12 +1545,12 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     if n > k:
         tu = mm(_h(t), u)
         dv = add(dv, over_s(sub(tu, mm(v, dpt)), n))
-    if tie is not False:
+    if tie is not False and not vecs_map:
         # (a zero matrix, every singular value 0: its U and V jump in every direction; the
         # products above, strong where S is 0 on the whole matrix, give 0 there (jacfwd's
-        # 0 was silent before too): nan where the tangent moves it, 0 for the others;
-        # staged too since session 45, where eigh's map gives a real square one 0 there,
-        # as eagerly, not the plain products' inf * 0)
+        # 0 was silent before too): nan where the tangent moves it, 0 for the others.
+        # The svd_vecs map gives it itself, read-free (session 46: these masks and their
+        # derivatives, staged since session 45, cost jit(hessian) of svd 8 x 16 x 16 ~20 %))
         nb = len(s.shape) - 1
         null = reshape(reduce_and_p.bind(eq(s, 0.0), axes=(nb,)), tuple(s.shape[:-1]) + (1, 1))
         if _any_on_host(null):
@@ -1736,7 +1737,12 @@ def _svd_vecs_impl(b, t, x, s, u, v, *p, kind):
         else:
             dp = xp.matrix_transpose(u) @ (t @ v)
             q = dp * s[..., None, :] + s[..., :, None] * xp.matrix_transpose(dp)
-        return _eigh_vecs_impl(b, None, x, s * s, u, q, kind="vecs")
+        out = _eigh_vecs_impl(b, None, x, s * s, u, q, kind="vecs")
+        # (a zero matrix, S = 0: P = 0, the map's 0; U jumps in every direction there, nan
+        # where t moves it, as _svd_tangents' _nan_if_moved for the other shapes; the
+        # transpose's F * K times S = 0 is nan already)
+        jump = xp.all(s == 0, axis=-1) & xp.any(t != 0, axis=(-2, -1))
+        return xp.where(jump[..., None, None], xp.nan, out)
     # (eigh's vecs_embed of A = x x^T, c -> sym(U G U^T) = C_A, transposed through
     # dA = t x^T + x t^T: 2 C_A x = U ((G + G^T) S) V^T, G with eigh's unread pairs 0)
     n = s.shape[-1]
@@ -1756,20 +1762,31 @@ def _svd_vecs_dx(t, x, s, u, v, dx, embed):
     dA(t) = t x^T + x t^T (embed: the cotangent C_A = vecs_embed(c) of A, whose transpose
     to x is 2 C_A x: its derivative 2 (dC_A x + C_A dx); the tangent's, for dA(t)'s own
     derivative t dx^T + dx t^T, eigh's map along it)."""
+    # (session 46: in U's basis, without forming dA (nor its projection): with
+    # dP = U^T dx V, U^T dA U = dP S + S dP^T (x^T U = V S), and for the cotangent
+    # 2 dC_A x = U ((I + I^T) S) V^T, I the inner matrix of dC_A = sym(U I U^T): 5 products
+    # of the tangent's size where 9 were, jit(hessian) of svd 8 x 16 x 16 ~-25 %)
     xt = matrix_transpose(x)
     a = matmul(x, xt)
-    da = add(matmul(dx, xt), matmul(x, matrix_transpose(dx)))
     w = mul(s, s)
+    n = s.shape[-1]
+    ut = matrix_transpose(u)
+    s_j, s_i = _rows(s, n), _cols(s, n)
+    dp = matmul(matmul(ut, dx), v)
+    px = add(mul(dp, s_j), mul(s_i, matrix_transpose(dp)))
     if not embed:   # (and the map's at dA(t)'s own derivative, t dx^T + dx t^T)
-        ta = add(matmul(t, xt), matmul(x, matrix_transpose(t)))
+        dpt = matmul(matmul(ut, t), v)
+        k = add(mul(dpt, s_j), mul(s_i, matrix_transpose(dpt)))
+        inner = _eigh_vecs_inner(k, px, w, n, False, _as_dtype_of(x), False)
         dta = add(matmul_sz(t, matrix_transpose(dx)), matmul_sz(dx, matrix_transpose(t)))
-        return add(_eigh_vecs_dx(ta, a, w, u, da, False),
-                   spectral_tangent(dta, a, w, u, kind="vecs"))
-    dca = _eigh_vecs_dx(t, a, w, u, da, True)
+        return add(matmul(u, inner), spectral_tangent(dta, a, w, u, kind="vecs"))
+    inner = _eigh_vecs_inner(matmul(ut, t), px, w, n, False, _as_dtype_of(x), True)
     ca = spectral_tangent(t, a, w, u, kind="vecs_embed")
     # (C_A dx strong per matrix: C_A is nan on a tied matrix whose tied vector the
     # cotangent reads, which a dx on another matrix of the stack leaves; as dA(t)'s above)
-    return mul(add(matmul(dca, x), matmul_sz(ca, dx)), 2.0)
+    dca_x = matmul(matmul(u, mul(add(inner, matrix_transpose(inner)), s_j)),
+                   matrix_transpose(v))
+    return add(dca_x, mul(matmul_sz(ca, dx), 2.0))
 
 
 def _spectral_aval(t, *point, kind, projected=False, weighted=False):
@@ -1876,38 +1893,71 @@ def _eigh_vecs_dx(t, x, w, v, dx, embed):
     # V[:, 2] at diag(1, 1, 2): 54 nan; jacrev(jacfwd): 243); the others keep them.
     n = x.shape[-1]
     cplx = _is_complex(x)
-    as_x = _as_dtype_of(x)
     vh = _h(v)
     px = matmul(matmul(vh, _sym(dx)), v)
-    dw = real(diagonal(px)) if cplx else diagonal(px)
     k = matmul(matrix_transpose(v), t) if embed else matmul(matmul(vh, _sym(t)), v)
+    inner = _eigh_vecs_inner(k, px, w, n, cplx, _as_dtype_of(x), embed)
+    if embed:
+        return _sym(matmul(matmul(conj(v) if cplx else v, inner), matrix_transpose(v)))
+    return matmul(v, inner)
+
+
+def _eigh_vecs_inner(k, px, w, n, cplx, as_x, embed):
+    """_eigh_vecs_dx's inner matrix from K (V^H sym(t) V; embed: V^T c) and the projected
+    Px = V^H sym(dx) V (svd's map gives them from U^T t V and U^T dx V, session 46)."""
+    dw = real(diagonal(px)) if cplx else diagonal(px)
     f0 = _inverse_gaps(w)
-    simple = _simple_columns(w, n) if _may_tie(w, staged=True) else None
-    k_all = k
-    if embed and simple is not None:   # (K's tied columns here, its simple ones below)
-        k = select(simple, zeros_like(k), k)
+    may_tie = _may_tie(w, staged=True)
     # dF * K = B * (dw_j - dw_i), B = -F^2 * K: 0 where K is 0 (as eigh's rule's mul_sz), nan
     # at a tie that dx moves without pulling the pair apart; 0 on a matrix that dx does not
     # move (the gate: dw_j - dw_i is 0 on every matrix that a purely off-diagonal dx moves)
     b = neg(mul_sz(as_x(mul(f0, f0)), k))
     dfk = mul_szm(b, as_x(sub(_rows(dw, n), _cols(dw, n))), px)
     f = as_x(f0)
-    omega = _gap_mul(f, px)
     g = mul_sz(f, k)
+    if embed and may_tie:
+        return add(_embed_tie_free(f, conj(px) if cplx else px, g, k, n), dfk)
+    simple = _simple_columns(w, n) if may_tie else None
+    omega = _gap_mul(f, px)
     if embed:
         oc = conj(omega) if cplx else omega
-        inner = add(sub(matmul_sz(oc, g), matmul_sz(g, oc)),
-                    sub(dfk, _gap_mul(f, matmul_sz(oc, k))))
-        if simple is not None:
-            inner = add(inner, _cluster_free(f, conj(px) if cplx else px,
-                                             select(simple, k_all, zeros_like(k_all)),
-                                             dw, n, simple, embed=True))
-        return _sym(matmul(matmul(conj(v) if cplx else v, inner), matrix_transpose(v)))
+        return add(sub(matmul_sz(oc, g), matmul_sz(g, oc)),
+                   sub(dfk, _gap_mul(f, matmul_sz(oc, k))))
     inner = add(add(matmul_sz(omega, g), dfk),
                 _gap_mul(f, sub(matmul_sz(k, omega), matmul_sz(omega, k))))
     if simple is not None:
         inner = select(simple, _cluster_free(f, px, k, dw, n, simple), inner)
-    return matmul(v, inner)
+    return inner
+
+
+def _embed_tie_free(f, q, g, k, n):
+    """_eigh_vecs_dx's inner matrix for "vecs_embed" less dF * K where w may tie (session 46:
+    one form for every column, where session 45 added _cluster_free's for K's simple
+    columns to the rule's for its tied ones: +60 % on jit(hessian) of eigh 8 x 16 x 16).
+    With Omega = F * Q (Q = conj(Px)), G = F * K, the rule's Omega G - F * (Omega K) is
+    sum_k Omega_ik K_kj (F_kj - F_ij), and Omega_ik (F_kj - F_ij) = Q_ik F_kj F_ij for
+    k != i, j (finite for a simple w_j; the rotation within a tied cluster cancels in
+    pairs, see _cluster_free), the k = j term -F_ij Omega_ij K_jj, the k = i one 0:
+        inner = F * (Q_off G - Omega * K_jj) + diag(d) - G Omega,
+        d_j = (Omega G)_jj = sum_k Omega_jk G_kj.
+    Column j of the first two terms and d_j read K's column j only, and G Omega reads
+    Omega's row k against G's column k: F is masked to K's read columns (rows) there, so
+    that the cotangent's unread vectors (K's zero columns; a whole matrix of a stack that it
+    leaves) meet no infinite gap of a tied pair, forward or in a transpose (a read tied
+    vector gives nan, as the rule); with F finite in a simple eigenvalue's column (row),
+    every term is, and equals _cluster_free's. Two products of the tangent's size where the
+    rule's form has three (and _cluster_free two more)."""
+    nd = len(k.shape)
+    unread = reduce_and_p.bind(eq(k, 0.0), axes=(nd - 2,))
+    zero = zeros_like(f)
+    f_c = select(_rows(unread, n), zero, f)   # (K's unread columns j: 0)
+    f_r = select(_cols(unread, n), zero, f)   # (rows k)
+    om_c, om_r = _gap_mul(f_c, q), _gap_mul(f_r, q)
+    off = sub(ones_like(f), diag_embed(ones_like(diagonal(f))))   # (Q_off = Q * off)
+    m = sub(matmul_sz(mul(q, off), g),
+            strong_product_p.bind(om_c, _rows(diagonal(k), n), matrix=False))
+    d = reduce_sum(strong_product_p.bind(matrix_transpose(om_r), g, matrix=False), (nd - 2,))
+    return sub(add(_gap_mul(f_c, m), diag_embed(d)), matmul_sz(g, om_r))
 
 
 def _simple_columns(w, n):
@@ -1978,8 +2028,8 @@ def _eigh_diag_dx(t, x, w, v, dx, strong):
 
 
 def _may_tie(w, zero=False, staged=False):
-    """Whether the sorted ``w`` holds two equal neighbours (``zero``: or a 0), on known
-    values (eager transforms; True under vmap, whose batch axis may be anywhere in the
+    """Whether the sorted ``w`` holds two equal (or nearly equal: within sqrt(eps) of its
+    matrix's largest |w|) neighbours (``zero``: or a 0), on known values (eager transforms; True under vmap, whose batch axis may be anywhere in the
     array). Staged (jit): ``staged``, by default False, the tie masks and strong forms left
     out (the other matrices' entries there are then JAX's nan) where they cost too much
     (cond's spectral map staged cost its jit(grad) +77 %); None for the rules that then take
@@ -1991,7 +2041,16 @@ def _may_tie(w, zero=False, staged=False):
         return True
     if zero and (v == 0).any():
         return True
-    return bool((v[..., 1:] == v[..., :-1]).any()) if v.shape[-1] > 1 else False
+    if v.shape[-1] < 2:
+        return False
+    # (session 46: near a tie too, neighbours within sqrt(eps) of the largest |w| of their
+    # matrix: there the plain rules' second derivatives cancel terms of size 1 / gap (eigh's
+    # simple vector beside eigenvalues 1e-15 apart: jacfwd(jacfwd) 0.03 off), where the tie
+    # forms, exact at every input (jit takes them throughout), write the cancellation out)
+    with np.errstate(invalid="ignore"):
+        gap = np.abs(v[..., 1:] - v[..., :-1])
+        near = np.sqrt(np.finfo(v.dtype).eps) * np.max(np.abs(v), axis=-1, keepdims=True)
+        return bool((gap <= near).any())
 
 
 def _scalar_on_clusters(w, q, n):
@@ -2064,21 +2123,39 @@ def _svd_diag_dx(t, x, u, s, vh, dx, strong):
     if not cplx and m == n:
         return d
     nd = len(x.shape)
+    inv_s = div(1.0, s)
+    if strong:
+        # (1 / s into T's factor, strong per matrix (0 on a matrix that T leaves), its
+        # product with dx's strong per entry forward and per matrix in the transpose
+        # (session 46; as _eigh_diag_dx's tie term): in reverse over forward the
+        # cotangent is the outer function's weight of each singular value's slope, 0 at a
+        # zero singular value either because the function does not read it (the true term
+        # 0) or by coincidence (sum(s^2): the weight 2 s_k, the limit 2 s_k / s_k finite).
+        # mul_sz(1 / s, sum) was per entry in its transpose: jacrev(jacfwd) of
+        # sum(svdvals(x)^2) at [[2, 0], [0, 0], [0, 0]] gave a silent 0 for 2 (x_11,
+        # x_11); now nan, as fwd(rev)'s)
+        def scaled(y, rows):   # (y / s: the columns of a tall part, rows of a wide one)
+            r = _rows(inv_s, y.shape[-2]) if rows else _cols(inv_s, y.shape[-1])
+            return strong_product_p.bind(_as_dtype_of(y)(r), y, matrix=False)
+        prod = _gap_mul
+    else:
+        scaled, prod = (lambda y, rows: y), mul
     num = None
     if cplx:
-        num = mul(imag(diagonal(dp)), imag(diagonal(q)))
+        iq = reshape(imag(diagonal(q)), tuple(s.shape[:-1]) + (1, k))
+        part = prod(scaled(iq, True), reshape(imag(diagonal(dp)), tuple(iq.shape)))
+        num = reshape(part, tuple(s.shape))
     if m > k:   # Re sum_l conj(Z_li) Y_li, Y = (I - U U^H) T V, Z = (I - U U^H) dx V
         y, z = sub(tv, matmul(u, q)), sub(xv, matmul(u, dp))
-        part = reduce_sum(mul(conj(z) if cplx else z, y), (nd - 2,))
+        part = reduce_sum(prod(scaled(y, True), conj(z) if cplx else z), (nd - 2,))
         part = real(part) if cplx else part
         num = part if num is None else add(num, part)
     if n > k:   # Re sum_l Y_il conj(Z_il), Y = U^H T (I - V V^H), Z = U^H dx (I - V V^H)
         y, z = sub(matmul(uh, t), matmul(q, vh)), sub(matmul(uh, dx), matmul(dp, vh))
-        part = reduce_sum(mul(y, conj(z) if cplx else z), (nd - 1,))
+        part = reduce_sum(prod(scaled(y, False), conj(z) if cplx else z), (nd - 1,))
         part = real(part) if cplx else part
         num = part if num is None else add(num, part)
-    inv_s = div(1.0, s)
-    return add(d, mul_sz(inv_s, num) if strong else mul(num, inv_s))
+    return add(d, num if strong else mul(num, inv_s))
 
 
 def _svd_scalar_on_clusters(s, q, h, k):
