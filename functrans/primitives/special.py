@@ -46,8 +46,8 @@ from ..backends.digamma_roots import (LOWEST as _DIGAMMA_ROOTS_LOWEST,
                                        ROOTS_HI as DIGAMMA_ROOTS_HI,
                                        ROOTS_LO as DIGAMMA_ROOTS_LO, digamma_near_positive_root,
                                        digamma_near_roots)
-from ..backends.exact_square import (ERFCX_MIDDLE, erfcx_middle_numpy, exp_c_square,
-                                      exp_c_square_numpy)
+from ..backends.exact_square import (ERFCX_MIDDLE, erfcx_middle_numpy, erfcx_middle_scalar,
+                                      exp_c_square, exp_c_square_numpy, exp_c_square_scalar)
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
@@ -211,45 +211,48 @@ _SQRT_PI_OVER_2 = math.sqrt(math.pi / 2.0)
 
 
 def _ndtr_impl(b, x):
-    z = x * -_SQRT1_2
     if isinstance(x, _np.ndarray) and x.dtype == _np.float64 and x.ndim:   # (AtArray too)
-        # (NumPy: the band's and the tail's elements only, by their indices; the rest through
-        # SciPy's erfc, without the backend's look for its own tail: SciPy's below_tail)
-        erfc = b.extra("erfc")
-        erfc = getattr(getattr(erfc, "__wrapped__", erfc), "below_tail", erfc)
-        top = z.max(initial=-_np.inf)
-        if top < _NDTR_MIDDLE_Z:   # (a nan maximum: the mask below)
-            return erfc(z) * 0.5
-        z = _np.asarray(z).ravel()   # (flat in C order, as the indices; our own array)
-        middle = z >= _NDTR_MIDDLE_Z
-        idx = _np.flatnonzero(middle)
-        zb = z.take(idx)
-        if len(idx) * 4 > z.size:   # (SciPy's erfc of the others only, where that saves more
-            rest = _np.flatnonzero(~middle)   # than their indices cost)
-            y = _np.empty_like(z)
-            r = erfc(z.take(rest))
-            r *= 0.5
-            y[rest] = r
-        else:   # (SciPy's erfc of the band's elements set below it: its 1 - erf branch, a
-            # third of the cost of its exponential's, and the band's values replace them)
-            z[idx] = _BELOW_NDTR_MIDDLE_Z
-            y = erfc(z)
-            y *= 0.5
-        if not top < _NDTR_TAIL_Z:
+        # (NumPy: the band's and the tail's elements only, by their indices; the rest
+        # through SciPy's ndtr, its erfc(-x / sqrt 2) / 2 in one pass)
+        lib_ndtr = _ndtr_numpy_library(b)
+        xf = _np.asarray(x).ravel()   # (flat in C order, as the indices; never written)
+        band = xf <= _NDTR_MIDDLE_X   # (nan elements: SciPy's)
+        if not band.any():   # (stops at the first element in the band)
+            return lib_ndtr(x)
+        idx = _np.flatnonzero(band)
+        xb = xf.take(idx)
+        if len(idx) * 4 > xf.size:   # (SciPy's ndtr of the others only, where that saves more
+            rest = _np.flatnonzero(~band)   # than their indices cost)
+            y = _np.empty_like(xf)
+            y[rest] = lib_ndtr(xf.take(rest))
+        else:   # (SciPy's ndtr of the band's elements set above it: its erf branch, cheaper
+            # than its exponential's, and the band's values replace them)
+            y = _np.maximum(xf, _ABOVE_NDTR_MIDDLE_X)
+            y = lib_ndtr(y, out=y)
+        zb = xb * -_SQRT1_2
+        if not _np.maximum.reduce(zb) < _NDTR_TAIL_Z:
             tail = _np.flatnonzero(zb >= _NDTR_TAIL_Z)
             t = b.extra("erfcx")(zb.take(tail))
             e = erfcx_middle_numpy(_np.minimum(zb, _NDTR_TAIL_Z, out=zb))
             e[tail] = t
-        else:
+            e *= exp_c_square_numpy(xb, -0.5, 0.5)
+        else:   # (|x| below 4.95: no clamp, no maximum)
             e = erfcx_middle_numpy(zb)
-        e *= exp_c_square_numpy(_np.asarray(x).take(idx), -0.5, 0.5)
+            e *= exp_c_square_numpy(xb, -0.5, 0.5, bounded=True)
         y[idx] = e   # (fancy assignment: 2.5 times faster than np.put)
         return y.reshape(x.shape)
+    z = x * -_SQRT1_2
     erfc = b.extra("erfc")
     if b.dtype(x).name != "float64":   # (float32: the namespace's ndtr computes in float64)
         return erfc(z) * 0.5
-    if isinstance(x, (_np.ndarray, _np.generic)):   # (a NumPy scalar: as SciPy's)
-        return _ndtr_impl(b, _np.reshape(x, 1))[0]
+    if isinstance(x, (_np.ndarray, _np.generic)):   # (a NumPy scalar: in Python floats, the
+        v = float(x)                                # array form's operations and values)
+        if not v <= _NDTR_MIDDLE_X:
+            return _ndtr_numpy_library(b)(x)
+        zv = v * -_SQRT1_2
+        e = (float(b.extra("erfcx")(zv)) if zv >= _NDTR_TAIL_Z
+             else erfcx_middle_scalar(zv))
+        return _np.float64(e * exp_c_square_scalar(v, -0.5, 0.5))
     xp = b.xp
     # (the extra's erfc without its own tail, where it names one (CuPy's: erfcx and an exact
     # square on every element, read-free): the tail's elements get ndtr's own below)
@@ -273,6 +276,26 @@ def _ndtr_impl(b, x):
     tail = z >= _NDTR_TAIL_Z
     xt = xp.where(tail, x, xp.full_like(x, -2.0 * _NDTR_TAIL_Z))
     return xp.where(tail, _ndtr_tail(b, xt, xt * -_SQRT1_2, partial(exp_c_square, xp)), y)
+
+
+def _ndtr_numpy_library(b):
+    """The NumPy backend's ndtr below the band: SciPy's (the erfc extra names it; the same
+    values as its erfc(-x / sqrt 2) / 2, in one pass, and an ``out``), else the extra's erfc
+    without its tail."""
+    erfc = b.extra("erfc")
+    erfc = getattr(erfc, "__wrapped__", erfc)
+    lib = getattr(erfc, "ndtr", None)
+    if lib is not None:
+        return lib
+    erfc = getattr(erfc, "below_tail", erfc)
+
+    def ndtr_by_erfc(x, out=None):
+        y = erfc(x * -_SQRT1_2) * 0.5
+        if out is not None:
+            out[...] = y
+            return out
+        return y
+    return ndtr_by_erfc
 
 
 def _put_flat(y, idx, v):
@@ -316,7 +339,22 @@ _NDTR_TAIL_Z = 3.5   # (x below -4.95; erfc's tail in the NumPy backend from the
 # (from here, x below -0.99, erfc of the rounded z is more than 3 ulp off: SciPy's erfc, 1 -
 # erf up to 1 and the exponential of a rounded square above, is another 4 to 11)
 _NDTR_MIDDLE_Z = ERFCX_MIDDLE[0]
-_BELOW_NDTR_MIDDLE_Z = math.nextafter(_NDTR_MIDDLE_Z, 0.0)
+
+
+def _largest_x_reaching(bound):
+    """The largest float64 x whose z = fl(x * -sqrt(1/2)) is >= bound (z falls as x rises:
+    the elements x <= it are those with z >= bound, the NumPy path's masks on x itself)."""
+    x = bound / -_SQRT1_2
+    while not x * -_SQRT1_2 >= bound:
+        x = math.nextafter(x, -math.inf)
+    while math.nextafter(x, math.inf) * -_SQRT1_2 >= bound:
+        x = math.nextafter(x, math.inf)
+    return x
+
+
+_NDTR_MIDDLE_X = _largest_x_reaching(_NDTR_MIDDLE_Z)   # (-0.98995)
+_ABOVE_NDTR_MIDDLE_X = math.nextafter(_NDTR_MIDDLE_X, 0.0)
+_NDTR_TAIL_X = _largest_x_reaching(_NDTR_TAIL_Z)   # (-4.9497)
 
 
 def _top(xp, a):
@@ -1355,19 +1393,26 @@ def _erfcx_impl(b, x):
     if isinstance(x, _np.ndarray) and x.dtype == _np.float64 and x.ndim:
         # (NumPy: the elements below -1 by their indices, after one minimum; erfcx once, of
         # -x there)
-        if x.min(initial=_np.inf) >= _ERFCX_NEGATIVE:   # (a nan minimum: the mask)
+        below = x < _ERFCX_NEGATIVE   # (nan elements: SciPy's)
+        if not below.any():   # (stops at the first element below)
             return erfcx(x)
-        below = x < _ERFCX_NEGATIVE
         idx = _np.flatnonzero(below)
-        y = erfcx(_np.where(below, -x, x))
-        v = exp_c_square_numpy(_np.asarray(x).take(idx), 1.0, 2.0)
-        v -= y.take(idx)
-        _put_flat(y, idx, v)
+        w = _np.array(x, dtype=_np.float64, order="C")   # (a copy: -x where below, by
+        wf = w.reshape(-1)                              # the indices: np.where's random mask
+        xb = wf.take(idx)                               # costs 5 times more)
+        wf[idx] = -xb
+        y = erfcx(w, out=w) if isinstance(erfcx, _np.ufunc) else erfcx(w)
+        yf = y.reshape(-1)
+        v = exp_c_square_numpy(xb, 1.0, 2.0)
+        v -= yf.take(idx)
+        yf[idx] = v
         return y
     if isinstance(x, (_np.ndarray, _np.generic)) and x.dtype == _np.float64:
-        if not x < _ERFCX_NEGATIVE:   # (0-d, a NumPy scalar: read; nan too)
+        v = float(x)
+        if not v < _ERFCX_NEGATIVE:   # (0-d, a NumPy scalar: read; nan too)
             return erfcx(x)
-        return _erfcx_impl(b, _np.reshape(x, 1))[0]
+        # (in Python floats: the array form's operations and value)
+        return _np.float64(exp_c_square_scalar(v, 1.0, 2.0) - float(erfcx(-v)))
     if b.dtype(x).name != "float64":   # (float32: x^2's rounding far below an ulp)
         return erfcx(x)
     xp = b.xp
@@ -1651,9 +1696,10 @@ def _dawsn_impl(b, x):
             _put_flat(y, idx, _dawsn_series(_np, _np.asarray(x).take(idx), 10))
         return y
     if isinstance(x, (_np.ndarray, _np.generic)) and x.dtype == _np.float64:
-        if not abs(x) < _DAWSN_SERIES_NUMPY:   # (0-d, a NumPy scalar: read; nan too)
+        v = float(x)
+        if not abs(v) < _DAWSN_SERIES_NUMPY:   # (0-d, a NumPy scalar: read; nan too)
             return dawsn(x)
-        return _dawsn_impl(b, _np.reshape(x, 1))[0]
+        return _np.float64(_dawsn_series(None, v, 10))   # (Python floats: the same value)
     if b.dtype(x).name != "float64":
         return dawsn(x)
     xp = b.xp   # (elsewhere read-free, throughout: about 30 passes beside dawsn's own)
