@@ -897,7 +897,9 @@ def _erfc_with_tail(scipy_erfc):
         return out
     erfc.__name__ = "erfc"
     erfc.below_tail = scipy_erfc   # (for arguments known to lie below ERFC_TAIL: the ndtr impl)
-    return erfc
+    from scipy.special import ndtr
+    erfc.ndtr = ndtr   # (SciPy's erfc(-x / sqrt 2) / 2, the same values in one pass: the ndtr
+    return erfc        # impl below its band)
 
 
 def _bessel_i_overflow(name):
