@@ -821,7 +821,12 @@ def where(condition, x1=None, x2=None, /, *, size=None, fill_value=None):
     if x1 is None or x2 is None:
         raise TypeError("where: give both x1 and x2, or neither (then it is nonzero)")
     t = type(condition)
-    if type(x1) is t and type(x2) is t and t not in _NOT_ARRAY_OR_NP_SCALAR:
+    if t is _np.bool_ and type(x1) is _np.ndarray and type(x2) is _np.ndarray:
+        # NumPy's comparisons of 0-d arrays give NumPy scalars (where(x > 0, x, y) on 0-d):
+        # the same primitive at once where the operands are 0-d of one dtype.
+        if x1.dtype is x2.dtype and x1.shape == () and x2.shape == ():
+            return _ew.select_p.bind(condition, x1, x2)
+    elif type(x1) is t and type(x2) is t and t not in _NOT_ARRAY_OR_NP_SCALAR:
         # A boolean condition and two operands of its type, dtype and shape (the common
         # case): nothing to move, promote or broadcast below, so the primitive at once.
         try:
