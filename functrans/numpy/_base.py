@@ -40,6 +40,7 @@ _INEXACT = _dt.INEXACT_IDS  # ids of floating-point dtypes, native and functrans
 _REAL_SCALARS = frozenset(t for t in _SCALARS if t is not complex)
 # (a bool beside a numeric array goes the slow way, as 1 or 0: array-api-strict refuses it)
 _NUMBER_SCALARS = frozenset(t for t in _REAL_SCALARS if t is not bool)
+_by_id_get = _dt._by_id.get  # (native or functrans dtype object's id -> DType)
 _SEQUENCES = (list, tuple)  # NumPy's array-likes, made arrays by asarray
 # What has no .dtype: one set look-up on the fast paths for both kinds.
 _NOT_ARRAY = frozenset(_SCALARS) | frozenset(_SEQUENCES)
@@ -826,13 +827,31 @@ def where(condition, x1=None, x2=None, /, *, size=None, fill_value=None):
         # the same primitive at once where the operands are 0-d of one dtype.
         if x1.dtype is x2.dtype and x1.shape == () and x2.shape == ():
             return _ew.select_p.bind(condition, x1, x2)
-    elif type(x1) is t and type(x2) is t and t not in _NOT_ARRAY_OR_NP_SCALAR:
-        # A boolean condition and two operands of its type, dtype and shape (the common
-        # case): nothing to move, promote or broadcast below, so the primitive at once.
+    elif t not in _NOT_ARRAY_OR_NP_SCALAR:
+        # A boolean condition and two operands of its shape and one dtype, arrays or tracers
+        # of any kinds (under forward mode the condition is a constant, the operands JVP
+        # tracers), or one a Python number beside an inexact one (where(c, x, 1.0)): nothing
+        # to move, promote or broadcast below, so the primitive at once (the same bind the
+        # path below ends in).
+        t1, t2 = type(x1), type(x2)
         try:
             shape = condition.shape
-            if x1.dtype is x2.dtype and x1.shape == shape and x2.shape == shape and \
-                    _dtype(condition) is _dt.bool_:
+            if t1 not in _NOT_ARRAY_OR_NP_SCALAR:
+                if t2 not in _NOT_ARRAY_OR_NP_SCALAR:
+                    if x1.shape == shape and x2.shape == shape:
+                        d1 = x1.dtype
+                        if d1 is x2.dtype or _by_id_get(id(d1), 1) is _by_id_get(
+                                id(x2.dtype), 2):
+                            if _by_id_get(id(condition.dtype)) is _dt.bool_ and \
+                                    _by_id_get(id(d1)).kind in "biufc":
+                                return _ew.select_p.bind(condition, x1, x2)
+                elif t2 in _NUMBER_SCALARS and id(x1.dtype) in _INEXACT and \
+                        x1.shape == shape and _by_id_get(id(condition.dtype)) is _dt.bool_ \
+                        and not _PROMOTION_CHECKS:
+                    return _ew.select_p.bind(condition, x1, x2)
+            elif t1 in _NUMBER_SCALARS and t2 not in _NOT_ARRAY_OR_NP_SCALAR and \
+                    id(x2.dtype) in _INEXACT and x2.shape == shape and \
+                    _by_id_get(id(condition.dtype)) is _dt.bool_ and not _PROMOTION_CHECKS:
                 return _ew.select_p.bind(condition, x1, x2)
         except AttributeError:  # (no array: the path below names what it is)
             pass
