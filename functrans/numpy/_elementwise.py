@@ -479,6 +479,9 @@ def _plain_bound(v):
     if t is float:
         return v == v
     return v is None or t is int and -9007199254740992 <= v <= 9007199254740992
+
+
+def _int_bound(v, other, d, which):
     """A Python integer bound of an integer dtype ``d``: None where it lies beyond the range on
     the side where it clips nothing, NumPy's OverflowError on the other."""
     if type(v) is not int:
