@@ -40,7 +40,6 @@ _INEXACT = _dt.INEXACT_IDS  # ids of floating-point dtypes, native and functrans
 _REAL_SCALARS = frozenset(t for t in _SCALARS if t is not complex)
 # (a bool beside a numeric array goes the slow way, as 1 or 0: array-api-strict refuses it)
 _NUMBER_SCALARS = frozenset(t for t in _REAL_SCALARS if t is not bool)
-_by_id_get = _dt._by_id.get  # (native or functrans dtype object's id -> DType)
 _SEQUENCES = (list, tuple)  # NumPy's array-likes, made arrays by asarray
 # What has no .dtype: one set look-up on the fast paths for both kinds.
 _NOT_ARRAY = frozenset(_SCALARS) | frozenset(_SEQUENCES)
@@ -839,22 +838,20 @@ def where(condition, x1=None, x2=None, /, *, size=None, fill_value=None):
             if t1 not in _NOT_ARRAY_OR_NP_SCALAR:
                 if t2 not in _NOT_ARRAY_OR_NP_SCALAR:
                     if x1.shape == shape and x2.shape == shape:
-                        d1 = x1.dtype
-                        if d1 is x2.dtype or _by_id_get(id(d1), 1) is _by_id_get(
-                                id(x2.dtype), 2):
-                            if _by_id_get(id(condition.dtype)) is _dt.bool_ and \
-                                    _by_id_get(id(d1)).kind in "biufc":
-                                return _ew.select_p.bind(condition, x1, x2)
-                elif t2 in _NUMBER_SCALARS and id(x1.dtype) in _INEXACT and \
-                        x1.shape == shape and _by_id_get(id(condition.dtype)) is _dt.bool_ \
+                        d1 = _dtype(x1)
+                        if d1 is _dtype(x2) and d1.kind in "biufc" and \
+                                _dtype(condition) is _dt.bool_:
+                            return _ew.select_p.bind(condition, x1, x2)
+                elif t2 in _NUMBER_SCALARS and x1.shape == shape and \
+                        _dtype(x1).kind in "fc" and _dtype(condition) is _dt.bool_ \
                         and not _PROMOTION_CHECKS:
                     return _ew.select_p.bind(condition, x1, x2)
             elif t1 in _NUMBER_SCALARS and t2 not in _NOT_ARRAY_OR_NP_SCALAR and \
-                    id(x2.dtype) in _INEXACT and x2.shape == shape and \
-                    _by_id_get(id(condition.dtype)) is _dt.bool_ and not _PROMOTION_CHECKS:
+                    x2.shape == shape and _dtype(x2).kind in "fc" and \
+                    _dtype(condition) is _dt.bool_ and not _PROMOTION_CHECKS:
                 return _ew.select_p.bind(condition, x1, x2)
-        except AttributeError:  # (no array: the path below names what it is)
-            pass
+        except (AttributeError, UnsupportedBackendError):  # (no array, typed keys: the
+            pass  # path below names what it is, or takes their words)
     args = [_as_operand(a) if type(a) in _SEQUENCES else a for a in (condition, x1, x2)]
     args = list(_numpy_scalars_moved(args))  # (beside the condition's library too)
     x1, x2 = args[1], args[2]
