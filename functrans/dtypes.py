@@ -105,6 +105,8 @@ _natives: list = []
 # ids of the native dtypes and DTypes of floating-point kind: ``id(x.dtype) in INEXACT_IDS``
 # is the hot path's test for "x carries derivatives".
 INEXACT_IDS = {id(d) for d in ALL if d.kind in "fc"}
+# ... and of real floating-point kind only (``functrans.numpy.clip``'s fast path)
+REAL_FLOAT_IDS = {id(d) for d in ALL if d.kind == "f"}
 
 
 def register_native(native, dtype: DType) -> None:
@@ -112,6 +114,8 @@ def register_native(native, dtype: DType) -> None:
     _by_id[id(native)] = dtype
     if dtype.kind in "fc":
         INEXACT_IDS.add(id(native))
+    if dtype.kind == "f":
+        REAL_FLOAT_IDS.add(id(native))
 
 
 def as_dtype(obj, strict: bool = True) -> DType | None:

@@ -821,16 +821,37 @@ def where(condition, x1=None, x2=None, /, *, size=None, fill_value=None):
     if x1 is None or x2 is None:
         raise TypeError("where: give both x1 and x2, or neither (then it is nonzero)")
     t = type(condition)
-    if type(x1) is t and type(x2) is t and t not in _NOT_ARRAY_OR_NP_SCALAR:
-        # A boolean condition and two operands of its type, dtype and shape (the common
-        # case): nothing to move, promote or broadcast below, so the primitive at once.
+    if t is _np.bool_ and type(x1) is _np.ndarray and type(x2) is _np.ndarray:
+        # NumPy's comparisons of 0-d arrays give NumPy scalars (where(x > 0, x, y) on 0-d):
+        # the same primitive at once where the operands are 0-d of one dtype.
+        if x1.dtype is x2.dtype and x1.shape == () and x2.shape == ():
+            return _ew.select_p.bind(condition, x1, x2)
+    elif t not in _NOT_ARRAY_OR_NP_SCALAR:
+        # A boolean condition and two operands of its shape and one dtype, arrays or tracers
+        # of any kinds (under forward mode the condition is a constant, the operands JVP
+        # tracers), or one a Python number beside an inexact one (where(c, x, 1.0)): nothing
+        # to move, promote or broadcast below, so the primitive at once (the same bind the
+        # path below ends in).
+        t1, t2 = type(x1), type(x2)
         try:
             shape = condition.shape
-            if x1.dtype is x2.dtype and x1.shape == shape and x2.shape == shape and \
-                    _dtype(condition) is _dt.bool_:
+            if t1 not in _NOT_ARRAY_OR_NP_SCALAR:
+                if t2 not in _NOT_ARRAY_OR_NP_SCALAR:
+                    if x1.shape == shape and x2.shape == shape:
+                        d1 = _dtype(x1)
+                        if d1 is _dtype(x2) and d1.kind in "biufc" and \
+                                _dtype(condition) is _dt.bool_:
+                            return _ew.select_p.bind(condition, x1, x2)
+                elif t2 in _NUMBER_SCALARS and x1.shape == shape and \
+                        _dtype(x1).kind in "fc" and _dtype(condition) is _dt.bool_ \
+                        and not _PROMOTION_CHECKS:
+                    return _ew.select_p.bind(condition, x1, x2)
+            elif t1 in _NUMBER_SCALARS and t2 not in _NOT_ARRAY_OR_NP_SCALAR and \
+                    x2.shape == shape and _dtype(x2).kind in "fc" and \
+                    _dtype(condition) is _dt.bool_ and not _PROMOTION_CHECKS:
                 return _ew.select_p.bind(condition, x1, x2)
-        except AttributeError:  # (no array: the path below names what it is)
-            pass
+        except (AttributeError, UnsupportedBackendError):  # (no array, typed keys: the
+            pass  # path below names what it is, or takes their words)
     args = [_as_operand(a) if type(a) in _SEQUENCES else a for a in (condition, x1, x2)]
     args = list(_numpy_scalars_moved(args))  # (beside the condition's library too)
     x1, x2 = args[1], args[2]

@@ -433,6 +433,16 @@ def clip(a, min=None, max=None, out=None, *, a_min=None, a_max=None):
             raise TypeError("clip: give max or a_max, not both")
         max = a_max
     a = _as_operand(a)
+    if id(a.dtype) in _REAL_FLOAT and _plain_bound(min) and _plain_bound(max):
+        # A real floating-point array (or tracer) and Python-number bounds (the common case):
+        # nothing to promote (the numbers are weak) or broadcast, so the same primitives as
+        # below, bound at once (0-d NumPy: 22 -> 7 us).
+        out = a
+        if min is not None:
+            out = _select_bind(_lt_bind(out, min), min, out)
+        if max is not None:
+            out = _select_bind(_gt_bind(out, max), max, out)
+        return out
     given = [_as_operand(v) if type(v) in _SEQUENCES else v for v in (min, max)
              if v is not None]
     if not given:
@@ -455,6 +465,20 @@ def clip(a, min=None, max=None, out=None, *, a_min=None, a_max=None):
     if hi is not None:
         out = where(_picks(_ew.gt_p, out, hi, d), hi, out)
     return out if _dtype(out) is d else _st.convert_element_type(out, d)
+
+
+_REAL_FLOAT = _dt.REAL_FLOAT_IDS
+_select_bind, _lt_bind, _gt_bind = _ew.select_p.bind, _ew.lt_p.bind, _ew.gt_p.bind
+
+
+def _plain_bound(v):
+    """Whether clip's bound ``v`` is None or a Python number that a real floating-point
+    array takes as it is: a float that is not NaN (a NaN bound makes every element NaN,
+    the general path), an int that a float64 holds exactly (not a bool)."""
+    t = type(v)
+    if t is float:
+        return v == v
+    return v is None or t is int and -9007199254740992 <= v <= 9007199254740992
 
 
 def _int_bound(v, other, d, which):
