@@ -72,7 +72,7 @@ import math
 
 import numpy as _np
 
-from ..backends.incomplete_grads import _lgamma_corr, _log1pmx  # (on any namespace)
+from ..backends.incomplete_grads import _lgamma_corr, _lgamma_diff, _log1pmx  # (any namespace)
 from .. import dtypes as _dt
 from .. import numpy as fnp
 from ..numpy._base import _dtype
@@ -2731,6 +2731,18 @@ _F_SMALL_DF = 1.0  # (f's deviance form: below this degree of freedom the one in
 _F_TINY_DF = 1e-3
 
 
+class _FNP_BACKEND:
+    """functrans.numpy as the backend of incomplete_grads' formulas (their ``xp``, the
+    arrays' own device, ``lgamma``): differentiable, any backend's arrays."""
+
+    xp = fnp
+    extra = staticmethod(_special._TRACED.extra)
+
+    @staticmethod
+    def device(x):
+        return x.device
+
+
 def _f_far(xp, z, n, m):
     """Where f's logpdf takes the deviance form (``xp``: functrans.numpy or an array
     namespace): a degree of freedom above _F_PLAIN_DF or below _F_TINY_DF, or ``n z`` not a
@@ -3084,6 +3096,29 @@ class _F(_Shaped):
             return out
         logs = fnp.subtract(fnp.subtract(fnp.add(fnp.multiply(hn, lu), fnp.multiply(hm, lw)),
                                          _special.betaln(hn, hm)), lz)
+        # (its slopes from the same sum with the pole of -betaln at the smaller degree of
+        # freedom, log(hn) for n, taken together with the other quotient's logarithm:
+        # log(hn w) = log(1/2) - log(1/n + z/m) (log(hm u) = log(hn w) + log z for m), whose
+        # slopes are w / n in n, u / m in m, products: -betaln's 1/n and hm log w's -hm u / n
+        # cancelled, grad(f.logpdf, 1)(1e200, 1e-20, 2.) was -16384, true 2.0e-160 (mpmath);
+        # and lgamma(h_o + h_s) - lgamma(h_o) of its relative precision in both)
+        by_n = fnp.less_equal(n, m)
+        h_s, h_o = fnp.where(by_n, hn, hm), fnp.where(by_n, hm, hn)   # (the smaller, other)
+        l_s, l_o = fnp.where(by_n, lw, lu), fnp.where(by_n, lu, lw)   # (paired with h_s, other)
+        h_s = fnp.where(small, h_s, 0.25)   # (_lgamma_diff: 0 < h_s <= 1)
+        # (1/n + z/m itself where it is finite: logaddexp's slopes, exp(a - logaddexp(a, b)),
+        # lose |log(n z / m)| eps: 4e-14 there)
+        fine = fnp.stop_gradient(fnp.add(fnp.divide(1.0, n), fnp.divide(z, m))) < math.inf
+        n_f, z_f, m_f = fnp.where(fine, n, 1.0), fnp.where(fine, z, 1.0), fnp.where(fine, m, 1.0)
+        pair = fnp.subtract(-math.log(2.0), fnp.where(
+            fine, fnp.log(fnp.add(fnp.divide(1.0, n_f), fnp.divide(z_f, m_f))),
+            fnp.logaddexp(fnp.negative(fnp.log(n)), fnp.subtract(lz, lm))))
+        beta = fnp.subtract(_lgamma_diff(_FNP_BACKEND, h_s, h_o),
+                            _special.gammaln(fnp.add(h_s, 1.0)))   # (-log(h_s B(h_s, h_o)))
+        slopes = fnp.subtract(fnp.add(fnp.add(
+            fnp.add(fnp.multiply(h_s, l_o), fnp.multiply(fnp.subtract(h_o, 1.0), l_s)), pair),
+            beta), fnp.where(by_n, lz, 0.0))
+        logs = _special._with_slopes(logs, slopes)
         return fnp.where(small, logs, out)
 
     def _end_power(self, k, n, m):
