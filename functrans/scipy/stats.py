@@ -2731,6 +2731,21 @@ _F_SMALL_DF = 1.0  # (f's deviance form: below this degree of freedom the one in
 _F_TINY_DF = 1e-3
 
 
+def _f_betaln(hn, hm):
+    """betaln(hn, hm) with the difference of the other argument's log-gamma functions of its
+    relative precision in both where the smaller one is at most 1 (lgamma(h_s) -
+    (lgamma(h_o + h_s) - lgamma(h_o))): staged betaln's slope psi(hm) - psi(hn + hm) at a
+    tiny hn lost eps / hn (f.logpdf at x = inf: the dfn slope at (inf, 3, 1e-20) -1.7e-21
+    under jit, true 6.7e-22)."""
+    small = fnp.minimum(fnp.stop_gradient(hn), fnp.stop_gradient(hm)) <= 1.0
+    by_n = fnp.less_equal(hn, hm)
+    h_s = fnp.where(small, fnp.where(by_n, hn, hm), 0.5)
+    h_o = fnp.where(small, fnp.where(by_n, hm, hn), 1.0)
+    near = fnp.subtract(_special.gammaln(h_s), _lgamma_diff(_FNP_BACKEND, h_s, h_o))
+    return fnp.where(small, near, _special.betaln(fnp.where(small, 2.0, hn),
+                                                  fnp.where(small, 2.0, hm)))
+
+
 class _FNP_BACKEND:
     """functrans.numpy as the backend of incomplete_grads' formulas (their ``xp``, the
     arrays' own device, ``lgamma``): differentiable, any backend's arrays."""
@@ -2862,7 +2877,8 @@ class _F(_Shaped):
     _safe_shape = 1.0
     _notes = ("``dfn > 0`` and ``dfd > 0``, else nan; 0 below ``loc``. As SciPy, infinite "
               "degrees of freedom give nan inside the support (the values of the ends and "
-              "beyond are kept).")
+              "beyond are kept). At ``x = inf`` the log density's limit, -inf (SciPy: nan), "
+              "and its slopes' limits (0 in ``x``, -inf in ``dfd``, finite in ``dfn``).")
     _cdf_methods = ("cdf", "sf", "ppf", "isf")
     _cdf_notes = ("``betainc(dfn/2, dfd/2, dfn x / (dfn x + dfd))`` (sf: "
                   "``betainc(dfd/2, dfn/2, dfd / (dfd + dfn x))``, accurate in the upper "
@@ -2993,6 +3009,23 @@ class _F(_Shaped):
                                          _special._xlogy_weak(hm, m)), _special.betaln(hn, hm))
             return fnp.subtract(fnp.add(const, _special._xlogy_weak(hn - 1.0, z)),
                                 fnp.multiply(hn + hm, fnp.log(fnp.add(m, fnp.multiply(n, z)))))
+        # (at z = inf the limits: -inf, and the slopes of the form for large z, -(hm + 1)
+        # log z + hm log(m / n) - betaln(hn, hm): 0 in z, -inf in dfd, in dfn the finite
+        # -hm / n - (psi(hn) - psi(hn + hm)) / 2; the forms below gave nan, inf - inf, and nan
+        # slopes; SciPy's value is nan there, its formula's inf - inf)
+        top = z == math.inf
+        if not _may_hold(top):
+            return self._log_density_in(z, n, m)
+        out = self._log_density_in(fnp.where(top, 2.0, z), n, m)
+        zt = fnp.where(top, z, 2.0)
+        far = fnp.subtract(fnp.subtract(
+            fnp.multiply(hm, fnp.subtract(fnp.log(m), fnp.log(n))),
+            fnp.multiply(hm + 1.0, fnp.log(zt))), _f_betaln(hn, hm))
+        return fnp.where(top, far, out)
+
+    def _log_density_in(self, z, n, m):
+        """f's log density for ``z < inf``: the form in log u, log w, or the deviance form
+        (see below)."""
         out = self._logpdf_logs(z, n, m)
         # (the form above errs ~ m log m eps: the deviance form where a degree of freedom is
         # above _F_PLAIN_DF or n z is not a normal number, 0 < z < inf (the ends keep the
