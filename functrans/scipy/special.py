@@ -3511,6 +3511,16 @@ def _t_outside_series(d, t, *values):
     return tuple(fnp.where(region, fnp.stop_gradient(v), v) for v in (values or (d, t)))
 
 
+def _t_outside_region(d, t, also):
+    """Where t_fix's series region (see :func:`_t_outside_series`) and ``also`` hold (no
+    derivative)."""
+    with _np.errstate(all="ignore"):
+        d, t = fnp.stop_gradient(d), fnp.stop_gradient(t)
+        t2 = fnp.multiply(t, t)
+        y = fnp.divide(t2, fnp.add(d, t2))
+        return _all(d >= _T_SERIES_DF, d < _inf, t != 0.0, y <= _T_SERIES_Y, also)
+
+
 def _t_tail_accurate(d, t, tail):
     """``tail`` (T at ``t``, df ``d``) with the series' derivatives where they apply (see
     above), the plain ones elsewhere."""
@@ -3569,9 +3579,22 @@ def stdtr(df, t, /):
         # (the backend's betainc at the rounded x, x's rounding taken back to first order,
         # lost ~df eps: stdtr(1e20, -30) was 1/2, true 4.9e-198; stdtr(1e16, 8) 2 % off,
         # stdtr(1e12, -30) 1.6e-10), with its derivatives
-        i_x = _inc_beta(0.5 * dp, fnp.full_like(d, 0.5), fnp.divide(dp, s),
-                        fnp.divide(t2s, s))
-        if _may_hold(d > _T_PAIR_DF):
+        pair = d > _T_PAIR_DF
+        if not series or not _may_hold(pair):
+            i_x = _inc_beta(0.5 * dp, fnp.full_like(d, 0.5), fnp.divide(dp, s),
+                            fnp.divide(t2s, s))
+        else:
+            # (above _T_PAIR_DF inside the series' region the plain form's value is
+            # f_extreme_fix's and its derivatives the series': its operands there a stand-in,
+            # (df, t^2) = (1, 1). At the real ones its derivative work, discarded, ran
+            # betainc's shape slopes at df/2 ~ 5e19 to their step limit at evaluation:
+            # jit(hessian(t.cdf))(-8., 1e20) took 4-13 s, from df ~1e17 on; session 46)
+            held = _t_outside_region(d, ts, pair)
+            dh, th = _where(held, 1.0, dp), _where(held, 1.0, t2s)
+            sh = fnp.add(dh, th)
+            i_x = _inc_beta(0.5 * dh, fnp.full_like(d, 0.5), fnp.divide(dh, sh),
+                            fnp.divide(th, sh))
+        if _may_hold(pair):
             i_x = _f_extreme_fix(i_x, fnp.ones_like(d), dp, t2s, True, _T_PAIR_DF)
         if series:  # (and its value without them: their zero tangents times its infinite
             # partials, nan, in forward mode)

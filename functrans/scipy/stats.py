@@ -72,7 +72,7 @@ import math
 
 import numpy as _np
 
-from ..backends.incomplete_grads import _lgamma_corr, _log1pmx  # (on any namespace)
+from ..backends.incomplete_grads import _lgamma_corr, _lgamma_diff, _log1pmx  # (any namespace)
 from .. import dtypes as _dt
 from .. import numpy as fnp
 from ..numpy._base import _dtype
@@ -2731,6 +2731,33 @@ _F_SMALL_DF = 1.0  # (f's deviance form: below this degree of freedom the one in
 _F_TINY_DF = 1e-3
 
 
+def _f_betaln(hn, hm):
+    """betaln(hn, hm) with the difference of the other argument's log-gamma functions of its
+    relative precision in both where the smaller one is at most 1 (lgamma(h_s) -
+    (lgamma(h_o + h_s) - lgamma(h_o))): staged betaln's slope psi(hm) - psi(hn + hm) at a
+    tiny hn lost eps / hn (f.logpdf at x = inf: the dfn slope at (inf, 3, 1e-20) -1.7e-21
+    under jit, true 6.7e-22)."""
+    small = fnp.minimum(fnp.stop_gradient(hn), fnp.stop_gradient(hm)) <= 1.0
+    by_n = fnp.less_equal(hn, hm)
+    h_s = fnp.where(small, fnp.where(by_n, hn, hm), 0.5)
+    h_o = fnp.where(small, fnp.where(by_n, hm, hn), 1.0)
+    near = fnp.subtract(_special.gammaln(h_s), _lgamma_diff(_FNP_BACKEND, h_s, h_o))
+    return fnp.where(small, near, _special.betaln(fnp.where(small, 2.0, hn),
+                                                  fnp.where(small, 2.0, hm)))
+
+
+class _FNP_BACKEND:
+    """functrans.numpy as the backend of incomplete_grads' formulas (their ``xp``, the
+    arrays' own device, ``lgamma``): differentiable, any backend's arrays."""
+
+    xp = fnp
+    extra = staticmethod(_special._TRACED.extra)
+
+    @staticmethod
+    def device(x):
+        return x.device
+
+
 def _f_far(xp, z, n, m):
     """Where f's logpdf takes the deviance form (``xp``: functrans.numpy or an array
     namespace): a degree of freedom above _F_PLAIN_DF or below _F_TINY_DF, or ``n z`` not a
@@ -2883,7 +2910,8 @@ class _F(_Shaped):
     _safe_shape = 1.0
     _notes = ("``dfn > 0`` and ``dfd > 0``, else nan; 0 below ``loc``. As SciPy, infinite "
               "degrees of freedom give nan inside the support (the values of the ends and "
-              "beyond are kept).")
+              "beyond are kept). At ``x = inf`` the log density's limit, -inf (SciPy: nan), "
+              "and its slopes' limits (0 in ``x``, -inf in ``dfd``, finite in ``dfn``).")
     _cdf_methods = ("cdf", "sf", "ppf", "isf")
     _cdf_notes = ("``betainc(dfn/2, dfd/2, dfn x / (dfn x + dfd))`` (sf: "
                   "``betainc(dfd/2, dfn/2, dfd / (dfd + dfn x))``, accurate in the upper "
@@ -3014,7 +3042,29 @@ class _F(_Shaped):
                                          _special._xlogy_weak(hm, m)), _special.betaln(hn, hm))
             return fnp.subtract(fnp.add(const, _special._xlogy_weak(hn - 1.0, z)),
                                 fnp.multiply(hn + hm, fnp.log(fnp.add(m, fnp.multiply(n, z)))))
-        out = self._logpdf_logs(z, n, m)
+        # (at z = inf the limits: -inf, and the slopes of the form for large z, -(hm + 1)
+        # log z + hm log(m / n) - betaln(hn, hm): 0 in z, -inf in dfd, in dfn the finite
+        # -hm / n - (psi(hn) - psi(hn + hm)) / 2; the forms below gave nan, inf - inf, and nan
+        # slopes; SciPy's value is nan there, its formula's inf - inf)
+        # (staged, betaln shared with the form in log u, log w: the tiny-df slopes of
+        # _f_betaln there cost jit(f.logpdf) 2.5x; its dfn slope at (inf, 3, 1e-20) is then
+        # staged betaln's, -1.7e-21, eager 6.7e-22)
+        top = z == math.inf
+        if not _may_hold(top):
+            return self._log_density_in(z, n, m)
+        staged = _concrete_behind(top) is None
+        bl = _special.betaln(hn, hm) if staged else None
+        out = self._log_density_in(fnp.where(top, 2.0, z), n, m, bl)
+        zt = fnp.where(top, z, 2.0)
+        far = fnp.subtract(fnp.subtract(
+            fnp.multiply(hm, fnp.subtract(fnp.log(m), fnp.log(n))),
+            fnp.multiply(hm + 1.0, fnp.log(zt))), bl if staged else _f_betaln(hn, hm))
+        return fnp.where(top, far, out)
+
+    def _log_density_in(self, z, n, m, bl=None):
+        """f's log density for ``z < inf``: the form in log u, log w, or the deviance form
+        (see below); ``bl``: betaln(n/2, m/2) where the caller has it."""
+        out = self._logpdf_logs(z, n, m, bl)
         # (the form above errs ~ m log m eps: the deviance form where a degree of freedom is
         # above _F_PLAIN_DF or n z is not a normal number, 0 < z < inf (the ends keep the
         # plain form's limits); where the values are known and no element needs it, not
@@ -3037,7 +3087,7 @@ class _F(_Shaped):
         return fnp.where(far, dev, out)
 
     @staticmethod
-    def _logpdf_logs(z, n, m):
+    def _logpdf_logs(z, n, m, bl=None):
         """f's log density as ``hn log u + hm log w - log z - betaln(hn, hm)`` (``u = n z /
         (m + n z)``, ``w = 1 - u``), each logarithm from the smaller quotient (``log1p(-w)``
         for u > 1/2, ``log1p(-u)`` for w > 1/2), whose terms and their derivatives are each
@@ -3059,7 +3109,7 @@ class _F(_Shaped):
             _special._xlogy_weak(hn - 1.0, z)))
         b = fnp.multiply(hm, fnp.where(big_w, fnp.log1p(fnp.negative(fnp.where(big_w, u, 0.0))),
                                        fnp.log(fnp.where(big_w, 1.0, w))))
-        return fnp.subtract(fnp.add(a, b), _special.betaln(hn, hm))
+        return fnp.subtract(fnp.add(a, b), _special.betaln(hn, hm) if bl is None else bl)
 
     @staticmethod
     def _logpdf_deviance(z, n, m):
@@ -3117,6 +3167,29 @@ class _F(_Shaped):
             return out
         logs = fnp.subtract(fnp.subtract(fnp.add(fnp.multiply(hn, lu), fnp.multiply(hm, lw)),
                                          _special.betaln(hn, hm)), lz)
+        # (its slopes from the same sum with the pole of -betaln at the smaller degree of
+        # freedom, log(hn) for n, taken together with the other quotient's logarithm:
+        # log(hn w) = log(1/2) - log(1/n + z/m) (log(hm u) = log(hn w) + log z for m), whose
+        # slopes are w / n in n, u / m in m, products: -betaln's 1/n and hm log w's -hm u / n
+        # cancelled, grad(f.logpdf, 1)(1e200, 1e-20, 2.) was -16384, true 2.0e-160 (mpmath);
+        # and lgamma(h_o + h_s) - lgamma(h_o) of its relative precision in both)
+        by_n = fnp.less_equal(n, m)
+        h_s, h_o = fnp.where(by_n, hn, hm), fnp.where(by_n, hm, hn)   # (the smaller, other)
+        l_s, l_o = fnp.where(by_n, lw, lu), fnp.where(by_n, lu, lw)   # (paired with h_s, other)
+        h_s = fnp.where(small, h_s, 0.25)   # (_lgamma_diff: 0 < h_s <= 1)
+        # (1/n + z/m itself where it is finite: logaddexp's slopes, exp(a - logaddexp(a, b)),
+        # lose |log(n z / m)| eps: 4e-14 there)
+        fine = fnp.stop_gradient(fnp.add(fnp.divide(1.0, n), fnp.divide(z, m))) < math.inf
+        n_f, z_f, m_f = fnp.where(fine, n, 1.0), fnp.where(fine, z, 1.0), fnp.where(fine, m, 1.0)
+        pair = fnp.subtract(-math.log(2.0), fnp.where(
+            fine, fnp.log(fnp.add(fnp.divide(1.0, n_f), fnp.divide(z_f, m_f))),
+            fnp.logaddexp(fnp.negative(fnp.log(n)), fnp.subtract(lz, lm))))
+        beta = fnp.subtract(_lgamma_diff(_FNP_BACKEND, h_s, h_o),
+                            _special.gammaln(fnp.add(h_s, 1.0)))   # (-log(h_s B(h_s, h_o)))
+        slopes = fnp.subtract(fnp.add(fnp.add(
+            fnp.add(fnp.multiply(h_s, l_o), fnp.multiply(fnp.subtract(h_o, 1.0), l_s)), pair),
+            beta), fnp.where(by_n, lz, 0.0))
+        logs = _special._with_slopes(logs, slopes)
         return fnp.where(small, logs, out)
 
     def _end_power(self, k, n, m):
