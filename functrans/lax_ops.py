@@ -2783,7 +2783,9 @@ def ragged_dot_general(lhs, rhs, group_sizes, ragged_dot_dimension_numbers, prec
         shape = [1] * full.ndim
         shape[rpos], shape[gpos] = x.shape[ragged], g
         sel = fnp.reshape(fnp.permute_dims(masks, (1, 0)) if rpos < gpos else masks, shape)
-        return fnp.sum(fnp.where(sel, full, fnp.zeros_like(full)), axis=gpos)
+        # (dtype: NumPy's sum would widen int32/bool products to int64; JAX keeps dot's)
+        return fnp.sum(fnp.where(sel, full, fnp.zeros_like(full)), axis=gpos,
+                       dtype=_dtype(full))
     if ragged in lc and not groups:
         shape = [1] * (x.ndim + 1)
         shape[0], shape[ragged + 1] = g, x.shape[ragged]

@@ -8,6 +8,9 @@ For each seed in [SEED0, SEED1) it draws N cases (default 40) over gather and th
 (random dimension numbers with batching axes, modes, unique_indices/indices_are_sorted),
 dynamic slices, shape operations, sorts, top_k, arg reductions, cumulative operations,
 reductions, elementwise integer/bit/float operations, conversions, iota and dot_general,
+(misc46, its own stream: every 4th iteration, or every one with --only misc46) the
+collectives under a named vmap, custom_root, custom_linear_solve, ragged_dot and the rest
+that no generator called before (see gen_misc46),
 with random shapes (0-size, 0-d, length-1 axes) and dtypes. Each case compares functrans
 with JAX: the errors (both refusing is fine), shape, dtype and values; and, for float64
 inputs, jvp (vs JAX and central differences), vjp (vs JAX and the dot-product identity),
@@ -58,7 +61,11 @@ LENIENT = ("XLA operations do not allow negative axes", "does not accept dtype b
            "`preferred_element_type` must not be narrower",
            "gt does not accept dtype complex", "lt does not accept dtype complex",
            "top_k is not compatible with complex inputs",
-           "does not support bool or complex values unless the operand and destination")
+           "does not support bool or complex values unless the operand and destination",
+           # (ppermute under vmap: JAX's batching rule wants every member in the
+           # permutation; functrans gives zeros to a member that receives nothing, as
+           # ppermute does under pmap)
+           "Permutation doesn't match the axis size")
 
 # and what functrans refuses on purpose where JAX computes: atan2 of complex numbers
 STRICTER = ("lax.atan2 does not accept dtype complex",)
@@ -1379,12 +1386,241 @@ def gen_misc(rng):
     return c
 
 
+def _vmap_of(mod):
+    return jax.vmap if mod is jlax else ft.vmap
+
+
+def _np_of(mod):
+    return jnp if mod is jlax else fnp
+
+
+COLLECTIVES = ["psum", "pmean", "pmax", "pmin", "all_gather", "psum_scatter", "ppermute",
+               "pshuffle", "all_to_all", "pswapaxes", "axis_index"]
+
+
+def gen_misc46(rng):
+    """fuzz46: lax functions no generator called before: the collectives under a named vmap
+    (psum, pmean, pmax, pmin, all_gather, psum_scatter, ppermute, pshuffle, all_to_all,
+    pswapaxes, axis_index), custom_root, custom_linear_solve, broadcast_like,
+    optimization_barrier, platform_dependent, composite, ragged_dot(_general),
+    igamma_grad_a, random_gamma_grad, rng_bit_generator (shapes and dtypes: the bits are
+    documented to differ from XLA's) and zeros_like_array (against jnp.zeros_like; JAX 0.10
+    has none). Drawn from its own stream, so that the older generators' draws stay."""
+    which = pick(rng, COLLECTIVES + ["custom_root", "custom_linear_solve", "broadcast_like",
+                                     "optimization_barrier", "platform_dependent",
+                                     "composite", "ragged_dot", "ragged_dot_general",
+                                     "igamma_grad_a", "random_gamma_grad",
+                                     "rng_bit_generator", "zeros_like_array"])
+    p = {}
+    exact, fd, value_only, diff = False, True, False, None
+    if which in COLLECTIVES:
+        nm = int(rng.integers(1, 4))  # members of the named vmap
+        dt = pick(rng, ["float64"] * 3 + ["float32", "int32"])
+        inner = rshape(rng, int(rng.integers(0, 3)), lo=1, hi=4)
+        kw = {}
+        if which in ("psum_scatter", "all_to_all", "pswapaxes"):
+            tiled = bool(rng.random() < 0.4) and which != "pswapaxes"
+            ax = int(rng.integers(0, len(inner) + 1))
+            inner = list(inner)
+            inner.insert(ax, nm * (int(rng.integers(1, 3)) if tiled else 1))
+            inner = tuple(inner)
+            if which == "psum_scatter":
+                kw = dict(scatter_dimension=ax, tiled=tiled)
+            elif which == "all_to_all":
+                kw = dict(split_axis=ax, concat_axis=int(rng.integers(0, len(inner) + (
+                    0 if tiled else 0))), tiled=tiled)
+            else:
+                kw = dict(axis=ax)
+        elif which == "all_gather":
+            kw = dict(axis=int(rng.integers(0, len(inner) + 1)), tiled=bool(rng.random() < .4))
+            if kw["tiled"]:
+                kw["axis"] = min(kw["axis"], max(len(inner) - 1, 0))
+        elif which in ("ppermute", "pshuffle"):
+            perm = [int(v) for v in rng.permutation(nm)]
+            if which == "ppermute" and nm > 1 and rng.random() < 0.5:
+                perm = perm[:-1]  # (a member that receives nothing gets zeros)
+            kw = dict(perm=list(zip(range(nm), perm)) if which == "ppermute" else perm)
+        if dt != "float64":
+            diff = []
+        p.update(nm=nm, inner=inner, kw=kw, dt=dt)
+        shape = (nm,) + inner
+
+        def gen(rng):
+            return [rand(rng, shape, dt)]
+
+        def fn(mod, x):
+            if which == "axis_index":
+                return _vmap_of(mod)(lambda v: v * mod.axis_index("i"), axis_name="i")(x)
+            return _vmap_of(mod)(lambda v: getattr(mod, which)(v, "i", **kw),
+                                 axis_name="i")(x)
+        exact = which in ("pmax", "pmin") and dt == "int32"
+    elif which == "custom_root":
+        shape = rshape(rng, int(rng.integers(0, 2)), lo=1, hi=4)
+        p.update(shape=shape)
+
+        def gen(rng):
+            return [0.5 + 3 * rng.random(shape)]
+
+        def fn(mod, a):
+            m = _np_of(mod)
+
+            def f(x):
+                return x ** 3 + x - a  # (increasing: one real root)
+
+            def solve(f, x0):
+                x = x0
+                for _ in range(40):  # Newton, from above the root
+                    x = x - f(x) / (3 * x ** 2 + 1)
+                return x
+
+            def tangent_solve(g, y):
+                return y / g(m.ones_like(y))
+            return mod.custom_root(f, m.ones_like(a) * 2.0, solve, tangent_solve)
+    elif which == "custom_linear_solve":
+        n = int(rng.integers(1, 4))
+        sym = bool(rng.random() < 0.4)
+        nb = pick(rng, [(), (2,)])
+        p.update(n=n, symmetric=sym, nb=nb)
+
+        def gen(rng):
+            a = rng.standard_normal((n, n)) + n * np.eye(n)
+            if sym:
+                a = a + a.T
+            return [a, rng.standard_normal((n,) + nb)]
+
+        def fn(mod, a, b):
+            m = _np_of(mod)
+
+            def mv(x):
+                return a @ x
+
+            def solve(mv, rhs):
+                return m.linalg.solve(a, rhs)
+
+            def tsolve(mv, rhs):
+                return m.linalg.solve(a.T, rhs)
+            return mod.custom_linear_solve(mv, b, solve, None if sym else tsolve,
+                                           symmetric=sym)
+    elif which == "broadcast_like":
+        dt = pick(rng, ["float64", "float64", "float32", "int32", "bool"])
+        shape = rshape(rng, int(rng.integers(0, 3)), hi=3)
+        extra = rshape(rng, int(rng.integers(0, 2)), lo=1, hi=3)
+        like = extra + shape
+        p.update(shape=shape, like=like, dt=dt)
+
+        def gen(rng):
+            return [rand(rng, shape, dt), rand(rng, like, "float32")]
+
+        def fn(mod, x, y):
+            return mod.broadcast_like(x, y)
+        diff = [0] if dt == "float64" else []
+        exact = True
+    elif which == "optimization_barrier":
+        dt = pick(rng, ["float64", "float64", "int32", "complex128"])
+        shape = rshape(rng, int(rng.integers(0, 3)), hi=3)
+        p.update(shape=shape, dt=dt)
+
+        def gen(rng):
+            return [rand(rng, shape, dt), rand(rng, shape[:1], "float64")]
+
+        def fn(mod, x, y):
+            a, b = mod.optimization_barrier((x, y * 2.0))
+            return a, b * y
+    elif which == "platform_dependent":
+        shape = rshape(rng, int(rng.integers(0, 3)), hi=3)
+        named = pick(rng, ["cpu", "cuda", None])
+        p.update(shape=shape, named=named)
+
+        def gen(rng):
+            return [rand(rng, shape, "float64")]
+
+        def fn(mod, x):
+            m = _np_of(mod)
+            kw = {} if named is None else {named: lambda v: m.sin(v) * 2.0}
+            return mod.platform_dependent(x, default=lambda v: m.cos(v), **kw)
+    elif which == "composite":
+        shape = rshape(rng, int(rng.integers(0, 3)), hi=3)
+        p.update(shape=shape)
+
+        def gen(rng):
+            return [rand(rng, shape, "float64"), rand(rng, shape, "float64")]
+
+        def fn(mod, x, y):
+            m = _np_of(mod)
+            op = mod.composite(lambda u, v: m.tanh(u) * v + u ** 2, name="my.op")
+            return op(x, y)
+        # (JAX 0.10.2 has no JVP or batching rule for a composite: documented)
+        return Case(which, p, fn, gen, rng, jax_no_grad=True)
+    elif which in ("ragged_dot", "ragged_dot_general"):
+        g = int(rng.integers(1, 4))
+        sizes = [int(v) for v in rng.integers(0, 3, size=g)]
+        mrows = sum(sizes) + int(rng.integers(0, 2)) * (which == "ragged_dot_general")
+        k, ncol = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        dt = pick(rng, ["float64", "float64", "float32"])
+        p.update(sizes=sizes, m=mrows, k=k, n=ncol, dt=dt)
+
+        def gen(rng):
+            return [rand(rng, (mrows, k), dt), rand(rng, (g, k, ncol), dt),
+                    np.array(sizes, np.int32)]
+
+        def fn(mod, lhs, rhs, gs):
+            if which == "ragged_dot":
+                return mod.ragged_dot(lhs, rhs, gs)
+            dn = mod.RaggedDotDimensionNumbers(
+                dot_dimension_numbers=(([1], [1]), ([], [])),
+                lhs_ragged_dimensions=[0], rhs_group_dimensions=[0])
+            return mod.ragged_dot_general(lhs, rhs, gs, dn)
+        diff = [0, 1] if dt == "float64" else []
+    elif which in ("igamma_grad_a", "random_gamma_grad"):
+        shape = rshape(rng, int(rng.integers(0, 3)), hi=4)
+        dt = pick(rng, ["float64", "float64", "float32"])
+        p.update(shape=shape, dt=dt)
+
+        def gen(rng):
+            return [(0.2 + 4 * rng.random(shape)).astype(dt),
+                    (0.05 + 4 * rng.random(shape)).astype(dt)]
+
+        def fn(mod, a, x):
+            return getattr(mod, which)(a, x)
+        diff = []  # (values only: JAX differentiates neither)
+    elif which == "rng_bit_generator":
+        kdt = pick(rng, ["uint32", "uint64"])
+        odt = pick(rng, ["uint8", "uint16", "uint32", "uint64"])
+        shape = rshape(rng, int(rng.integers(0, 3)), hi=4)
+        p.update(kdt=kdt, odt=odt, shape=shape)
+
+        def gen(rng):
+            n = 4 if kdt == "uint32" else 2
+            return [rng.integers(0, 2 ** 31, size=n).astype(kdt)]
+
+        def fn(mod, key):
+            return mod.rng_bit_generator(key, shape, dtype=np.dtype(odt))
+        c = Case(which, p, fn, gen, rng)
+        c.skip_values = True  # (documented: the bits differ from XLA's)
+        return c
+    else:  # zeros_like_array (JAX 0.10 has none: jnp.zeros_like)
+        dt = pick(rng, ["float64", "float32", "int32", "bool", "complex128"])
+        shape = rshape(rng, int(rng.integers(0, 3)), hi=3)
+        p.update(shape=shape, dt=dt)
+
+        def gen(rng):
+            return [rand(rng, shape, dt)]
+
+        def fn(mod, x):
+            return jnp.zeros_like(x) if mod is jlax else mod.zeros_like_array(x)
+        exact = True
+    return Case(which, p, fn, gen, rng, diff=diff, exact=exact, value_only=value_only, fd=fd)
+
+
 GENERATORS = {"gather": gen_gather, "scatter": gen_scatter, "dynamic": gen_dynamic,
               "shape": gen_shape_op, "sort": gen_sort, "cum": gen_cum, "reduce": gen_reduce,
               "elementwise": gen_elementwise, "iota": gen_iota, "dot": gen_dot,
               "misc": gen_misc}
 WEIGHTS = {"gather": 3, "scatter": 4, "dynamic": 2, "shape": 3, "sort": 3, "cum": 2,
            "reduce": 2, "elementwise": 4, "iota": 1, "dot": 2, "misc": 3}
+# drawn from a stream of their own, (seed, it, 46), every 4th iteration (every iteration
+# under --only), so that the generators above draw as before they came
+NEW_GENERATORS = {"misc46": gen_misc46}
 
 
 def main(argv=None):
@@ -1402,21 +1638,33 @@ def main(argv=None):
         its = [i]
     else:
         its = None
-    names = [s for s in a.only.split(",") if s] or list(GENERATORS)
+    only = [s for s in a.only.split(",") if s]
+    unknown = [n for n in only if n not in GENERATORS and n not in NEW_GENERATORS]
+    if unknown:
+        sys.exit(f"unknown generator {unknown[0]!r}; known: "
+                 f"{', '.join(list(GENERATORS) + list(NEW_GENERATORS))}")
+    names = [n for n in only if n in GENERATORS] if only else list(GENERATORS)
+    new = [n for n in only if n in NEW_GENERATORS] if only else list(NEW_GENERATORS)
     w = np.array([WEIGHTS[n] for n in names], float)
-    w /= w.sum()
+    w /= w.sum() if names else 1
     for seed in range(a.seed0, a.seed1):
         for it in (its or range(a.n)):
-            rng = np.random.default_rng((seed, it))  # (one stream per case: --case replays)
-            name = names[int(rng.choice(len(names), p=w))]
-            try:
-                case = GENERATORS[name](rng)
-            except Exception as e:  # noqa: BLE001
-                fail(name, f"seed {seed} it {it}", f"generator raised {e!r}\n"
-                                                   f"{traceback.format_exc(limit=-3)}")
-                continue
-            case.params["seed"], case.params["it"] = seed, it
-            check_case(case, rng)
+            draws = []
+            if names:
+                rng = np.random.default_rng((seed, it))  # (one stream per case: --case replays)
+                draws.append((rng, names[int(rng.choice(len(names), p=w))]))
+            if new and (not names or it % 4 == 0):
+                rng = np.random.default_rng((seed, it, 46))
+                draws.append((rng, new[int(rng.integers(0, len(new)))]))
+            for rng, name in draws:
+                try:
+                    case = {**GENERATORS, **NEW_GENERATORS}[name](rng)
+                except Exception as e:  # noqa: BLE001
+                    fail(name, f"seed {seed} it {it}", f"generator raised {e!r}\n"
+                                                       f"{traceback.format_exc(limit=-3)}")
+                    continue
+                case.params["seed"], case.params["it"] = seed, it
+                check_case(case, rng)
     return TALLY.exit_status("counts:")
 
 

@@ -657,8 +657,10 @@ def fam_diff(rng):
             kw["append"] = pick(rng, [0, 2.0])
         # a Python int is an int64 array to both (as NumPy's asanyarray makes it), and
         # float32 beside int64 stays float32 (policy_dtype): NumPy's is given it as float32
+        # (prepend/append only: n is an integer, and NumPy refuses a float32 one)
         np_kw = {k: (np.asarray(v, dtype) if dtype in ("float32", "complex64") and
-                     type(v) is int else v) for k, v in kw.items()}
+                     type(v) is int and k in ("prepend", "append") else v)
+                 for k, v in kw.items()}
         return Case("diff", f"diff(x{shape}{dtype}={x.tolist()}, **{kw})", [x],
                     lambda m, x: m.diff(x, **kw), np_call=lambda x: np.diff(x, **np_kw))
     if which == "ediff1d":
@@ -1509,9 +1511,15 @@ def fam_more2(rng):
             dt = "float64"
         sep = pick(rng, [" ", ",", ", "])
         s = sep.join(str(v) for v in x.astype(dt).tolist())
+
+        def np_fromstring():
+            if count > x.shape[0]:  # (NumPy 2.4 fills the rest with uninitialised memory;
+                note("numpy-fromstring-junk")  # functrans refuses, as fromiter does)
+                raise ValueError("count larger than the string's values")
+            return np.fromstring(s, dtype=dt, count=count, sep=sep)
         return Case("more2", f"fromstring({s!r}, {dt}, count={count}, sep={sep!r})", [],
                     lambda m: m.fromstring(s, dtype=dt, count=count, sep=sep), nojit=True,
-                    jnp_call=None)
+                    np_call=np_fromstring, jnp_call=None)
     if which == "putmask":
         dt = pick(rng, ["float64"] * 3 + ["int64", "float32", "bool"])
         a = arr(rng, shape_of(rng), dt)

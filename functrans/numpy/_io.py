@@ -53,11 +53,25 @@ def frombuffer(buffer, dtype=float, count=-1, offset=0, *, like=None):
 
 def fromstring(string, dtype=float, count=-1, *, sep, like=None):
     """``numpy.fromstring`` in text mode: numbers separated by ``sep`` (NumPy's deprecated
-    binary mode, ``sep=''``, is refused: use :func:`frombuffer`)."""
+    binary mode, ``sep=''``, is refused: use :func:`frombuffer`).
+
+    A ``count`` larger than the number of values in ``string`` raises ValueError, as
+    ``fromiter`` and ``frombuffer`` do (NumPy 2.4's ``fromstring`` fills the missing values
+    with uninitialised memory)."""
     if sep == "":
         raise ValueError("fromstring: sep='' (binary mode) is not supported, as in NumPy 2 "
                          "where it is deprecated; use frombuffer for bytes.")
-    return _like(_np.fromstring(string, dtype=_np_dtype(dtype), count=count, sep=sep), like)
+    dt = _np_dtype(dtype)
+    try:
+        a = _np.fromstring(string, dtype=dt, count=-1, sep=sep)
+    except ValueError:  # unreadable data after the values: NumPy reads ``count`` before it
+        return _like(_np.fromstring(string, dtype=dt, count=count, sep=sep), like)
+    if count >= 0:
+        if a.shape[0] < count:
+            raise ValueError(f"fromstring: count={count} but the string holds only "
+                             f"{a.shape[0]} values; pass count=-1 to read them all.")
+        a = a[:count]
+    return _like(a, like)
 
 
 def fromfile(file, dtype=float, count=-1, sep="", offset=0, *, like=None):
