@@ -433,7 +433,7 @@ def clip(a, min=None, max=None, out=None, *, a_min=None, a_max=None):
             raise TypeError("clip: give max or a_max, not both")
         max = a_max
     a = _as_operand(a)
-    if id(a.dtype) in _REAL_FLOAT and _plain_bound(min) and _plain_bound(max):
+    if id(getattr(a, "dtype", None)) in _REAL_FLOAT and _plain_bound(min) and _plain_bound(max):
         # A real floating-point array (or tracer) and Python-number bounds (the common case):
         # nothing to promote (the numbers are weak) or broadcast, so the same primitives as
         # below, bound at once (0-d NumPy: 22 -> 7 us).

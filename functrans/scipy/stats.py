@@ -3053,18 +3053,21 @@ class _F(_Shaped):
         if not _may_hold(top):
             return self._log_density_in(z, n, m)
         staged = _concrete_behind(top) is None
-        bl = _special.betaln(hn, hm) if staged else None
-        out = self._log_density_in(fnp.where(top, 2.0, z), n, m, bl)
+        # (out computes its own betaln: handing it this one changed how a batch's shape
+        # slopes are summed, an ulp apart from each member alone; staged, the two are one
+        # equation where their operands are)
+        out = self._log_density_in(fnp.where(top, 2.0, z), n, m)
         zt = fnp.where(top, z, 2.0)
         far = fnp.subtract(fnp.subtract(
             fnp.multiply(hm, fnp.subtract(fnp.log(m), fnp.log(n))),
-            fnp.multiply(hm + 1.0, fnp.log(zt))), bl if staged else _f_betaln(hn, hm))
+            fnp.multiply(hm + 1.0, fnp.log(zt))),
+            _special.betaln(hn, hm) if staged else _f_betaln(hn, hm))
         return fnp.where(top, far, out)
 
-    def _log_density_in(self, z, n, m, bl=None):
+    def _log_density_in(self, z, n, m):
         """f's log density for ``z < inf``: the form in log u, log w, or the deviance form
-        (see below); ``bl``: betaln(n/2, m/2) where the caller has it."""
-        out = self._logpdf_logs(z, n, m, bl)
+        (see below)."""
+        out = self._logpdf_logs(z, n, m)
         # (the form above errs ~ m log m eps: the deviance form where a degree of freedom is
         # above _F_PLAIN_DF or n z is not a normal number, 0 < z < inf (the ends keep the
         # plain form's limits); where the values are known and no element needs it, not
@@ -3087,7 +3090,7 @@ class _F(_Shaped):
         return fnp.where(far, dev, out)
 
     @staticmethod
-    def _logpdf_logs(z, n, m, bl=None):
+    def _logpdf_logs(z, n, m):
         """f's log density as ``hn log u + hm log w - log z - betaln(hn, hm)`` (``u = n z /
         (m + n z)``, ``w = 1 - u``), each logarithm from the smaller quotient (``log1p(-w)``
         for u > 1/2, ``log1p(-u)`` for w > 1/2), whose terms and their derivatives are each
@@ -3109,7 +3112,7 @@ class _F(_Shaped):
             _special._xlogy_weak(hn - 1.0, z)))
         b = fnp.multiply(hm, fnp.where(big_w, fnp.log1p(fnp.negative(fnp.where(big_w, u, 0.0))),
                                        fnp.log(fnp.where(big_w, 1.0, w))))
-        return fnp.subtract(fnp.add(a, b), _special.betaln(hn, hm) if bl is None else bl)
+        return fnp.subtract(fnp.add(a, b), _special.betaln(hn, hm))
 
     @staticmethod
     def _logpdf_deviance(z, n, m):
