@@ -13,3 +13,29 @@ def max_rel_err(got, want):
     got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
     scale = np.where(want == 0.0, 1.0, np.abs(want))
     return float(np.max(np.abs(got - want) / scale))
+
+
+def ulps(got, want):
+    """|got - want| in units of want's last place (float64; subnormal wants by the smallest
+    normal's spacing)."""
+    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    tiny = np.finfo(np.float64).tiny
+    return np.abs(got - want) / np.spacing(np.maximum(np.abs(want), tiny))
+
+
+def mp_values(f, xs, dps):
+    """f(mp, x) at each x of xs with mpmath at dps digits, as float64."""
+    mp = mpmath_or_skip()
+    with mp.workdps(dps):
+        return np.array([float(f(mp, mp.mpf(float(v)))) for v in xs])
+
+
+def no_torch_host_reads(monkeypatch, torch):
+    """Make torch tensors take the device paths (as CUDA's would) and fail on any host read."""
+    from functrans.backends import torch_backend
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("a host read on the device path")
+    monkeypatch.setattr(torch_backend, "_on_host", lambda x: False)
+    for name in ("item", "__bool__", "__float__", "tolist", "nonzero"):
+        monkeypatch.setattr(torch.Tensor, name, no_read)

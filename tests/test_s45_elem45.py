@@ -13,29 +13,15 @@ import pytest
 
 import functrans as ft
 import functrans.scipy.special as fsp
-from tests._reference import mpmath_or_skip as _mp
+from tests._reference import mp_values, mpmath_or_skip as _mp, no_torch_host_reads, ulps
 
 
-def _ulps(got, want):
-    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
-    tiny = np.finfo(np.float64).tiny
-    return np.abs(got - want) / np.spacing(np.maximum(np.abs(want), tiny))
+_ulps = ulps
+_no_host_reads = no_torch_host_reads
 
 
 def _mp_values(f, xs, dps=50):
-    mp = _mp()
-    with mp.workdps(dps):
-        return np.array([float(f(mp, mp.mpf(float(v)))) for v in xs])
-
-
-def _no_host_reads(monkeypatch, torch):
-    from functrans.backends import torch_backend
-
-    def no_read(*args, **kwargs):
-        raise AssertionError("a host read on the device path")
-    monkeypatch.setattr(torch_backend, "_on_host", lambda x: False)
-    for name in ("item", "__bool__", "__float__", "tolist", "nonzero"):
-        monkeypatch.setattr(torch.Tensor, name, no_read)
+    return mp_values(f, xs, dps)
 
 
 # -- digamma near its roots -----------------------------------------------------------------
