@@ -1612,6 +1612,92 @@ def gen_misc46(rng):
     return Case(which, p, fn, gen, rng, diff=diff, exact=exact, value_only=value_only, fd=fd)
 
 
+def gen_misc47(rng):
+    """fuzz47: the lax enum classes and dimension-number types no generator passed before:
+    dot_general with ``precision=`` a Precision (or a pair, or its name) and
+    DotDimensionNumbers; round with a RoundingMethod; gather and scatter_add with a
+    GatherScatterMode (out-of-range indices); rng_bit_generator with a RandomAlgorithm
+    (shapes and dtypes: the bits are documented to differ from XLA's). Own stream
+    (seed, it, 47), every 4th iteration from the 2nd."""
+    which = pick(rng, ["dot_general", "round", "gather", "scatter_add", "rng_bit_generator"])
+    p = {}
+    diff, exact = None, False
+    if which == "dot_general":
+        b = int(rng.integers(0, 2))
+        m, k, n = (int(v) for v in rng.integers(1, 4, size=3))
+        dt = pick(rng, ["float64"] * 3 + ["float32", "int32"])
+        prec = pick(rng, ["DEFAULT", "HIGH", "HIGHEST", "pair", "name", None])
+        p.update(b=b, m=m, k=k, n=n, dt=dt, prec=prec)
+        ls, rs = (2,) * b + (m, k), (2,) * b + (k, n)
+        dn = (((b + 1,), (b,)), (tuple(range(b)), tuple(range(b))))
+
+        def gen(rng):
+            return [rand(rng, ls, dt), rand(rng, rs, dt)]
+
+        def fn(mod, x, y):
+            P = mod.Precision
+            pr = None if prec is None else (P.HIGHEST, P.DEFAULT) if prec == "pair" else \
+                "highest" if prec == "name" else getattr(P, prec)
+            return mod.dot_general(x, y, dn, precision=pr)
+        exact = dt == "int32"
+    elif which == "round":
+        shape = rshape(rng, int(rng.integers(0, 3)), hi=4)
+        dt = pick(rng, ["float64", "float64", "float32"])
+        meth = pick(rng, ["AWAY_FROM_ZERO", "TO_NEAREST_EVEN", 0, 1])
+        p.update(shape=shape, dt=dt, meth=meth)
+
+        def gen(rng):
+            return [(rng.integers(-8, 9, size=shape) / 2 + (rng.random(shape) < 0.3) *
+                     rng.uniform(-0.2, 0.2, size=shape)).astype(dt)]
+
+        def fn(mod, x):
+            rm = getattr(mod.RoundingMethod, meth) if isinstance(meth, str) else meth
+            return mod.round(x, rounding_method=rm)
+        exact = True
+        diff = []
+    elif which in ("gather", "scatter_add"):
+        nx = int(rng.integers(1, 5))
+        ni = int(rng.integers(0, 5))
+        dt = pick(rng, ["float64", "float64", "int32"])
+        mode = pick(rng, ["CLIP", "FILL_OR_DROP", "PROMISE_IN_BOUNDS"])
+        p.update(nx=nx, ni=ni, dt=dt, mode=mode)
+
+        def gen(rng):
+            lo, hi = (0, nx) if mode == "PROMISE_IN_BOUNDS" else (-3, nx + 3)
+            ind = rng.integers(lo, hi, size=(ni, 1)).astype(np.int32)
+            return [rand(rng, (nx,), dt), ind, rand(rng, (ni,), dt)]
+
+        def fn(mod, x, ind, u):
+            md = getattr(mod.GatherScatterMode, mode)
+            if which == "gather":
+                dn = mod.GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=(0,),
+                                                start_index_map=(0,))
+                return mod.gather(x, ind, dn, (1,), mode=md)
+            dn = mod.ScatterDimensionNumbers(update_window_dims=(), inserted_window_dims=(0,),
+                                             scatter_dims_to_operand_dims=(0,))
+            return mod.scatter_add(x, ind, u, dn, mode=md)
+        exact = dt == "int32"
+        diff = [0, 2] if dt == "float64" else []
+    else:
+        kdt = pick(rng, ["uint32", "uint64"])
+        odt = pick(rng, ["uint8", "uint32", "uint64"])
+        shape = rshape(rng, int(rng.integers(0, 3)), hi=4)
+        alg = pick(rng, ["RNG_DEFAULT", "RNG_THREE_FRY", "RNG_PHILOX"])
+        p.update(kdt=kdt, odt=odt, shape=shape, alg=alg)
+
+        def gen(rng):
+            n = 4 if kdt == "uint32" else 2
+            return [rng.integers(0, 2 ** 31, size=n).astype(kdt)]
+
+        def fn(mod, key):
+            return mod.rng_bit_generator(key, shape, dtype=np.dtype(odt),
+                                         algorithm=getattr(mod.RandomAlgorithm, alg))
+        c = Case(which, p, fn, gen, rng)
+        c.skip_values = True  # (documented: the bits differ from XLA's)
+        return c
+    return Case(which + "47", p, fn, gen, rng, diff=diff, exact=exact)
+
+
 GENERATORS = {"gather": gen_gather, "scatter": gen_scatter, "dynamic": gen_dynamic,
               "shape": gen_shape_op, "sort": gen_sort, "cum": gen_cum, "reduce": gen_reduce,
               "elementwise": gen_elementwise, "iota": gen_iota, "dot": gen_dot,
@@ -1620,7 +1706,8 @@ WEIGHTS = {"gather": 3, "scatter": 4, "dynamic": 2, "shape": 3, "sort": 3, "cum"
            "reduce": 2, "elementwise": 4, "iota": 1, "dot": 2, "misc": 3}
 # drawn from a stream of their own, (seed, it, 46), every 4th iteration (every iteration
 # under --only), so that the generators above draw as before they came
-NEW_GENERATORS = {"misc46": gen_misc46}
+NEW_GENERATORS = {"misc46": gen_misc46, "misc47": gen_misc47}  # (misc47: stream (seed, it,
+# 47), every 4th iteration from the 2nd)
 
 
 def main(argv=None):
@@ -1645,6 +1732,7 @@ def main(argv=None):
                  f"{', '.join(list(GENERATORS) + list(NEW_GENERATORS))}")
     names = [n for n in only if n in GENERATORS] if only else list(GENERATORS)
     new = [n for n in only if n in NEW_GENERATORS] if only else list(NEW_GENERATORS)
+    new46, new47 = [n for n in new if n != "misc47"], [n for n in new if n == "misc47"]
     w = np.array([WEIGHTS[n] for n in names], float)
     w /= w.sum() if names else 1
     for seed in range(a.seed0, a.seed1):
@@ -1653,9 +1741,11 @@ def main(argv=None):
             if names:
                 rng = np.random.default_rng((seed, it))  # (one stream per case: --case replays)
                 draws.append((rng, names[int(rng.choice(len(names), p=w))]))
-            if new and (not names or it % 4 == 0):
+            if new46 and (not names or it % 4 == 0):
                 rng = np.random.default_rng((seed, it, 46))
-                draws.append((rng, new[int(rng.integers(0, len(new)))]))
+                draws.append((rng, new46[int(rng.integers(0, len(new46)))]))
+            if new47 and (not names or it % 4 == 2):
+                draws.append((np.random.default_rng((seed, it, 47)), "misc47"))
             for rng, name in draws:
                 try:
                     case = {**GENERATORS, **NEW_GENERATORS}[name](rng)

@@ -1533,12 +1533,13 @@ def indices(dimensions, dtype=int, sparse=False):
 
 
 def _slice_values(sl, like=None):
-    """The values of ``start:stop:step`` (a complex step ``nj``: n points, stop included),
-    in the library and on the device of ``like`` where given."""
+    """The values of ``start:stop:step`` (a complex step ``nj``, a Python or NumPy complex
+    number: n points, stop included), in the library and on the device of ``like`` where
+    given."""
     from ._creation import linspace
     start = 0 if sl.start is None else sl.start
     step = 1 if sl.step is None else sl.step
-    if isinstance(step, complex):
+    if isinstance(step, (complex, _np.complexfloating)):  # (np.complex64 is no complex)
         if like is None:
             return linspace(start, sl.stop, int(abs(step)))
         vals = _np.linspace(start, sl.stop, int(abs(step)))
