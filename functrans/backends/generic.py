@@ -284,14 +284,15 @@ _EULER_GAMMA = 0.5772156649015329
 
 def _lgamma_right(xp, x, device):
     """log Gamma(x) for x >= 1/2 (Lanczos). The eight partial fractions are evaluated at
-    once on a new leading axis (a loop of them was 16 of lgamma's ~50 array operations, on
-    backends where each operation's overhead dominates)."""
+    once on a new last axis (a loop of them was 16 of lgamma's ~50 array operations, on
+    backends where each operation's overhead dominates) and summed over it: each element's
+    terms contiguous, so summed in the same order whatever the batch (on a leading axis,
+    NumPy added a scalar's pairwise and a batch's in sequence: an ulp apart)."""
     z = x - 1.0
     n = len(_LANCZOS) - 1
-    lead = (n,) + (1,) * x.ndim
-    shifts = xp.reshape(xp.arange(1, n + 1, dtype=x.dtype, device=device), lead)
-    coeffs = xp.reshape(xp.asarray(_LANCZOS[1:], dtype=x.dtype, device=device), lead)
-    a = _LANCZOS[0] + xp.sum(coeffs / (z + shifts), axis=0)
+    shifts = xp.arange(1, n + 1, dtype=x.dtype, device=device)
+    coeffs = xp.asarray(_LANCZOS[1:], dtype=x.dtype, device=device)
+    a = _LANCZOS[0] + xp.sum(coeffs / (xp.expand_dims(z, axis=-1) + shifts), axis=-1)
     t = z + (_LANCZOS_G + 0.5)
     return _HALF_LOG_2PI + (z + 0.5) * xp.log(t) - t + xp.log(a)
 
@@ -329,12 +330,13 @@ _DIGAMMA_ASYMPTOTIC = (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 3276
 def _digamma_right(xp, x, device):
     """psi(x) for x >= 1/2: shift to y >= 10 with psi(x) = psi(x + 1) - 1/x, then
     psi(y) = log y - 1/(2y) - sum_k B_2k / (2k y^2k). The (at most ten) shifts x + k are
-    taken at once on a new leading axis (a loop of them was 40 array operations)."""
-    lead = (10,) + (1,) * x.ndim
-    yk = x + xp.reshape(xp.arange(10, dtype=x.dtype, device=device), lead)
+    taken at once on a new last axis (a loop of them was 40 array operations), summed over
+    it in the same order whatever the batch (see _lgamma_right: on a leading axis a
+    member's value was an ulp apart alone and in a batch, session 47)."""
+    yk = xp.expand_dims(x, axis=-1) + xp.arange(10, dtype=x.dtype, device=device)
     low = yk < 10.0
-    acc = xp.sum(xp.where(low, 1.0 / yk, xp.zeros_like(yk)), axis=0)
-    y = x + xp.sum(xp.astype(low, x.dtype), axis=0)
+    acc = xp.sum(xp.where(low, 1.0 / yk, xp.zeros_like(yk)), axis=-1)
+    y = x + xp.sum(xp.astype(low, x.dtype), axis=-1)
     inv2 = 1.0 / (y * y)
     series = xp.zeros_like(y)
     for c in reversed(_DIGAMMA_ASYMPTOTIC):

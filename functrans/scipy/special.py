@@ -245,7 +245,9 @@ def digamma(z, /):
     """The digamma function ``psi(z) = d/dz log Gamma(z)``, elementwise on real ``z``.
 
     Derivative: ``polygamma(1, z)``. At 0: ``-inf`` (``+inf`` at ``-0.0``); at the negative
-    integers: nan."""
+    integers: nan. Within 5 ulp on (-100, 0), also near its roots; below -100 the
+    reflection ``psi(1 - z) - pi cot(pi z)``, whose absolute error ``eps log|z|`` leaves no
+    relative bound near a root (a known limit: docs/api/scipy.md)."""
     return _sp.digamma(_real(z, "digamma"))
 
 
