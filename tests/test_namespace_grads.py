@@ -2101,6 +2101,9 @@ TESTED_ELSEWHERE = {
     # (bound by f.logpdf and f.pdf only when staged)
     "f_logpdf_fix": "jit(f.logpdf), jit(f.pdf), their grads and hessians "
                     "(tests/test_s43_stats43.py)",
+    # (session 47: the fix primitives' slopes at once, bound by their JVP rules)
+    "fix_slopes": "jit(grad), jit(hessian) of f.logpdf, f.cdf, beta.ppf (tests/"
+                  "test_s43_stats43.py, test_s45_stats45.py, test_s47_perf47.py)",
 }
 # Collectives over a vmap's named axis: they need an enclosing vmap (tests/test_collectives.py).
 COLLECTIVES = {"psum", "pmax", "pmin", "axis_index", "all_gather", "psum_scatter", "ppermute",

@@ -723,6 +723,9 @@ INDIRECT = {
     # and the tangents' mask
     "taken_fill": "taken_rows",
     "row_mask": "taken_rows",
+    # (session 47) the slopes of a "fix" primitive (beta_ppf_fix, f_logpdf_fix,
+    # f_temme_fix) at once, bound by their JVP rules (f_logpdf_fix's three from one pass)
+    "fix_slopes": "f_logpdf_fix",
 }
 
 # Collectives over a vmap's named axis, checked under vmap in tests/test_collectives.py.

@@ -42,6 +42,8 @@ from .elementwise import (_array_aval, _bool_aval, abs_, add, cos, div, elementw
                           floor_p, ge, gt, le, log, log1p, lt, mul, mul_sz, neg, round_p, select,
                           sign, sin, sqrt, sub, unary)
 from .structural import full_like
+from ._batching import leading_rule
+from ..core import primitive, registry
 from ..backends.digamma_roots import (LOWEST as _DIGAMMA_ROOTS_LOWEST,
                                        ROOTS_HI as DIGAMMA_ROOTS_HI,
                                        ROOTS_LO as DIGAMMA_ROOTS_LO, digamma_near_positive_root,
@@ -1028,32 +1030,120 @@ def _slopes_fix_jvp(p, primals, tangents, slope, wrt, **params):
     """The JVP of a "fix" primitive ``p(a0, a1, a2, plain, slope=, wrt=)`` (beta_ppf_fix,
     f_logpdf_fix, f_temme_fix; ``params`` its others): a staged plain value replaced,
     inside a region, by another form whose partial derivatives in the first three operands
-    ``p`` itself gives (``slope=i``, the next ones in ``wrt``); outside the region the
+    ``p`` itself gives (``slope=i``, the next ones in ``wrt``), all those the tangents need
+    from one fix_slopes (one reverse pass for f_logpdf_fix's three); outside the region the
     plain value's own tangent."""
-    out = p.bind(*primals, slope=slope, wrt=wrt, **params)
     if slope == "region":  # (a mask: no derivative)
-        return out, None
+        return p.bind(*primals, slope=slope, wrt=wrt, **params), None
+    # (the slopes do not depend on the plain value)
+    moving = tuple(i for i, tan in enumerate(tangents[:3]) if tan is not None)
+    if slope is None:  # (the value and its slopes from one fix_slopes)
+        if not moving and tangents[3] is None:
+            return p.bind(*primals, slope=None, wrt=wrt, **params), None
+        got = fix_slopes_p.bind(*primals, fix=p.name, slopes=(None,) + moving, wrt=(),
+                                **params)
+        return got[0], _value_tangent(p.name, primals, tangents, dict(zip(moving, got[1:])),
+                                      got[0], params)
+    out = p.bind(*primals, slope=slope, wrt=wrt, **params)
     d = None
-    for i, tan in enumerate(tangents[:3]):  # (the slopes do not depend on the plain value)
+    for i in moving:  # (a slope: the next partial derivatives)
+        part = p.bind(*primals, slope=slope, wrt=tuple(sorted(wrt + (i,))), **params)
+        term = mul_sz(part, tangents[i])
+        d = term if d is None else add(d, term)
+    if d is None:
+        return out, None
+    # (selected: outside the region the slopes are 0, and their partial derivatives times an
+    # infinite tangent would be nan)
+    region = p.bind(*primals, slope="region", wrt=(), **params)
+    zero = full_like(out, 0.0)
+    return out, select(region, d, zero)
+
+
+def _value_tangent(fix, primals, tangents, slopes, out, params):
+    """The tangent of a "fix" primitive's value ``out``: its ``slopes`` (operand -> slope)
+    times the tangents of the first three operands inside the region, the plain value's own
+    tangent outside."""
+    d = None
+    for i, tan in enumerate(tangents[:3]):
         if tan is not None:
-            if slope is None:
-                part = p.bind(*primals, slope=i, wrt=(), **params)
-            else:  # (a slope: the next partial derivative)
-                part = p.bind(*primals, slope=slope, wrt=tuple(sorted(wrt + (i,))),
-                              **params)
             # (a zero tangent adds 0 where the partial is infinite: a Hessian's basis
             # tangents met a partial in z that overflows at a subnormal z, inf * 0 = nan
             # in every entry of jit(hessian(f.logpdf))(1e-310, 1.2, 3.), eagerly finite)
-            term = mul_sz(part, tan)
+            term = mul_sz(slopes[i], tan)
             d = term if d is None else add(d, term)
     # (selected: outside the region the slopes are 0, and their partial derivatives times an
     # infinite tangent would be nan; there the value takes the plain value's own tangent)
-    plain = tangents[3] if slope is None else None
+    plain = tangents[3]
     if plain is None and d is None:
-        return out, None
-    region = p.bind(*primals, slope="region", wrt=(), **params)
+        return None
+    region = registry[fix].bind(*primals, slope="region", wrt=(), **params)
     zero = full_like(out, 0.0)
-    return out, select(region, zero if d is None else d, zero if plain is None else plain)
+    return select(region, zero if d is None else d, zero if plain is None else plain)
+
+
+def _fix_slopes_impl(backend, *ops, fix, slopes, wrt, **params):
+    """The "fix" primitive ``fix``'s slopes ``slopes`` (each then in the operands ``wrt``
+    names; None: its value) at once: the slopes by its on-arrays function with a tuple of
+    slopes."""
+    numbered = tuple(s for s in slopes if s is not None)
+    got = iter(_FIX_ON_ARRAYS[fix](backend, *ops, slope=numbered, wrt=wrt, **params)
+               if numbered else ())
+    return [registry[fix].impl(backend, *ops, slope=None, wrt=wrt, **params) if s is None
+            else next(got) for s in slopes]
+
+
+def _fix_slopes_aval(*ops, fix, slopes, wrt, **params):
+    return [_array_aval(*ops)] * len(slopes)
+
+
+def _fix_slopes_jvp(primals, tangents, *, fix, slopes, wrt, **params):
+    """The value's tangent (slope None, first): :func:`_value_tangent`, by the slopes among
+    the results (the others by one more fix_slopes); slope ``i``'s: its partial derivatives
+    in the moving operands (those of every slope in operand ``j``: one fix_slopes, wrt +
+    (j,)), inside the region (0 outside, as the slopes)."""
+    outs = fix_slopes_p.bind(*primals, fix=fix, slopes=slopes, wrt=wrt, **params)
+    numbered = tuple(s for s in slopes if s is not None)
+    ds = [None] * len(numbered)
+    for j, tan in enumerate(tangents[:3]):
+        if tan is None or not numbered:
+            continue
+        parts = fix_slopes_p.bind(*primals, fix=fix, slopes=numbered,
+                                  wrt=tuple(sorted(wrt + (j,))), **params)
+        for k, part in enumerate(parts):
+            term = mul_sz(part, tan)
+            ds[k] = term if ds[k] is None else add(ds[k], term)
+    if ds and ds[0] is not None:
+        region = registry[fix].bind(*primals, slope="region", wrt=(), **params)
+        zero = full_like(outs[-1], 0.0)
+        ds = [select(region, d, zero) for d in ds]
+    if slopes[0] is not None:
+        return outs, ds
+    have = dict(zip(numbered, outs[1:]))
+    missing = tuple(i for i, t in enumerate(tangents[:3]) if t is not None and i not in have)
+    if missing:
+        have.update(zip(missing, fix_slopes_p.bind(*primals, fix=fix, slopes=missing, wrt=(),
+                                                   **params)))
+    return outs, [_value_tangent(fix, primals, tangents, have, outs[0], params)] + ds
+
+
+# fix_slopes(a0, a1, a2, plain, fix=name, slopes=(i, ...), wrt=(...), ...): the slopes
+# ``fix(..., slope=i, wrt=wrt)`` of the "fix" primitive ``fix`` (beta_ppf_fix, f_logpdf_fix,
+# f_temme_fix; its other parameters after; slope None first: its value), one result each,
+# computed together: f_logpdf_fix's one reverse pass gives all three slopes (its JVP asked
+# them one at a time: session 46 kept the pass in a memo keyed by the operands' bytes), and
+# the value's tangent takes the slopes computed beside it (nested JVPs asked them twice)
+fix_slopes_p = primitive("fix_slopes", multiple_results=True)
+fix_slopes_p.def_impl(_fix_slopes_impl)
+fix_slopes_p.def_abstract_eval(_fix_slopes_aval)
+fix_slopes_p.def_jvp(_fix_slopes_jvp)
+fix_slopes_p.def_batch(leading_rule(fix_slopes_p))
+
+
+def _each_slope(on_arrays):
+    """An on-arrays function of one slope as one of a tuple of slopes (one pass each)."""
+    def fn(backend, *ops, slope, wrt, **params):
+        return [on_arrays(backend, *ops, slope=s, wrt=wrt, **params) for s in slope]
+    return fn
 
 
 def _beta_ppf_fix_jvp(primals, tangents, *, slope, wrt):
@@ -2519,3 +2609,12 @@ f_logpdf_fix_p = elementwise("f_logpdf_fix", _f_logpdf_fix_impl, _f_logpdf_fix_j
 
 def f_logpdf_fix(z, n, m, out, *, slope=None, wrt=()):
     return f_logpdf_fix_p.bind(z, n, m, out, slope=slope, wrt=wrt)
+
+
+# The "fix" primitives' slopes at once (fix_slopes): name -> fn(backend, a0, a1, a2, plain,
+# slope=(i, ...), wrt=, **params), a list of slopes
+_FIX_ON_ARRAYS = {
+    "beta_ppf_fix": _each_slope(_beta_ppf_fix_impl),
+    "f_temme_fix": _each_slope(_f_temme_fix_impl),
+    "f_logpdf_fix": _f_logpdf_fix_impl,
+}

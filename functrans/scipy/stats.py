@@ -2774,18 +2774,11 @@ def _f_deviance_partial(bk, slope, wrt, z, n, m):
     m)[slope]`` at the arrays (of backend ``bk``), then in the operands ``wrt`` names: the
     first by reverse mode, the next by forward mode, in the order eager grad and hessian
     take them (forward mode's first partial in z was nan where eager's is -inf,
-    ``(1e-310, 1.2, 3)``: the same bits as eager where the graphs are the same)."""
+    ``(1e-310, 1.2, 3)``: the same bits as eager where the graphs are the same). ``slope``
+    a tuple: those slopes, a tuple, from the one pass (reverse mode gives all three, and
+    forward mode over it their partials in the same operand; f_logpdf_fix's JVP asks for
+    them together through fix_slopes)."""
     from ..api import jvp, vjp
-    # Reverse mode gives the three slopes (and forward mode over it their partials in the
-    # same operand) in one pass, and f_logpdf_fix's JVP asks for them one slope at a time
-    # at the same operands: where the values can be read on the host, the pass is kept
-    # for the other two (keyed by the operands' bytes and wrt: the same bits as three
-    # passes, a third of the work).
-    key = _f_memo_key(bk, wrt, z, n, m)
-    if key is not None:
-        kept = _F_DEVIANCE_KEPT.get(key)
-        if kept is not None:
-            return bk.xp.asarray(kept[slope], copy=True)
     ones = bk.xp.ones_like(z)
 
     def first(*ops):
@@ -2798,30 +2791,10 @@ def _f_deviance_partial(bk, slope, wrt, z, n, m):
     fn = first
     for i in wrt:
         fn = partial(fn, i)
-    slopes = tuple(bk.xp.asarray(s) for s in fn(z, n, m))
-    if key is not None:
-        while len(_F_DEVIANCE_KEPT) >= 4:
-            _F_DEVIANCE_KEPT.pop(next(iter(_F_DEVIANCE_KEPT)), None)
-        _F_DEVIANCE_KEPT[key] = tuple(bk.xp.asarray(s, copy=True) for s in slopes)
-    return slopes[slope]
-
-
-# _f_deviance_partial's last passes, key -> slopes: four (the rule's second order asks for
-# slope 0 in each operand, then slope 1..., at the same operands: three keys in turn)
-_F_DEVIANCE_KEPT: dict = {}
-
-
-def _f_memo_key(bk, wrt, *arrays):
-    """What identifies ``_f_deviance_partial``'s operands: the backend, ``wrt`` and each
-    array's dtype, shape and bytes; None where a read of the values would wait for a
-    device (no memo there)."""
-    if not _special._read_on_host(arrays[0]):
-        return None
-    key = [bk.name, wrt]
-    for a in arrays:
-        h = _np.asarray(bk.to_numpy(a))
-        key += [h.dtype.str, h.shape, h.tobytes()]
-    return tuple(key)
+    slopes = fn(z, n, m)
+    if isinstance(slope, tuple):
+        return tuple(bk.xp.asarray(slopes[i]) for i in slope)
+    return bk.xp.asarray(slopes[slope])
 
 
 def _f_logpdf_fix_on_arrays(bk, slope, z, n, m, out, wrt):
@@ -2831,10 +2804,15 @@ def _f_logpdf_fix_on_arrays(bk, slope, z, n, m, out, wrt):
     operands ``wrt`` names there (by nested forward mode, 0 elsewhere), or (``slope``
     "region") that region. Only where some element is in it (read on the host, for arrays
     on the CPU; on NumPy the region's elements only; elsewhere a read would wait for the
-    device: all, with stand-ins outside)."""
+    device: all, with stand-ins outside). ``slope`` a tuple of slopes: a tuple of them, from
+    one pass (fix_slopes)."""
     on_numpy = isinstance(z, (_np.ndarray, _np.generic))
     xp = _np if on_numpy else bk.xp
     base = out if slope is None else xp.zeros_like(out)
+    many = isinstance(slope, tuple)  # (several slopes, a tuple, from one pass)
+
+    def bases():  # (each slope its own array)
+        return tuple(xp.zeros_like(out) for _ in slope) if many else base
     with _np.errstate(all="ignore"):
         if on_numpy and slope != "region" and z.size:
             # (no element in the region, by four reductions: half the time of the mask)
@@ -2842,7 +2820,7 @@ def _f_logpdf_fix_on_arrays(bk, slope, z, n, m, out, wrt):
             if (n.max() <= _F_PLAIN_DF and m.max() <= _F_PLAIN_DF and n.min() >= _F_TINY_DF
                     and m.min() >= _F_TINY_DF and nz.min() >= 1e-300
                     and nz.max() <= 1e300):
-                return base
+                return bases()
         region = _f_far(xp, z, n, m)
     if slope == "region":
         return region
@@ -2854,16 +2832,24 @@ def _f_logpdf_fix_on_arrays(bk, slope, z, n, m, out, wrt):
             return _f_deviance_partial(bk, slope, wrt, z, n, m)
     if on_numpy:  # (the region's elements only)
         if not region.any():
-            return base
+            return bases()
         if region.all():
-            return _np.asarray(form(z, n, m), dtype=out.dtype)
-        res = _np.array(base, dtype=out.dtype)
-        res[region] = form(z[region], n[region], m[region])
-        return res
+            got = form(z, n, m)
+            return (tuple(_np.asarray(g, dtype=out.dtype) for g in got) if many
+                    else _np.asarray(got, dtype=out.dtype))
+        got = form(z[region], n[region], m[region])
+
+        def placed(g):
+            res = _np.array(base, dtype=out.dtype)
+            res[region] = g
+            return res
+        return tuple(placed(g) for g in got) if many else placed(got)
     if _special._read_on_host(z) and not bool(bk.to_numpy(xp.any(region))):
-        return base
+        return bases()
     one = xp.ones_like(z)
-    return xp.where(region, form(*(xp.where(region, v, one) for v in (z, n, m))), base)
+    got = form(*(xp.where(region, v, one) for v in (z, n, m)))
+    return (tuple(xp.where(region, g, base) for g in got) if many
+            else xp.where(region, got, base))
 
 
 
