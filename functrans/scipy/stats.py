@@ -2947,9 +2947,11 @@ class _F(_Shaped):
                     # (the extreme degrees of freedom's values, where betainc fails; where
                     # both are huge, Temme's expansion's derivatives)
                     upper = fn.__name__ == "_sf"
-                    out = _special._f_temme_slopes(
-                        lambda n1, m1, z: _special._f_extreme_fix(
-                            fn(self, z, n1, m1), n1, m1, z, upper), n1, m1, z, upper)
+                    out = _special._f_huge_slopes(
+                        lambda n1, m1, z: _special._f_temme_slopes(
+                            lambda n1, m1, z: _special._f_extreme_fix(
+                                fn(self, z, n1, m1), n1, m1, z, upper), n1, m1, z, upper),
+                        n1, m1, z, upper)
                 else:
                     out = fn(self, z, n1, m1)
             return fnp.where(fin, out, math.nan)
