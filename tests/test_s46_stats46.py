@@ -16,7 +16,6 @@ Pins:
 import time
 
 import numpy as np
-import pytest
 
 import functrans as ft
 from functrans.scipy import special as fsp
