@@ -4057,11 +4057,14 @@ def _f_huge_terms(lam):
 def _f_huge_parts(xp, n, m, x):
     """``(a, b, lam, by_n)`` of the form above (``by_n``: n is the larger one, the series
     gives the sf; else the cdf)."""
-    by_n = n >= m
+    by_n = xp.greater_equal(n, m)
     a = 0.5 * xp.where(by_n, m, n)
     b = 0.5 * xp.where(by_n, n, m)
-    lam = xp.where(by_n, (m / (2.0 * x)) / (1.0 + m / (n * x)),
-                   (0.5 * (n * x)) / (1.0 + (n * x) / m))
+    # (by the namespace's functions: on a device array operand's operators refuse a tracer)
+    nx = xp.multiply(n, x)
+    lam = xp.where(by_n, xp.divide(xp.divide(m, xp.multiply(2.0, x)),
+                                   xp.add(1.0, xp.divide(m, nx))),
+                   xp.divide(xp.multiply(0.5, nx), xp.add(1.0, xp.divide(nx, m))))
     return a, b, lam, by_n
 
 
@@ -4198,8 +4201,9 @@ def _f_limit_cdf(n, m, x, upper):
 def _f_plain_cdf(n, m, x, upper):
     """F's cdf (sf with ``upper``) as one betainc of the smaller quotient (functrans.numpy;
     as stats.f's derivatives away from f_huge_fix's region)."""
-    u = 1.0 / (1.0 + m / (n * x))
-    w = 1.0 / (1.0 + (n * x) / m)
+    nx = fnp.multiply(n, x)   # (functions: a device array's operators refuse a tracer)
+    u = fnp.divide(1.0, fnp.add(1.0, fnp.divide(m, nx)))
+    w = fnp.divide(1.0, fnp.add(1.0, fnp.divide(nx, m)))
     by_w = w <= 1.0 / 16.0
     j = betainc(fnp.where(by_w, 0.5 * m, 0.5 * n), fnp.where(by_w, 0.5 * n, 0.5 * m),
                 fnp.where(by_w, w, u))
