@@ -486,6 +486,13 @@ CASES = [
         fnp.exp(fnp.add(fnp.tanh(m) * 0.5, 26.42704831160261)),
         fnp.full_like(n, 1.0 + 3e-6), fnp.zeros_like(n), upper=False, slope=2),
         ((V3, REAL), (V3, REAL)), order=1),
+    # session 47: F's cdf at one huge degree of freedom, its value out kept, its slopes the
+    # series' in the gamma limit (f_huge_fix's); here its dfn slope and that slope's partial
+    # derivatives, n within a factor e^(1/2) of 1e6, m in [16, 18], x = 0.5 (the region)
+    Case("f_huge_fix", lambda n, m: Sp.f_huge_fix(
+        fnp.exp(fnp.add(fnp.tanh(n) * 0.5, 13.815510557964274)), fnp.add(fnp.tanh(m), 17.0),
+        fnp.full_like(n, 0.5), fnp.zeros_like(n), upper=False, slope=0),
+        ((V3, REAL), (V3, REAL)), order=1),
     # their inverses in the probability (first order here: the generic root finders are slow
     # on array-api-strict; tests/test_namespace_grads.py checks the second)
     unary("gammaincinv", lambda y: Sp.gammaincinv(fnp.full_like(y, 2.5), y),

@@ -1197,6 +1197,35 @@ f_temme_fix_p = elementwise("f_temme_fix", _f_temme_fix_impl, _f_temme_fix_jvp,
 def f_temme_fix(n, m, x, out, *, upper, slope=None, wrt=()):
     return f_temme_fix_p.bind(n, m, x, out, upper=upper, slope=slope, wrt=wrt)
 
+
+def _f_huge_fix_impl(backend, n, m, x, out, *, upper, slope, wrt):
+    """functrans.scipy.special._f_huge_fix_on_arrays: F's cdf (sf with ``upper``) ``out``
+    with the derivatives of the series form at one huge degree of freedom, computed at
+    evaluation (see there)."""
+    if slope is None:  # (the value: out)
+        return out
+    from ..scipy import special as _special  # (eager here: the operands are arrays)
+    return _special._f_huge_fix_on_arrays(backend, slope, n, m, x, upper, wrt)
+
+
+def _f_huge_fix_jvp(primals, tangents, *, upper, slope, wrt):
+    return _slopes_fix_jvp(f_huge_fix_p, primals, tangents, slope, wrt, upper=upper)
+
+
+# f_huge_fix(n, m, x, out, upper=, slope=None): F's cdf (sf with upper) at x with n, m
+# degrees of freedom, its value out, with the derivatives of the series in the gamma limit
+# (special._f_huge_form) where the larger degree of freedom is at least
+# special._F_HUGE_DF, not both above _F_TEMME_DF, 0 < x < inf, lam <= _F_HUGE_LAM and the
+# series' dfn terms cancel less than the plain form's ("region", a mask), out's own
+# elsewhere; slope=i: the form's partial derivative in (n, m, x)[i] there (0 elsewhere),
+# with wrt the next ones (0: n, 1: m, 2: x), to any order.
+f_huge_fix_p = elementwise("f_huge_fix", _f_huge_fix_impl, _f_huge_fix_jvp,
+                           abstract_eval=_f_temme_fix_aval)
+
+
+def f_huge_fix(n, m, x, out, *, upper, slope=None, wrt=()):
+    return f_huge_fix_p.bind(n, m, x, out, upper=upper, slope=slope, wrt=wrt)
+
 # -- their inverses in the last operand -----------------------------------------------------
 # The derivative in y is 1 / (the forward function's derivative at the result), taken in
 # logarithms: exp(x - (a-1) log x + lgamma(a)) for gammaincinv (minus it for gammainccinv),

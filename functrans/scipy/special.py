@@ -4031,6 +4031,220 @@ def _f_temme_fix_on_arrays(bk, slope, n, m, x, upper, wrt):
         return inner_slopes(n, m, x, region)
 
 
+# F's cdf at one huge degree of freedom. With b = max(n, m) / 2, a = min(n, m) / 2 and
+# lam = b w (w = m / (m + n x) for the larger n, u = n x / (n x + m) for the larger m),
+# the side whose quotient is small is I_w(a, b) = D S: D = w^a (1 - w)^b / (a B(a, b)), S =
+# sum_k prod_(j<k) rho_j, rho_j = lam (1 + (a + j) / b) / (a + 1 + j), the hypergeometric
+# series, whose terms tend to Poisson's as b grows (I_w -> P(a, lam)). Written in (a, b, lam)
+# with log D = a log lam - lam - lgamma(a + 1) + b log1pmx(-lam / b) + L(a, b), L = lgamma(a
+# + b) - lgamma(b) - a log b by the difference of Stirling's series term by term, and lam =
+# (m / (2 x)) / (1 + m / (n x)) (or (n x / 2) / (1 + n x / m)), every term's derivative in the
+# larger degree of freedom is O(1 / b^2) as the sum's: betainc's shape slope and the
+# quotient's, each O(1 / b), cancelled to it (~25 b eps relative: the dfn slope at (0.5,
+# 1e16, 17) had the wrong sign, at 1e300 nan). Its derivatives (forward mode over the form)
+# replace the plain ones where lam <= _F_HUGE_LAM and the sum of the dfn terms' sizes over
+# its size (its rounding, from n^2 (A + beta_k) ~ a + k - (lam - a - k)^2) is below b: in
+# the far lower tail (lam >> a, I_w near 1) that sum cancels too, and the plain form keeps
+# the slopes where it cancels less.
+_F_HUGE_DF = 1e3
+_F_HUGE_LAM = 400.0
+
+
+def _f_huge_terms(lam):
+    """The series' terms for each ``lam`` (values): past ``k ~ lam - a`` they fall faster
+    than Poisson's, below 1e-17 of the largest by ``lam + 9 sqrt(lam) + 30``."""
+    return lam + 9.0 * (lam ** 0.5) + 30.0
+
+
+def _f_huge_parts(xp, n, m, x):
+    """``(a, b, lam, by_n)`` of the form above (``by_n``: n is the larger one, the series
+    gives the sf; else the cdf)."""
+    by_n = xp.greater_equal(n, m)
+    a = 0.5 * xp.where(by_n, m, n)
+    b = 0.5 * xp.where(by_n, n, m)
+    # (by the namespace's functions: on a device array operand's operators refuse a tracer)
+    nx = xp.multiply(n, x)
+    lam = xp.where(by_n, xp.divide(xp.divide(m, xp.multiply(2.0, x)),
+                                   xp.add(1.0, xp.divide(m, nx))),
+                   xp.divide(xp.multiply(0.5, nx), xp.add(1.0, xp.divide(nx, m))))
+    return a, b, lam, by_n
+
+
+def _f_huge_form(n, m, x, upper, count):
+    """F's cdf (sf with ``upper``) by the series above on functrans.numpy (differentiable),
+    with ``count`` terms at most (each element its own :func:`_f_huge_terms`, the later
+    ones 0: a batch's members get their own bits)."""
+    a, b, lam, by_n = _f_huge_parts(fnp, n, m, x)
+    own = _f_huge_terms(fnp.stop_gradient(lam))
+    ta = a / b
+    l1 = fnp.log1p(ta)
+    corr, ib = fnp.zeros_like(b), 1.0 / b   # (b^-p: b^p overflowed at 5e299, nan slopes)
+    for k, c in enumerate(_incomplete_grads._STIRLING, start=1):
+        p = 2 * k - 1
+        corr = corr + c * fnp.expm1(-p * l1) * ib ** p
+    big_l = b * _incomplete_grads._log1pmx(fnp, ta, l1) + (a - 0.5) * l1 + corr
+    t = lam / b
+    log_d = (a * fnp.log(lam) - lam - gammaln(a + 1.0)
+             + b * _incomplete_grads._log1pmx(fnp, -t, fnp.log1p(-t)) + big_l)
+    s, term = fnp.ones_like(b), fnp.ones_like(b)
+    for j in range(count):
+        rho = lam * (1.0 + (a + j) / b) / (a + (j + 1.0))
+        term = term * fnp.where(own > j, rho, 0.0)
+        s = s + term
+    g = fnp.exp(log_d) * s
+    return fnp.where(by_n == bool(upper), g, 1.0 - g)
+
+
+def _f_huge_region(bk, xp, n, m, x):
+    """Where F's cdf takes the series' derivatives (see above): ``(region, count)``, the
+    terms its elements need (values; arrays of backend ``bk`` in namespace ``xp``; the
+    count read on the host where that waits for no device, else the largest)."""
+    with _np.errstate(all="ignore"):
+        fin = ((n > 0.0) & (m > 0.0) & (n < _inf) & (m < _inf) & (x > 0.0) & (x < _inf)
+               & ~((n > _F_TEMME_DF) & (m > _F_TEMME_DF))
+               & ((n >= _F_HUGE_DF) | (m >= _F_HUGE_DF)))
+        one = xp.ones_like(x)
+        a, b, lam, _ = _f_huge_parts(xp, xp.where(fin, n, one), xp.where(fin, m, 2.0 * one),
+                                     xp.where(fin, x, one))
+        fin = fin & (lam <= _F_HUGE_LAM) & (lam > 0.0)
+        lam = xp.where(fin, lam, one)
+        a, b = xp.where(fin, a, one), xp.where(fin, b, 1e6 * one)
+        own = _f_huge_terms(lam)
+        count = int(math.ceil(_f_huge_terms(_F_HUGE_LAM)))
+        if _read_on_host(fin):
+            count = int(math.ceil(float(_np.max(_np.asarray(bk.to_numpy(
+                xp.where(fin, own, 0.0 * one))), initial=0.0))))
+        # (the rounding of the n^2-scaled dfn terms, a + k - (lam - a - k)^2, to leading
+        # order in 1/b, over their sum's size)
+        term, total, size = one, 0.0 * one, 0.0 * one
+        for k in range(count + 1):
+            if k:
+                term = term * xp.where(own > k - 1, lam * (1.0 + (a + (k - 1)) / b)
+                                       / (a + float(k)), 0.0)
+            g = (a + k) - (lam - a - k) ** 2
+            total, size = total + term * g, size + term * xp.abs(g)
+        return fin & (size < b * xp.abs(total)), count
+
+
+def _f_huge_fix_on_arrays(bk, slope, n, m, x, upper, wrt):
+    """The primitive f_huge_fix (functrans.primitives.special) on arrays of backend ``bk``:
+    the partial derivative of the series form of F's cdf (sf with ``upper``) at one huge
+    degree of freedom (:func:`_f_huge_form`) in ``(n, m, x)[slope]``, then in the operands
+    ``wrt`` names, in :func:`_f_huge_region`, 0 elsewhere; or (``slope`` "region") that
+    region. On NumPy the region's elements only (none computed where no degree of freedom
+    is above _F_HUGE_DF); elsewhere every element, with stand-ins outside."""
+    on_numpy = isinstance(x, (_np.ndarray, _np.generic))
+    xp = _np if on_numpy else bk.xp
+    zero = xp.zeros_like(x)
+    if on_numpy and slope != "region" and x.size and max(n.max(), m.max()) < _F_HUGE_DF:
+        return zero  # (two reductions: no element in the region)
+    region, count = _f_huge_region(bk, xp, n, m, x)
+    if slope == "region":
+        return region
+    order = tuple(sorted((slope,) + tuple(wrt)))
+
+    def partials(n, m, x):
+        # (a partial in the huge degree of freedom: the series'; the others the plain
+        # form's, each operand's tangent alone (no shape slope in the huge one): the
+        # series' in the lower tail, 1 - I_w, lose ~eps / (1 - I_w) there)
+        # (beyond _F_LIMIT_DF the others from the gamma limit, exact in float64 there:
+        # betainc's shape slope at df/2 ~ 5e299 ran to its step limit, nan)
+        by_n = n >= m
+        if 0 in order and 1 in order:
+            take = by_n | ~by_n
+        elif 0 in order or 1 in order:
+            take = by_n if 0 in order else ~by_n
+        else:
+            take = by_n & ~by_n
+        series = _partials_by_jvp(
+            bk, lambda n, m, x: _f_huge_form(n, m, x, upper, count), (n, m, x), order,
+            all_traced=True)
+        if on_numpy and take.all():
+            return series
+        one = xp.ones_like(x)
+        lim = xp.maximum(n, m) > _F_LIMIT_DF
+        rest = []
+        for fn, keep in ((_f_plain_cdf, ~(take | lim)), (_f_limit_cdf, ~take & lim)):
+            if on_numpy and not keep.any():
+                rest.append(xp.zeros_like(x))
+                continue
+            ops = tuple(xp.where(keep, v, s) for v, s in ((n, 2.0 * one), (m, 2.0 * one),
+                                                          (x, one)))
+            rest.append(_partials_by_jvp(bk, lambda n, m, x: fn(n, m, x, upper), ops, order))
+        return xp.where(take, series, xp.where(lim, rest[1], rest[0]))
+    with _np.errstate(all="ignore"):
+        if on_numpy:
+            if not region.any():
+                return zero
+            if region.all():
+                return _np.asarray(partials(n, m, x), dtype=x.dtype)
+            out = _np.zeros(_np.shape(x), dtype=x.dtype)
+            out[region] = partials(n[region], m[region], x[region])
+            return out
+        if _read_on_host(x) and not bool(bk.to_numpy(xp.any(region))):
+            return zero
+        one = xp.ones_like(x)
+        ns, ms, xs = (xp.where(region, v, s) for v, s in ((n, 1e6 * one), (m, 2.0 * one),
+                                                          (x, one)))
+        return xp.where(region, partials(ns, ms, xs), zero)
+
+
+_F_LIMIT_DF = 1e17  # (f_huge_fix: above it the gamma limit's slopes in the smaller df and x)
+
+
+def _f_limit_cdf(n, m, x, upper):
+    """F's cdf (sf with ``upper``) in the limit of one infinite degree of freedom, the
+    regularized incomplete gamma function of ``(a, lam)`` (see _f_huge_form; within ~1 / b
+    relative of the finite one, below eps beyond _F_LIMIT_DF), functrans.numpy."""
+    a, b, lam, by_n = _f_huge_parts(fnp, n, m, x)
+    return fnp.where(by_n == bool(upper), gammainc(a, lam), gammaincc(a, lam))
+
+
+def _f_plain_cdf(n, m, x, upper):
+    """F's cdf (sf with ``upper``) as one betainc of the smaller quotient (functrans.numpy;
+    as stats.f's derivatives away from f_huge_fix's region)."""
+    nx = fnp.multiply(n, x)   # (functions: a device array's operators refuse a tracer)
+    u = fnp.divide(1.0, fnp.add(1.0, fnp.divide(m, nx)))
+    w = fnp.divide(1.0, fnp.add(1.0, fnp.divide(nx, m)))
+    by_w = w <= 1.0 / 16.0
+    j = betainc(fnp.where(by_w, 0.5 * m, 0.5 * n), fnp.where(by_w, 0.5 * n, 0.5 * m),
+                fnp.where(by_w, w, u))
+    return fnp.where(by_w == bool(upper), j, 1.0 - j)
+
+
+def _f_huge_slopes(form, n, m, x, upper):
+    """``form(n, m, x)`` (F's cdf, sf with ``upper``) with the derivatives of the series
+    form at one huge degree of freedom (see above) where :func:`_f_huge_region` holds, by
+    the primitive f_huge_fix (computed at evaluation where some element needs them); the
+    plain form's operands held there (its partials at df/2 ~ 5e299 ran betainc's shape
+    slopes to their step limit, ~1.3 s for a scalar, and gave nan)."""
+    from .stats import _carries_derivative  # (stats imports this module)
+    if not _carries_derivative((n, m, x))[0]:
+        return form(n, m, x)
+    nc, mc = _concrete_behind(n), _concrete_behind(m)
+    if (nc is not None and mc is not None and not _may_hold(_any(
+            fnp.asarray(nc) >= _F_HUGE_DF, fnp.asarray(mc) >= _F_HUGE_DF))):
+        return form(n, m, x)
+    parts = _t_fix_operands(n, m, x)
+    known = _concrete_behind(parts[0]), _concrete_behind(parts[1]), _concrete_behind(parts[2])
+    if all(isinstance(k, (_np.ndarray, _np.generic)) for k in known):
+        with _np.errstate(all="ignore"):
+            region = _f_huge_region(_backend_of(known[0]), _np, *(_np.asarray(k)
+                                                                   for k in known))[0]
+        if not region.any():
+            return form(n, m, x)
+        if region.all():  # (no derivative work in the plain form at all)
+            out = form(*(fnp.stop_gradient(v) for v in (n, m, x)))
+        elif region.shape == tuple(parts[0].shape):  # (not a batch's values)
+            held = fnp.asarray(region)
+            out = form(*(fnp.where(held, fnp.stop_gradient(v), v) for v in (n, m, x)))
+        else:
+            out = form(n, m, x)
+    else:
+        out = form(n, m, x)
+    return _sp.f_huge_fix(*_t_fix_operands(n, m, x, out), upper=bool(upper))
+
+
 def _f_extreme_fix(out, n, m, x, upper, big=None):
     """``out`` (F's cdf, or sf with ``upper``, at ``n``, ``m`` degrees of freedom and ``x``)
     with the values of :func:`_f_extreme_pair` where :func:`_f_extreme_where` holds (a
@@ -4072,7 +4286,8 @@ def _f_cdf(dfn, dfd, x, lower):
         u, w = _f_args(n, m, xs)
         return _f_extreme_fix(_beta_cdf_edges(0.5 * n, 0.5 * m, u, w, lower), n, m, xs,
                               not lower)
-    out = _f_temme_slopes(form, n, m, _where(bad, 1.0, x), not lower)
+    out = _f_huge_slopes(lambda n, m, xs: _f_temme_slopes(form, n, m, xs, not lower), n, m,
+                         _where(bad, 1.0, x), not lower)
     # (x = inf: 1 for the cdf, also where both degrees of freedom are infinite, as SciPy)
     out = _where(x == _inf, 1.0 if lower else 0.0, out)
     return _where(bad, math.nan, out)

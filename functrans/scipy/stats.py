@@ -2905,7 +2905,10 @@ class _F(_Shaped):
                   "third order in the degrees of freedom). Where both degrees of freedom "
                   "are above 1e10 the values of Temme's uniform asymptotic expansion "
                   "(error ~0.1 / min(dfn, dfd)^1.5), and its derivatives (0 where the "
-                  "density underflows).")
+                  "density underflows). Where one is at least 1e3, the derivatives in it "
+                  "from the incomplete beta function's series in the gamma limit (free of "
+                  "the ~dfn eps cancellation of betainc's shape slope), except in the far "
+                  "lower tail; above 1e17 the others from the gamma limit.")
     _ppf_notes = ("Through :func:`functrans.scipy.special.betaincinv`: ``x = dfd u / (dfn "
                   "(1 - u))`` with ``u = betaincinv(dfn/2, dfd/2, q)`` (isf: from "
                   "``betaincinv(dfd/2, dfn/2, q)`` = 1 - u), or from the complementary "
@@ -2933,9 +2936,11 @@ class _F(_Shaped):
                     # (the extreme degrees of freedom's values, where betainc fails; where
                     # both are huge, Temme's expansion's derivatives)
                     upper = fn.__name__ == "_sf"
-                    out = _special._f_temme_slopes(
-                        lambda n1, m1, z: _special._f_extreme_fix(
-                            fn(self, z, n1, m1), n1, m1, z, upper), n1, m1, z, upper)
+                    out = _special._f_huge_slopes(
+                        lambda n1, m1, z: _special._f_temme_slopes(
+                            lambda n1, m1, z: _special._f_extreme_fix(
+                                fn(self, z, n1, m1), n1, m1, z, upper), n1, m1, z, upper),
+                        n1, m1, z, upper)
                 else:
                     out = fn(self, z, n1, m1)
             return fnp.where(fin, out, math.nan)
