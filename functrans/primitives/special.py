@@ -2645,5 +2645,6 @@ def f_logpdf_fix(z, n, m, out, *, slope=None, wrt=()):
 _FIX_ON_ARRAYS = {
     "beta_ppf_fix": _each_slope(_beta_ppf_fix_impl),
     "f_temme_fix": _each_slope(_f_temme_fix_impl),
+    "f_huge_fix": _each_slope(_f_huge_fix_impl),
     "f_logpdf_fix": _f_logpdf_fix_impl,
 }
