@@ -282,17 +282,25 @@ _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 _EULER_GAMMA = 0.5772156649015329
 
 
+def _sum_in_order(xp, terms):
+    """The sum over the last axis, its terms added in sequence, first to last, for every
+    element whatever the batch: ``xp.sum`` adds a short contiguous run pairwise and the same
+    terms on a leading axis in sequence (NumPy), so an element's value depended on the batch
+    by an ulp, and the pairwise order was the less accurate here (the Lanczos fractions
+    alternate in sign: gammaln and beta.ppf's slopes on array-api-strict 2e-14 off)."""
+    return xp.cumulative_sum(terms, axis=-1)[..., -1]
+
+
 def _lgamma_right(xp, x, device):
     """log Gamma(x) for x >= 1/2 (Lanczos). The eight partial fractions are evaluated at
     once on a new last axis (a loop of them was 16 of lgamma's ~50 array operations, on
-    backends where each operation's overhead dominates) and summed over it: each element's
-    terms contiguous, so summed in the same order whatever the batch (on a leading axis,
-    NumPy added a scalar's pairwise and a batch's in sequence: an ulp apart)."""
+    backends where each operation's overhead dominates) and added in sequence, first to
+    last, whatever the batch (:func:`_sum_in_order`)."""
     z = x - 1.0
     n = len(_LANCZOS) - 1
     shifts = xp.arange(1, n + 1, dtype=x.dtype, device=device)
     coeffs = xp.asarray(_LANCZOS[1:], dtype=x.dtype, device=device)
-    a = _LANCZOS[0] + xp.sum(coeffs / (xp.expand_dims(z, axis=-1) + shifts), axis=-1)
+    a = _LANCZOS[0] + _sum_in_order(xp, coeffs / (xp.expand_dims(z, axis=-1) + shifts))
     t = z + (_LANCZOS_G + 0.5)
     return _HALF_LOG_2PI + (z + 0.5) * xp.log(t) - t + xp.log(a)
 
@@ -330,12 +338,11 @@ _DIGAMMA_ASYMPTOTIC = (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 3276
 def _digamma_right(xp, x, device):
     """psi(x) for x >= 1/2: shift to y >= 10 with psi(x) = psi(x + 1) - 1/x, then
     psi(y) = log y - 1/(2y) - sum_k B_2k / (2k y^2k). The (at most ten) shifts x + k are
-    taken at once on a new last axis (a loop of them was 40 array operations), summed over
-    it in the same order whatever the batch (see _lgamma_right: on a leading axis a
-    member's value was an ulp apart alone and in a batch, session 47)."""
+    taken at once on a new last axis (a loop of them was 40 array operations), added in
+    sequence whatever the batch (:func:`_sum_in_order`)."""
     yk = xp.expand_dims(x, axis=-1) + xp.arange(10, dtype=x.dtype, device=device)
     low = yk < 10.0
-    acc = xp.sum(xp.where(low, 1.0 / yk, xp.zeros_like(yk)), axis=-1)
+    acc = _sum_in_order(xp, xp.where(low, 1.0 / yk, xp.zeros_like(yk)))
     y = x + xp.sum(xp.astype(low, x.dtype), axis=-1)
     inv2 = 1.0 / (y * y)
     series = xp.zeros_like(y)
