@@ -3,7 +3,7 @@
 Input: the output of a full timed run, every case included::
 
     python -m pytest -n auto --run-slow --durations=0 --durations-min=0 > /tmp/run.log
-    python -m tests._list_slow_cases /tmp/run.log [--threshold 0.25]
+    python -m tests._list_slow_cases /tmp/run.log [--threshold 0.15]
 
 A case is listed when its call took longer than the threshold and it has a sibling, the same
 test with the same other parameters on another backend, that does not; where every backend's
@@ -55,7 +55,7 @@ def slow_cases(durations, threshold):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("log", help="a full run's output with --durations=0 --durations-min=0")
-    parser.add_argument("--threshold", type=float, default=0.25, help="seconds (default 0.25)")
+    parser.add_argument("--threshold", type=float, default=0.15, help="seconds (default 0.15: the timings of a quiet machine)")
     args = parser.parse_args(argv)
     with open(args.log, encoding="utf-8", errors="replace") as f:
         durations = call_durations(f)
