@@ -39,3 +39,17 @@ def no_torch_host_reads(monkeypatch, torch):
     monkeypatch.setattr(torch_backend, "_on_host", lambda x: False)
     for name in ("item", "__bool__", "__float__", "tolist", "nonzero"):
         monkeypatch.setattr(torch.Tensor, name, no_read)
+
+
+def counted_f_logpdf_deviance(monkeypatch):
+    """The f_logpdf_fix table case's operands (z, n, m) and a list that grows by one at each
+    evaluation of F's log-density deviance form (its passes: tests/test_s46_perf46.py,
+    tests/test_s47_perf47.py)."""
+    from functrans.scipy import stats
+    z, n, m = (np.array([0.7, 1.1, 1.4]), np.array([120.0, 150.0, 1e5]),
+               np.array([2.5, 300.0, 3.5]))
+    count = []
+    form = stats._F._logpdf_deviance
+    monkeypatch.setattr(stats._F, "_logpdf_deviance",
+                        staticmethod(lambda *a: count.append(1) or form(*a)))
+    return z, n, m, count

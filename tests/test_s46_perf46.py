@@ -22,6 +22,8 @@ import functrans as ft
 import functrans.numpy as fnp
 from functrans.numpy import _base
 
+from ._reference import counted_f_logpdf_deviance
+
 
 def _functrans_frames(fn, *args):
     """The names of functrans's Python frames one call runs."""
@@ -114,12 +116,7 @@ def test_f_logpdf_slopes_one_reverse_pass_for_three_slopes(monkeypatch):
     from functrans.backends.numpy_backend import backend
     from functrans.primitives import special as sp
     from functrans.scipy import stats
-    z, n, m = np.array([0.7, 1.1, 1.4]), np.array([120.0, 150.0, 1e5]), np.array(
-        [2.5, 300.0, 3.5])
-    count = []
-    form = stats._F._logpdf_deviance
-    monkeypatch.setattr(stats._F, "_logpdf_deviance",
-                        staticmethod(lambda *a: count.append(1) or form(*a)))
+    z, n, m, count = counted_f_logpdf_deviance(monkeypatch)
     kept = ft.jacfwd(lambda z, n, m: sp.f_logpdf_fix(z, n, m, fnp.zeros_like(z)),
                      argnums=(0, 1, 2))(z, n, m)
     n_kept = len(count)

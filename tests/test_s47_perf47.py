@@ -20,6 +20,8 @@ import pytest
 import functrans as ft
 import functrans.numpy as fnp
 
+from ._reference import counted_f_logpdf_deviance
+
 
 def _same(a, b):
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
@@ -58,12 +60,7 @@ def test_f_logpdf_slopes_at_once_without_memo(monkeypatch):
     from functrans.primitives import special as sp
     from functrans.scipy import stats
     assert not hasattr(stats, "_F_DEVIANCE_KEPT") and not hasattr(stats, "_f_memo_key")
-    z, n, m = np.array([0.7, 1.1, 1.4]), np.array([120.0, 150.0, 1e5]), np.array(
-        [2.5, 300.0, 3.5])
-    count = []
-    form = stats._F._logpdf_deviance
-    monkeypatch.setattr(stats._F, "_logpdf_deviance",
-                        staticmethod(lambda *a: count.append(1) or form(*a)))
+    z, n, m, count = counted_f_logpdf_deviance(monkeypatch)
 
     def f(z, n, m):
         return fnp.sum(sp.f_logpdf_fix(z, n, m, fnp.zeros_like(z)))
