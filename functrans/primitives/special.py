@@ -1086,8 +1086,8 @@ def _fix_slopes_impl(backend, *ops, fix, slopes, wrt, **params):
     names; None: its value) at once: the slopes by its on-arrays function with a tuple of
     slopes."""
     numbered = tuple(s for s in slopes if s is not None)
-    got = iter(_FIX_ON_ARRAYS[fix](backend, *ops, slope=numbered, wrt=wrt, **params)
-               if numbered else ())
+    at_once = _SLOPES_AT_ONCE.get(fix) or _each_slope(registry[fix].impl)
+    got = iter(at_once(backend, *ops, slope=numbered, wrt=wrt, **params) if numbered else ())
     return [registry[fix].impl(backend, *ops, slope=None, wrt=wrt, **params) if s is None
             else next(got) for s in slopes]
 
@@ -2640,11 +2640,7 @@ def f_logpdf_fix(z, n, m, out, *, slope=None, wrt=()):
     return f_logpdf_fix_p.bind(z, n, m, out, slope=slope, wrt=wrt)
 
 
-# The "fix" primitives' slopes at once (fix_slopes): name -> fn(backend, a0, a1, a2, plain,
-# slope=(i, ...), wrt=, **params), a list of slopes
-_FIX_ON_ARRAYS = {
-    "beta_ppf_fix": _each_slope(_beta_ppf_fix_impl),
-    "f_temme_fix": _each_slope(_f_temme_fix_impl),
-    "f_huge_fix": _each_slope(_f_huge_fix_impl),
-    "f_logpdf_fix": _f_logpdf_fix_impl,
-}
+# The "fix" primitives whose impl gives a tuple of slopes at once (fix_slopes): name ->
+# fn(backend, a0, a1, a2, plain, slope=(i, ...), wrt=, **params), a list of slopes; the
+# others' slopes are taken one pass each by their own impl (_each_slope)
+_SLOPES_AT_ONCE = {"f_logpdf_fix": _f_logpdf_fix_impl}
