@@ -1506,7 +1506,8 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     prod = mul_sz if tie is False else (lambda a, b: tie_product(a, b, t))
     # (session 48: a rectangular x's square factor, U (m x m) of a wide x, V (n x n) of a
     # tall one, is an eigenbasis of x x^T (x^T x) too: the map needs only x^T U = V S
-    # (x V = U S) and U^T U = I, so it takes that factor; the thin one keeps the products)
+    # (x V = U S) and U^T U = I, so it takes that factor; the thin one, with the complement
+    # term (I - U U^T) t V S^-1 that the rule adds below, through the map of [x, 0])
     vecs_map = tie is not False and not cplx
     u_map = vecs_map and m <= n
     v_map = vecs_map and n <= m
@@ -1523,8 +1524,10 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
         # (jacfwd(jacfwd) of U[:, 0] at diag(1, 1, 2)); its strong forms are those of the
         # products here (per matrix for t, per pair of unread columns for a cotangent).
         # Not complex: eigh's map takes dU = U (F * P), where svd's U also turns by its
-        # phase term i Im(dP_ii) / s_i below, which those second derivatives do not see;
-        # not rectangular: the thin U (V^H) is no eigenbasis of x x^H (x^H x))
+        # phase term i Im(dP_ii) / s_i below, which those second derivatives do not see.
+        # Rectangular (session 48): the thin U (V^H) is no eigenbasis of x x^T (x^T x), so
+        # the thin factor is that of the square [x, 0] (_thin_factor_tangent), its
+        # complement term among the map's pairs)
         du = spectral_tangent(t, x, s, u, v, add(ew(s_j, dp), ew(s_i, dpt)),
                               kind="svd_vecs", projected=True)
     else:
@@ -1754,6 +1757,9 @@ def _eigh_vecs_impl(b, t, x, w, v, *p, kind, moved=None):
     cplx = xp.isdtype(x.dtype, "complex floating")
     if cplx:
         f = xp.astype(f, x.dtype)
+    # (NumPy, in host memory: where F is finite, no tie, the masks below change nothing,
+    # F * 0 being 0: the plain products, one pass each fewer (session 48))
+    plain = b.name == "numpy" and bool(np.isfinite(f).all())
     # The products by F are strong only where a zero is structural: per matrix for the
     # tangent (a matrix of a stack that it does not move), per pair of columns for the
     # cotangent (eigenvectors that the function does not read: both of the pair's columns
@@ -1768,12 +1774,17 @@ def _eigh_vecs_impl(b, t, x, w, v, *p, kind, moved=None):
                 q = p[0]
             else:
                 q = _xp_h(xp, v) @ (((t + _xp_h(xp, t)) * 0.5) @ v)
-            still = xp.all(q == 0, axis=(-2, -1)) if moved is None else ~moved
+            if plain:
+                return v @ (f * q)
+            still = xp.all(q == 0, axis=(-2, -1)) if moved is None else ~moved()
             still = still[..., None, None]
             return v @ xp.where(still, 0.0, f * q)
         k = xp.matrix_transpose(v) @ t
-        unread = xp.all(k == 0, axis=-2)
-        g = xp.where(unread[..., :, None] & unread[..., None, :], 0.0, f * k)
+        if plain:
+            g = f * k
+        else:
+            unread = xp.all(k == 0, axis=-2)
+            g = xp.where(unread[..., :, None] & unread[..., None, :], 0.0, f * k)
     e = ((xp.conj(v) if cplx else v) @ g) @ xp.matrix_transpose(v)
     return (e + _xp_h(xp, e)) * 0.5
 
@@ -1795,13 +1806,16 @@ def _svd_vecs_impl(b, t, x, s, u, v, *p, kind):
         # (the thin factor's map of [x, 0] alike: a zero singular value of a tall x ties
         # with the complement's, P is 0 along E22 at [[2, 0, 0], [0, 1, 0], [0, 0, 0],
         # [0, 0, 0]], where u_2 turns within that null space to e_2: nan, not 0)
-        moved = (xp.any(t != 0, axis=(-2, -1))
+        moved = ((lambda: xp.any(t != 0, axis=(-2, -1)))
                  if x.shape[-1] != x.shape[-2] or kind == "svd_vecs_thin" else None)
         out = _eigh_vecs_impl(b, None, x, s * s, u, q, kind="vecs", moved=moved)
         # (a zero matrix, S = 0: P = 0, the map's 0; U jumps in every direction there, nan
         # where t moves it, as _svd_tangents' _nan_if_moved for the other shapes; the
         # transpose's F * K times S = 0 is nan already)
-        jump = xp.all(s == 0, axis=-1) & xp.any(t != 0, axis=(-2, -1))
+        null = xp.all(s == 0, axis=-1)
+        if b.name == "numpy" and not null.any():   # (host memory: no zero matrix)
+            return out
+        jump = null & xp.any(t != 0, axis=(-2, -1))
         return xp.where(jump[..., None, None], xp.nan, out)
     # (eigh's vecs_embed of A = x x^T, c -> sym(U G U^T) = C_A, transposed through
     # dA = t x^T + x t^T: 2 C_A x = U ((G + G^T) S) V^T, G with eigh's unread pairs 0)
@@ -1811,8 +1825,11 @@ def _svd_vecs_impl(b, t, x, s, u, v, *p, kind):
     f = 1.0 / (w[..., None, :] - w[..., :, None] + eye) - eye
     with np.errstate(invalid="ignore"):
         k = xp.matrix_transpose(u) @ t
-        unread = xp.all(k == 0, axis=-2)
-        g = xp.where(unread[..., :, None] & unread[..., None, :], 0.0, f * k)
+        if b.name == "numpy" and bool(np.isfinite(f).all()):   # (as _eigh_vecs_impl's)
+            g = f * k
+        else:
+            unread = xp.all(k == 0, axis=-2)
+            g = xp.where(unread[..., :, None] & unread[..., None, :], 0.0, f * k)
     return u @ (((g + xp.matrix_transpose(g)) * s[..., None, :]) @ xp.matrix_transpose(v))
 
 
