@@ -1854,7 +1854,7 @@ def _nan_cols_if_moved(out, x, dx):
     return select(cols, moved, zeros_like(moved))
 
 
-def _svd_vecs_dx(t, x, s, u, v, dx, embed):
+def _svd_vecs_dx(t, x, s, u, v, dx, embed, proj=None):
     """The derivative in x of the "svd_vecs" ("svd_vecs_embed") map at t: eigh's of
     A = x x^T (w = s^2, eigenvectors u) along dA = dx x^T + x dx^T, for the tangent
     dA(t) = t x^T + x t^T (embed: the cotangent C_A = vecs_embed(c) of A, whose transpose
@@ -1873,8 +1873,11 @@ def _svd_vecs_dx(t, x, s, u, v, dx, embed):
     dp = matmul(matmul(ut, dx), v)
     px = add(mul(dp, s_j), mul(s_i, matrix_transpose(dp)))
     if not embed:   # (and the map's at dA(t)'s own derivative, t dx^T + dx t^T)
-        dpt = matmul(matmul(ut, t), v)
-        k = add(mul(dpt, s_j), mul(s_i, matrix_transpose(dpt)))
+        if proj is None:
+            dpt = matmul(matmul(ut, t), v)
+            k = add(mul(dpt, s_j), mul(s_i, matrix_transpose(dpt)))
+        else:   # (the rule's projected operand P = U^T dA(t) U: two products fewer)
+            k = proj
         inner = _eigh_vecs_inner(k, px, w, n, False, _as_dtype_of(x), False)
         dta = add(matmul_sz(t, matrix_transpose(dx)), matmul_sz(dx, matrix_transpose(t)))
         return add(matmul(u, inner), spectral_tangent(dta, a, w, u, kind="vecs"))
@@ -1918,8 +1921,9 @@ def _spectral_jvp(primals, tangents, kind, projected=False, weighted=False):
     t, *point = primals
     dt, dx = tangents[0], tangents[1]
     out = spectral_tangent(t, *point, kind=kind, projected=projected)
+    proj = None
     if projected:   # (P's tangent is not read: that of the map of t is taken below)
-        point = point[:-1]
+        point, proj = point[:-1], point[-1]
     tan = None if dt is None else spectral_tangent(dt, *point, kind=kind)
     if dx is None:
         return out, tan
@@ -1928,7 +1932,7 @@ def _spectral_jvp(primals, tangents, kind, projected=False, weighted=False):
     if kind in ("vecs", "vecs_embed"):
         term = _eigh_vecs_dx(t, x, *point[1:], dx, kind == "vecs_embed")
     elif kind in ("svd_vecs", "svd_vecs_embed", "svd_vecs_thin"):
-        term = _svd_vecs_dx(t, x, *point[1:], dx, kind == "svd_vecs_embed")
+        term = _svd_vecs_dx(t, x, *point[1:], dx, kind == "svd_vecs_embed", proj)
         if kind == "svd_vecs_thin" or kind == "svd_vecs" and x.shape[-1] != x.shape[-2]:
             term = add(term, _nan_cols_if_moved(out, x, dx))
     elif kind == "diag":
