@@ -1511,7 +1511,13 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     vecs_map = tie is not False and not cplx
     u_map = vecs_map and m <= n
     v_map = vecs_map and n <= m
-    if vecs_map and m > n:
+    # (the thin factor through the map of [x, 0] only at a tie seen in eager NumPy values:
+    # its products are m x m, where the rule's are m x n; under jit and vmap, where ties
+    # may be anywhere, jit(grad) of a tall 8 x 64 x 8 stack cost ~5x, jit(hvp) ~7x: the
+    # products there (and on the other backends), whose second derivatives at a tie stay
+    # nan, a known limit)
+    thin_map = vecs_map and m != n and _seen_tie(s)
+    if thin_map and m > n:
         du = _thin_factor_tangent(t, x, s, u, v)
     elif u_map:
         # (session 45: a real square x's U and V are the eigenvectors of A = x x^T and
@@ -1532,7 +1538,7 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
                               kind="svd_vecs", projected=True)
     else:
         du = mm(u, prod(f, add(ew(s_j, dp), ew(s_i, dpt))))
-    if vecs_map and n > m:
+    if thin_map and n > m:
         dv = _thin_factor_tangent(matrix_transpose(t), matrix_transpose(x), s, v, u)
     elif v_map:
         dv = spectral_tangent(matrix_transpose(t), matrix_transpose(x), s, v, u,
@@ -1554,12 +1560,12 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     if cplx:
         phase = _rows(_i_times(imag(diagonal(dp)), _aval(x).dtype), m)
         du = add(du, ew(u, over_s(phase, m)))
-    if m > k and not vecs_map:
+    if m > k and not thin_map:
         du = add(du, over_s(sub(tv, mm(u, dp)), m))
-    if n > k and not vecs_map:
+    if n > k and not thin_map:
         tu = mm(_h(t), u)
         dv = add(dv, over_s(sub(tu, mm(v, dpt)), n))
-    if tie is not False and not vecs_map:
+    if tie is not False and not (vecs_map and (m == n or thin_map)):
         # (a zero matrix, every singular value 0: its U and V jump in every direction; the
         # products above, strong where S is 0 on the whole matrix, give 0 there (jacfwd's
         # 0 was silent before too): nan where the tangent moves it, 0 for the others.
@@ -1571,6 +1577,15 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
             du = add(du, _nan_if_moved(null, x, t, du))
             dv = add(dv, _nan_if_moved(null, x, _h(t), dv))
     return du, ds, _h(dv)
+
+
+def _seen_tie(s):
+    """Whether the singular values ``s`` are known in host memory (eager NumPy, not
+    batched) and hold a tie, a near tie or a zero (as _may_tie; another backend's values
+    are not read)."""
+    val, batched = concrete_behind(s, report_batch=True)
+    return (isinstance(val, (np.ndarray, np.generic)) and not batched
+            and _may_tie(s, zero=True) is True)
 
 
 def _slice_last(x, start, end, axis):
