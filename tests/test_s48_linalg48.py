@@ -2,8 +2,11 @@
 (eager ties or zeros, vmap, jit).
 
 - The square factor (a tall x's V, a wide one's U) goes through the svd_vecs map (eigh's
-  map of x^T x), the thin one through the map of the square [x, 0] (U = [U, W], W a basis
-  of the complement of x's range). A simple singular value's vectors at a tie have their
+  map of x^T x; eager, jit, vmap), the thin one through the map of the square [x, 0]
+  (U = [U, W], W a basis of the complement of x's range) at a tie or zero seen in eager
+  NumPy values only (its m x m products cost jit(grad) of a tall 8 x 64 x 8 stack ~5x:
+  under jit/vmap the products, NaN at a tie, a strict xfail here). A simple singular
+  value's vectors at a tie have their
   second derivatives (were NaN in every entry: jacfwd(jacfwd(U[:, 0])) at
   eye(4, 3) * [2, 1, 1], test_s46's former strict xfail), checked here against second
   central differences of the matrix alone in both nestings.
