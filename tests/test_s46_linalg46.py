@@ -16,7 +16,8 @@ singular value.
   (x_11, x_11); now 2, with NaN (as forward over reverse) in the entries of the directions
   that move the zero singular value's complement (the rule cannot see that the weight 2 s
   vanishes with s: the same values as a function that does not read s_1).
-- Left (strict xfails): a complex or rectangular svd's simple singular vectors at a tie.
+- Left (strict xfails): a complex or rectangular svd's simple singular vectors at a tie
+  (the rectangular one passes since session 48).
 """
 
 import itertools
@@ -139,13 +140,11 @@ def test_tie_forms_equal_the_plain_rule_away_from_ties(name):
         lambda m: f(fnp.stack([m, fnp.asarray(tied)])))(x[0])), rtol=1e-9, atol=1e-10)
 
 
-# -- left: complex and rectangular svd's simple vectors at a tie -----------------------------
+# -- left: complex (and, until session 48, rectangular) svd's simple vectors at a tie --------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a rectangular svd's simple singular vectors at a tie: the thin U is no eigenbasis of "
-    "x x^T, so the real square svd_vecs map (eigh's of x x^T) does not apply; the rule's "
-    "products give inf - inf, NaN in every entry (session 46: left)"))
 def test_rectangular_svd_simple_vector_at_a_tie():
+    # (a strict xfail until session 48, all NaN: now the thin U through the svd_vecs map of
+    # the square [x, 0], tests/test_s48_linalg48.py)
     x = np.eye(4, 3) * [2.0, 1.0, 1.0]
     f = lambda m: la.svd(m, full_matrices=False)[0][..., 0]               # noqa: E731
     ref = lambda m: _signed(np.linalg.svd(m, full_matrices=False)[0], -2)[..., 0]  # noqa

@@ -340,10 +340,16 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, subset_by_index
     that match finite differences of the library's own choice. A function of ``S`` alone has
     :func:`svdvals`' second derivatives. At a repeated singular value the tied vectors'
     derivatives are NaN or inf in both modes, with exact zeros where they are structural,
-    as :func:`eigh`'s; for a real square ``x`` a simple singular value's vectors keep their
+    as :func:`eigh`'s; for a real ``x`` a simple singular value's vectors keep their
     second derivatives there (every nesting, since session 45: eigh's of ``x x^T`` and
-    ``x^T x``; near a tie, within ``sqrt(eps)``, eagerly as under ``jit`` since session 46),
-    a complex or rectangular one's are NaN (a known limit). Across a stack each matrix's derivatives, of every order, are those
+    ``x^T x``; near a tie, within ``sqrt(eps)``, eagerly as under ``jit`` since session 46).
+    For a real rectangular ``x`` (session 48) the square factor (a tall ``x``'s ``Vh``, a
+    wide one's ``U``) has them too, everywhere; the thin factor (a tall ``x``'s ``U``)
+    eagerly on NumPy at a tie or zero seen in the values (as the square ``[x, 0]``'s, whose
+    products are ``m x m``), NaN under ``jit``, ``vmap`` and on the other backends (a known
+    limit, for its cost). A complex ``x``'s are NaN (a known limit). A rectangular ``x``'s
+    tied vectors, and a zero singular value's thin vector (tied with the complement), are
+    NaN in every nesting. Across a stack each matrix's derivatives, of every order, are those
     of the matrix alone: a tied matrix's NaN stays in its own entries (eagerly and under
     ``vmap``; under ``jit`` second derivatives between the matrices may be NaN, as JAX's).
 

@@ -1504,8 +1504,22 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     # jumps from I to (1, +-1) / sqrt 2 at [[1, 0], [0, 1], [0, 0]] along E20 + E21): nan,
     # not the 0 of a matrix that t leaves)
     prod = mul_sz if tie is False else (lambda a, b: tie_product(a, b, t))
-    vecs_map = tie is not False and m == n and not cplx
-    if vecs_map:
+    # (session 48: a rectangular x's square factor, U (m x m) of a wide x, V (n x n) of a
+    # tall one, is an eigenbasis of x x^T (x^T x) too: the map needs only x^T U = V S
+    # (x V = U S) and U^T U = I, so it takes that factor; the thin one, with the complement
+    # term (I - U U^T) t V S^-1 that the rule adds below, through the map of [x, 0])
+    vecs_map = tie is not False and not cplx
+    u_map = vecs_map and m <= n
+    v_map = vecs_map and n <= m
+    # (the thin factor through the map of [x, 0] only at a tie seen in eager NumPy values:
+    # its products are m x m, where the rule's are m x n; under jit and vmap, where ties
+    # may be anywhere, jit(grad) of a tall 8 x 64 x 8 stack cost ~5x, jit(hvp) ~7x: the
+    # products there (and on the other backends), whose second derivatives at a tie stay
+    # nan, a known limit)
+    thin_map = vecs_map and m != n and _seen_tie(s)
+    if thin_map and m > n:
+        du = _thin_factor_tangent(t, x, s, u, v)
+    elif u_map:
         # (session 45: a real square x's U and V are the eigenvectors of A = x x^T and
         # B = x^T x, eigenvalues S^2, and the rule's U (F * (dP S + S dP^T)) is eigh's
         # eigenvector map of A along dA = t x^T + x t^T (V's of B): as spectral_tangent's
@@ -1516,15 +1530,21 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
         # (jacfwd(jacfwd) of U[:, 0] at diag(1, 1, 2)); its strong forms are those of the
         # products here (per matrix for t, per pair of unread columns for a cotangent).
         # Not complex: eigh's map takes dU = U (F * P), where svd's U also turns by its
-        # phase term i Im(dP_ii) / s_i below, which those second derivatives do not see;
-        # not rectangular: the thin U (V^H) is no eigenbasis of x x^H (x^H x))
+        # phase term i Im(dP_ii) / s_i below, which those second derivatives do not see.
+        # Rectangular (session 48): the thin U (V^H) is no eigenbasis of x x^T (x^T x), so
+        # the thin factor is that of the square [x, 0] (_thin_factor_tangent), its
+        # complement term among the map's pairs)
         du = spectral_tangent(t, x, s, u, v, add(ew(s_j, dp), ew(s_i, dpt)),
                               kind="svd_vecs", projected=True)
+    else:
+        du = mm(u, prod(f, add(ew(s_j, dp), ew(s_i, dpt))))
+    if thin_map and n > m:
+        dv = _thin_factor_tangent(matrix_transpose(t), matrix_transpose(x), s, v, u)
+    elif v_map:
         dv = spectral_tangent(matrix_transpose(t), matrix_transpose(x), s, v, u,
                               add(ew(s_i, dp), ew(s_j, dpt)), kind="svd_vecs",
                               projected=True)
     else:
-        du = mm(u, prod(f, add(ew(s_j, dp), ew(s_i, dpt))))
         dv = mm(v, prod(f, add(ew(s_i, dp), ew(s_j, dpt))))
     # (the parts divided by S: where ties may be, products by 1 / S strong per matrix of
     # the tangent t (the gate: a part may be 0 on a whole matrix that t moves, where a zero
@@ -1540,12 +1560,12 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     if cplx:
         phase = _rows(_i_times(imag(diagonal(dp)), _aval(x).dtype), m)
         du = add(du, ew(u, over_s(phase, m)))
-    if m > k:
+    if m > k and not thin_map:
         du = add(du, over_s(sub(tv, mm(u, dp)), m))
-    if n > k:
+    if n > k and not thin_map:
         tu = mm(_h(t), u)
         dv = add(dv, over_s(sub(tu, mm(v, dpt)), n))
-    if tie is not False and not vecs_map:
+    if tie is not False and not (vecs_map and (m == n or thin_map)):
         # (a zero matrix, every singular value 0: its U and V jump in every direction; the
         # products above, strong where S is 0 on the whole matrix, give 0 there (jacfwd's
         # 0 was silent before too): nan where the tangent moves it, 0 for the others.
@@ -1557,6 +1577,51 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
             du = add(du, _nan_if_moved(null, x, t, du))
             dv = add(dv, _nan_if_moved(null, x, _h(t), dv))
     return du, ds, _h(dv)
+
+
+def _seen_tie(s):
+    """Whether the singular values ``s`` are known in host memory (eager NumPy, not
+    batched) and hold a tie, a near tie or a zero (as _may_tie; another backend's values
+    are not read)."""
+    val, batched = concrete_behind(s, report_batch=True)
+    return (isinstance(val, (np.ndarray, np.generic)) and not batched
+            and _may_tie(s, zero=True) is True)
+
+
+def _slice_last(x, start, end, axis):
+    nd = len(x.shape)
+    axis = axis % nd
+    return slice_(x, tuple((start, end, 1) if i == axis else (0, d, 1)
+                           for i, d in enumerate(x.shape)))
+
+
+def _thin_factor_tangent(t, x, s, u, v):
+    """The tangent of a real tall x's thin U (m x n, m > n; a wide one's V as U of x^T)
+    where ties may be (session 48): the columns of the "svd_vecs" map of the square
+    [x, 0] (m x m), whose U is [U, W] (W an orthonormal basis of the complement of x's
+    range, from a QR of U, a constant: any basis of that cluster of zero singular values
+    gives the same first n columns) and V blockdiag(V, I). The complement term
+    (I - U U^T) t V S^-1 is then the map's pairs of a column of U with W (F = 1 / s_j^2),
+    and the second derivatives are eigh's of x x^T with its null space as one more
+    cluster: a simple singular value's vector has them at a tie (_cluster_free), where
+    differentiating the products gave inf - inf (all nan); its zero tests read the whole
+    U^T t V of the square x, so a direction in the complement is not taken for a zero.
+    Cost: m x m products where the rule's were m x n."""
+    m, n = x.shape[-2], x.shape[-1]
+    nd = len(x.shape)
+    w = stop_gradient_p.bind(_slice_last(qr(stop_gradient_p.bind(u), "complete")[0], n, m, -1))
+    zw = zeros_like(w)                                               # (..., m, m - n)
+    zr = _slice_last(zw, 0, n, -2)                                   # (..., n, m - n)
+    u_sq = concat([u, w], nd - 1)
+    x_sq = concat([x, zw], nd - 1)
+    t_sq = concat([t, zw], nd - 1)
+    z_s = reduce_sum(zw, (nd - 2,))                                  # (..., m - n) zeros
+    s_sq = concat([s, convert_element_type(z_s, _aval(s).dtype)], nd - 2)
+    eye = diag_embed(ones_like(z_s))
+    v_sq = concat([concat([v, zr], nd - 1), concat([matrix_transpose(zr), eye], nd - 1)],
+                  nd - 2)
+    out = spectral_tangent(t_sq, x_sq, s_sq, u_sq, v_sq, kind="svd_vecs_thin")
+    return _slice_last(out, 0, n, -1)
 
 
 svd_p = primitive("svd", multiple_results=True)
@@ -1603,10 +1668,11 @@ svdvals_p.def_jvp(_svdvals_jvp)
 # inf or nan, as JAX's.
 
 _SPECTRAL_KINDS = ("diag", "embed", "svd_diag", "svd_embed", "vecs", "vecs_embed",
-                   "svd_vecs", "svd_vecs_embed")
+                   "svd_vecs", "svd_vecs_embed", "svd_vecs_thin")
 _SPECTRAL_T = {"diag": "embed", "embed": "diag", "svd_diag": "svd_embed",
                "svd_embed": "svd_diag", "vecs": "vecs_embed", "vecs_embed": "vecs",
-               "svd_vecs": "svd_vecs_embed", "svd_vecs_embed": "svd_vecs"}
+               "svd_vecs": "svd_vecs_embed", "svd_vecs_embed": "svd_vecs",
+               "svd_vecs_thin": "svd_vecs_embed"}
 
 # (session 45) svd's singular vectors' tangent map for a real square x (u, s, vh = svd(x);
 # v = vh^T), and its transpose:
@@ -1669,7 +1735,7 @@ def _spectral_impl(b, t, *point, kind, projected=False, weighted=False):
     xp = b.xp
     if kind in ("vecs", "vecs_embed"):
         return _eigh_vecs_impl(b, t, *point, kind=kind)
-    if kind in ("svd_vecs", "svd_vecs_embed"):
+    if kind in ("svd_vecs", "svd_vecs_embed", "svd_vecs_thin"):
         return _svd_vecs_impl(b, t, *point, kind=kind)
     if projected:
         return _xp_real(xp, xp.linalg.diagonal(point[-1]))
@@ -1697,7 +1763,7 @@ def _spectral_impl(b, t, *point, kind, projected=False, weighted=False):
     return (left * c) @ xp.matrix_transpose(right)
 
 
-def _eigh_vecs_impl(b, t, x, w, v, *p, kind):
+def _eigh_vecs_impl(b, t, x, w, v, *p, kind, moved=None):
     xp = b.xp
     n = w.shape[-1]
     eye = xp.eye(n, dtype=w.dtype, device=b.device(w))
@@ -1706,6 +1772,9 @@ def _eigh_vecs_impl(b, t, x, w, v, *p, kind):
     cplx = xp.isdtype(x.dtype, "complex floating")
     if cplx:
         f = xp.astype(f, x.dtype)
+    # (NumPy, in host memory: where F is finite, no tie, the masks below change nothing,
+    # F * 0 being 0: the plain products, one pass each fewer (session 48))
+    plain = b.name == "numpy" and bool(np.isfinite(f).all())
     # The products by F are strong only where a zero is structural: per matrix for the
     # tangent (a matrix of a stack that it does not move), per pair of columns for the
     # cotangent (eigenvectors that the function does not read: both of the pair's columns
@@ -1720,28 +1789,48 @@ def _eigh_vecs_impl(b, t, x, w, v, *p, kind):
                 q = p[0]
             else:
                 q = _xp_h(xp, v) @ (((t + _xp_h(xp, t)) * 0.5) @ v)
-            still = xp.all(q == 0, axis=(-2, -1))[..., None, None]
+            if plain:
+                return v @ (f * q)
+            still = xp.all(q == 0, axis=(-2, -1)) if moved is None else ~moved()
+            still = still[..., None, None]
             return v @ xp.where(still, 0.0, f * q)
         k = xp.matrix_transpose(v) @ t
-        unread = xp.all(k == 0, axis=-2)
-        g = xp.where(unread[..., :, None] & unread[..., None, :], 0.0, f * k)
+        if plain:
+            g = f * k
+        else:
+            unread = xp.all(k == 0, axis=-2)
+            g = xp.where(unread[..., :, None] & unread[..., None, :], 0.0, f * k)
     e = ((xp.conj(v) if cplx else v) @ g) @ xp.matrix_transpose(v)
     return (e + _xp_h(xp, e)) * 0.5
 
 
 def _svd_vecs_impl(b, t, x, s, u, v, *p, kind):
     xp = b.xp
-    if kind == "svd_vecs":
+    if kind in ("svd_vecs", "svd_vecs_thin"):
         if p:
             q = p[0]
         else:
             dp = xp.matrix_transpose(u) @ (t @ v)
             q = dp * s[..., None, :] + s[..., :, None] * xp.matrix_transpose(dp)
-        out = _eigh_vecs_impl(b, None, x, s * s, u, q, kind="vecs")
+        # (a rectangular x: per matrix where t moves it, not where P is 0: along a
+        # direction in the complement of a tall x's range, P = 0 while x^T x moves at second
+        # order, and a tied pair of V turns by a finite amount for every step (V jumps from I
+        # to (1, +-1) / sqrt 2 at [[1, 0], [0, 1], [0, 0]] along E20 + E21): nan at the
+        # tie, not the 0 of a matrix that t leaves; a square x's P is 0 only where t is or
+        # along a rotation within a tie)
+        # (the thin factor's map of [x, 0] alike: a zero singular value of a tall x ties
+        # with the complement's, P is 0 along E22 at [[2, 0, 0], [0, 1, 0], [0, 0, 0],
+        # [0, 0, 0]], where u_2 turns within that null space to e_2: nan, not 0)
+        moved = ((lambda: xp.any(t != 0, axis=(-2, -1)))
+                 if x.shape[-1] != x.shape[-2] or kind == "svd_vecs_thin" else None)
+        out = _eigh_vecs_impl(b, None, x, s * s, u, q, kind="vecs", moved=moved)
         # (a zero matrix, S = 0: P = 0, the map's 0; U jumps in every direction there, nan
         # where t moves it, as _svd_tangents' _nan_if_moved for the other shapes; the
         # transpose's F * K times S = 0 is nan already)
-        jump = xp.all(s == 0, axis=-1) & xp.any(t != 0, axis=(-2, -1))
+        null = xp.all(s == 0, axis=-1)
+        if b.name == "numpy" and not null.any():   # (host memory: no zero matrix)
+            return out
+        jump = null & xp.any(t != 0, axis=(-2, -1))
         return xp.where(jump[..., None, None], xp.nan, out)
     # (eigh's vecs_embed of A = x x^T, c -> sym(U G U^T) = C_A, transposed through
     # dA = t x^T + x t^T: 2 C_A x = U ((G + G^T) S) V^T, G with eigh's unread pairs 0)
@@ -1751,12 +1840,36 @@ def _svd_vecs_impl(b, t, x, s, u, v, *p, kind):
     f = 1.0 / (w[..., None, :] - w[..., :, None] + eye) - eye
     with np.errstate(invalid="ignore"):
         k = xp.matrix_transpose(u) @ t
-        unread = xp.all(k == 0, axis=-2)
-        g = xp.where(unread[..., :, None] & unread[..., None, :], 0.0, f * k)
+        if b.name == "numpy" and bool(np.isfinite(f).all()):   # (as _eigh_vecs_impl's)
+            g = f * k
+        else:
+            unread = xp.all(k == 0, axis=-2)
+            g = xp.where(unread[..., :, None] & unread[..., None, :], 0.0, f * k)
     return u @ (((g + xp.matrix_transpose(g)) * s[..., None, :]) @ xp.matrix_transpose(v))
 
 
-def _svd_vecs_dx(t, x, s, u, v, dx, embed):
+def _nan_cols_if_moved(out, x, dx):
+    """For the "svd_vecs" map of a rectangular x (a tall x's V, a wide one's U; session 48):
+    nan in the columns where the map's value ``out`` is not finite (a tied pair that t
+    turns or jumps) on the matrices that dx moves, else 0; linear in dx, strong per matrix
+    (as _nan_if_moved). The derivative forms' zero tests read dA = dx x^T + x dx^T (U^T dx V)
+    and the tangent's U^T t V, which are 0 along a direction in the complement of x's range
+    (the longer side), where A moves at second order only: a tied vector's derivative
+    there, of a first derivative that is nan, gave a silent 0 (jacfwd(jacfwd(V[:, 1])) at
+    eye(4, 3) * [2, 1, 1], 54 entries of a complement and a range direction); a simple
+    eigenvalue's columns are finite in ``out`` and keep their forms."""
+    nb = len(dx.shape) - 2
+    bad = logical_not(reduce_and_p.bind(isfinite_p.bind(out), axes=(nb,)))   # (..., n)
+    bad_m = reshape(reduce_or_p.bind(bad, axes=(nb,)), tuple(out.shape[:-2]) + (1, 1))
+    nans = select(bad_m, full_like(bad_m, math.nan, _aval(dx).dtype),
+                  full_like(bad_m, 0.0, _aval(dx).dtype))
+    moved = reduce_sum(mul_sz(_bcast(nans, dx), dx), (nb, nb + 1))
+    moved = broadcast_in_dim(moved, tuple(out.shape), tuple(range(nb)))
+    cols = broadcast_in_dim(bad, tuple(out.shape), tuple(range(nb)) + (nb + 1,))
+    return select(cols, moved, zeros_like(moved))
+
+
+def _svd_vecs_dx(t, x, s, u, v, dx, embed, proj=None):
     """The derivative in x of the "svd_vecs" ("svd_vecs_embed") map at t: eigh's of
     A = x x^T (w = s^2, eigenvectors u) along dA = dx x^T + x dx^T, for the tangent
     dA(t) = t x^T + x t^T (embed: the cotangent C_A = vecs_embed(c) of A, whose transpose
@@ -1775,8 +1888,11 @@ def _svd_vecs_dx(t, x, s, u, v, dx, embed):
     dp = matmul(matmul(ut, dx), v)
     px = add(mul(dp, s_j), mul(s_i, matrix_transpose(dp)))
     if not embed:   # (and the map's at dA(t)'s own derivative, t dx^T + dx t^T)
-        dpt = matmul(matmul(ut, t), v)
-        k = add(mul(dpt, s_j), mul(s_i, matrix_transpose(dpt)))
+        if proj is None:
+            dpt = matmul(matmul(ut, t), v)
+            k = add(mul(dpt, s_j), mul(s_i, matrix_transpose(dpt)))
+        else:   # (the rule's projected operand P = U^T dA(t) U: two products fewer)
+            k = proj
         inner = _eigh_vecs_inner(k, px, w, n, False, _as_dtype_of(x), False)
         dta = add(matmul_sz(t, matrix_transpose(dx)), matmul_sz(dx, matrix_transpose(t)))
         return add(matmul(u, inner), spectral_tangent(dta, a, w, u, kind="vecs"))
@@ -1791,6 +1907,8 @@ def _svd_vecs_dx(t, x, s, u, v, dx, embed):
 
 def _spectral_aval(t, *point, kind, projected=False, weighted=False):
     x = point[0]
+    if kind in ("svd_vecs", "svd_vecs_thin"):   # (U's shape: a wide x's V is thin)
+        return ShapedArray(tuple(point[2].shape), x.dtype)
     if kind in ("diag", "svd_diag"):
         k = min(x.shape[-2], x.shape[-1])
         return ShapedArray(tuple(x.shape[:-2]) + (k,), _dt.real_dtype(x.dtype))
@@ -1818,8 +1936,9 @@ def _spectral_jvp(primals, tangents, kind, projected=False, weighted=False):
     t, *point = primals
     dt, dx = tangents[0], tangents[1]
     out = spectral_tangent(t, *point, kind=kind, projected=projected)
+    proj = None
     if projected:   # (P's tangent is not read: that of the map of t is taken below)
-        point = point[:-1]
+        point, proj = point[:-1], point[-1]
     tan = None if dt is None else spectral_tangent(dt, *point, kind=kind)
     if dx is None:
         return out, tan
@@ -1827,8 +1946,10 @@ def _spectral_jvp(primals, tangents, kind, projected=False, weighted=False):
     strong = dt is None
     if kind in ("vecs", "vecs_embed"):
         term = _eigh_vecs_dx(t, x, *point[1:], dx, kind == "vecs_embed")
-    elif kind in ("svd_vecs", "svd_vecs_embed"):
-        term = _svd_vecs_dx(t, x, *point[1:], dx, kind == "svd_vecs_embed")
+    elif kind in ("svd_vecs", "svd_vecs_embed", "svd_vecs_thin"):
+        term = _svd_vecs_dx(t, x, *point[1:], dx, kind == "svd_vecs_embed", proj)
+        if kind == "svd_vecs_thin" or kind == "svd_vecs" and x.shape[-1] != x.shape[-2]:
+            term = add(term, _nan_cols_if_moved(out, x, dx))
     elif kind == "diag":
         term = _eigh_diag_dx(t, x, *point[1:], dx, strong)
     elif kind == "embed":
@@ -2294,8 +2415,8 @@ def pinv(x, rtol=None):
 
 from .. import dtypes as _dt  # noqa: E402
 from ..core import get_aval  # noqa: E402
-from .elementwise import (conj, div, eq, gt, imag, logical_and, logical_not,  # noqa: E402
-                          logical_or, mul, mul_sz, ne, neg,
+from .elementwise import (conj, div, eq, gt, imag, isfinite_p, logical_and,  # noqa: E402
+                          logical_not, logical_or, mul, mul_sz, ne, neg,
                           real, select, sub)
 from .reductions import reduce_and_p, reduce_or_p, reduce_prod, reduce_sum  # noqa: E402
 from .structural import (broadcast_in_dim, concat, convert_element_type,  # noqa: E402
