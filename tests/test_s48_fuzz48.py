@@ -52,3 +52,17 @@ def test_integer_dtype_of_out_of_range_number():
     with pytest.raises(ValueError, match="nan has no value of int32"):
         fnp.array(float("nan"), dtype="int32")
     assert int(fnp.int32(-2147483648.9)) == -2147483648  # (truncated: in range)
+
+
+def test_expn_float32_orders_give_float32_as_scipy():
+    # SciPy's loops ld->d, ff->f, dd->d: float32 orders with a float32 x (or a Python
+    # number) give float32; ours was float64 (the fuzzer's x_special, seed 44013)
+    import scipy.special as ss
+
+    import functrans.scipy.special as fsp
+    n32, x32 = np.float32([2.0, 3.0, 0.0]), np.float32([1.0, 2.0, 0.5])
+    for n, x in [(n32, x32), (n32, 1.5), (n32, x32.astype(np.float64)),
+                 (n32.astype(np.int32), x32), (2, x32)]:
+        got, want = fsp.expn(n, x), ss.expn(n, x)
+        assert got.dtype == want.dtype, (n.dtype if hasattr(n, "dtype") else n, want.dtype)
+        np.testing.assert_allclose(got, want, rtol=1e-6)

@@ -1778,14 +1778,22 @@ def expn(n, x, /):
     Negative ``n`` gives nan, as SciPy, and so does an infinite or nan order in an array of
     orders. ``x >= 0``: ``E_n(0)`` is ``inf`` for ``n <= 1`` and
     ``1 / (n - 1)`` above; nan for ``x < 0``. The result is float64 whatever the floating
-    dtype of ``x``, as SciPy gives it for a Python ``n``. Derivative in ``x``:
+    dtype of ``x``, as SciPy gives it for a Python ``n`` or integer orders; float32 where
+    the orders are an array of float32 (or a narrower float) and ``x`` one too or a Python
+    number, as SciPy's loops give it (computed in float64). Derivative in ``x``:
     ``-E_(n-1)(x)`` (``E_0 = exp(-x)/x``); there is none in the integer order ``n``."""
     if type(n) is float and n.is_integer():
         n = int(n)
     if _is_order_array(n):
-        if _dtype(_array_like(n)).kind == "f":
+        nd = _dtype(_array_like(n))
+        if nd.kind == "f":
             n = fnp.trunc(_array_like(n))
-        return _by_order("expn", n, x, lambda k, x: expn(k, x), lambda v: v >= 0)
+        out = _by_order("expn", n, x, lambda k, x: expn(k, x), lambda v: v >= 0)
+        if nd.kind == "f" and nd.bits <= 32 and (type(x) in _SCALARS or (
+                _dtype(_array_like(x)).kind == "f" and _dtype(_array_like(x)).bits <= 32)):
+            # (SciPy's loop 'ff->f'; a Python number is weak, as in NumPy)
+            out = fnp.astype(out, _dt.float32)
+        return out
     try:
         order = operator.index(n)
     except TypeError:
