@@ -66,3 +66,11 @@ def test_expn_float32_orders_give_float32_as_scipy():
         got, want = fsp.expn(n, x), ss.expn(n, x)
         assert got.dtype == want.dtype, (n.dtype if hasattr(n, "dtype") else n, want.dtype)
         np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_binary_elementwise_functions_are_ufuncs():
+    # isinstance(np.add, np.ufunc) and JAX's are true; ours was False (fuzz48's more48)
+    assert isinstance(fnp.add, fnp.ufunc) and isinstance(fnp.negative, fnp.ufunc)
+    assert isinstance(fnp.maximum, fnp.ufunc) and isinstance(fnp.logical_and, fnp.ufunc)
+    assert isinstance(fnp.frompyfunc(lambda a, b: a * b, 2, 1), fnp.ufunc)
+    assert not isinstance(fnp.sin, fnp.ufunc) and not isinstance(lambda a: a, fnp.ufunc)
