@@ -29,7 +29,7 @@ from ._base import (_NOT_ARRAY_OR_NP_SCALAR, _NUMPY_SCALARS, _SCALARS, _dtype, _
 from ._base import _getitem as _basic_getitem
 from . import _base, _promotion
 from ._base import pow as _pow
-from ._creation import _with_at, asarray as _asarray
+from ._creation import _check_integer_range, _with_at, asarray as _asarray
 from ._creation import eye as _eye
 from ._creation import tril as _tril
 from ._elementwise import clip as _clip
@@ -558,7 +558,6 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, ndm
         out = object
     elif _is_plain(object):
         if dtype is not None:
-            from ._creation import _check_integer_range
             _check_integer_range(object, dtype, "array")
         out = _conv(object)
         if dtype is not None:
@@ -1640,6 +1639,9 @@ def _to_ndmin(a, ndmin, trans1d, name):
     from ._base import reshape
     nd = a.ndim
     k = ndmin - nd  # the number of added axes, which come first before the permutation
+    if trans1d == -1 or 0 <= trans1d <= k:  # (the piece's axes from position trans1d on)
+        start = k if trans1d == -1 else trans1d
+        return reshape(a, (1,) * start + tuple(a.shape) + (1,) * (k - start))
     shape = (1,) * k + tuple(a.shape)
     if trans1d != -1:
         k1 = trans1d + k + 1 if trans1d < 0 else trans1d
