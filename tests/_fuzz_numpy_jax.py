@@ -2658,8 +2658,15 @@ def check_derivs(case, got, diff, rng):
             def jsc(a):
                 r = f_of(case, jnp, diff, outs)(a, *primals[1:])
                 return sum(jnp.sum(jnp.sin(q) * u) for q, u in zip(r, us))
+            try:
+                h2 = np.asarray(jax.hessian(jsc)(primals[0]))
+            except Exception as e:  # noqa: BLE001  (JAX lacks the function: putmask...)
+                note("hessian-jax-error")
+                if VERBOSE:
+                    print(f"  hessian: JAX raises {case.name}: {e}")
+                return
+            # (fuzz48: functrans's own error was counted with JAX's as "hessian-error")
             h1 = np.asarray(ft.hessian(sc)(primals[0]))
-            h2 = np.asarray(jax.hessian(jsc)(primals[0]))
             fin = np.isfinite(h1) & np.isfinite(h2)
             if fin.any() and np.max(np.abs(h1[fin] - h2[fin])) > 1e-7 * max(
                     1, np.max(np.abs(h2[fin]))):
@@ -2667,9 +2674,7 @@ def check_derivs(case, got, diff, rng):
             else:
                 note("hessian-ok")
         except Exception as e:  # noqa: BLE001
-            note("hessian-error")
-            if VERBOSE:
-                print(f"  hessian error {case.name}: {e}")
+            fail(case, "hessian raises", f"{type(e).__name__}: {str(e)[:200]}")
 
 
 def main():
