@@ -74,3 +74,16 @@ def test_binary_elementwise_functions_are_ufuncs():
     assert isinstance(fnp.maximum, fnp.ufunc) and isinstance(fnp.logical_and, fnp.ufunc)
     assert isinstance(fnp.frompyfunc(lambda a, b: a * b, 2, 1), fnp.ufunc)
     assert not isinstance(fnp.sin, fnp.ufunc) and not isinstance(lambda a: a, fnp.ufunc)
+
+
+def test_comb_repetition_outside_domain_is_scipys_binom():
+    # SciPy's comb(N, k, repetition=True) is binom(N + k - 1, k) there: 0 at a negative
+    # integer k, a value where poch(N, k) and k! both overflow; ours was nan (the fuzzer's
+    # z_special48, seed 48004+: 672 of 24336 grid points)
+    import scipy.special as ss
+
+    import functrans.scipy.special as fsp
+    N = np.array([22.0, 4.0, -0.5, -0.5, 3.3])
+    k = np.array([-2.0, -3.0, 1000.5, 170.0, -1.5])
+    want = ss.comb(N, k, exact=False, repetition=True)
+    np.testing.assert_allclose(fsp.comb(N, k, repetition=True), want, rtol=1e-10)
