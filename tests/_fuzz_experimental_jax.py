@@ -18,6 +18,8 @@ For each seed in range(SEED0, SEED1) and each section, N random cases:
   message vs JAX, under jit, vmap, grad.
 - ode: odeint vs jax.experimental.ode.odeint (values, grads w.r.t. y0, t, args; pytree
   states) and vs scipy's solve_ivp at tight tolerances.
+- io (fuzz48): io_callback vs JAX's (results, errors, number of calls; eager, jit, vmap,
+  grad, fori_loop; ordered or not).
 
 Prints one line per mismatch and a summary; exit status 1 on any.
 """
@@ -1432,9 +1434,106 @@ def run_ode(rng, n):
                     check_close(sec, case, "rtol=1e-4", a, b, 1e-2)
 
 
+# == io_callback (fuzz48: no section drew it) ===================================================
+
+def run_io(rng, n):
+    """io_callback against jax.experimental.io_callback: a callback with a side effect (a
+    count of its calls) and a result (a pytree of arrays, of a random shape and dtype, or
+    none), called eagerly, under jit (twice, the result used or not), vmap (ordered: an
+    error in both), grad (an error in both) and inside a fori_loop: the results, the
+    errors' presence, and the number of calls."""
+    from functrans.experimental import io_callback as fio
+    from jax.experimental import io_callback as jio
+    sec = "io"
+    for it in range(n):
+        shape = tuple(int(v) for v in rng.integers(0, 4, size=int(rng.integers(0, 3))))
+        dt = str(rng.choice(["float64", "float32", "int32"]))
+        out_kind = str(rng.choice(["array", "tuple", "none"]))
+        ordered = bool(rng.random() < 0.4)
+        mode = str(rng.choice(["eager", "jit", "jit_unused", "vmap", "grad", "loop"]))
+        scale = float(rng.uniform(0.5, 2.0))
+        x = rng.standard_normal(shape).astype(dt) if dt != "int32" else \
+            rng.integers(-5, 5, size=shape).astype(dt)
+        case = dict(seed=SEED, it=it, shape=shape, dt=dt, out=out_kind, ordered=ordered,
+                    mode=mode)
+
+        def outcome(lib):
+            calls = []
+            ShapeDtype = ft.ShapeDtypeStruct if lib == "ft" else jax.ShapeDtypeStruct
+            io = fio if lib == "ft" else jio
+            X = np if lib == "ft" else jnp
+            jit = ft.jit if lib == "ft" else jax.jit
+            vmap = ft.vmap if lib == "ft" else jax.vmap
+            grad = ft.grad if lib == "ft" else jax.grad
+            loop = ft.lax.fori_loop if lib == "ft" else jax.lax.fori_loop
+
+            def cb(v):
+                calls.append(1)
+                v = np.asarray(v)
+                y = (v * scale).astype(v.dtype) if v.dtype.kind == "f" else v * 2
+                if out_kind == "tuple":
+                    return (y, np.asarray(len(calls), np.int32))
+                return y if out_kind == "array" else None
+
+            def res_spec(v):
+                one = ShapeDtype(np.shape(v), np.dtype(dt))
+                if out_kind == "tuple":
+                    return (one, ShapeDtype((), np.dtype("int32")))
+                return one if out_kind == "array" else None
+
+            def f(v):
+                r = io(cb, res_spec(v), v, ordered=ordered)
+                first = r[0] if out_kind == "tuple" else r
+                return v if first is None else first + v
+
+            try:
+                xv = x if lib == "ft" else jnp.asarray(x)
+                if mode == "eager":
+                    r = f(xv)
+                elif mode == "jit":
+                    g = jit(f)
+                    g(xv)
+                    r = g(xv)
+                elif mode == "jit_unused":
+                    def h(v):
+                        io(cb, res_spec(v), v, ordered=ordered)
+                        return v * 2
+                    r = jit(h)(xv)
+                elif mode == "vmap":
+                    if not shape:
+                        return "skip"
+                    r = vmap(f)(xv)
+                elif mode == "grad":
+                    r = grad(lambda v: X.sum(f(v)))(xv)
+                else:
+                    r = loop(0, 3, lambda i, v: f(v), xv)
+                return ("ok", np.asarray(r), len(calls))
+            except Exception as e:  # noqa: BLE001
+                return ("error", type(e).__name__, str(e)[:120])
+
+        of, oj = outcome("ft"), outcome("jax")
+        if of == "skip":
+            continue
+        count(sec)
+        if of[0] != oj[0]:
+            fail(sec, case, f"functrans {of[0]} ({of[1:]}) vs JAX {oj[0]} ({oj[1:]})")
+            continue
+        if of[0] == "error":
+            count(sec + ":both-raise")
+            continue
+        if of[2] != oj[2]:
+            fail(sec, case, f"callback called {of[2]} times, JAX {oj[2]}")
+        if of[1].dtype != oj[1].dtype or of[1].shape != oj[1].shape:
+            fail(sec, case, f"result {of[1].dtype}{of[1].shape} vs JAX "
+                            f"{oj[1].dtype}{oj[1].shape}")
+        else:
+            check_close(sec, case, "result vs JAX", of[1], oj[1], 1e-6)
+
+
 # == main =======================================================================================
 
-SECTIONS = {"sparse": run_sparse, "jet": run_jet, "checkify": run_checkify, "ode": run_ode}
+SECTIONS = {"sparse": run_sparse, "jet": run_jet, "checkify": run_checkify, "ode": run_ode,
+            "io": run_io}  # (io: fuzz48)
 SEED = None
 
 

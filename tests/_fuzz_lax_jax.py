@@ -10,7 +10,9 @@ dynamic slices, shape operations, sorts, top_k, arg reductions, cumulative opera
 reductions, elementwise integer/bit/float operations, conversions, iota and dot_general,
 (misc46, its own stream: every 4th iteration, or every one with --only misc46) the
 collectives under a named vmap, custom_root, custom_linear_solve, ragged_dot and the rest
-that no generator called before (see gen_misc46),
+that no generator called before (see gen_misc46); misc47 and misc48 (own streams, every 4th
+iteration from the 2nd and the 3rd): the enum and dimension-number types, gt/lt/neg,
+axis_size and conv_general_dilated's dimension-number and precision forms,
 with random shapes (0-size, 0-d, length-1 axes) and dtypes. Each case compares functrans
 with JAX: the errors (both refusing is fine), shape, dtype and values; and, for float64
 inputs, jvp (vs JAX and central differences), vjp (vs JAX and the dot-product identity),
@@ -1698,6 +1700,92 @@ def gen_misc47(rng):
     return Case(which + "47", p, fn, gen, rng, diff=diff, exact=exact)
 
 
+def gen_misc48(rng):
+    """fuzz48: the lax names no generator drew before: gt, lt and neg (every dtype, special
+    values), axis_size under a named vmap, and conv_general_dilated with its
+    ConvGeneralDilatedDimensionNumbers forms (a string triple, a ConvDimensionNumbers, None)
+    and PrecisionLike forms (None, a name, a Precision, a pair of names). Own stream
+    (seed, it, 48), every 4th iteration from the 3rd."""
+    which = pick(rng, ["gt", "lt", "neg", "neg", "axis_size", "conv", "conv"])
+    p = {}
+    diff, exact = None, False
+    if which in ("gt", "lt", "neg"):
+        dt = pick(rng, FLOATS + COMPLEX + INTS + ["bool"])
+        shape = rshape(rng, int(rng.integers(0, 3)), hi=4)
+        # (one side broadcast for the comparisons: a 0-d or a length-1 operand)
+        shape2 = shape if which == "neg" or rng.random() < 0.7 else ()
+        p.update(dt=dt, shape=shape, shape2=shape2)
+        nargs = 1 if which == "neg" else 2
+
+        def gen(rng):
+            xs = [rand(rng, shape, dt, True)]
+            if nargs == 2:
+                y = rand(rng, shape2, dt, True)
+                if shape2 == shape and xs[0].size and rng.random() < 0.5:
+                    y = np.where(rng.random(shape) < 0.5, xs[0], y).astype(dt)  # ties
+                xs.append(y)
+            return xs
+
+        def fn(mod, *xs):
+            return getattr(mod, which)(*xs)
+        exact = True
+    elif which == "axis_size":
+        nm = int(rng.integers(1, 4))
+        inner = int(rng.integers(0, 2))  # a second, inner named vmap
+        shape = (nm,) + ((2,) if inner else ()) + rshape(rng, int(rng.integers(0, 2)), hi=3)
+        p.update(nm=nm, inner=inner, shape=shape)
+
+        def gen(rng):
+            return [rand(rng, shape, "float64")]
+
+        def fn(mod, x):
+            vm = _vmap_of(mod)
+            if inner:
+                return vm(vm(lambda v: v * mod.axis_size("i") + mod.axis_size("j"),
+                             axis_name="j"), axis_name="i")(x)
+            return vm(lambda v: v * mod.axis_size("i"), axis_name="i")(x)
+    else:
+        nsp = int(rng.integers(1, 3))  # spatial dimensions
+        n, c, o = (int(v) for v in rng.integers(1, 3, size=3))
+        sp = tuple(int(v) for v in rng.integers(2, 5, size=nsp))
+        ks = tuple(int(v) for v in rng.integers(1, 3, size=nsp))
+        form = pick(rng, ["none", "chan_first", "chan_last", "dnums"])
+        prec = pick(rng, [None, "highest", "DEFAULT", "pair", "names"])
+        dt = pick(rng, ["float64", "float64", "float32"])
+        stride = tuple(int(v) for v in rng.integers(1, 3, size=nsp))
+        padding = pick(rng, ["VALID", "SAME", "pairs"])
+        p.update(nsp=nsp, n=n, c=c, o=o, sp=sp, ks=ks, form=form, prec=prec, dt=dt,
+                 stride=stride, padding=padding)
+        letters = "HWD"[:nsp]
+        if form == "chan_last":
+            lhs_shape, rhs_shape = (n,) + sp + (c,), ks + (c, o)
+            spec = ("N" + letters + "C", letters + "IO", "N" + letters + "C")
+        else:
+            lhs_shape, rhs_shape = (n, c) + sp, (o, c) + ks
+            spec = ("NC" + letters, "OI" + letters, "NC" + letters)
+        pad = [(int(rng.integers(-1, 2)), int(rng.integers(0, 2))) for _ in range(nsp)] \
+            if padding == "pairs" else padding
+
+        def gen(rng):
+            return [rand(rng, lhs_shape, dt), rand(rng, rhs_shape, dt)]
+
+        def fn(mod, x, w):
+            P = mod.Precision
+            pr = {None: None, "highest": "highest", "DEFAULT": P.DEFAULT,
+                  "pair": (P.HIGH, P.HIGHEST), "names": ("default", "highest")}[prec]
+            if form == "none":
+                dn = None
+            elif form == "dnums":
+                dn = mod.ConvDimensionNumbers(lhs_spec=tuple(range(nsp + 2)),
+                                              rhs_spec=tuple(range(nsp + 2)),
+                                              out_spec=tuple(range(nsp + 2)))
+            else:
+                dn = spec
+            return mod.conv_general_dilated(x, w, stride, pad, dimension_numbers=dn,
+                                            precision=pr)
+    return Case(which + "48", p, fn, gen, rng, diff=diff, exact=exact)
+
+
 GENERATORS = {"gather": gen_gather, "scatter": gen_scatter, "dynamic": gen_dynamic,
               "shape": gen_shape_op, "sort": gen_sort, "cum": gen_cum, "reduce": gen_reduce,
               "elementwise": gen_elementwise, "iota": gen_iota, "dot": gen_dot,
@@ -1706,8 +1794,9 @@ WEIGHTS = {"gather": 3, "scatter": 4, "dynamic": 2, "shape": 3, "sort": 3, "cum"
            "reduce": 2, "elementwise": 4, "iota": 1, "dot": 2, "misc": 3}
 # drawn from a stream of their own, (seed, it, 46), every 4th iteration (every iteration
 # under --only), so that the generators above draw as before they came
-NEW_GENERATORS = {"misc46": gen_misc46, "misc47": gen_misc47}  # (misc47: stream (seed, it,
-# 47), every 4th iteration from the 2nd)
+NEW_GENERATORS = {"misc46": gen_misc46, "misc47": gen_misc47,  # (misc47: stream (seed, it,
+                  "misc48": gen_misc48}  # 47), every 4th iteration from the 2nd; misc48:
+# (seed, it, 48), from the 3rd)
 
 
 def main(argv=None):
@@ -1732,7 +1821,8 @@ def main(argv=None):
                  f"{', '.join(list(GENERATORS) + list(NEW_GENERATORS))}")
     names = [n for n in only if n in GENERATORS] if only else list(GENERATORS)
     new = [n for n in only if n in NEW_GENERATORS] if only else list(NEW_GENERATORS)
-    new46, new47 = [n for n in new if n != "misc47"], [n for n in new if n == "misc47"]
+    new46 = [n for n in new if n not in ("misc47", "misc48")]
+    new47, new48 = [n for n in new if n == "misc47"], [n for n in new if n == "misc48"]
     w = np.array([WEIGHTS[n] for n in names], float)
     w /= w.sum() if names else 1
     for seed in range(a.seed0, a.seed1):
@@ -1746,6 +1836,8 @@ def main(argv=None):
                 draws.append((rng, new46[int(rng.integers(0, len(new46)))]))
             if new47 and (not names or it % 4 == 2):
                 draws.append((np.random.default_rng((seed, it, 47)), "misc47"))
+            if new48 and (not names or it % 4 == 3):
+                draws.append((np.random.default_rng((seed, it, 48)), "misc48"))
             for rng, name in draws:
                 try:
                     case = {**GENERATORS, **NEW_GENERATORS}[name](rng)

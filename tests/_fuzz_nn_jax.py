@@ -3,6 +3,9 @@
 Not collected by pytest (leading underscore). Run from the repository root:
 
     PYTHONPATH=. python -m tests._fuzz_nn_jax SEED0 SEED1 [--n N] [--only KIND,...]
+
+(init48, fuzz48: the initializers' second names kaiming_*/xavier_*, from a stream of its
+own, (seed, it, 48), every 4th iteration from the 2nd, or every one with --only init48.)
     PYTHONPATH=. python -m tests._fuzz_nn_jax --case SEED:IT      (one case, verbose)
 
 Kinds: ``unary`` (every elementwise activation, with its parameters: alpha, negative_slope,
@@ -1058,12 +1061,28 @@ def gen_init(rng):
     bfloat16 (random41; bfloat16 on a torch key): to a few half ulps (HALF_ULPS); orthogonal
     and delta_orthogonal in them, which JAX refuses, checked for orthonormality. Complex
     orthogonal and delta_orthogonal: JAX's values to rounding."""
+    return _gen_init(rng, ["zeros", "ones", "constant", "uniform", "normal",
+                           "truncated_normal", "variance_scaling", "glorot_uniform",
+                           "glorot_normal", "lecun_uniform", "lecun_normal", "he_uniform",
+                           "he_normal", "orthogonal", "delta_orthogonal"])
+
+
+# the initializers JAX names twice (fuzz48's init48 draws the second names)
+INIT_ALIASES = {"kaiming_uniform": "he_uniform", "kaiming_normal": "he_normal",
+                "xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal"}
+
+
+def gen_init48(rng):
+    """fuzz48: the initializers' second names (kaiming_*, xavier_*), which no generator
+    drew, as gen_init draws the first."""
+    return _gen_init(rng, list(INIT_ALIASES))
+
+
+def _gen_init(rng, kinds):
     import jax.nn.initializers as ji
     import functrans.nn.initializers as fi
-    kind = pick(rng, ["zeros", "ones", "constant", "uniform", "normal", "truncated_normal",
-                      "variance_scaling", "glorot_uniform", "glorot_normal", "lecun_uniform",
-                      "lecun_normal", "he_uniform", "he_normal", "orthogonal",
-                      "delta_orthogonal"])
+    name = pick(rng, kinds)
+    kind = INIT_ALIASES.get(name, name)  # (what it draws, for the checks below)
     rank = int(rng.integers(0, 6)) if kind != "delta_orthogonal" else int(rng.integers(2, 6))
     shape = rshape(rng, rank, hi=4)
     dt = pick(rng, ["float64", "float64", "float32", "complex128", "complex64", "float16",
@@ -1106,10 +1125,10 @@ def gen_init(rng):
             if on_torch:
                 import torch
                 key = torch.asarray(np.asarray(key))
-        obj = getattr(mod, kind)
+        obj = getattr(mod, name)
         init = obj if kind in ("zeros", "ones") else obj(*args, **kw)
         return init(key, shape, jnp.bfloat16 if dt == "bfloat16" else np.dtype(dt))
-    c = Case("init:" + kind, dict(args=args, kw=kw, shape=shape, dtype=dt, torch=on_torch),
+    c = Case("init:" + name, dict(args=args, kw=kw, shape=shape, dtype=dt, torch=on_torch),
              fn, lambda r: [], rng, value_only=True, vmappable=False)
     # (exact kinds: JAX's bits, up to the rounding of the scale's product in float32)
     c.tol = (2e-16 if exact else 1e-12) if dt in ("float64", "complex128") else (
@@ -1128,7 +1147,7 @@ def gen_init(rng):
             # large part of a draw near 0: 18 bfloat16 ulps of -0.004 at seed 19 it 0, where
             # functrans's is within 1 ulp of the exact transform of the same uniform)
             c.ulp_floor = 0.5
-        c.ulp_key = f"{kind}{'/' + args[2] if kind == 'variance_scaling' else ''}/{dt}"
+        c.ulp_key = f"{name}{'/' + args[2] if kind == 'variance_scaling' else ''}/{dt}"
     c.init_known = []
     if dt.startswith("complex") and kind in ("uniform", "truncated_normal"):
         c.init_known.append("no complex " + kind)  # (JAX refuses them too)
@@ -1190,6 +1209,9 @@ GENERATORS = {"unary": gen_unary, "softmax": gen_softmax, "logsumexp": gen_logsu
               "one_hot": gen_one_hot, "attention": gen_attention, "init": gen_init}
 WEIGHTS = {"unary": 8, "softmax": 3, "logsumexp": 2, "logmeanexp": 1, "standardize": 2,
            "glu": 1, "one_hot": 1, "attention": 2, "init": 2}
+# drawn from a stream of their own, (seed, it, 48), every 4th iteration (every one under
+# --only), so that the generators above draw as before they came
+NEW_GENERATORS = {"init48": gen_init48}
 
 
 def main(argv=None):
@@ -1206,21 +1228,33 @@ def main(argv=None):
         s, i = (int(v) for v in a.case.split(":"))
         a.seed0, a.seed1, VERBOSE = s, s + 1, True
         its = [i]
-    names = [s for s in a.only.split(",") if s] or list(GENERATORS)
+    only = [s for s in a.only.split(",") if s]
+    unknown = [n for n in only if n not in GENERATORS and n not in NEW_GENERATORS]
+    if unknown:
+        sys.exit(f"unknown generator {unknown[0]!r}; known: "
+                 f"{', '.join(list(GENERATORS) + list(NEW_GENERATORS))}")
+    names = [n for n in only if n in GENERATORS] if only else list(GENERATORS)
+    new = [n for n in only if n in NEW_GENERATORS] if only else list(NEW_GENERATORS)
     w = np.array([WEIGHTS[n] for n in names], float)
-    w /= w.sum()
+    w /= w.sum() if names else 1
     for seed in range(a.seed0, a.seed1):
         for it in (its or range(a.n)):
-            rng = np.random.default_rng((seed, it))  # (one stream per case: --case replays)
-            name = names[int(rng.choice(len(names), p=w))]
-            try:
-                case = GENERATORS[name](rng)
-            except Exception as e:  # noqa: BLE001
-                fail(name, f"seed {seed} it {it}", f"generator raised {e!r}\n"
-                                                   f"{traceback.format_exc(limit=-3)}")
-                continue
-            case.params = dict(case.params, seed=seed, it=it)
-            check_case(case, rng)
+            draws = []
+            if names:
+                rng = np.random.default_rng((seed, it))  # (one stream per case: --case replays)
+                draws.append((rng, names[int(rng.choice(len(names), p=w))]))
+            if new and (not names or it % 4 == 1):
+                rng = np.random.default_rng((seed, it, 48))
+                draws.append((rng, new[int(rng.integers(0, len(new)))]))
+            for rng, name in draws:
+                try:
+                    case = {**GENERATORS, **NEW_GENERATORS}[name](rng)
+                except Exception as e:  # noqa: BLE001
+                    fail(name, f"seed {seed} it {it}", f"generator raised {e!r}\n"
+                                                       f"{traceback.format_exc(limit=-3)}")
+                    continue
+                case.params = dict(case.params, seed=seed, it=it)
+                check_case(case, rng)
     print("half ulps:", dict(sorted(ULP_SEEN.items())))
     return TALLY.exit_status("counts:")
 

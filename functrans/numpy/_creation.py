@@ -77,6 +77,38 @@ def _kw(b, dtype, device):
     return kw
 
 
+_INF = float("inf")
+
+
+def _check_integer_range(x, dtype, name):
+    """For a Python int or float ``x`` made an array of the integer ``dtype``: a clear error
+    where it has no value of that dtype (out of range, NaN, an infinity), which NumPy, JAX
+    and torch refuse as well, each in its own words (NumPy's speaks of a "Python integer"
+    for a float). A NumPy scalar or an array of another dtype is cast instead, as NumPy
+    casts it (out of range: an undefined value, with NumPy's RuntimeWarning)."""
+    t = type(x)
+    if t is not int and t is not float or t is int and 0 <= x < 128:  # (fits them all)
+        return
+    try:
+        to = _dt.as_dtype(dtype)
+    except TypeError:
+        return  # (the caller's own error)
+    if to.kind not in "iu":
+        return
+    if x != x or x in (_INF, -_INF):
+        raise ValueError(f"{name}: {x!r} has no value of {to.name} (an integer type), as in "
+                         f"NumPy and JAX; replace it first (fnp.nan_to_num), or cast a float "
+                         f"array with astype (an undefined value)")
+    lo, hi = (0, 2 ** to.bits - 1) if to.kind == "u" else (-2 ** (to.bits - 1),
+                                                             2 ** (to.bits - 1) - 1)
+    if not lo <= int(x) <= hi:
+        raise OverflowError(
+            f"{name}: {x!r} is out of the range of {to.name} ({lo} to {hi}); "
+            f"NumPy and JAX refuse a Python number out of range too. Clip it first "
+            f"(fnp.clip) or wrap it (x % 2**{to.bits}); a NumPy scalar or an array of "
+            f"another dtype is cast as NumPy casts it (out of range: an undefined value)")
+
+
 def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     """An array from ``a``. ``dtype`` may be positional and NumPy's ``order`` is accepted
     (and ignored), as in ``np.asarray(x, np.float32)``.
@@ -93,7 +125,15 @@ def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
         # NumPy scalars are numbers of their dtype: made where Python numbers are made (on
         # ``device``, in a transform's library), not NumPy arrays
         arr = _np.asarray(a)
-        dtype = _dt.dtype_of(arr) if dtype is None else dtype
+        if dtype is None:
+            dtype = _dt.dtype_of(arr)
+        elif arr.dtype.kind in "fciu":
+            to = _dt.as_dtype(dtype)
+            if to.kind in "iu" and _dt.dtype_of(arr) is not to:
+                # a NumPy number cast to an integer type as NumPy casts it (np.int32(
+                # np.float64(3e9)): an undefined value with a RuntimeWarning), not refused
+                # as the Python number it would become
+                arr = arr.astype(to.name)
         data, a = a, arr.tolist()
         if isinstance(data, (list, tuple)) and device is None and like is None \
                 and copy is not False:
@@ -115,6 +155,8 @@ def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
         return _with_at_view(b.xp.asarray(a, copy=True, **_kw(b, dtype, device)))
     if dtype is None and (type(a) in _SCALARS or isinstance(a, (list, tuple))):
         dtype = _python_dtype(a)  # NumPy's, on every backend (torch's own is float32)
+    elif dtype is not None:
+        _check_integer_range(a, dtype, "asarray")
     if (device is not None or like is not None) and (type(a) in _SCALARS
                                                      or isinstance(a, (list, tuple))):
         b, device = _place(device, like)

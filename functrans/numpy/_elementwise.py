@@ -755,6 +755,7 @@ def _ufunc_methods(fn, reduction=None, cumulative=None):
     fn.reduceat = reduceat
     fn.identity = identity  # (NumPy's: 0 for add, 1 for multiply, None for maximum...)
     fn.nin, fn.nout = 2, 1
+    fn._functrans_ufunc = True  # (isinstance(fn, fnp.ufunc): see numpy._functional)
     return fn
 
 
@@ -799,6 +800,7 @@ def _unary_ufunc_methods(fn):
         setattr(fn, method, binary_only(method))
     fn.identity = None
     fn.nin, fn.nout = 1, 1
+    fn._functrans_ufunc = True
     return fn
 
 

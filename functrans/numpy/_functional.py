@@ -235,7 +235,20 @@ def mask_indices(n, mask_func, k=0, *, size=None):
 # -- ufunc, frompyfunc ---------------------------------------------------------------------------
 
 
-class ufunc:
+class _UfuncType(type):
+    """``isinstance(fnp.add, fnp.ufunc)`` is true, as ``isinstance(np.add, np.ufunc)`` and
+    JAX's: functrans's elementwise functions that have the ufunc methods (``add``,
+    ``multiply``, ``maximum``, ``negative``...) are plain functions marked as ufuncs."""
+
+    def __instancecheck__(cls, obj):
+        return type.__instancecheck__(cls, obj) or (
+            type(obj) is _FunctionType and obj.__dict__.get("_functrans_ufunc") is True)
+
+
+_FunctionType = type(mask_indices)
+
+
+class ufunc(metaclass=_UfuncType):
     """A universal function made from a Python function of scalars (``jax.numpy.ufunc``):
     calling it broadcasts its ``nin`` arguments and applies ``func`` elementwise (through
     :func:`vectorize`, one ``vmap``); ``reduce``, ``accumulate``, ``outer``, ``at`` and
@@ -248,7 +261,12 @@ class ufunc:
     ``reduce`` folds from the left, starting with the first element (``identity`` only for
     an empty axis), as NumPy's ``reduce`` of a ufunc without a reorderable identity: for a
     function that is not associative this is NumPy's answer, not JAX's (which starts from the
-    identity)."""
+    identity).
+
+    ``isinstance(f, fnp.ufunc)`` is also true for functrans's own functions that have these
+    methods: the binary elementwise ones (``add``, ``maximum``, ``logical_and``, ``power``,
+    ``greater``...) and ``negative``, as for JAX's (NumPy's unary ``sin``... are ufuncs too;
+    functrans's and JAX's are not)."""
 
     def __init__(self, func, /, nin, nout, *, name=None, nargs=None, identity=None, call=None,
                  reduce=None, accumulate=None, at=None, reduceat=None):

@@ -170,23 +170,50 @@ def promote_types(a, b):
     return _from_np(_np.promote_types(_np_dtype(d1), _np_dtype(d2)), "promote_types")
 
 
+def _numpy_only_class(arg):
+    """NumPy's scalar class for a dtype NumPy knows and functrans has none of (``'S'``,
+    ``'U'``, ``object``, ``np.dtype('M8')``...): issubdtype answers as NumPy for those;
+    None otherwise."""
+    if arg is None or _is_array(arg):
+        return None
+    try:
+        return _np.dtype(arg).type
+    except (TypeError, ValueError):
+        return None
+
+
 def _scalar_class(arg, name):
     if isinstance(arg, type) and issubclass(arg, _np.generic):
         return arg
-    return _np_dtype(_dtype_arg(arg, name)).type
+    try:
+        d = _dtype_arg(arg, name)
+    except TypeError:
+        cls = _numpy_only_class(arg)
+        if cls is None:
+            raise
+        return cls
+    return _np_dtype(d).type
 
 
 def _is_bfloat16(arg):
     """Whether a dtype argument of issubdtype (not one of NumPy's classes) is bfloat16."""
-    return not (isinstance(arg, type) and issubclass(arg, _np.generic)) and \
-        _dtype_arg(arg, "issubdtype") is _dt.bfloat16
+    if isinstance(arg, type) and issubclass(arg, _np.generic):
+        return False
+    try:
+        return _dtype_arg(arg, "issubdtype") is _dt.bfloat16
+    except TypeError:
+        if _numpy_only_class(arg) is None:
+            raise
+        return False
 
 
 def issubdtype(arg1, arg2):
     """Whether the dtype ``arg1`` is lower than or equal to ``arg2`` in NumPy's type
     hierarchy: ``arg2`` may be a dtype (then the test is equality of dtypes) or one of
     NumPy's abstract classes (``fnp.floating``, ``fnp.integer``, ``fnp.number`` ...), or for
-    a typed random key's dtype ``functrans.dtypes.prng_key``/``extended``."""
+    a typed random key's dtype ``functrans.dtypes.prng_key``/``extended``. A dtype that
+    NumPy knows and functrans has no arrays of (``'S'``, ``'U'``, ``object``, datetimes) is
+    placed in NumPy's hierarchy, as NumPy does (``issubdtype('S', character)`` is true)."""
     if isinstance(arg1, _dt.KeyDType) or isinstance(arg2, _dt.KeyDType):
         return _dt.issubdtype(arg1, arg2)
     if _is_bfloat16(arg1):

@@ -29,7 +29,7 @@ from ._base import (_NOT_ARRAY_OR_NP_SCALAR, _NUMPY_SCALARS, _SCALARS, _dtype, _
 from ._base import _getitem as _basic_getitem
 from . import _base, _promotion
 from ._base import pow as _pow
-from ._creation import _with_at, asarray as _asarray
+from ._creation import _check_integer_range, _with_at, asarray as _asarray
 from ._creation import eye as _eye
 from ._creation import tril as _tril
 from ._elementwise import clip as _clip
@@ -557,6 +557,8 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, ndm
                              "(copy=False)")
         out = object
     elif _is_plain(object):
+        if dtype is not None:
+            _check_integer_range(object, dtype, "array")
         out = _conv(object)
         if dtype is not None:
             out = astype(out, dtype) if _first_array([object]) is not None else _make(
@@ -1552,28 +1554,39 @@ def _slice_values(sl, like=None):
 class _Concatenator:
     """NumPy's ``r_`` and ``c_``: ``r_[a, b, 0:3, 5]`` joins arrays, numbers and slices
     (``start:stop:step``, or ``start:stop:nj`` for n points) along the first axis; ``c_``
-    along the last (1-d pieces become columns). A leading string ``'axis'`` or
-    ``'axis,ndmin'`` chooses the axis (and the least number of dimensions)."""
+    along the last (1-d pieces become columns). A leading string ``'axis'``,
+    ``'axis,ndmin'`` or ``'axis,ndmin,trans1d'`` chooses the axis, the least number of
+    dimensions, and where a piece of fewer dimensions puts its own axes among the ``ndmin``
+    (NumPy's rule: its axes start at position ``trans1d``, the added length-1 axes fill the
+    others; -1, ``r_``'s default, puts them last, ``c_``'s 0 first, so that a 1-d piece is
+    a column). A number is not moved: it is a piece of ``ndmin`` length-1 axes."""
 
-    def __init__(self, axis, ndmin, name):
-        self.axis, self.ndmin, self.name = axis, ndmin, name
+    def __init__(self, axis, ndmin, trans1d, name):
+        self.axis, self.ndmin, self.trans1d, self.name = axis, ndmin, trans1d, name
 
     def __getitem__(self, key):
         from ._base import reshape
         if not isinstance(key, tuple):
             key = (key,)
-        axis, ndmin = self.axis, self.ndmin
+        axis, ndmin, trans1d = self.axis, self.ndmin, self.trans1d
         if key and isinstance(key[0], str):
             spec = key[0].split(",")
             if spec[0] in ("r", "c"):
                 raise NotImplementedError(f"{self.name}: the matrix directives 'r' and 'c' "
                                           f"are not supported")
-            axis = int(spec[0])
-            if len(spec) > 1:
-                ndmin = int(spec[1])
-            if len(spec) > 2:
-                raise NotImplementedError(f"{self.name}: the third number of the directive "
-                                          f"is not supported")
+            try:
+                if len(spec) > 3:
+                    raise ValueError
+                nums = [int(s) for s in spec]
+            except ValueError:
+                raise ValueError(f"{self.name}: unknown directive {key[0]!r}; a leading string "
+                                 f"is 'axis', 'axis,ndmin' or 'axis,ndmin,trans1d' (integers)"
+                                 ) from None
+            axis = nums[0]
+            if len(nums) > 1:
+                ndmin = nums[1]
+            if len(nums) > 2:
+                trans1d = nums[2]
             key = key[1:]
         pieces, kinds = [], []
         # numbers and ranges join the arrays' library and device (NumPy scalars too)
@@ -1583,6 +1596,8 @@ class _Concatenator:
         for k in key:
             if isinstance(k, slice):
                 a = _slice_values(k, like)
+                if ndmin > 1 and trans1d != -1:  # NumPy moves a range's axis alone
+                    a = _range_to_ndmin(a, ndmin, trans1d, self.name)
             elif like is not None and (_is_plain(k) or type(k) in _NUMPY_SCALARS):
                 a = _conv(k, like)
             else:
@@ -1590,10 +1605,7 @@ class _Concatenator:
             # NumPy's rule: a Python number does not up-cast the arrays (r_[int8, 1] is int8)
             kinds.append(k if type(k) in (bool, int, float, complex) else a)
             if a.ndim < ndmin:
-                if self.name == "c_" and a.ndim == 1:
-                    a = reshape(a, (-1, 1))
-                else:
-                    a = reshape(a, (1,) * (ndmin - a.ndim) + tuple(a.shape))
+                a = _to_ndmin(a, ndmin, trans1d if a.ndim else -1, self.name)
             pieces.append(a)
         if not pieces:
             return _asarray([])
@@ -1608,8 +1620,44 @@ class _Concatenator:
         return 0
 
 
-r_ = _Concatenator(0, 1, "r_")
-c_ = _Concatenator(-1, 2, "c_")
+def _range_to_ndmin(a, ndmin, trans1d, name):
+    """A range's values (1-d) of ``r_``/``c_`` as ``ndmin`` dimensions, its axis at
+    ``trans1d`` (NumPy's rule for a slice, a swap of the last axis with that one)."""
+    from ._base import reshape
+    if not -ndmin <= trans1d < ndmin:
+        raise ValueError(f"{name}: the directive's third number {trans1d} is no axis of "
+                         f"{ndmin} dimensions (a range's axis goes there)")
+    shape = [1] * ndmin
+    shape[trans1d] = a.shape[0]
+    return reshape(a, tuple(shape))
+
+
+def _to_ndmin(a, ndmin, trans1d, name):
+    """``a`` (of fewer than ``ndmin`` dimensions) with length-1 axes added up to ``ndmin``:
+    by NumPy's r_/c_ rule, its own axes from position ``trans1d`` on (-1: last; another
+    negative number counts from the end as NumPy's list slicing does)."""
+    from ._base import reshape
+    nd = a.ndim
+    k = ndmin - nd  # the number of added axes, which come first before the permutation
+    if trans1d == -1 or 0 <= trans1d <= k:  # (the piece's axes from position trans1d on)
+        start = k if trans1d == -1 else trans1d
+        return reshape(a, (1,) * start + tuple(a.shape) + (1,) * (k - start))
+    shape = (1,) * k + tuple(a.shape)
+    if trans1d != -1:
+        k1 = trans1d + k + 1 if trans1d < 0 else trans1d
+        axes = list(range(ndmin))
+        perm = axes[:k1] + axes[k:] + axes[k1:k]
+        if sorted(perm) != axes:
+            raise ValueError(f"{name}: the directive's third number {trans1d} does not place "
+                             f"the axes of a {nd}-d piece among {ndmin} dimensions (0 to {k} "
+                             f"puts them from that position on, -1 last)")
+        # a permutation that keeps the piece's own axes in order: a reshape
+        shape = tuple(shape[i] for i in perm)
+    return reshape(a, shape)
+
+
+r_ = _Concatenator(0, 1, -1, "r_")
+c_ = _Concatenator(-1, 2, 0, "c_")
 
 
 class _Grid:

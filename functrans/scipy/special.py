@@ -1778,14 +1778,22 @@ def expn(n, x, /):
     Negative ``n`` gives nan, as SciPy, and so does an infinite or nan order in an array of
     orders. ``x >= 0``: ``E_n(0)`` is ``inf`` for ``n <= 1`` and
     ``1 / (n - 1)`` above; nan for ``x < 0``. The result is float64 whatever the floating
-    dtype of ``x``, as SciPy gives it for a Python ``n``. Derivative in ``x``:
+    dtype of ``x``, as SciPy gives it for a Python ``n`` or integer orders; float32 where
+    the orders are an array of float32 (or a narrower float) and ``x`` one too or a Python
+    number, as SciPy's loops give it (computed in float64). Derivative in ``x``:
     ``-E_(n-1)(x)`` (``E_0 = exp(-x)/x``); there is none in the integer order ``n``."""
     if type(n) is float and n.is_integer():
         n = int(n)
     if _is_order_array(n):
-        if _dtype(_array_like(n)).kind == "f":
+        nd = _dtype(_array_like(n))
+        if nd.kind == "f":
             n = fnp.trunc(_array_like(n))
-        return _by_order("expn", n, x, lambda k, x: expn(k, x), lambda v: v >= 0)
+        out = _by_order("expn", n, x, lambda k, x: expn(k, x), lambda v: v >= 0)
+        if nd.kind == "f" and nd.bits <= 32 and (type(x) in _SCALARS or (
+                _dtype(_array_like(x)).kind == "f" and _dtype(_array_like(x)).bits <= 32)):
+            # (SciPy's loop 'ff->f'; a Python number is weak, as in NumPy)
+            out = fnp.astype(out, _dt.float32)
+        return out
     try:
         order = operator.index(n)
     except TypeError:
@@ -2198,7 +2206,9 @@ def comb(N, k, *, exact=False, repetition=False):
     ``exact=False``: ``binom(N, k) = Gamma(N + 1) / (Gamma(k + 1) Gamma(N - k + 1))`` where
     ``0 <= k <= N``, 0 elsewhere and for nan (real ``N`` and ``k`` allowed); with
     ``repetition``, ``comb(N + k - 1, k)`` (and, as SciPy, the general binomial coefficient
-    ``poch(N, k) / k!`` outside that domain; 1 for ``k = 0``, ``N >= 0``).
+    :func:`binom` ``(N + k - 1, k)`` outside that domain: 0 at a negative integer ``k``, a
+    finite value where ``N + k - 1`` is negative and not an integer; 1 for ``k = 0``,
+    ``N >= 0``).
 
     ``exact=True`` is not supported: ValueError. Computed as
     ``exp(log poch(N - m + 1, m) - gammaln(m + 1))`` with ``m = min(k, N - k)``: the relative
@@ -2222,10 +2232,10 @@ def comb(N, k, *, exact=False, repetition=False):
     out = _where(_all(inside, N == _inf), _where(k == 0.0, 1.0, fnp.full_like(out, _inf)), out)
     out = _where(inside, out, 0.0)  # (0 for nan too, as SciPy)
     if repetition:
-        # outside 0 <= k <= N + k - 1, SciPy's general binomial binom(N + k - 1, k) =
-        # poch(N, k) / Gamma(k + 1) (1 at k = 0 for N >= 0)
-        general = fnp.divide(poch(_where(inside, 1.0, N0), _where(inside, 1.0, k)),
-                             gamma(fnp.add(_where(inside, 1.0, k), 1.0)))
+        # outside 0 <= k <= N + k - 1, SciPy's general binomial binom(N + k - 1, k) (1 at
+        # k = 0 for N >= 0); not poch(N, k) / Gamma(k + 1), which is nan where both
+        # overflow (N = -0.5, k = 1000.5) and at the poles of Gamma (k = -2: binom's 0)
+        general = binom(_where(inside, 1.0, N), _where(inside, 0.0, k))
         out = _where(inside, out, general)
         out = _where(_all(k == 0.0, N0 >= 0.0), 1.0, out)
     return out
