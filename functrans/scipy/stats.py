@@ -161,16 +161,62 @@ def _keeping_dtype(method):
     return wrapped
 
 
-def _standardize(x, loc, scale, name):
+def _standardize(x, loc, scale, name, support=(-math.inf, math.inf), tail=False):
     """``z = (x - loc) / scale`` with the scale replaced by 1 where it is not positive (those
-    entries are nan in the end), the validity mask and the (safe) scale."""
+    entries are nan in the end), the validity mask and the (safe) scale. ``z`` without
+    derivatives where ``x`` is infinite and the method's value is held there (see
+    :func:`_held_at_infinity`)."""
     x, loc, scale = _float64((x, loc, scale), name)
     ok = scale > 0.0  # (False for nan)
     s = fnp.where(ok, scale, 1.0)
+    xh, lh, sh = _held_at_infinity(name.rsplit(".", 1)[-1], x, loc, s, support=support,
+                                   tail=tail)
     # (fnp's functions, not operators, between the operands: one of them may be a plain
     # array of a library whose operators refuse tracers, array-api-strict's)
-    z = fnp.divide(fnp.subtract(x, loc), s)
+    z = fnp.divide(fnp.subtract(xh, lh), sh)
     return z, ok, s
+
+
+def _infinity_held(method, x, support=(-math.inf, math.inf), tail=False):
+    """Where (a mask of ``x``, or None where no element may be) the method's value at an
+    infinite ``x`` is held in every parameter near it: pdf, cdf and sf (0 or 1), logcdf at
+    ``+inf`` and logsf at ``-inf`` (0), and every log method beyond a finite end of the
+    standard support (-inf); logpdf also at an infinite end inside the support where the
+    log density has a power-law tail (``tail``: a Python bool or a mask), whose slopes in
+    ``x`` and ``loc`` are 0 there and in the scale ``c / scale`` (``_tail_term``)."""
+    xs = fnp.stop_gradient(x)
+    if method in ("pdf", "cdf", "sf"):
+        return fnp.isinf(xs)
+    lo, hi = support
+    low, high = xs == -math.inf, xs == math.inf
+    below = low if method == "logsf" else fnp.logical_and(low, lo > -math.inf)
+    above = high if method == "logcdf" else fnp.logical_and(high, hi < math.inf)
+    if method == "logpdf" and tail is not False:
+        below = fnp.logical_or(below, fnp.logical_and(low, tail))
+        above = fnp.logical_or(above, fnp.logical_and(high, tail))
+    return fnp.logical_or(below, above)
+
+
+def _held_at_infinity(method, x, *args, support=(-math.inf, math.inf), tail=False):
+    """``(x, *args)`` without derivatives where the method's value is held at an infinite
+    ``x`` (:func:`_infinity_held`), as they are elsewhere: there ``z = (x - loc) / scale``
+    is infinite, its partial in the scale ``-z / scale`` too, and that times the method's 0
+    slope (or the 0 cotangent of a selection) was nan: ``grad(stats.f.pdf, 2)(inf, 3.,
+    4.)``, every distribution's scale slope at ``x = +-inf`` (the limits are 0)."""
+    ops = (x,) + args
+    if not any(isinstance(a, _Tracer) for a in ops) or method not in (
+            "pdf", "cdf", "sf", "logcdf", "logsf", "logpdf"):
+        return ops
+    held = _infinity_held(method, x, support, tail)
+    return _own(fnp.logical_not(held), *ops)
+
+
+def _tail_term(held, c, s):
+    """0 in value, with the slope ``c / s`` in the scale ``s`` where ``held``: the limit of
+    ``-z d/dz log f(z) / s`` for a log density with the power-law tail ``-c log|z|``
+    (t: ``c = df + 1``, F: ``dfd / 2 + 1``, Cauchy: 2), where ``z`` is held (infinite)."""
+    ls = fnp.log(s)
+    return fnp.where(held, fnp.multiply(c, fnp.subtract(ls, fnp.stop_gradient(ls))), 0.0)
 
 
 def _valid(ok, out):
@@ -557,7 +603,9 @@ class _LocScale:
         return self._a != -math.inf or self._b != math.inf
 
     def _apply(self, method, x, loc, scale, below, above):
-        z, ok, s = _standardize(x, loc, scale, f"{self.name}.{method}")
+        tail = getattr(self, "_tail_power", None) is not None
+        z, ok, s = _standardize(x, loc, scale, f"{self.name}.{method}",
+                                support=(self._a, self._b), tail=tail)
         f = getattr(self, "_" + method)
         if not self._bounded():
             return _valid(ok, f(z)), s, ok, z
@@ -605,9 +653,17 @@ class _LocScale:
 
     def _density(self, x, loc, scale, log):
         method = "logpdf" if log else "pdf"
-        out, s, ok, _ = self._apply(method, x, loc, scale,
+        out, s, ok, z = self._apply(method, x, loc, scale,
                                     -math.inf if log else 0.0, -math.inf if log else 0.0)
-        return fnp.subtract(out, fnp.log(s)) if log else fnp.divide(out, s)
+        if not log:
+            return fnp.divide(out, s)
+        out = fnp.subtract(out, fnp.log(s))
+        if getattr(self, "_tail_power", None) is not None and _traced(x, loc, scale):
+            # (at x = +-inf the power law's scale slope: z held there)
+            big = fnp.isinf(fnp.stop_gradient(z))
+            if _may_hold(big):
+                out = fnp.add(out, _tail_term(big, self._tail_power, s))
+        return out
 
     def logpdf(self, x, loc=0, scale=1):
         return self._density(x, loc, scale, True)
@@ -837,6 +893,8 @@ class _Cauchy(_LocScale):
                      "upper, ``tan(pi (q - 1/2))`` between (accurate as SciPy's).",
               "isf": "``-ppf(q)`` (the distribution is symmetric; accurate for small "
                      "``q``: ``isf(1e-300)`` is 3.2e299)."}
+
+    _tail_power = 2.0  # (log density -2 log|z| - log(pi) + ... at large |z|)
 
     def _logpdf(self, z):
         a = fnp.abs(z)
@@ -1234,6 +1292,30 @@ class _Shaped:
         good = self._check(*sh)
         sh = [fnp.where(good, p, safe) for p, safe in zip(sh, self._safe_values(len(sh)))]
         traced = _traced(x, loc, scale, *shapes)
+        held_term = None
+        if traced:
+            # (z held where x is infinite and the value is held there; the log density's
+            # scale slope there: -1 / scale, and a power law's c / scale: _tail_term)
+            tail = self._tail_power(*sh) if log and hasattr(self, "_tail_power") else None
+            live = tail is not None and _may_hold(fnp.isinf(fnp.stop_gradient(x)))
+            support = self._support(*sh)
+            tail_at = False if not live else tail < math.inf
+            s_live = s
+            if log:  # (the shapes' slopes: the log density's limits there)
+                x, loc, s = _held_at_infinity(method, x, loc, s, support=support,
+                                              tail=tail_at)
+            else:
+                x, loc, s, *sh = _held_at_infinity(method, x, loc, s, *sh)
+            if log:
+                held = _infinity_held(method, x, support, tail_at)
+                if _may_hold(held):
+                    xs = fnp.stop_gradient(x)
+                    inside = fnp.logical_or(
+                        fnp.logical_and(xs == math.inf, support[1] == math.inf),
+                        fnp.logical_and(xs == -math.inf, support[0] == -math.inf))
+                    c = (-1.0 if not live else fnp.subtract(
+                        fnp.where(fnp.logical_and(tail_at, inside), tail, 0.0), 1.0))
+                    held_term = _tail_term(held, c, s_live)
         # (the end terms and limits only where some z may sit on a finite end of the
         # support: each is 0 / the formula elsewhere, and they cost more than the density
         # itself at a scalar)
@@ -1248,6 +1330,8 @@ class _Shaped:
         if log:
             if ends:
                 out = self._log_zero_ends(out, x, loc, s, sh)
+            if held_term is not None:
+                out = fnp.add(out, held_term)
             return _valid(ok, out if terms is None else fnp.add(out, terms))
         if terms is not None:
             # (beside exp, not inside: its infinite derivative times exp's own derivatives
@@ -1720,8 +1804,9 @@ class _Shaped:
         ok = fnp.logical_and(scale > 0.0, good)
         s = fnp.where(scale > 0.0, scale, 1.0)
         sh = [fnp.where(good, p, safe) for p, safe in zip(sh, self._safe_values(len(sh)))]
-        z = fnp.divide(fnp.subtract(x, loc), s)
         lo, hi = self._support(*sh)
+        x, loc, s = _held_at_infinity(method, x, loc, s, support=(lo, hi))
+        z = fnp.divide(fnp.subtract(x, loc), s)
         upper = method in ("sf", "logsf")
         inside = fnp.logical_and(fnp.greater(z, lo), fnp.less(z, hi))
         zs = fnp.where(inside, z, self._inner(*sh))
@@ -2228,6 +2313,10 @@ class _T(_Shaped):
     def _check(self, df):
         return df > 0.0
 
+    def _tail_power(self, df):
+        # (log density -(df + 1) log|z| + ... at large |z|; inf for df = inf: the normal's)
+        return fnp.add(df, 1.0)
+
     def _cdf(self, z, df):
         # (functrans.scipy.special.stdtr: accurate near 0 and in both tails, with the
         # density's slope at z = 0, where the incomplete beta function's is inf * 0)
@@ -2391,10 +2480,25 @@ class _T(_Shaped):
     def _logpdf(self, z, df):
         inf = df == math.inf
         d = fnp.where(inf, 1.0, df)
+        # (far out, |z| > 2^32 sqrt(df) or 1e150, log1p(z^2 / df) as 2 log|z| - log df +
+        # log1p(df / z^2): z * z overflowed, t.logpdf(1e200, 3) was -inf (SciPy's too; true
+        # -1839.9, mpmath) and its slopes 0 in the scale, nan in df; at z = +-inf the
+        # limits: -inf, 0 in z, -inf in df (in the scale ``df / scale``: _tail_power))
+        za = fnp.abs(fnp.stop_gradient(z))
+        far = fnp.logical_and(fnp.logical_not(inf), fnp.logical_or(
+            fnp.greater(za, 1e150),
+            fnp.greater(za, fnp.multiply(fnp.sqrt(fnp.stop_gradient(d)), 2.0 ** 32))))
+        zn = fnp.where(fnp.logical_or(far, inf), 0.0, z)
         # (fnp's functions between terms of different operands: either may be a plain
         # array of a library whose operators refuse tracers)
-        t = fnp.subtract(_log_gamma_half_ratio(0.5 * d) - 0.5 * (fnp.log(d) + _LOG_PI),
-                         fnp.multiply((d + 1.0) * 0.5, fnp.log1p(fnp.divide(z * z, d))))
+        front = _log_gamma_half_ratio(0.5 * d) - 0.5 * (fnp.log(d) + _LOG_PI)
+        t = fnp.subtract(front, fnp.multiply((d + 1.0) * 0.5,
+                                             fnp.log1p(fnp.divide(zn * zn, d))))
+        if _may_hold(far):
+            zf = fnp.abs(fnp.where(far, z, 1.0))
+            lg = fnp.add(fnp.subtract(fnp.multiply(2.0, fnp.log(zf)), fnp.log(d)),
+                         fnp.log1p(fnp.divide(d, fnp.multiply(zf, zf))))
+            t = fnp.where(far, fnp.subtract(front, fnp.multiply((d + 1.0) * 0.5, lg)), t)
         return fnp.where(inf, -0.5 * (z * z) - _HALF_LOG_2PI, t)
 
 
@@ -2920,6 +3024,10 @@ class _F(_Shaped):
 
     def _check(self, dfn, dfd):
         return fnp.logical_and(dfn > 0.0, dfd > 0.0)
+
+    def _tail_power(self, dfn, dfd):
+        # (log density -(dfd / 2 + 1) log z + ... at large z)
+        return fnp.add(fnp.multiply(0.5, dfd), 1.0)
 
     @staticmethod
     def _finite(fn):
