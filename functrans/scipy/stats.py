@@ -72,7 +72,8 @@ import math
 
 import numpy as _np
 
-from ..backends.incomplete_grads import _lgamma_corr, _lgamma_diff, _log1pmx  # (any namespace)
+from ..backends.incomplete_grads import (  # (any namespace)
+    _lgamma_corr, _lgamma_diff, _lgamma_diff_log, _log1pmx)
 from .. import dtypes as _dt
 from .. import numpy as fnp
 from ..numpy._base import _dtype
@@ -3291,8 +3292,54 @@ class _F(_Shaped):
         slopes = fnp.subtract(fnp.add(fnp.add(
             fnp.add(fnp.multiply(h_s, l_o), fnp.multiply(fnp.subtract(h_o, 1.0), l_s)), pair),
             beta), fnp.where(by_n, lz, 0.0))
+        slopes = _F._logpdf_small_far(slopes, small, by_n, h_s, h_o, z, n, m, lz, pair)
         logs = _special._with_slopes(logs, slopes)
         return fnp.where(small, logs, out)
+
+    @staticmethod
+    def _logpdf_small_far(slopes, small, by_n, h_s, h_o, z, n, m, lz, pair):
+        """The slopes' sum of the small-df form (``_logpdf_deviance``) with its terms in the
+        other degree of freedom ``b = h_o`` free of their cancellation where ``b`` is large:
+        ``h_s l_o + (b - 1) l_s + lgamma(a + b) - lgamma(b)`` (``a = h_s``) is ``a log a +-
+        a log z + log1p(r) - (a + b) log1p(r) + R(b, a)`` with ``r = m / (n z)`` (``n z / m``
+        where ``n`` is the smaller) and ``R = lgamma(b + a) - lgamma(b) - a log b``
+        (``_lgamma_diff_log``); for ``r <= 1`` ``(a + b) log1p(r) = a r + a t + (a + b)
+        log1p(r) - r)`` with ``b r = a t`` (``t = 1 / z``, or ``z``). Their slopes in ``b``
+        were each ~1/(2b) of a result ~a / b^2: ``grad(f.logpdf, 1)(2., 1e5, .5)`` was 8.4e-12
+        relative off, at dfn 1e12 7e-6. Where ``r`` or ``t`` is not a positive finite
+        number, ``slopes`` as given."""
+        a, b = h_s, fnp.where(small, h_o, 1.0)
+        zs, ns, ms = (fnp.stop_gradient(v) for v in (z, n, m))
+        with _np.errstate(all="ignore"):
+            r0 = fnp.where(by_n, fnp.divide(fnp.multiply(ns, zs), ms),
+                           fnp.divide(ms, fnp.multiply(ns, zs)))
+            t0 = fnp.where(by_n, zs, fnp.divide(1.0, zs))
+        good = fnp.logical_and(fnp.logical_and(small, fnp.isfinite(r0)), fnp.logical_and(
+            r0 >= 1e-300, fnp.logical_and(fnp.isfinite(t0), t0 >= 1e-300)))
+        if not _may_hold(good):
+            return slopes
+        zg, ng, mg, ag, bg, lzg = (fnp.where(good, v, fnp.stop_gradient(v))
+                                   for v in (z, n, m, a, b, lz))
+        one = fnp.ones_like(zg)
+        zg, ng, mg = (fnp.where(good, v, one) for v in (zg, ng, mg))
+        r = fnp.where(by_n, fnp.divide(fnp.multiply(ng, zg), mg),
+                      fnp.divide(mg, fnp.multiply(ng, zg)))
+        t = fnp.where(by_n, zg, fnp.divide(1.0, zg))
+        l1r = fnp.log1p(r)
+        near = r <= 1.0
+        rn = fnp.where(near, r, 0.5)
+        ab = fnp.add(ag, bg)
+        piece = fnp.where(near, fnp.negative(fnp.add(fnp.add(
+            fnp.multiply(ag, rn), fnp.multiply(ag, t)),
+            fnp.multiply(ab, _log1pmx(fnp, rn, fnp.log1p(rn))))),
+            fnp.negative(fnp.multiply(ab, l1r)))
+        lz_a = fnp.multiply(ag, fnp.where(by_n, lzg, fnp.negative(lzg)))
+        core = fnp.add(fnp.add(fnp.add(_special._xlogy_weak(ag, ag), lz_a),
+                               fnp.add(l1r, piece)),
+                       _lgamma_diff_log(_FNP_BACKEND, ag, bg))
+        far = fnp.subtract(fnp.add(fnp.add(core, pair), fnp.negative(
+            _special.gammaln(fnp.add(ag, 1.0)))), fnp.where(by_n, lzg, 0.0))
+        return fnp.where(good, far, slopes)
 
     def _end_power(self, k, n, m):
         hn = 0.5 * n
