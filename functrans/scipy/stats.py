@@ -178,6 +178,20 @@ def _standardize(x, loc, scale, name, support=(-math.inf, math.inf), tail=False)
     return z, ok, s
 
 
+def _may_be_infinite(x):
+    """False only where ``x``'s values are known (see ``_may_hold``) and all finite or nan;
+    no primitive bound."""
+    v = _concrete_behind(x)
+    if v is None:
+        return True
+    if isinstance(v, (bool, int, float)):
+        return math.isinf(v)
+    if isinstance(v, (_np.ndarray, _np.generic)):
+        return bool(_np.isinf(v).any())
+    bk = _backend_of(v)
+    return bool(bk.to_numpy(bk.xp.any(bk.xp.isinf(v))))
+
+
 def _infinity_held(method, x, support=(-math.inf, math.inf), tail=False):
     """Where (a mask of ``x``, or None where no element may be) the method's value at an
     infinite ``x`` is held in every parameter near it: pdf, cdf and sf (0 or 1), logcdf at
@@ -206,7 +220,7 @@ def _held_at_infinity(method, x, *args, support=(-math.inf, math.inf), tail=Fals
     4.)``, every distribution's scale slope at ``x = +-inf`` (the limits are 0)."""
     ops = (x,) + args
     if not any(isinstance(a, _Tracer) for a in ops) or method not in (
-            "pdf", "cdf", "sf", "logcdf", "logsf", "logpdf"):
+            "pdf", "cdf", "sf", "logcdf", "logsf", "logpdf") or not _may_be_infinite(x):
         return ops
     held = _infinity_held(method, x, support, tail)
     return _own(fnp.logical_not(held), *ops)
@@ -659,11 +673,11 @@ class _LocScale:
         if not log:
             return fnp.divide(out, s)
         out = fnp.subtract(out, fnp.log(s))
-        if getattr(self, "_tail_power", None) is not None and _traced(x, loc, scale):
+        if (getattr(self, "_tail_power", None) is not None and _traced(x, loc, scale)
+                and _may_be_infinite(z)):
             # (at x = +-inf the power law's scale slope: z held there)
             big = fnp.isinf(fnp.stop_gradient(z))
-            if _may_hold(big):
-                out = fnp.add(out, _tail_term(big, self._tail_power, s))
+            out = fnp.add(out, _tail_term(big, self._tail_power, s))
         return out
 
     def logpdf(self, x, loc=0, scale=1):
@@ -1294,11 +1308,11 @@ class _Shaped:
         sh = [fnp.where(good, p, safe) for p, safe in zip(sh, self._safe_values(len(sh)))]
         traced = _traced(x, loc, scale, *shapes)
         held_term = None
-        if traced:
+        if traced and _may_be_infinite(x):
             # (z held where x is infinite and the value is held there; the log density's
             # scale slope there: -1 / scale, and a power law's c / scale: _tail_term)
             tail = self._tail_power(*sh) if log and hasattr(self, "_tail_power") else None
-            live = tail is not None and _may_hold(fnp.isinf(fnp.stop_gradient(x)))
+            live = tail is not None
             support = self._support(*sh)
             tail_at = False if not live else tail < math.inf
             s_live = s
