@@ -3284,6 +3284,7 @@ class _F(_Shaped):
             return out
         logs = fnp.subtract(fnp.subtract(fnp.add(fnp.multiply(hn, lu), fnp.multiply(hm, lw)),
                                          _special.betaln(hn, hm)), lz)
+        logs = _F._logpdf_near_zero(logs, small, z, n, m)
         # (its slopes from the same sum with the pole of -betaln at the smaller degree of
         # freedom, log(hn) for n, taken together with the other quotient's logarithm:
         # log(hn w) = log(1/2) - log(1/n + z/m) (log(hm u) = log(hn w) + log z for m), whose
@@ -3306,29 +3307,59 @@ class _F(_Shaped):
         slopes = fnp.subtract(fnp.add(fnp.add(
             fnp.add(fnp.multiply(h_s, l_o), fnp.multiply(fnp.subtract(h_o, 1.0), l_s)), pair),
             beta), fnp.where(by_n, lz, 0.0))
-        slopes = _F._logpdf_small_far(slopes, small, by_n, h_s, h_o, z, n, m, lz, pair)
+        slopes = _F._logpdf_small_far(slopes, small, by_n, h_s, h_o, z, n, m, lz)
         logs = _special._with_slopes(logs, slopes)
         return fnp.where(small, logs, out)
 
     @staticmethod
-    def _logpdf_small_far(slopes, small, by_n, h_s, h_o, z, n, m, lz, pair):
+    def _logpdf_near_zero(logs, small, z, n, m):
+        """The small-df form's values where dfd is the smaller and dfn in [1, 4] (its log
+        density can be near 0 there: at dfn = 2 it is ``-(1 + dfd/2) log1p(2 z / dfd)``):
+        ``hn log hn - lgamma(hn) + (hn - 1) log(z / hm) + lgamma(hn + hm) - lgamma(1 + hm)
+        - (hn + hm) log1p(n z / m)``, the poles' logarithms log(2/m) and betaln's log(m/2)
+        taken out together (their sum cancelled ~log(1/m) eps: f.logpdf(1e-200, 2., 1e-20)
+        was 5.7e-14, true -2.0e-180, mpmath). Values only (the slopes are the sum's)."""
+        zs, ns, ms = (fnp.stop_gradient(v) for v in (z, n, m))
+        with _np.errstate(all="ignore"):
+            ratio = fnp.divide(fnp.multiply(ns, zs), ms)
+        near = fnp.logical_and(fnp.logical_and(small, ms < ns), fnp.logical_and(
+            fnp.logical_and(ns >= 1.0, ns <= 4.0), fnp.isfinite(ratio)))
+        if not _may_hold(near):
+            return logs
+        hn = fnp.where(near, 0.5 * ns, 1.0)
+        hm = fnp.where(near, 0.5 * ms, 1.0)
+        zn, rn = fnp.where(near, zs, 1.0), fnp.where(near, ratio, 1.0)
+        lg = _special.gammaln
+        with _np.errstate(all="ignore"):
+            val = fnp.add(fnp.add(
+                fnp.subtract(_special._xlogy_weak(hn, hn), lg(hn)),
+                fnp.multiply(fnp.subtract(hn, 1.0), fnp.log(fnp.divide(zn, hm)))),
+                fnp.subtract(fnp.subtract(lg(fnp.add(hn, hm)), lg(fnp.add(hm, 1.0))),
+                             fnp.multiply(fnp.add(hn, hm), fnp.log1p(rn))))
+        return fnp.where(near, val, logs)
+
+    @staticmethod
+    def _logpdf_small_far(slopes, small, by_n, h_s, h_o, z, n, m, lz):
         """The slopes' sum of the small-df form (``_logpdf_deviance``) with its terms in the
         other degree of freedom ``b = h_o`` free of their cancellation where ``b`` is large:
-        ``h_s l_o + (b - 1) l_s + lgamma(a + b) - lgamma(b)`` (``a = h_s``) is ``a log a +-
-        a log z + log1p(r) - (a + b) log1p(r) + R(b, a)`` with ``r = m / (n z)`` (``n z / m``
-        where ``n`` is the smaller) and ``R = lgamma(b + a) - lgamma(b) - a log b``
-        (``_lgamma_diff_log``); for ``r <= 1`` ``(a + b) log1p(r) = a r + a t + (a + b)
-        log1p(r) - r)`` with ``b r = a t`` (``t = 1 / z``, or ``z``). Their slopes in ``b``
-        were each ~1/(2b) of a result ~a / b^2: ``grad(f.logpdf, 1)(2., 1e5, .5)`` was 8.4e-12
-        relative off, at dfn 1e12 7e-6. Where ``r`` or ``t`` is not a positive finite
-        number, ``slopes`` as given."""
+        with ``a = h_s`` and ``r = m / (n z)`` (``n z / m`` where ``n`` is the smaller), the
+        log density is ``(a + 1) log a - lgamma(a + 1) - (a + 1) log z - (a + b) log1p(r) +
+        R(b, a)`` (``(a - 1) log z`` where ``n`` is the smaller), ``R = lgamma(b + a) -
+        lgamma(b) - a log b`` (``_lgamma_diff_log``), and ``(a + b) log1p(r) = a r + a t +
+        (a + b) (log1p(r) - r)`` with ``b r = a t`` (``t = 1 / z``, or ``z``). The sum's
+        terms' slopes in ``b`` were each ~1/(2b) of a result ~a / b^2 (its ``pair`` and
+        ``(b - 1) l_s`` ~r / b each): ``grad(f.logpdf, 1)(2., 1e5, .5)`` was 8.4e-12
+        relative off, at dfn 1e12 7e-6, at (6e-10, 2.9e14, 1e-21) -2.2e-44 for 6.2e-51. For
+        ``r <= 1`` only (beyond, the sum's slopes in ``b`` are of the result's size, and
+        this form's in ``z`` cancel, ~1/z each, where ``b`` is near 1), where ``t`` is a
+        positive finite number; elsewhere ``slopes`` as given."""
         a, b = h_s, fnp.where(small, h_o, 1.0)
         zs, ns, ms = (fnp.stop_gradient(v) for v in (z, n, m))
         with _np.errstate(all="ignore"):
             r0 = fnp.where(by_n, fnp.divide(fnp.multiply(ns, zs), ms),
                            fnp.divide(ms, fnp.multiply(ns, zs)))
             t0 = fnp.where(by_n, zs, fnp.divide(1.0, zs))
-        good = fnp.logical_and(fnp.logical_and(small, fnp.isfinite(r0)), fnp.logical_and(
+        good = fnp.logical_and(fnp.logical_and(small, r0 <= 1.0), fnp.logical_and(
             r0 >= 1e-300, fnp.logical_and(fnp.isfinite(t0), t0 >= 1e-300)))
         if not _may_hold(good):
             return slopes
@@ -3340,19 +3371,15 @@ class _F(_Shaped):
                       fnp.divide(mg, fnp.multiply(ng, zg)))
         t = fnp.where(by_n, zg, fnp.divide(1.0, zg))
         l1r = fnp.log1p(r)
-        near = r <= 1.0
-        rn = fnp.where(near, r, 0.5)
         ab = fnp.add(ag, bg)
-        piece = fnp.where(near, fnp.negative(fnp.add(fnp.add(
-            fnp.multiply(ag, rn), fnp.multiply(ag, t)),
-            fnp.multiply(ab, _log1pmx(fnp, rn, fnp.log1p(rn))))),
-            fnp.negative(fnp.multiply(ab, l1r)))
-        lz_a = fnp.multiply(ag, fnp.where(by_n, lzg, fnp.negative(lzg)))
-        core = fnp.add(fnp.add(fnp.add(_special._xlogy_weak(ag, ag), lz_a),
-                               fnp.add(l1r, piece)),
-                       _lgamma_diff_log(_FNP_BACKEND, ag, bg))
-        far = fnp.subtract(fnp.add(fnp.add(core, pair), fnp.negative(
-            _special.gammaln(fnp.add(ag, 1.0)))), fnp.where(by_n, lzg, 0.0))
+        piece = fnp.negative(fnp.add(fnp.add(fnp.multiply(ag, r), fnp.multiply(ag, t)),
+                                     fnp.multiply(ab, _log1pmx(fnp, r, l1r))))
+        # ((a - 1) log z where n is the smaller, else -(a + 1) log z)
+        lz_a = fnp.multiply(fnp.where(by_n, fnp.subtract(ag, 1.0), fnp.negative(
+            fnp.add(ag, 1.0))), lzg)
+        far = fnp.add(fnp.add(fnp.subtract(
+            fnp.multiply(fnp.add(ag, 1.0), fnp.log(ag)), _special.gammaln(fnp.add(ag, 1.0))),
+            fnp.add(lz_a, piece)), _lgamma_diff_log(_FNP_BACKEND, ag, bg))
         return fnp.where(good, far, slopes)
 
     def _end_power(self, k, n, m):
