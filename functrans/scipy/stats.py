@@ -1311,25 +1311,15 @@ class _Shaped:
         if traced and _may_be_infinite(x):
             # (z held where x is infinite and the value is held there; the log density's
             # scale slope there: -1 / scale, and a power law's c / scale: _tail_term)
-            tail = self._tail_power(*sh) if log and hasattr(self, "_tail_power") else None
-            live = tail is not None
-            support = self._support(*sh)
-            tail_at = False if not live else tail < math.inf
-            s_live = s
-            if log:  # (the shapes' slopes: the log density's limits there)
-                x, loc, s = _held_at_infinity(method, x, loc, s, support=support,
-                                              tail=tail_at)
-            else:
+            if not log:
                 x, loc, s, *sh = _held_at_infinity(method, x, loc, s, *sh)
-            if log:
-                held = _infinity_held(method, x, support, tail_at)
-                if _may_hold(held):
-                    xs = fnp.stop_gradient(x)
-                    inside = fnp.logical_or(
-                        fnp.logical_and(xs == math.inf, support[1] == math.inf),
-                        fnp.logical_and(xs == -math.inf, support[0] == -math.inf))
-                    c = (-1.0 if not live else fnp.subtract(
-                        fnp.where(fnp.logical_and(tail_at, inside), tail, 0.0), 1.0))
+            else:  # (the shapes' slopes: the log density's limits there)
+                held, inside = self._log_held_at_infinity(x, sh)
+                if held is not None:
+                    s_live = s
+                    x, loc, s = _own(fnp.logical_not(held), x, loc, s)
+                    c = (-1.0 if inside is None else fnp.where(
+                        inside, fnp.subtract(self._tail_power(*sh), 1.0), -1.0))
                     held_term = _tail_term(held, c, s_live)
         # (the end terms and limits only where some z may sit on a finite end of the
         # support: each is 0 / the formula elsewhere, and they cost more than the density
@@ -1353,6 +1343,43 @@ class _Shaped:
             # in reverse mode was nan)
             return _valid(ok, fnp.add(self._pdf_of_log(out, x, loc, s, sh), terms))
         return _valid(ok, self._pdf_of_log(out, x, loc, s, sh) if traced else fnp.exp(out))
+
+    def _log_held_at_infinity(self, x, sh):
+        """``(held, inside)`` for the log density at an infinite ``x``: where it is held
+        (beyond a finite end of the support, or at an infinite end with a power-law tail,
+        ``_tail_power`` finite) and the second of those (None where none may be); ``(None,
+        None)`` where no element may be held. Python bools for the support's constant ends
+        take no operation (t: ``isinf(x)`` where df is finite)."""
+        xs = fnp.stop_gradient(x)
+        lo, hi = self._support(*sh)
+        tail = None
+        if hasattr(self, "_tail_power"):
+            tail = fnp.less(self._tail_power(*sh), math.inf)
+
+        def both(a, b):
+            if a is False or b is False:
+                return False
+            return b if a is True else (a if b is True else fnp.logical_and(a, b))
+
+        def either(a, b):
+            if a is False or b is False:
+                return b if a is False else a
+            return fnp.logical_or(a, b)
+
+        def finite(e, sign):
+            return (e > -math.inf if sign < 0 else e < math.inf) if type(e) is float else (
+                fnp.greater(e, -math.inf) if sign < 0 else fnp.less(e, math.inf))
+        out, ins = False, False
+        for end, sign in ((lo, -1), (hi, 1)):
+            at = xs == sign * math.inf
+            fin = finite(end, sign)
+            beyond = both(at, fin)
+            into = False if tail is None else both(both(at, True if fin is False else (
+                False if fin is True else fnp.logical_not(fin))), tail)
+            out, ins = either(out, either(beyond, into)), either(ins, into)
+        if out is False:
+            return None, None
+        return out, (None if ins is False else ins)
 
     def _may_sit_on_end(self, x, loc, s, sh):
         """Whether some ``z = (x - loc) / s`` may sit on a finite end of the support (always
@@ -2495,25 +2522,25 @@ class _T(_Shaped):
     def _logpdf(self, z, df):
         inf = df == math.inf
         d = fnp.where(inf, 1.0, df)
-        # (far out, |z| > 2^32 sqrt(df) or 1e150, log1p(z^2 / df) as 2 log|z| - log df +
-        # log1p(df / z^2): z * z overflowed, t.logpdf(1e200, 3) was -inf (SciPy's too; true
-        # -1839.9, mpmath) and its slopes 0 in the scale, nan in df; at z = +-inf the
-        # limits: -inf, 0 in z, -inf in df (in the scale ``df / scale``: _tail_power))
-        za = fnp.abs(fnp.stop_gradient(z))
-        far = fnp.logical_and(fnp.logical_not(inf), fnp.logical_or(
-            fnp.greater(za, 1e150),
-            fnp.greater(za, fnp.multiply(fnp.sqrt(fnp.stop_gradient(d)), 2.0 ** 32))))
-        zn = fnp.where(fnp.logical_or(far, inf), 0.0, z)
+        # (far out, z^2 / df > 1e300, log1p(z^2 / df) as 2 log|z| - log df: z * z
+        # overflowed, t.logpdf(1e200, 3) was -inf (SciPy's too; true -1840.87, mpmath) and
+        # its slopes 0 in the scale, nan in df; at z = +-inf the limits: -inf, 0 in z, -inf
+        # in df (in the scale ``df / scale``: _tail_power))
+        zs = fnp.stop_gradient(z)
+        with _np.errstate(all="ignore"):
+            far = fnp.logical_not(fnp.less_equal(fnp.divide(
+                fnp.multiply(zs, zs), fnp.stop_gradient(d)), 1e300))
+        zn = fnp.where(far, 0.0, z)  # (also where df = inf: the normal's form there)
+        far = fnp.logical_and(fnp.logical_not(inf), far)
+        log_d = fnp.log(d)
         # (fnp's functions between terms of different operands: either may be a plain
         # array of a library whose operators refuse tracers)
-        front = _log_gamma_half_ratio(0.5 * d) - 0.5 * (fnp.log(d) + _LOG_PI)
-        t = fnp.subtract(front, fnp.multiply((d + 1.0) * 0.5,
-                                             fnp.log1p(fnp.divide(zn * zn, d))))
+        front = _log_gamma_half_ratio(0.5 * d) - 0.5 * (log_d + _LOG_PI)
+        lg = fnp.log1p(fnp.divide(zn * zn, d))
         if _may_hold(far):
-            zf = fnp.abs(fnp.where(far, z, 1.0))
-            lg = fnp.add(fnp.subtract(fnp.multiply(2.0, fnp.log(zf)), fnp.log(d)),
-                         fnp.log1p(fnp.divide(d, fnp.multiply(zf, zf))))
-            t = fnp.where(far, fnp.subtract(front, fnp.multiply((d + 1.0) * 0.5, lg)), t)
+            lg = fnp.where(far, fnp.subtract(fnp.multiply(2.0, fnp.log(fnp.abs(
+                fnp.where(far, z, 1.0)))), log_d), lg)
+        t = fnp.subtract(front, fnp.multiply((d + 1.0) * 0.5, lg))
         return fnp.where(inf, -0.5 * (z * z) - _HALF_LOG_2PI, t)
 
 
