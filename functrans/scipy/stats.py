@@ -47,7 +47,9 @@ Conventions:
   ``[0, 1]`` give nan; the discrete masses are 0 (``logpmf`` -inf) off the integers of the
   support. Where SciPy's formula gives nan for a limit (``gumbel_r.logpdf(-inf)``,
   ``gumbel_l.logpdf(inf)``, ``weibull_min.logpdf(inf)``: inf - inf) the limit is given
-  (-inf).
+  (-inf). At ``x = +-inf`` the slopes are the limits: 0 in every parameter where the value
+  is held there (pdf, cdf, sf...: the scale's was nan), a power-law log density's finite
+  scale slope (t, f, cauchy).
 - Differentiable in every continuous argument (``x``, the shapes, ``loc``, ``scale``;
   ``mean`` and ``cov``; ``nbinom``'s ``n``, a real parameter; not the discrete ``k`` nor
   the numbers of trials: a derivative reaching ``binom``'s, ``betabinom``'s or
@@ -2342,7 +2344,10 @@ class _T(_Shaped):
 
     name = "t"
     _safe_shape = 1.0
-    _notes = "``df > 0`` (``df = inf`` is the normal distribution), else nan."
+    _notes = ("``df > 0`` (``df = inf`` is the normal distribution), else nan. Where ``z^2 / "
+              "df`` overflows, ``log1p(z^2 / df)`` as ``2 log|z| - log df`` (``logpdf(1e200, "
+              "3)`` is -1840.87; SciPy's -inf). At ``x = +-inf`` the log density's slopes' "
+              "limits: 0 in ``x`` and ``loc``, -inf in ``df``, ``df / scale`` in the scale.")
     _cdf_methods = ("cdf", "sf", "logcdf", "logsf", "ppf", "isf")
     _cdf_notes = ("Through :func:`functrans.scipy.special.stdtr` (betainc; ``ndtr`` for "
                   "``df = inf``): differentiable in ``x``, ``loc``, ``scale`` and ``df`` (to "
@@ -3043,7 +3048,10 @@ class _F(_Shaped):
     _notes = ("``dfn > 0`` and ``dfd > 0``, else nan; 0 below ``loc``. As SciPy, infinite "
               "degrees of freedom give nan inside the support (the values of the ends and "
               "beyond are kept). At ``x = inf`` the log density's limit, -inf (SciPy: nan), "
-              "and its slopes' limits (0 in ``x``, -inf in ``dfd``, finite in ``dfn``).")
+              "and its slopes' limits (0 in ``x`` and ``loc``, -inf in ``dfd``, finite in ``dfn``, "
+              "``dfd / (2 scale)`` in the scale). Below one degree of freedom the slopes in "
+              "the other from ``lgamma(b + a) - lgamma(b) - a log b`` by Stirling's series "
+              "(relative precision at a huge other degree of freedom).")
     _cdf_methods = ("cdf", "sf", "ppf", "isf")
     _cdf_notes = ("``betainc(dfn/2, dfd/2, dfn x / (dfn x + dfd))`` (sf: "
                   "``betainc(dfd/2, dfn/2, dfd / (dfd + dfn x))``, accurate in the upper "
