@@ -190,8 +190,24 @@ def _may_be_infinite(x):
         return math.isinf(v)
     if isinstance(v, (_np.ndarray, _np.generic)):
         return bool(_np.isinf(v).any())
+    if not _special._read_on_host(v):  # (on a device: no read, the selections instead)
+        return True
     bk = _backend_of(v)
     return bool(bk.to_numpy(bk.xp.any(bk.xp.isinf(v))))
+
+
+def _hold(keep, *args):
+    """``args`` without derivatives where ``keep`` is false (see ``_own``), as they are
+    where the mask is known to hold everywhere on the host (no read of a device's)."""
+    if not any(isinstance(a, _Tracer) for a in args):
+        return args
+    known = _concrete_behind(keep)
+    if known is not None and (known if type(known) is bool else (
+            isinstance(known, (_np.ndarray, _np.generic)) or _special._read_on_host(known))
+            and _all_true(known)):
+        return args
+    return tuple(fnp.where(keep, a, fnp.stop_gradient(a)) if isinstance(a, _Tracer) else a
+                 for a in args)
 
 
 def _infinity_held(method, x, support=(-math.inf, math.inf), tail=False):
@@ -225,7 +241,7 @@ def _held_at_infinity(method, x, *args, support=(-math.inf, math.inf), tail=Fals
             "pdf", "cdf", "sf", "logcdf", "logsf", "logpdf") or not _may_be_infinite(x):
         return ops
     held = _infinity_held(method, x, support, tail)
-    return _own(fnp.logical_not(held), *ops)
+    return _hold(fnp.logical_not(held), *ops)
 
 
 def _tail_term(held, c, s):
@@ -1319,7 +1335,7 @@ class _Shaped:
                 held, inside = self._log_held_at_infinity(x, sh)
                 if held is not None:
                     s_live = s
-                    x, loc, s = _own(fnp.logical_not(held), x, loc, s)
+                    x, loc, s = _hold(fnp.logical_not(held), x, loc, s)
                     c = (-1.0 if inside is None else fnp.where(
                         inside, fnp.subtract(self._tail_power(*sh), 1.0), -1.0))
                     held_term = _tail_term(held, c, s_live)
