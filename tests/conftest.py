@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import os
+import sys
 import zlib
 
 # One BLAS/OpenMP thread per test process (set before NumPy, SciPy or torch load their
@@ -304,13 +305,42 @@ def backend(request) -> BackendCase:
 _MODULE_RNG_NAMES = ("RNG", "rng", "_RNG")
 
 
+# mpmath's working precision (bits) that each test module's import set (mpmath.mp.dps = 50 at
+# the top of a module), by the module's path; the others run at mpmath's default, 53 bits
+_MPMATH_PREC: dict = {}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """Records the mpmath precision a test module's import sets (see pytest_runtest_setup)."""
+    mpmath = sys.modules.get("mpmath")
+    if not isinstance(collector, pytest.Module):
+        yield
+        return
+    if mpmath is not None:
+        mpmath.mp.prec = 53   # (a module setting the precision already in force is seen too)
+    yield
+    mpmath = sys.modules.get("mpmath")
+    if mpmath is not None and mpmath.mp.prec != 53:
+        _MPMATH_PREC[collector.path] = mpmath.mp.prec
+
+
 def pytest_runtest_setup(item):
-    """A test module's shared generator (``RNG = np.random.default_rng(...)``), drawn from by
+    """mpmath's precision is global: a module's ``mp.dps = 50`` at import held only until
+    the next module's import (collection imports them all first), and a test setting it
+    changed it for every later test of its worker, which ``--dist worksteal`` orders
+    differently from run to run (test_s30_stats30's nbinom references, computed at 15
+    digits, failed now and then). Each test starts at its own module's precision.
+
+    A test module's shared generator (``RNG = np.random.default_rng(...)``), drawn from by
     several tests, gave each test data that depended on which tests ran before it in the same
     worker, which ``-n auto --dist worksteal`` changes from run to run (a tight tolerance then
     failed now and then). Each test starts from a generator seeded by its own id instead, so
     its data are the same in every run and every order. (A hook, not an autouse fixture: the
     fixture machinery cost ~0.3 ms for each of the suite's 60,000 cases.)"""
+    mpmath = sys.modules.get("mpmath")
+    if mpmath is not None:
+        mpmath.mp.prec = _MPMATH_PREC.get(item.path, 53)
     module = getattr(item, "module", None)
     for name in _MODULE_RNG_NAMES:
         if isinstance(getattr(module, name, None), np.random.Generator):
