@@ -919,8 +919,11 @@ class _Cauchy(_LocScale):
     name = "cauchy"
     _notes = {"cdf": "``atan2(1, -z) / pi`` (relative accuracy in the lower tail).",
               "logcdf": "``log1p(-sf)`` above ``loc`` (a little more accurate than SciPy's "
-                        "``log(cdf)`` there).",
-              "logsf": "``log1p(-cdf)`` below ``loc``.",
+                        "``log(cdf)`` there); below ``z = -1``, ``log(atan(w) / w) - "
+                        "log(-z) - log(pi)`` with ``w = -1 / z``, whose slopes hold where "
+                        "``1 / (1 + z^2)`` underflows (the slope in the scale is ``1 / "
+                        "scale`` far out).",
+              "logsf": "``log1p(-cdf)`` below ``loc``; the mirror of ``logcdf`` above.",
               "sf": "``atan2(1, z) / pi`` (relative accuracy in the upper tail).",
               "ppf": "``-1 / tan(pi q)`` in the lower tail, ``1 / tan(pi (1 - q))`` in the "
                      "upper, ``tan(pi (q - 1/2))`` between (accurate as SciPy's).",
@@ -948,8 +951,18 @@ class _Cauchy(_LocScale):
 
     def _logcdf(self, z):
         pos = z > 0.0
+        # (far in the lower tail, z < -1: log(atan(w) / w) - log(-z) - log(pi), w = -1 / z;
+        # log(cdf) took its slope from atan2's, 1 / (1 + z^2), which underflows past |z| ~
+        # 1e154: grad of cauchy.logcdf(-1e300, 0., s) in s was 0, true 1 / s)
+        far = z < -1.0
+        zf = fnp.where(far, z, -2.0)
+        w = -1.0 / zf   # (0 at z = -inf: log(atan(w) / w) is 0 there)
+        some = w > 0.0
+        ratio = fnp.where(some, fnp.atan(w) / fnp.where(some, w, 1.0), 1.0)
+        lower = fnp.log(ratio) - fnp.log(-zf) - _LOG_PI
+        near = fnp.log(self._cdf(fnp.where(fnp.logical_or(pos, far), -1.0, z)))
         return fnp.where(pos, fnp.log1p(-self._sf(fnp.where(pos, z, 1.0))),
-                         fnp.log(self._cdf(fnp.where(pos, -1.0, z))))
+                         fnp.where(far, lower, near))
 
     def _logsf(self, z):
         return self._logcdf(-z)
