@@ -880,6 +880,17 @@ def _lgamma_diff(backend, p, q):
     ``c_k z^(1-2k) expm1((1-2k) log1p(p/z))``, not as corr(z + p) - corr(z) (that lost
     eps/(12 z) against p/(12 z^2): 6e-9 relative at p = 1e-8, q = 1.5)."""
     xp = backend.xp
+    head, z, v, log1p_v, corr = _stirling_shifted(backend, p, q)
+    tail = z * _log1pmx(xp, v, log1p_v) - 0.5 * log1p_v + p * xp.log(z + p) + corr
+    return tail - head
+
+
+def _stirling_shifted(backend, p, q):
+    """The parts of lgamma(q + p) - lgamma(q) shared by _lgamma_diff and _lgamma_diff_log:
+    the shifts' sum ``head`` of log1p(p / (q + k)) up to z = q + k >= 10, ``v = p / z``,
+    ``log1p(v)`` and the difference of Stirling's corrections corr(z + p) - corr(z), term by
+    term."""
+    xp = backend.xp
     head, z = _shift_sum(backend, p, q, lambda zk: xp.log1p(p / zk))
     v = p / z
     log1p_v = xp.log1p(v)
@@ -887,8 +898,7 @@ def _lgamma_diff(backend, p, q):
     for k, c in enumerate(_STIRLING, start=1):
         m = 2 * k - 1
         corr = corr + c * xp.expm1(-m * log1p_v) / z ** m
-    tail = z * _log1pmx(xp, v, log1p_v) - 0.5 * log1p_v + p * xp.log(z + p) + corr
-    return tail - head
+    return head, z, v, log1p_v, corr
 
 
 def _lgamma_diff_log(backend, p, q):
@@ -900,13 +910,7 @@ def _lgamma_diff_log(backend, p, q):
     log1p(p/z) + corr(z + p) - corr(z)``, with the shifts' ``log1p(p / (q + k))`` and ``p
     log1p(k / q)`` below."""
     xp = backend.xp
-    head, z = _shift_sum(backend, p, q, lambda zk: xp.log1p(p / zk))
-    v = p / z
-    log1p_v = xp.log1p(v)
-    corr = xp.zeros_like(z)
-    for k, c in enumerate(_STIRLING, start=1):
-        m = 2 * k - 1
-        corr = corr + c * xp.expm1(-m * log1p_v) / z ** m
+    head, z, v, log1p_v, corr = _stirling_shifted(backend, p, q)
     # (p log1p(k / q) only where q was shifted: elsewhere its 0 would carry the cotangents
     # p / q through z and back through q, whose rounding was ~q eps of the slope in q)
     shifted = z > q
