@@ -196,20 +196,6 @@ def _may_be_infinite(x):
     return bool(bk.to_numpy(bk.xp.any(bk.xp.isinf(v))))
 
 
-def _hold(keep, *args):
-    """``args`` without derivatives where ``keep`` is false (see ``_own``), as they are
-    where the mask is known to hold everywhere on the host (no read of a device's)."""
-    if not any(isinstance(a, _Tracer) for a in args):
-        return args
-    known = _concrete_behind(keep)
-    if known is not None and (known if type(known) is bool else (
-            isinstance(known, (_np.ndarray, _np.generic)) or _special._read_on_host(known))
-            and _all_true(known)):
-        return args
-    return tuple(fnp.where(keep, a, fnp.stop_gradient(a)) if isinstance(a, _Tracer) else a
-                 for a in args)
-
-
 def _infinity_held(method, x, support=(-math.inf, math.inf), tail=False):
     """Where (a mask of ``x``, or None where no element may be) the method's value at an
     infinite ``x`` is held in every parameter near it: pdf, cdf and sf (0 or 1), logcdf at
@@ -241,7 +227,7 @@ def _held_at_infinity(method, x, *args, support=(-math.inf, math.inf), tail=Fals
             "pdf", "cdf", "sf", "logcdf", "logsf", "logpdf") or not _may_be_infinite(x):
         return ops
     held = _infinity_held(method, x, support, tail)
-    return _hold(fnp.logical_not(held), *ops)
+    return _own(fnp.logical_not(held), *ops, read_device=False)
 
 
 def _tail_term(held, c, s):
@@ -360,17 +346,20 @@ def _value_first(fn, *args, own=True):
     return fn(*(fnp.stop_gradient(a) for a in args)), lambda mask: fn(*_own(mask, *args))
 
 
-def _own(mask, *args):
+def _own(mask, *args, read_device=True):
     """``args`` where ``mask`` holds, elsewhere the same values without derivatives (the
     "double where" of a branch: where the branch's result is not selected its partial
     derivatives may be infinite, an infinite one times the zero cotangent the selection
     gives it is nan in reverse mode, and that nan would reach the shared operand; here it
     stops at this where). Same bits. Plain values and masks known to hold everywhere
-    (eager, one branch taken throughout) pass as they are."""
+    (eager, one branch taken throughout) pass as they are; without ``read_device``, only
+    masks known on the host (a device's is not read: the selections instead)."""
     if not any(isinstance(a, _Tracer) for a in args):
         return args
     known = _concrete_behind(mask)
-    if known is not None and (known if type(known) is bool else _all_true(known)):
+    if known is not None and (known if type(known) is bool else (
+            (read_device or isinstance(known, (_np.ndarray, _np.generic))
+             or _special._read_on_host(known)) and _all_true(known))):
         return args
     return tuple(fnp.where(mask, a, fnp.stop_gradient(a)) if isinstance(a, _Tracer) else a
                  for a in args)
@@ -1348,7 +1337,7 @@ class _Shaped:
                 held, inside = self._log_held_at_infinity(x, sh)
                 if held is not None:
                     s_live = s
-                    x, loc, s = _hold(fnp.logical_not(held), x, loc, s)
+                    x, loc, s = _own(fnp.logical_not(held), x, loc, s, read_device=False)
                     c = (-1.0 if inside is None else fnp.where(
                         inside, fnp.subtract(self._tail_power(*sh), 1.0), -1.0))
                     held_term = _tail_term(held, c, s_live)
