@@ -1,0 +1,36 @@
+"""Session 49, lead: decisions and fixes found by the lead's fuzzer runs.
+
+- ``fnp.power.reduce`` folds from the left, ((x0 ** x1) ** x2) ..., as a ufunc's reduce is
+  defined (and as NumPy's own ``power.accumulate`` and its reduce along a strided axis do);
+  NumPy 2.4.6's float ``power.reduce`` along a contiguous axis returns ``x[0] ** x[-1]``
+  (found by the numpy fuzzer's more48 family, whose reference now takes NumPy's accumulate).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+import functrans as ft
+import functrans.numpy as fnp
+
+
+def test_power_reduce_folds_from_the_left():
+    x = np.array([1.5, 3.0, 0.5, 2.0])
+    want = functools.reduce(lambda a, b: a ** b, x.tolist())       # ((1.5^3)^0.5)^2 = 3.375
+    assert float(fnp.power.reduce(x)) == want
+    np.testing.assert_allclose(np.asarray(fnp.power.reduce(x)), np.power.accumulate(x)[-1],
+                               rtol=1e-15)
+    # a 2-d array along either axis: each column (row) folds alike
+    m = np.stack([x, x[::-1] + 1.0], axis=1)
+    np.testing.assert_allclose(np.asarray(fnp.power.reduce(m, axis=0)),
+                               np.power.accumulate(m, axis=0)[-1], rtol=1e-15)
+    np.testing.assert_allclose(np.asarray(fnp.power.reduce(m.T, axis=1)),
+                               np.power.accumulate(m, axis=0)[-1], rtol=1e-15)
+    # its gradient: x0^(x1 x2 x3) by central differences
+    g = np.asarray(ft.grad(fnp.power.reduce)(x))
+    f = lambda v: v[0] ** (v[1] * v[2] * v[3])                      # noqa: E731
+    h = 1e-6
+    fd = [(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(4)]
+    np.testing.assert_allclose(g, fd, rtol=1e-8)
