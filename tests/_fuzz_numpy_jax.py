@@ -607,8 +607,11 @@ def fam_poly(rng):
     if which == "poly":
         p = arr(rng, pick(rng, [(int(rng.integers(0, 4)),), (2, 2), (3, 3)]), dtype)
         # (under jit the result stays complex: documented)
+        # (a float32 matrix's eigenvalues, then their products: an ulp or two apart from
+        # NumPy's, the dtype's own tolerance)
         return Case("poly", f"poly({p.tolist()})", [p], lambda m, p: m.poly(p),
-                    tol=1e-8, nograd=p.ndim == 2, jnp_call=None, nojit=True)
+                    tol=1e-8 if p.dtype == np.float64 else None, nograd=p.ndim == 2,
+                    jnp_call=None, nojit=True)
     a = arr(rng, (int(rng.integers(0, 4)),), dtype)
     b = arr(rng, (int(rng.integers(0, 4)),), pick(rng, [dtype, "float64", "int64"]))
     nograd = False
@@ -2665,7 +2668,12 @@ def check_derivs(case, got, diff, rng):
             else:
                 note("vmap-ok")
         except Exception as e:  # noqa: BLE001
-            fail(case, "vmap raises", f"{type(e).__name__}: {str(e)[:200]}")
+            if "made inside a transform (a constant" in str(e):
+                # a batch written in place into an array the function made from no input
+                # (copyto(fnp.array(c), x)): the documented refusal (docs/api/numpy.md)
+                note("vmap-refused-constant")
+            else:
+                fail(case, "vmap raises", f"{type(e).__name__}: {str(e)[:200]}")
     # hessian (a sample) against jax
     lowp = any(np.asarray(a).dtype.name in ("float32", "float16", "complex64")
                for a in case.args)

@@ -34,3 +34,32 @@ def test_power_reduce_folds_from_the_left():
     h = 1e-6
     fd = [(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(4)]
     np.testing.assert_allclose(g, fd, rtol=1e-8)
+
+
+def test_copyto_of_a_batch_into_a_constant_says_what_was_wrong():
+    # a batch copied into an array made inside vmap from no input: refused (as item
+    # assignment is), with a message saying so; it said the array "belongs to a transform
+    # nested inside" and "outlives it", neither of which was the case
+    def f(src):
+        dst = fnp.zeros(2)
+        fnp.copyto(dst, src)
+        return dst
+    try:
+        ft.vmap(f)(np.ones((3, 2)))
+    except TypeError as e:
+        msg = str(e)
+    else:
+        raise AssertionError("copyto of a batch into a constant was accepted")
+    assert "made inside a transform (a constant" in msg and "outlives" not in msg
+    assert "fnp.where" in msg or "functrans.numpy.where" in msg
+    # the ways it points to work
+    np.testing.assert_array_equal(
+        np.asarray(ft.vmap(lambda s: fnp.where(True, s, fnp.zeros(2)))(np.ones((3, 2)))),
+        np.ones((3, 2)))
+    # and a batched destination still takes an unbatched source, as NumPy's loop would
+    def g(d, src):
+        d = fnp.array(d)
+        fnp.copyto(d, src, where=np.array([True, False]))
+        return d
+    got = np.asarray(ft.vmap(g, in_axes=(0, None))(np.zeros((3, 2)), np.array([5.0, 6.0])))
+    np.testing.assert_array_equal(got, [[5.0, 0.0]] * 3)

@@ -702,6 +702,13 @@ def _store(a, new, name, inplace):
         if type(new) is not type(a) or new._interp is not a._interp:
             fix = ("Use functrans.numpy.where(mask, values, a), a new array," if name in (
                 "copyto", "putmask") else "Pass inplace=False to get a new array")
+            if type(a) is ConstTracer:   # (made inside the transform from no traced value)
+                raise TypeError(
+                    f"{name}: the array to update was made inside a transform (a constant: "
+                    f"{a!r}) and the values written are traced by another one ({new!r}: "
+                    f"vmap's batch, jit's staging, or a transform nested inside): it cannot "
+                    f"hold them. {fix} instead, or start the array from a traced value "
+                    f"(functrans.numpy.asarray(x, copy=True)) and update that.")
             raise TypeError(
                 f"{name}: cannot update {a!r} in place: the updated array belongs to a "
                 f"transform nested inside the one that made this array (the values written "
