@@ -63,3 +63,32 @@ def test_copyto_of_a_batch_into_a_constant_says_what_was_wrong():
         return d
     got = np.asarray(ft.vmap(g, in_axes=(0, None))(np.zeros((3, 2)), np.array([5.0, 6.0])))
     np.testing.assert_array_equal(got, [[5.0, 0.0]] * 3)
+
+
+def test_hermitian_solve_reads_a_real_diagonal_at_every_size():
+    # assume_a='her'/'pos' take the diagonal as real (LAPACK's hesv/posv read only the real
+    # part): SciPy 1.17 does so from 2x2 up but divides a 1x1 system by the whole entry;
+    # functrans is consistent across sizes (a decision: fuzz49's scipy.linalg seed 44001)
+    import functrans.scipy.linalg as fsl
+    import scipy.linalg as sla
+    for assume in ("her", "pos"):
+        got = np.asarray(fsl.solve(np.array([[2.0 + 0.5j]]), np.array([1.0]), assume_a=assume))
+        np.testing.assert_allclose(got, [0.5], rtol=1e-15)
+    a = np.array([[2.0 + 0.5j, 1.0 - 1.0j], [3.0 + 1.0j, 4.0 - 0.3j]])
+    b = np.array([1.0, 2.0])
+    np.testing.assert_allclose(np.asarray(fsl.solve(a, b, assume_a="her", lower=True)),
+                               sla.solve(a, b, assume_a="her", lower=True), rtol=1e-13)
+
+
+def test_fiedler_of_an_empty_or_boolean_vector():
+    # an empty vector gives the (0, 0) matrix (SciPy: an empty 1-d float64 array, before any
+    # look at the dtype); booleans raise TypeError at every size (SciPy's too, but when empty)
+    import functrans.scipy.linalg as fsl
+    assert np.asarray(fsl.fiedler(np.zeros(0))).shape == (0, 0)
+    for n in (0, 2):
+        try:
+            fsl.fiedler(np.zeros(n, dtype=bool))
+        except TypeError:
+            pass
+        else:
+            raise AssertionError(f"fiedler of {n} booleans did not raise TypeError")
