@@ -312,6 +312,19 @@ def check_transforms(section, case, f_ft, f_jax, x, w, rng, tol):
     gj = jax.grad(loss(jnp, f_jax), argnums=(0, 1))
     gf = ft.grad(loss(fnp, f_ft), argnums=(0, 1))
     a, b = gf(x, w), gj(jnp.asarray(x), jnp.asarray(w))
+    f64 = np.asarray(x).dtype == np.float32 and not all(
+        close(a[i], b[i], tol)[0] for i in range(2))
+    if f64:
+        # fuzz49: JAX's float32 gradient of a conv_transpose can be far off where its float64
+        # one is right (strides (3, 1), padding ((2, 2), (2, 0)): 2.97 off central
+        # differences, functrans 2e-7): the reference is then JAX's in float64, cast back
+        def gj(x_, w_, _g=jax.grad(loss(jnp, f_jax), argnums=(0, 1))):
+            r = _g(jnp.asarray(x_, dtype=jnp.float64), jnp.asarray(w_, dtype=jnp.float64))
+            return tuple(jnp.asarray(t, dtype=jnp.float32) for t in r)
+        b64 = gj(x, w)
+        if all(close(a[i], b64[i], tol)[0] for i in range(2)):
+            count(section + "/jax-float32-grad-wrong")
+        b = b64
     for i in range(2):
         ok, msg = close(a[i], b[i], tol)
         if not ok:
