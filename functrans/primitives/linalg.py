@@ -987,17 +987,20 @@ def _adj_d_by_inv(xp, xinv, det, ts):
 
     traces = {}
 
-    def e(rest):   # D^|rest| det(I)[Y_rest]: a scalar per matrix (or the number 1)
+    def e(rest):   # D^|rest| det(I)[Y_rest], a scalar per matrix (None: the number 1)
         if not rest:
-            return 1.0
+            return None
         if rest not in traces:
             first, others = rest[0], rest[1:]
-            total = 0.0
+            total = None
             for seq in _sequences(others):
                 left = tuple(i for i in others if i not in seq)
-                tr = xp.sum(xp.linalg.diagonal(prod((first,) + seq)), axis=-1)
-                term = tr * e(left)
-                total = total + term if len(seq) % 2 == 0 else total - term
+                term = xp.sum(xp.linalg.diagonal(prod((first,) + seq)), axis=-1)
+                if left:
+                    term = term * e(left)
+                odd = len(seq) % 2
+                total = (-term if odd else term) if total is None else (
+                    total - term if odd else total + term)
             traces[rest] = total
         return traces[rest]
 
@@ -1006,7 +1009,7 @@ def _adj_d_by_inv(xp, xinv, det, ts):
         rest = tuple(i for i in range(k) if i not in seq)
         coef = e(rest)
         mat = adj if not seq else prod(seq) @ adj
-        term = mat if isinstance(coef, float) else coef[..., None, None] * mat
+        term = mat if coef is None else coef[..., None, None] * mat
         if len(seq) % 2:
             out = -term if out is None else out - term
         else:
