@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 
 import numpy as np
@@ -11,7 +12,7 @@ from ..core import EVAL as _EVAL, ShapedArray, _current_get, concrete_behind, pr
 from ..errors import ShapeError
 from ..graph import Var
 from .elementwise import add
-from ._batching import all_batched, leading_rule
+from ._batching import all_batched, batch_size, leading_rule, with_batch
 from .structural import (_IDENTITY_PERMS, _inverse_perm, matrix_transpose, reshape,
                          transpose)
 
@@ -926,8 +927,17 @@ def _adj_d_jvp(primals, tangents):
 def _adj_d_transpose(ct, x, *ts):
     if type(x) is Var or any(type(t) is Var for t in ts[:-1]):
         raise TypeError("adjugate_derivative is linear only in its last operand")
-    return [None] * len(ts) + [matrix_transpose(
-        adjugate_derivative(x, *ts[:-1], matrix_transpose(ct)))]
+    ct_t = matrix_transpose(adjugate_derivative(x, *ts[:-1], matrix_transpose(ct)))
+    # (the operands broadcast: vmap's rule keeps an unbatched x as it is, so that the
+    # directions of one level may carry the batch axes of another; the last direction's
+    # cotangent sums over those it was broadcast along)
+    shape = tuple(ts[-1].aval.shape)
+    extra = len(ct_t.shape) - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, d in enumerate(shape) if d == 1 and ct_t.shape[extra + i] != 1)
+    if axes:
+        ct_t = reshape(reduce_sum(ct_t, axes), shape)
+    return [None] * len(ts) + [ct_t]
 
 
 def _adj_d_impl(b, x, *ts):
@@ -937,7 +947,8 @@ def _adj_d_impl(b, x, *ts):
     k, n = len(ts), shape[-1]
     if k >= n or 0 in shape:
         return xp.zeros(shape, dtype=x.dtype, device=dev)
-    x = xp.broadcast_to(x, shape)
+    # (x keeps its own shape: under vmap of the directions alone, jacfwd's and hessian's, x
+    # is factored once for the whole batch)
     ts = [xp.broadcast_to(xp.astype(t, x.dtype), shape) for t in ts]
     host = _on_host(x)
     x_ok = _all_finite(xp, x)
@@ -1020,7 +1031,6 @@ def _adj_d_by_inv(xp, xinv, det, ts):
 def _sequences(items):
     """Every ordered sequence of distinct elements of the tuple ``items`` (the empty one
     first)."""
-    import itertools
     return [seq for r in range(len(items) + 1) for seq in itertools.permutations(items, r)]
 
 
@@ -1038,13 +1048,11 @@ def _adj_d_diagonal(b, s, ks):
     """D^k adj(diag(s))[K_1..K_k] (see adjugate_derivative): the sum over permutations of
     the k + 1 slots on the grid of distinct row indices, weighted by the products of the
     other singular values."""
-    import itertools
     xp = b.xp
     dev = b.device(s)
     n, m = s.shape[-1], len(ks) + 1
-    batch = tuple(s.shape[:-1])
-    nb = len(batch)
-    grid = batch + (n,) * m
+    sb = tuple(s.shape[:-1])
+    grid = sb + (n,) * m
     ar = xp.arange(n, device=dev)
     idx = [xp.reshape(ar, tuple(n if a == c else 1 for c in range(m))) for a in range(m)]
     w = xp.ones(grid, dtype=s.dtype, device=dev)
@@ -1053,31 +1061,32 @@ def _adj_d_diagonal(b, s, ks):
         for a in range(1, m):
             taken = xp.logical_or(taken, idx[a] == l)
         w = w * xp.where(taken, xp.asarray(1.0, dtype=s.dtype, device=dev),
-                         xp.reshape(s[..., l], batch + (1,) * m))
+                         xp.reshape(s[..., l], sb + (1,) * m))
     for a in range(m):
         for c in range(a + 1, m):
             w = xp.where(idx[a] == idx[c], xp.asarray(0.0, dtype=s.dtype, device=dev), w)
     w = xp.astype(w, ks[0].dtype)
+    kb = tuple(ks[0].shape[:-2])   # (the directions' batch: s's, or more leading axes)
 
     def on_axes(kmat, p, q):   # K[r_p, r_q] on the grid (the diagonal where p == q)
         if p == q:
             dg = xp.linalg.diagonal(kmat)
-            return xp.reshape(dg, batch + tuple(n if c == p else 1 for c in range(m)))
+            return xp.reshape(dg, kb + tuple(n if c == p else 1 for c in range(m)))
         if p > q:
             kmat, p, q = xp.matrix_transpose(kmat), q, p
-        return xp.reshape(kmat, batch + tuple(n if c in (p, q) else 1 for c in range(m)))
+        return xp.reshape(kmat, kb + tuple(n if c in (p, q) else 1 for c in range(m)))
 
-    out = xp.zeros(batch + (n, n), dtype=ks[0].dtype, device=dev)
+    out = xp.zeros(kb + (n, n), dtype=ks[0].dtype, device=dev)
     for sigma in itertools.permutations(range(m)):
         sign = _perm_sign(sigma)
         term = w
         for a in range(m - 1):
             term = term * on_axes(ks[a], a, sigma[a])
         i_ax, j_ax = sigma[m - 1], m - 1
-        others = tuple(nb + c for c in range(m) if c not in (i_ax, j_ax))
+        others = tuple(c - m for c in range(m) if c not in (i_ax, j_ax))
         red = xp.sum(term, axis=others) if others else term
         if i_ax == j_ax:
-            red = xp.reshape(red, batch + (n,))
+            red = xp.reshape(red, kb + (n,))
             red = red[..., :, None] * xp.eye(n, dtype=red.dtype, device=dev)
         elif i_ax > j_ax:
             red = xp.matrix_transpose(red)
@@ -1101,6 +1110,27 @@ adjugate_derivative_p.def_impl(_adj_d_impl)
 adjugate_derivative_p.def_abstract_eval(_adj_d_aval)
 adjugate_derivative_p.def_jvp(_adj_d_jvp)
 adjugate_derivative_p.def_transpose(_adj_d_transpose)
+
+
+def _adj_d_batch(args, dims):
+    # A batch of directions at one x (jacfwd's, hessian's): x keeps its shape (the impl
+    # broadcasts it), factored once rather than once per direction. The operands' own
+    # shapes broadcast (right-aligned): each batched one gets the others' rank after its
+    # leading batch axis.
+    size = batch_size(args, dims)
+    nd = max(len(a.shape) - (d is not None) for a, d in zip(args, dims))
+    out = []
+    for i, (a, d) in enumerate(zip(args, dims)):
+        if d is None and i == 0:
+            out.append(a)
+            continue
+        a = with_batch(a, d, size)
+        extra = nd + 1 - len(a.shape)
+        out.append(reshape(a, (size,) + (1,) * extra + tuple(a.shape[1:])) if extra else a)
+    return adjugate_derivative_p.bind(*out), 0
+
+
+adjugate_derivative_p.def_batch(_adj_d_batch)
 
 
 def _slogdet_jvp(primals, tangents):
@@ -2563,7 +2593,7 @@ solve_p.def_batch(_solve_batch)
 
 # The other primitives act on the trailing axes (stacks of matrices): the batch axis is one
 # more leading axis.
-for _p in (diagonal_p, diag_embed_p, inv_p, det_p, adjugate_p, adjugate_derivative_p,
+for _p in (diagonal_p, diag_embed_p, inv_p, det_p, adjugate_p,
            slogdet_p, cholesky_p, eigh_p, slogdet_inv_p, eigvalsh_p, eig_p, eigvals_p,
            triangular_solve_p, qr_p, svd_p, svdvals_p, pinv_p):
     _p.def_batch(leading_rule(_p))
