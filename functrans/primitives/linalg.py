@@ -949,7 +949,8 @@ def _adj_d_impl(b, x, *ts):
         return xp.zeros(shape, dtype=x.dtype, device=dev)
     # (x keeps its own shape: under vmap of the directions alone, jacfwd's and hessian's, x
     # is factored once for the whole batch)
-    ts = [xp.broadcast_to(xp.astype(t, x.dtype), shape) for t in ts]
+    ts = [xp.broadcast_to(t if t.dtype == x.dtype else xp.astype(t, x.dtype), shape)
+          for t in ts]
     host = _on_host(x)
     x_ok = _all_finite(xp, x)
     eye = xp.eye(n, dtype=x.dtype, device=dev)
@@ -969,6 +970,8 @@ def _adj_d_impl(b, x, *ts):
         by_svd = _adj_d_by_svd(b, xp.where(well[..., None, None], eye, xs)
                                if well is not None else xs, ts)
         out = by_svd if well is None else xp.where(well[..., None, None], out, by_svd)
+    if host and bool(b.to_numpy(xp.all(x_ok))):
+        return out
     nan = xp.asarray(float("nan"), dtype=x.dtype, device=dev)
     return xp.where(x_ok[..., None, None], out, nan)
 
