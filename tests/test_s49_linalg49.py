@@ -153,3 +153,18 @@ def test_det_hessian_on_either_side_of_the_branch(small):
     want = np.array([[_dk_det(x, [a, b]) for b in e] for a in e]).reshape((3, 3) * 2)
     for f in (ft.hessian(fnp.linalg.det), ft.jacrev(ft.jacrev(fnp.linalg.det))):
         np.testing.assert_allclose(np.asarray(f(x)), want, rtol=0, atol=1e-14)
+
+
+def test_det_jet_at_rank_n_minus_2():
+    # Taylor mode through adjugate_derivative's rule (its directions, but the last, are
+    # coefficients: jet's nested-jvp rule): D^k det(x)[t, .., t], k = 1..4, at a 4 x 4
+    # matrix of rank 2 (tied zero singular values; was wrong from k = 3 through svd's)
+    from functrans.taylor import jet
+    u, v = _basis(4, 2)
+    x = u @ np.diag([2.0, 1.0, 0.0, 0.0]) @ v.T
+    t = np.random.default_rng(2).standard_normal((4, 4))
+    zero = np.zeros_like(t)
+    _, series = jet(fnp.linalg.det, (x,), ((t, zero, zero, zero),))
+    want = [_dk_det(x, [t] * k) for k in (1, 2, 3, 4)]
+    np.testing.assert_allclose([float(np.asarray(c)) for c in series], want, rtol=1e-12,
+                               atol=1e-13)
