@@ -168,3 +168,17 @@ def test_det_jet_at_rank_n_minus_2():
     want = [_dk_det(x, [t] * k) for k in (1, 2, 3, 4)]
     np.testing.assert_allclose([float(np.asarray(c)) for c in series], want, rtol=1e-12,
                                atol=1e-13)
+
+
+def test_adjugate_derivative_in_slices(monkeypatch):
+    # the SVD branch's n^(k+1) grid in slices of a long batch (jacfwd's directions): the
+    # same values as in one piece
+    u, v = _basis(4, 8)
+    x = u @ np.diag([2.0, 1.0, 0.0, 0.0]) @ v.T
+    f = ft.jacfwd(ft.jacfwd(ft.jacfwd(fnp.linalg.det)))
+    whole = np.asarray(f(x))
+    monkeypatch.setattr(L, "_ADJ_D_GRID", 64)
+    np.testing.assert_array_equal(np.asarray(f(x)), whole)
+    e = np.eye(16).reshape(16, 4, 4)
+    np.testing.assert_allclose(whole.reshape(16, 16, 16)[3, 6, 12],
+                               _dk_det(x, [e[3], e[6], e[12]]), atol=1e-14)

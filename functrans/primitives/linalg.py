@@ -1047,11 +1047,26 @@ def _adj_d_by_svd(b, x, ts):
     return c[..., None, None] * (v @ d @ uh)
 
 
+_ADJ_D_GRID = 1 << 22   # entries of the n^(k+1) grid computed at once (by leading axis)
+
+
 def _adj_d_diagonal(b, s, ks):
     """D^k adj(diag(s))[K_1..K_k] (see adjugate_derivative): the sum over permutations of
     the k + 1 slots on the grid of distinct row indices, weighted by the products of the
-    other singular values."""
+    other singular values. (A long batch, a jacfwd's directions, in slices along its
+    leading axis: the grid is n^(k - 1) times the result's size.)"""
     xp = b.xp
+    kb = tuple(ks[0].shape[:-2])
+    n = s.shape[-1]
+    size = math.prod(kb) * n ** (len(ks) + 1)
+    total = math.prod(kb)
+    if size > _ADJ_D_GRID and total > 1:   # (flat over the batch, s broadcast along)
+        flat_s = xp.reshape(xp.broadcast_to(s, kb + (n,)), (total, n))
+        flat_k = [xp.reshape(k, (total, n, n)) for k in ks]
+        step = max(1, total * _ADJ_D_GRID // size)
+        parts = [_adj_d_diagonal(b, flat_s[i:i + step], [k[i:i + step] for k in flat_k])
+                 for i in range(0, total, step)]
+        return xp.reshape(xp.concat(parts, axis=0), kb + (n, n))
     dev = b.device(s)
     n, m = s.shape[-1], len(ks) + 1
     sb = tuple(s.shape[:-1])
