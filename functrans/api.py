@@ -684,6 +684,8 @@ def _coefficient_operands(prim, params, n_operands):
         if params.get("projected"):
             return tuple(range(1, n_operands - 1))   # (P, the last operand, is linear in t)
         return tuple(range(1, n_operands))   # (the point, and a weighted map's weights)
+    if prim.name == "adjugate_derivative":   # (linear in its last direction alone)
+        return tuple(range(n_operands - 1))
     if prim.name == "linear_call":  # (its residual_args' leaves come first)
         return tuple(range(params["res_tree"].num_leaves))
     if prim.name in _RESIDUAL_LIN:

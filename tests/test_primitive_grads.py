@@ -625,9 +625,8 @@ CASES = [
     unary("inv", _inv_case, SMALL, M33), unary("det", _det_case, SMALL, M33),
     unary("slogdet", _slogdet_case, SMALL, M33),
     unary("slogdet_inv", _slogdet_inv_case, SMALL, M33),
-    # (order 1: adjugate's rule is a polynomial in the SVD's factors, right at every matrix;
-    # its own derivative goes through svd's, defined at distinct non-zero singular values)
-    unary("adjugate", lambda a: L.adjugate(a), REAL, M33, order=1),
+    # (session 49: every order, by adjugate_derivative, right at every matrix)
+    unary("adjugate", lambda a: L.adjugate(a), REAL, M33),
     unary("cholesky", _cholesky_case, SMALL, M33),
     unary("eigh", _eigh_case, fts.real(-0.3, 0.3), M33),
     unary("eigvalsh", _eigvalsh_case, fts.real(-0.3, 0.3), M33),
@@ -733,6 +732,9 @@ INDIRECT = {
     # (session 47) the slopes of a "fix" primitive (beta_ppf_fix, f_logpdf_fix,
     # f_temme_fix) at once, bound by their JVP rules (f_logpdf_fix's three from one pass)
     "fix_slopes": "f_logpdf_fix",
+    # (session 49) the derivatives of the adjugate, D^k adj(x)[t_1..t_k], bound by its JVP
+    # rule and by its own (tests/test_s49_linalg49.py)
+    "adjugate_derivative": "adjugate",
 }
 
 # Collectives over a vmap's named axis, checked under vmap in tests/test_collectives.py.

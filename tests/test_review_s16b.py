@@ -173,11 +173,6 @@ def test_det_third_derivative_at_invertible_matrices(backend, which, cplx):
         np.testing.assert_allclose(_np(backend, h)[1], 2 * want2, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="det's third derivative at singular or ill-conditioned "
-                   "matrices goes through svd's derivative (in adjugate's rule): nan or wrong "
-                   "at repeated singular values, such as the zeros of a matrix of rank <= "
-                   "n - 2 (review s16b; a fix needs an adjugate rule whose own derivative "
-                   "avoids the SVD)")
 @pytest.mark.parametrize("which", ["rank1", "zero", "near_repeated"])
 def test_det_third_derivative_at_rank_deficient_matrices(which):
     x = _matrices()[which]

@@ -83,11 +83,12 @@ def cholesky(a, *, upper=False, symmetrize_input=True):
 
 def det(a):
     """The determinant. Its derivative ``tr(adj(x) dx)`` (the adjugate, ``det(x) x^{-1}``
-    where ``x`` is invertible) holds at singular ``x`` too, as JAX's; second derivatives
-    hold at every matrix (the identity, singular ones), higher ones at well-conditioned
-    matrices (smallest singular value above 1e-3 times the largest: the identity,
-    orthogonal ones) and where the singular values are distinct and non-zero (not yet at
-    repeated singular values of an ill-conditioned or singular matrix)."""
+    where ``x`` is invertible) holds at singular ``x`` too, as JAX's, and so do those of
+    every order (since session 49; the third and higher were NaN or wrong at singular and
+    ill-conditioned matrices): adj's k-th derivative is one multilinear map computed at
+    ``x`` itself, from ``x^{-1}`` where ``x`` is well conditioned (1-norm condition number
+    below 1e4), else from products of the singular values in the basis of the SVD
+    ``x = U S V^H`` (no division; its cost grows as ``(k + 1)! n^(k + 1)`` per matrix)."""
     return _la.det(_square(_float(a), "det"))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 
 import numpy as np
@@ -11,7 +12,7 @@ from ..core import EVAL as _EVAL, ShapedArray, _current_get, concrete_behind, pr
 from ..errors import ShapeError
 from ..graph import Var
 from .elementwise import add
-from ._batching import all_batched, leading_rule
+from ._batching import all_batched, batch_size, leading_rule, with_batch
 from .structural import (_IDENTITY_PERMS, _inverse_perm, matrix_transpose, reshape,
                          transpose)
 
@@ -851,76 +852,13 @@ def _torch_det_times_inv(x):
     return det[..., None, None] * torch.linalg.lu_solve(lu, piv, eye)
 
 
-def _cofactor_products(s):
-    """P[..., i, j] = prod of s_l over l not in {i, j} (i != j), 0 on the diagonal: the
-    coefficients of the derivative of adj(diag(s)) (no division: s may hold zeros)."""
-    n = s.shape[-1]
-    batch = tuple(s.shape[:-1])
-    nb = len(batch)
-    keep = tuple(range(nb))
-    shape3 = batch + (n, n, n)
-    eye = diag_embed(ones_like(s))
-    e_il = broadcast_in_dim(eye, shape3, keep + (nb, nb + 2))
-    e_jl = broadcast_in_dim(eye, shape3, keep + (nb + 1, nb + 2))
-    mask = sub(add(e_il, e_jl), mul(e_il, e_jl))
-    s3 = broadcast_in_dim(s, shape3, keep + (nb + 2,))
-    prods = reduce_prod(add(mul(s3, sub(1.0, mask)), mask), (nb + 2,))
-    return mul(prods, sub(1.0, eye))
-
-
 def _adjugate_jvp(primals, tangents):
-    # Where x is well conditioned: d adj = (tr(adj dx) adj - adj dx adj) / det (from
-    # adj = det x^{-1}), made of adjugate and det again, so that every higher derivative
-    # holds (the identity, orthogonal matrices: repeated singular values, where svd's
-    # derivative is nan). Its cancellation costs about eps cond(x), hence the bound.
-    # Elsewhere the SVD: with x = U S V^H, x + dx = U (S + K) V^H, K = U^H dx V, so
-    # adj(x + dx) = c V adj(S + K) U^H (c = det(U) det(V^H)), and at a diagonal S
-    # d adj(S)[K]_ii = sum_{k != i} P_ik K_kk, d adj(S)[K]_ij = -P_ij K_ij (i != j),
-    # P_ij the product of the singular values other than s_i, s_j: a polynomial in the
-    # singular values, right at singular x and at repeated singular values. (Only a second
-    # derivative of det reaches this rule; a third there goes through svd's, nan or wrong
-    # at repeated singular values of an ill-conditioned x.) Each branch sees a harmless
-    # operand where the other is taken, so that neither gives nan to the derivatives.
+    # d adj(x)[dx] = adjugate_derivative(x, dx), whose own rule appends one direction at a
+    # time: every derivative of adj (and so of det) is the multilinear map computed at x
+    # itself, never a derivative of a factorization of x (svd's are nan or 1/gap wrong at
+    # repeated singular values, such as the zeros of a matrix of rank <= n - 2).
     x, = primals
-    t = tangents[0]
-    out = adjugate(x)
-    n = x.shape[-1]
-    batch = tuple(x.shape[:-2])
-    nb = len(batch)
-    keep = tuple(range(nb))
-    full = batch + (n, n)
-    # diag(1, ..., n), distinct singular values, for the branch not taken
-    safe = diag_embed(reduce_sum(tri(ones_like(x), 0, True), (nb + 1,)))
-    # which matrices are well conditioned (on values only; a matrix with a nan or inf
-    # counts as one: its tangent is then nan, from its adjugate's)
-    x0 = stop_gradient_p.bind(x)
-    z = reduce_sum(mul(x0, 0.0), (nb, nb + 1))                            # nan if not finite
-    s0 = svdvals(select(broadcast_in_dim(eq(z, z), full, keep), x0, safe))
-    well = gt(_block_vec(s0, n - 1), mul(_block_vec(s0, 0), _ADJ_COND))       # (..., )
-    well_m = broadcast_in_dim(well, full, keep)
-    d = det(x)
-    d_safe = select(well, d, ones_like(d))
-    tr = reduce_sum(mul(matrix_transpose(out), t), (nb, nb + 1))
-    t_inv = div(sub(mul(broadcast_in_dim(tr, full, keep), out), matmul(matmul(out, t), out)),
-                broadcast_in_dim(d_safe, full, keep))
-    xs = select(well_m, safe, x)
-    u, s, vh = svd(xs, False)
-    as_x = _as_dtype_of(x)
-    k = matmul(matmul(_h(u), t), _h(vh))
-    p = as_x(_cofactor_products(s))
-    dk = sub(diag_embed(reduce_sum(mul(p, _rows(diagonal(k), n)), (nb + 1,))), mul(p, k))
-    c = broadcast_in_dim(mul(det(u), det(vh)), full, keep)
-    t_svd = mul(c, matmul(matmul(_h(vh), dk), _h(u)))
-    return out, select(well_m, t_inv, t_svd)
-
-
-_ADJ_COND = 1e-3  # smallest / largest singular value above which the division is used
-
-
-def _block_vec(v, i):
-    """v[..., i] (a singular value of each matrix)."""
-    idx = tuple((0, d, 1) for d in tuple(v.shape)[:-1]) + ((i, i + 1, 1),)
-    return reshape(slice_(v, idx), tuple(v.shape)[:-1])
+    return adjugate(x), adjugate_derivative(x, tangents[0])
 
 
 # adjugate(x): the transposed cofactor matrix of each square matrix (det(x) x^{-1} where x is
@@ -930,6 +868,289 @@ adjugate_p.same_aval = True
 adjugate_p.def_impl(_adjugate_impl)
 adjugate_p.def_abstract_eval(lambda x: x)
 adjugate_p.def_jvp(_adjugate_jvp)
+
+
+# adjugate_derivative(x, t_1, ..., t_k) = D^k adj(x)[t_1, ..., t_k], the k-th derivative of
+# the adjugate at x in the directions t_i (k >= 1; zero for k >= n: adj is a polynomial of
+# degree n - 1). It is symmetric in the t_i, linear in each; bound with the tangent that
+# moves last, it is linear in that operand alone (the others, and x, are coefficients: see
+# api._coefficient_operands), so that its transpose is one more adjugate_derivative:
+# <C, D^k adj(x)[t_1..t_k]> = D^{k+1} det(x)[t_1..t_k, C^T], hence the cotangent of t_k is
+# D^k adj(x)[t_1..t_{k-1}, C^T]^T. Its jvp appends dx as one more direction (and replaces
+# a t_i by its tangent, moved last).
+#
+# The values. Where x is well conditioned (cond_1(x) < _ADJ_D_COND, 1e2 in single precision:
+# the division's error is ~ eps cond_1; from x^{-1}): with
+# Y_i = x^{-1} t_i and D^{k+1} det(x)[A_1..A_{k+1}] = det(x) sum_sigma sgn(sigma)
+# prod_{cycles c of sigma} tr(prod_{i in c} x^{-1} A_i), the cycle through the last slot
+# (A = E_ji) gives a matrix: D^k adj(x)[t] = sum over ordered sequences (b_1..b_r) of
+# distinct directions (-1)^r e(rest) Y_b1 ... Y_br adj(x), e(R) = D^|R| det(I)[Y_R] (the
+# same sum of signed products of traces; e({}) = 1). Elsewhere (singular, ill-conditioned
+# x) in the basis of the SVD x = U S V^H, which any fixed U, V with U^H x V = S give:
+# adj(x + e) = c V adj(S + U^H e V) U^H (c = det(U) det(V^H)), so D^k adj(x)[t] =
+# c V D^k adj(S)[K_1..K_k] U^H with K_i = U^H t_i V, and at the diagonal S, with
+# m = k + 1 slots and the last one E_ji,
+#   D^k adj(S)[K]_ij = sum_sigma sgn(sigma) sum_{distinct r_1..r_m: r_m = j,
+#                      r_sigma(m) = i} prod_{l not in r} s_l prod_{a < m} K_a[r_a, r_sigma(a)]
+# (Leibniz's sum: the rows r_a take the directions, the other rows the diagonal): products
+# of singular values, no division, right at every rank and at repeated singular values. Its
+# cost: (k + 1)! products over an n^(k+1) grid of each matrix (the SVD branch only).
+_ADJ_D_COND = 1e4
+
+
+def adjugate_derivative(x, *ts):
+    return adjugate_derivative_p.bind(x, *ts)
+
+
+def _adj_d_shape(*shapes):
+    return tuple(np.broadcast_shapes(*[tuple(s) for s in shapes]))
+
+
+def _adj_d_aval(x, *ts):
+    return ShapedArray(_adj_d_shape(x.shape, *(t.shape for t in ts)), x.dtype)
+
+
+def _adj_d_jvp(primals, tangents):
+    x, *ts = primals
+    out = adjugate_derivative(x, *ts)
+    terms = []
+    if tangents[0] is not None:
+        terms.append(adjugate_derivative(x, *ts, tangents[0]))
+    for i, dt in enumerate(tangents[1:]):
+        if dt is not None:   # (symmetric in the directions: the tangent moved last)
+            terms.append(adjugate_derivative(x, *ts[:i], *ts[i + 1:], dt))
+    tan = None
+    for term in terms:
+        tan = term if tan is None else add(tan, term)
+    return out, tan
+
+
+def _adj_d_transpose(ct, x, *ts):
+    if type(x) is Var or any(type(t) is Var for t in ts[:-1]):
+        raise TypeError("adjugate_derivative is linear only in its last operand")
+    ct_t = matrix_transpose(adjugate_derivative(x, *ts[:-1], matrix_transpose(ct)))
+    # (the operands broadcast: vmap's rule keeps an unbatched x as it is, so that the
+    # directions of one level may carry the batch axes of another; the last direction's
+    # cotangent sums over those it was broadcast along)
+    shape = tuple(ts[-1].aval.shape)
+    extra = len(ct_t.shape) - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, d in enumerate(shape) if d == 1 and ct_t.shape[extra + i] != 1)
+    if axes:
+        ct_t = reshape(reduce_sum(ct_t, axes), shape)
+    return [None] * len(ts) + [ct_t]
+
+
+def _adj_d_impl(b, x, *ts):
+    xp = b.xp
+    shape = _adj_d_shape(x.shape, *(t.shape for t in ts))
+    dev = b.device(x)
+    k, n = len(ts), shape[-1]
+    if k >= n or 0 in shape:
+        return xp.zeros(shape, dtype=x.dtype, device=dev)
+    # (x keeps its own shape: under vmap of the directions alone, jacfwd's and hessian's, x
+    # is factored once for the whole batch)
+    ts = [xp.broadcast_to(t if t.dtype == x.dtype else xp.astype(t, x.dtype), shape)
+          for t in ts]
+    host = _on_host(x)
+    x_ok = _all_finite(xp, x)
+    eye = xp.eye(n, dtype=x.dtype, device=dev)
+    xs = xp.where(x_ok[..., None, None], x, eye)
+    xinv = _unchecked_inv(b, xs)
+    well = None
+    if xinv is not None:
+        def norm1(a):
+            return xp.max(xp.sum(xp.abs(a), axis=-2), axis=-1)
+        cond = norm1(xs) * norm1(xinv)
+        bound = _ADJ_D_COND if xp.finfo(x.dtype).eps < 1e-10 else 1e2
+        well = xp.logical_and(_all_finite(xp, xinv), cond < bound)
+        xinv = xp.where(well[..., None, None], xinv, eye)
+        out = _adj_d_by_inv(xp, xinv, xp.linalg.det(xp.where(well[..., None, None], xs, eye)),
+                            ts)
+    need_svd = well is None or not host or not bool(b.to_numpy(xp.all(well)))
+    if need_svd:
+        by_svd = _adj_d_by_svd(b, xp.where(well[..., None, None], eye, xs)
+                               if well is not None else xs, ts)
+        out = by_svd if well is None else xp.where(well[..., None, None], out, by_svd)
+    if host and bool(b.to_numpy(xp.all(x_ok))):
+        return out
+    nan = xp.asarray(float("nan"), dtype=x.dtype, device=dev)
+    return xp.where(x_ok[..., None, None], out, nan)
+
+
+def _unchecked_inv(b, x):
+    """x^{-1} (inf or nan where x is singular), or None where the backend refused it."""
+    if b.name == "torch":
+        import torch
+        return torch.linalg.inv_ex(x)[0]
+    try:
+        return b.xp.linalg.inv(x)
+    except (ValueError, RuntimeError, ArithmeticError):
+        return None
+
+
+def _adj_d_by_inv(xp, xinv, det, ts):
+    k = len(ts)
+    ys = [xinv @ t for t in ts]
+    adj = det[..., None, None] * xinv
+    prods = {(): None}
+
+    def prod(seq):   # Y_seq[0] ... Y_seq[-1] (memoized by prefix)
+        if seq not in prods:
+            head = prod(seq[:-1])
+            prods[seq] = ys[seq[-1]] if head is None else head @ ys[seq[-1]]
+        return prods[seq]
+
+    traces = {}
+
+    def e(rest):   # D^|rest| det(I)[Y_rest], a scalar per matrix (None: the number 1)
+        if not rest:
+            return None
+        if rest not in traces:
+            first, others = rest[0], rest[1:]
+            total = None
+            for seq in _sequences(others):
+                left = tuple(i for i in others if i not in seq)
+                term = xp.sum(xp.linalg.diagonal(prod((first,) + seq)), axis=-1)
+                if left:
+                    term = term * e(left)
+                odd = len(seq) % 2
+                total = (-term if odd else term) if total is None else (
+                    total - term if odd else total + term)
+            traces[rest] = total
+        return traces[rest]
+
+    out = None
+    for seq in _sequences(tuple(range(k))):
+        rest = tuple(i for i in range(k) if i not in seq)
+        coef = e(rest)
+        mat = adj if not seq else prod(seq) @ adj
+        term = mat if coef is None else coef[..., None, None] * mat
+        if len(seq) % 2:
+            out = -term if out is None else out - term
+        else:
+            out = term if out is None else out + term
+    return out
+
+
+def _sequences(items):
+    """Every ordered sequence of distinct elements of the tuple ``items`` (the empty one
+    first)."""
+    return [seq for r in range(len(items) + 1) for seq in itertools.permutations(items, r)]
+
+
+def _adj_d_by_svd(b, x, ts):
+    xp = b.xp
+    u, s, vh = xp.linalg.svd(x, full_matrices=False)
+    uh, v = _xp_h(xp, u), _xp_h(xp, vh)
+    ks = [uh @ t @ v for t in ts]
+    d = _adj_d_diagonal(b, s, ks)
+    c = xp.linalg.det(u) * xp.linalg.det(vh)
+    return c[..., None, None] * (v @ d @ uh)
+
+
+_ADJ_D_GRID = 1 << 22   # entries of the n^(k+1) grid computed at once (by leading axis)
+
+
+def _adj_d_diagonal(b, s, ks):
+    """D^k adj(diag(s))[K_1..K_k] (see adjugate_derivative): the sum over permutations of
+    the k + 1 slots on the grid of distinct row indices, weighted by the products of the
+    other singular values. (A long batch, a jacfwd's directions, in slices along its
+    leading axis: the grid is n^(k - 1) times the result's size.)"""
+    xp = b.xp
+    kb = tuple(ks[0].shape[:-2])
+    n = s.shape[-1]
+    size = math.prod(kb) * n ** (len(ks) + 1)
+    total = math.prod(kb)
+    if size > _ADJ_D_GRID and total > 1:   # (flat over the batch, s broadcast along)
+        flat_s = xp.reshape(xp.broadcast_to(s, kb + (n,)), (total, n))
+        flat_k = [xp.reshape(k, (total, n, n)) for k in ks]
+        step = max(1, total * _ADJ_D_GRID // size)
+        parts = [_adj_d_diagonal(b, flat_s[i:i + step], [k[i:i + step] for k in flat_k])
+                 for i in range(0, total, step)]
+        return xp.reshape(xp.concat(parts, axis=0), kb + (n, n))
+    dev = b.device(s)
+    n, m = s.shape[-1], len(ks) + 1
+    sb = tuple(s.shape[:-1])
+    grid = sb + (n,) * m
+    ar = xp.arange(n, device=dev)
+    idx = [xp.reshape(ar, tuple(n if a == c else 1 for c in range(m))) for a in range(m)]
+    w = xp.ones(grid, dtype=s.dtype, device=dev)
+    for l in range(n):
+        taken = idx[0] == l
+        for a in range(1, m):
+            taken = xp.logical_or(taken, idx[a] == l)
+        w = w * xp.where(taken, xp.asarray(1.0, dtype=s.dtype, device=dev),
+                         xp.reshape(s[..., l], sb + (1,) * m))
+    for a in range(m):
+        for c in range(a + 1, m):
+            w = xp.where(idx[a] == idx[c], xp.asarray(0.0, dtype=s.dtype, device=dev), w)
+    w = xp.astype(w, ks[0].dtype)
+    kb = tuple(ks[0].shape[:-2])   # (the directions' batch: s's, or more leading axes)
+
+    def on_axes(kmat, p, q):   # K[r_p, r_q] on the grid (the diagonal where p == q)
+        if p == q:
+            dg = xp.linalg.diagonal(kmat)
+            return xp.reshape(dg, kb + tuple(n if c == p else 1 for c in range(m)))
+        if p > q:
+            kmat, p, q = xp.matrix_transpose(kmat), q, p
+        return xp.reshape(kmat, kb + tuple(n if c in (p, q) else 1 for c in range(m)))
+
+    out = xp.zeros(kb + (n, n), dtype=ks[0].dtype, device=dev)
+    for sigma in itertools.permutations(range(m)):
+        sign = _perm_sign(sigma)
+        term = w
+        for a in range(m - 1):
+            term = term * on_axes(ks[a], a, sigma[a])
+        i_ax, j_ax = sigma[m - 1], m - 1
+        others = tuple(c - m for c in range(m) if c not in (i_ax, j_ax))
+        red = xp.sum(term, axis=others) if others else term
+        if i_ax == j_ax:
+            red = xp.reshape(red, kb + (n,))
+            red = red[..., :, None] * xp.eye(n, dtype=red.dtype, device=dev)
+        elif i_ax > j_ax:
+            red = xp.matrix_transpose(red)
+        out = out + red if sign > 0 else out - red
+    return out
+
+
+def _perm_sign(p):
+    sign, seen = 1, [False] * len(p)
+    for i in range(len(p)):
+        if not seen[i]:
+            j, length = i, 0
+            while not seen[j]:
+                seen[j], j, length = True, p[j], length + 1
+            sign = -sign if length % 2 == 0 else sign
+    return sign
+
+
+adjugate_derivative_p = primitive("adjugate_derivative")
+adjugate_derivative_p.def_impl(_adj_d_impl)
+adjugate_derivative_p.def_abstract_eval(_adj_d_aval)
+adjugate_derivative_p.def_jvp(_adj_d_jvp)
+adjugate_derivative_p.def_transpose(_adj_d_transpose)
+
+
+def _adj_d_batch(args, dims):
+    # A batch of directions at one x (jacfwd's, hessian's): x keeps its shape (the impl
+    # broadcasts it), factored once rather than once per direction. The operands' own
+    # shapes broadcast (right-aligned): each batched one gets the others' rank after its
+    # leading batch axis.
+    size = batch_size(args, dims)
+    nd = max(len(a.shape) - (d is not None) for a, d in zip(args, dims))
+    out = []
+    for i, (a, d) in enumerate(zip(args, dims)):
+        if d is None and i == 0:
+            out.append(a)
+            continue
+        a = with_batch(a, d, size)
+        extra = nd + 1 - len(a.shape)
+        out.append(reshape(a, (size,) + (1,) * extra + tuple(a.shape[1:])) if extra else a)
+    return adjugate_derivative_p.bind(*out), 0
+
+
+adjugate_derivative_p.def_batch(_adj_d_batch)
 
 
 def _slogdet_jvp(primals, tangents):
@@ -2392,9 +2613,9 @@ solve_p.def_batch(_solve_batch)
 
 # The other primitives act on the trailing axes (stacks of matrices): the batch axis is one
 # more leading axis.
-for _p in (diagonal_p, diag_embed_p, inv_p, det_p, adjugate_p, slogdet_p, cholesky_p, eigh_p,
-           slogdet_inv_p, eigvalsh_p, eig_p, eigvals_p, triangular_solve_p, qr_p, svd_p,
-           svdvals_p, pinv_p):
+for _p in (diagonal_p, diag_embed_p, inv_p, det_p, adjugate_p,
+           slogdet_p, cholesky_p, eigh_p, slogdet_inv_p, eigvalsh_p, eig_p, eigvals_p,
+           triangular_solve_p, qr_p, svd_p, svdvals_p, pinv_p):
     _p.def_batch(leading_rule(_p))
 
 
@@ -2418,7 +2639,7 @@ from ..core import get_aval  # noqa: E402
 from .elementwise import (conj, div, eq, gt, imag, isfinite_p, logical_and,  # noqa: E402
                           logical_not, logical_or, mul, mul_sz, ne, neg,
                           real, select, sub)
-from .reductions import reduce_and_p, reduce_or_p, reduce_prod, reduce_sum  # noqa: E402
+from .reductions import reduce_and_p, reduce_or_p, reduce_sum  # noqa: E402
 from .structural import (broadcast_in_dim, concat, convert_element_type,  # noqa: E402
                          full_like, ones_like, scatter_slice, slice_, stop_gradient_p, tri,
                          zeros_like)
@@ -2713,9 +2934,9 @@ def _full_precision_only(p):
     p.def_abstract_eval(checked_aval)
 
 
-for _p in (solve_p, triangular_solve_p, inv_p, det_p, adjugate_p, slogdet_p, cholesky_p, eigh_p,
-           slogdet_inv_p, eigvalsh_p, eig_p, eigvals_p, qr_p, svd_p, svdvals_p, pinv_p,
-           sylvester_p, sqrtm_p, schur_p):
+for _p in (solve_p, triangular_solve_p, inv_p, det_p, adjugate_p, adjugate_derivative_p,
+           slogdet_p, cholesky_p, eigh_p, slogdet_inv_p, eigvalsh_p, eig_p, eigvals_p, qr_p,
+           svd_p, svdvals_p, pinv_p, sylvester_p, sqrtm_p, schur_p):
     _full_precision_only(_p)
 
 
