@@ -1,0 +1,90 @@
+"""Session 49 (helper special49): special functions; what this helper's changes pin.
+
+- J0, J1, Y0, Y1 near their zeros: within 0.05 of one of the first 40 zeros of each, Taylor's
+  polynomial about the tabulated zero; within 0.02 (of the phase) of another below 1e8, the
+  phase-amplitude form of Hankel's expansion with the phase reduced in parts
+  (functrans/backends/bessel_zeros.py). Every library's value was about 1e-16 absolute off
+  (SciPy's j0(52.616) 2733 ulp, at the float64 nearest a zero every digit wrong): now 2 ulp
+  (numpy, array-api-strict on its default device and on device1, the read-free path, torch);
+  their derivatives (-j1, ..., through the same primitives) likewise.
+"""
+
+
+import mpmath as mp
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.scipy.special as fsp
+
+mp.mp.dps = 40
+
+_BESSEL = {"j0": lambda x: mp.besselj(0, x), "j1": lambda x: mp.besselj(1, x),
+           "y0": lambda x: mp.bessely(0, x), "y1": lambda x: mp.bessely(1, x)}
+
+
+def _rel(got, ref):
+    return [abs(mp.mpf(float(g)) - r) / abs(r) for g, r in zip(got, ref)]
+
+
+def _backends():
+    out = [("numpy", lambda a: a, np.asarray)]
+    try:
+        import array_api_strict as xs
+    except ImportError:
+        return out
+    cpu, dev1 = xs.Device(), xs.Device("device1")
+    out.append(("strict", xs.asarray, np.asarray))
+    out.append(("strict@device1", lambda a: xs.asarray(a, device=dev1),
+                lambda a: np.asarray(xs.asarray(a, device=cpu))))
+    try:
+        import torch
+        out.append(("torch", torch.tensor, lambda a: a.numpy()))
+    except ImportError:
+        pass
+    return out
+
+
+# (the float64 nearest the 1st and the 40th zero, 1e-9 relative off the 13th, 1e-7 off the
+# 41st and 1e-6 off the 3000th (the phase form), mpmath's besseljzero / besselyzero)
+_NEAR_ZEROS = {
+    "j0": [2.404825557695773, 40.05842576462824 * (1 + 1e-9), 124.87530506876725,
+           128.02087700600833 * (1 + 1e-7), 9423.99257587 * (1 + 1e-6)],
+    "j1": [3.8317059702075125, 41.61709421281445 * (1 + 1e-9), 126.40260767809566,
+           129.587803245104 * (1 + 1e-7), 9425.563319147357 * (1 + 1e-6)],
+    "y0": [0.8935769662791675, 38.48775665308154 * (1 + 1e-9), 123.30349467022447,
+           126.45009280708746 * (1 + 1e-7), 9422.421779545415 * (1 + 1e-6)],
+    "y1": [2.197141326031017, 40.045944640266875 * (1 + 1e-9), 124.87276932466034,
+           128.01697141286658 * (1 + 1e-7), 9423.992522813931 * (1 + 1e-6)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(_BESSEL))
+def test_bessel01_near_zeros(name):
+    x = np.array(_NEAR_ZEROS[name])
+    if name[0] == "j":
+        x = np.concatenate([x, -x[:2]])
+    ref = [_BESSEL[name](mp.mpf(v)) for v in x]
+    for label, make, back in _backends():
+        got = back(getattr(fsp, name)(make(x)))
+        assert max(_rel(got, ref)) < 5e-16, (label, got)
+        if label != "numpy":
+            continue
+        # one element, a 0-d array, and under jit: the same
+        assert float(getattr(fsp, name)(x[0])) == got[0]
+        assert np.array_equal(np.asarray(ft.jit(getattr(fsp, name))(x)), got)
+
+
+def test_bessel01_derivatives_near_zeros():
+    # j0' = -j1 at J1's zeros, y0' = -y1 at Y1's, j1' = j0 - j1/x at J0's first zero
+    # (1e-10 relative off each), checked against mpmath's
+    x1 = np.array([3.8317059702075125, 126.40260767809566]) * (1 + 1e-10)
+    g = np.asarray(ft.vmap(ft.grad(fsp.j0))(x1))
+    assert max(_rel(g, [-mp.besselj(1, mp.mpf(v)) for v in x1])) < 5e-16
+    y1 = np.array([2.197141326031017, 128.01697141286658]) * (1 + 1e-10)
+    g = np.asarray(ft.vmap(ft.grad(fsp.y0))(y1))
+    assert max(_rel(g, [-mp.bessely(1, mp.mpf(v)) for v in y1])) < 5e-16
+    h = float(ft.grad(ft.grad(fsp.j1))(3.8317059702075125 * (1 + 1e-10)))   # (j1'' = -j1 ... )
+    xm = mp.mpf(3.8317059702075125 * (1 + 1e-10))
+    ref = mp.diff(lambda t: mp.besselj(1, t), xm, 2)
+    assert abs(h - ref) / abs(ref) < 1e-14
