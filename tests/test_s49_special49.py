@@ -88,3 +88,38 @@ def test_bessel01_derivatives_near_zeros():
     xm = mp.mpf(3.8317059702075125 * (1 + 1e-10))
     ref = mp.diff(lambda t: mp.besselj(1, t), xm, 2)
     assert abs(h - ref) / abs(ref) < 1e-14
+
+
+# -- SciPy's dtypes: the loop NumPy picks (a Python number weak) ------------------------------
+
+def test_scipy_loop_dtypes():
+    f32, half = np.float32(2.0), np.float32(0.5)
+    # 'fff->f' first: a Python number is weak
+    assert fsp.betainc(f32, np.float32(3.0), 0.5).dtype == np.float32
+    assert fsp.betaincinv(2, f32, half).dtype == np.float32
+    # 'dddd->d' / 'ddd->d' first: a Python number picks it
+    assert fsp.hyp2f1(1.0, 2.0, 3.0, half).dtype == np.float64
+    assert fsp.hyp2f1(f32, f32, np.float32(3.0), half).dtype == np.float32
+    assert fsp.radian(f32, 1, half).dtype == np.float64
+    # 'lld->d' / 'ld->d' first: Python ints take it, Python floats the 'fff' loop
+    assert fsp.nbdtr(1, 2, half).dtype == np.float64
+    assert fsp.nbdtri(1.0, 2.0, half).dtype == np.float32
+    assert fsp.pdtri(1, half).dtype == np.float64
+    assert fsp.pdtri(1.0, half).dtype == np.float32
+
+
+def test_expn_orders():
+    # a Python float order truncated towards 0, as SciPy (JAX: nan); float32 with a float32
+    # x ('ff->f'), float64 with a Python int order ('ld->d')
+    assert float(fsp.expn(0.7, 1.0)) == float(fsp.expn(0, 1.0))
+    assert float(fsp.expn(-0.5, 1.0)) == float(fsp.expn(0, 1.0))
+    assert fsp.expn(2.5, np.float32(1.0)).dtype == np.float32
+    assert fsp.expn(2, np.float32(1.0)).dtype == np.float64
+    # an order past a C int: SciPy's wrapped (2**40 to 0: e^-1); the continued fraction
+    # (mpmath: E_(2**40)(1) = 3.34584402636612e-13)
+    v = float(fsp.expn(2 ** 40, 1.0))
+    assert abs(v - 3.34584402636612e-13) < 1e-13 * 3.34584402636612e-13
+    # a large order on the generic path: the continued fraction, not 5000 series terms
+    xs = pytest.importorskip("array_api_strict")
+    w = float(fsp.expn(5000, xs.asarray(0.5)))   # (mpmath: 1.21318261341567584e-4)
+    assert abs(w - 1.2131826134156758e-4) < 1e-14 * 1.2131826134156758e-4
