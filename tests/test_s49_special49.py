@@ -123,3 +123,16 @@ def test_expn_orders():
     xs = pytest.importorskip("array_api_strict")
     w = float(fsp.expn(5000, xs.asarray(0.5)))   # (mpmath: 1.21318261341567584e-4)
     assert abs(w - 1.2131826134156758e-4) < 1e-14 * 1.2131826134156758e-4
+
+
+# -- beta / betaln beside a negative argument with a subnormal one ----------------------------
+
+def test_betaln_negative_beside_subnormal():
+    # |B(a, b)| ~ 1/|b| overflows for a subnormal b: betaln = log|B| is finite (mpmath:
+    # betaln(-3.4455, 5e-324) = 744.440071921381262), beta +-inf (SciPy: inf, inf); both
+    # were nan (the slope carriers' inf - inf; fuzz49's z_special49)
+    assert float(fsp.betaln(-3.4455, 5e-324)) == pytest.approx(744.4400719213813, rel=1e-15)
+    assert float(fsp.betaln(5e-324, -3.4455)) == pytest.approx(744.4400719213813, rel=1e-15)
+    assert float(fsp.betaln(-3.4455, 1e-310)) == pytest.approx(713.8013788281542, rel=1e-15)
+    assert float(fsp.beta(-3.4455, 5e-324)) == np.inf
+    assert float(fsp.beta(-2.5, -1e-310)) == -np.inf

@@ -348,7 +348,10 @@ def betaln(a, b, /):
     (finite: SciPy's nan for ``(1e300, inf)``); ``inf`` where it is ``inf`` and the other
     zero or negative, and where an argument is ``-inf`` (SciPy's overflow; nan beside a nan);
     nan where two of ``a``, ``b`` and ``a + b`` are poles together (SciPy gives ``+-inf``,
-    or the limit where it exists: ``beta(-3, 2) = 1/6``)."""
+    or the limit where it exists: ``beta(-3, 2) = 1/6``). A subnormal argument beside a
+    negative one: ``betaln`` finite (``betaln(-3.4455, 5e-324) = 744.44``; SciPy's ``inf``),
+    ``beta`` ``+-inf``; their derivatives there are nan (the slope in the subnormal
+    argument, about ``-1/b``, overflows)."""
     a, b = _real_pair(a, b, "betaln")
     return _betaln(a, b)
 
@@ -553,6 +556,11 @@ def _beta_near_zero(a, b, log=True, value=True):
                 fnp.add(fnp.divide(1.0, e), fnp.multiply(lam, exprel(el))),
                 fnp.multiply(g, exp_el))
             b_down = _with_slopes(prod, fractions)
+            # (e subnormal: 1/e overflows, and the slope carriers' inf - inf made the value
+            # nan: betaln(-3.4455, 5e-324) nan, true 744.44, beta there nan, true inf (SciPy
+            # inf for both); there the plain forms, whose slopes overflow as the true ones)
+            tiny = fnp.abs(fnp.stop_gradient(e)) < 1e-300
+            b_down = _where(tiny, prod, b_down)
             log_down = None
             if log:
                 # e L + log|D|, D = sin(pi s) / (e sin(pi x)) with the slopes of its partial
@@ -561,8 +569,9 @@ def _beta_near_zero(a, b, log=True, value=True):
                 # poles that cancelled (pi (cot(pi s) - cot(pi x)), 1/e^2 - pi^2 / sin(pi s)^2)
                 d = _with_slopes(fnp.divide(fnp.divide(sin_s, sin_x), e),
                                  fnp.add(fnp.divide(1.0, e), g))
-                log_down = fnp.add(el, _with_slopes(fnp.subtract(log_sines, log_e),
-                                                    fnp.log(fnp.abs(d))))
+                log_down = fnp.add(el, _where(tiny, fnp.subtract(log_sines, log_e),
+                                              _with_slopes(fnp.subtract(log_sines, log_e),
+                                                           fnp.log(fnp.abs(d)))))
             parts.append((down, log_down, b_down))
     if any_two:
         a2, b2 = _where(two, a, 0.05), _where(two, b, 0.05)
