@@ -2624,7 +2624,7 @@ def _bessel01_near_zeros(b, name, x, y):
         # within 1e-5: about (x - beta) + (mu - 1) / (8 x) of the phase from it)
         far = _np.flatnonzero((idx > len(hi) - 2) & (idx < _bz.PHASE_K) & (_np.abs(
             (xs - (k - _bz.OFFSET[name]) * math.pi) + _bz.MCMAHON[name] / xs)
-            <= _bz.WINDOW_FAR + 1e-4))
+            <= _bz.WINDOW_FAR + 1e-4)) if idx.max() > len(hi) - 2 else cand[:0]
         if not (len(tab) or len(far)):
             return y
         if not (type(y) is _np.ndarray and y.base is None and y.flags.writeable
