@@ -105,28 +105,37 @@ def _sinpi(xp, t):
     return xp.where(t < 0.0, -v, v)
 
 
-def digamma_near_roots(xp, x, hi, lo):
+def digamma_near_roots(xp, x, hi, lo, shift=10, sines=None):
     """psi(x) for an array x of namespace xp with every element in (-100, 0) and none an
     integer (elsewhere a meaningless value); ``hi`` and ``lo`` the root tables as arrays of
-    xp on x's device."""
+    xp on x's device. ``shift=0`` where every x <= -10 (1 - x >= 11: the asymptotic series
+    directly, no recurrence); ``sines`` the table SINES (sin(pi r), NumPy) if at hand."""
     k = xp.floor(-x)
     ki = xp.astype(k, xp.int64)
     rh = xp.take(hi, ki)
     rl = xp.take(lo, ki)
     h = (x - rh) - rl   # (x - rh exact: both in (-k - 1, -k); as rh + k and x + k)
-    second = (_sinpi(xp, h) * math.pi) / (_sinpi(xp, (rh + k) + rl) * _sinpi(xp, x + k))
-    return second - h * psi_divided(xp, 1.0 - x, 1.0 - rh, h)
+    sr = _sinpi(xp, (rh + k) + rl) if sines is None else xp.take(sines, ki)
+    second = (_sinpi(xp, h) * math.pi) / (sr * _sinpi(xp, x + k))
+    return second - h * psi_divided(xp, 1.0 - x, 1.0 - rh, h, shift)
 
 
-def psi_divided(xp, y, yr, h):
+SINES = _sinpi(np, (ROOTS_HI + np.arange(len(ROOTS_HI), dtype=float)) + ROOTS_LO)
+
+
+def psi_divided(xp, y, yr, h, shift=10):
     """(psi(yr) - psi(y)) / h, yr - y = h (exact; y and yr as rounded), for y, yr >= 1
     (arrays of namespace xp), to a few ulp, no difference taken: the recurrence's terms
-    1 / ((y + i) (yr + i)), i < 10, and the asymptotic series' divided difference at y +
-    10 (see the module's docstring)."""
-    s = 1.0 / (y * yr)
-    for i in range(1, 10):
-        s = s + 1.0 / ((y + float(i)) * (yr + float(i)))
-    big = y + 10.0
+    1 / ((y + i) (yr + i)), i < shift (10), and the asymptotic series' divided difference at
+    y + shift (see the module's docstring; ``shift=0`` for y >= 11)."""
+    if shift:
+        s = 1.0 / (y * yr)
+        for i in range(1, shift):
+            s = s + 1.0 / ((y + float(i)) * (yr + float(i)))
+        big = y + float(shift)
+    else:
+        s = 0.0
+        big = y
     a = 1.0 / big
     b = 1.0 / (big + h)
     ab = a * b

@@ -258,6 +258,9 @@ _EXP1_SERIES_TERMS = 25
 _EXP_CF_DEPTH = 200
 
 
+_EXPN_CF_ORDER = 64   # expn's continued fraction for every x >= 0 from this order
+
+
 def _expn_cf(xp, n, x):
     """E_n(x) e^x for x >= 1: the even form of the continued fraction,
     1 / (x + n - 1 n / (x + n + 2 - 2 (n + 1) / (x + n + 4 - ...))), from a fixed depth."""
@@ -335,6 +338,14 @@ def expn(backend, n, x, /):
         return xp.where((x < 0.0) | (x != x), _f(xp, x, math.nan), out)
     if n == 1:
         return exp1(backend, x)
+    if n >= _EXPN_CF_ORDER:
+        # (x + n >= 64: the continued fraction converges within its depth for every x >= 0;
+        # the series below runs n terms: 2**31 of them hung)
+        xl = xp.where(pos & (x < math.inf), x, _f(xp, x, 800.0))
+        out = _expn_cf(xp, float(n), xl) * xp.exp(-xl)
+        out = xp.where(x == math.inf, xp.zeros_like(x), out)
+        out = xp.where(x == 0.0, _f(xp, x, 1.0 / (n - 1)), out)
+        return xp.where((x < 0.0) | (x != x), _f(xp, x, math.nan), out)
     small = x <= 1.0
     xs = xp.where(small & pos, x, xp.ones_like(x))
     # the series: (-x)^(n-1) / (n-1)! (-log x + psi(n)) - sum_{k != n-1} (-x)^k /

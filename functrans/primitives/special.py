@@ -46,8 +46,10 @@ from ._batching import leading_rule
 from ..core import primitive, registry
 from ..backends.digamma_roots import (LOWEST as _DIGAMMA_ROOTS_LOWEST,
                                        ROOTS_HI as DIGAMMA_ROOTS_HI,
-                                       ROOTS_LO as DIGAMMA_ROOTS_LO, digamma_near_positive_root,
+                                       ROOTS_LO as DIGAMMA_ROOTS_LO,
+                                       SINES as _DIGAMMA_SINES, digamma_near_positive_root,
                                        digamma_near_roots)
+from ..backends import bessel_zeros as _bz
 from ..backends.exact_square import (ERFCX_MIDDLE, erfcx_middle_numpy, erfcx_middle_scalar,
                                       exp_c_square, exp_c_square_numpy, exp_c_square_scalar)
 
@@ -422,6 +424,31 @@ def _digamma_tangent(t, x, y):
 
 
 def _digamma_impl(b, x):
+    if type(x) is _np.ndarray and x.dtype == _np.float64 and x.ndim:
+        # (NumPy: the elements that digamma_near_roots computes not computed by SciPy first:
+        # on (-50, 0) it had SciPy's psi, its reflection near the poles and the roots' form,
+        # 3.6 times SciPy's time)
+        xa = x.reshape(-1)
+        if len(xa) >= 512 and _np.fmin.reduce(xa, initial=0.0) < 0.0:   # (fewer: the calls
+            sel = (xa > _DIGAMMA_ROOTS_LOWEST) & (xa < _DIGAMMA_ROOTS_TOP) & (xa != _np.floor(xa))
+            idx = _np.flatnonzero(sel)
+            if len(idx) * 8 > len(xa):   # cost more; a few negative: the plain way costs less)
+                y = _np.empty(len(xa))
+                rest = _np.flatnonzero(~sel)
+                if len(rest):
+                    y[rest] = b.extra("digamma")(xa.take(rest))
+                xs = xa.take(idx)
+                deep = xs <= -10.0
+                if deep.all():
+                    y[idx] = digamma_near_roots(_np, xs, DIGAMMA_ROOTS_HI, DIGAMMA_ROOTS_LO, 0,
+                                                _DIGAMMA_SINES)
+                else:
+                    v = _np.empty(len(xs))
+                    for part, shift in ((deep, 0), (~deep, 10)):
+                        v[part] = digamma_near_roots(_np, xs[part], DIGAMMA_ROOTS_HI,
+                                                     DIGAMMA_ROOTS_LO, shift, _DIGAMMA_SINES)
+                    y[idx] = v
+                return y.reshape(x.shape)
     return _digamma_at_roots(b, x, b.extra("digamma")(x))
 
 
@@ -1978,6 +2005,11 @@ dawsn_p = unary("dawsn", _dawsn_impl,
 
 
 def _expn_impl(b, x, *, n):
+    if n >= 2 ** 31 - 1:
+        # (SciPy's and cupyx's order is a C int: 2**40 wrapped to 0, expn(2**40, 1.) was
+        # e^-1, true 3.3e-13; 2**31 gave nan)
+        from ..backends import special_generic
+        return special_generic.expn(b, n, x)
     return b.extra("expn")(n, x)
 
 
@@ -2542,10 +2574,130 @@ def _j1_over_x(x, value):
     return select(small, poly, div(value, select(small, 1.0, x)))
 
 
-j0_p = unary("j0", _via_extra("j0"), lambda t, x, y: neg(mul(t, j1(x))))
-j1_p = unary("j1", _via_extra("j1"), lambda t, x, y: mul(t, sub(j0(x), _j1_over_x(x, y))))
-y0_p = unary("y0", _via_extra("y0"), lambda t, x, y: neg(mul(t, y1(x))))
-y1_p = unary("y1", _via_extra("y1"), lambda t, x, y: mul(t, sub(y0(x), div(y, x))))
+def _bessel01_impl(name):
+    def impl(b, x):
+        return _bessel01_near_zeros(b, name, x, b.extra(name)(x))
+    impl.__name__ = f"{name}_impl"
+    return impl
+
+
+# the candidates for bessel_zeros' fix: y^2 |x| below (2/pi) (1.2 WINDOW)^2 (near a zero,
+# y^2 x ~ (2/pi) sin^2(u); only those in a zero's window are then redone)
+_BESSEL01_CANDIDATE = (2.0 / math.pi) * (1.2 * _bz.WINDOW) ** 2
+
+
+def _bessel01_near_zeros(b, name, x, y):
+    """y = the backend's j0, j1, y0 or y1 at x, with the float64 elements within
+    bessel_zeros.WINDOW of a zero (below 1e8) by bessel_zeros' forms: the libraries' are about
+    1e-16 absolute off (from x = 25 SciPy's x eps relative to the envelope), so near a zero
+    many ulp (SciPy's j0(52.616) 2733, at the float64 nearest j0's first zero every digit);
+    now within 2 ulp to the 40th zero (x < 126) and beyond but within about 1e-8 relative of
+    a zero. NumPy: the candidates (a small |y|) by their indices; torch on the CPU and
+    array-api-strict's default device: by a mask; a device: read-free, throughout."""
+    if isinstance(x, (_np.ndarray, _np.generic)):
+        if x.dtype != _np.float64:
+            return y
+        if not x.ndim:
+            return _bessel01_near_zeros(b, name, _np.reshape(x, 1), _np.reshape(y, 1))[0]
+        xa = _np.asarray(x).reshape(-1)
+        if xa.size <= 8:   # (a few: one look in Python floats, a numpy call costs more)
+            ya = _np.asarray(y).reshape(-1)
+            if not any(v * v * abs(w) < _BESSEL01_CANDIDATE
+                       for v, w in zip(ya.tolist(), xa.tolist())):
+                return y
+        t = _np.multiply(y, y).reshape(-1)
+        t *= xa
+        if name[0] == "j":   # (negative x: j0 even, j1 odd)
+            _np.abs(t, out=t)
+        cand = _np.flatnonzero(t < _BESSEL01_CANDIDATE)   # (nan: not one)
+        if not len(cand):
+            return y
+        xs = xa.take(cand)
+        if name[0] == "j":
+            xs = _np.abs(xs)
+        hi, lo, win, coef = _bz.COEFFICIENTS_PADDED[name]
+        k = _np.rint(xs * (1.0 / math.pi) + _bz.OFFSET[name])
+        idx = _np.minimum(k, _bz.PHASE_K).astype(_np.intp)   # (k >= 0)
+        tab = _np.flatnonzero(_np.abs(xs - hi.take(_np.minimum(idx, len(hi) - 1)))
+                              <= win.take(_np.minimum(idx, len(hi) - 1)))
+        # (beyond the table, the zero's McMahon approximation beta - (mu - 1) / (8 beta)
+        # within 1e-5: about (x - beta) + (mu - 1) / (8 x) of the phase from it)
+        far = _np.flatnonzero((idx > len(hi) - 2) & (idx < _bz.PHASE_K) & (_np.abs(
+            (xs - (k - _bz.OFFSET[name]) * math.pi) + _bz.MCMAHON[name] / xs)
+            <= _bz.WINDOW_FAR + 1e-4)) if idx.max() > len(hi) - 2 else cand[:0]
+        if not (len(tab) or len(far)):
+            return y
+        if not (type(y) is _np.ndarray and y.base is None and y.flags.writeable
+                and y.flags.c_contiguous and y is not x):
+            y = _np.array(y, dtype=_np.float64, order="C")
+        # (else the backend's fresh result, in place)
+        flat = y.reshape(-1)
+        for sel in (tab, far):
+            if not len(sel):
+                continue
+            if sel is tab:
+                v = _bz.taylor_values_numpy(xs.take(tab), name, idx.take(tab))
+                pos = cand.take(tab)
+            else:
+                v, u = _bz.phase_values(_np, xs.take(far), name)
+                near = _np.flatnonzero(_np.abs(u) <= _bz.WINDOW_FAR)
+                v, pos = v.take(near), cand.take(far.take(near))
+            if name == "j1":   # (odd)
+                v = _np.where(xa.take(pos) < 0.0, -v, v)
+            flat[pos] = v
+        return y
+    if b.dtype(x).name != "float64":   # (float32: computed in float64 by the backends, and
+        return y                       # their errors there far below its ulp)
+    xp = b.xp
+    if _on_host(x):
+        ax = xp.abs(x) if name[0] == "j" else x
+        cand = (y * y) * ax < _BESSEL01_CANDIDATE
+        if not bool(xp.any(cand)):
+            return y
+        y = xp.asarray(y, copy=True)
+        y[cand] = _bessel01_fixed(xp, name, x[cand], y[cand])
+        return y
+    return _bessel01_fixed(xp, name, x, y)
+
+
+_BESSEL01_ON_DEVICE = {}
+
+
+def _bessel01_fixed(xp, name, x, y):
+    """y (the backend's value at x, arrays of namespace xp) with the elements in a zero's
+    window by bessel_zeros' forms, read-free."""
+    key = (name, type(x), x.device)
+    tables = _BESSEL01_ON_DEVICE.get(key)
+    if tables is None:
+        hi, lo, win, coef = _bz.COEFFICIENTS[name]
+        tables = _BESSEL01_ON_DEVICE[key] = (
+            xp.asarray(hi, device=x.device), xp.asarray(lo, device=x.device),
+            xp.asarray(win, device=x.device),
+            [xp.asarray(row, device=x.device) for row in coef])
+    hi, lo, win, cols = tables
+    shape = x.shape
+    x = xp.reshape(x, (-1,))
+    ax = xp.abs(x) if name[0] == "j" else x
+    ok = ax < _bz.PHASE_END   # (and not nan)
+    ax = xp.where(ok, ax, xp.full_like(ax, 1.0))
+    k = xp.round(ax * (1.0 / math.pi) + _bz.OFFSET[name])
+    n = float(hi.shape[0])
+    idx = xp.astype(xp.clip(k, 1.0, n), xp.int64) - 1
+    tab = (k >= 1.0) & (k <= n) & (xp.abs(ax - xp.take(hi, idx)) <= xp.take(win, idx))
+    v = _bz.taylor_values(xp, ax, name, idx, (hi, lo, cols))
+    far = ok & (k > n)   # (x above 124)
+    w, u = _bz.phase_values(xp, xp.where(far, ax, xp.full_like(ax, 250.0)), name)
+    v = xp.where(tab, v, w)
+    if name == "j1":
+        v = xp.where(x < 0.0, -v, v)
+    use = ok & (tab | (far & (xp.abs(u) <= _bz.WINDOW_FAR)))
+    return xp.reshape(xp.where(use, v, xp.reshape(y, (-1,))), shape)
+
+
+j0_p = unary("j0", _bessel01_impl("j0"), lambda t, x, y: neg(mul(t, j1(x))))
+j1_p = unary("j1", _bessel01_impl("j1"), lambda t, x, y: mul(t, sub(j0(x), _j1_over_x(x, y))))
+y0_p = unary("y0", _bessel01_impl("y0"), lambda t, x, y: neg(mul(t, y1(x))))
+y1_p = unary("y1", _bessel01_impl("y1"), lambda t, x, y: mul(t, sub(y0(x), div(y, x))))
 k0_p = unary("k0", _via_extra("k0"), lambda t, x, y: neg(mul(t, k1(x))))
 k1_p = unary("k1", _via_extra("k1"), lambda t, x, y: neg(mul(t, add(k0(x), div(y, x)))))
 # (k0e' and k1e' from |x| = 30 by the asymptotic series of the difference: _bessel_e_slope)

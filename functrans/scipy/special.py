@@ -348,7 +348,10 @@ def betaln(a, b, /):
     (finite: SciPy's nan for ``(1e300, inf)``); ``inf`` where it is ``inf`` and the other
     zero or negative, and where an argument is ``-inf`` (SciPy's overflow; nan beside a nan);
     nan where two of ``a``, ``b`` and ``a + b`` are poles together (SciPy gives ``+-inf``,
-    or the limit where it exists: ``beta(-3, 2) = 1/6``)."""
+    or the limit where it exists: ``beta(-3, 2) = 1/6``). A subnormal argument beside a
+    negative one: ``betaln`` finite (``betaln(-3.4455, 5e-324) = 744.44``; SciPy's ``inf``),
+    ``beta`` ``+-inf``; their derivatives there are nan (the slope in the subnormal
+    argument, about ``-1/b``, overflows)."""
     a, b = _real_pair(a, b, "betaln")
     return _betaln(a, b)
 
@@ -553,6 +556,11 @@ def _beta_near_zero(a, b, log=True, value=True):
                 fnp.add(fnp.divide(1.0, e), fnp.multiply(lam, exprel(el))),
                 fnp.multiply(g, exp_el))
             b_down = _with_slopes(prod, fractions)
+            # (e subnormal: 1/e overflows, and the slope carriers' inf - inf made the value
+            # nan: betaln(-3.4455, 5e-324) nan, true 744.44, beta there nan, true inf (SciPy
+            # inf for both); there the plain forms, whose slopes overflow as the true ones)
+            tiny = fnp.abs(fnp.stop_gradient(e)) < 1e-300
+            b_down = _where(tiny, prod, b_down)
             log_down = None
             if log:
                 # e L + log|D|, D = sin(pi s) / (e sin(pi x)) with the slopes of its partial
@@ -561,8 +569,9 @@ def _beta_near_zero(a, b, log=True, value=True):
                 # poles that cancelled (pi (cot(pi s) - cot(pi x)), 1/e^2 - pi^2 / sin(pi s)^2)
                 d = _with_slopes(fnp.divide(fnp.divide(sin_s, sin_x), e),
                                  fnp.add(fnp.divide(1.0, e), g))
-                log_down = fnp.add(el, _with_slopes(fnp.subtract(log_sines, log_e),
-                                                    fnp.log(fnp.abs(d))))
+                log_down = fnp.add(el, _where(tiny, fnp.subtract(log_sines, log_e),
+                                              _with_slopes(fnp.subtract(log_sines, log_e),
+                                                           fnp.log(fnp.abs(d)))))
             parts.append((down, log_down, b_down))
     if any_two:
         a2, b2 = _where(two, a, 0.05), _where(two, b, 0.05)
@@ -1502,7 +1511,7 @@ def betainc(a, b, x, /):
     fraction of :mod:`functrans.backends.generic`. float32 (and 16-bit) operands are computed
     in float64 and rounded once (SciPy's own float32 loop is up to 8e-4 off).
     """
-    a, b, x = _real_many((a, b, x), "betainc")
+    a, b, x = _real_weak((a, b, x), "betainc")   # (SciPy's 'fff->f' first: a Python number weak)
     return _in64_many(_betainc, (a, b, x))
 
 
@@ -1619,7 +1628,7 @@ def betaincinv(a, b, y, /):
     gives these where the other shape is 1, nan elsewhere), with zero derivatives. Where the root is below the smallest normal float the result is
     that float (``2.2e-308`` in float64), as SciPy gives it.
     """
-    a, b, y = _real_many((a, b, y), "betaincinv")
+    a, b, y = _real_weak((a, b, y), "betaincinv")   # (SciPy's 'fff->f' first: a Python number weak)
     return _in64_many(_betaincinv, (a, b, y))
 
 
@@ -1666,16 +1675,57 @@ def _in64(fn, x):
 _FLOAT32_ABLE = _SMALL | {"float32"}
 
 
-def _real_weak(args, name):
+# what each of SciPy's loop types takes by NumPy's safe casting (dtype names)
+_LOOP_TAKES = {"f": _FLOAT32_ABLE | {"bool", "float16", "bfloat16"},
+               "d": None,   # (every real dtype)
+               "l": frozenset(("bool", "int8", "uint8", "int16", "uint16", "int32", "uint32",
+                               "int64"))}
+
+
+def _scipy_loop(args, loops):
+    """The type ('f' or 'd') of the loop NumPy 2 picks among a SciPy ufunc's ``loops`` (its
+    input signatures in SciPy's order, say ``("lld", "fff", "ddd")``) for operands ``args``:
+    an exact match of the arrays' dtypes (every operand an array) first, else the first loop
+    that takes each operand by safe casting, a Python int weak (any loop type) and a Python
+    float weak among the floating ones; every operand a Python number: as float64 / int64
+    arrays. (SciPy's betainc(np.float32(2), np.float32(3), 0.5) is float32: 'fff' comes
+    first; hyp2f1 with a Python number float64: 'dddd' does; nbdtr(1, 2, np.float32(.5))
+    float64: 'lld' takes the Python ints.)"""
+    py = [type(a) in _SCALARS for a in args]
+    names = ["int64" if (p and type(a) is not float) else "float64" if p else _dtype(a).name
+             for a, p in zip(args, py)]
+    if all(py):
+        py = [False] * len(args)
+    if not any(py):
+        exact = "".join({"float32": "f", "float64": "d", "int64": "l"}.get(n, "?")
+                        for n in names)
+        if exact in loops:
+            return exact[-1] if exact[-1] != "l" else "d"
+    for loop in loops:
+        if all((c in "fd" or type(a) is not float) if p else
+               (_LOOP_TAKES[c] is None or n in _LOOP_TAKES[c])
+               for c, a, p, n in zip(loop, args, py, names)):
+            return "f" if loop[-1] == "f" else "d"
+    return "d"
+
+
+def _real_weak(args, name, loops=None):
     """Operands of a SciPy ufunc whose float32 loop comes first (``ff->f``): float32 where
     every array operand is float32 or a small integer type, float64 otherwise; Python numbers
-    take the arrays' dtype (NumPy 2's weak scalars); broadcast together."""
+    take the arrays' dtype (NumPy 2's weak scalars); broadcast together. With ``loops`` (the
+    ufunc's input signatures in SciPy's order), float32 where NumPy picks a float32 loop
+    (:func:`_scipy_loop`)."""
     args = [_array_like(a) for a in args]
     for a in args:
         if type(a) is complex:
             raise TypeError(f"{name}: complex input is not supported (real only)")
     arrays = [a for a in args if type(a) not in _SCALARS]
-    if arrays and all(_dtype(a).name in _FLOAT32_ABLE for a in arrays):
+    if loops is not None:
+        for a in arrays:
+            if _dtype(a).kind == "c":
+                raise TypeError(f"{name}: complex input ({_dtype(a).name}) is not supported")
+        target = _dt.float32 if arrays and _scipy_loop(args, loops) == "f" else _dt.float64
+    elif arrays and all(_dtype(a).name in _FLOAT32_ABLE for a in arrays):
         target = _dt.float32
     else:
         target = _dt.float64
@@ -1772,18 +1822,30 @@ def expi(x, /):
 def expn(n, x, /):
     """The generalized exponential integral ``E_n(x) = integral_1^inf exp(-x t) / t**n dt``.
 
-    ``n`` is a Python integer (or an integral float), or a concrete array of orders broadcast
-    against ``x`` (as SciPy and JAX take it: each order present is computed once and
-    selected; non-integral orders truncated towards 0 as SciPy; a traced array: TypeError).
+    ``n`` is a Python integer or float, or a concrete array of orders broadcast against
+    ``x`` (as SciPy and JAX take it: each order present is computed once and selected; a
+    traced array: TypeError). Non-integral orders are truncated towards 0 as SciPy does
+    (``expn(0.7, 1.)`` is ``expn(0, 1.)``, SciPy's with a RuntimeWarning; JAX gives nan).
     Negative ``n`` gives nan, as SciPy, and so does an infinite or nan order in an array of
     orders. ``x >= 0``: ``E_n(0)`` is ``inf`` for ``n <= 1`` and
     ``1 / (n - 1)`` above; nan for ``x < 0``. The result is float64 whatever the floating
-    dtype of ``x``, as SciPy gives it for a Python ``n`` or integer orders; float32 where
+    dtype of ``x``, as SciPy gives it for a Python int ``n`` or integer orders; float32 where
     the orders are an array of float32 (or a narrower float) and ``x`` one too or a Python
-    number, as SciPy's loops give it (computed in float64). Derivative in ``x``:
+    number, or ``n`` a Python float and ``x`` a float32 array, as SciPy's loops give it
+    (computed in float64). Derivative in ``x``:
     ``-E_(n-1)(x)`` (``E_0 = exp(-x)/x``); there is none in the integer order ``n``."""
-    if type(n) is float and n.is_integer():
-        n = int(n)
+    if type(n) is float:
+        if not math.isfinite(n):
+            # (SciPy: nan, as for a negative order)
+            return fnp.full_like(fnp.astype(_real(x, "expn"), _dt.float64), math.nan)
+        # a Python float: truncated towards 0 as SciPy's loop 'ff->f' does (with a
+        # RuntimeWarning there; JAX gives nan for a non-integral order), float32 with a
+        # float32 x as that loop gives it
+        xr = _real(_array_like(x), "expn")
+        out = expn(math.trunc(n), xr)
+        if type(x) not in _SCALARS and _dtype(xr) is _dt.float32:
+            out = fnp.astype(out, _dt.float32)
+        return out
     if _is_order_array(n):
         nd = _dtype(_array_like(n))
         if nd.kind == "f":
@@ -1797,7 +1859,7 @@ def expn(n, x, /):
     try:
         order = operator.index(n)
     except TypeError:
-        raise TypeError(f"expn: n must be a Python int or an array of orders; got "
+        raise TypeError(f"expn: n must be a Python int or float or an array of orders; got "
                         f"{type(n).__name__}. The function has no derivative in its integer "
                         f"order.") from None
     x = fnp.astype(_real(x, "expn"), _dt.float64)
@@ -2620,7 +2682,7 @@ def hyp2f1(a, b, c, x, /):
     more results with relative errors up to 8e-4, which session 15 gave for values below 1
     there); the finite results within 2e-12 of mpmath's. The double-double series are
     slower: up to seconds for large arrays of such points."""
-    a, b, c, x = _real_weak((a, b, c, x), "hyp2f1")
+    a, b, c, x = _real_weak((a, b, c, x), "hyp2f1", ("dddd", "ffff"))
     if _dtype(x) is _dt.float32:
         return fnp.astype(hyp2f1(*(fnp.astype(v, _dt.float64) for v in (a, b, c, x))),
                           _dt.float32)
@@ -2874,10 +2936,10 @@ def sph_harm_y(n, m, theta, phi, *, diff_n=0):
 # of the discrete distributions are floored and carry no derivative)
 
 
-def _weak64(name, args, fn):
-    """``fn`` of the operands as SciPy's ``ff->f`` ufuncs see them (:func:`_real_weak`),
-    computed in float64 (float32 rounded once)."""
-    args = _real_weak(args, name)
+def _weak64(name, args, fn, loops=None):
+    """``fn`` of the operands as SciPy's ``ff->f`` ufuncs see them (:func:`_real_weak`; with
+    ``loops``, as NumPy picks among those), computed in float64 (float32 rounded once)."""
+    args = _real_weak(args, name, loops)
     if _dtype(args[0]) is _dt.float32:
         return fnp.astype(fn(*(fnp.astype(v, _dt.float64) for v in args)), _dt.float32)
     return fn(*args)
@@ -3725,7 +3787,7 @@ def pdtri(k, y, /):
         out = _gamma_inverse(kt + 1.0, _where(bad, 0.5, y), True,
                              "pdtri")
         return _where(bad, math.nan, out)
-    return _weak64("pdtri", (k, y), f)
+    return _weak64("pdtri", (k, y), f, ("ld", "ff", "dd"))
 
 
 def _f_args(n, m, x):
@@ -4419,7 +4481,7 @@ def _negative_binomial(k, n, p, name, fn):
         bad = _any(k != k, n != n, p != p, p < 0.0, p > 1.0, kc < 0.0)
         return _where(bad, math.nan, fn(_where(bad, 1.0, kc + 1.0), _where(bad, 1.0, nc),
                                         _where(bad, 0.5, p)))
-    return _weak64(name, (k, n, p), f)
+    return _weak64(name, (k, n, p), f, ("lld", "fff", "ddd"))
 
 
 def _shape_positive(b, value):
@@ -4558,7 +4620,8 @@ def radian(d, m, s, /):
     ``pi/180 (d + m/60 + s/3600)``. Derivatives: ``pi/180``, ``pi/10800``,
     ``pi/648000``."""
     return _weak64("radian", (d, m, s), lambda d, m, s: fnp.multiply(
-        fnp.add(fnp.add(d, fnp.divide(m, 60.0)), fnp.divide(s, 3600.0)), math.pi / 180.0))
+        fnp.add(fnp.add(d, fnp.divide(m, 60.0)), fnp.divide(s, 3600.0)), math.pi / 180.0),
+        ("ddd", "fff"))
 
 
 def cosm1(x, /):
@@ -5358,8 +5421,17 @@ def zetac(x, /):
 _BESSEL_VALUES = """Values from SciPy on NumPy, cupyx on CuPy, ``torch.special``'s for ``k0``,
     ``k0e``, ``k1``, ``k1e`` on torch (its ``bessel_j0``, ``bessel_y0``... are accurate to
     about 2e-6 only: not used), else the generic version of
-    :mod:`functrans.backends.special_generic` ({method}). float32 input is computed in
-    float64 and rounded once; integers give float64."""
+    :mod:`functrans.backends.special_generic` ({method}). Near a zero every library's is
+    about 1e-16 absolute off (SciPy's from 25 about ``x eps`` relative to the envelope), so
+    that many ulp of the small value there were wrong (SciPy's ``j0(52.616)`` 2733 ulp, at
+    the float64 nearest a zero every digit): float64 ``x`` within 0.05 of one of the first
+    40 zeros (``x`` below about 126) are Taylor's polynomial about the tabulated zero (2 ulp
+    of mpmath), within 0.02 (of the phase) of another below 1e8 the phase-amplitude form of
+    Hankel's expansion with the phase reduced in parts (2 ulp but within about 1e-8
+    relative of the zero, where about ``1e-24 / |x - zero|`` relative:
+    :mod:`functrans.backends.bessel_zeros`); just outside those windows the libraries' own
+    (up to about 50 ulp; SciPy's from 25 up to about ``x eps`` relative to the envelope).
+    float32 input is computed in float64 and rounded once; integers give float64."""
 
 
 def _second_kind(name, prim, x, at0, at_inf):
@@ -5381,10 +5453,7 @@ def j0(x, /):
                                 "Hankel's expansion; about 1e-14 relative to the envelope "
                                 "``min(1, sqrt(2 / (pi |x|)))``, 5e-13 near ``x = 1e4`` "
                                 "(the rounding of a large ``x``)")
-    def f(x):
-        fin = fnp.isfinite(x)
-        return _where(fin, _sp.j0(_where(fin, x, 0.0)), math.nan)
-    return _in64(f, _real(x, "j0"))
+    return _in64(_sp.j0, _real(x, "j0"))   # (every backend's: nan at +-inf and nan)
 
 
 def j1(x, /):
@@ -5392,10 +5461,7 @@ def j1(x, /):
     and nan, as SciPy. Derivative: ``j0(x) - j1(x)/x`` (1/2 at 0).
 
     """ + _BESSEL_VALUES.format(method="as :func:`j0`'s")
-    def f(x):
-        fin = fnp.isfinite(x)
-        return _where(fin, _sp.j1(_where(fin, x, 0.0)), math.nan)
-    return _in64(f, _real(x, "j1"))
+    return _in64(_sp.j1, _real(x, "j1"))   # (every backend's: nan at +-inf and nan)
 
 
 _Y_METHOD = ("its power series up to 2, Neumann's series ``Y_0 = 2/pi ((log(x/2) + gamma) J_0 "
