@@ -540,7 +540,8 @@ def test_linear_primitives_with_coefficient_operands():
 # each checked for operands that are coefficients of its linear map (api._COEFFICIENTS):
 # a new one must be checked too, or jet would give wrong values for a series there.
 LINEAR_CHECKED = {
-    "add", "all_gather", "all_to_all", "broadcast_in_dim", "concat", "conj",
+    "add", "adjugate_derivative", "all_gather", "all_to_all", "broadcast_in_dim", "concat",
+    "conj",
     "convert_element_type", "cumsum", "debug_callback", "diag_embed", "diagonal", "eager_lin",
     "fft", "flip", "gather", "imag", "irfft", "linear_call", "name", "neg", "ppermute", "psum",
     "psum_scatter", "real", "reduce_sum", "reshape", "rfft", "roll", "row_mask",
