@@ -165,7 +165,7 @@ def _keeping_dtype(method):
 
 
 def _standardize(x, loc, scale, name, support=(-math.inf, math.inf), tail=False,
-                 held=False):
+                 held=False, log_tail=False):
     """``z = (x - loc) / scale`` with the scale replaced by 1 where it is not positive (those
     entries are nan in the end), the validity mask and the (safe) scale. ``z`` without
     derivatives where ``x`` is infinite and the method's value is held there (see
@@ -174,7 +174,8 @@ def _standardize(x, loc, scale, name, support=(-math.inf, math.inf), tail=False,
     ok = scale > 0.0  # (False for nan)
     s = fnp.where(ok, scale, 1.0)
     (xh, lh, sh), mask = _held_at_infinity(name.rsplit(".", 1)[-1], x, loc, s,
-                                           support=support, tail=tail, mask=True)
+                                           support=support, tail=tail, mask=True,
+                                           log_tail=log_tail)
     # (fnp's functions, not operators, between the operands: one of them may be a plain
     # array of a library whose operators refuse tracers, array-api-strict's)
     z = fnp.divide(fnp.subtract(xh, lh), sh)
@@ -222,20 +223,21 @@ def _at_infinite_ends(xs, below, above):
     return _either(_both(xs == -math.inf, below), _both(xs == math.inf, above))
 
 
-def _infinity_held(method, xs, support=(-math.inf, math.inf), tail=False):
+def _infinity_held(method, xs, support=(-math.inf, math.inf), tail=False, log_tail=False):
     """Where (a mask of ``xs``, ``x`` without derivatives, or the Python bool False where no
     element may be) the method's value at an infinite ``x`` is held in every parameter near
     it: pdf, cdf and sf (0 or 1), logcdf at ``+inf`` and logsf at ``-inf`` (0), and every
     log method beyond a finite end of the standard support (-inf); logpdf also at an
     infinite end inside the support where the log density has a power-law tail (``tail``:
     a Python bool or a mask), whose slopes in ``x`` and ``loc`` are 0 there and in the
-    scale ``c / scale`` (``_tail_term``)."""
+    scale ``c / scale`` (``_tail_term``); with ``log_tail``, logcdf at ``-inf`` and logsf
+    at ``+inf`` too (-inf there: the limits of the slopes from ``_log_tail_term``)."""
     if method in ("pdf", "cdf", "sf"):
         return fnp.isinf(xs)
     lo, hi = support
-    below = True if method == "logsf" else (
+    below = True if (method == "logsf" or (log_tail and method == "logcdf")) else (
         lo > -math.inf if type(lo) is float else fnp.greater(lo, -math.inf))
-    above = True if method == "logcdf" else (
+    above = True if (method == "logcdf" or (log_tail and method == "logsf")) else (
         hi < math.inf if type(hi) is float else fnp.less(hi, math.inf))
     if method == "logpdf" and tail is not False:
         below, above = _either(below, tail), _either(above, tail)
@@ -243,7 +245,7 @@ def _infinity_held(method, xs, support=(-math.inf, math.inf), tail=False):
 
 
 def _held_at_infinity(method, x, *args, support=(-math.inf, math.inf), tail=False,
-                      mask=False):
+                      mask=False, log_tail=False):
     """``(x, *args)`` without derivatives where the method's value is held at an infinite
     ``x`` (:func:`_infinity_held`), as they are elsewhere: there ``z = (x - loc) / scale``
     is infinite, its partial in the scale ``-z / scale`` too, and that times the method's 0
@@ -255,7 +257,7 @@ def _held_at_infinity(method, x, *args, support=(-math.inf, math.inf), tail=Fals
             "pdf", "cdf", "sf", "logcdf", "logsf", "logpdf") or not _may_be_infinite(x):
         return (ops, None) if mask else ops
     xs = fnp.stop_gradient(x)
-    held = _infinity_held(method, xs, support, tail)
+    held = _infinity_held(method, xs, support, tail, log_tail)
     out = _held(held, ops, xs)
     return (out, None if held is False else held) if mask else out
 
@@ -294,6 +296,39 @@ def _tail_term(held, c, s, ls=None):
     ls = fnp.log(s) if ls is None else ls
     term = fnp.multiply(c, fnp.subtract(ls, fnp.stop_gradient(ls)))
     return term if held is None else fnp.where(held, term, 0.0)
+
+
+def _log_tail_term(dist, method, x, loc, s, sh):
+    """0 in value, with the limits of the slopes of logcdf at ``x = -inf`` (logsf at
+    ``+inf``), where it is -inf and ``x``, ``loc``, ``scale`` are held
+    (``_held_at_infinity``'s ``log_tail``), from the distribution's ``_log_tail(a, s,
+    big, *shapes)``: its tail's leading terms, -inf there, in ``a() = |x - loc|`` (1
+    elsewhere) and ``big() = log(a)`` held (inf there, 0 elsewhere; functions, computed
+    where the distribution asks); None where no
+    element may be there or nothing carries a derivative. t.logcdf(-inf)'s slope in the
+    scale was nan (limit ``df / scale``), gamma.logsf(inf)'s in x 0 (``-1 / scale``)."""
+    if not _traced(x, loc, s, *sh) or not _may_be_infinite(x):
+        return None
+    at = fnp.stop_gradient(x) == (-math.inf if method == "logcdf" else math.inf)
+    if not _may_hold(at):
+        return None
+    def a():
+        # (|x - loc| selected before abs: its partial sign(nan) at x = nan times the 0 of
+        # the selection was nan, where the difference's are +-1)
+        return fnp.abs(fnp.where(at, fnp.subtract(x, loc), 1.0))
+
+    def big():
+        return fnp.where(at, math.inf, 0.0)
+    return fnp.where(at, dist._log_tail(a, s, big, *sh), 0.0)
+
+
+def _power_tail(u, s, big, c):  # (u, big: _log_tail_term's functions)
+    """``-z^c`` (``z = u / s``) at ``u = inf`` for ``_log_tail``: -inf, with the slopes'
+    limits -c z^(c - 1) / s in ``u`` (-inf, -1 / s or 0 for c above, at, below 1), +inf
+    in ``s`` and -inf in ``c``: ``-(u / s)^c`` with ``s`` held (its slope ``c z^c / s``
+    was ``c * 0 * inf`` for c < 1) and ``-exp(c (log u - log s))`` with ``log u`` held."""
+    return fnp.subtract(fnp.negative(fnp.power(fnp.divide(u(), fnp.stop_gradient(s)), c)),
+                        fnp.exp(fnp.multiply(c, fnp.subtract(big(), fnp.log(s)))))
 
 
 def _valid(ok, out):
@@ -684,11 +719,20 @@ class _LocScale:
 
     def _apply(self, method, x, loc, scale, below, above):
         tail = getattr(self, "_tail_power", None) is not None
+        # (logcdf at -inf / logsf at +inf: held, with the tail's limits: _log_tail_term)
+        log_tail = method in ("logcdf", "logsf") and hasattr(self, "_log_tail")
         z, ok, s, held = _standardize(x, loc, scale, f"{self.name}.{method}",
-                                      support=(self._a, self._b), tail=tail, held=True)
+                                      support=(self._a, self._b), tail=tail, held=True,
+                                      log_tail=log_tail)
         f = getattr(self, "_" + method)
         if not self._bounded():
-            return _valid(ok, f(z)), s, ok, z, held
+            out = f(z)
+            if log_tail and held is not None:
+                x, loc = _float64((x, loc), f"{self.name}.{method}")
+                term = _log_tail_term(self, method, x, loc, s, ())
+                if term is not None:
+                    out = fnp.add(out, term)
+            return _valid(ok, out), s, ok, z, held
         lo, hi = z < self._a, z > self._b
         inside = fnp.logical_not(fnp.logical_or(lo, hi))
         # the end where logcdf / logsf is -inf, where a derivative may be taken there
@@ -981,6 +1025,11 @@ class _Cauchy(_LocScale):
                      "``q``: ``isf(1e-300)`` is 3.2e299)."}
 
     _tail_power = 2.0  # (log density -2 log|z| - log(pi) + ... at large |z|)
+
+    def _log_tail(self, a, s, big):
+        # (logcdf at -inf / logsf at +inf: -log|z| - log(pi) + ...; its slopes' limits: 0
+        # in x and loc, 1 / scale in the scale)
+        return fnp.negative(fnp.subtract(big(), fnp.log(s)))
 
     def _logpdf(self, z):
         a = fnp.abs(z)
@@ -1925,7 +1974,11 @@ class _Shaped:
         s = fnp.where(scale > 0.0, scale, 1.0)
         sh = [fnp.where(good, p, safe) for p, safe in zip(sh, self._safe_values(len(sh)))]
         lo, hi = self._support(*sh)
-        x, loc, s = _held_at_infinity(method, x, loc, s, support=(lo, hi))
+        # (logcdf at -inf / logsf at +inf, an infinite end: held, with the tail's limits)
+        log_tail = method in ("logcdf", "logsf") and hasattr(self, "_log_tail") and (
+            lo == -math.inf if method == "logcdf" else hi == math.inf) is True
+        live = (x, loc, s)
+        x, loc, s = _held_at_infinity(method, x, loc, s, support=(lo, hi), log_tail=log_tail)
         z = fnp.divide(fnp.subtract(x, loc), s)
         upper = method in ("sf", "logsf")
         inside = fnp.logical_and(fnp.greater(z, lo), fnp.less(z, hi))
@@ -1958,6 +2011,10 @@ class _Shaped:
                 ends = fnp.add(ends, self._end_slopes(method, _z_at_end(x, loc, s), ats, sh,
                                                       (x, loc, s)))
         out = fnp.where(inside, out, ends)
+        if log_tail:
+            term = _log_tail_term(self, method, *live, sh)
+            if term is not None:
+                out = fnp.add(out, term)
         return _valid(fnp.logical_and(ok, z == z), out)
 
     def _end_slopes(self, method, z, ats, sh, xls):
@@ -2445,6 +2502,11 @@ class _T(_Shaped):
         # - 1 was 0 for df below eps)
         return df
 
+    def _log_tail(self, a, s, big, df):
+        # (logcdf at -inf / logsf at +inf: -df log|z| + ...; its slopes' limits: 0 in x and
+        # loc, df / scale in the scale, -inf in df)
+        return fnp.multiply(fnp.negative(df), fnp.subtract(big(), fnp.log(s)))
+
     def _cdf(self, z, df):
         # (functrans.scipy.special.stdtr: accurate near 0 and in both tails, with the
         # density's slope at z = 0, where the incomplete beta function's is inf * 0)
@@ -2659,6 +2721,12 @@ class _Gamma(_Shaped):
     def _isf(self, q, a):
         return _special.gammainccinv(a, q)
 
+    def _log_tail(self, u, s, big, a):
+        # (logsf at +inf: -z + (a - 1) log z + ...; its slopes' limits: -1 / scale in x, 1 /
+        # scale in loc, +inf in the scale and a: -z (2 - a / a), the last a held)
+        return fnp.multiply(fnp.negative(fnp.divide(u(), s)),
+                            fnp.subtract(2.0, fnp.divide(a, fnp.stop_gradient(a))))
+
     def _cdf(self, z, a):
         return _special.gammainc(a, z)
 
@@ -2711,6 +2779,12 @@ class _Chi2(_Shaped):
 
     def _isf(self, q, df):
         return 2.0 * _special.gammainccinv(0.5 * df, q)
+
+    def _log_tail(self, u, s, big, df):
+        # (logsf at +inf: -z / 2 + (df / 2 - 1) log z + ...; its slopes' limits: -1 / (2
+        # scale) in x, 1 / (2 scale) in loc, +inf in the scale and df; as gamma's)
+        return fnp.multiply(fnp.negative(fnp.divide(u(), fnp.multiply(2.0, s))),
+                            fnp.subtract(2.0, fnp.divide(df, fnp.stop_gradient(df))))
 
     def _cdf(self, z, df):
         return _special.gammainc(0.5 * df, 0.5 * z)
@@ -4084,6 +4158,13 @@ class _Lognorm(_Shaped):
         out = fnp.subtract(fnp.subtract(-0.5 * (u * u), lz), fnp.log(s)) - _HALF_LOG_2PI
         return fnp.where(pos, out, -math.inf)
 
+    def _log_tail(self, u, scale, big, s):
+        # (logsf at +inf: -log(z)^2 / (2 s^2) + ...; its slopes' limits: 0 in x and loc,
+        # +inf in the scale and s)
+        lz = fnp.subtract(big(), fnp.log(scale))
+        return fnp.negative(fnp.divide(fnp.multiply(lz, lz), fnp.multiply(2.0, fnp.multiply(
+            s, s))))
+
     def _cdf(self, z, s):
         return _special.ndtr(fnp.divide(fnp.log(z), s))
 
@@ -4137,6 +4218,11 @@ class _WeibullMin(_Shaped):
         # (d2/dx dscale of logpdf and logcdf at 0: -r / scale^2, +inf for c < 1; was 0)
         return fnp.where(c > 1.0, 0.0, fnp.where(c == 1.0, -1.0, -math.inf))
 
+    def _log_tail(self, u, s, big, c):
+        # (logsf at +inf: -z^c; its slopes' limits: -c z^(c - 1) / scale in x (-inf, -1 /
+        # scale or 0 as c > 1, = 1, < 1), +inf in the scale, -inf in c)
+        return _power_tail(u, s, big, c)
+
     def _cdf(self, z, c):
         return -fnp.expm1(-fnp.pow(z, c))
 
@@ -4176,6 +4262,11 @@ class _Pareto(_Shaped):
 
     def _logpdf(self, z, b):
         return fnp.subtract(fnp.log(b), fnp.multiply(b + 1.0, fnp.log(z)))
+
+    def _log_tail(self, u, s, big, b):
+        # (logsf at +inf: -b log z; its slopes' limits: 0 in x and loc, b / scale in the
+        # scale, -inf in b)
+        return fnp.multiply(fnp.negative(b), fnp.subtract(big(), fnp.log(s)))
 
     def _cdf(self, z, b):
         return -fnp.expm1(fnp.multiply(-b, fnp.log(z)))
@@ -4233,6 +4324,11 @@ class _Gennorm(_Shaped):
 
     def _tail(self, z, beta):
         return 0.5 * _special.gammaincc(fnp.divide(1.0, beta), _abs_pow(z, beta))
+
+    def _log_tail(self, u, s, big, beta):
+        # (logcdf at -inf / logsf at +inf: -|z|^beta + ...; its slopes' limits: as
+        # weibull_min's in c)
+        return _power_tail(u, s, big, beta)
 
     def _cdf(self, z, beta):
         tail = self._tail(z, beta)
