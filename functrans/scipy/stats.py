@@ -310,7 +310,10 @@ def _log_tail_term(dist, method, x, loc, s, sh):
     if not _traced(x, loc, s, *sh) or not _may_be_infinite(x):
         return None
     at = fnp.stop_gradient(x) == (-math.inf if method == "logcdf" else math.inf)
-    if not _may_hold(at):
+    known = _concrete_behind(at)  # (a device's mask is not read: the selections instead)
+    if known is not None and (not known if type(known) is bool else (
+            (isinstance(known, (_np.ndarray, _np.generic)) or _special._read_on_host(known))
+            and not _any_true(known))):
         return None
     def a():
         # (|x - loc| selected before abs: its partial sign(nan) at x = nan times the 0 of
