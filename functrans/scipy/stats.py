@@ -49,7 +49,10 @@ Conventions:
   ``gumbel_l.logpdf(inf)``, ``weibull_min.logpdf(inf)``: inf - inf) the limit is given
   (-inf). At ``x = +-inf`` the slopes are the limits: 0 in every parameter where the value
   is held there (pdf, cdf, sf...: the scale's was nan), a power-law log density's finite
-  scale slope (t, f, cauchy).
+  scale slope (t, f, cauchy), and the tail's limits for logcdf at ``-inf`` and logsf at
+  ``+inf`` where they are -inf (``_log_tail``: t, cauchy, gamma, chi2, pareto, lognorm,
+  weibull_min, gennorm; reverse mode's: forward mode over several arguments is nan where
+  some slope is infinite).
 - Differentiable in every continuous argument (``x``, the shapes, ``loc``, ``scale``;
   ``mean`` and ``cov``; ``nbinom``'s ``n``, a real parameter; not the discrete ``k`` nor
   the numbers of trials: a derivative reaching ``binom``'s, ``betabinom``'s or
