@@ -307,7 +307,8 @@ def _log_tail_term(dist, method, x, loc, s, sh):
     (``_held_at_infinity``'s ``log_tail``), from the distribution's ``_log_tail(a, s,
     big, *shapes)``: its tail's leading terms, -inf there, in ``a() = |x - loc|`` (1
     elsewhere) and ``big() = log(a)`` held (inf there, 0 elsewhere; functions, computed
-    where the distribution asks); None where no
+    where the distribution asks; or, with ``_log_tail_held``, its only argument ``-log|z|``
+    held there and 0 elsewhere, its result taken as it is); None where no
     element may be there or nothing carries a derivative. t.logcdf(-inf)'s slope in the
     scale was nan (limit ``df / scale``), gamma.logsf(inf)'s in x 0 (``-1 / scale``)."""
     if not _traced(x, loc, s, *sh) or not _may_be_infinite(x):
@@ -325,6 +326,9 @@ def _log_tail_term(dist, method, x, loc, s, sh):
 
     def big():
         return fnp.where(at, math.inf, 0.0)
+    if getattr(dist, "_log_tail_held", False):
+        # (-log|z| there, 0 elsewhere: selected already, no second selection)
+        return dist._log_tail(fnp.where(at, fnp.subtract(fnp.log(s), math.inf), 0.0))
     return fnp.where(at, dist._log_tail(a, s, big, *sh), 0.0)
 
 
@@ -1032,10 +1036,12 @@ class _Cauchy(_LocScale):
 
     _tail_power = 2.0  # (log density -2 log|z| - log(pi) + ... at large |z|)
 
-    def _log_tail(self, a, s, big):
+    _log_tail_held = True
+
+    def _log_tail(self, neg_log_z):
         # (logcdf at -inf / logsf at +inf: -log|z| - log(pi) + ...; its slopes' limits: 0
         # in x and loc, 1 / scale in the scale)
-        return fnp.negative(fnp.subtract(big(), fnp.log(s)))
+        return neg_log_z
 
     def _logpdf(self, z):
         a = fnp.abs(z)
