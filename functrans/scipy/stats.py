@@ -336,9 +336,11 @@ def _power_tail(u, s, big, c):  # (u, big: _log_tail_term's functions)
     """``-z^c`` (``z = u / s``) at ``u = inf`` for ``_log_tail``: -inf, with the slopes'
     limits -c z^(c - 1) / s in ``u`` (-inf, -1 / s or 0 for c above, at, below 1), +inf
     in ``s`` and -inf in ``c``: ``-(u / s)^c`` with ``s`` held (its slope ``c z^c / s``
-    was ``c * 0 * inf`` for c < 1) and ``-exp(c (log u - log s))`` with ``log u`` held."""
-    return fnp.subtract(fnp.negative(fnp.power(fnp.divide(u(), fnp.stop_gradient(s)), c)),
-                        fnp.exp(fnp.multiply(c, fnp.subtract(big(), fnp.log(s)))))
+    was ``c * 0 * inf`` for c < 1) and ``-log(u) s0 / s`` with ``log u`` and ``s0 = s``
+    held (+inf in ``s``)."""
+    s0 = fnp.stop_gradient(s)
+    return fnp.subtract(fnp.negative(fnp.power(fnp.divide(u(), s0), c)),
+                        fnp.multiply(big(), fnp.divide(s0, s)))
 
 
 def _valid(ok, out):
