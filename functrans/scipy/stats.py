@@ -49,7 +49,10 @@ Conventions:
   ``gumbel_l.logpdf(inf)``, ``weibull_min.logpdf(inf)``: inf - inf) the limit is given
   (-inf). At ``x = +-inf`` the slopes are the limits: 0 in every parameter where the value
   is held there (pdf, cdf, sf...: the scale's was nan), a power-law log density's finite
-  scale slope (t, f, cauchy).
+  scale slope (t, f, cauchy), and the tail's limits for logcdf at ``-inf`` and logsf at
+  ``+inf`` where they are -inf (``_log_tail``: t, cauchy, gamma, chi2, pareto, lognorm,
+  weibull_min, gennorm; reverse mode's: forward mode over several arguments is nan where
+  some slope is infinite).
 - Differentiable in every continuous argument (``x``, the shapes, ``loc``, ``scale``;
   ``mean`` and ``cov``; ``nbinom``'s ``n``, a real parameter; not the discrete ``k`` nor
   the numbers of trials: a derivative reaching ``binom``'s, ``betabinom``'s or
@@ -164,20 +167,22 @@ def _keeping_dtype(method):
     return wrapped
 
 
-def _standardize(x, loc, scale, name, support=(-math.inf, math.inf), tail=False):
+def _standardize(x, loc, scale, name, support=(-math.inf, math.inf), tail=False,
+                 held=False, log_tail=False):
     """``z = (x - loc) / scale`` with the scale replaced by 1 where it is not positive (those
     entries are nan in the end), the validity mask and the (safe) scale. ``z`` without
     derivatives where ``x`` is infinite and the method's value is held there (see
-    :func:`_held_at_infinity`)."""
+    :func:`_held_at_infinity`); with ``held``, that mask too (None where none may be)."""
     x, loc, scale = _float64((x, loc, scale), name)
     ok = scale > 0.0  # (False for nan)
     s = fnp.where(ok, scale, 1.0)
-    xh, lh, sh = _held_at_infinity(name.rsplit(".", 1)[-1], x, loc, s, support=support,
-                                   tail=tail)
+    (xh, lh, sh), mask = _held_at_infinity(name.rsplit(".", 1)[-1], x, loc, s,
+                                           support=support, tail=tail, mask=True,
+                                           log_tail=log_tail)
     # (fnp's functions, not operators, between the operands: one of them may be a plain
     # array of a library whose operators refuse tracers, array-api-strict's)
     z = fnp.divide(fnp.subtract(xh, lh), sh)
-    return z, ok, s
+    return (z, ok, s, mask) if held else (z, ok, s)
 
 
 def _may_be_infinite(x):
@@ -196,46 +201,146 @@ def _may_be_infinite(x):
     return bool(bk.to_numpy(bk.xp.any(bk.xp.isinf(v))))
 
 
-def _infinity_held(method, x, support=(-math.inf, math.inf), tail=False):
-    """Where (a mask of ``x``, or None where no element may be) the method's value at an
-    infinite ``x`` is held in every parameter near it: pdf, cdf and sf (0 or 1), logcdf at
-    ``+inf`` and logsf at ``-inf`` (0), and every log method beyond a finite end of the
-    standard support (-inf); logpdf also at an infinite end inside the support where the
-    log density has a power-law tail (``tail``: a Python bool or a mask), whose slopes in
-    ``x`` and ``loc`` are 0 there and in the scale ``c / scale`` (``_tail_term``)."""
-    xs = fnp.stop_gradient(x)
+def _both(a, b):
+    """``a and b`` for masks or Python bools (no operation where one is a Python bool)."""
+    if a is False or b is False:
+        return False
+    return b if a is True else (a if b is True else fnp.logical_and(a, b))
+
+
+def _either(a, b):
+    """``a or b`` for masks or Python bools (no operation where one is a Python bool)."""
+    if a is True or b is True:
+        return True
+    return b if a is False else (a if b is False else fnp.logical_or(a, b))
+
+
+def _at_infinite_ends(xs, below, above):
+    """Where ``xs`` is ``-inf`` and ``below`` holds or ``+inf`` and ``above`` holds
+    (``below``, ``above``: Python bools or masks): a mask, or the Python bool False where no
+    element may be; one ``isinf`` where both conditions are the same."""
+    if below is False and above is False:
+        return False
+    if below is above or (type(below) is bool and type(above) is bool and below == above):
+        return _both(fnp.isinf(xs), below)
+    return _either(_both(xs == -math.inf, below), _both(xs == math.inf, above))
+
+
+def _infinity_held(method, xs, support=(-math.inf, math.inf), tail=False, log_tail=False):
+    """Where (a mask of ``xs``, ``x`` without derivatives, or the Python bool False where no
+    element may be) the method's value at an infinite ``x`` is held in every parameter near
+    it: pdf, cdf and sf (0 or 1), logcdf at ``+inf`` and logsf at ``-inf`` (0), and every
+    log method beyond a finite end of the standard support (-inf); logpdf also at an
+    infinite end inside the support where the log density has a power-law tail (``tail``:
+    a Python bool or a mask), whose slopes in ``x`` and ``loc`` are 0 there and in the
+    scale ``c / scale`` (``_tail_term``); with ``log_tail``, logcdf at ``-inf`` and logsf
+    at ``+inf`` too (-inf there: the limits of the slopes from ``_log_tail_term``)."""
     if method in ("pdf", "cdf", "sf"):
         return fnp.isinf(xs)
     lo, hi = support
-    low, high = xs == -math.inf, xs == math.inf
-    below = low if method == "logsf" else fnp.logical_and(low, lo > -math.inf)
-    above = high if method == "logcdf" else fnp.logical_and(high, hi < math.inf)
+    below = True if (method == "logsf" or (log_tail and method == "logcdf")) else (
+        lo > -math.inf if type(lo) is float else fnp.greater(lo, -math.inf))
+    above = True if (method == "logcdf" or (log_tail and method == "logsf")) else (
+        hi < math.inf if type(hi) is float else fnp.less(hi, math.inf))
     if method == "logpdf" and tail is not False:
-        below = fnp.logical_or(below, fnp.logical_and(low, tail))
-        above = fnp.logical_or(above, fnp.logical_and(high, tail))
-    return fnp.logical_or(below, above)
+        below, above = _either(below, tail), _either(above, tail)
+    return _at_infinite_ends(xs, below, above)
 
 
-def _held_at_infinity(method, x, *args, support=(-math.inf, math.inf), tail=False):
+def _held_at_infinity(method, x, *args, support=(-math.inf, math.inf), tail=False,
+                      mask=False, log_tail=False):
     """``(x, *args)`` without derivatives where the method's value is held at an infinite
     ``x`` (:func:`_infinity_held`), as they are elsewhere: there ``z = (x - loc) / scale``
     is infinite, its partial in the scale ``-z / scale`` too, and that times the method's 0
     slope (or the 0 cotangent of a selection) was nan: ``grad(stats.f.pdf, 2)(inf, 3.,
-    4.)``, every distribution's scale slope at ``x = +-inf`` (the limits are 0)."""
+    4.)``, every distribution's scale slope at ``x = +-inf`` (the limits are 0). With
+    ``mask``, also the mask of the held elements (None where none may be)."""
     ops = (x,) + args
     if not any(isinstance(a, _Tracer) for a in ops) or method not in (
             "pdf", "cdf", "sf", "logcdf", "logsf", "logpdf") or not _may_be_infinite(x):
+        return (ops, None) if mask else ops
+    xs = fnp.stop_gradient(x)
+    held = _infinity_held(method, xs, support, tail, log_tail)
+    out = _held(held, ops, xs)
+    return (out, None if held is False else held) if mask else out
+
+
+def _held(held, ops, xs=None):
+    """``ops`` without derivatives where ``held`` (a mask, or the Python bool False: ``ops``
+    as they are), the others' as they are: ``where(held, stop_gradient(a), a)`` for each
+    tracer ``a`` (``xs``: the first one's stopped already). A mask known on the host to
+    hold nowhere (eager) passes them as they are; a device's is not read."""
+    if held is False:
         return ops
-    held = _infinity_held(method, x, support, tail)
-    return _own(fnp.logical_not(held), *ops, read_device=False)
+    known = _concrete_behind(held)
+    if known is not None and (not known if type(known) is bool else (
+            (isinstance(known, (_np.ndarray, _np.generic)) or _special._read_on_host(known))
+            and not _any_true(known))):
+        return ops
+    return tuple(fnp.where(held, xs if (i == 0 and xs is not None) else fnp.stop_gradient(a),
+                           a) if isinstance(a, _Tracer) else a for i, a in enumerate(ops))
 
 
-def _tail_term(held, c, s):
-    """0 in value, with the slope ``c / s`` in the scale ``s`` where ``held``: the limit of
-    ``-z d/dz log f(z) / s`` for a log density with the power-law tail ``-c log|z|``
-    (t: ``c = df + 1``, F: ``dfd / 2 + 1``, Cauchy: 2), where ``z`` is held (infinite)."""
-    ls = fnp.log(s)
-    return fnp.where(held, fnp.multiply(c, fnp.subtract(ls, fnp.stop_gradient(ls))), 0.0)
+def _any_true(v):
+    if isinstance(v, (_np.ndarray, _np.generic)):
+        return bool(v.any())
+    bk = _backend_of(v)
+    return bool(bk.to_numpy(bk.xp.any(v)))
+
+
+def _tail_term(held, c, s, ls=None):
+    """0 in value, with the slope ``c / s`` in the scale ``s`` where ``held`` (a mask; or
+    None where ``c`` is 0 elsewhere, selected already): the limit of ``-z d/dz log f(z) /
+    s`` for a log density with the power-law tail ``-c log|z|`` (Cauchy: 2; beside its
+    ``-log(s)``), where ``z`` is held (infinite). None where ``s`` carries no derivative
+    (``ls``: ``log(s)`` computed already)."""
+    if not isinstance(s, _Tracer):
+        return None
+    ls = fnp.log(s) if ls is None else ls
+    term = fnp.multiply(c, fnp.subtract(ls, fnp.stop_gradient(ls)))
+    return term if held is None else fnp.where(held, term, 0.0)
+
+
+def _log_tail_term(dist, method, x, loc, s, sh):
+    """0 in value, with the limits of the slopes of logcdf at ``x = -inf`` (logsf at
+    ``+inf``), where it is -inf and ``x``, ``loc``, ``scale`` are held
+    (``_held_at_infinity``'s ``log_tail``), from the distribution's ``_log_tail(a, s,
+    big, *shapes)``: its tail's leading terms, -inf there, in ``a() = |x - loc|`` (1
+    elsewhere) and ``big() = log(a)`` held (inf there, 0 elsewhere; functions, computed
+    where the distribution asks; or, with ``_log_tail_held``, its only argument ``-log|z|``
+    held there and 0 elsewhere, its result taken as it is); None where no
+    element may be there or nothing carries a derivative. t.logcdf(-inf)'s slope in the
+    scale was nan (limit ``df / scale``), gamma.logsf(inf)'s in x 0 (``-1 / scale``)."""
+    if not _traced(x, loc, s, *sh) or not _may_be_infinite(x):
+        return None
+    at = fnp.stop_gradient(x) == (-math.inf if method == "logcdf" else math.inf)
+    known = _concrete_behind(at)  # (a device's mask is not read: the selections instead)
+    if known is not None and (not known if type(known) is bool else (
+            (isinstance(known, (_np.ndarray, _np.generic)) or _special._read_on_host(known))
+            and not _any_true(known))):
+        return None
+    def a():
+        # (|x - loc| selected before abs: its partial sign(nan) at x = nan times the 0 of
+        # the selection was nan, where the difference's are +-1)
+        return fnp.abs(fnp.where(at, fnp.subtract(x, loc), 1.0))
+
+    def big():
+        return fnp.where(at, math.inf, 0.0)
+    if getattr(dist, "_log_tail_held", False):
+        # (-log|z| there, 0 elsewhere: selected already, no second selection)
+        return dist._log_tail(fnp.where(at, fnp.subtract(fnp.log(s), math.inf), 0.0))
+    return fnp.where(at, dist._log_tail(a, s, big, *sh), 0.0)
+
+
+def _power_tail(u, s, big, c):  # (u, big: _log_tail_term's functions)
+    """``-z^c`` (``z = u / s``) at ``u = inf`` for ``_log_tail``: -inf, with the slopes'
+    limits -c z^(c - 1) / s in ``u`` (-inf, -1 / s or 0 for c above, at, below 1), +inf
+    in ``s`` and -inf in ``c``: ``-(u / s)^c`` with ``s`` held (its slope ``c z^c / s``
+    was ``c * 0 * inf`` for c < 1) and ``-log(u) s0 / s`` with ``log u`` and ``s0 = s``
+    held (+inf in ``s``)."""
+    s0 = fnp.stop_gradient(s)
+    return fnp.subtract(fnp.negative(fnp.power(fnp.divide(u(), s0), c)),
+                        fnp.multiply(big(), fnp.divide(s0, s)))
 
 
 def _valid(ok, out):
@@ -626,11 +731,20 @@ class _LocScale:
 
     def _apply(self, method, x, loc, scale, below, above):
         tail = getattr(self, "_tail_power", None) is not None
-        z, ok, s = _standardize(x, loc, scale, f"{self.name}.{method}",
-                                support=(self._a, self._b), tail=tail)
+        # (logcdf at -inf / logsf at +inf: held, with the tail's limits: _log_tail_term)
+        log_tail = method in ("logcdf", "logsf") and hasattr(self, "_log_tail")
+        z, ok, s, held = _standardize(x, loc, scale, f"{self.name}.{method}",
+                                      support=(self._a, self._b), tail=tail, held=True,
+                                      log_tail=log_tail)
         f = getattr(self, "_" + method)
         if not self._bounded():
-            return _valid(ok, f(z)), s, ok, z
+            out = f(z)
+            if log_tail and held is not None:
+                x, loc = _float64((x, loc), f"{self.name}.{method}")
+                term = _log_tail_term(self, method, x, loc, s, ())
+                if term is not None:
+                    out = fnp.add(out, term)
+            return _valid(ok, out), s, ok, z, held
         lo, hi = z < self._a, z > self._b
         inside = fnp.logical_not(fnp.logical_or(lo, hi))
         # the end where logcdf / logsf is -inf, where a derivative may be taken there
@@ -647,7 +761,7 @@ class _LocScale:
         if at is not None:
             out = fnp.where(at, self._log_zero_end(k, end, at, x, loc, s, method), out)
         out = fnp.where(lo, below, fnp.where(hi, above, out))
-        return _valid(ok, fnp.where(fnp.isnan(z), math.nan, out)), s, ok, z
+        return _valid(ok, fnp.where(fnp.isnan(z), math.nan, out)), s, ok, z, held
 
     def _log_zero_end(self, k, end, at, x, loc, s, method):
         """-inf, with the one-sided limits of the derivatives of the log of the probability
@@ -675,16 +789,19 @@ class _LocScale:
 
     def _density(self, x, loc, scale, log):
         method = "logpdf" if log else "pdf"
-        out, s, ok, z = self._apply(method, x, loc, scale,
-                                    -math.inf if log else 0.0, -math.inf if log else 0.0)
+        out, s, ok, z, held = self._apply(method, x, loc, scale, -math.inf if log else 0.0,
+                                          -math.inf if log else 0.0)
         if not log:
             return fnp.divide(out, s)
-        out = fnp.subtract(out, fnp.log(s))
-        if (getattr(self, "_tail_power", None) is not None and _traced(x, loc, scale)
-                and _may_be_infinite(z)):
-            # (at x = +-inf the power law's scale slope: z held there)
-            big = fnp.isinf(fnp.stop_gradient(z))
-            out = fnp.add(out, _tail_term(big, self._tail_power, s))
+        ls = fnp.log(s)
+        out = fnp.subtract(out, ls)
+        if held is not None and getattr(self, "_tail_power", None) is not None:
+            # (at x = +-inf, where z is held, the power law's scale slope; the mask is
+            # _standardize's: the log density is held at both infinite ends)
+            # (c selected on constants: no cotangent selection)
+            term = _tail_term(None, fnp.where(held, self._tail_power, 0.0), s, ls)
+            if term is not None:
+                out = fnp.add(out, term)
         return out
 
     def logpdf(self, x, loc=0, scale=1):
@@ -920,6 +1037,13 @@ class _Cauchy(_LocScale):
                      "``q``: ``isf(1e-300)`` is 3.2e299)."}
 
     _tail_power = 2.0  # (log density -2 log|z| - log(pi) + ... at large |z|)
+
+    _log_tail_held = True
+
+    def _log_tail(self, neg_log_z):
+        # (logcdf at -inf / logsf at +inf: -log|z| - log(pi) + ...; its slopes' limits: 0
+        # in x and loc, 1 / scale in the scale)
+        return neg_log_z
 
     def _logpdf(self, z):
         a = fnp.abs(z)
@@ -1334,13 +1458,12 @@ class _Shaped:
             if not log:
                 x, loc, s, *sh = _held_at_infinity(method, x, loc, s, *sh)
             else:  # (the shapes' slopes: the log density's limits there)
-                held, inside = self._log_held_at_infinity(x, sh)
+                xs = fnp.stop_gradient(x)
+                live = isinstance(s, _Tracer)  # (the scale's slope wanted)
+                held, c = self._log_held_at_infinity(xs, sh, live)
                 if held is not None:
-                    s_live = s
-                    x, loc, s = _own(fnp.logical_not(held), x, loc, s, read_device=False)
-                    c = (-1.0 if inside is None else fnp.where(
-                        inside, fnp.subtract(self._tail_power(*sh), 1.0), -1.0))
-                    held_term = _tail_term(held, c, s_live)
+                    held_term = _tail_term(None, c, s) if live else None
+                    x, loc, s = _held(held, (x, loc, s), xs)
         # (the end terms and limits only where some z may sit on a finite end of the
         # support: each is 0 / the formula elsewhere, and they cost more than the density
         # itself at a scalar)
@@ -1364,42 +1487,40 @@ class _Shaped:
             return _valid(ok, fnp.add(self._pdf_of_log(out, x, loc, s, sh), terms))
         return _valid(ok, self._pdf_of_log(out, x, loc, s, sh) if traced else fnp.exp(out))
 
-    def _log_held_at_infinity(self, x, sh):
-        """``(held, inside)`` for the log density at an infinite ``x``: where it is held
-        (beyond a finite end of the support, or at an infinite end with a power-law tail,
-        ``_tail_power`` finite) and the second of those (None where none may be); ``(None,
-        None)`` where no element may be held. Python bools for the support's constant ends
-        take no operation (t: ``isinf(x)`` where df is finite)."""
-        xs = fnp.stop_gradient(x)
+    def _log_held_at_infinity(self, xs, sh, slope=True):
+        """``(held, c)`` for the log density at an infinite ``x`` (``xs``, without
+        derivatives): where it is held (beyond a finite end of the support, or at an
+        infinite end with a power-law tail, ``_tail_finite``), and its slope in the scale
+        there times the scale (0 elsewhere; None without ``slope``): -1 beyond an end
+        (``-log(scale)``'s), ``_tail_slope`` on a power-law tail (``-c log|z| -
+        log(scale)``: ``c - 1``); ``(None, None)`` where no element may be held. Python bools for the support's constant ends take no
+        operation (t: ``isinf(x) & (df < inf)``, c = df)."""
         lo, hi = self._support(*sh)
-        tail = None
-        if hasattr(self, "_tail_power"):
-            tail = fnp.less(self._tail_power(*sh), math.inf)
+        tail = self._tail_finite(*sh) if hasattr(self, "_tail_finite") else False
 
-        def both(a, b):
-            if a is False or b is False:
-                return False
-            return b if a is True else (a if b is True else fnp.logical_and(a, b))
+        def at(end, sign):  # (held at this end, and on a power-law tail there)
+            fin = (end > -math.inf if sign < 0 else end < math.inf) if type(end) is float \
+                else (fnp.greater(end, -math.inf) if sign < 0 else fnp.less(end, math.inf))
+            if type(fin) is bool:
+                return (True, False) if fin else (tail, tail)
+            into = _both(fnp.logical_not(fin), tail)
+            return _either(fin, into), into
 
-        def either(a, b):
-            if a is False or b is False:
-                return b if a is False else a
-            return fnp.logical_or(a, b)
-
-        def finite(e, sign):
-            return (e > -math.inf if sign < 0 else e < math.inf) if type(e) is float else (
-                fnp.greater(e, -math.inf) if sign < 0 else fnp.less(e, math.inf))
-        out, ins = False, False
-        for end, sign in ((lo, -1), (hi, 1)):
-            at = xs == sign * math.inf
-            fin = finite(end, sign)
-            beyond = both(at, fin)
-            into = False if tail is None else both(both(at, True if fin is False else (
-                False if fin is True else fnp.logical_not(fin))), tail)
-            out, ins = either(out, either(beyond, into)), either(ins, into)
-        if out is False:
+        (held_lo, into_lo), (held_hi, into_hi) = at(lo, -1), at(hi, 1)
+        held = _at_infinite_ends(xs, held_lo, held_hi)
+        if held is False:
             return None, None
-        return out, (None if ins is False else ins)
+        if not slope:
+            return held, None
+        # (c selected, 0 elsewhere: an infinite slope, t's at df = inf, beside the 0 of a
+        # selection was nan in the scale)
+        if into_lo is held_lo and into_hi is held_hi:
+            return held, fnp.where(held, self._tail_slope(*sh), 0.0)
+        into = _at_infinite_ends(xs, into_lo, into_hi)
+        rest = fnp.where(held, -1.0, 0.0)
+        if into is False:
+            return held, rest
+        return held, fnp.where(into, self._tail_slope(*sh), rest)
 
     def _may_sit_on_end(self, x, loc, s, sh):
         """Whether some ``z = (x - loc) / s`` may sit on a finite end of the support (always
@@ -1867,7 +1988,11 @@ class _Shaped:
         s = fnp.where(scale > 0.0, scale, 1.0)
         sh = [fnp.where(good, p, safe) for p, safe in zip(sh, self._safe_values(len(sh)))]
         lo, hi = self._support(*sh)
-        x, loc, s = _held_at_infinity(method, x, loc, s, support=(lo, hi))
+        # (logcdf at -inf / logsf at +inf, an infinite end: held, with the tail's limits)
+        log_tail = method in ("logcdf", "logsf") and hasattr(self, "_log_tail") and (
+            lo == -math.inf if method == "logcdf" else hi == math.inf) is True
+        live = (x, loc, s)
+        x, loc, s = _held_at_infinity(method, x, loc, s, support=(lo, hi), log_tail=log_tail)
         z = fnp.divide(fnp.subtract(x, loc), s)
         upper = method in ("sf", "logsf")
         inside = fnp.logical_and(fnp.greater(z, lo), fnp.less(z, hi))
@@ -1900,6 +2025,10 @@ class _Shaped:
                 ends = fnp.add(ends, self._end_slopes(method, _z_at_end(x, loc, s), ats, sh,
                                                       (x, loc, s)))
         out = fnp.where(inside, out, ends)
+        if log_tail:
+            term = _log_tail_term(self, method, *live, sh)
+            if term is not None:
+                out = fnp.add(out, term)
         return _valid(fnp.logical_and(ok, z == z), out)
 
     def _end_slopes(self, method, z, ats, sh, xls):
@@ -2378,9 +2507,19 @@ class _T(_Shaped):
     def _check(self, df):
         return df > 0.0
 
-    def _tail_power(self, df):
-        # (log density -(df + 1) log|z| + ... at large |z|; inf for df = inf: the normal's)
-        return fnp.add(df, 1.0)
+    def _tail_finite(self, df):
+        # (log density -(df + 1) log|z| + ... at large |z|; df = inf: the normal's)
+        return fnp.less(df, math.inf)
+
+    def _tail_slope(self, df):
+        # (the power less one, -log(scale)'s: df / scale in the scale at x = +-inf; df + 1
+        # - 1 was 0 for df below eps)
+        return df
+
+    def _log_tail(self, a, s, big, df):
+        # (logcdf at -inf / logsf at +inf: -df log|z| + ...; its slopes' limits: 0 in x and
+        # loc, df / scale in the scale, -inf in df)
+        return fnp.multiply(fnp.negative(df), fnp.subtract(big(), fnp.log(s)))
 
     def _cdf(self, z, df):
         # (functrans.scipy.special.stdtr: accurate near 0 and in both tails, with the
@@ -2548,11 +2687,10 @@ class _T(_Shaped):
         # (far out, z^2 / df > 1e300, log1p(z^2 / df) as 2 log|z| - log df: z * z
         # overflowed, t.logpdf(1e200, 3) was -inf (SciPy's too; true -1840.87, mpmath) and
         # its slopes 0 in the scale, nan in df; at z = +-inf the limits: -inf, 0 in z, -inf
-        # in df (in the scale ``df / scale``: _tail_power))
+        # in df (in the scale ``df / scale``: _tail_slope))
         zs = fnp.stop_gradient(z)
         with _np.errstate(all="ignore"):
-            far = fnp.logical_not(fnp.less_equal(fnp.divide(
-                fnp.multiply(zs, zs), fnp.stop_gradient(d)), 1e300))
+            far = fnp.greater(fnp.divide(fnp.multiply(zs, zs), fnp.stop_gradient(d)), 1e300)
         zn = fnp.where(far, 0.0, z)  # (also where df = inf: the normal's form there)
         far = fnp.logical_and(fnp.logical_not(inf), far)
         log_d = fnp.log(d)
@@ -2596,6 +2734,12 @@ class _Gamma(_Shaped):
 
     def _isf(self, q, a):
         return _special.gammainccinv(a, q)
+
+    def _log_tail(self, u, s, big, a):
+        # (logsf at +inf: -z + (a - 1) log z + ...; its slopes' limits: -1 / scale in x, 1 /
+        # scale in loc, +inf in the scale and a: -z (2 - a / a), the last a held)
+        return fnp.multiply(fnp.negative(fnp.divide(u(), s)),
+                            fnp.subtract(2.0, fnp.divide(a, fnp.stop_gradient(a))))
 
     def _cdf(self, z, a):
         return _special.gammainc(a, z)
@@ -2649,6 +2793,12 @@ class _Chi2(_Shaped):
 
     def _isf(self, q, df):
         return 2.0 * _special.gammainccinv(0.5 * df, q)
+
+    def _log_tail(self, u, s, big, df):
+        # (logsf at +inf: -z / 2 + (df / 2 - 1) log z + ...; its slopes' limits: -1 / (2
+        # scale) in x, 1 / (2 scale) in loc, +inf in the scale and df; as gamma's)
+        return fnp.multiply(fnp.negative(fnp.divide(u(), fnp.multiply(2.0, s))),
+                            fnp.subtract(2.0, fnp.divide(df, fnp.stop_gradient(df))))
 
     def _cdf(self, z, df):
         return _special.gammainc(0.5 * df, 0.5 * z)
@@ -3093,9 +3243,13 @@ class _F(_Shaped):
     def _check(self, dfn, dfd):
         return fnp.logical_and(dfn > 0.0, dfd > 0.0)
 
-    def _tail_power(self, dfn, dfd):
+    def _tail_finite(self, dfn, dfd):
         # (log density -(dfd / 2 + 1) log z + ... at large z)
-        return fnp.add(fnp.multiply(0.5, dfd), 1.0)
+        return fnp.less(dfd, math.inf)
+
+    def _tail_slope(self, dfn, dfd):
+        # (the power less one: dfd / (2 scale) in the scale at x = inf)
+        return fnp.multiply(0.5, dfd)
 
     @staticmethod
     def _finite(fn):
@@ -4018,6 +4172,13 @@ class _Lognorm(_Shaped):
         out = fnp.subtract(fnp.subtract(-0.5 * (u * u), lz), fnp.log(s)) - _HALF_LOG_2PI
         return fnp.where(pos, out, -math.inf)
 
+    def _log_tail(self, u, scale, big, s):
+        # (logsf at +inf: -log(z)^2 / (2 s^2) + ...; its slopes' limits: 0 in x and loc,
+        # +inf in the scale and s)
+        lz = fnp.subtract(big(), fnp.log(scale))
+        return fnp.negative(fnp.divide(fnp.multiply(lz, lz), fnp.multiply(2.0, fnp.multiply(
+            s, s))))
+
     def _cdf(self, z, s):
         return _special.ndtr(fnp.divide(fnp.log(z), s))
 
@@ -4071,6 +4232,11 @@ class _WeibullMin(_Shaped):
         # (d2/dx dscale of logpdf and logcdf at 0: -r / scale^2, +inf for c < 1; was 0)
         return fnp.where(c > 1.0, 0.0, fnp.where(c == 1.0, -1.0, -math.inf))
 
+    def _log_tail(self, u, s, big, c):
+        # (logsf at +inf: -z^c; its slopes' limits: -c z^(c - 1) / scale in x (-inf, -1 /
+        # scale or 0 as c > 1, = 1, < 1), +inf in the scale, -inf in c)
+        return _power_tail(u, s, big, c)
+
     def _cdf(self, z, c):
         return -fnp.expm1(-fnp.pow(z, c))
 
@@ -4110,6 +4276,11 @@ class _Pareto(_Shaped):
 
     def _logpdf(self, z, b):
         return fnp.subtract(fnp.log(b), fnp.multiply(b + 1.0, fnp.log(z)))
+
+    def _log_tail(self, u, s, big, b):
+        # (logsf at +inf: -b log z; its slopes' limits: 0 in x and loc, b / scale in the
+        # scale, -inf in b)
+        return fnp.multiply(fnp.negative(b), fnp.subtract(big(), fnp.log(s)))
 
     def _cdf(self, z, b):
         return -fnp.expm1(fnp.multiply(-b, fnp.log(z)))
@@ -4167,6 +4338,11 @@ class _Gennorm(_Shaped):
 
     def _tail(self, z, beta):
         return 0.5 * _special.gammaincc(fnp.divide(1.0, beta), _abs_pow(z, beta))
+
+    def _log_tail(self, u, s, big, beta):
+        # (logcdf at -inf / logsf at +inf: -|z|^beta + ...; its slopes' limits: as
+        # weibull_min's in c)
+        return _power_tail(u, s, big, beta)
 
     def _cdf(self, z, beta):
         tail = self._tail(z, beta)
