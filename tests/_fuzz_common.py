@@ -77,3 +77,30 @@ def run_sections(sections, tally, seed0, seed1, names, n, verbose=False):
                     if verbose:
                         traceback.print_exc()
     return tally.exit_status()
+
+
+def generator_args(argv, generators, new_generators):
+    """The nn and lax fuzzers' command line: ``SEED0 SEED1 [--n N] [--only NAME,...]
+    [--case SEED:IT]``. Returns (args, the iterations to run or None for ``range(n)``,
+    verbose, the generators of ``generators`` to draw from, those of ``new_generators``)."""
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("seed0", type=int, nargs="?", default=0)
+    ap.add_argument("seed1", type=int, nargs="?", default=1)
+    ap.add_argument("--n", type=int, default=40)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--case", default="", help="SEED:IT, one case (verbose)")
+    a = ap.parse_args(argv)
+    its, verbose = None, False
+    if a.case:
+        s, i = (int(v) for v in a.case.split(":"))
+        a.seed0, a.seed1, verbose = s, s + 1, True
+        its = [i]
+    only = [s for s in a.only.split(",") if s]
+    unknown = [n for n in only if n not in generators and n not in new_generators]
+    if unknown:
+        sys.exit(f"unknown generator {unknown[0]!r}; known: "
+                 f"{', '.join(list(generators) + list(new_generators))}")
+    names = [n for n in only if n in generators] if only else list(generators)
+    new = [n for n in only if n in new_generators] if only else list(new_generators)
+    return a, its, verbose, names, new

@@ -23,7 +23,6 @@ FUZZ_VERBOSE=1 prints every case.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import traceback
@@ -42,7 +41,7 @@ import functrans.numpy as fnp  # noqa: E402
 
 VERBOSE = bool(os.environ.get("FUZZ_VERBOSE"))
 
-from tests._fuzz_common import Tally  # noqa: E402
+from tests._fuzz_common import Tally, generator_args  # noqa: E402
 
 TALLY = Tally()
 FAILS, COUNTS, fail, count = TALLY.fails, TALLY.counts, TALLY.fail, TALLY.count
@@ -1800,27 +1799,9 @@ NEW_GENERATORS = {"misc46": gen_misc46, "misc47": gen_misc47,  # (misc47: stream
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser()
-    ap.add_argument("seed0", type=int, nargs="?", default=0)
-    ap.add_argument("seed1", type=int, nargs="?", default=1)
-    ap.add_argument("--n", type=int, default=40)
-    ap.add_argument("--only", default="")
-    ap.add_argument("--case", default="", help="SEED:IT, one case (verbose)")
-    a = ap.parse_args(argv)
     global VERBOSE
-    if a.case:
-        s, i = (int(v) for v in a.case.split(":"))
-        a.seed0, a.seed1, VERBOSE = s, s + 1, True
-        its = [i]
-    else:
-        its = None
-    only = [s for s in a.only.split(",") if s]
-    unknown = [n for n in only if n not in GENERATORS and n not in NEW_GENERATORS]
-    if unknown:
-        sys.exit(f"unknown generator {unknown[0]!r}; known: "
-                 f"{', '.join(list(GENERATORS) + list(NEW_GENERATORS))}")
-    names = [n for n in only if n in GENERATORS] if only else list(GENERATORS)
-    new = [n for n in only if n in NEW_GENERATORS] if only else list(NEW_GENERATORS)
+    a, its, verbose, names, new = generator_args(argv, GENERATORS, NEW_GENERATORS)
+    VERBOSE = VERBOSE or verbose
     new46 = [n for n in new if n not in ("misc47", "misc48")]
     new47, new48 = [n for n in new if n == "misc47"], [n for n in new if n == "misc48"]
     w = np.array([WEIGHTS[n] for n in names], float)

@@ -39,7 +39,6 @@ functrans's standardize defaults to the stable algorithm (compared with JAX's "s
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import traceback
@@ -57,7 +56,7 @@ import jax.nn as jnn  # noqa: E402
 import functrans as ft  # noqa: E402
 import functrans.nn as fnn  # noqa: E402
 import functrans.numpy as fnp  # noqa: E402
-from tests._fuzz_common import Tally  # noqa: E402
+from tests._fuzz_common import Tally, generator_args  # noqa: E402
 
 warnings.filterwarnings("ignore")
 
@@ -1220,26 +1219,9 @@ NEW_GENERATORS = {"init48": gen_init48}
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser()
-    ap.add_argument("seed0", type=int, nargs="?", default=0)
-    ap.add_argument("seed1", type=int, nargs="?", default=1)
-    ap.add_argument("--n", type=int, default=40)
-    ap.add_argument("--only", default="")
-    ap.add_argument("--case", default="", help="SEED:IT, one case (verbose)")
-    a = ap.parse_args(argv)
     global VERBOSE
-    its = None
-    if a.case:
-        s, i = (int(v) for v in a.case.split(":"))
-        a.seed0, a.seed1, VERBOSE = s, s + 1, True
-        its = [i]
-    only = [s for s in a.only.split(",") if s]
-    unknown = [n for n in only if n not in GENERATORS and n not in NEW_GENERATORS]
-    if unknown:
-        sys.exit(f"unknown generator {unknown[0]!r}; known: "
-                 f"{', '.join(list(GENERATORS) + list(NEW_GENERATORS))}")
-    names = [n for n in only if n in GENERATORS] if only else list(GENERATORS)
-    new = [n for n in only if n in NEW_GENERATORS] if only else list(NEW_GENERATORS)
+    a, its, verbose, names, new = generator_args(argv, GENERATORS, NEW_GENERATORS)
+    VERBOSE = VERBOSE or verbose
     w = np.array([WEIGHTS[n] for n in names], float)
     w /= w.sum() if names else 1
     for seed in range(a.seed0, a.seed1):
