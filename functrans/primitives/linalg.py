@@ -486,34 +486,95 @@ def _cols(v, m):
     return broadcast_in_dim(v, tuple(v.shape) + (m,), tuple(range(nd)))
 
 
-def _inverse_gaps(w):
-    """F[i, j] = 1 / (w_j - w_i) off the diagonal, 0 on it (w distinct)."""
+# (session 50) Ties at the rounding level. A matrix with an exact repeated eigenvalue
+# (singular value), u diag(2, 1, 1) v^T, has computed values apart by a few ulps (~1e-16),
+# where 1 / gap ~ 1e15 gave the tied vectors' rotation within the cluster a finite
+# derivative built on rounding noise: the cluster's projector U_2 U_2^T got jacfwd 0.12 off
+# (its true entries up to 0.42), V diag(g(w)) V^T's divided differences (g_j - g_i) /
+# (w_j - w_i) were rounding over rounding. Now gaps within _TIE_ULPS n eps of the matrix's
+# largest |w| (a backward-stable solver puts a tie's computed values a few ulps of it
+# apart) count as ties wherever F and the tie masks are formed, and F is nan at a tie
+# (exact ones too; was inf): the rotation within a cluster has no derivative (a tied vector
+# jumps, and forward mode cannot tell a function that does not see the rotation from one
+# that does), so a derivative that reads it is nan, never a finite value built on rounding
+# nor the inf that 1 / 0 gave (U_2 U_2^T's jacfwd had 45 inf); the strong products and tie
+# forms give 0 where the direction (cotangent) leaves the pair, as before. Distinct values
+# further apart keep their exact derivatives (tests/test_s50_linalg50.py: gap 1e-8 s_max
+# against mpmath).
+_TIE_ULPS = 64
+
+
+def _near_ties(w):
+    """(..., n, n) bool: True at (i, j), i != j, where |w_j - w_i| <= _TIE_ULPS n eps
+    max |w| (w's matrix); w's tangent is not read."""
+    n, nd = w.shape[-1], len(w.shape)
+    w0 = stop_gradient_p.bind(w)
+    shape = tuple(w.shape) + (n,)
+    tol = _TIE_ULPS * n * float(_dt.finfo(_dt.real_dtype(_aval(w).dtype)).eps)
+    scale = broadcast_in_dim(mul(reduce_max(abs_(w0), (nd - 1,)), tol), shape,
+                             tuple(range(nd - 1)))
+    eye = diag_embed(full_like(w0, math.inf, _dt.real_dtype(_aval(w).dtype)))
+    return le(add(abs_(sub(_rows(w0, n), _cols(w0, n))), eye), scale)
+
+
+def _xp_inverse_gaps(xp, w, eye, by=None):
+    """_inverse_gaps(w, _near_ties(by)) on a backend's arrays (the impls' F; ``by`` default
+    ``w``)."""
+    by = w if by is None else by
+    n = by.shape[-1]
+    tol = _TIE_ULPS * n * float(xp.finfo(by.dtype).eps)
+    near = ((xp.abs(by[..., None, :] - by[..., :, None])
+             <= xp.max(xp.abs(by), axis=-1)[..., None, None] * tol) & (eye == 0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = 1.0 / (w[..., None, :] - w[..., :, None] + eye) - eye
+    return xp.where(near, xp.full_like(f, math.nan), f)
+
+
+def _inverse_gaps(w, ties=None):
+    """F[i, j] = 1 / (w_j - w_i) off the diagonal, 0 on it; nan where ``ties`` (_near_ties'
+    where ties may be; None where they cannot be)."""
     n = w.shape[-1]
     eye = diag_embed(ones_like(w))
-    return sub(div(1.0, add(sub(_rows(w, n), _cols(w, n)), eye)), eye)
+    f = sub(div(1.0, add(sub(_rows(w, n), _cols(w, n)), eye)), eye)
+    return f if ties is None else select(ties, full_like(f, math.nan), f)
+
+
+def _tied_gaps(w, by):
+    """_inverse_gaps(w) with the ties of ``by`` (svd's F, of s^2, takes those of s, whose
+    rounding is relative to s_max)."""
+    return _inverse_gaps(w, _near_ties(by))
+
+
+def _gaps_at(w):
+    """_inverse_gaps(w) with w's ties (_near_ties) where ties may be (_may_tie: eager
+    values, vmap, staged), plain where they cannot."""
+    return _inverse_gaps(w, _near_ties(w) if _may_tie(w, staged=True) else None)
 
 
 _strong_gaps_fn = []
 
 
-def _strong_inverse_gaps(w):
-    """_inverse_gaps(w) as a custom_jvp function whose tangent -F^2 dG (G the gaps) is
+def _strong_inverse_gaps(w, by=None):
+    """_tied_gaps(w, by) as a custom_jvp function whose tangent -F^2 dG (G the gaps) is
     strong per matrix in dG: a matrix of a stack whose values the tangent leaves gets 0,
     not inf * 0 at its ties (its derivatives recurse through the same rule: exact at every
-    order)."""
+    order; ``by``'s tangent is not read)."""
     if not _strong_gaps_fn:
         from ..custom import custom_jvp
 
         def rule(primals, tangents):
-            w, = primals
-            f = fn(w)
+            w, by = primals
+            f = fn(w, by)
             n = w.shape[-1]
-            dg = sub(_rows(tangents[0], n), _cols(tangents[0], n))
+            dw = tangents[0]
+            if dw is None:
+                return f, None
+            dg = sub(_rows(dw, n), _cols(dw, n))
             return f, strong_product_p.bind(neg(mul(f, f)), dg, matrix=False)
-        fn = custom_jvp(_inverse_gaps)
+        fn = custom_jvp(_tied_gaps)
         fn.defjvp(rule)
         _strong_gaps_fn.append(fn)
-    return _strong_gaps_fn[0](w)
+    return _strong_gaps_fn[0](w, w if by is None else by)   # (see _TIE_ULPS)
 
 
 _strong_reciprocal_fn = []
@@ -1399,7 +1460,7 @@ def _eig_jvp(primals, tangents):
     # (_strong_inverse_gaps where ties may be: F's derivative strong per matrix in the
     # gaps' tangent, as svd's; the plain one's transpose divides a zero cotangent by the
     # tied matrix's zero gap squared)
-    f = (_inverse_gaps if tie is False else _strong_inverse_gaps)(w)
+    f = (_inverse_gaps if tie is False else _strong_inverse_gaps)(w)   # (see _TIE_ULPS)
     n = x.shape[-1]
     if tie is False:
         dv = matmul(v, mul(f, p))
@@ -1450,10 +1511,8 @@ def _defective(w, v):
     sqrt(eps) of 1: a defective matrix, LAPACK's vectors of a Jordan block), and ``tied``
     (..., n), 1 on the eigenvalues equal to another (w's dtype), else 0. (The Gram matrix
     of V, one small product: an SVD of V, for its rank, cost jit(grad) of eig +15 %.)"""
-    n = w.shape[-1]
     nd = len(w.shape)
-    eye = eq(diag_embed(ones_like(w)), 1.0)
-    tie = logical_and(eq(_cols(w, n), _rows(w, n)), logical_not(eye))
+    tie = _near_ties(w)   # (see _TIE_ULPS)
     tied = reduce_or_p.bind(tie, axes=(nd,))
     v0 = stop_gradient_p.bind(v)
     g = matmul(_h(v0), v0)
@@ -1466,8 +1525,8 @@ def _defective(w, v):
 
 
 def _may_tie_unsorted(w, staged=False):
-    """_may_tie for eig's eigenvalues, in no order: whether two are equal (exactly, as
-    LAPACK gives a tied or defective matrix's)."""
+    """_may_tie for eig's eigenvalues, in no order: whether two are tied (_near_ties: a
+    tied or defective matrix's, as LAPACK gives them)."""
     val, batched = concrete_behind(w, report_batch=True)
     if val is None:
         return staged
@@ -1475,8 +1534,13 @@ def _may_tie_unsorted(w, staged=False):
         return True
     if val.shape[-1] < 2:
         return False
-    srt = np.sort(val, axis=-1)   # (complex: by real part, then imaginary: equal ones meet)
-    return bool((srt[..., 1:] == srt[..., :-1]).any())
+    # (as _near_ties, eig's F: see _TIE_ULPS)
+    n = val.shape[-1]
+    tol = _TIE_ULPS * n * float(np.finfo(val.dtype).eps)
+    with np.errstate(invalid="ignore"):
+        near = (np.abs(val[..., None, :] - val[..., :, None])
+                <= tol * np.max(np.abs(val), axis=-1)[..., None, None])
+        return bool((near & ~np.eye(n, dtype=bool)).any())
 
 
 # General (non-symmetric) eigendecomposition through the backend's extra "eig": complex
@@ -1714,7 +1778,15 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
         ds = spectral_tangent(t, x, u, s, vh, dp, kind="svd_diag", projected=True)
     else:
         ds = real(diagonal(dp)) if cplx else diagonal(dp)
-    f = as_x((_inverse_gaps if tie is False else _strong_inverse_gaps)(mul(s, s)))
+    # (where ties may be, nan at those of s: see _TIE_ULPS; formed where a product below
+    # takes it, not for the svd_vecs maps, which form their own)
+    fs = []
+
+    def f():
+        if not fs:
+            fs.append(as_x(_inverse_gaps(mul(s, s)) if tie is False
+                           else _strong_inverse_gaps(mul(s, s), s)))
+        return fs[0]
     s_j, s_i = as_x(_rows(s, k)), as_x(_cols(s, k))
     dpt = _h(dp)
     # (F is infinite at ties, among them zero singular values; a matrix of a stack that
@@ -1758,7 +1830,7 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
         du = spectral_tangent(t, x, s, u, v, add(ew(s_j, dp), ew(s_i, dpt)),
                               kind="svd_vecs", projected=True)
     else:
-        du = mm(u, prod(f, add(ew(s_j, dp), ew(s_i, dpt))))
+        du = mm(u, prod(f(), add(ew(s_j, dp), ew(s_i, dpt))))
     if thin_map and n > m:
         dv = _thin_factor_tangent(matrix_transpose(t), matrix_transpose(x), s, v, u)
     elif v_map:
@@ -1766,7 +1838,7 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
                               add(ew(s_i, dp), ew(s_j, dpt)), kind="svd_vecs",
                               projected=True)
     else:
-        dv = mm(v, prod(f, add(ew(s_i, dp), ew(s_j, dpt))))
+        dv = mm(v, prod(f(), add(ew(s_i, dp), ew(s_j, dpt))))
     # (the parts divided by S: where ties may be, products by 1 / S strong per matrix of
     # the tangent t (the gate: a part may be 0 on a whole matrix that t moves, where a zero
     # singular value's vector has no derivative, nan), so that a zero singular value's inf
@@ -1984,12 +2056,13 @@ def _spectral_impl(b, t, *point, kind, projected=False, weighted=False):
     return (left * c) @ xp.matrix_transpose(right)
 
 
-def _eigh_vecs_impl(b, t, x, w, v, *p, kind, moved=None):
+def _eigh_vecs_impl(b, t, x, w, v, *p, kind, moved=None, by=None):
     xp = b.xp
     n = w.shape[-1]
     eye = xp.eye(n, dtype=w.dtype, device=b.device(w))
-    # (as _inverse_gaps: the same bits as eigh's rule's F)
-    f = 1.0 / (w[..., None, :] - w[..., :, None] + eye) - eye
+    # (as _inverse_gaps: the same bits as eigh's rule's F; nan at the ties of ``by``,
+    # svd's s, or of w: see _TIE_ULPS)
+    f = _xp_inverse_gaps(xp, w, eye, by)
     cplx = xp.isdtype(x.dtype, "complex floating")
     if cplx:
         f = xp.astype(f, x.dtype)
@@ -2044,7 +2117,7 @@ def _svd_vecs_impl(b, t, x, s, u, v, *p, kind):
         # [0, 0, 0]], where u_2 turns within that null space to e_2: nan, not 0)
         moved = ((lambda: xp.any(t != 0, axis=(-2, -1)))
                  if x.shape[-1] != x.shape[-2] or kind == "svd_vecs_thin" else None)
-        out = _eigh_vecs_impl(b, None, x, s * s, u, q, kind="vecs", moved=moved)
+        out = _eigh_vecs_impl(b, None, x, s * s, u, q, kind="vecs", moved=moved, by=s)
         # (a zero matrix, S = 0: P = 0, the map's 0; U jumps in every direction there, nan
         # where t moves it, as _svd_tangents' _nan_if_moved for the other shapes; the
         # transpose's F * K times S = 0 is nan already)
@@ -2057,8 +2130,7 @@ def _svd_vecs_impl(b, t, x, s, u, v, *p, kind):
     # dA = t x^T + x t^T: 2 C_A x = U ((G + G^T) S) V^T, G with eigh's unread pairs 0)
     n = s.shape[-1]
     eye = xp.eye(n, dtype=s.dtype, device=b.device(s))
-    w = s * s
-    f = 1.0 / (w[..., None, :] - w[..., :, None] + eye) - eye
+    f = _xp_inverse_gaps(xp, s * s, eye, s)
     with np.errstate(invalid="ignore"):
         k = xp.matrix_transpose(u) @ t
         if b.name == "numpy" and bool(np.isfinite(f).all()):   # (as _eigh_vecs_impl's)
@@ -2114,10 +2186,10 @@ def _svd_vecs_dx(t, x, s, u, v, dx, embed, proj=None):
             k = add(mul(dpt, s_j), mul(s_i, matrix_transpose(dpt)))
         else:   # (the rule's projected operand P = U^T dA(t) U: two products fewer)
             k = proj
-        inner = _eigh_vecs_inner(k, px, w, n, False, _as_dtype_of(x), False)
+        inner = _eigh_vecs_inner(k, px, w, n, False, _as_dtype_of(x), False, s)
         dta = add(matmul_sz(t, matrix_transpose(dx)), matmul_sz(dx, matrix_transpose(t)))
         return add(matmul(u, inner), spectral_tangent(dta, a, w, u, kind="vecs"))
-    inner = _eigh_vecs_inner(matmul(ut, t), px, w, n, False, _as_dtype_of(x), True)
+    inner = _eigh_vecs_inner(matmul(ut, t), px, w, n, False, _as_dtype_of(x), True, s)
     ca = spectral_tangent(t, a, w, u, kind="vecs_embed")
     # (C_A dx strong per matrix: C_A is nan on a tied matrix whose tied vector the
     # cotangent reads, which a dx on another matrix of the stack leaves; as dA(t)'s above)
@@ -2212,7 +2284,7 @@ def _eigh_embed_dx(c, x, w, v, dx, strong):
     # d(V diag(c) V^H) = V (D * P) V^H, P = V^H sym(dx) V, D_ij = (c_j - c_i) / (w_j - w_i)
     n = x.shape[-1]
     p = matmul(matmul(_h(v), _sym(dx)), v)
-    d = _divided(_inverse_gaps(w), sub(_rows(c, n), _cols(c, n)), strong)
+    d = _divided(_gaps_at(w), sub(_rows(c, n), _cols(c, n)), strong)
     d = _as_dtype_of(x)(d)
     out = matmul(matmul(v, mul_sz(d, p)), _h(v))
     return conj(out) if _is_complex(x) else out   # (embed's value is conjugated: see its impl)
@@ -2244,12 +2316,15 @@ def _eigh_vecs_dx(t, x, w, v, dx, embed):
     return matmul(v, inner)
 
 
-def _eigh_vecs_inner(k, px, w, n, cplx, as_x, embed):
+def _eigh_vecs_inner(k, px, w, n, cplx, as_x, embed, by=None):
     """_eigh_vecs_dx's inner matrix from K (V^H sym(t) V; embed: V^T c) and the projected
-    Px = V^H sym(dx) V (svd's map gives them from U^T t V and U^T dx V, session 46)."""
+    Px = V^H sym(dx) V (svd's map gives them from U^T t V and U^T dx V, session 46; its
+    ties, ``by``, those of s)."""
     dw = real(diagonal(px)) if cplx else diagonal(px)
-    f0 = _inverse_gaps(w)
     may_tie = _may_tie(w, staged=True)
+    by = w if by is None else by
+    ties = _near_ties(by) if may_tie else None
+    f0 = _inverse_gaps(w, ties)
     # dF * K = B * (dw_j - dw_i), B = -F^2 * K: 0 where K is 0 (as eigh's rule's mul_sz), nan
     # at a tie that dx moves without pulling the pair apart; 0 on a matrix that dx does not
     # move (the gate: dw_j - dw_i is 0 on every matrix that a purely off-diagonal dx moves)
@@ -2259,7 +2334,7 @@ def _eigh_vecs_inner(k, px, w, n, cplx, as_x, embed):
     g = mul_sz(f, k)
     if embed and may_tie:
         return add(_embed_tie_free(f, conj(px) if cplx else px, g, k, n), dfk)
-    simple = _simple_columns(w, n) if may_tie else None
+    simple = _simple_columns(ties, n) if may_tie else None
     omega = _gap_mul(f, px)
     if embed:
         oc = conj(omega) if cplx else omega
@@ -2302,12 +2377,10 @@ def _embed_tie_free(f, q, g, k, n):
     return sub(add(_gap_mul(f_c, m), diag_embed(d)), matmul_sz(g, om_r))
 
 
-def _simple_columns(w, n):
-    """(..., n, n) bool: True in the columns j whose eigenvalue w_j equals no other."""
-    nd = len(w.shape)
-    eye = eq(diag_embed(ones_like(w)), 1.0)
-    tie = logical_and(eq(_cols(w, n), _rows(w, n)), logical_not(eye))
-    return _rows(logical_not(reduce_or_p.bind(tie, axes=(nd - 1,))), n)
+def _simple_columns(ties, n):
+    """(..., n, n) bool: True in the columns j whose eigenvalue ties with no other (``ties``:
+    _near_ties')."""
+    return _rows(logical_not(reduce_or_p.bind(ties, axes=(len(ties.shape) - 1,))), n)
 
 
 def _cluster_free(f, q, k, dw, n, simple, embed=False):
@@ -2352,10 +2425,11 @@ def _eigh_diag_dx(t, x, w, v, dx, strong):
     vh = _h(v)
     p = matmul(matmul(vh, _sym(dx)), v)
     q = matmul(matmul(vh, _sym(t)), v)
-    f = _inverse_gaps(w)
+    ties = _near_ties(w) if _may_tie(w, staged=True) else None
+    f = _inverse_gaps(w, ties)
     # (staged too: these masks cost jit(jacfwd(jacfwd)) of eigvalsh 6x6 x2 +2 %)
-    if strong and _may_tie(w, staged=True):
-        f = select(_scalar_on_clusters(w, q, n), zeros_like(f), f)
+    if strong and ties is not None:
+        f = select(_scalar_on_clusters(ties, q, n), zeros_like(f), f)
     qc = conj(q) if _is_complex(x) else q
     # (the product with P strong per entry, its transpose only per matrix (session 45): in
     # reverse over forward the cotangent here is the outer function's weight of each
@@ -2391,22 +2465,24 @@ def _may_tie(w, zero=False, staged=False):
     # forms, exact at every input (jit takes them throughout), write the cancellation out)
     with np.errstate(invalid="ignore"):
         gap = np.abs(v[..., 1:] - v[..., :-1])
-        near = np.sqrt(np.finfo(v.dtype).eps) * np.max(np.abs(v), axis=-1, keepdims=True)
+        # (never tighter than _near_ties': session 50)
+        rtol = max(math.sqrt(np.finfo(v.dtype).eps), _TIE_ULPS * v.shape[-1] * np.finfo(v.dtype).eps)
+        near = rtol * np.max(np.abs(v), axis=-1, keepdims=True)
         return bool((gap <= near).any())
 
 
-def _scalar_on_clusters(w, q, n):
-    """(..., n, n) bool: True at (i, j), i != j, where w_i = w_j and ``q`` is a multiple of
-    the identity on that cluster of equal eigenvalues."""
-    tie, eye, seen = _ties_seen(w, q, n)
+def _scalar_on_clusters(ties, q, n):
+    """(..., n, n) bool: True at (i, j), i != j, where w_i, w_j tie (``ties``: _near_ties')
+    and ``q`` is a multiple of the identity on that cluster of equal eigenvalues."""
+    tie, eye, seen = _ties_seen(ties, q, n)
     return _scalar_clusters(tie, eye, seen, n)
 
 
-def _ties_seen(w, q, n):
-    """(tie, eye, seen): w_i = w_j; the identity; the pairs that another basis of a cluster
-    would see, q_jk != 0 (j != k) or q_jj != q_kk."""
-    tie = eq(_cols(w, n), _rows(w, n))
-    eye = eq(diag_embed(ones_like(w)), 1.0)
+def _ties_seen(ties, q, n):
+    """(tie, eye, seen): w_i, w_j tied (``ties``, _near_ties'); the identity; the pairs that
+    another basis of a cluster would see, q_jk != 0 (j != k) or q_jj != q_kk."""
+    eye = eq(diag_embed(ones_like(real(diagonal(q)) if _is_complex(q) else diagonal(q))), 1.0)
+    tie = logical_or(ties, eye)
     qd = real(diagonal(q)) if _is_complex(q) else diagonal(q)
     seen = logical_or(logical_and(ne(q, 0.0), logical_not(eye)),
                       ne(_cols(qd, n), _rows(qd, n)))
@@ -2445,9 +2521,10 @@ def _svd_diag_dx(t, x, u, s, vh, dx, strong):
     xv, tv = matmul(dx, v), matmul(t, v)
     dp, q = matmul(uh, xv), matmul(uh, tv)
     h, a = add(q, _h(q)), sub(q, _h(q))
-    gm, gp = neg(_inverse_gaps(s)), _inverse_sums(s)
+    ties = _near_ties(s) if _may_tie(s, staged=True) else None
+    gm, gp = neg(_inverse_gaps(s, ties)), _inverse_sums(s)
     if strong and _may_tie(s):
-        ok = _svd_scalar_on_clusters(s, q, h, k)
+        ok = _svd_scalar_on_clusters(s, ties, q, h, k)
         gm = select(ok, zeros_like(gm), gm)
         gp = select(logical_and(ok, _cols(eq(s, 0.0), k)), zeros_like(gp), gp)
     if cplx:
@@ -2500,11 +2577,11 @@ def _svd_diag_dx(t, x, u, s, vh, dx, strong):
     return add(d, num if strong else mul(num, inv_s))
 
 
-def _svd_scalar_on_clusters(s, q, h, k):
+def _svd_scalar_on_clusters(s, ties, q, h, k):
     """(..., k, k) bool: True at (i, j), i != j, where s_i = s_j and every basis of that
     cluster of equal singular values sees the same slopes: H a multiple of I on it (Q zero
     there for a cluster of zeros, whose two bases turn apart)."""
-    tie, eye, seen = _ties_seen(s, h, k)
+    tie, eye, seen = _ties_seen(ties, h, k)
     qz = logical_or(logical_or(ne(q, 0.0), ne(_h(q), 0.0)),
                     logical_or(_cols(ne(diagonal(q), 0.0), k), _rows(ne(diagonal(q), 0.0), k)))
     seen = logical_or(seen, logical_and(_cols(eq(s, 0.0), k), qz))
@@ -2525,7 +2602,7 @@ def _svd_embed_dx(c, x, u, s, vh, dx, strong, weight=None):
     xv = matmul(dx, _h(vh))
     dp = matmul(_h(u), xv)
     cj, ci = _rows(c, k), _cols(c, k)
-    dm = _divided(_inverse_gaps(s), sub(cj, ci), strong)
+    dm = _divided(_gaps_at(s), sub(cj, ci), strong)
     dps = _divided(_inverse_sums(s), add(cj, ci), strong)
     if weight is not None:
         # (c = h weight with the weight constant, h not: a pair's divided differences
@@ -2636,10 +2713,10 @@ def pinv(x, rtol=None):
 
 from .. import dtypes as _dt  # noqa: E402
 from ..core import get_aval  # noqa: E402
-from .elementwise import (conj, div, eq, gt, imag, isfinite_p, logical_and,  # noqa: E402
-                          logical_not, logical_or, mul, mul_sz, ne, neg,
+from .elementwise import (abs_, conj, div, eq, gt, imag, isfinite_p, le,  # noqa: E402
+                          logical_and, logical_not, logical_or, mul, mul_sz, ne, neg,
                           real, select, sub)
-from .reductions import reduce_and_p, reduce_or_p, reduce_sum  # noqa: E402
+from .reductions import reduce_and_p, reduce_max, reduce_or_p, reduce_sum  # noqa: E402
 from .structural import (broadcast_in_dim, concat, convert_element_type,  # noqa: E402
                          full_like, ones_like, scatter_slice, slice_, stop_gradient_p, tri,
                          zeros_like)
