@@ -509,6 +509,8 @@ def _near_ties(w):
     max |w| (w's matrix); w's tangent is not read."""
     n, nd = w.shape[-1], len(w.shape)
     w0 = stop_gradient_p.bind(w)
+    if n < 2:   # (no pair; and no maximum of an empty spectrum)
+        return eq(zeros_like(sub(_rows(w0, n), _cols(w0, n))), 1.0)
     shape = tuple(w.shape) + (n,)
     tol = _TIE_ULPS * n * float(_dt.finfo(_dt.real_dtype(_aval(w).dtype)).eps)
     scale = broadcast_in_dim(mul(reduce_max(abs_(w0), (nd - 1,)), tol), shape,
@@ -522,11 +524,13 @@ def _xp_inverse_gaps(xp, w, eye, by=None):
     ``w``)."""
     by = w if by is None else by
     n = by.shape[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = 1.0 / (w[..., None, :] - w[..., :, None] + eye) - eye
+    if n < 2:   # (no pair; and no maximum of an empty spectrum)
+        return f
     tol = _TIE_ULPS * n * float(xp.finfo(by.dtype).eps)
     near = ((xp.abs(by[..., None, :] - by[..., :, None])
              <= xp.max(xp.abs(by), axis=-1)[..., None, None] * tol) & (eye == 0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f = 1.0 / (w[..., None, :] - w[..., :, None] + eye) - eye
     return xp.where(near, xp.full_like(f, math.nan), f)
 
 
@@ -2466,7 +2470,8 @@ def _may_tie(w, zero=False, staged=False):
     with np.errstate(invalid="ignore"):
         gap = np.abs(v[..., 1:] - v[..., :-1])
         # (never tighter than _near_ties': session 50)
-        rtol = max(math.sqrt(np.finfo(v.dtype).eps), _TIE_ULPS * v.shape[-1] * np.finfo(v.dtype).eps)
+        eps = float(np.finfo(v.dtype).eps)
+        rtol = max(math.sqrt(eps), _TIE_ULPS * v.shape[-1] * eps)
         near = rtol * np.max(np.abs(v), axis=-1, keepdims=True)
         return bool((gap <= near).any())
 
