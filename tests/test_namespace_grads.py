@@ -2090,6 +2090,10 @@ TESTED_ELSEWHERE = {
     # (session 49: bound by det's second and higher derivatives, adjugate's rule)
     "adjugate_derivative": "det's higher derivatives (tests/test_s49_linalg49.py, "
                            "test_review_s16b.py, test_primitive_grads.py)",
+    # (session 50: bound by the spectral rules where a matrix may hold a tie, e.g. svd's
+    # vectors of a complex or tall matrix under jit, eig's)
+    "inverse_gaps": "ties at the rounding level (tests/test_s50_linalg50.py, "
+                    "test_primitive_grads.py)",
     # (bound by eigh's eigenvectors' second derivatives where a matrix may hold a tie)
     "strong_product": "eigh's vectors at ties (tests/test_s41_linalg41.py, "
                       "test_primitive_grads.py)",

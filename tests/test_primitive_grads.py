@@ -113,6 +113,17 @@ def _strong_product_case(x, y):
     return fnp.concat([fnp.reshape(p, (-1,)) for p in parts])
 
 
+@with_backend
+def _inverse_gaps_case(b):
+    # (session 50) the reciprocal gaps of eigh's spectrum and of svd's (w = s^2, the ties
+    # of s), nan at ties; at values 0.4 apart or more (no tie) the plain 1 / (w_j - w_i)
+    def f(x):
+        w = x * 0.5 + fnp.reshape(_spread(b, 6), (2, 3)) + 1.0
+        parts = [L.inverse_gaps_p.bind(w, w), L.inverse_gaps_p.bind(w * w, w)]
+        return fnp.concat([fnp.reshape(p, (-1,)) for p in parts])
+    return f
+
+
 def _cond_case(x):
     import functrans.lax as lax
     # sin(x) x + |s|^5 (s = sum(x)): the branches meet at s = 0 with four continuous
@@ -619,6 +630,7 @@ CASES = [
     # (session 41) the products with a strong zero per matrix that eigh's eigenvectors'
     # second derivatives use; at finite operands they are the plain products
     binary("strong_product", _strong_product_case),
+    unary("inverse_gaps", _inverse_gaps_case),
     Case("tensordot", _tensordot_case, (((2, 3, 4), REAL), ((4, 2, 5), REAL))),
     Case("solve", _solve_case, ((M33, SMALL), ((3, 2), REAL))),
     Case("triangular_solve", _triangular_solve_case, ((M33, SMALL), ((3, 2), REAL))),

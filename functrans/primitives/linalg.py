@@ -504,81 +504,91 @@ def _cols(v, m):
 _TIE_ULPS = 64
 
 
-def _near_ties(w):
-    """(..., n, n) bool: True at (i, j), i != j, where |w_j - w_i| <= _TIE_ULPS n eps
-    max |w| (w's matrix); w's tangent is not read."""
-    n, nd = w.shape[-1], len(w.shape)
-    w0 = stop_gradient_p.bind(w)
-    if n < 2:   # (no pair; and no maximum of an empty spectrum)
-        return eq(zeros_like(sub(_rows(w0, n), _cols(w0, n))), 1.0)
-    shape = tuple(w.shape) + (n,)
-    tol = _TIE_ULPS * n * float(_dt.finfo(_dt.real_dtype(_aval(w).dtype)).eps)
-    scale = broadcast_in_dim(mul(reduce_max(abs_(w0), (nd - 1,)), tol), shape,
-                             tuple(range(nd - 1)))
-    eye = diag_embed(full_like(w0, math.inf, _dt.real_dtype(_aval(w).dtype)))
-    return le(add(abs_(sub(_rows(w0, n), _cols(w0, n))), eye), scale)
-
-
-def _xp_inverse_gaps(xp, w, eye, by=None):
-    """_inverse_gaps(w, _near_ties(by)) on a backend's arrays (the impls' F; ``by`` default
-    ``w``)."""
+def _xp_inverse_gaps(b, w, by=None):
+    """(F, plain) on a backend's arrays: F[i, j] = 1 / (w_j - w_i) off the diagonal, 0 on
+    it, nan where by_i and by_j (``by`` default ``w``) are within _TIE_ULPS n eps of the
+    matrix's largest |by|; ``plain``: in NumPy's host memory, F finite (no tie)."""
+    xp = b.xp
     by = w if by is None else by
-    n = by.shape[-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f = 1.0 / (w[..., None, :] - w[..., :, None] + eye) - eye
-    if n < 2:   # (no pair; and no maximum of an empty spectrum)
-        return f
-    tol = _TIE_ULPS * n * float(xp.finfo(by.dtype).eps)
+    n = w.shape[-1]
+    host = b.name == "numpy"
+    eye = np.eye(n, dtype=w.dtype) if host else xp.eye(n, dtype=w.dtype, device=b.device(w))
+    f = 1.0 / (w[..., None, :] - w[..., :, None] + eye) - eye
+    if n < 2:
+        return f, host and bool(np.isfinite(f).all())
+    tol = _tie_tol(xp, by.dtype, n)
+    if host:
+        # (a tie's |F_ij| is at least 1 / (2 tol max |w|), eigh's (by = w) and svd's (w =
+        # s^2, ties of s) alike: one pass over F rules the masks out, the no-tie path;
+        # a nan or inf fails the test too)
+        if float(np.abs(f).max()) * 2.0 * tol * float(np.abs(w).max()) < 1.0:
+            return f, True
     near = ((xp.abs(by[..., None, :] - by[..., :, None])
              <= xp.max(xp.abs(by), axis=-1)[..., None, None] * tol) & (eye == 0))
-    return xp.where(near, xp.full_like(f, math.nan), f)
+    f = xp.where(near, xp.full_like(f, math.nan), f)
+    return f, host and bool(np.isfinite(f).all())
 
 
-def _inverse_gaps(w, ties=None):
-    """F[i, j] = 1 / (w_j - w_i) off the diagonal, 0 on it; nan where ``ties`` (_near_ties'
-    where ties may be; None where they cannot be)."""
+_TIE_TOLS = {}
+
+
+def _tie_tol(xp, dtype, n):
+    """_TIE_ULPS n eps of ``dtype`` (cached: the impls' hot path)."""
+    key = (dtype, n)
+    tol = _TIE_TOLS.get(key)
+    if tol is None:
+        tol = _TIE_TOLS[key] = _TIE_ULPS * n * float(xp.finfo(dtype).eps)
+    return tol
+
+
+def _inverse_gaps(w):
+    """F[i, j] = 1 / (w_j - w_i) off the diagonal, 0 on it (w distinct: no tie, see
+    inverse_gaps_p where ties may be)."""
     n = w.shape[-1]
     eye = diag_embed(ones_like(w))
-    f = sub(div(1.0, add(sub(_rows(w, n), _cols(w, n)), eye)), eye)
-    return f if ties is None else select(ties, full_like(f, math.nan), f)
+    return sub(div(1.0, add(sub(_rows(w, n), _cols(w, n)), eye)), eye)
 
 
-def _tied_gaps(w, by):
-    """_inverse_gaps(w) with the ties of ``by`` (svd's F, of s^2, takes those of s, whose
-    rounding is relative to s_max)."""
-    return _inverse_gaps(w, _near_ties(by))
+def _inverse_gaps_jvp(primals, tangents):
+    w, by = primals
+    f = inverse_gaps_p.bind(w, by)
+    dw = tangents[0]
+    if dw is None:
+        return f, None
+    n = w.shape[-1]
+    return f, strong_product_p.bind(neg(mul(f, f)), sub(_rows(dw, n), _cols(dw, n)),
+                                    matrix=False)
 
 
-def _gaps_at(w):
-    """_inverse_gaps(w) with w's ties (_near_ties) where ties may be (_may_tie: eager
-    values, vmap, staged), plain where they cannot."""
-    return _inverse_gaps(w, _near_ties(w) if _may_tie(w, staged=True) else None)
-
-
-_strong_gaps_fn = []
+# inverse_gaps(w, by) (session 50): the reciprocal gaps F (..., n, n) of the spectra w
+# (..., n), nan at the pairs that tie (by's values, svd's s for w = s^2, within _TIE_ULPS
+# n eps of the largest: see there). Its tangent -F^2 (dw_j - dw_i) is strong per matrix
+# (session 43's _strong_inverse_gaps): a matrix of a stack whose values the tangent leaves
+# gets 0, not nan * 0 at its ties; by's tangent is not read. One primitive, where the
+# composed F, tie mask and custom_jvp cost jit(grad) of svd on a tall 8 x 64 x 8 stack ~9 %.
+# ~(F non-finite) is the tie mask of the rules' cluster forms.
+inverse_gaps_p = primitive("inverse_gaps")
+inverse_gaps_p.def_impl(lambda b, w, by: _xp_inverse_gaps(b, w, by)[0])
+inverse_gaps_p.def_abstract_eval(
+    lambda w, by: ShapedArray(tuple(w.shape) + (w.shape[-1],), w.dtype))
+inverse_gaps_p.def_jvp(_inverse_gaps_jvp)
+inverse_gaps_p.def_batch(leading_rule(inverse_gaps_p))
 
 
 def _strong_inverse_gaps(w, by=None):
-    """_tied_gaps(w, by) as a custom_jvp function whose tangent -F^2 dG (G the gaps) is
-    strong per matrix in dG: a matrix of a stack whose values the tangent leaves gets 0,
-    not inf * 0 at its ties (its derivatives recurse through the same rule: exact at every
-    order; ``by``'s tangent is not read)."""
-    if not _strong_gaps_fn:
-        from ..custom import custom_jvp
+    """F with nan at ties (of ``by``, default w), strong derivatives: inverse_gaps_p."""
+    return inverse_gaps_p.bind(w, w if by is None else by)
 
-        def rule(primals, tangents):
-            w, by = primals
-            f = fn(w, by)
-            n = w.shape[-1]
-            dw = tangents[0]
-            if dw is None:
-                return f, None
-            dg = sub(_rows(dw, n), _cols(dw, n))
-            return f, strong_product_p.bind(neg(mul(f, f)), dg, matrix=False)
-        fn = custom_jvp(_tied_gaps)
-        fn.defjvp(rule)
-        _strong_gaps_fn.append(fn)
-    return _strong_gaps_fn[0](w, w if by is None else by)   # (see _TIE_ULPS)
+
+def _gaps_at(w):
+    """F of w: inverse_gaps_p where ties may be (_may_tie: eager values, vmap, staged),
+    plain where they cannot."""
+    return _strong_inverse_gaps(w) if _may_tie(w, staged=True) else _inverse_gaps(w)
+
+
+def _ties_of(f):
+    """(..., n, n) bool: the tied pairs of inverse_gaps' F (its non-finite entries)."""
+    return logical_not(isfinite_p.bind(f))
 
 
 _strong_reciprocal_fn = []
@@ -1516,7 +1526,7 @@ def _defective(w, v):
     (..., n), 1 on the eigenvalues equal to another (w's dtype), else 0. (The Gram matrix
     of V, one small product: an SVD of V, for its rank, cost jit(grad) of eig +15 %.)"""
     nd = len(w.shape)
-    tie = _near_ties(w)   # (see _TIE_ULPS)
+    tie = _ties_of(_strong_inverse_gaps(w))   # (see _TIE_ULPS)
     tied = reduce_or_p.bind(tie, axes=(nd,))
     v0 = stop_gradient_p.bind(v)
     g = matmul(_h(v0), v0)
@@ -1529,8 +1539,8 @@ def _defective(w, v):
 
 
 def _may_tie_unsorted(w, staged=False):
-    """_may_tie for eig's eigenvalues, in no order: whether two are tied (_near_ties: a
-    tied or defective matrix's, as LAPACK gives them)."""
+    """_may_tie for eig's eigenvalues, in no order: whether two are tied (inverse_gaps_p's
+    ties: a tied or defective matrix's, as LAPACK gives them)."""
     val, batched = concrete_behind(w, report_batch=True)
     if val is None:
         return staged
@@ -1538,7 +1548,7 @@ def _may_tie_unsorted(w, staged=False):
         return True
     if val.shape[-1] < 2:
         return False
-    # (as _near_ties, eig's F: see _TIE_ULPS)
+    # (as inverse_gaps_p, eig's F: see _TIE_ULPS)
     n = val.shape[-1]
     tol = _TIE_ULPS * n * float(np.finfo(val.dtype).eps)
     with np.errstate(invalid="ignore"):
@@ -2062,17 +2072,14 @@ def _spectral_impl(b, t, *point, kind, projected=False, weighted=False):
 
 def _eigh_vecs_impl(b, t, x, w, v, *p, kind, moved=None, by=None):
     xp = b.xp
-    n = w.shape[-1]
-    eye = xp.eye(n, dtype=w.dtype, device=b.device(w))
     # (as _inverse_gaps: the same bits as eigh's rule's F; nan at the ties of ``by``,
-    # svd's s, or of w: see _TIE_ULPS)
-    f = _xp_inverse_gaps(xp, w, eye, by)
+    # svd's s, or of w: see _TIE_ULPS. ``plain``: NumPy, in host memory, F finite, no tie:
+    # the masks below change nothing, F * 0 being 0: the plain products, one pass each
+    # fewer (session 48))
+    f, plain = _xp_inverse_gaps(b, w, by)
     cplx = xp.isdtype(x.dtype, "complex floating")
     if cplx:
         f = xp.astype(f, x.dtype)
-    # (NumPy, in host memory: where F is finite, no tie, the masks below change nothing,
-    # F * 0 being 0: the plain products, one pass each fewer (session 48))
-    plain = b.name == "numpy" and bool(np.isfinite(f).all())
     # The products by F are strong only where a zero is structural: per matrix for the
     # tangent (a matrix of a stack that it does not move), per pair of columns for the
     # cotangent (eigenvectors that the function does not read: both of the pair's columns
@@ -2132,12 +2139,10 @@ def _svd_vecs_impl(b, t, x, s, u, v, *p, kind):
         return xp.where(jump[..., None, None], xp.nan, out)
     # (eigh's vecs_embed of A = x x^T, c -> sym(U G U^T) = C_A, transposed through
     # dA = t x^T + x t^T: 2 C_A x = U ((G + G^T) S) V^T, G with eigh's unread pairs 0)
-    n = s.shape[-1]
-    eye = xp.eye(n, dtype=s.dtype, device=b.device(s))
-    f = _xp_inverse_gaps(xp, s * s, eye, s)
+    f, plain = _xp_inverse_gaps(b, s * s, s)
     with np.errstate(invalid="ignore"):
         k = xp.matrix_transpose(u) @ t
-        if b.name == "numpy" and bool(np.isfinite(f).all()):   # (as _eigh_vecs_impl's)
+        if plain:   # (as _eigh_vecs_impl's)
             g = f * k
         else:
             unread = xp.all(k == 0, axis=-2)
@@ -2326,9 +2331,7 @@ def _eigh_vecs_inner(k, px, w, n, cplx, as_x, embed, by=None):
     ties, ``by``, those of s)."""
     dw = real(diagonal(px)) if cplx else diagonal(px)
     may_tie = _may_tie(w, staged=True)
-    by = w if by is None else by
-    ties = _near_ties(by) if may_tie else None
-    f0 = _inverse_gaps(w, ties)
+    f0 = _strong_inverse_gaps(w, by) if may_tie else _inverse_gaps(w)
     # dF * K = B * (dw_j - dw_i), B = -F^2 * K: 0 where K is 0 (as eigh's rule's mul_sz), nan
     # at a tie that dx moves without pulling the pair apart; 0 on a matrix that dx does not
     # move (the gate: dw_j - dw_i is 0 on every matrix that a purely off-diagonal dx moves)
@@ -2338,7 +2341,7 @@ def _eigh_vecs_inner(k, px, w, n, cplx, as_x, embed, by=None):
     g = mul_sz(f, k)
     if embed and may_tie:
         return add(_embed_tie_free(f, conj(px) if cplx else px, g, k, n), dfk)
-    simple = _simple_columns(ties, n) if may_tie else None
+    simple = _simple_columns(_ties_of(f0), n) if may_tie else None
     omega = _gap_mul(f, px)
     if embed:
         oc = conj(omega) if cplx else omega
@@ -2383,7 +2386,7 @@ def _embed_tie_free(f, q, g, k, n):
 
 def _simple_columns(ties, n):
     """(..., n, n) bool: True in the columns j whose eigenvalue ties with no other (``ties``:
-    _near_ties')."""
+    _ties_of's)."""
     return _rows(logical_not(reduce_or_p.bind(ties, axes=(len(ties.shape) - 1,))), n)
 
 
@@ -2429,11 +2432,11 @@ def _eigh_diag_dx(t, x, w, v, dx, strong):
     vh = _h(v)
     p = matmul(matmul(vh, _sym(dx)), v)
     q = matmul(matmul(vh, _sym(t)), v)
-    ties = _near_ties(w) if _may_tie(w, staged=True) else None
-    f = _inverse_gaps(w, ties)
+    may_tie = _may_tie(w, staged=True)
+    f = _strong_inverse_gaps(w) if may_tie else _inverse_gaps(w)
     # (staged too: these masks cost jit(jacfwd(jacfwd)) of eigvalsh 6x6 x2 +2 %)
-    if strong and ties is not None:
-        f = select(_scalar_on_clusters(ties, q, n), zeros_like(f), f)
+    if strong and may_tie:
+        f = select(_scalar_on_clusters(_ties_of(f), q, n), zeros_like(f), f)
     qc = conj(q) if _is_complex(x) else q
     # (the product with P strong per entry, its transpose only per matrix (session 45): in
     # reverse over forward the cotangent here is the outer function's weight of each
@@ -2469,7 +2472,7 @@ def _may_tie(w, zero=False, staged=False):
     # forms, exact at every input (jit takes them throughout), write the cancellation out)
     with np.errstate(invalid="ignore"):
         gap = np.abs(v[..., 1:] - v[..., :-1])
-        # (never tighter than _near_ties': session 50)
+        # (never tighter than inverse_gaps_p's ties: session 50)
         eps = float(np.finfo(v.dtype).eps)
         rtol = max(math.sqrt(eps), _TIE_ULPS * v.shape[-1] * eps)
         near = rtol * np.max(np.abs(v), axis=-1, keepdims=True)
@@ -2477,14 +2480,14 @@ def _may_tie(w, zero=False, staged=False):
 
 
 def _scalar_on_clusters(ties, q, n):
-    """(..., n, n) bool: True at (i, j), i != j, where w_i, w_j tie (``ties``: _near_ties')
+    """(..., n, n) bool: True at (i, j), i != j, where w_i, w_j tie (``ties``: _ties_of's)
     and ``q`` is a multiple of the identity on that cluster of equal eigenvalues."""
     tie, eye, seen = _ties_seen(ties, q, n)
     return _scalar_clusters(tie, eye, seen, n)
 
 
 def _ties_seen(ties, q, n):
-    """(tie, eye, seen): w_i, w_j tied (``ties``, _near_ties'); the identity; the pairs that
+    """(tie, eye, seen): w_i, w_j tied (``ties``, _ties_of's); the identity; the pairs that
     another basis of a cluster would see, q_jk != 0 (j != k) or q_jj != q_kk."""
     eye = eq(diag_embed(ones_like(real(diagonal(q)) if _is_complex(q) else diagonal(q))), 1.0)
     tie = logical_or(ties, eye)
@@ -2526,10 +2529,10 @@ def _svd_diag_dx(t, x, u, s, vh, dx, strong):
     xv, tv = matmul(dx, v), matmul(t, v)
     dp, q = matmul(uh, xv), matmul(uh, tv)
     h, a = add(q, _h(q)), sub(q, _h(q))
-    ties = _near_ties(s) if _may_tie(s, staged=True) else None
-    gm, gp = neg(_inverse_gaps(s, ties)), _inverse_sums(s)
+    f = _gaps_at(s)
+    gm, gp = neg(f), _inverse_sums(s)
     if strong and _may_tie(s):
-        ok = _svd_scalar_on_clusters(s, ties, q, h, k)
+        ok = _svd_scalar_on_clusters(s, _ties_of(f), q, h, k)
         gm = select(ok, zeros_like(gm), gm)
         gp = select(logical_and(ok, _cols(eq(s, 0.0), k)), zeros_like(gp), gp)
     if cplx:
@@ -2718,10 +2721,10 @@ def pinv(x, rtol=None):
 
 from .. import dtypes as _dt  # noqa: E402
 from ..core import get_aval  # noqa: E402
-from .elementwise import (abs_, conj, div, eq, gt, imag, isfinite_p, le,  # noqa: E402
-                          logical_and, logical_not, logical_or, mul, mul_sz, ne, neg,
+from .elementwise import (conj, div, eq, gt, imag, isfinite_p, logical_and,  # noqa: E402
+                          logical_not, logical_or, mul, mul_sz, ne, neg,
                           real, select, sub)
-from .reductions import reduce_and_p, reduce_max, reduce_or_p, reduce_sum  # noqa: E402
+from .reductions import reduce_and_p, reduce_or_p, reduce_sum  # noqa: E402
 from .structural import (broadcast_in_dim, concat, convert_element_type,  # noqa: E402
                          full_like, ones_like, scatter_slice, slice_, stop_gradient_p, tri,
                          zeros_like)
