@@ -491,13 +491,14 @@ def _cols(v, m):
 # where 1 / gap ~ 1e15 gave the tied vectors' rotation within the cluster a finite
 # derivative built on rounding noise: the cluster's projector U_2 U_2^T got jacfwd 0.12 off
 # (its true entries up to 0.42), V diag(g(w)) V^T's divided differences (g_j - g_i) /
-# (w_j - w_i) were rounding over rounding. Now gaps within _TIE_ULPS n eps of the matrix's
-# largest |w| (a backward-stable solver puts a tie's computed values a few ulps of it
-# apart) count as ties wherever F and the tie masks are formed, and F is nan at a tie
-# (exact ones too; was inf): the rotation within a cluster has no derivative (a tied vector
-# jumps, and forward mode cannot tell a function that does not see the rotation from one
-# that does), so a derivative that reads it is nan, never a finite value built on rounding
-# nor the inf that 1 / 0 gave (U_2 U_2^T's jacfwd had 45 inf); the strong products and tie
+# (w_j - w_i) were rounding over rounding (JAX's alike). Now gaps within _TIE_ULPS n eps
+# of the matrix's largest |w| (svd: of s, relative to s_max; a backward-stable solver puts
+# a tie's computed values a few ulps apart: <= 0.4 n eps seen for n = 16 to 200) count as
+# ties wherever F and the tie masks are formed (inverse_gaps_p, the impls'
+# _xp_inverse_gaps, _ties_of), and F is nan at a tie (exact ones too; was inf): the
+# rotation within a cluster has no derivative (a tied vector jumps, and forward mode cannot
+# tell a function that does not see the rotation from one that does), so a derivative that
+# reads it is nan, never a finite value built on rounding; the strong products and tie
 # forms give 0 where the direction (cotangent) leaves the pair, as before. Distinct values
 # further apart keep their exact derivatives (tests/test_s50_linalg50.py: gap 1e-8 s_max
 # against mpmath).
@@ -565,8 +566,10 @@ def _inverse_gaps_jvp(primals, tangents):
 # n eps of the largest: see there). Its tangent -F^2 (dw_j - dw_i) is strong per matrix
 # (session 43's _strong_inverse_gaps): a matrix of a stack whose values the tangent leaves
 # gets 0, not nan * 0 at its ties; by's tangent is not read. One primitive, where the
-# composed F, tie mask and custom_jvp cost jit(grad) of svd on a tall 8 x 64 x 8 stack ~9 %.
-# ~(F non-finite) is the tie mask of the rules' cluster forms.
+# composed F, tie mask and custom_jvp cost jit(grad) of svd on a tall 8 x 64 x 8 stack ~9 %
+# (one op where the custom_jvp staged ~8). ~(F finite) is the tie mask of the rules'
+# cluster forms (_ties_of); the second-order forms take it where ties may be, so their
+# own derivatives (third order) are strong too, where the plain F's gave nan * 0.
 inverse_gaps_p = primitive("inverse_gaps")
 inverse_gaps_p.def_impl(lambda b, w, by: _xp_inverse_gaps(b, w, by)[0])
 inverse_gaps_p.def_abstract_eval(
@@ -587,7 +590,7 @@ def _gaps_at(w):
 
 
 def _ties_of(f):
-    """(..., n, n) bool: the tied pairs of inverse_gaps' F (its non-finite entries)."""
+    """(..., n, n) bool: the tied pairs of inverse_gaps_p's F (its non-finite entries)."""
     return logical_not(isfinite_p.bind(f))
 
 
