@@ -246,3 +246,22 @@ def test_lstsq_at_a_rounding_level_tie():
     b = np.array([1.0, 2.0, 3.0])
     want = _central(lambda m: np.linalg.lstsq(m, b, rcond=None)[0], x)
     _nan_or_right(ft.jacfwd(lambda m: fnp.linalg.lstsq(m, b, rcond=None)[0])(x), want)
+
+
+def test_rounding_level_ties_on_backends(backend):
+    # (the impls' tie mask without NumPy's host pre-check: torch, array-api-strict)
+    x = _svd_tie()
+
+    def proj(m, svd, tr):
+        q = svd(m)[0][:, 1:]
+        return q @ tr(q)
+    want = _central(lambda m: proj(m, np.linalg.svd, np.transpose), x)
+    f = lambda m: proj(m, fnp.linalg.svd, fnp.matrix_transpose)          # noqa: E731
+    for h in (ft.jacfwd(f), ft.jacrev(f), ft.jit(ft.jacfwd(f))):
+        got = h(backend.asarray(x))
+        assert backend.is_own(got)
+        _nan_or_right(backend.to_numpy(got), want)
+    xe = _eigh_tie()
+    want = _central(_eigh_proj(np.linalg.eigh), xe)
+    _nan_or_right(backend.to_numpy(ft.jacfwd(_eigh_proj(fnp.linalg.eigh))(
+        backend.asarray(xe))), want)

@@ -535,7 +535,7 @@ _TIE_TOLS = {}
 
 def _tie_tol(xp, dtype, n):
     """_TIE_ULPS n eps of ``dtype`` (cached: the impls' hot path)."""
-    key = (dtype, n)
+    key = (type(dtype), dtype, n)   # (the type first: no cross-library dtype ==)
     tol = _TIE_TOLS.get(key)
     if tol is None:
         tol = _TIE_TOLS[key] = _TIE_ULPS * n * float(xp.finfo(dtype).eps)
