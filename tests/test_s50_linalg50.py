@@ -241,11 +241,23 @@ def test_the_tie_stays_on_its_matrix_of_a_stack(how):
 
 
 def test_lstsq_at_a_rounding_level_tie():
-    # through svd's vectors: 1.55 off before (a smooth function there: left, nan)
+    # through svd's vectors: 1.55 off before (a smooth function there); now, eagerly at a
+    # tie, pinv's derivative, the value the SVD's bit for bit
     x = _svd_tie()
     b = np.array([1.0, 2.0, 3.0])
     want = _central(lambda m: np.linalg.lstsq(m, b, rcond=None)[0], x)
-    _nan_or_right(ft.jacfwd(lambda m: fnp.linalg.lstsq(m, b, rcond=None)[0])(x), want)
+    f = lambda m: fnp.linalg.lstsq(m, b, rcond=None)[0]                  # noqa: E731
+    np.testing.assert_array_equal(np.asarray(ft.jvp(f, (x,), (want[0],))[0]),
+                                  np.asarray(f(x)))
+    for h in (ft.jacfwd, ft.jacrev):
+        np.testing.assert_allclose(np.asarray(h(f)(x)), want, atol=1e-7)
+    # complex (pinv's rule too): the derivatives along the real directions, one jvp each
+    z, zb = x * np.exp(0.3j), b * (1 + 0.5j)
+    basis = np.eye(9).reshape(9, 3, 3)
+    want = _central(lambda m: np.linalg.lstsq(m + 0j, zb, rcond=None)[0], z)
+    g = lambda m: fnp.linalg.lstsq(m, zb, rcond=None)[0]                  # noqa: E731
+    got = np.stack([np.asarray(ft.jvp(g, (z,), (e + 0j,))[1]) for e in basis], axis=-1)
+    np.testing.assert_allclose(got.reshape(want.shape), want, atol=1e-7)
 
 
 def test_rounding_level_ties_on_backends(backend):

@@ -1889,13 +1889,13 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     return du, ds, _h(dv)
 
 
-def _seen_tie(s):
+def _seen_tie(s, zero=True):
     """Whether the singular values ``s`` are known in host memory (eager NumPy, not
-    batched) and hold a tie, a near tie or a zero (as _may_tie; another backend's values
-    are not read)."""
+    batched) and hold a tie, a near tie or (``zero``) a zero (as _may_tie; another
+    backend's values are not read)."""
     val, batched = concrete_behind(s, report_batch=True)
     return (isinstance(val, (np.ndarray, np.generic)) and not batched
-            and _may_tie(s, zero=True) is True)
+            and _may_tie(s, zero=zero) is True)
 
 
 def _slice_last(x, start, end, axis):
