@@ -12,11 +12,14 @@
   derivatives, against central differences in mpmath at 40 digits; a simple eigenvalue's
   vector beside a rounding-level pair keeps its derivative; the nan stays on the tied
   matrix of a stack (eager, jit, vmap).
+- lstsq went through svd's vectors (1.55 off there; nan after the fix above): eagerly at a
+  tie seen in NumPy values its x takes pinv's derivative (every order), the value the
+  SVD's bit for bit.
 - Left: a derivative that reads only the rotation-invariant part of a tied cluster (its
-  projector, U S V^T, V g(W) V^T) is nan at a tie, exact or rounding-level, where the true
-  one is finite (forward mode cannot tell such a function from one that reads a tied
-  vector); so is the second derivative of a sum of g(s_i) whose slopes depend on x
-  (sum(s^2), sum(s^3)), as before at exact ties.
+  projector, U S V^T, V g(W) V^T; lstsq under jit and vmap) is nan at a tie, exact or
+  rounding-level, where the true one is finite (forward mode cannot tell such a function
+  from one that reads a tied vector); so is the second derivative of a sum of g(s_i) whose
+  slopes depend on x (sum(s^2), sum(s^3)), as before at exact ties.
 """
 
 import numpy as np
@@ -251,6 +254,13 @@ def test_lstsq_at_a_rounding_level_tie():
                                   np.asarray(f(x)))
     for h in (ft.jacfwd, ft.jacrev):
         np.testing.assert_allclose(np.asarray(h(f)(x)), want, atol=1e-7)
+
+    def grad_cubes(m):   # (x = m^-1 b: d sum(x^3) = -m^-T (3 x^2) x^T)
+        xs = np.linalg.solve(m, b)
+        return -np.outer(np.linalg.solve(m.T, 3 * xs ** 2), xs)
+    np.testing.assert_allclose(
+        np.asarray(ft.hessian(lambda m: fnp.sum(f(m) ** 3))(x)),
+        _central(grad_cubes, x, 1e-5), atol=1e-6)
     # complex (pinv's rule too): the derivatives along the real directions, one jvp each
     z, zb = x * np.exp(0.3j), b * (1 + 0.5j)
     basis = np.eye(9).reshape(9, 3, 3)
