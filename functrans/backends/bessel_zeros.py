@@ -247,14 +247,14 @@ def _dd(v):
     return hi, float(v - type(v)(hi))
 
 
-# per order: the modulus' m_1 .. m_5 and the phase's t_0 .. t_6 (the cheap form: the first
-# term left out below 1e-21 relative of M^2 and 1e-23 of the phase from x = 120), and for the
+# per order: the modulus' m_1 .. m_4 and the phase's t_0 .. t_5 (the cheap form: the first
+# term left out below 5e-19 relative of M^2 and 3e-23 of the phase from x = 120), and for the
 # exact one t_1 .. t_3 in two parts, t_4 .. t_10 (the first left out below 1e-33 from 120)
 _MODULUS, _PHASE, _PHASE_DD, _PHASE_TAIL = {}, {}, {}, {}
 for _nu in (0, 1):
     _m, _t = _phase_series(_nu, 11)
-    _MODULUS[_nu] = [float(c) for c in _m[1:6]]
-    _PHASE[_nu] = [float(c) for c in _t[:7]]
+    _MODULUS[_nu] = [float(c) for c in _m[1:5]]
+    _PHASE[_nu] = [float(c) for c in _t[:6]]
     _PHASE_DD[_nu] = [_dd(c) for c in _t[1:4]]
     _PHASE_TAIL[_nu] = [float(c) for c in _t[4:11]]
 del _nu, _m, _t
@@ -411,11 +411,10 @@ def phase_values(xp, x, name, exact=False):
     lo = lo + e
     u = h + (lo + (pl - q * _PI[3]))
     ul = (lo + (pl - q * _PI[3])) - (u - h)
-    # sin(u) for |u| <= 0.02 (the Taylor terms to u^9: below 1e-20 relative), with the
-    # rounding of u carried
+    # sin(u) for |u| <= 0.02 (the Taylor terms to u^7: the next below 1e-19 relative), with
+    # the rounding of u carried
     u2 = u * u
-    sin_u = u + (ul + u * (u2 * (-1.0 / 6.0 + u2 * (1.0 / 120.0 + u2 * (
-        -1.0 / 5040.0 + u2 * (1.0 / 362880.0))))))
+    sin_u = u + (ul + u * (u2 * (-1.0 / 6.0 + u2 * (1.0 / 120.0 + u2 * (-1.0 / 5040.0)))))
     a = _MODULUS[nu]
     big_a = a[-1]
     for c in a[-2::-1]:
