@@ -149,3 +149,23 @@ def test_bessel_docstrings():
         assert doc and doc.startswith("The ") and "Values from SciPy on NumPy" in doc, name
     assert "Miller's recurrence" in fsp.j0.__doc__ and "Neumann's series" in fsp.y1.__doc__
     assert math.isclose(float(fsp.j0(1.0)), 0.7651976865579666, rel_tol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["j0", "j1"])
+def test_jv_orders_0_and_1_take_the_zero_forms(name):
+    # jv(0, 2.404825557695773) was 0 (mpmath: -6.1e-17), jv(0, 128.02087700600833) 1.4e-5
+    # relative off: now j0's and j1's values near their zeros (J_-1 = -J_1), every backend
+    # (elsewhere the libraries' jv, a few ulp from their j0, j1)
+    from functrans.backends import bessel_zeros as bz
+    order = float(name[1])
+    x = np.concatenate([np.abs(_points(name)), bz.TABLES[name][::7, 0]])
+    x = np.concatenate([x, -x[::5]])
+    for label, make, back in _backends():
+        want = back(getattr(fsp, name)(make(x)))
+        for o in ((order, -order) if order else (order,)):
+            got = back(fsp.jv(make(np.full_like(x, o)), make(x)))
+            assert np.array_equal(got, -want if o < 0 else want), (label, o)
+    assert _rel_errors(name, x, fsp.jv(order, x)).max() < 5e-16
+    mixed = fsp.jv(np.array([0.0, 1.0, 2.5, -1.0]), np.array([x[0], x[0], x[0], x[0]]))
+    assert np.asarray(mixed)[[0, 1, 3]].tolist() == [
+        float(fsp.jv(0.0, x[0])), float(fsp.jv(1.0, x[0])), -float(fsp.jv(1.0, x[0]))]

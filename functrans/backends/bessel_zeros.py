@@ -14,15 +14,20 @@ another (functrans.primitives.special._bessel01_near_zeros picks them):
   other ``a_n`` from Bessel's equation ``x^2 f'' + x f' + (x^2 - nu^2) f = 0`` about ``r``:
   ``r^2 (n+1)(n+2) a_(n+2) = -[(n+1)(2n+1) r a_(n+1) + (n^2 + r^2 - nu^2) a_n
   + 2 r a_(n-1) + a_(n-2)]``;
-- about the others below ``PHASE_END`` (1e8), the phase-amplitude form of Hankel's expansion:
-  ``J = A cos(theta)``, ``Y = A sin(theta)``, ``A = sqrt(2 (P^2 + Q^2) / (pi x))``,
-  ``theta = x - (2 nu + 1) pi/4 + atan(Q / P)``, with ``theta`` reduced modulo ``pi/2`` in
-  parts (``pi/2`` in three, of 27, 27 and 53 bits: ``N pi/2`` exact in the first two for
-  ``N < 2^26``; the rounding of ``x - (2 nu + 1) pi/4`` and ``atan``'s leading term ``a_1 /
-  x`` carried as second parts), so that the reduced phase ``u`` near a zero is about
-  ``eps / x^3`` absolute off (the rounding of ``atan``'s remaining ``O(x^-3)``): within 2 ulp
-  but within about ``1e-8`` relative of a zero (the float64 nearest one beyond the table:
-  up to about ``4e-10`` relative at ``x = 130``, less beyond).
+- about the others below ``PHASE_END`` (1e8), the phase-amplitude form: ``J = M cos(theta)``,
+  ``Y = M sin(theta)``, with the asymptotic series of the modulus and the phase themselves
+  (DLMF 10.18.17-18: ``M^2 = (2 / (pi x)) sum_k m_k x^-2k``, ``theta = x - (nu/2 + 1/4) pi
+  + sum_k t_k x^-(2k+1)``, the ``t_k`` from ``theta' = 2 / (pi x M^2)``; exact fractions at
+  import). Near a zero the value is ``+-M sin(u)``, ``u = x - q pi + (theta - x + ...)`` the
+  phase from the zero's ``q pi`` (``q`` a quarter-integer), which has to be right to about
+  ``eps |u|``: ``x - q pi`` in parts (``pi`` in four, of 26, 26, 26 and 53 bits: ``q pi``'s
+  first three exact for ``q < 2^25``), ``t_0 / x`` in two parts, the other terms (``t_1 /
+  x^3``: ``3e-8`` at ``x = 127``) rounded once, so ``u`` about ``eps t_1 / x^3`` off; where
+  ``|u| < 16 / x^3`` (within about ``1e-5`` of a zero at ``x = 127``, ``1e-11`` at ``1e4``)
+  all the terms in two parts (``u`` about ``1e-32`` off). Within 2.5 ulp (3.4e-16 relative)
+  of mpmath, also at the float64 nearest a zero. Before session 50 the phase was ``atan(Q /
+  P)`` of Hankel's ``P`` and ``Q`` with its ``O(x^-3)`` rounded: up to 2e-9 relative at the
+  float64 nearest the 42nd zero.
 
 The zeros (``hi``, ``lo``) and the slopes: mpmath at 60 digits (``besseljzero``,
 ``besselyzero``; ``J0' = -J1``, ``J1' = J0``, ``Y0' = -Y1``, ``Y1' = Y0`` at a zero).

@@ -5426,10 +5426,10 @@ _BESSEL_VALUES = """Values from SciPy on NumPy, cupyx on CuPy, ``torch.special``
     that many ulp of the small value there were wrong (SciPy's ``j0(52.616)`` 2733 ulp, at
     the float64 nearest a zero every digit): float64 ``x`` within 0.05 of one of the first
     40 zeros (``x`` below about 126) are Taylor's polynomial about the tabulated zero (2 ulp
-    of mpmath), within 0.02 (of the phase) of another below 1e8 the phase-amplitude form of
-    Hankel's expansion with the phase reduced in parts (2 ulp but within about 1e-8
-    relative of the zero, where about ``1e-24 / |x - zero|`` relative:
-    :mod:`functrans.backends.bessel_zeros`); just outside those windows the libraries' own
+    of mpmath), within 0.02 (of the phase) of another below 1e8 the phase-amplitude form
+    (the asymptotic series of the modulus and the phase, the phase from the zero in parts:
+    2.5 ulp, also at the float64 nearest a zero: :mod:`functrans.backends.bessel_zeros`);
+    just outside those windows the libraries' own
     (up to about 50 ulp; SciPy's from 25 up to about ``x eps`` relative to the envelope).
     float32 input is computed in float64 and rounded once; integers give float64."""
 
