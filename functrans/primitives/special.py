@@ -2535,6 +2535,14 @@ def _jv_impl(b, v, z):
         return out
     if isinstance(z, (_np.ndarray, _np.generic)):
         va, za = _np.asarray(v).reshape(-1), _np.asarray(z).reshape(-1)
+        if len(va) > 1 and not any(va.strides):   # (one order, broadcast: jv(0, x))
+            o = float(va[0])
+            if abs(o) not in (0.0, 1.0):
+                return out
+            sign = -1.0 if o < 0.0 else 1.0
+            y = out * sign if sign < 0.0 else out
+            y = _bessel01_near_zeros(b, "j0" if o == 0.0 else "j1", z, y)
+            return y * sign if sign < 0.0 else y
         av = _np.abs(va)
         for name, order in (("j0", 0.0), ("j1", 1.0)):
             at = (av == order).nonzero()[0]
