@@ -226,6 +226,8 @@ PHASE_END = 1e8    # (q pi's first three parts exact products below 2^25 pi)
 # (the quarter-integers below 2^25)
 _PI = (3.1415926218032837, 3.1786509424591713e-08, 1.2246467864107189e-16,
        1.27366343270219e-24)
+_MINUS_PI = tuple(-c for c in _PI)
+_TWO_PI = (0.6366197723675814, -3.935735335036497e-17)   # 2/pi in two parts (mpmath)
 # u = theta - (m + PHASE_OFFSET) pi is the phase from the m-th zero of the phase form (J's
 # zeros where theta = (m + 1/2) pi, Y's where theta = m pi; theta = x - (nu/2 + 1/4) pi + ...)
 PHASE_OFFSET = {"j0": 0.75, "j1": 1.25, "y0": 0.25, "y1": 0.75}
@@ -255,10 +257,11 @@ def _dd(v):
 # per order: the modulus' m_1 .. m_4 and the phase's t_0 .. t_5 (the cheap form: the first
 # term left out below 5e-19 relative of M^2 and 3e-23 of the phase from x = 120), and for the
 # exact one t_1 .. t_3 in two parts, t_4 .. t_10 (the first left out below 1e-33 from 120)
-_MODULUS, _PHASE, _PHASE_DD, _PHASE_TAIL = {}, {}, {}, {}
+_MODULUS, _MODULUS_2_PI, _PHASE, _PHASE_DD, _PHASE_TAIL = {}, {}, {}, {}, {}
 for _nu in (0, 1):
     _m, _t = _phase_series(_nu, 11)
     _MODULUS[_nu] = [float(c) for c in _m[1:5]]
+    _MODULUS_2_PI[_nu] = [c * _TWO_PI[0] for c in _MODULUS[_nu]]
     _PHASE[_nu] = [float(c) for c in _t[:6]]
     _PHASE_DD[_nu] = [_dd(c) for c in _t[1:4]]
     _PHASE_TAIL[_nu] = [float(c) for c in _t[4:11]]
@@ -386,8 +389,8 @@ def phase_values(xp, x, name, exact=False):
     off = PHASE_OFFSET[name]
     m = xp.round(x * (1.0 / math.pi) - off)
     q = m + off   # (a quarter-integer)
-    h, lo = _two_sum(x - q * _PI[0], -(q * _PI[1]))   # (x - q P0 exact: Sterbenz)
-    h, e = _two_sum(h, -(q * _PI[2]))
+    h, lo = _two_sum(x - q * _PI[0], q * _MINUS_PI[1])   # (x - q P0 exact: Sterbenz)
+    h, e = _two_sum(h, q * _MINUS_PI[2])
     lo = lo + e
     w = 1.0 / x
     z = w * w
@@ -414,19 +417,22 @@ def phase_values(xp, x, name, exact=False):
         pl = ((t[0] - p) - e) / x + s * (z * w)   # (t_0 / x = ph + its first term)
     h, e = _two_sum(h, ph)
     lo = lo + e
-    u = h + (lo + (pl - q * _PI[3]))
-    ul = (lo + (pl - q * _PI[3])) - (u - h)
+    rest = lo + (pl - q * _PI[3])
+    u = h + rest
+    ul = rest - (u - h)
     # sin(u) for |u| <= 0.02 (the Taylor terms to u^7: the next below 1e-19 relative), with
     # the rounding of u carried
     u2 = u * u
     sin_u = u + (ul + u * (u2 * (-1.0 / 6.0 + u2 * (1.0 / 120.0 + u2 * (-1.0 / 5040.0)))))
-    a = _MODULUS[nu]
+    # M = sqrt((2/pi + z sum_(k>=1) (2/pi) m_k z^(k-1)) / x), 2/pi in two parts (two
+    # roundings before the square root)
+    a = _MODULUS_2_PI[nu]
     big_a = a[-1]
     for c in a[-2::-1]:
         big_a = big_a * z + c
-    amp = xp.sqrt((2.0 / math.pi) / x * (1.0 + big_a * z))
+    amp = xp.sqrt((_TWO_PI[0] + (_TWO_PI[1] + big_a * z)) / x)
     # J = M cos(theta) = -(-1)^m M sin(u), Y = M sin(theta) = (-1)^m M sin(u)
-    odd = m - 2.0 * xp.floor(0.5 * m)
+    odd = m % 2.0
     sign = (2.0 * odd - 1.0) if name[0] == "j" else (1.0 - 2.0 * odd)
     return sign * (amp * sin_u), u
 

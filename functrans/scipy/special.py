@@ -2734,7 +2734,9 @@ def jv(v, z, /):
     out nan and a few 0 or with relative errors up to 3e-8; now none, the largest relative
     error 7.5e-13. For ``z`` of some thousands with orders of hundreds (Miller's recurrence
     over thousands of steps, Hankel's expansion not converging) the error reaches about
-    2e-11 relative to the envelope (session 16's measurements, as before)."""
+    2e-11 relative to the envelope (session 16's measurements, as before). Of order 0 and
+    +-1, float64 ``z`` near a zero of ``J_0`` or ``J_1`` has :func:`j0`'s and :func:`j1`'s
+    values (their forms there: 2 ulp; ``jv(0, 2.404825557695773)`` was 0 before session 50)."""
     v, z = _real_weak((v, z), "jv")
     if _dtype(z) is _dt.float32:
         return fnp.astype(jv(fnp.astype(v, _dt.float64), fnp.astype(z, _dt.float64)),
