@@ -2629,6 +2629,10 @@ def _bessel01_impl(name):
 # the candidates for bessel_zeros' fix: y^2 |x| below (2/pi) (1.2 WINDOW)^2 (near a zero,
 # y^2 x ~ (2/pi) sin^2(u); only those in a zero's window are then redone)
 _BESSEL01_CANDIDATE = (2.0 / math.pi) * (1.2 * _bz.WINDOW) ** 2
+# beyond x = 130 (every tabulated zero's window below 126.5) the phase windows' (WINDOW_FAR:
+# y^2 x there (2/pi) sin^2(u) (1 + O(x^-2)))
+_BESSEL01_CANDIDATE_FAR = (2.0 / math.pi) * (1.2 * _bz.WINDOW_FAR) ** 2
+_BESSEL01_TABLE_END = 130.0
 # up to this many candidates one at a time in Python floats (each about 1.5 us; NumPy's
 # calls on the few cost ~30 us in all), beyond by NumPy's: the same operations, the same bits
 _BESSEL01_FEW = 24
@@ -2661,6 +2665,10 @@ def _bessel01_near_zeros(b, name, x, y):
         cand = (t < _BESSEL01_CANDIDATE).nonzero()[0]   # (nan: not one)
         if not len(cand):
             return y
+        if len(cand) > 8:   # (beyond the table, the narrower phase windows' candidates)
+            xs = xa.take(cand)
+            cand = cand.take(((t.take(cand) < _BESSEL01_CANDIDATE_FAR)
+                              | (_np.abs(xs) <= _BESSEL01_TABLE_END)).nonzero()[0])
         if len(cand) <= _BESSEL01_FEW:
             fixed = []
             for i, v in zip(cand.tolist(), xa.take(cand).tolist()):
