@@ -14,15 +14,20 @@ another (functrans.primitives.special._bessel01_near_zeros picks them):
   other ``a_n`` from Bessel's equation ``x^2 f'' + x f' + (x^2 - nu^2) f = 0`` about ``r``:
   ``r^2 (n+1)(n+2) a_(n+2) = -[(n+1)(2n+1) r a_(n+1) + (n^2 + r^2 - nu^2) a_n
   + 2 r a_(n-1) + a_(n-2)]``;
-- about the others below ``PHASE_END`` (1e8), the phase-amplitude form of Hankel's expansion:
-  ``J = A cos(theta)``, ``Y = A sin(theta)``, ``A = sqrt(2 (P^2 + Q^2) / (pi x))``,
-  ``theta = x - (2 nu + 1) pi/4 + atan(Q / P)``, with ``theta`` reduced modulo ``pi/2`` in
-  parts (``pi/2`` in three, of 27, 27 and 53 bits: ``N pi/2`` exact in the first two for
-  ``N < 2^26``; the rounding of ``x - (2 nu + 1) pi/4`` and ``atan``'s leading term ``a_1 /
-  x`` carried as second parts), so that the reduced phase ``u`` near a zero is about
-  ``eps / x^3`` absolute off (the rounding of ``atan``'s remaining ``O(x^-3)``): within 2 ulp
-  but within about ``1e-8`` relative of a zero (the float64 nearest one beyond the table:
-  up to about ``4e-10`` relative at ``x = 130``, less beyond).
+- about the others below ``PHASE_END`` (1e8), the phase-amplitude form: ``J = M cos(theta)``,
+  ``Y = M sin(theta)``, with the asymptotic series of the modulus and the phase themselves
+  (DLMF 10.18.17-18: ``M^2 = (2 / (pi x)) sum_k m_k x^-2k``, ``theta = x - (nu/2 + 1/4) pi
+  + sum_k t_k x^-(2k+1)``, the ``t_k`` from ``theta' = 2 / (pi x M^2)``; exact fractions at
+  import). Near a zero the value is ``+-M sin(u)``, ``u = x - q pi + (theta - x + ...)`` the
+  phase from the zero's ``q pi`` (``q`` a quarter-integer), which has to be right to about
+  ``eps |u|``: ``x - q pi`` in parts (``pi`` in four, of 26, 26, 26 and 53 bits: ``q pi``'s
+  first three exact for ``q < 2^25``), ``t_0 / x`` in two parts, the other terms (``t_1 /
+  x^3``: ``3e-8`` at ``x = 127``) rounded once, so ``u`` about ``eps t_1 / x^3`` off; where
+  ``|u| < 16 / x^3`` (within about ``1e-5`` of a zero at ``x = 127``, ``1e-11`` at ``1e4``)
+  all the terms in two parts (``u`` about ``1e-32`` off). Within 2.5 ulp (3.4e-16 relative)
+  of mpmath, also at the float64 nearest a zero. Before session 50 the phase was ``atan(Q /
+  P)`` of Hankel's ``P`` and ``Q`` with its ``O(x^-3)`` rounded: up to 2e-9 relative at the
+  float64 nearest the 42nd zero.
 
 The zeros (``hi``, ``lo``) and the slopes: mpmath at 60 digits (``besseljzero``,
 ``besselyzero``; ``J0' = -J1``, ``J1' = J0``, ``Y0' = -Y1``, ``Y1' = Y0`` at a zero).
@@ -214,13 +219,53 @@ WINDOW = 0.05      # the fix within this of a tabulated zero (in x)
 WINDOW_FAR = 0.02  # and of the others (in the reduced phase; their form costs more)
 # (mu - 1) / 8, mu = 4 nu^2: McMahon's zero beta - (mu - 1) / (8 beta), beta = (k - OFFSET) pi
 MCMAHON = {"j0": -0.125, "j1": 0.375, "y0": -0.125, "y1": 0.375}
-PHASE_END = 1e8    # (N pi/2 exact in two parts below 2^26 pi/2)
 
-# pi/2 in three parts (27, 27 and 53 bits), (2 nu + 1) pi/4 in two (mpmath)
-_PIO2 = (1.570796325802803, 9.920935739593517e-10, 5.721188726109832e-18)
-_QUARTER = {0: (0.7853981633974483, 3.061616997868383e-17),
-            1: (2.356194490192345, 9.184850993605148e-17)}
-_HANKEL_TERMS = 20  # Hankel's a_k, k < 20: the first left out below 1e-26 from x = 120
+PHASE_END = 1e8    # (q pi's first three parts exact products below 2^25 pi)
+
+# pi in four parts (26, 26, 26 and 53 bits; mpmath): q P0, q P1, q P2 exact for q of 27 bits
+# (the quarter-integers below 2^25)
+_PI = (3.1415926218032837, 3.1786509424591713e-08, 1.2246467864107189e-16,
+       1.27366343270219e-24)
+_MINUS_PI = tuple(-c for c in _PI)
+_TWO_PI = (0.6366197723675814, -3.935735335036497e-17)   # 2/pi in two parts (mpmath)
+# u = theta - (m + PHASE_OFFSET) pi is the phase from the m-th zero of the phase form (J's
+# zeros where theta = (m + 1/2) pi, Y's where theta = m pi; theta = x - (nu/2 + 1/4) pi + ...)
+PHASE_OFFSET = {"j0": 0.75, "j1": 1.25, "y0": 0.25, "y1": 0.75}
+
+
+def _phase_series(nu, terms):
+    """The asymptotic series of the modulus and phase (M^2 = (2 / (pi x)) sum_k m_k x^-2k,
+    theta = x - (nu/2 + 1/4) pi + sum_k t_k x^-(2k+1)) as exact fractions: m_k from the
+    product form of M^2 (DLMF 10.18.17), t_k by integrating theta' = 2 / (pi x M^2) term by
+    term (1 / sum_k m_k z^k = sum_k b_k z^k, t_k = -b_(k+1) / (2k + 1))."""
+    from fractions import Fraction
+    mu = 4 * nu * nu
+    m = [Fraction(1)]
+    for k in range(1, terms + 1):
+        m.append(m[-1] * Fraction(2 * k - 1, 2 * k) * Fraction(mu - (2 * k - 1) ** 2, 4))
+    b = [Fraction(1)]
+    for k in range(1, terms + 1):
+        b.append(-sum(m[j] * b[k - j] for j in range(1, k + 1)))
+    return m, [-b[k + 1] / (2 * k + 1) for k in range(terms)]
+
+
+def _dd(v):
+    hi = float(v)
+    return hi, float(v - type(v)(hi))
+
+
+# per order: the modulus' m_1 .. m_4 and the phase's t_0 .. t_5 (the cheap form: the first
+# term left out below 5e-19 relative of M^2 and 3e-23 of the phase from x = 120), and for the
+# exact one t_1 .. t_3 in two parts, t_4 .. t_10 (the first left out below 1e-33 from 120)
+_MODULUS, _MODULUS_2_PI, _PHASE, _PHASE_DD, _PHASE_TAIL = {}, {}, {}, {}, {}
+for _nu in (0, 1):
+    _m, _t = _phase_series(_nu, 11)
+    _MODULUS[_nu] = [float(c) for c in _m[1:5]]
+    _MODULUS_2_PI[_nu] = [c * _TWO_PI[0] for c in _MODULUS[_nu]]
+    _PHASE[_nu] = [float(c) for c in _t[:6]]
+    _PHASE_DD[_nu] = [_dd(c) for c in _t[1:4]]
+    _PHASE_TAIL[_nu] = [float(c) for c in _t[4:11]]
+del _nu, _m, _t
 
 
 def _taylor(r, slope, nu):
@@ -256,20 +301,8 @@ for _name, (_hi, _lo, _win, _coef) in COEFFICIENTS.items():
         np.concatenate(([np.inf], _hi, [np.inf])), np.concatenate(([0.0], _lo, [0.0])),
         np.concatenate(([0.0], _win, [0.0])), np.concatenate((_pad, _coef, _pad), axis=1))
 del _name, _hi, _lo, _win, _coef, _pad
+_ROWS_NUMPY = {_name: np.ascontiguousarray(_c[3].T) for _name, _c in COEFFICIENTS_PADDED.items()}
 PHASE_K = math.floor(PHASE_END / math.pi)   # (k below it: x below PHASE_END)
-
-
-def _hankel_coefficients(nu):
-    """Hankel's a_k(nu) = prod_{j<=k} (4 nu^2 - (2j - 1)^2) / (k! 8^k), k < _HANKEL_TERMS,
-    with the signs of P (even k) and Q (odd k): (-1)^(k/2), (-1)^((k-1)/2)."""
-    mu = 4.0 * nu * nu
-    a = [1.0]
-    for k in range(1, _HANKEL_TERMS):
-        a.append(a[-1] * (mu - (2 * k - 1) ** 2) / (8.0 * k))
-    return [c * (-1.0 if (k // 2) % 2 else 1.0) for k, c in enumerate(a)]
-
-
-_HANKEL = {0: _hankel_coefficients(0.0), 1: _hankel_coefficients(1.0)}
 
 
 def _two_sum(a, b):
@@ -278,7 +311,7 @@ def _two_sum(a, b):
     return s, (a - (s - bb)) + (b - bb)
 
 
-def _two_prod(xp, a, b):
+def _two_prod(a, b):
     """a b = p + e exactly (Dekker's splitting: no fused multiply-add needed)."""
     p = a * b
     ca = 134217729.0 * a
@@ -288,6 +321,38 @@ def _two_prod(xp, a, b):
     bh = cb - (cb - b)
     bl = b - bh
     return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _dd_mul(ah, al, bh, bl):
+    p, e = _two_prod(ah, bh)
+    e = e + (ah * bl + al * bh)
+    s = p + e
+    return s, e - (s - p)
+
+
+def _dd_add(ah, al, bh, bl):
+    s, e = _two_sum(ah, bh)
+    e = e + (al + bl)
+    t = s + e
+    return t, e - (t - s)
+
+
+class _Floats:
+    """The few functions phase_values needs beyond arithmetic, on Python floats (the same
+    operations as on arrays: the same bits)."""
+
+    @staticmethod
+    def round(v):
+        return float(round(v))   # (half to even, as the array libraries')
+
+    @staticmethod
+    def floor(v):
+        return float(math.floor(v))
+
+    sqrt = staticmethod(math.sqrt)
+
+
+_FLOATS = _Floats()
 
 
 def taylor_values(xp, x, name, idx, tables):
@@ -304,59 +369,175 @@ def taylor_values(xp, x, name, idx, tables):
 def taylor_values_numpy(x, name, idx):
     """taylor_values on NumPy arrays (1-d), idx the zero's k (COEFFICIENTS_PADDED's)."""
     hi, lo, _, coef = COEFFICIENTS_PADDED[name]
-    h = (x - hi[idx]) - lo[idx]
-    cols = coef.take(idx, axis=1)
-    s = cols[-1]
+    h = (x - hi.take(idx)) - lo.take(idx)
+    rows = _ROWS_NUMPY[name].take(idx, axis=0)   # (a row of coefficients per element)
+    s = rows[:, -1].copy()
     for j in range(DEGREE - 2, -1, -1):
-        s = s * h + cols[j]
+        s *= h
+        s += rows[:, j]
     return h * s
 
 
-def phase_values(xp, x, name):
-    """f(x) for x in [100, PHASE_END) (elsewhere meaningless) by the phase-amplitude
-    form (the module's docstring), and the reduced phase u (|u| small near a zero of f)."""
+def phase_values(xp, x, name, exact=False):
+    """f(x) for x in [120, PHASE_END) (elsewhere meaningless) by the phase-amplitude form
+    (the module's docstring), and the phase u from the nearest zero of the form (|u| below
+    about 0.02: the value there within 2 ulp). ``exact``: the phase's terms below t_0 / x in
+    two parts too (about 1e-32 absolute, as the reduction; the other form's are eps of them,
+    7e-24 at x = 127, so from ``16 / x^3`` down), for the elements very near a zero.
+    ``x``: an array of namespace ``xp`` or, with ``xp = _FLOATS``, a Python float."""
     nu = ORDER[name]
-    a = _HANKEL[nu]
-    inv = 1.0 / x
-    i2 = inv * inv
-    evens = [a[k] for k in range(2, _HANKEL_TERMS, 2)]
-    odds = [a[k] for k in range(3, _HANKEL_TERMS, 2)]
-    pr = xp.full_like(x, evens[-1])
-    for c in evens[-2::-1]:
-        pr = pr * i2 + c
-    pr = pr * i2                  # P - 1
-    qr = xp.full_like(x, odds[-1])
-    for c in odds[-2::-1]:
-        qr = qr * i2 + c
-    qr = qr * (i2 * inv)          # Q - a_1 / x
-    a1 = a[1]                     # (-1/8, 3/8: exact)
-    ah = a1 / x
-    p, e = _two_prod(xp, ah, x)
-    al = ((a1 - p) - e) / x       # a_1 / x = ah + al
-    big_p = 1.0 + pr
-    big_q = ah + (al + qr)
-    t = big_q / big_p
-    t2 = t * t
-    # atan(Q / P) - ah = (Q - ah P) / P + (atan(t) - t), no difference of near terms
-    rest = (al + qr - ah * pr) / big_p + t * t2 * (-1.0 / 3.0 + t2 * (0.2 + t2 * (
-        -1.0 / 7.0 + t2 / 9.0)))
-    c_hi, c_lo = _QUARTER[nu]
-    yh = x - c_hi
-    yl = ((x - yh) - c_hi) - c_lo   # (x > c_hi: x - c_hi = yh + its rounding, exactly)
-    n = xp.round(yh * (2.0 / math.pi))
-    r1 = yh - n * _PIO2[0]          # (exact: n pi/2's first part exact, and near yh)
-    rh, rl = _two_sum(r1, -(n * _PIO2[1]))
-    rl = rl + (yl - n * _PIO2[2])
-    uh, ul = _two_sum(rh, ah)
-    u = uh + (ul + (rl + rest))
-    q = n - 4.0 * xp.floor(0.25 * n)   # theta = n pi/2 + u, q = n mod 4
-    s, c = xp.sin(u), xp.cos(u)
-    even = (q == 0.0) | (q == 2.0)
-    if name[0] == "j":   # cos(theta): c, -s, -c, s
-        v = xp.where(even, c, s)
-        v = xp.where((q == 1.0) | (q == 2.0), -v, v)
-    else:                # sin(theta): s, c, -s, -c
-        v = xp.where(even, s, c)
-        v = xp.where(q >= 2.0, -v, v)
-    amp = xp.sqrt(((2.0 / math.pi) * (big_p * big_p + big_q * big_q)) * inv)
-    return amp * v, u
+    off = PHASE_OFFSET[name]
+    m = xp.round(x * (1.0 / math.pi) - off)
+    q = m + off   # (a quarter-integer)
+    h, lo = _two_sum(x - q * _PI[0], q * _MINUS_PI[1])   # (x - q P0 exact: Sterbenz)
+    h, e = _two_sum(h, q * _MINUS_PI[2])
+    lo = lo + e
+    w = 1.0 / x
+    z = w * w
+    t = _PHASE[nu]
+    if exact:
+        p, e = _two_prod(x, w)
+        wl = ((1.0 - p) - e) * w   # (1/x = w + wl)
+        zh, zl = _dd_mul(w, wl, w, wl)
+        tail = _PHASE_TAIL[nu]
+        s = tail[-1]
+        for c in tail[-2::-1]:
+            s = s * zh + c
+        sh, sl = s, 0.0 * s
+        for ch, cl in _PHASE_DD[nu][::-1]:
+            sh, sl = _dd_add(ch, cl, *_dd_mul(zh, zl, sh, sl))
+        sh, sl = _dd_add(t[0], 0.0, *_dd_mul(zh, zl, sh, sl))
+        ph, pl = _dd_mul(w, wl, sh, sl)
+    else:
+        ph = t[0] / x
+        p, e = _two_prod(ph, x)
+        s = t[-1]
+        for c in t[-2:0:-1]:
+            s = s * z + c
+        pl = ((t[0] - p) - e) / x + s * (z * w)   # (t_0 / x = ph + its first term)
+    h, e = _two_sum(h, ph)
+    lo = lo + e
+    rest = lo + (pl - q * _PI[3])
+    u = h + rest
+    ul = rest - (u - h)
+    # sin(u) for |u| <= 0.02 (the Taylor terms to u^7: the next below 1e-19 relative), with
+    # the rounding of u carried
+    u2 = u * u
+    sin_u = u + (ul + u * (u2 * (-1.0 / 6.0 + u2 * (1.0 / 120.0 + u2 * (-1.0 / 5040.0)))))
+    # M = sqrt((2/pi + z sum_(k>=1) (2/pi) m_k z^(k-1)) / x), 2/pi in two parts (two
+    # roundings before the square root)
+    a = _MODULUS_2_PI[nu]
+    big_a = a[-1]
+    for c in a[-2::-1]:
+        big_a = big_a * z + c
+    amp = xp.sqrt((_TWO_PI[0] + (_TWO_PI[1] + big_a * z)) / x)
+    # J = M cos(theta) = -(-1)^m M sin(u), Y = M sin(theta) = (-1)^m M sin(u)
+    odd = m % 2.0
+    sign = (2.0 * odd - 1.0) if name[0] == "j" else (1.0 - 2.0 * odd)
+    return sign * (amp * sin_u), u
+
+
+# COEFFICIENTS_PADDED's rows as Python floats, for fixed_float: per k, (hi, lo, half-width,
+# a_1 .. a_DEGREE)
+_ROWS = {name: [(float(hi[k]), float(lo[k]), float(win[k]), tuple(coef[:, k].tolist()))
+                for k in range(len(hi))]
+         for name, (hi, lo, win, coef) in COEFFICIENTS_PADDED.items()}
+_TOP = len(J0) + 1   # (k from here: the phase form's)
+
+
+def exact_below(x):
+    """The phase form's exact version where |u| < this (16 / x^3; see phase_values)."""
+    return 16.0 / (x * x * x)
+
+
+def _taylor_float(name, x, k=None):
+    """taylor_values_numpy's polynomial at one Python float x about the tabulated zero k
+    (x's nearest), or None outside its window."""
+    if k is None:
+        k = round(x * (1.0 / math.pi) + OFFSET[name])
+    hi, lo, win, coef = _ROWS[name][k]
+    if not abs(x - hi) <= win:
+        return None
+    h = (x - hi) - lo
+    s = coef[-1]
+    for c in coef[-2::-1]:
+        s = s * h + c
+    return h * s
+
+
+def _phase_float(name, x):
+    """The phase form at one Python float x (beyond the table, below PHASE_END), or None
+    outside the window of its zero: fixed_numpy's steps."""
+    v, u = phase_values(_FLOATS, x, name)
+    if not abs(u) <= WINDOW_FAR:
+        return None
+    if abs(u) < exact_below(x):
+        v = phase_values(_FLOATS, x, name, exact=True)[0]
+    return v
+
+
+def fixed_float(name, x):
+    """f(x) (f = j0, j1, y0 or y1, x >= 0 a Python float) by this module's forms if x is in
+    the window of a zero, else None: fixed_numpy's, one element at a time (the same
+    operations: the same bits)."""
+    if not x < PHASE_END:   # (and nan)
+        return None
+    k = round(x * (1.0 / math.pi) + OFFSET[name])
+    if k < _TOP:
+        return _taylor_float(name, x, k)
+    if not abs((x - (k - OFFSET[name]) * math.pi) + MCMAHON[name] / x) \
+            <= WINDOW_FAR + 1e-4:
+        return None
+    return _phase_float(name, x)
+
+
+# (up to these many elements of a kind one at a time in Python floats: the phase form about
+# 3.5 us an element, 80 us by NumPy's ~95 calls on a few; Taylor's 0.9 us, 25 us)
+_FEW_FAR, _FEW_TABLE = 24, 16
+
+
+def _one_at_a_time(fn, name, x, at):
+    pos, val = [], []
+    for i, v in zip(at.tolist(), x.take(at).tolist()):
+        f = fn(name, v)
+        if f is not None:
+            pos.append(i)
+            val.append(f)
+    return np.array(pos, dtype=np.intp), np.array(val, dtype=np.float64)
+
+
+def fixed_numpy(name, x):
+    """The indices of the elements of x (1-d float64 NumPy, finite, x >= 0) in the window of
+    a zero of f (f = j0, j1, y0 or y1) below PHASE_END, and f there by this module's forms
+    (a few of a kind one at a time in Python floats: the same bits)."""
+    hi, lo, win, coef = COEFFICIENTS_PADDED[name]
+    k = np.rint(x * (1.0 / math.pi) + OFFSET[name])
+    idx = np.minimum(k, PHASE_K).astype(np.intp)   # (nan: not in a window below)
+    row = np.minimum(idx, _TOP)   # (k >= _TOP: the row of inf)
+    tab = (np.abs(x - hi.take(row)) <= win.take(row)).nonzero()[0]
+    if len(tab) > _FEW_TABLE:
+        at, out = [tab], [taylor_values_numpy(x.take(tab), name, idx.take(tab))]
+    else:
+        pos, val = _one_at_a_time(_taylor_float, name, x, tab)
+        at, out = [pos], [val]
+    if idx.max() >= _TOP:
+        # (the zero's McMahon approximation beta - (mu - 1) / (8 beta) within 1e-5: about
+        # (x - beta) + (mu - 1) / (8 x) of the phase from it)
+        far = ((idx >= _TOP) & (x < PHASE_END) & (np.abs(
+            (x - (k - OFFSET[name]) * math.pi) + MCMAHON[name] / x)
+            <= WINDOW_FAR + 1e-4)).nonzero()[0]
+        if len(far) <= _FEW_FAR:
+            pos, val = _one_at_a_time(_phase_float, name, x, far)
+            at.append(pos)
+            out.append(val)
+        else:
+            xf = x.take(far)
+            v, u = phase_values(np, xf, name)
+            au = np.abs(u)
+            near = (au <= WINDOW_FAR).nonzero()[0]
+            very = (au < exact_below(xf)).nonzero()[0]
+            if len(very):
+                v[very] = phase_values(np, xf.take(very), name, exact=True)[0]
+            at.append(far.take(near))
+            out.append(v.take(near))
+    return np.concatenate(at), np.concatenate(out)

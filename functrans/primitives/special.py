@@ -2526,9 +2526,54 @@ def _jv_jvp(primals, tangents):
     return out, mul(tz, slope)
 
 
+def _jv_impl(b, v, z):
+    """The backend's jv, with the float64 elements of order 0 and +-1 by j0's and j1's fix
+    near their zeros (_bessel01_near_zeros: J_-1 = -J_1): jv(0, 2.404825557695773) was 0,
+    j0 there -6.1e-17 (mpmath's), jv(0, 128.02087700600833) 1.4e-5 relative off."""
+    out = b.extra("jv")(v, z)
+    if b.dtype(z).name != "float64":
+        return out
+    if isinstance(z, (_np.ndarray, _np.generic)):
+        va, za = _np.asarray(v).reshape(-1), _np.asarray(z).reshape(-1)
+        if len(va) > 1 and not any(va.strides):   # (one order, broadcast: jv(0, x))
+            o = float(va[0])
+            if abs(o) not in (0.0, 1.0):
+                return out
+            sign = -1.0 if o < 0.0 else 1.0
+            y = out * sign if sign < 0.0 else out
+            y = _bessel01_near_zeros(b, "j0" if o == 0.0 else "j1", z, y)
+            return y * sign if sign < 0.0 else y
+        av = _np.abs(va)
+        for name, order in (("j0", 0.0), ("j1", 1.0)):
+            at = (av == order).nonzero()[0]
+            if not len(at):
+                continue
+            sign = _np.where(va.take(at) < 0.0, -1.0, 1.0) if order else 1.0
+            fixed = _bessel01_near_zeros(b, name, za.take(at), out.reshape(-1).take(at) * sign)
+            if not (type(out) is _np.ndarray and out.base is None and out.flags.writeable
+                    and out.flags.c_contiguous):
+                out = _np.array(out, dtype=_np.float64, order="C")
+            out.reshape(-1)[at] = fixed * sign
+        return out
+    xp = b.xp
+    av = xp.abs(v)
+    for name, order in (("j0", 0.0), ("j1", 1.0)):
+        at = av == order
+        sign = xp.where(v < 0.0, xp.full_like(v, -1.0), xp.full_like(v, 1.0)) if order else 1.0
+        if _on_host(z):
+            if not bool(xp.any(at)):
+                continue
+            sub = sign[at] if order else 1.0
+            out = xp.asarray(out, copy=True)
+            out[at] = _bessel01_near_zeros(b, name, z[at], out[at] * sub) * sub
+        else:
+            out = xp.where(at, _bessel01_near_zeros(b, name, z, out * sign) * sign, out)
+    return out
+
+
 # jv(v, z): operands of one shape and dtype (finite; the namespace gives the edges their
 # values)
-jv_p = elementwise("jv", lambda bk, v, z: bk.extra("jv")(v, z), _jv_jvp)
+jv_p = elementwise("jv", _jv_impl, _jv_jvp)
 
 # -- ive(v, x) = exp(-|x|) I_v(x), the modified Bessel function of the first kind of
 # real order, scaled; differentiable in x only: I_v' = (I_{v-1} + I_{v+1}) / 2, so
@@ -2584,6 +2629,13 @@ def _bessel01_impl(name):
 # the candidates for bessel_zeros' fix: y^2 |x| below (2/pi) (1.2 WINDOW)^2 (near a zero,
 # y^2 x ~ (2/pi) sin^2(u); only those in a zero's window are then redone)
 _BESSEL01_CANDIDATE = (2.0 / math.pi) * (1.2 * _bz.WINDOW) ** 2
+# beyond x = 130 (every tabulated zero's window below 126.5) the phase windows' (WINDOW_FAR:
+# y^2 x there (2/pi) sin^2(u) (1 + O(x^-2)))
+_BESSEL01_CANDIDATE_FAR = (2.0 / math.pi) * (1.2 * _bz.WINDOW_FAR) ** 2
+_BESSEL01_TABLE_END = 130.0
+# up to this many candidates one at a time in Python floats (each about 1.5 us; NumPy's
+# calls on the few cost ~30 us in all), beyond by NumPy's: the same operations, the same bits
+_BESSEL01_FEW = 24
 
 
 def _bessel01_near_zeros(b, name, x, y):
@@ -2591,9 +2643,9 @@ def _bessel01_near_zeros(b, name, x, y):
     bessel_zeros.WINDOW of a zero (below 1e8) by bessel_zeros' forms: the libraries' are about
     1e-16 absolute off (from x = 25 SciPy's x eps relative to the envelope), so near a zero
     many ulp (SciPy's j0(52.616) 2733, at the float64 nearest j0's first zero every digit);
-    now within 2 ulp to the 40th zero (x < 126) and beyond but within about 1e-8 relative of
-    a zero. NumPy: the candidates (a small |y|) by their indices; torch on the CPU and
-    array-api-strict's default device: by a mask; a device: read-free, throughout."""
+    now within 2 ulp of mpmath about the first 40 zeros, 2.5 beyond. NumPy: the candidates
+    (a small y^2 |x|, three passes) by their indices, a few one at a time; torch on the CPU
+    and array-api-strict's default device: by a mask; a device: read-free, throughout."""
     if isinstance(x, (_np.ndarray, _np.generic)):
         if x.dtype != _np.float64:
             return y
@@ -2607,43 +2659,41 @@ def _bessel01_near_zeros(b, name, x, y):
                 return y
         t = _np.multiply(y, y).reshape(-1)
         t *= xa
-        if name[0] == "j":   # (negative x: j0 even, j1 odd)
+        even_odd = name[0] == "j"   # (negative x: j0 even, j1 odd)
+        if even_odd:
             _np.abs(t, out=t)
-        cand = _np.flatnonzero(t < _BESSEL01_CANDIDATE)   # (nan: not one)
+        cand = (t < _BESSEL01_CANDIDATE).nonzero()[0]   # (nan: not one)
         if not len(cand):
             return y
-        xs = xa.take(cand)
-        if name[0] == "j":
-            xs = _np.abs(xs)
-        hi, lo, win, coef = _bz.COEFFICIENTS_PADDED[name]
-        k = _np.rint(xs * (1.0 / math.pi) + _bz.OFFSET[name])
-        idx = _np.minimum(k, _bz.PHASE_K).astype(_np.intp)   # (k >= 0)
-        tab = _np.flatnonzero(_np.abs(xs - hi.take(_np.minimum(idx, len(hi) - 1)))
-                              <= win.take(_np.minimum(idx, len(hi) - 1)))
-        # (beyond the table, the zero's McMahon approximation beta - (mu - 1) / (8 beta)
-        # within 1e-5: about (x - beta) + (mu - 1) / (8 x) of the phase from it)
-        far = _np.flatnonzero((idx > len(hi) - 2) & (idx < _bz.PHASE_K) & (_np.abs(
-            (xs - (k - _bz.OFFSET[name]) * math.pi) + _bz.MCMAHON[name] / xs)
-            <= _bz.WINDOW_FAR + 1e-4)) if idx.max() > len(hi) - 2 else cand[:0]
-        if not (len(tab) or len(far)):
-            return y
+        if len(cand) > 8:   # (beyond the table, the narrower phase windows' candidates)
+            xs = xa.take(cand)
+            cand = cand.take(((t.take(cand) < _BESSEL01_CANDIDATE_FAR)
+                              | (_np.abs(xs) <= _BESSEL01_TABLE_END)).nonzero()[0])
+        if len(cand) <= _BESSEL01_FEW:
+            fixed = []
+            for i, v in zip(cand.tolist(), xa.take(cand).tolist()):
+                f = _bz.fixed_float(name, abs(v))
+                if f is not None:
+                    fixed.append((i, -f if name == "j1" and v < 0.0 else f))
+            if not fixed:
+                return y
+        else:
+            xs = xa.take(cand)
+            pos, v = _bz.fixed_numpy(name, _np.abs(xs) if even_odd else xs)
+            if not len(pos):
+                return y
+            if name == "j1":   # (odd)
+                v = _np.where(xs.take(pos) < 0.0, -v, v)
+            pos = cand.take(pos)
         if not (type(y) is _np.ndarray and y.base is None and y.flags.writeable
                 and y.flags.c_contiguous and y is not x):
             y = _np.array(y, dtype=_np.float64, order="C")
         # (else the backend's fresh result, in place)
         flat = y.reshape(-1)
-        for sel in (tab, far):
-            if not len(sel):
-                continue
-            if sel is tab:
-                v = _bz.taylor_values_numpy(xs.take(tab), name, idx.take(tab))
-                pos = cand.take(tab)
-            else:
-                v, u = _bz.phase_values(_np, xs.take(far), name)
-                near = _np.flatnonzero(_np.abs(u) <= _bz.WINDOW_FAR)
-                v, pos = v.take(near), cand.take(far.take(near))
-            if name == "j1":   # (odd)
-                v = _np.where(xa.take(pos) < 0.0, -v, v)
+        if len(cand) <= _BESSEL01_FEW:
+            for i, f in fixed:
+                flat[i] = f
+        else:
             flat[pos] = v
         return y
     if b.dtype(x).name != "float64":   # (float32: computed in float64 by the backends, and
@@ -2665,7 +2715,8 @@ _BESSEL01_ON_DEVICE = {}
 
 def _bessel01_fixed(xp, name, x, y):
     """y (the backend's value at x, arrays of namespace xp) with the elements in a zero's
-    window by bessel_zeros' forms, read-free."""
+    window by bessel_zeros' forms, read-free (the phase form's exact version where its
+    phase is very small, as fixed_numpy's)."""
     key = (name, type(x), x.device)
     tables = _BESSEL01_ON_DEVICE.get(key)
     if tables is None:
@@ -2686,7 +2737,10 @@ def _bessel01_fixed(xp, name, x, y):
     tab = (k >= 1.0) & (k <= n) & (xp.abs(ax - xp.take(hi, idx)) <= xp.take(win, idx))
     v = _bz.taylor_values(xp, ax, name, idx, (hi, lo, cols))
     far = ok & (k > n)   # (x above 124)
-    w, u = _bz.phase_values(xp, xp.where(far, ax, xp.full_like(ax, 250.0)), name)
+    xf = xp.where(far, ax, xp.full_like(ax, 250.0))
+    w, u = _bz.phase_values(xp, xf, name)
+    w_exact, _ = _bz.phase_values(xp, xf, name, exact=True)
+    w = xp.where(xp.abs(u) < _bz.exact_below(xf), w_exact, w)
     v = xp.where(tab, v, w)
     if name == "j1":
         v = xp.where(x < 0.0, -v, v)

@@ -2734,7 +2734,9 @@ def jv(v, z, /):
     out nan and a few 0 or with relative errors up to 3e-8; now none, the largest relative
     error 7.5e-13. For ``z`` of some thousands with orders of hundreds (Miller's recurrence
     over thousands of steps, Hankel's expansion not converging) the error reaches about
-    2e-11 relative to the envelope (session 16's measurements, as before)."""
+    2e-11 relative to the envelope (session 16's measurements, as before). Of order 0 and
+    +-1, float64 ``z`` near a zero of ``J_0`` or ``J_1`` has :func:`j0`'s and :func:`j1`'s
+    values (their forms there: 2 ulp; ``jv(0, 2.404825557695773)`` was 0 before session 50)."""
     v, z = _real_weak((v, z), "jv")
     if _dtype(z) is _dt.float32:
         return fnp.astype(jv(fnp.astype(v, _dt.float64), fnp.astype(z, _dt.float64)),
@@ -5426,10 +5428,10 @@ _BESSEL_VALUES = """Values from SciPy on NumPy, cupyx on CuPy, ``torch.special``
     that many ulp of the small value there were wrong (SciPy's ``j0(52.616)`` 2733 ulp, at
     the float64 nearest a zero every digit): float64 ``x`` within 0.05 of one of the first
     40 zeros (``x`` below about 126) are Taylor's polynomial about the tabulated zero (2 ulp
-    of mpmath), within 0.02 (of the phase) of another below 1e8 the phase-amplitude form of
-    Hankel's expansion with the phase reduced in parts (2 ulp but within about 1e-8
-    relative of the zero, where about ``1e-24 / |x - zero|`` relative:
-    :mod:`functrans.backends.bessel_zeros`); just outside those windows the libraries' own
+    of mpmath), within 0.02 (of the phase) of another below 1e8 the phase-amplitude form
+    (the asymptotic series of the modulus and the phase, the phase from the zero in parts:
+    2.5 ulp, also at the float64 nearest a zero: :mod:`functrans.backends.bessel_zeros`);
+    just outside those windows the libraries' own
     (up to about 50 ulp; SciPy's from 25 up to about ``x eps`` relative to the envelope).
     float32 input is computed in float64 and rounded once; integers give float64."""
 
@@ -5438,6 +5440,9 @@ def _second_kind(name, prim, x, at0, at_inf):
     """A Bessel function defined for ``x > 0``: nan below 0 and at nan, ``at0`` at 0,
     ``at_inf`` at ``inf``; elsewhere the primitive (which sees those points as 1)."""
     def f(x):
+        if type(x) is _np.ndarray and x.size and x.min() > 0.0 and x.max() < _inf:
+            return prim(x)   # (every element inside, nan none: two reductions, not the
+            #                   guards' ten passes; the same values)
         ok = _all(x > 0.0, x < _inf)
         out = prim(_where(ok, x, 1.0))
         out = _where(x == 0.0, at0, _where(x == _inf, at_inf, out))
@@ -5448,20 +5453,24 @@ def _second_kind(name, prim, x, at0, at_inf):
 def j0(x, /):
     """The Bessel function of the first kind of order 0, ``J_0(x)`` (even); nan at ``+-inf``
     and nan, as SciPy. Derivative: ``-j1(x)``.
-
-    """ + _BESSEL_VALUES.format(method="``jv``'s: the power series, Miller's recurrence and "
-                                "Hankel's expansion; about 1e-14 relative to the envelope "
-                                "``min(1, sqrt(2 / (pi |x|)))``, 5e-13 near ``x = 1e4`` "
-                                "(the rounding of a large ``x``)")
+    """
     return _in64(_sp.j0, _real(x, "j0"))   # (every backend's: nan at +-inf and nan)
+
+
+j0.__doc__ += "\n    " + _BESSEL_VALUES.format(
+    method="``jv``'s: the power series, Miller's recurrence and Hankel's expansion; about "
+           "1e-14 relative to the envelope ``min(1, sqrt(2 / (pi |x|)))``, 5e-13 near "
+           "``x = 1e4`` (the rounding of a large ``x``)")
 
 
 def j1(x, /):
     """The Bessel function of the first kind of order 1, ``J_1(x)`` (odd); nan at ``+-inf``
     and nan, as SciPy. Derivative: ``j0(x) - j1(x)/x`` (1/2 at 0).
-
-    """ + _BESSEL_VALUES.format(method="as :func:`j0`'s")
+    """
     return _in64(_sp.j1, _real(x, "j1"))   # (every backend's: nan at +-inf and nan)
+
+
+j1.__doc__ += "\n    " + _BESSEL_VALUES.format(method="as :func:`j0`'s")
 
 
 _Y_METHOD = ("its power series up to 2, Neumann's series ``Y_0 = 2/pi ((log(x/2) + gamma) J_0 "
@@ -5475,18 +5484,22 @@ def y0(x, /):
     """The Bessel function of the second kind of order 0, ``Y_0(x)``, for ``x > 0``:
     ``-inf`` at 0, nan for ``x < 0``, at ``inf`` and nan, as SciPy. Derivative:
     ``-y1(x)``.
-
-    """ + _BESSEL_VALUES.format(method=_Y_METHOD)
+    """
     return _second_kind("y0", _sp.y0, x, -_inf, math.nan)
+
+
+y0.__doc__ += "\n    " + _BESSEL_VALUES.format(method=_Y_METHOD)
 
 
 def y1(x, /):
     """The Bessel function of the second kind of order 1, ``Y_1(x)``, for ``x > 0``:
     ``-inf`` at 0, nan for ``x < 0``, at ``inf`` and nan, as SciPy. Derivative:
     ``y0(x) - y1(x)/x``.
-
-    """ + _BESSEL_VALUES.format(method=_Y_METHOD)
+    """
     return _second_kind("y1", _sp.y1, x, -_inf, math.nan)
+
+
+y1.__doc__ += "\n    " + _BESSEL_VALUES.format(method=_Y_METHOD)
 
 
 _K_METHOD = ("the power series up to 1, the trapezoidal rule on "
@@ -5499,34 +5512,42 @@ def k0(x, /):
     """The modified Bessel function of the second kind of order 0, ``K_0(x)``, for
     ``x > 0``: ``inf`` at 0, 0 at ``inf`` (and where it underflows, beyond about 705), nan
     for ``x < 0`` and nan, as SciPy. Derivative: ``-k1(x)``.
-
-    """ + _BESSEL_VALUES.format(method=_K_METHOD)
+    """
     return _second_kind("k0", _sp.k0, x, _inf, 0.0)
+
+
+k0.__doc__ += "\n    " + _BESSEL_VALUES.format(method=_K_METHOD)
 
 
 def k0e(x, /):
     """The exponentially scaled ``exp(x) K_0(x)`` (finite for all ``x > 0``, about
     ``sqrt(pi / (2x))`` for large ``x``): ``inf`` at 0, 0 at ``inf``, nan below 0, as
     SciPy. Derivative: ``k0e(x) - k1e(x)``.
-
-    """ + _BESSEL_VALUES.format(method=_K_METHOD)
+    """
     return _second_kind("k0e", _sp.k0e, x, _inf, 0.0)
+
+
+k0e.__doc__ += "\n    " + _BESSEL_VALUES.format(method=_K_METHOD)
 
 
 def k1(x, /):
     """The modified Bessel function of the second kind of order 1, ``K_1(x)``, for
     ``x > 0`` (edges as :func:`k0`'s). Derivative: ``-k0(x) - k1(x)/x``.
-
-    """ + _BESSEL_VALUES.format(method=_K_METHOD)
+    """
     return _second_kind("k1", _sp.k1, x, _inf, 0.0)
+
+
+k1.__doc__ += "\n    " + _BESSEL_VALUES.format(method=_K_METHOD)
 
 
 def k1e(x, /):
     """The exponentially scaled ``exp(x) K_1(x)`` (edges as :func:`k0e`'s). Derivative:
     ``k1e(x) (1 - 1/x) - k0e(x)``.
-
-    """ + _BESSEL_VALUES.format(method=_K_METHOD)
+    """
     return _second_kind("k1e", _sp.k1e, x, _inf, 0.0)
+
+
+k1e.__doc__ += "\n    " + _BESSEL_VALUES.format(method=_K_METHOD)
 
 
 def _integer_order(n, name):
