@@ -212,6 +212,26 @@ for _name, _fn in (("add", "add"), ("sub", "subtract"), ("mul", "multiply"),
                    ("lshift", "bitwise_left_shift"), ("rshift", "bitwise_right_shift")):
     setattr(AtArray, f"__{_name}__", _binary_operator(f"__{_name}__", _fn, False))
     setattr(AtArray, f"__r{_name}__", _binary_operator(f"__r{_name}__", _fn, True))
+
+
+def _matmul_operator(name, reflected):
+    # NumPy's @ gives two bfloat16 arrays a float32 product: functrans.numpy's matmul gives
+    # them bfloat16 (computed in float32, rounded once), as jax.numpy's @
+    base = getattr(AtArray, name)
+
+    def op(self, other):
+        if _BF16 is not None and (self.dtype is _BF16 or getattr(other, "dtype", None) is _BF16):
+            from .. import numpy as fnp
+            return fnp.matmul(other, self) if reflected else fnp.matmul(self, other)
+        return base(self, other)
+    op.__name__ = name
+    return op
+
+
+AtArray.__matmul__ = _matmul_operator("__matmul__", False)
+AtArray.__rmatmul__ = _matmul_operator("__rmatmul__", True)
+_BF16 = None  # ml_dtypes' bfloat16 once the backend has it (NumPyBackend.load_bfloat16)
+
 for _name, _fn in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
                    ("ge", "greater_equal"), ("eq", "equal"), ("ne", "not_equal")):
     setattr(AtArray, f"__{_name}__", _binary_operator(f"__{_name}__", _fn, False))
@@ -255,6 +275,8 @@ class NumPyBackend(Backend):
         except TypeError:
             return False
         self.add_dtypes([(native, _dt.bfloat16), (native.type, _dt.bfloat16)], [native.type])
+        global _BF16
+        _BF16 = native
         self.xp = _bfloat16_namespace(self.xp, native)
         self.impls.update(_bfloat16_impls(native, self.impls))
         self._extra_cache.clear()  # (the extras made before compute bfloat16 in float32 too)
