@@ -292,7 +292,7 @@ def test_bfloat16_mixed_precision():
     assert (x * 2).dtype == fnp.bfloat16
     rng = np.random.default_rng(7)
     p32 = {"w": rng.standard_normal((4, 3)) * 0.5, "b": rng.standard_normal(3) * 0.1}
-    xs, ys = rng.standard_normal((8, 4)), rng.standard_normal((8, 3))
+    xs, ys = rng.standard_normal((8, 4)), rng.standard_normal((8, 3)).astype(np.float32)
 
     def loss(p, dtype):
         h = fnp.tanh(fnp.astype(xs, dtype) @ p["w"] + p["b"])
