@@ -894,7 +894,6 @@ _IMPLS = {
 backend = register(NumPyBackend("numpy", _xp, _types + [AtArray], _pairs,
                                 extras={"scatter_add": _scatter_add, "eig": _eig},
                                 impls=_IMPLS))
-backend.load_bfloat16(import_it=False)
 
 
 def _expi_overflow(backend, x, out):
@@ -1103,7 +1102,7 @@ def _bfloat16_namespace(xp, bf16):
         return xp
     f32 = np.dtype(np.float32)
     ns = types.ModuleType(xp.__name__, xp.__doc__)
-    ns.__dict__.update({k: v for k, v in vars(xp).items() if not k.startswith("__")})
+    ns.__dict__.update(vars(xp))  # (its __array_api_version__ too)
     ns._bfloat16 = bf16
 
     def is_bf16(x):
@@ -1194,3 +1193,6 @@ def _bfloat16_impls(bf16, impls):
 
     return {"matmul": bf16_matmul, "tensordot": bf16_tensordot,
             "reduce_sum": bf16_reduce_sum}
+
+
+backend.load_bfloat16(import_it=False)  # (ml_dtypes imported already: JAX's users)
