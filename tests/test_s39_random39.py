@@ -28,11 +28,8 @@ def _jr():
 
 
 def _has_ml_dtypes():
-    try:
-        import ml_dtypes  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+    return importlib.util.find_spec("ml_dtypes") is not None
 
 
 def _tkey(seed):

@@ -393,11 +393,8 @@ def test_half_samplers_under_jit_and_vmap(dt):
 
 
 def _has_ml_dtypes():
-    try:
-        import ml_dtypes  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+    return importlib.util.find_spec("ml_dtypes") is not None
 
 
 def test_half_samplers_need_a_library_that_has_the_type(backend):

@@ -202,11 +202,8 @@ _HALF_INITS = {
 
 
 def _has_ml_dtypes():
-    try:
-        import ml_dtypes  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+    return importlib.util.find_spec("ml_dtypes") is not None
 
 
 @pytest.mark.parametrize("dt", [F16, BF16])
