@@ -85,7 +85,8 @@ def test_bfloat16_needs_a_library_that_has_it(backend):
         np.testing.assert_array_equal(_f(fr.uniform(k, (64,), "bfloat16")), _u_bf16(0, (64,)))
         assert fr.gamma(k, 2.0, (2,), "bfloat16").dtype == fnp.bfloat16
         return
-    match = "NumPy has no bfloat16.*ml_dtypes" if backend.name == "numpy" else "has no dtype bfloat16"
+    match = ("NumPy has no bfloat16.*ml_dtypes" if backend.name == "numpy"
+             else "has no dtype bfloat16")
     for call in (lambda: fr.uniform(k, (2,), "bfloat16"), lambda: fr.normal(k, (2,), "bfloat16"),
                  lambda: fr.exponential(k, (2,), "bfloat16"),
                  lambda: fr.gamma(k, 2.0, (2,), dtype="bfloat16")):
