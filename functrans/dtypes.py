@@ -57,7 +57,7 @@ class DType:
         ``jnp.float32``."""
         import numpy
         if self is bfloat16:
-            raise TypeError(_NO_NUMPY_BFLOAT16)
+            return numpy_bfloat16()
         return numpy.dtype(self.name)
 
     @property
@@ -74,7 +74,7 @@ uint8, uint16, uint32, uint64 = (DType(f"uint{n}", "u", n) for n in (8, 16, 32, 
 float32, float64 = DType("float32", "f", 32), DType("float64", "f", 64)
 complex64, complex128 = DType("complex64", "c", 64), DType("complex128", "c", 128)
 # The half-precision floats, beyond the Array API: IEEE float16 (NumPy, torch, CuPy) and
-# bfloat16 (torch; NumPy has it only through ml_dtypes, which functrans does not use).
+# bfloat16 (torch; NumPy has none of its own: ml_dtypes' where that is installed).
 # There is no complex dtype of either: a complex value with one of them is complex64.
 float16, bfloat16 = DType("float16", "f", 16), DType("bfloat16", "f", 16)
 
@@ -89,10 +89,23 @@ BY_NAME = {d.name: d for d in ALL}
 def _named(name: str) -> DType:
     return BY_NAME[name]
 
-_NO_NUMPY_BFLOAT16 = ("NumPy has no bfloat16 dtype (only the ml_dtypes package adds one, and "
-                      "functrans does not use it): use bfloat16 with torch tensors (a creation "
-                      "function makes one with device=torch.device('cpu'), or from a tensor "
-                      "with zeros_like...), or float16 or float32 with NumPy arrays.")
+NO_NUMPY_BFLOAT16 = ("NumPy has no bfloat16 dtype of its own: functrans uses the one of the "
+                     "ml_dtypes package (JAX's), which could not be imported. Install it (pip "
+                     "install ml_dtypes, or pip install 'functrans[bfloat16]'), or use bfloat16 "
+                     "with torch tensors (a creation function makes one with "
+                     "device=torch.device('cpu')), or float16 or float32 with NumPy arrays.")
+
+
+def numpy_bfloat16():
+    """ml_dtypes' bfloat16 as a NumPy dtype (imported now: half a second, once); a TypeError
+    saying how to get it where ml_dtypes is not installed."""
+    try:
+        import ml_dtypes
+    except ImportError:
+        raise TypeError(NO_NUMPY_BFLOAT16) from None
+    import numpy
+    return numpy.dtype(ml_dtypes.bfloat16)
+
 
 # id(native dtype object) -> DType, filled by the backends; every DType maps to itself, so
 # ``_by_id.get(id(x.dtype))`` works for tracers and arrays of any backend alike. Keyed by

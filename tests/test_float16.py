@@ -1,4 +1,5 @@
-"""Half precision: float16 arrays (NumPy, torch, CuPy) and bfloat16 tensors (torch) through
+"""Half precision: float16 arrays (NumPy, torch, CuPy) and bfloat16 ones (torch, and NumPy's
+through ml_dtypes where that is installed) through
 every transform, with derivatives in the primal's dtype (as JAX gives them), NumPy's type
 promotion, and clear errors where a library or an operation has no half precision.
 
@@ -19,6 +20,13 @@ from functrans.errors import TangentMismatchError, UnsupportedBackendError
 
 RNG = np.random.default_rng(16)
 
+try:  # (NumPy's bfloat16: ml_dtypes')
+    import ml_dtypes
+    HAS_ML_DTYPES = True
+except ImportError:
+    ml_dtypes = None
+    HAS_ML_DTYPES = False
+
 # rtol for a few chained operations, per dtype (float16: eps ~1e-3; bfloat16: eps ~8e-3)
 RTOL = {"float16": 1e-2, "bfloat16": 6e-2}
 
@@ -29,16 +37,18 @@ def _half_cases(backend):
     if backend.name == "array_api_strict":
         pytest.skip("array-api-strict has no float16 (tested in test_strict_refuses_float16)")
     names = ["float16"]
-    if backend.name == "torch":
+    if backend.name == "torch" or backend.name == "numpy" and HAS_ML_DTYPES:
         names.append("bfloat16")
     return names
 
 
 def _make(backend, data, name):
-    """A backend array of dtype ``name`` (bfloat16: torch's, from float32 data)."""
+    """A backend array of dtype ``name`` (bfloat16: from float32 data)."""
     if name == "bfloat16":
-        import torch
-        return torch.asarray(np.asarray(data, np.float32)).to(torch.bfloat16)
+        if backend.name == "torch":
+            import torch
+            return torch.asarray(np.asarray(data, np.float32)).to(torch.bfloat16)
+        return np.asarray(data, np.float32).astype(fnp.bfloat16.dtype)
     return backend.asarray(np.asarray(data).astype(name), name)
 
 
@@ -396,13 +406,15 @@ def test_strict_refuses_float16():
         ft.grad(lambda v: fnp.sum(fnp.astype(v, "bfloat16")))(x)
 
 
-def test_numpy_has_no_bfloat16():
-    with pytest.raises(UnsupportedBackendError, match="NumPy has no bfloat16.*torch"):
-        fnp.astype(np.ones(2), fnp.bfloat16)
-    with pytest.raises(UnsupportedBackendError, match="NumPy has no bfloat16"):
-        fnp.ones(3, dtype=fnp.bfloat16)
-    with pytest.raises(TypeError, match="NumPy has no bfloat16"):
-        np.zeros(2, dtype=fnp.bfloat16)
+def test_numpy_bfloat16_is_ml_dtypes():
+    # (session 50: NumPy's bfloat16 is ml_dtypes' where that is installed; without it, a
+    # clear error: tests/test_s50_bf16np50.py)
+    if HAS_ML_DTYPES:
+        assert fnp.astype(np.ones(2), fnp.bfloat16).dtype == ml_dtypes.bfloat16
+        assert np.zeros(2, dtype=fnp.bfloat16).dtype == ml_dtypes.bfloat16
+    else:
+        with pytest.raises(UnsupportedBackendError, match="NumPy has no bfloat16.*ml_dtypes"):
+            fnp.ones(3, dtype=fnp.bfloat16)
     assert not hasattr(fnp, "complex32")  # no complex half: float16 made complex is complex64
     assert fnp.result_type(fnp.float16, fnp.complex64) is fnp.complex64
 
@@ -467,15 +479,15 @@ def test_random_half_samples_and_half_parameters():
     checks the values), bfloat16 refused; float16 probabilities drawn against float16
     uniforms (JAX's draws), not float32 ones (random38: were float32 draws)."""
     key = ft.random.key(0)
-    # (random41: the truncated normal schemes draw half types; bfloat16 needs torch)
+    # (random41: the truncated normal schemes draw half types; bfloat16 needs torch, or
+    # ml_dtypes for NumPy: session 50)
     assert ft.nn.initializers.glorot_normal()(key, (2, 2), fnp.float16).dtype == np.float16
-    with pytest.raises(TypeError, match="NumPy has no bfloat16.*torch"):
-        ft.nn.initializers.glorot_normal()(key, (2, 2), fnp.bfloat16)
     assert ft.random.uniform(key, (2,), dtype="float16").dtype == np.float16
     assert ft.random.normal(key, (2,), dtype=fnp.float16).dtype == np.float16
-    # (random39: bfloat16 samples on torch; NumPy's key has none. gamma draws float16)
-    with pytest.raises(TypeError, match="NumPy has no bfloat16.*torch"):
-        ft.random.uniform(key, (2,), dtype="bfloat16")
+    if HAS_ML_DTYPES:  # (gamma draws float16)
+        assert ft.nn.initializers.glorot_normal()(key, (2, 2), fnp.bfloat16).dtype == \
+            fnp.bfloat16
+        assert ft.random.uniform(key, (2,), dtype="bfloat16").dtype == fnp.bfloat16
     assert ft.random.gamma(key, 1.0, (2,), dtype="float16").dtype == np.float16
     # (session 40: every floating sampler draws half types, the transform rounded once)
     ln = np.asarray(ft.random.lognormal(key, 1.0, (64,), dtype="float16"))

@@ -905,7 +905,7 @@ def _pairs(names):
 def test_promotion_of_arrays_eager_and_jit(backend):
     """Every pair of dtypes the library has, through add, eagerly and under jit: the
     documented dtype (torch has no addition of uint16/32/64, array-api-strict no half
-    floats, NumPy no bfloat16)."""
+    floats; NumPy's bfloat16 is ml_dtypes', where that is installed)."""
     names = [n for n in NAMES if _has_dtype(backend, n)]
     if backend.name == "torch":
         names = [n for n in names if n not in ("uint16", "uint32", "uint64")]

@@ -192,18 +192,14 @@ class Backend:
         self.array_types = tuple(array_types)
         self._to_dtype = {}
         self._to_native = {}
-        dtypes = list(dtypes)
         # The Python types of the native dtype objects: lookup_dtype compares an object only
         # with dtypes of its own library (libraries' dtypes may hash equal across libraries).
-        self._native_dtype_types = tuple({type(native) for native, _ in dtypes})
-        for native, dt in dtypes:
-            self._to_dtype[native] = dt
-            self._to_native.setdefault(dt, native)
-            _dt.register_native(native, dt)
+        self._native_dtype_types = ()
         # This library's floating-point dtype objects (functrans.numpy's fast paths test
         # ``x.dtype in`` them: a dtype's own hash, cached by NumPy, against the id() test's
         # fresh integer; and only against dtypes of its library, see lookup_dtype).
-        self.inexact_natives = frozenset(n for n, dt in dtypes if dt.kind in "fc")
+        self.inexact_natives = frozenset()
+        self.add_dtypes(dtypes)
         self.extras = dict(extras or {})
         self.impls = dict(impls or {})
         self._extra_cache = {}
@@ -215,6 +211,23 @@ class Backend:
 
     def __repr__(self):
         return f"<functrans backend {self.name!r}>"
+
+    def add_dtypes(self, dtypes, array_types=()):
+        """Map more native dtypes, pairs ``(native dtype, functrans DType)`` as the
+        constructor's, and own more array types (a library's scalar type of a dtype added
+        late: ml_dtypes' bfloat16 for NumPy). On a registered backend, call
+        :func:`register` again afterwards, so that the caches keyed by type start over."""
+        dtypes = list(dtypes)
+        for native, dt in dtypes:
+            self._to_dtype[native] = dt
+            self._to_native.setdefault(dt, native)
+            _dt.register_native(native, dt)
+        self._native_dtype_types = tuple(dict.fromkeys(
+            self._native_dtype_types + tuple(type(native) for native, _ in dtypes)))
+        self.inexact_natives = self.inexact_natives | frozenset(
+            n for n, dt in dtypes if dt.kind in "fc")
+        self.array_types = self.array_types + tuple(
+            t for t in array_types if t not in self.array_types)
 
     def owns(self, x) -> bool:
         """Whether ``x`` is an array of this backend."""
@@ -256,8 +269,6 @@ class Backend:
         try:
             return self._to_native[d]
         except KeyError:
-            if d is _dt.bfloat16 and self.name == "numpy":
-                raise UnsupportedBackendError(_dt._NO_NUMPY_BFLOAT16) from None
             raise UnsupportedBackendError(
                 f"Backend {self.name!r} has no dtype {d.name} (it has {_dtype_list(self)}); "
                 f"use one of those, or arrays of a library that has {d.name}.") from None
@@ -454,6 +465,16 @@ _lazy_modules = {
     "torch": "functrans.backends.torch_backend",
     "cupy": "functrans.backends.cupy_backend",
 }
+# Packages of dtypes (and their scalar types) that a built-in backend takes up once they are
+# imported: ml_dtypes' bfloat16 is NumPy's (see NumPyBackend.load_bfloat16).
+_DTYPE_MODULES = {"ml_dtypes": "numpy"}
+
+
+def _load_dtype_module(root):
+    b = get_backend(_DTYPE_MODULES[root])
+    b.load_bfloat16(import_it=False)
+
+
 _BUILTIN_PACKAGES = {"numpy": "numpy", "array_api_strict": "array-api-strict",
                      "torch": "torch (pip install 'functrans[torch]')",
                      "cupy": "cupy (pip install 'functrans[gpu]') and a CUDA GPU"}
@@ -548,6 +569,8 @@ def lookup_dtype(obj) -> _dt.DType | None:
             get_backend(root)
         except UnsupportedBackendError:
             return None
+    elif root in _DTYPE_MODULES:
+        _load_dtype_module(root)
     for b in list(_by_name.values()):
         if isinstance(obj, b._native_dtype_types):
             try:
@@ -609,6 +632,11 @@ def resolve_type(t: type, example=None) -> Backend:
     root = t.__module__.split(".")[0]
     if root in _lazy_modules and root not in _by_name:
         importlib.import_module(_lazy_modules[root])
+        b = _by_type.get(t) or _by_subclass(t)
+        if b is not None:
+            return b
+    elif root in _DTYPE_MODULES:
+        _load_dtype_module(root)
         b = _by_type.get(t) or _by_subclass(t)
         if b is not None:
             return b

@@ -10,13 +10,15 @@ generic versions for the elements with a shape of 1e5 or more (SciPy's lose accu
 import functools
 import math
 import sys
+import types
 
 import array_api_compat.numpy as _xp
 
 import numpy as np
 
 from .. import dtypes as _dt
-from . import Backend, register
+from . import Backend, _by_name, register
+from ..errors import UnsupportedBackendError
 from .standard_backend import complex_log1p
 
 _NAMES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -210,6 +212,26 @@ for _name, _fn in (("add", "add"), ("sub", "subtract"), ("mul", "multiply"),
                    ("lshift", "bitwise_left_shift"), ("rshift", "bitwise_right_shift")):
     setattr(AtArray, f"__{_name}__", _binary_operator(f"__{_name}__", _fn, False))
     setattr(AtArray, f"__r{_name}__", _binary_operator(f"__r{_name}__", _fn, True))
+
+
+def _matmul_operator(name, reflected):
+    # NumPy's @ gives two bfloat16 arrays a float32 product: functrans.numpy's matmul gives
+    # them bfloat16 (computed in float32, rounded once), as jax.numpy's @
+    base = getattr(AtArray, name)
+
+    def op(self, other):
+        if _BF16 is not None and (self.dtype is _BF16 or getattr(other, "dtype", None) is _BF16):
+            from .. import numpy as fnp
+            return fnp.matmul(other, self) if reflected else fnp.matmul(self, other)
+        return base(self, other)
+    op.__name__ = name
+    return op
+
+
+AtArray.__matmul__ = _matmul_operator("__matmul__", False)
+AtArray.__rmatmul__ = _matmul_operator("__rmatmul__", True)
+_BF16 = None  # ml_dtypes' bfloat16 once the backend has it (NumPyBackend.load_bfloat16)
+
 for _name, _fn in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
                    ("ge", "greater_equal"), ("eq", "equal"), ("ne", "not_equal")):
     setattr(AtArray, f"__{_name}__", _binary_operator(f"__{_name}__", _fn, False))
@@ -233,6 +255,52 @@ class NumPyBackend(Backend):
         super().__init__(*args, **kwargs)
         self.devices = False  # the CPU only
         self._writers = {}
+
+    # -- bfloat16, through ml_dtypes -------------------------------------------------------
+    # NumPy has no bfloat16; the ml_dtypes package (JAX's) adds one as a NumPy dtype. Its
+    # import costs about half a second, so it is not imported with functrans: bfloat16 is
+    # added to this backend when ml_dtypes is already imported as the backend loads (an
+    # array of it can only come from there), when a bfloat16 array or scalar arrives later,
+    # and when bfloat16 is asked for (fnp.ones(3, dtype=fnp.bfloat16)), importing it then.
+
+    def load_bfloat16(self, import_it=True) -> bool:
+        """Add ml_dtypes' bfloat16 to this backend (once); whether it is there. Without
+        ``import_it``, only where ml_dtypes is already imported."""
+        if _dt.bfloat16 in self._to_native:
+            return True
+        if not import_it and "ml_dtypes" not in sys.modules:
+            return False
+        try:
+            native = _dt.numpy_bfloat16()
+        except TypeError:
+            return False
+        self.add_dtypes([(native, _dt.bfloat16), (native.type, _dt.bfloat16)], [native.type])
+        global _BF16
+        _BF16 = native
+        self.xp = _bfloat16_namespace(self.xp, native)
+        self.impls.update(_bfloat16_impls(native, self.impls))
+        self._extra_cache.clear()  # (the extras made before compute bfloat16 in float32 too)
+        if _by_name.get(self.name) is self:
+            register(self)  # (the caches keyed by array type and dtype id start over)
+        return True
+
+    def dtype(self, x):
+        try:
+            return self._to_dtype[x.dtype]
+        except KeyError:
+            if self.load_bfloat16(import_it=False) and x.dtype in self._to_dtype:
+                return self._to_dtype[x.dtype]
+            return super().dtype(x)
+
+    def native_dtype(self, dtype):
+        try:
+            return super().native_dtype(dtype)
+        except UnsupportedBackendError:
+            if not (dtype is _dt.bfloat16 or _dt.as_dtype(dtype) is _dt.bfloat16):
+                raise
+            if not self.load_bfloat16():
+                raise UnsupportedBackendError(_dt.NO_NUMPY_BFLOAT16) from None
+            return self._to_native[_dt.bfloat16]
 
     def writer_into(self, name):
         # Only where the namespace's function is NumPy's ufunc itself (not a wrapper such
@@ -1013,3 +1081,118 @@ def _patched(backend, name, scipy_fn):
         return out
     fn.__name__ = getattr(scipy_fn, "__name__", name)
     return fn
+
+
+# -- bfloat16 (ml_dtypes') -----------------------------------------------------------------------
+# NumPy computes ml_dtypes' bfloat16 through the package's own ufunc loops (float32 inside,
+# rounded once, as JAX does), but elsewhere it is not JAX's bfloat16 (numpy 2.4, ml_dtypes
+# 0.7): matmul and clip give float32, where(c, 0.0, x) float32 (where(c, x, 0.0) bfloat16),
+# einsum refuses it, isdtype raises on it, and sums, products and cumulative sums accumulate
+# in bfloat16 (10^4 uniforms in [0, 1) sum to 256: each addition rounds to 8 bits, the sum
+# stalls). Once bfloat16 is loaded the backend's namespace is a copy of array-api-compat's
+# with these functions mended: products computed in float32 and rounded once (as JAX's dot
+# of bfloat16 operands on the CPU, and as ml_dtypes' own np.dot, in a fifth of its time),
+# accumulations in float32 rounded once (JAX's), and other results in bfloat16 where
+# functrans's promotion says so. None of this is in place (nor costs anything) before
+# bfloat16 is used.
+
+
+def _bfloat16_namespace(xp, bf16):
+    if getattr(xp, "_bfloat16", None) is bf16:
+        return xp
+    f32 = np.dtype(np.float32)
+    ns = types.ModuleType(xp.__name__, xp.__doc__)
+    ns.__dict__.update(vars(xp))  # (its __array_api_version__ too)
+    ns._bfloat16 = bf16
+
+    def is_bf16(x):
+        return getattr(x, "dtype", None) is bf16
+
+    def back(out, *operands):
+        # NumPy's float32 result from bfloat16 operands (none float32): bfloat16, as
+        # functrans's promotion gives it
+        if getattr(out, "dtype", None) is f32 and any(map(is_bf16, operands)) and not any(
+                getattr(a, "dtype", None) is f32 for a in operands):
+            return out.astype(bf16)
+        return out
+
+    np_isdtype, np_where, matmul, clip, tensordot = (xp.isdtype, xp.where, xp.matmul, xp.clip,
+                                                     xp.tensordot)
+
+    def isdtype(dtype, kind):
+        if dtype is not bf16 and not (isinstance(kind, tuple) and bf16 in kind):
+            return np_isdtype(dtype, kind) if kind is not bf16 else False
+        if isinstance(kind, tuple):
+            return any(isdtype(dtype, k) for k in kind)
+        if kind is bf16 or kind in ("real floating", "numeric"):
+            return dtype is bf16
+        if isinstance(kind, str):
+            return False
+        return np_isdtype(dtype, kind)
+
+    def where(condition, x1, x2, /):
+        return back(np_where(condition, x1, x2), x1, x2)
+
+    def in_float32(fn):
+        def call(x1, x2, /, **kw):
+            if is_bf16(x1) and is_bf16(x2):
+                return fn(x1.astype(f32), x2.astype(f32), **kw).astype(bf16)
+            return back(fn(x1, x2, **kw), x1, x2)
+        call.__name__ = fn.__name__
+        return call
+
+    def clip_(x, /, min=None, max=None, **kw):
+        return back(clip(x, min, max, **kw), x)
+
+    def einsum(subscripts, *operands, **kw):
+        if any(map(is_bf16, operands)):
+            out = np.einsum(subscripts, *(o.astype(f32) if is_bf16(o) else o
+                                          for o in operands), **kw)
+            return back(np.asarray(out), *operands)
+        return np.einsum(subscripts, *operands, **kw)
+
+    def accumulated(fn):
+        def call(x, /, *args, dtype=None, **kw):
+            if dtype is bf16 or dtype is None and is_bf16(x):
+                return np.asarray(fn(x, *args, dtype=f32, **kw)).astype(bf16)
+            return fn(x, *args, dtype=dtype, **kw)
+        call.__name__ = fn.__name__
+        return call
+
+    ns.isdtype, ns.where, ns.clip, ns.einsum = isdtype, where, clip_, einsum
+    ns.matmul, ns.tensordot = in_float32(matmul), in_float32(tensordot)
+    if hasattr(xp, "vecdot"):
+        ns.vecdot = in_float32(xp.vecdot)
+    for name in ("sum", "prod", "mean", "cumulative_sum", "cumulative_prod"):
+        if hasattr(xp, name):
+            setattr(ns, name, accumulated(getattr(xp, name)))
+    return ns
+
+
+def _bfloat16_impls(bf16, impls):
+    """The backend's direct implementations (_IMPLS) that meet NumPy's bfloat16 gaps (see
+    _bfloat16_namespace), each the same as before for the other dtypes."""
+    f32 = np.dtype(np.float32)
+    matmul, tensordot, reduce_sum = impls["matmul"], impls["tensordot"], impls["reduce_sum"]
+
+    def bf16_matmul(x, y):
+        if x.dtype is bf16 and y.dtype is bf16:
+            return matmul(x.astype(f32), y.astype(f32)).astype(bf16)
+        return matmul(x, y)
+
+    def bf16_tensordot(x, y, a1, a2, perm=None):
+        if x.dtype is bf16 and y.dtype is bf16:
+            return tensordot(x.astype(f32), y.astype(f32), a1, a2, perm).astype(bf16)
+        return tensordot(x, y, a1, a2, perm)
+
+    def bf16_reduce_sum(x, axes, keepdims=False):
+        if x.dtype is bf16:
+            return np.asarray(_add_reduce(x, axis=axes, dtype=f32, keepdims=keepdims)
+                              ).astype(bf16)
+        return reduce_sum(x, axes, keepdims)
+
+    return {"matmul": bf16_matmul, "tensordot": bf16_tensordot,
+            "reduce_sum": bf16_reduce_sum}
+
+
+backend.load_bfloat16(import_it=False)  # (ml_dtypes imported already: JAX's users)

@@ -16,7 +16,7 @@ beyond it.
 
 from ..dtypes import (bool_ as bool, complex64, complex128, float32, float64,  # noqa: F401
                       int8, int16, int32, int64, uint8, uint16, uint32, uint64)
-# beyond the standard: the half-precision floats (bfloat16 with torch arrays only)
+# beyond the standard: the half-precision floats (bfloat16: torch's, and NumPy's through ml_dtypes)
 from ..dtypes import bfloat16, float16  # noqa: F401
 from ._base import *  # noqa: F401,F403
 from ._base import broadcast_shapes  # noqa: F401

@@ -100,21 +100,23 @@ matmul_p.def_batch(_matmul_batch)
 
 
 def _strong_product_impl(b, x, y, *gate, matrix, entry=False, tie=None, lazy=False):
+    # (products through the matmul primitive's impl: NumPy's @ gives bfloat16 operands a
+    # float32 product, the backend's matmul a bfloat16 one)
     if lazy:   # (the plain product: see strong_product_p's note)
-        return x @ y if matrix else x * y
+        return matmul_p.impl_for(b)(x, y) if matrix else x * y
     xp = b.xp
     if b.name == "numpy":
         # (NumPy, in host memory: where the plain product is finite it is the strong one,
         # up to the sign of a zero (the masks' matrices and entries hold x * 0 or 0 @ y
         # with finite factors, 0); one pass over it, where the masks cost ~8 passes)
         with np.errstate(invalid="ignore", over="ignore"):
-            out = x @ y if matrix else x * y
+            out = matmul_p.impl_for(b)(x, y) if matrix else x * y
             if np.isfinite(out.sum()):   # (a sum is finite only where every term is)
                 return out
     if entry:   # (as mul_sz: no inf * 0 evaluated)
         x = xp.where(y == 0, 0.0, x)
     with np.errstate(invalid="ignore"):   # (the inf * 0 that the mask below replaces)
-        out = x @ y if matrix else x * y
+        out = matmul_p.impl_for(b)(x, y) if matrix else x * y
     zero = xp.all(x == 0, axis=(-2, -1))
     if tie == "rev":
         # (a pair of columns that the cotangent y leaves both at 0: per matrix too; or a
