@@ -62,3 +62,31 @@ def test_gennorm_far_tail_cost():
     x, d = np.linspace(-3.0, 3.0, 8), np.linspace(1.0, 9.0, 8)
     f = ft.vmap(ft.grad(lambda x, b: stats.gennorm.logsf(x, b), argnums=(0, 1)))
     assert len(ft.make_jaxpr(f)(x, d).jaxpr.eqns) <= 289
+
+
+def _mp_t_logpdf(x, df, loc, s):
+    z = (x - loc) / s
+    return (mp.loggamma((df + 1) / 2) - mp.loggamma(df / 2) - mp.log(df * mp.pi) / 2
+            - (df + 1) / 2 * mp.log1p(z * z / df) - mp.log(s))
+
+
+def test_t_logpdf_scale_slopes_at_small_df():
+    """The scale's first and second derivatives of t.logpdf against mpmath (60 digits):
+    were 0 or 2e-16 (``(df + 1) / scale ... - 1 / scale``) for df = 1e-20, 2e-11 off at 1e-5;
+    the far form (1e200) too; eager, jit, and a batch with each member's bits."""
+    mp.mp.dps = 60
+    g = ft.grad(lambda s, x, d: stats.t.logpdf(x, d, 0.3, s))
+    h = ft.grad(g)
+    for x, d in [(1e200, 1e-20), (-1e300, 1e-20), (2.0, 1e-20), (0.5, 1e-20), (40.0, 1e-5),
+                 (-3.0, 0.5), (2.0, 3.0), (1e30, 3.0)]:
+        def f(s):
+            return _mp_t_logpdf(mp.mpf(x), mp.mpf(d), mp.mpf(0.3), s)
+        want1, want2 = (float(mp.diff(f, mp.mpf(0.7), n)) for n in (1, 2))
+        got1, got2 = float(g(0.7, x, d)), float(h(0.7, x, d))
+        np.testing.assert_allclose([got1, got2], [want1, want2], rtol=1e-13, atol=0,
+                                   err_msg=str((x, d)))
+        assert float(ft.jit(g)(np.float64(0.7), np.float64(x), np.float64(d))) == got1
+    assert float(g(0.7, 1e200, 1e-20)) == 1e-20 / 0.7
+    xs, ds = np.array([1e200, 2.0, 0.5, 40.0]), np.array([1e-20, 1e-20, 3.0, 1e-5])
+    b = ft.vmap(g, in_axes=(None, 0, 0))(0.7, xs, ds)
+    assert [float(v) for v in b] == [float(g(0.7, x, d)) for x, d in zip(xs, ds)]
