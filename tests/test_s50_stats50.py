@@ -90,3 +90,24 @@ def test_t_logpdf_scale_slopes_at_small_df():
     xs, ds = np.array([1e200, 2.0, 0.5, 40.0]), np.array([1e-20, 1e-20, 3.0, 1e-5])
     b = ft.vmap(g, in_axes=(None, 0, 0))(0.7, xs, ds)
     assert [float(v) for v in b] == [float(g(0.7, x, d)) for x, d in zip(xs, ds)]
+
+
+def test_f_huge_df_slope_far_from_the_series_side():
+    """F's cdf (sf) slope in the huge degree of freedom where the method is 1 - I_w of the
+    gamma-limit series' side, I_w near 1: eps absolute there (the dfn slope of cdf(1e-3,
+    2e3, 0.5) was -1.0e-11, true -7.4e-102; the dfd slope of sf(400, 3, 2e3) 1.9e-5, true
+    -7.9e-205); now the plain form's (~25 b eps relative). References: mpmath, 250 digits,
+    the derivative of betainc (/tmp/s_stats50/fref.py of session 50)."""
+    for upper, x, n, m, i, want in [
+            (False, 0.001, 2000.0, 0.5, 1, -7.4080209818719344e-102),
+            (False, 0.1, 10000.0, 20.0, 1, -2.0555672193443192e-35),
+            (False, 0.001, 10000.0, 0.5, 1, -3.0231969726563482e-112),
+            (True, 400.0, 3.0, 2000.0, 2, -7.8680277443068454e-205),
+            (True, 100.0, 3.0, 2000.0, 2, -1.2011652774558329e-62),
+            (True, 400.0, 0.5, 10000.0, 2, -8.6698955260978607e-50)]:
+        meth = stats.f.sf if upper else stats.f.cdf
+        g = ft.grad(lambda x, n, m: meth(x, n, m), argnums=i)
+        got = float(g(x, n, m))
+        assert abs(got / want - 1) < 2e-11, (upper, x, n, m, got, want)
+        if i == 1 and n == 2000.0:  # (jit: the same region, its bits)
+            assert float(ft.jit(g)(np.float64(x), np.float64(n), np.float64(m))) == got
