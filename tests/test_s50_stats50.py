@@ -5,7 +5,8 @@ Fixed:
   from the asymptotic series of the upper incomplete gamma function (``_log_far_tail``,
   eight Horner steps on clamped operands where the tail is below 1e-300): logsf(1e30, 1.5)
   was -inf, now -1e45 (mpmath); jit(vmap(grad)) 201 -> 289 equations (session 49's
-  continued fraction: 708).
+  continued fraction: 708); where |z|^beta overflows on the other side (logcdf at +1e300)
+  the slopes 0, not nan: 289 -> 301 equations.
 - t's log density in the scale where ``df`` is tiny: its scale slope ``(df / scale) (z^2 -
   1) / (df + z^2)`` came from ``(df + 1) / scale ... - 1 / scale`` (0 below eps:
   ``grad(lambda s: t.logpdf(1e200, 1e-20, scale=s))(0.7)`` was 0, true 1.43e-20).
@@ -61,7 +62,21 @@ def test_gennorm_far_log_tails():
 def test_gennorm_far_tail_cost():
     x, d = np.linspace(-3.0, 3.0, 8), np.linspace(1.0, 9.0, 8)
     f = ft.vmap(ft.grad(lambda x, b: stats.gennorm.logsf(x, b), argnums=(0, 1)))
-    assert len(ft.make_jaxpr(f)(x, d).jaxpr.eqns) <= 289
+    assert len(ft.make_jaxpr(f)(x, d).jaxpr.eqns) <= 301
+
+
+def test_gennorm_log_side_where_the_power_overflows():
+    """logcdf at +1e300 (logsf at -1e300), |z|^beta overflowing: -0 with slopes 0 (the true
+    ones underflow); the beta slope was nan (beta = 1.5), every slope nan at beta = 1e20
+    (x = 1e30, and x = 3); the other side keeps its limits."""
+    g = ft.grad(lambda x, l, s, b: stats.gennorm.logcdf(x, b, l, s), argnums=_G4)
+    gs = ft.grad(lambda x, l, s, b: stats.gennorm.logsf(x, b, l, s), argnums=_G4)
+    for x, b in [(1e300, 1.5), (1e30, 1e20), (3.0, 1e20)]:
+        assert [float(t) for t in g(x, 0.3, 0.7, b)] == [0.0] * 4
+        assert [float(t) for t in gs(-x, 0.3, 0.7, b)] == [0.0] * 4
+        assert float(stats.gennorm.logcdf(x, b, 0.3, 0.7)) == 0.0
+    assert [float(t) for t in gs(1e300, 0.3, 0.7, 1.5)] == [
+        -2.561204162859415e+150, 2.561204162859415e+150, np.inf, -np.inf]
 
 
 def _mp_t_logpdf(x, df, loc, s):

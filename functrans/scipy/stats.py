@@ -4417,7 +4417,15 @@ class _Gennorm(_Shaped):
         Where the tail is below 1e-300 (it underflows to 0 a little further: logsf(1e30,
         1.5) was -inf for -1e45), its log from the asymptotic series of the upper
         incomplete gamma function instead (``_log_far_tail``)."""
-        y = _abs_pow(z, beta)
+        # (where |z|^beta overflows on the side where this probability is 1 - tail: y held
+        # at inf from z = 0, the tail 0 with slopes 0, as their true values underflow; the
+        # pow's infinite partials times the zero cotangent were nan: d/dbeta of
+        # logcdf(1e300, 1.5))
+        zs, bs = fnp.stop_gradient(z), fnp.stop_gradient(beta)
+        with _np.errstate(all="ignore"):
+            hold = fnp.logical_and(fnp.less(z, 0.0) if upper else fnp.greater(z, 0.0),
+                                   fnp.multiply(bs, fnp.log(fnp.abs(zs))) > 709.0)
+        y = fnp.where(hold, math.inf, _abs_pow(fnp.where(hold, 0.0, z), beta))
         tail = self._tail(z, beta, y)
         below, above = fnp.where(z < 0.0, tail, 1.0 - tail), fnp.where(z > 0.0, tail, 1.0 - tail)
         p, other = (above, below) if upper else (below, above)
