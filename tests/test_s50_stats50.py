@@ -6,14 +6,16 @@ Fixed:
   eight Horner steps on clamped operands where the tail is below 1e-300): logsf(1e30, 1.5)
   was -inf, now -1e45 (mpmath); jit(vmap(grad)) 201 -> 289 equations (session 49's
   continued fraction: 708); where |z|^beta overflows on the other side (logcdf at +1e300)
-  the slopes 0, not nan: 289 -> 301 equations.
+  the slopes 0, not nan: 289 -> 301 equations. The same hold (``_held_power``) in
+  weibull_min's cdf / sf / logcdf and gennorm's cdf / sf (nan shape slopes at x = 1e300).
 - t's log density in the scale where ``df`` is tiny: its scale slope ``(df / scale) (z^2 -
   1) / (df + z^2)`` came from ``(df + 1) / scale ... - 1 / scale`` (0 below eps:
   ``grad(lambda s: t.logpdf(1e200, 1e-20, scale=s))(0.7)`` was 0, true 1.43e-20).
 
 Left (strict xfails below): pow's slope an ulp apart batched (NumPy's power loop); t's df
-slope at a huge df; nan slopes of weibull_min.logcdf, f.logpdf and beta.logcdf where a
-power overflows or a shape is 1e20 (the session's sweep at x = +-1e30, +-1e300).
+slope at a huge df; nan slopes of f.logpdf and beta.logcdf at a shape of 1e20 (the
+session's sweep at x = +-1e30, +-1e300); pdf's slopes where the log density's are infinite
+and the density 0 (exp(-inf) * inf: weibull_min.pdf(1e300, 1.5)'s c slope nan).
 """
 import mpmath as mp
 import numpy as np
@@ -172,14 +174,23 @@ def test_t_logpdf_df_slope_at_huge_df():
     assert abs(float(g(1e8)) / -5.497500531275965e-16 - 1) < 1e-12
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "weibull_min.logcdf where (z)^c overflows (x = 1e300, c = 1.5; x = 1e30, c = 1e20): the "
-    "value -0 is right, the c slope nan (every slope at c = 1e20): the pow's infinite "
-    "partial times a zero cotangent (gennorm's fix: hold the power at inf from z = 0)"))
-def test_weibull_min_logcdf_where_the_power_overflows():
-    g = ft.grad(lambda x, l, s, c: stats.weibull_min.logcdf(x, c, l, s), argnums=_G4)
-    assert [float(t) for t in g(1e300, 0.3, 0.7, 1.5)] == [0.0] * 4
-    assert [float(t) for t in g(1e30, 0.3, 0.7, 1e20)] == [0.0] * 4
+def test_held_power_where_it_overflows():
+    """weibull_min's cdf / sf / logcdf and gennorm's cdf / sf where the power z^c overflows
+    (x = 1e300, c = 1.5; x = 1e30, c = 1e20): the values 1 / 0 / -0 with slopes 0 (the true
+    ones underflow); the shape slope was nan (every slope at c = 1e20): the pow's infinite
+    partial times a zero cotangent. The log of the vanishing side keeps its limits."""
+    for dist, methods in ((stats.weibull_min, ("cdf", "sf", "logcdf")),
+                          (stats.gennorm, ("cdf", "sf"))):
+        for m in methods:
+            f = getattr(dist, m)
+            g = ft.grad(lambda x, l, s, c: f(x, c, l, s), argnums=_G4)
+            for x, c in [(1e300, 1.5), (1e30, 1e20)]:
+                assert [abs(float(t)) for t in g(x, 0.3, 0.7, c)] == [0.0] * 4, (m, x, c)
+                assert [abs(float(t)) for t in ft.jit(g)(*map(np.float64, (x, 0.3, 0.7, c)))
+                        ] == [0.0] * 4
+    g = ft.grad(lambda x, l, s, c: stats.weibull_min.logsf(x, c, l, s), argnums=_G4)
+    assert [float(t) for t in g(1e300, 0.3, 0.7, 1.5)] == [
+        -2.561204162859415e+150, 2.561204162859415e+150, np.inf, -np.inf]
 
 
 @pytest.mark.xfail(strict=True, reason=(
@@ -200,3 +211,12 @@ def test_beta_logcdf_huge_a_outside_support_slopes():
     g = ft.grad(lambda x, a, b: stats.beta.logcdf(x, a, b, 0.3, 0.7), argnums=(1, 2))
     assert [float(t) for t in g(1e30, 1e20, 2.0)] == [0.0, 0.0]
     assert [float(t) for t in g(-1e30, 1e20, 2.0)] == [0.0, 0.0]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "pdf where the density underflows to 0 and the log density's slope is infinite "
+    "(weibull_min.pdf(1e300, 1.5, 0.3, 0.7), gennorm.pdf likewise): exp(-inf) * -inf, the c "
+    "slope nan, true 0"))
+def test_pdf_slopes_where_the_log_density_slope_is_infinite():
+    g = ft.grad(lambda x, l, s, c: stats.weibull_min.pdf(x, c, l, s), argnums=_G4)
+    assert [abs(float(t)) for t in g(1e300, 0.3, 0.7, 1.5)] == [0.0] * 4

@@ -4278,13 +4278,13 @@ class _WeibullMin(_Shaped):
         return _power_tail(u, s, big, c)
 
     def _cdf(self, z, c):
-        return -fnp.expm1(-fnp.pow(z, c))
+        return -fnp.expm1(-_held_power(z, c, fnp.pow))
 
     def _sf(self, z, c):
-        return fnp.exp(-fnp.pow(z, c))
+        return fnp.exp(-_held_power(z, c, fnp.pow))
 
     def _logcdf(self, z, c):
-        return _log1mexp(-fnp.pow(z, c))
+        return _log1mexp(-_held_power(z, c, fnp.pow))
 
     def _logsf(self, z, c):
         return -fnp.pow(z, c)
@@ -4358,6 +4358,19 @@ def _log_far_tail(far, y, beta):
             + fnp.log1p(s) - _LOG_2)
 
 
+def _held_power(z, p, power, where=True):
+    """``power(z, p)`` (``|z|^p``, or ``z^p`` for ``z >= 0``) where finite, and ``inf`` held
+    (from ``z = 1``) where it overflows (``p log|z| > 709``) and ``where``: the slopes of a
+    function flat there (``exp(-y)``, ``gammaincc(a, y)``; their true values underflow)
+    are 0, not the pow's infinite partial times 0 (nan: d/dc weibull_min.cdf(1e300, 1.5))."""
+    zs, ps = fnp.stop_gradient(z), fnp.stop_gradient(p)
+    with _np.errstate(all="ignore"):
+        hold = fnp.multiply(ps, fnp.log(fnp.abs(zs))) > 709.0
+    if where is not True:
+        hold = fnp.logical_and(where, hold)
+    return fnp.where(hold, math.inf, power(fnp.where(hold, 1.0, z), p))
+
+
 def _abs_pow(z, p):
     """``|z|**p`` with 0 (and zero derivatives) at ``z = 0``."""
     a = fnp.abs(z)
@@ -4394,7 +4407,7 @@ class _Gennorm(_Shaped):
         return fnp.subtract(self._log_pdf0(beta), _abs_pow(z, beta))
 
     def _tail(self, z, beta, y=None):
-        y = _abs_pow(z, beta) if y is None else y
+        y = _held_power(z, beta, _abs_pow) if y is None else y
         return 0.5 * _special.gammaincc(fnp.divide(1.0, beta), y)
 
     def _log_tail(self, u, s, big, beta):
@@ -4421,11 +4434,7 @@ class _Gennorm(_Shaped):
         # at inf from z = 0, the tail 0 with slopes 0, as their true values underflow; the
         # pow's infinite partials times the zero cotangent were nan: d/dbeta of
         # logcdf(1e300, 1.5))
-        zs, bs = fnp.stop_gradient(z), fnp.stop_gradient(beta)
-        with _np.errstate(all="ignore"):
-            hold = fnp.logical_and(fnp.less(z, 0.0) if upper else fnp.greater(z, 0.0),
-                                   fnp.multiply(bs, fnp.log(fnp.abs(zs))) > 709.0)
-        y = fnp.where(hold, math.inf, _abs_pow(fnp.where(hold, 0.0, z), beta))
+        y = _held_power(z, beta, _abs_pow, fnp.less(z, 0.0) if upper else fnp.greater(z, 0.0))
         tail = self._tail(z, beta, y)
         below, above = fnp.where(z < 0.0, tail, 1.0 - tail), fnp.where(z > 0.0, tail, 1.0 - tail)
         p, other = (above, below) if upper else (below, above)
