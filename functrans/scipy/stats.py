@@ -3270,7 +3270,9 @@ class _F(_Shaped):
                   "density underflows). Where one is at least 1e3, the derivatives in it "
                   "from the incomplete beta function's series in the gamma limit (free of "
                   "the ~dfn eps cancellation of betainc's shape slope), except in the far "
-                  "lower tail; above 1e17 the others from the gamma limit.")
+                  "lower tail and where the method is the complement of the series' side "
+                  "and below 1 / (12.5 df) (there betainc's, ~12 df eps relative); above "
+                  "1e17 the others from the gamma limit.")
     _ppf_notes = ("Through :func:`functrans.scipy.special.betaincinv`: ``x = dfd u / (dfn "
                   "(1 - u))`` with ``u = betaincinv(dfn/2, dfd/2, q)`` (isf: from "
                   "``betaincinv(dfd/2, dfn/2, q)`` = 1 - u), or from the complementary "
@@ -4390,7 +4392,9 @@ class _Gennorm(_Shaped):
     _cdf_notes = ("The tail ``gammaincc(1/beta, |z|**beta) / 2`` (relative accuracy in both "
                   "tails), ``z = (x - loc) / scale``; the log methods are its logarithm "
                   "(or ``log1p`` of minus the other): differentiable in ``x``, ``loc``, "
-                  "``scale`` and ``beta`` (to second order in ``beta``).")
+                  "``scale`` and ``beta`` (to second order in ``beta``). Where the tail is "
+                  "below 1e-300 its log from the asymptotic series of the upper incomplete "
+                  "gamma function (``logsf(1e30, 1.5)`` is -1e45; SciPy's -inf).")
     _ppf_notes = ("``-+gammainccinv(1/beta, 2 min(q, 1 - q))**(1/beta)`` (accurate in both "
                   "tails; SciPy's goes through ``gammaincinv(1/beta, |2q - 1|)``), and "
                   "``(q - 1/2) / pdf(0)`` at the median exactly (where the power has an "
