@@ -4445,8 +4445,9 @@ class _Gennorm(_Shaped):
         big = p > 0.5
         far = p < 1e-300
         near = fnp.log(fnp.where(fnp.logical_or(big, far), 1.0, p))
-        return fnp.where(big, fnp.log1p(-fnp.where(big, other, 0.0)),
-                         fnp.where(far, _log_far_tail(far, y, beta), near))
+        # (the series only where some element takes it, where that is known: eager)
+        small = _where_taken([(far, lambda: _log_far_tail(far, y, beta))], lambda: near)
+        return fnp.where(big, fnp.log1p(-fnp.where(big, other, 0.0)), small)
 
     def _logcdf(self, z, beta):
         return self._log_side(z, beta, False)
