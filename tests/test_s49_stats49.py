@@ -33,7 +33,9 @@ def test_held_at_infinity_cost():
     def count(f):
         return len(ft.make_jaxpr(ft.vmap(ft.grad(f, argnums=(0, 1))))(x, d).jaxpr.eqns)
 
-    assert count(lambda x, d: stats.t.logpdf(x, d)) <= 129
+    # (136 from session 50: t's log density with the scale's slope in two terms of its own
+    # size, test_s50_stats50)
+    assert count(lambda x, d: stats.t.logpdf(x, d)) <= 136
     assert count(lambda x, s: stats.cauchy.logpdf(x, 0.0, s)) <= 66
 
 

@@ -4169,20 +4169,29 @@ def _f_huge_form(n, m, x, upper, count):
     return fnp.where(by_n == bool(upper), g, 1.0 - g)
 
 
-def _f_huge_region(bk, xp, n, m, x):
-    """Where F's cdf takes the series' derivatives (see above): ``(region, count)``, the
-    terms its elements need (values; arrays of backend ``bk`` in namespace ``xp``; the
-    count read on the host where that waits for no device, else the largest)."""
+def _f_huge_region(bk, xp, n, m, x, upper):
+    """Where F's cdf (sf with ``upper``) takes the series' derivatives (see above):
+    ``(region, count)``, the terms its elements need (values; arrays of backend ``bk`` in
+    namespace ``xp``; the count read on the host where that waits for no device, else the
+    largest)."""
     with _np.errstate(all="ignore"):
         fin = ((n > 0.0) & (m > 0.0) & (n < _inf) & (m < _inf) & (x > 0.0) & (x < _inf)
                & ~((n > _F_TEMME_DF) & (m > _F_TEMME_DF))
                & ((n >= _F_HUGE_DF) | (m >= _F_HUGE_DF)))
         one = xp.ones_like(x)
-        a, b, lam, _ = _f_huge_parts(xp, xp.where(fin, n, one), xp.where(fin, m, 2.0 * one),
-                                     xp.where(fin, x, one))
+        a, b, lam, by_n = _f_huge_parts(xp, xp.where(fin, n, one),
+                                        xp.where(fin, m, 2.0 * one), xp.where(fin, x, one))
         fin = fin & (lam <= _F_HUGE_LAM) & (lam > 0.0)
         lam = xp.where(fin, lam, one)
         a, b = xp.where(fin, a, one), xp.where(fin, b, 1e6 * one)
+        # (where the method is 1 - I_w, the series' side near 1, and that is below 1 / (25
+        # b): its slopes, eps absolute, lose more there than the plain form's ~25 b eps
+        # relative (the dfn slope of f.cdf(1e-3, 2e3, 0.5), 7.4e-102, was -1.0e-11);
+        # 1 - I_w ~ Q(a, lam) within ~1 / b)
+        near_one = by_n != bool(upper)
+        if not (_read_on_host(near_one) and not bool(_np.any(bk.to_numpy(near_one)))):
+            comp = xp.asarray(gammaincc(xp.where(near_one, a, one), xp.where(near_one, lam, one)))
+            fin = fin & ~(near_one & (comp * (25.0 * b) < 1.0))
         own = _f_huge_terms(lam)
         count = int(math.ceil(_f_huge_terms(_F_HUGE_LAM)))
         if _read_on_host(fin):
@@ -4212,7 +4221,7 @@ def _f_huge_fix_on_arrays(bk, slope, n, m, x, upper, wrt):
     zero = xp.zeros_like(x)
     if on_numpy and slope != "region" and x.size and max(n.max(), m.max()) < _F_HUGE_DF:
         return zero  # (two reductions: no element in the region)
-    region, count = _f_huge_region(bk, xp, n, m, x)
+    region, count = _f_huge_region(bk, xp, n, m, x, upper)
     if slope == "region":
         return region
     order = tuple(sorted((slope,) + tuple(wrt)))
@@ -4304,7 +4313,8 @@ def _f_huge_slopes(form, n, m, x, upper):
     if all(isinstance(k, (_np.ndarray, _np.generic)) for k in known):
         with _np.errstate(all="ignore"):
             region = _f_huge_region(_backend_of(known[0]), _np, *(_np.asarray(k)
-                                                                   for k in known))[0]
+                                                                   for k in known),
+                                    upper)[0]
         if not region.any():
             return form(n, m, x)
         if region.all():  # (no derivative work in the plain form at all)

@@ -2704,6 +2704,46 @@ class _T(_Shaped):
         t = fnp.subtract(front, fnp.multiply((d + 1.0) * 0.5, lg))
         return fnp.where(inf, -0.5 * (z * z) - _HALF_LOG_2PI, t)
 
+    def _log_density(self, x, loc, s, df, keep=None, at_end=False):
+        """The log density with ``-log(scale)`` inside, ``front - (df + 1) H - log(c) +
+        df (log(scale) - log(c))`` with ``c`` the scale held (the last term 0 in value) and
+        ``H = log1p((scale / c)^2 - 1 + (u / c)^2 / df) / 2`` (``u = x - loc``; in value
+        ``log1p(z^2 / df) / 2``, in the scale ``log(scale^2 + u^2 / df) / 2``), so that the
+        scale slope ``(df / scale) (z^2 - 1) / (df + z^2)`` is ``df / scale - (df + 1) /
+        (scale (1 + z^2 / df))``, two terms of its own size: ``(df + 1) / 2 log1p(z^2 /
+        df)``'s ``(df + 1) / scale ...`` less ``-log(scale)``'s ``1 / scale`` was 0 below
+        ``df`` ~ eps (``grad(lambda s: t.logpdf(1e200, 1e-20, scale=s))(0.7)``: true
+        1.43e-20), eps / df relative above. Far out (``z^2 / df > 1e300``) ``H = log|u /
+        c| - log(df) / 2``."""
+        if keep is not None or at_end:
+            return super()._log_density(x, loc, s, df, keep=keep, at_end=at_end)
+        u = fnp.subtract(x, loc)
+        c = fnp.stop_gradient(s)
+        inf = df == math.inf
+        d = fnp.where(inf, 1.0, df)
+        zs = fnp.divide(fnp.stop_gradient(u), c)
+        with _np.errstate(all="ignore"):
+            far = fnp.greater(fnp.divide(fnp.multiply(zs, zs), fnp.stop_gradient(d)), 1e300)
+        # (far also where df = inf: the normal's form there)
+        uc = fnp.divide(fnp.where(far, 0.0, u), c)
+        far = fnp.logical_and(fnp.logical_not(inf), far)
+        log_d = fnp.log(d)
+        front = _log_gamma_half_ratio(0.5 * d) - 0.5 * (log_d + _LOG_PI)
+        log_c = fnp.log(c)
+        # ((scale / c)^2 - 1 = expm1(2 e), e = log(scale) - log(c): 0 in value)
+        e = fnp.subtract(fnp.log(s), log_c) if isinstance(s, _Tracer) else None
+        w = fnp.divide(uc * uc, d)
+        h = 0.5 * fnp.log1p(w if e is None else fnp.add(fnp.expm1(2.0 * e), w))
+        if _may_hold(far):
+            h = fnp.where(far, fnp.subtract(fnp.log(fnp.abs(fnp.divide(fnp.where(
+                far, u, 1.0), c))), 0.5 * log_d), h)
+        t = fnp.subtract(fnp.subtract(front, fnp.multiply(d + 1.0, h)), log_c)
+        if e is not None:
+            t = fnp.add(t, fnp.multiply(d, e))
+        z = fnp.divide(u, s)
+        log_s = log_c if e is None else fnp.add(log_c, e)
+        return fnp.where(inf, -0.5 * (z * z) - _HALF_LOG_2PI - log_s, t)
+
 
 class _Gamma(_Shaped):
     """The gamma distribution with shape ``a``, as ``scipy.stats.gamma``."""
@@ -3230,7 +3270,9 @@ class _F(_Shaped):
                   "density underflows). Where one is at least 1e3, the derivatives in it "
                   "from the incomplete beta function's series in the gamma limit (free of "
                   "the ~dfn eps cancellation of betainc's shape slope), except in the far "
-                  "lower tail; above 1e17 the others from the gamma limit.")
+                  "lower tail and where the method is the complement of the series' side "
+                  "and below 1 / (12.5 df) (there betainc's, ~12 df eps relative); above "
+                  "1e17 the others from the gamma limit.")
     _ppf_notes = ("Through :func:`functrans.scipy.special.betaincinv`: ``x = dfd u / (dfn "
                   "(1 - u))`` with ``u = betaincinv(dfn/2, dfd/2, q)`` (isf: from "
                   "``betaincinv(dfd/2, dfn/2, q)`` = 1 - u), or from the complementary "
@@ -4238,13 +4280,13 @@ class _WeibullMin(_Shaped):
         return _power_tail(u, s, big, c)
 
     def _cdf(self, z, c):
-        return -fnp.expm1(-fnp.pow(z, c))
+        return -fnp.expm1(-_held_power(z, c, fnp.pow))
 
     def _sf(self, z, c):
-        return fnp.exp(-fnp.pow(z, c))
+        return fnp.exp(-_held_power(z, c, fnp.pow))
 
     def _logcdf(self, z, c):
-        return _log1mexp(-fnp.pow(z, c))
+        return _log1mexp(-_held_power(z, c, fnp.pow))
 
     def _logsf(self, z, c):
         return -fnp.pow(z, c)
@@ -4301,6 +4343,36 @@ class _Pareto(_Shaped):
         return fnp.exp(fnp.divide(-fnp.log(q), b))
 
 
+def _log_far_tail(far, y, beta):
+    """``log(gammaincc(1/beta, y) / 2)`` where ``far`` (the tail below 1e-300: y above about
+    690) from the asymptotic series ``Gamma(a, y) = y^(a-1) e^-y (1 + (a-1)/y + (a-1)(a-2)/y^2
+    + ...)``, eight terms (against mpmath: 2e-16 relative for beta >= 1/30, 8e-13 at beta =
+    0.01, where y is smallest against a; beyond, y in the far tail would overflow x), on
+    clamped operands elsewhere (a = 1, y = 1e3: finite, with finite slopes, where unused).
+    Cheaper than a continued fraction: 8 Horner steps, no loop."""
+    a = fnp.where(far, fnp.divide(1.0, beta), 1.0)
+    ys = fnp.where(far, y, 1e3)
+    u = fnp.divide(1.0, ys)
+    s = 0.0
+    for k in range(8, 0, -1):  # (1 + (a-1)/y (1 + (a-2)/y (1 + ...))) - 1
+        s = fnp.multiply(fnp.multiply(fnp.subtract(a, float(k)), u), fnp.add(s, 1.0))
+    return (fnp.multiply(fnp.subtract(a, 1.0), fnp.log(ys)) - ys - _special.gammaln(a)
+            + fnp.log1p(s) - _LOG_2)
+
+
+def _held_power(z, p, power, where=True):
+    """``power(z, p)`` (``|z|^p``, or ``z^p`` for ``z >= 0``) where finite, and ``inf`` held
+    (from ``z = 1``) where it overflows (``p log|z| > 709``) and ``where``: the slopes of a
+    function flat there (``exp(-y)``, ``gammaincc(a, y)``; their true values underflow)
+    are 0, not the pow's infinite partial times 0 (nan: d/dc weibull_min.cdf(1e300, 1.5))."""
+    zs, ps = fnp.stop_gradient(z), fnp.stop_gradient(p)
+    with _np.errstate(all="ignore"):
+        hold = fnp.multiply(ps, fnp.log(fnp.abs(zs))) > 709.0
+    if where is not True:
+        hold = fnp.logical_and(where, hold)
+    return fnp.where(hold, math.inf, power(fnp.where(hold, 1.0, z), p))
+
+
 def _abs_pow(z, p):
     """``|z|**p`` with 0 (and zero derivatives) at ``z = 0``."""
     a = fnp.abs(z)
@@ -4320,7 +4392,9 @@ class _Gennorm(_Shaped):
     _cdf_notes = ("The tail ``gammaincc(1/beta, |z|**beta) / 2`` (relative accuracy in both "
                   "tails), ``z = (x - loc) / scale``; the log methods are its logarithm "
                   "(or ``log1p`` of minus the other): differentiable in ``x``, ``loc``, "
-                  "``scale`` and ``beta`` (to second order in ``beta``).")
+                  "``scale`` and ``beta`` (to second order in ``beta``). Where the tail is "
+                  "below 1e-300 its log from the asymptotic series of the upper incomplete "
+                  "gamma function (``logsf(1e30, 1.5)`` is -1e45; SciPy's -inf).")
     _ppf_notes = ("``-+gammainccinv(1/beta, 2 min(q, 1 - q))**(1/beta)`` (accurate in both "
                   "tails; SciPy's goes through ``gammaincinv(1/beta, |2q - 1|)``), and "
                   "``(q - 1/2) / pdf(0)`` at the median exactly (where the power has an "
@@ -4336,8 +4410,9 @@ class _Gennorm(_Shaped):
     def _logpdf(self, z, beta):
         return fnp.subtract(self._log_pdf0(beta), _abs_pow(z, beta))
 
-    def _tail(self, z, beta):
-        return 0.5 * _special.gammaincc(fnp.divide(1.0, beta), _abs_pow(z, beta))
+    def _tail(self, z, beta, y=None):
+        y = _held_power(z, beta, _abs_pow) if y is None else y
+        return 0.5 * _special.gammaincc(fnp.divide(1.0, beta), y)
 
     def _log_tail(self, u, s, big, beta):
         # (logcdf at -inf / logsf at +inf: -|z|^beta + ...; its slopes' limits: as
@@ -4355,13 +4430,24 @@ class _Gennorm(_Shaped):
     def _log_side(self, z, beta, upper):
         """log cdf (log sf where ``upper``): the generic choice (``log1p`` of minus the
         other probability where this one is above 1/2) from one tail, where cdf and sf
-        each computed it (gammaincc and its derivative in the shape twice); same bits."""
-        tail = self._tail(z, beta)
+        each computed it (gammaincc and its derivative in the shape twice); same bits.
+        Where the tail is below 1e-300 (it underflows to 0 a little further: logsf(1e30,
+        1.5) was -inf for -1e45), its log from the asymptotic series of the upper
+        incomplete gamma function instead (``_log_far_tail``)."""
+        # (where |z|^beta overflows on the side where this probability is 1 - tail: y held
+        # at inf from z = 0, the tail 0 with slopes 0, as their true values underflow; the
+        # pow's infinite partials times the zero cotangent were nan: d/dbeta of
+        # logcdf(1e300, 1.5))
+        y = _held_power(z, beta, _abs_pow, fnp.less(z, 0.0) if upper else fnp.greater(z, 0.0))
+        tail = self._tail(z, beta, y)
         below, above = fnp.where(z < 0.0, tail, 1.0 - tail), fnp.where(z > 0.0, tail, 1.0 - tail)
         p, other = (above, below) if upper else (below, above)
         big = p > 0.5
-        return fnp.where(big, fnp.log1p(-fnp.where(big, other, 0.0)),
-                         fnp.log(fnp.where(big, 1.0, p)))
+        far = p < 1e-300
+        near = fnp.log(fnp.where(fnp.logical_or(big, far), 1.0, p))
+        # (the series only where some element takes it, where that is known: eager)
+        small = _where_taken([(far, lambda: _log_far_tail(far, y, beta))], lambda: near)
+        return fnp.where(big, fnp.log1p(-fnp.where(big, other, 0.0)), small)
 
     def _logcdf(self, z, beta):
         return self._log_side(z, beta, False)
