@@ -619,6 +619,12 @@ def sec_eigh(rng):
         else:
             expect("eigh", case, "values", got[0], want[0], tol)
             w = np.asarray(want[0])
+            if sbi is not None or sbv is not None:
+                # (a subset's vectors are unique only if no value outside it ties with one
+                # in it: the gaps are the whole spectrum's)
+                w = np.asarray(loop(lambda *x: sla.eigh(*x, lower=lower, type=typ,
+                                                        eigvals_only=True),
+                                    batch, *([a] if b is None else [a, b])))
             gaps = np.diff(w, axis=-1)
             if w.shape[-1] < 2 or np.min(np.abs(gaps)) > 1e-3:
                 expect("eigh", case, "vectors (phase fixed)",
@@ -986,6 +992,13 @@ def sec_sylvester(rng):
     got, want, fe, se = both_raise("solve_sylvester", case,
                                    lambda: fsl.solve_sylvester(a, b, q),
                                    lambda: loop(sla.solve_sylvester, batch, a, b, q))
+    if fe is None and se is None and (m == 0 or n == 0) and np.asarray(got).dtype != \
+            np.asarray(want).dtype and dt in ("int8", "int16", "uint8", "uint16"):
+        # (SciPy 1.17 answers an empty system by LAPACK's type choice, float32 for small
+        # integers, where a non-empty one of them is solved in float64; ours float64 at
+        # every size)
+        count("solve_sylvester/scipy-empty-small-int-float32")
+        want = np.asarray(want).astype(np.asarray(got).dtype)
     if fe is None and se is None:
         def res(x):
             return np.max(np.abs(a @ x + x @ b - q), initial=0) / max(
