@@ -17,6 +17,11 @@
   cannot be read from dc. So those entries stay nan (never a silent value): pinned here in
   every nesting, under jit and vmap, on array-api-strict and torch, with the finite entries
   against the Lewis-Sendov formula (itself checked against central differences).
+- Near a tie (values 1e-13 apart, outside the 64 n eps tie band) the same divided
+  differences are formed from rounded values: the Hessian of sum(exp(eigvalsh)) is 2.3e-4
+  off in hessian, 3.3e-3 in jacrev(jacfwd) (|H| 6.5, against Lewis-Sendov in mpmath; JAX
+  1.6e-3, 2.9e-3), ~eps / gap (1e-8 apart: 2e-8, pinned). A strict xfail: nan there, or
+  the function's own g'', would be right; widening the tie band would trade it for nan.
 - Left (strict xfails): the two reproducers, hessian(sum(svdvals(m)**2)) at an orthogonal
   matrix (2 I) and hessian(sum(eigvalsh(m + m^T)**2)) at I, and sum(exp(eigvalsh)),
   sum(log(svdvals)) at ties: 54 to 81 of 81 entries nan. A fix needs the function of the
@@ -24,6 +29,7 @@
   of g' by g'' at ties), not a rule of eigvalsh/svdvals.
 """
 
+import mpmath
 import numpy as np
 import pytest
 
@@ -272,6 +278,54 @@ def test_ties_on_backends(backend):
             _nan_or_right(got, ref(g, x))
             np.testing.assert_allclose(backend.to_numpy(h(backend.asarray(_GENERAL))),
                                        ref(g, _GENERAL), rtol=1e-11, atol=1e-11)
+
+
+# -- near a tie (outside the tie band): the divided differences of a rounded cotangent -------
+
+
+def _near_tie(gap):
+    q = _orth(3, 3)
+    x = q @ np.diag([1.0, 1.0 + gap, 2.0]) @ q.T
+    return (x + x.T) / 2
+
+
+def _hessian_eigvalsh_mp(x, g1, g2):
+    """Lewis-Sendov in mpmath (40 digits) at the float64 matrix x itself."""
+    with mpmath.workdps(40):
+        w, v = mpmath.eigsy(mpmath.matrix(x.tolist()))
+        n = len(w)
+        d = [[g2(w[i]) if i == j else (g1(w[i]) - g1(w[j])) / (w[i] - w[j])
+              for j in range(n)] for i in range(n)]
+        ps = [v.T * mpmath.matrix(_sym(e).tolist()) * v for e in _basis(n)]
+        h = [[float(mpmath.fsum(d[i][j] * a[i, j] * b[i, j] for i in range(n) for j in range(n)))
+              for b in ps] for a in ps]
+    return np.array(h).reshape(x.shape * 2)
+
+
+_EXP_W = lambda m: fnp.sum(fnp.exp(la.eigvalsh(_sym(m))))               # noqa: E731
+
+
+def test_near_a_tie_at_1e8_every_nesting():
+    # (pinned) values 1e-8 apart: the divided differences lose ~eps / gap, 2e-8 here
+    x = _near_tie(1e-8)
+    want = _hessian_eigvalsh_mp(x, mpmath.exp, mpmath.exp)
+    for nest in _NESTINGS.values():
+        np.testing.assert_allclose(np.asarray(nest(_EXP_W)(x)), want, rtol=0, atol=1e-7)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "values 1e-13 apart (relative 5e-14, outside the 64 n eps tie band, 8.5e-14 here): the "
+    "Hessian of sum(exp(eigvalsh(x))) is 2.3e-4 off in hessian, 3.3e-3 in jacrev(jacfwd), "
+    "2.5e-3 in jacfwd(jacfwd) (|H| 6.5; JAX 0.10.2: 1.6e-3, 2.9e-3): the pairs' divided "
+    "differences of the rounded cotangent (c_j - c_i) / (w_j - w_i), or sums of terms "
+    "c_i / gap, lose eps / gap; the rules see no g''. Right would be within 1e-7 or nan"))
+@pytest.mark.parametrize("nesting", ["fwd(rev)", "rev(fwd)", "fwd(fwd)"])
+def test_near_a_tie_at_1e13(nesting):
+    x = _near_tie(1e-13)
+    w = np.linalg.eigvalsh(x)
+    assert 5e-14 < w[1] - w[0] < 2e-13
+    want = _hessian_eigvalsh_mp(x, mpmath.exp, mpmath.exp)
+    _nan_or_right(np.asarray(_NESTINGS[nesting](_EXP_W)(x)), want, atol=1e-7)
 
 
 # -- left: the reproducers --------------------------------------------------------------------
