@@ -12,9 +12,10 @@
   give the spectral map's rule the same point, c = (2, 2, 2) and, along dx = E_01 + E_10
   (P = V^T dx V off the diagonal: dw = diag(P) = 0), dc = 0 for both, where their Hessians
   along dx are 4 and 0 (test_the_rules_see_the_same_inputs_for_two_hessians); reverse
-  over forward and forward over forward see c as a constant. Taking the gap term as 0 at a
-  tie (JAX's old F = 0) is right for the second and silently wrong for the first; g''
-  cannot be read from dc. So those entries stay nan (never a silent value): pinned here in
+  over forward's transpose sees c as a value with no tangent (2 sum(s) and sum(s^2) at an
+  orthogonal matrix: the same c), forward over forward not at all (the weights multiply
+  after the rule). Taking the gap term as 0 at a tie (F = 0 there) is right for the second
+  and silently wrong for the first; g'' cannot be read from dc. So those entries stay nan (never a silent value): pinned here in
   every nesting, under jit and vmap, on array-api-strict and torch, with the finite entries
   against the Lewis-Sendov formula (itself checked against central differences).
 - Near a tie (values 1e-13 apart, outside the 64 n eps tie band) the same divided
