@@ -1978,6 +1978,13 @@ svdvals_p.def_jvp(_svdvals_jvp)
 # or c depends on x (its divided difference at a tie needs c's own derivative in w, which
 # the rule does not see: sum(w^2)'s Hessian is finite there, the rule's nan), it stays
 # inf or nan, as JAX's.
+# (session 50: no rule can do better. sum(w^2) and (sum w)^2 / 3 at I give this map's
+# rule the same point, c = (2, 2, 2) and, along dx = E_01 + E_10, dc = 0 (diag(P) = 0),
+# where their Hessians along dx are 4 and 0; in reverse over forward (and forward over
+# forward) the cotangent (the weights after "diag") has no tangent to read, and 2 sum(s)
+# and sum(s^2) at an orthogonal matrix meet the rule with the same c. Only a tangent that
+# is a symbolic zero (forward over reverse of a constant c) says the pair's term is 0.
+# The limit g''(w) needs the function of the spectrum itself: tests/test_s50_spectral50.py.)
 
 _SPECTRAL_KINDS = ("diag", "embed", "svd_diag", "svd_embed", "vecs", "vecs_embed",
                    "svd_vecs", "svd_vecs_embed", "svd_vecs_thin")
