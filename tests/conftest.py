@@ -345,3 +345,30 @@ def pytest_runtest_setup(item):
     for name in _MODULE_RNG_NAMES:
         if isinstance(getattr(module, name, None), np.random.Generator):
             setattr(module, name, np.random.default_rng(zlib.crc32(item.nodeid.encode())))
+
+
+@pytest.fixture
+def numpy_without_bfloat16():
+    """NumPy's namespace and implementations as in a process that has not used bfloat16, for
+    the frame-count tests: once a test has used NumPy's bfloat16 (ml_dtypes') in the same
+    worker, a few NumPy functions take one frame more for every dtype (where, clip, sums,
+    matmul...: NumPyBackend.load_bfloat16), a cost that a process without bfloat16 does not
+    pay and that those tests are not about."""
+    from functrans.backends import get_backend, register
+    from functrans.backends.numpy_backend import AtArray
+    b = get_backend("numpy")
+    plain = getattr(b, "_without_bfloat16", None)
+    if plain is None:   # (bfloat16 not loaded in this worker)
+        yield
+        return
+    now = (b.xp, b.impls, AtArray.__matmul__, AtArray.__rmatmul__)
+
+    def put(xp, impls, matmul, rmatmul):
+        b.xp, b.impls, AtArray.__matmul__, AtArray.__rmatmul__ = xp, dict(impls), matmul, rmatmul
+        b._extra_cache.clear()
+        register(b)   # (every primitive's cached implementation starts over)
+    put(*plain)
+    try:
+        yield
+    finally:
+        put(*now)

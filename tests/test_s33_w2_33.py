@@ -21,6 +21,9 @@ import functrans.nn as fnn
 import functrans.numpy as fnp
 from functrans import buffers
 
+# (the float paths' frames as in a process that has not used NumPy's bfloat16: conftest)
+pytestmark = pytest.mark.usefixtures("numpy_without_bfloat16")
+
 
 @pytest.fixture(autouse=True)
 def _fresh():

@@ -17,6 +17,9 @@ from functrans.core import ShapedArray, get_aval
 from functrans.errors import TangentMismatchError, UnsupportedBackendError
 from functrans.reverse import backward, linearize_flat
 
+# (the float paths' frames as in a process that has not used NumPy's bfloat16: conftest)
+pytestmark = pytest.mark.usefixtures("numpy_without_bfloat16")
+
 _RNG = np.random.default_rng(38)
 # autograd's second-order VJP benchmarks (benchmarks.peer_suites): op, shapes of a, b and the
 # first cotangent g, and the extra arguments

@@ -16,6 +16,9 @@ from functrans.errors import ShapeError
 from functrans.primitives import linalg as _la
 from tests.test_s38_perf38 import _functrans_calls
 
+# (the float paths' frames as in a process that has not used NumPy's bfloat16: conftest)
+pytestmark = pytest.mark.usefixtures("numpy_without_bfloat16")
+
 _RNG = np.random.default_rng(39)
 # autograd's dot benchmark shapes (benchmarks.peer_suites): a, b, and the cotangent g of
 # dot(a, b), whose VJP in b contracts a's leading axes with g's: (5, 2, 3, 4) -> (2, 3, 5, 4)

@@ -20,6 +20,9 @@ import pytest
 import functrans as ft
 import functrans.numpy as fnp
 
+# (the float paths' frames as in a process that has not used NumPy's bfloat16: conftest)
+pytestmark = pytest.mark.usefixtures("numpy_without_bfloat16")
+
 
 def _functrans_frames(fn, *args):
     """The names of functrans's (and generated programs') Python frames one call runs."""

@@ -21,6 +21,9 @@ import functrans as ft
 import functrans.numpy as fnp
 from functrans import compiling
 
+# (the float paths' frames as in a process that has not used NumPy's bfloat16: conftest)
+pytestmark = pytest.mark.usefixtures("numpy_without_bfloat16")
+
 
 def _functrans_frames(fn, *args):
     """The names of functrans's (and generated programs') Python frames one call runs."""

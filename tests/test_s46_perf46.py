@@ -24,6 +24,9 @@ from functrans.numpy import _base
 
 from ._reference import counted_f_logpdf_deviance
 
+# (the float paths' frames as in a process that has not used NumPy's bfloat16: conftest)
+pytestmark = pytest.mark.usefixtures("numpy_without_bfloat16")
+
 
 def _functrans_frames(fn, *args):
     """The names of functrans's Python frames one call runs."""

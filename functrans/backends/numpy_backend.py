@@ -216,20 +216,20 @@ for _name, _fn in (("add", "add"), ("sub", "subtract"), ("mul", "multiply"),
 
 def _matmul_operator(name, reflected):
     # NumPy's @ gives two bfloat16 arrays a float32 product: functrans.numpy's matmul gives
-    # them bfloat16 (computed in float32, rounded once), as jax.numpy's @
+    # them bfloat16 (computed in float32, rounded once), as jax.numpy's @ (put in place with
+    # bfloat16: before, AtArray's @ is NumPy's, with no frame more)
     base = getattr(AtArray, name)
 
     def op(self, other):
-        if _BF16 is not None and (self.dtype is _BF16 or getattr(other, "dtype", None) is _BF16):
+        if self.dtype is _BF16 or getattr(other, "dtype", None) is _BF16:
             from .. import numpy as fnp
             return fnp.matmul(other, self) if reflected else fnp.matmul(self, other)
         return base(self, other)
     op.__name__ = name
+    op.mends_bfloat16 = True
     return op
 
 
-AtArray.__matmul__ = _matmul_operator("__matmul__", False)
-AtArray.__rmatmul__ = _matmul_operator("__rmatmul__", True)
 _BF16 = None  # ml_dtypes' bfloat16 once the backend has it (NumPyBackend.load_bfloat16)
 
 for _name, _fn in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
@@ -259,9 +259,11 @@ class NumPyBackend(Backend):
     # -- bfloat16, through ml_dtypes -------------------------------------------------------
     # NumPy has no bfloat16; the ml_dtypes package (JAX's) adds one as a NumPy dtype. Its
     # import costs about half a second, so it is not imported with functrans: bfloat16 is
-    # added to this backend when ml_dtypes is already imported as the backend loads (an
-    # array of it can only come from there), when a bfloat16 array or scalar arrives later,
-    # and when bfloat16 is asked for (fnp.ones(3, dtype=fnp.bfloat16)), importing it then.
+    # added to this backend when a bfloat16 array, scalar or dtype arrives (from ml_dtypes,
+    # imported by the user or by JAX) and when bfloat16 is asked for (fnp.ones(3,
+    # dtype=fnp.bfloat16)), importing it then. Not before: the bfloat16-aware namespace
+    # costs the other dtypes a frame on a few functions (where, clip, sums, matmul...), so a
+    # process that never uses bfloat16 (JAX imported or not) keeps NumPy's own.
 
     def load_bfloat16(self, import_it=True) -> bool:
         """Add ml_dtypes' bfloat16 to this backend (once); whether it is there. Without
@@ -277,8 +279,15 @@ class NumPyBackend(Backend):
         self.add_dtypes([(native, _dt.bfloat16), (native.type, _dt.bfloat16)], [native.type])
         global _BF16
         _BF16 = native
+        # (what NumPy's float paths were before, for tests/conftest.py's
+        # numpy_without_bfloat16: functrans's frame counts are measured without these)
+        self._without_bfloat16 = (self.xp, dict(self.impls), AtArray.__matmul__,
+                                  AtArray.__rmatmul__)
         self.xp = _bfloat16_namespace(self.xp, native)
         self.impls.update(_bfloat16_impls(native, self.impls))
+        if not getattr(AtArray.__matmul__, "mends_bfloat16", False):
+            AtArray.__matmul__ = _matmul_operator("__matmul__", False)
+            AtArray.__rmatmul__ = _matmul_operator("__rmatmul__", True)
         self._extra_cache.clear()  # (the extras made before compute bfloat16 in float32 too)
         if _by_name.get(self.name) is self:
             register(self)  # (the caches keyed by array type and dtype id start over)
@@ -1194,5 +1203,3 @@ def _bfloat16_impls(bf16, impls):
     return {"matmul": bf16_matmul, "tensordot": bf16_tensordot,
             "reduce_sum": bf16_reduce_sum}
 
-
-backend.load_bfloat16(import_it=False)  # (ml_dtypes imported already: JAX's users)
