@@ -1820,7 +1820,10 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     # tall one, is an eigenbasis of x x^T (x^T x) too: the map needs only x^T U = V S
     # (x V = U S) and U^T U = I, so it takes that factor; the thin one, with the complement
     # term (I - U U^T) t V S^-1 that the rule adds below, through the map of [x, 0])
-    vecs_map = tie is not False and not cplx
+    # (complex (session 50): where ties are known to be possible, eager values with a tie
+    # and vmap; staged, the rule's products, whose second derivatives at a tie stay nan:
+    # the map's cost jit(hvp) of a complex 8 x 16 x 16 stack +45 %, a known limit)
+    vecs_map = tie is not False and (not cplx or tie is True)
     u_map = vecs_map and m <= n
     v_map = vecs_map and n <= m
     # (the thin factor through the map of [x, 0] only at a tie seen in eager NumPy values:
@@ -1828,7 +1831,9 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     # may be anywhere, jit(grad) of a tall 8 x 64 x 8 stack cost ~5x, jit(hvp) ~7x: the
     # products there (and on the other backends), whose second derivatives at a tie stay
     # nan, a known limit)
-    thin_map = vecs_map and m != n and _seen_tie(s)
+    # (complex: a wide x's thin V alone; a tall x's thin U would need its phase term in
+    # the map of [x, 0], whose complement's columns have none: left, nan at a tie)
+    thin_map = vecs_map and (n > m or m > n and not cplx) and _seen_tie(s)
     if thin_map and m > n:
         du = _thin_factor_tangent(t, x, s, u, v)
     elif u_map:
@@ -1841,19 +1846,20 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
         # differentiating these products gave inf - inf, all nan in every nesting
         # (jacfwd(jacfwd) of U[:, 0] at diag(1, 1, 2)); its strong forms are those of the
         # products here (per matrix for t, per pair of unread columns for a cotangent).
-        # Not complex: eigh's map takes dU = U (F * P), where svd's U also turns by its
-        # phase term i Im(dP_ii) / s_i below, which those second derivatives do not see.
+        # Complex (session 50): eigh's map of x x^H, dU = U (F * P) with P = dP S + S dP^H;
+        # svd's U also turns by its phase term i Im(dP_ii) / s_i below, which eigh's second
+        # derivatives do not see: phase=True adds that turn to the map's (0.50 off without).
         # Rectangular (session 48): the thin U (V^H) is no eigenbasis of x x^T (x^T x), so
         # the thin factor is that of the square [x, 0] (_thin_factor_tangent), its
         # complement term among the map's pairs)
         du = spectral_tangent(t, x, s, u, v, add(ew(s_j, dp), ew(s_i, dpt)),
-                              kind="svd_vecs", projected=True)
+                              kind="svd_vecs", projected=True, phase=cplx)
     else:
         du = mm(u, prod(f(), add(ew(s_j, dp), ew(s_i, dpt))))
     if thin_map and n > m:
-        dv = _thin_factor_tangent(matrix_transpose(t), matrix_transpose(x), s, v, u)
+        dv = _thin_factor_tangent(_h(t), _h(x), s, v, u)
     elif v_map:
-        dv = spectral_tangent(matrix_transpose(t), matrix_transpose(x), s, v, u,
+        dv = spectral_tangent(_h(t), _h(x), s, v, u,
                               add(ew(s_i, dp), ew(s_j, dpt)), kind="svd_vecs",
                               projected=True)
     else:
@@ -1871,7 +1877,9 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
         over_s = lambda a, rows: div(a, as_x(_rows(s, rows)))             # noqa: E731
     if cplx:
         phase = _rows(_i_times(imag(diagonal(dp)), _aval(x).dtype), m)
-        du = add(du, ew(u, over_s(phase, m)))
+        # (with the map, strong per entry in the cotangent: its transpose's derivative
+        # meets U's infinite one in a tied column that the function does not read)
+        du = add(du, (mul_sz if vecs_map else ew)(u, over_s(phase, m)))
     if m > k and not thin_map:
         du = add(du, over_s(sub(tv, mm(u, dp)), m))
     if n > k and not thin_map:
@@ -2033,7 +2041,19 @@ _SPECTRAL_T = {"diag": "embed", "embed": "diag", "svd_diag": "svd_embed",
 # met 1 / (s_j - s_i) at a tie: nan between the matrices).
 
 
-def spectral_tangent(t, *point, kind, projected=False, weighted=False):
+# With ``phase=True`` (kinds "svd_vecs" and "svd_vecs_embed", a complex x's U; session 50)
+# the map's value is the same, and its derivative in x sees U turn, as svd's rule's does,
+# by its phase term too: u_j by i Im((U^H dx V)_jj) / s_j (eigh's map of A = x x^H, whose
+# derivatives these are, keeps u_j's phase; the rule adds that turn to U's tangent, and a
+# second derivative must see it: the projector u_0 u_0^H's jacfwd(jacrev) at diag(2, 1, 1)
+# was 0.5 off without it, nan before session 50).
+
+
+def spectral_tangent(t, *point, kind, projected=False, weighted=False, phase=False):
+    if phase:
+        if projected:
+            return spectral_tangent_p.bind(t, *point, kind=kind, projected=True, phase=True)
+        return spectral_tangent_p.bind(t, *point, kind=kind, phase=True)
     if projected:
         return spectral_tangent_p.bind(t, *point, kind=kind, projected=True)
     if weighted:
@@ -2050,7 +2070,7 @@ def _xp_real(xp, a):
     return xp.real(a) if xp.isdtype(a.dtype, "complex floating") else a
 
 
-def _spectral_impl(b, t, *point, kind, projected=False, weighted=False):
+def _spectral_impl(b, t, *point, kind, projected=False, weighted=False, phase=False):
     xp = b.xp
     if kind in ("vecs", "vecs_embed"):
         return _eigh_vecs_impl(b, t, *point, kind=kind)
@@ -2127,8 +2147,8 @@ def _svd_vecs_impl(b, t, x, s, u, v, *p, kind):
         if p:
             q = p[0]
         else:
-            dp = xp.matrix_transpose(u) @ (t @ v)
-            q = dp * s[..., None, :] + s[..., :, None] * xp.matrix_transpose(dp)
+            dp = _xp_h(xp, u) @ (t @ v)
+            q = dp * s[..., None, :] + s[..., :, None] * _xp_h(xp, dp)
         # (a rectangular x: per matrix where t moves it, not where P is 0: along a
         # direction in the complement of a tall x's range, P = 0 while x^T x moves at second
         # order, and a tied pair of V turns by a finite amount for every step (V jumps from I
@@ -2150,8 +2170,13 @@ def _svd_vecs_impl(b, t, x, s, u, v, *p, kind):
         jump = null & xp.any(t != 0, axis=(-2, -1))
         return xp.where(jump[..., None, None], xp.nan, out)
     # (eigh's vecs_embed of A = x x^T, c -> sym(U G U^T) = C_A, transposed through
-    # dA = t x^T + x t^T: 2 C_A x = U ((G + G^T) S) V^T, G with eigh's unread pairs 0)
+    # dA = t x^T + x t^T: 2 C_A x = U ((G + G^T) S) V^T, G with eigh's unread pairs 0;
+    # complex, A = x x^H in the library's pairing (Re sum(c * t)): C_A = sym(conj(U) G U^T),
+    # Hermitian, through dA = t x^H + x t^H: 2 C_A conj(x) = conj(U) ((G + G^H) S) V^T)
     f, plain = _xp_inverse_gaps(b, s * s, s)
+    cplx = xp.isdtype(x.dtype, "complex floating")
+    if cplx:
+        f = xp.astype(f, x.dtype)
     with np.errstate(invalid="ignore"):
         k = xp.matrix_transpose(u) @ t
         if plain:   # (as _eigh_vecs_impl's)
@@ -2159,6 +2184,9 @@ def _svd_vecs_impl(b, t, x, s, u, v, *p, kind):
         else:
             unread = xp.all(k == 0, axis=-2)
             g = xp.where(unread[..., :, None] & unread[..., None, :], 0.0, f * k)
+    if cplx:
+        return xp.conj(u) @ (((g + _xp_h(xp, g)) * xp.astype(s, x.dtype)[..., None, :])
+                             @ xp.matrix_transpose(v))
     return u @ (((g + xp.matrix_transpose(g)) * s[..., None, :]) @ xp.matrix_transpose(v))
 
 
@@ -2183,6 +2211,14 @@ def _nan_cols_if_moved(out, x, dx):
     return select(cols, moved, zeros_like(moved))
 
 
+def _phase_turn(x, s, u, v, dx, rows):
+    """(..., rows, k), every row i Im((U^H dx V)_jj) / s_j: the turn of u_j's phase in svd's
+    rule (complex x; 1 / s strong per matrix of dx, as the rule's)."""
+    dtype = _aval(x).dtype
+    ph = _i_times(_rows(imag(diagonal(matmul(matmul(_h(u), dx), v))), rows), dtype)
+    return mul_szm(convert_element_type(_strong_reciprocal(_rows(s, rows)), dtype), ph, dx)
+
+
 def _svd_vecs_dx(t, x, s, u, v, dx, embed, proj=None):
     """The derivative in x of the "svd_vecs" ("svd_vecs_embed") map at t: eigh's of
     A = x x^T (w = s^2, eigenvectors u) along dA = dx x^T + x dx^T, for the tangent
@@ -2193,33 +2229,37 @@ def _svd_vecs_dx(t, x, s, u, v, dx, embed, proj=None):
     # dP = U^T dx V, U^T dA U = dP S + S dP^T (x^T U = V S), and for the cotangent
     # 2 dC_A x = U ((I + I^T) S) V^T, I the inner matrix of dC_A = sym(U I U^T): 5 products
     # of the tangent's size where 9 were, jit(hessian) of svd 8 x 16 x 16 ~-25 %)
-    xt = matrix_transpose(x)
-    a = matmul(x, xt)
+    # (complex (session 50): A = x x^H, dA = dx x^H + x dx^H, U^H dA U = dP S + S dP^H with
+    # dP = U^H dx V; the cotangent's transpose 2 C_A conj(x), its derivative
+    # 2 (dC_A conj(x) + C_A conj(dx)), dC_A = sym(conj(U) I U^T): see _svd_vecs_impl)
+    cplx = _is_complex(x)
+    as_x = _as_dtype_of(x)
+    a = matmul(x, _h(x))
     w = mul(s, s)
     n = s.shape[-1]
-    ut = matrix_transpose(u)
-    s_j, s_i = _rows(s, n), _cols(s, n)
-    dp = matmul(matmul(ut, dx), v)
-    px = add(mul(dp, s_j), mul(s_i, matrix_transpose(dp)))
-    if not embed:   # (and the map's at dA(t)'s own derivative, t dx^T + dx t^T)
+    uh = _h(u)
+    s_j, s_i = as_x(_rows(s, n)), as_x(_cols(s, n))
+    dp = matmul(matmul(uh, dx), v)
+    px = add(mul(dp, s_j), mul(s_i, _h(dp)))
+    if not embed:   # (and the map's at dA(t)'s own derivative, t dx^H + dx t^H)
         if proj is None:
-            dpt = matmul(matmul(ut, t), v)
-            k = add(mul(dpt, s_j), mul(s_i, matrix_transpose(dpt)))
-        else:   # (the rule's projected operand P = U^T dA(t) U: two products fewer)
+            dpt = matmul(matmul(uh, t), v)
+            k = add(mul(dpt, s_j), mul(s_i, _h(dpt)))
+        else:   # (the rule's projected operand P = U^H dA(t) U: two products fewer)
             k = proj
-        inner = _eigh_vecs_inner(k, px, w, n, False, _as_dtype_of(x), False, s)
-        dta = add(matmul_sz(t, matrix_transpose(dx)), matmul_sz(dx, matrix_transpose(t)))
+        inner = _eigh_vecs_inner(k, px, w, n, cplx, as_x, False, s)
+        dta = add(matmul_sz(t, _h(dx)), matmul_sz(dx, _h(t)))
         return add(matmul(u, inner), spectral_tangent(dta, a, w, u, kind="vecs"))
-    inner = _eigh_vecs_inner(matmul(ut, t), px, w, n, False, _as_dtype_of(x), True, s)
+    inner = _eigh_vecs_inner(matmul(matrix_transpose(u), t), px, w, n, cplx, as_x, True, s)
     ca = spectral_tangent(t, a, w, u, kind="vecs_embed")
     # (C_A dx strong per matrix: C_A is nan on a tied matrix whose tied vector the
     # cotangent reads, which a dx on another matrix of the stack leaves; as dA(t)'s above)
-    dca_x = matmul(matmul(u, mul(add(inner, matrix_transpose(inner)), s_j)),
+    dca_x = matmul(matmul(conj(u) if cplx else u, mul(add(inner, _h(inner)), s_j)),
                    matrix_transpose(v))
-    return add(dca_x, mul(matmul_sz(ca, dx), 2.0))
+    return add(dca_x, mul(matmul_sz(ca, conj(dx) if cplx else dx), 2.0))
 
 
-def _spectral_aval(t, *point, kind, projected=False, weighted=False):
+def _spectral_aval(t, *point, kind, projected=False, weighted=False, phase=False):
     x = point[0]
     if kind in ("svd_vecs", "svd_vecs_thin"):   # (U's shape: a wide x's V is thin)
         return ShapedArray(tuple(point[2].shape), x.dtype)
@@ -2229,12 +2269,13 @@ def _spectral_aval(t, *point, kind, projected=False, weighted=False):
     return ShapedArray(tuple(x.shape), x.dtype)
 
 
-def _spectral_transpose(ct, t, *point, kind, projected=False, weighted=False):
+def _spectral_transpose(ct, t, *point, kind, projected=False, weighted=False, phase=False):
     if projected:   # (P, the last operand, takes none: see spectral_tangent)
         point = point[:-1]
     if any(type(p) is Var for p in point):
         raise TypeError("spectral_tangent is linear only in its first operand")
-    return [spectral_tangent(ct, *point, kind=_SPECTRAL_T[kind], weighted=weighted)] + [
+    return [spectral_tangent(ct, *point, kind=_SPECTRAL_T[kind], weighted=weighted,
+                             phase=phase)] + [
         None] * (len(point) + projected)
 
 
@@ -2244,16 +2285,16 @@ def _divided(f, diff, strong):
     return mul_sz(f, diff) if strong else mul(f, diff)
 
 
-def _spectral_jvp(primals, tangents, kind, projected=False, weighted=False):
+def _spectral_jvp(primals, tangents, kind, projected=False, weighted=False, phase=False):
     if weighted:
         return _weighted_spectral_jvp(primals, tangents, kind)
     t, *point = primals
     dt, dx = tangents[0], tangents[1]
-    out = spectral_tangent(t, *point, kind=kind, projected=projected)
+    out = spectral_tangent(t, *point, kind=kind, projected=projected, phase=phase)
     proj = None
     if projected:   # (P's tangent is not read: that of the map of t is taken below)
         point, proj = point[:-1], point[-1]
-    tan = None if dt is None else spectral_tangent(dt, *point, kind=kind)
+    tan = None if dt is None else spectral_tangent(dt, *point, kind=kind, phase=phase)
     if dx is None:
         return out, tan
     x = point[0]
@@ -2262,6 +2303,11 @@ def _spectral_jvp(primals, tangents, kind, projected=False, weighted=False):
         term = _eigh_vecs_dx(t, x, *point[1:], dx, kind == "vecs_embed")
     elif kind in ("svd_vecs", "svd_vecs_embed", "svd_vecs_thin"):
         term = _svd_vecs_dx(t, x, *point[1:], dx, kind == "svd_vecs_embed", proj)
+        if phase:   # (U's turn by its phase term: the map's value times it per column,
+            # the transpose's at the cotangent times it)
+            turn = _phase_turn(x, *point[1:], dx, t.shape[-2])
+            term = add(term, mul_sz(out, turn) if kind == "svd_vecs" else
+                       spectral_tangent(mul_sz(turn, t), *point, kind=kind, phase=True))
         if kind == "svd_vecs_thin" or kind == "svd_vecs" and x.shape[-1] != x.shape[-2]:
             term = add(term, _nan_cols_if_moved(out, x, dx))
     elif kind == "diag":
