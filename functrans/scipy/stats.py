@@ -1464,6 +1464,15 @@ class _Shaped:
                 if held is not None:
                     held_term = _tail_term(None, c, s) if live else None
                     x, loc, s = _held(held, (x, loc, s), xs)
+        if traced and not log and hasattr(self, "_power_overflows"):
+            # (pdf where the density underflows as a power z^c overflows in exp(-z^c): the
+            # operands held there, so that its slopes are 0, as the true ones underflow, not
+            # exp(-inf) times the log density's infinite slopes: nan in c for
+            # weibull_min.pdf(1e300, 1.5), in every parameter at c = 1e20, x = 1e30)
+            zs = fnp.divide(fnp.subtract(fnp.stop_gradient(x), fnp.stop_gradient(loc)),
+                            fnp.stop_gradient(s))
+            dead = self._power_overflows(zs, *[fnp.stop_gradient(p) for p in sh])
+            x, loc, s, *sh = _held(dead, (x, loc, s, *sh))
         # (the end terms and limits only where some z may sit on a finite end of the
         # support: each is 0 / the formula elsewhere, and they cost more than the density
         # itself at a scalar)
@@ -1998,13 +2007,21 @@ class _Shaped:
         inside = fnp.logical_and(fnp.greater(z, lo), fnp.less(z, hi))
         zs = fnp.where(inside, z, self._inner(*sh))
         at_or_below = fnp.less_equal(z, lo)
-        if method.startswith("log") and hasattr(self, "_" + method):
-            out = getattr(self, "_" + method)(zs, *sh)
+        if method.startswith("log") and _traced(*sh):
+            # (the shapes held outside the support: the log method at the inner stand-in
+            # point may be -inf with infinite slopes there, which times the selection's 0
+            # were nan: d/da beta.logcdf(1e30, 1e20, 2), whose value is held at 0)
+            held = fnp.logical_not(inside)
+            sh_in = list(_held(held, sh)) if _may_hold(held) else sh
         else:
-            out = (self._sf if upper else self._cdf)(zs, *sh)
+            sh_in = sh
+        if method.startswith("log") and hasattr(self, "_" + method):
+            out = getattr(self, "_" + method)(zs, *sh_in)
+        else:
+            out = (self._sf if upper else self._cdf)(zs, *sh_in)
             if method.startswith("log"):
                 # log1p of minus the other one where this one is close to 1
-                other = (self._cdf if upper else self._sf)(zs, *sh)
+                other = (self._cdf if upper else self._sf)(zs, *sh_in)
                 big = out > 0.5
                 out = fnp.where(big, fnp.log1p(-fnp.where(big, other, 0.0)),
                                 fnp.log(fnp.where(big, 1.0, out)))
@@ -4269,6 +4286,9 @@ class _WeibullMin(_Shaped):
     def _end_power(self, k, c):
         return c - 1.0, fnp.log(c)
 
+    def _power_overflows(self, z, c):  # (pdf held there: _Shaped._density)
+        return _power_overflows(z, c)
+
     def _end_dlog(self, k, c):
         # -z^c: its one-sided derivative at 0 is 0 for c > 1, -1 for c = 1 and -inf below
         # (d2/dx dscale of logpdf and logcdf at 0: -r / scale^2, +inf for c < 1; was 0)
@@ -4365,12 +4385,17 @@ def _held_power(z, p, power, where=True):
     (from ``z = 1``) where it overflows (``p log|z| > 709``) and ``where``: the slopes of a
     function flat there (``exp(-y)``, ``gammaincc(a, y)``; their true values underflow)
     are 0, not the pow's infinite partial times 0 (nan: d/dc weibull_min.cdf(1e300, 1.5))."""
-    zs, ps = fnp.stop_gradient(z), fnp.stop_gradient(p)
-    with _np.errstate(all="ignore"):
-        hold = fnp.multiply(ps, fnp.log(fnp.abs(zs))) > 709.0
+    hold = _power_overflows(fnp.stop_gradient(z), fnp.stop_gradient(p))
     if where is not True:
         hold = fnp.logical_and(where, hold)
     return fnp.where(hold, math.inf, power(fnp.where(hold, 1.0, z), p))
+
+
+def _power_overflows(z, p):
+    """Where ``|z|^p`` overflows (``p log|z| > 709``), for ``z`` and ``p`` without
+    derivatives."""
+    with _np.errstate(all="ignore"):
+        return fnp.multiply(p, fnp.log(fnp.abs(z))) > 709.0
 
 
 def _abs_pow(z, p):
@@ -4403,6 +4428,9 @@ class _Gennorm(_Shaped):
 
     def _check(self, beta):
         return beta > 0.0
+
+    def _power_overflows(self, z, beta):  # (pdf held there: _Shaped._density)
+        return _power_overflows(z, beta)
 
     def _log_pdf0(self, beta):
         return fnp.subtract(fnp.log(beta), _special.gammaln(fnp.divide(1.0, beta))) - _LOG_2
