@@ -2007,10 +2007,12 @@ class _Shaped:
         inside = fnp.logical_and(fnp.greater(z, lo), fnp.less(z, hi))
         zs = fnp.where(inside, z, self._inner(*sh))
         at_or_below = fnp.less_equal(z, lo)
-        if method.startswith("log") and _traced(*sh):
-            # (the shapes held outside the support: the log method at the inner stand-in
-            # point may be -inf with infinite slopes there, which times the selection's 0
-            # were nan: d/da beta.logcdf(1e30, 1e20, 2), whose value is held at 0)
+        if method.startswith("log") and _traced(*sh) and not (
+                type(lo) is float and type(hi) is float and lo == -hi == -math.inf):
+            # (the shapes held outside a finite end of the support: the log method at the
+            # inner stand-in point may be -inf with infinite slopes there, which times the
+            # selection's 0 were nan: d/da beta.logcdf(1e30, 1e20, 2), whose value is held
+            # at 0; the infinite ends' stand-ins are ordinary points)
             held = fnp.logical_not(inside)
             sh_in = list(_held(held, sh)) if _may_hold(held) else sh
         else:
@@ -3447,7 +3449,11 @@ class _F(_Shaped):
     def _log_density_in(self, z, n, m):
         """f's log density for ``z < inf``: the form in log u, log w, or the deviance form
         (see below)."""
-        out = self._logpdf_logs(z, n, m)
+        # (the form in log u, log w on operands held where n z overflows, inside the
+        # deviance form's region: its u = inf / inf was nan, and its nan slopes times the
+        # selection's 0 every slope of f.logpdf(1e300, 1e20, 3, 0.3, 0.7))
+        over = fnp.multiply(fnp.stop_gradient(n), fnp.stop_gradient(z)) > 1e300
+        out = self._logpdf_logs(*_held(over, (z, n, m)))
         # (the form above errs ~ m log m eps: the deviance form where a degree of freedom is
         # above _F_PLAIN_DF or n z is not a normal number, 0 < z < inf (the ends keep the
         # plain form's limits); where the values are known and no element needs it, not
