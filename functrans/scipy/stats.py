@@ -1464,7 +1464,7 @@ class _Shaped:
                 if held is not None:
                     held_term = _tail_term(None, c, s) if live else None
                     x, loc, s = _held(held, (x, loc, s), xs)
-        if traced and not log and hasattr(self, "_power_overflows"):
+        if traced and not log and hasattr(self, "_exp_power_shape"):
             # (pdf where the density underflows as a power z^c overflows in exp(-z^c): the
             # operands held there, so that its slopes are 0, as the true ones underflow, not
             # exp(-inf) times the log density's infinite slopes: nan in c for
@@ -1494,19 +1494,21 @@ class _Shaped:
         return _valid(ok, self._pdf_of_log(out, x, loc, s, sh) if traced else fnp.exp(out))
 
     def _held_where_power_overflows(self, x, loc, s, sh):
-        """``(x, loc, s, *sh)`` held where ``_power_overflows``; NumPy's arrays behind
-        eager operands (no batch) tried first, on the host: no operation where none
+        """``(x, loc, s, *sh)`` held where ``|z|^p`` overflows (``_power_overflows``; ``p``
+        the shape ``_exp_power_shape`` names: a density ``exp(-|z|^p)``); NumPy's arrays
+        behind eager operands (no batch) tried first, on the host: no operation where none
         overflows (eager grad of gennorm.pdf at a scalar +14 % otherwise)."""
         ops = (x, loc, s, *sh)
-        behind = [_concrete_behind(v, True) for v in ops]
+        k = self._exp_power_shape
+        behind = [_concrete_behind(v, True) for v in (x, loc, s, sh[k])]
         if all(isinstance(v, (_np.ndarray, _np.generic)) and not b for v, b in behind):
+            (xv, _), (lv, _), (sv, _), (pv, _) = behind
             with _np.errstate(all="ignore"):
-                z = (behind[0][0] - behind[1][0]) / behind[2][0]
-                if not self._power_overflows(z, *[v for v, _ in behind[3:]]).any():
+                if not (pv * _np.log(_np.abs((xv - lv) / sv)) > 709.0).any():
                     return ops
         z = fnp.divide(fnp.subtract(fnp.stop_gradient(x), fnp.stop_gradient(loc)),
                        fnp.stop_gradient(s))
-        return _held(self._power_overflows(z, *[fnp.stop_gradient(p) for p in sh]), ops)
+        return _held(_power_overflows(z, fnp.stop_gradient(sh[k])), ops)
 
     def _log_held_at_infinity(self, xs, sh, slope=True):
         """``(held, c)`` for the log density at an infinite ``x`` (``xs``, without
@@ -3500,7 +3502,8 @@ class _F(_Shaped):
         1e20, 3, 0.3, 0.7)."""
         hn0, hm0 = 0.5 * n, 0.5 * m
         over = fnp.multiply(fnp.stop_gradient(n), fnp.stop_gradient(z)) > 1e300
-        z, n, m, hn, hm = _held(over, (z, n, m, hn0, hm0))
+        z, n, m, hn, hm = (fnp.where(over, fnp.stop_gradient(v), v) if isinstance(v, _Tracer)
+                           else v for v in (z, n, m, hn0, hm0))
         nz = fnp.multiply(n, z)
         den = fnp.add(m, nz)
         u, w = fnp.divide(nz, den), fnp.divide(m, den)
@@ -4285,6 +4288,7 @@ class _WeibullMin(_Shaped):
     _a = 0.0
     _safe = 1.0
     _safe_shape = 1.0
+    _exp_power_shape = 0  # (exp(-z^c): the pdf held where z^c overflows)
     _notes = ("``c > 0``, else nan; 0 below ``loc`` (at ``loc`` the density is ``inf``, 1 "
               "or 0 for ``c`` below, at or above 1, as SciPy's).")
     _cdf_methods = ("cdf", "sf", "logcdf", "logsf", "ppf", "isf")
@@ -4306,8 +4310,7 @@ class _WeibullMin(_Shaped):
     def _end_power(self, k, c):
         return c - 1.0, fnp.log(c)
 
-    def _power_overflows(self, z, c):  # (pdf held there: _Shaped._density)
-        return _power_overflows(z, c)
+
 
     def _end_dlog(self, k, c):
         # -z^c: its one-sided derivative at 0 is 0 for c > 1, -1 for c = 1 and -inf below
@@ -4431,6 +4434,7 @@ class _Gennorm(_Shaped):
 
     name = "gennorm"
     _safe_shape = 2.0
+    _exp_power_shape = 0  # (exp(-|z|^beta): the pdf held where |z|^beta overflows)
     _notes = ("``beta > 0``, else nan (density ``beta exp(-|z|**beta) / (2 gamma(1/beta))``; "
               "``beta = 2`` is a normal distribution, 1 the Laplace).")
     _cdf_methods = ("cdf", "sf", "logcdf", "logsf", "ppf", "isf")
@@ -4448,9 +4452,6 @@ class _Gennorm(_Shaped):
 
     def _check(self, beta):
         return beta > 0.0
-
-    def _power_overflows(self, z, beta):  # (pdf held there: _Shaped._density)
-        return _power_overflows(z, beta)
 
     def _log_pdf0(self, beta):
         return fnp.subtract(fnp.log(beta), _special.gammaln(fnp.divide(1.0, beta))) - _LOG_2
