@@ -13,6 +13,10 @@ Fixed:
   region) on held operands; its u = inf / inf made every slope of f.logpdf(1e300, 1e20, 3,
   0.3, 0.7) nan.
 
+Cost (jit(vmap(grad)) equations on 1000 ordinary points, base -> now): weibull_min.pdf 633 ->
+647, gennorm.pdf 194 -> 208, beta.logcdf 15172 -> 15179, gamma.logcdf 1135 -> 1140, f.logpdf
+5556 -> 5576 (betaln left on the operands as given: holding them too cost 25 %).
+
 Left (strict xfails below): f.logpdf's dfn slope there is the deviance form's rounding
 (-3.0e-36, true -7.5e-41: O(1/n^2) from O(1/n) terms); beta.logcdf inside the support at a
 = 1e20 is -inf (true -6.93e19: the log series needs x (a + b) / (a + 1) <= 0.3); t's df
