@@ -1464,6 +1464,12 @@ class _Shaped:
                 if held is not None:
                     held_term = _tail_term(None, c, s) if live else None
                     x, loc, s = _held(held, (x, loc, s), xs)
+        if traced and not log and hasattr(self, "_exp_power_shape"):
+            # (pdf where the density underflows as a power z^c overflows in exp(-z^c): the
+            # operands held there, so that its slopes are 0, as the true ones underflow, not
+            # exp(-inf) times the log density's infinite slopes: nan in c for
+            # weibull_min.pdf(1e300, 1.5), in every parameter at c = 1e20, x = 1e30)
+            x, loc, s, *sh = self._held_where_power_overflows(x, loc, s, sh)
         # (the end terms and limits only where some z may sit on a finite end of the
         # support: each is 0 / the formula elsewhere, and they cost more than the density
         # itself at a scalar)
@@ -1486,6 +1492,23 @@ class _Shaped:
             # in reverse mode was nan)
             return _valid(ok, fnp.add(self._pdf_of_log(out, x, loc, s, sh), terms))
         return _valid(ok, self._pdf_of_log(out, x, loc, s, sh) if traced else fnp.exp(out))
+
+    def _held_where_power_overflows(self, x, loc, s, sh):
+        """``(x, loc, s, *sh)`` held where ``|z|^p`` overflows (``_power_overflows``; ``p``
+        the shape ``_exp_power_shape`` names: a density ``exp(-|z|^p)``); NumPy's arrays
+        behind eager operands (no batch) tried first, on the host: no operation where none
+        overflows (eager grad of gennorm.pdf at a scalar +14 % otherwise)."""
+        ops = (x, loc, s, *sh)
+        k = self._exp_power_shape
+        behind = [_concrete_behind(v, True) for v in (x, loc, s, sh[k])]
+        if all(isinstance(v, (_np.ndarray, _np.generic)) and not b for v, b in behind):
+            (xv, _), (lv, _), (sv, _), (pv, _) = behind
+            with _np.errstate(all="ignore"):
+                if not (pv * _np.log(_np.abs((xv - lv) / sv)) > 709.0).any():
+                    return ops
+        z = fnp.divide(fnp.subtract(fnp.stop_gradient(x), fnp.stop_gradient(loc)),
+                       fnp.stop_gradient(s))
+        return _held(_power_overflows(z, fnp.stop_gradient(sh[k])), ops)
 
     def _log_held_at_infinity(self, xs, sh, slope=True):
         """``(held, c)`` for the log density at an infinite ``x`` (``xs``, without
@@ -1998,13 +2021,23 @@ class _Shaped:
         inside = fnp.logical_and(fnp.greater(z, lo), fnp.less(z, hi))
         zs = fnp.where(inside, z, self._inner(*sh))
         at_or_below = fnp.less_equal(z, lo)
-        if method.startswith("log") and hasattr(self, "_" + method):
-            out = getattr(self, "_" + method)(zs, *sh)
+        if method.startswith("log") and _traced(*sh) and not (
+                type(lo) is float and type(hi) is float and lo == -hi == -math.inf):
+            # (the shapes held outside a finite end of the support: the log method at the
+            # inner stand-in point may be -inf with infinite slopes there, which times the
+            # selection's 0 were nan: d/da beta.logcdf(1e30, 1e20, 2), whose value is held
+            # at 0; the infinite ends' stand-ins are ordinary points)
+            held = fnp.logical_not(inside)
+            sh_in = list(_held(held, sh)) if _may_hold(held) else sh
         else:
-            out = (self._sf if upper else self._cdf)(zs, *sh)
+            sh_in = sh
+        if method.startswith("log") and hasattr(self, "_" + method):
+            out = getattr(self, "_" + method)(zs, *sh_in)
+        else:
+            out = (self._sf if upper else self._cdf)(zs, *sh_in)
             if method.startswith("log"):
                 # log1p of minus the other one where this one is close to 1
-                other = (self._cdf if upper else self._sf)(zs, *sh)
+                other = (self._cdf if upper else self._sf)(zs, *sh_in)
                 big = out > 0.5
                 out = fnp.where(big, fnp.log1p(-fnp.where(big, other, 0.0)),
                                 fnp.log(fnp.where(big, 1.0, out)))
@@ -3462,8 +3495,15 @@ class _F(_Shaped):
         cancels O(1) terms to an O(df) slope: ``grad(f.logpdf, 2)(0.5, 1e-20, 3.)`` was 0
         (true 6.7e-22), the dfn slope at (0.5, 3, 1e-20) 5.6e-17, at 0.5 degrees of
         freedom 3.7e-12 off. For u <= 1/2 ``hn log(n / den) + (n/2 - 1) log z``: at z = 0
-        the plain form's limits."""
-        hn, hm = 0.5 * n, 0.5 * m
+        the plain form's limits. Where ``n z`` overflows (the deviance form's region: this
+        one unused) on held operands, but betaln's (staged, one equation with the other
+        forms' betaln: held there, jit(vmap(grad(f.logpdf))) cost 25 % more): ``u = inf /
+        inf`` was nan, its slopes times the selection's 0 every slope of f.logpdf(1e300,
+        1e20, 3, 0.3, 0.7)."""
+        hn0, hm0 = 0.5 * n, 0.5 * m
+        over = fnp.multiply(fnp.stop_gradient(n), fnp.stop_gradient(z)) > 1e300
+        z, n, m, hn, hm = (fnp.where(over, fnp.stop_gradient(v), v) if isinstance(v, _Tracer)
+                           else v for v in (z, n, m, hn0, hm0))
         nz = fnp.multiply(n, z)
         den = fnp.add(m, nz)
         u, w = fnp.divide(nz, den), fnp.divide(m, den)
@@ -3475,7 +3515,7 @@ class _F(_Shaped):
             _special._xlogy_weak(hn - 1.0, z)))
         b = fnp.multiply(hm, fnp.where(big_w, fnp.log1p(fnp.negative(fnp.where(big_w, u, 0.0))),
                                        fnp.log(fnp.where(big_w, 1.0, w))))
-        return fnp.subtract(fnp.add(a, b), _special.betaln(hn, hm))
+        return fnp.subtract(fnp.add(a, b), _special.betaln(hn0, hm0))
 
     @staticmethod
     def _logpdf_deviance(z, n, m):
@@ -4248,6 +4288,7 @@ class _WeibullMin(_Shaped):
     _a = 0.0
     _safe = 1.0
     _safe_shape = 1.0
+    _exp_power_shape = 0  # (exp(-z^c): the pdf held where z^c overflows)
     _notes = ("``c > 0``, else nan; 0 below ``loc`` (at ``loc`` the density is ``inf``, 1 "
               "or 0 for ``c`` below, at or above 1, as SciPy's).")
     _cdf_methods = ("cdf", "sf", "logcdf", "logsf", "ppf", "isf")
@@ -4268,6 +4309,8 @@ class _WeibullMin(_Shaped):
 
     def _end_power(self, k, c):
         return c - 1.0, fnp.log(c)
+
+
 
     def _end_dlog(self, k, c):
         # -z^c: its one-sided derivative at 0 is 0 for c > 1, -1 for c = 1 and -inf below
@@ -4365,12 +4408,17 @@ def _held_power(z, p, power, where=True):
     (from ``z = 1``) where it overflows (``p log|z| > 709``) and ``where``: the slopes of a
     function flat there (``exp(-y)``, ``gammaincc(a, y)``; their true values underflow)
     are 0, not the pow's infinite partial times 0 (nan: d/dc weibull_min.cdf(1e300, 1.5))."""
-    zs, ps = fnp.stop_gradient(z), fnp.stop_gradient(p)
-    with _np.errstate(all="ignore"):
-        hold = fnp.multiply(ps, fnp.log(fnp.abs(zs))) > 709.0
+    hold = _power_overflows(fnp.stop_gradient(z), fnp.stop_gradient(p))
     if where is not True:
         hold = fnp.logical_and(where, hold)
     return fnp.where(hold, math.inf, power(fnp.where(hold, 1.0, z), p))
+
+
+def _power_overflows(z, p):
+    """Where ``|z|^p`` overflows (``p log|z| > 709``), for ``z`` and ``p`` without
+    derivatives."""
+    with _np.errstate(all="ignore"):
+        return fnp.multiply(p, fnp.log(fnp.abs(z))) > 709.0
 
 
 def _abs_pow(z, p):
@@ -4386,6 +4434,7 @@ class _Gennorm(_Shaped):
 
     name = "gennorm"
     _safe_shape = 2.0
+    _exp_power_shape = 0  # (exp(-|z|^beta): the pdf held where |z|^beta overflows)
     _notes = ("``beta > 0``, else nan (density ``beta exp(-|z|**beta) / (2 gamma(1/beta))``; "
               "``beta = 2`` is a normal distribution, 1 the Laplace).")
     _cdf_methods = ("cdf", "sf", "logcdf", "logsf", "ppf", "isf")
