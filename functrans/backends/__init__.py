@@ -465,8 +465,8 @@ _lazy_modules = {
     "torch": "functrans.backends.torch_backend",
     "cupy": "functrans.backends.cupy_backend",
 }
-# Packages of dtypes (and their scalar types) that a built-in backend takes up once they are
-# imported: ml_dtypes' bfloat16 is NumPy's (see NumPyBackend.load_bfloat16).
+# Packages of dtypes (and their scalar types) that a built-in backend takes up once one of
+# their dtypes or scalars arrives: ml_dtypes' bfloat16 is NumPy's (NumPyBackend.load_bfloat16).
 _DTYPE_MODULES = {"ml_dtypes": "numpy"}
 
 
