@@ -1,4 +1,5 @@
-"""Helpers for tests that compare with a high-precision reference (mpmath)."""
+"""Helpers for tests that compare with a reference: high-precision values (mpmath), central
+differences."""
 import numpy as np
 import pytest
 
@@ -53,3 +54,18 @@ def counted_f_logpdf_deviance(monkeypatch):
     monkeypatch.setattr(stats._F, "_logpdf_deviance",
                         staticmethod(lambda *a: count.append(1) or form(*a)))
     return z, n, m, count
+
+
+def second_differences(g, x, step=1e-4):
+    """Second central differences of ``g`` (values of any shape) at the array ``x``:
+    shape ``g(x).shape + x.shape + x.shape``."""
+    basis = np.eye(x.size).reshape((x.size,) + x.shape) * step
+    out = None
+    for i in range(x.size):
+        for j in range(x.size):
+            a, b = basis[i], basis[j]
+            d = (g(x + a + b) - g(x + a - b) - g(x - a + b) + g(x - a - b)) / (4 * step * step)
+            if out is None:
+                out = np.zeros(np.shape(d) + (x.size, x.size))
+            out[..., i, j] = d
+    return out.reshape(out.shape[:-2] + x.shape + x.shape)

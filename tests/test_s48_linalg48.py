@@ -20,13 +20,14 @@
   of the Hessian; numpy, array-api-strict and torch under jit; vmap.
 """
 
-import itertools
 
 import numpy as np
 import pytest
 
 import functrans as ft
 import functrans.numpy as fnp
+
+from ._reference import second_differences
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -36,19 +37,6 @@ _NEST = {"fwd(fwd)": lambda f: ft.jacfwd(ft.jacfwd(f)),
          "fwd(rev)": lambda f: ft.jacfwd(ft.jacrev(f)),
          "rev(fwd)": lambda f: ft.jacrev(ft.jacfwd(f)),
          "rev(rev)": lambda f: ft.jacrev(ft.jacrev(f))}
-
-
-def _second_differences(g, x, step=1e-4):
-    """Second central differences of g (values (...)): (..., x.shape, x.shape)."""
-    basis = np.eye(x.size).reshape((x.size,) + x.shape) * step
-    out = None
-    for i, j in itertools.product(range(x.size), repeat=2):
-        a, b = basis[i], basis[j]
-        d = (g(x + a + b) - g(x + a - b) - g(x - a + b) + g(x - a - b)) / (4 * step * step)
-        if out is None:
-            out = np.zeros(d.shape + (x.size, x.size))
-        out[..., i, j] = d
-    return out.reshape(out.shape[:-2] + x.shape + x.shape)
 
 
 def _part(name, k):
@@ -69,7 +57,7 @@ def _part(name, k):
 
 
 def _check(ours, ref, x, nestings, atol=1e-6, jit=False):
-    want = _second_differences(ref, x)
+    want = second_differences(ref, x)
     sign = np.sign(np.sum(ref(x) * np.asarray(ours(x))))
     for nesting in nestings:
         h = _NEST[nesting](ours)
