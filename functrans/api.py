@@ -26,7 +26,7 @@ from .errors import (ArgnumsError, BackendMismatchError, ComplexDerivativeError,
                      check_function)
 from .graph import Graph, Var, eval_graph, prune
 from .primitives import structural as _st
-from .numpy._base import _concrete_value, _place_of
+from .numpy._base import CALL_PLACE as _CALL_PLACE, _concrete_value, _place_of
 from .interpreters import (ConstTracer, JVPInterpreter, JVPTracer, StagingInterpreter,
                            StagingTracer, constant)
 from .reverse import Fill, aux_leaf, backward, forward, linearize_flat, unshared
@@ -111,8 +111,8 @@ def _is_array(x):
         return False
     if isinstance(x, Tracer):
         return True
-    if not hasattr(x, "__array_namespace__"):
-        return False
+    if not hasattr(x, "__array_namespace__") and not hasattr(x, "shape"):
+        return False  # (a torch tensor has a shape but no __array_namespace__)
     try:
         backend_of(x)
     except Exception:  # noqa: BLE001  (another object with that method: not one of ours)
@@ -207,6 +207,10 @@ def _split_args(f, args, kwargs, argnums):
         if type(x) not in _by_type and not isinstance(x, Tracer):
             _as_inputs(leaves, args if len(args) > 1 else (), argnums)
             break
+    if not leaves:
+        like = next((b for b in tree_flatten((args, kwargs))[0] if _is_array(b)), None)
+        if like is not None:
+            return [], tree, _placed_beside(f, args, kwargs, like), False
     if tree is not _SEQ_SPECS.get((tuple, n)):
         def call(flat):
             new = list(args)
@@ -226,6 +230,18 @@ def _split_args(f, args, kwargs, argnums):
                 new[i] = v
             return f(*new, **kwargs)
     return leaves, tree, call, True
+
+
+def _placed_beside(f, args, kwargs, like):
+    """``f`` of ``args`` (none differentiated) with the constants it creates placed beside
+    ``like`` (see functrans.numpy._base.CALL_PLACE)."""
+    def call(flat):
+        token = _CALL_PLACE.set(like)
+        try:
+            return f(*args, **kwargs)
+        finally:
+            _CALL_PLACE.reset(token)
+    return call
 
 
 def _const_output(o, like, what, i):

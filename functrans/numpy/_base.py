@@ -8,6 +8,7 @@ tracers inside transforms.
 from __future__ import annotations
 
 import builtins
+import contextvars
 import functools
 import math
 import operator
@@ -1473,7 +1474,17 @@ def _creation_place():
             if c is not None:
                 return _place_of(c)
         interp = interp.parent
+    like = CALL_PLACE.get()
+    if like is not None:
+        return _place_of(like)
     return _default_backend(), None
+
+
+# An array of the call that a derivative with nothing to follow makes its function's
+# constants beside (grad(f, argnums=2)(x, 0.3, None): no differentiated leaf, so no
+# device_source; JAX-style code creating constants must still meet x's library there as it
+# does eagerly and with any other argnums). Set by api._split_args only in that case.
+CALL_PLACE = contextvars.ContextVar("functrans_call_place", default=None)
 
 
 def _place_of(c):
