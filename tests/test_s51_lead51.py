@@ -9,6 +9,7 @@
 - A differentiated Python scalar beside a torch tensor on a process's first torch call: a
   NumPy array (BackendMismatchError), right from the second call on.
 """
+import math
 import subprocess
 import sys
 
@@ -78,3 +79,65 @@ def test_python_scalar_beside_a_torch_tensor_on_the_first_call():
     name, value = out.stdout.split()
     assert name == "Tensor"
     assert float(value) == pytest.approx(float(np.sum(np.sin([1.5, 0.5]))), rel=1e-15)
+
+
+# -- rel_entr / kl_div where x / y leaves the normal range (scipy fuzzer, seed 51000) --------
+
+_WIDE = [(1e-300, 1e300), (1e300, 1e-300), (5e-324, 1e300), (1e-200, 1e200), (1e300, 5e-324),
+         (1e-320, 1e-10)]
+
+
+def _mp_rel_entr(a, b):
+    import mpmath
+    with mpmath.workdps(40):
+        a, b = mpmath.mpf(a), mpmath.mpf(b)
+        r = a * mpmath.log(a / b)
+        return float(r), float(r - a + b)
+
+
+def test_rel_entr_kl_div_where_the_ratio_leaves_the_range():
+    """x log(x / y) where x / y underflows or overflows: rel_entr(1e-300, 1e300) was -inf
+    (its value -1.38e-297: SciPy's right), (1e300, 1e-300) inf (1.38e303: SciPy's right);
+    kl_div(1e-300, 1e300) -inf (its value 1e300: SciPy's -inf is wrong too). mpmath, 40
+    digits; eager, jit and vmap."""
+    import functrans.scipy.special as fsp
+    pytest.importorskip("mpmath")
+    xs = np.array([a for a, _ in _WIDE])
+    ys = np.array([b for _, b in _WIDE])
+    want = np.array([_mp_rel_entr(a, b) for a, b in _WIDE])
+    for f, col in ((fsp.rel_entr, 0), (fsp.kl_div, 1)):
+        for g in (f, ft.jit(f), ft.vmap(f)):
+            np.testing.assert_allclose(np.asarray(g(xs, ys)), want[:, col], rtol=4e-16, atol=0)
+        for (a, b), w in zip(_WIDE, want[:, col]):
+            assert float(f(a, b)) == pytest.approx(w, rel=4e-16, abs=0)
+
+
+@pytest.mark.parametrize("x, y", _WIDE + [(1e-20, 1.0), (1.0, 1e-20), (0.3, 0.7)])
+def test_rel_entr_kl_div_slopes_not_nan(x, y):
+    """The slopes log(x / y) + 1 and -x / y (rel_entr), log(x / y) and 1 - x / y (kl_div):
+    nan at (1e-20, 1) before (log1p's form, unselected there, has an infinite slope at
+    (x - y) / y = -1), and wherever x / y left the range."""
+    import functrans.scipy.special as fsp
+    lr = math.log(x) - math.log(y)
+    q = x / y if y > 1e-300 or x < 1 else math.inf
+    for jit in (False, True):
+        for f, want in ((fsp.rel_entr, (lr + 1, -q)), (fsp.kl_div, (lr, 1 - q))):
+            g = ft.grad(f, argnums=(0, 1))
+            gx, gy = (ft.jit(g) if jit else g)(x, y)
+            assert float(gx) == pytest.approx(want[0], rel=1e-13)
+            assert float(gy) == pytest.approx(want[1], rel=1e-15, abs=1e-300)
+
+
+def test_rel_entr_ordinary_values_and_float32():
+    """Ordinary points keep SciPy's values; float32 in range and past it (1e-30 / 1e30
+    underflows float32)."""
+    import functrans.scipy.special as fsp
+    from scipy import special
+    rng = np.random.default_rng(5)
+    x, y = rng.uniform(0, 5, 200), rng.uniform(0, 5, 200)
+    np.testing.assert_allclose(np.asarray(fsp.rel_entr(x, y)), special.rel_entr(x, y),
+                               rtol=1e-15, atol=1e-300)
+    got = fsp.rel_entr(np.float32(1e-30), np.float32(1e30))
+    assert got.dtype == np.float32
+    want = np.float32(1e-30) * (math.log(np.float32(1e-30)) - math.log(np.float32(1e30)))
+    assert float(got) == pytest.approx(want, rel=1e-6)

@@ -2356,10 +2356,23 @@ def _entropy_parts(x, y, name):
 def _x_log_ratio(x, y):
     """x log(x / y) for x, y > 0; as x log1p((x - y) / y) where x / y is within a factor 2 of
     1 (x - y exact there), so that the rounding of x / y does not cost the small logarithm
-    its digits."""
+    its digits; as x (log x - log y) where x / y leaves the normal range (rel_entr(1e-300,
+    1e300) was -inf, its value -1.38e-297; (1e300, 1e-300) inf, its value 1.38e303). Each
+    form sees only the points it serves (others: 1), so that no unselected form's infinite
+    slope (log1p at -1, x / y's past overflow) meets a zero cotangent as nan."""
     near = _all(fnp.less(x, fnp.multiply(y, 2.0)), fnp.less(y, fnp.multiply(x, 2.0)))
-    ratio = fnp.log(fnp.divide(x, y))
-    close = fnp.log1p(fnp.divide(fnp.subtract(x, y), y))
+    q = fnp.divide(x, y)
+    fi = fnp.finfo(_dtype(q))
+    wide = _any(fnp.less(q, fi.tiny), fnp.greater(q, fi.max))
+    if _may_hold(wide):
+        # (log x - log y there, log(x / y) elsewhere: each form 0 exactly where the other
+        # serves, x / x there)
+        far = fnp.subtract(fnp.log(_where(wide, x, 1.0)), fnp.log(_where(wide, y, 1.0)))
+        ratio = fnp.add(far, fnp.log(fnp.divide(x, _where(wide, x, y))))
+    else:  # (known: none there)
+        ratio = fnp.log(q)
+    xn, yn = _where(near, x, 1.0), _where(near, y, 1.0)
+    close = fnp.log1p(fnp.divide(fnp.subtract(xn, yn), yn))
     return fnp.multiply(x, _where(near, close, ratio))
 
 
