@@ -185,7 +185,7 @@ def digamma_near_positive_root(xp, x):
 # NumPy (SciPy's psi 0.03), so only where |psi| is below log|x| / 2 (about a tenth of an
 # interval); elsewhere the reflection in float64 with the exact d, within 5 ulp (SciPy's psi
 # below -100 up to 320 ulp off away from the roots too). The tables: Python's decimal at 45
-# digits, on first use (about 30 ms).
+# digits, on first use (about 40 ms).
 
 FAR_LEFT = LOWEST   # (this form below it)
 
