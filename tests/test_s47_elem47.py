@@ -6,7 +6,8 @@
   and in sequence for a batch (an ulp apart; betainc's batch independence on
   array-api-strict broke through them).
 - digamma below -100 near its roots: the reflection cancels (6e13 ulp at the float64 nearest
-  the root in (-151, -150)): a known limit, a strict xfail (docs/api/scipy.md).
+  the root in (-151, -150)): a known limit, a strict xfail until session 51 (double-double
+  there, tests/test_s51_special51.py), now a passing test.
 """
 
 import numpy as np
@@ -37,10 +38,9 @@ def test_betainc_shape_slopes_batch_is_single_strict():
     assert float(g[0][0]) == float(one[0]) and float(g[1][0]) == float(one[1])
 
 
-# -- digamma below -100 near its roots: a known limit ------------------------------------------
+# -- digamma below -100 near its roots (a known limit until session 51: digamma_roots'
+# double-double form there) ------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="digamma below -100: the reflection psi(1 - x) - "
-                   "pi cot(pi x) cancels near a root (no root table there; docs/api/scipy.md)")
 def test_digamma_below_minus_100_near_root():
     # the float64 nearest psi's root in (-151, -150), and 1e-8 relative off it
     # (mpmath, 50 digits: r = -150.8219889964943460...)

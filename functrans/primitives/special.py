@@ -44,11 +44,13 @@ from .elementwise import (_array_aval, _bool_aval, abs_, add, cos, div, elementw
 from .structural import full_like
 from ._batching import leading_rule
 from ..core import primitive, registry
-from ..backends.digamma_roots import (LOWEST as _DIGAMMA_ROOTS_LOWEST,
+from ..backends.digamma_roots import (FAR_LEFT as _DIGAMMA_FAR_LEFT,
+                                       LOWEST as _DIGAMMA_ROOTS_LOWEST,
                                        ROOTS_HI as DIGAMMA_ROOTS_HI,
                                        ROOTS_LO as DIGAMMA_ROOTS_LO,
-                                       SINES as _DIGAMMA_SINES, digamma_near_positive_root,
-                                       digamma_near_roots)
+                                       SINES as _DIGAMMA_SINES, digamma_far_left_near,
+                                       digamma_near_positive_root, digamma_near_roots,
+                                       reflection_far_left)
 from ..backends import bessel_zeros as _bz
 from ..backends.exact_square import (ERFCX_MIDDLE, erfcx_middle_numpy, erfcx_middle_scalar,
                                       exp_c_square, exp_c_square_numpy, exp_c_square_scalar)
@@ -436,7 +438,8 @@ def _digamma_impl(b, x):
                 y = _np.empty(len(xa))
                 rest = _np.flatnonzero(~sel)
                 if len(rest):
-                    y[rest] = b.extra("digamma")(xa.take(rest))
+                    xr = xa.take(rest)
+                    y[rest] = _digamma_far_left_numpy(b, xr, b.extra("digamma")(xr))
                 xs = xa.take(idx)
                 deep = xs <= -10.0
                 if deep.all():
@@ -466,16 +469,18 @@ def _digamma_at_roots(b, x, y):
             if not x < 0.0:
                 return y
             return _digamma_at_roots(b, _np.reshape(x, 1), _np.reshape(y, 1))[0]
-        if not _np.fmin.reduce(x, axis=None, initial=0.0) < 0.0:
+        low = _np.fmin.reduce(x, axis=None, initial=0.0)
+        if not low < 0.0:
             return y   # (fmin: a nan element does not hide a negative one)
         xa = _np.asarray(x)
         idx = _np.flatnonzero((xa > _DIGAMMA_ROOTS_LOWEST) & (xa < _DIGAMMA_ROOTS_TOP)
                               & (xa != _np.floor(xa)))
-        if not len(idx):
-            return y
-        y = _np.array(y, dtype=_np.float64, copy=True)
-        _put_flat(y, idx, digamma_near_roots(_np, xa.take(idx), DIGAMMA_ROOTS_HI,
-                                             DIGAMMA_ROOTS_LO))
+        if len(idx):
+            y = _np.array(y, dtype=_np.float64, copy=True)
+            _put_flat(y, idx, digamma_near_roots(_np, xa.take(idx), DIGAMMA_ROOTS_HI,
+                                                 DIGAMMA_ROOTS_LO))
+        if low < _DIGAMMA_FAR_LEFT:
+            y = _digamma_far_left_numpy(b, xa, y)
         return y
     if b.dtype(x).name != "float64":   # (float32: computed in float64 by the backends, and
         return y                       # their errors there far below its ulp)
@@ -484,15 +489,45 @@ def _digamma_at_roots(b, x, y):
     xp = b.xp
     sel = (x > _DIGAMMA_ROOTS_LOWEST) & (x < _DIGAMMA_ROOTS_TOP) & (x != xp.floor(x))
     pos = (x >= 1.0) & (x <= 2.0)
+    far = (x < _DIGAMMA_FAR_LEFT) & (x != xp.floor(x))
     if _on_host(x):
         y = xp.asarray(y, copy=True)
         if bool(xp.any(sel)):
             y[sel] = _digamma_roots(xp, x[sel])
         if bool(xp.any(pos)):
             y[pos] = digamma_near_positive_root(xp, x[pos])
+        if bool(xp.any(far)):
+            xs = x[far]
+            value, near = reflection_far_left(xp, xs, b.extra("digamma")(1.0 - xs))
+            if bool(xp.any(near)):
+                value[near] = digamma_far_left_near(xp, xs[near])
+            y[far] = value
         return y
     y = xp.where(sel, _digamma_roots(xp, xp.where(sel, x, xp.full_like(x, -0.5))), y)
-    return xp.where(pos, digamma_near_positive_root(xp, xp.where(pos, x, xp.ones_like(x))), y)
+    y = xp.where(pos, digamma_near_positive_root(xp, xp.where(pos, x, xp.ones_like(x))), y)
+    xs = xp.where(far, x, xp.full_like(x, -100.5))
+    value, near = reflection_far_left(xp, xs, b.extra("digamma")(1.0 - xs))
+    return xp.where(far, xp.where(near, digamma_far_left_near(xp, xs), value), y)
+
+
+def _digamma_far_left_numpy(b, x, y):
+    """y (the backend's digamma at x, a NumPy float64 array of x's shape) with the
+    elements below -100 (integers, the poles, excepted) by digamma_roots' reflection with
+    the exact distance to the nearest integer, and near the roots (where it cancels) its
+    double-double form: SciPy's psi at the float64 nearest the root in (-151, -150) 6e13 ulp
+    off, now within 2 ulp of mpmath below -100 (a copy where any)."""
+    xa = x.reshape(-1)
+    idx = _np.flatnonzero((xa < _DIGAMMA_FAR_LEFT) & (xa != _np.floor(xa)))
+    if not len(idx):
+        return y
+    xs = xa.take(idx)
+    value, near = reflection_far_left(_np, xs, b.extra("digamma")(1.0 - xs))
+    at = _np.flatnonzero(near)
+    if len(at):
+        value[at] = digamma_far_left_near(_np, xs.take(at))
+    y = _np.array(y, dtype=_np.float64, copy=True)
+    _put_flat(y, idx, value)
+    return y
 
 
 _DIGAMMA_ROOTS_ON_DEVICE = {}

@@ -245,9 +245,8 @@ def digamma(z, /):
     """The digamma function ``psi(z) = d/dz log Gamma(z)``, elementwise on real ``z``.
 
     Derivative: ``polygamma(1, z)``. At 0: ``-inf`` (``+inf`` at ``-0.0``); at the negative
-    integers: nan. Within 5 ulp on (-100, 0), also near its roots; below -100 the
-    reflection ``psi(1 - z) - pi cot(pi z)``, whose absolute error ``eps log|z|`` leaves no
-    relative bound near a root (a known limit: docs/api/scipy.md)."""
+    integers: nan. Within 5 ulp for ``z < 0``, also near its roots (on (-100, 0) by a table
+    of the roots, below -100 in double-double there: docs/api/scipy.md)."""
     return _sp.digamma(_real(z, "digamma"))
 
 
