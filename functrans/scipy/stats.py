@@ -1114,6 +1114,84 @@ def _log_gamma_half_ratio(y):
     return fnp.where(big, series, _special.gammaln(ys + 0.5) - _special.gammaln(ys))
 
 
+# (log(gamma(y + 1/2) / gamma(y)) - log(y) / 2 ~ sum_k c_k / y^(2k+1), c_k = B_(2k+2)
+# (2^-(2k+1) - 2) / ((2k+1)(2k+2)) from the Bernoulli polynomials' expansion of log gamma(y
+# + a): through y^-11, below 2e-18 of the sum, 2e-17 of its slope, from y = 25)
+_HALF_RATIO_SERIES = (-0.125, 0.005208333333333333, -0.0015625, 0.0011858258928571428,
+                      -0.001681857638888889, 0.0038341175426136365)
+_HALF_RATIO_FROM = 25.0
+
+
+def _log_gamma_half_ratio_excess(y):
+    """``log(gamma(y + 1/2) / gamma(y)) - log(y) / 2`` for ``y > 0`` (-1/(8y) + ...), by its
+    asymptotic series from _HALF_RATIO_FROM (t's log density: the difference of
+    _log_gamma_half_ratio, whose series' ``log(y) / 2`` has the slope 1/(2y), and
+    ``log(df) / 2`` cancelled to an O(1/y^2) slope in df; its four terms were 1e-13 of
+    this at y = 25, 1e-12 of its slope)."""
+    big = y >= _HALF_RATIO_FROM
+
+    def series():  # (only where some element takes it, where that is known)
+        inv = 1.0 / fnp.where(big, y, _HALF_RATIO_FROM)
+        r = inv * inv  # (y * y overflowed from 1e154 on)
+        out = _HALF_RATIO_SERIES[-1]
+        for c in reversed(_HALF_RATIO_SERIES[:-1]):
+            out = fnp.add(fnp.multiply(out, r), c)
+        return fnp.multiply(out, inv)
+
+    def direct():
+        ys = fnp.where(big, 1.0, y)
+        return fnp.subtract(_special.gammaln(ys + 0.5) - _special.gammaln(ys),
+                            0.5 * fnp.log(ys))
+    return _where_taken([(big, series)], direct)
+
+
+# (t's log density where z^2 / df is at most _T_NEAR: there log1p(v) - v by its series in
+# u = v / (2 + v), log1p(v) = 2 atanh(u), u^2 <= 1/81: nine terms reach 2e-17 of it)
+_T_NEAR = 0.25
+_T_NEAR_TERMS = 9
+# (from the front's series on: below, its slope in df, gammaln's difference, loses ~100 eps
+# anyway, and ordinary degrees of freedom do not compute this form eagerly)
+_T_NEAR_DF = 2.0 * _HALF_RATIO_FROM
+
+
+def _make_t_log1pmx():
+    from ..custom import custom_jvp
+
+    @custom_jvp
+    def log1pmx(v):
+        u = fnp.divide(v, 2.0 + v)
+        u2 = fnp.multiply(u, u)
+        tail = 1.0 / (2 * _T_NEAR_TERMS + 1)
+        for k in range(_T_NEAR_TERMS - 1, 0, -1):
+            tail = fnp.multiply(tail, u2) + 1.0 / (2 * k + 1)
+        return fnp.add(fnp.negative(fnp.multiply(u, v)),
+                       fnp.multiply(fnp.multiply(2.0, fnp.multiply(u, u2)), tail))
+
+    @log1pmx.defjvp
+    def _(primals, tangents):
+        (v,), (dv,) = primals, tangents
+        # (the slope -v / (1 + v) in closed form: no cancellation either, and the
+        # series' chain is not in reverse mode's graph)
+        return log1pmx(v), fnp.multiply(fnp.negative(fnp.divide(v, 1.0 + v)), dv)
+    return log1pmx
+
+
+_t_log1pmx = _make_t_log1pmx()
+_t_log1pmx.__doc__ = """``log1p(v) - v`` for ``|v| <= _T_NEAR``: ``-u v + 2 u^3 (1/3 + u^2/5 +
+...)``, ``u = v / (2 + v)`` (no cancellation), its slope ``-v / (1 + v)``."""
+
+
+def _t_near_log_kernel(d, zz, v, log1p_v):
+    """``(d + 1) / 2 log1p(v)``, ``v = z^2 / d`` (``zz``: ``z^2``), as ``z^2 / 2 + (d / 2)
+    log1pmx(v) + log1p(v) / 2``: its slope in ``d``,
+    ``log1pmx(v) / 2 - (v / 2) log1pmx'(v) + ...``, ~``v^2 / 4``, is no longer the difference
+    of ``log1p(v) / 2`` and ``(d + 1) v / (2 d (1 + v))``, each ~``v / 2``: ``grad`` in df of
+    t.logpdf(2, 1e20, 0.3, 0.7) was 0 (mpmath -5.4975e-40), 6.7e-9 relative off at 1e8."""
+    half_d = 0.5 * d
+    return fnp.add(fnp.add(0.5 * zz, fnp.multiply(half_d, _t_log1pmx(v))),
+                   0.5 * log1p_v)
+
+
 # -- the logarithms of the incomplete gamma and beta functions where they underflow ------------
 
 _TINY = 1e-280  # below this the probabilities are taken from their log-space series
@@ -2728,14 +2806,34 @@ class _T(_Shaped):
         far = fnp.logical_and(fnp.logical_not(inf), far)
         log_d = fnp.log(d)
         # (fnp's functions between terms of different operands: either may be a plain
-        # array of a library whose operators refuse tracers)
-        front = _log_gamma_half_ratio(0.5 * d) - 0.5 * (log_d + _LOG_PI)
-        lg = fnp.log1p(fnp.divide(zn * zn, d))
-        if _may_hold(far):
-            lg = fnp.where(far, fnp.subtract(fnp.multiply(2.0, fnp.log(fnp.abs(
-                fnp.where(far, z, 1.0)))), log_d), lg)
-        t = fnp.subtract(front, fnp.multiply((d + 1.0) * 0.5, lg))
+        # array of a library whose operators refuse tracers; the front as
+        # _log_gamma_half_ratio_excess: log(df / 2) / 2 - log(df) / 2 cancelled in df)
+        front = _log_gamma_half_ratio_excess(0.5 * d) - _HALF_LOG_2PI
+        zz = zn * zn
+        v = fnp.divide(zz, d)
+        lg = fnp.log1p(v)
+
+        def plain():
+            out = lg
+            if _may_hold(far):
+                out = fnp.where(far, fnp.subtract(fnp.multiply(2.0, fnp.log(fnp.abs(
+                    fnp.where(far, z, 1.0)))), log_d), out)
+            return fnp.subtract(front, fnp.multiply((d + 1.0) * 0.5, out))
+        near = self._near(fnp.stop_gradient(v), d, df)
+        t = _where_taken([(near, lambda: fnp.subtract(front, _t_near_log_kernel(
+            d, zz, fnp.where(near, v, 0.0), lg)))], plain)
         return fnp.where(inf, -0.5 * (z * z) - _HALF_LOG_2PI, t)
+
+    @staticmethod
+    def _near(v, d, *live):
+        """Where the log density takes ``_t_near_log_kernel``: ``v = z^2 / df`` (held) at
+        most ``_T_NEAR`` (not far, then), df (1 where it is inf) from ``_T_NEAR_DF``; only
+        where one of ``live`` carries a derivative (the plain form's values, and its slopes
+        in x and loc, are within an ulp or two: staged without derivatives jit(t.logpdf)
+        took 56 more equations)."""
+        if not _carries_derivative(live)[0]:
+            return False
+        return fnp.logical_and(v <= _T_NEAR, d >= _T_NEAR_DF)
 
     def _log_density(self, x, loc, s, df, keep=None, at_end=False):
         """The log density with ``-log(scale)`` inside, ``front - (df + 1) H - log(c) +
@@ -2761,18 +2859,39 @@ class _T(_Shaped):
         uc = fnp.divide(fnp.where(far, 0.0, u), c)
         far = fnp.logical_and(fnp.logical_not(inf), far)
         log_d = fnp.log(d)
-        front = _log_gamma_half_ratio(0.5 * d) - 0.5 * (log_d + _LOG_PI)
+        front = _log_gamma_half_ratio_excess(0.5 * d) - _HALF_LOG_2PI
         log_c = fnp.log(c)
         # ((scale / c)^2 - 1 = expm1(2 e), e = log(scale) - log(c): 0 in value)
         e = fnp.subtract(fnp.log(s), log_c) if isinstance(s, _Tracer) else None
-        w = fnp.divide(uc * uc, d)
-        h = 0.5 * fnp.log1p(w if e is None else fnp.add(fnp.expm1(2.0 * e), w))
-        if _may_hold(far):
-            h = fnp.where(far, fnp.subtract(fnp.log(fnp.abs(fnp.divide(fnp.where(
-                far, u, 1.0), c))), 0.5 * log_d), h)
-        t = fnp.subtract(fnp.subtract(front, fnp.multiply(d + 1.0, h)), log_c)
-        if e is not None:
-            t = fnp.add(t, fnp.multiply(d, e))
+        zz = uc * uc
+        w = fnp.divide(zz, d)
+        v = w if e is None else fnp.add(fnp.expm1(2.0 * e), w)
+        l1 = fnp.log1p(v)
+
+        def plain():
+            h = 0.5 * l1
+            if _may_hold(far):
+                h = fnp.where(far, fnp.subtract(fnp.log(fnp.abs(fnp.divide(fnp.where(
+                    far, u, 1.0), c))), 0.5 * log_d), h)
+            t = fnp.subtract(fnp.subtract(front, fnp.multiply(d + 1.0, h)), log_c)
+            return t if e is None else fnp.add(t, fnp.multiply(d, e))
+
+        def near_form():
+            # (in z = u / scale itself: the terms of the scale's slope are of its size
+            # where df is not tiny; e's d e - (d + 1) H summed d-sized cotangents in
+            # reverse mode, grad in the scale of t.logpdf(2, 1e20, 0.3, 0.7) was 0, true 7.0,
+            # 1e-9 off at df = 1e8)
+            if e is None:
+                zn, vn, ln = zz, fnp.where(near, w, 0.0), l1
+            else:
+                zn = fnp.divide(fnp.where(near, u, 0.0), s)
+                zn = fnp.multiply(zn, zn)
+                vn = fnp.divide(zn, d)
+                ln = fnp.log1p(vn)
+            return fnp.subtract(fnp.subtract(front, _t_near_log_kernel(d, zn, vn, ln)),
+                                log_c if e is None else fnp.log(s))
+        near = self._near(fnp.stop_gradient(w), d, df, s)
+        t = _where_taken([(near, near_form)], plain)
         z = fnp.divide(u, s)
         log_s = log_c if e is None else fnp.add(log_c, e)
         return fnp.where(inf, -0.5 * (z * z) - _HALF_LOG_2PI - log_s, t)

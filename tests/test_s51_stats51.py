@@ -1,0 +1,101 @@
+"""Session 51, helper stats51: the distributions' slopes at huge shape parameters.
+
+Fixed:
+- t's log density's slope in df at a large df: its O(1/df^2) slope was the difference of
+  O(1/df) terms (log(gamma((df+1)/2) / gamma(df/2)) against log(df) / 2, and (df + 1) / 2
+  log1p(z^2 / df) against z^2 / 2): 0 at df = 1e20 (mpmath -5.4975e-40), 6.7e-9 relative off
+  at 1e8, 4e-14 at 1e3. Now ``_log_gamma_half_ratio_excess`` (the ratio less log(df/2) / 2,
+  by its asymptotic series from df = 50) and, where z^2 / df <= 1/4, ``z^2 / 2 + (df/2)
+  log1pmx(z^2/df) + log1p(z^2/df) / 2`` (``_t_near_log_kernel``): within ~7 ulps of mpmath
+  from df = 50 to 1e300, value, x, loc, scale and df slopes, ~10 ulps in the second
+  derivatives (df, df) and (df, scale). The scale's slope at a huge df too (0 at 1e20, true
+  7.0: the cotangents df e - (df + 1) H of session 50's form, each ~df, summed in reverse
+  mode).
+
+Left: below df = 50 the df slope keeps gammaln's difference (~100 ulps at df = 49.9, as before).
+"""
+import mpmath as mp
+import numpy as np
+import pytest
+
+import functrans as ft
+from functrans.scipy import stats
+
+_G4 = (0, 1, 2, 3)
+
+
+def _mp_t_logpdf(x, df, loc, s):
+    z = (x - loc) / s
+    return (mp.loggamma((df + 1) / 2) - mp.loggamma(df / 2) - mp.log(df * mp.pi) / 2
+            - (df + 1) / 2 * mp.log1p(z * z / df) - mp.log(s))
+
+
+def _mp_value_and_slopes(f, args):
+    out = [float(f(*args))]
+    for i in range(len(args)):
+        def g(t, i=i):
+            a = list(args)
+            a[i] = t
+            return f(*a)
+        h = max(abs(args[i]), 1) * mp.mpf(10) ** (-(mp.mp.dps // 3))
+        out.append(float(mp.diff(g, args[i], h=h)))
+    return out
+
+
+def _ulps(got, want):
+    return [abs(g - w) / (abs(w) * 2.0 ** -53) if w else abs(g) for g, w in zip(got, want)]
+
+
+@pytest.mark.parametrize("df", [50.0, 1e3, 1e8, 1e20, 1e200])
+def test_t_logpdf_slopes_at_large_df(df):
+    """Value and (x, df, loc, scale) slopes against mpmath (60 + 2 log10(df) digits), on both
+    sides of z^2 / df = 1/4 and far out: within 16 ulps (up to 14 in df just above 1/4, the
+    plain form's own cancellation there, ~2 elsewhere; the df slope was 0 at 1e20 and
+    1e200, 4.5e4 ulps off at 1e8, 200 at 1e3; the scale's 0 at 1e20, 5e6 ulps off at 1e8);
+    eager, jit and a batch alike."""
+    mp.mp.dps = int(60 + 2 * np.log10(df))
+    g = ft.grad(lambda x, d, l, s: stats.t.logpdf(x, d, l, s), argnums=_G4)
+    xs = [0.3 + 0.7 * np.sqrt(k * df) for k in (1e-30, 0.2499, 0.2501, 4.0)] + [2.0, -5.0]
+    for x in xs:
+        want = _mp_value_and_slopes(_mp_t_logpdf, [mp.mpf(v) for v in (x, df, 0.3, 0.7)])
+        got = [float(stats.t.logpdf(x, df, 0.3, 0.7))] + [float(t) for t in g(x, df, 0.3, 0.7)]
+        assert max(_ulps(got, want)) <= 16, (x, got, want)
+        assert [float(t) for t in ft.jit(g)(*map(np.float64, (x, df, 0.3, 0.7)))] == got[1:]
+    b = ft.vmap(g, in_axes=(0, None, None, None))(np.array(xs), df, 0.3, 0.7)
+    for k, x in enumerate(xs):
+        assert [float(t[k]) for t in b] == [float(t) for t in g(x, df, 0.3, 0.7)]
+
+
+def test_t_logpdf_huge_df_pinned():
+    """The strict xfail of session 50 (tests/test_s50_stats50.py), and the scale's slope."""
+    g = ft.grad(lambda d, s: stats.t.logpdf(2.0, d, 0.3, s), argnums=(0, 1))
+    assert [float(t) for t in g(1e20, 0.7)] == [-5.4975010412328215e-40, 6.997084548104958]
+
+
+def test_t_logpdf_second_derivatives_at_large_df():
+    """(df, df) and (df, scale) against mpmath's differences: within 32 ulps (were 0 and
+    1.0 relative off at 1e20)."""
+    f = lambda x, d, l, s: stats.t.logpdf(x, d, l, s)  # noqa: E731
+    h = ft.grad(ft.grad(f, argnums=1), argnums=(1, 3))
+    for df in (1e3, 1e20):
+        mp.mp.dps = int(60 + 2 * np.log10(df))
+        for x in (2.0, 0.3 + 0.7 * np.sqrt(0.2 * df)):
+            a = [mp.mpf(v) for v in (x, df, 0.3, 0.7)]
+            step = mp.mpf(10) ** (-(mp.mp.dps // 4))
+            want = [float(mp.diff(lambda d: _mp_t_logpdf(a[0], d, a[2], a[3]), a[1], 2,
+                                  h=a[1] * step)),
+                    float(mp.diff(lambda d, s: _mp_t_logpdf(a[0], d, a[2], s), (a[1], a[3]),
+                                  (1, 1), h=step))]
+            got = [float(t) for t in h(x, df, 0.3, 0.7)]
+            assert max(_ulps(got, want)) <= 32, (df, x, got, want)
+
+
+def test_t_logpdf_cost():
+    """jit(vmap(grad)) equations on ordinary points (tests/test_s49_stats49.py's 136 until
+    session 51: the near form's series costs 52 when staged) and without derivatives (no
+    near form: 73 -> 76)."""
+    x, d = np.linspace(-3.0, 3.0, 8), np.linspace(1.0, 9.0, 8)
+    f = ft.vmap(ft.grad(lambda x, d: stats.t.logpdf(x, d), argnums=(0, 1)))
+    assert len(ft.make_jaxpr(f)(x, d).jaxpr.eqns) <= 188
+    v = lambda x, d: stats.t.logpdf(x, d, 0.3, 0.7)  # noqa: E731
+    assert len(ft.make_jaxpr(v)(x, d).jaxpr.eqns) <= 76
