@@ -3235,6 +3235,7 @@ _F_NEAR_ONE = 15.0 / 16.0
 _F_TINY_Q = 2.0 ** -1000  # (f's logpdf: a quotient below this from its logarithm)
 _F_PLAIN_DF = 64.0  # (f's logpdf: the plain form up to these degrees of freedom, ~5e-14)
 _F_SMALL_DF = 1.0  # (f's deviance form: below this degree of freedom the one in log u, log w)
+_F_LOPSIDED = 8.0  # (f's deviance form: the slopes of the b-free form from this ratio of dfs)
 # (f's logpdf below this degree of freedom: the form in log u, log w computed at evaluation
 # under jit too, where betaln's derivatives beside its pole 0 are its eager ones: staged,
 # betaln's plain psi(b) - psi(a + b) lost eps / a, the dfd slope at (0.5, 1e-20, 3) was
@@ -3674,6 +3675,7 @@ class _F(_Shaped):
                           fnp.subtract(fnp.multiply(u, hm), fnp.multiply(w, hn)))
         front = _special._log_beta_front(hn, hm, u, w, lu, lw, s_num)
         out = fnp.subtract(fnp.add(front, fnp.log(hn)), lz)
+        out = _F._logpdf_lopsided(out, z, n, m, lz)
         # (a degree of freedom below _F_SMALL_DF: hn log u + hm log w - betaln - log z, each
         # log from its smaller quotient, whose terms and their derivatives are each of the
         # size of the result's: the plain form's dfd slope at a tiny dfn cancels 1/2 against
@@ -3747,7 +3749,28 @@ class _F(_Shaped):
         return fnp.where(near, val, logs)
 
     @staticmethod
-    def _logpdf_small_far(slopes, small, by_n, h_s, h_o, z, n, m, lz):
+    def _logpdf_lopsided(out, z, n, m, lz):
+        """The deviance form's value ``out`` with the slopes of ``_logpdf_small_far``'s form
+        where one degree of freedom is at least _F_LOPSIDED times the other (from 1, below
+        the small-df form's), ``b`` the larger half: the deviance form's slope in ``b``,
+        ~a (a - 1) / b^2, was the difference of terms ~a / b, f.logpdf(1e300, 1e20, 3, 0.3,
+        0.7)'s dfn slope -3.0e-36 (mpmath -7.5e-41). Here ``r`` may round to 0 (``n z``
+        overflowing: the b-free terms ``a t`` carry z), the other degree of freedom any
+        size (``_lgamma_diff_log`` from its series at ``b >= 10``)."""
+        ns, ms = fnp.stop_gradient(n), fnp.stop_gradient(m)
+        lo, hi = fnp.minimum(ns, ms), fnp.maximum(ns, ms)
+        lop = fnp.logical_and(lo >= _F_SMALL_DF, hi >= fnp.multiply(_F_LOPSIDED, lo))
+        if not _may_hold(lop):
+            return out
+        by_n = fnp.less_equal(n, m)
+        hn, hm = 0.5 * n, 0.5 * m
+        h_s = fnp.where(lop, fnp.where(by_n, hn, hm), 1.0)
+        h_o = fnp.where(by_n, hm, hn)
+        far = _F._logpdf_small_far(out, lop, by_n, h_s, h_o, z, n, m, lz, floor=0.0)
+        return _special._with_slopes(out, far)
+
+    @staticmethod
+    def _logpdf_small_far(slopes, small, by_n, h_s, h_o, z, n, m, lz, floor=1e-300):
         """The slopes' sum of the small-df form (``_logpdf_deviance``) with its terms in the
         other degree of freedom ``b = h_o`` free of their cancellation where ``b`` is large:
         with ``a = h_s`` and ``r = m / (n z)`` (``n z / m`` where ``n`` is the smaller), the
@@ -3768,15 +3791,17 @@ class _F(_Shaped):
                            fnp.divide(ms, fnp.multiply(ns, zs)))
             t0 = fnp.where(by_n, zs, fnp.divide(1.0, zs))
         good = fnp.logical_and(fnp.logical_and(small, r0 <= 1.0), fnp.logical_and(
-            r0 >= 1e-300, fnp.logical_and(fnp.isfinite(t0), t0 >= 1e-300)))
+            r0 >= floor, fnp.logical_and(fnp.isfinite(t0), t0 >= floor)))
         if not _may_hold(good):
             return slopes
         zg, ng, mg, ag, bg, lzg = (fnp.where(good, v, fnp.stop_gradient(v))
                                    for v in (z, n, m, a, b, lz))
         one = fnp.ones_like(zg)
         zg, ng, mg = (fnp.where(good, v, one) for v in (zg, ng, mg))
-        r = fnp.where(by_n, fnp.divide(fnp.multiply(ng, zg), mg),
-                      fnp.divide(mg, fnp.multiply(ng, zg)))
+        # (one quotient: n z overflowing where m is the smaller (r 0), the other
+        # quotient's slope in m, -n z / m^2, was -inf times its zero cotangent)
+        nz = fnp.multiply(ng, zg)
+        r = fnp.divide(fnp.where(by_n, nz, mg), fnp.where(by_n, mg, nz))
         t = fnp.where(by_n, zg, fnp.divide(1.0, zg))
         l1r = fnp.log1p(r)
         ab = fnp.add(ag, bg)
