@@ -1269,26 +1269,85 @@ def _log_betainc(a, b, x, y, p=None, q=None):
     """``log I_x(a, b)`` (the regularized incomplete beta function) with ``y = 1 - x``,
     accurate where ``I`` underflows: ``a log x + b log y - log a -
     betaln(a, b) + log(1 + sum_n prod_k (a + b + k) x / (a + 1 + k))`` where each ratio
-    is at most 0.3, else ``log(I)`` (``log1p`` of minus the complement near 1). ``p`` and
-    ``q`` (``I_x(a, b)`` and its complement) may be given where the caller computes them
+    is at most 0.3, by the continued fraction (:func:`_log_betainc_fraction`) above that
+    and below the mean, else ``log(I)`` (``log1p`` of minus the complement near 1). ``p``
+    and ``q`` (``I_x(a, b)`` and its complement) may be given where the caller computes them
     more accurately (``y`` rounded: ``1 - x`` for a tiny ``x`` is 1)."""
     p = _special.betainc(a, b, x) if p is None else p
     q = _special.betainc(b, a, y) if q is None else q
     bound = fnp.multiply(x, fnp.maximum(fnp.divide(fnp.add(a, b), a + 1.0), 1.0))
-    tail = fnp.logical_and(p < _TINY, bound <= 0.3)
+    tiny = p < _TINY
+    by_series = fnp.logical_and(tiny, bound <= 0.3)
+    # (above it the series' terms shrink too slowly: beta.logcdf(0.65, 1e20, 2, 0.3, 0.7)
+    # was -inf, true -6.93e19; the fraction where it converges, x below (a + 1) / (a + b))
+    by_fraction = fnp.logical_and(fnp.logical_and(tiny, bound > 0.3), fnp.logical_and(
+        bound < 1.0, fnp.logical_and(x < 1.0, y > 0.0)))
 
-    def log_tail():
+    def series():
         # (elsewhere a stand-in inside the series' domain, without a derivative: the
         # tangent of x / bound would overflow where x is tiny)
-        xs = fnp.where(tail, x, fnp.stop_gradient(fnp.divide(
-            fnp.multiply(0.2, x), fnp.where(tail, 1.0, bound))))
-        ys = fnp.where(tail, y, 1.0 - xs)
+        xs = fnp.where(by_series, x, fnp.stop_gradient(fnp.divide(
+            fnp.multiply(0.2, x), fnp.where(by_series, 1.0, bound))))
+        ys = fnp.where(by_series, y, 1.0 - xs)
         lead = fnp.subtract(fnp.add(_special._xlogy_weak(a, xs), _special._xlogy_weak(b, ys)),
                             fnp.add(fnp.log(a), _special.betaln(a, b)))
-        series = _log_series(lambda n: fnp.divide(
+        terms = _log_series(lambda n: fnp.divide(
             fnp.multiply(fnp.add(a, b) + (n - 1.0), xs), a + float(n)))
-        return fnp.add(lead, series)
-    return _log_prob(p, q, log_tail, tail)
+        return fnp.add(lead, terms)
+
+    def fraction():
+        # (a stand-in elsewhere, without derivatives: x at half the mean, both shapes 1
+        # where one is not a positive finite number)
+        a_f, b_f, x_f, y_f = _own(by_fraction, a, b, x, y)
+        fine = fnp.logical_and(fnp.isfinite(fnp.add(a_f, b_f)),
+                               fnp.logical_and(a_f > 0.0, b_f > 0.0))
+        a_f, b_f = fnp.where(fine, a_f, 1.0), fnp.where(fine, b_f, 1.0)
+        x0 = fnp.stop_gradient(fnp.divide(0.5 * (a_f + 1.0), fnp.add(a_f, b_f) + 2.0))
+        x_f = fnp.where(by_fraction, x_f, x0)
+        y_f = fnp.where(by_fraction, y_f, 1.0 - x0)
+        return _log_betainc_fraction(a_f, b_f, x_f, y_f)
+    tail = fnp.logical_or(by_series, by_fraction)
+    return _log_prob(p, q, lambda: _where_taken(
+        [(by_series, series), (by_fraction, fraction)], lambda: fnp.zeros_like(p)), tail)
+
+
+# (where I_x underflows above the series' domain the levels beyond the 12th changed no
+# value or slope on a grid of a from 600 to 1e20, b to a, x to 0.999 of the mean)
+_BETA_CF_TERMS = 16
+
+
+def _log_betainc_fraction(a, b, x, y):
+    """``log I_x(a, b)`` for ``0 < x < (a + 1) / (a + b)`` (and ``x (a + b) / (a + 1) >
+    0.3``, where the series is not used) where ``I`` underflows: the logarithm of the
+    prefactor ``x^a y^b / (a B(a, b))`` (:func:`functrans.scipy.special._log_beta_front`, its
+    terms of the result's size at any shapes) plus that of the continued fraction ``1 / (1 +
+    d1 / (1 + d2 / ...))``, ``d_(2m+1) = -(a+m)(a+b+m) x / ((a+2m)(a+2m+1))``, ``d_(2m) = m
+    (b-m) x / ((a+2m-1)(a+2m))`` (each as a product of quotients: the shapes' products
+    overflowed from 1e154), evaluated from its _BETA_CF_TERMS-th level, its first level's
+    ``1 + d1`` written ``(1 - b + (a+b) y) / (a+1)`` (for a large ``a`` it cancels to about
+    ``y`` of 1; see :func:`_log_t_tail`). There ``I`` underflows only for a large ``a``
+    (above ~500), where the odd levels are about ``-x (a + b) / a`` and the even ones
+    ``m b x / a^2``: it converges in a few levels, but near the mean. Differentiable (its
+    operations)."""
+    log_x, log_y = fnp.log(x), fnp.log(y)
+    front = _special._log_beta_front(a, b, x, y, log_x, log_y)
+    ab = fnp.add(a, b)
+    f = None  # 1 + d_k / (1 + ...) from the last level down to k = 3
+    for k in range(_BETA_CF_TERMS, 2, -1):
+        m = k // 2
+        if k % 2:
+            d = fnp.negative(fnp.multiply(fnp.multiply(
+                fnp.divide(a + float(m), a + 2.0 * m), fnp.divide(ab + float(m),
+                                                                a + (2.0 * m + 1.0))), x))
+        else:
+            d = fnp.multiply(fnp.multiply(fnp.divide(float(m), a + (2.0 * m - 1.0)),
+                                          fnp.divide(b - float(m), a + 2.0 * m)), x)
+        f = 1.0 + (d if f is None else fnp.divide(d, f))
+    # d2 / f, and 1 + d1 / (1 + g) = ((1 + d1) + g) / (1 + g)
+    g = fnp.divide(fnp.multiply(fnp.multiply(fnp.divide(1.0, a + 1.0),
+                                             fnp.divide(b - 1.0, a + 2.0)), x), f)
+    one_d1 = fnp.divide(fnp.add(1.0 - b, fnp.multiply(ab, y)), a + 1.0)
+    return fnp.subtract(fnp.add(front, fnp.log1p(g)), fnp.log(fnp.add(one_d1, g)))
 
 
 def _make_edge():
