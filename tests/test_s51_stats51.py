@@ -5,14 +5,27 @@ Fixed:
   O(1/df) terms (log(gamma((df+1)/2) / gamma(df/2)) against log(df) / 2, and (df + 1) / 2
   log1p(z^2 / df) against z^2 / 2): 0 at df = 1e20 (mpmath -5.4975e-40), 6.7e-9 relative off
   at 1e8, 4e-14 at 1e3. Now ``_log_gamma_half_ratio_excess`` (the ratio less log(df/2) / 2,
-  by its asymptotic series from df = 50) and, where z^2 / df <= 1/4, ``z^2 / 2 + (df/2)
-  log1pmx(z^2/df) + log1p(z^2/df) / 2`` (``_t_near_log_kernel``): within ~7 ulps of mpmath
-  from df = 50 to 1e300, value, x, loc, scale and df slopes, ~10 ulps in the second
-  derivatives (df, df) and (df, scale). The scale's slope at a huge df too (0 at 1e20, true
-  7.0: the cotangents df e - (df + 1) H of session 50's form, each ~df, summed in reverse
-  mode).
+  by its asymptotic series from df = 50) and, where z^2 / df <= 1/4 and a derivative flows,
+  ``z^2 / 2 + (df/2) log1pmx(z^2/df) + log1p(z^2/df) / 2`` (``_t_near_log_kernel``): within
+  8 eps of mpmath from df = 50 to 1e300 (value, x, loc, scale and df slopes; ~1 but beside
+  z^2 / df = 1/4, the plain form's own cancellation), 16 eps in the second derivatives
+  (df, df) and (df, scale). The scale's slope at a huge df too (0 at 1e20, true 7.0: session
+  50's form summed the cotangents df e - (df + 1) H, each ~df, in reverse mode). Cost:
+  jit(vmap(grad)) of t.logpdf in (x, df) 136 -> 188 equations (the near form's series,
+  staged whatever the values); eager ordinary df (< 50) computes neither series.
+- f.logpdf's slope in the larger degree of freedom where one is above 64 and at least 8
+  times the other: the deviance form's value with the slopes of the b-free form
+  (``_F._logpdf_lopsided``): f.logpdf(1e300, 1e20, 3, 0.3, 0.7)'s dfn slope -3.0e-36 ->
+  -7.5e-41 (mpmath), 2e21 eps off at (5, 1e20, 3), 831 eps at (2, 191, 3) -> 1; dfd's
+  1.9e18 eps off at (5, 3, 1e20).
+- beta.logcdf / logsf where I_x underflows and x (a + b) / (a + 1) > 0.3 (the series'
+  domain), below the mean: a log-space continued fraction (``_log_betainc_fraction``):
+  beta.logcdf(0.65, 1e20, 2, 0.3, 0.7) was -inf with nan slopes, now -6.93e19 within 8 eps.
 
-Left: below df = 50 the df slope keeps gammaln's difference (~100 ulps at df = 49.9, as before).
+Left: below df = 50 t's df slope keeps gammaln's difference (~100 eps at df = 49.9, as
+before); gamma.ppf's second derivative in a at a = 1e6 (tests/test_s43_stats43.py, strict
+xfail); beta.logcdf's x slope from betainc where the probability does not underflow, 2.7e-12
+off at (3/7, 1e4, 1e4) (pdf / cdf: 5847.26554884403, got 5847.265548827985).
 """
 import mpmath as mp
 import numpy as np
