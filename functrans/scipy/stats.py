@@ -3842,7 +3842,8 @@ class _F(_Shaped):
         relative off, at dfn 1e12 7e-6, at (6e-10, 2.9e14, 1e-21) -2.2e-44 for 6.2e-51. For
         ``r <= 1`` only (beyond, the sum's slopes in ``b`` are of the result's size, and
         this form's in ``z`` cancel, ~1/z each, where ``b`` is near 1), where ``t`` is a
-        positive finite number; elsewhere ``slopes`` as given."""
+        positive finite number (``r`` and ``t`` from ``floor``: 0 for ``_logpdf_lopsided``);
+        elsewhere ``slopes`` as given."""
         a, b = h_s, fnp.where(small, h_o, 1.0)
         zs, ns, ms = (fnp.stop_gradient(v) for v in (z, n, m))
         with _np.errstate(all="ignore"):
