@@ -34,8 +34,9 @@ def test_held_at_infinity_cost():
         return len(ft.make_jaxpr(ft.vmap(ft.grad(f, argnums=(0, 1))))(x, d).jaxpr.eqns)
 
     # (136 from session 50: t's log density with the scale's slope in two terms of its own
-    # size, test_s50_stats50)
-    assert count(lambda x, d: stats.t.logpdf(x, d)) <= 136
+    # size, test_s50_stats50; 188 from session 51: its near form's series, the df slope at
+    # a large df, test_s51_stats51)
+    assert count(lambda x, d: stats.t.logpdf(x, d)) <= 188
     assert count(lambda x, s: stats.cauchy.logpdf(x, 0.0, s)) <= 66
 
 

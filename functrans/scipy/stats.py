@@ -1114,6 +1114,84 @@ def _log_gamma_half_ratio(y):
     return fnp.where(big, series, _special.gammaln(ys + 0.5) - _special.gammaln(ys))
 
 
+# (log(gamma(y + 1/2) / gamma(y)) - log(y) / 2 ~ sum_k c_k / y^(2k+1), c_k = B_(2k+2)
+# (2^-(2k+1) - 2) / ((2k+1)(2k+2)) from the Bernoulli polynomials' expansion of log gamma(y
+# + a): through y^-11, below 2e-18 of the sum, 2e-17 of its slope, from y = 25)
+_HALF_RATIO_SERIES = (-0.125, 0.005208333333333333, -0.0015625, 0.0011858258928571428,
+                      -0.001681857638888889, 0.0038341175426136365)
+_HALF_RATIO_FROM = 25.0
+
+
+def _log_gamma_half_ratio_excess(y):
+    """``log(gamma(y + 1/2) / gamma(y)) - log(y) / 2`` for ``y > 0`` (-1/(8y) + ...), by its
+    asymptotic series from _HALF_RATIO_FROM (t's log density: the difference of
+    _log_gamma_half_ratio, whose series' ``log(y) / 2`` has the slope 1/(2y), and
+    ``log(df) / 2`` cancelled to an O(1/y^2) slope in df; its four terms were 1e-13 of
+    this at y = 25, 1e-12 of its slope)."""
+    big = y >= _HALF_RATIO_FROM
+
+    def series():  # (only where some element takes it, where that is known)
+        inv = 1.0 / fnp.where(big, y, _HALF_RATIO_FROM)
+        r = inv * inv  # (y * y overflowed from 1e154 on)
+        out = _HALF_RATIO_SERIES[-1]
+        for c in reversed(_HALF_RATIO_SERIES[:-1]):
+            out = fnp.add(fnp.multiply(out, r), c)
+        return fnp.multiply(out, inv)
+
+    def direct():
+        ys = fnp.where(big, 1.0, y)
+        return fnp.subtract(_special.gammaln(ys + 0.5) - _special.gammaln(ys),
+                            0.5 * fnp.log(ys))
+    return _where_taken([(big, series)], direct)
+
+
+# (t's log density where z^2 / df is at most _T_NEAR: there log1p(v) - v by its series in
+# u = v / (2 + v), log1p(v) = 2 atanh(u), u^2 <= 1/81: nine terms reach 2e-17 of it)
+_T_NEAR = 0.25
+_T_NEAR_TERMS = 9
+# (from the front's series on: below, its slope in df, gammaln's difference, loses ~100 eps
+# anyway, and ordinary degrees of freedom do not compute this form eagerly)
+_T_NEAR_DF = 2.0 * _HALF_RATIO_FROM
+
+
+def _make_t_log1pmx():
+    from ..custom import custom_jvp
+
+    @custom_jvp
+    def log1pmx(v):
+        u = fnp.divide(v, 2.0 + v)
+        u2 = fnp.multiply(u, u)
+        tail = 1.0 / (2 * _T_NEAR_TERMS + 1)
+        for k in range(_T_NEAR_TERMS - 1, 0, -1):
+            tail = fnp.multiply(tail, u2) + 1.0 / (2 * k + 1)
+        return fnp.add(fnp.negative(fnp.multiply(u, v)),
+                       fnp.multiply(fnp.multiply(2.0, fnp.multiply(u, u2)), tail))
+
+    @log1pmx.defjvp
+    def _(primals, tangents):
+        (v,), (dv,) = primals, tangents
+        # (the slope -v / (1 + v) in closed form: no cancellation either, and the
+        # series' chain is not in reverse mode's graph)
+        return log1pmx(v), fnp.multiply(fnp.negative(fnp.divide(v, 1.0 + v)), dv)
+    return log1pmx
+
+
+_t_log1pmx = _make_t_log1pmx()
+_t_log1pmx.__doc__ = """``log1p(v) - v`` for ``|v| <= _T_NEAR``: ``-u v + 2 u^3 (1/3 + u^2/5 +
+...)``, ``u = v / (2 + v)`` (no cancellation), its slope ``-v / (1 + v)``."""
+
+
+def _t_near_log_kernel(d, zz, v, log1p_v):
+    """``(d + 1) / 2 log1p(v)``, ``v = z^2 / d`` (``zz``: ``z^2``), as ``z^2 / 2 + (d / 2)
+    log1pmx(v) + log1p(v) / 2``: its slope in ``d``,
+    ``log1pmx(v) / 2 - (v / 2) log1pmx'(v) + ...``, ~``v^2 / 4``, is no longer the difference
+    of ``log1p(v) / 2`` and ``(d + 1) v / (2 d (1 + v))``, each ~``v / 2``: ``grad`` in df of
+    t.logpdf(2, 1e20, 0.3, 0.7) was 0 (mpmath -5.4975e-40), 6.7e-9 relative off at 1e8."""
+    half_d = 0.5 * d
+    return fnp.add(fnp.add(0.5 * zz, fnp.multiply(half_d, _t_log1pmx(v))),
+                   0.5 * log1p_v)
+
+
 # -- the logarithms of the incomplete gamma and beta functions where they underflow ------------
 
 _TINY = 1e-280  # below this the probabilities are taken from their log-space series
@@ -1191,26 +1269,85 @@ def _log_betainc(a, b, x, y, p=None, q=None):
     """``log I_x(a, b)`` (the regularized incomplete beta function) with ``y = 1 - x``,
     accurate where ``I`` underflows: ``a log x + b log y - log a -
     betaln(a, b) + log(1 + sum_n prod_k (a + b + k) x / (a + 1 + k))`` where each ratio
-    is at most 0.3, else ``log(I)`` (``log1p`` of minus the complement near 1). ``p`` and
-    ``q`` (``I_x(a, b)`` and its complement) may be given where the caller computes them
+    is at most 0.3, by the continued fraction (:func:`_log_betainc_fraction`) above that
+    and below the mean, else ``log(I)`` (``log1p`` of minus the complement near 1). ``p``
+    and ``q`` (``I_x(a, b)`` and its complement) may be given where the caller computes them
     more accurately (``y`` rounded: ``1 - x`` for a tiny ``x`` is 1)."""
     p = _special.betainc(a, b, x) if p is None else p
     q = _special.betainc(b, a, y) if q is None else q
     bound = fnp.multiply(x, fnp.maximum(fnp.divide(fnp.add(a, b), a + 1.0), 1.0))
-    tail = fnp.logical_and(p < _TINY, bound <= 0.3)
+    tiny = p < _TINY
+    by_series = fnp.logical_and(tiny, bound <= 0.3)
+    # (above it the series' terms shrink too slowly: beta.logcdf(0.65, 1e20, 2, 0.3, 0.7)
+    # was -inf, true -6.93e19; the fraction where it converges, x below (a + 1) / (a + b))
+    by_fraction = fnp.logical_and(fnp.logical_and(tiny, bound > 0.3), fnp.logical_and(
+        bound < 1.0, fnp.logical_and(x < 1.0, y > 0.0)))
 
-    def log_tail():
+    def series():
         # (elsewhere a stand-in inside the series' domain, without a derivative: the
         # tangent of x / bound would overflow where x is tiny)
-        xs = fnp.where(tail, x, fnp.stop_gradient(fnp.divide(
-            fnp.multiply(0.2, x), fnp.where(tail, 1.0, bound))))
-        ys = fnp.where(tail, y, 1.0 - xs)
+        xs = fnp.where(by_series, x, fnp.stop_gradient(fnp.divide(
+            fnp.multiply(0.2, x), fnp.where(by_series, 1.0, bound))))
+        ys = fnp.where(by_series, y, 1.0 - xs)
         lead = fnp.subtract(fnp.add(_special._xlogy_weak(a, xs), _special._xlogy_weak(b, ys)),
                             fnp.add(fnp.log(a), _special.betaln(a, b)))
-        series = _log_series(lambda n: fnp.divide(
+        terms = _log_series(lambda n: fnp.divide(
             fnp.multiply(fnp.add(a, b) + (n - 1.0), xs), a + float(n)))
-        return fnp.add(lead, series)
-    return _log_prob(p, q, log_tail, tail)
+        return fnp.add(lead, terms)
+
+    def fraction():
+        # (a stand-in elsewhere, without derivatives: x at half the mean, both shapes 1
+        # where one is not a positive finite number)
+        a_f, b_f, x_f, y_f = _own(by_fraction, a, b, x, y)
+        fine = fnp.logical_and(fnp.isfinite(fnp.add(a_f, b_f)),
+                               fnp.logical_and(a_f > 0.0, b_f > 0.0))
+        a_f, b_f = fnp.where(fine, a_f, 1.0), fnp.where(fine, b_f, 1.0)
+        x0 = fnp.stop_gradient(fnp.divide(0.5 * (a_f + 1.0), fnp.add(a_f, b_f) + 2.0))
+        x_f = fnp.where(by_fraction, x_f, x0)
+        y_f = fnp.where(by_fraction, y_f, 1.0 - x0)
+        return _log_betainc_fraction(a_f, b_f, x_f, y_f)
+    tail = fnp.logical_or(by_series, by_fraction)
+    return _log_prob(p, q, lambda: _where_taken(
+        [(by_series, series), (by_fraction, fraction)], lambda: fnp.zeros_like(p)), tail)
+
+
+# (where I_x underflows above the series' domain the levels beyond the 12th changed no
+# value or slope on a grid of a from 600 to 1e20, b to a, x to 0.999 of the mean)
+_BETA_CF_TERMS = 16
+
+
+def _log_betainc_fraction(a, b, x, y):
+    """``log I_x(a, b)`` for ``0 < x < (a + 1) / (a + b)`` (and ``x (a + b) / (a + 1) >
+    0.3``, where the series is not used) where ``I`` underflows: the logarithm of the
+    prefactor ``x^a y^b / (a B(a, b))`` (:func:`functrans.scipy.special._log_beta_front`, its
+    terms of the result's size at any shapes) plus that of the continued fraction ``1 / (1 +
+    d1 / (1 + d2 / ...))``, ``d_(2m+1) = -(a+m)(a+b+m) x / ((a+2m)(a+2m+1))``, ``d_(2m) = m
+    (b-m) x / ((a+2m-1)(a+2m))`` (each as a product of quotients: the shapes' products
+    overflowed from 1e154), evaluated from its _BETA_CF_TERMS-th level, its first level's
+    ``1 + d1`` written ``(1 - b + (a+b) y) / (a+1)`` (for a large ``a`` it cancels to about
+    ``y`` of 1; see :func:`_log_t_tail`). There ``I`` underflows only for a large ``a``
+    (above ~500), where the odd levels are about ``-x (a + b) / a`` and the even ones
+    ``m b x / a^2``: it converges in a few levels, but near the mean. Differentiable (its
+    operations)."""
+    log_x, log_y = fnp.log(x), fnp.log(y)
+    front = _special._log_beta_front(a, b, x, y, log_x, log_y)
+    ab = fnp.add(a, b)
+    f = None  # 1 + d_k / (1 + ...) from the last level down to k = 3
+    for k in range(_BETA_CF_TERMS, 2, -1):
+        m = k // 2
+        if k % 2:
+            d = fnp.negative(fnp.multiply(fnp.multiply(
+                fnp.divide(a + float(m), a + 2.0 * m), fnp.divide(ab + float(m),
+                                                                a + (2.0 * m + 1.0))), x))
+        else:
+            d = fnp.multiply(fnp.multiply(fnp.divide(float(m), a + (2.0 * m - 1.0)),
+                                          fnp.divide(b - float(m), a + 2.0 * m)), x)
+        f = 1.0 + (d if f is None else fnp.divide(d, f))
+    # d2 / f, and 1 + d1 / (1 + g) = ((1 + d1) + g) / (1 + g)
+    g = fnp.divide(fnp.multiply(fnp.multiply(fnp.divide(1.0, a + 1.0),
+                                             fnp.divide(b - 1.0, a + 2.0)), x), f)
+    one_d1 = fnp.divide(fnp.add(1.0 - b, fnp.multiply(ab, y)), a + 1.0)
+    return fnp.subtract(fnp.add(front, fnp.log1p(g)), fnp.log(fnp.add(one_d1, g)))
 
 
 def _make_edge():
@@ -2728,14 +2865,34 @@ class _T(_Shaped):
         far = fnp.logical_and(fnp.logical_not(inf), far)
         log_d = fnp.log(d)
         # (fnp's functions between terms of different operands: either may be a plain
-        # array of a library whose operators refuse tracers)
-        front = _log_gamma_half_ratio(0.5 * d) - 0.5 * (log_d + _LOG_PI)
-        lg = fnp.log1p(fnp.divide(zn * zn, d))
-        if _may_hold(far):
-            lg = fnp.where(far, fnp.subtract(fnp.multiply(2.0, fnp.log(fnp.abs(
-                fnp.where(far, z, 1.0)))), log_d), lg)
-        t = fnp.subtract(front, fnp.multiply((d + 1.0) * 0.5, lg))
+        # array of a library whose operators refuse tracers; the front as
+        # _log_gamma_half_ratio_excess: log(df / 2) / 2 - log(df) / 2 cancelled in df)
+        front = _log_gamma_half_ratio_excess(0.5 * d) - _HALF_LOG_2PI
+        zz = zn * zn
+        v = fnp.divide(zz, d)
+        lg = fnp.log1p(v)
+
+        def plain():
+            out = lg
+            if _may_hold(far):
+                out = fnp.where(far, fnp.subtract(fnp.multiply(2.0, fnp.log(fnp.abs(
+                    fnp.where(far, z, 1.0)))), log_d), out)
+            return fnp.subtract(front, fnp.multiply((d + 1.0) * 0.5, out))
+        near = self._near(fnp.stop_gradient(v), d, df)
+        t = _where_taken([(near, lambda: fnp.subtract(front, _t_near_log_kernel(
+            d, zz, fnp.where(near, v, 0.0), lg)))], plain)
         return fnp.where(inf, -0.5 * (z * z) - _HALF_LOG_2PI, t)
+
+    @staticmethod
+    def _near(v, d, *live):
+        """Where the log density takes ``_t_near_log_kernel``: ``v = z^2 / df`` (held) at
+        most ``_T_NEAR`` (not far, then), df (1 where it is inf) from ``_T_NEAR_DF``; only
+        where one of ``live`` carries a derivative (the plain form's values, and its slopes
+        in x and loc, are within an ulp or two: staged without derivatives jit(t.logpdf)
+        took 56 more equations)."""
+        if not _carries_derivative(live)[0]:
+            return False
+        return fnp.logical_and(v <= _T_NEAR, d >= _T_NEAR_DF)
 
     def _log_density(self, x, loc, s, df, keep=None, at_end=False):
         """The log density with ``-log(scale)`` inside, ``front - (df + 1) H - log(c) +
@@ -2761,18 +2918,39 @@ class _T(_Shaped):
         uc = fnp.divide(fnp.where(far, 0.0, u), c)
         far = fnp.logical_and(fnp.logical_not(inf), far)
         log_d = fnp.log(d)
-        front = _log_gamma_half_ratio(0.5 * d) - 0.5 * (log_d + _LOG_PI)
+        front = _log_gamma_half_ratio_excess(0.5 * d) - _HALF_LOG_2PI
         log_c = fnp.log(c)
         # ((scale / c)^2 - 1 = expm1(2 e), e = log(scale) - log(c): 0 in value)
         e = fnp.subtract(fnp.log(s), log_c) if isinstance(s, _Tracer) else None
-        w = fnp.divide(uc * uc, d)
-        h = 0.5 * fnp.log1p(w if e is None else fnp.add(fnp.expm1(2.0 * e), w))
-        if _may_hold(far):
-            h = fnp.where(far, fnp.subtract(fnp.log(fnp.abs(fnp.divide(fnp.where(
-                far, u, 1.0), c))), 0.5 * log_d), h)
-        t = fnp.subtract(fnp.subtract(front, fnp.multiply(d + 1.0, h)), log_c)
-        if e is not None:
-            t = fnp.add(t, fnp.multiply(d, e))
+        zz = uc * uc
+        w = fnp.divide(zz, d)
+        v = w if e is None else fnp.add(fnp.expm1(2.0 * e), w)
+        l1 = fnp.log1p(v)
+
+        def plain():
+            h = 0.5 * l1
+            if _may_hold(far):
+                h = fnp.where(far, fnp.subtract(fnp.log(fnp.abs(fnp.divide(fnp.where(
+                    far, u, 1.0), c))), 0.5 * log_d), h)
+            t = fnp.subtract(fnp.subtract(front, fnp.multiply(d + 1.0, h)), log_c)
+            return t if e is None else fnp.add(t, fnp.multiply(d, e))
+
+        def near_form():
+            # (in z = u / scale itself: the terms of the scale's slope are of its size
+            # where df is not tiny; e's d e - (d + 1) H summed d-sized cotangents in
+            # reverse mode, grad in the scale of t.logpdf(2, 1e20, 0.3, 0.7) was 0, true 7.0,
+            # 1e-9 off at df = 1e8)
+            if e is None:
+                zn, vn, ln = zz, fnp.where(near, w, 0.0), l1
+            else:
+                zn = fnp.divide(fnp.where(near, u, 0.0), s)
+                zn = fnp.multiply(zn, zn)
+                vn = fnp.divide(zn, d)
+                ln = fnp.log1p(vn)
+            return fnp.subtract(fnp.subtract(front, _t_near_log_kernel(d, zn, vn, ln)),
+                                log_c if e is None else fnp.log(s))
+        near = self._near(fnp.stop_gradient(w), d, df, s)
+        t = _where_taken([(near, near_form)], plain)
         z = fnp.divide(u, s)
         log_s = log_c if e is None else fnp.add(log_c, e)
         return fnp.where(inf, -0.5 * (z * z) - _HALF_LOG_2PI - log_s, t)
@@ -3116,6 +3294,7 @@ _F_NEAR_ONE = 15.0 / 16.0
 _F_TINY_Q = 2.0 ** -1000  # (f's logpdf: a quotient below this from its logarithm)
 _F_PLAIN_DF = 64.0  # (f's logpdf: the plain form up to these degrees of freedom, ~5e-14)
 _F_SMALL_DF = 1.0  # (f's deviance form: below this degree of freedom the one in log u, log w)
+_F_LOPSIDED = 8.0  # (f's deviance form: the slopes of the b-free form from this ratio of dfs)
 # (f's logpdf below this degree of freedom: the form in log u, log w computed at evaluation
 # under jit too, where betaln's derivatives beside its pole 0 are its eager ones: staged,
 # betaln's plain psi(b) - psi(a + b) lost eps / a, the dfd slope at (0.5, 1e-20, 3) was
@@ -3555,6 +3734,7 @@ class _F(_Shaped):
                           fnp.subtract(fnp.multiply(u, hm), fnp.multiply(w, hn)))
         front = _special._log_beta_front(hn, hm, u, w, lu, lw, s_num)
         out = fnp.subtract(fnp.add(front, fnp.log(hn)), lz)
+        out = _F._logpdf_lopsided(out, z, n, m, lz)
         # (a degree of freedom below _F_SMALL_DF: hn log u + hm log w - betaln - log z, each
         # log from its smaller quotient, whose terms and their derivatives are each of the
         # size of the result's: the plain form's dfd slope at a tiny dfn cancels 1/2 against
@@ -3628,7 +3808,28 @@ class _F(_Shaped):
         return fnp.where(near, val, logs)
 
     @staticmethod
-    def _logpdf_small_far(slopes, small, by_n, h_s, h_o, z, n, m, lz):
+    def _logpdf_lopsided(out, z, n, m, lz):
+        """The deviance form's value ``out`` with the slopes of ``_logpdf_small_far``'s form
+        where one degree of freedom is at least _F_LOPSIDED times the other (from 1, below
+        the small-df form's), ``b`` the larger half: the deviance form's slope in ``b``,
+        ~a (a - 1) / b^2, was the difference of terms ~a / b, f.logpdf(1e300, 1e20, 3, 0.3,
+        0.7)'s dfn slope -3.0e-36 (mpmath -7.5e-41). Here ``r`` may round to 0 (``n z``
+        overflowing: the b-free terms ``a t`` carry z), the other degree of freedom any
+        size (``_lgamma_diff_log`` from its series at ``b >= 10``)."""
+        ns, ms = fnp.stop_gradient(n), fnp.stop_gradient(m)
+        lo, hi = fnp.minimum(ns, ms), fnp.maximum(ns, ms)
+        lop = fnp.logical_and(lo >= _F_SMALL_DF, hi >= fnp.multiply(_F_LOPSIDED, lo))
+        if not _may_hold(lop):
+            return out
+        by_n = fnp.less_equal(n, m)
+        hn, hm = 0.5 * n, 0.5 * m
+        h_s = fnp.where(lop, fnp.where(by_n, hn, hm), 1.0)
+        h_o = fnp.where(by_n, hm, hn)
+        far = _F._logpdf_small_far(out, lop, by_n, h_s, h_o, z, n, m, lz, floor=0.0)
+        return _special._with_slopes(out, far)
+
+    @staticmethod
+    def _logpdf_small_far(slopes, small, by_n, h_s, h_o, z, n, m, lz, floor=1e-300):
         """The slopes' sum of the small-df form (``_logpdf_deviance``) with its terms in the
         other degree of freedom ``b = h_o`` free of their cancellation where ``b`` is large:
         with ``a = h_s`` and ``r = m / (n z)`` (``n z / m`` where ``n`` is the smaller), the
@@ -3641,7 +3842,8 @@ class _F(_Shaped):
         relative off, at dfn 1e12 7e-6, at (6e-10, 2.9e14, 1e-21) -2.2e-44 for 6.2e-51. For
         ``r <= 1`` only (beyond, the sum's slopes in ``b`` are of the result's size, and
         this form's in ``z`` cancel, ~1/z each, where ``b`` is near 1), where ``t`` is a
-        positive finite number; elsewhere ``slopes`` as given."""
+        positive finite number (``r`` and ``t`` from ``floor``: 0 for ``_logpdf_lopsided``);
+        elsewhere ``slopes`` as given."""
         a, b = h_s, fnp.where(small, h_o, 1.0)
         zs, ns, ms = (fnp.stop_gradient(v) for v in (z, n, m))
         with _np.errstate(all="ignore"):
@@ -3649,15 +3851,17 @@ class _F(_Shaped):
                            fnp.divide(ms, fnp.multiply(ns, zs)))
             t0 = fnp.where(by_n, zs, fnp.divide(1.0, zs))
         good = fnp.logical_and(fnp.logical_and(small, r0 <= 1.0), fnp.logical_and(
-            r0 >= 1e-300, fnp.logical_and(fnp.isfinite(t0), t0 >= 1e-300)))
+            r0 >= floor, fnp.logical_and(fnp.isfinite(t0), t0 >= floor)))
         if not _may_hold(good):
             return slopes
         zg, ng, mg, ag, bg, lzg = (fnp.where(good, v, fnp.stop_gradient(v))
                                    for v in (z, n, m, a, b, lz))
         one = fnp.ones_like(zg)
         zg, ng, mg = (fnp.where(good, v, one) for v in (zg, ng, mg))
-        r = fnp.where(by_n, fnp.divide(fnp.multiply(ng, zg), mg),
-                      fnp.divide(mg, fnp.multiply(ng, zg)))
+        # (one quotient: n z overflowing where m is the smaller (r 0), the other
+        # quotient's slope in m, -n z / m^2, was -inf times its zero cotangent)
+        nz = fnp.multiply(ng, zg)
+        r = fnp.divide(fnp.where(by_n, nz, mg), fnp.where(by_n, mg, nz))
         t = fnp.where(by_n, zg, fnp.divide(1.0, zg))
         l1r = fnp.log1p(r)
         ab = fnp.add(ag, bg)
