@@ -99,12 +99,15 @@ def _matmul_batch(args, dims):
 matmul_p.def_batch(_matmul_batch)
 
 
-def _strong_product_impl(b, x, y, *gate, matrix, entry=False, tie=None, lazy=False):
+def _strong_product_impl(b, x, y, *gate, matrix, entry=False, tie=None, lazy=False,
+                         cols=False):
     # (products through the matmul primitive's impl: NumPy's @ gives bfloat16 operands a
     # float32 product, the backend's matmul a bfloat16 one)
     if lazy:   # (the plain product: see strong_product_p's note)
         return matmul_p.impl_for(b)(x, y) if matrix else x * y
     xp = b.xp
+    if cols:
+        return _cols_product(b, x, y)
     if b.name == "numpy":
         # (NumPy, in host memory: where the plain product is finite it is the strong one,
         # up to the sign of a zero (the masks' matrices and entries hold x * 0 or 0 @ y
@@ -128,14 +131,32 @@ def _strong_product_impl(b, x, y, *gate, matrix, entry=False, tie=None, lazy=Fal
     return xp.where(zero[..., None, None], 0.0, out)
 
 
-def _strong_product_aval(x, y, *gate, matrix, entry=False, tie=None, lazy=False):
+def _cols_product(b, x, y):
+    """x @ y without the terms j where x's column j or y's row j is all 0 (cols=True; see
+    strong_product_p)."""
+    mm = matmul_p.impl_for(b)
+    if b.name == "numpy":   # (host memory: the plain product where it is finite)
+        with np.errstate(invalid="ignore", over="ignore"):
+            out = mm(x, y)
+            if np.isfinite(out.sum()):
+                return out
+    xp = b.xp
+    skip = xp.all(x == 0, axis=-2) | xp.all(y == 0, axis=-1)
+    return mm(xp.where(skip[..., None, :], xp.zeros_like(x), x),
+              xp.where(skip[..., :, None], xp.zeros_like(y), y))
+
+
+def _strong_product_aval(x, y, *gate, matrix, entry=False, tie=None, lazy=False, cols=False):
     return _matmul_aval(x, y) if matrix else x
 
 
-def _strong_product_jvp(primals, tangents, matrix, entry=False, tie=None, lazy=False):
+def _strong_product_jvp(primals, tangents, matrix, entry=False, tie=None, lazy=False,
+                        cols=False):
     x, y, *gate = primals
     tx, ty = tangents[:2]
     params = dict(matrix=matrix, entry=True) if entry else dict(matrix=matrix)
+    if cols:
+        params["cols"] = True
     if tie is not None:
         params["tie"] = tie
     t = None if tx is None else strong_product_p.bind(tx, y, *gate, **params)
@@ -150,7 +171,8 @@ def _strong_product_jvp(primals, tangents, matrix, entry=False, tie=None, lazy=F
 _TIE_T = {"fwd": "rev", "rev": "fwd"}
 
 
-def _strong_product_transpose(ct, x, y, *gate, matrix, entry=False, tie=None, lazy=False):
+def _strong_product_transpose(ct, x, y, *gate, matrix, entry=False, tie=None, lazy=False,
+                              cols=False):
     # (per matrix, also after a product strong per entry: a zero entry of a cotangent may
     # be a cancellation (two terms' transposes) where the infinite factor stands for a
     # limit: 0 there hid the limit, nan is honest)
@@ -158,6 +180,11 @@ def _strong_product_transpose(ct, x, y, *gate, matrix, entry=False, tie=None, la
     params = dict(matrix=matrix) if tie is None else dict(matrix=matrix, tie=tie)
     if lazy:
         params["lazy"] = True
+    if cols:   # (ct @ y^T without ct's zero columns; x^T @ ct without x's zero rows)
+        params["cols"] = True
+        if type(x) is Var:
+            return [strong_product_p.bind(ct, tr(y), **params), None]
+        return [None, strong_product_p.bind(tr(x), ct, **params)]
     if type(x) is Var:
         return [strong_product_p.bind(ct, tr(y), **params), None] + [None] * len(gate)
     if tie is not None:
@@ -186,6 +213,11 @@ def _strong_product_transpose(ct, x, y, *gate, matrix, entry=False, tie=None, la
 # products of its (finite) point with the tangent under jit, where a first derivative needs
 # no mask and jit(grad) pays none, while the second derivatives' products, where the point's
 # infinite derivatives at a tie meet a matrix that the tangent leaves, are strong.
+# With cols=True (x @ y only; session 51): the terms j where x's column j or y's row j is
+# all 0 are left out (0 whatever the other factor holds), and so in its derivatives and
+# transposes (ct @ y^T, x^T @ ct), strong in the zero columns of a cotangent: for the thin
+# factor's t V, whose transpose c V^H, differentiated, meets V's tied columns' nan with the
+# unread columns' 0 (per matrix gave nan in every entry).
 # NumPy's impl checks the plain product once on the host (its sum finite: it is then the
 # strong product up to the sign of a zero) and builds the masks only where it is not:
 # ~3x cheaper on 8 x 16 x 16 stacks; the other backends' always build them (read-free).
@@ -1818,24 +1850,22 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     prod = mul_sz if tie is False else (lambda a, b: tie_product(a, b, t))
     # (session 48: a rectangular x's square factor, U (m x m) of a wide x, V (n x n) of a
     # tall one, is an eigenbasis of x x^T (x^T x) too: the map needs only x^T U = V S
-    # (x V = U S) and U^T U = I, so it takes that factor; the thin one, with the complement
-    # term (I - U U^T) t V S^-1 that the rule adds below, through the map of [x, 0])
+    # (x V = U S) and U^T U = I, so it takes that factor; the thin one from it, see
+    # _thin_factor_tangent)
     # (complex (session 50): where ties are known to be possible, eager values with a tie
     # and vmap; staged, the rule's products, whose second derivatives at a tie stay nan:
     # the map's cost jit(hvp) of a complex 8 x 16 x 16 stack +45 %, a known limit)
     vecs_map = tie is not False and (not cplx or tie is True)
     u_map = vecs_map and m <= n
     v_map = vecs_map and n <= m
-    # (the thin factor through the map of [x, 0] only at a tie seen in eager NumPy values:
-    # its products are m x m, where the rule's are m x n; under jit and vmap, where ties
-    # may be anywhere, jit(grad) of a tall 8 x 64 x 8 stack cost ~5x, jit(hvp) ~7x: the
-    # products there (and on the other backends), whose second derivatives at a tie stay
-    # nan, a known limit)
-    # (complex: a wide x's thin V alone; a tall x's thin U would need its phase term in
-    # the map of [x, 0], whose complement's columns have none: left, nan at a tie)
-    thin_map = vecs_map and (n > m or m > n and not cplx) and _seen_tie(s)
+    # (session 51: the thin factor, a tall x's U (a wide one's V), from the square one's
+    # tangent wherever the maps are taken (eager values with a tie or a zero, vmap, jit),
+    # real and complex: its products are m x n, as the rule's; session 48's map of the
+    # square [x, 0] (m x m products) cost jit(grad) of a tall 8 x 64 x 8 stack ~5x and was
+    # taken at ties seen in eager NumPy values only, jit's products nan there)
+    thin_map = vecs_map and m != n
     if thin_map and m > n:
-        du = _thin_factor_tangent(t, x, s, u, v)
+        du = None
     elif u_map:
         # (session 45: a real square x's U and V are the eigenvectors of A = x x^T and
         # B = x^T x, eigenvalues S^2, and the rule's U (F * (dP S + S dP^T)) is eigh's
@@ -1849,15 +1879,14 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
         # Complex (session 50): eigh's map of x x^H, dU = U (F * P) with P = dP S + S dP^H;
         # svd's U also turns by its phase term i Im(dP_ii) / s_i below, which eigh's second
         # derivatives do not see: phase=True adds that turn to the map's (0.50 off without).
-        # Rectangular (session 48): the thin U (V^H) is no eigenbasis of x x^T (x^T x), so
-        # the thin factor is that of the square [x, 0] (_thin_factor_tangent), its
-        # complement term among the map's pairs)
+        # Rectangular (session 48): the thin U (V^H) is no eigenbasis of x x^T (x^T x): see
+        # _thin_factor_tangent)
         du = spectral_tangent(t, x, s, u, v, add(ew(s_j, dp), ew(s_i, dpt)),
                               kind="svd_vecs", projected=True, phase=cplx)
     else:
         du = mm(u, prod(f(), add(ew(s_j, dp), ew(s_i, dpt))))
     if thin_map and n > m:
-        dv = _thin_factor_tangent(_h(t), _h(x), s, v, u)
+        dv = None
     elif v_map:
         dv = spectral_tangent(_h(t), _h(x), s, v, u,
                               add(ew(s_i, dp), ew(s_j, dpt)), kind="svd_vecs",
@@ -1875,11 +1904,16 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
             as_x(_strong_reciprocal(_rows(s, rows))), a, t)
     else:
         over_s = lambda a, rows: div(a, as_x(_rows(s, rows)))             # noqa: E731
-    if cplx:
+    if cplx and not (thin_map and m > n):   # (a thin U's turn is in its form)
         phase = _rows(_i_times(imag(diagonal(dp)), _aval(x).dtype), m)
         # (with the map, strong per entry in the cotangent: its transpose's derivative
         # meets U's infinite one in a tied column that the function does not read)
         du = add(du, (mul_sz if vecs_map else ew)(u, over_s(phase, m)))
+    if thin_map:   # (a wide x's V from U's tangent with its phase term)
+        if du is None:
+            du = _thin_factor_tangent(t, x, s, u, v, dv, tie)
+        else:
+            dv = _thin_factor_tangent(_h(t), _h(x), s, v, u, du, tie)
     if m > k and not thin_map:
         du = add(du, over_s(sub(tv, mm(u, dp)), m))
     if n > k and not thin_map:
@@ -1915,33 +1949,38 @@ def _slice_last(x, start, end, axis):
                            for i, d in enumerate(x.shape)))
 
 
-def _thin_factor_tangent(t, x, s, u, v):
-    """The tangent of a real tall x's thin U (m x n, m > n; a wide one's V as U of x^T)
-    where ties may be (session 48): the columns of the "svd_vecs" map of the square
-    [x, 0] (m x m), whose U is [U, W] (W an orthonormal basis of the complement of x's
-    range, from a QR of U, a constant: any basis of that cluster of zero singular values
-    gives the same first n columns) and V blockdiag(V, I). The complement term
-    (I - U U^T) t V S^-1 is then the map's pairs of a column of U with W (F = 1 / s_j^2),
-    and the second derivatives are eigh's of x x^T with its null space as one more
-    cluster: a simple singular value's vector has them at a tie (_cluster_free), where
-    differentiating the products gave inf - inf (all nan); its zero tests read the whole
-    U^T t V of the square x, so a direction in the complement is not taken for a zero.
-    Cost: m x m products where the rule's were m x n."""
-    m, n = x.shape[-2], x.shape[-1]
+def _thin_factor_tangent(t, x, s, u, v, dv, tie):
+    """The tangent of a tall x's thin U (m x n, m > n; a wide one's V as U of x^H) from
+    V's, ``dv`` (the "svd_vecs" map's; session 51): U = x V S^-1, so
+        dU = (t V + x dV - U diag(dS)) S^-1,   dS = Re diag(U^H t V),
+    the rule's U (F * P) + (I - U U^H) t V S^-1 (with U^H dU's diagonal i Im(dP_jj) / s_j,
+    its phase term, as V^H dV's is 0). Column j reads column j of V, dV and U alone, so
+    a simple singular value's vector at a tie has the second derivatives of dV's map
+    (_cluster_free), where the rule's products met the tied pair's infinite ones (all nan
+    in every nesting). The products are strong in the zero columns of their operands
+    (strong_product's cols: t V's transpose c V^H, differentiated, meets V's tied columns'
+    nan with the cotangent's unread columns' 0) and per entry in the cotangent (mul_sz, the
+    cotangent second); 1 / s is 0 at a zero singular value, whose column is nan on the
+    matrices that t moves (its vector turns within the complement: no derivative). Costs
+    one m x n x n product (x dV) where the rule's complement term took two."""
+    m = x.shape[-2]
     nd = len(x.shape)
-    w = stop_gradient_p.bind(_slice_last(qr(stop_gradient_p.bind(u), "complete")[0], n, m, -1))
-    zw = zeros_like(w)                                               # (..., m, m - n)
-    zr = _slice_last(zw, 0, n, -2)                                   # (..., n, m - n)
-    u_sq = concat([u, w], nd - 1)
-    x_sq = concat([x, zw], nd - 1)
-    t_sq = concat([t, zw], nd - 1)
-    z_s = reduce_sum(zw, (nd - 2,))                                  # (..., m - n) zeros
-    s_sq = concat([s, convert_element_type(z_s, _aval(s).dtype)], nd - 2)
-    eye = diag_embed(ones_like(z_s))
-    v_sq = concat([concat([v, zr], nd - 1), concat([matrix_transpose(zr), eye], nd - 1)],
-                  nd - 2)
-    out = spectral_tangent(t_sq, x_sq, s_sq, u_sq, v_sq, kind="svd_vecs_thin")
-    return _slice_last(out, 0, n, -1)
+    cols = dict(matrix=True, cols=True)
+    if tie is None:   # (staged: the plain products' values, see _point_products)
+        cols["lazy"] = True
+    tv = strong_product_p.bind(t, v, **cols)
+    ds = reduce_sum(mul_sz(conj(u) if _is_complex(x) else u, tv), (nd - 2,))
+    if _is_complex(x):
+        ds = real(ds)
+    as_x = _as_dtype_of(x)
+    a = add(sub(tv, mul_sz(u, as_x(_rows(ds, m)))), strong_product_p.bind(x, dv, **cols))
+    zero = eq(s, 0.0)
+    rec = select(zero, zeros_like(s), div(1.0, select(zero, ones_like(s), s)))
+    out = mul_sz(as_x(_rows(rec, m)), a)
+    if _any_on_host(zero):
+        bad = reshape(reduce_or_p.bind(zero, axes=(nd - 2,)), tuple(s.shape[:-1]) + (1, 1))
+        out = add(out, select(_rows(zero, m), _nan_if_moved(bad, x, t, out), zeros_like(out)))
+    return out
 
 
 svd_p = primitive("svd", multiple_results=True)
@@ -1995,11 +2034,10 @@ svdvals_p.def_jvp(_svdvals_jvp)
 # The limit g''(w) needs the function of the spectrum itself: tests/test_s50_spectral50.py.)
 
 _SPECTRAL_KINDS = ("diag", "embed", "svd_diag", "svd_embed", "vecs", "vecs_embed",
-                   "svd_vecs", "svd_vecs_embed", "svd_vecs_thin")
+                   "svd_vecs", "svd_vecs_embed")
 _SPECTRAL_T = {"diag": "embed", "embed": "diag", "svd_diag": "svd_embed",
                "svd_embed": "svd_diag", "vecs": "vecs_embed", "vecs_embed": "vecs",
-               "svd_vecs": "svd_vecs_embed", "svd_vecs_embed": "svd_vecs",
-               "svd_vecs_thin": "svd_vecs_embed"}
+               "svd_vecs": "svd_vecs_embed", "svd_vecs_embed": "svd_vecs"}
 
 # (session 45) svd's singular vectors' tangent map for a real square x (u, s, vh = svd(x);
 # v = vh^T), and its transpose:
@@ -2074,7 +2112,7 @@ def _spectral_impl(b, t, *point, kind, projected=False, weighted=False, phase=Fa
     xp = b.xp
     if kind in ("vecs", "vecs_embed"):
         return _eigh_vecs_impl(b, t, *point, kind=kind)
-    if kind in ("svd_vecs", "svd_vecs_embed", "svd_vecs_thin"):
+    if kind in ("svd_vecs", "svd_vecs_embed"):
         return _svd_vecs_impl(b, t, *point, kind=kind)
     if projected:
         return _xp_real(xp, xp.linalg.diagonal(point[-1]))
@@ -2143,7 +2181,7 @@ def _eigh_vecs_impl(b, t, x, w, v, *p, kind, moved=None, by=None):
 
 def _svd_vecs_impl(b, t, x, s, u, v, *p, kind):
     xp = b.xp
-    if kind in ("svd_vecs", "svd_vecs_thin"):
+    if kind == "svd_vecs":
         if p:
             q = p[0]
         else:
@@ -2155,11 +2193,8 @@ def _svd_vecs_impl(b, t, x, s, u, v, *p, kind):
         # to (1, +-1) / sqrt 2 at [[1, 0], [0, 1], [0, 0]] along E20 + E21): nan at the
         # tie, not the 0 of a matrix that t leaves; a square x's P is 0 only where t is or
         # along a rotation within a tie)
-        # (the thin factor's map of [x, 0] alike: a zero singular value of a tall x ties
-        # with the complement's, P is 0 along E22 at [[2, 0, 0], [0, 1, 0], [0, 0, 0],
-        # [0, 0, 0]], where u_2 turns within that null space to e_2: nan, not 0)
         moved = ((lambda: xp.any(t != 0, axis=(-2, -1)))
-                 if x.shape[-1] != x.shape[-2] or kind == "svd_vecs_thin" else None)
+                 if x.shape[-1] != x.shape[-2] else None)
         out = _eigh_vecs_impl(b, None, x, s * s, u, q, kind="vecs", moved=moved, by=s)
         # (a zero matrix, S = 0: P = 0, the map's 0; U jumps in every direction there, nan
         # where t moves it, as _svd_tangents' _nan_if_moved for the other shapes; the
@@ -2261,7 +2296,7 @@ def _svd_vecs_dx(t, x, s, u, v, dx, embed, proj=None):
 
 def _spectral_aval(t, *point, kind, projected=False, weighted=False, phase=False):
     x = point[0]
-    if kind in ("svd_vecs", "svd_vecs_thin"):   # (U's shape: a wide x's V is thin)
+    if kind == "svd_vecs":   # (U's shape: a wide x's V is thin)
         return ShapedArray(tuple(point[2].shape), x.dtype)
     if kind in ("diag", "svd_diag"):
         k = min(x.shape[-2], x.shape[-1])
@@ -2301,14 +2336,14 @@ def _spectral_jvp(primals, tangents, kind, projected=False, weighted=False, phas
     strong = dt is None
     if kind in ("vecs", "vecs_embed"):
         term = _eigh_vecs_dx(t, x, *point[1:], dx, kind == "vecs_embed")
-    elif kind in ("svd_vecs", "svd_vecs_embed", "svd_vecs_thin"):
+    elif kind in ("svd_vecs", "svd_vecs_embed"):
         term = _svd_vecs_dx(t, x, *point[1:], dx, kind == "svd_vecs_embed", proj)
         if phase:   # (U's turn by its phase term: the map's value times it per column,
             # the transpose's at the cotangent times it)
             turn = _phase_turn(x, *point[1:], dx, t.shape[-2])
             term = add(term, mul_sz(out, turn) if kind == "svd_vecs" else
                        spectral_tangent(mul_sz(turn, t), *point, kind=kind, phase=True))
-        if kind == "svd_vecs_thin" or kind == "svd_vecs" and x.shape[-1] != x.shape[-2]:
+        if kind == "svd_vecs" and x.shape[-1] != x.shape[-2]:
             term = add(term, _nan_cols_if_moved(out, x, dx))
     elif kind == "diag":
         term = _eigh_diag_dx(t, x, *point[1:], dx, strong)
