@@ -215,3 +215,62 @@ def test_cols_product():
     np.testing.assert_allclose(np.sum(c * np.asarray(jv)),
                                np.sum(np.asarray(gx) * tx) + np.sum(np.asarray(gy) * ty),
                                rtol=1e-13)
+
+
+# -- a complex x under jit: the maps where the singular values hold a tie or a zero ---------
+
+
+def _ctied(m, n, s=(2.0, 1.0, 1.0)):
+    return np.stack([_diag(m, n, s), np.zeros((m, n))])
+
+
+@pytest.mark.parametrize("m, n, which", [(3, 3, 0), (3, 3, 1), (3, 4, 0), (3, 4, 1),
+                                         (4, 3, 0), (4, 3, 1)])
+def test_complex_simple_vector_beside_a_tie_under_jit(m, n, which):
+    # (base: jit kept the rule's products for a complex x, all nan in every nesting)
+    ours, ref = _projector(m, n, which)
+    z = _ctied(m, n)
+    want = _want(("cjit", m, n, which), ref, z)
+    for nesting in ("fwd(rev)", "rev(fwd)") if m == n else ("fwd(rev)",):
+        got = np.asarray(ft.jit(NESTINGS[nesting](ours))(z))
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-6, err_msg=nesting)
+
+
+def test_complex_tie_under_jit_on_backends(backend):
+    # (the staged predicate read on the backend's own arrays: strict's device, torch)
+    ours, ref = _projector(3, 3, 0)
+    c = backend.asarray(ours.c, dtype="complex128")
+    z = _ctied(3, 3)
+    got = ft.jit(ft.jacrev(ft.jacfwd(lambda z: ours(z, c=c))))(backend.asarray(z))
+    assert backend.is_own(got)
+    np.testing.assert_allclose(backend.to_numpy(got), _want(("cjit", 3, 3, 0), ref, z),
+                               rtol=0, atol=1e-6)
+
+
+def test_complex_jit_stack_and_generic_values():
+    # one jit, two calls: a generic stack (the plain products, eager's values to 1e-13)
+    # and the same stack with a tied matrix (the maps: that matrix's Hessian, 0 between)
+    ours, ref = _projector(3, 3, 0)
+    rng = np.random.default_rng(5105)
+    gen = rng.normal(size=(2, 2, 3, 3))
+    h = ft.jit(ft.vmap(ft.jacfwd(ft.jacrev(ours))))
+    eager = np.asarray(ft.vmap(ft.jacfwd(ft.jacrev(ours)))(gen))
+    np.testing.assert_allclose(np.asarray(h(gen)), eager, rtol=1e-12, atol=1e-13)
+    tied = gen.copy()
+    tied[0] = _ctied(3, 3)
+    got = np.asarray(h(tied))
+    np.testing.assert_allclose(got[0], _want(("cjit", 3, 3, 0), ref, tied[0]), rtol=0,
+                               atol=1e-6)
+    np.testing.assert_allclose(got[1], eager[1], rtol=1e-12, atol=1e-13)
+
+
+def test_complex_rank_deficient_first_derivatives_under_jit():
+    # (a zero singular value takes the maps too: jit's nan where eager's are, the same
+    # finite values elsewhere)
+    z = _ctied(4, 3, (2.0, 1.0, 0.0))
+    u = lambda z: la.svd(z[0] + 1j * z[1], full_matrices=False)[0]       # noqa: E731
+    eager = np.asarray(ft.jacfwd(u)(z))
+    got = np.asarray(ft.jit(ft.jacfwd(u))(z))
+    assert np.isnan(eager).sum() == 96
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(eager))
+    np.testing.assert_allclose(got, eager, rtol=1e-12, atol=1e-14)

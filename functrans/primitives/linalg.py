@@ -1829,108 +1829,141 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
         ds = spectral_tangent(t, x, u, s, vh, dp, kind="svd_diag", projected=True)
     else:
         ds = real(diagonal(dp)) if cplx else diagonal(dp)
-    # (where ties may be, nan at those of s: see _TIE_ULPS; formed where a product below
-    # takes it, not for the svd_vecs maps, which form their own)
-    fs = []
+    def vectors(t, tv, dp, vecs_map, tie=tie):
+        """(dU, dV) from the tangent t, t V and dP = U^H t V (``tie`` as _may_tie's)."""
+        mm, ew = _point_products(tie)
+        # (where ties may be, nan at those of s: see _TIE_ULPS; formed where a product below
+        # takes it, not for the svd_vecs maps, which form their own)
+        fs = []
 
-    def f():
-        if not fs:
-            fs.append(as_x(_inverse_gaps(mul(s, s)) if tie is False
-                           else _strong_inverse_gaps(mul(s, s), s)))
-        return fs[0]
-    s_j, s_i = as_x(_rows(s, k)), as_x(_cols(s, k))
-    dpt = _h(dp)
-    # (F is infinite at ties, among them zero singular values; a matrix of a stack that
-    # the tangent does not move gets 0 there, not inf * 0 = nan; where ties may be
-    # (eager values, vmap, staged) strong only where that zero is structural, as eigh's)
-    # (gated by t: y may be 0 on a whole matrix that t moves, a tall matrix's tied pair
-    # along a direction in its complement, where the pair turns by a finite amount (V
-    # jumps from I to (1, +-1) / sqrt 2 at [[1, 0], [0, 1], [0, 0]] along E20 + E21): nan,
-    # not the 0 of a matrix that t leaves)
-    prod = mul_sz if tie is False else (lambda a, b: tie_product(a, b, t))
-    # (session 48: a rectangular x's square factor, U (m x m) of a wide x, V (n x n) of a
-    # tall one, is an eigenbasis of x x^T (x^T x) too: the map needs only x^T U = V S
-    # (x V = U S) and U^T U = I, so it takes that factor; the thin one from it, see
-    # _thin_factor_tangent)
-    # (complex (session 50): where ties are known to be possible, eager values with a tie
-    # and vmap; staged, the rule's products, whose second derivatives at a tie stay nan:
-    # the map's cost jit(hvp) of a complex 8 x 16 x 16 stack +45 %, a known limit)
-    vecs_map = tie is not False and (not cplx or tie is True)
-    u_map = vecs_map and m <= n
-    v_map = vecs_map and n <= m
-    # (session 51: the thin factor, a tall x's U (a wide one's V), from the square one's
-    # tangent wherever the maps are taken (eager values with a tie or a zero, vmap, jit),
-    # real and complex: its products are m x n, as the rule's; session 48's map of the
-    # square [x, 0] (m x m products) cost jit(grad) of a tall 8 x 64 x 8 stack ~5x and was
-    # taken at ties seen in eager NumPy values only, jit's products nan there)
-    thin_map = vecs_map and m != n
-    if thin_map and m > n:
-        du = None
-    elif u_map:
-        # (session 45: a real square x's U and V are the eigenvectors of A = x x^T and
-        # B = x^T x, eigenvalues S^2, and the rule's U (F * (dP S + S dP^T)) is eigh's
-        # eigenvector map of A along dA = t x^T + x t^T (V's of B): as spectral_tangent's
-        # "svd_vecs" map (its value and transpose this rule's products, dP S + S dP^T its
-        # projected operand), whose second derivatives are eigh's (_eigh_vecs_dx of A): a
-        # simple singular value's vectors at a tie get theirs (_cluster_free) where
-        # differentiating these products gave inf - inf, all nan in every nesting
-        # (jacfwd(jacfwd) of U[:, 0] at diag(1, 1, 2)); its strong forms are those of the
-        # products here (per matrix for t, per pair of unread columns for a cotangent).
-        # Complex (session 50): eigh's map of x x^H, dU = U (F * P) with P = dP S + S dP^H;
-        # svd's U also turns by its phase term i Im(dP_ii) / s_i below, which eigh's second
-        # derivatives do not see: phase=True adds that turn to the map's (0.50 off without).
-        # Rectangular (session 48): the thin U (V^H) is no eigenbasis of x x^T (x^T x): see
+        def f():
+            if not fs:
+                fs.append(as_x(_inverse_gaps(mul(s, s)) if tie is False
+                               else _strong_inverse_gaps(mul(s, s), s)))
+            return fs[0]
+        s_j, s_i = as_x(_rows(s, k)), as_x(_cols(s, k))
+        dpt = _h(dp)
+        # (F is infinite at ties, among them zero singular values; a matrix of a stack that
+        # the tangent does not move gets 0 there, not inf * 0 = nan; where ties may be
+        # (eager values, vmap, staged) strong only where that zero is structural, as eigh's)
+        # (gated by t: y may be 0 on a whole matrix that t moves, a tall matrix's tied pair
+        # along a direction in its complement, where the pair turns by a finite amount (V
+        # jumps from I to (1, +-1) / sqrt 2 at [[1, 0], [0, 1], [0, 0]] along E20 + E21): nan,
+        # not the 0 of a matrix that t leaves)
+        prod = mul_sz if tie is False else (lambda a, b: tie_product(a, b, t))
+        # (session 48: a rectangular x's square factor, U (m x m) of a wide x, V (n x n) of a
+        # tall one, is an eigenbasis of x x^T (x^T x) too: the map needs only x^T U = V S
+        # (x V = U S) and U^T U = I, so it takes that factor; the thin one from it, see
         # _thin_factor_tangent)
-        du = spectral_tangent(t, x, s, u, v, add(ew(s_j, dp), ew(s_i, dpt)),
-                              kind="svd_vecs", projected=True, phase=cplx)
-    else:
-        du = mm(u, prod(f(), add(ew(s_j, dp), ew(s_i, dpt))))
-    if thin_map and n > m:
-        dv = None
-    elif v_map:
-        dv = spectral_tangent(_h(t), _h(x), s, v, u,
-                              add(ew(s_i, dp), ew(s_j, dpt)), kind="svd_vecs",
-                              projected=True)
-    else:
-        dv = mm(v, prod(f(), add(ew(s_i, dp), ew(s_j, dpt))))
-    # (the parts divided by S: where ties may be, products by 1 / S strong per matrix of
-    # the tangent t (the gate: a part may be 0 on a whole matrix that t moves, where a zero
-    # singular value's vector has no derivative, nan), so that a zero singular value's inf
-    # meets the zero tangent (cotangent) of a matrix of a stack that t does not move as 0,
-    # not 0 / 0 = nan in the other matrices' entries: first derivatives of a tall (wide)
-    # stack with a rank-deficient matrix had 48 nan there)
-    if tie is not False:   # (staged too: first derivatives)
-        over_s = lambda a, rows: mul_szm(  # noqa: E731
-            as_x(_strong_reciprocal(_rows(s, rows))), a, t)
-    else:
-        over_s = lambda a, rows: div(a, as_x(_rows(s, rows)))             # noqa: E731
-    if cplx and not (thin_map and m > n):   # (a thin U's turn is in its form)
-        phase = _rows(_i_times(imag(diagonal(dp)), _aval(x).dtype), m)
-        # (with the map, strong per entry in the cotangent: its transpose's derivative
-        # meets U's infinite one in a tied column that the function does not read)
-        du = add(du, (mul_sz if vecs_map else ew)(u, over_s(phase, m)))
-    if thin_map:   # (a wide x's V from U's tangent with its phase term)
-        if du is None:
-            du = _thin_factor_tangent(t, x, s, u, v, dv, tie)
+        u_map = vecs_map and m <= n
+        v_map = vecs_map and n <= m
+        # (session 51: the thin factor, a tall x's U (a wide one's V), from the square one's
+        # tangent wherever the maps are taken (eager values with a tie or a zero, vmap, jit),
+        # real and complex: its products are m x n, as the rule's; session 48's map of the
+        # square [x, 0] (m x m products) cost jit(grad) of a tall 8 x 64 x 8 stack ~5x and was
+        # taken at ties seen in eager NumPy values only, jit's products nan there)
+        thin_map = vecs_map and m != n
+        if thin_map and m > n:
+            du = None
+        elif u_map:
+            # (session 45: a real square x's U and V are the eigenvectors of A = x x^T and
+            # B = x^T x, eigenvalues S^2, and the rule's U (F * (dP S + S dP^T)) is eigh's
+            # eigenvector map of A along dA = t x^T + x t^T (V's of B): as spectral_tangent's
+            # "svd_vecs" map (its value and transpose this rule's products, dP S + S dP^T its
+            # projected operand), whose second derivatives are eigh's (_eigh_vecs_dx of A): a
+            # simple singular value's vectors at a tie get theirs (_cluster_free) where
+            # differentiating these products gave inf - inf, all nan in every nesting
+            # (jacfwd(jacfwd) of U[:, 0] at diag(1, 1, 2)); its strong forms are those of the
+            # products here (per matrix for t, per pair of unread columns for a cotangent).
+            # Complex (session 50): eigh's map of x x^H, dU = U (F * P) with P = dP S + S dP^H;
+            # svd's U also turns by its phase term i Im(dP_ii) / s_i below, which eigh's second
+            # derivatives do not see: phase=True adds that turn to the map's (0.50 off without).
+            # Rectangular (session 48): the thin U (V^H) is no eigenbasis of x x^T (x^T x): see
+            # _thin_factor_tangent)
+            du = spectral_tangent(t, x, s, u, v, add(ew(s_j, dp), ew(s_i, dpt)),
+                                  kind="svd_vecs", projected=True, phase=cplx)
         else:
-            dv = _thin_factor_tangent(_h(t), _h(x), s, v, u, du, tie)
-    if m > k and not thin_map:
-        du = add(du, over_s(sub(tv, mm(u, dp)), m))
-    if n > k and not thin_map:
-        tu = mm(_h(t), u)
-        dv = add(dv, over_s(sub(tu, mm(v, dpt)), n))
-    if tie is not False and not (vecs_map and (m == n or thin_map)):
-        # (a zero matrix, every singular value 0: its U and V jump in every direction; the
-        # products above, strong where S is 0 on the whole matrix, give 0 there (jacfwd's
-        # 0 was silent before too): nan where the tangent moves it, 0 for the others.
-        # The svd_vecs map gives it itself, read-free (session 46: these masks and their
-        # derivatives, staged since session 45, cost jit(hessian) of svd 8 x 16 x 16 ~20 %))
-        nb = len(s.shape) - 1
-        null = reshape(reduce_and_p.bind(eq(s, 0.0), axes=(nb,)), tuple(s.shape[:-1]) + (1, 1))
-        if _any_on_host(null):
-            du = add(du, _nan_if_moved(null, x, t, du))
-            dv = add(dv, _nan_if_moved(null, x, _h(t), dv))
+            du = mm(u, prod(f(), add(ew(s_j, dp), ew(s_i, dpt))))
+        if thin_map and n > m:
+            dv = None
+        elif v_map:
+            dv = spectral_tangent(_h(t), _h(x), s, v, u,
+                                  add(ew(s_i, dp), ew(s_j, dpt)), kind="svd_vecs",
+                                  projected=True)
+        else:
+            dv = mm(v, prod(f(), add(ew(s_i, dp), ew(s_j, dpt))))
+        # (the parts divided by S: where ties may be, products by 1 / S strong per matrix of
+        # the tangent t (the gate: a part may be 0 on a whole matrix that t moves, where a zero
+        # singular value's vector has no derivative, nan), so that a zero singular value's inf
+        # meets the zero tangent (cotangent) of a matrix of a stack that t does not move as 0,
+        # not 0 / 0 = nan in the other matrices' entries: first derivatives of a tall (wide)
+        # stack with a rank-deficient matrix had 48 nan there)
+        if tie is not False:   # (staged too: first derivatives)
+            over_s = lambda a, rows: mul_szm(  # noqa: E731
+                as_x(_strong_reciprocal(_rows(s, rows))), a, t)
+        else:
+            over_s = lambda a, rows: div(a, as_x(_rows(s, rows)))             # noqa: E731
+        if cplx and not (thin_map and m > n):   # (a thin U's turn is in its form)
+            phase = _rows(_i_times(imag(diagonal(dp)), _aval(x).dtype), m)
+            # (with the map, strong per entry in the cotangent: its transpose's derivative
+            # meets U's infinite one in a tied column that the function does not read)
+            du = add(du, (mul_sz if vecs_map else ew)(u, over_s(phase, m)))
+        if thin_map:   # (a wide x's V from U's tangent with its phase term)
+            if du is None:
+                du = _thin_factor_tangent(t, x, s, u, v, dv, tie)
+            else:
+                dv = _thin_factor_tangent(_h(t), _h(x), s, v, u, du, tie)
+        if m > k and not thin_map:
+            du = add(du, over_s(sub(tv, mm(u, dp)), m))
+        if n > k and not thin_map:
+            tu = mm(_h(t), u)
+            dv = add(dv, over_s(sub(tu, mm(v, dpt)), n))
+        if tie is not False and not (vecs_map and (m == n or thin_map)):
+            # (a zero matrix, every singular value 0: its U and V jump in every direction; the
+            # products above, strong where S is 0 on the whole matrix, give 0 there (jacfwd's
+            # 0 was silent before too): nan where the tangent moves it, 0 for the others.
+            # The svd_vecs map gives it itself, read-free (session 46: these masks and their
+            # derivatives, staged since session 45, cost jit(hessian) of svd 8 x 16 x 16 ~20 %))
+            nb = len(s.shape) - 1
+            null = reshape(reduce_and_p.bind(eq(s, 0.0), axes=(nb,)), tuple(s.shape[:-1]) + (1, 1))
+            if _any_on_host(null):
+                du = add(du, _nan_if_moved(null, x, t, du))
+                dv = add(dv, _nan_if_moved(null, x, _h(t), dv))
+        return du, dv
+
+    # (complex (session 50): where ties are known to be possible, eager values with a tie
+    # and vmap, the maps. Staged (session 51), the maps only where the singular values
+    # hold a tie, a near tie or a zero, as the eager choice (_staged_may_tie, a lax.cond:
+    # the predicate read on the host, one branch run), else the plain products of no tie:
+    # the maps throughout cost jit(hvp) of a complex 8 x 16 x 16 stack +45 % (session 50),
+    # the rule's lazy products nan at a tie)
+    vecs_map = tie is not False and (not cplx or tie is True)
+    if tie is None and cplx:
+        from ..control_flow import cond
+        du, dv = cond(_staged_may_tie(s), lambda *a: vectors(*a, True),
+                      lambda *a: vectors(*a, False, tie=False), t, tv, dp)
+    else:
+        du, dv = vectors(t, tv, dp, vecs_map)
     return du, ds, _h(dv)
+
+
+def _staged_may_tie(s):
+    """A boolean scalar, in array operations (staged): whether some matrix's singular values
+    ``s`` (sorted, descending) hold neighbours within _may_tie's tolerance of its largest,
+    or a zero (_may_tie(s, zero=True) on host values; never tighter than inverse_gaps_p's
+    ties, so that the plain products never meet one)."""
+    n = s.shape[-1]
+    nd = len(s.shape)
+    zero = reduce_or_p.bind(eq(s, 0.0), axes=tuple(range(nd)))
+    if n < 2:
+        return zero
+    eps = float(_dt.finfo(_aval(s).dtype).eps)
+    rtol = max(math.sqrt(eps), _TIE_ULPS * n * eps)
+    gap = sub(_slice_last(s, 0, n - 1, -1), _slice_last(s, 1, n, -1))
+    near = broadcast_in_dim(mul(reshape(_slice_last(s, 0, 1, -1), tuple(s.shape[:-1])), rtol),
+                            tuple(gap.shape), tuple(range(nd - 1)))   # (s_max: the first)
+    close = reduce_or_p.bind(logical_not(gt(gap, near)), axes=tuple(range(nd)))
+    return logical_or(zero, close)
 
 
 def _seen_tie(s, zero=True):
