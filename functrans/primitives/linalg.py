@@ -2112,6 +2112,10 @@ _SPECTRAL_T = {"diag": "embed", "embed": "diag", "svd_diag": "svd_embed",
 # met 1 / (s_j - s_i) at a tie: nan between the matrices).
 
 
+# With ``ties_by=True`` (kinds "vecs" and "vecs_embed"; session 51) one more operand follows
+# the point, whose ties (not w's) are F's: svd's s for eigh's map of x x^T (w = s^2).
+
+
 # With ``phase=True`` (kinds "svd_vecs" and "svd_vecs_embed", a complex x's U; session 50)
 # the map's value is the same, and its derivative in x sees U turn, as svd's rule's does,
 # by its phase term too: u_j by i Im((U^H dx V)_jj) / s_j (eigh's map of A = x x^H, whose
@@ -2120,7 +2124,10 @@ _SPECTRAL_T = {"diag": "embed", "embed": "diag", "svd_diag": "svd_embed",
 # was 0.5 off without it, nan before session 50).
 
 
-def spectral_tangent(t, *point, kind, projected=False, weighted=False, phase=False):
+def spectral_tangent(t, *point, kind, projected=False, weighted=False, phase=False,
+                     ties_by=False):
+    if ties_by:   # (kinds "vecs", "vecs_embed": the last operand gives the ties)
+        return spectral_tangent_p.bind(t, *point, kind=kind, ties_by=True)
     if phase:
         if projected:
             return spectral_tangent_p.bind(t, *point, kind=kind, projected=True, phase=True)
@@ -2141,9 +2148,12 @@ def _xp_real(xp, a):
     return xp.real(a) if xp.isdtype(a.dtype, "complex floating") else a
 
 
-def _spectral_impl(b, t, *point, kind, projected=False, weighted=False, phase=False):
+def _spectral_impl(b, t, *point, kind, projected=False, weighted=False, phase=False,
+                   ties_by=False):
     xp = b.xp
     if kind in ("vecs", "vecs_embed"):
+        if ties_by:
+            return _eigh_vecs_impl(b, t, *point[:-1], kind=kind, by=point[-1])
         return _eigh_vecs_impl(b, t, *point, kind=kind)
     if kind in ("svd_vecs", "svd_vecs_embed"):
         return _svd_vecs_impl(b, t, *point, kind=kind)
@@ -2317,9 +2327,13 @@ def _svd_vecs_dx(t, x, s, u, v, dx, embed, proj=None):
             k = proj
         inner = _eigh_vecs_inner(k, px, w, n, cplx, as_x, False, s)
         dta = add(matmul_sz(t, _h(dx)), matmul_sz(dx, _h(t)))
-        return add(matmul(u, inner), spectral_tangent(dta, a, w, u, kind="vecs"))
+        # (ties judged on s, not w = s^2 (session 51): distinct singular values below
+        # ~2e-7 s_max, (1, 2e-8, 1e-8), have squares within 64 n eps of s_max^2, where
+        # u_1's second derivatives were nan in all 81 entries)
+        return add(matmul(u, inner), spectral_tangent(dta, a, w, u, s, kind="vecs",
+                                                      ties_by=True))
     inner = _eigh_vecs_inner(matmul(matrix_transpose(u), t), px, w, n, cplx, as_x, True, s)
-    ca = spectral_tangent(t, a, w, u, kind="vecs_embed")
+    ca = spectral_tangent(t, a, w, u, s, kind="vecs_embed", ties_by=True)
     # (C_A dx strong per matrix: C_A is nan on a tied matrix whose tied vector the
     # cotangent reads, which a dx on another matrix of the stack leaves; as dA(t)'s above)
     dca_x = matmul(matmul(conj(u) if cplx else u, mul(add(inner, _h(inner)), s_j)),
@@ -2327,7 +2341,8 @@ def _svd_vecs_dx(t, x, s, u, v, dx, embed, proj=None):
     return add(dca_x, mul(matmul_sz(ca, conj(dx) if cplx else dx), 2.0))
 
 
-def _spectral_aval(t, *point, kind, projected=False, weighted=False, phase=False):
+def _spectral_aval(t, *point, kind, projected=False, weighted=False, phase=False,
+                   ties_by=False):
     x = point[0]
     if kind == "svd_vecs":   # (U's shape: a wide x's V is thin)
         return ShapedArray(tuple(point[2].shape), x.dtype)
@@ -2337,13 +2352,14 @@ def _spectral_aval(t, *point, kind, projected=False, weighted=False, phase=False
     return ShapedArray(tuple(x.shape), x.dtype)
 
 
-def _spectral_transpose(ct, t, *point, kind, projected=False, weighted=False, phase=False):
+def _spectral_transpose(ct, t, *point, kind, projected=False, weighted=False, phase=False,
+                        ties_by=False):
     if projected:   # (P, the last operand, takes none: see spectral_tangent)
         point = point[:-1]
     if any(type(p) is Var for p in point):
         raise TypeError("spectral_tangent is linear only in its first operand")
     return [spectral_tangent(ct, *point, kind=_SPECTRAL_T[kind], weighted=weighted,
-                             phase=phase)] + [
+                             phase=phase, ties_by=ties_by)] + [
         None] * (len(point) + projected)
 
 
@@ -2353,22 +2369,26 @@ def _divided(f, diff, strong):
     return mul_sz(f, diff) if strong else mul(f, diff)
 
 
-def _spectral_jvp(primals, tangents, kind, projected=False, weighted=False, phase=False):
+def _spectral_jvp(primals, tangents, kind, projected=False, weighted=False, phase=False,
+                  ties_by=False):
     if weighted:
         return _weighted_spectral_jvp(primals, tangents, kind)
     t, *point = primals
     dt, dx = tangents[0], tangents[1]
-    out = spectral_tangent(t, *point, kind=kind, projected=projected, phase=phase)
+    out = spectral_tangent(t, *point, kind=kind, projected=projected, phase=phase,
+                           ties_by=ties_by)
     proj = None
     if projected:   # (P's tangent is not read: that of the map of t is taken below)
         point, proj = point[:-1], point[-1]
-    tan = None if dt is None else spectral_tangent(dt, *point, kind=kind, phase=phase)
+    tan = None if dt is None else spectral_tangent(dt, *point, kind=kind, phase=phase,
+                                                   ties_by=ties_by)
     if dx is None:
         return out, tan
     x = point[0]
     strong = dt is None
     if kind in ("vecs", "vecs_embed"):
-        term = _eigh_vecs_dx(t, x, *point[1:], dx, kind == "vecs_embed")
+        by = point[-1] if ties_by else None
+        term = _eigh_vecs_dx(t, x, *point[1:3], dx, kind == "vecs_embed", by)
     elif kind in ("svd_vecs", "svd_vecs_embed"):
         term = _svd_vecs_dx(t, x, *point[1:], dx, kind == "svd_vecs_embed", proj)
         if phase:   # (U's turn by its phase term: the map's value times it per column,
@@ -2425,7 +2445,7 @@ def _eigh_embed_dx(c, x, w, v, dx, strong):
     return conj(out) if _is_complex(x) else out   # (embed's value is conjugated: see its impl)
 
 
-def _eigh_vecs_dx(t, x, w, v, dx, embed):
+def _eigh_vecs_dx(t, x, w, v, dx, embed, by=None):
     # With Omega = F * Px (Px = V^H sym(dx) V; dV = V Omega, Omega^H = -Omega) and
     # dF = -F^2 * (dw_j - dw_i), dw = Re diag(Px):
     #   "vecs":  d[V (F * P)] = V [Omega G + dF * P + F * (P Omega - Omega P)], G = F * P;
@@ -2445,7 +2465,7 @@ def _eigh_vecs_dx(t, x, w, v, dx, embed):
     vh = _h(v)
     px = matmul(matmul(vh, _sym(dx)), v)
     k = matmul(matrix_transpose(v), t) if embed else matmul(matmul(vh, _sym(t)), v)
-    inner = _eigh_vecs_inner(k, px, w, n, cplx, _as_dtype_of(x), embed)
+    inner = _eigh_vecs_inner(k, px, w, n, cplx, _as_dtype_of(x), embed, by)
     if embed:
         return _sym(matmul(matmul(conj(v) if cplx else v, inner), matrix_transpose(v)))
     return matmul(v, inner)
