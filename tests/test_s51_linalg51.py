@@ -24,9 +24,11 @@ under jit and vmap, real and complex.
   were taken for a tie in the map's derivative (eigh's map of x x^T, ties judged on
   w = s^2): nan second derivatives of u_1 at (1, 2e-8, 1e-8); now judged on s (the
   "vecs" kinds' ties_by operand), mpmath's to 1e-9 of the Hessian's scale.
-- Cost (medians of interleaved runs vs base): real stacks unchanged, tall 8 x 64 x 8 no
-  slower (one m x n x n product where the rule's complement term took two), complex
-  jit(hvp) 8 x 16 x 16 0.83x, tall/wide complex 0.77-0.85x (the plain products of no tie).
+- Cost (medians of interleaved runs vs base): square real stacks unchanged; tall/wide
+  real 8 x 64 x 8 jit(grad) 0.89x, jit(hvp) 0.92-0.94x, vmap(hvp) 0.82x (one m x n x n
+  product where the rule's complement term took two; a zero singular value's masks
+  behind a lax.cond); complex 8 x 16 x 16 jit(hvp) 0.85x, tall/wide 0.79-0.85x (the
+  plain products of no tie).
 - Left: nothing of these three; see the notes in primitives/linalg.py for the ties'
   design (tied vectors and a zero singular value's thin vector stay nan).
 """
