@@ -2,11 +2,11 @@
 (eager ties or zeros, vmap, jit).
 
 - The square factor (a tall x's V, a wide one's U) goes through the svd_vecs map (eigh's
-  map of x^T x; eager, jit, vmap), the thin one through the map of the square [x, 0]
-  (U = [U, W], W a basis of the complement of x's range) at a tie or zero seen in eager
-  NumPy values only (its m x m products cost jit(grad) of a tall 8 x 64 x 8 stack ~5x:
-  under jit/vmap the products, NaN at a tie, a strict xfail here). A simple singular
-  value's vectors at a tie have their
+  map of x^T x; eager, jit, vmap), the thin one (session 48: through the map of the square
+  [x, 0] at a tie or zero seen in eager NumPy values only, its m x m products costing
+  jit(grad) of a tall 8 x 64 x 8 stack ~5x; session 51: from the square one's tangent,
+  U = x V S^-1, eager, jit and vmap alike, see tests/test_s51_linalg51.py). A simple
+  singular value's vectors at a tie have their
   second derivatives (were NaN in every entry: jacfwd(jacfwd(U[:, 0])) at
   eye(4, 3) * [2, 1, 1], test_s46's former strict xfail), checked here against second
   central differences of the matrix alone in both nestings.
@@ -133,11 +133,7 @@ def test_rectangular_tie_on_backends_jit_and_vmap(backend):
         np.testing.assert_allclose(np.asarray(ft.vmap(h)(st)), alone, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the thin factor (a tall x's U, a wide one's V) takes the map of [x, 0], m x m, only "
-    "at a tie seen in eager NumPy values: under jit and vmap (and on the other backends) "
-    "its products, whose second derivatives at a tie are NaN (session 48: the map there "
-    "cost jit(grad) of a tall 8 x 64 x 8 stack ~5x)"))
 def test_thin_factor_at_a_tie_under_jit():
+    # (session 48's strict xfail, NaN in every entry under jit: session 51's thin form)
     ours, ref = _part("U", 0)
     _check(ours, ref, _TIED, ["fwd(rev)"], jit=True)

@@ -99,12 +99,15 @@ def _matmul_batch(args, dims):
 matmul_p.def_batch(_matmul_batch)
 
 
-def _strong_product_impl(b, x, y, *gate, matrix, entry=False, tie=None, lazy=False):
+def _strong_product_impl(b, x, y, *gate, matrix, entry=False, tie=None, lazy=False,
+                         cols=False):
     # (products through the matmul primitive's impl: NumPy's @ gives bfloat16 operands a
     # float32 product, the backend's matmul a bfloat16 one)
     if lazy:   # (the plain product: see strong_product_p's note)
         return matmul_p.impl_for(b)(x, y) if matrix else x * y
     xp = b.xp
+    if cols:
+        return _cols_product(b, x, y)
     if b.name == "numpy":
         # (NumPy, in host memory: where the plain product is finite it is the strong one,
         # up to the sign of a zero (the masks' matrices and entries hold x * 0 or 0 @ y
@@ -128,14 +131,32 @@ def _strong_product_impl(b, x, y, *gate, matrix, entry=False, tie=None, lazy=Fal
     return xp.where(zero[..., None, None], 0.0, out)
 
 
-def _strong_product_aval(x, y, *gate, matrix, entry=False, tie=None, lazy=False):
+def _cols_product(b, x, y):
+    """x @ y without the terms j where x's column j or y's row j is all 0 (cols=True; see
+    strong_product_p)."""
+    mm = matmul_p.impl_for(b)
+    if b.name == "numpy":   # (host memory: the plain product where it is finite)
+        with np.errstate(invalid="ignore", over="ignore"):
+            out = mm(x, y)
+            if np.isfinite(out.sum()):
+                return out
+    xp = b.xp
+    skip = xp.all(x == 0, axis=-2) | xp.all(y == 0, axis=-1)
+    return mm(xp.where(skip[..., None, :], xp.zeros_like(x), x),
+              xp.where(skip[..., :, None], xp.zeros_like(y), y))
+
+
+def _strong_product_aval(x, y, *gate, matrix, entry=False, tie=None, lazy=False, cols=False):
     return _matmul_aval(x, y) if matrix else x
 
 
-def _strong_product_jvp(primals, tangents, matrix, entry=False, tie=None, lazy=False):
+def _strong_product_jvp(primals, tangents, matrix, entry=False, tie=None, lazy=False,
+                        cols=False):
     x, y, *gate = primals
     tx, ty = tangents[:2]
     params = dict(matrix=matrix, entry=True) if entry else dict(matrix=matrix)
+    if cols:
+        params["cols"] = True
     if tie is not None:
         params["tie"] = tie
     t = None if tx is None else strong_product_p.bind(tx, y, *gate, **params)
@@ -150,7 +171,8 @@ def _strong_product_jvp(primals, tangents, matrix, entry=False, tie=None, lazy=F
 _TIE_T = {"fwd": "rev", "rev": "fwd"}
 
 
-def _strong_product_transpose(ct, x, y, *gate, matrix, entry=False, tie=None, lazy=False):
+def _strong_product_transpose(ct, x, y, *gate, matrix, entry=False, tie=None, lazy=False,
+                              cols=False):
     # (per matrix, also after a product strong per entry: a zero entry of a cotangent may
     # be a cancellation (two terms' transposes) where the infinite factor stands for a
     # limit: 0 there hid the limit, nan is honest)
@@ -158,6 +180,11 @@ def _strong_product_transpose(ct, x, y, *gate, matrix, entry=False, tie=None, la
     params = dict(matrix=matrix) if tie is None else dict(matrix=matrix, tie=tie)
     if lazy:
         params["lazy"] = True
+    if cols:   # (ct @ y^T without ct's zero columns; x^T @ ct without x's zero rows)
+        params["cols"] = True
+        if type(x) is Var:
+            return [strong_product_p.bind(ct, tr(y), **params), None]
+        return [None, strong_product_p.bind(tr(x), ct, **params)]
     if type(x) is Var:
         return [strong_product_p.bind(ct, tr(y), **params), None] + [None] * len(gate)
     if tie is not None:
@@ -186,6 +213,11 @@ def _strong_product_transpose(ct, x, y, *gate, matrix, entry=False, tie=None, la
 # products of its (finite) point with the tangent under jit, where a first derivative needs
 # no mask and jit(grad) pays none, while the second derivatives' products, where the point's
 # infinite derivatives at a tie meet a matrix that the tangent leaves, are strong.
+# With cols=True (x @ y only; session 51): the terms j where x's column j or y's row j is
+# all 0 are left out (0 whatever the other factor holds), and so in its derivatives and
+# transposes (ct @ y^T, x^T @ ct), strong in the zero columns of a cotangent: for the thin
+# factor's t V, whose transpose c V^H, differentiated, meets V's tied columns' nan with the
+# unread columns' 0 (per matrix gave nan in every entry).
 # NumPy's impl checks the plain product once on the host (its sum finite: it is then the
 # strong product up to the sign of a zero) and builds the masks only where it is not:
 # ~3x cheaper on 8 x 16 x 16 stacks; the other backends' always build them (read-free).
@@ -1797,106 +1829,141 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
         ds = spectral_tangent(t, x, u, s, vh, dp, kind="svd_diag", projected=True)
     else:
         ds = real(diagonal(dp)) if cplx else diagonal(dp)
-    # (where ties may be, nan at those of s: see _TIE_ULPS; formed where a product below
-    # takes it, not for the svd_vecs maps, which form their own)
-    fs = []
+    def vectors(t, tv, dp, vecs_map, tie=tie):
+        """(dU, dV) from the tangent t, t V and dP = U^H t V (``tie`` as _may_tie's)."""
+        mm, ew = _point_products(tie)
+        # (where ties may be, nan at those of s: see _TIE_ULPS; formed where a product below
+        # takes it, not for the svd_vecs maps, which form their own)
+        fs = []
 
-    def f():
-        if not fs:
-            fs.append(as_x(_inverse_gaps(mul(s, s)) if tie is False
-                           else _strong_inverse_gaps(mul(s, s), s)))
-        return fs[0]
-    s_j, s_i = as_x(_rows(s, k)), as_x(_cols(s, k))
-    dpt = _h(dp)
-    # (F is infinite at ties, among them zero singular values; a matrix of a stack that
-    # the tangent does not move gets 0 there, not inf * 0 = nan; where ties may be
-    # (eager values, vmap, staged) strong only where that zero is structural, as eigh's)
-    # (gated by t: y may be 0 on a whole matrix that t moves, a tall matrix's tied pair
-    # along a direction in its complement, where the pair turns by a finite amount (V
-    # jumps from I to (1, +-1) / sqrt 2 at [[1, 0], [0, 1], [0, 0]] along E20 + E21): nan,
-    # not the 0 of a matrix that t leaves)
-    prod = mul_sz if tie is False else (lambda a, b: tie_product(a, b, t))
-    # (session 48: a rectangular x's square factor, U (m x m) of a wide x, V (n x n) of a
-    # tall one, is an eigenbasis of x x^T (x^T x) too: the map needs only x^T U = V S
-    # (x V = U S) and U^T U = I, so it takes that factor; the thin one, with the complement
-    # term (I - U U^T) t V S^-1 that the rule adds below, through the map of [x, 0])
+        def f():
+            if not fs:
+                fs.append(as_x(_inverse_gaps(mul(s, s)) if tie is False
+                               else _strong_inverse_gaps(mul(s, s), s)))
+            return fs[0]
+        s_j, s_i = as_x(_rows(s, k)), as_x(_cols(s, k))
+        dpt = _h(dp)
+        # (F is infinite at ties, among them zero singular values; a matrix of a stack that
+        # the tangent does not move gets 0 there, not inf * 0 = nan; where ties may be
+        # (eager values, vmap, staged) strong only where that zero is structural, as eigh's)
+        # (gated by t: y may be 0 on a whole matrix that t moves, a tall matrix's tied pair
+        # along a direction in its complement, where the pair turns by a finite amount (V
+        # jumps from I to (1, +-1) / sqrt 2 at [[1, 0], [0, 1], [0, 0]] along E20 + E21): nan,
+        # not the 0 of a matrix that t leaves)
+        prod = mul_sz if tie is False else (lambda a, b: tie_product(a, b, t))
+        # (session 48: a rectangular x's square factor, U (m x m) of a wide x, V (n x n) of a
+        # tall one, is an eigenbasis of x x^T (x^T x) too: the map needs only x^T U = V S
+        # (x V = U S) and U^T U = I, so it takes that factor; the thin one from it, see
+        # _thin_factor_tangent)
+        u_map = vecs_map and m <= n
+        v_map = vecs_map and n <= m
+        # (session 51: the thin factor, a tall x's U (a wide one's V), from the square one's
+        # tangent wherever the maps are taken (eager values with a tie or a zero, vmap, jit),
+        # real and complex: its products are m x n, as the rule's; session 48's map of the
+        # square [x, 0] (m x m products) cost jit(grad) of a tall 8 x 64 x 8 stack ~5x and was
+        # taken at ties seen in eager NumPy values only, jit's products nan there)
+        thin_map = vecs_map and m != n
+        if thin_map and m > n:
+            du = None
+        elif u_map:
+            # (session 45: a real square x's U and V are the eigenvectors of A = x x^T and
+            # B = x^T x, eigenvalues S^2, and the rule's U (F * (dP S + S dP^T)) is eigh's
+            # eigenvector map of A along dA = t x^T + x t^T (V's of B): as spectral_tangent's
+            # "svd_vecs" map (its value and transpose this rule's products, dP S + S dP^T its
+            # projected operand), whose second derivatives are eigh's (_eigh_vecs_dx of A): a
+            # simple singular value's vectors at a tie get theirs (_cluster_free) where
+            # differentiating these products gave inf - inf, all nan in every nesting
+            # (jacfwd(jacfwd) of U[:, 0] at diag(1, 1, 2)); its strong forms are those of the
+            # products here (per matrix for t, per pair of unread columns for a cotangent).
+            # Complex (session 50): eigh's map of x x^H, dU = U (F * P) with P = dP S + S dP^H;
+            # svd's U also turns by its phase term i Im(dP_ii) / s_i below, which eigh's second
+            # derivatives do not see: phase=True adds that turn to the map's (0.50 off without).
+            # Rectangular (session 48): the thin U (V^H) is no eigenbasis of x x^T (x^T x): see
+            # _thin_factor_tangent)
+            du = spectral_tangent(t, x, s, u, v, add(ew(s_j, dp), ew(s_i, dpt)),
+                                  kind="svd_vecs", projected=True, phase=cplx)
+        else:
+            du = mm(u, prod(f(), add(ew(s_j, dp), ew(s_i, dpt))))
+        if thin_map and n > m:
+            dv = None
+        elif v_map:
+            dv = spectral_tangent(_h(t), _h(x), s, v, u,
+                                  add(ew(s_i, dp), ew(s_j, dpt)), kind="svd_vecs",
+                                  projected=True)
+        else:
+            dv = mm(v, prod(f(), add(ew(s_i, dp), ew(s_j, dpt))))
+        # (the parts divided by S: where ties may be, products by 1 / S strong per matrix of
+        # the tangent t (the gate: a part may be 0 on a whole matrix that t moves, where a zero
+        # singular value's vector has no derivative, nan), so that a zero singular value's inf
+        # meets the zero tangent (cotangent) of a matrix of a stack that t does not move as 0,
+        # not 0 / 0 = nan in the other matrices' entries: first derivatives of a tall (wide)
+        # stack with a rank-deficient matrix had 48 nan there)
+        if tie is not False:   # (staged too: first derivatives)
+            over_s = lambda a, rows: mul_szm(  # noqa: E731
+                as_x(_strong_reciprocal(_rows(s, rows))), a, t)
+        else:
+            over_s = lambda a, rows: div(a, as_x(_rows(s, rows)))             # noqa: E731
+        if cplx and not (thin_map and m > n):   # (a thin U's turn is in its form)
+            phase = _rows(_i_times(imag(diagonal(dp)), _aval(x).dtype), m)
+            # (with the map, strong per entry in the cotangent: its transpose's derivative
+            # meets U's infinite one in a tied column that the function does not read)
+            du = add(du, (mul_sz if vecs_map else ew)(u, over_s(phase, m)))
+        if thin_map:   # (a wide x's V from U's tangent with its phase term)
+            if du is None:
+                du = _thin_factor_tangent(t, x, s, u, v, dv, tie)
+            else:
+                dv = _thin_factor_tangent(_h(t), _h(x), s, v, u, du, tie)
+        if m > k and not thin_map:
+            du = add(du, over_s(sub(tv, mm(u, dp)), m))
+        if n > k and not thin_map:
+            tu = mm(_h(t), u)
+            dv = add(dv, over_s(sub(tu, mm(v, dpt)), n))
+        if tie is not False and not (vecs_map and (m == n or thin_map)):
+            # (a zero matrix, every singular value 0: its U and V jump in every direction; the
+            # products above, strong where S is 0 on the whole matrix, give 0 there (jacfwd's
+            # 0 was silent before too): nan where the tangent moves it, 0 for the others.
+            # The svd_vecs map gives it itself, read-free (session 46: these masks and their
+            # derivatives, staged since session 45, cost jit(hessian) of svd 8 x 16 x 16 ~20 %))
+            nb = len(s.shape) - 1
+            null = reshape(reduce_and_p.bind(eq(s, 0.0), axes=(nb,)), tuple(s.shape[:-1]) + (1, 1))
+            if _any_on_host(null):
+                du = add(du, _nan_if_moved(null, x, t, du))
+                dv = add(dv, _nan_if_moved(null, x, _h(t), dv))
+        return du, dv
+
     # (complex (session 50): where ties are known to be possible, eager values with a tie
-    # and vmap; staged, the rule's products, whose second derivatives at a tie stay nan:
-    # the map's cost jit(hvp) of a complex 8 x 16 x 16 stack +45 %, a known limit)
+    # and vmap, the maps. Staged (session 51), the maps only where the singular values
+    # hold a tie, a near tie or a zero, as the eager choice (_staged_may_tie, a lax.cond:
+    # the predicate read on the host, one branch run), else the plain products of no tie:
+    # the maps throughout cost jit(hvp) of a complex 8 x 16 x 16 stack +45 % (session 50),
+    # the rule's lazy products nan at a tie)
     vecs_map = tie is not False and (not cplx or tie is True)
-    u_map = vecs_map and m <= n
-    v_map = vecs_map and n <= m
-    # (the thin factor through the map of [x, 0] only at a tie seen in eager NumPy values:
-    # its products are m x m, where the rule's are m x n; under jit and vmap, where ties
-    # may be anywhere, jit(grad) of a tall 8 x 64 x 8 stack cost ~5x, jit(hvp) ~7x: the
-    # products there (and on the other backends), whose second derivatives at a tie stay
-    # nan, a known limit)
-    # (complex: a wide x's thin V alone; a tall x's thin U would need its phase term in
-    # the map of [x, 0], whose complement's columns have none: left, nan at a tie)
-    thin_map = vecs_map and (n > m or m > n and not cplx) and _seen_tie(s)
-    if thin_map and m > n:
-        du = _thin_factor_tangent(t, x, s, u, v)
-    elif u_map:
-        # (session 45: a real square x's U and V are the eigenvectors of A = x x^T and
-        # B = x^T x, eigenvalues S^2, and the rule's U (F * (dP S + S dP^T)) is eigh's
-        # eigenvector map of A along dA = t x^T + x t^T (V's of B): as spectral_tangent's
-        # "svd_vecs" map (its value and transpose this rule's products, dP S + S dP^T its
-        # projected operand), whose second derivatives are eigh's (_eigh_vecs_dx of A): a
-        # simple singular value's vectors at a tie get theirs (_cluster_free) where
-        # differentiating these products gave inf - inf, all nan in every nesting
-        # (jacfwd(jacfwd) of U[:, 0] at diag(1, 1, 2)); its strong forms are those of the
-        # products here (per matrix for t, per pair of unread columns for a cotangent).
-        # Complex (session 50): eigh's map of x x^H, dU = U (F * P) with P = dP S + S dP^H;
-        # svd's U also turns by its phase term i Im(dP_ii) / s_i below, which eigh's second
-        # derivatives do not see: phase=True adds that turn to the map's (0.50 off without).
-        # Rectangular (session 48): the thin U (V^H) is no eigenbasis of x x^T (x^T x), so
-        # the thin factor is that of the square [x, 0] (_thin_factor_tangent), its
-        # complement term among the map's pairs)
-        du = spectral_tangent(t, x, s, u, v, add(ew(s_j, dp), ew(s_i, dpt)),
-                              kind="svd_vecs", projected=True, phase=cplx)
+    if tie is None and cplx:
+        from ..control_flow import cond
+        du, dv = cond(_staged_may_tie(s), lambda *a: vectors(*a, True),
+                      lambda *a: vectors(*a, False, tie=False), t, tv, dp)
     else:
-        du = mm(u, prod(f(), add(ew(s_j, dp), ew(s_i, dpt))))
-    if thin_map and n > m:
-        dv = _thin_factor_tangent(_h(t), _h(x), s, v, u)
-    elif v_map:
-        dv = spectral_tangent(_h(t), _h(x), s, v, u,
-                              add(ew(s_i, dp), ew(s_j, dpt)), kind="svd_vecs",
-                              projected=True)
-    else:
-        dv = mm(v, prod(f(), add(ew(s_i, dp), ew(s_j, dpt))))
-    # (the parts divided by S: where ties may be, products by 1 / S strong per matrix of
-    # the tangent t (the gate: a part may be 0 on a whole matrix that t moves, where a zero
-    # singular value's vector has no derivative, nan), so that a zero singular value's inf
-    # meets the zero tangent (cotangent) of a matrix of a stack that t does not move as 0,
-    # not 0 / 0 = nan in the other matrices' entries: first derivatives of a tall (wide)
-    # stack with a rank-deficient matrix had 48 nan there)
-    if tie is not False:   # (staged too: first derivatives)
-        over_s = lambda a, rows: mul_szm(  # noqa: E731
-            as_x(_strong_reciprocal(_rows(s, rows))), a, t)
-    else:
-        over_s = lambda a, rows: div(a, as_x(_rows(s, rows)))             # noqa: E731
-    if cplx:
-        phase = _rows(_i_times(imag(diagonal(dp)), _aval(x).dtype), m)
-        # (with the map, strong per entry in the cotangent: its transpose's derivative
-        # meets U's infinite one in a tied column that the function does not read)
-        du = add(du, (mul_sz if vecs_map else ew)(u, over_s(phase, m)))
-    if m > k and not thin_map:
-        du = add(du, over_s(sub(tv, mm(u, dp)), m))
-    if n > k and not thin_map:
-        tu = mm(_h(t), u)
-        dv = add(dv, over_s(sub(tu, mm(v, dpt)), n))
-    if tie is not False and not (vecs_map and (m == n or thin_map)):
-        # (a zero matrix, every singular value 0: its U and V jump in every direction; the
-        # products above, strong where S is 0 on the whole matrix, give 0 there (jacfwd's
-        # 0 was silent before too): nan where the tangent moves it, 0 for the others.
-        # The svd_vecs map gives it itself, read-free (session 46: these masks and their
-        # derivatives, staged since session 45, cost jit(hessian) of svd 8 x 16 x 16 ~20 %))
-        nb = len(s.shape) - 1
-        null = reshape(reduce_and_p.bind(eq(s, 0.0), axes=(nb,)), tuple(s.shape[:-1]) + (1, 1))
-        if _any_on_host(null):
-            du = add(du, _nan_if_moved(null, x, t, du))
-            dv = add(dv, _nan_if_moved(null, x, _h(t), dv))
+        du, dv = vectors(t, tv, dp, vecs_map)
     return du, ds, _h(dv)
+
+
+def _staged_may_tie(s):
+    """A boolean scalar, in array operations (staged): whether some matrix's singular values
+    ``s`` (sorted, descending) hold neighbours within _may_tie's tolerance of its largest,
+    or a zero (_may_tie(s, zero=True) on host values; never tighter than inverse_gaps_p's
+    ties, so that the plain products never meet one)."""
+    n = s.shape[-1]
+    nd = len(s.shape)
+    zero = reduce_or_p.bind(eq(s, 0.0), axes=tuple(range(nd)))
+    if n < 2:
+        return zero
+    eps = float(_dt.finfo(_aval(s).dtype).eps)
+    rtol = max(math.sqrt(eps), _TIE_ULPS * n * eps)
+    gap = sub(_slice_last(s, 0, n - 1, -1), _slice_last(s, 1, n, -1))
+    near = broadcast_in_dim(mul(reshape(_slice_last(s, 0, 1, -1), tuple(s.shape[:-1])), rtol),
+                            tuple(gap.shape), tuple(range(nd - 1)))   # (s_max: the first)
+    close = reduce_or_p.bind(logical_not(gt(gap, near)), axes=tuple(range(nd)))
+    return logical_or(zero, close)
 
 
 def _seen_tie(s, zero=True):
@@ -1915,33 +1982,46 @@ def _slice_last(x, start, end, axis):
                            for i, d in enumerate(x.shape)))
 
 
-def _thin_factor_tangent(t, x, s, u, v):
-    """The tangent of a real tall x's thin U (m x n, m > n; a wide one's V as U of x^T)
-    where ties may be (session 48): the columns of the "svd_vecs" map of the square
-    [x, 0] (m x m), whose U is [U, W] (W an orthonormal basis of the complement of x's
-    range, from a QR of U, a constant: any basis of that cluster of zero singular values
-    gives the same first n columns) and V blockdiag(V, I). The complement term
-    (I - U U^T) t V S^-1 is then the map's pairs of a column of U with W (F = 1 / s_j^2),
-    and the second derivatives are eigh's of x x^T with its null space as one more
-    cluster: a simple singular value's vector has them at a tie (_cluster_free), where
-    differentiating the products gave inf - inf (all nan); its zero tests read the whole
-    U^T t V of the square x, so a direction in the complement is not taken for a zero.
-    Cost: m x m products where the rule's were m x n."""
-    m, n = x.shape[-2], x.shape[-1]
+def _thin_factor_tangent(t, x, s, u, v, dv, tie):
+    """The tangent of a tall x's thin U (m x n, m > n; a wide one's V as U of x^H) from
+    V's, ``dv`` (the "svd_vecs" map's; session 51): U = x V S^-1, so
+        dU = (t V + x dV - U diag(dS)) S^-1,   dS = Re diag(U^H t V),
+    the rule's U (F * P) + (I - U U^H) t V S^-1 (with U^H dU's diagonal i Im(dP_jj) / s_j,
+    its phase term, as V^H dV's is 0). Column j reads column j of V, dV and U alone, so
+    a simple singular value's vector at a tie has the second derivatives of dV's map
+    (_cluster_free), where the rule's products met the tied pair's infinite ones (all nan
+    in every nesting). The products are strong in the zero columns of their operands
+    (strong_product's cols: t V's transpose c V^H, differentiated, meets V's tied columns'
+    nan with the cotangent's unread columns' 0) and per entry in the cotangent (mul_sz, the
+    cotangent second); 1 / s is 0 at a zero singular value, whose column is nan on the
+    matrices that t moves (its vector turns within the complement: no derivative). Costs
+    one m x n x n product (x dV) where the rule's complement term took two."""
+    m = x.shape[-2]
     nd = len(x.shape)
-    w = stop_gradient_p.bind(_slice_last(qr(stop_gradient_p.bind(u), "complete")[0], n, m, -1))
-    zw = zeros_like(w)                                               # (..., m, m - n)
-    zr = _slice_last(zw, 0, n, -2)                                   # (..., n, m - n)
-    u_sq = concat([u, w], nd - 1)
-    x_sq = concat([x, zw], nd - 1)
-    t_sq = concat([t, zw], nd - 1)
-    z_s = reduce_sum(zw, (nd - 2,))                                  # (..., m - n) zeros
-    s_sq = concat([s, convert_element_type(z_s, _aval(s).dtype)], nd - 2)
-    eye = diag_embed(ones_like(z_s))
-    v_sq = concat([concat([v, zr], nd - 1), concat([matrix_transpose(zr), eye], nd - 1)],
-                  nd - 2)
-    out = spectral_tangent(t_sq, x_sq, s_sq, u_sq, v_sq, kind="svd_vecs_thin")
-    return _slice_last(out, 0, n, -1)
+    cols = dict(matrix=True, cols=True)
+    if tie is None:   # (staged: the plain products' values, see _point_products)
+        cols["lazy"] = True
+    tv = strong_product_p.bind(t, v, **cols)
+    ds = reduce_sum(mul_sz(conj(u) if _is_complex(x) else u, tv), (nd - 2,))
+    if _is_complex(x):
+        ds = real(ds)
+    as_x = _as_dtype_of(x)
+    a = add(sub(tv, mul_sz(u, as_x(_rows(ds, m)))), strong_product_p.bind(x, dv, **cols))
+    zero = eq(s, 0.0)
+    rec = select(zero, zeros_like(s), div(1.0, select(zero, ones_like(s), s)))
+    out = mul_sz(as_x(_rows(rec, m)), a)
+    if not _any_on_host(zero):
+        return out
+
+    def nan_cols(out, t):
+        bad = reshape(reduce_or_p.bind(zero, axes=(nd - 2,)), tuple(s.shape[:-1]) + (1, 1))
+        return add(out, select(_rows(zero, m), _nan_if_moved(bad, x, t, out), zeros_like(out)))
+    if tie is None:   # (staged: only where some singular value is 0, a lax.cond; its
+        # masks and their derivatives everywhere cost jit(hvp) of a tall 8 x 64 x 8 ~15 %)
+        from ..control_flow import cond
+        return cond(reduce_or_p.bind(zero, axes=tuple(range(nd - 1))), nan_cols,
+                    lambda out, t: out, out, t)
+    return nan_cols(out, t)
 
 
 svd_p = primitive("svd", multiple_results=True)
@@ -1995,11 +2075,10 @@ svdvals_p.def_jvp(_svdvals_jvp)
 # The limit g''(w) needs the function of the spectrum itself: tests/test_s50_spectral50.py.)
 
 _SPECTRAL_KINDS = ("diag", "embed", "svd_diag", "svd_embed", "vecs", "vecs_embed",
-                   "svd_vecs", "svd_vecs_embed", "svd_vecs_thin")
+                   "svd_vecs", "svd_vecs_embed")
 _SPECTRAL_T = {"diag": "embed", "embed": "diag", "svd_diag": "svd_embed",
                "svd_embed": "svd_diag", "vecs": "vecs_embed", "vecs_embed": "vecs",
-               "svd_vecs": "svd_vecs_embed", "svd_vecs_embed": "svd_vecs",
-               "svd_vecs_thin": "svd_vecs_embed"}
+               "svd_vecs": "svd_vecs_embed", "svd_vecs_embed": "svd_vecs"}
 
 # (session 45) svd's singular vectors' tangent map for a real square x (u, s, vh = svd(x);
 # v = vh^T), and its transpose:
@@ -2041,6 +2120,10 @@ _SPECTRAL_T = {"diag": "embed", "embed": "diag", "svd_diag": "svd_embed",
 # met 1 / (s_j - s_i) at a tie: nan between the matrices).
 
 
+# With ``ties_by=True`` (kinds "vecs" and "vecs_embed"; session 51) one more operand follows
+# the point, whose ties (not w's) are F's: svd's s for eigh's map of x x^T (w = s^2).
+
+
 # With ``phase=True`` (kinds "svd_vecs" and "svd_vecs_embed", a complex x's U; session 50)
 # the map's value is the same, and its derivative in x sees U turn, as svd's rule's does,
 # by its phase term too: u_j by i Im((U^H dx V)_jj) / s_j (eigh's map of A = x x^H, whose
@@ -2049,7 +2132,10 @@ _SPECTRAL_T = {"diag": "embed", "embed": "diag", "svd_diag": "svd_embed",
 # was 0.5 off without it, nan before session 50).
 
 
-def spectral_tangent(t, *point, kind, projected=False, weighted=False, phase=False):
+def spectral_tangent(t, *point, kind, projected=False, weighted=False, phase=False,
+                     ties_by=False):
+    if ties_by:   # (kinds "vecs", "vecs_embed": the last operand gives the ties)
+        return spectral_tangent_p.bind(t, *point, kind=kind, ties_by=True)
     if phase:
         if projected:
             return spectral_tangent_p.bind(t, *point, kind=kind, projected=True, phase=True)
@@ -2070,11 +2156,14 @@ def _xp_real(xp, a):
     return xp.real(a) if xp.isdtype(a.dtype, "complex floating") else a
 
 
-def _spectral_impl(b, t, *point, kind, projected=False, weighted=False, phase=False):
+def _spectral_impl(b, t, *point, kind, projected=False, weighted=False, phase=False,
+                   ties_by=False):
     xp = b.xp
     if kind in ("vecs", "vecs_embed"):
+        if ties_by:
+            return _eigh_vecs_impl(b, t, *point[:-1], kind=kind, by=point[-1])
         return _eigh_vecs_impl(b, t, *point, kind=kind)
-    if kind in ("svd_vecs", "svd_vecs_embed", "svd_vecs_thin"):
+    if kind in ("svd_vecs", "svd_vecs_embed"):
         return _svd_vecs_impl(b, t, *point, kind=kind)
     if projected:
         return _xp_real(xp, xp.linalg.diagonal(point[-1]))
@@ -2143,7 +2232,7 @@ def _eigh_vecs_impl(b, t, x, w, v, *p, kind, moved=None, by=None):
 
 def _svd_vecs_impl(b, t, x, s, u, v, *p, kind):
     xp = b.xp
-    if kind in ("svd_vecs", "svd_vecs_thin"):
+    if kind == "svd_vecs":
         if p:
             q = p[0]
         else:
@@ -2155,11 +2244,8 @@ def _svd_vecs_impl(b, t, x, s, u, v, *p, kind):
         # to (1, +-1) / sqrt 2 at [[1, 0], [0, 1], [0, 0]] along E20 + E21): nan at the
         # tie, not the 0 of a matrix that t leaves; a square x's P is 0 only where t is or
         # along a rotation within a tie)
-        # (the thin factor's map of [x, 0] alike: a zero singular value of a tall x ties
-        # with the complement's, P is 0 along E22 at [[2, 0, 0], [0, 1, 0], [0, 0, 0],
-        # [0, 0, 0]], where u_2 turns within that null space to e_2: nan, not 0)
         moved = ((lambda: xp.any(t != 0, axis=(-2, -1)))
-                 if x.shape[-1] != x.shape[-2] or kind == "svd_vecs_thin" else None)
+                 if x.shape[-1] != x.shape[-2] else None)
         out = _eigh_vecs_impl(b, None, x, s * s, u, q, kind="vecs", moved=moved, by=s)
         # (a zero matrix, S = 0: P = 0, the map's 0; U jumps in every direction there, nan
         # where t moves it, as _svd_tangents' _nan_if_moved for the other shapes; the
@@ -2249,9 +2335,13 @@ def _svd_vecs_dx(t, x, s, u, v, dx, embed, proj=None):
             k = proj
         inner = _eigh_vecs_inner(k, px, w, n, cplx, as_x, False, s)
         dta = add(matmul_sz(t, _h(dx)), matmul_sz(dx, _h(t)))
-        return add(matmul(u, inner), spectral_tangent(dta, a, w, u, kind="vecs"))
+        # (ties judged on s, not w = s^2 (session 51): distinct singular values below
+        # ~2e-7 s_max, (1, 2e-8, 1e-8), have squares within 64 n eps of s_max^2, where
+        # u_1's second derivatives were nan in all 81 entries)
+        return add(matmul(u, inner), spectral_tangent(dta, a, w, u, s, kind="vecs",
+                                                      ties_by=True))
     inner = _eigh_vecs_inner(matmul(matrix_transpose(u), t), px, w, n, cplx, as_x, True, s)
-    ca = spectral_tangent(t, a, w, u, kind="vecs_embed")
+    ca = spectral_tangent(t, a, w, u, s, kind="vecs_embed", ties_by=True)
     # (C_A dx strong per matrix: C_A is nan on a tied matrix whose tied vector the
     # cotangent reads, which a dx on another matrix of the stack leaves; as dA(t)'s above)
     dca_x = matmul(matmul(conj(u) if cplx else u, mul(add(inner, _h(inner)), s_j)),
@@ -2259,9 +2349,10 @@ def _svd_vecs_dx(t, x, s, u, v, dx, embed, proj=None):
     return add(dca_x, mul(matmul_sz(ca, conj(dx) if cplx else dx), 2.0))
 
 
-def _spectral_aval(t, *point, kind, projected=False, weighted=False, phase=False):
+def _spectral_aval(t, *point, kind, projected=False, weighted=False, phase=False,
+                   ties_by=False):
     x = point[0]
-    if kind in ("svd_vecs", "svd_vecs_thin"):   # (U's shape: a wide x's V is thin)
+    if kind == "svd_vecs":   # (U's shape: a wide x's V is thin)
         return ShapedArray(tuple(point[2].shape), x.dtype)
     if kind in ("diag", "svd_diag"):
         k = min(x.shape[-2], x.shape[-1])
@@ -2269,13 +2360,14 @@ def _spectral_aval(t, *point, kind, projected=False, weighted=False, phase=False
     return ShapedArray(tuple(x.shape), x.dtype)
 
 
-def _spectral_transpose(ct, t, *point, kind, projected=False, weighted=False, phase=False):
+def _spectral_transpose(ct, t, *point, kind, projected=False, weighted=False, phase=False,
+                        ties_by=False):
     if projected:   # (P, the last operand, takes none: see spectral_tangent)
         point = point[:-1]
     if any(type(p) is Var for p in point):
         raise TypeError("spectral_tangent is linear only in its first operand")
     return [spectral_tangent(ct, *point, kind=_SPECTRAL_T[kind], weighted=weighted,
-                             phase=phase)] + [
+                             phase=phase, ties_by=ties_by)] + [
         None] * (len(point) + projected)
 
 
@@ -2285,30 +2377,34 @@ def _divided(f, diff, strong):
     return mul_sz(f, diff) if strong else mul(f, diff)
 
 
-def _spectral_jvp(primals, tangents, kind, projected=False, weighted=False, phase=False):
+def _spectral_jvp(primals, tangents, kind, projected=False, weighted=False, phase=False,
+                  ties_by=False):
     if weighted:
         return _weighted_spectral_jvp(primals, tangents, kind)
     t, *point = primals
     dt, dx = tangents[0], tangents[1]
-    out = spectral_tangent(t, *point, kind=kind, projected=projected, phase=phase)
+    out = spectral_tangent(t, *point, kind=kind, projected=projected, phase=phase,
+                           ties_by=ties_by)
     proj = None
     if projected:   # (P's tangent is not read: that of the map of t is taken below)
         point, proj = point[:-1], point[-1]
-    tan = None if dt is None else spectral_tangent(dt, *point, kind=kind, phase=phase)
+    tan = None if dt is None else spectral_tangent(dt, *point, kind=kind, phase=phase,
+                                                   ties_by=ties_by)
     if dx is None:
         return out, tan
     x = point[0]
     strong = dt is None
     if kind in ("vecs", "vecs_embed"):
-        term = _eigh_vecs_dx(t, x, *point[1:], dx, kind == "vecs_embed")
-    elif kind in ("svd_vecs", "svd_vecs_embed", "svd_vecs_thin"):
+        by = point[-1] if ties_by else None
+        term = _eigh_vecs_dx(t, x, *point[1:3], dx, kind == "vecs_embed", by)
+    elif kind in ("svd_vecs", "svd_vecs_embed"):
         term = _svd_vecs_dx(t, x, *point[1:], dx, kind == "svd_vecs_embed", proj)
         if phase:   # (U's turn by its phase term: the map's value times it per column,
             # the transpose's at the cotangent times it)
             turn = _phase_turn(x, *point[1:], dx, t.shape[-2])
             term = add(term, mul_sz(out, turn) if kind == "svd_vecs" else
                        spectral_tangent(mul_sz(turn, t), *point, kind=kind, phase=True))
-        if kind == "svd_vecs_thin" or kind == "svd_vecs" and x.shape[-1] != x.shape[-2]:
+        if kind == "svd_vecs" and x.shape[-1] != x.shape[-2]:
             term = add(term, _nan_cols_if_moved(out, x, dx))
     elif kind == "diag":
         term = _eigh_diag_dx(t, x, *point[1:], dx, strong)
@@ -2357,7 +2453,7 @@ def _eigh_embed_dx(c, x, w, v, dx, strong):
     return conj(out) if _is_complex(x) else out   # (embed's value is conjugated: see its impl)
 
 
-def _eigh_vecs_dx(t, x, w, v, dx, embed):
+def _eigh_vecs_dx(t, x, w, v, dx, embed, by=None):
     # With Omega = F * Px (Px = V^H sym(dx) V; dV = V Omega, Omega^H = -Omega) and
     # dF = -F^2 * (dw_j - dw_i), dw = Re diag(Px):
     #   "vecs":  d[V (F * P)] = V [Omega G + dF * P + F * (P Omega - Omega P)], G = F * P;
@@ -2377,7 +2473,7 @@ def _eigh_vecs_dx(t, x, w, v, dx, embed):
     vh = _h(v)
     px = matmul(matmul(vh, _sym(dx)), v)
     k = matmul(matrix_transpose(v), t) if embed else matmul(matmul(vh, _sym(t)), v)
-    inner = _eigh_vecs_inner(k, px, w, n, cplx, _as_dtype_of(x), embed)
+    inner = _eigh_vecs_inner(k, px, w, n, cplx, _as_dtype_of(x), embed, by)
     if embed:
         return _sym(matmul(matmul(conj(v) if cplx else v, inner), matrix_transpose(v)))
     return matmul(v, inner)
