@@ -141,3 +141,16 @@ def test_rel_entr_ordinary_values_and_float32():
     assert got.dtype == np.float32
     want = np.float32(1e-30) * (math.log(np.float32(1e-30)) - math.log(np.float32(1e30)))
     assert float(got) == pytest.approx(want, rel=1e-6)
+
+
+def test_rel_entr_kl_div_infinite_x():
+    """rel_entr(inf, y) is inf (SciPy's), kl_div(inf, y) nan as SciPy's; the far form's x / x
+    at x = inf was nan (CI, session 51)."""
+    import functrans.scipy.special as fsp
+    from scipy import special
+    x = np.array([np.inf, np.inf, 1.0, np.inf, 1e-300])
+    y = np.array([1.0, np.inf, np.inf, 1e-300, 1e300])
+    for f, g in ((fsp.rel_entr, special.rel_entr), (fsp.kl_div, special.kl_div)):
+        want = g(x, y)
+        want[-1] = _mp_rel_entr(1e-300, 1e300)[f is fsp.kl_div]   # (SciPy's kl_div -inf)
+        np.testing.assert_allclose(np.asarray(f(x, y)), want, rtol=4e-16, equal_nan=True)

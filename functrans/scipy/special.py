@@ -2365,9 +2365,9 @@ def _x_log_ratio(x, y):
     wide = _any(fnp.less(q, fi.tiny), fnp.greater(q, fi.max))
     if _may_hold(wide):
         # (log x - log y there, log(x / y) elsewhere: each form 0 exactly where the other
-        # serves, x / x there)
+        # serves; not x / x there, nan at x = inf)
         far = fnp.subtract(fnp.log(_where(wide, x, 1.0)), fnp.log(_where(wide, y, 1.0)))
-        ratio = fnp.add(far, fnp.log(fnp.divide(x, _where(wide, x, y))))
+        ratio = fnp.add(far, fnp.log(fnp.divide(_where(wide, 1.0, x), _where(wide, 1.0, y))))
     else:  # (known: none there)
         ratio = fnp.log(q)
     xn, yn = _where(near, x, 1.0), _where(near, y, 1.0)
