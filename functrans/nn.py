@@ -653,9 +653,16 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
         k = fnp.repeat(k, n // kh, axis=2)
         v = fnp.repeat(v, n // kh, axis=2)
     scale = 1.0 / math.sqrt(h) if scale is None else scale
-    logits = fnp.einsum("btnh,bsnh->bnts", q, k) * scale
+    # Half-precision query and key: the logits (with their bias), the masks and the softmax
+    # in float32, the weights rounded once to key's dtype for the product with value, as
+    # JAX's (logits rounded to 8 bits put bfloat16 outputs 3-6 ulps of their scale off where
+    # JAX's are within 1, and a float32 bias made the output float32)
+    wide = fnp.float32 if fnp.result_type(q, k) in (fnp.float16, fnp.bfloat16) else None
+    logits = fnp.einsum("btnh,bsnh->bnts", q, k, preferred_element_type=wide) * scale
     if bias is not None:
         logits = fnp.add(logits, _attention_operand(bias, unbatched))
+        if wide is not None:
+            logits = fnp.astype(logits, wide)
     # (the masks are combined with functrans.numpy, never with the operators: a user's mask
     # is a plain array, and array-api-strict's refuses a traced operand on its right)
     keep = None
@@ -687,6 +694,8 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
         kept = None if keep is None else fnp.broadcast_to(keep, logits.shape)
         residual = fnp.permute_dims(logsumexp(fnp.stop_gradient(logits), axis=-1, where=kept),
                                     (0, 2, 1))   # (B, N, T) -> (B, T, N)
+        if wide is not None:
+            residual = fnp.astype(residual, k.dtype)
     if keep is None:
         weights = _sp.softmax(logits, axis=-1)
     else:
@@ -696,6 +705,8 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
         logits = fnp.where(any_kept, logits, 0.0)
         weights = softmax(logits, axis=-1,
                           where=fnp.logical_or(keep, fnp.logical_not(any_kept)))
+    if wide is not None:
+        weights = fnp.astype(weights, k.dtype)
     out = fnp.einsum("bnts,bsnh->btnh", weights, v)
     if q_valid is not None:
         out = fnp.where(q_valid[:, :, None, None], out, 0.0)
