@@ -257,7 +257,7 @@ def _sign(x):
 
 def _rsqrt(x):
     d = _dtype(x)
-    if d in _dt.HALF:
+    if d is _dt.float16 or d is _dt.bfloat16:
         # one rounding from float32, as XLA's rsqrt of float16/bfloat16 (1 / sqrt in the half
         # type rounded twice: a third of bfloat16 results an ulp off)
         return fnp.astype(fnp.divide(1, fnp.sqrt(fnp.astype(x, _dt.float32))), d)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import operator
 
+from . import dtypes as _dt
 from . import numpy as fnp
 from .core import Tracer as _Tracer
 from .interpreters import ConstTracer as _ConstTracer
@@ -657,7 +658,9 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
     # in float32, the weights rounded once to key's dtype for the product with value, as
     # JAX's (logits rounded to 8 bits put bfloat16 outputs 3-6 ulps of their scale off where
     # JAX's are within 1, and a float32 bias made the output float32)
-    wide = fnp.float32 if fnp.result_type(q, k) in (fnp.float16, fnp.bfloat16) else None
+    dq, dk = _dt.dtype_of(q), _dt.dtype_of(k)
+    half = dq if dq is dk else _dt.result_type(dq, dk)
+    wide = _dt.float32 if half is _dt.float16 or half is _dt.bfloat16 else None
     logits = fnp.einsum("btnh,bsnh->bnts", q, k, preferred_element_type=wide) * scale
     if bias is not None:
         logits = fnp.add(logits, _attention_operand(bias, unbatched))

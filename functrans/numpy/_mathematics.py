@@ -293,7 +293,7 @@ _cbrt_custom = None
 def _cbrt_plain(x):
     # (the derivatives come from _cbrt_rule; |x| by its sign bit as elsewhere)
     half = _dtype(x)
-    if half in _dt.HALF:
+    if half is _dt.float16 or half is _dt.bfloat16:
         # in float32, rounded once, as XLA's cbrt (the Newton step in 8 or 11 bits left 10 %
         # of bfloat16 roots an ulp off)
         return _st.convert_element_type(_cbrt_plain(_st.convert_element_type(x, _dt.float32)),

@@ -106,7 +106,7 @@ def _products_summed(a, b, axes):
     dot of float16/bfloat16 accumulates in float32): each product rounded to 8 or 11 bits
     first put 40 % of float16 (and bfloat16) dot products of 256 normals an ulp or more off."""
     d = _dtype(a)
-    if d in _dt.HALF:
+    if d is _dt.float16 or d is _dt.bfloat16:  # (identity: DType's == is a Python call)
         return _st.convert_element_type(_sum_keep_dtype(_ew.mul(
             _st.convert_element_type(a, _dt.float32), _st.convert_element_type(b, _dt.float32)),
             axes), d)

@@ -590,8 +590,9 @@ def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None, o
                          f"(shape {s1}) and {s2[axis]} in x2 (shape {s2}); they must match")
     shape = _broadcast_shapes(s1, s2)
     axis = _normalize_axis(axis, len(shape))
-    half = _dt.result_type(_dtype(x1), _dtype(x2))
-    if half in _dt.HALF:
+    d1, d2 = _dtype(x1), _dtype(x2)
+    half = d1 if d1 is d2 else _dt.result_type(d1, d2)
+    if half is _dt.float16 or half is _dt.bfloat16:
         # products and sum in float32, rounded once, as JAX's dot of float16 and bfloat16
         # (each product rounded to 11 or 8 bits first was an ulp or more off in 40 % of dot
         # products of 256 normals)
