@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import operator
 
+from . import dtypes as _dt
 from . import numpy as fnp
 from .core import Tracer as _Tracer
 from .interpreters import ConstTracer as _ConstTracer
@@ -653,9 +654,18 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
         k = fnp.repeat(k, n // kh, axis=2)
         v = fnp.repeat(v, n // kh, axis=2)
     scale = 1.0 / math.sqrt(h) if scale is None else scale
-    logits = fnp.einsum("btnh,bsnh->bnts", q, k) * scale
+    # Half-precision query and key: the logits (with their bias), the masks and the softmax
+    # in float32, the weights rounded once to key's dtype for the product with value, as
+    # JAX's (logits rounded to 8 bits put bfloat16 outputs 3-6 ulps of their scale off where
+    # JAX's are within 1, and a float32 bias made the output float32)
+    dq, dk = _dt.dtype_of(q), _dt.dtype_of(k)
+    half = dq if dq is dk else _dt.result_type(dq, dk)
+    wide = _dt.float32 if half is _dt.float16 or half is _dt.bfloat16 else None
+    logits = fnp.einsum("btnh,bsnh->bnts", q, k, preferred_element_type=wide) * scale
     if bias is not None:
         logits = fnp.add(logits, _attention_operand(bias, unbatched))
+        if wide is not None:
+            logits = fnp.astype(logits, wide)
     # (the masks are combined with functrans.numpy, never with the operators: a user's mask
     # is a plain array, and array-api-strict's refuses a traced operand on its right)
     keep = None
@@ -687,6 +697,8 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
         kept = None if keep is None else fnp.broadcast_to(keep, logits.shape)
         residual = fnp.permute_dims(logsumexp(fnp.stop_gradient(logits), axis=-1, where=kept),
                                     (0, 2, 1))   # (B, N, T) -> (B, T, N)
+        if wide is not None:
+            residual = fnp.astype(residual, k.dtype)
     if keep is None:
         weights = _sp.softmax(logits, axis=-1)
     else:
@@ -696,6 +708,8 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
         logits = fnp.where(any_kept, logits, 0.0)
         weights = softmax(logits, axis=-1,
                           where=fnp.logical_or(keep, fnp.logical_not(any_kept)))
+    if wide is not None:
+        weights = fnp.astype(weights, k.dtype)
     out = fnp.einsum("bnts,bsnh->btnh", weights, v)
     if q_valid is not None:
         out = fnp.where(q_valid[:, :, None, None], out, 0.0)

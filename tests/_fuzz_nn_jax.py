@@ -16,9 +16,10 @@ variance=, epsilon, where=, algorithm), ``glu``, ``one_hot`` (integer/float/out-
 indices, num_classes, dtype, axis) and ``attention`` (dot_product_attention: bias, mask,
 is_causal, scale, sequence lengths, local windows, grouped heads, 3-d/4-d).
 
-Inputs draw from float64 (mostly), float32, float16, bfloat16 (functrans on torch tensors),
-integers and bools, with special entries: +-0, +-inf, nan, huge and tiny numbers, the kinks
-of the piecewise functions, ties for the maximum. Each case compares functrans with JAX: the
+Inputs draw from float64 (mostly), float32, float16, bfloat16 (functrans on torch tensors;
+NumPy's own with FUZZ_BF16_ON=numpy), integers and bools, with special entries: +-0,
++-inf, nan, huge and tiny numbers, the kinks of the piecewise functions, ties for the
+maximum. Each case compares functrans with JAX: the
 errors (both refusing is fine), shape, dtype and values. For float64 inputs:
 
 - every point, finite or not (the elementwise kinds): the first derivative by grad (reverse)
@@ -217,9 +218,16 @@ def to_torch(a):
     return torch.from_numpy(np.array(a))
 
 
+# Where functrans takes the cases' bfloat16 arrays: torch's (the default), or NumPy's own
+# (ml_dtypes', FUZZ_BF16_ON=numpy)
+BF16_ON = os.environ.get("FUZZ_BF16_ON", "torch")
+
+
 def to_ft(a, torch_too=False):
-    """NumPy arrays as they are, except bfloat16 (functrans has it on torch only) and, with
-    ``torch_too``, every array of a case that holds a bfloat16 one."""
+    """NumPy arrays as they are, except bfloat16 (on torch, unless FUZZ_BF16_ON=numpy)
+    and, with ``torch_too``, every array of a case that holds a bfloat16 one."""
+    if BF16_ON == "numpy":
+        return a
     if isinstance(a, np.ndarray) and (torch_too or a.dtype.name == "bfloat16"):
         return to_torch(a)
     return a

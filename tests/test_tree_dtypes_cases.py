@@ -1160,9 +1160,8 @@ def finfo_and_iinfo(L):
                        epsneg=2.0 ** -8, precision=2, nmant=7, nexp=8, machep=-7, negep=-8,
                        minexp=-126, maxexp=128)
             ref.update(min=-ref["max"], tiny=ref["smallest_normal"])
-            # torch's resolution (10**-precision); JAX's is that rounded to bfloat16
-            res = 0.0100098 if L.name == "jax" else 0.01
-            assert abs(float(f.resolution) - res) < 1e-6
+            # 10**-precision rounded to bfloat16, as JAX's (torch's is 0.01)
+            assert float(f.resolution) == 0.010009765625
         else:
             g = np.finfo(n)
             ref = {a: getattr(g, a) for a in attrs}

@@ -429,7 +429,11 @@ def adamax(step_size, b1=0.9, b2=0.999, eps=1e-8):
         x, m, u = state
         m = _add(_mul(1 - b1, g), _mul(b1, m))
         u = fnp.maximum(_mul(b2, u), fnp.abs(g))
-        lr = _div(_step_size(step_size, i, x), _bias_correction(b1, i, m))
+        lr, correction = _step_size(step_size, i, x), _bias_correction(b1, i, m)
+        # two Python numbers divided as numbers (a weak scalar): fnp.divide made them a
+        # float64 array, which turned float32, float16 and bfloat16 parameters into float64
+        lr = lr / correction if _is_number(lr) and _is_number(correction) else _div(
+            lr, correction)
         return _sub(x, _div(_mul(lr, m), _add(u, eps))), m, u
 
     return init, update, _first

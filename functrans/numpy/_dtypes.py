@@ -97,7 +97,10 @@ class _BinaryFormat:
         self.smallest_normal = 2.0 ** self.minexp
         self.smallest_subnormal = 2.0 ** (self.minexp - nmant)
         self.precision = int(-math.log10(self.eps))
-        self.resolution = 10.0 ** -self.precision
+        # 10**-precision in the format itself, as NumPy's finfo (and ml_dtypes', which JAX
+        # gives) have it: bfloat16's is 0.010009765625, not 0.01 (torch's)
+        mant, exp = math.frexp(10.0 ** -self.precision)
+        self.resolution = math.ldexp(round(mant * 2.0 ** (nmant + 1)), exp - nmant - 1)
 
 
 def _bfloat16_info():
@@ -124,6 +127,7 @@ class finfo_object:
         self.resolution = float(info.resolution)
         self.precision = int(info.precision)
         self.nmant, self.nexp = int(info.nmant), int(info.nexp)
+        self.iexp = self.nexp  # (NumPy's second name for it)
         self.machep, self.negep = int(info.machep), int(info.negep)
         self.minexp, self.maxexp = int(info.minexp), int(info.maxexp)
         self.dtype = d
@@ -141,6 +145,7 @@ class iinfo_object:
         self.max = int(info.max)
         self.min = int(info.min)
         self.dtype = dtype
+        self.kind = info.kind  # 'i' or 'u', as NumPy's and JAX's iinfo
 
     def __repr__(self):
         return f"iinfo(bits={self.bits}, min={self.min}, max={self.max}, dtype={self.dtype.name})"
@@ -150,7 +155,8 @@ def finfo(dtype):
     """Limits of a floating-point dtype (or of an array's dtype): ``bits``, ``eps``, ``max``,
     ``min``, ``smallest_normal``, ``dtype`` (real for complex input), and NumPy's other
     attributes (``tiny``, ``smallest_subnormal``, ``epsneg``, ``resolution``, ``precision``,
-    ``nmant``, ``nexp``, ``machep``, ``negep``, ``minexp``, ``maxexp``)."""
+    ``nmant``, ``nexp`` (``iexp``), ``machep``, ``negep``, ``minexp``, ``maxexp``), with
+    JAX's values (``resolution`` in the dtype: bfloat16's is 0.010009765625)."""
     d = _as_dt(dtype)
     if d.kind not in "fc":
         raise ValueError(f"finfo needs a floating-point dtype; got {d.name}")
@@ -159,7 +165,7 @@ def finfo(dtype):
 
 def iinfo(int_type):
     """Limits of an integer dtype (or of an array's dtype): ``bits``, ``max``, ``min``,
-    ``dtype``."""
+    ``dtype``, ``kind`` (``'i'`` or ``'u'``)."""
     d = _as_dt(int_type)
     if d.kind not in "iu":
         raise ValueError(f"iinfo needs an integer dtype; got {d.name}")

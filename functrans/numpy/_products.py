@@ -99,6 +99,22 @@ def _sum_keep_dtype(x, axes):
     return _sum(x, axis=tuple(axes), dtype=_dtype(x))
 
 
+def _products_summed(a, b, axes):
+    """``a * b`` summed over ``axes`` in the operands' (equal) dtype: the contractions that
+    are not a matrix product (vdot, einsum's with no free index). Half-precision products
+    and their sum in float32, rounded once, as the matrix products and JAX's dot (XLA's CPU
+    dot of float16/bfloat16 accumulates in float32): each product rounded to 8 or 11 bits
+    first put 40 % of float16 (and bfloat16) dot products of 256 normals an ulp or more off."""
+    d = _dtype(a)
+    if d is _dt.float16 or d is _dt.bfloat16:  # (identity: DType's == is a Python call)
+        return _st.convert_element_type(_sum_keep_dtype(_ew.mul(
+            _st.convert_element_type(a, _dt.float32), _st.convert_element_type(b, _dt.float32)),
+            axes), d)
+    if not axes:
+        return _ew.mul(a, b)
+    return _sum(_ew.mul(a, b), axis=tuple(axes), dtype=d)
+
+
 _SCALAR_DTYPE = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64, complex: _dt.complex128}
 
 
@@ -370,7 +386,7 @@ def _einsum_pair(a, la, b, lb, keep, sizes):
         order = batch + summed
         a = _move_to_end(a, tuple(la.index(lbl) for lbl in order))
         b = _move_to_end(b, tuple(lb.index(lbl) for lbl in order))
-        return _sum_keep_dtype(_ew.mul(a, b), range(nb, len(order))), out_labels
+        return _products_summed(a, b, range(nb, len(order))), out_labels
     if not batch:
         return _tensordot(a, b, tuple(la.index(lbl) for lbl in summed),
                           tuple(lb.index(lbl) for lbl in summed)), out_labels
@@ -640,7 +656,7 @@ def vdot(a, b, *, precision=None, preferred_element_type=None):
                          f"{_shape(b)[0]})")
     if _dtype(a).kind == "c":
         a = conj(a)
-    return _finish(_sum_keep_dtype(_ew.mul(a, b), (0,)), was_bool)
+    return _finish(_products_summed(a, b, (0,)), was_bool)
 
 
 def kron(a, b):
