@@ -146,3 +146,17 @@ def test_polygamma_far_left_keeps_input_and_shape():
     assert got.shape == (2, 2) and np.array_equal(x, before)
     assert ulps(got[0, 0], _psi_n_mp(1, [x[0, 0]])[0]) <= 4
     assert ulps(ft.jit(lambda v: fsp.polygamma(1, v))(x), got).max() <= 1
+
+
+def test_polygamma_far_left_torch_device_path_reads_nothing(monkeypatch):
+    torch = pytest.importorskip("torch")
+    from tests._reference import no_torch_host_reads
+    xs = [-1e6 - 0.3, -150.25, -5.5, 2.5, -200.0]
+    want = {n: np.asarray(fsp.polygamma(n, torch.tensor(xs, dtype=torch.float64))) for n in (1, 2)}
+    no_torch_host_reads(monkeypatch, torch)
+    for n in (1, 2):
+        got = fsp.polygamma(n, torch.tensor(xs, dtype=torch.float64))
+        monkeypatch.undo()
+        assert ulps(np.asarray(got)[:4], want[n][:4]).max() <= 1
+        assert np.isinf(np.asarray(got)[4])
+        no_torch_host_reads(monkeypatch, torch)
