@@ -569,8 +569,8 @@ def _polygamma_impl(b, x, *, n):
     round(x) (generic.polygamma_cot_term), the backend's polygamma at 1 - x > 101: SciPy's
     (and CuPy's, its port) and torch's for n >= 2 shift x up one step at a time, time in
     proportion to |x| (SciPy's trigamma 1.8 s at -1e8, 34 s at -1e9, no end at -1e12; torch's
-    psi'' 23 s at -1e9). The generic polygamma reflects below -10 itself (torch's trigamma,
-    array-api-strict's); given 1 - x it does not again. NumPy: those elements by their
+    psi'' 23 s at -1e9). The generic polygamma reflects below -10 itself (array-api-strict's:
+    left to it; torch's trigamma, given 1 - x, does not again). NumPy: those elements by their
     indices (none: one fmin); other libraries: on the CPU where any, on a device read-free."""
     if n == 0:
         return _digamma_impl(b, x)
@@ -588,7 +588,7 @@ def _polygamma_impl(b, x, *, n):
         xs = xa.take(idx).astype(_np.float64)   # (float32: in float64, as SciPy's)
         _put_flat(y, idx, _polygamma_reflected(_np, n, xs, fn(n, 1.0 - xs)))
         return y.reshape(x.shape)
-    if b.dtype(x).kind != "f":
+    if b.dtype(x).kind != "f" or not _library_polygamma(b):
         return fn(n, x)
     xp = b.xp
     far = (x < _DIGAMMA_FAR_LEFT) & (x != xp.floor(x))
@@ -597,6 +597,19 @@ def _polygamma_impl(b, x, *, n):
     y = fn(n, xp.where(far, 1.0 - x, x))
     return xp.where(far, _polygamma_reflected(xp, n, xp.where(far, x, xp.full_like(x, -100.5)),
                                               y), y)
+
+
+_LIBRARY_POLYGAMMA = {}   # backend name -> whether its polygamma is its library's
+
+
+def _library_polygamma(b):
+    """Whether backend b's polygamma is its library's own (torch's, CuPy's: |x| steps far
+    left), not the generic one, which reflects below -10 itself (a device's +10 % spared)."""
+    own = _LIBRARY_POLYGAMMA.get(b.name)
+    if own is None:
+        own = _LIBRARY_POLYGAMMA[b.name] = (b.extras.get("polygamma") is not None
+                                            or b.load_extra("polygamma") is not None)
+    return own
 
 
 def _polygamma_reflected(xp, n, x, right):
