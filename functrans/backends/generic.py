@@ -478,6 +478,29 @@ def _cot_derivative_coefficients(n):
     return p
 
 
+def polygamma_cot_term(xp, n, x):
+    """pi^(n+1) P_n(cot(pi x)), the n-th derivative of pi cot(pi x) (n >= 1), for an array x
+    of namespace xp with no integer element (elsewhere meaningless): the term of the
+    reflection psi^(n)(x) = (-1)^n psi^(n)(1 - x) - pi^(n+1) P_n(cot(pi x)). cot(pi x) =
+    cot(pi d) with d = x - round(x) exact, and for |d| > 1/4 cot(pi d) = sign(d) tan(pi (1/2
+    - |d|)) (exactly 0 at the half-integers, where pi d would round): relative accuracy at
+    any |x| (P_n's coefficients have one sign; it has powers of one parity only)."""
+    d = x - xp.round(x)
+    ad = xp.abs(d)
+    near = ad <= 0.25
+    # (one tangent, its argument in [-pi/4, pi/4]: torch's CPU tan of pi/2, the other
+    # branch's at a half-integer, took ~7 us an element)
+    t = xp.tan(xp.where(near, math.pi * d, math.pi * (0.5 - ad)))
+    c = xp.where(near, 1.0 / xp.where(near, t, 1.0), xp.sign(d) * t)
+    c2 = c * c
+    poly = xp.zeros_like(x)
+    for v in reversed(_cot_derivative_coefficients(n)[(n + 1) % 2::2]):
+        poly = poly * c2 + float(v)
+    if n % 2 == 0:
+        poly = poly * c
+    return poly * math.pi ** (n + 1)
+
+
 def polygamma(backend, n, x, /):
     """See :data:`functrans.backends.EXTRAS`. For n >= 1:
     psi^(n)(x) = (-1)^(n+1) n! zeta(n + 1, x), with the Hurwitz zeta function summed
@@ -517,22 +540,8 @@ def polygamma(backend, n, x, /):
     tail = y ** float(1 - s) * (1.0 / float(s - 1) + (0.5 + series / y) / y)
     out = (acc + tail) * (sign * math.factorial(n))
     if reflect:
-        # cot(pi x) = cot(pi d), d = x - round(x) exact, and for |d| > 1/4 cot(pi d) =
-        # sign(d) tan(pi (1/2 - |d|)) (exactly 0 at the half-integers, where pi d would
-        # round); P_n has powers of one parity only
         xf = xp.where(far, x, xp.full_like(x, -10.5))
-        d = xf - xp.round(xf)
-        ad = xp.abs(d)
-        c = xp.where(ad <= 0.25, 1.0 / xp.tan(math.pi * d),
-                     xp.sign(d) * xp.tan(math.pi * (0.5 - ad)))
-        c2 = c * c
-        coeffs = _cot_derivative_coefficients(n)[(n + 1) % 2::2]
-        poly = xp.zeros_like(x)
-        for v in reversed(coeffs):
-            poly = poly * c2 + float(v)
-        if n % 2 == 0:
-            poly = poly * c
-        out = xp.where(far, (-1.0) ** n * out - math.pi ** (n + 1) * poly, out)
+        out = xp.where(far, (-1.0) ** n * out - polygamma_cot_term(xp, n, xf), out)
     out = xp.where(pinf, xp.full_like(x, sign * 0.0), out)
     out = xp.where(pole, xp.full_like(x, sign * math.inf), out)
     return xp.where(y < low, xp.full_like(x, math.nan), out)
