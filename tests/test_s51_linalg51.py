@@ -41,6 +41,7 @@ import functrans.numpy as fnp
 import functrans.primitives.linalg as pl
 
 from ._reference import second_differences
+from .test_s50_linalg50b import _projector_fn
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -116,23 +117,8 @@ def test_thin_vector_beside_a_tie_jit_on_backends(backend):
 
 
 def _projector(m, n, which, seed=51):
-    """(ours, ref): Re sum(c * w w^H), w = u_0 (which 0) or v_0 (which 1) of
-    svd(z[0] + i z[1]): phase-invariant."""
-    size = m if which == 0 else n
-    c = np.random.default_rng(seed).normal(size=(size, size, 2)) @ np.array([1.0, 1j])
-
-    def vec(r):
-        return r[0][..., 0] if which == 0 else r[2][..., 0, :]
-
-    def ours(z, c=c):
-        w = vec(la.svd(z[0] + 1j * z[1], full_matrices=False))
-        return fnp.real(fnp.sum(w[:, None] * fnp.conj(w)[None, :] * c))
-    ours.c = c
-
-    def ref(z):
-        w = vec(np.linalg.svd(z[0] + 1j * z[1], full_matrices=False))
-        return np.real(np.sum(np.outer(w, w.conj()) * c))
-    return ours, ref
+    """(ours, ref): Re sum(c * w w^H), w = u_0 (which 0) or v_0 (which 1): test_s50_linalg50b's."""
+    return _projector_fn(m, n, which, seed)
 
 
 @pytest.mark.parametrize("nesting", sorted(NESTINGS))
