@@ -3,6 +3,8 @@ differences."""
 import numpy as np
 import pytest
 
+import functrans as ft
+
 
 def mpmath_or_skip():
     """mpmath (present in CI through torch's sympy), or skip the test."""
@@ -69,3 +71,10 @@ def second_differences(g, x, step=1e-4):
                 out = np.zeros(np.shape(d) + (x.size, x.size))
             out[..., i, j] = d
     return out.reshape(out.shape[:-2] + x.shape + x.shape)
+
+
+# The four second-order nestings of jacfwd and jacrev, by name.
+SECOND_ORDER = {"fwd(fwd)": lambda f: ft.jacfwd(ft.jacfwd(f)),
+                "fwd(rev)": lambda f: ft.jacfwd(ft.jacrev(f)),
+                "rev(fwd)": lambda f: ft.jacrev(ft.jacfwd(f)),
+                "rev(rev)": lambda f: ft.jacrev(ft.jacrev(f))}

@@ -27,16 +27,13 @@ import pytest
 import functrans as ft
 import functrans.numpy as fnp
 
-from ._reference import second_differences
+from ._reference import SECOND_ORDER, second_differences
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 la = fnp.linalg
 
-_NEST = {"fwd(fwd)": lambda f: ft.jacfwd(ft.jacfwd(f)),
-         "fwd(rev)": lambda f: ft.jacfwd(ft.jacrev(f)),
-         "rev(fwd)": lambda f: ft.jacrev(ft.jacfwd(f)),
-         "rev(rev)": lambda f: ft.jacrev(ft.jacrev(f))}
+_NEST = SECOND_ORDER
 
 
 def _part(name, k):

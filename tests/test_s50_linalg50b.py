@@ -30,15 +30,12 @@ import pytest
 import functrans as ft
 import functrans.numpy as fnp
 
-from ._reference import second_differences
+from ._reference import SECOND_ORDER, second_differences
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 la = fnp.linalg
-NESTINGS = {"fwd_rev": lambda f: ft.jacfwd(ft.jacrev(f)),
-            "rev_fwd": lambda f: ft.jacrev(ft.jacfwd(f)),
-            "fwd_fwd": lambda f: ft.jacfwd(ft.jacfwd(f)),
-            "rev_rev": lambda f: ft.jacrev(ft.jacrev(f))}
+NESTINGS = SECOND_ORDER
 
 
 def _projector_fn(m, n, which, seed=50):
@@ -81,8 +78,8 @@ def _want(m, n, which):
 @pytest.mark.parametrize("m, n, which", _CASES)
 @pytest.mark.parametrize("nesting", sorted(NESTINGS))
 def test_complex_simple_vector_beside_a_tie(m, n, which, nesting):
-    # (before: fwd_rev of u_0 at 3 x 3 all 270 nan, the other nestings of u_0 and v_0 nan
-    # too; with the map and no phase turn, 0.50 off in rev_fwd, fwd_fwd, rev_rev)
+    # (before: fwd(rev) of u_0 at 3 x 3 all 270 nan, the other nestings of u_0 and v_0 nan
+    # too; with the map and no phase turn, 0.50 off in rev(fwd), fwd(fwd), rev(rev))
     ours = _projector_fn(m, n, which)[0]
     z = _tied(m, n)
     got = np.asarray(NESTINGS[nesting](ours)(z))
@@ -118,7 +115,7 @@ def test_complex_simple_vector_beside_a_tie_on_backends(backend):
     ours = _projector_fn(3, 3, 0)[0]
     c = backend.asarray(ours.c, dtype="complex128")
     z = _tied(3, 3)
-    for nest in (NESTINGS["fwd_rev"], NESTINGS["rev_fwd"]):
+    for nest in (NESTINGS["fwd(rev)"], NESTINGS["rev(fwd)"]):
         got = nest(lambda z: ours(z, c=c))(backend.asarray(z))
         assert backend.is_own(got)
         np.testing.assert_allclose(backend.to_numpy(got), _want(3, 3, 0), rtol=0, atol=1e-6)
@@ -136,5 +133,5 @@ def test_tall_complex_thin_u_beside_a_tie():
 def test_complex_simple_vector_beside_a_tie_under_jit():
     # (a strict xfail until session 51: all 270 nan)
     ours = _projector_fn(3, 3, 0)[0]
-    got = np.asarray(ft.jit(NESTINGS["fwd_rev"](ours))(_tied(3, 3)))
+    got = np.asarray(ft.jit(NESTINGS["fwd(rev)"](ours))(_tied(3, 3)))
     np.testing.assert_allclose(got, _want(3, 3, 0), rtol=0, atol=1e-6)

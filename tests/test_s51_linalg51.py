@@ -40,17 +40,14 @@ import functrans as ft
 import functrans.numpy as fnp
 import functrans.primitives.linalg as pl
 
-from ._reference import second_differences
+from ._reference import SECOND_ORDER, second_differences
 from .test_s50_linalg50b import _projector_fn
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 la = fnp.linalg
 
-NESTINGS = {"fwd(fwd)": lambda f: ft.jacfwd(ft.jacfwd(f)),
-            "fwd(rev)": lambda f: ft.jacfwd(ft.jacrev(f)),
-            "rev(fwd)": lambda f: ft.jacrev(ft.jacfwd(f)),
-            "rev(rev)": lambda f: ft.jacrev(ft.jacrev(f))}
+NESTINGS = SECOND_ORDER
 
 
 def _diag(m, n, s):
