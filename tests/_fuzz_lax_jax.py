@@ -288,6 +288,29 @@ def jax_try(thunk, case, default):
         return default
 
 
+def _matches(yf, yj, tol, exact):
+    lf, lj = leaves(yf), leaves(yj)
+    return len(lf) == len(lj) and all(
+        np.asarray(a).dtype == np.asarray(b).dtype
+        and close(np.asarray(a), np.asarray(b), tol, exact=exact)[0] for a, b in zip(lf, lj))
+
+
+def _jax_vmap_wrong(case, vf, members, axes, tol):
+    """Whether JAX's vmap is the one that is wrong: ours matches JAX applied to each member
+    alone (stacked), and JAX's vmap does not. (XLA on CPU: conv_general_dilated of float32
+    with negative padding under vmap gives other values, some of them garbage, as of jax
+    0.10.2; float64 and the unbatched call are right.)"""
+    outs = []
+    for m in members:
+        one = [jnp.asarray(m[i] if ax is not None else members[0][i]) for i, ax in enumerate(axes)]
+        ok, y = run_fn(jlax, case.fn, one)
+        if not ok:
+            return False
+        outs.append([np.asarray(v) for v in leaves(y)])
+    looped = [np.stack(vs) for vs in zip(*outs)]
+    return _matches(vf, looped, tol, case.exact)
+
+
 def check_transforms(case, rng, yj, tol):
     # jit, and vmap over random in_axes of every argument
     args = case.args
@@ -317,8 +340,12 @@ def check_transforms(case, rng, yj, tol):
                                   f"{str(e)[:300]}")
             vf = None
         if vf is not None:
-            compare_out(case, f"vmap in_axes={axes}", jax.tree_util.tree_map(np.asarray, vf),
-                        vj, tol)
+            vf = jax.tree_util.tree_map(np.asarray, vf)
+            if not _matches(vf, vj, tol, case.exact) and _jax_vmap_wrong(case, vf, members,
+                                                                          axes, tol):
+                count(case.name + ":jax-vmap-wrong")
+            else:
+                compare_out(case, f"vmap in_axes={axes}", vf, vj, tol)
     pos = diff_positions(case)
     pos = [p for p in pos if np.asarray(args[p]).dtype == np.float64]
     if not pos:
