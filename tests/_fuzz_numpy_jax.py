@@ -2504,7 +2504,7 @@ def run_case(case, rng):
         note("gradient-bool-refused")
         return
     if got_err is not None and "the spread of complex values needs a complex dtype" in str(got_err):
-        # (functrans's choice, in docs/coming-from-jax.md: var/std of complex input with a real dtype= is
+        # (functrans's choice, docs/coming-from-jax.md: var/std of complex input with a real dtype= is
         # refused; NumPy's result mixes the real parts' mean with complex deviations)
         note("var-complex-real-dtype-refused")
         return
