@@ -1055,9 +1055,12 @@ def _erfc_with_tail(scipy_erfc):
             return erfc(np.reshape(x, 1))[0] if x >= ERFC_TAIL else out
         if x.max(initial=-np.inf) < ERFC_TAIL:   # (a nan maximum: the mask below)
             return out
-        tail = x >= ERFC_TAIL
-        xt = x[tail]
-        out[tail] = erfcx(xt) * exp_c_square_numpy(xt, -1.0)
+        # (by flat indices: x[tail] and out[tail] = ... branch on each element, 3-4 times
+        # nonzero + take / put on an unpredictable mask; take and put read and write in C
+        # order, whatever the layouts)
+        tail = (x >= ERFC_TAIL).reshape(-1).nonzero()[0]
+        xt = x.take(tail)
+        out.put(tail, erfcx(xt) * exp_c_square_numpy(xt, -1.0))
         return out
     erfc.__name__ = "erfc"
     erfc.below_tail = scipy_erfc   # (for arguments known to lie below ERFC_TAIL: the ndtr impl)
