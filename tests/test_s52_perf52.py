@@ -57,7 +57,7 @@ def test_select_gives_np_where_bits(dt):
         for c in conds:
             for x1, x2 in pairs:
                 want = np.where(c, x1, x2)
-                assert _bits(nb._select(c, x1, x2)) == _bits(want)
+                assert _bits(nb._where(c, x1, x2)) == _bits(want)
                 assert _bits(fnp.where(c, x1, x2)) == _bits(want)
 
 
@@ -83,7 +83,7 @@ def test_select_odd_inputs_and_no_mutation():
     # booleans whose bytes are not 0 and 1 (a view of other bytes): true, as np.where reads them
     c = np.frombuffer(rng.integers(0, 4, N, dtype=np.uint8).tobytes(), np.bool_)
     a, b = rng.random(N).astype(np.float32), rng.random(N).astype(np.float32)
-    assert _bits(nb._select(c, a, b)) == _bits(np.where(c, a, b))
+    assert _bits(nb._where(c, a, b)) == _bits(np.where(c, a, b))
     # 2-d, strided and Fortran-ordered operands, read-only ones; nothing written into them
     c = rng.random((250, 200)) < 0.5
     x1 = rng.random((250, 400))[:, ::2]
@@ -91,14 +91,14 @@ def test_select_odd_inputs_and_no_mutation():
     x1.flags.writeable = False
     keep = [v.copy() for v in (c, x1, x2)]
     for cond in (c, np.asfortranarray(c)):
-        assert _bits(nb._select(cond, x1, x2)) == _bits(np.where(cond, x1, x2))
+        assert _bits(nb._where(cond, x1, x2)) == _bits(np.where(cond, x1, x2))
     for v, k in zip((c, x1, x2), keep):
         np.testing.assert_array_equal(v, k)
     # empty, 0-d and small: np.where's
     for cond, p, q in [(np.zeros(0, bool), np.zeros(0), np.ones(0)),
                        (np.True_, np.asarray(1.0), np.asarray(2.0)),
                        (np.array(False), np.ones(3), np.zeros(3))]:
-        assert _bits(nb._select(cond, p, q)) == _bits(np.where(cond, p, q))
+        assert _bits(nb._where(cond, p, q)) == _bits(np.where(cond, p, q))
 
 
 def test_select_bfloat16_and_derivatives_through_the_bits():

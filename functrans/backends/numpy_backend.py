@@ -894,6 +894,8 @@ _slogdet_inv_generic = None
 # flips often (a 2048-element sample: ~1.2 us). Same bits as np.where (NaN payloads, -0.0);
 # operands of one dtype (or a Python float beside a real floating array: NEP 50, the float
 # in the array's dtype) and each of the condition's shape or 0-d; anything else np.where.
+# It is the where of the backend's namespace (a copy of array-api-compat's), so the select
+# primitive's and the generic functions' (hyp2f1, gammainc's large shapes...) alike.
 
 _SELECT_MIN, _SELECT_MIN_8 = 1 << 14, 1 << 15
 _SELECT_SAMPLE = 1024  # (bytes of the condition, 128 words of 8)
@@ -902,12 +904,25 @@ _BOOL = np.dtype(bool)
 _negative, _bitwise_and, _bitwise_xor = np.negative, np.bitwise_and, np.bitwise_xor
 
 
-def _select(condition, x1, x2):
+def _where(condition, x1, x2, /):
+    """The backend namespace's where (so the select primitive's, and that of every generic
+    function on NumPy arrays): np.where's values, by _bit_select where that is faster."""
     if type(condition) is _ndarray and condition.size >= _SELECT_MIN:
         out = _bit_select(condition, x1, x2)
         if out is not None:
             return out
-    return backend.xp.where(condition, x1, x2)
+    return _np_where(condition, x1, x2)
+
+
+_np_where = np.where
+
+
+def _with_where(xp):
+    """array-api-compat's NumPy namespace (a copy) with _where for its where."""
+    ns = types.ModuleType(xp.__name__, xp.__doc__)
+    ns.__dict__.update(vars(xp))  # (its __array_api_version__ too)
+    ns.where = _where
+    return ns
 
 
 def _bit_select(c, x1, x2):
@@ -984,10 +999,9 @@ _IMPLS = {
     "sin_cos": lambda x: (_sin(x), _cos(x)),  # (the generic one's, without its frame)
     "slogdet_inv": _slogdet_inv,
     "log1p": complex_log1p(_xp),  # (NumPy's complex log1p is log(1 + z): 0 for 1e-20j)
-    "select": _select,
 }
 
-backend = register(NumPyBackend("numpy", _xp, _types + [AtArray], _pairs,
+backend = register(NumPyBackend("numpy", _with_where(_xp), _types + [AtArray], _pairs,
                                 extras={"scatter_add": _scatter_add, "eig": _eig},
                                 impls=_IMPLS))
 
