@@ -1,15 +1,24 @@
-"""Session 52 (perf52): data-dependent selects on large NumPy arrays; what this helper pins.
+"""Session 52 (perf52): data-dependent selections on large NumPy arrays; what this pins.
 
 - NumPy's where (2.4) branches on each element's condition: ~3.5 ns an element on a fresh
-  random condition against ~0.6 on a predictable one. The NumPy backend's select (behind
-  functrans.numpy.where, lax.select and every special function's selects) now selects the
-  bits, ((x1 ^ x2) & mask) ^ x2, for 1-, 2- and 4-byte types from 16K elements and for 8-byte
-  ones from 32K where a sample of the condition flips often: expit on 1e5 normal points
-  1.45 -> 0.76 ms, rel_entr and kl_div 0.65x, norm.logcdf 0.87x. The tests pin that the path
-  gives np.where's bits (NaN payloads, -0.0, every dtype, 0-d and Python-float operands, odd
-  boolean bytes, strided operands) and which conditions take it.
+  random condition against ~0.6 on a predictable one. The NumPy backend's namespace where
+  (numpy_backend._where: the select primitive's, so functrans.numpy.where's and lax.select's,
+  and every generic function's on NumPy arrays) selects the bits, ((x1 ^ x2) & mask) ^ x2,
+  for 1-, 2- and 4-byte types from 16K elements and for 8-byte ones from 32K where a sample
+  of the condition flips often: expit on 1e5 normal points 1.45 -> 0.76 ms, rel_entr and
+  kl_div 0.65x, norm.logcdf 0.87x, gammainc/hyp2f1 -3 to -4 %. The tests pin np.where's bits
+  (NaN payloads, -0.0, every dtype, 0-d and Python-float operands, odd boolean bytes, strided
+  operands) and which conditions take the path.
+- Boolean-mask indexing branches the same way: erfc's tail (x >= 3.5) is taken and written
+  by flat indices (nonzero, take, put): erfc on 1e5 normal(0, 3) points 2.54 -> 2.24 ms.
+  Pinned on every layout.
+- bessel_zeros.phase_values: the parity by floor, not NumPy's slow float remainder (bits
+  unchanged; tests/test_s49_special49.py and test_s50_special50.py pin the values).
 
-Left: see the report (complex128 and long double keep np.where).
+Left: j0/j1 on 1e5 points in (0, 1000) stay ~20 % above SciPy's (the far check's max and min,
+the near-zero candidates' passes in primitives/special.py, the phase form on the ~1 % near
+zeros); complex128 and long double keep np.where; boolean-mask indexing elsewhere (the
+patched SciPy functions' rare repairs) is left, its cost there small beside the repair's.
 """
 
 import numpy as np
@@ -116,3 +125,39 @@ def test_select_bfloat16_and_derivatives_through_the_bits():
     t = rng.standard_normal(N)
     _, tan = ft.jvp(lambda v: lax.select(v > 0, v ** 2, -3.0 * v), (v,), (t,))
     np.testing.assert_array_equal(tan, np.where(v > 0, 2 * v * t, -3.0 * t))
+
+
+@pytest.mark.usefixtures("numpy_without_bfloat16")   # (bfloat16's namespace wraps it)
+def test_where_is_the_namespace_where_of_the_numpy_backend():
+    # one place: the select primitive and the generic functions both call the namespace's
+    from functrans.backends import get_backend
+    assert get_backend("numpy").xp.where is nb._where
+    rng = np.random.default_rng(4)
+    c = rng.random(N) < 0.5
+    x = rng.random(N).astype(np.float32)
+    assert _bits(lax.select(c, x, -x)) == _bits(np.where(c, x, -x))
+
+
+def test_erfc_tail_by_indices_on_every_layout():
+    # the tail (x >= 3.5) is taken and written by flat indices: the same values whatever the
+    # input's layout, nan and inf kept, nothing written into the input
+    import functrans.scipy.special as fsp
+    rng = np.random.default_rng(5)
+    base = rng.normal(0.0, 4.0, (120, 90))
+    base[::7, ::5] = np.nan
+    base[3, :4] = [np.inf, -np.inf, 3.5, 27.0]
+    want = np.asarray(fsp.erfc(np.ascontiguousarray(base)))
+    for x in (np.asfortranarray(base), np.ascontiguousarray(base.T).T,
+              np.repeat(base, 2, axis=1)[:, ::2]):
+        keep = x.copy()
+        got = np.asarray(fsp.erfc(x))
+        assert got.shape == want.shape
+        assert np.ascontiguousarray(got).tobytes() == np.ascontiguousarray(want).tobytes()
+        np.testing.assert_array_equal(x, keep)
+    # the tail against erfcx(x) exp(-x^2) in mpmath (SciPy's own erfc: exp of a rounded x^2)
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 40
+    xs = np.array([3.5, 5.25, 9.75, 26.5, 27.1])
+    got = np.asarray(fsp.erfc(np.concatenate([xs, -xs])))[:5]
+    ref = np.array([float(mpmath.erfc(mpmath.mpf(float(v)))) for v in xs])
+    assert np.all(np.abs(got - ref) <= 4 * np.spacing(ref))
