@@ -891,7 +891,8 @@ _slogdet_inv_generic = None
 # 3.5 times for 8-byte ones (2 at 1e6, from memory traffic), but 1.6 times slower than a
 # predictable where for 8-byte types. So: 1-, 2- and 4-byte types from _SELECT_MIN elements
 # on (never slower there), 8-byte ones from _SELECT_MIN_8 where a sample of the condition
-# flips often (a 2048-element sample: ~1.2 us). Same bits as np.where (NaN payloads, -0.0);
+# flips often (a 1 KB sample, ~1.5 us: 5-10 % of a predictable where of 32K-64K elements).
+# Same bits as np.where (NaN payloads, -0.0);
 # operands of one dtype (or a Python float beside a real floating array: NEP 50, the float
 # in the array's dtype) and each of the condition's shape or 0-d; anything else np.where.
 # It is the where of the backend's namespace (a copy of array-api-compat's), so the select
@@ -1070,8 +1071,8 @@ def _erfc_with_tail(scipy_erfc):
         if x.max(initial=-np.inf) < ERFC_TAIL:   # (a nan maximum: the mask below)
             return out
         # (by flat indices: x[tail] and out[tail] = ... branch on each element, 3-4 times
-        # nonzero + take / put on an unpredictable mask; take and put read and write in C
-        # order, whatever the layouts)
+        # the cost of nonzero + take / put on an unpredictable mask; take and put read and
+        # write in C order, whatever the layouts)
         tail = (x >= ERFC_TAIL).reshape(-1).nonzero()[0]
         xt = x.take(tail)
         out.put(tail, erfcx(xt) * exp_c_square_numpy(xt, -1.0))
