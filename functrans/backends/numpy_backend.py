@@ -892,9 +892,9 @@ _slogdet_inv_generic = None
 # predictable where for 8-byte types. So: 1-, 2- and 4-byte types from _SELECT_MIN elements
 # on (never slower there), 8-byte ones from _SELECT_MIN_8 where a sample of the condition
 # flips often (a 1 KB sample, ~1.5 us: 5-10 % of a predictable where of 32K-64K elements).
-# Same bits as np.where (NaN payloads, -0.0);
-# operands of one dtype (or a Python float beside a real floating array: NEP 50, the float
-# in the array's dtype) and each of the condition's shape or 0-d; anything else np.where.
+# Same bits as np.where (NaN payloads, -0.0); operands of one dtype (or a Python float
+# beside a real floating array: NEP 50, the float in the array's dtype) and each of the
+# condition's shape or 0-d; anything else np.where.
 # It is the where of the backend's namespace (a copy of array-api-compat's), so the select
 # primitive's and the generic functions' (hyp2f1, gammainc's large shapes...) alike.
 
