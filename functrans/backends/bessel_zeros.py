@@ -432,7 +432,8 @@ def phase_values(xp, x, name, exact=False):
         big_a = big_a * z + c
     amp = xp.sqrt((_TWO_PI[0] + (_TWO_PI[1] + big_a * z)) / x)
     # J = M cos(theta) = -(-1)^m M sin(u), Y = M sin(theta) = (-1)^m M sin(u)
-    odd = m % 2.0
+    odd = m - 2.0 * xp.floor(m * 0.5)   # (m % 2.0, exactly; NumPy's remainder costs 15 ns
+    #                                      an element, a fifth of this whole function)
     sign = (2.0 * odd - 1.0) if name[0] == "j" else (1.0 - 2.0 * odd)
     return sign * (amp * sin_u), u
 
