@@ -39,8 +39,8 @@ from functools import partial
 import numpy as _np
 
 from .elementwise import (_array_aval, _bool_aval, abs_, add, cos, div, elementwise, eq, exp,
-                          floor_p, ge, gt, le, log, log1p, lt, mul, mul_sz, neg, round_p, select,
-                          sign, sin, sqrt, sub, unary)
+                          floor_p, ge, gt, le, log, log1p, logical_and, lt, mul, mul_sz, neg,
+                          round_p, select, sign, sin, sqrt, sub, unary)
 from .structural import full_like
 from ._batching import leading_rule
 from ..core import primitive, registry
@@ -730,12 +730,14 @@ def _beta_slope(a, b, x):
                   select(eq(x, 0.0), at0, zero))
 
 
-def _last_operand_primitive(name, shape_names, slope, negate=False, shape_tangent=None):
+def _last_operand_primitive(name, shape_names, slope, negate=False, shape_tangent=None,
+                            refine=None):
     """``name(*shape_parameters, z)`` through the backend extra of that name: differentiable
     in ``z`` (tangent ``slope(*operands, result) * t``, negated with ``negate``); a tangent
     reaching a shape parameter goes to ``shape_tangent(operands, result, shape_tangents)``
     (None entries for the shapes without one), or raises NotImplementedError where that is
-    None (never a silent zero)."""
+    None (never a silent zero). ``refine(operands, result, tangents, tangent)``, where
+    given, returns the tangent to use (another form's where it is more accurate)."""
     def impl(backend, *operands):
         return backend.extra(name)(*operands)
 
@@ -751,6 +753,8 @@ def _last_operand_primitive(name, shape_names, slope, negate=False, shape_tangen
         if shape_tangent is not None and any(s is not None for s in tangents[:-1]):
             ds = shape_tangent(primals, out, tangents[:-1])
             d = ds if d is None else add(d, ds)
+        if refine is not None and d is not None:
+            d = refine(primals, out, tangents, d)
         return out, d
     prim = elementwise(name, impl, jvp)
     return prim
@@ -1374,12 +1378,161 @@ def _gamma_inverse_shape_tangent(primals, x, shape_tangents):
     return mul(shape_tangents[0], neg(mul(gammainc_da(a, x, n=1), _inverse_gamma_slope(a, x))))
 
 
+# -- the gamma inverses at a large a: their derivatives in Temme's variable eta -----------------
+# (session 52; functrans.backends.incomplete_grads, "the inverses' derivatives in Temme's
+# variable"). Where a >= 50 and the root x is within 30 % of a, x = a (1 + mu(eta)) with eta
+# = gamma_inv_eta(a, y, x) solved from y, deta/da = N / D and deta/dy = +-sqrt(2 pi a)
+# exp(a eta^2 / 2) / D (N, D from temme_series, no cancellation): dx/da = 1 + mu + a mu'
+# deta/da and dx/dy = a mu' deta/dy, each differentiable again through eta's rule and
+# temme_series's. By -(dP/da) / (dP/dx) at the rounded x the second derivative in a at
+# a = 1e6 was 8.6e-6 off (terms ~sqrt(a) times the result cancel), and every derivative
+# at a = 1e12 ~1e-10 (x - a from the rounded x); now ~1e-15 (mpmath).
+
+
+def _none_in(bk, region):
+    """Whether the concrete mask ``region`` holds nowhere (read on the host: under jit on
+    NumPy the operands are arrays too, and no element of ordinary shapes needs the work)."""
+    from ..backends.incomplete_grads import _none_needs
+    return _none_needs(bk, region, region)
+
+
+def _temme_series_impl(bk, a, eta, region, *, part, i, j):
+    xp = bk.xp
+    if _none_in(bk, region):
+        return xp.zeros_like(eta)
+    from ..backends.incomplete_grads import temme_series
+    f64 = xp.float64
+    return xp.astype(temme_series(bk, part, i, j, xp.astype(a, f64), xp.astype(eta, f64)),
+                     eta.dtype)
+
+
+def _temme_series_jvp(primals, tangents, *, part, i, j):
+    a, eta, region = primals
+    ta, te, _ = tangents
+    out = temme_series(a, eta, region, part=part, i=i, j=j)
+    d = None
+    if ta is not None and part == "S":
+        d = mul(ta, temme_series(a, eta, region, part=part, i=i + 1, j=j))
+    if te is not None:
+        de = mul(te, temme_series(a, eta, region, part=part, i=i, j=j + 1))
+        d = de if d is None else add(d, de)
+    return out, d
+
+
+# temme_series(a, eta, region, part="S", i=i, j=j): d^(i+j) S / da^i deta^j of Temme's
+# S(a, eta) = sum_k C_k(eta) a^-k; part="mu": d^j mu / deta^j of mu(eta) (i = 0; not
+# moving with a), x = a (1 + mu). Any order (its derivative: the next one). 0 where the
+# mask region holds nowhere (known on the host; else computed everywhere: the operands
+# stand-ins outside it).
+temme_series_p = elementwise("temme_series", _temme_series_impl, _temme_series_jvp,
+                             abstract_eval=lambda a, eta, region, **_: _array_aval(a, eta))
+
+
+def temme_series(a, eta, region, *, part, i=0, j=0):
+    return temme_series_p.bind(a, eta, region, part=part, i=i, j=j)
+
+
+def _gamma_eta_slopes(a, eta, region, lower):
+    """(deta/da, deta/dy) of the root of P(a, .) = y (``lower``) or Q(a, .) = y."""
+    s = temme_series(a, eta, region, part="S")
+    den = sub(mul(a, add(1.0, mul(eta, s))), temme_series(a, eta, region, part="S", j=1))
+    num = sub(sub(temme_series(a, eta, region, part="S", i=1), mul(0.5, eta)),
+              mul(add(mul(0.5, mul(eta, eta)), div(0.5, a)), s))
+    dy = div(exp(mul(0.5, mul(a, mul(eta, eta)))), den)
+    dy = mul(sqrt(mul(2.0 * math.pi, a)), dy)
+    return div(num, den), dy if lower else neg(dy)
+
+
+def _gamma_inv_eta_impl(bk, a, y, x, region, *, lower):
+    xp = bk.xp
+    if _none_in(bk, region):
+        return xp.zeros_like(x)
+    from ..backends.incomplete_grads import temme_eta
+    f64 = xp.float64
+    return xp.astype(temme_eta(bk, lower, xp.astype(a, f64), xp.astype(y, f64),
+                               xp.astype(x, f64)), x.dtype)
+
+
+def _gamma_inv_eta_jvp(primals, tangents, *, lower):
+    a, y, x, region = primals
+    ta, ty, _, _ = tangents  # (x: the root of (a, y), a start only)
+    out = gamma_inv_eta(a, y, x, region, lower=lower)
+    if ta is None and ty is None:
+        return out, None
+    slope_a, slope_y = _gamma_eta_slopes(a, out, region, lower)
+    d = None if ta is None else mul(ta, slope_a)
+    if ty is not None:
+        dy = mul(ty, slope_y)
+        d = dy if d is None else add(d, dy)
+    return out, d
+
+
+# gamma_inv_eta(a, y, x, region, lower=): Temme's eta of the root of P(a, .) = y (lower;
+# Q's otherwise) inside temme_eta_region, solved from y with the root x as its start (x's
+# own tangent, that of a function of a and y, is not used); derivatives by
+# _gamma_eta_slopes. 0 where the mask region holds nowhere (as temme_series).
+gamma_inv_eta_p = elementwise("gamma_inv_eta", _gamma_inv_eta_impl, _gamma_inv_eta_jvp,
+                              abstract_eval=lambda a, y, x, region, **_: _array_aval(a, y, x))
+
+
+def gamma_inv_eta(a, y, x, region, *, lower):
+    return gamma_inv_eta_p.bind(a, y, x, region, lower=lower)
+
+
+def _temme_inverse_none(a, y, x):
+    """Whether no element is in temme_eta_region, known from concrete arrays (False for
+    tracers: unknown)."""
+    from ..backends import _by_type
+    from ..backends.incomplete_grads import _any_true, temme_eta_region
+    bk = _by_type.get(type(x))
+    if bk is None or _by_type.get(type(a)) is not bk or _by_type.get(type(y)) is not bk:
+        return False
+    return not _any_true(bk, temme_eta_region(a, y, x))
+
+
+def _gamma_inverse_refine(lower):
+    def refine(primals, x, tangents, d):
+        """The tangent in eta's form (see above) inside temme_eta_region, ``d`` outside."""
+        a, y = primals
+        ta, ty = tangents
+        if _temme_inverse_none(a, y, x):
+            return d
+        region = _temme_eta_region(a, y, x)
+        # (stand-ins elsewhere: a root of 1/2 at a = 100, finite slopes, unused)
+        a_s, y_s, x_s = select(region, a, 100.0), select(region, y, 0.5), select(region, x,
+                                                                                  100.0)
+        eta = gamma_inv_eta(a_s, y_s, x_s, region, lower=lower)
+        slope_a, slope_y = _gamma_eta_slopes(a_s, eta, region, lower)
+        deta = None if ta is None else mul(ta, slope_a)
+        if ty is not None:
+            dy = mul(ty, slope_y)
+            deta = dy if deta is None else add(deta, dy)
+        de = mul(mul(a_s, temme_series(a_s, eta, region, part="mu", j=1)), deta)
+        if ta is not None:
+            de = add(de, mul(ta, add(1.0, temme_series(a_s, eta, region, part="mu"))))
+        return select(region, de, d)
+    return refine
+
+
+def _temme_eta_region(a, y, x):
+    """incomplete_grads.temme_eta_region with primitives (a >= 50, |x / a - 1| <= 0.3,
+    0 < y < 1)."""
+    from ..backends.generic import _TEMME_MAX_MU
+    from ..backends.incomplete_grads import _TEMME_DA_MIN_A
+    r = ge(a, _TEMME_DA_MIN_A)
+    r = logical_and(r, ge(x, mul(1.0 - _TEMME_MAX_MU, a)))
+    r = logical_and(r, le(x, mul(1.0 + _TEMME_MAX_MU, a)))
+    return logical_and(logical_and(r, gt(y, 0.0)), lt(y, 1.0))
+
+
 gammaincinv_p = _last_operand_primitive("gammaincinv", ("a",),
                                         lambda a, y, x: _inverse_gamma_slope(a, x),
-                                        shape_tangent=_gamma_inverse_shape_tangent)
+                                        shape_tangent=_gamma_inverse_shape_tangent,
+                                        refine=_gamma_inverse_refine(True))
 gammainccinv_p = _last_operand_primitive("gammainccinv", ("a",),
                                          lambda a, y, x: _inverse_gamma_slope(a, x),
-                                         negate=True, shape_tangent=_gamma_inverse_shape_tangent)
+                                         negate=True, shape_tangent=_gamma_inverse_shape_tangent,
+                                         refine=_gamma_inverse_refine(False))
 
 
 def _beta_inverse_shape_tangent(primals, x, shape_tangents):
