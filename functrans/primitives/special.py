@@ -28,7 +28,9 @@ derivative in ``x`` is closed-form), and betainc in its shapes ``a``, ``b`` thro
 the same name; likewise closed-form in ``x``, NotImplementedError at the fourth order in the
 shapes). The inverses are differentiated in ``y`` by the inverse function rule (one over the
 forward function's derivative at the result, in logarithms), and in their shapes by
-``dx/da = -(dF/da) / (dF/dx)`` at the result (F the forward function).
+``dx/da = -(dF/da) / (dF/dx)`` at the result (F the forward function); gammaincinv and
+gammainccinv at ``a >= 50`` near ``x = a`` in Temme's variable instead (the primitives
+``temme_series`` and ``gamma_inv_eta``: see there).
 """
 
 from __future__ import annotations

@@ -2975,7 +2975,8 @@ class _Gamma(_Shaped):
     _ppf_notes = ("``gammaincinv(a, q)`` (``gammainccinv`` for isf): 0 at ``q = 0`` and "
                   "``inf`` at 1 for ppf (the reverse for isf). Differentiable in ``q``, "
                   "``loc``, ``scale`` and ``a`` (``dx/da = -(dP/da) / (dP/dx)``, to second "
-                  "order in ``a``).")
+                  "order in ``a``; from ``a = 50`` near the mean in Temme's variable, to any "
+                  "order: see ``gammaincinv``).")
 
     def _check(self, a):
         return a > 0.0
