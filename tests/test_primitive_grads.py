@@ -514,6 +514,9 @@ CASES = [
     # series S(a, eta) (here its eta slope, in a and eta: the next partial derivatives), a
     # in [100, 200], eta in [-0.2, 0.2]; and eta of the root of P(a, .) = y (in a and y, x
     # the root: a start only), a in [100, 200], y in [0.2, 0.8]
+    # session 52: log(Gamma(y + 1/2) / Gamma(y)) - log(y) / 2 (Student t's front), its
+    # three forms (the difference of lgamma below 1, the steps down to 10, the series)
+    unary("lgamma_half_excess", Sp.lgamma_half_excess, fts.real(0.5, 30.0)),
     Case("temme_series", lambda a, e: Sp.temme_series(
         fnp.add(fnp.tanh(a) * 50.0, 150.0), fnp.tanh(e) * 0.2, fnp.isfinite(a), part="S",
         j=1), ((V3, REAL), (V3, REAL)), order=1),

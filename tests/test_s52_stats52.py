@@ -9,6 +9,13 @@
   primitives temme_series and gamma_inv_eta): every first and second derivative within
   1e-14 of mpmath (roots of the regularized incomplete gamma function by quadrature at 60
   digits) from a = 50 to 1e12, q from 1e-10 to 1 - 1e-6, eagerly, under jit and vmap.
+- t.logpdf's slope in df below df = 50: its front log(Gamma((df+1)/2) / Gamma(df/2)) -
+  log(df)/2 took the difference of gammaln there, whose slope (digamma's difference, ~1 /
+  (2 df^2)) lost ~8 y^2 digamma(y) eps (y = df/2): 1e4 eps at (0.31, 49.9, 0.3, 0.7), 1 eps
+  above 50; and the kernel (df + 1)/2 log1p(z^2/df) its ~2 df eps (97 at (1.5, 49.9)). Now
+  the front is one primitive, lgamma_half_excess (series, or nine steps down with
+  one-sign derivatives; any order), and the kernel's near form from df = 8: within 5 eps of
+  mpmath (values too: the base's were up to 2.7e-14 off between 25 and 50).
 
 Left: at the median (q = 1/2) the second derivative in a (~0.0395 / a^3) is the difference
 of terms ~1 / a^2 (eta's slope's N cancels there): 4.8e-6 relative off at a = 1e6, 3.6e-2 at
@@ -126,3 +133,64 @@ def test_gamma_ppf_second_derivative_at_the_median_huge_a():
     h = ft.hessian(lambda a: special.gammaincinv(a, 0.5))(1e9)
     # (mpmath, as _ROOTS)
     np.testing.assert_allclose(float(h), 3.9506172882774836e-29, rtol=1e-10)
+
+
+# -- Student t's log density: its slope in df below df = 50 ----------------------------------
+# (x, df, logpdf(x, df, 0.3, 0.7), d/d df, d2/d df2): mpmath's loggamma at 40 digits,
+# differentiated by mpmath
+_T_LOGPDF = [
+    (0.31, 49.9, -0.5673773596356939, 0.00010042203430432426, -4.024124477812894e-06),
+    (1.5, 49.9, -2.0236317877470436, -0.00014558695835535673, 5.257666209596708e-06),
+    (0.31, 24.9, -0.5724071945885433, 0.00040305973428356797, -3.234832438594221e-05),
+    (1.5, 30.0, -2.019119501825351, -0.00035230645534392515, 1.945982125065124e-05),
+    (0.6, 10.0, -0.6873262837698749, 0.003307227430910857, -0.0006576114139031332),
+]
+
+
+@pytest.mark.parametrize("x, df, value, slope, second", _T_LOGPDF)
+def test_t_logpdf_df_slope_below_50(x, df, value, slope, second):
+    # (the front's slope, digamma's difference, lost ~8 y^2 digamma(y) eps below df = 50:
+    # 1e4 eps at (0.31, 49.9); the plain kernel's ~2 df eps (97 at (1.5, 49.9)))
+    f = lambda d: stats.t.logpdf(x, d, 0.3, 0.7)  # noqa: E731
+    np.testing.assert_allclose(float(f(df)), value, rtol=1e-15)
+    np.testing.assert_allclose(float(ft.grad(f)(df)), slope, rtol=2e-15)
+    np.testing.assert_allclose(float(ft.grad(ft.grad(f))(df)), second, rtol=4e-15)
+
+
+def test_t_logpdf_df_slope_continuous_at_50():
+    f = ft.grad(lambda d: stats.t.logpdf(0.31, d, 0.3, 0.7))
+    np.testing.assert_allclose(float(f(50.0 * (1 - 1e-15))), float(f(50.0)), rtol=4e-15)
+
+
+def test_t_logpdf_df_jit_vmap_agree():
+    x = np.array([r[0] for r in _T_LOGPDF])
+    d = np.array([r[1] for r in _T_LOGPDF])
+    g = ft.grad(lambda x, d: stats.t.logpdf(x, d, 0.3, 0.7), argnums=1)
+    want = np.array([r[3] for r in _T_LOGPDF])
+    for tr in (ft.vmap(g), ft.jit(ft.vmap(g))):
+        np.testing.assert_allclose(np.asarray(tr(x, d)), want, rtol=2e-15)
+
+
+# (y, (E, E', E'', E''')), E(y) = log(Gamma(y + 1/2) / Gamma(y)) - log(y) / 2: mpmath
+_HALF_EXCESS = [
+    (0.7, (-0.16790386456561618, 0.21669794282003205, -0.5462637880055254, 2.0415048647112584)),
+    (3.3, (-0.037737602962046785, 0.011352205417500975, -0.006806717778848173,
+           0.006102402576672183)),
+    (9.99, (-0.012507304108480489, 0.0012509427667023935, -0.00025012802302545975,
+            7.498961879628657e-05)),
+    (12.45, (-0.010037466916481502, 0.0008057903462375368, -0.00012934042670346288,
+             3.113312277446245e-05)),
+    (1000.0, (-0.00012499999479166822, 1.249999843750078e-07, -2.499999375000469e-10,
+              7.499996875003281e-13)),
+]
+
+
+def test_lgamma_half_excess_primitive():
+    from functrans.primitives.special import lgamma_half_excess
+    y = np.array([r[0] for r in _HALF_EXCESS])
+    want = np.array([r[1] for r in _HALF_EXCESS])
+    got = np.stack([np.asarray(lgamma_half_excess(y, n=n)) for n in range(4)], axis=1)
+    np.testing.assert_allclose(got, want, rtol=2e-15)
+    # (its derivatives are its next orders: grad of order 0 is order 1)
+    g = ft.vmap(ft.grad(ft.grad(lambda t: lgamma_half_excess(t))))(y)
+    np.testing.assert_allclose(np.asarray(g), want[:, 2], rtol=2e-15)

@@ -1114,44 +1114,24 @@ def _log_gamma_half_ratio(y):
     return fnp.where(big, series, _special.gammaln(ys + 0.5) - _special.gammaln(ys))
 
 
-# (log(gamma(y + 1/2) / gamma(y)) - log(y) / 2 ~ sum_k c_k / y^(2k+1), c_k = B_(2k+2)
-# (2^-(2k+1) - 2) / ((2k+1)(2k+2)) from the Bernoulli polynomials' expansion of log gamma(y
-# + a): through y^-11, below 2e-18 of the sum, 2e-17 of its slope, from y = 25)
-_HALF_RATIO_SERIES = (-0.125, 0.005208333333333333, -0.0015625, 0.0011858258928571428,
-                      -0.001681857638888889, 0.0038341175426136365)
-_HALF_RATIO_FROM = 25.0
-
-
 def _log_gamma_half_ratio_excess(y):
-    """``log(gamma(y + 1/2) / gamma(y)) - log(y) / 2`` for ``y > 0`` (-1/(8y) + ...), by its
-    asymptotic series from _HALF_RATIO_FROM (t's log density: the difference of
-    _log_gamma_half_ratio, whose series' ``log(y) / 2`` has the slope 1/(2y), and
-    ``log(df) / 2`` cancelled to an O(1/y^2) slope in df; its four terms were 1e-13 of
-    this at y = 25, 1e-12 of its slope)."""
-    big = y >= _HALF_RATIO_FROM
-
-    def series():  # (only where some element takes it, where that is known)
-        inv = 1.0 / fnp.where(big, y, _HALF_RATIO_FROM)
-        r = inv * inv  # (y * y overflowed from 1e154 on)
-        out = _HALF_RATIO_SERIES[-1]
-        for c in reversed(_HALF_RATIO_SERIES[:-1]):
-            out = fnp.add(fnp.multiply(out, r), c)
-        return fnp.multiply(out, inv)
-
-    def direct():
-        ys = fnp.where(big, 1.0, y)
-        return fnp.subtract(_special.gammaln(ys + 0.5) - _special.gammaln(ys),
-                            0.5 * fnp.log(ys))
-    return _where_taken([(big, series)], direct)
+    """``log(gamma(y + 1/2) / gamma(y)) - log(y) / 2`` for ``y > 0`` (-1/(8y) + ...): the
+    primitive lgamma_half_excess (its derivatives of one sign, any order). (t's log density:
+    the difference of _log_gamma_half_ratio, whose ``log(y) / 2`` has the slope 1/(2y), and
+    ``log(df) / 2`` cancelled to an O(1/y^2) slope in df; until session 52 below y = 25
+    gammaln's difference, whose slope lost ~8 y^2 digamma(y) eps: 1e4 eps of t.logpdf's df
+    slope at (0.31, 49.9, 0.3, 0.7), against 1 above df = 50.)"""
+    return _special_prims.lgamma_half_excess(y)
 
 
 # (t's log density where z^2 / df is at most _T_NEAR: there log1p(v) - v by its series in
 # u = v / (2 + v), log1p(v) = 2 atanh(u), u^2 <= 1/81: nine terms reach 2e-17 of it)
 _T_NEAR = 0.25
 _T_NEAR_TERMS = 9
-# (from the front's series on: below, its slope in df, gammaln's difference, loses ~100 eps
-# anyway, and ordinary degrees of freedom do not compute this form eagerly)
-_T_NEAR_DF = 2.0 * _HALF_RATIO_FROM
+# (from df = 8, where a derivative flows: the plain form's df slope, ~v/2 - ~v/2, loses
+# ~2 df eps (97 eps at 49.9), since session 52 that of the front no longer (below 50 it was
+# gammaln's difference: ~1e4 eps); below 8 the plain form is within ~10 eps)
+_T_NEAR_DF = 8.0
 
 
 def _make_t_log1pmx():
