@@ -1,4 +1,5 @@
-"""Session 52 (stats52): derivatives of the gamma quantile at a large shape.
+"""Session 52 (stats52): derivatives of the gamma quantile at a large shape, of t's log
+density in df below 50, of beta's log cdf where the probability is small.
 
 - gammaincinv / gammainccinv (gamma.ppf / isf): their derivatives by dx/da = -(dP/da) /
   (dP/dx) at the root are differences of terms ~sqrt(a) times the result, and x - a taken
@@ -16,10 +17,18 @@
   the front is one primitive, lgamma_half_excess (series, or nine steps down with
   one-sign derivatives; any order), and the kernel's near form from df = 8: within 5 eps of
   mpmath (values too: the base's were up to 2.7e-14 off between 25 and 50).
+- beta.logcdf / logsf where the probability is small but representable: log(betainc)'s x
+  slope was betainc's, the density (a log x + b log1p(-x) - betaln(a, b), terms of the
+  shapes' size) over I: 2.7e-12 off at (3/7, 1e4, 1e4) (I = 5.6e-92), its second
+  derivative 1.1e-9; now the log forms (series, continued fraction) below I = 1e-45, not
+  only where I underflows: 5e-16, 4e-16.
 
-Left: at the median (q = 1/2) the second derivative in a (~0.0395 / a^3) is the difference
-of terms ~1 / a^2 (eta's slope's N cancels there): 4.8e-6 relative off at a = 1e6, 3.6e-2 at
-1e9 (a strict xfail below); below a = 50 the former form (within 2.4e-12 off the median).
+Left (strict xfails below): near the mean at large shapes betainc's x slope keeps its
+density's plain logarithm (2.8e-12 at (0.49, 1e4, 1e4), 5e-11 at (0.499, 1e6, 1e6); the
+deviance form cost ordinary cdf grads 12-25 %); at the median (q = 1/2) gamma.ppf's second
+derivative in a (~0.0395 / a^3) is the difference of terms ~1 / a^2 (eta's slope's N
+cancels there): 4.8e-6 relative off at a = 1e6, 3.6e-2 at 1e9; below a = 50 the former
+form (within 2.4e-12 off the median).
 
 References: mpmath at 60 digits (tests' values computed once, see each test)."""
 
@@ -194,3 +203,39 @@ def test_lgamma_half_excess_primitive():
     # (its derivatives are its next orders: grad of order 0 is order 1)
     g = ft.vmap(ft.grad(ft.grad(lambda t: lgamma_half_excess(t))))(y)
     np.testing.assert_allclose(np.asarray(g), want[:, 2], rtol=2e-15)
+
+
+# -- beta.logcdf where the probability is small but representable ---------------------------
+
+
+def test_beta_logcdf_slope_small_probability():
+    # (I = 5.6e-92: log(I)'s x slope was betainc's, the density (its logarithm's terms
+    # ~1e4 cancelling) over I, 2.7e-12 off, the second derivative 1.1e-9; now the continued
+    # fraction's; mpmath's 2F1 at 50 digits)
+    x, a = 3.0 / 7.0, 1e4
+    f = lambda x, a, b: stats.beta.logcdf(x, a, b)  # noqa: E731
+    np.testing.assert_allclose(float(f(x, a, a)), -210.12004221993044, rtol=2e-15)
+    g = ft.grad(f, argnums=(0, 1, 2))(x, a, a)
+    np.testing.assert_allclose(np.array(g, dtype=float), [5847.2655488440405,
+                               -0.15452390069448443, 0.13385485186510482], rtol=4e-15)
+    np.testing.assert_allclose(float(ft.grad(ft.grad(f))(x, a, a)), -84876.26867830972,
+                               rtol=4e-15)
+    # (logsf on the mirrored side: the same function)
+    gs = ft.grad(lambda x: stats.beta.logsf(x, a, a))(1.0 - x)
+    np.testing.assert_allclose(float(gs), -5847.2655488440405, rtol=4e-15)
+    # (jit and vmap take the same form)
+    xs = np.array([x, 0.3])
+    want = ft.vmap(ft.grad(lambda x: f(x, a, a)))(xs)
+    np.testing.assert_allclose(float(want[0]), 5847.2655488440405, rtol=4e-15)
+    np.testing.assert_allclose(ft.jit(ft.vmap(ft.grad(lambda x: f(x, a, a))))(xs), want,
+                               rtol=1e-15)
+
+
+@pytest.mark.xfail(strict=True, reason="near the mean at large shapes betainc's x slope (the "
+                   "density, a log x + b log1p(-x) - betaln(a, b) in logarithms) loses eps "
+                   "times its terms: 2.8e-12 off at (0.49, 1e4, 1e4), 5e-11 at (0.499, 1e6, "
+                   "1e6); the deviance form (generic._log_beta_front) gave 3e-14 and 2e-13 "
+                   "but cost ordinary beta/t cdf grads 12-25 %")
+def test_beta_logcdf_slope_near_the_mean_large_shapes():
+    g = ft.grad(lambda x: stats.beta.logcdf(x, 1e4, 1e4))(0.49)
+    np.testing.assert_allclose(float(g), 883.9509959887613, rtol=1e-13)

@@ -3076,7 +3076,7 @@ class _Beta(_Shaped):
     _cdf_notes = ("``betainc(a, b, x)`` (``betainc(b, a, 1 - x)`` for sf, or ``1 - cdf`` "
                   "where rounding ``1 - x`` would move it more: a tiny ``x``); the log methods "
                   "are their logarithms (``log1p`` of minus the complement near 1), and where "
-                  "the probability underflows the log of its power series (``a log x + b "
+                  "the probability is below 1e-45 the log of its power series (``a log x + b "
                   "log(1 - x) - log(a B(a, b)) + log 2F1(a + b, 1; a + 1; x)``, where its "
                   "terms shrink by 0.3 at least): finite where SciPy's is -inf (``logcdf(1e-300, 5, "
                   "2)`` is -3452.1). Differentiable in ``x``, ``loc``, ``scale``, ``a`` and "
