@@ -517,6 +517,8 @@ CASES = [
     # session 52: log(Gamma(y + 1/2) / Gamma(y)) - log(y) / 2 (Student t's front), its
     # three forms (the difference of lgamma below 1, the steps down to 10, the series)
     unary("lgamma_half_excess", Sp.lgamma_half_excess, fts.real(0.5, 30.0)),
+    # session 52: log1p(v) - v (its series near 0: Student t's log density near its centre)
+    unary("log1pmx", Sp.log1pmx, fts.real(-0.6, 2.0)),
     Case("temme_series", lambda a, e: Sp.temme_series(
         fnp.add(fnp.tanh(a) * 50.0, 150.0), fnp.tanh(e) * 0.2, fnp.isfinite(a), part="S",
         j=1), ((V3, REAL), (V3, REAL)), order=1),

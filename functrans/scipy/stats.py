@@ -1124,41 +1124,20 @@ def _log_gamma_half_ratio_excess(y):
     return _special_prims.lgamma_half_excess(y)
 
 
-# (t's log density where z^2 / df is at most _T_NEAR: there log1p(v) - v by its series in
-# u = v / (2 + v), log1p(v) = 2 atanh(u), u^2 <= 1/81: nine terms reach 2e-17 of it)
+# (t's log density where z^2 / df is at most _T_NEAR: there log1p(v) - v by the primitive
+# log1pmx, its series in u = v / (2 + v))
 _T_NEAR = 0.25
-_T_NEAR_TERMS = 9
 # (from df = 8, where a derivative flows: the plain form's df slope, ~v/2 - ~v/2, loses
 # ~2 df eps (97 eps at 49.9), since session 52 that of the front no longer (below 50 it was
 # gammaln's difference: ~1e4 eps); below 8 the plain form is within ~10 eps)
 _T_NEAR_DF = 8.0
 
 
-def _make_t_log1pmx():
-    from ..custom import custom_jvp
-
-    @custom_jvp
-    def log1pmx(v):
-        u = fnp.divide(v, 2.0 + v)
-        u2 = fnp.multiply(u, u)
-        tail = 1.0 / (2 * _T_NEAR_TERMS + 1)
-        for k in range(_T_NEAR_TERMS - 1, 0, -1):
-            tail = fnp.multiply(tail, u2) + 1.0 / (2 * k + 1)
-        return fnp.add(fnp.negative(fnp.multiply(u, v)),
-                       fnp.multiply(fnp.multiply(2.0, fnp.multiply(u, u2)), tail))
-
-    @log1pmx.defjvp
-    def _(primals, tangents):
-        (v,), (dv,) = primals, tangents
-        # (the slope -v / (1 + v) in closed form: no cancellation either, and the
-        # series' chain is not in reverse mode's graph)
-        return log1pmx(v), fnp.multiply(fnp.negative(fnp.divide(v, 1.0 + v)), dv)
-    return log1pmx
-
-
-_t_log1pmx = _make_t_log1pmx()
-_t_log1pmx.__doc__ = """``log1p(v) - v`` for ``|v| <= _T_NEAR``: ``-u v + 2 u^3 (1/3 + u^2/5 +
-...)``, ``u = v / (2 + v)`` (no cancellation), its slope ``-v / (1 + v)``."""
+def _t_log1pmx(v):
+    """``log1p(v) - v`` for ``|v| <= _T_NEAR``: the primitive log1pmx (its series in ``u = v
+    / (2 + v)``, no cancellation; its slope ``-v / (1 + v)`` in closed form; one equation,
+    where the series in functrans.numpy's operations took ~20)."""
+    return _special_prims.log1pmx(v)
 
 
 def _t_near_log_kernel(d, zz, v, log1p_v):
