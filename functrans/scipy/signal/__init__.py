@@ -327,13 +327,21 @@ def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0, precision=N
     return _two_d(in1, in2, mode, boundary, fillvalue, "correlate2d", True)
 
 
-def _inexact_operands(in1, in2, what):
-    """The operands in their common dtype made inexact as SciPy's FFT convolutions do
-    (booleans and integers as float64)."""
-    in1, in2 = fnp.asarray(in1), fnp.asarray(in2)
-    dt = _np.result_type(*(_np.dtype(fnp.result_type(a).name) for a in (in1, in2)))
+def _fft_working_dtype(a):
+    """The dtype scipy.fft transforms ``a`` in: float64 for booleans and integers, float32
+    for float16, else its own."""
+    dt = _np.dtype(fnp.result_type(a).name)
     if dt.kind in "biu":
-        dt = _np.dtype("float64")
+        return _np.dtype("float64")
+    return _np.dtype("float32") if dt == _np.float16 else dt
+
+
+def _inexact_operands(in1, in2, what):
+    """The operands in the dtype of SciPy's FFT convolutions: each operand's scipy.fft working
+    dtype, then their common one (float32 with an integer kernel is float64, float16 float32:
+    promoting first kept float32 and float16, SciPy's float64 and float32)."""
+    in1, in2 = fnp.asarray(in1), fnp.asarray(in2)
+    dt = _np.result_type(*(_fft_working_dtype(a) for a in (in1, in2)))
     return tuple(a if fnp.result_type(a).name == dt.name else fnp.astype(a, dt.name)
                  for a in (in1, in2))
 
@@ -417,7 +425,9 @@ def _fft_like(name):
                  f"``axes`` (all by default; along the others they pair element by element, "
                  f"equal lengths or 1 broadcast), 'full', 'valid' or 'same' as in "
                  f":func:`convolve`, computed directly (exact, where SciPy's FFT rounds). "
-                 f"Integer and boolean inputs give float64, as SciPy's.")
+                 f"The result's dtype is SciPy's: each operand's scipy.fft working dtype "
+                 f"(float64 for integers and booleans, float32 for float16), then their "
+                 f"common one.")
     return f
 
 
