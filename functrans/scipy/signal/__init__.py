@@ -648,8 +648,9 @@ def csd(x, y, fs=1.0, window="hann_periodic", nperseg=None, noverlap=None, nfft=
     'constant', 'linear', False or a callable, called on each segment (shape
     ``(..., nperseg)``) as SciPy's. Differences:
     computed in float64 (complex128) and cast to SciPy's dtype (complex64 for float32
-    input); a complex ``y`` also gives two-sided spectra. Differentiable in ``x``, ``y``
-    and an array window (or a window's traced parameters)."""
+    input); a complex ``y`` also gives two-sided spectra. As SciPy's, a complex window with
+    one-sided spectra (real input) and a number ``fs`` that is not positive are ValueErrors.
+    Differentiable in ``x``, ``y`` and an array window (or a window's traced parameters)."""
     return _csd(x, y, fs, window, nperseg, noverlap, nfft, detrend, return_onesided,
                 scaling, axis, average, "csd")
 
@@ -687,6 +688,13 @@ def _csd(x, y, fs, window, nperseg, noverlap, nfft, detrend_, return_onesided, s
     nperseg, noverlap, nfft = _lengths(nperseg, noverlap, nfft, name)
     nstep = nperseg - noverlap
     onesided = bool(return_onesided) and not _is_complex(x) and not _is_complex(y)
+    if onesided and _is_complex(win):
+        # (the windowed segments are complex: their spectra are not Hermitian, so folding
+        # them onto the non-negative frequencies gave a wrong density)
+        raise ValueError(f"{name}: one-sided spectra are not defined for a complex window; "
+                         f"pass return_onesided=False.")
+    if isinstance(fs, (int, float)) and not fs > 0:
+        raise ValueError(f"{name}: the sampling frequency fs must be positive; got {fs}.")
     xm, ym = _as_working(xm), _as_working(ym)
     pads = [(0, 0)] * (xm.ndim - 1)
     if xm.shape[-1] < n:
