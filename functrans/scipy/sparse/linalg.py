@@ -69,9 +69,15 @@ def _operator(A, what, name):
 def _dtype_checked(f, what, name):
     """A function ``A`` (or ``M``) that must keep its argument's dtypes: the iterations carry
     ``b``'s. (A complex result for a real ``b`` was silently made real by gmres, the imaginary
-    part dropped; cg and bicgstab failed inside their while_loop.) A trace-time check."""
+    part dropped; cg and bicgstab failed inside their while_loop.) A trace-time check, made
+    at the first call only: the iterations' carry keeps its dtypes after it."""
+    done = []
+
     def checked(x):
         y = f(x)
+        if done:
+            return y
+        done.append(True)
         for u, v in zip(tree_leaves(x), tree_leaves(y)):
             du, dv = getattr(u, "dtype", None), getattr(v, "dtype", None)
             if dv is not None and du != dv:
