@@ -90,20 +90,34 @@ def _dtype_checked(f, what, name):
 
 
 def _working_dtype(A, leaf):
-    """The dtype the iterations carry for a leaf of ``b``: its own and a matrix ``A``'s,
-    promoted as NumPy promotes, integers and booleans as float64 (SciPy's: ``x0`` takes it
-    too). A float32 ``b`` with a float64 matrix made cg and bicgstab fail inside their
-    while_loop and gmres return float32; a complex matrix with a real ``b`` made gmres drop
-    the solution's imaginary part."""
-    names = [fnp.result_type(leaf).name]
+    """The dtype (NumPy's) the iterations carry for a leaf of ``b``: its own and a matrix
+    ``A``'s, promoted as NumPy promotes, integers and booleans as float64 (SciPy's: ``x0``
+    takes it too). A float32 ``b`` with a float64 matrix made cg and bicgstab fail inside
+    their while_loop and gmres return float32; a complex matrix with a real ``b`` made gmres
+    drop the solution's imaginary part."""
+    dt = _np_dtype(leaf)
     if not callable(A) and hasattr(A, "dtype"):
-        names.append(fnp.result_type(A).name)
-    dt = _np.result_type(*names)
-    return "float64" if dt.kind in "biu" else dt.name
+        da = _np_dtype(A)
+        if da is None or dt is None:
+            return None
+        if da != dt:
+            dt = _np.result_type(dt, da)
+    return None if dt is None else _np.dtype(_np.float64) if dt.kind in "biu" else dt
+
+
+def _np_dtype(x):
+    """``x``'s dtype as NumPy's (None for one NumPy lacks, as bfloat16: left as it is)."""
+    d = getattr(x, "dtype", None)
+    if isinstance(d, _np.dtype):
+        return d
+    try:
+        return _np.dtype(fnp.result_type(x).name)
+    except TypeError:
+        return None
 
 
 def _as_dtype(v, dtype):
-    return v if fnp.result_type(v).name == dtype else fnp.astype(v, dtype)
+    return v if dtype is None or _np_dtype(v) == dtype else fnp.astype(v, dtype.name)
 
 
 def _setup(A, b, x0, M, maxiter, name, default_maxiter):
@@ -121,7 +135,7 @@ def _setup(A, b, x0, M, maxiter, name, default_maxiter):
             if tuple(u.shape) != tuple(v.shape):
                 raise ValueError(f"{name}: x0 and b must have the same shapes; got "
                                  f"{tuple(u.shape)} and {tuple(v.shape)}")
-        x0 = tree_map(lambda u, v: _as_dtype(fnp.asarray(u), fnp.result_type(v).name), x0, b)
+        x0 = tree_map(lambda u, v: _as_dtype(fnp.asarray(u), _np_dtype(v)), x0, b)
     size = sum(math_prod(v.shape) for v in tree_leaves(b))
     if maxiter is None:
         maxiter = default_maxiter(size)
