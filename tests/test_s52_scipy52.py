@@ -24,7 +24,13 @@ Fixed:
   0.2554 at f = 0 where the two-sided density is 0.3192), and with fs <= 0 (negative
   densities, or a ZeroDivisionError): now SciPy's ValueErrors.
 
-Left: see the session report.
+Left (SciPy's quirks, not followed; the fuzzer's z_dtypes52 draws no length-1 axes):
+- scipy.signal.fftconvolve/oaconvolve keep integer dtypes (in1 * in2) where no axis is left to
+  transform (0-d operands, or every axis of length 1 in one operand); functrans gives float64
+  throughout: fftconvolve(np.ones((1, 3), 'f4'), np.ones((1, 1), 'u1'), 'valid') is float32
+  in SciPy, float64 here.
+- Boolean operands: SciPy's 1-d convolve/correlate give booleans (and method='fft' correlate
+  differs from method='direct'); functrans refuses them (TypeError), as map_coordinates does.
 """
 
 import numpy as np
