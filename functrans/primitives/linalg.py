@@ -1938,14 +1938,15 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     # branch run), else the plain products of no tie: complex since session 51 (the maps
     # throughout cost jit(hvp) of a complex 8 x 16 x 16 stack +45 %, the rule's lazy
     # products nan at a tie), real since session 52 (the maps' second derivatives cost
-    # jit(hvp) of a real 8 x 16 x 16 stack +20 %, 16 x 3 x 4 +40 %, tall 8 x 64 x 8 +60 %))
-    vecs_map = tie is not False and (not cplx or tie is True)
+    # jit(hvp) of a real 8 x 16 x 16 stack +20 %, 16 x 3 x 4 +40 %, tall 8 x 64 x 8 +60 %;
+    # the cond and its predicate cost jit(grad) ~40 us a call, +8 % on 8 x 16 x 16 and
+    # 16 x 3 x 4, where the maps' first derivatives cost what the plain products do))
     if tie is None:
         from ..control_flow import cond
         du, dv = cond(_staged_may_tie(s), lambda *a: vectors(*a, True),
                       lambda *a: vectors(*a, False, tie=False), t, tv, dp, x, s, u, v)
     else:
-        du, dv = vectors(t, tv, dp, x, s, u, v, vecs_map)
+        du, dv = vectors(t, tv, dp, x, s, u, v, tie is True)
     return du, ds, _h(dv)
 
 
