@@ -17,7 +17,7 @@ scipy.linalg fuzzing.
   1.13x, 1.36x; jit(hvp) 1.06x, 1.07x on 8 x 16 x 16 and 16 x 3 x 3). eig under jit keeps
   its tie forms everywhere too, where the plain ones cost 0.47x-0.67x: a cond reads its
   predicate on the host, which test_s45_linalg45 forbids for jit(grad) of eig on a device.
-- Fuzzing scipy.linalg (tests/_fuzz_scipy_linalg_jax.py, seeds 44020-44029, then 44030+):
+- Fuzzing scipy.linalg (tests/_fuzz_scipy_linalg_jax.py, seeds 44020-44034, --n 10):
   one mismatch, a harness case - fiedler of a length-1 boolean vector is SciPy's [[0.]]
   before it looks at the dtype (as the empty one; functrans refuses booleans at every
   size, documented); no bug of ours.
