@@ -77,6 +77,7 @@ _inf = math.inf
 # Integer dtypes that SciPy's ufuncs with a float32 loop first (erfinv, ndtri, entr) turn
 # into float32.
 _SMALL = frozenset(("bool", "int8", "uint8", "int16", "uint16"))
+_HALF = frozenset(_dt.HALF)   # (membership by identity: no DType.__eq__ calls)
 
 
 def _array_like(x):
@@ -352,7 +353,7 @@ def betaln(a, b, /):
     ``beta`` ``+-inf``; their derivatives there are nan (the slope in the subnormal
     argument, about ``-1/b``, overflows)."""
     a, b = _real_pair(a, b, "betaln")
-    if _dtype(a) in _dt.HALF:
+    if _dtype(a) in _HALF:
         return _in32_half(_betaln, (a, b))
     return _betaln(a, b)
 
@@ -784,7 +785,7 @@ def beta(a, b, /):
     for a negative non-integer ``a`` beside ``b = inf``, ``+inf`` where :func:`betaln` is
     ``inf`` otherwise, as SciPy."""
     a, b = _real_pair(a, b, "beta")
-    if _dtype(a) in _dt.HALF:
+    if _dtype(a) in _HALF:
         return _in32_half(beta, (a, b))
     s = fnp.add(a, b)
     sign = fnp.multiply(fnp.multiply(_gamma_sign(a), _gamma_sign(b)), _gamma_sign(s))
@@ -1147,7 +1148,7 @@ def expit(x, /):
     (``exp(x) / (1 + exp(x))`` for negative ``x``)."""
     global _expit_fn
     x = _real(x, "expit")
-    if _dtype(x) in _dt.HALF:
+    if _dtype(x) in _HALF:
         return _in32(expit, x)
     if not isinstance(x, _Tracer):  # (no transform: the formula, without the custom_jvp call)
         return _expit_value(x)
@@ -1208,7 +1209,7 @@ def logit(x, /):
     (``-inf`` at 0, ``inf`` at 1, nan outside). Near 1/2 it is computed as
     ``log1p(2d) - log1p(-2d)``, ``d = x - 1/2``, to keep its relative accuracy."""
     x = _real(x, "logit")
-    if _dtype(x) in _dt.HALF:
+    if _dtype(x) in _HALF:
         return _in32(logit, x)
     mid = (x >= 0.3) & (x <= 0.65)
     d = 2.0 * (_where(mid, x, 0.5) - 0.5)
@@ -1222,7 +1223,7 @@ def log_expit(x, /):
     """``log(expit(x))`` without underflow: ``-log1p(exp(-x))`` for ``x >= 0`` and
     ``x - log1p(exp(x))`` below."""
     x = _real(x, "log_expit")
-    if _dtype(x) in _dt.HALF:
+    if _dtype(x) in _HALF:
         return _in32(log_expit, x)
     pos = x >= 0.0
     xp = _where(pos, x, 0.0)
@@ -1235,7 +1236,7 @@ def log_expit(x, /):
 
 def _x_log(x, y, name, log, lo):
     x, y = _real_pair(x, y, name)
-    if _dtype(x) in _dt.HALF:
+    if _dtype(x) in _HALF:
         return _in32_half(lambda x, y: _x_log(x, y, name, log, lo), (x, y))
     # x log(y) with a strong zero at x == 0 (mul_sz): the value 0 there whatever log(y) is
     # (-inf at y = lo, nan below, inf at y = inf), and the product's derivatives: log(y) in x
@@ -1306,7 +1307,7 @@ def entr(x, /):
     Derivative ``-(log(x) + 1)`` for ``x > 0``; at ``x == 0`` its one-sided limit ``+inf``
     (the second ``-inf``), as JAX's; 0 below (a constant ``-inf``; JAX: nan)."""
     x = _real(x, "entr", small_to_float32=True)
-    if _dtype(x) in _dt.HALF:
+    if _dtype(x) in _HALF:
         return _in32(entr, x)
     pos = x > 0.0
     zero = x == 0.0
@@ -1347,7 +1348,7 @@ def erfcinv(y, /):
     ``-sqrt(pi)/2 * exp(erfcinv(y)**2)``."""
     y = _real(y, "erfcinv", small_to_float32=True)
     d = _dtype(y)
-    if d is _dt.float32 or d in _dt.HALF:  # (in float64 no y / 2 is subnormal)
+    if d is _dt.float32 or d in _HALF:  # (in float64 no y / 2 is subnormal)
         return fnp.astype(_erfcinv_halved(fnp.astype(y, _dt.float64)), d)
     return _erfcinv(y)
 
@@ -1542,7 +1543,7 @@ def _in64_many(fn, args):
     rounded once to it (the float32 paths lost up to 8e-4 relative: SciPy's own float32
     loop on NumPy, the generic series in float32 1e-5 on torch)."""
     d = _dtype(args[0])
-    if d is _dt.float32 or d in _dt.HALF:
+    if d is _dt.float32 or d in _HALF:
         return fnp.astype(fn(*(fnp.astype(v, _dt.float64) for v in args)), d)
     return fn(*args)
 
@@ -1690,7 +1691,7 @@ def _in32(fn, x):
     arithmetic's (in 16 bits each operation would round: ``betaln`` was 30 float16 ulp off,
     ``log_ndtr`` 4); other dtypes as they are."""
     d = _dtype(x)
-    if d in _dt.HALF:
+    if d in _HALF:
         return fnp.astype(fn(fnp.astype(x, _dt.float32)), d)
     return fn(x)
 
@@ -1700,14 +1701,14 @@ def _in64(fn, x):
     rounded once, as SciPy's float32 loops compute; in 16 bits the series and constants
     would overflow)."""
     d = _dtype(x)
-    if d is _dt.float32 or d in _dt.HALF:
+    if d is _dt.float32 or d in _HALF:
         return fnp.astype(fn(fnp.astype(x, _dt.float64)), d)
     return fn(x)
 
 
 _FLOAT32_ABLE = _SMALL | {"float32"}
 _HALF_AS_FLOAT32 = {"float16": "float32", "bfloat16": "float32"}
-_LOW = (_dt.float32,) + _dt.HALF   # (the dtypes computed in float64 and rounded once)
+_LOW = frozenset((_dt.float32,) + _dt.HALF)   # (the dtypes computed in float64, rounded once)
 
 
 # what each of SciPy's loop types takes by NumPy's safe casting (dtype names)
@@ -1769,7 +1770,7 @@ def _real_weak(args, name, loops=None):
         target = _dt.float32
     else:
         target = _dt.float64
-    if target is _dt.float32 and any(_dtype(a) in _dt.HALF for a in arrays):
+    if target is _dt.float32 and any(_dtype(a) in _HALF for a in arrays):
         target = _dt.result_type(*(_dtype(a) for a in arrays))  # (float16 with bfloat16: float32)
     if not arrays:
         return fnp.broadcast_arrays(*[_to_array(a, _dt.float64) for a in args])
@@ -1898,7 +1899,7 @@ def expn(n, x, /):
             # (SciPy's loop 'ff->f'; a Python number is weak, as in NumPy; 16-bit floats
             # counted as float32 and kept, as in _real_weak)
             low = nd if type(x) in _SCALARS else _dt.result_type(nd, _dtype(_array_like(x)))
-            out = fnp.astype(out, low if low in _dt.HALF else _dt.float32)
+            out = fnp.astype(out, low if low in _HALF else _dt.float32)
         return out
     try:
         order = operator.index(n)
@@ -2322,7 +2323,7 @@ def comb(N, k, *, exact=False, repetition=False):
         raise ValueError("comb: exact=True is not supported (it computes Python integers); "
                          "use exact=False")
     N, k = _real_weak((N, k), "comb")
-    if _dtype(N) in _dt.HALF:
+    if _dtype(N) in _HALF:
         return _in32_half(lambda N, k: comb(N, k, repetition=repetition), (N, k))
     N0 = N
     if repetition:
@@ -2377,7 +2378,7 @@ def boxcox(x, lmbda, /):
     ``(lmbda L exp(lmbda L) - expm1(lmbda L)) / lmbda**2`` (``L = log x``; ``L**2 / 2`` at
     ``lmbda = 0``)."""
     x, lmbda = _real_weak((x, lmbda), "boxcox")
-    if _dtype(x) in _dt.HALF:
+    if _dtype(x) in _HALF:
         return _in32_half(boxcox, (x, lmbda))
     return _boxcox_of_log(fnp.log(x), lmbda)
 
@@ -2387,7 +2388,7 @@ def boxcox1p(x, lmbda, /):
     at ``lmbda = 0``), accurate for small ``x`` and small ``lmbda``; as :func:`boxcox` with
     ``log1p(x)`` for ``log(x)`` (nan below -1)."""
     x, lmbda = _real_weak((x, lmbda), "boxcox1p")
-    if _dtype(x) in _dt.HALF:
+    if _dtype(x) in _HALF:
         return _in32_half(boxcox1p, (x, lmbda))
     return _boxcox_of_log(fnp.log1p(x), lmbda)
 
@@ -2431,7 +2432,7 @@ def rel_entr(x, y, /):
     taken as 0 where ``x == 0`` (where the one in ``x`` is ``-inf``) and outside the
     domain."""
     x, y = _real_weak((x, y), "rel_entr")
-    if _dtype(x) in _dt.HALF:
+    if _dtype(x) in _HALF:
         return _in32_half(rel_entr, (x, y))
     x, y, pos, xs, ys, zero, nan = _entropy_parts(x, y)
     inner = _x_log_ratio(xs, ys)
@@ -2446,7 +2447,7 @@ def kl_div(x, y, /):
     Derivatives: ``log(x / y)`` in ``x`` and ``1 - x / y`` in ``y`` for ``x, y > 0``; at
     ``x == 0``: 1 in ``y`` and 0 in ``x`` (where the true one is ``-inf``)."""
     x, y = _real_weak((x, y), "kl_div")
-    if _dtype(x) in _dt.HALF:
+    if _dtype(x) in _HALF:
         return _in32_half(kl_div, (x, y))
     x, y, pos, xs, ys, zero, nan = _entropy_parts(x, y)
     inner = fnp.add(_x_log_ratio(xs, ys), fnp.subtract(ys, xs))
