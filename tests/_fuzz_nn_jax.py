@@ -540,6 +540,15 @@ def _mp_slope(name, x, order):
         return float(mp.diff(f, mp.mpf(float(x)), order))
 
 
+def _squareplus_slope(x, b, order):
+    """squareplus's first or second derivative at the finite ``x`` (mpmath, no overflow)."""
+    import mpmath as mp
+    with mp.workdps(40):
+        x, b = mp.mpf(float(x)), mp.mpf(b)
+        r = mp.sqrt(x * x + b)
+        return float((1 + x / r) / 2 if order == 1 else b / (2 * r ** 3))
+
+
 def check_elementwise(case):
     x = case.args[0]
     if not (isinstance(x, np.ndarray) and x.dtype == np.float64) or x.size == 0:
@@ -590,6 +599,17 @@ def check_elementwise(case):
                 if a[i] != want:
                     fail(case.name, case, f"{k} at x={flat[i]!r}: functrans {a[i]!r} vs the "
                                           f"limit {want!r} (JAX {b[i]!r})")
+                continue
+            if case.name == "squareplus" and np.isfinite(flat[i]) and abs(flat[i]) > 1e154:
+                # fuzz52: JAX's slope (1 + x / sqrt(x^2 + b)) / 2 squares x: from |x| =
+                # 1.4e154 x^2 is inf, and its slope at x = -1e300 is 0.5 where the true one is
+                # b / (4 x^2) -> 0; the reference is the same formula in mpmath
+                ref = _squareplus_slope(flat[i], float(case.params.get("b", 4.0)),
+                                        2 if k.startswith("d2") else 1)
+                count("squareplus:jax-overflow-slope")
+                if not close(a[i:i + 1], np.array([ref]), 1e-11)[0]:
+                    fail(case.name, case, f"{k} at x={flat[i]!r}: functrans {a[i]!r} vs "
+                                          f"mpmath's {ref!r} (JAX {b[i]!r})")
                 continue
             if np.isnan(b[i]) and np.isnan(other[i]) and np.isfinite(a[i]):
                 ref = _mp_slope(case.name, flat[i], 2 if k.startswith("d2") else 1)
