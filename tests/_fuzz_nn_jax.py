@@ -408,6 +408,24 @@ def check_case(case, rng):
         if [(np.shape(a), to_np(a)[1]) for a in lf] != [(np.shape(b), to_np(b)[1]) for b in lj]:
             fail(case.name, case, "shapes/dtypes differ")
         return
+    if getattr(case, "fast_variance", False) and not all(
+            close(*(to_np(v)[0].astype(np.float64) for v in ab), tol)[0]
+            for ab in zip(leaves(yf), leaves(yj))):
+        # fuzz52: the fast variance mean(x^2) - mean^2 of float32 (or 16-bit) input, where
+        # it cancels (a slice of one kept entry or equal entries), is the rounding of
+        # mean(x^2) beside epsilon: XLA contracts it to fma(-mean, mean, fl(mean(x^2))) and
+        # keeps that rounding error (2.7e-10 beside epsilon 1e-5, 1.35e-5 relative, seed
+        # 44023 it 28), functrans's is 0. The reference there is JAX's in float64 (the
+        # exact difference) rounded to JAX's dtype
+        ok64, y64 = run(JM, case, [a.astype(np.float64) if isinstance(a, np.ndarray) and
+                                   a.dtype.kind == "f" else a for a in case.args])
+        if ok64:
+            y64 = jax.tree_util.tree_map(
+                lambda v, w: np.asarray(v).astype(np.asarray(w).dtype), y64, yj)
+            if all(close(*(to_np(v)[0].astype(np.float64) for v in ab), tol)[0]
+                   for ab in zip(leaves(yf), leaves(y64))):
+                count(case.name + ":jax-fma-variance")
+                yj = y64
     if not compare(case, "value", yf, yj, tol, documented_dtype=doc):
         return
     if case.value_only or doc:
@@ -970,6 +988,7 @@ def gen_standardize(rng):
              gen, rng)
     if algorithm == "fast":
         c.tol = 1e-8   # (mean(x^2) - mean^2 rounds differently in each library's sums)
+        c.fast_variance = True
         c.fd = False
     if epsilon == 0.0:
         c.fd = False   # (a row of equal entries: 0 / 0)
