@@ -678,6 +678,29 @@ def jax_try(thunk, case, default):
         return default
 
 
+def _glu_exact_ok(case, x, got, t=None, u=None):
+    """fuzz52: where functrans's glu jvp (tangent ``t``) or vjp (cotangent ``u``) differs from
+    JAX's, whether it is mpmath's to 1e-12. JAX's sigmoid slope s (1 - s) cancels for a
+    large gate b (1.7e-10 relative at b = 14.08, seed 44030 it 7); functrans's is
+    s sigmoid(-b)."""
+    import mpmath as mp
+    a, b = np.split(np.asarray(x, np.float64), 2, axis=case.params["axis"])
+    with mp.workdps(40):
+        sig = np.vectorize(lambda v: 1 / (1 + mp.exp(-mp.mpf(float(v)))), otypes=[object])
+        sb, sn = sig(b), sig(-b)
+        A = np.vectorize(lambda v: mp.mpf(float(v)), otypes=[object])(a)
+        if t is not None:
+            ta, tb = np.split(np.asarray(t, np.float64), 2, axis=case.params["axis"])
+            ref = ta * sb + A * sb * sn * tb
+        else:
+            ref = np.concatenate([u * sb, u * A * sb * sn], axis=case.params["axis"])
+        ref = np.vectorize(float, otypes=[np.float64])(ref)
+    ok = close(np.asarray(got, np.float64), ref, 1e-12)[0]
+    if ok:
+        count("glu:jax-sigmoid-slope-cancels")
+    return ok
+
+
 def check_transforms(case, rng):
     pos = diff_positions(case)
     if not pos or any(isinstance(a, np.ndarray) and a.dtype.name in (
@@ -706,6 +729,8 @@ def check_transforms(case, rng):
                                   tuple(jnp.asarray(t) for t in tans))[1], case, ())
     for i, (a, b) in enumerate(zip(t_f, t_j)):
         ok, msg = close(np.asarray(a), np.asarray(b), dtol)
+        if not ok and case.name == "glu" and _glu_exact_ok(case, primals[0], a, t=tans[0]):
+            continue
         if not ok:
             fail(case.name, case, f"jvp out {i} vs jax: {msg}")
     if case.fd and not case.elementwise and max(float(np.max(np.abs(p), initial=0)) for p in primals) < 1e6:
@@ -728,6 +753,8 @@ def check_transforms(case, rng):
     if ct_j is not None:
         for i, (a, b) in enumerate(zip(ct_f, ct_j)):
             ok, msg = close(np.asarray(a), np.asarray(b), dtol)
+            if not ok and case.name == "glu" and _glu_exact_ok(case, primals[0], a, u=us[0]):
+                continue
             if not ok:
                 fail(case.name, case, f"vjp arg {pos[i]} vs jax: {msg}")
     lhs = sum(float(np.sum(u * np.asarray(t))) for u, t in zip(us, t_f))
