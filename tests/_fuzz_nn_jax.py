@@ -707,6 +707,25 @@ def _glu_exact_ok(case, x, got, t=None, u=None):
     return ok
 
 
+def _excluded_nan_ok(case, got, jax_value, tol):
+    """fuzz52: logsumexp with where= and b: JAX's derivative in an entry the mask leaves
+    out is nan where that entry's exp(a - max of the kept ones) overflows (inf times the
+    mask's 0: a = -0.25 beside a kept -745, seed 44034 it 35); functrans's is 0 (the
+    excluded entries have no derivative, documented). Accepted where JAX's nans stand on
+    functrans's zeros and the rest agrees, the mask leaving something out."""
+    if case.name != "logsumexp" or not case.params.get("where"):
+        return False
+    mask = next((a for a in case.args if isinstance(a, np.ndarray) and a.dtype == bool), None)
+    if mask is None or mask.all():
+        return False
+    a, b = np.asarray(got, np.float64), np.asarray(jax_value, np.float64)
+    swap = np.isnan(b) & (a == 0.0)
+    if not swap.any() or not close(a, np.where(swap, a, b), tol)[0]:
+        return False
+    count("logsumexp:jax-nan-excluded")
+    return True
+
+
 def check_transforms(case, rng):
     pos = diff_positions(case)
     if not pos or any(isinstance(a, np.ndarray) and a.dtype.name in (
@@ -762,6 +781,8 @@ def check_transforms(case, rng):
             if not ok and case.name == "glu" and _glu_exact_ok(case, primals[0], a, u=us[0]):
                 continue
             if not ok:
+                ok = _excluded_nan_ok(case, a, b, dtol)
+            if not ok:
                 fail(case.name, case, f"vjp arg {pos[i]} vs jax: {msg}")
     lhs = sum(float(np.sum(u * np.asarray(t))) for u, t in zip(us, t_f))
     rhs = sum(float(np.sum(np.asarray(c) * t)) for c, t in zip(ct_f, tans))
@@ -779,6 +800,8 @@ def check_transforms(case, rng):
         *(jnp.asarray(p) for p in primals)), case, [])
     for i in range(len(g_j)):
         ok, msg = close(np.asarray(g_f[i]), np.asarray(g_j[i]), dtol)
+        if not ok:
+            ok = _excluded_nan_ok(case, g_f[i], g_j[i], dtol)
         if not ok:
             fail(case.name, case, f"grad arg {pos[i]} vs jax: {msg}")
     g_jit = ft.jit(gf)(*primals)
@@ -813,6 +836,8 @@ def check_transforms(case, rng):
             *(jnp.asarray(p) for p in primals)), case, None)
         for a, b in zip(leaves(hf), leaves(hj) if hj is not None else []):
             ok, msg = close(np.asarray(a), np.asarray(b), 100 * dtol)
+            if not ok:
+                ok = _excluded_nan_ok(case, a, b, 100 * dtol)
             if not ok:
                 fail(case.name, case, f"hessian vs jax: {msg}")
                 break
