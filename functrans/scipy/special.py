@@ -1708,6 +1708,7 @@ def _in64(fn, x):
 
 _FLOAT32_ABLE = _SMALL | {"float32"}
 _HALF_AS_FLOAT32 = {"float16": "float32", "bfloat16": "float32"}
+_FLOAT32_OR_HALF = _FLOAT32_ABLE | set(_HALF_AS_FLOAT32)
 _LOW = frozenset((_dt.float32,) + _dt.HALF)   # (the dtypes computed in float64, rounded once)
 
 
@@ -1765,12 +1766,12 @@ def _real_weak(args, name, loops=None):
             if _dtype(a).kind == "c":
                 raise TypeError(f"{name}: complex input ({_dtype(a).name}) is not supported")
         target = _dt.float32 if arrays and _scipy_loop(args, loops) == "f" else _dt.float64
-    elif arrays and all(_HALF_AS_FLOAT32.get(_dtype(a).name, _dtype(a).name) in _FLOAT32_ABLE
-                        for a in arrays):
+    elif arrays and all(_dtype(a).name in _FLOAT32_OR_HALF for a in arrays):
         target = _dt.float32
     else:
         target = _dt.float64
-    if target is _dt.float32 and any(_dtype(a) in _HALF for a in arrays):
+    if target is _dt.float32 and not all(_dtype(a) is _dt.float32 for a in arrays) and any(
+            _dtype(a) in _HALF for a in arrays):
         target = _dt.result_type(*(_dtype(a) for a in arrays))  # (float16 with bfloat16: float32)
     if not arrays:
         return fnp.broadcast_arrays(*[_to_array(a, _dt.float64) for a in args])
