@@ -432,7 +432,7 @@ def softmax(x, axis=-1, where=None):
     # A slice with nothing kept is 0 (as JAX's), not 0 / 0; one whose kept entries are all
     # -inf, or hold a nan or +inf, is nan as without where.
     return fnp.where(where, _sp._softmax_of_shifted(
-        kept, fnp.stop_gradient(fnp.max(kept, axis=axes, keepdims=True)), axes,
+        kept, fnp.stop_gradient(_kept_max(kept, axes)), axes,
         fnp.any(where, axis=axes, keepdims=True)), 0.0)
 
 
@@ -451,8 +451,16 @@ def _masked_shift(x, axis, where):
     """``x`` minus its maximum over the kept entries, ``-inf`` at the excluded ones. A
     non-finite maximum is replaced by 0."""
     kept = fnp.where(where, x, -fnp.inf)
-    m = fnp.max(kept, axis=axis, keepdims=True)
+    m = _kept_max(kept, axis)
     return kept - fnp.stop_gradient(fnp.where(fnp.isfinite(m), m, 0.0))
+
+
+def _kept_max(kept, axis):
+    """The maximum of ``kept`` over ``axis``, kept dimensions; ``-inf`` over an empty axis
+    (an empty array's reduction raised where JAX's masked max starts from ``-inf``)."""
+    if math.prod(kept.shape) == 0:
+        return fnp.max(kept, axis=axis, keepdims=True, initial=-fnp.inf)
+    return fnp.max(kept, axis=axis, keepdims=True)
 
 
 def _where_weights(a, b, where):

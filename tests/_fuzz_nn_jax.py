@@ -309,13 +309,19 @@ def compare(case, what, yf, yj, tol, documented_dtype=False):
                 count(case.name + ":jax-overflow")
                 b = np.where(skip, a, b)
         if case.name == "squareplus" and what == "value" and isinstance(x0, np.ndarray) and \
-                x0.shape == b.shape and x0.dtype == np.float64:
+                x0.shape == b.shape and x0.dtype.kind in "fV":
             # JAX's (x + sqrt(x^2 + b)) / 2 cancels for x << -sqrt(b) (2.2e-8 for 2.5e-8 at
             # x = -1e8, b = 10): there the reference is the same value without cancellation
+            # (fuzz52: in float32 and 16 bits for every negative x, rounded to the dtype:
+            # bfloat16 -30 with b = 4 is JAX's 0.0625, the value 0.0333, seed 44034 it 0)
             bb = float(case.params.get("b", 4.0))
+            xw = x0.astype(np.float64)
             with np.errstate(all="ignore"):
-                stable = bb / (2.0 * (np.sqrt(x0 * x0 + bb) - x0))
-            neg = (x0 < -1e3) & np.isfinite(x0) & np.isfinite(stable)
+                stable = bb / (2.0 * (np.sqrt(xw * xw + bb) - xw))
+            low = x0.dtype != np.float64
+            if low:
+                stable = stable.astype(x0.dtype).astype(np.float64)
+            neg = (xw < (0.0 if low else -1e3)) & np.isfinite(xw) & np.isfinite(stable)
             if np.any(neg & (b != stable)):
                 count("squareplus:jax-cancels")
                 b = np.where(neg, stable, b)
@@ -408,6 +414,24 @@ def check_case(case, rng):
         if [(np.shape(a), to_np(a)[1]) for a in lf] != [(np.shape(b), to_np(b)[1]) for b in lj]:
             fail(case.name, case, "shapes/dtypes differ")
         return
+    if getattr(case, "fast_variance", False) and not all(
+            close(*(to_np(v)[0].astype(np.float64) for v in ab), tol)[0]
+            for ab in zip(leaves(yf), leaves(yj))):
+        # fuzz52: the fast variance mean(x^2) - mean^2 of float32 (or 16-bit) input, where
+        # it cancels (a slice of one kept entry or equal entries), is the rounding of
+        # mean(x^2) beside epsilon: XLA contracts it to fma(-mean, mean, fl(mean(x^2))) and
+        # keeps that rounding error (2.7e-10 beside epsilon 1e-5, 1.35e-5 relative, seed
+        # 44023 it 28), functrans's is 0. The reference there is JAX's in float64 (the
+        # exact difference) rounded to JAX's dtype
+        ok64, y64 = run(JM, case, [a.astype(np.float64) if isinstance(a, np.ndarray) and
+                                   a.dtype.kind == "f" else a for a in case.args])
+        if ok64:
+            y64 = jax.tree_util.tree_map(
+                lambda v, w: np.asarray(v).astype(np.asarray(w).dtype), y64, yj)
+            if all(close(*(to_np(v)[0].astype(np.float64) for v in ab), tol)[0]
+                   for ab in zip(leaves(yf), leaves(y64))):
+                count(case.name + ":jax-fma-variance")
+                yj = y64
     if not compare(case, "value", yf, yj, tol, documented_dtype=doc):
         return
     if case.value_only or doc:
@@ -540,6 +564,15 @@ def _mp_slope(name, x, order):
         return float(mp.diff(f, mp.mpf(float(x)), order))
 
 
+def _squareplus_slope(x, b, order):
+    """squareplus's first or second derivative at the finite ``x`` (mpmath, no overflow)."""
+    import mpmath as mp
+    with mp.workdps(40):
+        x, b = mp.mpf(float(x)), mp.mpf(b)
+        r = mp.sqrt(x * x + b)
+        return float((1 + x / r) / 2 if order == 1 else b / (2 * r ** 3))
+
+
 def check_elementwise(case):
     x = case.args[0]
     if not (isinstance(x, np.ndarray) and x.dtype == np.float64) or x.size == 0:
@@ -591,6 +624,17 @@ def check_elementwise(case):
                     fail(case.name, case, f"{k} at x={flat[i]!r}: functrans {a[i]!r} vs the "
                                           f"limit {want!r} (JAX {b[i]!r})")
                 continue
+            if case.name == "squareplus" and np.isfinite(flat[i]) and abs(flat[i]) > 1e154:
+                # fuzz52: JAX's slope (1 + x / sqrt(x^2 + b)) / 2 squares x: from |x| =
+                # 1.4e154 x^2 is inf, and its slope at x = -1e300 is 0.5 where the true one is
+                # b / (4 x^2) -> 0; the reference is the same formula in mpmath
+                ref = _squareplus_slope(flat[i], float(case.params.get("b", 4.0)),
+                                        2 if k.startswith("d2") else 1)
+                count("squareplus:jax-overflow-slope")
+                if not close(a[i:i + 1], np.array([ref]), 1e-11)[0]:
+                    fail(case.name, case, f"{k} at x={flat[i]!r}: functrans {a[i]!r} vs "
+                                          f"mpmath's {ref!r} (JAX {b[i]!r})")
+                continue
             if np.isnan(b[i]) and np.isnan(other[i]) and np.isfinite(a[i]):
                 ref = _mp_slope(case.name, flat[i], 2 if k.startswith("d2") else 1)
                 if ref is not None and close(a[i:i + 1], np.array([ref]), 1e-11)[0]:
@@ -640,6 +684,48 @@ def jax_try(thunk, case, default):
         return default
 
 
+def _glu_exact_ok(case, x, got, t=None, u=None):
+    """fuzz52: where functrans's glu jvp (tangent ``t``) or vjp (cotangent ``u``) differs from
+    JAX's, whether it is mpmath's to 1e-12. JAX's sigmoid slope s (1 - s) cancels for a
+    large gate b (1.7e-10 relative at b = 14.08, seed 44030 it 7); functrans's is
+    s sigmoid(-b)."""
+    import mpmath as mp
+    a, b = np.split(np.asarray(x, np.float64), 2, axis=case.params["axis"])
+    with mp.workdps(40):
+        sig = np.vectorize(lambda v: 1 / (1 + mp.exp(-mp.mpf(float(v)))), otypes=[object])
+        sb, sn = sig(b), sig(-b)
+        A = np.vectorize(lambda v: mp.mpf(float(v)), otypes=[object])(a)
+        if t is not None:
+            ta, tb = np.split(np.asarray(t, np.float64), 2, axis=case.params["axis"])
+            ref = ta * sb + A * sb * sn * tb
+        else:
+            ref = np.concatenate([u * sb, u * A * sb * sn], axis=case.params["axis"])
+        ref = np.vectorize(float, otypes=[np.float64])(ref)
+    ok = close(np.asarray(got, np.float64), ref, 1e-12)[0]
+    if ok:
+        count("glu:jax-sigmoid-slope-cancels")
+    return ok
+
+
+def _excluded_nan_ok(case, got, jax_value, tol):
+    """fuzz52: logsumexp with where= and b: JAX's derivative in an entry the mask leaves
+    out is nan where that entry's exp(a - max of the kept ones) overflows (inf times the
+    mask's 0: a = -0.25 beside a kept -745, seed 44034 it 35); functrans's is 0 (the
+    excluded entries have no derivative, documented). Accepted where JAX's nans stand on
+    functrans's zeros and the rest agrees, the mask leaving something out."""
+    if case.name != "logsumexp" or not case.params.get("where"):
+        return False
+    mask = next((a for a in case.args if isinstance(a, np.ndarray) and a.dtype == bool), None)
+    if mask is None or mask.all():
+        return False
+    a, b = np.asarray(got, np.float64), np.asarray(jax_value, np.float64)
+    swap = np.isnan(b) & (a == 0.0)
+    if not swap.any() or not close(a, np.where(swap, a, b), tol)[0]:
+        return False
+    count("logsumexp:jax-nan-excluded")
+    return True
+
+
 def check_transforms(case, rng):
     pos = diff_positions(case)
     if not pos or any(isinstance(a, np.ndarray) and a.dtype.name in (
@@ -668,6 +754,8 @@ def check_transforms(case, rng):
                                   tuple(jnp.asarray(t) for t in tans))[1], case, ())
     for i, (a, b) in enumerate(zip(t_f, t_j)):
         ok, msg = close(np.asarray(a), np.asarray(b), dtol)
+        if not ok and case.name == "glu" and _glu_exact_ok(case, primals[0], a, t=tans[0]):
+            continue
         if not ok:
             fail(case.name, case, f"jvp out {i} vs jax: {msg}")
     if case.fd and not case.elementwise and max(float(np.max(np.abs(p), initial=0)) for p in primals) < 1e6:
@@ -690,6 +778,10 @@ def check_transforms(case, rng):
     if ct_j is not None:
         for i, (a, b) in enumerate(zip(ct_f, ct_j)):
             ok, msg = close(np.asarray(a), np.asarray(b), dtol)
+            if not ok and case.name == "glu" and _glu_exact_ok(case, primals[0], a, u=us[0]):
+                continue
+            if not ok:
+                ok = _excluded_nan_ok(case, a, b, dtol)
             if not ok:
                 fail(case.name, case, f"vjp arg {pos[i]} vs jax: {msg}")
     lhs = sum(float(np.sum(u * np.asarray(t))) for u, t in zip(us, t_f))
@@ -708,6 +800,8 @@ def check_transforms(case, rng):
         *(jnp.asarray(p) for p in primals)), case, [])
     for i in range(len(g_j)):
         ok, msg = close(np.asarray(g_f[i]), np.asarray(g_j[i]), dtol)
+        if not ok:
+            ok = _excluded_nan_ok(case, g_f[i], g_j[i], dtol)
         if not ok:
             fail(case.name, case, f"grad arg {pos[i]} vs jax: {msg}")
     g_jit = ft.jit(gf)(*primals)
@@ -742,6 +836,8 @@ def check_transforms(case, rng):
             *(jnp.asarray(p) for p in primals)), case, None)
         for a, b in zip(leaves(hf), leaves(hj) if hj is not None else []):
             ok, msg = close(np.asarray(a), np.asarray(b), 100 * dtol)
+            if not ok:
+                ok = _excluded_nan_ok(case, a, b, 100 * dtol)
             if not ok:
                 fail(case.name, case, f"hessian vs jax: {msg}")
                 break
@@ -950,6 +1046,7 @@ def gen_standardize(rng):
              gen, rng)
     if algorithm == "fast":
         c.tol = 1e-8   # (mean(x^2) - mean^2 rounds differently in each library's sums)
+        c.fast_variance = True
         c.fd = False
     if epsilon == 0.0:
         c.fd = False   # (a row of equal entries: 0 / 0)

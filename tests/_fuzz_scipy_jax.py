@@ -11,7 +11,8 @@ functions no other fuzzer drew, float32 and edge arguments: +-0, +-inf, nan, sub
 x_stats (every distribution's methods with loc/scale, float32, edge points and bad
 parameters) and x_oaconvolve; y_more (fuzz44) and z_integrate (fuzz45: cumulative_simpson,
 romb), z_special48 (fuzz48: special.comb), z_special49 (fuzz49: the special functions no other
-section drew, and j0/j1/y0/y1 and digamma near their zeros against mpmath).
+section drew, and j0/j1/y0/y1 and digamma near their zeros against mpmath), z_dtypes52 (fuzz52:
+mixed operand dtypes of the FFT convolutions and the sparse solvers).
 For each random case: values, dtypes, shapes and errors vs SciPy (and jax.scipy where it has
 the function); derivatives (jvp vs central differences in float64, vjp by the dot-product
 identity <u, J v> = <J^T u, v>, jacfwd vs jacrev, jit, vmap) and vs jax.scipy's where it has
@@ -2212,6 +2213,69 @@ def sec_z_special49(rng):
         if not derr <= 1e-14 + dslack[i]:
             fail("z_special49", case, f"{name}'({v!r}) = {slope[i]!r}, mpmath "
                                       f"{mp.nstr(dref, 17)}: {derr:.3g} relative")
+
+
+# -- fuzz52: mixed operand dtypes (named to sort last: the other sections' draws kept) ------
+
+_DTYPES52 = ["float64", "float32", "float16", "complex128", "complex64", "int64", "int8",
+             "uint8", "bool"]
+
+
+@section
+def sec_z_dtypes52(rng):
+    """fftconvolve/oaconvolve/convolve/correlate with operands of two dtypes (SciPy's result
+    dtype; values against the exact convolution, SciPy's FFT rounding aside), and the sparse
+    solvers with b, x0 and a matrix A of different dtypes (SciPy's dtype; np.linalg.solve)."""
+    which = str(rng.choice(["fftconvolve", "oaconvolve", "convolve", "correlate", "solver"]))
+    d1, d2 = (str(rng.choice(_DTYPES52)) for _ in range(2))
+    if which == "solver":
+        n = int(rng.integers(1, 6))
+        d1, d2 = (str(rng.choice(["float64", "float32", "complex128", "int64"])) for _ in range(2))
+        m = rng.standard_normal((n, n))
+        a = (m @ m.T + n * np.eye(n)) * (4 if d1 == "int64" else 1)
+        a = (a + 0.3j * (m - m.T) if d1 == "complex128" else a).astype(d1)
+        b = rand(rng, (n,), d2)
+        x0 = rand(rng, (n,), str(rng.choice(["float64", "float32"]))) if rng.random() < 0.3 \
+            else None
+        solver = str(rng.choice(["cg", "bicgstab", "gmres"])) if d1 != "complex128" else \
+            str(rng.choice(["bicgstab", "gmres"]))
+        case = dict(which=which, solver=solver, a=a.tolist(), b=b.tolist(), x0=x0 is not None)
+        count("z_dtypes52/solver")
+        x = np.asarray(getattr(fspl, solver)(a, b, x0, tol=1e-12)[0])
+        want_dt = np.result_type(a.dtype, b.dtype)
+        want_dt = np.dtype("float64") if want_dt.kind in "biu" else want_dt
+        if x.dtype != want_dt:
+            fail("z_dtypes52", case, f"{solver}: dtype {x.dtype}, SciPy's {want_dt}")
+        want = np.linalg.solve(a.astype(want_dt), b.astype(want_dt))
+        single = want_dt in (np.float32, np.complex64)
+        expect("z_dtypes52", case, f"{solver} vs np.linalg.solve", x, want,
+               1e-4 if single else 1e-8, dtype=False)
+        return
+    nd = int(rng.integers(1, 3))
+    s1 = tuple(int(rng.integers(2, 7)) for _ in range(nd))
+    s2 = tuple(int(rng.integers(2, 5)) for _ in range(nd))
+    mode = str(rng.choice(["full", "same", "valid"]))
+    if which in ("convolve", "correlate") and "bool" in (d1, d2):
+        d1 = d2 = "float64"  # (booleans are refused by the direct convolutions: TypeError)
+    a, b = rand(rng, s1, d1), rand(rng, s2, d2)
+    case = dict(which=which, s1=s1, s2=s2, d1=d1, d2=d2, mode=mode)
+    count("z_dtypes52/" + which)
+    got, want, fe, se = both_raise("z_dtypes52", case,
+                                   lambda: getattr(fsig, which)(a, b, mode=mode),
+                                   lambda: getattr(scipy.signal, which)(a, b, mode=mode))
+    if fe is None and se is None:
+        got, want = np.asarray(got), np.asarray(want)
+        if got.dtype != want.dtype:
+            fail("z_dtypes52", case, f"dtype {got.dtype} vs scipy {want.dtype}")
+        if got.dtype.kind in "fc":
+            # the exact values (SciPy's FFT rounds in the operands' working precision)
+            exact = scipy.signal.convolve(a.astype(np.complex128), (
+                np.conj(b.astype(np.complex128))[(slice(None, None, -1),) * nd]
+                if which == "correlate" else b.astype(np.complex128)), mode=mode,
+                method="direct")
+            exact = exact if got.dtype.kind == "c" else exact.real
+            expect("z_dtypes52", case, "vs the exact convolution", got, exact,
+                   30 * float(np.finfo(got.dtype).eps), dtype=False)
 
 
 def main():

@@ -1163,10 +1163,10 @@ def sec_special(rng):
             c[..., 0] = c[..., 0] if np.all(c[..., 0] != 0) else 1
         call = (lambda m: m.companion(c))
     elif kind == "fiedler":
-        if n == 0 and c.dtype == np.bool_:
-            # (SciPy returns an empty float64 vector for an empty input before it looks at
-            # the dtype, and raises for booleans otherwise; functrans raises for booleans at
-            # every size: documented in docs/api/scipy.md)
+        if n <= 1 and c.dtype == np.bool_:
+            # (SciPy returns an empty float64 vector for an empty input, and [[0.]] for a
+            # length-1 one, before it looks at the dtype, and raises for booleans otherwise;
+            # functrans raises for booleans at every size: documented in docs/api/scipy.md)
             try:
                 fsl.fiedler(c)
                 fail("special/fiedler", case, "booleans did not raise TypeError")

@@ -2115,6 +2115,12 @@ TESTED_ELSEWHERE = {
     # (session 47: the fix primitives' slopes at once, bound by their JVP rules)
     "fix_slopes": "jit(grad), jit(hessian) of f.logpdf, f.cdf, beta.ppf (tests/"
                   "test_s43_stats43.py, test_s45_stats45.py, test_s47_perf47.py)",
+    # (session 52: bound by the gamma inverses' JVP rules where a >= 50 may hold and the
+    # root is within 30 % of a)
+    "gamma_inv_eta": "grad, hessian, jit, vmap of gammaincinv, gammainccinv, gamma.ppf, "
+                     "gamma.isf at a large a (tests/test_s52_stats52.py)",
+    "temme_series": "the gamma inverses' derivatives at a large a, to third order "
+                    "(tests/test_s52_stats52.py)",
 }
 # Collectives over a vmap's named axis: they need an enclosing vmap (tests/test_collectives.py).
 COLLECTIVES = {"psum", "pmax", "pmin", "axis_index", "all_gather", "psum_scatter", "ppermute",

@@ -510,6 +510,22 @@ CASES = [
           fts.real(0.1, 0.9), shape=(3,), order=1),
     unary("gammainccinv", lambda y: Sp.gammainccinv(fnp.full_like(y, 0.7), y),
           fts.real(0.1, 0.9), shape=(3,), order=1),
+    # session 52: the gamma inverses' derivatives at a large a, in Temme's variable eta: the
+    # series S(a, eta) (here its eta slope, in a and eta: the next partial derivatives), a
+    # in [100, 200], eta in [-0.2, 0.2]; and eta of the root of P(a, .) = y (in a and y, x
+    # the root: a start only), a in [100, 200], y in [0.2, 0.8]
+    # session 52: log(Gamma(y + 1/2) / Gamma(y)) - log(y) / 2 (Student t's front), its
+    # three forms (the difference of lgamma below 1, the steps down to 10, the series)
+    unary("lgamma_half_excess", Sp.lgamma_half_excess, fts.real(0.5, 30.0)),
+    # session 52: log1p(v) - v (its series near 0: Student t's log density near its centre)
+    unary("log1pmx", Sp.log1pmx, fts.real(-0.6, 2.0)),
+    Case("temme_series", lambda a, e: Sp.temme_series(
+        fnp.add(fnp.tanh(a) * 50.0, 150.0), fnp.tanh(e) * 0.2, fnp.isfinite(a), part="S",
+        j=1), ((V3, REAL), (V3, REAL)), order=1),
+    Case("gamma_inv_eta", lambda a, y: (lambda a, y: Sp.gamma_inv_eta(
+        a, y, Sp.gammaincinv(a, y), fnp.isfinite(a), lower=True))(
+        fnp.add(fnp.tanh(a) * 50.0, 150.0), fnp.add(fnp.tanh(y) * 0.3, 0.5)),
+        ((V3, REAL), (V3, REAL)), order=1),
     # session 14's special functions (values: tests/test_scipy_special.py)
     # (i0e and i1e hold exp(-|x|): a kink at 0)
     unary("erfcx", Sp.erfcx),

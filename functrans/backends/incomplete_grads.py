@@ -552,6 +552,125 @@ def gammainc_da_temme(backend, n, a, x, /):
     out = -_signed_exp(xp, -a * h - 0.5 * xp.log(2.0 * math.pi * a), factor)
     return xp.reshape(out, shape)
 
+# -- the inverses' derivatives in Temme's variable ----------------------------------------------
+#
+# (session 52) x = gammaincinv(a, y) (gammainccinv likewise) at a large a: its derivatives by
+# dx/da = -(dP/da) / (dP/dx) at the result are differences of terms ~1/sqrt(a) of themselves
+# (its second derivative in a at a = 1e6 was 8.6e-6 off; the root x, rounded to eps x, gives
+# x - a only to eps sqrt(a) relative: 1e-10 at a = 1e12). In Temme's variable eta
+# (x = a (1 + mu(eta)), eta^2 / 2 = mu - log(1 + mu), as gammainc_da_temme) the equation is
+#
+#   Q(a, eta) = erfc(eta sqrt(a/2)) / 2 + E S / sqrt(2 pi a) = y   (P = 1 - Q for gammaincinv)
+#
+# with E = exp(-a eta^2 / 2) and S = sum_k C_k(eta) a^-k (generic's rows), and its partial
+# derivatives at fixed eta carry no cancellation:
+#
+#   dQ/deta = -E D / sqrt(2 pi a),  D = a (1 + eta S) - dS/deta,
+#   dQ/da = E N / sqrt(2 pi a),     N = -eta / 2 - (eta^2 / 2 + 1 / (2 a)) S + dS/da,
+#
+# so deta/da = N / D and deta/dy = -+sqrt(2 pi a) exp(a eta^2 / 2) / D (for Q, P), each
+# again differentiable in (a, eta) through temme_series (any order), and eta itself is
+# solved from y (temme_eta: Newton steps from the root x, in the logarithm of the smaller
+# of P and Q against its exact target), not from the rounded x.
+
+
+def _mu_coefficients():
+    """b_1 .. b_n of mu(eta) = sum b_m eta^m (mu mu' = eta (1 + mu), as generic's)."""
+    key = "mu"
+    for k, v in _temme_da_cache[1:]:
+        if k == key:
+            return v
+    from .generic import _temme_coefficients
+    n = len(_temme_coefficients()[0][0]) + 4
+    b = [0.0, 1.0]
+    for m in range(2, n + 1):
+        s = math.fsum((m + 1 - i) * b[i] * b[m + 1 - i] for i in range(2, m))
+        b.append((b[m - 1] - s) / (m + 1))
+    value = tuple(b)
+    _temme_da_coefficients()  # (the cache's first entry)
+    _temme_da_cache.append((key, value))
+    return value
+
+
+def _derived_rows(rows, j):
+    """The Taylor rows of the j-th derivatives (in eta) of the polynomials ``rows``."""
+    return [[c[n + j] * math.perm(n + j, j) for n in range(len(c) - j)] for c in rows]
+
+
+def temme_series(backend, part, i, j, a, eta, /):
+    """``part`` "S": d^(i+j) S / da^i deta^j, S(a, eta) = sum_k C_k(eta) a^-k (see above);
+    "mu": d^j mu / deta^j (i = 0; ``a`` unused). Float64 arrays of one shape; Horner in eta
+    on every row at once."""
+    from .generic import _temme_coefficients
+    xp = backend.xp
+    if part == "mu":
+        if i:
+            return xp.zeros_like(eta)
+        b = _mu_coefficients()
+        row = _derived_rows([b], j)[0] if j else b
+        out = xp.zeros_like(eta)
+        for v in reversed(row):
+            out = out * eta + v
+        return out
+    rows = _temme_coefficients()[0]
+    # (rows whose derivative in a vanishes, k < 1 for i >= 1, left out)
+    ks = [k for k in range(len(rows)) if not (i and k == 0)]
+    table = _derived_rows([rows[k] for k in ks], j)
+    width = max(len(r) for r in table)
+    if width <= 0:
+        return xp.zeros_like(eta)
+    shape = eta.shape
+    a = xp.reshape(a, (-1,))
+    eta = xp.reshape(eta, (-1,))
+    cols = _rows(xp, xp.asarray([[[r[n] if n < len(r) else 0.0] for r in table]
+                                 for n in range(width)], dtype=xp.float64,
+                                device=backend.device(eta)))
+    eta_row = xp.expand_dims(eta, axis=0)
+    vals = cols[-1] * xp.ones_like(eta_row)
+    for col in cols[-2::-1]:
+        vals = vals * eta_row + col
+    # d^i/da^i a^-k = (-1)^i k (k + 1) ... (k + i - 1) a^-(k + i)
+    inv_a = 1.0 / a
+    weights = []
+    for k in ks:
+        rising = math.prod(range(k, k + i))
+        weights.append(((-1.0) ** i * rising) * inv_a ** (k + i))
+    out = xp.sum(vals * xp.stack(weights, axis=0), axis=0)
+    return xp.reshape(out, shape)
+
+
+def temme_eta_region(a, y, x):
+    """Where the inverses' derivatives come from eta (temme_da_region at the root x,
+    0 < y < 1)."""
+    return temme_da_region(a, x) & (y > 0.0) & (y < 1.0)
+
+
+def temme_eta(backend, lower, a, y, x, /):
+    """Temme's eta of the root of P(a, .) = y (``lower``; Q's otherwise), in
+    temme_eta_region (float64; other elements: any value): from the rounded root ``x``,
+    two Newton steps in log F, F the smaller of P and Q (exp(-w^2) t, w = eta sqrt(a/2),
+    as generic's _temme_parts), against its exact target (y, or 1 - y where that is the
+    smaller: exact above 1/2)."""
+    from .generic import _log1pmx_neg
+    xp = backend.xp
+    erfcx = backend.extra("erfcx")
+    mu = (x - a) / a
+    eta = xp.sqrt(2.0 * _log1pmx_neg(xp, mu))
+    eta = xp.where(mu < 0.0, -eta, eta)
+    root = xp.sqrt(2.0 * math.pi * a)
+    for _ in range(2):
+        w = eta * xp.sqrt(0.5 * a)
+        s = temme_series(backend, "S", 0, 0, a, eta)
+        d = a * (1.0 + eta * s) - temme_series(backend, "S", 0, 1, a, eta)
+        half = 0.5 * erfcx(xp.abs(w))
+        upper_side = w >= 0.0  # (Q the smaller)
+        t = xp.where(upper_side, half + s / root, half - s / root)
+        own = upper_side != lower  # (y is the smaller side's own probability)
+        target = xp.where(own, y, 1.0 - y)
+        slope = xp.where(upper_side, -d, d) / (root * t)  # d log F / d eta
+        eta = eta - (xp.log(t) - w * w - xp.log(target)) / slope
+    return eta
+
 # -- derivatives of the regularized incomplete beta function in its shapes --------------------
 #
 # betainc_dab(i, j, a, b, x) = d^(i+j) I_x(a, b) / da^i db^j for i + j = 1 or 2 (3: see the

@@ -455,11 +455,12 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     there."""
     if isinstance(start, _np.generic) or isinstance(stop, _np.generic):
         # NumPy scalars are numbers (made on ``device``); a floating one sets the dtype,
-        # as NumPy's result type of the endpoints
-        inexact = [v.dtype for v in (start, stop)
-                   if isinstance(v, _np.generic) and v.dtype.kind in "fc"]
+        # as NumPy's result type of the endpoints (functrans's dtypes: ml_dtypes' bfloat16
+        # is of NumPy's kind 'V', and linspace of two bfloat16 scalars was float64)
+        inexact = [d for d in (_dt.dtype_of(v) for v in (start, stop)
+                               if isinstance(v, _np.generic)) if d.kind in "fc"]
         if dtype is None and inexact:
-            dtype = _dt.dtype_of(_np.result_type(*inexact).type(0))
+            dtype = _dt.result_type(*inexact)
         start, stop = (v.item() if isinstance(v, _np.generic) else v for v in (start, stop))
     if retstep or axis != 0 or _not_0d(start) or _not_0d(stop):
         return _linspace_numpy(start, stop, num, endpoint, retstep, dtype, axis)

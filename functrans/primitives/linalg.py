@@ -1829,8 +1829,9 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
         ds = spectral_tangent(t, x, u, s, vh, dp, kind="svd_diag", projected=True)
     else:
         ds = real(diagonal(dp)) if cplx else diagonal(dp)
-    def vectors(t, tv, dp, vecs_map, tie=tie):
-        """(dU, dV) from the tangent t, t V and dP = U^H t V (``tie`` as _may_tie's)."""
+    def vectors(t, tv, dp, x, s, u, v, vecs_map, tie=tie):
+        """(dU, dV) from the tangent t, t V and dP = U^H t V at the point (x, s, u, v)
+        (``tie`` as _may_tie's; the point an operand: a lax.cond's branches share it)."""
         mm, ew = _point_products(tie)
         # (where ties may be, nan at those of s: see _TIE_ULPS; formed where a product below
         # takes it, not for the svd_vecs maps, which form their own)
@@ -1931,19 +1932,21 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
                 dv = add(dv, _nan_if_moved(null, x, _h(t), dv))
         return du, dv
 
-    # (complex (session 50): where ties are known to be possible, eager values with a tie
-    # and vmap, the maps. Staged (session 51), the maps only where the singular values
-    # hold a tie, a near tie or a zero, as the eager choice (_staged_may_tie, a lax.cond:
-    # the predicate read on the host, one branch run), else the plain products of no tie:
-    # the maps throughout cost jit(hvp) of a complex 8 x 16 x 16 stack +45 % (session 50),
-    # the rule's lazy products nan at a tie)
-    vecs_map = tie is not False and (not cplx or tie is True)
-    if tie is None and cplx:
+    # (where ties are known to be possible, eager values with a tie and vmap, the maps.
+    # Staged, the maps only where the singular values hold a tie, a near tie or a zero, as
+    # the eager choice (_staged_may_tie, a lax.cond: the predicate read on the host, one
+    # branch run), else the plain products of no tie: complex since session 51 (the maps
+    # throughout cost jit(hvp) of a complex 8 x 16 x 16 stack +45 %, the rule's lazy
+    # products nan at a tie), real since session 52 (the maps' second derivatives cost
+    # jit(hvp) of a real 8 x 16 x 16 stack +20 %, 16 x 3 x 4 +40 %, tall 8 x 64 x 8 +60 %;
+    # the cond and its predicate cost jit(grad) ~40 us a call, +8 % on 8 x 16 x 16 and
+    # 16 x 3 x 4, where the maps' first derivatives cost what the plain products do))
+    if tie is None:
         from ..control_flow import cond
         du, dv = cond(_staged_may_tie(s), lambda *a: vectors(*a, True),
-                      lambda *a: vectors(*a, False, tie=False), t, tv, dp)
+                      lambda *a: vectors(*a, False, tie=False), t, tv, dp, x, s, u, v)
     else:
-        du, dv = vectors(t, tv, dp, vecs_map)
+        du, dv = vectors(t, tv, dp, x, s, u, v, tie is True)
     return du, ds, _h(dv)
 
 

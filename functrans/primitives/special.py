@@ -28,7 +28,9 @@ derivative in ``x`` is closed-form), and betainc in its shapes ``a``, ``b`` thro
 the same name; likewise closed-form in ``x``, NotImplementedError at the fourth order in the
 shapes). The inverses are differentiated in ``y`` by the inverse function rule (one over the
 forward function's derivative at the result, in logarithms), and in their shapes by
-``dx/da = -(dF/da) / (dF/dx)`` at the result (F the forward function).
+``dx/da = -(dF/da) / (dF/dx)`` at the result (F the forward function); gammaincinv and
+gammainccinv at ``a >= 50`` near ``x = a`` in Temme's variable instead (the primitives
+``temme_series`` and ``gamma_inv_eta``: see there).
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ from functools import partial
 import numpy as _np
 
 from .elementwise import (_array_aval, _bool_aval, abs_, add, cos, div, elementwise, eq, exp,
-                          floor_p, ge, gt, le, log, log1p, lt, mul, mul_sz, neg, round_p, select,
-                          sign, sin, sqrt, sub, unary)
+                          floor_p, ge, gt, le, log, log1p, logical_and, lt, mul, mul_sz, neg,
+                          round_p, select, sign, sin, sqrt, sub, unary)
 from .structural import full_like
 from ._batching import leading_rule
 from ..core import primitive, registry
@@ -633,6 +635,179 @@ polygamma_p = elementwise("polygamma", _polygamma_impl, _polygamma_jvp,
 polygamma_p.same_aval = True  # the operand's aval, whatever n
 
 
+# -- log(Gamma(y + 1/2) / Gamma(y)) - log(y) / 2 and its derivatives (Student's t) ------------
+# (session 52) lgamma_half_excess(y, n=n): the n-th derivative of
+# E(y) = log(Gamma(y + 1/2) / Gamma(y)) - log(y) / 2 (t's log density's front, y = df / 2).
+# Its slope psi(y + 1/2) - psi(y) - 1/(2y) ~ 1/(8 y^2) lost ~8 y^2 psi(y) eps as that
+# difference (1e4 eps of t.logpdf's df slope at df = 49.9). Here:
+# - y >= 10: the asymptotic series E ~ sum_k c_k y^-(2k+1), c_k = B_(2k+2) (2^-(2k+1) - 2) /
+#   ((2k+1)(2k+2)), through y^-19 (within 2e-18 of E, 4e-17 of E', 4e-16 of E'' from y = 10,
+#   mpmath), differentiated term by term;
+# - 1 <= y < 10: that series at y + 9 and the nine steps down, E(u) - E(u + 1) =
+#   log1p(-1/(2u + 1)^2) / 2 (u = y + j), whose derivatives have closed forms without
+#   cancellation (_half_excess_steps);
+# - below 1 (and nan, y <= 0): the difference of lgamma / polygamma (< ~5 eps there; 25 eps
+#   at y = 2).
+# One primitive for the whole front: the forms took ~55 operations (each a graph equation
+# under jit) where a derivative flowed.
+
+_HALF_EXCESS = (-0.125, 0.005208333333333333, -0.0015625, 0.0011858258928571428,
+                -0.001681857638888889, 0.0038341175426136365, -0.012819730318509616,
+                0.059100405375162764, -0.359287374159869, 2.784861777958117)
+_HALF_EXCESS_SERIES_FROM = 10.0
+_HALF_EXCESS_SHIFT = 9
+_HALF_EXCESS_SHIFT_FROM = 1.0
+_HALF_EXCESS_STEP_TERMS = 24   # (w <= 1/9: 9^-24 ~ 1e-23, 1e-18 of the first term at n = 3)
+
+
+def _rising(a, n):
+    return math.prod(range(a, a + n))
+
+
+def _half_excess_series(xp, z, n):
+    """d^n/dz^n sum_k c_k z^-(2k+1) (z >= 10)."""
+    inv = 1.0 / z
+    r = inv * inv
+    coeffs = [c * (-1.0) ** n * _rising(2 * k + 1, n) for k, c in enumerate(_HALF_EXCESS)]
+    out = xp.zeros_like(z) + coeffs[-1]
+    for c in reversed(coeffs[:-1]):
+        out = out * r + c
+    return out * inv ** (n + 1)
+
+
+def _half_excess_steps(xp, y, n):
+    """d^n/dy^n of sum_j log1p(-u^-2) / 2, u = 2 (y + j) + 1, j < 9: in value log1p(-D),
+    D = 1 - prod_j (1 - u^-2) accumulated as D + w (1 - D) (positive terms; the product's
+    own logarithm was ~30 eps of E); the derivatives, 2^n L^(n)(u) / 2 with
+    L' = 2 / g, L'' = -2 g' / g^2, L''' = 2 (12 u^4 - 6 u^2 + 2) / g^3 (g = u^3 - u: no
+    cancellation), beyond by the series of one sign -sum_m w^m / m, w = u^-2 <= 1/9."""
+    total = None
+    for j in range(_HALF_EXCESS_SHIFT):
+        u = 2.0 * y + (2 * j + 1)
+        if n == 0:
+            inv = 1.0 / u
+            term = inv * inv
+        elif n <= 3:
+            g = u * (u * u - 1.0)
+            if n == 1:
+                term = 2.0 / g
+            elif n == 2:
+                term = (-2.0 * (3.0 * u * u - 1.0)) / (g * g)
+            else:
+                u2 = u * u
+                term = 2.0 * ((12.0 * u2 - 6.0) * u2 + 2.0) / (g * g * g)
+        else:
+            # d^n/du^n log1p(-u^-2) = -(-1)^n u^-n sum_m rising(2m, n) / m u^-2m
+            coeffs = [_rising(2 * m, n) / m for m in range(1, _HALF_EXCESS_STEP_TERMS + 1)]
+            inv = 1.0 / u
+            w = inv * inv
+            acc = xp.zeros_like(y) + coeffs[-1]
+            for c in reversed(coeffs[:-1]):
+                acc = acc * w + c
+            term = -(-1.0) ** n * acc * w * inv ** n
+        if total is None:
+            total = term
+        else:
+            total = total + term * (1.0 - total) if n == 0 else total + term
+    if n == 0:
+        return 0.5 * xp.log1p(-total)
+    return (0.5 * 2.0 ** n) * total
+
+
+def _lgamma_half_excess_impl(bk, y, *, n):
+    xp = bk.xp
+    dtype = y.dtype
+    y = xp.astype(y, xp.float64)
+    series = y >= _HALF_EXCESS_SERIES_FROM
+    steps = (y >= _HALF_EXCESS_SHIFT_FROM) & ~series
+    direct = ~(series | steps)   # (and nan)
+    forms = ((series, _half_excess_series_form), (steps, _half_excess_steps_form),
+             (direct, _half_excess_direct_form))
+    if type(y) is _np.ndarray and y.ndim:   # (NumPy: each form on its own elements)
+        out = _np.empty_like(y)
+        with _np.errstate(all="ignore"):   # (nan for y <= 0, as lgamma's difference)
+            for where, form in forms:
+                if where.any():
+                    out[where] = form(bk, y[where], n)
+        return out.astype(dtype, copy=False)
+    from ..backends.incomplete_grads import _none_needs
+    out = xp.zeros_like(y)
+    for (where, form), stand_in in zip(forms, (10.0, 2.0, 0.5)):
+        if not _none_needs(bk, y, where):
+            out = xp.where(where, form(bk, xp.where(where, y, xp.full_like(y, stand_in)), n),
+                           out)
+    return xp.astype(out, dtype)
+
+
+def _half_excess_series_form(bk, y, n):
+    return _half_excess_series(bk.xp, y, n)
+
+
+def _half_excess_steps_form(bk, y, n):
+    return (_half_excess_series(bk.xp, y + float(_HALF_EXCESS_SHIFT), n)
+            + _half_excess_steps(bk.xp, y, n))
+
+
+def _half_excess_direct_form(bk, y, n):
+    if n == 0:
+        lg = bk.extra("lgamma")
+        return lg(y + 0.5) - lg(y) - 0.5 * bk.xp.log(y)
+    return (_polygamma_impl(bk, y + 0.5, n=n - 1) - _polygamma_impl(bk, y, n=n - 1)
+            - (0.5 * (-1.0) ** (n - 1) * math.factorial(n - 1)) / y ** n)
+
+
+def _lgamma_half_excess_jvp(primals, tangents, *, n):
+    y, = primals
+    return (lgamma_half_excess(y, n=n),
+            mul(tangents[0], lgamma_half_excess(y, n=n + 1)))
+
+
+# lgamma_half_excess(y, n=n): the n-th derivative of log(Gamma(y + 1/2) / Gamma(y)) -
+# log(y) / 2 (n >= 0, any order; see above).
+lgamma_half_excess_p = elementwise("lgamma_half_excess", _lgamma_half_excess_impl,
+                                   _lgamma_half_excess_jvp,
+                                   abstract_eval=lambda y, **_: _array_aval(y))
+lgamma_half_excess_p.same_aval = True
+
+
+def lgamma_half_excess(y, *, n=0):
+    return lgamma_half_excess_p.bind(y, n=n)
+
+
+# -- log1pmx(v) = log1p(v) - v ------------------------------------------------------------
+# (session 52) for |v| <= 1/4 by its series in u = v / (2 + v): log1p(v) = 2 atanh(u) and
+# v - 2u = u v, so log1pmx = -u v + 2 u^3 (1/3 + u^2/5 + ...), u^2 <= 1/81 (nine terms reach
+# 2e-17 of it); elsewhere log1p(v) - v (cancelling less than a factor 10). Its slope
+# -v / (1 + v) in closed form. One primitive: Student t's log density near its centre took
+# the series as ~20 operations (each an equation under jit, each linearized eagerly).
+
+_LOG1PMX_NEAR = 0.25
+_LOG1PMX_TERMS = 9
+
+
+def _log1pmx_impl(bk, v):
+    xp = bk.xp
+    near = xp.abs(v) <= _LOG1PMX_NEAR
+    vn = xp.where(near, v, xp.zeros_like(v))
+    u = vn / (2.0 + vn)
+    u2 = u * u
+    tail = xp.zeros_like(v) + 1.0 / (2 * _LOG1PMX_TERMS + 1)
+    for k in range(_LOG1PMX_TERMS - 1, 0, -1):
+        tail = tail * u2 + 1.0 / (2 * k + 1)
+    series = -u * vn + 2.0 * (u * u2) * tail
+    with _np.errstate(all="ignore"):
+        return xp.where(near, series, xp.log1p(v) - v)
+
+
+# log1pmx(v): log1p(v) - v for v > -1 (see above), its derivatives -v / (1 + v) and on.
+log1pmx_p = unary("log1pmx", _log1pmx_impl,
+                  lambda t, v, y: mul(t, neg(div(v, add(v, 1.0)))))
+
+
+def log1pmx(v):
+    return log1pmx_p.bind(v)
+
+
 def _polygamma_order_jvp(primals, tangents):
     raise ValueError("lax.polygamma: the derivative with respect to the order m is not "
                      "defined (as in JAX); stop_gradient m or differentiate with respect to "
@@ -730,12 +905,14 @@ def _beta_slope(a, b, x):
                   select(eq(x, 0.0), at0, zero))
 
 
-def _last_operand_primitive(name, shape_names, slope, negate=False, shape_tangent=None):
+def _last_operand_primitive(name, shape_names, slope, negate=False, shape_tangent=None,
+                            refine=None):
     """``name(*shape_parameters, z)`` through the backend extra of that name: differentiable
     in ``z`` (tangent ``slope(*operands, result) * t``, negated with ``negate``); a tangent
     reaching a shape parameter goes to ``shape_tangent(operands, result, shape_tangents)``
     (None entries for the shapes without one), or raises NotImplementedError where that is
-    None (never a silent zero)."""
+    None (never a silent zero). ``refine(operands, result, tangents, tangent)``, where
+    given, returns the tangent to use (another form's where it is more accurate)."""
     def impl(backend, *operands):
         return backend.extra(name)(*operands)
 
@@ -751,6 +928,8 @@ def _last_operand_primitive(name, shape_names, slope, negate=False, shape_tangen
         if shape_tangent is not None and any(s is not None for s in tangents[:-1]):
             ds = shape_tangent(primals, out, tangents[:-1])
             d = ds if d is None else add(d, ds)
+        if refine is not None and d is not None:
+            d = refine(primals, out, tangents, d)
         return out, d
     prim = elementwise(name, impl, jvp)
     return prim
@@ -1374,12 +1553,161 @@ def _gamma_inverse_shape_tangent(primals, x, shape_tangents):
     return mul(shape_tangents[0], neg(mul(gammainc_da(a, x, n=1), _inverse_gamma_slope(a, x))))
 
 
+# -- the gamma inverses at a large a: their derivatives in Temme's variable eta -----------------
+# (session 52; functrans.backends.incomplete_grads, "the inverses' derivatives in Temme's
+# variable"). Where a >= 50 and the root x is within 30 % of a, x = a (1 + mu(eta)) with eta
+# = gamma_inv_eta(a, y, x) solved from y, deta/da = N / D and deta/dy = +-sqrt(2 pi a)
+# exp(a eta^2 / 2) / D (N, D from temme_series, no cancellation): dx/da = 1 + mu + a mu'
+# deta/da and dx/dy = a mu' deta/dy, each differentiable again through eta's rule and
+# temme_series's. By -(dP/da) / (dP/dx) at the rounded x the second derivative in a at
+# a = 1e6 was 8.6e-6 off (terms ~sqrt(a) times the result cancel), and every derivative
+# at a = 1e12 ~1e-10 (x - a from the rounded x); now ~1e-15 (mpmath).
+
+
+def _none_in(bk, region):
+    """Whether the concrete mask ``region`` holds nowhere (read on the host: under jit on
+    NumPy the operands are arrays too, and no element of ordinary shapes needs the work)."""
+    from ..backends.incomplete_grads import _none_needs
+    return _none_needs(bk, region, region)
+
+
+def _temme_series_impl(bk, a, eta, region, *, part, i, j):
+    xp = bk.xp
+    if _none_in(bk, region):
+        return xp.zeros_like(eta)
+    from ..backends.incomplete_grads import temme_series
+    f64 = xp.float64
+    return xp.astype(temme_series(bk, part, i, j, xp.astype(a, f64), xp.astype(eta, f64)),
+                     eta.dtype)
+
+
+def _temme_series_jvp(primals, tangents, *, part, i, j):
+    a, eta, region = primals
+    ta, te, _ = tangents
+    out = temme_series(a, eta, region, part=part, i=i, j=j)
+    d = None
+    if ta is not None and part == "S":
+        d = mul(ta, temme_series(a, eta, region, part=part, i=i + 1, j=j))
+    if te is not None:
+        de = mul(te, temme_series(a, eta, region, part=part, i=i, j=j + 1))
+        d = de if d is None else add(d, de)
+    return out, d
+
+
+# temme_series(a, eta, region, part="S", i=i, j=j): d^(i+j) S / da^i deta^j of Temme's
+# S(a, eta) = sum_k C_k(eta) a^-k; part="mu": d^j mu / deta^j of mu(eta) (i = 0; not
+# moving with a), x = a (1 + mu). Any order (its derivative: the next one). 0 where the
+# mask region holds nowhere (known on the host; else computed everywhere: the operands
+# stand-ins outside it).
+temme_series_p = elementwise("temme_series", _temme_series_impl, _temme_series_jvp,
+                             abstract_eval=lambda a, eta, region, **_: _array_aval(a, eta))
+
+
+def temme_series(a, eta, region, *, part, i=0, j=0):
+    return temme_series_p.bind(a, eta, region, part=part, i=i, j=j)
+
+
+def _gamma_eta_slopes(a, eta, region, lower):
+    """(deta/da, deta/dy) of the root of P(a, .) = y (``lower``) or Q(a, .) = y."""
+    s = temme_series(a, eta, region, part="S")
+    den = sub(mul(a, add(1.0, mul(eta, s))), temme_series(a, eta, region, part="S", j=1))
+    num = sub(sub(temme_series(a, eta, region, part="S", i=1), mul(0.5, eta)),
+              mul(add(mul(0.5, mul(eta, eta)), div(0.5, a)), s))
+    dy = div(exp(mul(0.5, mul(a, mul(eta, eta)))), den)
+    dy = mul(sqrt(mul(2.0 * math.pi, a)), dy)
+    return div(num, den), dy if lower else neg(dy)
+
+
+def _gamma_inv_eta_impl(bk, a, y, x, region, *, lower):
+    xp = bk.xp
+    if _none_in(bk, region):
+        return xp.zeros_like(x)
+    from ..backends.incomplete_grads import temme_eta
+    f64 = xp.float64
+    return xp.astype(temme_eta(bk, lower, xp.astype(a, f64), xp.astype(y, f64),
+                               xp.astype(x, f64)), x.dtype)
+
+
+def _gamma_inv_eta_jvp(primals, tangents, *, lower):
+    a, y, x, region = primals
+    ta, ty, _, _ = tangents  # (x: the root of (a, y), a start only)
+    out = gamma_inv_eta(a, y, x, region, lower=lower)
+    if ta is None and ty is None:
+        return out, None
+    slope_a, slope_y = _gamma_eta_slopes(a, out, region, lower)
+    d = None if ta is None else mul(ta, slope_a)
+    if ty is not None:
+        dy = mul(ty, slope_y)
+        d = dy if d is None else add(d, dy)
+    return out, d
+
+
+# gamma_inv_eta(a, y, x, region, lower=): Temme's eta of the root of P(a, .) = y (lower;
+# Q's otherwise) inside temme_eta_region, solved from y with the root x as its start (x's
+# own tangent, that of a function of a and y, is not used); derivatives by
+# _gamma_eta_slopes. 0 where the mask region holds nowhere (as temme_series).
+gamma_inv_eta_p = elementwise("gamma_inv_eta", _gamma_inv_eta_impl, _gamma_inv_eta_jvp,
+                              abstract_eval=lambda a, y, x, region, **_: _array_aval(a, y, x))
+
+
+def gamma_inv_eta(a, y, x, region, *, lower):
+    return gamma_inv_eta_p.bind(a, y, x, region, lower=lower)
+
+
+def _temme_inverse_none(a, y, x):
+    """Whether no element is in temme_eta_region, known from concrete arrays (False for
+    tracers: unknown)."""
+    from ..backends import _by_type
+    from ..backends.incomplete_grads import _any_true, temme_eta_region
+    bk = _by_type.get(type(x))
+    if bk is None or _by_type.get(type(a)) is not bk or _by_type.get(type(y)) is not bk:
+        return False
+    return not _any_true(bk, temme_eta_region(a, y, x))
+
+
+def _gamma_inverse_refine(lower):
+    def refine(primals, x, tangents, d):
+        """The tangent in eta's form (see above) inside temme_eta_region, ``d`` outside."""
+        a, y = primals
+        ta, ty = tangents
+        if _temme_inverse_none(a, y, x):
+            return d
+        region = _temme_eta_region(a, y, x)
+        # (stand-ins elsewhere: a root of 1/2 at a = 100, finite slopes, unused)
+        a_s, y_s, x_s = select(region, a, 100.0), select(region, y, 0.5), select(region, x,
+                                                                                  100.0)
+        eta = gamma_inv_eta(a_s, y_s, x_s, region, lower=lower)
+        slope_a, slope_y = _gamma_eta_slopes(a_s, eta, region, lower)
+        deta = None if ta is None else mul(ta, slope_a)
+        if ty is not None:
+            dy = mul(ty, slope_y)
+            deta = dy if deta is None else add(deta, dy)
+        de = mul(mul(a_s, temme_series(a_s, eta, region, part="mu", j=1)), deta)
+        if ta is not None:
+            de = add(de, mul(ta, add(1.0, temme_series(a_s, eta, region, part="mu"))))
+        return select(region, de, d)
+    return refine
+
+
+def _temme_eta_region(a, y, x):
+    """incomplete_grads.temme_eta_region with primitives (a >= 50, |x / a - 1| <= 0.3,
+    0 < y < 1)."""
+    from ..backends.generic import _TEMME_MAX_MU
+    from ..backends.incomplete_grads import _TEMME_DA_MIN_A
+    r = ge(a, _TEMME_DA_MIN_A)
+    r = logical_and(r, ge(x, mul(1.0 - _TEMME_MAX_MU, a)))
+    r = logical_and(r, le(x, mul(1.0 + _TEMME_MAX_MU, a)))
+    return logical_and(logical_and(r, gt(y, 0.0)), lt(y, 1.0))
+
+
 gammaincinv_p = _last_operand_primitive("gammaincinv", ("a",),
                                         lambda a, y, x: _inverse_gamma_slope(a, x),
-                                        shape_tangent=_gamma_inverse_shape_tangent)
+                                        shape_tangent=_gamma_inverse_shape_tangent,
+                                        refine=_gamma_inverse_refine(True))
 gammainccinv_p = _last_operand_primitive("gammainccinv", ("a",),
                                          lambda a, y, x: _inverse_gamma_slope(a, x),
-                                         negate=True, shape_tangent=_gamma_inverse_shape_tangent)
+                                         negate=True, shape_tangent=_gamma_inverse_shape_tangent,
+                                         refine=_gamma_inverse_refine(False))
 
 
 def _beta_inverse_shape_tangent(primals, x, shape_tangents):

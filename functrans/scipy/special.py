@@ -77,6 +77,7 @@ _inf = math.inf
 # Integer dtypes that SciPy's ufuncs with a float32 loop first (erfinv, ndtri, entr) turn
 # into float32.
 _SMALL = frozenset(("bool", "int8", "uint8", "int16", "uint16"))
+_HALF = frozenset(_dt.HALF)   # (membership by identity: no DType.__eq__ calls)
 
 
 def _array_like(x):
@@ -352,6 +353,8 @@ def betaln(a, b, /):
     ``beta`` ``+-inf``; their derivatives there are nan (the slope in the subnormal
     argument, about ``-1/b``, overflows)."""
     a, b = _real_pair(a, b, "betaln")
+    if _dtype(a) in _HALF:
+        return _in32_half(_betaln, (a, b))
     return _betaln(a, b)
 
 
@@ -782,6 +785,8 @@ def beta(a, b, /):
     for a negative non-integer ``a`` beside ``b = inf``, ``+inf`` where :func:`betaln` is
     ``inf`` otherwise, as SciPy."""
     a, b = _real_pair(a, b, "beta")
+    if _dtype(a) in _HALF:
+        return _in32_half(beta, (a, b))
     s = fnp.add(a, b)
     sign = fnp.multiply(fnp.multiply(_gamma_sign(a), _gamma_sign(b)), _gamma_sign(s))
     near = _beta_near_zero(a, b, log=False)
@@ -1143,6 +1148,8 @@ def expit(x, /):
     (``exp(x) / (1 + exp(x))`` for negative ``x``)."""
     global _expit_fn
     x = _real(x, "expit")
+    if _dtype(x) in _HALF:
+        return _in32(expit, x)
     if not isinstance(x, _Tracer):  # (no transform: the formula, without the custom_jvp call)
         return _expit_value(x)
     if _expit_fn is None:
@@ -1202,6 +1209,8 @@ def logit(x, /):
     (``-inf`` at 0, ``inf`` at 1, nan outside). Near 1/2 it is computed as
     ``log1p(2d) - log1p(-2d)``, ``d = x - 1/2``, to keep its relative accuracy."""
     x = _real(x, "logit")
+    if _dtype(x) in _HALF:
+        return _in32(logit, x)
     mid = (x >= 0.3) & (x <= 0.65)
     d = 2.0 * (_where(mid, x, 0.5) - 0.5)
     xo = _where(mid, 0.25, x)
@@ -1214,6 +1223,8 @@ def log_expit(x, /):
     """``log(expit(x))`` without underflow: ``-log1p(exp(-x))`` for ``x >= 0`` and
     ``x - log1p(exp(x))`` below."""
     x = _real(x, "log_expit")
+    if _dtype(x) in _HALF:
+        return _in32(log_expit, x)
     pos = x >= 0.0
     xp = _where(pos, x, 0.0)
     xn = _where(pos, 0.0, x)
@@ -1225,6 +1236,8 @@ def log_expit(x, /):
 
 def _x_log(x, y, name, log, lo):
     x, y = _real_pair(x, y, name)
+    if _dtype(x) in _HALF:
+        return _in32_half(lambda x, y: _x_log(x, y, name, log, lo), (x, y))
     # x log(y) with a strong zero at x == 0 (mul_sz): the value 0 there whatever log(y) is
     # (-inf at y = lo, nan below, inf at y = inf), and the product's derivatives: log(y) in x
     # (-inf at y = lo, as JAX and the limit from either side; nan below lo; inf at inf), 0 in
@@ -1294,6 +1307,8 @@ def entr(x, /):
     Derivative ``-(log(x) + 1)`` for ``x > 0``; at ``x == 0`` its one-sided limit ``+inf``
     (the second ``-inf``), as JAX's; 0 below (a constant ``-inf``; JAX: nan)."""
     x = _real(x, "entr", small_to_float32=True)
+    if _dtype(x) in _HALF:
+        return _in32(entr, x)
     pos = x > 0.0
     zero = x == 0.0
     xs = _where(pos, x, 1.0)
@@ -1316,10 +1331,11 @@ def ndtr(x, /):
     computed in float64 and rounded once).
     Derivative: the normal density ``exp(-x**2 / 2) / sqrt(2 pi)``."""
     x = _real(x, "ndtr")
-    if _dtype(x) is _dt.float32:
+    if _dtype(x) in _LOW:
         # In float32 the rounding of x / sqrt(2) alone costs ~x^2 ulp in the lower tail
-        # (100 ulp at x = -12): computed in float64 and rounded once, as SciPy does.
-        return fnp.astype(ndtr(fnp.astype(x, _dt.float64)), _dt.float32)
+        # (100 ulp at x = -12): computed in float64 and rounded once, as SciPy does (16-bit
+        # floats too).
+        return _in64(ndtr, x)
     return _sp.ndtr(x)
 
 
@@ -1332,7 +1348,7 @@ def erfcinv(y, /):
     ``-sqrt(pi)/2 * exp(erfcinv(y)**2)``."""
     y = _real(y, "erfcinv", small_to_float32=True)
     d = _dtype(y)
-    if d is _dt.float32 or d in _dt.HALF:  # (in float64 no y / 2 is subnormal)
+    if d is _dt.float32 or d in _HALF:  # (in float64 no y / 2 is subnormal)
         return fnp.astype(_erfcinv_halved(fnp.astype(y, _dt.float64)), d)
     return _erfcinv(y)
 
@@ -1408,8 +1424,8 @@ def log_ndtr(x, /):
     ``x**2 / 2`` ulp (256 ulp at -19.25; the second derivative ``-s (x + s)``, ``s`` the
     slope, cancelled to 2e-11 relative)."""
     x = _real(x, "log_ndtr")
-    if _dtype(x) is _dt.float32:  # (see ndtr: float64, rounded once)
-        return fnp.astype(log_ndtr(fnp.astype(x, _dt.float64)), _dt.float32)
+    if _dtype(x) in _LOW:  # (see ndtr: float64, rounded once; 16-bit floats too)
+        return _in64(log_ndtr, x)
     hi = x >= 0.0
     lo = x < -1.0
     x_hi = _where(hi, x, 0.0)
@@ -1514,12 +1530,20 @@ def betainc(a, b, x, /):
     return _in64_many(_betainc, (a, b, x))
 
 
+def _in32_half(fn, args):
+    """``fn(*args)`` of operands of one 16-bit float type (:func:`_real_weak`'s) computed in
+    float32 and rounded once to it, for the functions whose float32 arithmetic is their
+    float32 result's (composed of functrans's operations, in 16 bits each would round)."""
+    d = _dtype(args[0])
+    return fnp.astype(fn(*(fnp.astype(v, _dt.float32) for v in args)), d)
+
+
 def _in64_many(fn, args):
     """``fn(*args)`` computed in float64 where the (common) dtype is float32 or 16-bit,
     rounded once to it (the float32 paths lost up to 8e-4 relative: SciPy's own float32
     loop on NumPy, the generic series in float32 1e-5 on torch)."""
     d = _dtype(args[0])
-    if d is _dt.float32 or d in _dt.HALF:
+    if d is _dt.float32 or d in _HALF:
         return fnp.astype(fn(*(fnp.astype(v, _dt.float64) for v in args)), d)
     return fn(*args)
 
@@ -1661,17 +1685,31 @@ betaincinv.__doc__ += "\n    " + _INVERSE_NOTE.format(
 # -- special14: erfcx, Bessel i0/i1, exponential integrals, dawsn, zeta, gamma-related -----------
 
 
+def _in32(fn, x):
+    """``fn(x)`` for a 16-bit float ``x`` computed in float32 and rounded once, for the
+    functions composed of functrans's operations whose float32 result is their float32
+    arithmetic's (in 16 bits each operation would round: ``betaln`` was 30 float16 ulp off,
+    ``log_ndtr`` 4); other dtypes as they are."""
+    d = _dtype(x)
+    if d in _HALF:
+        return fnp.astype(fn(fnp.astype(x, _dt.float32)), d)
+    return fn(x)
+
+
 def _in64(fn, x):
     """``fn(x)`` computed in float64, in ``x``'s dtype (float32, float16 and bfloat16
     rounded once, as SciPy's float32 loops compute; in 16 bits the series and constants
     would overflow)."""
     d = _dtype(x)
-    if d is _dt.float32 or d in _dt.HALF:
+    if d is _dt.float32 or d in _HALF:
         return fnp.astype(fn(fnp.astype(x, _dt.float64)), d)
     return fn(x)
 
 
 _FLOAT32_ABLE = _SMALL | {"float32"}
+_HALF_AS_FLOAT32 = {"float16": "float32", "bfloat16": "float32"}
+_FLOAT32_OR_HALF = _FLOAT32_ABLE | set(_HALF_AS_FLOAT32)
+_LOW = frozenset((_dt.float32,) + _dt.HALF)   # (the dtypes computed in float64, rounded once)
 
 
 # what each of SciPy's loop types takes by NumPy's safe casting (dtype names)
@@ -1691,8 +1729,9 @@ def _scipy_loop(args, loops):
     first; hyp2f1 with a Python number float64: 'dddd' does; nbdtr(1, 2, np.float32(.5))
     float64: 'lld' takes the Python ints.)"""
     py = [type(a) in _SCALARS for a in args]
-    names = ["int64" if (p and type(a) is not float) else "float64" if p else _dtype(a).name
-             for a, p in zip(args, py)]
+    # (a 16-bit float as float32: the loop float32 operands get; see _real_weak)
+    names = ["int64" if (p and type(a) is not float) else "float64" if p else
+             _HALF_AS_FLOAT32.get(_dtype(a).name, _dtype(a).name) for a, p in zip(args, py)]
     if all(py):
         py = [False] * len(args)
     if not any(py):
@@ -1713,7 +1752,10 @@ def _real_weak(args, name, loops=None):
     every array operand is float32 or a small integer type, float64 otherwise; Python numbers
     take the arrays' dtype (NumPy 2's weak scalars); broadcast together. With ``loops`` (the
     ufunc's input signatures in SciPy's order), float32 where NumPy picks a float32 loop
-    (:func:`_scipy_loop`)."""
+    (:func:`_scipy_loop`). A 16-bit float counts as float32 (SciPy's float16 loops are its
+    float32 ones; JAX keeps the 16-bit type): where that gives float32 and the arrays promote
+    to float16 or bfloat16, the operands are in that type, and the caller computes them in
+    float64 (:func:`_in64_many`) or float32 (:func:`_in32_half`) and rounds once."""
     args = [_array_like(a) for a in args]
     for a in args:
         if type(a) is complex:
@@ -1724,10 +1766,13 @@ def _real_weak(args, name, loops=None):
             if _dtype(a).kind == "c":
                 raise TypeError(f"{name}: complex input ({_dtype(a).name}) is not supported")
         target = _dt.float32 if arrays and _scipy_loop(args, loops) == "f" else _dt.float64
-    elif arrays and all(_dtype(a).name in _FLOAT32_ABLE for a in arrays):
+    elif arrays and all(_dtype(a).name in _FLOAT32_OR_HALF for a in arrays):
         target = _dt.float32
     else:
         target = _dt.float64
+    if target is _dt.float32 and not all(_dtype(a) is _dt.float32 for a in arrays) and any(
+            _dtype(a) in _HALF for a in arrays):
+        target = _dt.result_type(*(_dtype(a) for a in arrays))  # (float16 with bfloat16: float32)
     if not arrays:
         return fnp.broadcast_arrays(*[_to_array(a, _dt.float64) for a in args])
     first = arrays[0]
@@ -1842,8 +1887,8 @@ def expn(n, x, /):
         # float32 x as that loop gives it
         xr = _real(_array_like(x), "expn")
         out = expn(math.trunc(n), xr)
-        if type(x) not in _SCALARS and _dtype(xr) is _dt.float32:
-            out = fnp.astype(out, _dt.float32)
+        if type(x) not in _SCALARS and _dtype(xr) in _LOW:
+            out = fnp.astype(out, _dtype(xr))
         return out
     if _is_order_array(n):
         nd = _dtype(_array_like(n))
@@ -1852,8 +1897,10 @@ def expn(n, x, /):
         out = _by_order("expn", n, x, lambda k, x: expn(k, x), lambda v: v >= 0)
         if nd.kind == "f" and nd.bits <= 32 and (type(x) in _SCALARS or (
                 _dtype(_array_like(x)).kind == "f" and _dtype(_array_like(x)).bits <= 32)):
-            # (SciPy's loop 'ff->f'; a Python number is weak, as in NumPy)
-            out = fnp.astype(out, _dt.float32)
+            # (SciPy's loop 'ff->f'; a Python number is weak, as in NumPy; 16-bit floats
+            # counted as float32 and kept, as in _real_weak)
+            low = nd if type(x) in _SCALARS else _dt.result_type(nd, _dtype(_array_like(x)))
+            out = fnp.astype(out, low if low in _HALF else _dt.float32)
         return out
     try:
         order = operator.index(n)
@@ -1915,9 +1962,8 @@ def zeta(x, q=None):
     if q is None:
         return _in64(_sp.riemann_zeta, _real(x, "zeta"))
     x, q = _real_weak((x, q), "zeta")
-    if _dtype(x) is _dt.float32:
-        return fnp.astype(zeta(fnp.astype(x, _dt.float64), fnp.astype(q, _dt.float64)),
-                          _dt.float32)
+    if _dtype(x) in _LOW:
+        return _in64_many(zeta, (x, q))
     # the edges in SciPy's order of precedence (the last applied wins)
     pole = _all(q <= 0.0, q == fnp.floor(q))
     at_inf = x == _inf
@@ -2049,12 +2095,11 @@ def poch(z, m, /):
     :func:`_exp_product`). nan for ``z`` or ``m`` equal to ``-inf`` (SciPy gives the limit
     where there is one)."""
     z, m = _real_weak((z, m), "poch")
-    if _dtype(z) is _dt.float32:
+    if _dtype(z) in _LOW:
         # (in float64, rounded once: float32's own exp overflowed in the slopes below its
         # largest value, grad(poch)(float32 46.97, 21.68) = (4.4e37, inf) was (nan, inf),
         # and d/dm poch(1.4616, 1e-4) was 6e-4 off)
-        return fnp.astype(poch(fnp.astype(z, _dt.float64), fnp.astype(m, _dt.float64)),
-                          _dt.float32)
+        return _in64_many(poch, (z, m))
     s = fnp.add(z, m)
     # z + m is s + e exactly (Knuth's two-sum): near a pole of Gamma(z + m) the rounding of s
     # decides the value (poch(0.3, -1.3): s rounds to the pole -1, e = -5.6e-17, SciPy 6e15)
@@ -2279,6 +2324,8 @@ def comb(N, k, *, exact=False, repetition=False):
         raise ValueError("comb: exact=True is not supported (it computes Python integers); "
                          "use exact=False")
     N, k = _real_weak((N, k), "comb")
+    if _dtype(N) in _HALF:
+        return _in32_half(lambda N, k: comb(N, k, repetition=repetition), (N, k))
     N0 = N
     if repetition:
         N = fnp.subtract(fnp.add(N, k), 1.0)
@@ -2332,6 +2379,8 @@ def boxcox(x, lmbda, /):
     ``(lmbda L exp(lmbda L) - expm1(lmbda L)) / lmbda**2`` (``L = log x``; ``L**2 / 2`` at
     ``lmbda = 0``)."""
     x, lmbda = _real_weak((x, lmbda), "boxcox")
+    if _dtype(x) in _HALF:
+        return _in32_half(boxcox, (x, lmbda))
     return _boxcox_of_log(fnp.log(x), lmbda)
 
 
@@ -2340,11 +2389,12 @@ def boxcox1p(x, lmbda, /):
     at ``lmbda = 0``), accurate for small ``x`` and small ``lmbda``; as :func:`boxcox` with
     ``log1p(x)`` for ``log(x)`` (nan below -1)."""
     x, lmbda = _real_weak((x, lmbda), "boxcox1p")
+    if _dtype(x) in _HALF:
+        return _in32_half(boxcox1p, (x, lmbda))
     return _boxcox_of_log(fnp.log1p(x), lmbda)
 
 
-def _entropy_parts(x, y, name):
-    x, y = _real_weak((x, y), name)
+def _entropy_parts(x, y):
     pos = _all(x > 0.0, y > 0.0)
     xs, ys = _where(pos, x, 1.0), _where(pos, y, 1.0)
     zero = _all(x == 0.0, y >= 0.0)
@@ -2382,7 +2432,10 @@ def rel_entr(x, y, /):
     Derivatives: ``log(x / y) + 1`` in ``x`` and ``-x / y`` in ``y`` for ``x, y > 0``;
     taken as 0 where ``x == 0`` (where the one in ``x`` is ``-inf``) and outside the
     domain."""
-    x, y, pos, xs, ys, zero, nan = _entropy_parts(x, y, "rel_entr")
+    x, y = _real_weak((x, y), "rel_entr")
+    if _dtype(x) in _HALF:
+        return _in32_half(rel_entr, (x, y))
+    x, y, pos, xs, ys, zero, nan = _entropy_parts(x, y)
     inner = _x_log_ratio(xs, ys)
     out = _where(pos, inner, _where(zero, fnp.zeros_like(inner), _inf))
     return _where(nan, math.nan, out)
@@ -2394,7 +2447,10 @@ def kl_div(x, y, /):
 
     Derivatives: ``log(x / y)`` in ``x`` and ``1 - x / y`` in ``y`` for ``x, y > 0``; at
     ``x == 0``: 1 in ``y`` and 0 in ``x`` (where the true one is ``-inf``)."""
-    x, y, pos, xs, ys, zero, nan = _entropy_parts(x, y, "kl_div")
+    x, y = _real_weak((x, y), "kl_div")
+    if _dtype(x) in _HALF:
+        return _in32_half(kl_div, (x, y))
+    x, y, pos, xs, ys, zero, nan = _entropy_parts(x, y)
     inner = fnp.add(_x_log_ratio(xs, ys), fnp.subtract(ys, xs))
     out = _where(pos, inner, _where(zero, fnp.add(y, 0.0), _inf))
     return _where(nan, math.nan, out)
@@ -2488,9 +2544,8 @@ def owens_t(h, a, /):
     Q(h)) / 2 - T(a h, 1/a)`` above, in :mod:`functrans.backends.special_generic` (about
     1e-14 relative; the error of ``Q(h)`` for large ``h``, about ``h**2 eps``, as SciPy's)."""
     h, a = _real_weak((h, a), "owens_t")
-    if _dtype(h) is _dt.float32:
-        return fnp.astype(owens_t(fnp.astype(h, _dt.float64), fnp.astype(a, _dt.float64)),
-                          _dt.float32)
+    if _dtype(h) in _LOW:
+        return _in64_many(owens_t, (h, a))
     ok = _all(fnp.isfinite(h), fnp.isfinite(a))
     out = _sp.owens_t(_where(ok, h, 0.0), _where(ok, a, 0.0))
     # a = +-inf: +-Q(|h|)/2 (differentiable in h); h = +-inf: 0
@@ -2640,9 +2695,8 @@ def hyp1f1(a, b, x, /):
     60.8 % -> 2.0 %; the finite results within 1e-12 of mpmath's (2e-14 in those
     samples)."""
     a, b, x = _real_weak((a, b, x), "hyp1f1")
-    if _dtype(x) is _dt.float32:
-        return fnp.astype(hyp1f1(*(fnp.astype(v, _dt.float64) for v in (a, b, x))),
-                          _dt.float32)
+    if _dtype(x) in _LOW:
+        return _in64_many(hyp1f1, (a, b, x))
     finite = _all(fnp.isfinite(a), fnp.isfinite(b), x == x)   # (x = +-inf: the primitive's)
     poly = _all(_is_pole(a), fnp.greater_equal(a, b), a < 0.0)
     pole = _all(_is_pole(b), fnp.logical_not(poly))
@@ -2695,9 +2749,8 @@ def hyp2f1(a, b, c, x, /):
     there); the finite results within 2e-12 of mpmath's. The double-double series are
     slower: up to seconds for large arrays of such points."""
     a, b, c, x = _real_weak((a, b, c, x), "hyp2f1", ("dddd", "ffff"))
-    if _dtype(x) is _dt.float32:
-        return fnp.astype(hyp2f1(*(fnp.astype(v, _dt.float64) for v in (a, b, c, x))),
-                          _dt.float32)
+    if _dtype(x) in _LOW:
+        return _in64_many(hyp2f1, (a, b, c, x))
     finite = _all(fnp.isfinite(a), fnp.isfinite(b), fnp.isfinite(c), fnp.isfinite(x))
     poly = _any(_all(_is_pole(a), fnp.greater_equal(a, c)),
                 _all(_is_pole(b), fnp.greater_equal(b, c)))
@@ -2750,9 +2803,8 @@ def jv(v, z, /):
     +-1, float64 ``z`` near a zero of ``J_0`` or ``J_1`` has :func:`j0`'s and :func:`j1`'s
     values (their forms there: 2 ulp; ``jv(0, 2.404825557695773)`` was 0 before session 50)."""
     v, z = _real_weak((v, z), "jv")
-    if _dtype(z) is _dt.float32:
-        return fnp.astype(jv(fnp.astype(v, _dt.float64), fnp.astype(z, _dt.float64)),
-                          _dt.float32)
+    if _dtype(z) in _LOW:
+        return _in64_many(jv, (v, z))
     integer = v == fnp.floor(v)
     neg_pole = _all(v < 0.0, fnp.logical_not(integer))
     # (z = 0 reaches the primitive, for its derivative there, except where J_v has a pole)
@@ -2788,9 +2840,8 @@ def ive(v, x, /):
     uniform expansion beyond; about 1e-14 relative (3e-13 for orders in the hundreds, 1e-12
     in the thousands); nan for a negative fractional order ``|v| > |x| > 600``."""
     v, x = _real_weak((v, x), "ive")
-    if _dtype(x) is _dt.float32:
-        return fnp.astype(ive(fnp.astype(v, _dt.float64), fnp.astype(x, _dt.float64)),
-                          _dt.float32)
+    if _dtype(x) in _LOW:
+        return _in64_many(ive, (v, x))
     return _ive_edges(v, x, _sp.ive)
 
 
@@ -2815,9 +2866,8 @@ def iv(v, x, /):
     Derivative in ``x``: ``(iv(v - 1, x) + iv(v + 1, x)) / 2``. In ``v``:
     NotImplementedError."""
     v, x = _real_weak((v, x), "iv")
-    if _dtype(x) is _dt.float32:
-        return fnp.astype(iv(fnp.astype(v, _dt.float64), fnp.astype(x, _dt.float64)),
-                          _dt.float32)
+    if _dtype(x) in _LOW:
+        return _in64_many(iv, (v, x))
 
     def unscaled(v, x):
         half = fnp.exp(0.5 * fnp.abs(x))  # (twice, so no overflow before I_v's own)
@@ -2952,11 +3002,9 @@ def sph_harm_y(n, m, theta, phi, *, diff_n=0):
 
 def _weak64(name, args, fn, loops=None):
     """``fn`` of the operands as SciPy's ``ff->f`` ufuncs see them (:func:`_real_weak`; with
-    ``loops``, as NumPy picks among those), computed in float64 (float32 rounded once)."""
-    args = _real_weak(args, name, loops)
-    if _dtype(args[0]) is _dt.float32:
-        return fnp.astype(fn(*(fnp.astype(v, _dt.float64) for v in args)), _dt.float32)
-    return fn(*args)
+    ``loops``, as NumPy picks among those), computed in float64 (float32 and 16-bit floats
+    rounded once)."""
+    return _in64_many(fn, _real_weak(args, name, loops))
 
 
 class _TracedBackend:
@@ -5646,9 +5694,8 @@ def yn(n, x, /):
         out = _where(x == 0.0, at0, out)
         return _where(_any(x < 0.0, x != x, x == _inf, nf != nf, fnp.isinf(nf)), math.nan,
                       out)
-    if _dtype(x) is _dt.float32:
-        return fnp.astype(f(fnp.astype(nf, _dt.float64), fnp.astype(x, _dt.float64)),
-                          _dt.float32)
+    if _dtype(x) in _LOW:
+        return _in64_many(f, (nf, x))
     return f(nf, x)
 
 
@@ -5764,9 +5811,8 @@ def lpmv(m, v, x, /):
     SciPy's is 1.4e-12 off in places); near ``x = -1`` the function grows as
     ``(1 + x)**(-|m|/2)`` (a logarithm for ``m = 0``)."""
     m, v, x = _real_weak((m, v, x), "lpmv")
-    if _dtype(x) is _dt.float32:
-        return fnp.astype(lpmv(*(fnp.astype(t, _dt.float64) for t in (m, v, x))),
-                          _dt.float32)
+    if _dtype(x) in _LOW:
+        return _in64_many(lpmv, (m, v, x))
     m = fnp.stop_gradient(m)
     integer = _all(m == fnp.floor(m), fnp.isfinite(m))
     ms = _where(integer, m, 0.0)

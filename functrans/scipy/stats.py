@@ -1114,71 +1114,30 @@ def _log_gamma_half_ratio(y):
     return fnp.where(big, series, _special.gammaln(ys + 0.5) - _special.gammaln(ys))
 
 
-# (log(gamma(y + 1/2) / gamma(y)) - log(y) / 2 ~ sum_k c_k / y^(2k+1), c_k = B_(2k+2)
-# (2^-(2k+1) - 2) / ((2k+1)(2k+2)) from the Bernoulli polynomials' expansion of log gamma(y
-# + a): through y^-11, below 2e-18 of the sum, 2e-17 of its slope, from y = 25)
-_HALF_RATIO_SERIES = (-0.125, 0.005208333333333333, -0.0015625, 0.0011858258928571428,
-                      -0.001681857638888889, 0.0038341175426136365)
-_HALF_RATIO_FROM = 25.0
-
-
 def _log_gamma_half_ratio_excess(y):
-    """``log(gamma(y + 1/2) / gamma(y)) - log(y) / 2`` for ``y > 0`` (-1/(8y) + ...), by its
-    asymptotic series from _HALF_RATIO_FROM (t's log density: the difference of
-    _log_gamma_half_ratio, whose series' ``log(y) / 2`` has the slope 1/(2y), and
-    ``log(df) / 2`` cancelled to an O(1/y^2) slope in df; its four terms were 1e-13 of
-    this at y = 25, 1e-12 of its slope)."""
-    big = y >= _HALF_RATIO_FROM
-
-    def series():  # (only where some element takes it, where that is known)
-        inv = 1.0 / fnp.where(big, y, _HALF_RATIO_FROM)
-        r = inv * inv  # (y * y overflowed from 1e154 on)
-        out = _HALF_RATIO_SERIES[-1]
-        for c in reversed(_HALF_RATIO_SERIES[:-1]):
-            out = fnp.add(fnp.multiply(out, r), c)
-        return fnp.multiply(out, inv)
-
-    def direct():
-        ys = fnp.where(big, 1.0, y)
-        return fnp.subtract(_special.gammaln(ys + 0.5) - _special.gammaln(ys),
-                            0.5 * fnp.log(ys))
-    return _where_taken([(big, series)], direct)
+    """``log(gamma(y + 1/2) / gamma(y)) - log(y) / 2`` for ``y > 0`` (-1/(8y) + ...): the
+    primitive lgamma_half_excess (its derivatives of one sign, any order). (t's log density:
+    the difference of _log_gamma_half_ratio, whose ``log(y) / 2`` has the slope 1/(2y), and
+    ``log(df) / 2`` cancelled to an O(1/y^2) slope in df; until session 52 below y = 25
+    gammaln's difference, whose slope lost ~8 y^2 digamma(y) eps: 1e4 eps of t.logpdf's df
+    slope at (0.31, 49.9, 0.3, 0.7), against 1 above df = 50.)"""
+    return _special_prims.lgamma_half_excess(y)
 
 
-# (t's log density where z^2 / df is at most _T_NEAR: there log1p(v) - v by its series in
-# u = v / (2 + v), log1p(v) = 2 atanh(u), u^2 <= 1/81: nine terms reach 2e-17 of it)
+# (t's log density where z^2 / df is at most _T_NEAR: there log1p(v) - v by the primitive
+# log1pmx, its series in u = v / (2 + v))
 _T_NEAR = 0.25
-_T_NEAR_TERMS = 9
-# (from the front's series on: below, its slope in df, gammaln's difference, loses ~100 eps
-# anyway, and ordinary degrees of freedom do not compute this form eagerly)
-_T_NEAR_DF = 2.0 * _HALF_RATIO_FROM
+# (from df = 8, where a derivative flows: the plain form's df slope, ~v/2 - ~v/2, loses
+# ~2 df eps (97 eps at 49.9), since session 52 that of the front no longer (below 50 it was
+# gammaln's difference: ~1e4 eps); below 8 the plain form is within ~10 eps)
+_T_NEAR_DF = 8.0
 
 
-def _make_t_log1pmx():
-    from ..custom import custom_jvp
-
-    @custom_jvp
-    def log1pmx(v):
-        u = fnp.divide(v, 2.0 + v)
-        u2 = fnp.multiply(u, u)
-        tail = 1.0 / (2 * _T_NEAR_TERMS + 1)
-        for k in range(_T_NEAR_TERMS - 1, 0, -1):
-            tail = fnp.multiply(tail, u2) + 1.0 / (2 * k + 1)
-        return fnp.add(fnp.negative(fnp.multiply(u, v)),
-                       fnp.multiply(fnp.multiply(2.0, fnp.multiply(u, u2)), tail))
-
-    @log1pmx.defjvp
-    def _(primals, tangents):
-        (v,), (dv,) = primals, tangents
-        # (the slope -v / (1 + v) in closed form: no cancellation either, and the
-        # series' chain is not in reverse mode's graph)
-        return log1pmx(v), fnp.multiply(fnp.negative(fnp.divide(v, 1.0 + v)), dv)
-    return log1pmx
-
-
-_t_log1pmx = _make_t_log1pmx()
-_t_log1pmx.__doc__ = """``log1p(v) - v`` for ``|v| <= _T_NEAR``: ``-u v + 2 u^3 (1/3 + u^2/5 +
-...)``, ``u = v / (2 + v)`` (no cancellation), its slope ``-v / (1 + v)``."""
+def _t_log1pmx(v):
+    """``log1p(v) - v`` for ``|v| <= _T_NEAR``: the primitive log1pmx (its series in ``u = v
+    / (2 + v)``, no cancellation; its slope ``-v / (1 + v)`` in closed form; one equation,
+    where the series in functrans.numpy's operations took ~20)."""
+    return _special_prims.log1pmx(v)
 
 
 def _t_near_log_kernel(d, zz, v, log1p_v):
@@ -1276,7 +1235,11 @@ def _log_betainc(a, b, x, y, p=None, q=None):
     p = _special.betainc(a, b, x) if p is None else p
     q = _special.betainc(b, a, y) if q is None else q
     bound = fnp.multiply(x, fnp.maximum(fnp.divide(fnp.add(a, b), a + 1.0), 1.0))
-    tiny = p < _TINY
+    # (below _BETA_LOG_FORMS_BELOW too, not only where I underflows: log(I)'s x slope is
+    # betainc's, the density over I, whose logarithm a log x + b log1p(-x) - betaln(a, b)
+    # loses eps times its terms (logcdf(3/7, 1e4, 1e4)'s slope 2.7e-12 off, I = 5.6e-92);
+    # the series' and the fraction's (its front's terms of the result's size) within 1e-15)
+    tiny = p < _BETA_LOG_FORMS_BELOW
     by_series = fnp.logical_and(tiny, bound <= 0.3)
     # (above it the series' terms shrink too slowly: beta.logcdf(0.65, 1e20, 2, 0.3, 0.7)
     # was -inf, true -6.93e19; the fraction where it converges, x below (a + 1) / (a + b))
@@ -1314,6 +1277,10 @@ def _log_betainc(a, b, x, y, p=None, q=None):
 # (where I_x underflows above the series' domain the levels beyond the 12th changed no
 # value or slope on a grid of a from 600 to 1e20, b to a, x to 0.999 of the mean)
 _BETA_CF_TERMS = 16
+# (the log forms from here down: the fraction's 16 levels are within 1.5e-15 of log I from
+# about 14 standard deviations below the mean, log I ~ -100, for a, b from 200 to 1e5
+# (mpmath's 2F1); 1e-12 at 8, log I ~ -35)
+_BETA_LOG_FORMS_BELOW = 1e-45
 
 
 def _log_betainc_fraction(a, b, x, y):
@@ -2975,7 +2942,8 @@ class _Gamma(_Shaped):
     _ppf_notes = ("``gammaincinv(a, q)`` (``gammainccinv`` for isf): 0 at ``q = 0`` and "
                   "``inf`` at 1 for ppf (the reverse for isf). Differentiable in ``q``, "
                   "``loc``, ``scale`` and ``a`` (``dx/da = -(dP/da) / (dP/dx)``, to second "
-                  "order in ``a``).")
+                  "order in ``a``; from ``a = 50`` near the mean in Temme's variable, to any "
+                  "order: see ``gammaincinv``).")
 
     def _check(self, a):
         return a > 0.0
@@ -3087,7 +3055,7 @@ class _Beta(_Shaped):
     _cdf_notes = ("``betainc(a, b, x)`` (``betainc(b, a, 1 - x)`` for sf, or ``1 - cdf`` "
                   "where rounding ``1 - x`` would move it more: a tiny ``x``); the log methods "
                   "are their logarithms (``log1p`` of minus the complement near 1), and where "
-                  "the probability underflows the log of its power series (``a log x + b "
+                  "the probability is below 1e-45 the log of its power series (``a log x + b "
                   "log(1 - x) - log(a B(a, b)) + log 2F1(a + b, 1; a + 1; x)``, where its "
                   "terms shrink by 0.3 at least): finite where SciPy's is -inf (``logcdf(1e-300, 5, "
                   "2)`` is -3452.1). Differentiable in ``x``, ``loc``, ``scale``, ``a`` and "

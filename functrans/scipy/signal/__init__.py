@@ -327,13 +327,21 @@ def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0, precision=N
     return _two_d(in1, in2, mode, boundary, fillvalue, "correlate2d", True)
 
 
-def _inexact_operands(in1, in2, what):
-    """The operands in their common dtype made inexact as SciPy's FFT convolutions do
-    (booleans and integers as float64)."""
-    in1, in2 = fnp.asarray(in1), fnp.asarray(in2)
-    dt = _np.result_type(*(_np.dtype(fnp.result_type(a).name) for a in (in1, in2)))
+def _fft_working_dtype(a):
+    """The dtype scipy.fft transforms ``a`` in: float64 for booleans and integers, float32
+    for float16, else its own."""
+    dt = _np.dtype(fnp.result_type(a).name)
     if dt.kind in "biu":
-        dt = _np.dtype("float64")
+        return _np.dtype("float64")
+    return _np.dtype("float32") if dt == _np.float16 else dt
+
+
+def _inexact_operands(in1, in2, what):
+    """The operands in the dtype of SciPy's FFT convolutions: each operand's scipy.fft working
+    dtype, then their common one (float32 with an integer kernel is float64, float16 float32:
+    promoting first kept float32 and float16, SciPy's float64 and float32)."""
+    in1, in2 = fnp.asarray(in1), fnp.asarray(in2)
+    dt = _np.result_type(*(_fft_working_dtype(a) for a in (in1, in2)))
     return tuple(a if fnp.result_type(a).name == dt.name else fnp.astype(a, dt.name)
                  for a in (in1, in2))
 
@@ -417,7 +425,9 @@ def _fft_like(name):
                  f"``axes`` (all by default; along the others they pair element by element, "
                  f"equal lengths or 1 broadcast), 'full', 'valid' or 'same' as in "
                  f":func:`convolve`, computed directly (exact, where SciPy's FFT rounds). "
-                 f"Integer and boolean inputs give float64, as SciPy's.")
+                 f"The result's dtype is SciPy's: each operand's scipy.fft working dtype "
+                 f"(float64 for integers and booleans, float32 for float16), then their "
+                 f"common one.")
     return f
 
 
@@ -638,8 +648,9 @@ def csd(x, y, fs=1.0, window="hann_periodic", nperseg=None, noverlap=None, nfft=
     'constant', 'linear', False or a callable, called on each segment (shape
     ``(..., nperseg)``) as SciPy's. Differences:
     computed in float64 (complex128) and cast to SciPy's dtype (complex64 for float32
-    input); a complex ``y`` also gives two-sided spectra. Differentiable in ``x``, ``y``
-    and an array window (or a window's traced parameters)."""
+    input); a complex ``y`` also gives two-sided spectra. As SciPy's, a complex window with
+    one-sided spectra (real input) and a number ``fs`` that is not positive are ValueErrors.
+    Differentiable in ``x``, ``y`` and an array window (or a window's traced parameters)."""
     return _csd(x, y, fs, window, nperseg, noverlap, nfft, detrend, return_onesided,
                 scaling, axis, average, "csd")
 
@@ -677,6 +688,13 @@ def _csd(x, y, fs, window, nperseg, noverlap, nfft, detrend_, return_onesided, s
     nperseg, noverlap, nfft = _lengths(nperseg, noverlap, nfft, name)
     nstep = nperseg - noverlap
     onesided = bool(return_onesided) and not _is_complex(x) and not _is_complex(y)
+    if onesided and _is_complex(win):
+        # (the windowed segments are complex: their spectra are not Hermitian, so folding
+        # them onto the non-negative frequencies gave a wrong density)
+        raise ValueError(f"{name}: one-sided spectra are not defined for a complex window; "
+                         f"pass return_onesided=False.")
+    if isinstance(fs, (int, float)) and not fs > 0:
+        raise ValueError(f"{name}: the sampling frequency fs must be positive; got {fs}.")
     xm, ym = _as_working(xm), _as_working(ym)
     pads = [(0, 0)] * (xm.ndim - 1)
     if xm.shape[-1] < n:

@@ -10,13 +10,17 @@ and under ``jit`` and ``vmap``; the result is wrapped in
 and derivatives with respect to ``b`` and to what ``A`` closes over (a matrix, or arrays a
 function ``A`` uses) are exact up to the solver's tolerance. As JAX's, they return
 ``(x, None)`` (no convergence information) and stop when ``‖r‖ ≤ max(tol·‖b‖, atol)`` or after
-``maxiter`` iterations.
+``maxiter`` iterations. The iterations run in SciPy's dtype: ``b``'s promoted with a matrix
+``A``'s (integers as float64), ``x0`` and a matrix ``M`` cast to it; a function ``A`` or ``M``
+must keep its argument's dtype.
 """
 
 from __future__ import annotations
 
 import functools
 import operator
+
+import numpy as _np
 
 from ... import numpy as fnp
 from ...control_flow import fori_loop, while_loop
@@ -54,7 +58,7 @@ def _operator(A, what, name):
     if A is None:
         return lambda x: x
     if callable(A):
-        return A
+        return _dtype_checked(A, what, name)
     if not hasattr(A, "shape") or len(A.shape) != 2:
         raise TypeError(f"{name}: {what} must be a 2-d array or a function computing "
                         f"{what} @ x; got {type(A).__name__}"
@@ -62,10 +66,65 @@ def _operator(A, what, name):
     return lambda x: fnp.matmul(A, x)
 
 
+def _dtype_checked(f, what, name):
+    """A function ``A`` (or ``M``) that must keep its argument's dtypes: the iterations carry
+    ``b``'s. (A complex result for a real ``b`` was silently made real by gmres, the imaginary
+    part dropped; cg and bicgstab failed inside their while_loop.) A trace-time check, made
+    at the first call only: the iterations' carry keeps its dtypes after it."""
+    done = []
+
+    def checked(x):
+        y = f(x)
+        if done:
+            return y
+        done.append(True)
+        for u, v in zip(tree_leaves(x), tree_leaves(y)):
+            du, dv = getattr(u, "dtype", None), getattr(v, "dtype", None)
+            if dv is not None and du != dv:
+                raise TypeError(f"{name}: {what}(x) has dtype {getattr(dv, 'name', dv)} for x "
+                                f"of dtype {getattr(du, 'name', du)}; the solver works in b's "
+                                f"dtype (promoted with a matrix A's), so give b the dtype of "
+                                f"{what}'s result, or cast inside {what}")
+        return y
+    return checked
+
+
+def _working_dtype(A, leaf):
+    """The dtype (NumPy's) the iterations carry for a leaf of ``b``: its own and a matrix
+    ``A``'s, promoted as NumPy promotes, integers and booleans as float64 (SciPy's: ``x0``
+    takes it too). A float32 ``b`` with a float64 matrix made cg and bicgstab fail inside
+    their while_loop and gmres return float32; a complex matrix with a real ``b`` made gmres
+    drop the solution's imaginary part."""
+    dt = _np_dtype(leaf)
+    if not callable(A) and hasattr(A, "dtype"):
+        da = _np_dtype(A)
+        if da is None or dt is None:
+            return None
+        if da != dt:
+            dt = _np.result_type(dt, da)
+    return None if dt is None else _np.dtype(_np.float64) if dt.kind in "biu" else dt
+
+
+def _np_dtype(x):
+    """``x``'s dtype as NumPy's (None for one NumPy lacks, as bfloat16: left as it is)."""
+    d = getattr(x, "dtype", None)
+    if isinstance(d, _np.dtype):
+        return d
+    try:
+        return _np.dtype(fnp.result_type(x).name)
+    except TypeError:
+        return None
+
+
+def _as_dtype(v, dtype):
+    return v if dtype is None or _np_dtype(v) == dtype else fnp.astype(v, dtype.name)
+
+
 def _setup(A, b, x0, M, maxiter, name, default_maxiter):
     if not tree_leaves(b):
         raise ValueError(f"{name}: b has no arrays")
     b = tree_map(fnp.asarray, b)
+    b = tree_map(lambda v: _as_dtype(v, _working_dtype(A, v)), b)
     if x0 is None:
         x0 = tree_map(fnp.zeros_like, b)
     elif tree_structure(x0) != tree_structure(b):
@@ -76,6 +135,7 @@ def _setup(A, b, x0, M, maxiter, name, default_maxiter):
             if tuple(u.shape) != tuple(v.shape):
                 raise ValueError(f"{name}: x0 and b must have the same shapes; got "
                                  f"{tuple(u.shape)} and {tuple(v.shape)}")
+        x0 = tree_map(lambda u, v: _as_dtype(fnp.asarray(u), _np_dtype(v)), x0, b)
     size = sum(math_prod(v.shape) for v in tree_leaves(b))
     if maxiter is None:
         maxiter = default_maxiter(size)
@@ -90,6 +150,17 @@ def _preconditioner(M, name, b):
     ``M`` closes over may be differentiated outside (an ``M`` built from the matrix being
     differentiated): those values enter the solver as plain constants."""
     if M is None or not callable(M):
+        if M is not None and hasattr(M, "shape") and tree_leaves(b):
+            M = fnp.asarray(M)
+            work = fnp.result_type(tree_leaves(b)[0]).name
+            m_dt = fnp.result_type(M).name
+            if m_dt != work:
+                if fnp.isdtype(M.dtype, "complex floating") and "complex" not in work:
+                    raise TypeError(f"{name}: the preconditioner M is complex ({m_dt}) for a "
+                                    f"real system ({work}); give a real M")
+                # (in the system's precision: a float64 M with a float32 system, or an
+                # integer M, made the iterations' carry change dtype)
+                M = fnp.astype(M, work)
         return _operator(M if M is None or not hasattr(M, "shape") else
                          fnp.stop_gradient(M), "M", name)
     converted, consts = closure_convert(M, b)

@@ -375,7 +375,8 @@ class Rotation:
         """The mean rotation (the quaternion maximizing the weighted sum of squared dot
         products with these: the leading eigenvector of ``sum w q q^T``), as SciPy: over
         every rotation (``axis=None``) or over the batch axes ``axis`` (an int or a tuple);
-        ``weights`` broadcast to the rotations' batch shape."""
+        ``weights`` (non-negative: a negative one is a ValueError where they are concrete)
+        broadcast to the rotations' batch shape."""
         q = self.quat if self.quat.ndim > 1 else self.quat[None, :]
         batch = tuple(q.shape[:-1])
         if axis is None:
@@ -398,6 +399,10 @@ class Rotation:
             if not ok:
                 raise ValueError(f"{_NAME}.mean: weights of shape {tuple(w.shape)} do not "
                                  f"broadcast to the rotations' shape {batch}")
+            # (a negative weight turns the maximized sum into no mean at all: with all
+            # weights negative the result was the rotation farthest from the others)
+            if is_concrete_array(w) and bool(fnp.any(w < 0)):
+                raise ValueError(f"{_NAME}.mean: weights must be non-negative, as SciPy's")
             qw = fnp.multiply(q, w[..., None])
         else:
             qw = q
