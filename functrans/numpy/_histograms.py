@@ -604,8 +604,8 @@ def _bincount_weights(weights, x, n):
     if _shape(v) != (n,):
         raise ValueError("bincount: the weights and list don't have the same length.")
     if _dtype(v).kind == "c":
-        raise TypeError("bincount: complex weights are not supported (NumPy casts "
-                        "weights to float64)")
+        raise TypeError("bincount: complex weights are not supported (as in NumPy: the "
+                        "weights are counted in float64); pass the real part (w.real)")
     return astype(v, _dt.float64)
 
 
