@@ -1167,23 +1167,66 @@ def _cond_lin_transpose(cts, *xs, branches, n_ops, spans, diff, out_float):
     index, args = xs[n_tan], xs[n_tan + 1:]
     n = len(args)
     present = [p for p, c in enumerate(cts) if c is not None]
-    if not present:
+    # (only the tangent operands that some branch's outputs with a cotangent read get one:
+    # the others' are zero whichever branch runs, a symbolic zero (None) rather than a
+    # branch output of zeros that the backward pass then adds; session 52: svd's cond gave
+    # t V's of zeros, +1 full_like and +1 add under jit(grad))
+    read = _read_operands(branches, n_ops, spans, diff, [out_float[p] for p in present])
+    if not present or not read:
         return _nones(len(xs))
+    sub = [diff[q] for q in read]
 
     def pullback(f):
         def g(*ys):
             def h(*d):
                 full = list(ys[:n])
-                for i, x in zip(diff, d):
+                for i, x in zip(sub, d):
                     full[i] = x
                 outs = f(*full)
                 return [outs[out_float[p]] for p in present]
-            return list(vjp(h, *[ys[i] for i in diff])[1](list(ys[n:])))
+            return list(vjp(h, *[ys[i] for i in sub])[1](list(ys[n:])))
         return g
     fns = _branch_fns(branches, n_ops, spans)
     res = _switch(index, [pullback(f) for f in fns], (*args, *[cts[p] for p in present]),
                   "cond")
-    return list(res) + _nones(1 + n)
+    out = _nones(len(xs))
+    for q, c in zip(read, res):
+        out[q] = c
+    return out
+
+
+def _read_operands(branches, n_ops, spans, diff, outs):
+    """The positions ``q`` in ``diff`` (operand positions after the index) of the operands
+    that some branch's outputs at ``outs`` read, through any equation (a conservative test:
+    an operand read where its derivative vanishes counts as read). One walk per branch, each
+    variable marked with the bits of the operands it reads."""
+    from .api import _eqn_outs, _param_vars
+    found = 0
+    for g, (s, e) in zip(branches, spans):
+        marks = {}
+        for q, i in enumerate(diff):
+            pos = i if i < n_ops else n_ops + i - n_ops - s if s <= i - n_ops < e else None
+            if pos is not None and g.in_vars[pos] is not None:   # (else another branch's)
+                v = g.in_vars[pos]
+                marks[v] = marks.get(v, 0) | (1 << q)
+        if not marks:
+            continue
+        for prim, inputs, params, eq_outs in g.eqns:
+            m = 0
+            for a in inputs:
+                if type(a) is Var:
+                    m |= marks.get(a, 0)
+            if params:
+                for a in _param_vars(params):
+                    m |= marks.get(a, 0)
+            if m:
+                for o in _eqn_outs(prim, eq_outs):
+                    marks[o] = marks.get(o, 0) | m
+        for j in outs:
+            o = g.outputs[j]
+            if type(o) is Var:
+                found |= marks.get(o, 0)
+    return [q for q in range(len(diff)) if found >> q & 1]
 
 
 cond_lin_p.def_impl(lambda backend, *xs, **params: _cond_lin_forward(*xs, **params))
