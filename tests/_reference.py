@@ -73,6 +73,17 @@ def second_differences(g, x, step=1e-4):
     return out.reshape(out.shape[:-2] + x.shape + x.shape)
 
 
+_SECOND_DIFFERENCES = {}
+
+
+def second_differences_once(key, g, x):
+    """``second_differences(g, x)``, computed once per ``key`` in a session (the tests of one
+    module that share a point and a reference function share the key)."""
+    if key not in _SECOND_DIFFERENCES:
+        _SECOND_DIFFERENCES[key] = second_differences(g, x)
+    return _SECOND_DIFFERENCES[key]
+
+
 # The four second-order nestings of jacfwd and jacrev, by name.
 SECOND_ORDER = {"fwd(fwd)": lambda f: ft.jacfwd(ft.jacfwd(f)),
                 "fwd(rev)": lambda f: ft.jacfwd(ft.jacrev(f)),
