@@ -750,4 +750,6 @@ def _attention_operand(a, unbatched):
     """A bias or mask of (N, T, S) (unbatched) or up to (B, N, T, S), broadcast from its
     trailing axes."""
     return fnp.expand_dims(a, axis=0) if unbatched and a.ndim == 3 else a
+
+
 from . import _initializers as initializers  # noqa: E402,F401  (functrans.nn.initializers)
