@@ -808,6 +808,122 @@ def log1pmx(v):
     return log1pmx_p.bind(v)
 
 
+# -- t_log_kernel(d, zz) = (d + 1) / 2 log1p(zz / d): Student t's log density's kernel ------
+# (session 52, tkernel52) with its slopes in closed form at evaluation, v = zz / d:
+# - in zz: (d + 1) / (2 d (1 + v));
+# - in d: log1p(v) / 2 - (d + 1) v / (2 d (1 + v)), each term ~v / 2 for a large d, their
+#   difference ~v^2 / 4 - v / (2 d) (~2 df eps lost: 97 eps of t.logpdf's df slope at (1.5,
+#   49.9, 0.3, 0.7); 0 for (2, 1e20), true -5.5e-40). Where v <= 1/4 it is taken as
+#   (log1pmx(v) + v r) / 2 - r / (2 d), r = v / (1 + v) (log1pmx's series; its terms ~-v^2 / 2
+#   and v^2 without cancellation, and r / (2 d) of one sign), at any d (below d = 8 the
+#   plain form was within ~10 eps, this one within a few);
+# - second partials (their own rules, in operations: higher orders through them), with
+#   q = d (1 + v): K_dd = v (2 + v - zz) / (2 q^2), K_dz = (zz - 1) / (2 q^2),
+#   K_zz = -(d + 1) / (2 q^2).
+# One primitive: the near form in functrans.numpy's operations beside the plain one (both
+# computed where both hold) cost eager grad in df of t.logpdf at one df over 1e4 points +50 %.
+
+_T_KERNEL_NEAR = 0.25
+_T_KERNEL_TERMS = 9   # (T's: u^2 <= 1/81, the last term's successor 3e-19 of K_d's first)
+
+
+def _t_log_kernel_impl(bk, d, zz, *, part):
+    xp = bk.xp
+    with _np.errstate(all="ignore"):
+        v = zz / d
+        if part == "value":   # (the bits of (d + 1) / 2 times log1p(v))
+            return ((d + 1.0) * 0.5) * xp.log1p(v)
+        if part == "zz":
+            return ((d + 1.0) * 0.5) / (d * (1.0 + v))
+        if type(v) is _np.ndarray and v.ndim:
+            return _t_kernel_d_numpy(d, zz, v)
+        near = v <= _T_KERNEL_NEAR
+        vn = xp.where(near, v, xp.zeros_like(v))
+        # (the operations of _t_kernel_d_numpy, in its order: the same bits)
+        u = vn + 2.0
+        lead = ((((zz - 2.0) - vn) * vn) / d / u / (vn + 1.0)) * 0.5
+        u = vn / u
+        w = u * u
+        tail = xp.zeros_like(w) + 1.0 / (2 * _T_KERNEL_TERMS + 1)
+        for k in range(_T_KERNEL_TERMS - 2, -1, -1):
+            tail = tail * w + 1.0 / (2 * k + 3)
+        return xp.where(near, lead + tail * w * u, _t_kernel_d_plain(xp, d, v))
+
+
+# (K_d where v <= 1/4, v >= 0: with u = v / (2 + v), log1p(v) = 2 atanh(u) and v / (1 + v) =
+# 2u / (1 + u), so K_d = u (u - 1/d) / (1 + u) + u^3 T, T = sum_k u^2k / (2k + 3) (positive
+# terms), and u (u - 1/d) / (1 + u) = v (z^2 - 2 - v) / (2 d (1 + v) (2 + v)): K_d's zero
+# near z^2 = 2 from z^2 - 2 (exact there), not from two rounded values u and 1/d (10 eps of
+# t.logpdf's df slope at (1.5, 30, 0.3, 0.7)).)
+
+
+def _t_kernel_d_plain(xp, d, v):
+    """K_d = (log1p(v) - (1 + 1/d) v / (1 + v)) / 2 (for v > 1/4: cancelling less than a
+    factor ~10)."""
+    return 0.5 * (xp.log1p(v) - ((d + 1.0) / d) * (v / (1.0 + v)))
+
+
+def _t_kernel_d_numpy(d, zz, v):
+    """K_d on NumPy: the near form in place (eager grad in df of t.logpdf at one df over
+    1e4 points: in array-API operations it cost +35 %), the plain one on its own elements
+    only."""
+    u = v + 2.0
+    lead = zz - 2.0
+    lead -= v
+    lead *= v
+    lead /= d
+    lead /= u
+    lead /= v + 1.0
+    lead *= 0.5
+    _np.divide(v, u, out=u)
+    w = u * u
+    tail = _np.full_like(w, 1.0 / (2 * _T_KERNEL_TERMS + 1))
+    for k in range(_T_KERNEL_TERMS - 2, -1, -1):
+        tail *= w
+        tail += 1.0 / (2 * k + 3)
+    tail *= w
+    tail *= u
+    lead += tail
+    far = ~(v <= _T_KERNEL_NEAR)   # (and nan)
+    if far.any():
+        lead[far] = _t_kernel_d_plain(_np, d[far], v[far])
+    return lead
+
+
+def _t_log_kernel_jvp(primals, tangents, *, part):
+    d, zz = primals
+    out = t_log_kernel_p.bind(d, zz, part=part)
+    if part == "value":
+        slopes = [t_log_kernel_p.bind(d, zz, part=p) if t is not None else None
+                  for p, t in zip(("d", "zz"), tangents)]
+    else:
+        q = mul(d, add(div(zz, d), 1.0))
+        q2 = mul(mul(q, q), 2.0)
+        cross = div(sub(zz, 1.0), q2)
+        if part == "d":
+            v = div(zz, d)
+            slopes = [div(mul(v, sub(add(v, 2.0), zz)), q2), cross]
+        else:
+            slopes = [cross, neg(div(add(d, 1.0), q2))]
+    tan = None
+    for t, s in zip(tangents, slopes):
+        if t is not None:
+            term = mul(t, s)
+            tan = term if tan is None else add(tan, term)
+    return out, tan
+
+
+# t_log_kernel(d, zz, part=...): "value" (d + 1) / 2 log1p(zz / d) (d > 0, zz >= 0, each
+# finite), "d" and "zz" its slopes in d and zz (see above).
+t_log_kernel_p = elementwise("t_log_kernel", _t_log_kernel_impl, _t_log_kernel_jvp,
+                             abstract_eval=lambda d, zz, **_: _array_aval(d, zz))
+t_log_kernel_p.same_aval = True
+
+
+def t_log_kernel(d, zz, *, part="value"):
+    return t_log_kernel_p.bind(d, zz, part=part)
+
+
 def _polygamma_order_jvp(primals, tangents):
     raise ValueError("lax.polygamma: the derivative with respect to the order m is not "
                      "defined (as in JAX); stop_gradient m or differentiate with respect to "
