@@ -774,54 +774,20 @@ def lgamma_half_excess(y, *, n=0):
     return lgamma_half_excess_p.bind(y, n=n)
 
 
-# -- log1pmx(v) = log1p(v) - v ------------------------------------------------------------
-# (session 52) for |v| <= 1/4 by its series in u = v / (2 + v): log1p(v) = 2 atanh(u) and
-# v - 2u = u v, so log1pmx = -u v + 2 u^3 (1/3 + u^2/5 + ...), u^2 <= 1/81 (nine terms reach
-# 2e-17 of it); elsewhere log1p(v) - v (cancelling less than a factor 10). Its slope
-# -v / (1 + v) in closed form. One primitive: Student t's log density near its centre took
-# the series as ~20 operations (each an equation under jit, each linearized eagerly).
-
-_LOG1PMX_NEAR = 0.25
-_LOG1PMX_TERMS = 9
-
-
-def _log1pmx_impl(bk, v):
-    xp = bk.xp
-    near = xp.abs(v) <= _LOG1PMX_NEAR
-    vn = xp.where(near, v, xp.zeros_like(v))
-    u = vn / (2.0 + vn)
-    u2 = u * u
-    tail = xp.zeros_like(v) + 1.0 / (2 * _LOG1PMX_TERMS + 1)
-    for k in range(_LOG1PMX_TERMS - 1, 0, -1):
-        tail = tail * u2 + 1.0 / (2 * k + 1)
-    series = -u * vn + 2.0 * (u * u2) * tail
-    with _np.errstate(all="ignore"):
-        return xp.where(near, series, xp.log1p(v) - v)
-
-
-# log1pmx(v): log1p(v) - v for v > -1 (see above), its derivatives -v / (1 + v) and on.
-log1pmx_p = unary("log1pmx", _log1pmx_impl,
-                  lambda t, v, y: mul(t, neg(div(v, add(v, 1.0)))))
-
-
-def log1pmx(v):
-    return log1pmx_p.bind(v)
-
-
 # -- t_log_kernel(d, zz) = (d + 1) / 2 log1p(zz / d): Student t's log density's kernel ------
-# (session 52, tkernel52) with its slopes in closed form at evaluation, v = zz / d:
+# (session 52) with its slopes in closed form at evaluation, v = zz / d:
 # - in zz: (d + 1) / (2 d (1 + v));
-# - in d: log1p(v) / 2 - (d + 1) v / (2 d (1 + v)), each term ~v / 2 for a large d, their
-#   difference ~v^2 / 4 - v / (2 d) (~2 df eps lost: 97 eps of t.logpdf's df slope at (1.5,
-#   49.9, 0.3, 0.7); 0 for (2, 1e20), true -5.5e-40). Where v <= 1/4 it is taken as
-#   (log1pmx(v) + v r) / 2 - r / (2 d), r = v / (1 + v) (log1pmx's series; its terms ~-v^2 / 2
-#   and v^2 without cancellation, and r / (2 d) of one sign), at any d (below d = 8 the
-#   plain form was within ~10 eps, this one within a few);
-# - second partials (their own rules, in operations: higher orders through them), with
-#   q = d (1 + v): K_dd = v (2 + v - zz) / (2 q^2), K_dz = (zz - 1) / (2 q^2),
+# - in d: K_d = log1p(v) / 2 - (d + 1) v / (2 d (1 + v)), each term ~v / 2 at a large d,
+#   their difference ~v^2 / 4 - v / (2 d) (the plain form lost ~2 df eps: 97 eps of
+#   t.logpdf's df slope at (1.5, 49.9, 0.3, 0.7); 0 for (2, 1e20), true -5.5e-40). Where
+#   v <= 1/4 by the series below (no cancellation but K_d's own zero near z^2 = 2), at any d;
+#   within 1.5 eps of the terms' size from d = 0.5 to 1e8 (mpmath);
+# - second partials (the slopes' rules, in operations: higher orders through them), with
+#   q = d (1 + v) = d + zz: K_dd = v (2 + v - zz) / (2 q^2), K_dz = (zz - 1) / (2 q^2),
 #   K_zz = -(d + 1) / (2 q^2).
-# One primitive: the near form in functrans.numpy's operations beside the plain one (both
-# computed where both hold) cost eager grad in df of t.logpdf at one df over 1e4 points +50 %.
+# One primitive: session 52's first near form, z^2 / 2 + (d / 2) log1pmx(v) + log1p(v) / 2
+# in functrans.numpy's operations (log1pmx a primitive) beside the plain form (both computed
+# where both hold), cost eager grad in df of t.logpdf at one df over 1e4 points +50 %.
 
 _T_KERNEL_NEAR = 0.25
 _T_KERNEL_TERMS = 9   # (T's: u^2 <= 1/81, the last term's successor 3e-19 of K_d's first)
@@ -896,15 +862,15 @@ def _t_log_kernel_jvp(primals, tangents, *, part):
     if part == "value":
         slopes = [t_log_kernel_p.bind(d, zz, part=p) if t is not None else None
                   for p, t in zip(("d", "zz"), tangents)]
-    else:
-        q = mul(d, add(div(zz, d), 1.0))
-        q2 = mul(mul(q, q), 2.0)
-        cross = div(sub(zz, 1.0), q2)
+    else:   # (each over q, then 2q: q^2 overflowed from d ~ 1e154)
+        v = div(zz, d)
+        q = mul(d, add(v, 1.0))
+        two_q = mul(q, 2.0)
+        cross = div(div(sub(zz, 1.0), q), two_q)
         if part == "d":
-            v = div(zz, d)
-            slopes = [div(mul(v, sub(add(v, 2.0), zz)), q2), cross]
+            slopes = [div(div(mul(v, sub(add(v, 2.0), zz)), q), two_q), cross]
         else:
-            slopes = [cross, neg(div(add(d, 1.0), q2))]
+            slopes = [cross, neg(div(div(add(d, 1.0), q), two_q))]
     tan = None
     for t, s in zip(tangents, slopes):
         if t is not None:
