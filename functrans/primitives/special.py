@@ -790,7 +790,6 @@ def lgamma_half_excess(y, *, n=0):
 # where both hold), cost eager grad in df of t.logpdf at one df over 1e4 points +50 %.
 
 _T_KERNEL_NEAR = 0.25
-_T_KERNEL_TERMS = 9   # (T's: u^2 <= 1/81, the last term's successor 3e-19 of K_d's first)
 
 
 def _t_log_kernel_impl(bk, d, zz, *, part):
@@ -803,24 +802,27 @@ def _t_log_kernel_impl(bk, d, zz, *, part):
             return ((d + 1.0) * 0.5) / (d * (1.0 + v))
         if type(v) is _np.ndarray and v.ndim:
             return _t_kernel_d_numpy(d, zz, v)
-        near = v <= _T_KERNEL_NEAR
-        vn = xp.where(near, v, xp.zeros_like(v))
         # (the operations of _t_kernel_d_numpy, in its order: the same bits)
-        u = vn + 2.0
-        lead = ((((zz - 2.0) - vn) * vn) / d / u / (vn + 1.0)) * 0.5
-        u = vn / u
+        far = v > _T_KERNEL_NEAR
+        vn = xp.where(far, xp.zeros_like(v), v)
+        p = vn + 1.0
+        inv = 1.0 / (p * (vn + 2.0))
+        u = vn * p * inv
         w = u * u
-        tail = xp.zeros_like(w) + 1.0 / (2 * _T_KERNEL_TERMS + 1)
-        for k in range(_T_KERNEL_TERMS - 2, -1, -1):
-            tail = tail * w + 1.0 / (2 * k + 3)
-        return xp.where(near, lead + tail * w * u, _t_kernel_d_plain(xp, d, v))
+        lead = (((zz - 2.0) - vn) * vn * inv / d) * 0.5
+        tail = w * _T_KERNEL_T[-1] + _T_KERNEL_T[-2]
+        for c in _T_KERNEL_T[-3::-1]:
+            tail = tail * w + c
+        return xp.where(far, _t_kernel_d_plain(xp, d, v), lead + tail * w * u)
 
 
 # (K_d where v <= 1/4, v >= 0: with u = v / (2 + v), log1p(v) = 2 atanh(u) and v / (1 + v) =
 # 2u / (1 + u), so K_d = u (u - 1/d) / (1 + u) + u^3 T, T = sum_k u^2k / (2k + 3) (positive
-# terms), and u (u - 1/d) / (1 + u) = v (z^2 - 2 - v) / (2 d (1 + v) (2 + v)): K_d's zero
-# near z^2 = 2 from z^2 - 2 (exact there), not from two rounded values u and 1/d (10 eps of
-# t.logpdf's df slope at (1.5, 30, 0.3, 0.7)).)
+# terms; the first omitted, k = 8, is 3e-18 of u^2, K_d's terms' size, at u = 1/9), and
+# u (u - 1/d) / (1 + u) = v (z^2 - 2 - v) / (2 d (1 + v) (2 + v)): K_d's zero near z^2 = 2
+# from z^2 - 2 (exact there), not from two rounded values u and 1/d (10 eps of t.logpdf's df
+# slope at (1.5, 30, 0.3, 0.7)); u = v (1 + v) / ((1 + v) (2 + v)), one division for both.)
+_T_KERNEL_T = tuple(1.0 / (2 * k + 3) for k in range(8))
 
 
 def _t_kernel_d_plain(xp, d, v):
@@ -832,26 +834,31 @@ def _t_kernel_d_plain(xp, d, v):
 def _t_kernel_d_numpy(d, zz, v):
     """K_d on NumPy: the near form in place (eager grad in df of t.logpdf at one df over
     1e4 points: in array-API operations it cost +35 %), the plain one on its own elements
-    only."""
-    u = v + 2.0
-    lead = zz - 2.0
-    lead -= v
-    lead *= v
-    lead /= d
-    lead /= u
-    lead /= v + 1.0
-    lead *= 0.5
-    _np.divide(v, u, out=u)
+    only (nan: the near form's)."""
+    vn = v   # (the far elements' values replaced below)
+    p = vn + 1.0
+    inv = vn + 2.0
+    inv *= p
+    _np.divide(1.0, inv, out=inv)
+    u = vn * p
+    u *= inv
     w = u * u
-    tail = _np.full_like(w, 1.0 / (2 * _T_KERNEL_TERMS + 1))
-    for k in range(_T_KERNEL_TERMS - 2, -1, -1):
+    lead = zz - 2.0
+    lead -= vn
+    lead *= vn
+    lead *= inv
+    lead /= d
+    lead *= 0.5
+    tail = w * _T_KERNEL_T[-1]
+    tail += _T_KERNEL_T[-2]
+    for c in _T_KERNEL_T[-3::-1]:
         tail *= w
-        tail += 1.0 / (2 * k + 3)
+        tail += c
     tail *= w
     tail *= u
     lead += tail
-    far = ~(v <= _T_KERNEL_NEAR)   # (and nan)
-    if far.any():
+    far = _np.flatnonzero(v > _T_KERNEL_NEAR)
+    if far.size:
         lead[far] = _t_kernel_d_plain(_np, d[far], v[far])
     return lead
 
