@@ -90,6 +90,14 @@ def test_t_log_kernel_forms_agree_bitwise():
                      for a, b in zip(d, zz)])
     np.testing.assert_array_equal(whole, each)
     assert np.isnan(whole[-2:]).all()
+    # (2-d, and a df broadcast along the rows: the plain form's elements by flat index)
+    square = np.asarray(Sp.t_log_kernel(d[:12].reshape(3, 4), zz[:12].reshape(3, 4), part="d"))
+    np.testing.assert_array_equal(square, each[:12].reshape(3, 4))
+    rows = np.asarray(Sp.t_log_kernel(np.broadcast_to(d[:4], (3, 4)), zz[:12].reshape(3, 4),
+                                      part="d").T)
+    np.testing.assert_array_equal(rows.T, [[float(Sp.t_log_kernel(np.float64(a), np.float64(b),
+                                            part="d")) for a, b in zip(d[:4], r)]
+                                           for r in zz[:12].reshape(3, 4)])
     f = ft.grad(lambda d, x: stats.t.logpdf(x, d, 0.3, 0.7))
     xs = 0.3 + 0.7 * np.sqrt(np.array([p[1] for p in _POINTS]))
     ds = np.array([p[0] for p in _POINTS])

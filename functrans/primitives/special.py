@@ -857,9 +857,9 @@ def _t_kernel_d_numpy(d, zz, v):
     tail *= w
     tail *= u
     lead += tail
-    far = _np.flatnonzero(v > _T_KERNEL_NEAR)
+    far = _np.flatnonzero(v > _T_KERNEL_NEAR)   # (flat indices: take and put)
     if far.size:
-        lead[far] = _t_kernel_d_plain(_np, d[far], v[far])
+        _np.put(lead, far, _t_kernel_d_plain(_np, _np.take(d, far), _np.take(v, far)))
     return lead
 
 
