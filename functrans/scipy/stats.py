@@ -1124,31 +1124,25 @@ def _log_gamma_half_ratio_excess(y):
     return _special_prims.lgamma_half_excess(y)
 
 
-# (t's log density where z^2 / df is at most _T_NEAR: there log1p(v) - v by the primitive
-# log1pmx, its series in u = v / (2 + v))
+# (t's log density's kernel (df + 1) / 2 log1p(z^2 / df) with a derivative in the scale:
+# where z^2 / df is at most _T_NEAR and df from _T_NEAR_DF the primitive t_log_kernel in z
+# itself, else the plain form with e (_T._log_density))
 _T_NEAR = 0.25
-# (from df = 8, where a derivative flows: the plain form's df slope, ~v/2 - ~v/2, loses
-# ~2 df eps (97 eps at 49.9), since session 52 that of the front no longer (below 50 it was
-# gammaln's difference: ~1e4 eps); below 8 the plain form is within ~10 eps)
 _T_NEAR_DF = 8.0
 
 
-def _t_log1pmx(v):
-    """``log1p(v) - v`` for ``|v| <= _T_NEAR``: the primitive log1pmx (its series in ``u = v
-    / (2 + v)``, no cancellation; its slope ``-v / (1 + v)`` in closed form; one equation,
-    where the series in functrans.numpy's operations took ~20)."""
-    return _special_prims.log1pmx(v)
-
-
-def _t_near_log_kernel(d, zz, v, log1p_v):
-    """``(d + 1) / 2 log1p(v)``, ``v = z^2 / d`` (``zz``: ``z^2``), as ``z^2 / 2 + (d / 2)
-    log1pmx(v) + log1p(v) / 2``: its slope in ``d``,
-    ``log1pmx(v) / 2 - (v / 2) log1pmx'(v) + ...``, ~``v^2 / 4``, is no longer the difference
-    of ``log1p(v) / 2`` and ``(d + 1) v / (2 d (1 + v))``, each ~``v / 2``: ``grad`` in df of
-    t.logpdf(2, 1e20, 0.3, 0.7) was 0 (mpmath -5.4975e-40), 6.7e-9 relative off at 1e8."""
-    half_d = 0.5 * d
-    return fnp.add(fnp.add(0.5 * zz, fnp.multiply(half_d, _t_log1pmx(v))),
-                   0.5 * log1p_v)
+def _t_log_kernel(d, zz):
+    """``(d + 1) / 2 log1p(zz / d)`` (``zz``: ``z^2``) by the primitive t_log_kernel: its
+    slopes in closed form, the one in ``d`` (``log1p(v) / 2 - (d + 1) v / (2 d (1 + v))``,
+    ``v = zz / d``, each term ~``v / 2``) without their cancellation where ``v <= 1/4``
+    (``grad`` in df of t.logpdf(2, 1e20, 0.3, 0.7) was 0, true -5.4975e-40; 97 eps off at
+    (1.5, 49.9) before session 52). (Session 52's first form, ``z^2 / 2 + (d / 2)
+    log1pmx(v) + log1p(v) / 2`` in functrans.numpy's operations beside the plain one, cost
+    eager grad in df at one df over 1e4 points +50 %; this one is one equation.)"""
+    if d.shape != zz.shape:   # (the primitive is shape-strict)
+        shape = fnp.broadcast_shapes(d.shape, zz.shape)
+        d, zz = (a if a.shape == shape else fnp.broadcast_to(a, shape) for a in (d, zz))
+    return _special_prims.t_log_kernel(d, zz)
 
 
 # -- the logarithms of the incomplete gamma and beta functions where they underflow ------------
@@ -2830,33 +2824,23 @@ class _T(_Shaped):
             far = fnp.greater(fnp.divide(fnp.multiply(zs, zs), fnp.stop_gradient(d)), 1e300)
         zn = fnp.where(far, 0.0, z)  # (also where df = inf: the normal's form there)
         far = fnp.logical_and(fnp.logical_not(inf), far)
-        log_d = fnp.log(d)
         # (fnp's functions between terms of different operands: either may be a plain
         # array of a library whose operators refuse tracers; the front as
         # _log_gamma_half_ratio_excess: log(df / 2) / 2 - log(df) / 2 cancelled in df)
         front = _log_gamma_half_ratio_excess(0.5 * d) - _HALF_LOG_2PI
-        zz = zn * zn
-        v = fnp.divide(zz, d)
-        lg = fnp.log1p(v)
-
-        def plain():
-            out = lg
-            if _may_hold(far):
-                out = fnp.where(far, fnp.subtract(fnp.multiply(2.0, fnp.log(fnp.abs(
-                    fnp.where(far, z, 1.0)))), log_d), out)
-            return fnp.subtract(front, fnp.multiply((d + 1.0) * 0.5, out))
-        near = self._near(fnp.stop_gradient(v), d, df)
-        t = _where_taken([(near, lambda: fnp.subtract(front, _t_near_log_kernel(
-            d, zz, fnp.where(near, v, 0.0), lg)))], plain)
-        return fnp.where(inf, -0.5 * (z * z) - _HALF_LOG_2PI, t)
+        kernel = _t_log_kernel(d, zn * zn)
+        if _may_hold(far):
+            kernel = fnp.where(far, fnp.multiply((d + 1.0) * 0.5, fnp.subtract(
+                fnp.multiply(2.0, fnp.log(fnp.abs(fnp.where(far, z, 1.0)))), fnp.log(d))),
+                kernel)
+        return fnp.where(inf, -0.5 * (z * z) - _HALF_LOG_2PI, fnp.subtract(front, kernel))
 
     @staticmethod
     def _near(v, d, *live):
-        """Where the log density takes ``_t_near_log_kernel``: ``v = z^2 / df`` (held) at
-        most ``_T_NEAR`` (not far, then), df (1 where it is inf) from ``_T_NEAR_DF``; only
-        where one of ``live`` carries a derivative (the plain form's values, and its slopes
-        in x and loc, are within an ulp or two: staged without derivatives jit(t.logpdf)
-        took 56 more equations)."""
+        """Where the log density with a derivative in the scale takes t_log_kernel in ``z``
+        itself: ``v = z^2 / df`` (held) at most ``_T_NEAR`` (not far, then), df (1 where it
+        is inf) from ``_T_NEAR_DF``; only where one of ``live`` carries a derivative (the
+        plain form's values are within an ulp or two)."""
         if not _carries_derivative(live)[0]:
             return False
         return fnp.logical_and(v <= _T_NEAR, d >= _T_NEAR_DF)
@@ -2884,43 +2868,43 @@ class _T(_Shaped):
         # (far also where df = inf: the normal's form there)
         uc = fnp.divide(fnp.where(far, 0.0, u), c)
         far = fnp.logical_and(fnp.logical_not(inf), far)
-        log_d = fnp.log(d)
         front = _log_gamma_half_ratio_excess(0.5 * d) - _HALF_LOG_2PI
         log_c = fnp.log(c)
-        # ((scale / c)^2 - 1 = expm1(2 e), e = log(scale) - log(c): 0 in value)
-        e = fnp.subtract(fnp.log(s), log_c) if isinstance(s, _Tracer) else None
+
+        def far_kernel():   # ((df + 1) H far out)
+            return fnp.multiply(d + 1.0, fnp.subtract(fnp.log(fnp.abs(fnp.divide(fnp.where(
+                far, u, 1.0), c))), 0.5 * fnp.log(d)))
         zz = uc * uc
+        if not isinstance(s, _Tracer):
+            # (no slope in the scale: the kernel in z, by the primitive t_log_kernel)
+            kernel = _t_log_kernel(d, zz)
+            if _may_hold(far):
+                kernel = fnp.where(far, far_kernel(), kernel)
+            z = fnp.divide(u, s)
+            return fnp.where(inf, -0.5 * (z * z) - _HALF_LOG_2PI - log_c,
+                             fnp.subtract(fnp.subtract(front, kernel), log_c))
+        # ((scale / c)^2 - 1 = expm1(2 e), e = log(scale) - log(c): 0 in value)
+        e = fnp.subtract(fnp.log(s), log_c)
         w = fnp.divide(zz, d)
-        v = w if e is None else fnp.add(fnp.expm1(2.0 * e), w)
-        l1 = fnp.log1p(v)
 
         def plain():
-            h = 0.5 * l1
-            if _may_hold(far):
-                h = fnp.where(far, fnp.subtract(fnp.log(fnp.abs(fnp.divide(fnp.where(
-                    far, u, 1.0), c))), 0.5 * log_d), h)
-            t = fnp.subtract(fnp.subtract(front, fnp.multiply(d + 1.0, h)), log_c)
-            return t if e is None else fnp.add(t, fnp.multiply(d, e))
+            h = 0.5 * fnp.log1p(fnp.add(fnp.expm1(2.0 * e), w))
+            t = fnp.subtract(fnp.subtract(front, fnp.where(far, far_kernel(), fnp.multiply(
+                d + 1.0, h)) if _may_hold(far) else fnp.multiply(d + 1.0, h)), log_c)
+            return fnp.add(t, fnp.multiply(d, e))
 
         def near_form():
             # (in z = u / scale itself: the terms of the scale's slope are of its size
             # where df is not tiny; e's d e - (d + 1) H summed d-sized cotangents in
             # reverse mode, grad in the scale of t.logpdf(2, 1e20, 0.3, 0.7) was 0, true 7.0,
             # 1e-9 off at df = 1e8)
-            if e is None:
-                zn, vn, ln = zz, fnp.where(near, w, 0.0), l1
-            else:
-                zn = fnp.divide(fnp.where(near, u, 0.0), s)
-                zn = fnp.multiply(zn, zn)
-                vn = fnp.divide(zn, d)
-                ln = fnp.log1p(vn)
-            return fnp.subtract(fnp.subtract(front, _t_near_log_kernel(d, zn, vn, ln)),
-                                log_c if e is None else fnp.log(s))
+            zn = fnp.divide(fnp.where(near, u, 0.0), s)
+            return fnp.subtract(fnp.subtract(front, _t_log_kernel(d, fnp.multiply(zn, zn))),
+                                fnp.log(s))
         near = self._near(fnp.stop_gradient(w), d, df, s)
         t = _where_taken([(near, near_form)], plain)
         z = fnp.divide(u, s)
-        log_s = log_c if e is None else fnp.add(log_c, e)
-        return fnp.where(inf, -0.5 * (z * z) - _HALF_LOG_2PI - log_s, t)
+        return fnp.where(inf, -0.5 * (z * z) - _HALF_LOG_2PI - fnp.add(log_c, e), t)
 
 
 class _Gamma(_Shaped):
