@@ -1492,17 +1492,47 @@ def _mp_cdf(name, z, params):
     return None
 
 
+def _mp_logpdf(name, z):
+    """The log density at z (standardized) of the parameterless symmetric distributions, by
+    mpmath, or None."""
+    import mpmath as mp
+    if name == "laplace":
+        return -mp.log(2) - abs(z)
+    if name == "norm":
+        return -z * z / 2 - mp.log(2 * mp.pi) / 2
+    if name == "logistic":
+        return -abs(z) - 2 * mp.log1p(mp.exp(-abs(z)))
+    if name == "cauchy":
+        return -mp.log(mp.pi * (1 + z * z))
+    return None
+
+
 def _mp_reference(name, method, x, params, loc, scale):
     """SciPy's ``method`` (cdf, sf, logcdf, logsf) of the symmetric distributions above at
-    the finite points ``x``, by mpmath in 60 digits: a float64 array, or None (another
+    the finite points ``x`` (logpdf of the parameterless ones at any point), by mpmath in 60
+    digits: a float64 array, or None (another
     distribution or method, a parameter that is not a finite positive number, or a
     non-finite point). Settles a disagreement with SciPy (session 44: ``t.logcdf(-1e300,
     3.64)`` is -2513.704 by mpmath and ours, -inf by SciPy)."""
     import mpmath as mp
-    if method not in ("cdf", "sf", "logcdf", "logsf"):
-        return None
     xs = np.asarray(x, dtype=np.float64)
     pars = [float(p) for p in params]
+    if method == "logpdf" and not pars and np.isfinite(loc) and np.isfinite(scale) and \
+            scale > 0 and not np.any(np.isnan(xs)):
+        # (and logpdf of the parameterless ones, infinite points included: -inf there;
+        # session 52: laplace.logpdf(-1e300) is -1e300 by mpmath and ours, -inf by SciPy)
+        out = np.full(xs.shape, -np.inf)
+        with mp.workdps(60):
+            for i, v in np.ndenumerate(xs):
+                if np.isfinite(v):
+                    z = (mp.mpf(float(v)) - mp.mpf(float(loc))) / mp.mpf(float(scale))
+                    lp = _mp_logpdf(name, z)
+                    if lp is None:
+                        return None
+                    out[i] = float(lp - mp.log(mp.mpf(float(scale))))
+        return out
+    if method not in ("cdf", "sf", "logcdf", "logsf"):
+        return None
     if not np.all(np.isfinite(xs)) or not all(np.isfinite(p) and p > 0 for p in pars) or \
             not np.isfinite(loc) or not (np.isfinite(scale) and scale > 0):
         return None
