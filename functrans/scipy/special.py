@@ -1149,7 +1149,7 @@ def expit(x, /):
     global _expit_fn
     x = _real(x, "expit")
     if _dtype(x) in _HALF:
-        return _in32(expit, x)
+        return _in32_half(expit, (x,))
     if not isinstance(x, _Tracer):  # (no transform: the formula, without the custom_jvp call)
         return _expit_value(x)
     if _expit_fn is None:
@@ -1210,7 +1210,7 @@ def logit(x, /):
     ``log1p(2d) - log1p(-2d)``, ``d = x - 1/2``, to keep its relative accuracy."""
     x = _real(x, "logit")
     if _dtype(x) in _HALF:
-        return _in32(logit, x)
+        return _in32_half(logit, (x,))
     mid = (x >= 0.3) & (x <= 0.65)
     d = 2.0 * (_where(mid, x, 0.5) - 0.5)
     xo = _where(mid, 0.25, x)
@@ -1224,7 +1224,7 @@ def log_expit(x, /):
     ``x - log1p(exp(x))`` below."""
     x = _real(x, "log_expit")
     if _dtype(x) in _HALF:
-        return _in32(log_expit, x)
+        return _in32_half(log_expit, (x,))
     pos = x >= 0.0
     xp = _where(pos, x, 0.0)
     xn = _where(pos, 0.0, x)
@@ -1308,7 +1308,7 @@ def entr(x, /):
     (the second ``-inf``), as JAX's; 0 below (a constant ``-inf``; JAX: nan)."""
     x = _real(x, "entr", small_to_float32=True)
     if _dtype(x) in _HALF:
-        return _in32(entr, x)
+        return _in32_half(entr, (x,))
     pos = x > 0.0
     zero = x == 0.0
     xs = _where(pos, x, 1.0)
@@ -1533,7 +1533,8 @@ def betainc(a, b, x, /):
 def _in32_half(fn, args):
     """``fn(*args)`` of operands of one 16-bit float type (:func:`_real_weak`'s) computed in
     float32 and rounded once to it, for the functions whose float32 arithmetic is their
-    float32 result's (composed of functrans's operations, in 16 bits each would round)."""
+    float32 result's (composed of functrans's operations, in 16 bits each operation would
+    round: ``betaln`` was 30 float16 ulp off, ``log_ndtr`` 4)."""
     d = _dtype(args[0])
     return fnp.astype(fn(*(fnp.astype(v, _dt.float32) for v in args)), d)
 
@@ -1683,17 +1684,6 @@ betaincinv.__doc__ += "\n    " + _INVERSE_NOTE.format(
 
 
 # -- special14: erfcx, Bessel i0/i1, exponential integrals, dawsn, zeta, gamma-related -----------
-
-
-def _in32(fn, x):
-    """``fn(x)`` for a 16-bit float ``x`` computed in float32 and rounded once, for the
-    functions composed of functrans's operations whose float32 result is their float32
-    arithmetic's (in 16 bits each operation would round: ``betaln`` was 30 float16 ulp off,
-    ``log_ndtr`` 4); other dtypes as they are."""
-    d = _dtype(x)
-    if d in _HALF:
-        return fnp.astype(fn(fnp.astype(x, _dt.float32)), d)
-    return fn(x)
 
 
 def _in64(fn, x):
