@@ -916,6 +916,7 @@ def _where(condition, x1, x2, /):
 
 
 _np_where = np.where
+where = _where   # (for the plain-NumPy forms of functrans.scipy.special)
 
 
 def _with_where(xp):

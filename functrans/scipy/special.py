@@ -30,6 +30,7 @@ from .. import numpy as fnp
 from ..numpy._base import (_SCALARS, _as_operand, _dtype, _normalize_axes,
                            _numpy_scalars_moved, _to_array)
 from ..backends import backend_of as _backend_of, generic as _generic
+from ..backends.numpy_backend import where as _numpy_where
 from ..core import concrete_behind as _concrete_behind
 from ..backends import incomplete_grads as _incomplete_grads
 from ..primitives import special as _sp
@@ -1238,6 +1239,40 @@ def _x_log(x, y, name, log, lo):
     x, y = _real_pair(x, y, name)
     if _dtype(x) in _HALF:
         return _in32_half(lambda x, y: _x_log(x, y, name, log, lo), (x, y))
+    if type(x) is _np.ndarray and type(y) is _np.ndarray:
+        return _x_log_numpy(x, y, _NUMPY_LOG[name])
+    with _np.errstate(all="ignore"):   # (SciPy's are silent: log(0), log(-1) on NumPy)
+        return _x_log_traced(x, y, log, lo)
+
+
+_NUMPY_LOG = {"xlogy": _np.log, "xlog1py": _np.log1p}
+
+
+def _in_memory_order(x):
+    """``x`` (NumPy), copied unless contiguous: NumPy's SIMD loops of log and log1p take
+    contiguous and positive strides, a reversed view goes to the C library's (up to an ulp
+    apart: the traced forms' operands are fresh arrays, so the plain forms' are too)."""
+    f = x.flags
+    return x if f.c_contiguous or f.f_contiguous else _np.ascontiguousarray(x)
+
+
+def _x_log_numpy(x, y, log):
+    """_x_log_traced's value on plain NumPy operands (broadcast, one floating dtype): its
+    operations on each element, the same values (a nan's sign and payload aside), in a few
+    in-place passes (the traced form took three logarithms and several selects)."""
+    if not x.ndim:   # (a NumPy scalar, as the traced form's ``+ 0.0`` gives)
+        return _x_log_numpy(x.reshape(1), y.reshape(1), log)[0]
+    with _np.errstate(all="ignore"):
+        out = log(_in_memory_order(y))
+        out *= x
+        zero = x == 0.0
+        if zero.any():
+            out[zero & (y == y)] = 0.0
+        out += 0.0   # (-0.0 -> 0.0, as SciPy)
+    return out
+
+
+def _x_log_traced(x, y, log, lo):
     # x log(y) with a strong zero at x == 0 (mul_sz): the value 0 there whatever log(y) is
     # (-inf at y = lo, nan below, inf at y = inf), and the product's derivatives: log(y) in x
     # (-inf at y = lo, as JAX and the limit from either side; nan below lo; inf at inf), 0 in
@@ -1309,6 +1344,31 @@ def entr(x, /):
     x = _real(x, "entr", small_to_float32=True)
     if _dtype(x) in _HALF:
         return _in32_half(entr, (x,))
+    if type(x) is _np.ndarray:
+        return _entr_numpy(x)
+    with _np.errstate(all="ignore"):
+        return _entr_traced(x)
+
+
+def _entr_numpy(x):
+    """_entr_traced's value on a plain NumPy array: its operations on each element, the
+    same values, in place."""
+    if not x.ndim:
+        return _entr_numpy(x.reshape(1)).reshape(())
+    with _np.errstate(all="ignore"):
+        out = _np.log(_in_memory_order(x))
+        _np.multiply(x, out, out=out)
+        _np.negative(out, out=out)
+        rest = x > 0.0
+        _np.logical_not(rest, out=rest)   # (0, below, nan)
+        if rest.any():
+            at = rest.nonzero()
+            xr = x[at]
+            out[at] = _np.where(xr == 0.0, _np.sqrt(xr), _np.where(xr != xr, xr, -_inf))
+    return out
+
+
+def _entr_traced(x):
     pos = x > 0.0
     zero = x == 0.0
     xs = _where(pos, x, 1.0)
@@ -2425,10 +2485,13 @@ def rel_entr(x, y, /):
     x, y = _real_weak((x, y), "rel_entr")
     if _dtype(x) in _HALF:
         return _in32_half(rel_entr, (x, y))
-    x, y, pos, xs, ys, zero, nan = _entropy_parts(x, y)
-    inner = _x_log_ratio(xs, ys)
-    out = _where(pos, inner, _where(zero, fnp.zeros_like(inner), _inf))
-    return _where(nan, math.nan, out)
+    if type(x) is _np.ndarray and type(y) is _np.ndarray:
+        return _entropy_numpy(x, y, False)
+    with _np.errstate(all="ignore"):   # (x / y past overflow)
+        x, y, pos, xs, ys, zero, nan = _entropy_parts(x, y)
+        inner = _x_log_ratio(xs, ys)
+        out = _where(pos, inner, _where(zero, fnp.zeros_like(inner), _inf))
+        return _where(nan, math.nan, out)
 
 
 def kl_div(x, y, /):
@@ -2440,10 +2503,61 @@ def kl_div(x, y, /):
     x, y = _real_weak((x, y), "kl_div")
     if _dtype(x) in _HALF:
         return _in32_half(kl_div, (x, y))
-    x, y, pos, xs, ys, zero, nan = _entropy_parts(x, y)
-    inner = fnp.add(_x_log_ratio(xs, ys), fnp.subtract(ys, xs))
-    out = _where(pos, inner, _where(zero, fnp.add(y, 0.0), _inf))
-    return _where(nan, math.nan, out)
+    if type(x) is _np.ndarray and type(y) is _np.ndarray:
+        return _entropy_numpy(x, y, True)
+    with _np.errstate(all="ignore"):
+        x, y, pos, xs, ys, zero, nan = _entropy_parts(x, y)
+        inner = fnp.add(_x_log_ratio(xs, ys), fnp.subtract(ys, xs))
+        out = _where(pos, inner, _where(zero, fnp.add(y, 0.0), _inf))
+        return _where(nan, math.nan, out)
+
+
+def _entropy_numpy(x, y, kl):
+    """rel_entr's (``kl``: kl_div's) value on plain NumPy operands (broadcast, one floating
+    dtype): the traced form's operations (_x_log_ratio's forms) on each element, the same
+    values; one logarithm over all (of 1 outside x, y > 0, as the traced form's: NumPy's
+    log takes 5-8 times as long where many elements are 0, negative, inf or nan), the other
+    forms on the elements they serve."""
+    if not x.ndim:
+        return _entropy_numpy(x.reshape(1), y.reshape(1), kl).reshape(())
+    with _np.errstate(all="ignore"):
+        rest = x > 0.0
+        rest &= y > 0.0
+        q = x / y
+        # (x < 2 y and y < 2 x: 1/2 <= q <= 2, and the bounds exact below; only where
+        # x, y > 0: for two negatives the one excludes the other)
+        near = q >= 0.5
+        near &= q <= 2.0
+        if rest.all():
+            rest = None
+        else:
+            _np.logical_not(rest, out=rest)   # (a zero, below zero, nan)
+            q = _numpy_where(rest, 1.0, q)
+        out = _np.log(q)
+        fi = _np.finfo(q.dtype)
+        if not (q.min(initial=1.0) >= fi.tiny and q.max(initial=1.0) <= fi.max):
+            # (a nan, inf / inf: the masks, which give it neither form)
+            wide = q < fi.tiny
+            wide |= q > fi.max
+            at = wide.nonzero()   # (log x - log y, as the traced form's, + log(1 / 1))
+            out[at] = (_np.log(x[at]) - _np.log(y[at])) + 0.0
+        at = near.nonzero()
+        xn, yn = x[at], y[at]
+        inside = xn < yn * 2.0
+        inside &= yn < xn * 2.0
+        if not inside.all():
+            at = tuple(i[inside] for i in at)
+            xn, yn = xn[inside], yn[inside]
+        out[at] = _np.log1p((xn - yn) / yn)
+        _np.multiply(x, out, out=out)
+        if kl:
+            out += _np.subtract(y, x, out=q)
+        if rest is not None:
+            at = rest.nonzero()
+            xr, yr = x[at], y[at]
+            v = _np.where((xr == 0.0) & (yr >= 0.0), yr + 0.0 if kl else 0.0, _inf)
+            out[at] = _np.where((xr != xr) | (yr != yr), math.nan, v)
+    return out
 
 
 # -- special14b: spence, sici, fresnel, owens_t, bernoulli ----------------------------------------
