@@ -30,7 +30,8 @@ from .. import numpy as fnp
 from ..numpy._base import (_SCALARS, _as_operand, _dtype, _normalize_axes,
                            _numpy_scalars_moved, _to_array)
 from ..backends import backend_of as _backend_of, generic as _generic
-from ..backends.numpy_backend import where as _numpy_where
+from ..backends.numpy_backend import (AtArray as _AtArray, plain as _plain_numpy,
+                                      where as _numpy_where)
 from ..core import concrete_behind as _concrete_behind
 from ..backends import incomplete_grads as _incomplete_grads
 from ..primitives import special as _sp
@@ -79,6 +80,9 @@ _inf = math.inf
 # into float32.
 _SMALL = frozenset(("bool", "int8", "uint8", "int16", "uint16"))
 _HALF = frozenset(_dt.HALF)   # (membership by identity: no DType.__eq__ calls)
+# NumPy's arrays and functrans.numpy's (AtArray, whose results are plain): the functions'
+# plain-NumPy forms take them
+_NUMPY_TYPES = frozenset((_np.ndarray, _AtArray))
 
 
 def _array_like(x):
@@ -1239,8 +1243,8 @@ def _x_log(x, y, name, log, lo):
     x, y = _real_pair(x, y, name)
     if _dtype(x) in _HALF:
         return _in32_half(lambda x, y: _x_log(x, y, name, log, lo), (x, y))
-    if type(x) is _np.ndarray and type(y) is _np.ndarray:
-        return _x_log_numpy(x, y, _NUMPY_LOG[name])
+    if type(x) in _NUMPY_TYPES and type(y) in _NUMPY_TYPES:
+        return _x_log_numpy(_plain_numpy(x), _plain_numpy(y), _NUMPY_LOG[name])
     with _np.errstate(all="ignore"):   # (SciPy's are silent: log(0), log(-1) on NumPy)
         return _x_log_traced(x, y, log, lo)
 
@@ -1344,8 +1348,8 @@ def entr(x, /):
     x = _real(x, "entr", small_to_float32=True)
     if _dtype(x) in _HALF:
         return _in32_half(entr, (x,))
-    if type(x) is _np.ndarray:
-        return _entr_numpy(x)
+    if type(x) in _NUMPY_TYPES:
+        return _entr_numpy(_plain_numpy(x))
     with _np.errstate(all="ignore"):
         return _entr_traced(x)
 
@@ -2485,8 +2489,8 @@ def rel_entr(x, y, /):
     x, y = _real_weak((x, y), "rel_entr")
     if _dtype(x) in _HALF:
         return _in32_half(rel_entr, (x, y))
-    if type(x) is _np.ndarray and type(y) is _np.ndarray:
-        return _entropy_numpy(x, y, False)
+    if type(x) in _NUMPY_TYPES and type(y) in _NUMPY_TYPES:
+        return _entropy_numpy(_plain_numpy(x), _plain_numpy(y), False)
     with _np.errstate(all="ignore"):   # (x / y past overflow)
         x, y, pos, xs, ys, zero, nan = _entropy_parts(x, y)
         inner = _x_log_ratio(xs, ys)
@@ -2503,8 +2507,8 @@ def kl_div(x, y, /):
     x, y = _real_weak((x, y), "kl_div")
     if _dtype(x) in _HALF:
         return _in32_half(kl_div, (x, y))
-    if type(x) is _np.ndarray and type(y) is _np.ndarray:
-        return _entropy_numpy(x, y, True)
+    if type(x) in _NUMPY_TYPES and type(y) in _NUMPY_TYPES:
+        return _entropy_numpy(_plain_numpy(x), _plain_numpy(y), True)
     with _np.errstate(all="ignore"):
         x, y, pos, xs, ys, zero, nan = _entropy_parts(x, y)
         inner = fnp.add(_x_log_ratio(xs, ys), fnp.subtract(ys, xs))
@@ -4956,12 +4960,41 @@ def huber(delta, r, /):
     ``delta sign(r)`` beyond; in ``delta``, 0 inside and ``|r| - delta`` beyond (continuous
     at ``|r| = delta``)."""
     def f(delta, r):
-        a = fnp.abs(r)
-        inside = fnp.less_equal(a, delta)
-        quad = 0.5 * fnp.multiply(r, r)
-        lin = fnp.multiply(delta, fnp.subtract(a, 0.5 * delta))
-        return _where(delta < 0.0, _inf, _where(inside, quad, lin))
+        if type(delta) in _NUMPY_TYPES and type(r) in _NUMPY_TYPES:
+            return _huber_numpy(_plain_numpy(delta), _plain_numpy(r))
+        with _np.errstate(all="ignore"):   # (r * r past overflow)
+            a = fnp.abs(r)
+            inside = fnp.less_equal(a, delta)
+            quad = 0.5 * fnp.multiply(r, r)
+            lin = fnp.multiply(delta, fnp.subtract(a, 0.5 * delta))
+            return _where(delta < 0.0, _inf, _where(inside, quad, lin))
     return _weak64("huber", (delta, r), f)
+
+
+def _one_value(x):
+    """A broadcast NumPy array's one value (a NumPy scalar: NumPy's loops for an array and a
+    scalar), else the array."""
+    return x[(0,) * x.ndim] if x.size and not any(x.strides) else x
+
+
+def _huber_numpy(delta, r):
+    """huber's traced form on plain NumPy operands (broadcast, float64): its operations on
+    each element, the same values, in place."""
+    if not r.ndim:
+        return _huber_numpy(delta.reshape(1), r.reshape(1)).reshape(())
+    d = _one_value(delta)
+    with _np.errstate(all="ignore"):
+        a = _np.abs(r)
+        inside = a <= d
+        out = _np.multiply(r, r)
+        out *= 0.5
+        a -= 0.5 * d
+        _np.multiply(d, a, out=a)
+        out = _numpy_where(inside, out, a)
+        below = d < 0.0
+        if below.any():
+            out = _numpy_where(below, _inf, out)
+    return out
 
 
 def pseudo_huber(delta, r, /):
@@ -4973,21 +5006,61 @@ def pseudo_huber(delta, r, /):
     Derivatives: ``r / sqrt(1 + (r/delta)**2)`` in ``r``; in ``delta``,
     ``2 delta (sqrt(1 + t**2) - 1) - r**2/(delta sqrt(1 + t**2))`` (``t = r/delta``)."""
     def f(delta, r):
-        pos = delta > 0.0
-        ds = _where(pos, delta, 1.0)
-        h = fnp.hypot(fnp.ones_like(fnp.stop_gradient(r)), fnp.divide(r, ds))
-        den = fnp.add(h, 1.0)
-        a = fnp.abs(r)
-        big = a > 1e100
-        rs = _where(big, 0.0, r)
-        out = _where(big, fnp.multiply(a, fnp.divide(a, den)),
-                     fnp.divide(fnp.multiply(rs, rs), den))
-        out = _where(_any(r != r, delta == _inf), math.nan, _where(a == _inf, _inf, out))
-        # (SciPy's order: delta < 0 gives inf, then delta = 0 or r = 0 gives 0, even for a
-        # nan delta)
-        out = _where(_any(delta == 0.0, r == 0.0), 0.0, _where(delta != delta, math.nan, out))
-        return _where(delta < 0.0, _inf, out)
+        if type(delta) in _NUMPY_TYPES and type(r) in _NUMPY_TYPES:
+            return _pseudo_huber_numpy(_plain_numpy(delta), _plain_numpy(r))
+        with _np.errstate(all="ignore"):   # (inf / inf, where the value is set)
+            return _pseudo_huber_traced(delta, r)
     return _weak64("pseudo_huber", (delta, r), f)
+
+
+def _pseudo_huber_numpy(delta, r):
+    """pseudo_huber's traced form on plain NumPy operands (broadcast, float64): its
+    operations on each element, the same values, in place; the edges' values on the
+    elements they serve."""
+    if not r.ndim:
+        return _pseudo_huber_numpy(delta.reshape(1), r.reshape(1)).reshape(())
+    d = _one_value(delta)
+    with _np.errstate(all="ignore"):
+        pos = d > 0.0
+        ds = d if pos.all() else _np.where(pos, d, 1.0)
+        den = _np.divide(r, ds)
+        _np.hypot(1.0, den, out=den)
+        den += 1.0
+        a = _np.abs(r)
+        out = _np.multiply(r, r)
+        out /= den
+        big = a > 1e100
+        if big.any():
+            at = big.nonzero()
+            ab = a[at]
+            out[at] = ab * (ab / den[at])
+        # (the edges, as the traced form's selects in its order: SciPy's)
+        edge = ~((a < _inf) & (d > 0.0) & (d < _inf))   # (and nan)
+        if edge.any():
+            at = edge.nonzero()
+            ae, de = a[at], (d[at] if _np.ndim(d) else d)
+            v = _np.where(ae == _inf, _inf, out[at])
+            v = _np.where((ae != ae) | (de == _inf), math.nan, v)
+            v = _np.where((de == 0.0) | (ae == 0.0), 0.0, _np.where(de != de, math.nan, v))
+            out[at] = _np.where(de < 0.0, _inf, v)
+    return out
+
+
+def _pseudo_huber_traced(delta, r):
+    pos = delta > 0.0
+    ds = _where(pos, delta, 1.0)
+    h = fnp.hypot(fnp.ones_like(fnp.stop_gradient(r)), fnp.divide(r, ds))
+    den = fnp.add(h, 1.0)
+    a = fnp.abs(r)
+    big = a > 1e100
+    rs = _where(big, 0.0, r)
+    out = _where(big, fnp.multiply(a, fnp.divide(a, den)),
+                 fnp.divide(fnp.multiply(rs, rs), den))
+    out = _where(_any(r != r, delta == _inf), math.nan, _where(a == _inf, _inf, out))
+    # (SciPy's order: delta < 0 gives inf, then delta = 0 or r = 0 gives 0, even for a
+    # nan delta)
+    out = _where(_any(delta == 0.0, r == 0.0), 0.0, _where(delta != delta, math.nan, out))
+    return _where(delta < 0.0, _inf, out)
 
 
 _LOG_MAX = math.log(_np.finfo(_np.float64).max)  # exp overflows beyond
