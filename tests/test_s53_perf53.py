@@ -153,3 +153,49 @@ def test_no_numpy_warnings_where_scipy_is_silent(name, args):
         ref = np.where(np.isinf(ref) & np.isfinite(traced), traced, ref)
     np.testing.assert_allclose(out, ref, rtol=2.3e-16, atol=0)
     _same(out, traced)
+
+
+# -- j0, j1, y0, y1 near their zeros: the phase windows' candidates by the caller's bound ------
+
+@pytest.mark.parametrize("name", ["j0", "j1", "y0", "y1"])
+def test_bessel_near_zeros_many_candidates_give_the_one_at_a_time_bits(name):
+    # (more than _BESSEL01_NARROW candidates: fixed_numpy takes the caller's bound y^2 x <
+    # _BESSEL01_CANDIDATE_FAR beyond the table in the place of McMahon's phase; one element
+    # at a time: Python floats, McMahon's look)
+    from functrans.backends import bessel_zeros as bz
+    from functrans.primitives import special as ps
+    f = getattr(fs, name)
+    off = {"j0": -0.25, "j1": 0.25, "y0": -0.75, "y1": -0.25}[name]
+    k = np.arange(1, 300)
+    zeros = (k + off) * np.pi - bz.MCMAHON[name] / ((k + off) * np.pi)   # (McMahon's)
+    rng = np.random.default_rng(2)
+    x = np.concatenate([zeros + d for d in (0.0, 3e-8, -0.004, 0.0199, -0.0203, 0.024)]
+                       + [rng.uniform(1.0, 950.0, 400)])
+    if name == "j1":
+        x = np.concatenate([x, -x[::3]])
+    out = f(x)
+    assert (np.abs(x) > 2.0 * ps._BESSEL01_TABLE_END).sum() > ps._BESSEL01_NARROW
+    one = np.array([f(x[i:i + 1])[0] for i in range(len(x))])
+    _same(out, one)
+    ref = getattr(ss, name)(x)
+    assert np.allclose(out, ref, rtol=0, atol=1e-13)
+
+
+# -- hyp2f1 (special_generic): parameters of one value -----------------------------------------
+
+@pytest.mark.parametrize("abc", [(0.5, 1.5, 2.5), (1.0, 2.0, 3.0), (-3.0, 1.5, 2.5),
+                                 (0.3, -0.7, -1.5), (0.5, 1.5, 2.0), (2.0, 3.0, 5.0)])
+def test_hyp2f1_parameters_of_one_value_give_the_general_paths_bits(abc, monkeypatch):
+    # (_one_value: Gamma ratios of one element, the series' ratios of 1-element arrays and
+    # the elements with z = 0 summed once for all: 188 -> 37 ms on 1e5 points)
+    from functrans.backends import special_generic as sg
+    rng = np.random.default_rng(4)
+    x = np.concatenate([rng.uniform(-1.0, 0.99, 1500), [0.0, -0.0, 0.5, -0.5, 1.0, -30.0,
+                                                        np.nan, 0.25]])
+    fast = fs.hyp2f1(*abc, x)
+    fast32 = fs.hyp2f1(*abc, x.astype(np.float32))
+    monkeypatch.setattr(sg, "_one_value", lambda xs: None)
+    _same(fast, fs.hyp2f1(*abc, x))
+    _same(fast32, fs.hyp2f1(*abc, x.astype(np.float32)))
+    ok = np.isfinite(fast) & (np.abs(x) <= 1.0)
+    np.testing.assert_allclose(fast[ok], ss.hyp2f1(*abc, x[ok]), rtol=1e-13, atol=1e-300)

@@ -507,10 +507,13 @@ def _one_at_a_time(fn, name, x, at):
     return np.array(pos, dtype=np.intp), np.array(val, dtype=np.float64)
 
 
-def fixed_numpy(name, x):
+def fixed_numpy(name, x, far_ok=None):
     """The indices of the elements of x (1-d float64 NumPy, finite, x >= 0) in the window of
     a zero of f (f = j0, j1, y0 or y1) below PHASE_END, and f there by this module's forms
-    (a few of a kind one at a time in Python floats: the same bits)."""
+    (a few of a kind one at a time in Python floats: the same bits). ``far_ok``: a mask of
+    the elements beyond the table that may be in a phase window (the caller's bound, at
+    least those within WINDOW_FAR), else McMahon's phase within WINDOW_FAR + 1e-4 of a zero
+    picks them (the phase form then keeps those within WINDOW_FAR: the same elements)."""
     hi, lo, win, coef = COEFFICIENTS_PADDED[name]
     k = np.rint(x * (1.0 / math.pi) + OFFSET[name])
     idx = np.minimum(k, PHASE_K).astype(np.intp)   # (nan: not in a window below)
@@ -524,9 +527,13 @@ def fixed_numpy(name, x):
     if idx.max() >= _TOP:
         # (the zero's McMahon approximation beta - (mu - 1) / (8 beta) within 1e-5: about
         # (x - beta) + (mu - 1) / (8 x) of the phase from it)
-        far = ((idx >= _TOP) & (x < PHASE_END) & (np.abs(
-            (x - (k - OFFSET[name]) * math.pi) + MCMAHON[name] / x)
-            <= WINDOW_FAR + 1e-4)).nonzero()[0]
+        far = (idx >= _TOP) & (x < PHASE_END)
+        if far_ok is None:
+            far &= np.abs((x - (k - OFFSET[name]) * math.pi) + MCMAHON[name] / x) \
+                <= WINDOW_FAR + 1e-4
+        else:
+            far &= far_ok
+        far = far.nonzero()[0]
         if len(far) <= _FEW_FAR:
             pos, val = _one_at_a_time(_phase_float, name, x, far)
             at.append(pos)

@@ -3150,6 +3150,10 @@ _BESSEL01_TABLE_END = 130.0
 # up to this many candidates one at a time in Python floats (each about 1.5 us; NumPy's
 # calls on the few cost ~30 us in all), beyond by NumPy's: the same operations, the same bits
 _BESSEL01_FEW = 24
+# up to this many, those beyond the table outside the phase windows' bound are left out
+# first (so that more are few); beyond, fixed_numpy takes the bound's mask (on 1e5 points in
+# (0, 1000), ~3800 candidates: the narrowing's eight passes over them cost ~40 us)
+_BESSEL01_NARROW = 200
 
 
 def _bessel01_near_zeros(b, name, x, y):
@@ -3179,10 +3183,12 @@ def _bessel01_near_zeros(b, name, x, y):
         cand = (t < _BESSEL01_CANDIDATE).nonzero()[0]   # (nan: not one)
         if not len(cand):
             return y
-        if len(cand) > 8:   # (beyond the table, the narrower phase windows' candidates)
-            xs = xa.take(cand)
-            cand = cand.take(((t.take(cand) < _BESSEL01_CANDIDATE_FAR)
-                              | (_np.abs(xs) <= _BESSEL01_TABLE_END)).nonzero()[0])
+        # (beyond the table, the narrower phase windows' candidates: by their indices while
+        # few, else a mask for fixed_numpy, in the place of its look at McMahon's phase)
+        far_ok = t.take(cand) < _BESSEL01_CANDIDATE_FAR
+        if 8 < len(cand) <= _BESSEL01_NARROW:
+            keep = (far_ok | (_np.abs(xa.take(cand)) <= _BESSEL01_TABLE_END)).nonzero()[0]
+            cand, far_ok = cand.take(keep), far_ok.take(keep)
         if len(cand) <= _BESSEL01_FEW:
             fixed = []
             for i, v in zip(cand.tolist(), xa.take(cand).tolist()):
@@ -3193,7 +3199,7 @@ def _bessel01_near_zeros(b, name, x, y):
                 return y
         else:
             xs = xa.take(cand)
-            pos, v = _bz.fixed_numpy(name, _np.abs(xs) if even_odd else xs)
+            pos, v = _bz.fixed_numpy(name, _np.abs(xs) if even_odd else xs, far_ok)
             if not len(pos):
                 return y
             if name == "j1":   # (odd)
