@@ -3185,10 +3185,11 @@ def _bessel01_near_zeros(b, name, x, y):
             return y
         # (beyond the table, the narrower phase windows' candidates: by their indices while
         # few, else a mask for fixed_numpy, in the place of its look at McMahon's phase)
-        far_ok = t.take(cand) < _BESSEL01_CANDIDATE_FAR
-        if 8 < len(cand) <= _BESSEL01_NARROW:
-            keep = (far_ok | (_np.abs(xa.take(cand)) <= _BESSEL01_TABLE_END)).nonzero()[0]
-            cand, far_ok = cand.take(keep), far_ok.take(keep)
+        if len(cand) > 8:
+            far_ok = t.take(cand) < _BESSEL01_CANDIDATE_FAR
+            if len(cand) <= _BESSEL01_NARROW:
+                keep = (far_ok | (_np.abs(xa.take(cand)) <= _BESSEL01_TABLE_END)).nonzero()[0]
+                cand, far_ok = cand.take(keep), far_ok.take(keep)
         if len(cand) <= _BESSEL01_FEW:
             fixed = []
             for i, v in zip(cand.tolist(), xa.take(cand).tolist()):
