@@ -4971,7 +4971,7 @@ def huber(delta, r, /):
     return _weak64("huber", (delta, r), f)
 
 
-def _one_value(x):
+def _broadcast_scalar(x):
     """A broadcast NumPy array's one value (a NumPy scalar: NumPy's loops for an array and a
     scalar), else the array."""
     return x[(0,) * x.ndim] if x.size and not any(x.strides) else x
@@ -4982,7 +4982,7 @@ def _huber_numpy(delta, r):
     each element, the same values, in place."""
     if not r.ndim:
         return _huber_numpy(delta.reshape(1), r.reshape(1)).reshape(())
-    d = _one_value(delta)
+    d = _broadcast_scalar(delta)
     with _np.errstate(all="ignore"):
         a = _np.abs(r)
         inside = a <= d
@@ -5019,7 +5019,7 @@ def _pseudo_huber_numpy(delta, r):
     elements they serve."""
     if not r.ndim:
         return _pseudo_huber_numpy(delta.reshape(1), r.reshape(1)).reshape(())
-    d = _one_value(delta)
+    d = _broadcast_scalar(delta)
     with _np.errstate(all="ignore"):
         pos = d > 0.0
         ds = d if pos.all() else _np.where(pos, d, 1.0)
