@@ -1,21 +1,22 @@
 """Session 53 (cond53): a staged ``lax.cond`` under reverse mode keeps each branch's residuals.
 
-Fixed: the backward pass of a cond on an abstract predicate (``jit(grad(f))``, hvp) ran the
-chosen branch again: the linear ``cond_lin`` kept only the cond's inputs, and its transpose
-was a cond of the branches' ``vjp``s, which recomputed the branch's forward work (a 64 x 64
-``tanh(tanh(x @ W) @ W)`` branch: jit(grad) 147 -> 108 us, jit(hvp) 264 -> 200 us). Now
-each branch is linearized once, abstractly (JAX's partial evaluation of cond): the forward
-cond also returns the residuals of the chosen branch's tangent map (in places shared by the
-branches' residuals of one shape and dtype, the other branch's zero-filled; a residual that
-is one of the cond's outputs is read there), and ``cond_lin`` runs (transposes) that map
-on them. Rearrangements of the operands (broadcasts, transposes) are recomputed rather than
-stored, and a cond bound on tangents alone (svd's, ``_bind_cond``), whose outputs nobody
-needs, recomputes its residuals in ``cond_lin`` with no forward cond: there a cond call and
-the residuals' copies would cost more than the few operations they save (its graphs are as
-before).
+Fixed: the backward pass of a cond on a staged predicate (``jit(grad(f))``, hvp, a staged
+linearize) ran the chosen branch again: the linear ``cond_lin`` kept only the cond's inputs,
+and its transpose was a cond of the branches' ``vjp``s, which recomputed the branch's forward
+work (a 64 x 64 ``tanh(tanh(x @ W) @ W)`` branch, CPU medians: jit(grad) 136 -> 99 us,
+jit(hvp) 239 -> 179 us). Now each branch is linearized once, abstractly (JAX's partial
+evaluation of cond, ``_cond_partial``): the forward cond also returns the residuals of the
+chosen branch's tangent map (in places shared by the branches' residuals of one shape and
+dtype, zero-filled in a branch that has none there; a residual that is one of the cond's
+outputs is read there; a broadcast or transpose of an operand is recomputed), and
+``cond_lin`` runs (transposes) that map on them. A cond on tangents alone (svd's, bound by
+``_bind_cond``: no output wanted, so a forward cond would only add a call and copies) and one
+batched eagerly (branches staged anew each call) keep the inputs as residuals: their graphs
+and costs are as before.
 
-Left: an operand that only the other branch reads still gets a zeros output from the
-backward cond, which the backward pass then adds (~8 us for svd's t, session 52's (b)).
+Left: each branch of svd's backward cond returns zeros for the operand only the other branch
+reads, which the backward pass then adds (session 52's (b), ~8 us of an 8 x 16 x 16 svd's
+jit(grad)): strict xfail ``test_svd_backward_cond_returns_no_zeros``.
 """
 
 import numpy as np
