@@ -235,3 +235,53 @@ def test_svd_backward_cond_returns_no_zeros():
     for g in params["branches"]:
         made = {o for prim, _i, _p, o in g.eqns if prim.name == "full_like"}
         assert not made & set(g.outputs)
+
+
+@ft.custom_vjp
+def _cv(x):
+    return fnp.sin(x) * 2.0
+
+
+_cv.defvjp(lambda x: (_cv(x), (fnp.cos(x),)), lambda res, g: (g * res[0] * 2.0,))
+
+
+@ft.custom_jvp
+def _cj(x):
+    return fnp.exp(x) - 1.0
+
+
+_cj.defjvp(lambda p, t: (_cj(p[0]), fnp.exp(p[0]) * t[0]))
+
+
+def _custom(x, p):  # custom functions in the branches (residuals held in parameters)
+    return fnp.sum(ft.lax.cond(p > 0, lambda x: _cv(x) * x, lambda x: _cj(x) ** 2, x))
+
+
+def _nested(x, p):
+    def inner(x):
+        return ft.lax.cond(fnp.sum(x) > p, lambda y: fnp.tanh(y) * y,
+                           lambda y: fnp.exp(-y * y), x)
+    return fnp.sum(ft.lax.cond(p > 0, lambda x: inner(x) * fnp.sin(x),
+                               lambda x: inner(x * 2.0), x))
+
+
+def _ints(x, p):  # an integer operand and output, an output that is an operand
+    a, k, b = ft.lax.cond(p > 0, lambda x, n: (fnp.sin(x), n + 1, x),
+                          lambda x, n: (fnp.cos(x) * x, n * 2, x * 0.5), x, fnp.asarray(3))
+    return fnp.sum(a * fnp.astype(k, x.dtype)) + fnp.sum(b * b)
+
+
+@pytest.mark.parametrize("f", [_custom, _nested, _ints])
+@pytest.mark.parametrize("p", [1.0, -1.0])
+def test_staged_against_eager_to_second_order(f, p):
+    # eager (a concrete predicate: Python's if) is the reference; staged takes the new path
+    x, v, pj = X[:3, :4], V[:3, :4], np.float64(p)
+    np.testing.assert_allclose(ft.jit(ft.grad(f))(x, pj), ft.grad(f)(x, p), rtol=1e-14,
+                               atol=1e-15)
+    hv = ft.jit(lambda x, v: ft.jvp(lambda a: ft.grad(f)(a, pj), (x,), (v,))[1])(x, v)
+    np.testing.assert_allclose(hv, ft.jvp(lambda a: ft.grad(f)(a, p), (x,), (v,))[1],
+                               rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(ft.jit(ft.hessian(f))(x, pj), ft.hessian(f)(x, p),
+                               rtol=1e-13, atol=1e-14)
+    fd = _central(lambda y: f(y, p), x, v)
+    np.testing.assert_allclose(np.sum(ft.grad(f)(x, p) * v), fd, rtol=1e-7)
