@@ -16,11 +16,14 @@ graph rather than 10^4 copies of its body.
 The rules reuse the public functions one level down: the JVP of a ``cond`` is a ``cond`` of
 its branches' JVPs, a batched ``while`` is a ``while`` of the batched body that runs until
 every member is done, the transpose of a ``cond``'s tangent map is a ``cond`` of the branches'
-pullbacks. Under reverse mode with an abstract decision (``jit(grad(f))``) a ``cond`` records
-a linear ``cond_lin`` whose only residuals are its inputs: the backward pass runs the chosen
-branch's pullback, recomputing that branch (as ``checkpoint`` does). A ``scan`` there runs its
-body linearized once, abstractly, so that the forward scan stacks the residuals of every step
-and the backward scan only transposes the tangent map (``scan_lin``). A ``while_loop``'s
+pullbacks. Under reverse mode with a staged decision (``jit(grad(f))``) a ``cond`` runs its
+branches linearized once, abstractly, which also return the residuals of their tangent maps,
+and records a linear ``cond_lin`` that reads them: the backward pass transposes the chosen
+branch's tangent map without running the branch again (where that does not pay, a cond on
+tangents alone or one batched eagerly, ``cond_lin``'s residuals are its inputs and the
+backward pass recomputes the branch, as ``checkpoint`` does: _cond_reverse). A ``scan``
+there runs its body linearized once too, so that the forward scan stacks the residuals of
+every step and the backward scan only transposes the tangent map (``scan_lin``). A ``while_loop``'s
 backward pass needs its number of steps, known only when it runs: its tangent map is an
 ``eager_lin`` whose transpose is an ``eager_call``, functions run (and differentiated)
 eagerly when the graph is evaluated. A ``cond``, ``scan`` or ``while`` bound on tangents being
@@ -564,33 +567,24 @@ def _bind_cond(index, *args, branches, n_ops, spans):
     """``cond_p.bind``, except where some operands are tangents recorded for a backward pass
     (a custom JVP rule's ``cond`` on its tangents, or a forward-mode JVP ``cond`` whose
     tangents are recorded under an enclosing vmap): the ``cond`` is then linear in them and
-    must be recorded as the linear ``cond_lin`` (which has a transpose), its outputs that do
-    not depend on them computed by a ``cond`` on the other operands alone."""
+    is recorded by its reverse-mode JVP at zero in their place (see _cond_reverse), its
+    outputs that depend on them from the linear ``cond_lin``, the others from the forward
+    ``cond``, which computes only those (and the residuals)."""
     rec = [i for i, a in enumerate(args) if _recorded((a,))]
     if not rec:
         return cond_p.bind(index, *args, branches=branches, n_ops=n_ops, spans=spans)
-    avals = _out_avals(branches[0])
+    n_out = len(branches[0].outputs)
     dep = _tangent_outputs(cond_p, (index, *args),
                            dict(branches=branches, n_ops=n_ops, spans=spans),
-                           {1 + i for i in rec}, len(avals))
-    # The recorded operands replaced by zeros: the residuals of a map linear in them.
+                           {1 + i for i in rec}, n_out)
+    # The recorded operands replaced by zeros: the point of a map linear in them.
     rest = list(args)
     for i in rec:
         rest[i] = fnp.zeros_like(args[i])
-    float_dep = [j for j in _floats(avals) if j in dep]
-    outs = _nones(len(avals))
-    if len(float_dep) < len(avals):
-        value = cond_p.bind(index, *rest, branches=branches, n_ops=n_ops, spans=spans)
-        for j in range(len(avals)):
-            if j not in float_dep:
-                outs[j] = value[j]
-    if float_dep:
-        lin = cond_lin_p.bind(*[args[i] for i in rec], index, *rest, branches=branches,
-                              n_ops=n_ops, spans=spans, diff=tuple(rec),
-                              out_float=tuple(float_dep))
-        for j, t in zip(float_dep, lin):
-            outs[j] = t
-    return outs
+    float_dep = [j for j in _floats(_out_avals(branches[0])) if j in dep]
+    keep = [j for j in range(n_out) if j not in float_dep]
+    return _cond_reverse(index, rest, rec, [args[i] for i in rec], branches, n_ops, spans,
+                         keep, float_dep)
 
 
 def _tangent_outputs(prim, args, params, rec, n_out):
@@ -783,14 +777,52 @@ def _cond_jvp(primals, tangents, branches, n_ops, spans):
         for j, t in zip(out_float, res[len(avals):]):
             tangents_out[j] = t
         return res[:len(avals)], tangents_out
-    # Reverse mode: the outputs now, and a linear equation whose residuals are the inputs.
-    outs = cond_p.bind(index, *args, branches=branches, n_ops=n_ops, spans=spans)
-    lin = cond_lin_p.bind(*d_tans, index, *args, branches=branches, n_ops=n_ops, spans=spans,
-                          diff=tuple(diff), out_float=tuple(out_float))
+    # Reverse mode: a cond of the branches linearized, which computes the outputs and the
+    # residuals of the chosen branch's tangent map, and the linear cond_lin of those maps.
+    outs = _cond_reverse(index, args, diff, d_tans, branches, n_ops, spans,
+                         range(len(avals)), out_float)
     tangents_out = _nones(len(avals))
-    for j, t in zip(out_float, lin):
-        tangents_out[j] = t
+    for j in out_float:
+        tangents_out[j], outs[j] = outs[j]
     return outs, tangents_out
+
+
+def _cond_reverse(index, args, diff, d_tans, branches, n_ops, spans, keep, out_float):
+    """A cond's reverse-mode JVP (``d_tans``, recorded, the tangents of the operands at
+    positions ``diff``): the outputs at ``keep`` from a forward cond and the tangents of the
+    outputs at ``out_float`` from the linear ``cond_lin``. Returns one entry per output: the
+    value, the tangent, or (the tangent, the value) where both are asked for.
+
+    Staged with outputs to keep, the forward cond is one of the branches linearized
+    (_cond_partial), which also returns the residuals that cond_lin reads. Otherwise — no
+    output wanted (a cond on tangents alone, such as svd's: _bind_cond), or eagerly under
+    vmap (branches staged anew at each call would be linearized anew) — cond_lin's
+    residuals are the inputs, and it runs the chosen branch again: a cond call and the
+    residuals' copies would cost more there than they save."""
+    n_out = len(branches[0].outputs)
+    part, outs, res = None, _nones(n_out), []
+    if keep and _staging():
+        part = _cond_partial(branches, n_ops, spans, tuple(diff), tuple(keep),
+                             _loop_like(args, (index,)))
+        operands = list(args[:n_ops])
+        for (s, e), extra in zip(spans, part.extra):
+            operands += args[n_ops + s:n_ops + e]
+            operands += extra
+        res = cond_p.bind(index, *operands, branches=part.fwd, n_ops=n_ops, spans=part.spans)
+        for j, o in zip(keep, res):
+            outs[j] = o
+        res = [*res[len(keep):], *[outs[j] for j in part.out_res],
+               *[x for extra in part.rextra for x in extra]]
+    elif keep:
+        value = cond_p.bind(index, *args, branches=branches, n_ops=n_ops, spans=spans)
+        for j in keep:
+            outs[j] = value[j]
+    lin = cond_lin_p.bind(*d_tans, index, *res, *args, branches=branches, n_ops=n_ops,
+                          spans=spans, diff=tuple(diff), out_float=tuple(out_float),
+                          part=part)
+    for j, t in zip(out_float, lin):
+        outs[j] = t if outs[j] is None else (t, outs[j])
+    return outs
 
 
 def _uses_axis(graphs, name, seen=None):
@@ -1146,68 +1178,257 @@ cond_p.def_jvp(_cond_jvp)
 cond_p.def_batch(_cond_batch)
 cond_p.batch_sees_interp = True
 
-# -- cond_lin: a cond's tangent map, linear in the tangents, with the inputs as residuals ------
+# -- cond under reverse mode: each branch linearized, its residuals kept -----------------------
+
+# Under reverse mode with the index staged (jit), each branch is linearized once,
+# abstractly (as a scan's body is): the forward cond runs the branches that also return the
+# residuals their tangent maps read, and the linear cond_lin runs (its transpose:
+# transposes) the chosen branch's tangent map on them, rather than running the branch again
+# (JAX's partial evaluation of cond). The branches must return the same outputs, so the
+# residuals go into shared places ("slots"), one per shape and dtype as many as one branch
+# needs: a branch fills those it has no residual for with zeros. A residual that is one of
+# the cond's own outputs is read there, not returned twice, and one that is only a
+# rearrangement of the operands (a broadcast, a transpose: _RECOMPUTED) is recomputed by
+# cond_lin rather than stored. Where that does not pay, cond_lin keeps the inputs as its
+# residuals instead (see _cond_reverse).
+
+_RECOMPUTED = frozenset({"broadcast_in_dim", "transpose", "reshape", "convert_element_type",
+                         "full_like", "iota", "slice", "squeeze", "expand_dims"})
 
 
-def _cond_lin_forward(*xs, branches, n_ops, spans, diff, out_float):
+class _CondPartial:
+    """A cond's branches linearized in the operands ``diff`` (see _cond_partial)."""
+    __slots__ = ("fwd", "spans", "extra", "lins", "res_of", "tans_of", "out_res", "remat",
+                 "rextra", "rext_of", "n_res")
+
+    def __repr__(self):  # (a parameter of cond_lin, as printed in a graph)
+        return f"<{self.n_res} residuals>"
+
+
+def _cond_partial(branches, n_ops, spans, diff, keep, like):
+    """The branches (graphs of the operands ``n_ops`` shared, then each its ``spans``'
+    captured ones) linearized in the operands at positions ``diff`` (after the index):
+
+    - ``fwd``: the forward cond's branches, returning the outputs at ``keep`` (an output
+      not kept is not computed, but for what a residual needs), then the slots; their
+      operands are the cond's, each branch's followed by ``extra[k]`` (what it captures
+      beyond them: values custom rules close over), in ``spans``;
+    - ``lins[k]``: branch k's tangent map (see _linearized), on its residuals, its operands
+      and its tangents;
+    - ``remat[k]``: a graph computing branch k's recomputed residuals from its operands and
+      ``rextra[k]`` (None if none);
+    - ``res_of[k]``: where each of branch k's residuals is: a position among cond_lin's
+      ``n_res`` residual operands (the slots, then the cond's kept outputs ``out_res``, then
+      every branch's ``rextra``, branch k's at ``rext_of[k]``), or ``-1 - i`` for
+      ``remat[k]``'s output i;
+    - ``tans_of[k]``: the positions in ``diff`` of branch k's tangents, in order.
+
+    ``like``: an array or tracer whose library and device the zeros take. Cached on the
+    first branch per choice of ``diff`` and ``keep``."""
+    cache = branches[0].__dict__.setdefault("_partial", {})
+    key = (branches, n_ops, spans, diff, keep)
+    part = cache.get(key)
+    if part is not None:
+        return part
+    n_out = len(branches[0].outputs)
+    lins, per_branch, slot_avals, out_res, tans_of, remat = [], [], [], [], [], []
+    for g, (s, e) in zip(branches, spans):
+        mine = [(q, i if i < n_ops else i - s) for q, i in enumerate(diff)
+                if (i < n_ops or s <= i - n_ops < e)
+                and g.in_vars[i if i < n_ops else i - s].aval.dtype.kind in "fc"]
+        tans_of.append(tuple(q for q, _ in mine))
+        g_res, lin, extra = _linearized(g, 0, len(g.in_vars), (), tuple(p for _, p in mine),
+                                        (), "a branch", "cond")
+        lins.append(lin)
+        # the residuals that are rearranged operands
+        cheap = set(g_res.in_vars)
+        for prim, inputs, _, eq_outs in g_res.eqns:
+            if prim.name in _RECOMPUTED and all(type(a) is not Var or a in cheap
+                                                for a in inputs):
+                cheap.update(eq_outs if prim.multiple_results else (eq_outs,))
+        # where each residual goes: ("out", j) for the output j, ("remat", i), or a slot
+        where, used, first, again = [], set(), {}, []
+        for o in g_res.outputs[n_out:]:
+            if type(o) is Var and o in first:
+                where.append(first[o])
+                continue
+            j = next((j for j in keep if g_res.outputs[j] is o), None) \
+                if type(o) is Var else None
+            if j is not None:
+                w = ("out", j)
+                if j not in out_res:
+                    out_res.append(j)
+            elif type(o) is Var and o in cheap:
+                w = ("remat", len(again))
+                again.append(o)
+            else:
+                a = o.aval if type(o) is Var else get_aval(o)
+                slot = next((i for i, b in enumerate(slot_avals) if i not in used
+                             and b.shape == a.shape and b.dtype == a.dtype), None)
+                if slot is None:
+                    slot = len(slot_avals)
+                    slot_avals.append(ShapedArray(a.shape, a.dtype))
+                used.add(slot)
+                w = ("slot", slot)
+            where.append(w)
+            if type(o) is Var:
+                first[o] = w
+        remat.append(prune(Graph(g_res.in_vars, g_res.eqns, again)) if again else None)
+        per_branch.append((g_res, extra, where))
+    n_slots = len(slot_avals)
+    fwd, new_spans, extras, res_of, start = [], [], [], [], 0
+    rextra, rext_of, n_res = [], [], n_slots + len(out_res)
+    for k, (g, (g_res, extra, where)) in enumerate(zip(branches, per_branch)):
+        res_of.append(tuple(i if kind == "slot" else n_slots + out_res.index(i)
+                            if kind == "out" else -1 - i for kind, i in where))
+        rextra.append(tuple(extra) if remat[k] is not None else ())
+        rext_of.append(tuple(range(n_res, n_res + len(rextra[k]))))
+        n_res += len(rextra[k])
+
+        def with_slots(*ins, g_res=g_res, extra=extra, where=where):
+            res = g_res(*ins, *extra)
+            slots = _nones(n_slots)
+            for (kind, i), r in zip(where, res[n_out:]):
+                if kind == "slot":
+                    slots[i] = r
+            for i, a in enumerate(slot_avals):
+                if slots[i] is None:  # (another branch's residual: a constant of the graph,
+                    # on ``like``'s device, copied by the cond's impl as it returns it)
+                    slots[i] = fnp.zeros(a.shape, dtype=a.dtype)
+            return [res[j] for j in keep] + slots
+        gf, caps = _stage_flat(with_slots, [v.aval for v in g.in_vars],
+                               f"branch {k}", "cond", like=like)
+        fwd.append(gf)
+        extras.append(tuple(caps))
+        n_caps = len(g.in_vars) - n_ops + len(caps)
+        new_spans.append((start, start + n_caps))
+        start += n_caps
+    part = _CondPartial()
+    part.fwd, part.spans, part.extra = tuple(fwd), tuple(new_spans), tuple(extras)
+    part.lins, part.res_of, part.tans_of = tuple(lins), tuple(res_of), tuple(tans_of)
+    part.remat, part.rextra, part.rext_of = tuple(remat), tuple(rextra), tuple(rext_of)
+    part.out_res, part.n_res = tuple(out_res), n_res
+    cache[key] = part
+    return part
+
+
+# -- cond_lin: a cond's tangent map, linear in the tangents ------------------------------------
+
+# ``cond_lin(*tangents, index, *residuals, *operands)``: the tangents of the cond's floating
+# outputs ``out_float`` from those of its operands at ``diff``. Without ``part``, there are
+# no residuals: the chosen branch's tangent map is its JVP (its transpose, its VJP) at the
+# operands, the branch run again. With ``part`` (_cond_partial), ``part.n_res`` residuals
+# come first: the chosen branch's tangent map ``part.lins[index]`` runs on those of its own
+# (``part.res_of[index]``), its operands and its tangents (``part.tans_of[index]``).
+
+
+def _lin_values(ys, k, part, n_ops, spans):
+    """Branch ``k``'s tangent map's residuals and operands, from cond_lin's residuals and
+    operands ``ys`` (recomputing those of ``part.remat[k]``)."""
+    s, e = spans[k]
+    n_res = part.n_res
+    ins = list(ys[n_res:n_res + n_ops]) + list(ys[n_res + n_ops + s:n_res + n_ops + e])
+    again = () if part.remat[k] is None else part.remat[k](
+        *ins, *[ys[p] for p in part.rext_of[k]])
+    return [ys[p] if p >= 0 else again[-1 - p] for p in part.res_of[k]] + ins
+
+
+def _cond_lin_forward(*xs, branches, n_ops, spans, diff, out_float, part):
     n_tan = len(diff)
-    index, args = xs[n_tan], xs[n_tan + 1:]
-    n = len(args)
+    index, ops = xs[n_tan], xs[n_tan + 1:]
+    n = len(ops)
+    if part is None:
+        def tangent_map(f):
+            return lambda *ys: [t for j, t in enumerate(_jvp_of(f, ys[:n], diff, ys[n:])[1])
+                                if j in out_float]
+        fns = [tangent_map(f) for f in _branch_fns(branches, n_ops, spans)]
+    else:
+        like = _loop_like(ops, xs[:n_tan])
+        device = fnp.device(like) if like is not None else None
 
-    def tangent_map(f):
-        return lambda *ys: [t for j, t in enumerate(_jvp_of(f, ys[:n], diff, ys[n:])[1])
-                            if j in out_float]
-    fns = _branch_fns(branches, n_ops, spans)
-    return _switch(index, [tangent_map(f) for f in fns], (*args, *xs[:n_tan]), "cond")
+        def tangent_map(k):
+            lin = part.lins[k]
+
+            def f(*ys):
+                touts = _apply_lin(lin, _lin_values(ys, k, part, n_ops, spans),
+                                   [ys[n + q] for q in part.tans_of[k]])
+                avals = lin.outputs_avals
+                return [fnp.zeros(avals[j].shape, dtype=avals[j].dtype, device=device)
+                        if touts[j] is None else touts[j] for j in out_float]
+            return f
+        fns = [tangent_map(k) for k in range(len(branches))]
+    return _switch(index, fns, (*ops, *xs[:n_tan]), "cond")
 
 
-def _cond_lin_transpose(cts, *xs, branches, n_ops, spans, diff, out_float):
+def _cond_lin_transpose(cts, *xs, branches, n_ops, spans, diff, out_float, part):
     from .api import vjp
     n_tan = len(diff)
-    index, args = xs[n_tan], xs[n_tan + 1:]
-    n = len(args)
+    index, ops = xs[n_tan], xs[n_tan + 1:]
+    n = len(ops)
+    n_res = 0 if part is None else part.n_res
     present = [p for p, c in enumerate(cts) if c is not None]
     # (only the tangent operands that some branch's outputs with a cotangent read get one:
     # the others' are zero whichever branch runs, a symbolic zero (None) rather than a
     # branch output of zeros that the backward pass then adds; session 52: svd's cond gave
     # t V's of zeros, +1 full_like and +1 add under jit(grad))
-    read = _read_operands(branches, n_ops, spans, diff, [out_float[p] for p in present])
+    read = _read_operands(branches, n_ops, spans, diff, [out_float[p] for p in present], part)
     if not present or not read:
         return _nones(len(xs))
-    sub = [diff[q] for q in read]
+    if part is None:
+        sub = [diff[q] for q in read]
 
-    def pullback(f):
-        def g(*ys):
-            def h(*d):
-                full = list(ys[:n])
-                for i, x in zip(sub, d):
-                    full[i] = x
-                outs = f(*full)
-                return [outs[out_float[p]] for p in present]
-            return list(vjp(h, *[ys[i] for i in sub])[1](list(ys[n:])))
-        return g
-    fns = _branch_fns(branches, n_ops, spans)
-    res = _switch(index, [pullback(f) for f in fns], (*args, *[cts[p] for p in present]),
-                  "cond")
+        def pullback(f):
+            def g(*ys):
+                def h(*d):
+                    full = list(ys[:n])
+                    for i, x in zip(sub, d):
+                        full[i] = x
+                    outs = f(*full)
+                    return [outs[out_float[p]] for p in present]
+                return list(vjp(h, *[ys[i] for i in sub])[1](list(ys[n:])))
+            return g
+        fns = [pullback(f) for f in _branch_fns(branches, n_ops, spans)]
+    else:
+        def pullback(k):
+            lin = part.lins[k]
+
+            def f(*ys):
+                out_cts = _nones(len(lin.outputs))
+                for p, c in zip(present, ys[n:]):
+                    out_cts[out_float[p]] = c
+                got = dict(zip(part.tans_of[k], _transpose_lin(
+                    lin, _lin_values(ys, k, part, n_ops, spans), out_cts)))
+                # (zeros like the operand whose tangent it is: an operation of the branch)
+                return [fnp.zeros_like(ys[n_res + diff[q]]) if got.get(q) is None else got[q]
+                        for q in read]
+            return f
+        fns = [pullback(k) for k in range(len(branches))]
+    res = _switch(index, fns, (*ops, *[cts[p] for p in present]), "cond")
     out = _nones(len(xs))
     for q, c in zip(read, res):
         out[q] = c
     return out
 
 
-def _read_operands(branches, n_ops, spans, diff, outs):
+def _read_operands(branches, n_ops, spans, diff, outs, part=None):
     """The positions ``q`` in ``diff`` (operand positions after the index) of the operands
     that some branch's outputs at ``outs`` read, through any equation (a conservative test:
-    an operand read where its derivative vanishes counts as read). One walk per branch, each
-    variable marked with the bits of the operands it reads."""
+    an operand read where its derivative vanishes counts as read): in the branches, or,
+    with ``part``, in their tangent maps. One walk per branch, each variable marked with
+    the bits of the operands it reads."""
     from .api import _eqn_outs, _param_vars
     found = 0
-    for g, (s, e) in zip(branches, spans):
+    for k, (g, (s, e)) in enumerate(zip(branches, spans)):
         marks = {}
-        for q, i in enumerate(diff):
-            pos = i if i < n_ops else n_ops + i - n_ops - s if s <= i - n_ops < e else None
-            if pos is not None and g.in_vars[pos] is not None:   # (else another branch's)
-                v = g.in_vars[pos]
+        if part is None:
+            for q, i in enumerate(diff):
+                pos = i if i < n_ops else n_ops + i - n_ops - s if s <= i - n_ops < e else None
+                if pos is not None and g.in_vars[pos] is not None:  # (else another branch's)
+                    v = g.in_vars[pos]
+                    marks[v] = marks.get(v, 0) | (1 << q)
+        else:
+            g, tans = part.lins[k], part.tans_of[k]
+            for q, v in zip(tans, g.in_vars[len(g.in_vars) - len(tans):]):
                 marks[v] = marks.get(v, 0) | (1 << q)
         if not marks:
             continue
@@ -2095,7 +2316,7 @@ def _scan_batch(vals, dims, body, n_consts, n_carry, length, reverse, batch_inte
     return outs, [0] * len(outs)
 
 
-def _linearized(body, n_carry, nx, fl, xd, kd):
+def _linearized(body, n_carry, nx, fl, xd, kd, name="scan's f", what="scan"):
     """``body`` (inputs: carry, xs elements, constants) linearized once, abstractly, in the
     floating-point carries ``fl``, the elements ``xd`` and the constants ``kd``:
 
@@ -2106,7 +2327,8 @@ def _linearized(body, n_carry, nx, fl, xd, kd):
       elements, the constants, then the tangents, and whose outputs are the tangents of the
       body's outputs (None where zero).
 
-    Cached per body and choice of differentiated inputs."""
+    Cached per body and choice of differentiated inputs. (A cond's branch too: no carry, and
+    every input read where it is; ``name`` and ``what`` for errors.)"""
     cache = body.__dict__.setdefault("_linearized", {})
     key = (fl, xd, kd)
     if key in cache:
@@ -2140,7 +2362,7 @@ def _linearized(body, n_carry, nx, fl, xd, kd):
         return list(outs) + stacked
     # Its captures: values the rules of custom functions in body close over (body holds
     # the custom function as one equation, so they were not among its own constants).
-    g_res, extra = _stage_flat(with_res, in_avals, "scan's f", "scan")
+    g_res, extra = _stage_flat(with_res, in_avals, name, what)
     graph, where, n_res = box["graph"], box["where"], box["n_res"]
     res_vars = [Var(a) for a in _out_avals(g_res)[len(body.outputs):]]
     x_vars = [Var(a) for a in in_avals[n_carry:]]  # the xs elements, then the constants
