@@ -617,6 +617,14 @@ def run_case(case, rng):
                 np.asarray(want).dtype)
         except Exception:  # noqa: BLE001
             pass
+    if case.family in ("c2r", "c2rn", "herm", "sfft") and np.asarray(case.x).size == 0 and \
+            np.asarray(want).size and np.any(np.asarray(want) != 0):
+        # NumPy 2.4's irfft (and hfft) of an input whose transformed axis is EMPTY, with
+        # an explicit n, returns uninitialized memory (irfft(zeros((2, 2, 0)), n=1) gave
+        # -1.2e34 or 4.7e-310, varying by run); the input zero-padded to n // 2 + 1 is
+        # all zeros, so the transform is zeros: the reference here
+        note("numpy-empty-c2r-garbage")
+        want = np.zeros_like(np.asarray(want))
     m = same(got, want, tol, "value")
     if m:
         fail(case, "value", m)

@@ -2123,7 +2123,10 @@ def fam_more47(rng):
                 it = iter(a)
                 return m.c_[tuple(next(it) if isinstance(t, np.ndarray) else t
                                   for t in items)]
-            return Case("more47", f"c_[{items}]", args, call, novmap=True, jnp_call=None)
+            case = Case("more47", f"c_[{items}]", args, call, novmap=True, jnp_call=None)
+            # (an integer slice is an int64 arange: beside float32 the documented policy)
+            case.int64_inside = any(isinstance(t, slice) for t in items)
+            return case
         x = arr(rng, shape_of(rng, int(rng.integers(1, 4)), lo=1), "float64")
         key = []
         for _ in range(int(rng.integers(1, x.ndim + 1))):
@@ -2257,10 +2260,13 @@ def fam_more48(rng):
                     None if nin == 1 else f.outer(x[..., :2].reshape(-1), x.reshape(-1)[:2]))
         def np_call(x):
             r = call(np, x)
-            if name == "power":   # NumPy 2.4's float power.reduce over a contiguous axis
-                # gives x[0] ** x[-1] (np.power.reduce([2., 3, 2, 1]) is 2.0, not 64.0);
-                # its accumulate folds left as reduce is defined to: compare with that
-                r = r[:2] + (np.power.accumulate(x, axis=0)[-1],) + r[3:]
+            if name in ("power", "arctan2"):
+                # NumPy 2.4's float power.reduce and arctan2.reduce over a contiguous axis
+                # give f(x[0], x[-1]) (np.power.reduce([2., 3, 2, 1]) is 2.0, not 64.0;
+                # np.arctan2.reduce([0.3, -1.2, 0.7, 2.0]) is atan2(0.3, 2.0) = 0.1489,
+                # the left fold 0.5881); their accumulate folds left as reduce is defined
+                # to: compare with that
+                r = r[:2] + (getattr(np, name).accumulate(x, axis=0)[-1],) + r[3:]
             return r
         return Case("more48", f"isinstance({name}, ufunc), methods, x{x.shape}", [x], call,
                     np_call=np_call, novmap=True, nograd=name in ("logical_and", "maximum"),
@@ -2435,7 +2441,8 @@ def policy_dtype(got, want, case):
     ins = [np.asarray(a).dtype for a in case.args]
     return (got.name, want.name) in (("float32", "float64"), ("complex64", "complex128")) and \
         any(d.name in ("float32", "complex64") for d in ins) and \
-        any(d.kind in "iu" and d.itemsize == 8 for d in ins)
+        (any(d.kind in "iu" and d.itemsize == 8 for d in ins)
+         or getattr(case, "int64_inside", False))
 
 
 def compare_results(got, want, case, what):
