@@ -2121,6 +2121,11 @@ TESTED_ELSEWHERE = {
                      "gamma.isf at a large a (tests/test_s52_stats52.py)",
     "temme_series": "the gamma inverses' derivatives at a large a, to third order "
                     "(tests/test_s52_stats52.py)",
+    # (session 53: bound by the gamma inverses' JVP rules where a >= 50 and 1/4 <= y <= 3/4
+    # may hold)
+    "gamma_quantile_series": "grad, hessian, jit, vmap of gammaincinv, gammainccinv, "
+                             "gamma.ppf near the median at a large a "
+                             "(tests/test_s53_stats53.py)",
 }
 # Collectives over a vmap's named axis: they need an enclosing vmap (tests/test_collectives.py).
 COLLECTIVES = {"psum", "pmax", "pmin", "axis_index", "all_gather", "psum_scatter", "ppermute",

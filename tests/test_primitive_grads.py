@@ -530,6 +530,12 @@ CASES = [
         a, y, Sp.gammaincinv(a, y), fnp.isfinite(a), lower=True))(
         fnp.add(fnp.tanh(a) * 50.0, 150.0), fnp.add(fnp.tanh(y) * 0.3, 0.5)),
         ((V3, REAL), (V3, REAL)), order=1),
+    # session 53: the gamma quantile's x - a as a series in 1/sqrt(a) with coefficients
+    # polynomials in the normal quantile z (here its z slope: in a and z, the next partial
+    # derivatives), a in [100, 200], z in [-0.6, 0.6]
+    Case("gamma_quantile_series", lambda a, z: Sp.gamma_quantile_series(
+        fnp.add(fnp.tanh(a) * 50.0, 150.0), fnp.tanh(z) * 0.6, fnp.isfinite(a), j=1),
+        ((V3, REAL), (V3, REAL)), order=1),
     # session 14's special functions (values: tests/test_scipy_special.py)
     # (i0e and i1e hold exp(-|x|): a kink at 0)
     unary("erfcx", Sp.erfcx),

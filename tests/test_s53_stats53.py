@@ -1,0 +1,130 @@
+"""Session 53 (stats53): the gamma quantile's derivatives near the median at a large shape.
+
+- gammaincinv / gammainccinv (gamma.ppf / isf) where a >= 50 and 1/4 <= q <= 3/4: the eta
+  form (session 52) cancels near the median (d2x/da2 = 16/(405 a^3) there from terms
+  ~1/a^2), and eta solved from q carries an absolute error ~eps/sqrt(a) that every
+  derivative vanishing with the normal quantile z takes up as eps/|z|: d2x/da2 was 2e-11
+  off at (300, 1/2), 4.8e-6 at (1e6, 1/2), 3.6e-2 at (1e9, 1/2), 1.2e3 (relative) at
+  (1e12, 1/2), 1.5e-12 at (1e12, 0.5001); d2x/dq2 2.9e-10 at (1e12, 1/2). Now x - a is a
+  series in 1/sqrt(a) whose coefficients are polynomials in z = ndtri(q) (a Cornish-Fisher
+  expansion, its rows derived at first use from the quantile's differential equation:
+  incomplete_grads, "the inverses near the median"; the primitive gamma_quantile_series):
+  every first and second derivative within 1e-15 of mpmath from a = 50 to 1e12.
+
+References: mpmath at 60 digits (the roots of the regularized incomplete gamma function by
+Newton's method on the quadrature of the density, their derivatives from the
+implicit-function formulas there; values computed once)."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import functrans as ft
+from functrans.scipy import special, stats
+
+# (a, q, lower, (x, dx/da, dx/dq, d2x/da2, d2x/dadq, d2x/dq2)): the root of P(a, x) = q
+# (lower) or Q(a, x) = q
+_MEDIAN_ROOTS = [
+    (50.0, 0.5, True, (49.66706461799423, 0.9999919830850547, 17.655531074668914,
+                       3.229958282124064e-07, 0.17793702711267834, 4.186595318012624)),
+    (300.0, 0.5, True, (299.66673259043927, 0.9999997799868413, 43.38792985547034,
+                        1.4685365860249007e-09, 0.07240705237269782, 4.188427578314656)),
+    (1e6, 0.500001, True, (999999.6691733142, 1.0000000012532946, 2506.6277914276952,
+                           -6.266179280103797e-16, 0.0012533143810194507, 4.204539705749509)),
+    (1e9, 0.5, True, (999999999.6666666, 1.0, 79266.54593670728, 3.9506172882774836e-29,
+                      3.963327298376658e-05, 4.188790204677793)),
+    (1e12, 0.5, True, (999999999999.6666, 1.0, 2506628.274630513, 3.950617283954944e-38,
+                       1.2533141373157439e-06, 4.188790204786282)),
+    (1e12, 0.5001, True, (1000000000250.3295, 1.0000000001253315, 2506628.3537974446,
+                          -6.266570752203839e-23, 1.2533141766897702e-06, 1579.1499007538673)),
+    (1e12, 0.5, False, (999999999999.6666, 1.0, -2506628.274630513, 3.950617283954944e-38,
+                        -1.2533141373157439e-06, 4.188790204786282)),
+    (1e6, 0.6, False, (999746.3410072785, 0.9998733264240078, -2587.939007881105,
+                       6.33368124300077e-11, -0.001294188579283921, -1692.5948321533597)),
+    (2e4, 0.25, True, (19904.43192475991, 0.9976152969035674, 443.6154281817315,
+                       5.961866412958945e-08, 0.01112593514055722, -934.9923253620137)),
+]
+
+
+def _inverse(lower):
+    return special.gammaincinv if lower else special.gammainccinv
+
+
+def _all_derivatives(fn, a, q):
+    g = ft.grad(fn, argnums=(0, 1))(a, q)
+    h = ft.hessian(fn, argnums=(0, 1))(a, q)
+    return np.array([fn(a, q), g[0], g[1], h[0][0], h[0][1], h[1][1]], dtype=float)
+
+
+@pytest.mark.parametrize("a, q, lower, want", _MEDIAN_ROOTS)
+def test_gamma_inverse_derivatives_near_the_median(a, q, lower, want):
+    got = _all_derivatives(_inverse(lower), a, q)
+    np.testing.assert_allclose(got, want, rtol=2e-15)
+
+
+def test_gamma_inverse_median_jit_vmap_agree():
+    # (jit and vmap take the same forms as eager: the series, eta's form, the former one)
+    a = np.array([r[0] for r in _MEDIAN_ROOTS if r[2]] + [1e6, 3.0, 49.0])
+    q = np.array([r[1] for r in _MEDIAN_ROOTS if r[2]] + [0.01, 0.5, 0.6])
+    hess = ft.hessian(special.gammaincinv, argnums=(0, 1))
+    pairs = ((0, 0), (0, 1), (1, 1))
+    eager = np.array([[hess(ai, qi)[i][j] for i, j in pairs] for ai, qi in zip(a, q)])
+    for tr in (ft.vmap(hess), ft.jit(ft.vmap(hess))):
+        h = tr(a, q)
+        got = np.stack([np.asarray(h[i][j]) for i, j in pairs], axis=1)
+        np.testing.assert_allclose(got, eager, rtol=1e-15)
+    want = np.array([np.array(r[3])[[3, 4, 5]] for r in _MEDIAN_ROOTS if r[2]])
+    np.testing.assert_allclose(eager[:len(want)], want, rtol=2e-15)
+
+
+def test_gamma_ppf_isf_near_the_median_through_stats():
+    # (loc + scale x: the a slopes scaled, the q slopes too)
+    a, q, _, want = _MEDIAN_ROOTS[3]
+    h = ft.hessian(lambda a: stats.gamma.ppf(q, a, 0.3, 0.7))(a)
+    np.testing.assert_allclose(float(h), 0.7 * want[3], rtol=2e-15)
+    g = ft.grad(ft.grad(lambda q: stats.gamma.isf(q, a)))(1.0 - q)
+    np.testing.assert_allclose(float(g), want[5], rtol=2e-15)
+
+
+def test_gamma_inverse_median_third_derivative():
+    # (the third derivative in a through the series' rule: a central difference of the
+    # second at a = 1e4, relative step 1e-3; the series' d^3/da^3 at the median,
+    # -48/(405 a^4) - ..., against the median's own 1/a series, mpmath-free)
+    fn = lambda a: special.gammaincinv(a, 0.5)  # noqa: E731
+    third = float(ft.grad(ft.grad(ft.grad(fn)))(1e4))
+    second = ft.grad(ft.grad(fn))
+    fd = (float(second(1e4 + 10.0)) - float(second(1e4 - 10.0))) / 20.0
+    np.testing.assert_allclose(third, fd, rtol=1e-5)
+    # x - a = -1/3 + 8/(405 a) + 184/(25515 a^2) + 2248/(3444525 a^3)
+    #         - 19006408/(15345358875 a^4) + ...
+    a = 1e4
+    want = (-6 * 8 / 405 / a ** 4 - 24 * 184 / 25515 / a ** 5 - 60 * 2248 / 3444525 / a ** 6
+            + 120 * 19006408 / 15345358875 / a ** 7)
+    np.testing.assert_allclose(third, want, rtol=1e-14)
+
+
+def test_gamma_quantile_series_coefficients():
+    # (the rows against exact fractions: d_0 = (z^2 - 1)/3, d_1 = (z^3 - 7 z)/36,
+    # d_2 = 8/405 - 7 z^2/810 - z^4/270 (Cornish-Fisher); the median's series
+    # -1/3 + 8/(405 a) + 184/(25515 a^2) + 2248/(3444525 a^3) - 19006408/(15345358875 a^4)
+    # (Temme's eps_k through exact fractions))
+    from functrans.backends.incomplete_grads import _gamma_quantile_coefficients
+    rows = _gamma_quantile_coefficients()
+    exact = {0: [Fraction(-1, 3), 0, Fraction(1, 3)],
+             1: [0, Fraction(-7, 36), 0, Fraction(1, 36)],
+             2: [Fraction(8, 405), 0, Fraction(-7, 810), 0, Fraction(-1, 270)]}
+    for n, row in exact.items():
+        np.testing.assert_allclose(rows[n + 1], [float(c) for c in row], rtol=1e-15,
+                                   atol=1e-17)
+    median = [rows[n + 1][0] for n in (4, 6, 8)]
+    np.testing.assert_allclose(median, [184 / 25515, 2248 / 3444525,
+                                        -19006408 / 15345358875], rtol=1e-14)
+
+
+def test_gamma_inverse_continuous_at_the_series_edge():
+    # (q = 1/4: the series from there, eta's form below; they agree to ~1e-15)
+    fn = ft.hessian(special.gammaincinv, argnums=(0, 1))
+    at, below = fn(2e4, 0.25), fn(2e4, np.nextafter(0.25, 0.0))
+    for i, j in ((0, 0), (0, 1), (1, 1)):
+        np.testing.assert_allclose(float(at[i][j]), float(below[i][j]), rtol=1e-13)
