@@ -741,6 +741,10 @@ NON_DIFFERENTIABLE = {
     # session 42: F's staged cdf/sf given the generic methods' values at extreme degrees of
     # freedom at evaluation (the tangent is the result's own: tests/test_s42_stats42.py)
     "f_extreme_fix",
+    # session 53: the beta density's logarithm, the plain value replaced by the deviance
+    # form's at large shapes at evaluation (the tangent is the plain value's own:
+    # tests/test_s53_stats53.py)
+    "beta_log_density_fix",
 }
 
 # Primitives meaningful only for complex inputs (check_grads covers real dtypes; imag of a

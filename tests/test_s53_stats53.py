@@ -10,6 +10,13 @@
   expansion, its rows derived at first use from the quantile's differential equation:
   incomplete_grads, "the inverses near the median"; the primitive gamma_quantile_series):
   every first and second derivative within 1e-15 of mpmath from a = 50 to 1e12.
+- betainc's x slope (the beta density, also beta.logcdf's slope over I and betaincinv's /
+  beta.ppf's q slope, its inverse) at large shapes: its logarithm (a-1) log x + (b-1)
+  log1p(-x) - betaln(a, b) lost eps times its terms: 2.8e-12 off at (0.49, 1e4, 1e4), 5e-11
+  at (0.499, 1e6, 1e6), beta.ppf's q slope 1.1e-10 at (1e6, 1e6, 0.6). Now its value is the
+  deviance form's where the terms reach stats' _PLAIN_MAX_TERMS (primitive
+  beta_log_density_fix, at evaluation, p s = x (a + b) - a by Dekker's exact product; the
+  derivatives the plain form's): within 4 eps; ordinary shapes pay one comparison.
 
 References: mpmath at 60 digits (the roots of the regularized incomplete gamma function by
 Newton's method on the quadrature of the density, their derivatives from the
@@ -128,3 +135,81 @@ def test_gamma_inverse_continuous_at_the_series_edge():
     at, below = fn(2e4, 0.25), fn(2e4, np.nextafter(0.25, 0.0))
     for i, j in ((0, 0), (0, 1), (1, 1)):
         np.testing.assert_allclose(float(at[i][j]), float(below[i][j]), rtol=1e-13)
+
+
+# -- betainc's x slope (the beta density) at large shapes -------------------------------------
+# (x, a, b, the density x^(a-1) (1-x)^(b-1) / B(a, b), its x slope): mpmath at 50 digits
+_BETA_DENSITY = [
+    (0.49, 1e4, 1e4, 2.065845922535694, 1653.172739450534),
+    (0.499, 1e6, 1e6, 20.66690010267759, 165335.6968290074),
+    (0.45, 1e5, 1.2e5, 0.038912188777527834, 157.20524266121205),
+    (0.7, 3e3, 1e3, 1.0180242210211143e-09, 9.714859709172927e-07),
+]
+
+
+@pytest.mark.parametrize("x, a, b, density, slope", _BETA_DENSITY)
+def test_betainc_x_slope_large_shapes(x, a, b, density, slope):
+    # (its logarithm's plain terms, ~1e4 at 1e4, lost eps times them: 2.8e-12 off at
+    # (0.49, 1e4, 1e4), 5e-11 at (0.499, 1e6, 1e6), 2.5e-11 at (0.45, 1e5, 1.2e5); now the
+    # deviance form's value, beta_log_density_fix)
+    f = lambda x: special.betainc(a, b, x)  # noqa: E731
+    np.testing.assert_allclose(float(ft.grad(f)(x)), density, rtol=4e-15)
+    # (the second derivative: the density times the plain log slope (a-1)/x - (b-1)/(1-x),
+    # whose terms cancel ~50x at (0.45, 1e5, 1.2e5))
+    np.testing.assert_allclose(float(ft.grad(ft.grad(f))(x)), slope, rtol=2e-14)
+
+
+def test_beta_logcdf_slope_above_the_mean_large_shapes():
+    # (log I's x slope, the density over I: 2.8e-12 off at (0.51, 1e4, 1e4), now 4e-16;
+    # below the mean the value of I itself (the backend's betainc, 2.5e-14 off at
+    # (0.49, 1e4, 1e4)) bounds it: tests/test_s52_stats52.py)
+    g = ft.grad(lambda x: stats.beta.logcdf(x, 1e4, 1e4))(0.51)
+    np.testing.assert_allclose(float(g), 2.070685236788051, rtol=2e-15)
+
+
+def test_betainc_x_slope_large_shapes_jit_vmap():
+    x = np.array([r[0] for r in _BETA_DENSITY] + [0.3])
+    a = np.array([r[1] for r in _BETA_DENSITY] + [2.5])
+    b = np.array([r[2] for r in _BETA_DENSITY] + [7.0])
+    g = ft.grad(lambda a, b, x: special.betainc(a, b, x), argnums=2)
+    want = np.array([r[3] for r in _BETA_DENSITY])
+    for tr in (ft.vmap(g), ft.jit(ft.vmap(g))):
+        got = np.asarray(tr(a, b, x))
+        np.testing.assert_allclose(got[:-1], want, rtol=4e-15)
+        np.testing.assert_allclose(got[-1], float(g(2.5, 7.0, 0.3)), rtol=1e-15)
+
+
+def test_beta_log_density_fix_ordinary_shapes_untouched():
+    # (where the plain terms stay below stats' _PLAIN_MAX_TERMS the plain value itself: the
+    # same array, no other work)
+    from functrans.primitives import special as Sp
+    a, b, x = np.array([2.5, 30.0, 100.0]), np.array([7.0, 40.0, 90.0]), np.array([0.3, 0.4, 0.5])
+    plain = (a - 1) * np.log(x) + (b - 1) * np.log1p(-x)
+    assert Sp.beta_log_density_fix(a, b, x, plain) is plain
+
+
+def test_beta_ppf_q_slope_large_shapes():
+    # (betaincinv's slope in q, 1 / the density at the root, the same logarithm: 2.4e-12 off
+    # at (1e4, 1e4, 0.3), 1.1e-10 at (1e6, 1e6, 0.6); mpmath's density at the returned root)
+    for a, b, q, x, want in [(1e4, 1e4, 0.3, 0.4981459474048402, 0.010168584246525536),
+                             (1e6, 1e6, 0.6, 0.5000895717377885, 0.0009151294398718822),
+                             (3e3, 1e3, 0.2, 0.7442501927914924, 0.02470296994236108)]:
+        f = lambda q: special.betaincinv(a, b, q)  # noqa: E731
+        assert float(f(q)) == x
+        np.testing.assert_allclose(float(ft.grad(f)(q)), want, rtol=2e-15)
+        g = ft.grad(lambda q: stats.beta.ppf(q, a, b, 0.3, 0.7))(q)
+        np.testing.assert_allclose(float(g), 0.7 * want, rtol=2e-15)
+
+
+def test_beta_log_density_fix_rules():
+    # (the tangent is the plain value's; the value the deviance form's at large shapes)
+    from functrans.primitives import special as Sp
+    a, b, x = np.array([1e4, 2.5]), np.array([1e4, 7.0]), np.array([0.49, 0.3])
+    plain = (a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - np.asarray(special.betaln(a, b))
+    out, t = ft.jvp(lambda p: Sp.beta_log_density_fix(a, b, x, p), (plain,),
+                    (np.array([1.0, 2.0]),))
+    np.testing.assert_array_equal(np.asarray(t), [1.0, 2.0])
+    # (log of mpmath's density at (0.49, 1e4, 1e4); the plain value's 2.8e-12 off)
+    np.testing.assert_allclose(np.asarray(out)[0], np.log(2.065845922535694), rtol=0,
+                               atol=1e-15)
+    assert np.asarray(out)[1] == plain[1]

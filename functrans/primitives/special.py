@@ -981,17 +981,81 @@ def _beta_slope(a, b, x):
     """x^(a-1) (1-x)^(b-1) / B(a, b) in logarithms, for 0 < x < 1 (0 outside [0, 1]).
     log B(a, b) by scipy.special's betaln, whose large gamma functions cancel exactly (the
     lgamma difference lost eps lgamma(b): 3e-12 relative at b = 2400, where the slope and a
-    shape derivative cancel to 1e-4 of their size in f.cdf's derivative in dfn)."""
+    shape derivative cancel to 1e-4 of their size in f.cdf's derivative in dfn); at large
+    shapes the logarithm's value from beta_log_density_fix (below)."""
     pos = gt(x, 0.0)
     below1 = lt(x, 1.0)
     xs = select(pos, select(below1, x, 0.5), 0.5)
     log_b = _log_beta(a, b)
-    inner = exp(sub(add(mul(sub(a, 1.0), log(xs)), mul(sub(b, 1.0), log1p(neg(xs)))), log_b))
+    plain = sub(add(mul(sub(a, 1.0), log(xs)), mul(sub(b, 1.0), log1p(neg(xs)))), log_b)
+    inner = exp(beta_log_density_fix(a, b, xs, plain))
     zero = mul(inner, 0.0)
     at0 = select(lt(a, 1.0), math.inf, select(eq(a, 1.0), exp(neg(log_b)), zero))
     at1 = select(lt(b, 1.0), math.inf, select(eq(b, 1.0), exp(neg(log_b)), zero))
     return select(pos, select(below1, inner, select(eq(x, 1.0), at1, zero)),
                   select(eq(x, 0.0), at0, zero))
+
+
+# -- the beta density's logarithm at large shapes ------------------------------------------------
+# (session 53) The plain (a-1) log x + (b-1) log1p(-x) - betaln(a, b) loses eps times its
+# terms, a log1p(b/a) + b log1p(a/b) (stats' _PLAIN_MAX_TERMS: within 2.8 eps of it): betainc's
+# x slope, and so beta.logcdf's (the density over I), was 2.8e-12 off at (0.49, 1e4, 1e4),
+# 5e-11 at (0.499, 1e6, 1e6). Where those terms reach stats' _PLAIN_MAX_TERMS the value is
+# the deviance form's (backends.generic._log_beta_front, terms of the result's size), its
+# p s = x (a + b) - a exact (Dekker's product: x q - y p rounded lost eps a of it, 2e-13 at
+# 1e6), computed at evaluation on those elements only; the derivatives are the plain form's
+# (its tangent passed through). Session 52's deviance form in functrans.numpy's operations
+# on every element had cost ordinary beta/t cdf grads 12-25 %; here they pay one comparison.
+
+
+def _beta_log_density_fix_impl(bk, a, b, x, plain):
+    xp = bk.xp
+    from ..scipy.stats import _PLAIN_MAX_TERMS
+    with _np.errstate(invalid="ignore", over="ignore"):
+        # (the terms are at most (a + b) log 2: one comparison for ordinary shapes)
+        big = (a + b) >= _PLAIN_MAX_TERMS / math.log(2.0)
+        if _none_in(bk, big):
+            return plain
+        from ..backends import generic as _generic
+        from ..backends.special_generic import _two_prod, _two_sum
+        f64 = xp.float64
+        a, b, x = (xp.astype(v, f64) for v in (a, b, x))
+        ab = a + b
+        big = big & (ab < 1e290) & (a > 0.0) & (b > 0.0) & (x > 0.0) & (x < 1.0)
+        one = xp.ones_like(a)
+        a_s, b_s = xp.where(big, a, one), xp.where(big, b, one)
+        size = a_s * xp.log1p(b_s / a_s) + b_s * xp.log1p(a_s / b_s)
+        big = big & (size >= _PLAIN_MAX_TERMS)
+        if _none_in(bk, big):
+            return plain
+        a_s, b_s = xp.where(big, a, one), xp.where(big, b, one)
+        x_s = xp.where(big, x, 0.5 * one)
+        # p s = x (a + b) - a, (a + b) = hi + lo and x hi = p + e exactly (p - a exact:
+        # p within a factor 2 of a where |s| < 1/2, the deviance form's near branch)
+        hi, lo = _two_sum(a_s, b_s)
+        prod, err = _two_prod(x_s, hi)
+        s_num = ((prod - a_s) + err) + x_s * lo
+        log_x, log_y = xp.log(x_s), xp.log1p(-x_s)
+        const = _generic._beta_front_const(bk, a_s, b_s)
+        front = _generic._log_beta_front(xp, a_s, b_s, x_s, 1.0 - x_s, log_x, log_y, const,
+                                         s_num)
+        dens = front + xp.log(a_s) - (log_x + log_y)
+    return xp.where(big, xp.astype(dens, plain.dtype), plain)
+
+
+def _beta_log_density_fix_jvp(primals, tangents):
+    return beta_log_density_fix(*primals), tangents[3]
+
+
+# beta_log_density_fix(a, b, x, plain): ``plain`` = (a-1) log x + (b-1) log1p(-x) -
+# betaln(a, b), its value replaced by the deviance form's where its terms reach stats'
+# _PLAIN_MAX_TERMS (see above); the derivatives: plain's tangent.
+beta_log_density_fix_p = elementwise("beta_log_density_fix", _beta_log_density_fix_impl,
+                                     _beta_log_density_fix_jvp)
+
+
+def beta_log_density_fix(a, b, x, plain):
+    return beta_log_density_fix_p.bind(a, b, x, plain)
 
 
 def _last_operand_primitive(name, shape_names, slope, negate=False, shape_tangent=None,
@@ -1631,8 +1695,11 @@ def _inverse_gamma_slope(a, x):
 
 
 def _inverse_beta_slope(a, b, x):
+    # (1 / the density: its logarithm's value the deviance form's at large shapes, as
+    # _beta_slope's)
     log_b = _log_beta(a, b)
-    return exp(sub(sub(log_b, mul(sub(a, 1.0), log(x))), mul(sub(b, 1.0), log1p(neg(x)))))
+    plain = sub(add(mul(sub(a, 1.0), log(x)), mul(sub(b, 1.0), log1p(neg(x)))), log_b)
+    return exp(neg(beta_log_density_fix(a, b, x, plain)))
 
 
 def _gamma_inverse_shape_tangent(primals, x, shape_tangents):
