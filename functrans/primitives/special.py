@@ -780,9 +780,8 @@ def lgamma_half_excess(y, *, n=0):
 # - in d: K_d = log1p(v) / 2 - (d + 1) v / (2 d (1 + v)), each term ~v / 2 at a large d,
 #   their difference ~v^2 / 4 - v / (2 d) (the plain form lost ~2 df eps: 97 eps of
 #   t.logpdf's df slope at (1.5, 49.9, 0.3, 0.7); 0 for (2, 1e20), true -5.5e-40). Where
-#   v <= 1/4 by the series below (no cancellation but K_d's own zero near z^2 = 2), at any d;
-#   within 1.5 eps of the terms' size from d = 0.5 to 1e8 (mpmath); up to v = 2 the same
-#   series, longer (session 53), on those elements only; the plain form beyond;
+#   v <= 1 by the series below (no cancellation but K_d's own zero near z^2 = 2), at any d;
+#   within 1.5 eps of the terms' size from d = 0.5 to 1e8 (mpmath);
 # - second partials (the slopes' rules, in operations: higher orders through them), with
 #   q = d (1 + v) = d + zz: K_dd = v (2 + v - zz) / (2 q^2), K_dz = (zz - 1) / (2 q^2),
 #   K_zz = -(d + 1) / (2 q^2).
@@ -790,7 +789,12 @@ def lgamma_half_excess(y, *, n=0):
 # in functrans.numpy's operations (log1pmx a primitive) beside the plain form (both computed
 # where both hold), cost eager grad in df of t.logpdf at one df over 1e4 points +50 %.
 
-_T_KERNEL_NEAR = 0.25
+# (session 53: from 1/4, where the plain form's terms cancel up to ~30x: K_d 8.7 eps off at
+# (d, v) = (200, 0.3), 13 at (3, 0.6), t.logpdf's df slope 9.2 eps at (2.2, 20, 0.3, 0.7);
+# beyond 1 they cancel less than ~5x, within ~3 eps. A separate longer series to v = 2 on
+# its own elements had cost eager grad in df of t.logpdf +20 %, the series to 2 for every
+# element (25 terms) +5-20 %; to 1 (17 terms) within the timings' noise.)
+_T_KERNEL_NEAR = 1.0
 
 
 def _t_log_kernel_impl(bk, d, zz, *, part):
@@ -806,56 +810,36 @@ def _t_log_kernel_impl(bk, d, zz, *, part):
         # (the operations of _t_kernel_d_numpy, in its order: the same bits)
         far = v > _T_KERNEL_NEAR
         vn = xp.where(far, xp.zeros_like(v), v)
-        out = _t_kernel_d_series(d, zz, vn, _T_KERNEL_T)
-        band = far & (v <= _T_KERNEL_BAND)
-        if not _none_in(bk, band):
-            vb = xp.where(band, v, xp.zeros_like(v))
-            far_out = xp.where(band, _t_kernel_d_series(d, zz, vb, _T_KERNEL_T_BAND),
-                               _t_kernel_d_plain(xp, d, v))
-        else:
-            far_out = _t_kernel_d_plain(xp, d, v)
-        return xp.where(far, far_out, out)
+        p = vn + 1.0
+        inv = 1.0 / (p * (vn + 2.0))
+        u = vn * p * inv
+        w = u * u
+        lead = (((zz - 2.0) - vn) * vn * inv / d) * 0.5
+        tail = w * _T_KERNEL_T[-1] + _T_KERNEL_T[-2]
+        for c in _T_KERNEL_T[-3::-1]:
+            tail = tail * w + c
+        return xp.where(far, _t_kernel_d_plain(xp, d, v), lead + tail * w * u)
 
 
-# (K_d where v <= 1/4, v >= 0: with u = v / (2 + v), log1p(v) = 2 atanh(u) and v / (1 + v) =
+# (K_d where v <= 1, v >= 0: with u = v / (2 + v), log1p(v) = 2 atanh(u) and v / (1 + v) =
 # 2u / (1 + u), so K_d = u (u - 1/d) / (1 + u) + u^3 T, T = sum_k u^2k / (2k + 3) (positive
-# terms; the first omitted, k = 8, is 3e-18 of u^2, K_d's terms' size, at u = 1/9), and
+# terms; the first omitted, k = 17, is 2e-18 of u^2, K_d's terms' size, at u = 1/3), and
 # u (u - 1/d) / (1 + u) = v (z^2 - 2 - v) / (2 d (1 + v) (2 + v)): K_d's zero near z^2 = 2
 # from z^2 - 2 (exact there), not from two rounded values u and 1/d (10 eps of t.logpdf's df
 # slope at (1.5, 30, 0.3, 0.7)); u = v (1 + v) / ((1 + v) (2 + v)), one division for both.)
-_T_KERNEL_T = tuple(1.0 / (2 * k + 3) for k in range(8))
-# (session 53) Beyond v = 1/4 the plain form's two terms cancel up to ~30x (K_d 8.7 eps off
-# at (d, v) = (200, 0.3), 13 at (3, 0.6), 7.6 at (20, 0.26): t.logpdf's df slope ~10 eps);
-# up to v = 2 (u = 1/2) the series with 25 terms (the first omitted, k = 25, 8e-18 of
-# u^2 at u = 1/2), on those elements only; beyond, the plain form cancels less than ~4x.
-_T_KERNEL_BAND = 2.0
-_T_KERNEL_T_BAND = tuple(1.0 / (2 * k + 3) for k in range(25))
-
-
-def _t_kernel_d_series(d, zz, v, coeffs):
-    """K_d = u (u - 1/d) / (1 + u) + u^3 T(u^2) (see above) in the operators of d, zz and
-    v's array type, T's coefficients ``coeffs``."""
-    p = v + 1.0
-    inv = 1.0 / (p * (v + 2.0))
-    u = v * p * inv
-    w = u * u
-    lead = (((zz - 2.0) - v) * v * inv / d) * 0.5
-    tail = w * coeffs[-1] + coeffs[-2]
-    for c in coeffs[-3::-1]:
-        tail = tail * w + c
-    return lead + tail * w * u
+_T_KERNEL_T = tuple(1.0 / (2 * k + 3) for k in range(17))
 
 
 def _t_kernel_d_plain(xp, d, v):
-    """K_d = (log1p(v) - (1 + 1/d) v / (1 + v)) / 2 (for v > 2: cancelling less than a
-    factor ~4)."""
+    """K_d = (log1p(v) - (1 + 1/d) v / (1 + v)) / 2 (for v > 1: cancelling less than a
+    factor ~5)."""
     return 0.5 * (xp.log1p(v) - ((d + 1.0) / d) * (v / (1.0 + v)))
 
 
 def _t_kernel_d_numpy(d, zz, v):
     """K_d on NumPy: the near form in place (eager grad in df of t.logpdf at one df over
-    1e4 points: in array-API operations it cost +35 %), the band's series and the plain
-    form on their own elements only (nan: the near form's)."""
+    1e4 points: in array-API operations it cost +35 %), the plain one on its own elements
+    only (nan: the near form's)."""
     vn = v   # (the far elements' values replaced below)
     p = vn + 1.0
     inv = vn + 2.0
@@ -880,14 +864,7 @@ def _t_kernel_d_numpy(d, zz, v):
     lead += tail
     far = _np.flatnonzero(v > _T_KERNEL_NEAR)   # (flat indices: take and put)
     if far.size:
-        d_f, v_f = _np.take(d, far), _np.take(v, far)
-        far_out = _t_kernel_d_plain(_np, d_f, v_f)
-        band = _np.flatnonzero(v_f <= _T_KERNEL_BAND)
-        if band.size:
-            _np.put(far_out, band, _t_kernel_d_series(
-                _np.take(d_f, band), _np.take(_np.take(zz, far), band), _np.take(v_f, band),
-                _T_KERNEL_T_BAND))
-        _np.put(lead, far, far_out)
+        _np.put(lead, far, _t_kernel_d_plain(_np, _np.take(d, far), _np.take(v, far)))
     return lead
 
 
