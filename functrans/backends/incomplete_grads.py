@@ -790,35 +790,57 @@ def gamma_quantile_region(a, y):
     return (a >= _TEMME_DA_MIN_A) & (a < math.inf) & (y >= lo) & (y <= hi)
 
 
-def gamma_quantile_series(backend, i, j, a, z, /):
+def _quantile_rows_for(a_min):
+    """The highest power of s = a^-1/2 kept where every a is at least ``a_min``: s^(N - 4)
+    below 1e-16 (the second derivatives in a start at s^6 near the median; the rows'
+    coefficients are at most ~5e-3), at most _QUANTILE_N."""
+    s = a_min ** -0.5
+    if not s > 0.0:
+        return 4
+    return int(min(_QUANTILE_N, 4 + math.ceil(16.0 / -math.log10(s)))) if s < 1.0 else \
+        _QUANTILE_N
+
+
+def gamma_quantile_series(backend, i, j, a, z, /, n_max=_QUANTILE_N):
     """d^(i+j) (x - a) / da^i dz^j of the gamma quantile x at the normal quantile z (x - a =
-    sum_n d_n(z) a^(-n/2), see above): float64 arrays of one shape; Horner in z on every
-    row at once."""
+    sum_n d_n(z) a^(-n/2), see above; the rows to s^n_max): float64 arrays of one shape.
+    Row n has the parity of n (in z): the rows of each parity of n + j by Horner in z^2 at
+    once, the odd ones times z."""
     xp = backend.xp
-    rows = _gamma_quantile_coefficients()
+    rows = _gamma_quantile_coefficients()[:n_max + 2]
     ns = [n for n, row in zip(range(-1, len(rows) - 1), rows) if len(row) > j]
     table = _derived_rows([rows[n + 1] for n in ns], j)
-    width = max(len(t) for t in table)
     shape = z.shape
     a = xp.reshape(a, (-1,))
     z = xp.reshape(z, (-1,))
-    cols = _rows(xp, xp.asarray([[[t[k] if k < len(t) else 0.0] for t in table]
-                                 for k in range(width)], dtype=xp.float64,
-                                device=backend.device(z)))
-    z_row = xp.expand_dims(z, axis=0)
-    vals = cols[-1] * xp.ones_like(z_row)
-    for col in cols[-2::-1]:
-        vals = vals * z_row + col
+    zz = xp.expand_dims(z * z, axis=0)
     # d^i/da^i a^(-n/2) = (-n/2) (-n/2 - 1) ... (-n/2 - i + 1) a^(-n/2 - i); the powers of
     # s = a^-1/2 by products from a^(1/2 - i) (n = -1)
     s = 1.0 / xp.sqrt(a)
     power = xp.sqrt(a) * s ** (2 * i) if i else xp.sqrt(a)
-    weights = []
+    weights = {}
     for n in range(-1, ns[-1] + 1):
         if n in ns:
-            weights.append(math.prod(-n / 2.0 - k for k in range(i)) * power)
+            weights[n] = math.prod(-n / 2.0 - k for k in range(i)) * power
         power = power * s
-    out = xp.sum(vals * xp.stack(weights, axis=0), axis=0)
+    out = None
+    for parity in (0, 1):
+        group = [(n, t) for n, t in zip(ns, table) if (n + j) % 2 == parity]
+        if not group:
+            continue
+        # (the coefficients of z^(2m + parity): zero between)
+        halves = [t[parity::2] for _, t in group]
+        width = max(len(h) for h in halves)
+        cols = _rows(xp, xp.asarray([[[h[k] if k < len(h) else 0.0] for h in halves]
+                                     for k in range(width)], dtype=xp.float64,
+                                    device=backend.device(z)))
+        vals = cols[-1] * xp.ones_like(zz)
+        for col in cols[-2::-1]:
+            vals = vals * zz + col
+        part = xp.sum(vals * xp.stack([weights[n] for n, _ in group], axis=0), axis=0)
+        if parity:
+            part = part * z
+        out = part if out is None else out + part
     return xp.reshape(out, shape)
 
 # -- derivatives of the regularized incomplete beta function in its shapes --------------------
