@@ -518,7 +518,7 @@ CASES = [
     # three forms (the difference of lgamma below 1, the steps down to 10, the series)
     unary("lgamma_half_excess", Sp.lgamma_half_excess, fts.real(0.5, 30.0)),
     # session 52: Student t's log density's kernel (df + 1) / 2 log1p(z^2 / df), its slopes
-    # in closed form (in df: a series where z^2 / df <= 1, the plain form beyond), df in
+    # in closed form (in df: a series where z^2 / df <= 0.6, the plain form beyond), df in
     # [2, 60], z^2 in [0, 30] (both forms at every df)
     binary("t_log_kernel", lambda d, zz: Sp.t_log_kernel(
         fnp.add(fnp.tanh(d) * 29.0, 31.0), fnp.add(fnp.tanh(zz) * 15.0, 15.0)),

@@ -780,7 +780,7 @@ def lgamma_half_excess(y, *, n=0):
 # - in d: K_d = log1p(v) / 2 - (d + 1) v / (2 d (1 + v)), each term ~v / 2 at a large d,
 #   their difference ~v^2 / 4 - v / (2 d) (the plain form lost ~2 df eps: 97 eps of
 #   t.logpdf's df slope at (1.5, 49.9, 0.3, 0.7); 0 for (2, 1e20), true -5.5e-40). Where
-#   v <= 1 by the series below (no cancellation but K_d's own zero near z^2 = 2), at any d;
+#   v <= 0.6 by the series below (no cancellation but K_d's own zero near z^2 = 2), at any d;
 #   within 1.5 eps of the terms' size from d = 0.5 to 1e8 (mpmath);
 # - second partials (the slopes' rules, in operations: higher orders through them), with
 #   q = d (1 + v) = d + zz: K_dd = v (2 + v - zz) / (2 q^2), K_dz = (zz - 1) / (2 q^2),
@@ -791,10 +791,10 @@ def lgamma_half_excess(y, *, n=0):
 
 # (session 53: from 1/4, where the plain form's terms cancel up to ~30x: K_d 8.7 eps off at
 # (d, v) = (200, 0.3), 13 at (3, 0.6), t.logpdf's df slope 9.2 eps at (2.2, 20, 0.3, 0.7);
-# beyond 1 they cancel less than ~5x, within ~3 eps. A separate longer series to v = 2 on
-# its own elements had cost eager grad in df of t.logpdf +20 %, the series to 2 for every
-# element (25 terms) +5-20 %; to 1 (17 terms) within the timings' noise.)
-_T_KERNEL_NEAR = 1.0
+# beyond 0.6 they cancel less than ~7x, within ~3.5 eps. A separate longer series to v = 2
+# on its own elements had cost eager grad in df of t.logpdf +20 %, the series for every
+# element to 2 (25 terms) +5-20 %, to 1 (17 terms) +5-8 %; to 0.6 (12 terms) ~+3 %.)
+_T_KERNEL_NEAR = 0.6
 
 
 def _t_log_kernel_impl(bk, d, zz, *, part):
@@ -821,18 +821,18 @@ def _t_log_kernel_impl(bk, d, zz, *, part):
         return xp.where(far, _t_kernel_d_plain(xp, d, v), lead + tail * w * u)
 
 
-# (K_d where v <= 1, v >= 0: with u = v / (2 + v), log1p(v) = 2 atanh(u) and v / (1 + v) =
+# (K_d where v <= 0.6, v >= 0: with u = v / (2 + v), log1p(v) = 2 atanh(u) and v / (1 + v) =
 # 2u / (1 + u), so K_d = u (u - 1/d) / (1 + u) + u^3 T, T = sum_k u^2k / (2k + 3) (positive
-# terms; the first omitted, k = 17, is 2e-18 of u^2, K_d's terms' size, at u = 1/3), and
+# terms; the first omitted, k = 12, is 5e-18 of u^2, K_d's terms' size, at u = 3/13), and
 # u (u - 1/d) / (1 + u) = v (z^2 - 2 - v) / (2 d (1 + v) (2 + v)): K_d's zero near z^2 = 2
 # from z^2 - 2 (exact there), not from two rounded values u and 1/d (10 eps of t.logpdf's df
 # slope at (1.5, 30, 0.3, 0.7)); u = v (1 + v) / ((1 + v) (2 + v)), one division for both.)
-_T_KERNEL_T = tuple(1.0 / (2 * k + 3) for k in range(17))
+_T_KERNEL_T = tuple(1.0 / (2 * k + 3) for k in range(12))
 
 
 def _t_kernel_d_plain(xp, d, v):
-    """K_d = (log1p(v) - (1 + 1/d) v / (1 + v)) / 2 (for v > 1: cancelling less than a
-    factor ~5)."""
+    """K_d = (log1p(v) - (1 + 1/d) v / (1 + v)) / 2 (for v > 0.6: cancelling less than a
+    factor ~7)."""
     return 0.5 * (xp.log1p(v) - ((d + 1.0) / d) * (v / (1.0 + v)))
 
 
