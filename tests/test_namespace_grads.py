@@ -2087,6 +2087,9 @@ TESTED_ELSEWHERE = {
     "inc_beta_values_fix": "jit(f.cdf), jit(betainc) (tests/test_s40_stats40.py)",
     # (bound by F's cdf and sf only when staged: jit(f.cdf), jit(fdtr))
     "f_extreme_fix": "jit(f.cdf), jit(f.sf), jit(fdtrc) (tests/test_s42_stats42.py)",
+    # (session 53: bound by betainc's x slope, the beta density, wherever it flows)
+    "beta_log_density_fix": "grad, hessian, jit, vmap of betainc, beta.cdf, beta.logcdf at "
+                            "large shapes (tests/test_s53_stats53.py)",
     # (session 49: bound by det's second and higher derivatives, adjugate's rule)
     "adjugate_derivative": "det's higher derivatives (tests/test_s49_linalg49.py, "
                            "test_review_s16b.py, test_primitive_grads.py)",
@@ -2121,6 +2124,11 @@ TESTED_ELSEWHERE = {
                      "gamma.isf at a large a (tests/test_s52_stats52.py)",
     "temme_series": "the gamma inverses' derivatives at a large a, to third order "
                     "(tests/test_s52_stats52.py)",
+    # (session 53: bound by the gamma inverses' JVP rules where a >= 50 and 1/4 <= y <= 3/4
+    # may hold)
+    "gamma_quantile_series": "grad, hessian, jit, vmap of gammaincinv, gammainccinv, "
+                             "gamma.ppf near the median at a large a "
+                             "(tests/test_s53_stats53.py)",
 }
 # Collectives over a vmap's named axis: they need an enclosing vmap (tests/test_collectives.py).
 COLLECTIVES = {"psum", "pmax", "pmin", "axis_index", "all_gather", "psum_scatter", "ppermute",

@@ -518,7 +518,7 @@ CASES = [
     # three forms (the difference of lgamma below 1, the steps down to 10, the series)
     unary("lgamma_half_excess", Sp.lgamma_half_excess, fts.real(0.5, 30.0)),
     # session 52: Student t's log density's kernel (df + 1) / 2 log1p(z^2 / df), its slopes
-    # in closed form (in df: a series where z^2 / df <= 1/4, the plain form beyond), df in
+    # in closed form (in df: a series where z^2 / df <= 0.6, the plain form beyond), df in
     # [2, 60], z^2 in [0, 30] (both forms at every df)
     binary("t_log_kernel", lambda d, zz: Sp.t_log_kernel(
         fnp.add(fnp.tanh(d) * 29.0, 31.0), fnp.add(fnp.tanh(zz) * 15.0, 15.0)),
@@ -529,6 +529,12 @@ CASES = [
     Case("gamma_inv_eta", lambda a, y: (lambda a, y: Sp.gamma_inv_eta(
         a, y, Sp.gammaincinv(a, y), fnp.isfinite(a), lower=True))(
         fnp.add(fnp.tanh(a) * 50.0, 150.0), fnp.add(fnp.tanh(y) * 0.3, 0.5)),
+        ((V3, REAL), (V3, REAL)), order=1),
+    # session 53: the gamma quantile's x - a as a series in 1/sqrt(a) with coefficients
+    # polynomials in the normal quantile z (here its z slope: in a and z, the next partial
+    # derivatives), a in [100, 200], z in [-0.6, 0.6]
+    Case("gamma_quantile_series", lambda a, z: Sp.gamma_quantile_series(
+        fnp.add(fnp.tanh(a) * 50.0, 150.0), fnp.tanh(z) * 0.6, fnp.isfinite(a), j=1),
         ((V3, REAL), (V3, REAL)), order=1),
     # session 14's special functions (values: tests/test_scipy_special.py)
     # (i0e and i1e hold exp(-|x|): a kink at 0)
@@ -735,6 +741,10 @@ NON_DIFFERENTIABLE = {
     # session 42: F's staged cdf/sf given the generic methods' values at extreme degrees of
     # freedom at evaluation (the tangent is the result's own: tests/test_s42_stats42.py)
     "f_extreme_fix",
+    # session 53: the beta density's logarithm, the plain value replaced by the deviance
+    # form's at large shapes at evaluation (the tangent is the plain value's own:
+    # tests/test_s53_stats53.py)
+    "beta_log_density_fix",
 }
 
 # Primitives meaningful only for complex inputs (check_grads covers real dtypes; imag of a

@@ -23,12 +23,12 @@ density in df below 50, of beta's log cdf where the probability is small.
   derivative 1.1e-9; now the log forms (series, continued fraction) below I = 1e-45, not
   only where I underflows: 5e-16, 4e-16.
 
-Left (strict xfails below): near the mean at large shapes betainc's x slope keeps its
-density's plain logarithm (2.8e-12 at (0.49, 1e4, 1e4), 5e-11 at (0.499, 1e6, 1e6); the
-deviance form cost ordinary cdf grads 12-25 %); at the median (q = 1/2) gamma.ppf's second
-derivative in a (~0.0395 / a^3) is the difference of terms ~1 / a^2 (eta's slope's N
-cancels there): 4.8e-6 relative off at a = 1e6, 3.6e-2 at 1e9; below a = 50 the former
-form (within 2.4e-12 off the median).
+Left (strict xfails below, both fixed in session 53: tests/test_s53_stats53.py): near the
+mean at large shapes betainc's x slope kept its density's plain logarithm (2.8e-12 at
+(0.49, 1e4, 1e4), 5e-11 at (0.499, 1e6, 1e6); the deviance form cost ordinary cdf grads
+12-25 %); at the median (q = 1/2) gamma.ppf's second derivative in a (~0.0395 / a^3) was
+the difference of terms ~1 / a^2 (eta's slope's N cancels there): 4.8e-6 relative off at
+a = 1e6, 3.6e-2 at 1e9; below a = 50 the former form (within 2.4e-12 off the median).
 
 References: mpmath at 60 digits (tests' values computed once, see each test)."""
 
@@ -135,13 +135,13 @@ def test_gamma_inverse_ordinary_shapes_unchanged():
     assert _temme_inverse_none(a, q, x)
 
 
-@pytest.mark.xfail(strict=True, reason="at the median the second derivative in a "
-                   "(16 / (405 a^3)) is the difference of eta's terms ~1 / a^2: 3.6e-2 "
-                   "relative off at a = 1e9 (4.8e-6 at 1e6)")
 def test_gamma_ppf_second_derivative_at_the_median_huge_a():
+    # (at the median the second derivative in a (16 / (405 a^3)) was the difference of eta's
+    # terms ~1 / a^2: 3.6e-2 relative off at a = 1e9; session 53's series in 1/sqrt(a),
+    # tests/test_s53_stats53.py)
     h = ft.hessian(lambda a: special.gammaincinv(a, 0.5))(1e9)
     # (mpmath, as _ROOTS)
-    np.testing.assert_allclose(float(h), 3.9506172882774836e-29, rtol=1e-10)
+    np.testing.assert_allclose(float(h), 3.9506172882774836e-29, rtol=2e-15)
 
 
 # -- Student t's log density: its slope in df below df = 50 ----------------------------------
@@ -231,11 +231,8 @@ def test_beta_logcdf_slope_small_probability():
                                rtol=1e-15)
 
 
-@pytest.mark.xfail(strict=True, reason="near the mean at large shapes betainc's x slope (the "
-                   "density, a log x + b log1p(-x) - betaln(a, b) in logarithms) loses eps "
-                   "times its terms: 2.8e-12 off at (0.49, 1e4, 1e4), 5e-11 at (0.499, 1e6, "
-                   "1e6); the deviance form (generic._log_beta_front) gave 3e-14 and 2e-13 "
-                   "but cost ordinary beta/t cdf grads 12-25 %")
 def test_beta_logcdf_slope_near_the_mean_large_shapes():
+    # (near the mean at large shapes betainc's x slope, the density in logarithms, lost eps
+    # times its terms: 2.8e-12 off; session 53's beta_log_density_fix, tests/test_s53_stats53.py)
     g = ft.grad(lambda x: stats.beta.logcdf(x, 1e4, 1e4))(0.49)
     np.testing.assert_allclose(float(g), 883.9509959887613, rtol=1e-13)

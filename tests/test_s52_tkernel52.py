@@ -17,7 +17,8 @@ eps at (0.9, 7.9, 0.3, 0.7)), now within 1; stats52's and stats51's tests unchan
 
 Left: beyond z^2/df = 1/4 the plain form (its slope's terms cancel up to ~10x there: within
 ~1 eps of the terms, ~10 eps of the slope at (2.2, 20, 0.3, 0.7); a series in u there
-needs ~2x the terms). With a slope in the scale the near/plain pair of forms is kept (the
+needs ~2x the terms; session 53: the near series, 12 terms, up to z^2/df = 0.6,
+tests/test_s53_stats53.py). With a slope in the scale the near/plain pair of forms is kept (the
 plain one's e-form for the scale's slope at a tiny df), t_log_kernel inside the near form.
 
 References: mpmath at 40-50 digits (the kernel's closed forms; t's log density differentiated

@@ -671,6 +671,178 @@ def temme_eta(backend, lower, a, y, x, /):
         eta = eta - (xp.log(t) - w * w - xp.log(target)) / slope
     return eta
 
+
+# -- the inverses near the median: the quantile as a series in 1/sqrt(a) ----------------------
+#
+# (session 53) Near y = 1/2 the eta form above cancels: there eta ~ -1/(3a), and dx/da's
+# pieces mu and a mu' deta/da (~1/(3a) each) and d2x/da2's (~1/a^2 each) cancel to leave
+# 16/(405 a^3) at the median; worse, eta solved from y there carries an absolute error
+# ~eps/sqrt(a) (log F ~ log(1/2) + O(w)), which every derivative vanishing with z = x's
+# normal quantile takes up as eps/|z| (d2x/da2 at a = 1e9: 3.6e-2 off, d2x/dy2 at 1e12:
+# 3e-10). There, at fixed y, x is a series in s = 1/sqrt(a) whose coefficients are
+# polynomials in z = ndtri(y) (ndtri(1 - y) = -ndtri(y) for Q), a Cornish-Fisher expansion:
+#
+#   x = a + sum_(n >= -1) d_n(z) s^n,   d_-1 = z,  d_0 = (z^2 - 1)/3,  d_1 = (z^3 - 7 z)/36,
+#   d_2 = 8/405 - 7 z^2/810 - z^4/270, ...  (degree n + 2; d_n(0): the median's 1/a series)
+#
+# and every derivative in a (at fixed z) and in z is the series' own, term by term, without
+# cancellation. The coefficients: with eta = s h, eta_0 = s z (erfc(eta_0 sqrt(a/2))/2 = Q),
+# Q's integral over Temme's variable (x = a (1 + mu(u)), the density ~ exp(-a u^2/2) u/mu)
+# gives dh/dz = Gamma*(a) exp((h^2 - z^2)/2) / f(s h), f = eta/mu, i.e. with h = z + u,
+#
+#   (1 + u') f(s (z + u)) = Gamma*(1/s^2) exp(z u + u^2/2),   u = sum_(n >= 1) u_n(z) s^n,
+#
+# whose order s^n reads u_n' - z u_n = R_n (R_n from u_1 .. u_(n-1)): a polynomial u_n by
+# its coefficients from the top (the only solution that is not ~exp(z^2/2)); then
+# x - a = mu(s h) / s^2. (Checked against exact fractions through Temme's eps_k(eta_0):
+# within 1e-14 of each row's largest coefficient, and against mpmath's roots: every first
+# and second derivative within 1e-15 from a = 50 to 1e12 with |z| up to 2.) Used where
+# a >= 50 and 1/4 <= y <= 3/4 (|z| <= 0.675: the 23 terms to s^22 give ~1e-19 of the
+# second derivatives' size at a = 50).
+
+_QUANTILE_N = 22  # the highest power of s
+_QUANTILE_Y = (0.25, 0.75)  # the interval of y where the series is used
+
+
+def _gamma_quantile_coefficients():
+    """The rows d_-1 .. d_N (Taylor coefficients in z, floats) of x - a (see above)."""
+    import numpy as np
+    key = "quantile"
+    for k, v in _temme_da_cache[1:]:
+        if k == key:
+            return v
+    from .generic import _stirling_coefficients
+    n_max = _QUANTILE_N
+    orders, powers = n_max + 1, n_max + 3  # (of u; of h in mu(s h))
+    b = [0.0, 1.0]  # mu = sum b_m eta^m
+    for m in range(2, powers + 1):
+        s = math.fsum((m + 1 - i) * b[i] * b[m + 1 - i] for i in range(2, m))
+        b.append((b[m - 1] - s) / (m + 1))
+    r = [1.0]  # f = eta / mu = sum r_m eta^m
+    for n in range(1, orders + 1):
+        r.append(-math.fsum(b[j + 1] * r[n - j] for j in range(1, n + 1)))
+    g = [float(v) for v in _stirling_coefficients(orders // 2 + 1)]
+
+    def add(p, q):
+        if len(p) < len(q):
+            p, q = q, p
+        out = p.copy()
+        out[:len(q)] += q
+        return out
+
+    conv, zero, z1 = np.convolve, np.zeros(1), np.array([0.0, 1.0])
+    h = [z1]  # h's orders in s: z, u_1, u_2, ...
+    hp = [None] + [[np.eye(1, m + 1, m)[0]] for m in range(1, powers + 1)]  # h^m's orders
+    expo, ex, fs = [zero], [np.ones(1)], [np.ones(1)]  # z u + u^2/2, its exp, f(s h)
+    for n in range(1, orders + 1):
+        fn = zero
+        for m in range(1, n + 1):
+            fn = add(fn, r[m] * hp[m][n - m])
+        fs.append(fn)
+        lhs = fn
+        for i in range(1, n):  # (u_i' f(s h) at order n; u_1 = -1/3)
+            if len(h[i]) > 1:
+                lhs = add(lhs, conv(h[i][1:] * np.arange(1, len(h[i])), fs[n - i]))
+        e_n = zero
+        for i in range(1, n):
+            e_n = add(e_n, 0.5 * conv(h[i], h[n - i]))
+        expo.append(e_n)
+        acc = zero
+        for k in range(1, n + 1):
+            acc = add(acc, k * conv(expo[k], ex[n - k]))
+        ex.append(acc / n)
+        rhs = zero
+        for k in range(n // 2 + 1):
+            rhs = add(rhs, g[k] * ex[n - 2 * k])
+        res = add(rhs, -lhs)
+        # u' - z u = res: u_(j-1) = (j + 1) u_(j+1) - res_j from the top (res_0 = u_1 holds)
+        top = len(res) - 2
+        u = np.zeros(top + 3)
+        for j in range(top + 1, 0, -1):
+            u[j - 1] = (j + 1) * u[j + 1] - res[j]
+        u = u[:top + 1]
+        h.append(u)
+        zu = conv(z1, u)
+        expo[n] = add(expo[n], zu)
+        ex[n] = add(ex[n], zu)
+        hp[1].append(u)
+        for m in range(2, powers + 1):
+            acc = zero
+            for i in range(n + 1):
+                acc = add(acc, conv(h[i], hp[m - 1][n - i]))
+            hp[m].append(acc)
+    rows = []
+    for n in range(-1, n_max + 1):
+        acc = zero
+        for m in range(1, n + 3):
+            acc = add(acc, b[m] * hp[m][n + 2 - m])
+        rows.append(tuple(float(c) for c in acc))
+    value = tuple(rows)
+    _temme_da_coefficients()  # (the cache's first entry)
+    _temme_da_cache.append((key, value))
+    return value
+
+
+def gamma_quantile_region(a, y):
+    """Where the inverses' derivatives come from the series in 1/sqrt(a) (a >= 50 finite,
+    1/4 <= y <= 3/4)."""
+    lo, hi = _QUANTILE_Y
+    return (a >= _TEMME_DA_MIN_A) & (a < math.inf) & (y >= lo) & (y <= hi)
+
+
+def _quantile_rows_for(a_min):
+    """The highest power of s = a^-1/2 kept where every a is at least ``a_min``: s^(N - 4)
+    below 1e-16 (the second derivatives in a start at s^6 near the median; the rows'
+    coefficients are at most ~5e-3), at most _QUANTILE_N."""
+    s = a_min ** -0.5
+    if not s > 0.0:
+        return 4
+    return int(min(_QUANTILE_N, 4 + math.ceil(16.0 / -math.log10(s)))) if s < 1.0 else \
+        _QUANTILE_N
+
+
+def gamma_quantile_series(backend, i, j, a, z, /, n_max=_QUANTILE_N):
+    """d^(i+j) (x - a) / da^i dz^j of the gamma quantile x at the normal quantile z (x - a =
+    sum_n d_n(z) a^(-n/2), see above; the rows to s^n_max): float64 arrays of one shape.
+    Row n has the parity of n (in z): the rows of each parity of n + j by Horner in z^2 at
+    once, the odd ones times z."""
+    xp = backend.xp
+    rows = _gamma_quantile_coefficients()[:n_max + 2]
+    ns = [n for n, row in zip(range(-1, len(rows) - 1), rows) if len(row) > j]
+    table = _derived_rows([rows[n + 1] for n in ns], j)
+    shape = z.shape
+    a = xp.reshape(a, (-1,))
+    z = xp.reshape(z, (-1,))
+    zz = xp.expand_dims(z * z, axis=0)
+    # d^i/da^i a^(-n/2) = (-n/2) (-n/2 - 1) ... (-n/2 - i + 1) a^(-n/2 - i); the powers of
+    # s = a^-1/2 by products from a^(1/2 - i) (n = -1)
+    s = 1.0 / xp.sqrt(a)
+    power = xp.sqrt(a) * s ** (2 * i) if i else xp.sqrt(a)
+    weights = {}
+    for n in range(-1, ns[-1] + 1):
+        if n in ns:
+            weights[n] = math.prod(-n / 2.0 - k for k in range(i)) * power
+        power = power * s
+    out = None
+    for parity in (0, 1):
+        group = [(n, t) for n, t in zip(ns, table) if (n + j) % 2 == parity]
+        if not group:
+            continue
+        # (the coefficients of z^(2m + parity): zero between)
+        halves = [t[parity::2] for _, t in group]
+        width = max(len(h) for h in halves)
+        cols = _rows(xp, xp.asarray([[[h[k] if k < len(h) else 0.0] for h in halves]
+                                     for k in range(width)], dtype=xp.float64,
+                                    device=backend.device(z)))
+        vals = cols[-1] * xp.ones_like(zz)
+        for col in cols[-2::-1]:
+            vals = vals * zz + col
+        part = xp.sum(vals * xp.stack([weights[n] for n, _ in group], axis=0), axis=0)
+        if parity:
+            part = part * z
+        out = part if out is None else out + part
+    return xp.reshape(out, shape)
+
 # -- derivatives of the regularized incomplete beta function in its shapes --------------------
 #
 # betainc_dab(i, j, a, b, x) = d^(i+j) I_x(a, b) / da^i db^j for i + j = 1 or 2 (3: see the

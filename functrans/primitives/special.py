@@ -41,8 +41,8 @@ from functools import partial
 import numpy as _np
 
 from .elementwise import (_array_aval, _bool_aval, abs_, add, cos, div, elementwise, eq, exp,
-                          floor_p, ge, gt, le, log, log1p, logical_and, lt, mul, mul_sz, neg,
-                          round_p, select, sign, sin, sqrt, sub, unary)
+                          floor_p, ge, gt, le, log, log1p, logical_and, logical_not, lt, mul,
+                          mul_sz, neg, round_p, select, sign, sin, sqrt, sub, unary)
 from .structural import full_like
 from ._batching import leading_rule
 from ..core import primitive, registry
@@ -780,7 +780,7 @@ def lgamma_half_excess(y, *, n=0):
 # - in d: K_d = log1p(v) / 2 - (d + 1) v / (2 d (1 + v)), each term ~v / 2 at a large d,
 #   their difference ~v^2 / 4 - v / (2 d) (the plain form lost ~2 df eps: 97 eps of
 #   t.logpdf's df slope at (1.5, 49.9, 0.3, 0.7); 0 for (2, 1e20), true -5.5e-40). Where
-#   v <= 1/4 by the series below (no cancellation but K_d's own zero near z^2 = 2), at any d;
+#   v <= 0.6 by the series below (no cancellation but K_d's own zero near z^2 = 2), at any d;
 #   within 1.5 eps of the terms' size from d = 0.5 to 1e8 (mpmath);
 # - second partials (the slopes' rules, in operations: higher orders through them), with
 #   q = d (1 + v) = d + zz: K_dd = v (2 + v - zz) / (2 q^2), K_dz = (zz - 1) / (2 q^2),
@@ -789,7 +789,12 @@ def lgamma_half_excess(y, *, n=0):
 # in functrans.numpy's operations (log1pmx a primitive) beside the plain form (both computed
 # where both hold), cost eager grad in df of t.logpdf at one df over 1e4 points +50 %.
 
-_T_KERNEL_NEAR = 0.25
+# (session 53: from 1/4, where the plain form's terms cancel up to ~30x: K_d 8.7 eps off at
+# (d, v) = (200, 0.3), 13 at (3, 0.6), t.logpdf's df slope 9.2 eps at (2.2, 20, 0.3, 0.7);
+# beyond 0.6 they cancel less than ~7x, within ~3.5 eps. A separate longer series to v = 2
+# on its own elements had cost eager grad in df of t.logpdf +20 %, the series for every
+# element to 2 (25 terms) +5-20 %, to 1 (17 terms) +5-8 %; to 0.6 (12 terms) ~+3 %.)
+_T_KERNEL_NEAR = 0.6
 
 
 def _t_log_kernel_impl(bk, d, zz, *, part):
@@ -816,18 +821,18 @@ def _t_log_kernel_impl(bk, d, zz, *, part):
         return xp.where(far, _t_kernel_d_plain(xp, d, v), lead + tail * w * u)
 
 
-# (K_d where v <= 1/4, v >= 0: with u = v / (2 + v), log1p(v) = 2 atanh(u) and v / (1 + v) =
+# (K_d where v <= 0.6, v >= 0: with u = v / (2 + v), log1p(v) = 2 atanh(u) and v / (1 + v) =
 # 2u / (1 + u), so K_d = u (u - 1/d) / (1 + u) + u^3 T, T = sum_k u^2k / (2k + 3) (positive
-# terms; the first omitted, k = 8, is 3e-18 of u^2, K_d's terms' size, at u = 1/9), and
+# terms; the first omitted, k = 12, is 5e-18 of u^2, K_d's terms' size, at u = 3/13), and
 # u (u - 1/d) / (1 + u) = v (z^2 - 2 - v) / (2 d (1 + v) (2 + v)): K_d's zero near z^2 = 2
 # from z^2 - 2 (exact there), not from two rounded values u and 1/d (10 eps of t.logpdf's df
 # slope at (1.5, 30, 0.3, 0.7)); u = v (1 + v) / ((1 + v) (2 + v)), one division for both.)
-_T_KERNEL_T = tuple(1.0 / (2 * k + 3) for k in range(8))
+_T_KERNEL_T = tuple(1.0 / (2 * k + 3) for k in range(12))
 
 
 def _t_kernel_d_plain(xp, d, v):
-    """K_d = (log1p(v) - (1 + 1/d) v / (1 + v)) / 2 (for v > 1/4: cancelling less than a
-    factor ~10)."""
+    """K_d = (log1p(v) - (1 + 1/d) v / (1 + v)) / 2 (for v > 0.6: cancelling less than a
+    factor ~7)."""
     return 0.5 * (xp.log1p(v) - ((d + 1.0) / d) * (v / (1.0 + v)))
 
 
@@ -981,17 +986,81 @@ def _beta_slope(a, b, x):
     """x^(a-1) (1-x)^(b-1) / B(a, b) in logarithms, for 0 < x < 1 (0 outside [0, 1]).
     log B(a, b) by scipy.special's betaln, whose large gamma functions cancel exactly (the
     lgamma difference lost eps lgamma(b): 3e-12 relative at b = 2400, where the slope and a
-    shape derivative cancel to 1e-4 of their size in f.cdf's derivative in dfn)."""
+    shape derivative cancel to 1e-4 of their size in f.cdf's derivative in dfn); at large
+    shapes the logarithm's value from beta_log_density_fix (below)."""
     pos = gt(x, 0.0)
     below1 = lt(x, 1.0)
     xs = select(pos, select(below1, x, 0.5), 0.5)
     log_b = _log_beta(a, b)
-    inner = exp(sub(add(mul(sub(a, 1.0), log(xs)), mul(sub(b, 1.0), log1p(neg(xs)))), log_b))
+    plain = sub(add(mul(sub(a, 1.0), log(xs)), mul(sub(b, 1.0), log1p(neg(xs)))), log_b)
+    inner = exp(beta_log_density_fix(a, b, xs, plain))
     zero = mul(inner, 0.0)
     at0 = select(lt(a, 1.0), math.inf, select(eq(a, 1.0), exp(neg(log_b)), zero))
     at1 = select(lt(b, 1.0), math.inf, select(eq(b, 1.0), exp(neg(log_b)), zero))
     return select(pos, select(below1, inner, select(eq(x, 1.0), at1, zero)),
                   select(eq(x, 0.0), at0, zero))
+
+
+# -- the beta density's logarithm at large shapes ------------------------------------------------
+# (session 53) The plain (a-1) log x + (b-1) log1p(-x) - betaln(a, b) loses eps times its
+# terms, a log1p(b/a) + b log1p(a/b) (stats' _PLAIN_MAX_TERMS: within 2.8 eps of it): betainc's
+# x slope, and so beta.logcdf's (the density over I), was 2.8e-12 off at (0.49, 1e4, 1e4),
+# 5e-11 at (0.499, 1e6, 1e6). Where those terms reach stats' _PLAIN_MAX_TERMS the value is
+# the deviance form's (backends.generic._log_beta_front, terms of the result's size), its
+# p s = x (a + b) - a exact (Dekker's product: x q - y p rounded lost eps a of it, 2e-13 at
+# 1e6), computed at evaluation on those elements only; the derivatives are the plain form's
+# (its tangent passed through). Session 52's deviance form in functrans.numpy's operations
+# on every element had cost ordinary beta/t cdf grads 12-25 %; here they pay one comparison.
+
+
+def _beta_log_density_fix_impl(bk, a, b, x, plain):
+    xp = bk.xp
+    from ..scipy.stats import _PLAIN_MAX_TERMS
+    with _np.errstate(invalid="ignore", over="ignore"):
+        # (the terms are at most (a + b) log 2: one comparison for ordinary shapes)
+        big = (a + b) >= _PLAIN_MAX_TERMS / math.log(2.0)
+        if _none_in(bk, big):
+            return plain
+        from ..backends import generic as _generic
+        from ..backends.special_generic import _two_prod, _two_sum
+        f64 = xp.float64
+        a, b, x = (xp.astype(v, f64) for v in (a, b, x))
+        ab = a + b
+        big = big & (ab < 1e290) & (a > 0.0) & (b > 0.0) & (x > 0.0) & (x < 1.0)
+        one = xp.ones_like(a)
+        a_s, b_s = xp.where(big, a, one), xp.where(big, b, one)
+        size = a_s * xp.log1p(b_s / a_s) + b_s * xp.log1p(a_s / b_s)
+        big = big & (size >= _PLAIN_MAX_TERMS)
+        if _none_in(bk, big):
+            return plain
+        a_s, b_s = xp.where(big, a, one), xp.where(big, b, one)
+        x_s = xp.where(big, x, 0.5 * one)
+        # p s = x (a + b) - a, (a + b) = hi + lo and x hi = p + e exactly (p - a exact:
+        # p within a factor 2 of a where |s| < 1/2, the deviance form's near branch)
+        hi, lo = _two_sum(a_s, b_s)
+        prod, err = _two_prod(x_s, hi)
+        s_num = ((prod - a_s) + err) + x_s * lo
+        log_x, log_y = xp.log(x_s), xp.log1p(-x_s)
+        const = _generic._beta_front_const(bk, a_s, b_s)
+        front = _generic._log_beta_front(xp, a_s, b_s, x_s, 1.0 - x_s, log_x, log_y, const,
+                                         s_num)
+        dens = front + xp.log(a_s) - (log_x + log_y)
+    return xp.where(big, xp.astype(dens, plain.dtype), plain)
+
+
+def _beta_log_density_fix_jvp(primals, tangents):
+    return beta_log_density_fix(*primals), tangents[3]
+
+
+# beta_log_density_fix(a, b, x, plain): ``plain`` = (a-1) log x + (b-1) log1p(-x) -
+# betaln(a, b), its value replaced by the deviance form's where its terms reach stats'
+# _PLAIN_MAX_TERMS (see above); the derivatives: plain's tangent.
+beta_log_density_fix_p = elementwise("beta_log_density_fix", _beta_log_density_fix_impl,
+                                     _beta_log_density_fix_jvp)
+
+
+def beta_log_density_fix(a, b, x, plain):
+    return beta_log_density_fix_p.bind(a, b, x, plain)
 
 
 def _last_operand_primitive(name, shape_names, slope, negate=False, shape_tangent=None,
@@ -1631,8 +1700,11 @@ def _inverse_gamma_slope(a, x):
 
 
 def _inverse_beta_slope(a, b, x):
+    # (1 / the density: its logarithm's value the deviance form's at large shapes, as
+    # _beta_slope's)
     log_b = _log_beta(a, b)
-    return exp(sub(sub(log_b, mul(sub(a, 1.0), log(x))), mul(sub(b, 1.0), log1p(neg(x)))))
+    plain = sub(add(mul(sub(a, 1.0), log(x)), mul(sub(b, 1.0), log1p(neg(x)))), log_b)
+    return exp(neg(beta_log_density_fix(a, b, x, plain)))
 
 
 def _gamma_inverse_shape_tangent(primals, x, shape_tangents):
@@ -1660,14 +1732,29 @@ def _none_in(bk, region):
     return _none_needs(bk, region, region)
 
 
+def _on_region(bk, region, fn, *ops):
+    """``fn(*ops)`` (float64 arrays of one shape) inside the mask ``region``, 0 outside: on
+    NumPy computed on the region's own elements only (session 53: the gamma inverses' forms
+    at a large a each hold on part of a call's elements; on every element they had cost
+    grad of gammaincinv over 1e4 shapes in 10^[2, 8] ~4x), elsewhere on every element."""
+    xp = bk.xp
+    like = ops[-1]
+    f64 = xp.float64
+    ops = [xp.astype(v, f64) for v in ops]
+    if type(like) is _np.ndarray and like.ndim:
+        own = _np.flatnonzero(region)
+        out = _np.zeros(like.shape)
+        _np.put(out, own, fn(*[_np.take(v, own) for v in ops]))
+        return out.astype(like.dtype, copy=False)
+    return xp.astype(fn(*ops), like.dtype)
+
+
 def _temme_series_impl(bk, a, eta, region, *, part, i, j):
     xp = bk.xp
     if _none_in(bk, region):
         return xp.zeros_like(eta)
     from ..backends.incomplete_grads import temme_series
-    f64 = xp.float64
-    return xp.astype(temme_series(bk, part, i, j, xp.astype(a, f64), xp.astype(eta, f64)),
-                     eta.dtype)
+    return _on_region(bk, region, lambda a, eta: temme_series(bk, part, i, j, a, eta), a, eta)
 
 
 def _temme_series_jvp(primals, tangents, *, part, i, j):
@@ -1712,9 +1799,7 @@ def _gamma_inv_eta_impl(bk, a, y, x, region, *, lower):
     if _none_in(bk, region):
         return xp.zeros_like(x)
     from ..backends.incomplete_grads import temme_eta
-    f64 = xp.float64
-    return xp.astype(temme_eta(bk, lower, xp.astype(a, f64), xp.astype(y, f64),
-                               xp.astype(x, f64)), x.dtype)
+    return _on_region(bk, region, lambda a, y, x: temme_eta(bk, lower, a, y, x), a, y, x)
 
 
 def _gamma_inv_eta_jvp(primals, tangents, *, lower):
@@ -1743,6 +1828,77 @@ def gamma_inv_eta(a, y, x, region, *, lower):
     return gamma_inv_eta_p.bind(a, y, x, region, lower=lower)
 
 
+# -- the gamma inverses near the median: x - a as a series in 1/sqrt(a) -----------------------
+# (session 53; incomplete_grads, "the inverses near the median"). Where a >= 50 and
+# 1/4 <= y <= 3/4 the eta form's pieces cancel (d2x/da2 = 16/(405 a^3) at the median from
+# terms ~1/a^2) and eta's absolute error ~eps/sqrt(a) from y there becomes eps/|z| of every
+# derivative that vanishes with z (d2x/da2 3.6e-2 off at a = 1e9, d2x/dy2 3e-10 at 1e12).
+# There x = a + D(a, z), z = ndtri(y) (-ndtri(y) for gammainccinv), D = sum_n d_n(z)
+# a^(-n/2): dx/da = 1 + D_a, dx/dy = D_z dz/dy, each again differentiable through
+# gamma_quantile_series's rule and ndtri's: within 1e-15 of mpmath (a = 50 .. 1e12).
+
+
+def _gamma_quantile_series_impl(bk, a, z, region, *, i, j):
+    xp = bk.xp
+    if _none_in(bk, region):
+        return xp.zeros_like(z)
+    from ..backends.incomplete_grads import _quantile_rows_for, gamma_quantile_series
+
+    def series(a, z):
+        # (on NumPy's region elements the rows their smallest a needs)
+        n_max = _quantile_rows_for(float(_np.min(a))) if type(a) is _np.ndarray else None
+        return gamma_quantile_series(bk, i, j, a, z, **({} if n_max is None else
+                                                        {"n_max": n_max}))
+    return _on_region(bk, region, series, a, z)
+
+
+def _gamma_quantile_series_jvp(primals, tangents, *, i, j):
+    a, z, region = primals
+    ta, tz, _ = tangents
+    out = gamma_quantile_series(a, z, region, i=i, j=j)
+    d = None if ta is None else mul(ta, gamma_quantile_series(a, z, region, i=i + 1, j=j))
+    if tz is not None:
+        dz = mul(tz, gamma_quantile_series(a, z, region, i=i, j=j + 1))
+        d = dz if d is None else add(d, dz)
+    return out, d
+
+
+# gamma_quantile_series(a, z, region, i=i, j=j): d^(i+j) D / da^i dz^j of D(a, z) = x - a,
+# x the gamma quantile at the normal quantile z (see above). Any order (its derivative: the
+# next one). 0 where the mask region holds nowhere (as temme_series).
+gamma_quantile_series_p = elementwise(
+    "gamma_quantile_series", _gamma_quantile_series_impl, _gamma_quantile_series_jvp,
+    abstract_eval=lambda a, z, region, **_: _array_aval(a, z))
+
+
+def gamma_quantile_series(a, z, region, *, i=0, j=0):
+    return gamma_quantile_series_p.bind(a, z, region, i=i, j=j)
+
+
+def _gamma_median_tangent(a, y, ta, ty, middle, lower):
+    """The tangent of x = a + D(a, z) (see above), stand-ins outside ``middle``."""
+    a_s, y_s = select(middle, a, 100.0), select(middle, y, 0.5)
+    z = ndtri(y_s)
+    z = z if lower else neg(z)
+    d = None
+    if ta is not None:
+        d = mul(ta, add(1.0, gamma_quantile_series(a_s, z, middle, i=1)))
+    if ty is not None:
+        # (dz/dy = +-sqrt(2 pi) exp(z^2 / 2): |z| <= 0.675 here)
+        slope = mul(gamma_quantile_series(a_s, z, middle, j=1),
+                    mul(math.sqrt(2.0 * math.pi), exp(mul(0.5, mul(z, z)))))
+        dy = mul(ty, slope if lower else neg(slope))
+        d = dy if d is None else add(d, dy)
+    return d
+
+
+def _concrete_none(mask):
+    """Whether the mask holds nowhere, known from a concrete array (False for tracers)."""
+    from ..backends import _by_type
+    bk = _by_type.get(type(mask))
+    return bk is not None and _none_in(bk, mask)
+
+
 def _temme_inverse_none(a, y, x):
     """Whether no element is in temme_eta_region, known from concrete arrays (False for
     tracers: unknown)."""
@@ -1762,20 +1918,35 @@ def _gamma_inverse_refine(lower):
         if _temme_inverse_none(a, y, x):
             return d
         region = _temme_eta_region(a, y, x)
-        # (stand-ins elsewhere: a root of 1/2 at a = 100, finite slopes, unused)
-        a_s, y_s, x_s = select(region, a, 100.0), select(region, y, 0.5), select(region, x,
-                                                                                  100.0)
-        eta = gamma_inv_eta(a_s, y_s, x_s, region, lower=lower)
-        slope_a, slope_y = _gamma_eta_slopes(a_s, eta, region, lower)
-        deta = None if ta is None else mul(ta, slope_a)
-        if ty is not None:
-            dy = mul(ty, slope_y)
-            deta = dy if deta is None else add(deta, dy)
-        de = mul(mul(a_s, temme_series(a_s, eta, region, part="mu", j=1)), deta)
-        if ta is not None:
-            de = add(de, mul(ta, add(1.0, temme_series(a_s, eta, region, part="mu"))))
-        return select(region, de, d)
+        # (near the median the series in 1/sqrt(a) instead, see above)
+        middle = _gamma_median_region(a, y, region)
+        if not _concrete_none(middle):
+            region = logical_and(region, logical_not(middle))
+        if not _concrete_none(region):
+            # (stand-ins elsewhere: a root of 1/2 at a = 100, finite slopes, unused)
+            a_s, y_s, x_s = select(region, a, 100.0), select(region, y, 0.5), select(region, x,
+                                                                                      100.0)
+            eta = gamma_inv_eta(a_s, y_s, x_s, region, lower=lower)
+            slope_a, slope_y = _gamma_eta_slopes(a_s, eta, region, lower)
+            deta = None if ta is None else mul(ta, slope_a)
+            if ty is not None:
+                dy = mul(ty, slope_y)
+                deta = dy if deta is None else add(deta, dy)
+            de = mul(mul(a_s, temme_series(a_s, eta, region, part="mu", j=1)), deta)
+            if ta is not None:
+                de = add(de, mul(ta, add(1.0, temme_series(a_s, eta, region, part="mu"))))
+            d = select(region, de, d)
+        if not _concrete_none(middle):
+            d = select(middle, _gamma_median_tangent(a, y, ta, ty, middle, lower), d)
+        return d
     return refine
+
+
+def _gamma_median_region(a, y, region):
+    """incomplete_grads.gamma_quantile_region with primitives, within ``region``."""
+    from ..backends.incomplete_grads import _QUANTILE_Y
+    r = logical_and(ge(y, _QUANTILE_Y[0]), le(y, _QUANTILE_Y[1]))
+    return logical_and(region, logical_and(r, lt(a, math.inf)))
 
 
 def _temme_eta_region(a, y, x):

@@ -1134,7 +1134,7 @@ _T_NEAR_DF = 8.0
 def _t_log_kernel(d, zz):
     """``(d + 1) / 2 log1p(zz / d)`` (``zz``: ``z^2``) by the primitive t_log_kernel: its
     slopes in closed form, the one in ``d`` (``log1p(v) / 2 - (d + 1) v / (2 d (1 + v))``,
-    ``v = zz / d``, each term ~``v / 2``) without their cancellation where ``v <= 1/4``
+    ``v = zz / d``, each term ~``v / 2``) without their cancellation where ``v <= 0.6``
     (``grad`` in df of t.logpdf(2, 1e20, 0.3, 0.7) was 0, true -5.4975e-40; 97 eps off at
     (1.5, 49.9) before session 52). (Session 52's first form, ``z^2 / 2 + (d / 2)
     log1pmx(v) + log1p(v) / 2`` in functrans.numpy's operations beside the plain one, cost
