@@ -240,6 +240,11 @@ def check_case(case, rng):
         if case.fn(flax, *case.args).dtype != np.asarray(leaves(yj)[0]).dtype:
             fail(case.name, case, "dtype differs")
         return
+    if not _matches(yf, yj, tol, case.exact):
+        y64 = _jax_f32_conv_wrong(case, yf, tol)
+        if y64 is not None:
+            count(case.name + ":jax-f32-conv-wrong")
+            yj = y64   # (the transforms below are compared with the right values)
     if not compare_out(case, "value", yf, yj, tol):
         return
     if case.value_only:
@@ -309,6 +314,21 @@ def _jax_vmap_wrong(case, vf, members, axes, tol):
         outs.append([np.asarray(v) for v in leaves(y)])
     looped = [np.stack(vs) for vs in zip(*outs)]
     return _matches(vf, looped, tol, case.exact)
+
+
+def _jax_f32_conv_wrong(case, yf, tol):
+    """JAX's own float32 result where it is the one that is wrong, else None: a conv of
+    float32 with a negative padding (XLA on CPU, jax 0.10.2, gives garbage there, some
+    entries 3e3 or 3e17 and varying by run, even unbatched; float64 is right), settled by
+    JAX in float64 on the same values rounded to float32, which ours must match."""
+    if not case.name.startswith("conv") or case.params.get("dt") != "float32" or \
+            case.params.get("padding") != "pairs":
+        return None
+    ok, y64 = run_fn(jlax, case.fn, [jnp.asarray(np.asarray(a, np.float64)) for a in case.args])
+    if not ok:
+        return None
+    y64 = [np.asarray(v).astype(np.float32) for v in leaves(y64)]
+    return y64 if _matches(yf, y64, tol, case.exact) else None
 
 
 def check_transforms(case, rng, yj, tol):
