@@ -857,6 +857,39 @@ def sec_polar(rng):
                      second=m * n <= 6, fd_tol=1e-4, jax_tol=1e-7)
 
 
+def _hessenberg_reducible_valid(a, got, cq, want, tol):
+    """Where SciPy's H has a subdiagonal entry zero to rounding (a reducible matrix), the
+    next reflectors act on columns of rounding errors, whose directions LAPACK's order of
+    operations and ours round differently (float64 too; fuzz53: a 5 x 5 boolean matrix,
+    seed 44040): H and Q are not unique past that entry. There: the leading blocks up to it
+    as SciPy's (the implicit-Q theorem makes them unique), and ours a Hessenberg
+    factorisation (Q unitary, H zero below the subdiagonal, Q H Q^H = a)."""
+    h, q = (got if cq else (got, None))
+    h = np.asarray(h)
+    wh, wq = (np.asarray(w) for w in (want if cq else (want, None)))
+    n = wh.shape[-1]
+    if n <= 2 or h.shape != wh.shape:
+        return False
+    scale = max(1.0, float(np.max(np.abs(wh))))
+    small = np.flatnonzero(np.abs(np.diagonal(wh, -1)) <= 100 * tol * scale)
+    if not small.size:
+        return False
+    k = int(small[0]) + 1           # (H[k, k-1] is the first zero: blocks [:k] are unique)
+    if q is None:
+        h2, q = (np.asarray(v) for v in fsl.hessenberg(a, calc_q=True))
+        if not close(h2, h, tol * scale)[0]:
+            return False
+    else:
+        q = np.asarray(q)
+        if not close(q[:, :k], wq[:, :k], tol)[0]:
+            return False
+    qhq = np.conj(q.T) @ q
+    return (close(h[:k, :k], wh[:k, :k], tol * scale)[0]
+            and close(qhq, np.eye(n), tol)[0]
+            and close(np.tril(h, -2), np.zeros(h.shape), tol * scale)[0]
+            and close(q @ h @ np.conj(q.T), np.asarray(a, dtype=h.dtype), tol * scale)[0])
+
+
 @section
 def sec_hessenberg(rng):
     n = size(rng, 1, 6, 0.05)
@@ -874,8 +907,11 @@ def sec_hessenberg(rng):
             want = tuple(np.asarray(w).astype(np.asarray(g).dtype)
                          for g, w in zip(gw, want if cq else (want,)))
             want = want if cq else want[0]
-        check_values("hessenberg", case, got, want,
-                     tol_of(np.asarray(want[0] if cq else want).dtype) * 10)
+        tol = tol_of(np.asarray(want[0] if cq else want).dtype) * 10
+        if _hessenberg_reducible_valid(a, got, cq, want, tol):
+            count("hessenberg/reducible-valid")  # (not unique there: checked as a factorisation)
+        else:
+            check_values("hessenberg", case, got, want, tol)
     if n > 2 and rng.random() < 0.5:
         check_derivs("hessenberg", case, lambda x: fsl.hessenberg(x), [rand(rng, a.shape)],
                      rng, second=n <= 3, fd_tol=1e-4)
