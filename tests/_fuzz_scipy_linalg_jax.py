@@ -1079,6 +1079,14 @@ def sec_sylvester(rng):
         check_derivs("solve_discrete_lyapunov", case,
                      lambda x, y: fsl.solve_discrete_lyapunov(x, y, method=meth),
                      [rand(rng, a.shape) * 0.2, rand(rng, qq.shape)], rng, second=m <= 2)
+    # (fuzz53: the continuous equation's derivatives, from a stream of its own so that the
+    # draws above stay as they were; JAX has no such function)
+    extra = rng.spawn(1)[0]
+    if m and extra.random() < 0.4:
+        D = deriv_dtype(extra)
+        check_derivs("solve_continuous_lyapunov", dict(case, D=D), fsl.solve_continuous_lyapunov,
+                     [well(extra, a.shape, D), rand(extra, qq.shape, D)], extra,
+                     second=m <= 2)
 
 
 @section
@@ -1159,6 +1167,21 @@ def sec_eigh_tridiagonal(rng):
             expect("eigh_tridiagonal", case, "values", got[0], want[0], tol)
             expect("eigh_tridiagonal", case, "vectors (phase fixed)",
                    _fix_vectors(np.asarray(got[1]), np.asarray(want[1])), want[1], tol * 10)
+    # (fuzz53: derivatives in d and e, from a stream of its own so that the draws above stay
+    # as they were: the eigenvalues, and the vectors' squared entries (free of their signs);
+    # not for select='v', whose size follows the values. JAX's has no derivative)
+    extra = rng.spawn(1)[0]
+    if n and sel != "v" and extra.random() < 0.5:
+        kw = dict(select=sel, select_range=rng_)
+
+        def f(x, y):
+            if eo or n == 1:
+                return fsl.eigh_tridiagonal(x, y, eigvals_only=True, **kw)
+            w, v = fsl.eigh_tridiagonal(x, y, **kw)
+            return fnp.concat([w, fnp.reshape(v * v, (-1,))])
+        check_derivs("eigh_tridiagonal", case, f,
+                     [rand(extra, (n,)), rand(extra, (n - 1,))], extra, second=n <= 3,
+                     fd_tol=1e-4)
 
 
 # -- special matrices -------------------------------------------------------------------------
