@@ -871,7 +871,9 @@ def _hessenberg_reducible_valid(a, got, cq, want, tol):
     if n <= 2 or h.shape != wh.shape:
         return False
     scale = max(1.0, float(np.max(np.abs(wh))))
-    small = np.flatnonzero(np.abs(np.diagonal(wh, -1)) <= 100 * tol * scale)
+    # (zero to rounding: a few ulps of the matrix's scale, not the comparison's tolerance)
+    eps = float(np.finfo(wh.dtype).eps) if wh.dtype.kind in "fc" else 2.0 ** -52
+    small = np.flatnonzero(np.abs(np.diagonal(wh, -1)) <= 10 * n * eps * scale)
     if not small.size:
         return False
     k = int(small[0]) + 1           # (H[k, k-1] is the first zero: blocks [:k] are unique)
@@ -915,6 +917,31 @@ def sec_hessenberg(rng):
     if n > 2 and rng.random() < 0.5:
         check_derivs("hessenberg", case, lambda x: fsl.hessenberg(x), [rand(rng, a.shape)],
                      rng, second=n <= 3, fd_tol=1e-4)
+    # (fuzz53, from a stream of its own so that the draws above stay as they were: a stack
+    # of matrices against SciPy's on each, and the derivatives of (H, Q), complex too)
+    extra = rng.spawn(1)[0]
+    if n > 2 and extra.random() < 0.5:
+        batch = tuple(int(extra.integers(1, 4)) for _ in range(int(extra.integers(1, 3))))
+        dt = pick(extra, FLOATS)
+        a = rand(extra, batch + (n, n), dt)
+        case = dict(case, batch=batch, dt=dt)
+        count("hessenberg/batched")
+        got = fsl.hessenberg(a, calc_q=cq)
+        want = loop(lambda x: sla.hessenberg(x, calc_q=cq), batch, a)
+        for i in np.ndindex(*batch):    # (member by member: see _hessenberg_reducible_valid)
+            g_i = tuple(np.asarray(v)[i] for v in got) if cq else np.asarray(got)[i]
+            w_i = tuple(v[i] for v in want) if cq else want[i]
+            if _hessenberg_reducible_valid(a[i], g_i, cq, w_i, tol_of(dt) * 10):
+                count("hessenberg/reducible-valid")
+            else:
+                check_values("hessenberg", dict(case, member=i), g_i, w_i, tol_of(dt) * 10)
+        D = deriv_dtype(extra, 0.5)
+
+        def f(x):
+            h, q = fsl.hessenberg(x, calc_q=True)
+            return fnp.concat([fnp.reshape(h, (-1,)), fnp.reshape(q, (-1,))])
+        check_derivs("hessenberg", dict(case, D=D), f, [rand(extra, a.shape, D)], extra,
+                     second=n <= 3 and a.size <= 36, fd_tol=1e-4)
 
 
 @section
