@@ -4,8 +4,8 @@
   mismatch, a harness case - hessenberg of a reducible matrix (a 5 x 5 boolean one, seed
   44040, whose Hessenberg form has a subdiagonal entry zero to rounding) is not unique past
   that entry: the next reflector acts on a column of rounding errors, which LAPACK and
-  functrans round differently (float64 too; H 1.32 apart, both factorisations to 1e-15). The harness now
-  checks such a case as a factorisation with SciPy's leading blocks; the test below pins
+  functrans round differently (float64 too; H 1.32 apart, both factorisations to 1e-15).
+  The harness now checks such a case as a factorisation with SciPy's leading blocks; the test below pins
   that. The harness also checks the derivatives of solve_continuous_lyapunov and
   eigh_tridiagonal now (no mismatch).
   It also covers hessenberg stacks and complex derivatives of (H, Q) now (no mismatch).
