@@ -1,14 +1,14 @@
 """Session 53, helper linalg53: fuzzing scipy.linalg and nn against SciPy and JAX.
 
-- tests/_fuzz_scipy_linalg_jax.py (seeds 44035-44044; 44045-44049 in part): one
-  mismatch, a harness case - hessenberg of a reducible matrix (a 5 x 5 boolean one, seed
-  44040, whose Hessenberg form has a subdiagonal entry zero to rounding) is not unique past
-  that entry: the next reflector acts on a column of rounding errors, which LAPACK and
-  functrans round differently (float64 too; H 1.32 apart, both factorisations to 1e-15).
-  The harness now checks such a case as a factorisation with SciPy's leading blocks; the test below pins
+- tests/_fuzz_scipy_linalg_jax.py (seeds 44035-44044; 44045-44049 in part): one mismatch, a
+  harness case - hessenberg of a reducible matrix (a 5 x 5 boolean one, seed 44040, whose
+  Hessenberg form has a subdiagonal entry zero to rounding) is not unique past that entry:
+  the next reflector acts on a column of rounding errors, which LAPACK and functrans round
+  differently (float64 too; H 1.32 apart, both factorisations to 1e-15). The harness now
+  checks such a case as a factorisation with SciPy's leading blocks; the test below pins
   that. The harness also checks the derivatives of solve_continuous_lyapunov and
-  eigh_tridiagonal now (no mismatch).
-  It also covers hessenberg stacks and complex derivatives of (H, Q) now (no mismatch).
+  eigh_tridiagonal now (no mismatch). It also covers hessenberg stacks and complex
+  derivatives of (H, Q) now (no mismatch).
 - tests/_fuzz_nn_jax.py (torch bfloat16; and FUZZ_BF16_ON=numpy): one mismatch, a harness
   case - squareplus's jvp/vjp in the generic checks at x = -1e300 (seed 44047 it 39), where
   JAX's slope is 0.5 from its overflowing x^2 and the true one ~1e-600 (ours 0, pinned by
