@@ -144,6 +144,11 @@ def _nondiff_cases(b):
         # session 27: hyp1f1's derivative in a parameter
         "hyp1f1 parameter": (lambda x: Sp.hyp1f1_param_p.bind(x * 0.5 + 1.5, x * 0.0 + 2.5,
                                                               x, wrt="a"), (xs,)),
+        # session 53: the beta density's log value at large shapes (its tangent is plain's);
+        # rows (0.49, 1e4, 1e4) and an ordinary shape, where it returns plain itself
+        "beta log density fix": (
+            lambda a, x: Sp.beta_log_density_fix(a, a, x, fnp.log(x) * (a - 1.0)),
+            (b.asarray([[1e4, 1e4], [2.0, 3.0]]), b.asarray([[0.49, 0.499], [0.3, 0.6]]))),
         "schur": (lambda x: L.schur(x + b.asarray(np.diag([0.0, 3.0, 6.0])), "real", None),
                   (b.asarray(np.arange(9.0).reshape(3, 3) * 0.1),)),
         # session 15, api helper: host callbacks, once per member (or vmap_method's way)
