@@ -5,7 +5,9 @@ Runs eager loops on fresh arrays in child processes, with functrans's import-tim
 round by round, and prints per function and size the median time per call, the minor page
 faults per call (``getrusage``) and the resident memory after the loop (docs/backends.md,
 "Memory: glibc's allocator and NumPy temporaries"). Options: ``--sizes 1e5,1e6``,
-``--dtype float32``, ``--rounds N``.
+``--dtype float32``, ``--rounds N``. The functions run one after another in one process, so
+under the default a function may fault less than alone: glibc's sliding mmap threshold, raised
+by an earlier function's frees, keeps its temporaries in the heap.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import subprocess
 import sys
 
 CHILD = r"""
-import json, os, resource, sys, time
+import json, os, resource, statistics, sys, time
 import numpy as np
 import functrans.numpy as fnp
 import functrans.scipy.special as fs

@@ -44,12 +44,23 @@ print(json.dumps({"tuning": allocator.tuning(), "faults": faults}))
 """
 
 
-def _child(extra_env):
+# A child that runs only allocator.py's import-time code, reading its real environment (the
+# import of functrans itself is checked by the child above).
+_MODULE_CHILD = r"""
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("allocator_copy", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+print(json.dumps({"tuning": module.tuning()}))
+"""
+
+
+def _child(extra_env, code=_CHILD, args=()):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("MALLOC_") and k not in ("GLIBC_TUNABLES", allocator.OPT_OUT_VARIABLE)}
     env.update(extra_env)
     env["PYTHONPATH"] = _REPO + os.pathsep + env.get("PYTHONPATH", "")
-    out = subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True,
+    out = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True,
                          text=True, timeout=120, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -71,7 +82,7 @@ def test_applied_by_default_and_eager_loop_stops_faulting():
     ({"MALLOC_ARENA_MAX": "2"}, "MALLOC_ARENA_MAX"),
 ])
 def test_not_applied_when_opted_out_or_user_set_malloc(env, reason):
-    got = _child(env)
+    got = _child(env, _MODULE_CHILD, [allocator.__file__])
     assert got["tuning"]["applied"] is False
     assert got["tuning"]["settings"] == {}
     assert reason in got["tuning"]["reason"]
