@@ -11,6 +11,7 @@
 
 import sys as _sys
 
+from .backends import allocator as _allocator  # noqa: F401  (glibc malloc tuning: docs/backends.md)
 from . import core, dtypes, errors  # noqa: F401
 from .backends import numpy_backend as _numpy_backend  # noqa: F401  (the default backend)
 from . import numpy  # noqa: F401
