@@ -11,12 +11,14 @@
   logpdf nan inside the support, ppf and isf nan for 0 < q < 1, with nan derivatives;
   chi2.pdf(x, inf, loc=0.4243) was 0 at some x in the support and nan at others, beta.ppf(q,
   inf, 2) 1 (SciPy nan), gamma.logcdf(2, inf) nan (its cdf 0: now -inf). t with df = inf is
-  the normal distribution (as SciPy; pinned here).
+  the normal distribution (as SciPy; pinned here). binom, nbinom, betabinom with n = inf:
+  cdf and sf nan on the support, as SciPy's and their pmf (nbinom's sf was 1, betabinom's
+  0 where its cdf was nan).
 
-Left: below a = 50 gamma.ppf's second derivative in a at the median (strict xfail:
-4.5e-10 relative at a = 49, 1.2e-10 at 30, 1.1e-11 at 10; mpmath); the discrete nbinom with n = inf (sf 1, SciPy nan; fuzz case 51040-51060 x_stats);
-SciPy's gamma.pdf / chi2.pdf at an infinite shape are 0 where z < 1 (chi2: x < 1) and nan
-above (ours nan everywhere inside the support: the fuzz harness needs that exception)."""
+Left: below a = 50 gamma.ppf's second derivative in a at the median (strict xfail: 4.5e-10
+relative at a = 49, 1.2e-10 at 30, 1.1e-11 at 10; mpmath); SciPy's gamma.pdf / chi2.pdf at an
+infinite shape are 0 where z < 1 (chi2: x < 1) and nan above (ours nan everywhere inside the
+support: the fuzz harness needs that exception)."""
 
 import math
 
@@ -171,3 +173,18 @@ def test_gamma_ppf_second_derivative_median_below_50():
     for a, want in _MEDIAN_SECOND:
         got = float(ft.grad(ft.grad(lambda s: stats.gamma.ppf(0.5, s)))(a))
         assert abs(got / want - 1.0) < 1e-13
+
+
+@pytest.mark.parametrize("dist,shapes", [("nbinom", (INF, 0.97)), ("binom", (INF, 0.3)),
+                                         ("betabinom", (INF, 2.0, 3.0)),
+                                         ("betabinom", (5.0, INF, 3.0))])
+def test_discrete_infinite_n_cdf_sf_nan_on_support(dist, shapes):
+    # (SciPy's, and their pmf's: nbinom's sf was 1, betabinom's 0 where its cdf was nan)
+    k = np.array([-1.0, 0.0, 2.0, 3.6, 10.0])
+    d, ref = getattr(stats, dist), getattr(ss, dist)
+    for m in ("cdf", "sf"):
+        np.testing.assert_array_equal(np.asarray(getattr(d, m)(k, *shapes)),
+                                      getattr(ref, m)(k, *shapes))
+    if dist == "nbinom":
+        assert math.isnan(float(ft.grad(lambda p: stats.nbinom.cdf(2.0, INF, p))(0.5)))
+        assert math.isfinite(float(ft.grad(lambda p: stats.nbinom.cdf(2.0, 3.0, p))(0.5)))

@@ -3902,6 +3902,9 @@ class _Discrete:
     name = ""
     _a = 0.0
     _params = ()
+    # (binom, nbinom, betabinom with n = inf: cdf and sf nan on the support, as SciPy's and
+    # as their pmf; betabinom's sf was 0 there where its cdf was nan)
+    _nan_at_infinite_shape = False
 
     def __repr__(self):
         return "functrans.scipy.stats." + self.name
@@ -3938,6 +3941,10 @@ class _Discrete:
         out = (self._sf if sf else self._cdf)(js, *sh)
         below = 1.0 if sf else 0.0
         out = fnp.where(inside, out, fnp.where(j < self._a, below, 1.0 - below))
+        if self._nan_at_infinite_shape:
+            wild = _infinite_shape(sh)
+            if wild is not None:
+                out = _nan_at(fnp.logical_and(wild, inside), out, *sh)
         return fnp.where(fnp.logical_or(fnp.logical_not(good), fnp.isnan(k)), math.nan, out)
 
 
@@ -4186,6 +4193,7 @@ class _Binom(_Discrete):
     """The binomial distribution of ``n`` trials of success probability ``p``, as
     ``scipy.stats.binom``."""
 
+    _nan_at_infinite_shape = True
     name = "binom"
     _params = ("n", "p")
     _safe_shapes = (1.0, 0.5)
@@ -5071,6 +5079,7 @@ class _Nbinom(_Discrete):
     """The negative binomial distribution (the failures before the ``n``-th success, success
     probability ``p``), as ``scipy.stats.nbinom``."""
 
+    _nan_at_infinite_shape = True
     name = "nbinom"
     _params = ("n", "p")
     _safe_shapes = (1.0, 0.5)
@@ -5107,6 +5116,7 @@ class _Betabinom(_Discrete):
     """The beta-binomial distribution (``n`` trials of a success probability drawn from
     ``beta(a, b)``), as ``scipy.stats.betabinom``."""
 
+    _nan_at_infinite_shape = True
     name = "betabinom"
     _params = ("n", "a", "b")
     _safe_shapes = (1.0, 1.0, 1.0)
