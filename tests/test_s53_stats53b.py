@@ -39,6 +39,7 @@ def _t_points(n, seed):
     # (huge and tiny df, t near 0 and far out: each of _inc_beta's forms)
     x[:8] = [0.0, 1e-9, -1e-9, 40.0, -300.0, 1e-3, 5.0, -2.0]
     df[:8] = [3.0, 1e6, 0.01, 1e8, 2.5, 1e12, 1e-3, 0.2]
+    df[8:40] = 2.0  # (betainc's a = 1: the plain choice not taken there)
     return x, df
 
 

@@ -3284,8 +3284,9 @@ def _inc_beta_on_numpy(a, b, x, y):
     with _np.errstate(all="ignore"):
         sub = _np.zeros(up.shape, bool)
         # (the choice from the plain log density, a few lgamma, where its error bound keeps
-        # it clear of log c, and c < 64/65 (the subtraction then taken whatever the shift,
-        # finite below e^700): the same choice, without the deviance form (a third of
+        # it clear of log c, and c < 64/65 (the subtraction then taken whatever the shift
+        # error, which is not nan: a != 1, where an overflowed shift gave inf * 0, and the
+        # density below e^700): the same choice, without the deviance form (a third of
         # t.logcdf's time) on most elements; that form on the others, as _inc_beta)
         from scipy.special import gammaln
         lc = _np.log(comp)
@@ -3293,7 +3294,8 @@ def _inc_beta_on_numpy(a, b, x, y):
                  gammaln(au + bu))
         plain = terms[0] + terms[1] - terms[2] - terms[3] + terms[4]
         bound = 1e-13 * (1.0 + sum(_np.abs(t) for t in terms))
-        clear = (lc < plain - bound) & (comp < 64.0 / 65.0) & (plain + bound < 700.0)
+        clear = ((lc < plain - bound) & (comp < 64.0 / 65.0) & (au != 1.0)
+                 & (plain + bound < 700.0))
         sub[clear] = True
         rest = _np.flatnonzero(~clear)
         ar, br, xr, yr, cr = au[rest], bu[rest], xu[rest], yu[rest], comp[rest]
