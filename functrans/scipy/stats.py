@@ -1185,7 +1185,10 @@ def _log_gammainc(a, x):
     ``P`` underflows: ``a log x - x - gammaln(a + 1) + log(sum_n x^n / ((a+1)...(a+n)))``
     where ``x <= 0.3 (a + 1)``, else ``log(P)`` (``log1p(-Q)`` near 1)."""
     p, q = _special.gammainc(a, x), _special.gammaincc(a, x)
+    # (not at a = inf, P = 0: the series' lead there was inf - inf, nan where x > 1)
     tail = fnp.logical_and(p < _TINY, fnp.less_equal(x, 0.3 * (a + 1.0)))
+    if _may_hold(a == math.inf):
+        tail = fnp.logical_and(tail, a < math.inf)
 
     def log_tail():
         xs = fnp.where(tail, x, fnp.multiply(0.2, a + 1.0))
@@ -1513,6 +1516,26 @@ def _may_be_at_end(ats):
     return at is not None and _may_hold(at)
 
 
+def _infinite_shape(sh):
+    """Where some shape parameter is +inf (None where known to be nowhere: no operation)."""
+    mask = None
+    for p in sh:
+        m = p == math.inf
+        mask = m if mask is None else fnp.logical_or(mask, m)
+    return mask if mask is not None and _may_hold(mask) else None
+
+
+def _nan_at(mask, out, *ops):
+    """``out`` with nan where ``mask``: the value and its derivatives in ``ops`` (nan times
+    each operand's tangent there; 0 times 0 elsewhere, also in reverse mode, where a
+    selection's zero cotangent times nan would be nan)."""
+    carrier = None
+    for v in ops:
+        w = fnp.where(mask, v, 0.0)
+        carrier = w if carrier is None else fnp.add(carrier, w)
+    return fnp.add(out, fnp.multiply(fnp.where(mask, math.nan, 0.0), carrier))
+
+
 class _Shaped:
     """A continuous distribution with shape parameters, of ``(x - loc) / scale`` on the
     standard support ``[_a, _b]``: ``logpdf`` and ``pdf``. The subclasses give ``_logpdf(z,
@@ -1523,6 +1546,12 @@ class _Shaped:
     _a, _b = -math.inf, math.inf
     _safe = 0.5
     _shapes = ()
+    # (an infinite shape with no limiting density (gamma, chi2: the mass escapes to
+    # infinity; beta: a point mass): pdf and logpdf nan inside the support, ppf and isf
+    # nan for 0 < q < 1, with nan derivatives, as SciPy's (its pdf is nan there but where
+    # its log density's terms give -inf, chi2.pdf(0.5, inf) 0 and (2, inf) nan); cdf and
+    # sf keep the limits (0, 1) and the log methods their logarithms)
+    _nan_at_infinite_shape = False
 
     def __repr__(self):
         return "functrans.scipy.stats." + self.name
@@ -1578,6 +1607,13 @@ class _Shaped:
         at_end = (log and ends and hasattr(self, "_end_power")
                   and any(_concrete_behind(v) is None for v in (x, loc, s, *sh)))
         out = self._log_density(x, loc, s, *sh, at_end=at_end)
+        if self._nan_at_infinite_shape:
+            wild = _infinite_shape(sh)
+            if wild is not None:
+                z = fnp.divide(fnp.subtract(x, loc), s)
+                lo, hi = self._support(*sh)
+                wild = fnp.logical_and(wild, fnp.logical_and(z > lo, z < hi))
+                out = _nan_at(wild, out, x, loc, s, *sh)
         terms = self._end_terms(x, loc, s, sh, log) if ends else None
         if log:
             if ends:
@@ -2461,6 +2497,11 @@ class _Shaped:
         sh = [fnp.where(good, p, safe) for p, safe in zip(sh, self._safe_values(len(sh)))]
         inq = fnp.logical_and(q >= 0.0, q <= 1.0)  # (False for nan)
         out = getattr(self, "_" + method)(fnp.where(inq, q, 0.5), *sh)
+        if self._nan_at_infinite_shape:
+            wild = _infinite_shape(sh)
+            if wild is not None:
+                wild = fnp.logical_and(wild, fnp.logical_and(q > 0.0, q < 1.0))
+                out = _nan_at(wild, out, q, *sh)
         return _valid(fnp.logical_and(ok, inq), fnp.add(fnp.multiply(out, s), loc))
 
 
@@ -2910,6 +2951,7 @@ class _T(_Shaped):
 class _Gamma(_Shaped):
     """The gamma distribution with shape ``a``, as ``scipy.stats.gamma``."""
 
+    _nan_at_infinite_shape = True
     name = "gamma"
     _a = 0.0
     _safe_shape = 1.0
@@ -2973,6 +3015,7 @@ class _Chi2(_Shaped):
     """The chi-squared distribution with ``df`` degrees of freedom, as
     ``scipy.stats.chi2``."""
 
+    _nan_at_infinite_shape = True
     name = "chi2"
     _a = 0.0
     _safe_shape = 1.0
@@ -3031,6 +3074,7 @@ class _Beta(_Shaped):
     """The beta distribution with shapes ``a`` and ``b`` on ``[loc, loc + scale]``, as
     ``scipy.stats.beta``."""
 
+    _nan_at_infinite_shape = True
     name = "beta"
     _a, _b = 0.0, 1.0
     _safe_shape = 1.0
@@ -3858,6 +3902,9 @@ class _Discrete:
     name = ""
     _a = 0.0
     _params = ()
+    # (binom, nbinom, betabinom with n = inf: cdf and sf nan on the support, as SciPy's and
+    # as their pmf; betabinom's sf was 0 there where its cdf was nan)
+    _nan_at_infinite_shape = False
 
     def __repr__(self):
         return "functrans.scipy.stats." + self.name
@@ -3894,6 +3941,10 @@ class _Discrete:
         out = (self._sf if sf else self._cdf)(js, *sh)
         below = 1.0 if sf else 0.0
         out = fnp.where(inside, out, fnp.where(j < self._a, below, 1.0 - below))
+        if self._nan_at_infinite_shape:
+            wild = _infinite_shape(sh)
+            if wild is not None:
+                out = _nan_at(fnp.logical_and(wild, inside), out, *sh)
         return fnp.where(fnp.logical_or(fnp.logical_not(good), fnp.isnan(k)), math.nan, out)
 
 
@@ -4142,6 +4193,7 @@ class _Binom(_Discrete):
     """The binomial distribution of ``n`` trials of success probability ``p``, as
     ``scipy.stats.binom``."""
 
+    _nan_at_infinite_shape = True
     name = "binom"
     _params = ("n", "p")
     _safe_shapes = (1.0, 0.5)
@@ -5027,6 +5079,7 @@ class _Nbinom(_Discrete):
     """The negative binomial distribution (the failures before the ``n``-th success, success
     probability ``p``), as ``scipy.stats.nbinom``."""
 
+    _nan_at_infinite_shape = True
     name = "nbinom"
     _params = ("n", "p")
     _safe_shapes = (1.0, 0.5)
@@ -5063,6 +5116,7 @@ class _Betabinom(_Discrete):
     """The beta-binomial distribution (``n`` trials of a success probability drawn from
     ``beta(a, b)``), as ``scipy.stats.betabinom``."""
 
+    _nan_at_infinite_shape = True
     name = "betabinom"
     _params = ("n", "a", "b")
     _safe_shapes = (1.0, 1.0, 1.0)
