@@ -2971,16 +2971,50 @@ def iv(v, x, /):
     for an infinite ``v``); overflows to ``inf`` where ``I_v`` does (``x`` beyond about
     713 for small orders).
 
-    Derivative in ``x``: ``(iv(v - 1, x) + iv(v + 1, x)) / 2``. In ``v``:
-    NotImplementedError."""
+    Derivative in ``x``: ``(iv(v - 1, x) + iv(v + 1, x)) / 2`` (``inf`` where that
+    overflows). In ``v``: NotImplementedError."""
+    global _iv_fn
     v, x = _real_weak((v, x), "iv")
     if _dtype(x) in _LOW:
         return _in64_many(iv, (v, x))
+    if not (isinstance(v, _Tracer) or isinstance(x, _Tracer)):
+        return _iv_value(v, x)
+    if _iv_fn is None:
+        from ..custom import custom_jvp
+        _iv_fn = custom_jvp(_iv_value)
+        # The derivative as one rule: through ive(v, x) e^|x|, its two terms ive' e^|x| and
+        # sign(x) ive e^|x| are -inf and +inf where e^|x| overflows (|x| beyond 713): nan
+        # for I_v' = inf (session 53: grad(iv)(0.0, 800.0), jvp at 1e300).
+        _iv_fn.defjvp(_iv_jvp, symbolic_zeros=True)
+    return _iv_fn(v, x)
 
+
+def _iv_value(v, x):
     def unscaled(v, x):
         half = fnp.exp(0.5 * fnp.abs(x))  # (twice, so no overflow before I_v's own)
         return _sp.ive(v, x) * half * half
-    return _ive_edges(v, x, unscaled)
+    with _np.errstate(over="ignore", invalid="ignore"):  # (inf past 713, as SciPy: silent)
+        return _ive_edges(v, x, unscaled)
+
+
+def _iv_jvp(primals, tangents):
+    from ..custom import SymbolicZero
+    v, x = primals
+    tv, tx = tangents
+    if not isinstance(tv, SymbolicZero):
+        raise NotImplementedError(
+            "iv: the derivative with respect to the parameter v is not implemented (only the "
+            "derivative with respect to x is: (iv(v - 1, x) + iv(v + 1, x)) / 2); "
+            "stop_gradient v or differentiate with respect to x only")
+    out = _iv_fn(v, x)
+    if isinstance(tx, SymbolicZero):
+        return out, SymbolicZero.from_primal_value(out)
+    slope = fnp.multiply(fnp.add(_iv_fn(v - 1.0, x), _iv_fn(v + 1.0, x)), 0.5)
+    # (a zero tangent where the value is nan, as the edges' selection gave before)
+    return out, fnp.multiply(tx, _where(out != out, 0.0, slope))
+
+
+_iv_fn = None
 
 
 def bessel_jn(z, *, v, n_iter=50):
