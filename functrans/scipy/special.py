@@ -2147,7 +2147,8 @@ def poch(z, m, /):
     Derivatives: ``poch (digamma(z + m) - digamma(z))`` in ``z``, ``poch digamma(z + m)`` in
     ``m`` (not at the poles); where the value overflows, the signed infinities (see
     :func:`_exp_product`). nan for ``z`` or ``m`` equal to ``-inf`` (SciPy gives the limit
-    where there is one)."""
+    where there is one); at ``z = inf`` the limit, ``inf`` for ``m > 0`` (SciPy: nan), 1 for
+    ``m = 0``, 0 for ``m < 0``."""
     z, m = _real_weak((z, m), "poch")
     if _dtype(z) in _LOW:
         # (in float64, rounded once: float32's own exp overflowed in the slopes below its
