@@ -6070,3 +6070,27 @@ def lpmv(m, v, x, /):
     at_minus1 = _where(whole, at_whole, _where(ms == 0.0, -_inf, fnp.add(zero, _inf)))
     out = _where(x == -1.0, at_minus1, out)
     return _where(ok, out, math.nan)
+
+
+# -- session 53: silent as SciPy's ufuncs ------------------------------------------------------
+# SciPy's special functions report no floating-point warnings (its ufuncs signal their
+# domain errors through sf_error, off by default); these composites' NumPy operations did
+# (logit(0): "divide by zero encountered in log"; boxcox(0, 0.5), beta(0, 0), binom(1, -1e300),
+# gamma(0)...), so each runs under errstate. Only here, around whole functions called eagerly
+# (about 2 us a call): never on the per-primitive path.
+
+def _silent(fn):
+    import functools
+
+    @functools.wraps(fn)
+    def quiet(*args, **kwargs):
+        with _np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+    return quiet
+
+
+_SILENT = ("logit", "boxcox", "boxcox1p", "beta", "betaln", "binom", "gamma", "gammasgn",
+           "cosm1", "exprel", "expn", "fdtr", "fdtrc", "gdtr", "gdtrc", "betaincc")
+for _name in _SILENT:
+    globals()[_name] = _silent(globals()[_name])
+del _name
