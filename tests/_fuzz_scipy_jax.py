@@ -1268,7 +1268,8 @@ def _ours_nan_at_two_poles(name, got, want, args):
 
 def _scipy_degrees_wrong(name, got, want, args):
     """Whether every mismatch of sindg, cosdg, tandg, cotdg is SciPy's: its 0 at +-inf (ours
-    nan, the function has no limit there) or its overflow of cotdg at a tiny argument
+    nan, the function has no limit there) or beyond 1e14 degrees, or its overflow of cotdg
+    at a tiny argument
     (cotdg(1e-300) inf; 180 / (pi x) = 5.7e301, mpmath's, ours; fuzz49)."""
     if name not in ("sindg", "cosdg", "tandg", "cotdg"):
         return False
@@ -1280,7 +1281,12 @@ def _scipy_degrees_wrong(name, got, want, args):
         at_inf = np.isinf(x) & np.isnan(g) & (w == 0.0)
         tiny = (name == "cotdg") & np.isinf(w) & (np.abs(g - 180.0 / (np.pi * x)) <= 1e-12 *
                                                    np.abs(g))
-    return bool(off.any()) and bool(np.all((at_inf | tiny)[off]))
+        # (beyond 1e14 degrees SciPy gives 0, "total loss of precision"; ours is the value
+        # at x reduced exactly: cotdg(1e300) = inf, 1e300 a multiple of 360; session 53)
+        near = getattr(scipy.special, name)(np.fmod(x, 360.0))
+        far = ((np.abs(x) >= 1e14) & np.isfinite(x) & (w == 0.0)
+               & ((g == near) | (np.abs(g - near) <= 1e-12 * np.abs(near))))
+    return bool(off.any()) and bool(np.all((at_inf | tiny | far)[off]))
 
 
 def _scipy_nan_poch_at_inf(name, got, want, args):
