@@ -1164,7 +1164,19 @@ def _gamma_large_shape(backend, name, scipy_fn):
     return fn
 
 
-_PATCHED = {"expi": _expi_overflow, "digamma": _digamma_near_poles, "lgamma": _lgamma_ends, 
+def _ive_far(backend, v, x, out):
+    # SciPy's ive (AMOS) is nan for |x| or |v| beyond about 1.07e9 (2**31 / 2: its argument
+    # limit), where e^-|x| I_v(x) is finite (ive(0, 3e9) = 7.28e-6, ive(0, 1e300) = 3.99e-151,
+    # mpmath's), and so iv (ive e^|x|) was nan where it is inf: the generic one there
+    if not np.isnan(np.add.reduce(out, axis=None)):
+        return None
+    from .special_generic import ive
+    bad = (np.isnan(out) & np.isfinite(v) & np.isfinite(x)
+           & ((np.abs(x) > 1e9) | (np.abs(v) > 1e9)) & ((x >= 0.0) | (v == np.floor(v))))
+    return bad, lambda vb, xb: ive(backend, vb, xb)
+
+
+_PATCHED = {"expi": _expi_overflow, "ive": _ive_far, "digamma": _digamma_near_poles, "lgamma": _lgamma_ends, 
             "i0": _bessel_i_overflow("i0"), "i1": _bessel_i_overflow("i1"),
             "j0": _bessel_far("j0"), "j1": _bessel_far("j1"), "y0": _bessel_far("y0"),
             "y1": _bessel_far("y1"), "hurwitz_zeta": _hurwitz_huge_s}

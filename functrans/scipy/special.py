@@ -2147,7 +2147,8 @@ def poch(z, m, /):
     Derivatives: ``poch (digamma(z + m) - digamma(z))`` in ``z``, ``poch digamma(z + m)`` in
     ``m`` (not at the poles); where the value overflows, the signed infinities (see
     :func:`_exp_product`). nan for ``z`` or ``m`` equal to ``-inf`` (SciPy gives the limit
-    where there is one)."""
+    where there is one); at ``z = inf`` the limit, ``inf`` for ``m > 0`` (SciPy: nan), 1 for
+    ``m = 0``, 0 for ``m < 0``."""
     z, m = _real_weak((z, m), "poch")
     if _dtype(z) in _LOW:
         # (in float64, rounded once: float32's own exp overflowed in the slopes below its
@@ -2971,16 +2972,50 @@ def iv(v, x, /):
     for an infinite ``v``); overflows to ``inf`` where ``I_v`` does (``x`` beyond about
     713 for small orders).
 
-    Derivative in ``x``: ``(iv(v - 1, x) + iv(v + 1, x)) / 2``. In ``v``:
-    NotImplementedError."""
+    Derivative in ``x``: ``(iv(v - 1, x) + iv(v + 1, x)) / 2`` (``inf`` where that
+    overflows). In ``v``: NotImplementedError."""
+    global _iv_fn
     v, x = _real_weak((v, x), "iv")
     if _dtype(x) in _LOW:
         return _in64_many(iv, (v, x))
+    if not (isinstance(v, _Tracer) or isinstance(x, _Tracer)):
+        return _iv_value(v, x)
+    if _iv_fn is None:
+        from ..custom import custom_jvp
+        _iv_fn = custom_jvp(_iv_value)
+        # The derivative as one rule: through ive(v, x) e^|x|, its two terms ive' e^|x| and
+        # sign(x) ive e^|x| are -inf and +inf where e^|x| overflows (|x| beyond 713): nan
+        # for I_v' = inf (session 53: grad(iv)(0.0, 800.0), jvp at 1e300).
+        _iv_fn.defjvp(_iv_jvp, symbolic_zeros=True)
+    return _iv_fn(v, x)
 
+
+def _iv_value(v, x):
     def unscaled(v, x):
         half = fnp.exp(0.5 * fnp.abs(x))  # (twice, so no overflow before I_v's own)
         return _sp.ive(v, x) * half * half
-    return _ive_edges(v, x, unscaled)
+    with _np.errstate(over="ignore", invalid="ignore"):  # (inf past 713, as SciPy: silent)
+        return _ive_edges(v, x, unscaled)
+
+
+def _iv_jvp(primals, tangents):
+    from ..custom import SymbolicZero
+    v, x = primals
+    tv, tx = tangents
+    if not isinstance(tv, SymbolicZero):
+        raise NotImplementedError(
+            "iv: the derivative with respect to the parameter v is not implemented (only the "
+            "derivative with respect to x is: (iv(v - 1, x) + iv(v + 1, x)) / 2); "
+            "stop_gradient v or differentiate with respect to x only")
+    out = _iv_fn(v, x)
+    if isinstance(tx, SymbolicZero):
+        return out, SymbolicZero.from_primal_value(out)
+    slope = fnp.multiply(fnp.add(_iv_fn(v - 1.0, x), _iv_fn(v + 1.0, x)), 0.5)
+    # (a zero tangent where the value is nan, as the edges' selection gave before)
+    return out, fnp.multiply(tx, _where(out != out, 0.0, slope))
+
+
+_iv_fn = None
 
 
 def bessel_jn(z, *, v, n_iter=50):
@@ -6088,3 +6123,27 @@ def lpmv(m, v, x, /):
     at_minus1 = _where(whole, at_whole, _where(ms == 0.0, -_inf, fnp.add(zero, _inf)))
     out = _where(x == -1.0, at_minus1, out)
     return _where(ok, out, math.nan)
+
+
+# -- session 53: silent as SciPy's ufuncs ------------------------------------------------------
+# SciPy's special functions report no floating-point warnings (its ufuncs signal their
+# domain errors through sf_error, off by default); these composites' NumPy operations did
+# (logit(0): "divide by zero encountered in log"; boxcox(0, 0.5), beta(0, 0), binom(1, -1e300),
+# gamma(0)...), so each runs under errstate. Only here, around whole functions called eagerly
+# (about 2 us a call): never on the per-primitive path.
+
+def _silent(fn):
+    import functools
+
+    @functools.wraps(fn)
+    def quiet(*args, **kwargs):
+        with _np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+    return quiet
+
+
+_SILENT = ("logit", "boxcox", "boxcox1p", "beta", "betaln", "binom", "gamma", "gammasgn",
+           "cosm1", "exprel", "expn", "fdtr", "fdtrc", "gdtr", "gdtrc", "betaincc")
+for _name in _SILENT:
+    globals()[_name] = _silent(globals()[_name])
+del _name
