@@ -25,6 +25,7 @@ import pytest
 import functrans as ft
 import functrans.numpy as fnp
 from functrans.graph import Graph
+from .test_s52_cond52 import _conds
 
 RNG = np.random.default_rng(53)
 W = RNG.standard_normal((6, 6)) / 3
@@ -32,17 +33,7 @@ X = RNG.standard_normal((4, 6))
 V = RNG.standard_normal((4, 6))
 
 
-def _conds(graph):
-    """The cond equations of a staged graph, nested graphs included (in order)."""
-    found = []
-    for prim, _ins, params, outs in graph.eqns:
-        if prim.name == "cond":
-            found.append((params, outs))
-        for p in params.values():
-            for g in (p if isinstance(p, tuple) else (p,)):
-                if isinstance(g, Graph):
-                    found.extend(_conds(g))
-    return found
+# (_conds: the cond equations of a staged graph, nested ones included)
 
 
 def _count(graph, name):

@@ -50,6 +50,7 @@ import pytest
 
 import functrans as ft
 from functrans.scipy import special, stats
+from .test_s52_stats52 import _all_derivatives, _inverse
 
 # (a, q, lower, (x, dx/da, dx/dq, d2x/da2, d2x/dadq, d2x/dq2)): the root of P(a, x) = q
 # (lower) or Q(a, x) = q
@@ -75,14 +76,7 @@ _MEDIAN_ROOTS = [
 ]
 
 
-def _inverse(lower):
-    return special.gammaincinv if lower else special.gammainccinv
-
-
-def _all_derivatives(fn, a, q):
-    g = ft.grad(fn, argnums=(0, 1))(a, q)
-    h = ft.hessian(fn, argnums=(0, 1))(a, q)
-    return np.array([fn(a, q), g[0], g[1], h[0][0], h[0][1], h[1][1]], dtype=float)
+# (_inverse, _all_derivatives: test_s52_stats52's)
 
 
 @pytest.mark.parametrize("a, q, lower, want", _MEDIAN_ROOTS)
