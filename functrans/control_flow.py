@@ -570,10 +570,10 @@ def _bind_staged(index, arrays, graphs, captured, what, like):
 
 def _switch_sparse(index, branches, operands, zeros_of, what):
     """``branches[index](*operands)`` for branches that return flat lists of arrays with
-    None for symbolic zeros (a transposed cond's cotangents): None where every branch has
-    one (staged, the cond has no output there), else the chosen branch's value, a branch
-    with None there returning ``zeros_of(j, args)`` (entry j's zeros, from its arguments)
-    instead. The operands are arrays (or tracers)."""
+    None for symbolic zeros (a transposed cond's cotangents): entry j is None where every
+    branch gives None (staged, the cond has no output there), else the chosen branch's
+    value, a branch that gives None there returning ``zeros_of(j, args)`` (the zeros, from
+    its arguments) instead. The operands are arrays (or tracers)."""
     c = _concrete(index)
     if c is not None and not (_JET_STEPPING and len(_sides(index, c, int)) > 1):
         return list(branches[int(c)](*operands))
