@@ -15,8 +15,8 @@ Fixed:
   some branches have one, those that lack it return zeros (as JAX does).
 
 CPU-time medians of 9-11 interleaved runs against the base: jit(grad) of the svd loss
-8 x 16 x 16 -2.6 %, 4 x 3 x 3 -5.7 %, tall 8 x 64 x 8 -7 %; jit(hvp) 8 x 16 x 16 +3 %
-(noise), 4 x 3 x 3 -8 %; forward (jit(jvp)) and eager cond unchanged within noise. The
+8 x 16 x 16 -2.6 %, 4 x 3 x 3 -5.7 %, tall 8 x 64 x 8 -7 %; jit(hvp) 8 x 16 x 16 +0.1 %,
+4 x 3 x 3 -8 %, tall +0.6 %; forward (jit(jvp)) and eager cond unchanged within noise. The
 control-flow fuzzer (tests/_fuzz_control_flow_jax.py, seeds 51110-51150): 240 cases, no
 failure.
 
