@@ -55,7 +55,7 @@ from .errors import ConcretizationError, is_nonnegative_int
 from .graph import Graph, Var, _last_uses, eval_graph, prune
 from .interpreters import (StagingInterpreter, StagingTracer, TangentRecorder,
                            with_constant_arguments)
-from .reverse import backward
+from .reverse import backward, linearize_flat
 from .numpy._base import _to_array
 from .primitives._batching import batch_size, with_batch
 from .tree import _where_differ, tree_flatten, tree_map, tree_unflatten
@@ -553,14 +553,72 @@ def _switch(index, branches, operands, what):
             raise TypeError(f"{what}: the branches must return the same tree structure; "
                             f"{_bname(what, 0)} returns {trees[0]}, {_bname(what, k)} returns "
                             f"{trees[k]}{where}.")
+    return tree_unflatten(trees[0], _bind_staged(index, arrays, graphs, captured, what, like))
+
+
+def _bind_staged(index, arrays, graphs, captured, what, like):
+    """The cond of the staged branches ``graphs`` (inputs: the operands ``arrays``, then
+    each its ``captured`` values) on ``index``: its flat outputs."""
     _unify_outputs(graphs, captured, what, like)
     spans, start = [], 0
     for caps in captured:
         spans.append((start, start + len(caps)))
         start += len(caps)
-    outs = _bind_cond(index, *arrays, *[c for caps in captured for c in caps],
+    return _bind_cond(index, *arrays, *[c for caps in captured for c in caps],
                       branches=tuple(graphs), n_ops=len(arrays), spans=tuple(spans))
-    return tree_unflatten(trees[0], outs)
+
+
+def _switch_sparse(index, branches, operands, zeros_of, what):
+    """``branches[index](*operands)`` for branches that return flat lists of arrays with
+    None for symbolic zeros (a transposed cond's cotangents): entry j is None where every
+    branch gives None (staged, the cond has no output there), else the chosen branch's
+    value, a branch that gives None there returning ``zeros_of(j, args)`` (the zeros, from
+    its arguments) instead. The operands are arrays (or tracers)."""
+    c = _concrete(index)
+    if c is not None and not (_JET_STEPPING and len(_sides(index, c, int)) > 1):
+        return list(branches[int(c)](*operands))
+    if c is not None:  # (sides merged under jet: every entry dense, as _switch needs)
+        def dense(branch):
+            def f(*args):
+                return [zeros_of(j, args) if o is None else o
+                        for j, o in enumerate(branch(*args))]
+            return f
+        return _switch(index, [dense(b) for b in branches], operands, what)
+    leaves = list(operands)
+    in_tree = tree_flatten((tuple(leaves), {}))[1]
+    like = leaves[0] if leaves else index
+    graphs, captured, masks = [], [], []
+    for k, branch in enumerate(branches):
+        box = []
+
+        def flat(*args, branch=branch, box=box):
+            out = branch(*args)
+            box.append([o is not None for o in out])
+            return [o for o in out if o is not None]
+        g, caps, _ = _stage(flat, leaves, in_tree, f"branch {k}", what, like=like, lift=True)
+        graphs.append(prune(g))
+        captured.append(list(caps))
+        masks.append(box[0])
+    n_out = len(masks[0])
+    union = [any(m[j] for m in masks) for j in range(n_out)]
+    if not any(union):
+        return _nones(n_out)
+    for k, mask in enumerate(masks):
+        if mask == union:
+            continue
+
+        # (the branch's graph run again, with zeros where it has none: no second pass
+        # through the rules that made it)
+        def padded(*args, g=graphs[k], caps=captured[k], mask=mask):
+            got = iter(g(*args, *caps))
+            return [next(got) if mask[j] else zeros_of(j, args)
+                    for j in range(n_out) if union[j]]
+        g, caps, _ = _stage(padded, leaves, in_tree, f"branch {k}", what, like=like,
+                            lift=True)
+        graphs[k] = prune(g)
+        captured[k] = list(caps)
+    outs = iter(_bind_staged(index, leaves, graphs, captured, what, like))
+    return [next(outs) if u else None for u in union]
 
 
 def _bind_cond(index, *args, branches, n_ops, spans):
@@ -1361,7 +1419,6 @@ def _cond_lin_forward(*xs, branches, n_ops, spans, diff, out_float, part):
 
 
 def _cond_lin_transpose(cts, *xs, branches, n_ops, spans, diff, out_float, part):
-    from .api import vjp
     n_tan = len(diff)
     index, ops = xs[n_tan], xs[n_tan + 1:]
     n = len(ops)
@@ -1379,13 +1436,15 @@ def _cond_lin_transpose(cts, *xs, branches, n_ops, spans, diff, out_float, part)
 
         def pullback(f):
             def g(*ys):
-                def h(*d):
+                def h(d):
                     full = list(ys[:n])
                     for i, x in zip(sub, d):
                         full[i] = x
                     outs = f(*full)
                     return [outs[out_float[p]] for p in present]
-                return list(vjp(h, *[ys[i] for i in sub])[1](list(ys[n:])))
+                # (None for a symbolic zero: see _switch_sparse)
+                return backward(linearize_flat(h, [ys[i] for i in sub])[1], list(ys[n:]),
+                                borrow=True)
             return g
         fns = [pullback(f) for f in _branch_fns(branches, n_ops, spans)]
     else:
@@ -1398,12 +1457,14 @@ def _cond_lin_transpose(cts, *xs, branches, n_ops, spans, diff, out_float, part)
                     out_cts[out_float[p]] = c
                 got = dict(zip(part.tans_of[k], _transpose_lin(
                     lin, _lin_values(ys, k, part, n_ops, spans), out_cts)))
-                # (zeros like the operand whose tangent it is: an operation of the branch)
-                return [fnp.zeros_like(ys[n_res + diff[q]]) if got.get(q) is None else got[q]
-                        for q in read]
+                return [got.get(q) for q in read]
             return f
         fns = [pullback(k) for k in range(len(branches))]
-    res = _switch(index, fns, (*ops, *[cts[p] for p in present]), "cond")
+    # (an operand's cotangent that is a symbolic zero in every branch is None, no output
+    # of the cond; where only some branches have one, the others return zeros like the
+    # operand whose cotangent it is, an operation of the branch)
+    res = _switch_sparse(index, fns, (*ops, *[cts[p] for p in present]),
+                         lambda j, ys: fnp.zeros_like(ys[n_res + diff[read[j]]]), "cond")
     out = _nones(len(xs))
     for q, c in zip(read, res):
         out[q] = c

@@ -16,7 +16,8 @@ and costs are as before.
 
 Left: each branch of svd's backward cond returns zeros for the operand only the other branch
 reads, which the backward pass then adds (session 52's (b), ~8 us of an 8 x 16 x 16 svd's
-jit(grad)): strict xfail ``test_svd_backward_cond_returns_no_zeros``.
+jit(grad)): ``test_svd_backward_cond_returns_no_zeros``, a strict xfail until session 54
+(test_s54_cond54: the branches take t alone under reverse mode).
 """
 
 import numpy as np
@@ -211,10 +212,6 @@ def test_custom_jvp_cond_on_tangents_is_as_before():
     np.testing.assert_allclose(hv, -np.sin(X) * V, rtol=1e-13)
 
 
-@pytest.mark.xfail(strict=True, reason="session 52's (b), left: each branch of svd's backward "
-                   "cond returns zeros (full_like) for the operand only the other branch reads "
-                   "(t's or dP's cotangent), which the backward pass then adds: ~8 us of "
-                   "jit(grad) of an 8 x 16 x 16 svd loss (cond52's measure)")
 def test_svd_backward_cond_returns_no_zeros():
     x = np.random.default_rng(53).standard_normal((2, 4, 4))
 

@@ -1942,9 +1942,26 @@ def _svd_tangents(x, u, s, vh, t, full_matrices):
     # the cond and its predicate cost jit(grad) ~40 us a call, +8 % on 8 x 16 x 16 and
     # 16 x 3 x 4, where the maps' first derivatives cost what the plain products do))
     if tie is None:
-        from ..control_flow import cond
-        du, dv = cond(_staged_may_tie(s), lambda *a: vectors(*a, True),
-                      lambda *a: vectors(*a, False, tie=False), t, tv, dp, x, s, u, v)
+        from ..control_flow import _recorded, cond
+        if _recorded((t,)):
+            # (reverse mode: the branches take t alone and form t V and dP themselves, so that
+            # each one's transpose gives t's cotangent only. Given t, t V and dP, the maps'
+            # transposes gave t's and the plain products' gave t V's and dP's: each branch
+            # returned zeros for what only the other reads, which the backward pass added
+            # (session 54). The map is transposed, not run: t V and dP above, read by dS's
+            # value only, are not formed in the backward pass, so nothing is computed twice.
+            # Forward, they are passed in, formed once.)
+            def from_t(vecs_map, tie):
+                def branch(t, x, s, u, v):
+                    mm = _point_products(tie)[0]
+                    tv = mm(t, v)
+                    return vectors(t, tv, mm(_h(u), tv), x, s, u, v, vecs_map, tie)
+                return branch
+            du, dv = cond(_staged_may_tie(s), from_t(True, None), from_t(False, False),
+                          t, x, s, u, v)
+        else:
+            du, dv = cond(_staged_may_tie(s), lambda *a: vectors(*a, True),
+                          lambda *a: vectors(*a, False, tie=False), t, tv, dp, x, s, u, v)
     else:
         du, dv = vectors(t, tv, dp, x, s, u, v, tie is True)
     return du, ds, _h(dv)
