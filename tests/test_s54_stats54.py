@@ -117,3 +117,26 @@ def test_f_cdf_vmap_per_member_degrees_of_freedom():
         gi = ft.grad(lambda n, m: stats.f.cdf(x[i], n, m).sum(), argnums=(0, 1))(n[i], m[i])
         np.testing.assert_allclose([float(g[0][i]), float(g[1][i])],
                                    [float(gi[0]), float(gi[1])], rtol=1e-14)
+
+
+def test_log_ndtr_numpy_path_same_bits_as_staged():
+    # (norm.logcdf / log_ndtr on NumPy float64: each form on its own elements, in place;
+    # the general path's values, as vmap runs it; the operand never written)
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.standard_normal(300) * 3, rng.standard_normal(50) * 30,
+                        [np.nan, np.inf, -np.inf, -0.0, 0.0, -1.0, np.nextafter(-1.0, 0.0),
+                         np.nextafter(-1.0, -2.0), -1e-300, -40.0, -1e155, -1e300, 37.0]])
+    keep = x.copy()
+    with np.errstate(all="ignore"):
+        eager = np.asarray(special.log_ndtr(x))
+        batched = np.asarray(ft.vmap(special.log_ndtr)(x))
+        np.testing.assert_array_equal(eager, batched)
+        np.testing.assert_array_equal(np.asarray(stats.norm.logcdf(x)), eager)
+        np.testing.assert_array_equal(np.asarray(stats.norm.logsf(-x)), eager)
+        two = x[:300].reshape(20, 15)[:, ::2]   # (not contiguous)
+        np.testing.assert_array_equal(np.asarray(special.log_ndtr(two)),
+                                      np.asarray(ft.vmap(special.log_ndtr)(two)))
+    np.testing.assert_array_equal(x, keep)
+    assert np.asarray(special.log_ndtr(np.zeros((0, 2)))).shape == (0, 2)
+    assert float(special.log_ndtr(np.array([-40.0]))[0]) == pytest.approx(
+        -804.6084420137538, rel=1e-15)

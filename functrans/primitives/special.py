@@ -2389,6 +2389,17 @@ erfcx_p = unary("erfcx", _erfcx_impl,
 
 
 def _log_ndtr_lower_impl(b, x):
+    if type(x) is _np.ndarray and x.dtype == _np.float64:
+        # (NumPy: in place, the same bits; norm.logcdf's temporaries, session 54)
+        erfcx = b.extra("erfcx")
+        e = _np.multiply(x, -_SQRT1_2)
+        e = erfcx(e, out=e) if isinstance(erfcx, _np.ufunc) else _np.asarray(erfcx(e))
+        e *= 0.5
+        _np.log(e, out=e)
+        sq = _np.multiply(x, x)
+        sq *= 0.5
+        e -= sq
+        return e
     return b.xp.log(b.extra("erfcx")(x * -_SQRT1_2) * 0.5) - (x * x) * 0.5
 
 
