@@ -3353,8 +3353,10 @@ def _inc_beta_on_numpy(a, b, x, y):
         # t.logcdf's time) on most elements; that form on the others, as _inc_beta)
         from scipy.special import gammaln
         lc = _np.log(comp)
-        terms = (au * _np.log1p(-yu), (bu - 1.0) * _np.log(yu), gammaln(au), gammaln(bu),
-                 gammaln(au + bu))
+        # (one b for all, as stdtr's 1/2: its lgamma once, the same bits)
+        one_b = bu.size and bu[0] == bu[0] and not (bu != bu[0]).any()
+        terms = (au * _np.log1p(-yu), (bu - 1.0) * _np.log(yu), gammaln(au),
+                 gammaln(bu[:1]) if one_b else gammaln(bu), gammaln(au + bu))
         plain = terms[0] + terms[1] - terms[2] - terms[3] + terms[4]
         bound = 1e-13 * (1.0 + sum(_np.abs(t) for t in terms))
         clear = ((lc < plain - bound) & (comp < 64.0 / 65.0) & (au != 1.0)
