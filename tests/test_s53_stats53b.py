@@ -15,8 +15,8 @@
   cdf and sf nan on the support, as SciPy's and their pmf (nbinom's sf was 1, betabinom's
   0 where its cdf was nan).
 
-Left: below a = 50 gamma.ppf's second derivative in a at the median (strict xfail: 4.5e-10
-relative at a = 49, 1.2e-10 at 30, 1.1e-11 at 10; mpmath); SciPy's gamma.pdf / chi2.pdf at an
+Left: below a = 50 gamma.ppf's second derivative in a at the median (4.5e-10 relative at
+a = 49, 1.2e-10 at 30, 1.1e-11 at 10; mpmath: fixed in session 54); SciPy's gamma.pdf / chi2.pdf at an
 infinite shape are 0 where z < 1 (chi2: x < 1) and nan above (ours nan everywhere inside the
 support: the fuzz harness needs that exception)."""
 
@@ -166,11 +166,10 @@ _MEDIAN_SECOND = [(10.0, 4.3885528510768808292e-05), (30.0, 1.516897423444243881
                   (49.0, 3.4332850953626508808e-07)]
 
 
-@pytest.mark.xfail(strict=True, reason="below a = 50 gamma.ppf's second derivative in a at "
-                   "the median keeps the implicit-function form, whose terms ~1/a^2 cancel "
-                   "to ~0.04/a^3: 1.1e-11 relative off at a = 10, 1.2e-10 at 30, 4.5e-10 at "
-                   "49 (absolute 1.5e-16; the series in 1/sqrt(a) holds from a = 50)")
 def test_gamma_ppf_second_derivative_median_below_50():
+    # (a strict xfail until session 54: the implicit-function form was 1.1e-11 relative off
+    # at a = 10, 1.2e-10 at 30, 4.5e-10 at 49; now the series in 1/sqrt(a) from a = 8,
+    # tests/test_s54_stats54.py)
     for a, want in _MEDIAN_SECOND:
         got = float(ft.grad(ft.grad(lambda s: stats.gamma.ppf(0.5, s)))(a))
         assert abs(got / want - 1.0) < 1e-13

@@ -697,22 +697,34 @@ def temme_eta(backend, lower, a, y, x, /):
 # x - a = mu(s h) / s^2. (Checked against exact fractions through Temme's eps_k(eta_0):
 # within 1e-14 of each row's largest coefficient, and against mpmath's roots: every first
 # and second derivative within 1e-15 from a = 50 to 1e12 with |z| up to 2.) Used where
-# a >= 50 and 1/4 <= y <= 3/4 (|z| <= 0.675: the 23 terms to s^22 give ~1e-19 of the
+# a >= 8 and 1/4 <= y <= 3/4 (|z| <= 0.675: the 23 terms to s^22 give ~1e-19 of the
 # second derivatives' size at a = 50).
+#
+# (session 54) Below a = 50 the implicit-function form -(dP/da) / (dP/dx) takes up x's
+# rounding, eps a, as an absolute error ~eps in d2x/da2, which vanishes as 16/(405 a^3) at
+# the median: 2.1e-11 relative off at a = 10, 1.2e-10 at 30, 1.4e-9 at 49.9 (mpmath). The
+# series converges there too, its terms shrinking about as (4/a)^(n/2) (the rows beyond
+# s^60 lose their float precision): with the rows to s^40 every first and second
+# derivative is within 2e-15 of mpmath (60 digits) from a = 10 to 50 at y in [1/4, 3/4]
+# (7e-14 at a = 8, where the implicit form is 1.5e-12 off; 8e-13 at 7, 4e-11 at 5: below
+# 8 the implicit form, within 1.2e-12). The rows an element needs by its a
+# (_quantile_rows_for), computed at first use up to the most needed so far (0.07 s to
+# s^22, 0.3 s to s^40).
 
-_QUANTILE_N = 22  # the highest power of s
+_QUANTILE_N = 40  # the highest power of s (at a = _QUANTILE_MIN_A)
+_QUANTILE_MIN_A = 8.0  # the least a where the series is used
 _QUANTILE_Y = (0.25, 0.75)  # the interval of y where the series is used
 
 
-def _gamma_quantile_coefficients():
-    """The rows d_-1 .. d_N (Taylor coefficients in z, floats) of x - a (see above)."""
+def _gamma_quantile_coefficients(n_max=_QUANTILE_N):
+    """The rows d_-1 .. d_n_max (Taylor coefficients in z, floats) of x - a (see above); at
+    least those (the most computed so far: row n does not depend on the later ones)."""
     import numpy as np
     key = "quantile"
     for k, v in _temme_da_cache[1:]:
-        if k == key:
+        if k == key and len(v) >= n_max + 2:
             return v
     from .generic import _stirling_coefficients
-    n_max = _QUANTILE_N
     orders, powers = n_max + 1, n_max + 3  # (of u; of h in mu(s h))
     b = [0.0, 1.0]  # mu = sum b_m eta^m
     for m in range(2, powers + 1):
@@ -779,26 +791,57 @@ def _gamma_quantile_coefficients():
         rows.append(tuple(float(c) for c in acc))
     value = tuple(rows)
     _temme_da_coefficients()  # (the cache's first entry)
-    _temme_da_cache.append((key, value))
+    _temme_da_cache[1:] = [e for e in _temme_da_cache[1:] if e[0] != key] + [(key, value)]
     return value
 
 
 def gamma_quantile_region(a, y):
-    """Where the inverses' derivatives come from the series in 1/sqrt(a) (a >= 50 finite,
+    """Where the inverses' derivatives come from the series in 1/sqrt(a) (a >= 8 finite,
     1/4 <= y <= 3/4)."""
     lo, hi = _QUANTILE_Y
-    return (a >= _TEMME_DA_MIN_A) & (a < math.inf) & (y >= lo) & (y <= hi)
+    return (a >= _QUANTILE_MIN_A) & (a < math.inf) & (y >= lo) & (y <= hi)
 
 
 def _quantile_rows_for(a_min):
     """The highest power of s = a^-1/2 kept where every a is at least ``a_min``: s^(N - 4)
     below 1e-16 (the second derivatives in a start at s^6 near the median; the rows'
-    coefficients are at most ~5e-3), at most _QUANTILE_N."""
+    coefficients are at most ~5e-3), and below a = 12, where the terms shrink only as
+    (4/a)^(n/2), (4/a)^(N/2) below 2e-8 (fitted to mpmath's: the series within ~2e-15
+    at a = 10), at most _QUANTILE_N."""
     s = a_min ** -0.5
     if not s > 0.0:
         return 4
-    return int(min(_QUANTILE_N, 4 + math.ceil(16.0 / -math.log10(s)))) if s < 1.0 else \
-        _QUANTILE_N
+    if not a_min > 4.0:
+        return _QUANTILE_N
+    n = max(4 + math.ceil(16.0 / -math.log10(s)), math.ceil(15.4 / math.log10(a_min / 4.0)))
+    return int(min(_QUANTILE_N, n))
+
+
+_quantile_tables = {}
+
+
+def _quantile_table(n_max, j):
+    """For gamma_quantile_series: for each parity of n + j with rows, (the rows' n, their
+    coefficients of z^(2m + parity) for m = 0, 1, ... as nested lists [m][row][0], zero
+    beyond a row's degree); cached per (n_max, j)."""
+    key = (n_max, j)
+    out = _quantile_tables.get(key)
+    if out is not None:
+        return out
+    rows = _gamma_quantile_coefficients(n_max)[:n_max + 2]
+    ns = [n for n, row in zip(range(-1, len(rows) - 1), rows) if len(row) > j]
+    table = _derived_rows([rows[n + 1] for n in ns], j)
+    out = []
+    for parity in (0, 1):
+        group = [(n, t) for n, t in zip(ns, table) if (n + j) % 2 == parity]
+        if not group:
+            continue
+        halves = [t[parity::2] for _, t in group]
+        width = max(len(h) for h in halves)
+        out.append((parity, [n for n, _ in group],
+                    [[[h[k] if k < len(h) else 0.0] for h in halves] for k in range(width)]))
+    _quantile_tables[key] = out
+    return out
 
 
 def gamma_quantile_series(backend, i, j, a, z, /, n_max=_QUANTILE_N):
@@ -807,9 +850,7 @@ def gamma_quantile_series(backend, i, j, a, z, /, n_max=_QUANTILE_N):
     Row n has the parity of n (in z): the rows of each parity of n + j by Horner in z^2 at
     once, the odd ones times z."""
     xp = backend.xp
-    rows = _gamma_quantile_coefficients()[:n_max + 2]
-    ns = [n for n, row in zip(range(-1, len(rows) - 1), rows) if len(row) > j]
-    table = _derived_rows([rows[n + 1] for n in ns], j)
+    groups = _quantile_table(n_max, j)
     shape = z.shape
     a = xp.reshape(a, (-1,))
     z = xp.reshape(z, (-1,))
@@ -818,26 +859,20 @@ def gamma_quantile_series(backend, i, j, a, z, /, n_max=_QUANTILE_N):
     # s = a^-1/2 by products from a^(1/2 - i) (n = -1)
     s = 1.0 / xp.sqrt(a)
     power = xp.sqrt(a) * s ** (2 * i) if i else xp.sqrt(a)
+    used = {n for _, ns, _ in groups for n in ns}
     weights = {}
-    for n in range(-1, ns[-1] + 1):
-        if n in ns:
+    for n in range(-1, max(used) + 1):
+        if n in used:
             weights[n] = math.prod(-n / 2.0 - k for k in range(i)) * power
         power = power * s
     out = None
-    for parity in (0, 1):
-        group = [(n, t) for n, t in zip(ns, table) if (n + j) % 2 == parity]
-        if not group:
-            continue
+    for parity, ns, coeffs in groups:
         # (the coefficients of z^(2m + parity): zero between)
-        halves = [t[parity::2] for _, t in group]
-        width = max(len(h) for h in halves)
-        cols = _rows(xp, xp.asarray([[[h[k] if k < len(h) else 0.0] for h in halves]
-                                     for k in range(width)], dtype=xp.float64,
-                                    device=backend.device(z)))
+        cols = _rows(xp, xp.asarray(coeffs, dtype=xp.float64, device=backend.device(z)))
         vals = cols[-1] * xp.ones_like(zz)
         for col in cols[-2::-1]:
             vals = vals * zz + col
-        part = xp.sum(vals * xp.stack([weights[n] for n, _ in group], axis=0), axis=0)
+        part = xp.sum(vals * xp.stack([weights[n] for n in ns], axis=0), axis=0)
         if parity:
             part = part * z
         out = part if out is None else out + part

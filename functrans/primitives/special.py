@@ -1711,7 +1711,27 @@ def _gamma_inverse_shape_tangent(primals, x, shape_tangents):
     """dx/da = -(dP/da) / (dP/dx) at the result x, for both inverses (P(a, x) = y and
     Q(a, x) = y give the same: Q's derivatives are P's negated)."""
     a = primals[0]
-    return mul(shape_tangents[0], neg(mul(gammainc_da(a, x, n=1), _inverse_gamma_slope(a, x))))
+    da = _gammainc_da_outside_median(a, primals[1], x)
+    return mul(shape_tangents[0], neg(mul(da, _inverse_gamma_slope(a, x))))
+
+
+def _gammainc_da_outside_median(a, y, x):
+    """dP/da at (a, x); on NumPy arrays (no derivative through them) 0 inside
+    incomplete_grads.gamma_quantile_region, computed on the others only: there the
+    inverses' refine takes the series' tangent instead (see below; session 54: grad of
+    gammaincinv over 1e4 points, a in [1, 50], computed gammainc_da on the ~44 % the series
+    covers, ~10 ms of its ~40). Same bits elsewhere."""
+    if all(type(v) is _np.ndarray for v in (a, y, x)) and a.ndim and \
+            a.shape == y.shape == x.shape:
+        from ..backends.incomplete_grads import gamma_quantile_region
+        middle = gamma_quantile_region(a, y)
+        if middle.any():
+            out = _np.zeros(x.shape, x.dtype)
+            rest = _np.flatnonzero(~middle)
+            if rest.size:
+                out.flat[rest] = gammainc_da(a.flat[rest], x.flat[rest], n=1)
+            return out
+    return gammainc_da(a, x, n=1)
 
 
 # -- the gamma inverses at a large a: their derivatives in Temme's variable eta -----------------
@@ -1836,6 +1856,9 @@ def gamma_inv_eta(a, y, x, region, *, lower):
 # There x = a + D(a, z), z = ndtri(y) (-ndtri(y) for gammainccinv), D = sum_n d_n(z)
 # a^(-n/2): dx/da = 1 + D_a, dx/dy = D_z dz/dy, each again differentiable through
 # gamma_quantile_series's rule and ndtri's: within 1e-15 of mpmath (a = 50 .. 1e12).
+# Session 54: from a = 7 (there the implicit-function form's terms ~1/a^2 cancel too, and
+# x's rounding left d2x/da2 2e-11 .. 1.4e-9 relative off between a = 10 and 50; now
+# within 4e-15).
 
 
 def _gamma_quantile_series_impl(bk, a, z, region, *, i, j):
@@ -1845,11 +1868,31 @@ def _gamma_quantile_series_impl(bk, a, z, region, *, i, j):
     from ..backends.incomplete_grads import _quantile_rows_for, gamma_quantile_series
 
     def series(a, z):
-        # (on NumPy's region elements the rows their smallest a needs)
-        n_max = _quantile_rows_for(float(_np.min(a))) if type(a) is _np.ndarray else None
-        return gamma_quantile_series(bk, i, j, a, z, **({} if n_max is None else
-                                                        {"n_max": n_max}))
+        # (the rows the smallest a needs: elsewhere than on NumPy of all elements, stand-ins
+        # 100, one host read as the region's; on NumPy of the region's own elements, in
+        # groups of a between _QUANTILE_BINS: the work grows as the rows' square, 40 rows
+        # at a = 8, 34 at 12, 29 at 20, 23 at 50)
+        if type(a) is not _np.ndarray or a.size < 2:
+            a_min = float(bk.to_numpy(xp.min(a))) if math.prod(a.shape) else 100.0
+            return gamma_quantile_series(bk, i, j, a, z, n_max=_quantile_rows_for(a_min))
+        group = _np.searchsorted(_QUANTILE_BINS, a, side="right")
+        first, last = int(group.min()), int(group.max())
+        if first == last:
+            return gamma_quantile_series(bk, i, j, a, z,
+                                         n_max=_quantile_rows_for(float(a.min())))
+        out = _np.empty(a.shape)
+        for g in range(first, last + 1):
+            own = _np.flatnonzero(group == g)
+            if own.size:
+                a_g = a[own]
+                out[own] = gamma_quantile_series(bk, i, j, a_g, z[own],
+                                                 n_max=_quantile_rows_for(float(a_g.min())))
+        return out
     return _on_region(bk, region, series, a, z)
+
+
+# (the edges of the groups of a above)
+_QUANTILE_BINS = (12.0, 20.0, 50.0)
 
 
 def _gamma_quantile_series_jvp(primals, tangents, *, i, j):
@@ -1915,14 +1958,17 @@ def _gamma_inverse_refine(lower):
         """The tangent in eta's form (see above) inside temme_eta_region, ``d`` outside."""
         a, y = primals
         ta, ty = tangents
-        if _temme_inverse_none(a, y, x):
+        # (near the median the series in 1/sqrt(a), see above, from a = 7; eta's form
+        # elsewhere in temme_eta_region)
+        no_middle = _gamma_median_none(a, y)
+        no_eta = _temme_inverse_none(a, y, x)
+        if no_middle and no_eta:
             return d
-        region = _temme_eta_region(a, y, x)
-        # (near the median the series in 1/sqrt(a) instead, see above)
-        middle = _gamma_median_region(a, y, region)
-        if not _concrete_none(middle):
+        middle = None if no_middle else _gamma_median_region(a, y)
+        region = None if no_eta else _temme_eta_region(a, y, x)
+        if region is not None and middle is not None and not _concrete_none(middle):
             region = logical_and(region, logical_not(middle))
-        if not _concrete_none(region):
+        if region is not None and not _concrete_none(region):
             # (stand-ins elsewhere: a root of 1/2 at a = 100, finite slopes, unused)
             a_s, y_s, x_s = select(region, a, 100.0), select(region, y, 0.5), select(region, x,
                                                                                       100.0)
@@ -1936,17 +1982,28 @@ def _gamma_inverse_refine(lower):
             if ta is not None:
                 de = add(de, mul(ta, add(1.0, temme_series(a_s, eta, region, part="mu"))))
             d = select(region, de, d)
-        if not _concrete_none(middle):
+        if middle is not None and not _concrete_none(middle):
             d = select(middle, _gamma_median_tangent(a, y, ta, ty, middle, lower), d)
         return d
     return refine
 
 
-def _gamma_median_region(a, y, region):
-    """incomplete_grads.gamma_quantile_region with primitives, within ``region``."""
-    from ..backends.incomplete_grads import _QUANTILE_Y
+def _gamma_median_region(a, y):
+    """incomplete_grads.gamma_quantile_region with primitives."""
+    from ..backends.incomplete_grads import _QUANTILE_MIN_A, _QUANTILE_Y
     r = logical_and(ge(y, _QUANTILE_Y[0]), le(y, _QUANTILE_Y[1]))
-    return logical_and(region, logical_and(r, lt(a, math.inf)))
+    return logical_and(r, logical_and(ge(a, _QUANTILE_MIN_A), lt(a, math.inf)))
+
+
+def _gamma_median_none(a, y):
+    """Whether no element is in gamma_quantile_region, known from concrete arrays (False
+    for tracers: unknown)."""
+    from ..backends import _by_type
+    from ..backends.incomplete_grads import _any_true, gamma_quantile_region
+    bk = _by_type.get(type(y))
+    if bk is None or _by_type.get(type(a)) is not bk:
+        return False
+    return not _any_true(bk, gamma_quantile_region(a, y))
 
 
 def _temme_eta_region(a, y, x):
@@ -2332,6 +2389,17 @@ erfcx_p = unary("erfcx", _erfcx_impl,
 
 
 def _log_ndtr_lower_impl(b, x):
+    if type(x) is _np.ndarray and x.dtype == _np.float64:
+        # (NumPy: in place, the same bits; norm.logcdf's temporaries, session 54)
+        erfcx = b.extra("erfcx")
+        e = _np.multiply(x, -_SQRT1_2)
+        e = erfcx(e, out=e) if isinstance(erfcx, _np.ufunc) else _np.asarray(erfcx(e))
+        e *= 0.5
+        _np.log(e, out=e)
+        sq = _np.multiply(x, x)
+        sq *= 0.5
+        e -= sq
+        return e
     return b.xp.log(b.extra("erfcx")(x * -_SQRT1_2) * 0.5) - (x * x) * 0.5
 
 

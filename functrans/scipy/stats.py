@@ -3539,8 +3539,11 @@ class _F(_Shaped):
         if not _traced(z, n, m):
             return _special._inc_beta(hn, hm, u, w)
         # under a transform the derivatives come from the accurate side (_f_from_small_side);
-        # the values as above, computed where w was taken
+        # the values as above, computed where w was taken (_inc_beta's primitives need
+        # operands of one shape: under vmap the shapes' batched dims no longer broadcast
+        # against z's, vmap(f.cdf) of x (2, 4), dfn and dfd (2,) raised)
         form, by_w = _f_from_small_side(hn, hm, u, w, False)
+        hn, hm, u, w = fnp.broadcast_arrays(hn, hm, u, w)
         return _f_with_values_of(
             form, lambda hn, hm, u, w: _special._inc_beta(
                 hn, hm, fnp.where(by_w, u, 0.5), fnp.where(by_w, w, 0.5)), by_w,
