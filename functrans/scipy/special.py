@@ -2753,10 +2753,21 @@ def bernoulli(n):
     if order < 0:
         raise ValueError("bernoulli: n must be a non-negative integer")
     values = _bernoulli_floats()[:order + 1]
-    # beyond: B_2k = (-1)^(k+1) |B_2k| overflows; odd indices are 0
-    values += [0.0 if m % 2 else (_inf if m % 4 == 2 else -_inf)
-               for m in range(len(values), order + 1)]
-    return fnp.asarray(values, dtype=_dt.float64)
+    if len(values) == order + 1:
+        return fnp.asarray(values, dtype=_dt.float64)
+    # beyond: B_2k = (-1)^(k+1) |B_2k| overflows; odd indices are 0. (In NumPy, allocated
+    # first: bernoulli(1e300) built a Python list of 1e300 elements until memory ran out,
+    # session 54; now NumPy's error at once, as SciPy's OverflowError)
+    try:
+        out = _np.empty(order + 1)
+    except ValueError as e:
+        digits = len(str(order))
+        raise ValueError(f"bernoulli: n (about 10**{digits - 1}) is too large for an array "
+                         f"of n + 1 values ({e})") from None
+    out[:len(values)] = values
+    m = _np.arange(len(values), order + 1)
+    out[len(values):] = _np.where(m % 2 == 1, 0.0, _np.where(m % 4 == 2, _inf, -_inf))
+    return fnp.asarray(out, dtype=_dt.float64)
 
 
 # a table made from a number: under a transform, a constant, as functrans.numpy's creation
@@ -6187,21 +6198,47 @@ def lpmv(m, v, x, /):
 # SciPy's special functions report no floating-point warnings (its ufuncs signal their
 # domain errors through sf_error, off by default); these composites' NumPy operations did
 # (logit(0): "divide by zero encountered in log"; boxcox(0, 0.5), beta(0, 0), binom(1, -1e300),
-# gamma(0)...), so each runs under errstate. Only here, around whole functions called eagerly
-# (about 2 us a call): never on the per-primitive path.
+# gamma(0)...), so each runs with NumPy's errors ignored. Only here, around whole functions
+# called eagerly: never on the per-primitive path.
+# (session 54) np.errstate builds its error object on every entry (about 2 us: logit on 100
+# elements paid 12 %); the context variable NumPy's errstate sets (NumPy >= 2) is set here
+# to one object made once, reset after (0.2 us). That object holds the error settings and
+# buffer size of import time; "all ignore" makes its error callback unused.
+try:
+    from numpy._core.umath import _extobj_contextvar as _ERR_STATE, _make_extobj
+    _ERR_IGNORE = _make_extobj(all="ignore")
+except (ImportError, AttributeError, TypeError):   # (another NumPy: errstate)
+    _ERR_STATE = None
+
 
 def _silent(fn):
     import functools
 
+    if _ERR_STATE is None:
+        @functools.wraps(fn)
+        def quiet(*args, **kwargs):
+            with _np.errstate(all="ignore"):
+                return fn(*args, **kwargs)
+        return quiet
+
     @functools.wraps(fn)
     def quiet(*args, **kwargs):
-        with _np.errstate(all="ignore"):
+        token = _ERR_STATE.set(_ERR_IGNORE)
+        try:
             return fn(*args, **kwargs)
+        finally:
+            _ERR_STATE.reset(token)
     return quiet
 
 
 _SILENT = ("logit", "boxcox", "boxcox1p", "beta", "betaln", "binom", "gamma", "gammasgn",
-           "cosm1", "exprel", "expn", "fdtr", "fdtrc", "gdtr", "gdtrc", "betaincc")
+           "cosm1", "exprel", "expn", "fdtr", "fdtrc", "gdtr", "gdtrc", "betaincc",
+           # (session 54's sweep, the rest of the namespace at 0, -0, +-1, +-inf, nan, 1e300,
+           # 5e-324, -2, 0.5: cbrt(1e300), comb(inf, 0), digamma(-inf), erfc(1e300),
+           # erfcx(-inf), exp2/exp10(1e300), factorial(inf), inv_boxcox(0, inf), jv(inf, 0),
+           # log_ndtr(-inf), owens_t(1e300, 0), poch(0, inf), stdtrit(1, 0) warned)
+           "cbrt", "comb", "digamma", "psi", "erfc", "erfcx", "exp2", "exp10", "factorial",
+           "inv_boxcox", "inv_boxcox1p", "jv", "log_ndtr", "owens_t", "poch", "stdtrit")
 for _name in _SILENT:
     globals()[_name] = _silent(globals()[_name])
 del _name
