@@ -2594,6 +2594,7 @@ def _entropy_numpy(x, y, kl):
         if rest.all():
             rest = None
         else:
+            near &= rest   # (two negatives: not gathered only to be left out below)
             _np.logical_not(rest, out=rest)   # (a zero, below zero, nan)
             q = _numpy_where(rest, 1.0, q)
         out = _np.log(q)
@@ -2616,10 +2617,19 @@ def _entropy_numpy(x, y, kl):
         if kl:
             out += _np.subtract(y, x, out=q)
         if rest is not None:
-            at = rest.nonzero()
-            xr, yr = x[at], y[at]
-            v = _np.where((xr == 0.0) & (yr >= 0.0), yr + 0.0 if kl else 0.0, _inf)
-            out[at] = _np.where((xr != xr) | (yr != yr), math.nan, v)
+            # (session 54: by masks over the whole arrays, the few zeros and nans by their
+            # indices; gathering and scattering the rest by index took most of the time where
+            # many are negative: kl_div of two standard normal samples 1.6x SciPy's)
+            _np.copyto(out, _inf, where=rest)
+            zero = x == 0.0
+            if zero.any():
+                zero &= y >= 0.0
+                at = zero.nonzero()
+                out[at] = y[at] + 0.0 if kl else 0.0
+            nan = _np.add(x, y, out=q)   # (nan where x or y is, and at inf - inf)
+            at = _np.isnan(nan, out=zero).nonzero()
+            if len(at[0]):
+                out[at] = _np.where(_np.isnan(x[at]) | _np.isnan(y[at]), math.nan, out[at])
     return out
 
 
