@@ -24,7 +24,6 @@ v = 1000, x = 1e6 near the derivative's zero); j0/j1 at 1e5 points stay ~1.2x Sc
 near-zero repair ~0.4 ms of ~4).
 """
 
-import math
 import warnings
 
 import mpmath as mp
