@@ -42,8 +42,7 @@ import numpy as _np
 
 from .elementwise import (_array_aval, _bool_aval, abs_, add, cos, div, elementwise, eq, exp,
                           floor_p, ge, gt, le, log, log1p, logical_and, logical_not, logical_or,
-                          lt, mul,
-                          mul_sz, neg, round_p, select, sign, sin, sqrt, sub, unary)
+                          lt, mul, mul_sz, neg, round_p, select, sign, sin, sqrt, sub, unary)
 from .structural import full_like
 from ._batching import leading_rule
 from ..core import primitive, registry
