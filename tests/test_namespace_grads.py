@@ -1402,6 +1402,8 @@ TABLE += [
     # session 22: iv/ive in x (a fractional order on x > 0, an integer one on both signs)
     _sp_unary("iv", "pos", fn=lambda x: fsp.iv(1.5, x * 3.0), shapes=_U15B, **_S1T),
     _sp_unary("ive", fn=lambda x: fsp.ive(3.0, x * 4.0), shapes=_U15B, **_S1T),
+    # session 54: its derivative from |x| = 30 by the asymptotic series (ive_asymptotic)
+    _sp_unary("ive_far", fn=lambda x: fsp.ive(2.5, x * 10.0 + 60.0), shapes=_U15B, **_S1T),
 ]
 
 # -- special18 -- (functrans.scipy.special: SciPy's distribution functions, the elementary ones

@@ -586,6 +586,9 @@ CASES = [
     unary("jv", lambda z: Sp.jv(fnp.full_like(z, 1.0), z), POS, shape=(3,), order=1),
     # session 22's ive in x (both signs: an integer order)
     unary("ive", lambda x: Sp.ive(fnp.full_like(x, 2.0), x), shape=(3,)),
+    # session 54: ive's asymptotic series and its derivatives in t (t in [40, 60], v = 2.5)
+    unary("ive_asymptotic", lambda t: Sp.ive_asymptotic(fnp.full_like(t, 2.5), t * 10.0 + 50.0,
+                                                       n=1), shape=(3,)),
     # session 18's Bessel functions of orders 0 and 1 (values:
     # tests/test_special_scipy_dispatch.py; the generic versions are slow on array-api-strict)
     unary("j0", Sp.j0, shape=(3,)), unary("j1", Sp.j1, shape=(3,)),

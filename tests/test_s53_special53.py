@@ -13,11 +13,11 @@ nan) and SciPy's refusal of float16 in its direct convolutions recorded, ours th
 ``hyp2f1`` looped 1e300 times at ``c - a - b = 1e300`` (an integer): the logarithmic case now
 only up to 2000.
 
-Left: ``ive``'s derivative by ``(ive(v-1) + ive(v+1)) / 2 - ive`` cancels to about ``2|x| eps``
-relative for large ``x`` (3e-7 at 3e9; the rule is functrans/primitives/special.py's: strict
-xfail below); the thin wrappers of one primitive (``erfc(1e300)``, ``digamma(-inf)``,
-``erfcx(-inf)``, ``exp2(1e300)``, ``cbrt(1e300)``...) still warn where SciPy does not (an
-errstate there would cost every call on the per-primitive path).
+Left: (``ive``'s derivative at large ``x``, 3e-7 off at 3e9 here: fixed in session 54 by
+the asymptotic series' derivative, tests/test_s54_special54.py); the thin wrappers of one
+primitive (``erfc(1e300)``, ``digamma(-inf)``, ``erfcx(-inf)``, ``exp2(1e300)``,
+``cbrt(1e300)``...) still warn where SciPy does not (an errstate there would cost every call
+on the per-primitive path).
 """
 
 import math
@@ -96,10 +96,6 @@ def test_iv_derivative_generic(backend):
     np.testing.assert_allclose(g[1], (sc.iv(0, 2.0) + sc.iv(2, 2.0)) / 2, rtol=1e-13)
 
 
-@pytest.mark.xfail(strict=True, reason="ive's derivative (ive(v-1) + ive(v+1)) / 2 - sign(x) "
-                   "ive cancels to about 2|x| eps relative: -1.21394306e-15 at x = 3e9, "
-                   "mpmath -1.21394270e-15 (3e-7 off; the rule in functrans/primitives/"
-                   "special.py)")
 def test_ive_derivative_at_large_x():
     with mp.workdps(40):
         x = mp.mpf(3e9)

@@ -49,6 +49,8 @@ def exp_c_square_numpy(x, c, scale=1.0, plain_below=0.0, bounded=False):
 
     ``bounded``: the caller knows every ``|x|`` is below 64 and no element nan (no maximum
     taken; ``plain_below`` unused)."""
+    if c > 0.0 and not bounded:   # (erfcx below 0, rare: clamped first, x * x of -1e300
+        x = np.clip(x, -64.0, 64.0)   # overflowed with NumPy's warning; its value the same)
     p = x * x
     if not bounded:
         top = _max(p, axis=None) if p.size else 0.0   # (nan where some x is nan)
@@ -69,10 +71,23 @@ def exp_c_square_numpy(x, c, scale=1.0, plain_below=0.0, bounded=False):
     hi *= lo
     err += hi
     p *= c
+    edge = None
+    if c > 0.0:   # (erfcx below 0: where exp(p), or the product below, may overflow, Python
+        edge = (p > _EXP_MAX - 1.0).nonzero()   # floats: inf without NumPy's warning,
+        if len(edge[0]):                         # erfcx(-30); the same bits where finite)
+            q = p[edge]
+            p[edge] = 0.0
+        else:
+            edge = None
     np.exp(p, out=p)
     err *= c * scale
     err += scale
+    if edge is not None:
+        f = err[edge]
     err *= p
+    if edge is not None:
+        err[edge] = [a * (float(np.exp(b)) if not b > _EXP_MAX else np.inf)
+                     for a, b in zip(f.tolist(), q.tolist())]
     return err
 
 
@@ -91,7 +106,12 @@ def exp_c_square_scalar(x, c, scale=1.0):
         p = x * x
     hi = _DOUBLE.unpack(_INT64.pack(_INT64.unpack(_DOUBLE.pack(x))[0] & _HIGH_BITS_INT))[0]
     err = (hi * hi - p) + (hi + x) * (x - hi)
-    return (err * (c * scale) + scale) * float(np.exp(p * c))
+    q = p * c
+    return (err * (c * scale) + scale) * (float(np.exp(q)) if not q > _EXP_MAX else np.inf)
+
+
+# the largest argument whose exp is finite in float64 (exp of the next float overflows)
+_EXP_MAX = 709.782712893384
 
 
 _HIGH_BITS_INT = -(1 << 27)

@@ -1076,7 +1076,9 @@ def _erfc_with_tail(scipy_erfc):
         # write in C order, whatever the layouts)
         tail = (x >= ERFC_TAIL).reshape(-1).nonzero()[0]
         xt = x.take(tail)
-        out.put(tail, erfcx(xt) * exp_c_square_numpy(xt, -1.0))
+        # (exp(-x^2) is 0 from 27.3: clamped at 64 before the square, which overflowed
+        # with a warning from 1.3e154, erfc(1e300); exp_c_square_numpy's own clamp the same)
+        out.put(tail, erfcx(xt) * exp_c_square_numpy(np.minimum(xt, 64.0), -1.0))
         return out
     erfc.__name__ = "erfc"
     erfc.below_tail = scipy_erfc   # (for arguments known to lie below ERFC_TAIL: the ndtr impl)
@@ -1117,7 +1119,9 @@ def _digamma_near_poles(backend, x, out):
     if not (x < 0.0).any():
         return None
     import scipy.special as sc
-    d = np.abs(x - np.round(x))
+    # (-inf: left out before the subtraction, whose inf - inf warned; SciPy is silent)
+    d = np.subtract(x, np.round(x), out=np.zeros_like(x), where=np.isfinite(x))
+    np.abs(d, out=d)
 
     def reflected(xb):
         return sc.psi(1.0 - xb) - math.pi / np.tan(math.pi * (xb - np.round(xb)))

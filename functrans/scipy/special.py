@@ -1285,18 +1285,76 @@ def _x_log_traced(x, y, log, lo):
     # strong zero as well, so that a zero cotangent stays 0 (not 0 / 0) and a unit tangent
     # gives inf. (fnp's functions, not operators, between x and y: one of them may be a plain
     # array of a library whose operators refuse tracers, array-api-strict's)
-    at = fnp.logical_and(x == 0.0, y == lo)
-    ys = fnp.stop_gradient(y)
-    log_y = log(_where(at, lo + 1.0, y))
-    slope = _where(at, _inf, fnp.zeros_like(ys))  # (y's dtype: float32 stays float32)
-    log_y = _where(at, fnp.add(log(ys), _mul_sz(slope, fnp.subtract(y, ys))), log_y)
+    # (session 54: where y's concrete value, beneath the transforms, has no lo and no nan,
+    # x log(y) alone: the same values and derivatives in half the time)
+    ends, nans = _y_at_lo_or_nan(y, lo)
+    if ends:
+        at = fnp.logical_and(x == 0.0, y == lo)
+        ys = fnp.stop_gradient(y)
+        # (session 54) where y == lo and x != 0, log(y - lo) by _silent_log, whose slope
+        # 1 / (y - lo) is +-inf there without NumPy's warning, to every order: log's own rule
+        # divided by 0 in the backward pass, outside this function's errstate
+        # (grad(xlogy, 1)(1, 0) warned; its value inf, SciPy silent)
+        edge = fnp.logical_and(x != 0.0, y == lo)
+        log_y = log(_where(fnp.logical_or(at, edge), lo + 1.0, y))
+        slope = _where(at, _inf, fnp.zeros_like(ys))  # (y's dtype: float32 stays float32)
+        # (log(lo) = -inf written as such, and _silent_log's value: no warning under jit
+        # either, where the graph runs outside this function's errstate)
+        log_y = _where(at, fnp.subtract(_mul_sz(slope, fnp.subtract(y, ys)), _inf), log_y)
+        log_y = _where(edge, _silent_log(_where(edge, fnp.subtract(y, lo), 1.0)), log_y)
+    else:
+        log_y = log(y)
     out = _mul_sz(log_y, x)
+    if not nans:
+        return out + 0.0
     # (nan for a nan y, as SciPy, x == 0 included, and nan derivatives of every order there:
     # x log(nan), whose y is replaced by a finite point elsewhere so that the branch not taken
     # passes no nan; + 0.0: 0 * log(y) may be -0.0, SciPy's 0.0)
     nan_y = y != y
     at_nan = fnp.multiply(x, log(_where(nan_y, y, lo + 1.0)))
     return _where(nan_y, at_nan, out) + 0.0
+
+
+def _y_at_lo_or_nan(y, lo):
+    """(whether y may equal lo, whether it may hold a nan): from its concrete value where
+    the transforms have one, else (True, True) (staged, or not an array)."""
+    v = _concrete_behind(y)
+    if isinstance(v, _np.ndarray):
+        return bool((v == lo).any()), bool(_np.isnan(v).any())
+    if v is None or type(v) is float or isinstance(v, _np.generic):
+        return (True, True) if v is None else (v == lo, v != v)
+    b = _backend_of(v)
+    return (bool(b.to_numpy(b.xp.any(v == lo))), bool(b.to_numpy(b.xp.any(b.xp.isnan(v)))))
+
+
+def _silent_log(d):
+    """``log(d)`` for ``d >= 0``, ``-inf`` at 0, whose derivatives ``1 / d``, ``-1 / d**2``...
+    are ``+-inf`` at ``d = 0``, without a floating-point warning (the backward pass and jit's
+    graph run outside the functions' errstate), each a strong zero in its tangent (a zero
+    tangent adds 0, not ``inf * 0``)."""
+    global _silent_log_fn, _silent_reciprocal_fn
+    if _silent_log_fn is None:
+        from ..custom import custom_jvp
+        _silent_log_fn = custom_jvp(lambda d: _where(d == 0.0, -_inf, fnp.log(
+            _where(d == 0.0, 1.0, d))))
+        _silent_log_fn.defjvp(lambda p, t: (_silent_log_fn(p[0]), _mul_sz(
+            _silent_reciprocal_fn(p[0]), t[0])))
+        _silent_reciprocal_fn = custom_jvp(_silent_reciprocal_value)
+        _silent_reciprocal_fn.defjvp(_silent_reciprocal_jvp)
+    return _silent_log_fn(d)
+
+
+def _silent_reciprocal_value(d):
+    zero = d == 0.0
+    return _where(zero, fnp.copysign(_inf, d), fnp.divide(1.0, _where(zero, 1.0, d)))
+
+
+def _silent_reciprocal_jvp(primals, tangents):
+    r = _silent_reciprocal_fn(primals[0])
+    return r, _mul_sz(fnp.negative(fnp.multiply(r, r)), tangents[0])
+
+
+_silent_log_fn = _silent_reciprocal_fn = None
 
 
 def _x_log_weak(x, y, name, log, lo):
@@ -2564,6 +2622,7 @@ def _entropy_numpy(x, y, kl):
         if rest.all():
             rest = None
         else:
+            near &= rest   # (two negatives: not gathered only to be left out below)
             _np.logical_not(rest, out=rest)   # (a zero, below zero, nan)
             q = _numpy_where(rest, 1.0, q)
         out = _np.log(q)
@@ -2586,10 +2645,19 @@ def _entropy_numpy(x, y, kl):
         if kl:
             out += _np.subtract(y, x, out=q)
         if rest is not None:
-            at = rest.nonzero()
-            xr, yr = x[at], y[at]
-            v = _np.where((xr == 0.0) & (yr >= 0.0), yr + 0.0 if kl else 0.0, _inf)
-            out[at] = _np.where((xr != xr) | (yr != yr), math.nan, v)
+            # (session 54: by masks over the whole arrays, the few zeros and nans by their
+            # indices; gathering and scattering the rest by index took most of the time where
+            # many are negative: kl_div of two standard normal samples 1.6x SciPy's)
+            _np.copyto(out, _inf, where=rest)
+            zero = x == 0.0
+            if zero.any():
+                zero &= y >= 0.0
+                at = zero.nonzero()
+                out[at] = y[at] + 0.0 if kl else 0.0
+            nan = _np.add(x, y, out=q)   # (nan where x or y is, and at inf - inf)
+            at = _np.isnan(nan, out=zero).nonzero()
+            if len(at[0]):
+                out[at] = _np.where(_np.isnan(x[at]) | _np.isnan(y[at]), math.nan, out[at])
     return out
 
 
@@ -2723,10 +2791,21 @@ def bernoulli(n):
     if order < 0:
         raise ValueError("bernoulli: n must be a non-negative integer")
     values = _bernoulli_floats()[:order + 1]
-    # beyond: B_2k = (-1)^(k+1) |B_2k| overflows; odd indices are 0
-    values += [0.0 if m % 2 else (_inf if m % 4 == 2 else -_inf)
-               for m in range(len(values), order + 1)]
-    return fnp.asarray(values, dtype=_dt.float64)
+    if len(values) == order + 1:
+        return fnp.asarray(values, dtype=_dt.float64)
+    # beyond: B_2k = (-1)^(k+1) |B_2k| overflows; odd indices are 0. (In NumPy, allocated
+    # first: bernoulli(1e300) built a Python list of 1e300 elements until memory ran out,
+    # session 54; now NumPy's error at once, as SciPy's OverflowError)
+    try:
+        out = _np.empty(order + 1)
+    except ValueError as e:
+        digits = len(str(order))
+        raise ValueError(f"bernoulli: n (about 10**{digits - 1}) is too large for an array "
+                         f"of n + 1 values ({e})") from None
+    out[:len(values)] = values
+    m = _np.arange(len(values), order + 1)
+    out[len(values):] = _np.where(m % 2 == 1, 0.0, _np.where(m % 4 == 2, _inf, -_inf))
+    return fnp.asarray(out, dtype=_dt.float64)
 
 
 # a table made from a number: under a transform, a constant, as functrans.numpy's creation
@@ -2968,7 +3047,10 @@ def ive(v, x, /):
     (computed in float64).
 
     Derivative in ``x``: ``(ive(v - 1, x) + ive(v + 1, x)) / 2 - sign(x) ive(v, x)`` (at 0,
-    where ``exp(-|x|)`` has a corner, the average of the two sides). In ``v``:
+    where ``exp(-|x|)`` has a corner, the average of the two sides); from ``|x| = 30`` where
+    ``v**2 <= 2|x|`` (from 1e4 where ``v**2 <= 6|x|``), whose two terms cancel there to about
+    ``2|x| eps`` relative, ``sign(x) ive(v, x) F'/F`` with ``F`` the asymptotic series of
+    ``sqrt(2 pi |x|) ive`` (within a few ulp; session 54). In ``v``:
     NotImplementedError (as ``jv``; JAX has no ``iv``).
 
     Values from SciPy on NumPy; elsewhere (torch, array-api-strict, CuPy) the generic
@@ -6159,21 +6241,49 @@ def lpmv(m, v, x, /):
 # SciPy's special functions report no floating-point warnings (its ufuncs signal their
 # domain errors through sf_error, off by default); these composites' NumPy operations did
 # (logit(0): "divide by zero encountered in log"; boxcox(0, 0.5), beta(0, 0), binom(1, -1e300),
-# gamma(0)...), so each runs under errstate. Only here, around whole functions called eagerly
-# (about 2 us a call): never on the per-primitive path.
+# gamma(0)...), so each runs with NumPy's errors ignored. Only here, around whole functions
+# called eagerly: never on the per-primitive path.
+# (session 54) np.errstate builds its error object on every entry (about 2 us: logit on 100
+# elements paid 12 %); the context variable NumPy's errstate sets (NumPy >= 2) is set here
+# to one object made once, reset after (0.2 us). That object holds the error settings and
+# buffer size of import time; "all ignore" makes its error callback unused.
+try:
+    from numpy._core.umath import _extobj_contextvar as _ERR_STATE, _make_extobj
+    _ERR_IGNORE = _make_extobj(all="ignore")
+except (ImportError, AttributeError, TypeError):   # (another NumPy: errstate)
+    _ERR_STATE = None
+
 
 def _silent(fn):
     import functools
 
+    if _ERR_STATE is None:
+        @functools.wraps(fn)
+        def quiet(*args, **kwargs):
+            with _np.errstate(all="ignore"):
+                return fn(*args, **kwargs)
+        return quiet
+
     @functools.wraps(fn)
     def quiet(*args, **kwargs):
-        with _np.errstate(all="ignore"):
+        token = _ERR_STATE.set(_ERR_IGNORE)
+        try:
             return fn(*args, **kwargs)
+        finally:
+            _ERR_STATE.reset(token)
     return quiet
 
 
 _SILENT = ("logit", "boxcox", "boxcox1p", "beta", "betaln", "binom", "gamma", "gammasgn",
-           "cosm1", "exprel", "expn", "fdtr", "fdtrc", "gdtr", "gdtrc", "betaincc")
+           "cosm1", "exprel", "expn", "fdtr", "fdtrc", "gdtr", "gdtrc", "betaincc",
+           # (session 54's sweep, the rest of the namespace at 0, -0, +-1, +-inf, nan, 1e300,
+           # 5e-324, -2, 0.5: cbrt(1e300), comb(inf, 0), factorial(inf), inv_boxcox(0, inf),
+           # jv(inf, 0), log_ndtr(-inf), owens_t(1e300, 0), poch(0, inf), stdtrit(1, 0)
+           # warned; digamma(-inf), erfc(1e300) and erfcx(-inf) are silent at the source,
+           # functrans.backends: under errstate a NumPy call costs up to 1 us more, +12 to
+           # +35 % on those of a few microseconds; exp2 and exp10 still warn at 1e300)
+           "cbrt", "comb", "factorial",
+           "inv_boxcox", "inv_boxcox1p", "jv", "log_ndtr", "owens_t", "poch", "stdtrit")
 for _name in _SILENT:
     globals()[_name] = _silent(globals()[_name])
 del _name
