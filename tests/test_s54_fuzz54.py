@@ -1,0 +1,34 @@
+"""Session 54, helper fuzz54: what the lax, numpy, fft and conv fuzzers (tests/_fuzz_*_jax.py)
+found, pinned. Fixed: numpy.take(mode='raise') refused an out-of-range index where NumPy reads
+no index at all (an empty axis before ``axis``: take(zeros((0, 0)), 0, axis=1) is NumPy's
+empty array, ours raised IndexError)."""
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+
+
+@pytest.mark.parametrize("shape, axis, index", [
+    ((0, 0), 1, 0), ((0, 3), 1, [5, -9]), ((2, 0, 3), 2, [7]), ((0, 2, 3), 2, [[7]])])
+def test_take_raise_reads_no_index_where_numpy_reads_none(shape, axis, index):
+    # (was IndexError: take: index 0 is out of bounds for axis 1 with size 0)
+    x = np.zeros(shape)
+    want = np.take(x, index, axis=axis)
+    got = fnp.take(x, index, axis=axis)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    g = ft.grad(lambda x: fnp.sum(fnp.take(x, index, axis=axis)))(x)
+    assert g.shape == shape and not g.any()
+    assert ft.jit(lambda x: fnp.take(x, index, axis=axis))(x).shape == want.shape
+
+
+@pytest.mark.parametrize("shape, axis, index", [
+    ((3, 0), 0, [7, -8]), ((2, 0), 1, 0), ((2, 0, 3), 1, [0]), ((0, 3), None, 0)])
+def test_take_raise_still_checks_where_numpy_reads(shape, axis, index):
+    # NumPy raises on each of these (an empty result, (3, 0)'s, included: it reads the index)
+    x = np.zeros(shape)
+    with pytest.raises(IndexError):
+        np.take(x, index, axis=axis)
+    with pytest.raises(IndexError, match="out of bounds"):
+        fnp.take(x, index, axis=axis)
