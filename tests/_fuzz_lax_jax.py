@@ -160,6 +160,9 @@ class Case:
         self.value_only = value_only
         self.fd = fd
         self.jax_no_grad = jax_no_grad
+        # (a jax.lax function of the same value without the custom rule whose Hessian
+        # settles JAX's where JAX's is not symmetric: custom_linear_solve's, gen_misc46)
+        self.hessian_ref = None
 
     def __repr__(self):
         shapes = [(np.shape(a), np.asarray(a).dtype.name) for a in self.args]
@@ -264,13 +267,18 @@ def diff_positions(case):
 
 def partial_fn(case, mod, pos):
     """``case.fn`` as a function of the arguments at ``pos`` only (the rest fixed)."""
+    return _with_fn(case, lambda *a: case.fn(mod, *a), pos)
+
+
+def _with_fn(case, fn, pos):
+    """``fn(*case.args)`` as a function of the arguments at ``pos`` only."""
     base = list(case.args)
 
     def f(*vals):
         a = list(base)
         for p, v in zip(pos, vals):
             a[p] = v
-        return case.fn(mod, *a)
+        return fn(*a)
     return f
 
 
@@ -458,6 +466,12 @@ def check_transforms(case, rng, yj, tol):
         hf = ft.hessian(loss(f_f, fnp), argnums=tuple(range(len(pos))))(*primals)
         hj = jax_try(lambda: jax.hessian(loss(f_j, jnp), argnums=tuple(range(len(pos))))(
             *(jnp.asarray(p) for p in primals)), case, None)
+        if hj is not None and case.hessian_ref is not None and not all(
+                close(a, b, 1e-9)[0] for a, b in zip(leaves(hf), leaves(hj))):
+            f_r = float_leaves_fn(_with_fn(case, case.hessian_ref, pos), jnp)
+            hj = jax.hessian(loss(f_r, jnp), argnums=tuple(range(len(pos))))(
+                *(jnp.asarray(p) for p in primals))
+            count(case.name + ":jax-hessian-settled")
         for a, b in zip(leaves(hf), leaves(hj) if hj is not None else []):
             ok, msg = close(a, b, 1e-9)
             if not ok:
@@ -1461,6 +1475,7 @@ def gen_misc46(rng):
                                      "rng_bit_generator", "zeros_like_array"])
     p = {}
     exact, fd, value_only, diff = False, True, False, None
+    hessian_ref = None
     if which in COLLECTIVES:
         nm = int(rng.integers(1, 4))  # members of the named vmap
         dt = pick(rng, ["float64"] * 3 + ["float32", "int32"])
@@ -1549,6 +1564,15 @@ def gen_misc46(rng):
                 return m.linalg.solve(a.T, rhs)
             return mod.custom_linear_solve(mv, b, solve, None if sym else tsolve,
                                            symmetric=sym)
+        if sym:
+            # JAX's Hessian with symmetric=True is not symmetric (jax 0.10.2): its transposed
+            # solve is the solve itself, also along the Hessian's non-symmetric directions of
+            # a, where the derivative of a^-T is wanted (--case 51041:28: JAX's d2/da2 off by
+            # 0.021, d2/da db by 0.052, each the asymmetry of its Hessian; ours is that of
+            # jnp.linalg.solve to 1e-17): the plain solve's Hessian is the referee
+            def plain_solve(a, b):
+                return jnp.linalg.solve(a, b)
+            hessian_ref = plain_solve
     elif which == "broadcast_like":
         dt = pick(rng, ["float64", "float64", "float32", "int32", "bool"])
         shape = rshape(rng, int(rng.integers(0, 3)), hi=3)
@@ -1657,7 +1681,9 @@ def gen_misc46(rng):
         def fn(mod, x):
             return jnp.zeros_like(x) if mod is jlax else mod.zeros_like_array(x)
         exact = True
-    return Case(which, p, fn, gen, rng, diff=diff, exact=exact, value_only=value_only, fd=fd)
+    case = Case(which, p, fn, gen, rng, diff=diff, exact=exact, value_only=value_only, fd=fd)
+    case.hessian_ref = hessian_ref
+    return case
 
 
 def gen_misc47(rng):

@@ -219,11 +219,15 @@ def take(a, indices, axis=None, out=None, mode="raise", unique_indices=False,
         # (NumPy's error only where the result has elements: an empty result is returned;
         # 'fill' fills every position, as jax.numpy's)
         raise IndexError("take: cannot do a non-empty take from an empty axis")
+    # NumPy's 'raise' reads the indices once per element of the axes before ``axis``: none
+    # when one of those is empty (take(zeros((0, 3)), 5, axis=1) is empty, no error), and
+    # the result is empty then, whatever the indices
+    reads = size and math.prod(_shape(x)[:axis])
     if mode != "raise" and _dtype(indices) is not _dt.int64:
         # in int64 (NumPy's intp): n, or n - 1, need not fit a narrow index dtype
         indices = _st.convert_element_type(indices, _dt.int64)
     inside = None
-    if n == 0 and mode != "raise":
+    if n == 0 and (mode != "raise" or not reads):
         # an empty axis: nothing to read, so one zero slot to gather from (the result is
         # empty for 'wrap'/'clip', checked above; all fill for 'fill', as jax.numpy's)
         shape1 = _shape(x)[:axis] + (1,) + _shape(x)[axis + 1:]
@@ -245,11 +249,12 @@ def take(a, indices, axis=None, out=None, mode="raise", unique_indices=False,
             inside = logical_and(inside, False)
         # in range for the gather; the filled positions are replaced below
         indices = where(inside, indices, 0)
+    elif not reads:  # (any index in range gives the same empty result)
+        indices = indices * 0
     elif _index_checks_running():  # (reported on the caller's axis, not the gather's)
         indices = _recorded_index(indices, n, _shape(x), axis, x)
     else:
-        if size:
-            _check_bounds(indices, n, f"axis {axis}", "take: index")
+        _check_bounds(indices, n, f"axis {axis}", "take: index")
         # (negative indices are gather's to count from the end, in a dtype that holds n)
     perm = (axis,) + tuple(i for i in range(nd) if i != axis)
     out = _ix.gather(_st.transpose(x, perm), (indices,))
