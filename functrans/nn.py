@@ -353,9 +353,8 @@ def squareplus(x, b=4):
         if isinstance(x, _Tracer) and b > 0:
             return _squareplus_fn(x, float(b))
         return _squareplus_value(x, b)
-    b = _float(b)
     if isinstance(x, _Tracer) or isinstance(b, _Tracer):
-        return _squareplus_xb_fn(x, b)
+        return _squareplus_xb_fn(x, _float(b))
     return _squareplus_value(x, b)
 
 
