@@ -37,7 +37,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _lazy_custom_jvp(value, jvp, nondiff_argnums=()):
+def _lazy_custom_jvp(value, jvp, nondiff_argnums=(), symbolic_zeros=False):
     """``value`` as a ``custom_jvp`` function whose rule is ``jvp``, made on its first call
     (functrans.custom is imported then, not with functrans.nn) and kept. (A closure, not a
     class: this module's import stays as cheap as with the five globals it replaces.)"""
@@ -47,7 +47,7 @@ def _lazy_custom_jvp(value, jvp, nondiff_argnums=()):
         if not made:
             from .custom import custom_jvp
             fn = custom_jvp(value, nondiff_argnums=nondiff_argnums)
-            fn.defjvp(jvp)
+            fn.defjvp(jvp, symbolic_zeros=symbolic_zeros)
             made.append(fn)
         return made[0](*args)
     return call
@@ -412,9 +412,16 @@ _squareplus_slope_fn = _lazy_custom_jvp(_squareplus_slope_value, _squareplus_slo
 # S_b = G_x = -x / (4 h^3), G_b = -1 / (8 h^3).
 def _squareplus_xb_jvp(primals, tangents):
     x, b = primals
-    tx, tb = tangents
-    return (_squareplus_xb_fn(x, b),
-            tx * _squareplus_xb_slope_fn(x, b) + tb * _squareplus_b_slope_fn(x, b))
+    return _squareplus_xb_fn(x, b), _tangent_sum(
+        tangents, lambda: _squareplus_xb_slope_fn(x, b), lambda: _squareplus_b_slope_fn(x, b))
+
+
+def _tangent_sum(tangents, *slopes):
+    """The sum of each tangent times its slope (a thunk), skipping the symbolic zeros (a
+    gradient in x or b alone: the other slope is never computed)."""
+    from .custom import SymbolicZero
+    terms = [t * s() for t, s in zip(tangents, slopes) if type(t) is not SymbolicZero]
+    return terms[0] if len(terms) == 1 else terms[0] + terms[1]
 
 
 def _cubed_h(x, b):
@@ -426,9 +433,9 @@ def _cubed_h(x, b):
 
 def _squareplus_xb_slope_jvp(primals, tangents):
     x, b = primals
-    tx, tb = tangents
     over = _cubed_h(x, b)
-    return (_squareplus_xb_slope_fn(x, b), tx * over(0.5 * b) + tb * over(-0.25 * x))
+    return _squareplus_xb_slope_fn(x, b), _tangent_sum(
+        tangents, lambda: over(0.5 * b), lambda: over(-0.25 * x))
 
 
 def _squareplus_b_slope_value(x, b):
@@ -437,14 +444,17 @@ def _squareplus_b_slope_value(x, b):
 
 def _squareplus_b_slope_jvp(primals, tangents):
     x, b = primals
-    tx, tb = tangents
     over = _cubed_h(x, b)
-    return _squareplus_b_slope_fn(x, b), tx * over(-0.25 * x) + tb * over(-0.125)
+    return _squareplus_b_slope_fn(x, b), _tangent_sum(
+        tangents, lambda: over(-0.25 * x), lambda: over(-0.125))
 
 
-_squareplus_xb_fn = _lazy_custom_jvp(_squareplus_value, _squareplus_xb_jvp)
-_squareplus_xb_slope_fn = _lazy_custom_jvp(_squareplus_slope_value, _squareplus_xb_slope_jvp)
-_squareplus_b_slope_fn = _lazy_custom_jvp(_squareplus_b_slope_value, _squareplus_b_slope_jvp)
+_squareplus_xb_fn = _lazy_custom_jvp(_squareplus_value, _squareplus_xb_jvp,
+                                     symbolic_zeros=True)
+_squareplus_xb_slope_fn = _lazy_custom_jvp(_squareplus_slope_value, _squareplus_xb_slope_jvp,
+                                           symbolic_zeros=True)
+_squareplus_b_slope_fn = _lazy_custom_jvp(_squareplus_b_slope_value, _squareplus_b_slope_jvp,
+                                          symbolic_zeros=True)
 
 
 def sparse_plus(x):
