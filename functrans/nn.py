@@ -37,7 +37,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _lazy_custom_jvp(value, jvp, nondiff_argnums=()):
+def _lazy_custom_jvp(value, jvp, nondiff_argnums=(), symbolic_zeros=False):
     """``value`` as a ``custom_jvp`` function whose rule is ``jvp``, made on its first call
     (functrans.custom is imported then, not with functrans.nn) and kept. (A closure, not a
     class: this module's import stays as cheap as with the five globals it replaces.)"""
@@ -47,7 +47,7 @@ def _lazy_custom_jvp(value, jvp, nondiff_argnums=()):
         if not made:
             from .custom import custom_jvp
             fn = custom_jvp(value, nondiff_argnums=nondiff_argnums)
-            fn.defjvp(jvp)
+            fn.defjvp(jvp, symbolic_zeros=symbolic_zeros)
             made.append(fn)
         return made[0](*args)
     return call
@@ -349,8 +349,12 @@ def squareplus(x, b=4):
     cancellation: JAX's formula loses every digit from ``x = -1e8`` and gives ``inf`` from
     ``|x| = 1.4e154``), halved before the sum (finite up to the largest float)."""
     x = _float(x)
-    if isinstance(x, _Tracer) and type(b) in (int, float) and b > 0:
-        return _squareplus_fn(x, float(b))
+    if type(b) in (int, float):
+        if isinstance(x, _Tracer) and b > 0:
+            return _squareplus_fn(x, float(b))
+        return _squareplus_value(x, b)
+    if isinstance(x, _Tracer) or isinstance(b, _Tracer):
+        return _squareplus_xb_fn(x, _float(b))
     return _squareplus_value(x, b)
 
 
@@ -376,7 +380,7 @@ def _squareplus_jvp(b, primals, tangents):
 
 
 def _squareplus_slope_value(x, b):
-    c = math.sqrt(b)
+    c = math.sqrt(b) if isinstance(b, float) else fnp.sqrt(b)
     neg = x < 0
     # x >= 0: (1 + 1 / hypot(1, c / x)) / 2 (x / h without inf / inf at +inf: 1; at 0: 1/2);
     # x < 0: y / h = b / (2 (h - x) h), no cancellation (0 at -inf), as two quotients
@@ -399,6 +403,58 @@ def _squareplus_slope_jvp(b, primals, tangents):
 _squareplus_fn = _lazy_custom_jvp(_squareplus_value, _squareplus_jvp, nondiff_argnums=(1,))
 _squareplus_slope_fn = _lazy_custom_jvp(_squareplus_slope_value, _squareplus_slope_jvp,
                                         nondiff_argnums=(1,))
+
+
+# An array b (differentiated too): its formula's second derivative in b, through hypot(x,
+# sqrt(b)), cancels for x^2 >> b (x^2 / (4 b h^3) - 1 / (4 b h): at x = 1e8, b = 1.36 it was
+# +1.8e-25 for -1.25e-25). The slopes, each written without cancellation or overflow: in x,
+# S = y / h (_squareplus_slope_value's); in b, G = 1 / (4 h). Their own: S_x = b / (2 h^3),
+# S_b = G_x = -x / (4 h^3), G_b = -1 / (8 h^3).
+def _squareplus_xb_jvp(primals, tangents):
+    x, b = primals
+    return _squareplus_xb_fn(x, b), _tangent_sum(
+        tangents, lambda: _squareplus_xb_slope_fn(x, b), lambda: _squareplus_b_slope_fn(x, b))
+
+
+def _tangent_sum(tangents, *slopes):
+    """The sum of each tangent times its slope (a thunk), skipping the symbolic zeros (a
+    gradient in x or b alone: the other slope is never computed)."""
+    from .custom import SymbolicZero
+    terms = [t * s() for t, s in zip(tangents, slopes) if type(t) is not SymbolicZero]
+    return terms[0] if len(terms) == 1 else terms[0] + terms[1]
+
+
+def _cubed_h(x, b):
+    """``(1 / h^3)`` as a function of a numerator: ``num / h / h / h`` (h^3 overflows from
+    |x| = 5.6e102)."""
+    h = fnp.hypot(x, fnp.sqrt(b))
+    return lambda num: num / h / h / h
+
+
+def _squareplus_xb_slope_jvp(primals, tangents):
+    x, b = primals
+    over = _cubed_h(x, b)
+    return _squareplus_xb_slope_fn(x, b), _tangent_sum(
+        tangents, lambda: over(0.5 * b), lambda: over(-0.25 * x))
+
+
+def _squareplus_b_slope_value(x, b):
+    return 0.25 / fnp.hypot(x, fnp.sqrt(b))
+
+
+def _squareplus_b_slope_jvp(primals, tangents):
+    x, b = primals
+    over = _cubed_h(x, b)
+    return _squareplus_b_slope_fn(x, b), _tangent_sum(
+        tangents, lambda: over(-0.25 * x), lambda: over(-0.125))
+
+
+_squareplus_xb_fn = _lazy_custom_jvp(_squareplus_value, _squareplus_xb_jvp,
+                                     symbolic_zeros=True)
+_squareplus_xb_slope_fn = _lazy_custom_jvp(_squareplus_slope_value, _squareplus_xb_slope_jvp,
+                                           symbolic_zeros=True)
+_squareplus_b_slope_fn = _lazy_custom_jvp(_squareplus_b_slope_value, _squareplus_b_slope_jvp,
+                                          symbolic_zeros=True)
 
 
 def sparse_plus(x):

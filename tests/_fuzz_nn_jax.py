@@ -707,24 +707,47 @@ def _glu_exact_ok(case, x, got, t=None, u=None):
     return ok
 
 
-def _squareplus_overflow_ok(case, primals, got, t=None, u=None):
-    """fuzz53: squareplus's jvp (tangent ``t``) or vjp (cotangent ``u``) at finite points
-    where JAX's slope (1 + x / sqrt(x^2 + b)) / 2 overflows (|x| > 1.4e154: its slope at
-    x = -1e300 is 0.5, the true one b / (4 x^2) -> 0; seed 44047 it 39), as the elementwise
-    checks settle it (fuzz52): whether functrans's is mpmath's slope times ``t`` or ``u`` to
-    1e-12 at every entry. Only for a number b (an array b is differentiated too)."""
-    b = case.params.get("b", 4.0)
-    if case.name != "squareplus" or len(primals) != 1 or not isinstance(b, (int, float)):
+def _squareplus_overflow_ok(case, primals, got, t=None, u=None, arg=0):
+    """fuzz53: squareplus's jvp (tangents ``t``, one per primal) or vjp (cotangent ``u``,
+    ``got`` the one of primal ``arg``) at finite points where JAX's slope (1 + x / sqrt(x^2
+    + b)) / 2 overflows (|x| > 1.4e154: its slope at x = -1e300 is 0.5, the true one
+    b / (4 x^2) -> 0; seed 44047 it 39), as the elementwise checks settle it (fuzz52):
+    whether functrans's is mpmath's slopes times ``t`` or ``u`` to 1e-12 at every entry.
+    fuzz54: also for an array b, the second primal (seed 44054 it 10: x = -1e300, JAX's jvp
+    0.32, its vjp in x 0.914, functrans's -1.1e-301 and 0.0), whose slope is 1 / (4 sqrt(x^2
+    + b))."""
+    if case.name != "squareplus" or not 1 <= len(primals) <= 2:
         return False
     x = np.asarray(primals[0], np.float64)
+    if len(primals) == 2:
+        b = np.asarray(primals[1], np.float64)
+    else:
+        b = case.params.get("b", 4.0)
+        if not isinstance(b, (int, float)):
+            return False
     if not np.any(np.isfinite(x) & (np.abs(x) > 1e154)):
         return False
-    slope = np.vectorize(lambda v: _squareplus_slope(v, float(b), 1), otypes=[np.float64])(x)
-    ref = slope * np.asarray(t if t is not None else u, np.float64)
+    slopes = [np.vectorize(lambda v, w: _squareplus_slope(v, float(w), 1),
+                           otypes=[np.float64])(x, b)]
+    if len(primals) == 2:
+        slopes.append(np.vectorize(lambda v, w: _squareplus_slope_in_b(v, float(w)),
+                                   otypes=[np.float64])(x, b))
+    if t is not None:
+        ref = sum(s * np.asarray(ti, np.float64) for s, ti in zip(slopes, t))
+    else:
+        ref = slopes[arg] * np.asarray(u, np.float64)
     ok = close(np.asarray(got, np.float64), ref, 1e-12)[0]
     if ok:
         count("squareplus:jax-overflow-slope")
     return ok
+
+
+def _squareplus_slope_in_b(x, b):
+    """d/db of squareplus at the finite ``x``: 1 / (4 sqrt(x^2 + b)) (mpmath, no overflow)."""
+    import mpmath as mp
+    with mp.workdps(40):
+        x, b = mp.mpf(float(x)), mp.mpf(b)
+        return float(1 / (4 * mp.sqrt(x * x + b)))
 
 
 def _excluded_nan_ok(case, got, jax_value, tol):
@@ -776,7 +799,7 @@ def check_transforms(case, rng):
         ok, msg = close(np.asarray(a), np.asarray(b), dtol)
         if not ok and case.name == "glu" and _glu_exact_ok(case, primals[0], a, t=tans[0]):
             continue
-        if not ok and _squareplus_overflow_ok(case, primals, a, t=tans[0]):
+        if not ok and _squareplus_overflow_ok(case, primals, a, t=tans):
             continue
         if not ok:
             fail(case.name, case, f"jvp out {i} vs jax: {msg}")
@@ -804,7 +827,7 @@ def check_transforms(case, rng):
                 continue
             if not ok:
                 ok = _excluded_nan_ok(case, a, b, dtol) or \
-                    _squareplus_overflow_ok(case, primals, a, u=us[0])
+                    _squareplus_overflow_ok(case, primals, a, u=us[0], arg=i)
             if not ok:
                 fail(case.name, case, f"vjp arg {pos[i]} vs jax: {msg}")
     lhs = sum(float(np.sum(u * np.asarray(t))) for u, t in zip(us, t_f))
