@@ -1856,9 +1856,9 @@ def gamma_inv_eta(a, y, x, region, *, lower):
 # There x = a + D(a, z), z = ndtri(y) (-ndtri(y) for gammainccinv), D = sum_n d_n(z)
 # a^(-n/2): dx/da = 1 + D_a, dx/dy = D_z dz/dy, each again differentiable through
 # gamma_quantile_series's rule and ndtri's: within 1e-15 of mpmath (a = 50 .. 1e12).
-# Session 54: from a = 7 (there the implicit-function form's terms ~1/a^2 cancel too, and
-# x's rounding left d2x/da2 2e-11 .. 1.4e-9 relative off between a = 10 and 50; now
-# within 4e-15).
+# Session 54: from a = 8, incomplete_grads._QUANTILE_MIN_A (there the implicit-function
+# form's terms ~1/a^2 cancel too, and x's rounding left d2x/da2 2e-11 .. 1.4e-9 relative
+# off between a = 10 and 50; now within 7e-14 at a = 8, 1e-14 from a = 10).
 
 
 def _gamma_quantile_series_impl(bk, a, z, region, *, i, j):
@@ -1958,7 +1958,7 @@ def _gamma_inverse_refine(lower):
         """The tangent in eta's form (see above) inside temme_eta_region, ``d`` outside."""
         a, y = primals
         ta, ty = tangents
-        # (near the median the series in 1/sqrt(a), see above, from a = 7; eta's form
+        # (near the median the series in 1/sqrt(a), see above, from a = 8; eta's form
         # elsewhere in temme_eta_region)
         no_middle = _gamma_median_none(a, y)
         no_eta = _temme_inverse_none(a, y, x)
