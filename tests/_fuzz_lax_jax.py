@@ -69,7 +69,11 @@ LENIENT = ("XLA operations do not allow negative axes", "does not accept dtype b
            "Permutation doesn't match the axis size")
 
 # and what functrans refuses on purpose where JAX computes: atan2 of complex numbers
-STRICTER = ("lax.atan2 does not accept dtype complex",)
+# (and, a gap to close rather than a decision: cumlogsumexp of complex numbers, which JAX
+# computes as log(sum(exp(x))) on the principal branch (seed 51059: cumlogsumexp of a
+# complex128 (1,) array); functrans's logaddexp follows NumPy's, real only)
+STRICTER = ("lax.atan2 does not accept dtype complex",
+            "lax.cumlogsumexp does not accept dtype complex")
 
 
 def tol_of(dtype):
@@ -248,6 +252,9 @@ def check_case(case, rng):
         if y64 is not None:
             count(case.name + ":jax-f32-conv-wrong")
             yj = y64   # (the transforms below are compared with the right values)
+        elif _jax_complex_cumprod_wrong(case, yf):
+            count(case.name + ":jax-complex-cumprod-inf")
+            yj = [_numpy_cumprod(case, case.args[0])]
     if not compare_out(case, "value", yf, yj, tol):
         return
     if case.value_only:
@@ -324,6 +331,33 @@ def _jax_vmap_wrong(case, vf, members, axes, tol):
     return _matches(vf, looped, tol, case.exact)
 
 
+def _numpy_cumprod(case, x):
+    """NumPy's cumprod of ``x`` along the case's axis (reversed if it is): the referee for
+    complex cumprod with infinite entries, where JAX's is wrong (jax 0.10.2, CPU): its
+    first element is x[0] multiplied by the identity 1 + 0j, and the textbook complex
+    product gives -inf + nan j for -inf + 0j (cumprod([-inf + 0j, ...])[0] is -inf + nan j,
+    NumPy's and functrans's -inf + 0j), and the nan runs on (seed 51060 it 16)."""
+    ax, x = case.params["ax"], np.asarray(x)
+    if case.params["rev"]:
+        return np.flip(np.cumprod(np.flip(x, ax), ax), ax)
+    return np.cumprod(x, ax)
+
+
+def _jax_complex_cumprod_wrong(case, yf, members=None, axes=None):
+    """Whether a complex cumprod with non-finite entries that differs from JAX's equals
+    NumPy's (bit for bit, nan where nan): then JAX's is the wrong one (_numpy_cumprod).
+    ``members``/``axes``: a vmapped call's members and in_axes (out axis 0)."""
+    if case.name != "cumprod" or np.dtype(case.params["dt"]).kind != "c":
+        return False
+    xs = [case.args[0]] if members is None else [m[0] for m in members]
+    if all(np.isfinite(np.asarray(x)).all() for x in xs):
+        return False
+    want = np.stack([_numpy_cumprod(case, x) for x in xs])
+    got = np.asarray(leaves(yf)[0])
+    got = got[None] if members is None else got
+    return got.shape == want.shape and np.array_equal(got, want, equal_nan=True)
+
+
 def _jax_f32_conv_wrong(case, yf, tol):
     """JAX's own float32 result where it is the one that is wrong, else None: a conv of
     float32 with a negative padding (XLA on CPU, jax 0.10.2, gives garbage there, some
@@ -372,6 +406,9 @@ def check_transforms(case, rng, yj, tol):
             if not _matches(vf, vj, tol, case.exact) and _jax_vmap_wrong(case, vf, members,
                                                                           axes, tol):
                 count(case.name + ":jax-vmap-wrong")
+            elif not _matches(vf, vj, tol, case.exact) and axes[0] == 0 and \
+                    _jax_complex_cumprod_wrong(case, vf, members, axes):
+                count(case.name + ":jax-complex-cumprod-inf")
             else:
                 compare_out(case, f"vmap in_axes={axes}", vf, vj, tol)
     pos = diff_positions(case)
