@@ -58,3 +58,17 @@ def test_custom_linear_solve_symmetric_hessian_is_the_solves():
         for j in range(2):
             np.testing.assert_allclose(h[i][j], want[i][j], rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(h[0][0], np.transpose(h[0][0], (2, 3, 0, 1)), atol=1e-14)
+
+
+def test_complex_interp_one_point_nan_x_is_fp0_as_numpy():
+    # (lead, numpy fuzz seed 51480+: interp([nan, -0.61], [1.30], [0.756 + 0.756j]) gave
+    # nan + 0j at the nan where NumPy (and functrans's real path) give fp[0] with one point)
+    x = np.array([np.nan, -0.6, 1.3, 2.0])
+    for fp in (np.array([0.75 + 0.75j]), np.array([np.inf + 1j])):
+        for kw in ({}, {"left": 2 + 3j}, {"right": -1j}):
+            want = np.interp(x, np.array([1.3]), fp, **kw)
+            got = np.asarray(fnp.interp(x, np.array([1.3]), fp, **kw))
+            np.testing.assert_array_equal(got, want)
+    # two points: a nan x stays nan + 0j (NumPy's)
+    two = np.asarray(fnp.interp(x, np.array([1.3, 2.0]), np.array([1j, 2.0])))
+    np.testing.assert_array_equal(two, np.interp(x, np.array([1.3, 2.0]), np.array([1j, 2.0])))

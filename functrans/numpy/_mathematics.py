@@ -1386,8 +1386,11 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         re_, im_ = (interp(x, xp, part(fp), left=None if left is None else part(left),
                            right=None if right is None else part(right), period=period)
                     for part in (real, imag))
+        both = _from_parts(re_, im_, _dt.complex128)
+        if period is None and _shape(xp)[0] == 1:
+            return both  # (a NaN x: fp[0], as NumPy's with one point and its real path's)
         xf = astype(x, _dt.float64)  # (a NaN x: NaN + 0j, as NumPy's)
-        return where(isnan(xf), astype(xf, _dt.complex128), _from_parts(re_, im_, _dt.complex128))
+        return where(isnan(xf), astype(xf, _dt.complex128), both)
     fd = _dt.float64
     x, xp, fp = astype(x, _dt.float64), astype(xp, _dt.float64), astype(fp, fd)
     if period is not None:
