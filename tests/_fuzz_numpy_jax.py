@@ -58,7 +58,8 @@ class Case:
         self.family, self.name, self.args = family, name, list(args)
         self.call = call                     # call(module, *args): fnp (and np / jnp when
         self.np_call = np_call or (lambda *a: call(np, *a))        # the names agree)
-        self.jnp_call = jnp_call if jnp_call is not None else (
+        # (jnp_call=False: no JAX reference; None: call(jnp, ...))
+        self.jnp_call = None if jnp_call is False else jnp_call if jnp_call is not None else (
             (lambda *a: call(jnp, *a)) if jnp is not None else None)
         # which args carry derivatives (default: every float64 / complex128 array)
         self.diff = diff if diff is not None else [
@@ -271,10 +272,12 @@ def fam_at(rng):
         return call(jnp, jnp.asarray(x), v)
     # (JAX's read clamps an out-of-range index but its derivative drops the clamped entry's
     # cotangent: x(4, 1).at[2, [-4, 0, -1]].get() reads x[2, 0] three times, its JAX
-    # gradient counts two; functrans's all three, as central differences)
+    # gradient counts two; functrans's all three, as central differences; its forward mode
+    # counts all three too: seed 51525, x(4,).at[[6]].get(), JAX's grad 0 and jacfwd(jacfwd)
+    # -sin(x[3]) at [3, 3]. jnp_call=None used to fall back on call(jnp, ...): now False)
     jax_ok = jnp is not None and not (op == "get" and oor)
     return Case("at", name, [x, v], ft_call, np_call=np_call,
-                jnp_call=jax_call if jax_ok else None,
+                jnp_call=jax_call if jax_ok else False,
                 nograd=op in ("min", "max") or mode == "promise_in_bounds")
 
 
