@@ -58,3 +58,37 @@ def test_squareplus_third_derivatives(which):
             for g in (rev, fwd):
                 got = float(g(x, np.array(b)))
                 assert got == pytest.approx(ref, rel=4e-15, abs=0.0), (which, x, b, got, ref)
+
+
+# -- experimental.sparse: fromdense beside empty axes (experimental fuzz 74416-74424) --------
+
+@pytest.mark.parametrize("shape,n_batch,n_dense", [
+    ((1, 1, 0), 3, 0), ((2, 0), 2, 0), ((0, 3), 1, 0), ((2, 0, 3), 2, 0), ((2, 0, 3), 2, 1)])
+def test_sparse_fromdense_empty_batch_axis(shape, n_batch, n_dense):
+    # an empty batch axis: nse=None reshaped the nonzero count to (..., -1) (undefined there)
+    from functrans.experimental import sparse as fsparse
+    x = np.zeros(shape)
+    m = fsparse.BCOO.fromdense(x, n_batch=n_batch, n_dense=n_dense)
+    assert m.nse == 0 and m.todense().shape == shape
+    g = ft.grad(lambda a: ft.numpy.sum(fsparse.BCOO.fromdense(
+        a, n_batch=n_batch, n_dense=n_dense).todense()))(x)
+    assert g.shape == shape
+
+
+@pytest.mark.parametrize("shape,n_batch,n_dense", [
+    ((2, 0), 0, 0), ((0, 3), 0, 1), ((2, 0, 3), 1, 0), ((0,), 0, 0), ((3, 0, 2), 1, 1)])
+def test_sparse_fromdense_no_positions_pads(shape, n_batch, n_dense):
+    # a sparse part with no positions and nse > 0: every entry is padding (zeros at the index
+    # = the sparse shape); it read position 0 of an empty array (IndexError). JAX fails
+    # inside its gather ("Slice size ... in gather op is out of range")
+    from functrans.experimental import sparse as fsparse
+    x = np.zeros(shape)
+    for f in (lambda a: fsparse.BCOO.fromdense(a, nse=2, n_batch=n_batch, n_dense=n_dense),
+              ft.jit(lambda a: fsparse.BCOO.fromdense(a, nse=2, n_batch=n_batch,
+                                                      n_dense=n_dense))):
+        m = f(x)
+        sshape = shape[n_batch:len(shape) - n_dense]
+        assert m.nse == 2 and not np.any(np.asarray(m.data))
+        assert (np.asarray(m.indices) == np.array(sshape)).all()
+        assert m.data.shape == shape[:n_batch] + (2,) + shape[len(shape) - n_dense:]
+        np.testing.assert_array_equal(m.todense(), x)

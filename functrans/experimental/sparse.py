@@ -651,8 +651,9 @@ def bcoo_fromdense(mat, *, nse=None, n_batch=0, n_dense=0, index_dtype=_dt.int32
     def nonzero_of(m):  # (an entry is stored where any value of its dense block is nonzero)
         return _any_nonzero(m, n_dense)
     if nse is None:
-        counts = fnp.sum(fnp.reshape(nonzero_of(mat), tuple(mat.shape[:n_batch]) + (-1,)),
-                         axis=-1)
+        # (the sparse size written out: -1 is undefined beside an empty batch axis)
+        counts = fnp.sum(fnp.reshape(nonzero_of(mat), tuple(mat.shape[:n_batch])
+                                     + (math.prod(shape),)), axis=-1)
         nse = _concrete_nse(lambda: fnp.max(counts) if counts.size else 0, "BCOO.fromdense")
     nse = operator.index(nse)
 
@@ -663,6 +664,8 @@ def bcoo_fromdense(mat, *, nse=None, n_batch=0, n_dense=0, index_dtype=_dt.int32
             indices = fnp.astype(fnp.stack(cols, axis=-1), index_dtype)
         else:
             indices = fnp.zeros((nse, 0), dtype=index_dtype, like=m)
+        if not math.prod(shape):  # (no position to read: every entry is padding)
+            return fnp.zeros((nse,) + dense, dtype=m.dtype, like=m), indices
         flat, inside = _positions(indices, shape)
         # (the positions counted, not -1: a dense block of no elements leaves -1 undefined)
         data = fnp.take(fnp.reshape(m, (math.prod(shape),) + dense), fnp.where(inside, flat, 0),
