@@ -697,7 +697,7 @@ def temme_eta(backend, lower, a, y, x, /):
 # x - a = mu(s h) / s^2. (Checked against exact fractions through Temme's eps_k(eta_0):
 # within 1e-14 of each row's largest coefficient, and against mpmath's roots: every first
 # and second derivative within 1e-15 from a = 50 to 1e12 with |z| up to 2.) Used where
-# a >= 8 and 1/4 <= y <= 3/4 (|z| <= 0.675: the 23 terms to s^22 give ~1e-19 of the
+# a >= 7 and 1/4 <= y <= 3/4 (|z| <= 0.675: the 23 terms to s^22 give ~1e-19 of the
 # second derivatives' size at a = 50).
 #
 # (session 54) Below a = 50 the implicit-function form -(dP/da) / (dP/dx) takes up x's
@@ -710,9 +710,20 @@ def temme_eta(backend, lower, a, y, x, /):
 # 8 the implicit form, within 1.2e-12). The rows an element needs by its a
 # (_quantile_rows_for), computed at first use up to the most needed so far (0.07 s to
 # s^22, 0.3 s to s^40).
+#
+# (session 55) From a = 7: between 7 and 8 the implicit form's d2x/da2 near the median was
+# up to 8.8e-12 off (a = 7.99, y = 1/2; 2.4e-12 at 7.5, 1.6e-12 at 7.25), the series' within
+# 8.1e-13 (a = 7, y = 1/2; 2.3e-13 at 7.5, 7.3e-14 at 7.99), every other first and second
+# derivative within 4.1e-14 there (y in [1/4, 3/4], mpmath at 60 digits); at 6.5 the
+# implicit form is the better (6.9e-13 against 3.1e-12). Below 7 the implicit form's
+# d2x/da2 at the median stays ~eps absolute (1.2e-12 relative at a = 6): its terms
+# d2P/da2 / P_x, 2 (log x - digamma(a)) x' and ((a - 1)/x - 1) x'^2 (~0.06 each at a = 6)
+# cancel ~300x to 2.2e-4, which takes up d2P/da2's own error (8.6e-15 relative: its
+# prefactor's exp(a log x - x - lgamma(a + 1))) and log x - digamma(a)'s (3.4e-15, ~60x
+# cancellation) as ~1e-12.
 
 _QUANTILE_N = 40  # the highest power of s (at a = _QUANTILE_MIN_A)
-_QUANTILE_MIN_A = 8.0  # the least a where the series is used
+_QUANTILE_MIN_A = 7.0  # the least a where the series is used
 _QUANTILE_Y = (0.25, 0.75)  # the interval of y where the series is used
 
 
@@ -796,7 +807,7 @@ def _gamma_quantile_coefficients(n_max=_QUANTILE_N):
 
 
 def gamma_quantile_region(a, y):
-    """Where the inverses' derivatives come from the series in 1/sqrt(a) (a >= 8 finite,
+    """Where the inverses' derivatives come from the series in 1/sqrt(a) (a >= 7 finite,
     1/4 <= y <= 3/4)."""
     lo, hi = _QUANTILE_Y
     return (a >= _QUANTILE_MIN_A) & (a < math.inf) & (y >= lo) & (y <= hi)

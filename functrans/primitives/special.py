@@ -1858,7 +1858,9 @@ def gamma_inv_eta(a, y, x, region, *, lower):
 # gamma_quantile_series's rule and ndtri's: within 1e-15 of mpmath (a = 50 .. 1e12).
 # Session 54: from a = 8, incomplete_grads._QUANTILE_MIN_A (there the implicit-function
 # form's terms ~1/a^2 cancel too, and x's rounding left d2x/da2 2e-11 .. 1.4e-9 relative
-# off between a = 10 and 50; now within 7e-14 at a = 8, 1e-14 from a = 10).
+# off between a = 10 and 50; now within 7e-14 at a = 8, 1e-14 from a = 10). Session 55:
+# from a = 7 (the implicit form's d2x/da2 was 8.8e-12 off at (7.99, 1/2); the series'
+# within 8.1e-13 from a = 7).
 
 
 def _gamma_quantile_series_impl(bk, a, z, region, *, i, j):
@@ -1871,7 +1873,7 @@ def _gamma_quantile_series_impl(bk, a, z, region, *, i, j):
         # (the rows the smallest a needs: elsewhere than on NumPy of all elements, stand-ins
         # 100, one host read as the region's; on NumPy of the region's own elements, in
         # groups of a between _QUANTILE_BINS: the work grows as the rows' square, 40 rows
-        # at a = 8, 34 at 12, 29 at 20, 23 at 50)
+        # from a = 7 to 9.5, 34 at 12, 29 at 20, 23 at 50)
         if type(a) is not _np.ndarray or a.size < 2:
             a_min = float(bk.to_numpy(xp.min(a))) if math.prod(a.shape) else 100.0
             return gamma_quantile_series(bk, i, j, a, z, n_max=_quantile_rows_for(a_min))
@@ -1958,7 +1960,7 @@ def _gamma_inverse_refine(lower):
         """The tangent in eta's form (see above) inside temme_eta_region, ``d`` outside."""
         a, y = primals
         ta, ty = tangents
-        # (near the median the series in 1/sqrt(a), see above, from a = 8; eta's form
+        # (near the median the series in 1/sqrt(a), see above, from a = 7; eta's form
         # elsewhere in temme_eta_region)
         no_middle = _gamma_median_none(a, y)
         no_eta = _temme_inverse_none(a, y, x)
