@@ -979,13 +979,19 @@ def _inline_primal(graph, operands, out):
     return [get(x) for x in src.outputs]
 
 
-def _fresh(outs, arguments, captured_ids):
+def _fresh(outs, arguments, captured_ids, fills=False):
     """``outs`` with a copy in place of every array that is, or views the memory of, an
     argument, one the graph keeps (made while staging, or closed over), or an earlier output:
     the graph cannot tell ``return x`` from ``return fnp.asarray(x, copy=True)``, nor two
     equal ``zeros_like`` that pruning made one, and NumPy's and torch's reshape, flip and
     slices are views, so results are always arrays of their own (0-d arrays, not NumPy
-    scalars), which the caller may write into."""
+    scalars), which the caller may write into.
+
+    ``fills`` (a cond's results, inside a graph): a read-only NumPy view of one element
+    (every stride 0: a broadcast) is returned as it is, whatever it views; no one can write
+    into it, and a copy is a pass over the whole array (a cond's residual slots of zeros,
+    see control_flow._cond_partial). Where such a result leaves the graph, the caller's own
+    _fresh copies it (its memory is an argument's or a constant's there too)."""
     seen = None  # the ids of earlier outputs' memory (captured_ids: see _kept_ids)
     arg_roots = None
     for i, o in enumerate(outs):
@@ -1009,6 +1015,9 @@ def _fresh(outs, arguments, captured_ids):
                     arg_roots = {id(_memory_root(a)) for a in arguments
                                  if _by_type_get(type(a)) is not None}
                 dup = root in arg_roots or root in captured_ids
+        if dup and fills and type(o) is _np.ndarray and not o.flags.writeable and o.ndim \
+                and not any(o.strides):
+            continue
         if dup:
             o = outs[i] = backend.copy(o)
             if not o.shape:  # (a NumPy scalar argument or constant: a 0-d array too)
