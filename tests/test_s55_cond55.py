@@ -61,7 +61,7 @@ def test_mixed_grad_values_and_results_own_memory(n):
         want = ft.grad(_mixed_ref, argnums=(0, 1))(x, y, p)
         for g, w in zip(got, want):
             np.testing.assert_allclose(g, w, rtol=1e-14, atol=0)
-            assert g.flags.writeable and (g.flags.owndata or g.base is not None)
+            assert g.flags.writeable and g.flags.owndata
             assert not np.shares_memory(g, x) and not np.shares_memory(g, y)
         got[0][...] = 7.0  # (a result is the caller's to write into)
     # a batched predicate: every branch runs on every member, the tangent maps reading the
@@ -113,18 +113,64 @@ def test_branch_program_compiled_at_its_second_run(monkeypatch):
 
 
 def test_mixed_grad_stages_each_branch_once(monkeypatch):
-    # staging jit(grad) of the mixed cond: each branch as the user wrote it, linearized,
-    # transposed (and the forward slots' 0-d zeros); base 10: the forward branches and a
-    # transposed branch lacking a cotangent were staged again (with_slots, padded)
+    # staging jit(grad) of the mixed cond runs each branch's code three times: as the user
+    # wrote it, linearized, transposed (the 0-d zeros, staged with no inputs, run none);
+    # base 10: the forward branches and a transposed branch lacking a cotangent were
+    # staged again (with_slots, padded)
     staged = []
     real = control_flow._stage
 
-    def counting(fun, *args, **kwargs):
-        staged.append(getattr(fun, "__name__", "?"))
-        return real(fun, *args, **kwargs)
+    def counting(fun, leaves, *args, **kwargs):
+        if leaves:
+            staged.append(getattr(fun, "__name__", "?"))
+        return real(fun, leaves, *args, **kwargs)
     monkeypatch.setattr(control_flow, "_stage", counting)
     f = ft.jit(ft.grad(_mixed, argnums=(0, 1)))
     got = f(X, Y, np.float64(-1.0))
-    assert len(staged) <= 7, staged
+    assert len(staged) <= 6, staged
     for g, w in zip(got, ft.grad(_mixed_ref, argnums=(0, 1))(X, Y, -1.0)):
         np.testing.assert_allclose(g, w, rtol=1e-14, atol=0)
+
+
+def _mixed_summed(x, y, p):
+    # y's cotangent from the cond (the true branch's, zeros from the false one) is added
+    # to the one from y * y: no array of zeros is filled for the sum
+    return _mixed(x, y, p) + fnp.sum(y * y * 0.5)
+
+
+@pytest.mark.parametrize("p", [1.0, -1.0])
+def test_backward_zeros_are_a_broadcast_0d_zero(p):
+    graph = ft.make_graph(ft.grad(_mixed_summed, argnums=(0, 1)))(X, Y, p)
+    _, (params, outs) = _conds(graph)
+    made = []
+    for g in params["branches"]:
+        by = {o: prim.name for prim, _i, _q, o in g.eqns if not prim.multiple_results}
+        made.append([by.get(o) for o in g.outputs])
+    # (base: full_like of the operand in each branch)
+    assert "full_like" not in made[0] + made[1]
+    assert made[0][1] == made[1][0] == "broadcast_in_dim"
+    f = ft.jit(ft.grad(_mixed_summed, argnums=(0, 1)))
+    for _ in range(3):
+        gx, gy = f(X, Y, np.float64(p))
+        wx, wy = ft.grad(lambda x, y: _mixed_ref(x, y, p) + fnp.sum(y * y * 0.5),
+                         argnums=(0, 1))(X, Y)
+        np.testing.assert_allclose(gx, wx, rtol=1e-14, atol=0)
+        np.testing.assert_allclose(gy, wy, rtol=1e-14, atol=0)
+        for g in (gx, gy):
+            assert g.flags.writeable and g.flags.owndata
+    # second order through the broadcast zeros (jvp of grad, grad of grad)
+    hv = ft.jit(lambda x, y, v: ft.jvp(
+        lambda a, b: ft.grad(_mixed_summed, argnums=(0, 1))(a, b, np.float64(p)),
+        (x, y), (v, v))[1])(X, Y, Y)
+    want = ft.jvp(lambda a, b: ft.grad(lambda x, y: _mixed_ref(x, y, p) + fnp.sum(y * y * 0.5),
+                                       argnums=(0, 1))(a, b), (X, Y), (Y, Y))[1]
+    for a, b in zip(hv, want):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-14)
+
+    def gg(x, y):
+        gx, gy = ft.grad(_mixed_summed, argnums=(0, 1))(x, y, np.float64(p))
+        return fnp.sum(gx * gx) + fnp.sum(fnp.sin(gy))
+    got = ft.jit(ft.grad(gg, argnums=(0, 1)))(X, Y)
+    h = 1e-6
+    fd = (gg(X + h * Y, Y + h * X) - gg(X - h * Y, Y - h * X)) / (2 * h)
+    np.testing.assert_allclose(np.dot(got[0], Y) + np.dot(got[1], X), fd, rtol=1e-6)
