@@ -58,7 +58,7 @@ from .interpreters import (StagingInterpreter, StagingTracer, TangentRecorder,
 from .reverse import backward, linearize_flat
 from .numpy._base import _to_array
 from .primitives._batching import batch_size, with_batch
-from .primitives.structural import broadcast_p as _broadcast_p
+from .primitives.structural import broadcast_p as _broadcast_p, full_like_p as _full_like_p
 from .tree import _where_differ, tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map"]
@@ -613,37 +613,26 @@ def _switch_sparse(index, branches, operands, zeros_like_at, what):
     union = [any(m[j] for m in masks) for j in range(n_out)]
     if not any(union):
         return _nones(n_out)
-    # Zeros where a branch has none: a broadcast 0-d zero (a constant, on like's device),
-    # which the cond's impl returns as it is (see _fresh's fills): where the cotangent is
-    # added to another one, no pass fills an array of zeros for it, and where it is a
-    # result, jit copies it out as it copies out its constants (as many passes as a
-    # full_like's). Appended to the branch's graph, whose inputs are the operands, then its
-    # captured values: not staged again (session 54 did: ~0.1-0.2 ms a branch at jit's
-    # first call).
-    lacking = [j for j in range(n_out) if union[j] and not all(m[j] for m in masks)]
-    if lacking:
-        dtypes = list(dict.fromkeys(get_aval(leaves[zeros_like_at(j)]).dtype
-                                    for j in lacking))
-        zg, zeros = _stage_flat(lambda: [fnp.zeros((), dtype=d) for d in dtypes], [],
-                                "zeros", what, like=like)
+    # Zeros where a branch has none: a full_like of the operand (what zeros_like stages)
+    # appended to the branch's graph, whose inputs are the operands, then its captured
+    # values, rather than the graph staged again (session 54: ~0.1-0.2 ms a branch at jit's
+    # first call). (Not a broadcast 0-d zero, as a forward cond's slots are, see
+    # _cond_partial: that would save the fill where the cotangent is summed with another,
+    # but where it is a result, jvp's and vjp's primal outputs of a jitted gradient, the
+    # caller would get a read-only view; jit copies its results out, they do not.)
     for k, mask in enumerate(masks):
         if mask == union:
             continue
         g = graphs[k]
-        scalar = {d: Var(v.aval) for d, v in zip(dtypes, zg.outputs)}
         got, eqns, outs = iter(g.outputs), list(g.eqns), []
         for j in range(n_out):
             if mask[j]:
                 outs.append(next(got))
             elif union[j]:
-                x = g.in_vars[zeros_like_at(j)].aval
-                z = scalar[x.dtype]
-                if x.shape:
-                    eqns.append((_broadcast_p, (z,), {"shape": x.shape, "dims": ()}, Var(x)))
-                    z = eqns[-1][3]
-                outs.append(z)
-        graphs[k] = Graph([*g.in_vars, *scalar.values()], eqns, outs)
-        captured[k] = [*captured[k], *zeros]
+                x = g.in_vars[zeros_like_at(j)]
+                outs.append(Var(x.aval))
+                eqns.append((_full_like_p, (x,), {"fill_value": 0}, outs[-1]))
+        graphs[k] = Graph(g.in_vars, eqns, outs)
     outs = iter(_bind_staged(index, leaves, graphs, captured, what, like))
     return [next(outs) if u else None for u in union]
 
