@@ -1003,6 +1003,12 @@ def _fresh(outs, arguments, captured_ids, fills=False):
         k = root = id(o)
         if type(o) is not _np.ndarray or o.base is not None:
             root = id(_memory_root(o))
+            if fills and type(o) is _np.ndarray and o.ndim and not o.flags.writeable \
+                    and not any(o.strides):  # (a broadcast of one element: see above)
+                if seen is None:
+                    seen = set()
+                seen.add(root)  # (a later output in its memory is copied)
+                continue
         dup = k in captured_ids or (seen is not None and root in seen)
         if not dup:
             if root == k:  # (its own memory: only the argument itself shares it)
@@ -1015,9 +1021,6 @@ def _fresh(outs, arguments, captured_ids, fills=False):
                     arg_roots = {id(_memory_root(a)) for a in arguments
                                  if _by_type_get(type(a)) is not None}
                 dup = root in arg_roots or root in captured_ids
-        if dup and fills and type(o) is _np.ndarray and not o.flags.writeable and o.ndim \
-                and not any(o.strides):
-            continue
         if dup:
             o = outs[i] = backend.copy(o)
             if not o.shape:  # (a NumPy scalar argument or constant: a 0-d array too)

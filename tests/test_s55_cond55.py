@@ -174,3 +174,15 @@ def test_backward_zeros_summed_and_results_writable(p):
     h = 1e-6
     fd = (gg(X + h * Y, Y + h * X) - gg(X - h * Y, Y - h * X)) / (2 * h)
     np.testing.assert_allclose(np.dot(got[0], Y) + np.dot(got[1], X), fd, rtol=1e-6)
+
+
+def test_fresh_fills_keeps_broadcasts_of_one_element_only():
+    from functrans.checkpointing import _fresh
+    a, z = np.arange(4.0), np.zeros(())
+    view = np.broadcast_to(a[1:2].reshape(()), (3, 2))  # (read-only, one element of a)
+    outs = _fresh([view, a[1:], np.broadcast_to(z, (5,)), z], [a], frozenset(), True)
+    assert outs[0] is view
+    assert outs[1] is not a and not np.shares_memory(outs[1], a)  # (a writable view: copied)
+    assert outs[2].strides == (0,)
+    assert not np.shares_memory(outs[3], z)  # (z's memory is an earlier output's)
+    assert _fresh([view], [a], frozenset())[0].flags.owndata  # (without fills: a copy)
