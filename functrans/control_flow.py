@@ -1362,29 +1362,35 @@ def _cond_partial(branches, n_ops, spans, diff, keep, like):
         # The forward branch: g_res's equations, returning the outputs at keep, then the
         # slots: g_res's residuals, or, for another branch's, zeros that are never read (but
         # by that branch's tangent map under a vmap, on the members that do not take it):
-        # a broadcast 0-d constant (on like's device), which the cond's impl returns as it
-        # is (see _fresh's fills; a constant of the slot's shape, session 53's, was copied
-        # at every call, a pass over the residual's size, and kept with the graph). Built
-        # from g_res rather than staged again (~0.1 ms a branch at jit's first call).
+        # constants on like's device, which the cond's impl copies as it returns them; from
+        # buffers.MIN_BYTES on, a broadcast 0-d zero instead, which it returns as it is (see
+        # _fresh's fills), not a pass over the residual's size at every call (jit(grad) of
+        # test_s54_cond54's mixed cond on 10^6 elements, its false branch: 5.0 -> 2.9 ms;
+        # below that size, a copy costs less than the broadcast and its checks). Built from
+        # g_res rather than staged again (~0.1 ms a branch at jit's first call).
         slot_at = _nones(n_slots)
         for t, (kind, i) in enumerate(where):
             if kind == "slot":
                 slot_at[i] = n_out + t
         missing = [i for i in range(n_slots) if slot_at[i] is None]
+        small = [i for i in missing if not buffers._big(slot_avals[i])]
+        large = [i for i in missing if i not in small]
+        dtypes = list(dict.fromkeys(slot_avals[i].dtype for i in large))
         zero_vars, zeros, fills = [], [], []
         if missing:
-            dtypes = list(dict.fromkeys(slot_avals[i].dtype for i in missing))
-            zg, zeros = _stage_flat(lambda: [fnp.zeros((), dtype=d) for d in dtypes], [],
-                                    f"branch {k}", "cond", like=like)
+            zg, zeros = _stage_flat(lambda: [
+                *[fnp.zeros(slot_avals[i].shape, dtype=slot_avals[i].dtype) for i in small],
+                *[fnp.zeros((), dtype=d) for d in dtypes]], [], f"branch {k}", "cond",
+                like=like)
             zero_vars, zeros = zg.in_vars, list(zeros)  # (its outputs: those inputs)
-            scalar = dict(zip(dtypes, zg.outputs))
-            for i in missing:
+            for i, v in zip(small, zg.outputs):
+                slot_at[i] = v
+            scalar = dict(zip(dtypes, zg.outputs[len(small):]))
+            for i in large:
                 a = slot_avals[i]
-                slot_at[i] = v = scalar[a.dtype]
-                if a.shape:
-                    slot_at[i] = Var(a)
-                    fills.append((_broadcast_p, (v,), {"shape": a.shape, "dims": ()},
-                                  slot_at[i]))
+                slot_at[i] = Var(a)
+                fills.append((_broadcast_p, (scalar[a.dtype],), {"shape": a.shape, "dims": ()},
+                              slot_at[i]))
 
         def picked(src, slot_at=slot_at):
             o = src.outputs

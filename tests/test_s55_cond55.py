@@ -5,9 +5,10 @@ Fixed:
 - The forward cond of a staged cond under reverse mode (``_cond_partial``, session 53) filled
   the residual slots of the other branches with constants of the slot's shape, which the
   cond's impl copied at every call (a pass over each residual's size, never read) and the
-  graph kept. A slot a branch lacks is now a broadcast 0-d zero that the impl returns as it
-  is (``_fresh``'s ``fills``: a read-only stride-0 view, which nothing writes into; the
-  caller's own ``_fresh`` copies it where it leaves a graph).
+  graph kept. A slot of 64 KB or more that a branch lacks is now a broadcast 0-d zero that
+  the impl returns as it is (``_fresh``'s ``fills``: a read-only stride-0 view, which
+  nothing writes into; the caller's own ``_fresh`` copies such a view where it leaves a
+  graph); smaller ones stay constants (a copy costs less than the broadcast there).
 - jit's first call: a transposed branch that lacks a cotangent (``_switch_sparse``) and the
   forward branches (``_cond_partial``) were staged a second time, to add zeros or pick the
   slots; they are now built from the graphs already staged. A cond's branch program is
@@ -34,22 +35,24 @@ X = RNG.standard_normal(6)
 Y = RNG.standard_normal(6)
 
 
-def test_forward_slots_of_another_branch_are_not_copied():
-    graph = ft.make_graph(ft.grad(_mixed, argnums=(0, 1)))(X, Y, 1.0)
-    (params, outs), _ = _conds(graph)
+@pytest.mark.parametrize("n", [6, 10_000])
+def test_forward_slots_of_another_branch_are_not_copied(n):
+    x, y = RNG.standard_normal(n), RNG.standard_normal(n)
+    graph = ft.make_graph(ft.grad(_mixed, argnums=(0, 1)))(x, y, 1.0)
     fwd = next(e for e in graph.eqns if e[0] is control_flow.cond_p)
     # the false branch (exp) lacks the true branch's two residuals (sin, cos of y): base
-    # passed two constants of shape (6,) for them, now one 0-d zero
-    consts = [x for x in fwd[1] if not isinstance(x, ft.graph.Var)]
-    assert [np.shape(c) for c in consts] == [()]
-    got = control_flow.cond_p.bind(np.int32(0), *[X, Y, *consts], **fwd[2])
-    np.testing.assert_allclose(got[0], np.exp(X * 0.5), rtol=1e-15)
+    # passed two constants of shape (n,) for them, now one 0-d zero from 64 KB on (below,
+    # the constants, which the impl copies: a copy costs less than a broadcast there)
+    consts = [c for c in fwd[1] if not isinstance(c, ft.graph.Var)]
+    assert [np.shape(c) for c in consts] == ([()] if n > 6 else [(n,), (n,)])
+    got = control_flow.cond_p.bind(np.int32(0), *[x, y, *consts], **fwd[2])
+    np.testing.assert_allclose(got[0], np.exp(x * 0.5), rtol=1e-15)
     assert got[0].flags.writeable and got[0].flags.owndata
     for z in got[1:]:  # (base: copies of the constants)
-        assert z.shape == (6,) and not z.flags.writeable and z.strides == (0,)
-        assert not z.any()
-    got = control_flow.cond_p.bind(np.int32(1), *[X, Y, *consts], **fwd[2])
-    np.testing.assert_allclose(got[0], np.sin(Y) * Y, rtol=1e-15)
+        assert z.shape == (n,) and not z.any()
+        assert (z.strides == (0,) and not z.flags.writeable) if n > 6 else z.flags.owndata
+    got = control_flow.cond_p.bind(np.int32(1), *[x, y, *consts], **fwd[2])
+    np.testing.assert_allclose(got[0], np.sin(y) * y, rtol=1e-15)
 
 
 @pytest.mark.parametrize("n", [6, 20_000])  # (20,000: large enough for jit's buffers)
