@@ -27,7 +27,6 @@ import pytest
 import functrans as ft
 import functrans.numpy as fnp
 from functrans import control_flow
-from .test_s52_cond52 import _conds
 from .test_s54_cond54 import _mixed, _mixed_ref
 
 RNG = np.random.default_rng(55)
