@@ -188,3 +188,32 @@ def test_fresh_fills_keeps_broadcasts_of_one_element_only():
     assert outs[2].strides == (0,)
     assert not np.shares_memory(outs[3], z)  # (z's memory is an earlier output's)
     assert _fresh([view], [a], frozenset())[0].flags.owndata  # (without fills: a copy)
+
+
+def test_large_slots_in_scan_while_checkpoint():
+    # the broadcast slots (10,000 elements) stacked as a scan's residuals, carried by a
+    # while loop, inside a checkpoint, against eager grad and central differences
+    n = 10_000
+    x0 = RNG.standard_normal(n) * 0.1
+    v = RNG.standard_normal(n)
+
+    def step(c, i):
+        return ft.lax.cond(fnp.sum(c) > 0, lambda c: fnp.sin(c) * 1.1,
+                           lambda c: c * 0.9 - 0.1, c), fnp.sum(c)
+
+    def f_scan(x):
+        c, s = ft.lax.scan(step, x, fnp.arange(4))
+        return fnp.sum(c * c) + fnp.sum(s)
+
+    def f_while(x):
+        return fnp.sum(ft.lax.fori_loop(0, 3, lambda i, c: step(c, i)[0], x) ** 2)
+
+    def f_ckpt(x):
+        return ft.checkpoint(lambda x: fnp.sum(step(x, 0)[0] ** 2))(x)
+    for f in (f_scan, f_while, f_ckpt):
+        for x in (x0 + 0.05, x0 - 0.05):
+            got = ft.jit(ft.grad(f))(x)
+            np.testing.assert_allclose(got, ft.grad(f)(x), rtol=1e-12, atol=1e-14)
+            h = 1e-6
+            fd = (f(x + h * v) - f(x - h * v)) / (2 * h)
+            np.testing.assert_allclose(np.dot(got, v), fd, rtol=1e-6)
