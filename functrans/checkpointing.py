@@ -979,13 +979,19 @@ def _inline_primal(graph, operands, out):
     return [get(x) for x in src.outputs]
 
 
-def _fresh(outs, arguments, captured_ids):
+def _fresh(outs, arguments, captured_ids, fills=False):
     """``outs`` with a copy in place of every array that is, or views the memory of, an
     argument, one the graph keeps (made while staging, or closed over), or an earlier output:
     the graph cannot tell ``return x`` from ``return fnp.asarray(x, copy=True)``, nor two
     equal ``zeros_like`` that pruning made one, and NumPy's and torch's reshape, flip and
     slices are views, so results are always arrays of their own (0-d arrays, not NumPy
-    scalars), which the caller may write into."""
+    scalars), which the caller may write into.
+
+    ``fills`` (a cond's results, inside a graph): a read-only NumPy view of one element
+    (every stride 0: a broadcast) is returned as it is, whatever it views; no one can write
+    into it, and a copy is a pass over the whole array (a cond's residual slots of zeros,
+    see control_flow._cond_partial). Where such a result leaves the graph, the caller's own
+    _fresh copies it (its memory is an argument's or a constant's there too)."""
     seen = None  # the ids of earlier outputs' memory (captured_ids: see _kept_ids)
     arg_roots = None
     for i, o in enumerate(outs):
@@ -997,6 +1003,12 @@ def _fresh(outs, arguments, captured_ids):
         k = root = id(o)
         if type(o) is not _np.ndarray or o.base is not None:
             root = id(_memory_root(o))
+            if fills and type(o) is _np.ndarray and o.ndim and not o.flags.writeable \
+                    and not any(o.strides):  # (a broadcast of one element: see above)
+                if seen is None:
+                    seen = set()
+                seen.add(root)  # (a later output in its memory is copied)
+                continue
         dup = k in captured_ids or (seen is not None and root in seen)
         if not dup:
             if root == k:  # (its own memory: only the argument itself shares it)

@@ -58,6 +58,7 @@ from .interpreters import (StagingInterpreter, StagingTracer, TangentRecorder,
 from .reverse import backward, linearize_flat
 from .numpy._base import _to_array
 from .primitives._batching import batch_size, with_batch
+from .primitives.structural import broadcast_p as _broadcast_p, full_like_p as _full_like_p
 from .tree import _where_differ, tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map"]
@@ -381,29 +382,38 @@ def _stage_flat(fun, leaves, name, what, like=None, lift=False):
     return pruned, captured
 
 
-def _program(graph, args):
+def _program(graph, args, defer=False):
     """A function evaluating ``graph`` on arguments like ``args`` with no transform around:
     compiled to Python as ``jit`` does (once per combination of the arguments' types), or
     the graph itself where ``jit`` would evaluate it equation by equation. A graph calling
-    custom functions runs its ``primal`` form (their equations inline, see _stage_flat)."""
+    custom functions runs its ``primal`` form (their equations inline, see _stage_flat).
+    ``defer``: the graph itself the first time, compiled from the second (as jit's own
+    graph: compiling costs ~20 us an equation, more than evaluating a graph once)."""
     graph = graph.__dict__.get("primal", graph)
     programs = graph.__dict__.get("_programs")
     if programs is None:
         programs = graph._programs = {}
     key = tuple([type(a) for a in args])
     program = programs.get(key)
-    if program is None:
+    if program is None or program is _FIRST_RUN:
+        if defer and program is None:
+            programs[key] = _FIRST_RUN
+            return graph
         from .compiling import _NOT_COMPILED, _compile
         program = _compile(graph, args, _last_uses(graph))
         programs[key] = program = graph if program is _NOT_COMPILED else program
     return program
 
 
-def _run(graph, args):
-    """``graph(*args)``, through its compiled program where no transform is around."""
+_FIRST_RUN = object()  # a graph's program not compiled yet: evaluated once (see _program)
+
+
+def _run(graph, args, defer=False):
+    """``graph(*args)``, through its compiled program where no transform is around
+    (``defer``: see _program)."""
     if type(_current.get().interp) is not EvalInterpreter:
         return graph(*args)
-    return _program(graph, args)(*args)
+    return _program(graph, args, defer)(*args)
 
 
 def _out_avals(graph):
@@ -568,19 +578,19 @@ def _bind_staged(index, arrays, graphs, captured, what, like):
                       branches=tuple(graphs), n_ops=len(arrays), spans=tuple(spans))
 
 
-def _switch_sparse(index, branches, operands, zeros_of, what):
+def _switch_sparse(index, branches, operands, zeros_like_at, what):
     """``branches[index](*operands)`` for branches that return flat lists of arrays with
     None for symbolic zeros (a transposed cond's cotangents): entry j is None where every
     branch gives None (staged, the cond has no output there), else the chosen branch's
-    value, a branch that gives None there returning ``zeros_of(j, args)`` (the zeros, from
-    its arguments) instead. The operands are arrays (or tracers)."""
+    value, a branch that gives None there returning zeros like its operand
+    ``zeros_like_at(j)`` (a position) instead. The operands are arrays (or tracers)."""
     c = _concrete(index)
     if c is not None and not (_JET_STEPPING and len(_sides(index, c, int)) > 1):
         return list(branches[int(c)](*operands))
     if c is not None:  # (sides merged under jet: every entry dense, as _switch needs)
         def dense(branch):
             def f(*args):
-                return [zeros_of(j, args) if o is None else o
+                return [fnp.zeros_like(args[zeros_like_at(j)]) if o is None else o
                         for j, o in enumerate(branch(*args))]
             return f
         return _switch(index, [dense(b) for b in branches], operands, what)
@@ -603,20 +613,26 @@ def _switch_sparse(index, branches, operands, zeros_of, what):
     union = [any(m[j] for m in masks) for j in range(n_out)]
     if not any(union):
         return _nones(n_out)
+    # Zeros where a branch has none: a full_like of the operand (what zeros_like stages)
+    # appended to the branch's graph, whose inputs are the operands, then its captured
+    # values, rather than the graph staged again (session 54: ~0.1-0.2 ms a branch at jit's
+    # first call). (Not a broadcast 0-d zero, as a forward cond's slots are, see
+    # _cond_partial: that would save the fill where the cotangent is summed with another,
+    # but where it is a result, jvp's and vjp's primal outputs of a jitted gradient, the
+    # caller would get a read-only view; jit copies its results out, they do not.)
     for k, mask in enumerate(masks):
         if mask == union:
             continue
-
-        # (the branch's graph run again, with zeros where it has none: no second pass
-        # through the rules that made it)
-        def padded(*args, g=graphs[k], caps=captured[k], mask=mask):
-            got = iter(g(*args, *caps))
-            return [next(got) if mask[j] else zeros_of(j, args)
-                    for j in range(n_out) if union[j]]
-        g, caps, _ = _stage(padded, leaves, in_tree, f"branch {k}", what, like=like,
-                            lift=True)
-        graphs[k] = prune(g)
-        captured[k] = list(caps)
+        g = graphs[k]
+        got, eqns, outs = iter(g.outputs), list(g.eqns), []
+        for j in range(n_out):
+            if mask[j]:
+                outs.append(next(got))
+            elif union[j]:
+                x = g.in_vars[zeros_like_at(j)]
+                outs.append(Var(x.aval))
+                eqns.append((_full_like_p, (x,), {"fill_value": 0}, outs[-1]))
+        graphs[k] = Graph(g.in_vars, eqns, outs)
     outs = iter(_bind_staged(index, leaves, graphs, captured, what, like))
     return [next(outs) if u else None for u in union]
 
@@ -724,7 +740,7 @@ def _cond_impl(backend, index, *args, branches, n_ops, spans):
     k = int(index)
     s, e = spans[k]
     ins = [*args[:n_ops], *args[n_ops + s:n_ops + e]]
-    return _fresh(list(_run(branches[k], ins)), ins, frozenset())
+    return _fresh(list(_run(branches[k], ins, True)), ins, frozenset(), True)
 
 
 _HOST_INDEX = (int, _np.ndarray, _np.generic)  # (read at no cost: int(index))
@@ -790,7 +806,7 @@ def _cond_by_select(backend, index, args, branches, n_ops, spans):
     for k in reversed(range(len(branches))):  # (the index is in range: switch clips it)
         s, e = spans[k]
         ins = [*args[:n_ops], *args[n_ops + s:n_ops + e]]
-        res = list(_run(branches[k], ins))
+        res = list(_run(branches[k], ins, True))
         if outs is None:
             outs = _fresh(res, ins, frozenset())
         else:
@@ -1343,19 +1359,47 @@ def _cond_partial(branches, n_ops, spans, diff, keep, like):
         rext_of.append(tuple(range(n_res, n_res + len(rextra[k]))))
         n_res += len(rextra[k])
 
-        def with_slots(*ins, g_res=g_res, extra=extra, where=where):
-            res = g_res(*ins, *extra)
-            slots = _nones(n_slots)
-            for (kind, i), r in zip(where, res[n_out:]):
-                if kind == "slot":
-                    slots[i] = r
-            for i, a in enumerate(slot_avals):
-                if slots[i] is None:  # (another branch's residual: a constant of the graph,
-                    # on ``like``'s device, copied by the cond's impl as it returns it)
-                    slots[i] = fnp.zeros(a.shape, dtype=a.dtype)
-            return [res[j] for j in keep] + slots
-        gf, caps = _stage_flat(with_slots, [v.aval for v in g.in_vars],
-                               f"branch {k}", "cond", like=like)
+        # The forward branch: g_res's equations, returning the outputs at keep, then the
+        # slots: g_res's residuals, or, for another branch's, zeros that are never read (but
+        # by that branch's tangent map under a vmap, on the members that do not take it):
+        # constants on like's device, which the cond's impl copies as it returns them; from
+        # buffers.MIN_BYTES on, a broadcast 0-d zero instead, which it returns as it is (see
+        # _fresh's fills), not a pass over the residual's size at every call (jit(grad) of
+        # test_s54_cond54's mixed cond on 10^6 elements, its false branch: 5.0 -> 2.9 ms;
+        # below that size, a copy costs less than the broadcast and its checks). Built from
+        # g_res rather than staged again (~0.1 ms a branch at jit's first call).
+        slot_at = _nones(n_slots)
+        for t, (kind, i) in enumerate(where):
+            if kind == "slot":
+                slot_at[i] = n_out + t
+        missing = [i for i in range(n_slots) if slot_at[i] is None]
+        small = [i for i in missing if not buffers._big(slot_avals[i])]
+        large = [i for i in missing if i not in small]
+        dtypes = list(dict.fromkeys(slot_avals[i].dtype for i in large))
+        zero_vars, zeros, fills = [], [], []
+        if missing:
+            zg, zeros = _stage_flat(lambda: [
+                *[fnp.zeros(slot_avals[i].shape, dtype=slot_avals[i].dtype) for i in small],
+                *[fnp.zeros((), dtype=d) for d in dtypes]], [], f"branch {k}", "cond",
+                like=like)
+            zero_vars, zeros = zg.in_vars, list(zeros)  # (its outputs: those inputs)
+            for i, v in zip(small, zg.outputs):
+                slot_at[i] = v
+            scalar = dict(zip(dtypes, zg.outputs[len(small):]))
+            for i in large:
+                a = slot_avals[i]
+                slot_at[i] = Var(a)
+                fills.append((_broadcast_p, (scalar[a.dtype],), {"shape": a.shape, "dims": ()},
+                              slot_at[i]))
+
+        def picked(src, slot_at=slot_at):
+            o = src.outputs
+            return [o[j] for j in keep] + [o[p] if type(p) is int else p for p in slot_at]
+        gf = prune(Graph(g_res.in_vars + zero_vars, [*g_res.eqns, *fills], picked(g_res)))
+        primal = g_res.__dict__.get("primal")
+        if primal is not None:  # (see _stage_flat)
+            gf.primal = prune(Graph(gf.in_vars, [*primal.eqns, *fills], picked(primal)))
+        caps = [*extra, *zeros]
         fwd.append(gf)
         extras.append(tuple(caps))
         n_caps = len(g.in_vars) - n_ops + len(caps)
@@ -1464,7 +1508,7 @@ def _cond_lin_transpose(cts, *xs, branches, n_ops, spans, diff, out_float, part)
     # of the cond; where only some branches have one, the others return zeros like the
     # operand whose cotangent it is, an operation of the branch)
     res = _switch_sparse(index, fns, (*ops, *[cts[p] for p in present]),
-                         lambda j, ys: fnp.zeros_like(ys[n_res + diff[read[j]]]), "cond")
+                         lambda j: n_res + diff[read[j]], "cond")
     out = _nones(len(xs))
     for q, c in zip(read, res):
         out[q] = c
