@@ -5,19 +5,20 @@ Fixed: the rules nested derivatives run most (the product rule's ``mul`` and ``m
 operation at every level of nesting), and sent their primal operations through reverse
 mode's tangent recorder, which only passed them on to its parent (a frame and an ownership
 test per operation per level); the backward pass summed a pending sum of several products
-through ``_Sum.value``'s frame. The rules now bind through the current interpreter's
-``process`` looked up once, their primal operations go past a tangent recorder straight to
-its parent, and the backward pass binds such a sum itself: W7 at k = 6 (the sixth derivative
-of tanh by nested ``grad``) runs 358 -> 263 Python calls and 32,933 -> 31,935 bytecodes per
-call, with every result the same to the bit (W1-W7 and 40 more nested transforms compared
-with the base tree's).
+through ``_Sum.value``'s frame; ``get_aval`` of a nested JVP tracer took three frames. The
+rules now bind through the current interpreter's ``process`` looked up once, their primal
+operations go past a tangent recorder straight to its parent, the backward pass binds such a
+sum itself, and ``get_aval`` walks a JVP tracer's primals inline: W7 at k = 6 (the sixth
+derivative of tanh by nested ``grad``) runs 358 -> 258 Python calls and 32,933 -> 31,934
+bytecodes per call (cachegrind: 1.798 M -> 1.723 M instructions; k = 1 unchanged), with every
+result the same to the bit (W1-W7, eager and under jit, and 26 nested transforms compared with
+the base tree's).
 
-Left (docs/benchmarks.md, session 55): each ``grad`` level's fixed cost (about 1,300
-bytecodes and 14 Python calls: flattening, argument checks, the linearize and backward
-set-ups), which the growth per order cannot show (cutting it lowers k = 1 proportionally
-more than k = 6, so the geometric-mean growth rises); NumPy's ufuncs on NumPy scalars (the
-products W7 evaluates on float64 scalars cost several times the scalar operators': a matter
-for the NumPy backend).
+Left (docs/benchmarks.md, session 55): each ``grad`` level's fixed cost (its entry and exit,
+about 750-830 bytecodes, and a backward pass's set-up, about 250: a fifth of k = 6), which
+the growth per order cannot reward (cutting it lowers k = 1 proportionally more than k = 6);
+NumPy's ``multiply`` ufunc on NumPy float64 scalars (2.0-2.3 us against 0.2 us for the
+operator here; ten of W7 k = 6's products), a matter for the NumPy backend.
 """
 
 from __future__ import annotations
