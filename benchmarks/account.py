@@ -35,6 +35,11 @@ functions called in one call of W2's ``grad`` (per phase: the API around the pas
 forward pass per line of the loss, the backward pass) and of the hand-written backprop, and
 the same for W1's ``grad``. The counts are deterministic, unlike CPU time on a shared machine,
 so a change to the transforms' Python can be measured exactly; the array work is not in them.
+It also counts W7 (``grad`` nested k = 1...6 times on ``tanh`` at a 0-d array) per order, by
+layer: each level's entry and exit (the API, flattening, ``linearize_flat``, abstract values:
+a fixed cost per ``grad`` level), the interpreters' ``process`` and ``bind`` per operation,
+the backward passes (their loop, pending sums, fill rules), the JVP rules, and the array
+implementations' Python.
 ``--by-primitive`` splits the forward pass's count by primitive bound on forward mode's
 interpreter, and each row by layer: forward mode's ``process`` (finding its tracers, the switch
 to the level below, the result tracer), the JVP rule, the ``bind`` calls the rule makes, the
@@ -420,6 +425,59 @@ def _bytecodes():
         if title != "W2 hand-written":
             for name, k in phases.items():
                 print(f"  {k:7d}  {name}")
+    _w7_bytecodes()
+
+
+# W7's layers (see --bytecodes): the file, or (file, function), a frame's bytecodes count to
+_W7_LAYERS = {"api.py": "levels' entry and exit", "tree.py": "levels' entry and exit",
+              ("reverse.py", "linearize_flat"): "levels' entry and exit",
+              ("core.py", "get_aval"): "levels' entry and exit",
+              ("interpreters.py", "aval"): "levels' entry and exit",
+              ("core.py", "process"): "interpreters per operation",
+              ("core.py", "bind"): "interpreters per operation",
+              ("interpreters.py", "process"): "interpreters per operation",
+              "reverse.py": "backward passes", "primitives": "JVP rules",
+              "backends": "array implementations' Python"}
+
+
+def _w7_bytecodes():
+    import sys
+
+    import numpy as np
+
+    import functrans as ft
+    import functrans.numpy as fnp
+
+    x = np.asarray(0.5)
+    for k in range(1, 7):
+        f = (lambda v: workloads.w7_fn(fnp, v))
+        for _ in range(k):
+            f = ft.grad(f)
+        for _ in range(3):  # (first calls fill caches of their own)
+            f(x)
+        layers, n = {}, [0, 0]
+
+        def trace(frame, event, arg):
+            if event == "call":
+                n[1] += 1
+                frame.f_trace_opcodes = True
+                return trace
+            if event == "opcode":
+                n[0] += 1
+                path = frame.f_code.co_filename.replace("\\", "/").split("/")
+                key = (path[-1], frame.f_code.co_name)
+                layer = _W7_LAYERS.get(key) or _W7_LAYERS.get(path[-1]) or \
+                    _W7_LAYERS.get(path[-2], "other")
+                layers[layer] = layers.get(layer, 0) + 1
+            return trace
+        sys.settrace(trace)
+        try:
+            f(x)
+        finally:
+            sys.settrace(None)
+        print(f"W7 k={k} grad: {n[0]} bytecodes, {n[1]} Python calls")
+        for name, c in sorted(layers.items(), key=lambda kv: -kv[1]):
+            print(f"  {c:7d}  {name}")
 
 
 # The layers of --by-primitive, in the order of the table's columns.

@@ -128,6 +128,14 @@ def get_aval(x) -> ShapedArray:
     a = _WEAK_AVALS_GET(t)
     if a is not None:  # a Python scalar (one shared aval per type: avals are never changed)
         return a
+    if t is _JVPTracer:
+        # Forward mode's tracer (nested derivatives: an inner grad's input, a residual of
+        # reverse mode under hessian) stands for the value at the bottom of its primals:
+        # that one's aval, without JVPTracer.aval's frame (as it does, inline)
+        x = x.primal
+        while type(x) is _JVPTracer:
+            x = x.primal
+        return get_aval(x)
     if isinstance(x, Tracer):
         return x.aval
     return ShapedArray(tuple(x.shape), backend_of(x).dtype(x))
@@ -896,6 +904,7 @@ def concrete_behind(v, report_batch=False):
 # functrans.numpy defines the operators above; it imports this module first.
 from . import numpy as _fnp  # noqa: E402
 from .interpreters import ConstTracer as _ConstTracer  # noqa: E402
+from .interpreters import JVPTracer as _JVPTracer  # noqa: E402
 from .interpreters import CONSTANT_INTERPRETERS as _CONSTANT_INTERPRETERS  # noqa: E402
 
 # The namespace's binary functions take (x1, x2) and so serve directly as the forward

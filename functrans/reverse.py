@@ -287,7 +287,15 @@ def backward(graph: Graph, out_cts, consume: bool = False, template=None,
                 if tc is Sum:
                     t = cts.terms
                     if len(t) != 2 or cts.rest is not None:
-                        cts = cts.value(borrowed)
+                        # (_Sum.value's cases of more than one pair or a rest, inline: one
+                        # mul_add bound through the pass's process, without value's frame;
+                        # no name of the loop's left holding the rest)
+                        if cts.rest is None:
+                            cts = process(_mul_add_p, tuple(t), {})
+                        elif t:
+                            cts = process(_mul_add_p, (*t, cts.rest), {})
+                        else:
+                            cts = cts.rest
                     elif _INPLACE and (t[0].nbytes >= _ELIDE_BYTES if type(t[0]) in _HOST else
                                        type(t[1]) in _HOST and t[1].nbytes >= _ELIDE_BYTES):
                         # (a product's array factors have one shape: the first one's size tells,

@@ -11,8 +11,9 @@ import math
 
 from .. import buffers
 from .. import dtypes as _dt
-from ..core import _SCALAR_DTYPES, ShapedArray, primitive
+from ..core import _SCALAR_DTYPES, ShapedArray, _current_get, primitive
 from ..graph import Var
+from ..interpreters import TangentRecorder as _TangentRecorder
 from ._batching import leading_rule
 
 
@@ -107,18 +108,31 @@ def _sub_transpose(ct, x, y):
 sub_p = elementwise("sub", "subtract", _sub_jvp, _sub_transpose)
 
 
+# The rules on nested derivatives' hot path (the product rule's mul and mul_add, tanh_slope)
+# bind through the current interpreter's ``process``, looked up once: a rule runs with the
+# interpreter below the JVP level current, and each bind leaves it current, so this is what
+# ``bind`` would find, without bind's frame per operation. Their primal operation (on the
+# primals alone) skips a tangent recorder there: under reverse mode the interpreter below is
+# linearize's TangentRecorder, whose tracers are only ever tangents (never a JVP tracer's
+# primal), so it would pass that operation on to its parent untouched; it goes to the parent
+# directly, a frame and an ownership test less at every level of nested derivatives.
+
+
 def _mul_jvp(primals, tangents):
     x, y = primals
     tx, ty = tangents
-    out = mul(x, y)
+    below = _current_get().interp
+    process = below.process
+    primal = below.parent.process if type(below) is _TangentRecorder else process
+    out = primal(mul_p, (x, y), {})
     if tx is None:
-        return out, mul(x, ty)
+        return out, process(mul_p, (x, ty), {})
     if ty is None:
-        return out, mul(tx, y)
+        return out, process(mul_p, (tx, y), {})
     if tx is ty and x is y:
         # x * x: one tangent op on the residual 2x instead of two products and a sum.
-        return out, mul(tx, mul(x, 2.0))
-    return out, mul_add(tx, y, x, ty)
+        return out, process(mul_p, (tx, primal(mul_p, (x, 2.0), {})), {})
+    return out, process(mul_add_p, (tx, y, x, ty), {})
 
 
 def _mul_transpose(ct, x, y):
@@ -326,13 +340,16 @@ def _mul_add_jvp(primals, tangents, coef=None):
     # contributes its own tangent; each keeps its term's coefficient.
     if coef is not None:
         return _mul_add_jvp_scaled(primals, tangents, coef)
-    out = mul_add(*primals)
+    below = _current_get().interp  # (binds as in _mul_jvp: see there)
+    process = below.process
+    out = (below.parent.process if type(below) is _TangentRecorder else process)(
+        mul_add_p, tuple(primals), {})
     n = len(primals)
     if n == 4:  # the common case, unrolled when every operand carries a tangent
         ta, tb, tc, td = tangents
         if ta is not None and tb is not None and tc is not None and td is not None:
             a, b, c, d = primals
-            return out, mul_add(ta, b, a, tb, tc, d, c, td)
+            return out, process(mul_add_p, (ta, b, a, tb, tc, d, c, td), {})
     terms = []
     for i in range(0, n - 1, 2):  # (by index: no slices of the operands nor zip's tuples)
         ta, tb = tangents[i], tangents[i + 1]
@@ -345,7 +362,7 @@ def _mul_add_jvp(primals, tangents, coef=None):
         return out, lone
     if lone is not None:
         terms.append(lone)
-    return out, mul(*terms) if len(terms) == 2 else mul_add(*terms)
+    return out, process(mul_p if len(terms) == 2 else mul_add_p, tuple(terms), {})
 
 
 def _mul_add_jvp_scaled(primals, tangents, coef):
@@ -598,12 +615,15 @@ def _tanh_slope_into(b, outs, x, factor):
 
 
 def _tanh_slope_jvp(primals, tangents, factor):
-    y, s, m = tanh_slope(primals[0], factor=True)
-    ty = mul(tangents[0], s)
+    below = _current_get().interp  # (binds as in _mul_jvp: see there)
+    process = below.process
+    y, s, m = (below.parent.process if type(below) is _TangentRecorder else process)(
+        tanh_slope_p, (primals[0],), {"factor": True})
+    ty = process(mul_p, (tangents[0], s), {})
     # d(1 - y^2) = -2 y dy = m dy, and dm = -2 dy.
     if factor:
-        return [y, s, m], [ty, mul(ty, m), mul(ty, -2.0)]
-    return [y, s], [ty, mul(ty, m)]
+        return [y, s, m], [ty, process(mul_p, (ty, m), {}), process(mul_p, (ty, -2.0), {})]
+    return [y, s], [ty, process(mul_p, (ty, m), {})]
 
 
 # tanh with the factors of its derivatives, 1 - tanh^2 and (with ``factor``, once a second
