@@ -285,9 +285,11 @@ def _float_operands(x1, x2):
     return as_float(x1, d1, d2), as_float(x2, d2, d1)
 
 
-def _float_binary(prim, name, doc):
+def _float_binary(prim, name, doc, real_only=False):
     """A binary function on floating point: integer operands are promoted to the other
-    operand's float dtype, or float64 (see _float_operands)."""
+    operand's float dtype, or float64 (see _float_operands). ``real_only``: complex operands
+    are a TypeError, as NumPy's ufunc has no complex loop (the backends differ: torch's
+    computes)."""
     def fn(x1, x2, /, out=None, where=None):
         if out is not None or where is not None:
             _ufunc_options(name, out, where)
@@ -296,6 +298,10 @@ def _float_binary(prim, name, doc):
         if isinstance(x2, (list, tuple)):
             x2 = _as_operand(x2)
         x1, x2 = _float_operands(x1, x2)
+        if real_only and (_is_complex(x1) or _is_complex(x2)):
+            raise TypeError(f"{name}: complex input is not supported (NumPy's {name} is "
+                            f"defined for real numbers only; functrans.scipy.special."
+                            f"logsumexp and functrans.lax.cumlogsumexp take complex numbers)")
         return _binary(prim, x1, x2)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
@@ -306,7 +312,12 @@ atan2 = _float_binary(_ew.atan2_p, "atan2", "Elementwise angle of the point ``(x
 hypot = _float_binary(_ew.hypot_p, "hypot", "Elementwise ``sqrt(x1**2 + x2**2)`` without "
                       "overflow (derivative 0 at the origin).")
 logaddexp = _float_binary(_ew.logaddexp_p, "logaddexp", "Elementwise "
-                          "``log(exp(x1) + exp(x2))`` without overflow.")
+                          "``log(exp(x1) + exp(x2))`` without overflow (real numbers only, "
+                          "as NumPy's).", real_only=True)
+
+
+def _is_complex(x):
+    return type(x) is complex if type(x) in _SCALARS else _dtype(x).kind == "c"
 copysign = _float_binary(_ew.copysign_p, "copysign", "Elementwise ``|x1|`` with the sign of "
                          "``x2`` (no derivative in ``x2``).")
 nextafter = _float_binary(_ew.nextafter_p, "nextafter", "The next float after ``x1`` toward "
