@@ -1213,8 +1213,8 @@ def _difference(a, b, both_inf):
 
 
 def _complex_lae_parts(x, y):
-    """``(take, hi, lo, e)``: where x is taken as ``hi``, the operand with the larger real
-    part (x at a tie), the other one ``lo``, and ``exp(lo - hi)`` (``|e| <= 1``), the real
+    """``(take, hi, e)``: where x is taken as ``hi``, the operand with the larger real
+    part (x at a tie), and ``exp(lo - hi)`` for the other one ``lo`` (``|e| <= 1``), the real
     parts' difference taken as 0 where both are the same infinity and the imaginary parts
     agree (the value's limit; ``-inf`` where they differ at ``-inf``: the other one adds
     nothing; nan at ``+inf``: no limit)."""
@@ -1235,11 +1235,11 @@ def _complex_lae_parts(x, y):
     dr = fnp.where(bad, math.nan, dr)
     dm = fnp.where(bad, math.nan, fnp.where(fnp.logical_and(odd, gone), 0.0, dm))
     from .numpy._elementwise import _from_parts
-    return take, hi, lo, fnp.exp(_from_parts(dr, dm, _dtype(x)))
+    return take, hi, fnp.exp(_from_parts(dr, dm, _dtype(x)))
 
 
 def _complex_logaddexp_value(x, y):
-    _, hi, _, e = _complex_lae_parts(x, y)
+    _, hi, e = _complex_lae_parts(x, y)
     lg = fnp.log1p(e)   # (1 + e has a real part >= 0: its angle is in [-pi/2, pi/2])
     im = _principal_angle(fnp.imag(hi)) + fnp.imag(lg)
     im = fnp.where(im > math.pi, im - _TWO_PI, fnp.where(im < -math.pi, im + _TWO_PI, im))
@@ -1253,10 +1253,15 @@ def _complex_logaddexp_jvp(primals, tangents):
     # for equal imaginary parts, as the real logaddexp's)
     x, y = primals
     tx, ty = tangents
-    take, _, _, e = _complex_lae_parts(x, y)
-    w_hi = 1.0 / (1.0 + e)
+    take, _, e = _complex_lae_parts(x, y)
+    # (nan apart: complex division by nan warns)
+    ok = fnp.isfinite(e)
+    e = fnp.where(ok, e, 0.0)
+    nan = complex(math.nan, math.nan)
+    w_hi = fnp.where(ok, 1.0 / (1.0 + e), nan)
+    w_lo = fnp.where(ok, e * w_hi, nan)
     t_hi, t_lo = fnp.where(take, tx, ty), fnp.where(take, ty, tx)
-    return _complex_logaddexp(x, y), t_hi * w_hi + t_lo * (e * w_hi)
+    return _complex_logaddexp(x, y), t_hi * w_hi + t_lo * w_lo
 
 
 _complex_logaddexp_fn = None
