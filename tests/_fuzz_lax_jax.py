@@ -499,6 +499,10 @@ def check_transforms(case, rng, yj, tol):
         for i, (a, pl, mi, y0) in enumerate(zip(t_f, plus, minus, y_f)):
             d = (np.asarray(pl) - np.asarray(mi)) / (2 * h)
             fin = np.isfinite(np.asarray(y0)) & np.isfinite(d)
+            if case.name == "atan2":
+                # (a step across the cut, y = +-0 beside x < 0, jumps by 2 pi: seed 51070
+                # it 13, the difference quotient 3.1e6 where the derivative is -1.5, JAX's)
+                fin &= np.abs(np.asarray(pl) - np.asarray(mi)) < np.pi
             ok, msg = close(np.where(fin, a, 0), np.where(fin, d, 0), 1e-5)
             if not ok:
                 fail(case.name, case, f"jvp out {i} vs central differences: {msg}")
