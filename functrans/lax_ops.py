@@ -23,6 +23,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import enum
+import math
 import operator
 import sys as _sys
 import types as _types
@@ -1174,10 +1175,108 @@ cummin = _cumulative(lambda x, a, r: associative_scan(fnp.minimum, x, r, a), "cu
                      "biufc")
 cummin.__doc__ = ("Running minima along ``axis`` (``jax.lax.cummin``), as an "
                   "``associative_scan``.")
-cumlogsumexp = _cumulative(lambda x, a, r: associative_scan(fnp.logaddexp, x, r, a),
-                           "cumlogsumexp", _F)
-cumlogsumexp.__doc__ = ("Running ``log(sum(exp(x)))`` along ``axis``, computed stably "
-                        "(``jax.lax.cumlogsumexp``), as an ``associative_scan``.")
+
+
+def _cumlogsumexp(x, axis, reverse):
+    add = _complex_logaddexp if _dtype(x).kind == "c" else fnp.logaddexp
+    return associative_scan(add, x, reverse, axis)
+
+
+cumlogsumexp = _cumulative(_cumlogsumexp, "cumlogsumexp", _F + "c")
+cumlogsumexp.__doc__ = (
+    "Running ``log(sum(exp(x)))`` along ``axis``, computed stably "
+    "(``jax.lax.cumlogsumexp``), as an ``associative_scan``. Complex entries give the "
+    "principal branch, the imaginary part in ``[-pi, pi]`` as the floats hold it (a sum "
+    "landing on ``pi`` keeps it; JAX 0.10.2 turns it into ``-pi``), accurate for large "
+    "imaginary parts, and the limits at infinite real parts (``log(exp(inf + bj) + c) = "
+    "inf + bj``, ``-inf`` entries add nothing; JAX gives nan there); derivatives are the "
+    "holomorphic ones.")
+
+
+_TWO_PI = 2.0 * math.pi
+
+
+def _principal_angle(y):
+    """The real ``y`` reduced to ``[-pi, pi]``: itself there (``+-pi`` as given), else
+    ``atan2(sin y, cos y)``, whose argument reduction is exact (``y mod 2pi`` with the
+    float ``2pi`` was off by ``y * 2.4e-16``: 4e-7 at 1e10); nan at an infinite ``y``."""
+    far = fnp.abs(y) > math.pi
+    z = fnp.where(fnp.logical_and(far, fnp.isfinite(y)), y, 0.0)
+    return fnp.where(far, fnp.where(fnp.isinf(y), math.nan, fnp.atan2(fnp.sin(z), fnp.cos(z))),
+                     y)
+
+
+def _difference(a, b, both_inf):
+    """``a - b`` where ``both_inf`` is false, 0 where it is true (without inf - inf's
+    warning)."""
+    return fnp.where(both_inf, 0.0, a - fnp.where(both_inf, 0.0, b))
+
+
+def _complex_lae_parts(x, y):
+    """``(take, hi, e)``: where x is taken as ``hi``, the operand with the larger real
+    part (x at a tie), and ``exp(lo - hi)`` for the other one ``lo`` (``|e| <= 1``), the real
+    parts' difference taken as 0 where both are the same infinity and the imaginary parts
+    agree (the value's limit; ``-inf`` where they differ at ``-inf``: the other one adds
+    nothing; nan at ``+inf``: no limit)."""
+    xr, yr = fnp.real(x), fnp.real(y)
+    take = fnp.logical_or(xr >= yr, fnp.isnan(yr))
+    hi, lo = fnp.where(take, x, y), fnp.where(take, y, x)
+    hr, lr, hm, lm = fnp.real(hi), fnp.real(lo), fnp.imag(hi), fnp.imag(lo)
+    inf_r = fnp.logical_and(hr == lr, fnp.isinf(hr))
+    inf_m = fnp.logical_and(hm == lm, fnp.isinf(hm))
+    dm = fnp.where(inf_m, math.nan, _difference(lm, hm, inf_m))
+    fix = fnp.where(dm == 0.0, 0.0, fnp.where(hr < 0.0, -math.inf, math.nan))
+    dr = fnp.where(inf_r, fix, _difference(lr, hr, inf_r))
+    # exp(d) is 0 at a real part -inf, whatever the imaginary part (0 there); elsewhere a
+    # nan or infinite part makes both nan (exp(nan + 1j) and exp(1 + nan j) warn, nan + nan j
+    # does not)
+    gone, odd = dr == -math.inf, fnp.logical_not(fnp.isfinite(dm))
+    bad = fnp.logical_or(fnp.isnan(dr), fnp.logical_and(odd, fnp.logical_not(gone)))
+    dr = fnp.where(bad, math.nan, dr)
+    dm = fnp.where(bad, math.nan, fnp.where(fnp.logical_and(odd, gone), 0.0, dm))
+    from .numpy._elementwise import _from_parts
+    return take, hi, fnp.exp(_from_parts(dr, dm, _dtype(x)))
+
+
+def _complex_logaddexp_value(x, y):
+    _, hi, e = _complex_lae_parts(x, y)
+    lg = fnp.log1p(e)   # (1 + e has a real part >= 0: its angle is in [-pi/2, pi/2])
+    im = _principal_angle(fnp.imag(hi)) + fnp.imag(lg)
+    im = fnp.where(im > math.pi, im - _TWO_PI, fnp.where(im < -math.pi, im + _TWO_PI, im))
+    from .numpy._elementwise import _from_parts
+    return _from_parts(fnp.real(hi) + fnp.real(lg), im, _dtype(x))
+
+
+def _complex_logaddexp_jvp(primals, tangents):
+    # the holomorphic derivative: weights exp(hi - out) = 1 / (1 + e) and e / (1 + e),
+    # those of the value's own limits where both real parts are the same infinity (1/2 each
+    # for equal imaginary parts, as the real logaddexp's)
+    x, y = primals
+    tx, ty = tangents
+    take, _, e = _complex_lae_parts(x, y)
+    # (nan apart: complex division by nan warns)
+    ok = fnp.isfinite(e)
+    e = fnp.where(ok, e, 0.0)
+    nan = complex(math.nan, math.nan)
+    w_hi = fnp.where(ok, 1.0 / (1.0 + e), nan)
+    w_lo = fnp.where(ok, e * w_hi, nan)
+    t_hi, t_lo = fnp.where(take, tx, ty), fnp.where(take, ty, tx)
+    return _complex_logaddexp(x, y), t_hi * w_hi + t_lo * w_lo
+
+
+_complex_logaddexp_fn = None
+
+
+def _complex_logaddexp(x, y):
+    """``log(exp(x) + exp(y))`` for complex ``x``, ``y`` of one dtype and shape, without
+    overflow: shifted by the operand of larger real part, the imaginary part on the principal
+    branch (see cumlogsumexp)."""
+    global _complex_logaddexp_fn
+    if _complex_logaddexp_fn is None:
+        from .custom import custom_jvp
+        _complex_logaddexp_fn = custom_jvp(_complex_logaddexp_value)
+        _complex_logaddexp_fn.defjvp(_complex_logaddexp_jvp)
+    return _complex_logaddexp_fn(x, y)
 
 
 # -- products ------------------------------------------------------------------------------

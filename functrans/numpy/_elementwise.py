@@ -268,26 +268,43 @@ def _integer_reciprocal_of_zero(name):
         return int(np.reciprocal(np.zeros((), name)))
 
 
-def _float_operands(x1, x2):
+def _float_operands(x1, x2, real_only=None):
     """Integer and boolean array operands as floats: of the other operand's floating dtype
     where it is a floating array (the promotion rule: int8 with float16 is float16, int32
-    with float32 float32), else float64. Python scalars stay weak, as floats."""
+    with float32 float32), else float64. Python scalars stay weak, as floats.
+    ``real_only``: the function's name, whose complex operands are a TypeError (NumPy's ufunc
+    has no complex loop; the backends differ: torch's computes)."""
     d1 = None if type(x1) in _SCALARS else _dtype(x1)
     d2 = None if type(x2) in _SCALARS else _dtype(x2)
 
     def as_float(x, d, other):
         if d is None:
-            return float(x) if type(x) is not complex else x
+            if type(x) is not complex:
+                return float(x)
+            if real_only:
+                _complex_refused(real_only)
+            return x
         if d.kind in "fc":
+            if real_only and d.kind == "c":
+                _complex_refused(real_only)
             return x
         target = other if other is not None and other.kind == "f" else _dt.float64
         return _st.convert_element_type(x, target)
     return as_float(x1, d1, d2), as_float(x2, d2, d1)
 
 
-def _float_binary(prim, name, doc):
+def _complex_refused(name):
+    raise TypeError(f"{name}: complex input is not supported (NumPy's {name} is defined for "
+                    f"real numbers only; functrans.scipy.special.logsumexp and "
+                    f"functrans.lax.cumlogsumexp take complex numbers)")
+
+
+def _float_binary(prim, name, doc, real_only=False):
     """A binary function on floating point: integer operands are promoted to the other
-    operand's float dtype, or float64 (see _float_operands)."""
+    operand's float dtype, or float64 (see _float_operands); ``real_only``: complex operands
+    refused."""
+    refuse = name if real_only else None
+
     def fn(x1, x2, /, out=None, where=None):
         if out is not None or where is not None:
             _ufunc_options(name, out, where)
@@ -295,7 +312,7 @@ def _float_binary(prim, name, doc):
             x1 = _as_operand(x1)
         if isinstance(x2, (list, tuple)):
             x2 = _as_operand(x2)
-        x1, x2 = _float_operands(x1, x2)
+        x1, x2 = _float_operands(x1, x2, refuse)
         return _binary(prim, x1, x2)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
@@ -306,7 +323,8 @@ atan2 = _float_binary(_ew.atan2_p, "atan2", "Elementwise angle of the point ``(x
 hypot = _float_binary(_ew.hypot_p, "hypot", "Elementwise ``sqrt(x1**2 + x2**2)`` without "
                       "overflow (derivative 0 at the origin).")
 logaddexp = _float_binary(_ew.logaddexp_p, "logaddexp", "Elementwise "
-                          "``log(exp(x1) + exp(x2))`` without overflow.")
+                          "``log(exp(x1) + exp(x2))`` without overflow (real numbers only, "
+                          "as NumPy's).", real_only=True)
 copysign = _float_binary(_ew.copysign_p, "copysign", "Elementwise ``|x1|`` with the sign of "
                          "``x2`` (no derivative in ``x2``).")
 nextafter = _float_binary(_ew.nextafter_p, "nextafter", "The next float after ``x1`` toward "
