@@ -22,6 +22,7 @@ documented, SciPy -inf). ``jv`` past ``|z| = 2^52`` was SciPy's wrong value (``j
 within 3e-16 of the envelope (mpmath).
 """
 
+import functools
 import time
 import warnings
 
@@ -150,3 +151,51 @@ def test_yn_infinite_orders():
     n = np.array([np.inf, -np.inf, 1201.0, -1201.0])
     np.testing.assert_array_equal(fsp.yn(n, np.array([0.9, 0.9, 400.0, 400.0])),
                                   [-np.inf, np.nan, -np.inf, np.inf])
+
+
+@functools.lru_cache(maxsize=None)
+def _mp_ive_log_slopes(v, x):
+    """(ive'/ive, ive''/ive) at x by mpmath (40 digits)."""
+    with mp.workdps(40):
+        x = mp.mpf(x)
+        s = mp.sign(x)
+        i = {n: mp.re(mp.besseli(v + n, x)) for n in (-2, -1, 0, 1, 2)}
+        d1 = (i[-1] + i[1]) / 2 - s * i[0]
+        d2 = (i[-2] + 2 * i[0] + i[2]) / 4 - s * (i[-1] + i[1]) + i[0]
+        return float(d1 / i[0]), float(d2 / i[0])
+
+
+# (v^2 > 2|x|, |x| >= 3|v|: before, the closed form 2e-11 and 9e-9 off at (1000, 1e4), 1.4e-9
+# and 1e-4 at (1000, 1e5); 7.6e-14 and 2.2e-10 at (100, 1000))
+_DEBYE = [(10.0, 45.0), (-10.0, -40.0), (10.5, 35.0), (100.0, 1000.0), (100.0, 4900.0),
+          (1000.0, 1e4), (1000.0, 1e5), (20.0, 150.0)]
+
+
+@pytest.mark.parametrize("v,x", _DEBYE, ids=[f"{v}-{x}" for v, x in _DEBYE])
+def test_ive_derivative_where_the_order_is_large(v, x):
+    g1, g2 = _mp_ive_log_slopes(v, x)
+    f = lambda t: fsp.ive(v, t)  # noqa: E731
+    iv = f(x)
+    # (over ive itself, which carries SciPy's own error: 1e-13 at v = 1000)
+    np.testing.assert_allclose(ft.grad(f)(x) / iv, g1, rtol=2e-15)
+    np.testing.assert_allclose(ft.jvp(f, (x,), (1.0,))[1] / iv, g1, rtol=2e-15)
+    np.testing.assert_allclose(ft.grad(ft.grad(f))(x) / iv, g2, rtol=4e-15)
+
+
+def test_ive_debye_slope_transforms_and_backends(backend):
+    v = np.array([10.0, 100.0, 2.0, 100.0, 1000.0])
+    x = np.array([45.0, 1000.0, 3.0, 20.0, 1e4])   # (the last but two: the closed form)
+    want = np.array([_mp_ive_log_slopes(float(a), float(b))[0] for a, b in zip(v, x)]) * sc.ive(
+        v, x)
+    g = ft.grad(lambda t: fsp.ive(backend.asarray(v), t).sum())
+    np.testing.assert_allclose(backend.to_numpy(g(backend.asarray(x))), want, rtol=1e-13)
+    np.testing.assert_allclose(ft.jit(ft.vmap(ft.grad(fsp.ive, argnums=1)))(v, x), want,
+                               rtol=1e-13)
+    np.testing.assert_allclose(ft.vmap(ft.grad(fsp.ive, argnums=1))(v, x), want, rtol=1e-13)
+
+
+def test_ive_debye_coefficients():
+    from functrans.primitives import special as S
+    p, q = S._debye_polynomials(2)
+    assert p == ((1 / 8, -5 / 24), (9 / 128, -77 / 192, 385 / 1152))
+    assert q == ((1 / 8, -15 / 24), (2 * 9 / 128, -4 * 77 / 192, 6 * 385 / 1152))
