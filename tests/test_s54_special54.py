@@ -76,7 +76,9 @@ def test_ive_derivative_below_30_is_the_closed_form_bit_for_bit():
     x = np.array([0.7, 5.0, -3.0, 29.9, 12.0, 31.0, 100.0])   # (v^2 > 2|x| at the last two)
     got = ft.vmap(ft.grad(fsp.ive, argnums=1))(v, x)
     want = (sc.ive(v - 1, x) + sc.ive(v + 1, x)) * 0.5 - np.sign(x) * sc.ive(v, x)
-    np.testing.assert_array_equal(got, want)
+    # (the last two since session 55 by Debye's expansion, |x| >= 3|v|: test_s55_special55)
+    np.testing.assert_array_equal(got[:-2], want[:-2])
+    np.testing.assert_allclose(got[-2:], want[-2:], rtol=3e-14)
 
 
 def test_ive_asymptotic_derivatives_by_central_differences():
