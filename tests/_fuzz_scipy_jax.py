@@ -1388,6 +1388,12 @@ _MPMATH_JUDGE = {
         b))))))(__import__("mpmath")),
     # (session 54: k1(5e-324) = 1/x overflows: inf, ours; SciPy nan)
     **{name: _mp_k(name) for name in ("k0", "k1", "k0e", "k1e")},
+    # (session 55: SciPy's jv is wrong from |z| about 2^52: jv(1, 1e17) 1.2 envelopes off,
+    # every order the same value at 1e300; ours the generic one's there, mpmath's)
+    "jv": lambda v, z: __import__("mpmath").re(__import__("mpmath").besselj(
+        float(v), __import__("mpmath").mpf(float(z)))),
+    "jn": lambda v, z: __import__("mpmath").re(__import__("mpmath").besselj(
+        float(v), __import__("mpmath").mpf(float(z)))),
     # (an inverse: ours is judged by the forward function, erfc(ours) against y: erfcinv of a
     # subnormal y, 1 - y to 330 digits otherwise; erfcinv(5e-324) = 27.2133, SciPy inf)
     "erfcinv": None,
@@ -1430,6 +1436,59 @@ def _scipy_wrong_by_mpmath(name, got, want, args):
                 continue
             if not abs(mp.mpf(float(g[i])) - ref) <= 1e-12 * abs(ref):
                 return False
+    return True
+
+
+# documented edges where SciPy's value differs, per function: (the argument index, the
+# predicate on (ours, SciPy's, that argument)) for every mismatch
+_DOCUMENTED_EDGES = {
+    # (stdtrit(df, +-0): ours -inf, the quantile's limit; SciPy inf; fuzz55)
+    "stdtrit": (1, lambda g, w, a: (a == 0.0) & (g == -np.inf) & (w == np.inf)),
+    # (yn(-inf, x): ours nan, Y_-n = (-1)^n Y_n has no limit; SciPy -inf; fuzz55)
+    "yn": (0, lambda g, w, a: (a == -np.inf) & np.isnan(g) & (w == -np.inf)),
+}
+
+
+def _documented_edge(name, got, want, args):
+    """Whether every mismatch is one of ``_DOCUMENTED_EDGES[name]``."""
+    if name not in _DOCUMENTED_EDGES:
+        return False
+    i, ok = _DOCUMENTED_EDGES[name]
+    if len(args) <= i:
+        return False
+    g, w, a = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in
+                                    (got, want, args[i])))
+    with np.errstate(all="ignore"):
+        off = ~((g == w) | (np.isnan(g) & np.isnan(w)) | (np.abs(g - w) / np.maximum(
+            1.0, np.abs(w)) <= 1e-9))
+        return bool(off.any()) and bool(np.all(ok(g, w, a)[off]))
+
+
+def _each_mismatch_documented(call_sp, name, got, want, args, k, tol):
+    """Whether each mismatch, judged alone (its element's arguments), is one of the kinds
+    the judges above accept, where the case mixes kinds (each judge asks that every mismatch
+    be its own): betaln(0, -0) nan (three poles) beside betaln(0.136, 5e-324) = 744.44
+    (mpmath's; SciPy inf; fuzz55 seed 51080+)."""
+    if isinstance(got, tuple) or any(np.asarray(a).dtype.kind not in "fiu" for a in args):
+        return False
+    g, w, *a = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in
+                                     (got, want) + tuple(args)))
+    with np.errstate(all="ignore"):
+        off = ~((g == w) | (np.isnan(g) & np.isnan(w)) | (np.abs(g - w) / np.maximum(
+            1.0, np.abs(w)) <= max(tol, 1e-9)))
+    if not off.any() or off.sum() == off.size:
+        return False
+    for i in zip(*np.nonzero(off)):
+        gi, wi, ai = g[i].reshape(1), w[i].reshape(1), [v[i].reshape(1) for v in a]
+        if not (_scipy_nan_at_huge(gi, wi, ai, tol) or _ours_nan_at_nan_arg(gi, wi, ai, tol)
+                or _scipy_nan_at_limit(call_sp, gi, wi, ai, k, tol)
+                or _ours_nan_at_two_poles(name, gi, wi, ai)
+                or _scipy_inf_at_subnormal(name, gi, wi, ai)
+                or _ours_nan_hyp1f1_infinite_a(name, gi, wi, ai)
+                or _scipy_nan_poch_at_inf(name, gi, wi, ai)
+                or _documented_edge(name, gi, wi, ai)
+                or _scipy_wrong_by_mpmath(name, gi, wi, ai)):
+            return False
     return True
 
 
@@ -1509,6 +1568,15 @@ def _special_case(section, rng, name, kinds, diff):
         if not ok and edge and _scipy_wrong_by_mpmath(name, g, w, args):
             count(section + "/scipy-wrong-ours-mpmath")
             print(f"NOTE [{section}] SciPy off, ours mpmath's: {case}")
+            continue
+        if not ok and edge and _documented_edge(name, g, w, args):
+            count(section + "/documented-edge")
+            print(f"NOTE [{section}] a documented edge (stdtrit(df, 0) -inf, yn(-inf, x) "
+                  f"nan): {case}")
+            continue
+        if not ok and edge and _each_mismatch_documented(call_sp, name, g, w, args, k, tol):
+            count(section + "/documented-mixed")
+            print(f"NOTE [{section}] each mismatch one of the documented kinds above: {case}")
             continue
         if not ok and _scipy_degrees_wrong(name, g, w, args):
             count(section + "/scipy-degrees-wrong")

@@ -76,7 +76,9 @@ def test_ive_derivative_below_30_is_the_closed_form_bit_for_bit():
     x = np.array([0.7, 5.0, -3.0, 29.9, 12.0, 31.0, 100.0])   # (v^2 > 2|x| at the last two)
     got = ft.vmap(ft.grad(fsp.ive, argnums=1))(v, x)
     want = (sc.ive(v - 1, x) + sc.ive(v + 1, x)) * 0.5 - np.sign(x) * sc.ive(v, x)
-    np.testing.assert_array_equal(got, want)
+    # (the last two since session 55 by Debye's expansion, |x| >= 3|v|: test_s55_special55)
+    np.testing.assert_array_equal(got[:-2], want[:-2])
+    np.testing.assert_allclose(got[-2:], want[-2:], rtol=3e-14)
 
 
 def test_ive_asymptotic_derivatives_by_central_differences():
@@ -130,7 +132,7 @@ def test_silent_where_scipy_is(name, args):
 
 
 _EDGES = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e300, 5e-324, -2.0, 0.5])
-_STILL_WARN = {"exp2", "exp10", "logsumexp"}
+_STILL_WARN = {"logsumexp"}
 
 
 def test_warnings_sweep_one_and_two_arguments():
@@ -167,10 +169,7 @@ def _warns(fn, args):
     return any(issubclass(w.category, RuntimeWarning) for w in got)
 
 
-@pytest.mark.xfail(strict=True, reason="exp2(1e300) and exp10(1e300) warn (overflow in the "
-                   "power primitive; SciPy silent; an errstate would cost these few-microsecond "
-                   "calls 12-30 %)")
-@pytest.mark.parametrize("name", ["exp2", "exp10"])
+@pytest.mark.parametrize("name", ["exp2", "exp10"])   # (silent since session 55)
 def test_exp2_exp10_overflow_silent(name):
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -19,6 +19,8 @@ import struct
 
 import numpy as np
 
+from .numpy_errors import IGNORE as _ERR_IGNORE, STATE as _ERR_STATE
+
 
 def exp_c_square(xp, x, c, scale=1.0):
     """``scale * exp(c x^2)`` for a float64 array ``x`` of namespace ``xp``."""
@@ -51,7 +53,12 @@ def exp_c_square_numpy(x, c, scale=1.0, plain_below=0.0, bounded=False):
     taken; ``plain_below`` unused)."""
     if c > 0.0 and not bounded:   # (erfcx below 0, rare: clamped first, x * x of -1e300
         x = np.clip(x, -64.0, 64.0)   # overflowed with NumPy's warning; its value the same)
-    p = x * x
+    if bounded or _ERR_STATE is None:
+        p = x * x
+    else:   # (x * x overflows from |x| = 1.3e154, silently: inf, clamped below; a clamp
+        token = _ERR_STATE.set(_ERR_IGNORE)   # first cost every density a pass)
+        p = x * x
+        _ERR_STATE.reset(token)
     if not bounded:
         top = _max(p, axis=None) if p.size else 0.0   # (nan where some x is nan)
         if top < plain_below * plain_below:

@@ -1030,6 +1030,21 @@ def _bessel_far(name):
     return check
 
 
+# SciPy's jv (AMOS) is about 1e-16 of the envelope sqrt(2 / (pi |z|)) off up to |z| = 2e15 and
+# wrong beyond (from about 2^52: jv(0, 5e15) 0.05 envelopes off, jv(1, 1e17) 1.2, every order
+# the same value at 1e300; mpmath): the generic one there (Hankel's expansion, the phase of z
+# reduced exactly; nan for |v| > 2000 rather than a wrong value)
+_JV_FAR = 1e15
+
+
+def _jv_far(backend, v, z, out):
+    if not z.size or (z.max() < _JV_FAR and z.min() > -_JV_FAR):   # (nan: the mask below)
+        return None
+    from .special_generic import jv
+    bad = (np.abs(z) >= _JV_FAR) & np.isfinite(z) & np.isfinite(v)
+    return bad, lambda vb, zb: jv(backend, vb, zb)
+
+
 def _hurwitz_huge_s(backend, s, q, out):
     # SciPy's zeta(s, q) is nan for s past about 1e14 at q > 1 (its value there: q^-s, 0)
     if not np.isnan(out).any():
@@ -1183,7 +1198,7 @@ def _ive_far(backend, v, x, out):
 _PATCHED = {"expi": _expi_overflow, "ive": _ive_far, "digamma": _digamma_near_poles, "lgamma": _lgamma_ends, 
             "i0": _bessel_i_overflow("i0"), "i1": _bessel_i_overflow("i1"),
             "j0": _bessel_far("j0"), "j1": _bessel_far("j1"), "y0": _bessel_far("y0"),
-            "y1": _bessel_far("y1"), "hurwitz_zeta": _hurwitz_huge_s}
+            "y1": _bessel_far("y1"), "hurwitz_zeta": _hurwitz_huge_s, "jv": _jv_far}
 _PATCHED.update({name: _bessel_k_at_tiny(name) for name in ("k0", "k0e", "k1", "k1e")})
 
 

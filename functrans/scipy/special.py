@@ -2995,6 +2995,9 @@ def _is_pole(v):
     return _all(v <= 0.0, v == fnp.floor(v))
 
 
+_HYP1F1_FAR = 1e8
+
+
 def hyp1f1(a, b, x, /):
     """Kummer's confluent hypergeometric function ``1F1(a; b; x) = sum_k (a)_k / (b)_k
     x**k / k!`` for real ``a``, ``b``, ``x``.
@@ -3008,7 +3011,9 @@ def hyp1f1(a, b, x, /):
     mpmath 1 for the first); else at ``+inf`` ``+-inf`` with the sign of ``Gamma(a)
     Gamma(b)`` (``e**x x**(a - b)`` dominates), at ``-inf`` 0 for ``a > 0`` or ``b - a`` a
     non-positive integer, else ``+-inf`` with the sign of ``Gamma(b) Gamma(b - a)``
-    (``|x|**-a`` dominates). float32 only where every operand is float32 (computed in
+    (``|x|**-a`` dominates); from ``x = 1e8`` with ``|a|, |b| <= sqrt(x) / 10`` (``a`` not
+    a non-positive integer) that ``+-inf`` at once (SciPy's takes time growing as
+    ``x**1.6``: hours at 1e15), its derivatives too. float32 only where every operand is float32 (computed in
     float64 and rounded).
 
     Derivative in ``x``: ``a/b hyp1f1(a + 1, b + 1, x)`` (any order; at ``x = +-inf`` the
@@ -3047,7 +3052,25 @@ def hyp1f1(a, b, x, /):
     poly = _all(_is_pole(a), fnp.greater_equal(a, b), a < 0.0)
     pole = _all(_is_pole(b), fnp.logical_not(poly))
     ok = _all(finite, fnp.logical_not(pole))
+    far = _all(x >= _HYP1F1_FAR, x < _inf)   # (x = inf: the primitive's limits)
+    if not _known_none(far):
+        # (session 55) SciPy's hyp1f1 takes time growing as x^1.6 beyond x = 1e8 (0.05 s at
+        # 1e10, 3 s at 1e12, hours at 1e15), where the value is +-inf: with |a|, |b| <=
+        # sqrt(x) / 10 (a not 0, -1, -2, ...: a polynomial) the first term of the expansion
+        # Gamma(b) / Gamma(a) e^x x^(a - b) (1 + (1 - a)(b - a) / x + ...) dominates, its
+        # logarithm above x / 2, and the others are within a few percent of it. There
+        # sign(Gamma(a) Gamma(b)) exp(x + (a - b) log x): inf, and so are its derivatives
+        # (log x held constant in them: x's two paths gave inf - inf)
+        lim = fnp.sqrt(fnp.abs(x)) * 0.1
+        far = _all(far, ok, fnp.logical_not(_is_pole(a)), fnp.abs(a) <= lim,
+                   fnp.abs(b) <= lim)
+        ok = _all(ok, fnp.logical_not(far))
+        log_x = fnp.stop_gradient(fnp.log(_where(far, x, 1.0)))
+        at_far = fnp.multiply(fnp.stop_gradient(_gamma_sign(a) * _gamma_sign(b)), fnp.exp(
+            _where(far, x + (a - b) * log_x, 0.0)))
     out = _sp.hyp1f1(_where(ok, a, 1.0), _where(ok, b, 1.0), _where(ok, x, 0.0))
+    if not _known_none(far):
+        out = _where(far, at_far, out)
     out = _where(pole, _inf, out)
     out = _where(_all(fnp.isinf(b), fnp.isfinite(a)),
                  _where(_any(fnp.isfinite(x), a == 0.0), 1.0, math.nan), out)
@@ -3132,7 +3155,9 @@ def jv(v, z, /):
     Derivative in ``z``: ``(jv(v - 1, z) - jv(v + 1, z)) / 2`` (any order). In ``v``:
     NotImplementedError.
 
-    Values from SciPy on NumPy and cupyx on CuPy (where it has ``jv``). Elsewhere (torch,
+    Values from SciPy on NumPy (from ``|z| = 1e15`` the generic one below: SciPy's is wrong
+    past about ``2**52``, ``jv(1, 1e17)`` 1.2 envelopes off, one value for every order at
+    1e300; session 55) and cupyx on CuPy (where it has ``jv``). Elsewhere (torch,
     array-api-strict) the generic version of :mod:`functrans.backends.special_generic`:
     the power series where ``z**2 / 4 <= max(1, v + 1)``, Hankel's asymptotic expansion for
     ``z >= 25`` where it converges, Miller's backward recurrence elsewhere; about 1e-14
@@ -3180,7 +3205,11 @@ def ive(v, x, /):
     where ``exp(-|x|)`` has a corner, the average of the two sides); from ``|x| = 30`` where
     ``v**2 <= 2|x|`` (from 1e4 where ``v**2 <= 6|x|``), whose two terms cancel there to about
     ``2|x| eps`` relative, ``sign(x) ive(v, x) F'/F`` with ``F`` the asymptotic series of
-    ``sqrt(2 pi |x|) ive`` (within a few ulp; session 54). In ``v``:
+    ``sqrt(2 pi |x|) ive`` (within a few ulp; session 54); elsewhere from ``|x| = 30`` where
+    ``|x| >= 3|v|`` (the closed form cancels to ``2 x**2 / v**2 eps`` there: 1.4e-9 at
+    ``v = 1000, x = 1e5``, its second derivative 1e-4) ``sign(x) ive(v, x) g`` with ``g =
+    d/dt log ive`` from Debye's uniform expansion (within a few ulp of mpmath relative to
+    ``ive``, second derivatives too; session 55). In ``v``:
     NotImplementedError (as ``jv``; JAX has no ``iv``).
 
     Values from SciPy on NumPy; elsewhere (torch, array-api-strict, CuPy) the generic
@@ -6218,6 +6247,12 @@ def _concrete_values(a):
     return [float(v) for v in backend_of(a).to_numpy(a).reshape(-1)]
 
 
+# yn's recurrence runs at most this many steps (a graph of that many under jit); an element of
+# a higher order whose value has not overflowed by then is nan (|x| above about 9000)
+_YN_MAX_ORDER = 10000
+_YN_OVERFLOWED = 1200.0
+
+
 def yn(n, x, /):
     """The Bessel function of the second kind of integer order ``n``, ``Y_n(x)``, for
     ``x > 0``.
@@ -6229,7 +6264,12 @@ def yn(n, x, /):
     value overflows (large ``n``, small ``x``). A Python int ``n`` gives float64, as SciPy's
     ``ld->d`` loop. Computed by the upward recurrence ``Y_(k+1) = 2k/x Y_k - Y_(k-1)`` from
     :func:`y0` and :func:`y1` (stable for ``Y``), so its derivative in ``x``,
-    ``(Y_(n-1) - Y_(n+1)) / 2``, comes from those: any order. None in ``n``."""
+    ``(Y_(n-1) - Y_(n+1)) / 2``, comes from those: any order. None in ``n``. Eagerly the
+    recurrence stops once every element of a higher order has overflowed (``-inf`` from
+    there); ``-inf`` at once for ``|n| >= 1200`` with ``|n| >= 3x`` (overflowed for sure)
+    and for ``n = inf`` (the limit; ``n = -inf``: nan, the sign alternates); at most 10000
+    steps, beyond which an order whose value has not overflowed (``x`` above about 9000)
+    gives nan (before session 55 ``yn(1e300, 2)`` ran without end)."""
     order, python_int = _integer_order(_array_like(n), "yn")
     # (the recurrence's length, from the concrete orders: before x's batching reaches them)
     if type(order) is float:
@@ -6252,19 +6292,32 @@ def yn(n, x, /):
         xs = _where(ok, x, 1.0)
         nt = fnp.trunc(_where(fnp.isfinite(nf), nf, 0.0))
         m = fnp.abs(nt)
+        # (overflowed for sure: from |n| = 3x, |Y_n| ~ e^(0.82 |n|) at least, past the
+        # largest float from |n| = 1200 (Debye's form); and n = +inf, the limit)
+        sure = _any(_all(m >= _YN_OVERFLOWED, m >= fnp.multiply(xs, 3.0)), nf == _inf)
         prev, cur = y0(xs), y1(xs)
         out = _where(m == 0.0, prev, cur)
-        for k in range(1, top):
+        last = 1   # (cur is Y_last)
+        for k in range(1, min(top, _YN_MAX_ORDER)):
             new = fnp.subtract(fnp.multiply(fnp.divide(2.0 * k, xs), cur), prev)
             new = _where(fnp.isfinite(cur), new, cur)  # (past an overflow: -inf, not nan)
             prev, cur = cur, new
-            out = _where(m == float(k + 1), cur, out)
+            last = k + 1
+            out = _where(m == float(last), cur, out)
+            # (eagerly: done once every element wanting a higher order has overflowed,
+            # which it stays: yn(1e300, 2) looped 1e300 times, yn(1e6, 2) a million)
+            if not k % 64 and _known_none(_all(m > float(last), fnp.isfinite(cur),
+                                                fnp.logical_not(sure))):
+                break
+        if top > last:   # (the higher orders: -inf where overflowed, else not computed)
+            out = _where(m > float(last), _where(fnp.isfinite(cur), math.nan, cur), out)
+        out = _where(sure, -_inf, out)
         odd = fnp.remainder(m, 2.0) == 1.0
         flip = fnp.logical_and(nt < 0.0, odd)
         out = _where(flip, fnp.negative(out), out)
         at0 = _where(flip, _inf, -_inf)
         out = _where(x == 0.0, at0, out)
-        return _where(_any(x < 0.0, x != x, x == _inf, nf != nf, fnp.isinf(nf)), math.nan,
+        return _where(_any(x < 0.0, x != x, x == _inf, nf != nf, nf == -_inf), math.nan,
                       out)
     if _dtype(x) in _LOW:
         return _in64_many(f, (nf, x))
@@ -6438,13 +6491,8 @@ def lpmv(m, v, x, /):
 # called eagerly: never on the per-primitive path.
 # (session 54) np.errstate builds its error object on every entry (about 2 us: logit on 100
 # elements paid 12 %); the context variable NumPy's errstate sets (NumPy >= 2) is set here
-# to one object made once, reset after (0.2 us). That object holds the error settings and
-# buffer size of import time; "all ignore" makes its error callback unused.
-try:
-    from numpy._core.umath import _extobj_contextvar as _ERR_STATE, _make_extobj
-    _ERR_IGNORE = _make_extobj(all="ignore")
-except (ImportError, AttributeError, TypeError):   # (another NumPy: errstate)
-    _ERR_STATE = None
+# to one object made once, reset after (0.2 us: functrans.backends.numpy_errors).
+from ..backends.numpy_errors import IGNORE as _ERR_IGNORE, STATE as _ERR_STATE  # noqa: E402
 
 
 def _silent(fn):
@@ -6474,9 +6522,38 @@ _SILENT = ("logit", "boxcox", "boxcox1p", "beta", "betaln", "binom", "gamma", "g
            # jv(inf, 0), log_ndtr(-inf), owens_t(1e300, 0), poch(0, inf), stdtrit(1, 0)
            # warned; digamma(-inf), erfc(1e300) and erfcx(-inf) are silent at the source,
            # functrans.backends: under errstate a NumPy call costs up to 1 us more, +12 to
-           # +35 % on those of a few microseconds; exp2 and exp10 still warn at 1e300)
+           # +35 % on those of a few microseconds)
            "cbrt", "comb", "factorial",
-           "inv_boxcox", "inv_boxcox1p", "jv", "log_ndtr", "owens_t", "poch", "stdtrit")
+           "inv_boxcox", "inv_boxcox1p", "jv", "log_ndtr", "owens_t", "poch", "stdtrit",
+           # (session 55: rgamma(-1e300), Gamma(1 - x)'s overflow; hyp1f1's e^x beyond x =
+           # 1e8; yn's recurrence past an overflow)
+           "rgamma", "hyp1f1", "yn")
 for _name in _SILENT:
     globals()[_name] = _silent(globals()[_name])
 del _name
+
+
+def _silent_from(fn, bound):
+    """``fn`` of one argument, silent (``_silent``) only where some element of a plain float
+    or NumPy argument may reach ``bound`` (nan included; tracers and others: always): under
+    the ignored error state each NumPy operation costs more (exp2 of a scalar 11.7 -> 15.7 us,
+    +35 %), a look at the argument ~0.1 us (a float) to ~1.5 us (a maximum)."""
+    import functools
+    quiet = _silent(fn)
+
+    @functools.wraps(fn)
+    def maybe(x, /):
+        if type(x) is float:
+            if x < bound:
+                return fn(x)
+        elif type(x) is _np.ndarray and x.dtype.kind in "fiu" and x.size:
+            if _np.maximum.reduce(x, axis=None) < bound:
+                return fn(x)
+        return quiet(x)
+    return maybe
+
+
+# (session 55: exp2(1e300), exp10(1e300) warned, the power primitive's overflow, from 2**1024
+# and 10**308.26)
+exp2 = _silent_from(exp2, 1023.0)
+exp10 = _silent_from(exp10, 308.0)
