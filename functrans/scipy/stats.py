@@ -326,6 +326,11 @@ def _log_tail_term(dist, method, x, loc, s, sh):
 
     def big():
         return fnp.where(at, math.inf, 0.0)
+    if sh:
+        # (the shapes' stand-ins off the held elements, whose terms the selection drops:
+        # t's -df (big - log s) was -inf * 0 at df = inf, a warning from jit(t.logcdf),
+        # where eager, knowing no x is -inf, computes no term)
+        sh = tuple(fnp.where(at, v, safe) for v, safe in zip(sh, dist._safe_values(len(sh))))
     if getattr(dist, "_log_tail_held", False):
         # (-log|z| there, 0 elsewhere: selected already, no second selection)
         return dist._log_tail(fnp.where(at, fnp.subtract(fnp.log(s), math.inf), 0.0))
