@@ -3454,7 +3454,14 @@ def _f_with_values_of(form, other, differ, *args):
     some element differs, of ``args`` with no derivatives) with ``form``'s derivatives."""
     if not _may_hold(differ):
         return form
-    value = other(*(fnp.stop_gradient(a) for a in args))
+    from ..core import concrete_behind
+    known = [concrete_behind(a, report_batch=True) for a in args]
+    if all(isinstance(k, (_np.ndarray, _np.generic)) and not batched for k, batched in known):
+        # (eager transforms: the values from the NumPy arrays behind the tracers, by
+        # special._inc_beta's NumPy path, ~4x faster than through the tracers for a scalar)
+        value = other(*(k for k, _ in known))
+    else:
+        value = other(*(fnp.stop_gradient(a) for a in args))
     mixed = fnp.add(value, fnp.subtract(form, fnp.stop_gradient(form)))
     return fnp.where(fnp.logical_and(differ, fnp.isfinite(form)), mixed, form)
 
@@ -3552,10 +3559,8 @@ class _F(_Shaped):
         # against z's, vmap(f.cdf) of x (2, 4), dfn and dfd (2,) raised)
         form, _ = _f_from_small_side(hn, hm, u, w, False)
         hn, hm, u, w = fnp.broadcast_arrays(hn, hm, u, w)
-        upper = u > 0.5
         return _f_with_values_of(
-            form, lambda hn, hm, u, w: _special._inc_beta(
-                hn, hm, fnp.where(upper, u, 0.75), fnp.where(upper, w, 0.25)), upper,
+            form, lambda hn, hm, u, w: _special._inc_beta(hn, hm, u, w), u > 0.5,
             hn, hm, u, w)
 
     @_finite
@@ -3576,10 +3581,8 @@ class _F(_Shaped):
         # above where w > 1/2 (below, the form's betainc at w is _inc_beta's)
         form, _ = _f_from_small_side(hn, hm, u, w, True)
         hn, hm, u, w = fnp.broadcast_arrays(hn, hm, u, w)
-        upper = w > 0.5
         return _f_with_values_of(
-            form, lambda hn, hm, u, w: _special._inc_beta(
-                hm, hn, fnp.where(upper, w, 0.75), fnp.where(upper, u, 0.25)), upper,
+            form, lambda hn, hm, u, w: _special._inc_beta(hm, hn, w, u), w > 0.5,
             hn, hm, u, w)
 
     def _quantile_ends(self, q, n, m, upper):
