@@ -326,6 +326,11 @@ def _log_tail_term(dist, method, x, loc, s, sh):
 
     def big():
         return fnp.where(at, math.inf, 0.0)
+    if sh:
+        # (the shapes' stand-ins off the held elements, whose terms the selection drops:
+        # t's -df (big - log s) was -inf * 0 at df = inf, a warning from jit(t.logcdf),
+        # where eager, knowing no x is -inf, computes no term)
+        sh = tuple(fnp.where(at, v, safe) for v, safe in zip(sh, dist._safe_values(len(sh))))
     if getattr(dist, "_log_tail_held", False):
         # (-log|z| there, 0 elsewhere: selected already, no second selection)
         return dist._log_tail(fnp.where(at, fnp.subtract(fnp.log(s), math.inf), 0.0))
@@ -3449,7 +3454,14 @@ def _f_with_values_of(form, other, differ, *args):
     some element differs, of ``args`` with no derivatives) with ``form``'s derivatives."""
     if not _may_hold(differ):
         return form
-    value = other(*(fnp.stop_gradient(a) for a in args))
+    from ..core import concrete_behind
+    known = [concrete_behind(a, report_batch=True) for a in args]
+    if all(isinstance(k, (_np.ndarray, _np.generic)) and not batched for k, batched in known):
+        # (eager transforms: the values from the NumPy arrays behind the tracers, by
+        # special._inc_beta's NumPy path, ~4x faster than through the tracers for a scalar)
+        value = other(*(k for k, _ in known))
+    else:
+        value = other(*(fnp.stop_gradient(a) for a in args))
     mixed = fnp.add(value, fnp.subtract(form, fnp.stop_gradient(form)))
     return fnp.where(fnp.logical_and(differ, fnp.isfinite(form)), mixed, form)
 
@@ -3539,49 +3551,39 @@ class _F(_Shaped):
         if not _traced(z, n, m):
             return _special._inc_beta(hn, hm, u, w)
         # under a transform the derivatives come from the accurate side (_f_from_small_side);
-        # the values as above, computed where w was taken (_inc_beta's primitives need
+        # the values as above where u > 1/2 (below, the form's betainc at u is _inc_beta's;
+        # until session 55 only where w was taken, u > 15/16: between, the plain betainc at
+        # the rounded u, 88 of 1500 points (dfn, dfd in 10^[-2, 4], x ~ Exp(3)) differed
+        # from eager's, worst 2.9e-13 off where eager's 4.5e-14) (_inc_beta's primitives need
         # operands of one shape: under vmap the shapes' batched dims no longer broadcast
         # against z's, vmap(f.cdf) of x (2, 4), dfn and dfd (2,) raised)
-        form, by_w = _f_from_small_side(hn, hm, u, w, False)
+        form, _ = _f_from_small_side(hn, hm, u, w, False)
         hn, hm, u, w = fnp.broadcast_arrays(hn, hm, u, w)
         return _f_with_values_of(
-            form, lambda hn, hm, u, w: _special._inc_beta(
-                hn, hm, fnp.where(by_w, u, 0.5), fnp.where(by_w, w, 0.5)), by_w,
+            form, lambda hn, hm, u, w: _special._inc_beta(hn, hm, u, w), u > 0.5,
             hn, hm, u, w)
 
     @_finite
     def _sf(self, z, n, m):
-        # betainc(m/2, n/2, w), w = m / (n z + m), or 1 - cdf (from u = n z / (n z + m))
-        # where the rounding of w (seen as 1 - w - u) moves it more than 1 - cdf's rounding
-        # (a small n z / m and n: sf(1e-12, 0.0143, 23.9) was 0.2 % off), as beta's sf
+        # I_w(m/2, n/2), w = m / (n z + m), as cdf is I_u(n/2, m/2) (special._inc_beta: above
+        # 1/2 w's rounding taken back by u, or 1 - I_u(n/2, m/2) where that errs less). Until
+        # session 55 1 - cdf was taken where w's rounding (|1 - w - u| times the density) was
+        # above eps, though _inc_beta takes it back: that subtraction multiplied the
+        # backend's betainc error (~200 ulp at large shapes) by cdf / sf, sf(1.6966, 30,
+        # 1e5) was 2.4e-12 off, now 8e-16 (mpmath); and it cost a beta density
         nz = fnp.multiply(n, z)
         den = fnp.add(nz, m)
         u, w = fnp.divide(nz, den), fnp.divide(m, den)
         hn, hm = 0.5 * n, 0.5 * m
-        moved = fnp.abs(fnp.stop_gradient(fnp.subtract(1.0 - w, u)))
-        density = fnp.exp(fnp.stop_gradient(beta._logpdf(
-            fnp.where(moved > 0.0, u, 0.5), hn, hm)))
-        direct = fnp.less_equal(fnp.multiply(moved, density), 2.2e-16)
         if not _traced(z, n, m):
-            # (1 - cdf as cdf computes it, u's rounding taken back by w: the plain betainc
-            # at u made sf(300, 1e4, 1e-8) 1.7e-10 off; the direct form likewise, w's
-            # rounding taken back by u, as the staged values: sf(300, 3, 1e6) was 2.8e-11
-            # off)
-            return fnp.where(direct, _special._inc_beta(hm, hn, fnp.where(direct, w, 0.5),
-                                                        fnp.where(direct, u, 0.5)),
-                             1.0 - _special._inc_beta(hn, hm, fnp.where(direct, 0.5, u),
-                                                      fnp.where(direct, 0.5, w)))
-        # under a transform the derivatives from the accurate side (as cdf's), the values by
-        # the choice above
-        form, by_w = _f_from_small_side(hn, hm, u, w, True)
-        differ = direct != by_w
-
-        def other(hn, hm, u, w):  # (where differ: w's form where u was taken, u's where w was)
-            j = _special._inc_beta(fnp.where(by_w, hn, hm), fnp.where(by_w, hm, hn),
-                                   fnp.where(differ, fnp.where(by_w, u, w), 0.5),
-                                   fnp.where(differ, fnp.where(by_w, w, u), 0.5))
-            return fnp.where(by_w, 1.0 - j, j)
-        return _f_with_values_of(form, other, differ, hn, hm, u, w)
+            return _special._inc_beta(hm, hn, w, u)
+        # under a transform the derivatives from the accurate side (as cdf's), the values as
+        # above where w > 1/2 (below, the form's betainc at w is _inc_beta's)
+        form, _ = _f_from_small_side(hn, hm, u, w, True)
+        hn, hm, u, w = fnp.broadcast_arrays(hn, hm, u, w)
+        return _f_with_values_of(
+            form, lambda hn, hm, u, w: _special._inc_beta(hm, hn, w, u), w > 0.5,
+            hn, hm, u, w)
 
     def _quantile_ends(self, q, n, m, upper):
         fin = fnp.logical_and(n < math.inf, m < math.inf)
