@@ -112,10 +112,13 @@ def _checked_impl_for(self, backend):
         return fn
     fn = _original_impl_for(self, backend)  # fills the cache for the backend's array types
     wrapped = _checking(self, backend, fn)
+    by_type = backend.type_impls.get(self.name) or {}
     for table in (self._impls, self._broadcasting):
         for k, v in list(table.items()):
             if v is fn:
                 table[k] = wrapped
+            elif by_type.get(k) is v:  # (an operand type's own implementation: checked too)
+                table[k] = _checking(self, backend, v)
     return wrapped
 
 

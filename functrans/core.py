@@ -288,12 +288,14 @@ class Primitive:
                 fn = (getattr(backend.xp, self.namespace_impl) if self.namespace_impl
                       else functools.partial(self.impl, backend))
             self._impls[backend] = fn
+            by_type = backend.type_impls.get(self.name)
             for t in backend.array_types:
                 if _by_type.get(t) is backend:
                     INEXACT_NATIVES[t] = backend.inexact_natives  # (first: see there)
-                    self._impls[t] = fn
+                    f = fn if by_type is None else by_type.get(t, fn)
+                    self._impls[t] = f
                     if broadcasts:
-                        self._broadcasting[t] = fn
+                        self._broadcasting[t] = f
         return fn
 
     def def_abstract_eval(self, f):

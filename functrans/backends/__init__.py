@@ -185,6 +185,10 @@ class Backend:
     # a few ulps: float32 operands are computed in float64 and the results rounded back, as
     # for the generic extras (Backend._single_in_float64).
     single_in_float64 = ()
+    # Implementations for one operand type of this library, by primitive name: {name: {type:
+    # fn}}, put in the primitive's cache in place of the backend's for that type (the NumPy
+    # backend's real scalars' own operators: see there). fn takes what the backend's does.
+    type_impls = {}
 
     def __init__(self, name, xp, array_types, dtypes, extras=None, impls=None):
         self.name = name
