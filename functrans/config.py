@@ -112,7 +112,7 @@ def _checked_impl_for(self, backend):
         return fn
     fn = _original_impl_for(self, backend)  # fills the cache for the backend's array types
     wrapped = _checking(self, backend, fn)
-    by_type = backend.type_impls.get(self.name) or {}
+    by_type = getattr(backend, "type_impls", {}).get(self.name) or {}
     for table in (self._impls, self._broadcasting):
         for k, v in list(table.items()):
             if v is fn:

@@ -288,7 +288,8 @@ class Primitive:
                 fn = (getattr(backend.xp, self.namespace_impl) if self.namespace_impl
                       else functools.partial(self.impl, backend))
             self._impls[backend] = fn
-            by_type = backend.type_impls.get(self.name)
+            # (getattr: a stand-in backend of a test may lack the table)
+            by_type = getattr(backend, "type_impls", _NO_TYPE_IMPLS).get(self.name)
             for t in backend.array_types:
                 if _by_type.get(t) is backend:
                     INEXACT_NATIVES[t] = backend.inexact_natives  # (first: see there)
@@ -357,6 +358,9 @@ class Interpreter:
 
 
 _by_type_get = _by_type.get
+
+
+_NO_TYPE_IMPLS = {}  # (Primitive.impl_for: a backend without per-type implementations)
 
 
 def _forget_impls():
