@@ -889,6 +889,182 @@ def gamma_quantile_series(backend, i, j, a, z, /, n_max=_QUANTILE_N):
         out = part if out is None else out + part
     return xp.reshape(out, shape)
 
+
+# -- the inverses near the median below a = 7: d2x/da2 in double-double ----------------------
+#
+# (session 56) Below a = 7 the series above is asymptotic (its rows grow factorially: at
+# a = 6 its smallest term is ~3e-12 of d2x/da2) and the implicit-function form
+# d2x/da2 = -(P_aa + 2 P_ax x' + P_xx x'^2) / P_x has terms ~1/(3a) that cancel to
+# ~16/(405 a^3) at the median (~300x at a = 6, ~3700x inside the bracket below): any
+# rounding of its pieces, ~eps each, is ~1e-12 of the result (1.2e-12 at (6, 1/2), 2.1e-12
+# at (6.9, 1/2); 3.4e-13 at 4). The cancellation is of the quantity itself (every exact
+# form of it found has terms ~1/a^2 or larger), so there (2 <= a < 7, 1/4 <= y <= 3/4) the
+# form is evaluated at the root x (taken as exact) in double-double arithmetic, from P's
+# power series P = e^L S, S = sum_n t_n, t_n = x^n / ((a + 1) ... (a + n)) (positive
+# terms; e^L cancels):
+#
+#   d2x/da2 = -R (A2 + A1^2 - 2 w A1 + c R A1^2),  R = P / P_x = x S / a,
+#   A1 = d log P / da = La - E[h],  A2 = d2 log P / da2 = Var[h] + E[k] - trigamma(a + 1),
+#   w = La + 1/a = log x - digamma(a),  c = (a - 1)/x - 1,  La = log x - digamma(a + 1),
+#
+# with h_n, k_n the sums of 1/(a + j) and 1/(a + j)^2 over j <= n and the weights t_n / S
+# (t_n, h_n, k_n by prefix products and sums over the terms at once); trigamma(a + 1) =
+# k_N + trigamma(a + N + 1) (its asymptotic series there, N >= 28). Only La is in double:
+# log1p((x - a - 1)/(a + 1)) + (log(a + 1) - digamma(a + 1)), the latter the asymptotic
+# series at a + N + 1 plus the positive sum of (v - log1p(v)), v = 1/(a + j): a few ulps,
+# an error every term shares (it moves the result ~0.1 of its own size at the median). Within
+# 5e-14 of mpmath's value of the form at the same x (x's own rounding: ~3e-14 more at
+# a = 6.9). Its derivatives (the third order) from the implicit form (P_aaa: gammainc_da).
+
+_QUANTILE_DD_MIN_A = 2.0  # the least a where d2x/da2 comes from the double-double form
+_SPLIT = 134217729.0  # 2^27 + 1: Veltkamp's splitting of a float64 into two halves
+
+
+def gamma_quantile_low_region(a, y):
+    """Where the inverses' d2x/da2 comes from gamma_quantile_d2 (2 <= a < 7,
+    1/4 <= y <= 3/4)."""
+    lo, hi = _QUANTILE_Y
+    return (a >= _QUANTILE_DD_MIN_A) & (a < _QUANTILE_MIN_A) & (y >= lo) & (y <= hi)
+
+
+# (double-doubles: pairs (hi, lo) of float64 arrays, hi + lo exact, |lo| <= ulp(hi) / 2)
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _fast_two_sum(a, b):  # (|a| >= |b|)
+    s = a + b
+    return s, b - (s - a)
+
+
+def _two_prod(a, b):
+    p = a * b
+    t = _SPLIT * a
+    ah = t - (t - a)
+    t = _SPLIT * b
+    bh = t - (t - b)
+    al, bl = a - ah, b - bh
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _dd_add(x, y):
+    s, e = _two_sum(x[0], y[0])
+    t, f = _two_sum(x[1], y[1])
+    s, e = _fast_two_sum(s, e + t)
+    return _fast_two_sum(s, e + f)
+
+
+def _dd_add_same(x, y):
+    """x + y for x, y of one sign (nothing cancels)."""
+    s, e = _two_sum(x[0], y[0])
+    return _fast_two_sum(s, e + (x[1] + y[1]))
+
+
+def _dd_sub(x, y):
+    return _dd_add(x, (-y[0], -y[1]))
+
+
+def _dd_mul(x, y):
+    p, e = _two_prod(x[0], y[0])
+    return _fast_two_sum(p, e + (x[0] * y[1] + x[1] * y[0]))
+
+
+def _dd_mul_d(x, d):
+    p, e = _two_prod(x[0], d)
+    return _fast_two_sum(p, e + x[1] * d)
+
+
+def _dd_div(x, y):
+    q = x[0] / y[0]
+    r = _dd_sub(x, _dd_mul_d(y, q))
+    return _fast_two_sum(q, r[0] / y[0])
+
+
+def _dd_prefix(xp, op, pair):
+    """The inclusive prefix of ``op`` along the first axis (log2 steps of shifted halves)."""
+    hi, lo = pair
+    n, s = hi.shape[0], 1
+    while s < n:
+        nh, nl = op((hi[s:, ...], lo[s:, ...]), (hi[:-s, ...], lo[:-s, ...]))
+        hi = xp.concat((hi[:s, ...], nh), axis=0)
+        lo = xp.concat((lo[:s, ...], nl), axis=0)
+        s *= 2
+    return hi, lo
+
+
+def _dd_total(xp, pair):
+    """The sum along the first axis of same-signed double-doubles (pairwise)."""
+    hi, lo = pair
+    while hi.shape[0] > 1:
+        if hi.shape[0] % 2:
+            z = xp.zeros_like(hi[:1, ...])
+            hi, lo = xp.concat((hi, z), axis=0), xp.concat((lo, z), axis=0)
+        h = hi.shape[0] // 2
+        hi, lo = _dd_add_same((hi[:h, ...], lo[:h, ...]), (hi[h:, ...], lo[h:, ...]))
+    return hi[0, ...], lo[0, ...]
+
+
+def _quantile_d2_terms(x_max, a_min):
+    """The terms of S that gamma_quantile_d2 sums: t_N <= 1e-22 (S >= 1), the ratios
+    x / (a + n) below 1/2 from there on, N + a at least 30 (trigamma's series)."""
+    n, log_t = 0, 0.0
+    while log_t > -50.7 or x_max > 0.5 * (a_min + n) or a_min + n < 30.0:
+        n += 1
+        log_t += math.log(x_max / (a_min + n))
+    return n
+
+
+def gamma_quantile_d2(backend, a, x, /):
+    """d2x/da2 of the root x of P(a, x) = y (or Q(a, x) = y) at fixed y, from (a, x), x
+    taken as exact, in double-double (see above): float64 arrays of one shape, 2 <= a < 7
+    and 0 < x < 20 (where the sums are short; 1/(a + 1) <= 1/3 for log1pmx's series)."""
+    from .generic import _log1pmx_neg
+    xp = backend.xp
+    shape = x.shape
+    a, x = xp.reshape(a, (-1,)), xp.reshape(x, (-1,))
+    if not math.prod(shape):
+        return xp.reshape(x, shape)
+    n = _quantile_d2_terms(float(backend.to_numpy(xp.max(x))),
+                           float(backend.to_numpy(xp.min(a))))
+    zero = xp.zeros_like(a)
+    one = (xp.ones_like(a), zero)
+    steps = xp.reshape(xp.arange(1, n + 1, dtype=xp.float64, device=backend.device(a)),
+                       (-1, 1))
+    den = _two_sum(xp.expand_dims(a, axis=0), steps)  # a + j, j = 1 .. N
+    v = _dd_div((xp.ones_like(den[0]), xp.zeros_like(den[0])), den)
+    t = _dd_prefix(xp, _dd_mul, _dd_mul_d(v, xp.expand_dims(x, axis=0)))
+    h = _dd_prefix(xp, _dd_add_same, v)
+    k = _dd_prefix(xp, _dd_add_same, _dd_mul(v, v))
+    th = _dd_mul(t, h)
+    s = _dd_add_same(_dd_total(xp, t), one)  # (t_0 = 1, h_0 = k_0 = 0)
+    mean_h = _dd_div(_dd_total(xp, th), s)
+    mean_hh = _dd_div(_dd_total(xp, _dd_mul(th, h)), s)
+    mean_k = _dd_div(_dd_total(xp, _dd_mul(t, k)), s)
+    # trigamma(a + 1) = k_N + trigamma(b), b = a + N + 1: 1/b + 1/(2 b^2) + sum B_2k / b^(2k+1)
+    b = _two_sum(a, float(n + 1))
+    inv_b = _dd_div(one, b)
+    tri = _dd_add_same(inv_b, _dd_mul_d(_dd_mul(inv_b, inv_b), 0.5))
+    tri = _dd_add_same(tri, (_poly_inv(xp, b[0], _B2K, 3), zero))
+    tri = _dd_add_same(tri, (k[0][-1, ...], k[1][-1, ...]))
+    # La = log(x / (a + 1)) + log(a + 1) - digamma(a + 1), the latter
+    # log(b) - digamma(b) + sum_j (v_j - log1p(v_j))
+    gap = 0.5 / b[0] + _poly_inv(xp, b[0], _DIGAMMA_TAIL, 2) + \
+        xp.sum(_log1pmx_neg(xp, v[0]), axis=0)
+    a1p = _two_sum(a, 1.0)
+    la = (xp.log1p(((x - a1p[0]) - a1p[1]) / a1p[0]) + gap, zero)
+    w = _dd_add(la, _dd_div(one, (a, zero)))
+    a1 = _dd_sub(la, mean_h)
+    a2 = _dd_sub(_dd_add_same(_dd_sub(mean_hh, _dd_mul(mean_h, mean_h)), mean_k), tri)
+    r = _dd_div(_dd_mul_d(s, x), (a, zero))
+    c = _dd_sub(_dd_div(_two_sum(a, -1.0), (x, zero)), one)
+    a1_sq = _dd_mul(a1, a1)
+    inner = _dd_sub(_dd_add(a2, a1_sq), _dd_mul_d(_dd_mul(w, a1), 2.0))
+    inner = _dd_add(inner, _dd_mul(_dd_mul(c, r), a1_sq))
+    return xp.reshape(-_dd_mul(r, inner)[0], shape)
+
+
 # -- derivatives of the regularized incomplete beta function in its shapes --------------------
 #
 # betainc_dab(i, j, a, b, x) = d^(i+j) I_x(a, b) / da^i db^j for i + j = 1 or 2 (3: see the

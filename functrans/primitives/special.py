@@ -1707,12 +1707,20 @@ def _inverse_beta_slope(a, b, x):
     return exp(neg(beta_log_density_fix(a, b, x, plain)))
 
 
-def _gamma_inverse_shape_tangent(primals, x, shape_tangents):
-    """dx/da = -(dP/da) / (dP/dx) at the result x, for both inverses (P(a, x) = y and
-    Q(a, x) = y give the same: Q's derivatives are P's negated)."""
-    a = primals[0]
-    da = _gammainc_da_outside_median(a, primals[1], x)
-    return mul(shape_tangents[0], neg(mul(da, _inverse_gamma_slope(a, x))))
+def _gamma_inverse_shape_tangent(lower):
+    def rule(primals, x, shape_tangents):
+        """dx/da = -(dP/da) / (dP/dx) at the result x, for both inverses (P(a, x) = y and
+        Q(a, x) = y give the same: Q's derivatives are P's negated); where
+        gamma_quantile_low_region may hold, through gamma_inverse_da (its derivative in a
+        there: d2x/da2 in double-double, see below)."""
+        a, y = primals
+        da = _gammainc_da_outside_median(a, y, x)
+        slope = neg(mul(da, _inverse_gamma_slope(a, x)))
+        if not _gamma_low_none(a, y):
+            slope = gamma_inverse_da(a, y, x, slope, _gamma_low_region(a, y), order=1,
+                                     lower=lower)
+        return mul(shape_tangents[0], slope)
+    return rule
 
 
 def _gammainc_da_outside_median(a, y, x):
@@ -2008,6 +2016,105 @@ def _gamma_median_none(a, y):
     return not _any_true(bk, gamma_quantile_region(a, y))
 
 
+# -- the gamma inverses near the median below a = 7: d2x/da2 in double-double ----------------
+# (session 56; incomplete_grads, "the inverses near the median below a = 7"). Where
+# 2 <= a < 7 and 1/4 <= y <= 3/4 the series above is asymptotic (~3e-12 of d2x/da2 at its
+# best at a = 6) and the implicit form's terms ~1/(3a) cancel to ~16/(405 a^3): its d2x/da2
+# was ~eps absolute off (1.2e-12 relative at (6, 1/2), 2.1e-12 at (6.9, 1/2)). There dx/da
+# (the implicit form's value, accurate) is passed through gamma_inverse_da(order=1), whose
+# derivative in a is gamma_inverse_da(order=2): incomplete_grads.gamma_quantile_d2, the
+# same form evaluated in double-double at the root (within 5e-14 of mpmath's at that x);
+# in y d2x/dady = -(w + c dx/da) dx/dy (w = log x - digamma(a), c = (a - 1)/x - 1), and
+# the third derivatives by the implicit form's (P_aaa from gammainc_da).
+
+
+def _gamma_inverse_da_impl(bk, a, y, x, xa, region, *, order, lower):
+    if order == 1:  # (dx/da: the implicit form's value, given)
+        return xa
+    xp = bk.xp
+    if _none_in(bk, region):
+        return xp.zeros_like(x)
+    from ..backends.incomplete_grads import gamma_quantile_d2
+    # (stand-ins outside the region: a root of 1/2 at a = 4)
+    a = xp.where(region, a, xp.full_like(a, 4.0))
+    x = xp.where(region, x, xp.full_like(x, 3.672060748850896))
+    return _on_region(bk, region, lambda a, x: gamma_quantile_d2(bk, a, x), a, x)
+
+
+def _gamma_inverse_da_jvp(primals, tangents, *, order, lower):
+    a, y, x, xa, region = primals
+    ta, ty, _, t_xa, _ = tangents  # (x and dx/da: functions of a and y, not used)
+    out = gamma_inverse_da(a, y, x, xa, region, order=order, lower=lower)
+    if ta is None and ty is None:
+        return out, (t_xa if order == 1 else None)
+    a_s, y_s = select(region, a, 4.0), select(region, y, 0.5)
+    x_s, xa_s = select(region, x, 3.672060748850896), select(region, xa, 1.0)
+    slope_y = _inverse_gamma_slope(a_s, x_s)
+    slope_y = slope_y if lower else neg(slope_y)
+    w = sub(log(x_s), digamma(a_s))
+    c = sub(div(sub(a_s, 1.0), x_s), 1.0)
+    g = add(w, mul(c, xa_s))
+    xay = neg(mul(g, slope_y))  # d2x/dady
+    if order == 1:
+        d = None
+        if ta is not None:
+            d = mul(ta, gamma_inverse_da(a_s, y_s, x_s, xa_s, region, order=2, lower=lower))
+        if ty is not None:
+            d = mul(ty, xay) if d is None else add(d, mul(ty, xay))
+        return out, select(region, d, full_like(d, 0.0) if t_xa is None else t_xa)
+    # the third derivatives, from d3/da3 P(a, x(a)) = 0 (P_ax / P_x = w, P_xx / P_x = c,
+    # P_aax / P_x = w^2 - trigamma(a), P_axx / P_x = c w + 1/x, P_xxx / P_x = c^2 - (a-1)/x^2)
+    xaa = select(region, out, 0.0)
+    aax = sub(mul(w, w), polygamma(a_s, n=1))
+    axx = add(mul(c, w), div(1.0, x_s))
+    xxx = sub(mul(c, c), div(sub(a_s, 1.0), mul(x_s, x_s)))
+    d = None
+    if ta is not None:
+        inner = add(add(mul(aax, 3.0), mul(mul(axx, xa_s), 3.0)), mul(mul(xxx, xa_s), xa_s))
+        inner = mul(inner, xa_s)
+        third = add(mul(gammainc_da(a_s, x_s, n=3), _inverse_gamma_slope(a_s, x_s)), inner)
+        third = neg(add(third, mul(mul(g, xaa), 3.0)))
+        d = mul(ta, third)
+    if ty is not None:
+        inner = add(add(aax, mul(mul(axx, xa_s), 2.0)), mul(mul(xxx, xa_s), xa_s))
+        mixed = neg(add(mul(slope_y, add(inner, mul(c, xaa))), mul(mul(g, xay), 2.0)))
+        d = mul(ty, mixed) if d is None else add(d, mul(ty, mixed))
+    return out, select(region, d, full_like(d, 0.0))
+
+
+# gamma_inverse_da(a, y, x, xa, region, order=, lower=): with order=1, dx/da of the root x
+# of P(a, .) = y (lower; Q's otherwise), its value xa given, whose derivatives are
+# gamma_inverse_da(order=2) in a and -(w + c xa) dx/dy in y inside the mask region (xa's
+# own tangent outside); with order=2, d2x/da2 (gamma_quantile_d2) inside, 0 outside, its
+# derivatives the implicit form's third. x: the root (a start only, as gamma_inv_eta's).
+gamma_inverse_da_p = elementwise("gamma_inverse_da", _gamma_inverse_da_impl,
+                                 _gamma_inverse_da_jvp,
+                                 abstract_eval=lambda a, y, x, xa, region, **_:
+                                 _array_aval(a, y, x, xa))
+
+
+def gamma_inverse_da(a, y, x, xa, region, *, order, lower):
+    return gamma_inverse_da_p.bind(a, y, x, xa, region, order=order, lower=lower)
+
+
+def _gamma_low_region(a, y):
+    """incomplete_grads.gamma_quantile_low_region with primitives."""
+    from ..backends.incomplete_grads import _QUANTILE_DD_MIN_A, _QUANTILE_MIN_A, _QUANTILE_Y
+    r = logical_and(ge(y, _QUANTILE_Y[0]), le(y, _QUANTILE_Y[1]))
+    return logical_and(r, logical_and(ge(a, _QUANTILE_DD_MIN_A), lt(a, _QUANTILE_MIN_A)))
+
+
+def _gamma_low_none(a, y):
+    """Whether no element is in gamma_quantile_low_region, known from concrete arrays
+    (False for tracers)."""
+    from ..backends import _by_type
+    from ..backends.incomplete_grads import _any_true, gamma_quantile_low_region
+    bk = _by_type.get(type(y))
+    if bk is None or _by_type.get(type(a)) is not bk:
+        return False
+    return not _any_true(bk, gamma_quantile_low_region(a, y))
+
+
 def _temme_eta_region(a, y, x):
     """incomplete_grads.temme_eta_region with primitives (a >= 50, |x / a - 1| <= 0.3,
     0 < y < 1)."""
@@ -2021,11 +2128,12 @@ def _temme_eta_region(a, y, x):
 
 gammaincinv_p = _last_operand_primitive("gammaincinv", ("a",),
                                         lambda a, y, x: _inverse_gamma_slope(a, x),
-                                        shape_tangent=_gamma_inverse_shape_tangent,
+                                        shape_tangent=_gamma_inverse_shape_tangent(True),
                                         refine=_gamma_inverse_refine(True))
 gammainccinv_p = _last_operand_primitive("gammainccinv", ("a",),
                                          lambda a, y, x: _inverse_gamma_slope(a, x),
-                                         negate=True, shape_tangent=_gamma_inverse_shape_tangent,
+                                         negate=True,
+                                         shape_tangent=_gamma_inverse_shape_tangent(False),
                                          refine=_gamma_inverse_refine(False))
 
 
