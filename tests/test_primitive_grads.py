@@ -536,6 +536,16 @@ CASES = [
     Case("gamma_quantile_series", lambda a, z: Sp.gamma_quantile_series(
         fnp.add(fnp.tanh(a) * 50.0, 150.0), fnp.tanh(z) * 0.6, fnp.isfinite(a), j=1),
         ((V3, REAL), (V3, REAL)), order=1),
+    # session 56: dx/da of the gamma quantile between a = 2 and 7 near the median (its value
+    # given: the implicit form's), whose derivative in a is d2x/da2 in double-double
+    # (incomplete_grads.gamma_quantile_d2) and in y the implicit form's (first order here,
+    # as gamma_inv_eta's; the third derivatives: tests/test_s56_stats56b.py), a in
+    # [2.5, 6.5], y in [0.3, 0.7]
+    Case("gamma_inverse_da", lambda a, y: (lambda a, y: (lambda x: Sp.gamma_inverse_da(
+        a, y, x, Sp._gamma_inverse_plain_da(a, y, x), fnp.isfinite(a), order=1,
+        lower=True))(Sp.gammaincinv(a, y)))(
+        fnp.add(fnp.tanh(a) * 2.0, 4.5), fnp.add(fnp.tanh(y) * 0.2, 0.5)),
+        ((V3, REAL), (V3, REAL)), order=1),
     # session 14's special functions (values: tests/test_scipy_special.py)
     # (i0e and i1e hold exp(-|x|): a kink at 0)
     unary("erfcx", Sp.erfcx),

@@ -1007,13 +1007,26 @@ def _dd_total(xp, pair):
 
 
 def _quantile_d2_terms(x_max, a_min):
-    """The terms of S that gamma_quantile_d2 sums: t_N <= 1e-22 (S >= 1), the ratios
-    x / (a + n) below 1/2 from there on, N + a at least 30 (trigamma's series)."""
-    n, log_t = 0, 0.0
-    while log_t > -50.7 or x_max > 0.5 * (a_min + n) or a_min + n < 30.0:
+    """(K, N) for gamma_quantile_d2: the terms t_1 .. t_K of S in double-double, up to
+    t_K <= 1e-4 (S >= 1: the later ones' float rounding is below 1e-20 of the sums) with
+    a + K + 1 >= 20 (the asymptotic series of digamma and trigamma there); t_(K+1) .. t_N
+    in float64, up to t_N <= 1e-22 with the ratios x / (a + n) below 1/2 from there on."""
+    n, log_t, k = 0, 0.0, None
+    while log_t > -50.7 or x_max > 0.5 * (a_min + n) or k is None:
         n += 1
         log_t += math.log(x_max / (a_min + n))
-    return n
+        if k is None and log_t < -9.3 and a_min + n >= 19.0:
+            k = n
+    return k, n
+
+
+def _prefix(xp, op, v):
+    """The inclusive prefix of ``op`` along the first axis of ``v`` (as _dd_prefix)."""
+    n, s = v.shape[0], 1
+    while s < n:
+        v = xp.concat((v[:s, ...], op(v[s:, ...], v[:-s, ...])), axis=0)
+        s *= 2
+    return v
 
 
 def gamma_quantile_d2(backend, a, x, /):
@@ -1026,30 +1039,43 @@ def gamma_quantile_d2(backend, a, x, /):
     a, x = xp.reshape(a, (-1,)), xp.reshape(x, (-1,))
     if not math.prod(shape):
         return xp.reshape(x, shape)
-    n = _quantile_d2_terms(float(backend.to_numpy(xp.max(x))),
-                           float(backend.to_numpy(xp.min(a))))
+    k_dd, n = _quantile_d2_terms(float(backend.to_numpy(xp.max(x))),
+                                 float(backend.to_numpy(xp.min(a))))
     zero = xp.zeros_like(a)
     one = (xp.ones_like(a), zero)
     steps = xp.reshape(xp.arange(1, n + 1, dtype=xp.float64, device=backend.device(a)),
                        (-1, 1))
-    den = _two_sum(xp.expand_dims(a, axis=0), steps)  # a + j, j = 1 .. N
+    a_row, x_row = xp.expand_dims(a, axis=0), xp.expand_dims(x, axis=0)
+    # the first K terms in double-double
+    den = _two_sum(a_row, steps[:k_dd, ...])  # a + j, j = 1 .. K
     v = _dd_div((xp.ones_like(den[0]), xp.zeros_like(den[0])), den)
-    t = _dd_prefix(xp, _dd_mul, _dd_mul_d(v, xp.expand_dims(x, axis=0)))
+    t = _dd_prefix(xp, _dd_mul, _dd_mul_d(v, x_row))
     h = _dd_prefix(xp, _dd_add_same, v)
     k = _dd_prefix(xp, _dd_add_same, _dd_mul(v, v))
     th = _dd_mul(t, h)
     s = _dd_add_same(_dd_total(xp, t), one)  # (t_0 = 1, h_0 = k_0 = 0)
-    mean_h = _dd_div(_dd_total(xp, th), s)
-    mean_hh = _dd_div(_dd_total(xp, _dd_mul(th, h)), s)
-    mean_k = _dd_div(_dd_total(xp, _dd_mul(t, k)), s)
-    # trigamma(a + 1) = k_N + trigamma(b), b = a + N + 1: 1/b + 1/(2 b^2) + sum B_2k / b^(2k+1)
-    b = _two_sum(a, float(n + 1))
+    sum_h = _dd_total(xp, th)
+    sum_hh = _dd_total(xp, _dd_mul(th, h))
+    sum_k = _dd_total(xp, _dd_mul(t, k))
+    # the rest in float64, from the K-th term's t, h, k
+    v_tail = 1.0 / (a_row + steps[k_dd:, ...])
+    t_tail = t[0][-1, ...] * _prefix(xp, lambda p, q: p * q, x_row * v_tail)
+    h_tail = h[0][-1, ...] + _prefix(xp, lambda p, q: p + q, v_tail)
+    k_tail = k[0][-1, ...] + _prefix(xp, lambda p, q: p + q, v_tail * v_tail)
+    th_tail = t_tail * h_tail
+    s = _dd_add_same(s, (xp.sum(t_tail, axis=0), zero))
+    sum_h = _dd_add_same(sum_h, (xp.sum(th_tail, axis=0), zero))
+    sum_hh = _dd_add_same(sum_hh, (xp.sum(th_tail * h_tail, axis=0), zero))
+    sum_k = _dd_add_same(sum_k, (xp.sum(t_tail * k_tail, axis=0), zero))
+    mean_h, mean_hh, mean_k = (_dd_div(v, s) for v in (sum_h, sum_hh, sum_k))
+    # trigamma(a + 1) = k_K + trigamma(b), b = a + K + 1: 1/b + 1/(2 b^2) + sum B_2k / b^(2k+1)
+    b = _two_sum(a, float(k_dd + 1))
     inv_b = _dd_div(one, b)
     tri = _dd_add_same(inv_b, _dd_mul_d(_dd_mul(inv_b, inv_b), 0.5))
     tri = _dd_add_same(tri, (_poly_inv(xp, b[0], _B2K, 3), zero))
     tri = _dd_add_same(tri, (k[0][-1, ...], k[1][-1, ...]))
     # La = log(x / (a + 1)) + log(a + 1) - digamma(a + 1), the latter
-    # log(b) - digamma(b) + sum_j (v_j - log1p(v_j))
+    # log(b) - digamma(b) + sum_(j <= K) (v_j - log1p(v_j))
     gap = 0.5 / b[0] + _poly_inv(xp, b[0], _DIGAMMA_TAIL, 2) + \
         xp.sum(_log1pmx_neg(xp, v[0]), axis=0)
     a1p = _two_sum(a, 1.0)

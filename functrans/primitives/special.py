@@ -1714,13 +1714,18 @@ def _gamma_inverse_shape_tangent(lower):
         gamma_quantile_low_region may hold, through gamma_inverse_da (its derivative in a
         there: d2x/da2 in double-double, see below)."""
         a, y = primals
-        da = _gammainc_da_outside_median(a, y, x)
-        slope = neg(mul(da, _inverse_gamma_slope(a, x)))
+        slope = _gamma_inverse_plain_da(a, y, x)
         if not _gamma_low_none(a, y):
             slope = gamma_inverse_da(a, y, x, slope, _gamma_low_region(a, y), order=1,
                                      lower=lower)
         return mul(shape_tangents[0], slope)
     return rule
+
+
+def _gamma_inverse_plain_da(a, y, x):
+    """dx/da = -(dP/da) / (dP/dx) at the root x of either inverse (0 inside
+    gamma_quantile_region on NumPy arrays, see below)."""
+    return neg(mul(_gammainc_da_outside_median(a, y, x), _inverse_gamma_slope(a, x)))
 
 
 def _gammainc_da_outside_median(a, y, x):
