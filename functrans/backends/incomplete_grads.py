@@ -697,7 +697,7 @@ def temme_eta(backend, lower, a, y, x, /):
 # x - a = mu(s h) / s^2. (Checked against exact fractions through Temme's eps_k(eta_0):
 # within 1e-14 of each row's largest coefficient, and against mpmath's roots: every first
 # and second derivative within 1e-15 from a = 50 to 1e12 with |z| up to 2.) Used where
-# a >= 7 and 1/4 <= y <= 3/4 (|z| <= 0.675: the 23 terms to s^22 give ~1e-19 of the
+# a >= 7.5 (session 56; 7 before) and 1/4 <= y <= 3/4 (|z| <= 0.675: the 23 terms to s^22 give ~1e-19 of the
 # second derivatives' size at a = 50).
 #
 # (session 54) Below a = 50 the implicit-function form -(dP/da) / (dP/dx) takes up x's
@@ -723,7 +723,7 @@ def temme_eta(backend, lower, a, y, x, /):
 # cancellation) as ~1e-12.
 
 _QUANTILE_N = 40  # the highest power of s (at a = _QUANTILE_MIN_A)
-_QUANTILE_MIN_A = 7.0  # the least a where the series is used
+_QUANTILE_MIN_A = 7.5  # the least a where the series is used
 _QUANTILE_Y = (0.25, 0.75)  # the interval of y where the series is used
 
 
@@ -807,7 +807,7 @@ def _gamma_quantile_coefficients(n_max=_QUANTILE_N):
 
 
 def gamma_quantile_region(a, y):
-    """Where the inverses' derivatives come from the series in 1/sqrt(a) (a >= 7 finite,
+    """Where the inverses' derivatives come from the series in 1/sqrt(a) (a >= 7.5 finite,
     1/4 <= y <= 3/4)."""
     lo, hi = _QUANTILE_Y
     return (a >= _QUANTILE_MIN_A) & (a < math.inf) & (y >= lo) & (y <= hi)
@@ -890,38 +890,40 @@ def gamma_quantile_series(backend, i, j, a, z, /, n_max=_QUANTILE_N):
     return xp.reshape(out, shape)
 
 
-# -- the inverses near the median below a = 7: d2x/da2 in double-double ----------------------
+# -- the inverses near the median below a = 7.5: d2x/da2 in double-double --------------------
 #
-# (session 56) Below a = 7 the series above is asymptotic (its rows grow factorially: at
-# a = 6 its smallest term is ~3e-12 of d2x/da2) and the implicit-function form
-# d2x/da2 = -(P_aa + 2 P_ax x' + P_xx x'^2) / P_x has terms ~1/(3a) that cancel to
-# ~16/(405 a^3) at the median (~300x at a = 6, ~3700x inside the bracket below): any
-# rounding of its pieces, ~eps each, is ~1e-12 of the result (1.2e-12 at (6, 1/2), 2.1e-12
-# at (6.9, 1/2); 3.4e-13 at 4). The cancellation is of the quantity itself (every exact
-# form of it found has terms ~1/a^2 or larger), so there (2 <= a < 7, 1/4 <= y <= 3/4) the
-# form is evaluated at the root x (taken as exact) in double-double arithmetic, from P's
-# power series P = e^L S, S = sum_n t_n, t_n = x^n / ((a + 1) ... (a + n)) (positive
-# terms; e^L cancels):
+# (session 56) Below a = 7.5 the series above is asymptotic (its rows grow factorially: at
+# a = 6 its smallest term is ~3e-12 of d2x/da2; 8.1e-13 off at 7, 2.3e-13 at 7.5) and the
+# implicit-function form d2x/da2 = -(P_aa + 2 P_ax x' + P_xx x'^2) / P_x has terms ~1/(3a)
+# that cancel to ~16/(405 a^3) at the median (~300x at a = 6): the rounding of its pieces,
+# ~eps each, was ~1e-12 of the result (1.2e-12 at (6, 1/2), 2.1e-12 at (6.9, 1/2), 3.4e-13
+# at 4). The cancellation is the quantity's own (each exact form of it tried has terms
+# ~1/a^2 or larger), so there (2 <= a < 7.5, 1/4 <= y <= 3/4) that form is evaluated at the
+# root x (taken as exact) in double-double arithmetic, from P's power series P = e^L S,
+# S = sum_n t_n, t_n = x^n / ((a + 1) ... (a + n)) (positive terms; e^L cancels):
 #
 #   d2x/da2 = -R (A2 + A1^2 - 2 w A1 + c R A1^2),  R = P / P_x = x S / a,
 #   A1 = d log P / da = La - E[h],  A2 = d2 log P / da2 = Var[h] + E[k] - trigamma(a + 1),
 #   w = La + 1/a = log x - digamma(a),  c = (a - 1)/x - 1,  La = log x - digamma(a + 1),
 #
-# with h_n, k_n the sums of 1/(a + j) and 1/(a + j)^2 over j <= n and the weights t_n / S
-# (t_n, h_n, k_n by prefix products and sums over the terms at once); trigamma(a + 1) =
-# k_N + trigamma(a + N + 1) (its asymptotic series there, N >= 28). Only La is in double:
-# log1p((x - a - 1)/(a + 1)) + (log(a + 1) - digamma(a + 1)), the latter the asymptotic
-# series at a + N + 1 plus the positive sum of (v - log1p(v)), v = 1/(a + j): a few ulps,
-# an error every term shares (it moves the result ~0.1 of its own size at the median). Within
-# 5e-14 of mpmath's value of the form at the same x (x's own rounding: ~3e-14 more at
-# a = 6.9). Its derivatives (the third order) from the implicit form (P_aaa: gammainc_da).
+# (the bracket's terms ~0.1 cancel ~3700x at a = 6) with h_n, k_n the sums of 1/(a + j) and
+# 1/(a + j)^2 over j <= n and the weights t_n / S: t_n, h_n, k_n by prefix products and
+# sums over the terms at once, in double-double up to t_K <= 1e-4, in float64 beyond;
+# trigamma(a + 1) = k_K + trigamma(a + K + 1) (its asymptotic series there, a + K >= 19).
+# Only La is in float64: log1p((x - a - 1)/(a + 1)) + (log(a + 1) - digamma(a + 1)), the
+# latter the asymptotic series at a + K + 1 plus the positive sum of v - log1p(v),
+# v = 1/(a + j): a few ulps, an error every term shares (it moves the result ~0.1 of its
+# own size at the median). Within 8e-14 of mpmath's value of the form at the same x (x's
+# own rounding adds up to ~1e-13 at the median near a = 7.5, where the series is as good;
+# relative to the result, larger only where it crosses 0); its derivatives (the third
+# order) are the implicit form's (P_aaa: gammainc_da).
 
 _QUANTILE_DD_MIN_A = 2.0  # the least a where d2x/da2 comes from the double-double form
 _SPLIT = 134217729.0  # 2^27 + 1: Veltkamp's splitting of a float64 into two halves
 
 
 def gamma_quantile_low_region(a, y):
-    """Where the inverses' d2x/da2 comes from gamma_quantile_d2 (2 <= a < 7,
+    """Where the inverses' d2x/da2 comes from gamma_quantile_d2 (2 <= a < 7.5,
     1/4 <= y <= 3/4)."""
     lo, hi = _QUANTILE_Y
     return (a >= _QUANTILE_DD_MIN_A) & (a < _QUANTILE_MIN_A) & (y >= lo) & (y <= hi)
@@ -1031,7 +1033,7 @@ def _prefix(xp, op, v):
 
 def gamma_quantile_d2(backend, a, x, /):
     """d2x/da2 of the root x of P(a, x) = y (or Q(a, x) = y) at fixed y, from (a, x), x
-    taken as exact, in double-double (see above): float64 arrays of one shape, 2 <= a < 7
+    taken as exact, in double-double (see above): float64 arrays of one shape, 2 <= a < 7.5
     and 0 < x < 20 (where the sums are short; 1/(a + 1) <= 1/3 for log1pmx's series)."""
     from .generic import _log1pmx_neg
     xp = backend.xp

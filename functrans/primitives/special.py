@@ -1873,7 +1873,8 @@ def gamma_inv_eta(a, y, x, region, *, lower):
 # form's terms ~1/a^2 cancel too, and x's rounding left d2x/da2 2e-11 .. 1.4e-9 relative
 # off between a = 10 and 50; now within 7e-14 at a = 8, 1e-14 from a = 10). Session 55:
 # from a = 7 (the implicit form's d2x/da2 was 8.8e-12 off at (7.99, 1/2); the series'
-# within 8.1e-13 from a = 7).
+# within 8.1e-13 from a = 7). Session 56: from a = 7.5 (below, gamma_inverse_da's
+# double-double form, see there: ~1e-13 at 7 against the series' 8.1e-13).
 
 
 def _gamma_quantile_series_impl(bk, a, z, region, *, i, j):
@@ -1886,7 +1887,7 @@ def _gamma_quantile_series_impl(bk, a, z, region, *, i, j):
         # (the rows the smallest a needs: elsewhere than on NumPy of all elements, stand-ins
         # 100, one host read as the region's; on NumPy of the region's own elements, in
         # groups of a between _QUANTILE_BINS: the work grows as the rows' square, 40 rows
-        # from a = 7 to 9.5, 34 at 12, 29 at 20, 23 at 50)
+        # from a = 7.5 to 9.5, 34 at 12, 29 at 20, 23 at 50)
         if type(a) is not _np.ndarray or a.size < 2:
             a_min = float(bk.to_numpy(xp.min(a))) if math.prod(a.shape) else 100.0
             return gamma_quantile_series(bk, i, j, a, z, n_max=_quantile_rows_for(a_min))
@@ -1973,7 +1974,7 @@ def _gamma_inverse_refine(lower):
         """The tangent in eta's form (see above) inside temme_eta_region, ``d`` outside."""
         a, y = primals
         ta, ty = tangents
-        # (near the median the series in 1/sqrt(a), see above, from a = 7; eta's form
+        # (near the median the series in 1/sqrt(a), see above, from a = 7.5; eta's form
         # elsewhere in temme_eta_region)
         no_middle = _gamma_median_none(a, y)
         no_eta = _temme_inverse_none(a, y, x)
@@ -2021,11 +2022,12 @@ def _gamma_median_none(a, y):
     return not _any_true(bk, gamma_quantile_region(a, y))
 
 
-# -- the gamma inverses near the median below a = 7: d2x/da2 in double-double ----------------
-# (session 56; incomplete_grads, "the inverses near the median below a = 7"). Where
-# 2 <= a < 7 and 1/4 <= y <= 3/4 the series above is asymptotic (~3e-12 of d2x/da2 at its
-# best at a = 6) and the implicit form's terms ~1/(3a) cancel to ~16/(405 a^3): its d2x/da2
-# was ~eps absolute off (1.2e-12 relative at (6, 1/2), 2.1e-12 at (6.9, 1/2)). There dx/da
+# -- the gamma inverses near the median below a = 7.5: d2x/da2 in double-double --------------
+# (session 56; incomplete_grads, "the inverses near the median below a = 7.5"). Where
+# 2 <= a < 7.5 and 1/4 <= y <= 3/4 the series above is asymptotic (~3e-12 of d2x/da2 at its
+# best at a = 6, 8.1e-13 at 7) and the implicit form's terms ~1/(3a) cancel to
+# ~16/(405 a^3): its d2x/da2 was ~eps absolute off (1.2e-12 relative at (6, 1/2), 2.1e-12
+# at (6.9, 1/2)). There dx/da
 # (the implicit form's value, accurate) is passed through gamma_inverse_da(order=1), whose
 # derivative in a is gamma_inverse_da(order=2): incomplete_grads.gamma_quantile_d2, the
 # same form evaluated in double-double at the root (within 5e-14 of mpmath's at that x);
