@@ -2054,36 +2054,37 @@ def _gamma_inverse_da_jvp(primals, tangents, *, order, lower):
     out = gamma_inverse_da(a, y, x, xa, region, order=order, lower=lower)
     if ta is None and ty is None:
         return out, (t_xa if order == 1 else None)
-    a_s, y_s = select(region, a, 4.0), select(region, y, 0.5)
-    x_s, xa_s = select(region, x, 3.672060748850896), select(region, xa, 1.0)
-    slope_y = _inverse_gamma_slope(a_s, x_s)
+    d = None
+    if order == 1 and ta is not None:  # (d2x/da2: stand-ins outside the region in its impl)
+        d = mul(ta, gamma_inverse_da(a, y, x, xa, region, order=2, lower=lower))
+    if order == 1 and ty is None:
+        return out, select(region, d, full_like(d, 0.0) if t_xa is None else t_xa)
+    # (stand-ins outside the region: a root of 1/2 at a = 4)
+    a, x = select(region, a, 4.0), select(region, x, 3.672060748850896)
+    xa = select(region, xa, 1.0)
+    slope_y = _inverse_gamma_slope(a, x)
     slope_y = slope_y if lower else neg(slope_y)
-    w = sub(log(x_s), digamma(a_s))
-    c = sub(div(sub(a_s, 1.0), x_s), 1.0)
-    g = add(w, mul(c, xa_s))
+    w = sub(log(x), digamma(a))
+    c = sub(div(sub(a, 1.0), x), 1.0)
+    g = add(w, mul(c, xa))
     xay = neg(mul(g, slope_y))  # d2x/dady
     if order == 1:
-        d = None
-        if ta is not None:
-            d = mul(ta, gamma_inverse_da(a_s, y_s, x_s, xa_s, region, order=2, lower=lower))
-        if ty is not None:
-            d = mul(ty, xay) if d is None else add(d, mul(ty, xay))
+        d = mul(ty, xay) if d is None else add(d, mul(ty, xay))
         return out, select(region, d, full_like(d, 0.0) if t_xa is None else t_xa)
     # the third derivatives, from d3/da3 P(a, x(a)) = 0 (P_ax / P_x = w, P_xx / P_x = c,
     # P_aax / P_x = w^2 - trigamma(a), P_axx / P_x = c w + 1/x, P_xxx / P_x = c^2 - (a-1)/x^2)
     xaa = select(region, out, 0.0)
-    aax = sub(mul(w, w), polygamma(a_s, n=1))
-    axx = add(mul(c, w), div(1.0, x_s))
-    xxx = sub(mul(c, c), div(sub(a_s, 1.0), mul(x_s, x_s)))
-    d = None
+    aax = sub(mul(w, w), polygamma(a, n=1))
+    axx = add(mul(c, w), div(1.0, x))
+    xxx = sub(mul(c, c), div(sub(a, 1.0), mul(x, x)))
     if ta is not None:
-        inner = add(add(mul(aax, 3.0), mul(mul(axx, xa_s), 3.0)), mul(mul(xxx, xa_s), xa_s))
-        inner = mul(inner, xa_s)
-        third = add(mul(gammainc_da(a_s, x_s, n=3), _inverse_gamma_slope(a_s, x_s)), inner)
+        inner = add(add(mul(aax, 3.0), mul(mul(axx, xa), 3.0)), mul(mul(xxx, xa), xa))
+        inner = mul(inner, xa)
+        third = add(mul(gammainc_da(a, x, n=3), _inverse_gamma_slope(a, x)), inner)
         third = neg(add(third, mul(mul(g, xaa), 3.0)))
         d = mul(ta, third)
     if ty is not None:
-        inner = add(add(aax, mul(mul(axx, xa_s), 2.0)), mul(mul(xxx, xa_s), xa_s))
+        inner = add(add(aax, mul(mul(axx, xa), 2.0)), mul(mul(xxx, xa), xa))
         mixed = neg(add(mul(slope_y, add(inner, mul(c, xaa))), mul(mul(g, xay), 2.0)))
         d = mul(ty, mixed) if d is None else add(d, mul(ty, mixed))
     return out, select(region, d, full_like(d, 0.0))
