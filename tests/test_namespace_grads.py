@@ -2131,10 +2131,10 @@ TESTED_ELSEWHERE = {
     "gamma_quantile_series": "grad, hessian, jit, vmap of gammaincinv, gammainccinv, "
                              "gamma.ppf near the median at a large a "
                              "(tests/test_s53_stats53.py)",
-    # (session 56: bound by the gamma inverses' JVP rules where 2 <= a < 7 and
+    # (session 56: bound by the gamma inverses' JVP rules where 2.5 <= a < 7.5 and
     # 1/4 <= y <= 3/4 may hold)
     "gamma_inverse_da": "grad, hessian, jit, vmap and third derivatives of gammaincinv, "
-                        "gammainccinv near the median below a = 7 "
+                        "gammainccinv near the median below a = 7.5 "
                         "(tests/test_s56_stats56b.py)",
 }
 # Collectives over a vmap's named axis: they need an enclosing vmap (tests/test_collectives.py).

@@ -536,8 +536,8 @@ CASES = [
     Case("gamma_quantile_series", lambda a, z: Sp.gamma_quantile_series(
         fnp.add(fnp.tanh(a) * 50.0, 150.0), fnp.tanh(z) * 0.6, fnp.isfinite(a), j=1),
         ((V3, REAL), (V3, REAL)), order=1),
-    # session 56: dx/da of the gamma quantile between a = 2 and 7 near the median (its value
-    # given: the implicit form's), whose derivative in a is d2x/da2 in double-double
+    # session 56: dx/da of the gamma quantile between a = 2.5 and 7.5 near the median (its
+    # value given: the implicit form's), whose derivative in a is d2x/da2 in double-double
     # (incomplete_grads.gamma_quantile_d2) and in y the implicit form's (first order here,
     # as gamma_inv_eta's; the third derivatives: tests/test_s56_stats56b.py), a in
     # [2.5, 6.5], y in [0.3, 0.7]

@@ -898,7 +898,7 @@ def gamma_quantile_series(backend, i, j, a, z, /, n_max=_QUANTILE_N):
 # that cancel to ~16/(405 a^3) at the median (~300x at a = 6): the rounding of its pieces,
 # ~eps each, was ~1e-12 of the result (1.2e-12 at (6, 1/2), 2.1e-12 at (6.9, 1/2), 3.4e-13
 # at 4). The cancellation is the quantity's own (each exact form of it tried has terms
-# ~1/a^2 or larger), so there (2 <= a < 7.5, 1/4 <= y <= 3/4) that form is evaluated at the
+# ~1/a^2 or larger), so there (2.5 <= a < 7.5, 1/4 <= y <= 3/4) that form is evaluated at the
 # root x (taken as exact) in double-double arithmetic, from P's power series P = e^L S,
 # S = sum_n t_n, t_n = x^n / ((a + 1) ... (a + n)) (positive terms; e^L cancels):
 #
@@ -918,12 +918,14 @@ def gamma_quantile_series(backend, i, j, a, z, /, n_max=_QUANTILE_N):
 # relative to the result, larger only where it crosses 0); its derivatives (the third
 # order) are the implicit form's (P_aaa: gammainc_da).
 
-_QUANTILE_DD_MIN_A = 2.0  # the least a where d2x/da2 comes from the double-double form
+# (the least a where d2x/da2 comes from the double-double form: below, the implicit form is
+# within ~1e-14 near the median, 1e-16 at (2, 1/2) against this form's 1.1e-14)
+_QUANTILE_DD_MIN_A = 2.5
 _SPLIT = 134217729.0  # 2^27 + 1: Veltkamp's splitting of a float64 into two halves
 
 
 def gamma_quantile_low_region(a, y):
-    """Where the inverses' d2x/da2 comes from gamma_quantile_d2 (2 <= a < 7.5,
+    """Where the inverses' d2x/da2 comes from gamma_quantile_d2 (2.5 <= a < 7.5,
     1/4 <= y <= 3/4)."""
     lo, hi = _QUANTILE_Y
     return (a >= _QUANTILE_DD_MIN_A) & (a < _QUANTILE_MIN_A) & (y >= lo) & (y <= hi)
@@ -1033,7 +1035,7 @@ def _prefix(xp, op, v):
 
 def gamma_quantile_d2(backend, a, x, /):
     """d2x/da2 of the root x of P(a, x) = y (or Q(a, x) = y) at fixed y, from (a, x), x
-    taken as exact, in double-double (see above): float64 arrays of one shape, 2 <= a < 7.5
+    taken as exact, in double-double (see above): float64 arrays of one shape, 2 <= a < 8
     and 0 < x < 20 (where the sums are short; 1/(a + 1) <= 1/3 for log1pmx's series)."""
     from .generic import _log1pmx_neg
     xp = backend.xp

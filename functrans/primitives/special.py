@@ -2024,7 +2024,7 @@ def _gamma_median_none(a, y):
 
 # -- the gamma inverses near the median below a = 7.5: d2x/da2 in double-double --------------
 # (session 56; incomplete_grads, "the inverses near the median below a = 7.5"). Where
-# 2 <= a < 7.5 and 1/4 <= y <= 3/4 the series above is asymptotic (~3e-12 of d2x/da2 at its
+# 2.5 <= a < 7.5 and 1/4 <= y <= 3/4 the series above is asymptotic (~3e-12 of d2x/da2 at its
 # best at a = 6, 8.1e-13 at 7) and the implicit form's terms ~1/(3a) cancel to
 # ~16/(405 a^3): its d2x/da2 was ~eps absolute off (1.2e-12 relative at (6, 1/2), 2.1e-12
 # at (6.9, 1/2)). There dx/da
