@@ -1715,7 +1715,9 @@ def _gamma_inverse_shape_tangent(lower):
         there: d2x/da2 in double-double, see below)."""
         a, y = primals
         slope = _gamma_inverse_plain_da(a, y, x)
-        if not _gamma_low_none(a, y):
+        # (only a derivative of the slope needs gamma_inverse_da: none where a and y are
+        # plain arrays, as under grad alone)
+        if not _all_concrete(a, y) and not _gamma_low_none(a, y):
             slope = gamma_inverse_da(a, y, x, slope, _gamma_low_region(a, y), order=1,
                                      lower=lower)
         return mul(shape_tangents[0], slope)
@@ -2110,6 +2112,13 @@ def _gamma_low_region(a, y):
     from ..backends.incomplete_grads import _QUANTILE_DD_MIN_A, _QUANTILE_MIN_A, _QUANTILE_Y
     r = logical_and(ge(y, _QUANTILE_Y[0]), le(y, _QUANTILE_Y[1]))
     return logical_and(r, logical_and(ge(a, _QUANTILE_DD_MIN_A), lt(a, _QUANTILE_MIN_A)))
+
+
+def _all_concrete(*operands):
+    """Whether every operand is a plain array of a backend (no transform's tracer: nothing
+    differentiates a value computed from them)."""
+    from ..backends import _by_type
+    return all(type(v) in _by_type for v in operands)
 
 
 def _gamma_low_none(a, y):
