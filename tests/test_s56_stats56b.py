@@ -6,16 +6,19 @@
   at (6, 1/2), 2.1e-12 at (6.9, 1/2), 3.4e-13 at (4, 1/2); the series in 1/sqrt(a) used
   from a = 7 is asymptotic there (8.1e-13 at (7, 1/2), 2.3e-13 at 7.5). Now that form
   evaluated at the root in double-double from P's power series
-  (incomplete_grads.gamma_quantile_d2, bound through the new primitive gamma_inverse_da):
-  7.9e-15 at (6, 1/2), 6.8e-15 at (6.9, 1/2), 7e-15 at (4, 1/2), ~1e-13 at (7, 1/2); the
-  series from a = 7.5. The third derivatives are the implicit form's (within 4e-8 of
-  central differences of the Hessian; d3x/da3 at (6, 1/2) within 4e-13 of mpmath).
+  (incomplete_grads.gamma_quantile_d2, bound through the new primitive gamma_inverse_da
+  where a later derivative may take it): 7.9e-15 at (6, 1/2), 5.5e-14 at (6.9, 1/2),
+  7e-15 at (4, 1/2), 1.1e-13 at (7, 1/2); the series from a = 7.5. The third derivatives
+  are the implicit form's (within 4e-8 of central differences of the Hessian; d3x/da3 at
+  (6, 1/2) 3.4e-12 off mpmath, as before).
 
 Left: relative to d2x/da2 the error grows where it crosses 0 (y ~ 0.504 at a = 6: its
-absolute error stays ~1e-17); x's own rounding moves the form's value by up to ~1e-13 of
-d2x/da2 at the median near a = 7.5. gammaincinv's value at a = 1e-3, y = 1/2 (a root of
-5e-302) is 5.7e-13 relative off (SciPy's), and every derivative with it. The hessian in
-the region costs ~1 ms more per call (the double-double sums), see the report.
+absolute error stays ~2e-17); x's own rounding moves the form's value by up to ~1e-13 of
+d2x/da2 at the median near a = 6.5 .. 7.5 (1.7e-13 at (6.5, 1/2)). gammaincinv's value at
+a = 1e-3, y = 1/2 (a root of 5e-302) is 5.7e-13 relative off (SciPy's), and every
+derivative with it; the implicit form's d2x/dady in the far tails ~3e-13 .. 6e-13
+((6.9, 1 - 1e-6), gammainccinv at (10, 1e-10)), as before. The hessian in the region
+costs ~1 ms more CPU per call (the double-double sums), see the report.
 
 References: mpmath at 60 digits, the roots of P(a, x) = y (Q(a, x) = y) by Newton's
 method and their derivatives by the implicit-function formulas (d^n P / da^n by mpmath's
