@@ -522,10 +522,11 @@ def _kept_max(kept, axis):
 
 
 def _where_weights(a, b, where):
-    """``b`` (1 when None) with the entries ``where`` leaves out set to 0, broadcast with ``a``
-    (``logsumexp`` leaves out the entries whose weight is 0, whatever ``a`` holds there)."""
+    """``b`` (1 when None: real, also for a complex ``a``) with the entries ``where`` leaves
+    out set to 0, broadcast with ``a`` (``logsumexp`` leaves out the entries whose weight is
+    0, whatever ``a`` holds there)."""
     where = fnp.asarray(where)
-    one = fnp.ones_like(fnp.stop_gradient(a)) if b is None else b
+    one = fnp.ones_like(fnp.real(fnp.stop_gradient(a))) if b is None else b
     w = fnp.where(where, one, 0.0)
     return fnp.astype(w, fnp.result_type(a, w)) if not fnp.isdtype(w.dtype, "real floating") else w
 
@@ -533,9 +534,12 @@ def _where_weights(a, b, where):
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=None):
     """``log(sum(b * exp(a)))``: :func:`functrans.scipy.special.logsumexp`, with ``jax.nn``'s
     ``where`` (a boolean mask broadcast with ``a``: only the marked entries are summed, the
-    others get no derivative; nothing marked gives ``-inf``)."""
+    others get no derivative; nothing marked gives ``-inf``). Complex ``a`` or ``b``, as
+    JAX's: the principal branch (see there)."""
     if where is not None:
-        a = _float(a)
+        a = fnp.asarray(a)
+        if not fnp.isdtype(a.dtype, ("real floating", "complex floating")):
+            a = fnp.astype(a, fnp.float64)
         b = _where_weights(a, b, where)
         # the excluded entries leave a too: their weight 0 times a nan cotangent (a nan kept
         # entry) was a nan derivative for them

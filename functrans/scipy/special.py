@@ -1026,7 +1026,9 @@ def _logsumexp_complex(a, b, axis, keepdims, return_sign, where):
             re = re + _nan_slope(bb, dead, 0.0)
         out = re if return_sign else _from_parts(re, im, cdt)
         if return_sign:
-            sign = _where(dead, 0.0, _from_parts(fnp.cos(im), fnp.sin(im), cdt))
+            # (a slice with +inf real parts holds no terms, as a dead one, but has a phase)
+            sign = _where(fnp.logical_and(dead, fnp.logical_not(top)), 0.0,
+                          _from_parts(fnp.cos(im), fnp.sin(im), cdt))
     if not keepdims:
         shape = tuple(d for i, d in enumerate(out.shape) if i not in axes)
         out = fnp.reshape(out, shape)
