@@ -844,9 +844,9 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     shifted by the entry of largest real part, its imaginary part included (accurate for
     large imaginary parts: SciPy's was 1e-6 off at 1e10); with ``return_sign`` the pair
     ``(log|s|, s / |s|)``. A slice with ``+inf`` real parts gives ``inf`` with their common
-    imaginary part (nan where they differ; with ``return_sign`` its phase), its derivative nan (SciPy and JAX: ``inf + pi/4
-    j``, ``exp(inf + 0j) + exp(inf + 0j)`` seen as ``inf + inf j``); an empty or all ``-inf``
-    slice ``-inf + 0j`` (sign 0)."""
+    imaginary part (nan where they differ; with ``return_sign`` its phase), its derivative
+    nan (SciPy and JAX: ``inf + pi/4 j``, ``exp(inf + 0j) + exp(inf + 0j)`` seen as ``inf +
+    inf j``); an empty or all ``-inf`` slice ``-inf + 0j`` (sign 0)."""
     a = _array_like(a)
     if _is_complex(a) or (b is not None and _is_complex(b)):
         return _logsumexp_complex(a, b, axis, keepdims, return_sign, where)
