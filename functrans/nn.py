@@ -550,17 +550,23 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
 def logmeanexp(x, axis=None, where=None, keepdims=False):
     """``log(mean(exp(x)))`` along ``axis`` (an int, a tuple or None for all) computed
     without overflow: ``logsumexp(x) - log(n)`` with ``n`` the number of entries reduced
-    (of the entries ``where`` marks, when given), as ``jax.nn.logmeanexp``."""
-    x = _float(x)
+    (of the entries ``where`` marks, when given), as ``jax.nn.logmeanexp``; complex ``x`` as
+    :func:`logsumexp`'s. Nothing to average (no entry, none marked): nan, as JAX's."""
+    x = fnp.asarray(x)
+    if not fnp.isdtype(x.dtype, ("real floating", "complex floating")):
+        x = fnp.astype(x, fnp.float64)
     lse = logsumexp(x, axis=axis, keepdims=keepdims, where=where)
     if where is None:
         axes = range(x.ndim) if axis is None else (
             (axis,) if isinstance(axis, int) else tuple(axis))
         n = math.prod(x.shape[ax] for ax in axes)
-        return lse - math.log(n) if n > 0 else lse - fnp.log(fnp.zeros_like(lse))
+        return lse - math.log(n) if n > 0 else fnp.full_like(lse, math.nan)
     count = fnp.sum(fnp.broadcast_to(fnp.asarray(where), x.shape), axis=axis,
                     keepdims=keepdims)
-    return lse - fnp.log(fnp.astype(count, lse.dtype))
+    # (-inf - log(0) was nan with two warnings: divide by zero, inf - inf)
+    none = count == 0
+    out = lse - fnp.log(fnp.astype(fnp.where(none, 1, count), fnp.real(lse).dtype))
+    return fnp.where(none, math.nan, out)
 
 
 def log1mexp(x):

@@ -4,7 +4,9 @@ Fixed:
 - ``nn.logsumexp`` with ``where=`` refused complex ``a`` ("functrans.nn functions take real
   arrays") where ``jax.nn.logsumexp`` computes it; now the complex path of
   ``scipy.special.logsumexp`` (one place for the math), with ``b``, ``return_sign``, axis,
-  keepdims, under jvp / vjp / jit / vmap.
+  keepdims, under jvp / vjp / jit / vmap; so does ``nn.logmeanexp`` (also without where).
+- ``nn.logmeanexp`` with nothing to average under ``where``: nan (right) with two warnings
+  (log(0), inf - inf); silent now, as JAX.
 - ``scipy.special.logsumexp(..., return_sign=True)`` of a complex slice with ``+inf`` real
   parts gave the sign 0 (the slice counted as empty); now the phase of their common
   imaginary part (nan + nan j where they differ: no limit). JAX 0.10.2: nan + nan j.
@@ -183,3 +185,24 @@ def test_cumlogsumexp_real_nan_is_quiet():
 def test_logsumexp_cancelling_weights_quiet(a):
     got = _quiet(fsp.logsumexp, a, b=np.array([1.0, -1.0]))
     assert np.real(got) == -INF
+
+
+def test_nn_logmeanexp_complex_and_nothing_to_average():
+    # complex x (refused; JAX computes it): logsumexp's minus log(n), mpmath's to 1e-14 (the
+    # subtraction of log 6 from 1.65 leaves 1e-15 of logsumexp's rounding)
+    got = _quiet(fnn.logmeanexp, _A)
+    assert got.dtype == np.complex128
+    np.testing.assert_allclose(got, _mp_lse(list(_A.ravel())) - np.log(6.0), rtol=1e-14)
+    got = _quiet(fnn.logmeanexp, _A, axis=1, where=np.array([[1, 0, 1], [1, 1, 0]], bool))
+    np.testing.assert_allclose(got, [_mp_lse([_A[0, 0], _A[0, 2]]) - np.log(2.0),
+                                     _mp_lse([_A[1, 0], _A[1, 1]]) - np.log(2.0)], rtol=1e-14)
+    # nothing marked: nan (JAX's), silent (was two warnings), no derivative
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    w = np.array([[True, False], [False, False]])
+    got = _quiet(fnn.logmeanexp, x, axis=1, where=w)
+    assert got[0] == 1.0 and np.isnan(got[1])
+    got = _quiet(fnn.logmeanexp, x + 1j, axis=1, where=w)
+    assert got[0] == 1 + 1j and np.isnan(got[1].real) and got[1].imag == 0
+    g = _quiet(ft.grad(lambda a: fnn.logmeanexp(a, axis=1, where=w)[0]), x)
+    np.testing.assert_array_equal(g, [[1.0, 0.0], [0.0, 0.0]])
+    assert np.isnan(_quiet(fnn.logmeanexp, np.zeros((2, 0)), axis=1)).all()
