@@ -13,6 +13,8 @@ Fixed:
 - The JVP rule of the real ``logaddexp`` (and its jet rule) computed ``inf - inf`` at equal
   infinities: an "invalid value encountered in subtract" warning (the derivative, 1/2 each,
   was right and stays; JAX 0.10.2 gives 1 each at ``(inf, inf)`` and nan at ``(-inf, -inf)``).
+- ``nn.log1mexp``'s derivative at ``x >= 710`` warned (expm1 overflowing; the value 0 was
+  right): ``exp(-x)`` past 40.
 - ``lax.cumlogsumexp`` of a real array holding a nan warned (NumPy's logaddexp at a nan
   operand); silent now on concrete values, as JAX.
 
@@ -206,3 +208,12 @@ def test_nn_logmeanexp_complex_and_nothing_to_average():
     g = _quiet(ft.grad(lambda a: fnn.logmeanexp(a, axis=1, where=w)[0]), x)
     np.testing.assert_array_equal(g, [[1.0, 0.0], [0.0, 0.0]])
     assert np.isnan(_quiet(fnn.logmeanexp, np.zeros((2, 0)), axis=1)).all()
+
+
+def test_log1mexp_slope_at_huge_x_is_quiet():
+    # 1 / expm1(x) overflowed inside (a warning; the slope 0 was right): exp(-x) past 40
+    for x, want in [(1e300, 0.0), (745.0, 5e-324), (700.0, 9.85967654375977e-305),
+                    (41.0, 1.5628821893349888e-18)]:     # (mpmath's 1 / expm1(x))
+        assert _quiet(ft.grad(fnn.log1mexp), x) == want
+        assert _quiet(ft.grad(ft.grad(fnn.log1mexp)), x) == -want
+    assert _quiet(ft.grad(fnn.log1mexp), np.float32(100.0)).dtype == np.float32
