@@ -605,13 +605,8 @@ def _log1mexp_jvp(primals, tangents):
 def _log1mexp_slope_value(x):
     """``1 / expm1(x)`` for ``x > 0``, ``+inf`` at ``+-0``, nan below 0 and at nan."""
     pos = x > 0.0
-    # beyond 40 it is exp(-x) to the last bit (exp(-40) < 2^-57), which underflows quietly
-    # where expm1 overflowed (a warning from x = 710 on, the value right)
-    far = x > 40.0
-    mid = fnp.logical_and(pos, fnp.logical_not(far))
     # (inf + sqrt(x): inf at +-0, nan below 0 and at nan)
-    u = fnp.where(mid, 1.0 / fnp.expm1(fnp.where(mid, x, 1.0)), math.inf + fnp.sqrt(x))
-    return fnp.where(far, fnp.exp(fnp.negative(fnp.where(far, x, 40.0))), u)
+    return fnp.where(pos, 1.0 / fnp.expm1(fnp.where(pos, x, 1.0)), math.inf + fnp.sqrt(x))
 
 
 def _log1mexp_slope_jvp(primals, tangents):

@@ -13,8 +13,6 @@ Fixed:
 - The JVP rule of the real ``logaddexp`` (and its jet rule) computed ``inf - inf`` at equal
   infinities: an "invalid value encountered in subtract" warning (the derivative, 1/2 each,
   was right and stays; JAX 0.10.2 gives 1 each at ``(inf, inf)`` and nan at ``(-inf, -inf)``).
-- ``nn.log1mexp``'s derivative at ``x >= 710`` warned (expm1 overflowing; the value 0 was
-  right): ``exp(-x)`` past 40.
 - ``lax.cumlogsumexp`` of a real array holding a nan warned (NumPy's logaddexp at a nan
   operand); silent now on concrete values, as JAX.
 
@@ -23,6 +21,8 @@ Left (strict xfails below): ``logsumexp`` whose weighted terms cancel to exactly
 ``functrans.numpy.logaddexp`` keeps NumPy's warning at a nan operand (as ``fnp.log(-1)``
 keeps NumPy's), so do ``nn.softplus(nan)`` and ``nn.mish(nan)``: avoiding it costs a host
 read per call (+40 % on a scalar), and ``jit(lax.cumlogsumexp)`` of a nan warns.
+``nn.log1mexp``'s derivative at ``x >= 710`` warns (expm1 overflows; the slope 0 is right):
+avoiding it took 7 more operations in grad(log1mexp) (24 -> 31).
 """
 
 import warnings
@@ -209,11 +209,3 @@ def test_nn_logmeanexp_complex_and_nothing_to_average():
     np.testing.assert_array_equal(g, [[1.0, 0.0], [0.0, 0.0]])
     assert np.isnan(_quiet(fnn.logmeanexp, np.zeros((2, 0)), axis=1)).all()
 
-
-def test_log1mexp_slope_at_huge_x_is_quiet():
-    # 1 / expm1(x) overflowed inside (a warning; the slope 0 was right): exp(-x) past 40
-    for x, want in [(1e300, 0.0), (745.0, 5e-324), (700.0, 9.85967654375977e-305),
-                    (41.0, 1.5628821893349888e-18)]:     # (mpmath's 1 / expm1(x))
-        assert _quiet(ft.grad(fnn.log1mexp), x) == want
-        assert _quiet(ft.grad(ft.grad(fnn.log1mexp)), x) == -want
-    assert _quiet(ft.grad(fnn.log1mexp), np.float32(100.0)).dtype == np.float32
