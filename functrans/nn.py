@@ -563,10 +563,12 @@ def logmeanexp(x, axis=None, where=None, keepdims=False):
         return lse - math.log(n) if n > 0 else fnp.full_like(lse, math.nan)
     count = fnp.sum(fnp.broadcast_to(fnp.asarray(where), x.shape), axis=axis,
                     keepdims=keepdims)
-    # (-inf - log(0) was nan with two warnings: divide by zero, inf - inf)
-    none = count == 0
-    out = lse - fnp.log(fnp.astype(fnp.where(none, 1, count), fnp.real(lse).dtype))
-    return fnp.where(none, math.nan, out)
+    # nothing marked: lse - log(nan), nan quietly (-inf - log(0) warned twice: divide by
+    # zero, inf - inf)
+    n = fnp.where(count == 0, math.nan, count)
+    if fnp.isdtype(lse.dtype, "complex floating"):
+        return lse - fnp.log(fnp.astype(n, fnp.real(lse).dtype))
+    return lse - fnp.log(fnp.astype(n, lse.dtype))
 
 
 def log1mexp(x):
