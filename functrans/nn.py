@@ -522,11 +522,10 @@ def _kept_max(kept, axis):
 
 
 def _where_weights(a, b, where):
-    """``b`` (1 when None: real, also for a complex ``a``) with the entries ``where`` leaves
-    out set to 0, broadcast with ``a`` (``logsumexp`` leaves out the entries whose weight is
-    0, whatever ``a`` holds there)."""
+    """``b`` (1 when None) with the entries ``where`` leaves out set to 0, broadcast with ``a``
+    (``logsumexp`` leaves out the entries whose weight is 0, whatever ``a`` holds there)."""
     where = fnp.asarray(where)
-    one = fnp.ones_like(fnp.real(fnp.stop_gradient(a))) if b is None else b
+    one = fnp.ones_like(fnp.stop_gradient(a)) if b is None else b
     w = fnp.where(where, one, 0.0)
     return fnp.astype(w, fnp.result_type(a, w)) if not fnp.isdtype(w.dtype, "real floating") else w
 
