@@ -533,9 +533,12 @@ def _where_weights(a, b, where):
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=None):
     """``log(sum(b * exp(a)))``: :func:`functrans.scipy.special.logsumexp`, with ``jax.nn``'s
     ``where`` (a boolean mask broadcast with ``a``: only the marked entries are summed, the
-    others get no derivative; nothing marked gives ``-inf``)."""
+    others get no derivative; nothing marked gives ``-inf``). Complex ``a`` or ``b``, as
+    JAX's: the principal branch (see there)."""
     if where is not None:
-        a = _float(a)
+        a = fnp.asarray(a)
+        if not fnp.isdtype(a.dtype, ("real floating", "complex floating")):
+            a = fnp.astype(a, fnp.float64)
         b = _where_weights(a, b, where)
         # the excluded entries leave a too: their weight 0 times a nan cotangent (a nan kept
         # entry) was a nan derivative for them
@@ -546,17 +549,25 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
 def logmeanexp(x, axis=None, where=None, keepdims=False):
     """``log(mean(exp(x)))`` along ``axis`` (an int, a tuple or None for all) computed
     without overflow: ``logsumexp(x) - log(n)`` with ``n`` the number of entries reduced
-    (of the entries ``where`` marks, when given), as ``jax.nn.logmeanexp``."""
-    x = _float(x)
+    (of the entries ``where`` marks, when given), as ``jax.nn.logmeanexp``; complex ``x`` as
+    :func:`logsumexp`'s. Nothing to average (no entry, none marked): nan, as JAX's."""
+    x = fnp.asarray(x)
+    if not fnp.isdtype(x.dtype, ("real floating", "complex floating")):
+        x = fnp.astype(x, fnp.float64)
     lse = logsumexp(x, axis=axis, keepdims=keepdims, where=where)
     if where is None:
         axes = range(x.ndim) if axis is None else (
             (axis,) if isinstance(axis, int) else tuple(axis))
         n = math.prod(x.shape[ax] for ax in axes)
-        return lse - math.log(n) if n > 0 else lse - fnp.log(fnp.zeros_like(lse))
+        return lse - math.log(n) if n > 0 else fnp.full_like(lse, math.nan)
     count = fnp.sum(fnp.broadcast_to(fnp.asarray(where), x.shape), axis=axis,
                     keepdims=keepdims)
-    return lse - fnp.log(fnp.astype(count, lse.dtype))
+    # nothing marked: lse - log(nan), nan quietly (-inf - log(0) warned twice: divide by
+    # zero, inf - inf)
+    n = fnp.where(count == 0, math.nan, count)
+    if fnp.isdtype(lse.dtype, "complex floating"):
+        return lse - fnp.log(fnp.astype(n, fnp.real(lse).dtype))
+    return lse - fnp.log(fnp.astype(n, lse.dtype))
 
 
 def log1mexp(x):

@@ -58,8 +58,8 @@ from .errors import MissingRuleError, TangentMismatchError, check_function
 from .interpreters import (CONSTANT_INTERPRETERS, SAME_LAYOUT_TRACERS, ConstTracer,
                            JVPInterpreter, JVPTracer, PairTracer)
 from .primitives.elementwise import (_logistic, _order, _pick, _scalar_log, add, div, eq, exp,
-                                     gt, log, logical_and, logical_not, logical_or, lt, mul, ne, neg, pow,
-                                     select, sign, sin_cos, sqrt, sub)
+                                     gt, log, logaddexp_gap, logical_and, logical_not, logical_or,
+                                     lt, mul, ne, neg, pow, select, sign, sin_cos, sqrt, sub)
 from .primitives.reductions import chooser_weights_p, reduce_sum
 from .primitives.special import _erf_slope
 from .primitives.indexing import take_along_axis
@@ -1269,9 +1269,8 @@ def _searchsorted_curves(a, v, series, order, side, out):
 
 
 def _softmax_weight(a, b):
-    # 1 / (1 + exp(b - a)), as logaddexp's JVP rule computes it (inf - inf taken as 0)
-    d = sub(a, b)
-    return _logistic(select(ne(d, d), select(eq(a, b), 0.0, d), d))
+    # 1 / (1 + exp(b - a)), as logaddexp's JVP rule computes it (1/2 at equal infinities)
+    return _logistic(logaddexp_gap(a, b))
 
 
 def _logaddexp_rule(primals, series, order):

@@ -1009,11 +1009,7 @@ def _logaddexp_jvp(primals, tangents):
     x, y = primals
     tx, ty = tangents
     out = logaddexp(x, y)
-    # The softmax weight of x, 1 / (1 + exp(y - x)): 1 where x = +inf > y, 0 where y = +inf,
-    # and 1/2 where both are the same infinity (y - x is nan there).
-    # A nan input keeps d nan (and so the derivative): only inf - inf is replaced.
-    d = sub(x, y)
-    d = select(ne(d, d), select(eq(x, y), 0.0, d), d)
+    d = logaddexp_gap(x, y)
     t = None
     if tx is not None:
         t = mul(tx, _logistic(d))
@@ -1021,6 +1017,15 @@ def _logaddexp_jvp(primals, tangents):
         tt = mul(ty, _logistic(neg(d)))
         t = tt if t is None else add(t, tt)
     return out, t
+
+
+def logaddexp_gap(x, y):
+    """``x - y``, whose logistic is the softmax weight of x in ``logaddexp(x, y)``: 1 where
+    x = +inf > y, 0 where y = +inf, and 1/2 where both are the same infinity (0 there: inf
+    - inf is never computed, nor its invalid-value warning). A nan input keeps it nan (and
+    so the derivative); elsewhere, equal finite values included, its tangent is tx - ty."""
+    both = logical_and(eq(x, y), isinf_p.bind(x))
+    return sub(select(both, 0.0, x), select(both, 0.0, y))
 
 
 def _logistic(z):

@@ -844,9 +844,9 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     shifted by the entry of largest real part, its imaginary part included (accurate for
     large imaginary parts: SciPy's was 1e-6 off at 1e10); with ``return_sign`` the pair
     ``(log|s|, s / |s|)``. A slice with ``+inf`` real parts gives ``inf`` with their common
-    imaginary part (nan where they differ), its derivative nan (SciPy and JAX: ``inf + pi/4
-    j``, ``exp(inf + 0j) + exp(inf + 0j)`` seen as ``inf + inf j``); an empty or all ``-inf``
-    slice ``-inf + 0j`` (sign 0)."""
+    imaginary part (nan where they differ; with ``return_sign`` its phase), its derivative
+    nan (SciPy and JAX: ``inf + pi/4 j``, ``exp(inf + 0j) + exp(inf + 0j)`` seen as ``inf +
+    inf j``); an empty or all ``-inf`` slice ``-inf + 0j`` (sign 0)."""
     a = _array_like(a)
     if _is_complex(a) or (b is not None and _is_complex(b)):
         return _logsumexp_complex(a, b, axis, keepdims, return_sign, where)
@@ -1026,7 +1026,9 @@ def _logsumexp_complex(a, b, axis, keepdims, return_sign, where):
             re = re + _nan_slope(bb, dead, 0.0)
         out = re if return_sign else _from_parts(re, im, cdt)
         if return_sign:
-            sign = _where(dead, 0.0, _from_parts(fnp.cos(im), fnp.sin(im), cdt))
+            # (a slice with +inf real parts holds no terms, as a dead one, but has a phase)
+            sign = _where(fnp.logical_and(dead, fnp.logical_not(top)), 0.0,
+                          _from_parts(fnp.cos(im), fnp.sin(im), cdt))
     if not keepdims:
         shape = tuple(d for i, d in enumerate(out.shape) if i not in axes)
         out = fnp.reshape(out, shape)
