@@ -599,4 +599,8 @@ def main(lo, hi, verbose=False, stacks=None):
 
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("-")]
+    asked = "-h" in sys.argv or "--help" in sys.argv
+    if asked or len(args) != 2:  # (the usage, not an IndexError)
+        print(__doc__)
+        sys.exit(0 if asked else 2)
     sys.exit(main(int(args[0]), int(args[1]), "-v" in sys.argv))
