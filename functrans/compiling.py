@@ -95,8 +95,8 @@ class _Entry:
         in_vars = graph.in_vars[:n_args] + [graph.in_vars[n_args + i] for i in kept]
         # (a cond's zeros that the graph only adds to others: broadcasts, see there)
         self.graph = summed_zeros_as_broadcasts(Graph(in_vars, graph.eqns, graph.outputs), like)
-        self.primal = summed_zeros_as_broadcasts(Graph(in_vars, primal.eqns, primal.outputs),
-                                                 like)
+        self.primal = Graph(in_vars, self.graph.eqns, self.graph.outputs) if primal is graph \
+            else summed_zeros_as_broadcasts(Graph(in_vars, primal.eqns, primal.outputs), like)
         self.captured = _snapshot([captured[i] for i in kept], name)
         self.captured_ids = _kept_ids(self.captured)
         self.rebuild = rebuild

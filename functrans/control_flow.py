@@ -655,25 +655,30 @@ def summed_zeros_as_broadcasts(graph, like):
     a graph returns, but jvp, vjp and vmap of a jitted function take a transform's values
     as they are). ``like``: a NumPy array (only NumPy's impl keeps the view), or None (the
     graph as it is)."""
-    if type(like) is not _np.ndarray or not any(e[0] is cond_p for e in graph.eqns):
+    if type(like) is not _np.ndarray:
+        return graph
+    big = {o for e in graph.eqns if e[0] is cond_p for o in e[3] if buffers._big(o.aval)}
+    if not big:
         return graph
     from .api import _param_vars
-    summed, other = set(), set(graph.outputs)
+    summed, other = set(), big.intersection(graph.outputs)
     for prim, inputs, params, _ in graph.eqns:
         into = summed if prim.name in _SUMS and (prim.name != "mul_add"
                                                   or len(inputs) > 1) else other
         for a in inputs:
-            if type(a) is Var:
+            if type(a) is Var and a in big:
                 into.add(a)
-        if params:
+        if params and prim is not cond_p:  # (a cond's: graphs and numbers)
             other.update(_param_vars(params))
+    summed -= other
+    if not summed:
+        return graph
     backend = _by_type_get(_np.ndarray)
     zeros, eqns, changed = {}, [], False
     for eqn in graph.eqns:
         prim, inputs, params, outs = eqn
         if prim is cond_p:
-            js = [j for j, o in enumerate(outs) if o in summed and o not in other
-                  and buffers._big(o.aval)]
+            js = [j for j, o in enumerate(outs) if o in summed]
             if js:
                 eqn = _with_broadcast_zeros(eqn, js, zeros, backend)
                 changed = changed or eqn is not graph.eqns[len(eqns)]
