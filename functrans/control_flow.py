@@ -619,7 +619,8 @@ def _switch_sparse(index, branches, operands, zeros_like_at, what):
     # first call). (Not a broadcast 0-d zero, as a forward cond's slots are, see
     # _cond_partial: that would save the fill where the cotangent is summed with another,
     # but where it is a result, jvp's and vjp's primal outputs of a jitted gradient, the
-    # caller would get a read-only view; jit copies its results out, they do not.)
+    # caller would get a read-only view; jit copies its results out, they do not. jit makes
+    # those its graph only adds to others broadcasts: summed_zeros_as_broadcasts.)
     for k, mask in enumerate(masks):
         if mask == union:
             continue
