@@ -47,6 +47,7 @@ from . import dtypes as _dt
 from .backends import backend_of
 from .backends import _default, default as default_backend_
 from .checkpointing import _fresh, _kept_ids, _stage, _static
+from .control_flow import summed_zeros_as_broadcasts
 from .collectives import axis_env
 from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _by_type_get, _current,
                    _mixed, place_host_indices)
@@ -80,7 +81,7 @@ class _Entry:
     __slots__ = ("graph", "primal", "captured", "captured_ids", "rebuild", "last",
                  "primal_last", "program", "single")
 
-    def __init__(self, staged, captured, rebuild, name):
+    def __init__(self, staged, captured, rebuild, name, like=None):
         # Two graphs with the same inputs: ``graph`` keeps custom_jvp/custom_vjp calls as
         # calls, for transforms around the jitted function to use their rules; ``primal``
         # has the equations of their functions instead, staged once like the rest (what
@@ -92,8 +93,10 @@ class _Entry:
         read = read_vars(graph) | read_vars(primal)
         kept = [i for i, v in enumerate(graph.in_vars[n_args:]) if v in read]
         in_vars = graph.in_vars[:n_args] + [graph.in_vars[n_args + i] for i in kept]
-        self.graph = Graph(in_vars, graph.eqns, graph.outputs)
-        self.primal = Graph(in_vars, primal.eqns, primal.outputs)
+        # (a cond's zeros that the graph only adds to others: broadcasts, see there)
+        self.graph = summed_zeros_as_broadcasts(Graph(in_vars, graph.eqns, graph.outputs), like)
+        self.primal = Graph(in_vars, self.graph.eqns, self.graph.outputs) if primal is graph \
+            else summed_zeros_as_broadcasts(Graph(in_vars, primal.eqns, primal.outputs), like)
         self.captured = _snapshot([captured[i] for i in kept], name)
         self.captured_ids = _kept_ids(self.captured)
         self.rebuild = rebuild
@@ -919,7 +922,8 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
             return entry, traced
         _count_restaging(restaged, key, name)
         graph, captured, rebuild = _stage(call, leaves, in_tree, name, "jit", _check_output)
-        entry = _Entry(graph, captured, rebuild, name)
+        entry = _Entry(graph, captured, rebuild, name,
+                       next((x for x in leaves if type(x) is _np.ndarray), None))
         # A value of a transform around this call (a closure over its tracer) is this
         # call's only: such a graph is used once, not kept.
         if any(isinstance(c, Tracer) for c in captured):

@@ -48,8 +48,8 @@ from . import buffers
 from . import dtypes as _dt
 from . import numpy as fnp
 from .checkpointing import _WHY, _fresh, _restricted, _stage, _static
-from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _current, get_aval,
-                   primitive)
+from .core import (_SCALAR_DTYPES, EvalInterpreter, ShapedArray, Tracer, _by_type_get,
+                   _current, get_aval, primitive)
 from .backends import backend_of
 from .errors import ConcretizationError, is_nonnegative_int
 from .graph import Graph, Var, _last_uses, eval_graph, prune
@@ -619,7 +619,8 @@ def _switch_sparse(index, branches, operands, zeros_like_at, what):
     # first call). (Not a broadcast 0-d zero, as a forward cond's slots are, see
     # _cond_partial: that would save the fill where the cotangent is summed with another,
     # but where it is a result, jvp's and vjp's primal outputs of a jitted gradient, the
-    # caller would get a read-only view; jit copies its results out, they do not.)
+    # caller would get a read-only view; jit copies its results out, they do not. jit makes
+    # those its graph only adds to others broadcasts: summed_zeros_as_broadcasts.)
     for k, mask in enumerate(masks):
         if mask == union:
             continue
@@ -635,6 +636,97 @@ def _switch_sparse(index, branches, operands, zeros_like_at, what):
         graphs[k] = Graph(g.in_vars, eqns, outs)
     outs = iter(_bind_staged(index, leaves, graphs, captured, what, like))
     return [next(outs) if u else None for u in union]
+
+
+# The sums that may read a cond's output of zeros as a read-only broadcast (see below): each
+# computes a new array from its operands (mul_add from two operands on: a product at least).
+_SUMS = frozenset({"add", "add_any", "sub", "mul_add"})
+
+
+def summed_zeros_as_broadcasts(graph, like):
+    """``graph`` (jit's, see compiling._Entry) with the zeros that a cond's branch returns as
+    a ``full_like(x, 0)`` of 64 KB or more (the operand whose cotangent only other branches
+    give, see _switch_sparse) made a broadcast 0-d zero, where the graph only adds that
+    output of the cond to others: the sum is a new array whichever operand is a view, so
+    no caller sees the read-only view (the cond's impl returns it as it is, see _fresh's
+    fills), and no pass fills an array of zeros at every call. A gradient of an operand read
+    in one branch and outside the cond (jit(grad) of ``cond(...)(x) + g(x)``): the backward
+    pass's mul_add of the two. Where the output leaves the graph, or meets anything else,
+    the full_like stays (a result must be a writable array of its own: jit copies out what
+    a graph returns, but jvp, vjp and vmap of a jitted function take a transform's values
+    as they are). ``like``: a NumPy array (only NumPy's impl keeps the view), or None (the
+    graph as it is)."""
+    if type(like) is not _np.ndarray:
+        return graph
+    big = {o for e in graph.eqns if e[0] is cond_p for o in e[3] if buffers._big(o.aval)}
+    if not big:
+        return graph
+    from .api import _param_vars
+    summed, other = set(), big.intersection(graph.outputs)
+    for prim, inputs, params, _ in graph.eqns:
+        into = summed if prim.name in _SUMS and (prim.name != "mul_add"
+                                                  or len(inputs) > 1) else other
+        for a in inputs:
+            if type(a) is Var and a in big:
+                into.add(a)
+        if params and prim is not cond_p:  # (a cond's: graphs and numbers)
+            other.update(_param_vars(params))
+    summed -= other
+    if not summed:
+        return graph
+    backend = _by_type_get(_np.ndarray)
+    zeros, eqns, changed = {}, [], False
+    for eqn in graph.eqns:
+        prim, inputs, params, outs = eqn
+        if prim is cond_p:
+            js = [j for j, o in enumerate(outs) if o in summed]
+            if js:
+                eqn = _with_broadcast_zeros(eqn, js, zeros, backend)
+                changed = changed or eqn is not graph.eqns[len(eqns)]
+        eqns.append(eqn)
+    return Graph(graph.in_vars, eqns, graph.outputs) if changed else graph
+
+
+def _with_broadcast_zeros(eqn, js, zeros, backend):
+    """The cond equation ``eqn`` with its branches' ``full_like(x, 0)`` outputs at ``js``
+    a broadcast of a 0-d zero (``zeros``: one per dtype, shared), passed in as one more
+    captured value of each branch that has one (see summed_zeros_as_broadcasts)."""
+    _, inputs, params, outs = eqn
+    branches, n_ops, spans = params["branches"], params["n_ops"], params["spans"]
+    new_branches, caps, changed = [], [], False
+    for g, (s, e) in zip(branches, spans):
+        made = {o: (inputs_, eq_params) for prim, inputs_, eq_params, o in g.eqns
+                if prim is _full_like_p}
+        in_vars, eqns, outputs, extra, zero_var = list(g.in_vars), list(g.eqns), \
+            list(g.outputs), [], {}
+        for j in js:
+            o = outputs[j]
+            m = made.get(o) if type(o) is Var else None
+            if m is None or m[1].get("fill_value") != 0 or m[1].get("dtype") is not None:
+                continue
+            d = o.aval.dtype
+            if d not in zeros:
+                zeros[d] = _np.zeros((), dtype=backend.native_dtype(d))
+            if d not in zero_var:
+                zero_var[d] = Var(get_aval(zeros[d]))
+                in_vars.append(zero_var[d])
+                extra.append(zeros[d])
+            outputs[j] = Var(o.aval)
+            eqns.append((_broadcast_p, (zero_var[d],), {"shape": o.aval.shape, "dims": ()},
+                         outputs[j]))
+        if extra:
+            changed = True
+            g = prune(Graph(in_vars, eqns, outputs))
+        new_branches.append(g)
+        caps.append([*inputs[1 + n_ops + s:1 + n_ops + e], *extra])
+    if not changed:
+        return eqn
+    new_spans, start = [], 0
+    for c in caps:
+        new_spans.append((start, start + len(c)))
+        start += len(c)
+    return (cond_p, (*inputs[:1 + n_ops], *[c for cs in caps for c in cs]),
+            {**params, "branches": tuple(new_branches), "spans": tuple(new_spans)}, outs)
 
 
 def _bind_cond(index, *args, branches, n_ops, spans):

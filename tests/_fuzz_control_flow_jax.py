@@ -6,6 +6,8 @@ tool, not a test (JAX is not installed in CI; tests/test_s37_cflow37.py keeps a 
 
     python -m tests._fuzz_control_flow_jax 0 500        # seeds [0, 500)
     python -m tests._fuzz_control_flow_jax 17 18 -v     # one seed, its program printed
+    python -m tests._fuzz_control_flow_jax 0 50 --mixed # also conds whose branches read
+                                                        # different operands (other programs)
 
 A program maps ``(x, s)`` (x: a float vector of 3, s: a float scalar) to a vector of 3
 through 1-4 blocks. JAX's reference derivatives are forward mode (jacfwd, jacfwd of
@@ -413,6 +415,27 @@ def b_fori_traced(rng):
     return desc, fn
 
 
+def b_cond_mixed(rng):
+    """A cond (or a switch of three) whose branches read different operands, v and w =
+    sin(v) s: v's cotangent comes from some branches only (the others return zeros), added to
+    the one through w (sessions 54-56). Only with --mixed (the seeds' programs stay)."""
+    ed1, e1 = _elem(rng)
+    ed2, e2 = _elem(rng)
+    t = round(rng.uniform(-1, 1), 2)
+    three = rng.random() < 0.3
+    desc = f"cond_mixed(sum(v)*s > {t}, {ed1} of v, {ed2} of sin(v)*s, switch={three})"
+
+    def fn(L, v, s):
+        w = L.np.sin(v) * s
+        if three:
+            idx = L.np.astype(L.np.sum(v) * s > t, L.np.int32) * 2
+            return L.lax.switch(idx, [lambda a, b: e1(L, a, s), lambda a, b: a * b,
+                                      lambda a, b: e2(L, b, s)], v, w)
+        return L.lax.cond(L.np.sum(v) * s > t, lambda a, b: e1(L, a, s),
+                          lambda a, b: e2(L, b, s), v, w)
+    return desc, fn
+
+
 BLOCKS = [b_scan, b_fori, b_while, b_cond, b_switch, b_map, b_assoc, b_checkpoint,
           b_custom_loop, b_nested, b_remat_scan, b_fori_traced]
 
@@ -599,4 +622,10 @@ def main(lo, hi, verbose=False, stacks=None):
 
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("-")]
+    asked = "-h" in sys.argv or "--help" in sys.argv
+    if asked or len(args) != 2:  # (the usage, not an IndexError)
+        print(__doc__)
+        sys.exit(0 if asked else 2)
+    if "--mixed" in sys.argv:  # (other programs for the same seeds)
+        BLOCKS.append(b_cond_mixed)
     sys.exit(main(int(args[0]), int(args[1]), "-v" in sys.argv))
