@@ -3557,11 +3557,12 @@ class _F(_Shaped):
         # from eager's, worst 2.9e-13 off where eager's 4.5e-14) (_inc_beta's primitives need
         # operands of one shape: under vmap the shapes' batched dims no longer broadcast
         # against z's, vmap(f.cdf) of x (2, 4), dfn and dfd (2,) raised)
+        # (and at large shapes below 1/2, where _inc_beta's may be betaincc's)
         form, _ = _f_from_small_side(hn, hm, u, w, False)
         hn, hm, u, w = fnp.broadcast_arrays(hn, hm, u, w)
         return _f_with_values_of(
-            form, lambda hn, hm, u, w: _special._inc_beta(hn, hm, u, w), u > 0.5,
-            hn, hm, u, w)
+            form, lambda hn, hm, u, w: _special._inc_beta(hn, hm, u, w),
+            fnp.logical_or(u > 0.5, _special._large_shapes(hn, hm)), hn, hm, u, w)
 
     @_finite
     def _sf(self, z, n, m):
@@ -3582,8 +3583,8 @@ class _F(_Shaped):
         form, _ = _f_from_small_side(hn, hm, u, w, True)
         hn, hm, u, w = fnp.broadcast_arrays(hn, hm, u, w)
         return _f_with_values_of(
-            form, lambda hn, hm, u, w: _special._inc_beta(hm, hn, w, u), w > 0.5,
-            hn, hm, u, w)
+            form, lambda hn, hm, u, w: _special._inc_beta(hm, hn, w, u),
+            fnp.logical_or(w > 0.5, _special._large_shapes(hn, hm)), hn, hm, u, w)
 
     def _quantile_ends(self, q, n, m, upper):
         fin = fnp.logical_and(n < math.inf, m < math.inf)
