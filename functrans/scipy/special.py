@@ -3558,7 +3558,10 @@ def _inc_beta(a, b, x, y):
     # (the subtraction only where it errs less than the direct form would without the shift,
     # eps c < eps x I'_x, and not far more than with it)
     c0 = fnp.stop_gradient(comp)
-    use_sub = _all(upper, fnp.log(c0) < log_xslope,
+    # (log 0 = -inf where comp underflows, without the warning staged code gave)
+    pos = c0 > 0.0
+    log_c = _where(pos, fnp.log(_where(pos, c0, 1.0)), -_inf)
+    use_sub = _all(upper, log_c < log_xslope,
                    _on_arrays(_inc_beta_takes_complement, c0, shift, xs, ys, a0))
 
     def direct():
@@ -3713,8 +3716,8 @@ _LARGE_SHAPES = 1000.0
 # (betaincc's value and the one in hand agreeing within this relative difference:
 # betaincc's; beyond, the one nearer the generic methods' value, as a referee: Boost's
 # betaincc has rare points of its own, 1.8e-13 off at (15, 1854.5, 0.0080645), where betainc
-# is exact)
-_LARGE_SHAPES_AGREE = 2.0 ** -48
+# is exact. From 2^-48 up the referee's share of the cost fell from a quarter)
+_LARGE_SHAPES_AGREE = 2.0 ** -45
 
 
 def _large_shapes(a, b):
@@ -3736,39 +3739,94 @@ def _inc_beta_large_shapes(out, a, b, x, y):
         return out
     (a, b, x, y, value), interp = found
     bk = _backend_of(b)
-    xp = bk.xp
     with _np.errstate(all="ignore"):
-        big = (a + b) >= _LARGE_SHAPES
-        if not bool(bk.to_numpy(xp.any(big))):
-            return out
-        upper = x > 0.5
-        take = big & xp.where(upper, y > 0.0, (x > 0.0) & (value >= 0.25))
-        if not bool(bk.to_numpy(xp.any(take))):
-            return out
-        # (the complement's problem: I_v(p, q) = 1 - I_x(a, b), v the smaller of x and y)
-        one, half = xp.ones_like(a), xp.full_like(y, 0.5)
-        p = xp.where(take, xp.where(upper, b, a), one)
-        q = xp.where(take, xp.where(upper, a, b), one)
-        v = xp.where(take, xp.where(upper, y, x), half)
-        comp = bk.extra("betaincc")(p, q, v)
-        new = xp.where(upper, comp, 1.0 - comp)
-        differ = take & (xp.abs(new - value) > _LARGE_SHAPES_AGREE * xp.abs(value))
-        if bool(bk.to_numpy(xp.any(differ))):
-            v = xp.where(differ, v, half)
-            pair = _generic._betainc_pair(bk, p, q, v, 1.0 - v, xp.log(v), xp.log1p(-v), True)
-            ref = xp.where(upper, pair[1], pair[0])
-            take = take & ~(differ & (xp.abs(value - ref) < xp.abs(new - ref)))
-        take = take & (new == new)
+        if isinstance(value, (_np.ndarray, _np.generic)):
+            got = _large_shapes_on_numpy(bk, a, b, x, y, value)
+        else:
+            got = _large_shapes_on_arrays(bk, a, b, x, y, value)
+    if got is None:
+        return out
+    new, take = got
+    if interp is None and isinstance(out, (_np.ndarray, _np.generic)):
+        return new  # (no derivative to keep: the values at the others are out's)
     if interp is not None:
         new, take = BatchTracer(interp, new), BatchTracer(interp, take)
     # (the values only: the derivatives are out's)
     return fnp.where(take, fnp.add(new, _tangent_of(out)), out)
 
 
+def _large_shapes_on_numpy(bk, a, b, x, y, value):
+    """:func:`_inc_beta_large_shapes`'s ``(new, take)`` on NumPy arrays (``new`` is
+    ``value`` where not ``take``), each part on its own elements only (betaincc costs ~9x
+    betainc, the generic referee far more), or None where no element takes it."""
+    shape = _np.broadcast_shapes(*(_np.shape(t) for t in (a, b, x, y, value)))
+    a, b, x, y, value = (_np.ravel(_np.broadcast_to(t, shape)) for t in (a, b, x, y, value))
+    big = _np.flatnonzero((a + b) >= _LARGE_SHAPES)
+    if not big.size:
+        return None
+    up = x[big] > 0.5
+    idx = big[_np.where(up, y[big] > 0.0, (x[big] > 0.0) & (value[big] >= 0.25))]
+    if not idx.size:
+        return None
+    up = x[idx] > 0.5
+    # (the complement's problem: I_v(p, q) = 1 - I_x(a, b), v the smaller of x and y)
+    p, q = _np.where(up, b[idx], a[idx]), _np.where(up, a[idx], b[idx])
+    v = _np.where(up, y[idx], x[idx])
+    comp = bk.extra("betaincc")(p, q, v)
+    new = _np.where(up, comp, 1.0 - comp)
+    held = value[idx]
+    differ = _np.flatnonzero(_np.abs(new - held) > _LARGE_SHAPES_AGREE * _np.abs(held))
+    if differ.size and not _uses_generic(bk, "betaincc"):
+        pd, qd, vd = p[differ], q[differ], v[differ]
+        pair = _generic._betainc_pair(bk, pd, qd, vd, 1.0 - vd, _np.log(vd), _np.log1p(-vd),
+                                      True)
+        ref = _np.where(up[differ], pair[1], pair[0])
+        keep = differ[_np.abs(held[differ] - ref) < _np.abs(new[differ] - ref)]
+        new[keep] = held[keep]
+    new = _np.where(new == new, new, held)
+    out, take = value.copy(), _np.zeros(value.shape, bool)
+    out[idx], take[idx] = new, True
+    return out.reshape(shape), take.reshape(shape)
+
+
+def _large_shapes_on_arrays(bk, a, b, x, y, value):
+    """:func:`_large_shapes_on_numpy` in the array namespace of ``bk`` (every element
+    computed, stand-ins at the others; no referee where betaincc is the generic one
+    itself), or None where no element takes it."""
+    xp = bk.xp
+    big = (a + b) >= _LARGE_SHAPES
+    if not bool(bk.to_numpy(xp.any(big))):
+        return None
+    upper = x > 0.5
+    take = big & xp.where(upper, y > 0.0, (x > 0.0) & (value >= 0.25))
+    if not bool(bk.to_numpy(xp.any(take))):
+        return None
+    one, half = xp.ones_like(a), xp.full_like(y, 0.5)
+    p = xp.where(take, xp.where(upper, b, a), one)
+    q = xp.where(take, xp.where(upper, a, b), one)
+    v = xp.where(take, xp.where(upper, y, x), half)
+    comp = bk.extra("betaincc")(p, q, v)
+    new = xp.where(upper, comp, 1.0 - comp)
+    if not _uses_generic(bk, "betaincc"):
+        differ = take & (xp.abs(new - value) > _LARGE_SHAPES_AGREE * xp.abs(value))
+        if bool(bk.to_numpy(xp.any(differ))):
+            v = xp.where(differ, v, half)
+            pair = _generic._betainc_pair(bk, p, q, v, 1.0 - v, xp.log(v), xp.log1p(-v), True)
+            ref = xp.where(upper, pair[1], pair[0])
+            take = take & ~(differ & (xp.abs(value - ref) < xp.abs(new - ref)))
+    take = take & (new == new)
+    return xp.where(take, new, value), take
+
+
 def _uses_generic_betainc(bk):
     """Whether backend ``bk``'s betainc is the generic one (torch, array-api-strict)."""
-    fn = getattr(bk.extra("betainc"), "__wrapped__", None)
-    return getattr(fn, "func", None) is _generic.betainc
+    return _uses_generic(bk, "betainc")
+
+
+def _uses_generic(bk, name):
+    """Whether backend ``bk``'s extra ``name`` is the generic one (torch, array-api-strict)."""
+    fn = getattr(bk.extra(name), "__wrapped__", None)
+    return getattr(fn, "func", None) is _generic.GENERIC[name]
 
 
 def _inc_beta_generic_complement(out, a, b, y, use_sub):
