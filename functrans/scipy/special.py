@@ -3559,9 +3559,7 @@ def _inc_beta(a, b, x, y):
     # eps c < eps x I'_x, and not far more than with it)
     c0 = fnp.stop_gradient(comp)
     # (log 0 = -inf where comp underflows, without the warning staged code gave)
-    pos = c0 > 0.0
-    log_c = _where(pos, fnp.log(_where(pos, c0, 1.0)), -_inf)
-    use_sub = _all(upper, log_c < log_xslope,
+    use_sub = _all(upper, fnp.less(_on_arrays(_log_or_minus_inf, c0), log_xslope),
                    _on_arrays(_inc_beta_takes_complement, c0, shift, xs, ys, a0))
 
     def direct():
@@ -3577,6 +3575,13 @@ def _inc_beta(a, b, x, y):
         return _sp.inc_beta_values_fix(*(v if v.shape == shape else fnp.broadcast_to(v, shape)
                                          for v in (out, a0, b0, x0, y0, use_sub)))
     return _inc_beta_values_on_arrays(out, a0, b0, x0, y0, use_sub)
+
+
+def _log_or_minus_inf(xp, c):
+    """``log c`` for ``c >= 0``, -inf at 0 without a warning (staged code evaluates outside
+    the callers' error state)."""
+    pos = c > 0.0
+    return xp.where(pos, xp.log(xp.where(pos, c, xp.ones_like(c))), xp.full_like(c, -_inf))
 
 
 # the number of levels of the continued fraction that predicts _inc_beta's choice on NumPy
@@ -3713,6 +3718,9 @@ def _inc_beta_values_on_arrays(out, a, b, x, y, use_sub):
 # betainc's time) was within 3e-16 on all of them. Below, betainc is within ~5e-14 and
 # betaincc's cost is not worth it (t.cdf: a + b = df/2 + 1/2).
 _LARGE_SHAPES = 1000.0
+# (up to this a + b, the range surveyed: beyond, Boost's betaincc errs itself, betaincc(1e30,
+# 3e30, 0.25) a factor 10 off where betainc is within the conditioning)
+_LARGE_SHAPES_MAX = 1e6
 # (betaincc's value and the one in hand agreeing within this relative difference:
 # betaincc's; beyond, the one nearer the generic methods' value, as a referee: Boost's
 # betaincc has rare points of its own, 1.8e-13 off at (15, 1854.5, 0.0080645), where betainc
@@ -3721,8 +3729,16 @@ _LARGE_SHAPES_AGREE = 2.0 ** -45
 
 
 def _large_shapes(a, b):
-    """Where :func:`_inc_beta_large_shapes` may change :func:`_inc_beta`'s values."""
-    return fnp.add(a, b) >= _LARGE_SHAPES
+    """Where :func:`_inc_beta_large_shapes` may change :func:`_inc_beta`'s values: a NumPy
+    array where the shapes' values are (no primitive bound: scalar grad(f.cdf) paid ~3
+    binds), else a traced mask."""
+    (ca, batched_a), (cb, batched_b) = (_concrete_behind(v, report_batch=True) for v in (a, b))
+    if (isinstance(ca, (_np.ndarray, _np.generic)) and isinstance(cb, (_np.ndarray, _np.generic))
+            and not (batched_a or batched_b)):
+        ab = ca + cb
+        return (ab >= _LARGE_SHAPES) & (ab <= _LARGE_SHAPES_MAX)
+    ab = fnp.add(a, b)
+    return fnp.logical_and(ab >= _LARGE_SHAPES, ab <= _LARGE_SHAPES_MAX)
 
 
 def _inc_beta_large_shapes(out, a, b, x, y):
@@ -3748,7 +3764,8 @@ def _inc_beta_large_shapes(out, a, b, x, y):
         return out
     new, take = got
     if interp is None and isinstance(out, (_np.ndarray, _np.generic)):
-        return new  # (no derivative to keep: the values at the others are out's)
+        # (no derivative to keep: the values at the others are out's; a NumPy scalar kept)
+        return new[()] if isinstance(out, _np.generic) else new
     if interp is not None:
         new, take = BatchTracer(interp, new), BatchTracer(interp, take)
     # (the values only: the derivatives are out's)
@@ -3761,7 +3778,8 @@ def _large_shapes_on_numpy(bk, a, b, x, y, value):
     betainc, the generic referee far more), or None where no element takes it."""
     shape = _np.broadcast_shapes(*(_np.shape(t) for t in (a, b, x, y, value)))
     a, b, x, y, value = (_np.ravel(_np.broadcast_to(t, shape)) for t in (a, b, x, y, value))
-    big = _np.flatnonzero((a + b) >= _LARGE_SHAPES)
+    ab = a + b
+    big = _np.flatnonzero((ab >= _LARGE_SHAPES) & (ab <= _LARGE_SHAPES_MAX))
     if not big.size:
         return None
     up = x[big] > 0.5
@@ -3794,7 +3812,8 @@ def _large_shapes_on_arrays(bk, a, b, x, y, value):
     computed, stand-ins at the others; no referee where betaincc is the generic one
     itself), or None where no element takes it."""
     xp = bk.xp
-    big = (a + b) >= _LARGE_SHAPES
+    ab = a + b
+    big = (ab >= _LARGE_SHAPES) & (ab <= _LARGE_SHAPES_MAX)
     if not bool(bk.to_numpy(xp.any(big))):
         return None
     upper = x > 0.5
