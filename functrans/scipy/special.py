@@ -3776,12 +3776,14 @@ def _large_shapes_on_numpy(bk, a, b, x, y, value):
     """:func:`_inc_beta_large_shapes`'s ``(new, take)`` on NumPy arrays (``new`` is
     ``value`` where not ``take``), each part on its own elements only (betaincc costs ~9x
     betainc, the generic referee far more), or None where no element takes it."""
-    shape = _np.broadcast_shapes(*(_np.shape(t) for t in (a, b, x, y, value)))
-    a, b, x, y, value = (_np.ravel(_np.broadcast_to(t, shape)) for t in (a, b, x, y, value))
     ab = a + b
-    big = _np.flatnonzero((ab >= _LARGE_SHAPES) & (ab <= _LARGE_SHAPES_MAX))
-    if not big.size:
+    big = (ab >= _LARGE_SHAPES) & (ab <= _LARGE_SHAPES_MAX)
+    if not big.any():  # (most calls: before any broadcast, ~2 us)
         return None
+    shape = _np.broadcast_shapes(*(_np.shape(t) for t in (a, b, x, y, value)))
+    a, b, x, y, value, big = (_np.ravel(_np.broadcast_to(t, shape))
+                              for t in (a, b, x, y, value, big))
+    big = _np.flatnonzero(big)
     up = x[big] > 0.5
     idx = big[_np.where(up, y[big] > 0.0, (x[big] > 0.0) & (value[big] >= 0.25))]
     if not idx.size:
