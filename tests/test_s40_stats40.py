@@ -202,12 +202,12 @@ def test_inc_beta_values_fix_rules():
     from functrans.primitives import special as prims
     out, a, b, y = (np.array(v) for v in ([0.9, 0.5], [3.0, 3.0], [1e-8, 0.5], [1e-10, 0.1]))
     use = np.array([True, True])
-    fixed = prims.inc_beta_values_fix(out, a, b, y, use)
+    fixed = prims.inc_beta_values_fix(out, a, b, 1.0 - y, y, use)
     # 1 - I_1e-10(1e-8, 3) (the series) at the first; the second kept
     assert _rel(fixed[0], 1.0 - float(special.betainc(1e-8, 3.0, 1e-10))) < 1e-6
     assert fixed[1] == 0.5
     # its tangent is out's
-    _, t = ft.jvp(lambda o: prims.inc_beta_values_fix(o, a, b, y, use), (out,),
+    _, t = ft.jvp(lambda o: prims.inc_beta_values_fix(o, a, b, 1.0 - y, y, use), (out,),
                   (np.array([2.0, 3.0]),))
     np.testing.assert_array_equal(t, [2.0, 3.0])
 

@@ -61,11 +61,15 @@ def test_f_sf_large_dfd_no_subtraction():
 def test_f_sf_earlier_cases_kept():
     # (the cases the old choice was made for, and _inc_beta's shift: within a few ulp
     # still, eager and staged; mpmath)
-    for (x, n, m), want in [((1e-12, 0.0143, 23.9), 0.2047536267149374305),
-                            ((300.0, 1e4, 1e-8), 0.99999987879753363638),
-                            ((300.0, 3.0, 1e6), 1.0832360104768086603e-194)]:
-        assert _rel(stats.f.sf(x, n, m), want) < 1e-14
-        assert _rel(ft.jit(stats.f.sf)(x, n, m), want) < 1e-14
+    # (session 56: (300, 3, 1e6) is betaincc's at the float u = 9.0e-4, exact there (5e-17,
+    # mpmath), 1.4e-14 from the true value by u's rounding (3.1e-17) times the conditioning
+    # u f / sf ~ 450; the direct form's 4e-16 was SciPy's betainc's own 8.7e-15 error
+    # cancelling it)
+    for (x, n, m), want, tol in [((1e-12, 0.0143, 23.9), 0.2047536267149374305, 1e-14),
+                                 ((300.0, 1e4, 1e-8), 0.99999987879753363638, 1e-14),
+                                 ((300.0, 3.0, 1e6), 1.0832360104768086603e-194, 2e-14)]:
+        assert _rel(stats.f.sf(x, n, m), want) < tol
+        assert _rel(ft.jit(stats.f.sf)(x, n, m), want) < tol
 
 
 def _f_points(k):
@@ -126,19 +130,16 @@ def test_gamma_logsf_scale_slope_infinite_shape_beside_infinite_x():
     assert float(np.asarray(g)[1]) == float(alone)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "SciPy's betainc (Boost's ibeta) is 4.1e-13 off at (1854.54, 300.20, 0.63255) even at "
-    "the exact float argument: f.cdf 4.3e-13 off (mpmath), SciPy's fdtr 4e-14; needs "
-    "the complement's betaincc (special.py)"))
 def test_f_cdf_large_shapes_backend_betainc():
+    # (SciPy's betainc 4.1e-13 off at (1854.54, 300.20, 0.63255) at the exact float
+    # argument: a strict xfail until session 56, now betaincc's, special._inc_beta_large_shapes)
     want = 3.2963678306039373814e-124
     assert _rel(stats.f.cdf(0.2786615156429926, 3709.079463394917, 600.4007282483913),
                 want) < 1e-13
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "special._inc_beta takes 1 - I_w(15, 5e4) (betainc 1.8e-13 off there, times sf/cdf) "
-    "where the direct form with the shift is 1.8e-16: f.cdf 4.1e-13 off (mpmath)"))
 def test_f_cdf_large_dfn_inc_beta_choice():
+    # (1 - I_w(15, 5e4), betainc 1.8e-13 off there times sf/cdf: 4.1e-13; a strict xfail
+    # until session 56, now betaincc's)
     want = 0.29999999999999989147
     assert _rel(stats.f.cdf(0.8946901914601586, 1e5, 30.0), want) < 1e-13

@@ -184,7 +184,7 @@ def _nondiff_cases(b):
         # session 40: _inc_beta's staged result given its eager values (the small-b series
         # at the first element, the value kept at the others)
         "inc beta values fix": (lambda out, b_, y: _PS.inc_beta_values_fix(
-            out, fnp.full_like(out, 3.0), b_, y, out > 0.0), (
+            out, fnp.full_like(out, 3.0), b_, 1.0 - y, y, out > 0.0), (
             b.asarray([0.9, 0.5, 0.999]), b.asarray([1e-8, 0.5, 1e-3]),
             b.asarray([1e-10, 0.1, 1e-4]))),
         # session 42: F's cdf given the extreme degrees of freedom's values (the second

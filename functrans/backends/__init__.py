@@ -58,6 +58,8 @@ EXTRAS = {
                  "1 - P(a, x), computed directly (accurate where it is tiny).",
     "betainc": "betainc(a, b, x) -> array: the regularized incomplete beta function "
                "I_x(a, b) (a, b > 0, 0 <= x <= 1).",
+    "betaincc": "betaincc(a, b, x) -> array: the complement 1 - I_x(a, b) of betainc, "
+                "computed directly (accurate where it is tiny).",
     "gammaincinv": "gammaincinv(a, y) -> array: x with gammainc(a, x) = y (a > 0, 0 < y < 1; "
                    "the namespace gives the edges their values).",
     "gammainccinv": "gammainccinv(a, y) -> array: x with gammaincc(a, x) = y (a > 0, "

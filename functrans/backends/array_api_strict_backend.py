@@ -1,8 +1,8 @@
 """array-api-strict backend: a minimal implementation of the standard. The test suite runs on
 it to prove that the primitives use nothing outside the Array API. It has no extras of its
 own: scatter_add and the special functions (erf, erfc, erfinv, ndtri, lgamma, digamma,
-polygamma, gammainc, gammaincc, betainc, gammaincinv, gammainccinv, betaincinv, erfcx, i0,
-i0e, i1, i1e, exp1, expi, expn, dawsn, hurwitz_zeta, riemann_zeta, spence, sici, fresnel,
+polygamma, gammainc, gammaincc, betainc, betaincc, gammaincinv, gammainccinv, betaincinv,
+erfcx, i0, i0e, i1, i1e, exp1, expi, expn, dawsn, hurwitz_zeta, riemann_zeta, spence, sici, fresnel,
 owens_t, wofz, hyp1f1, hyp2f1, jv, j0, j1, y0, y1, k0, k0e, k1, k1e) come from :mod:`.generic` and :mod:`.special_generic`."""
 
 import array_api_strict as _xp

@@ -1146,6 +1146,22 @@ def _betainc(backend, a, b, x, log_beta=None):
     return xp.where(inner & (x0 == 1.0), xp.ones_like(out), out)
 
 
+def betaincc(backend, a, b, x, /):
+    """See :data:`functrans.backends.EXTRAS`: 1 - I_x(a, b) for a, b > 0, 0 < x < 1, without
+    the subtraction where it is the smaller of the pair (:func:`_betainc_pair`)."""
+    xp = backend.xp
+    ok = (a > 0.0) & (b > 0.0) & (x > 0.0) & (x < 1.0) & xp.isfinite(a) & xp.isfinite(b)
+    a0, b0, x0 = a, b, x
+    a = xp.where(ok, a, xp.ones_like(a))
+    b = xp.where(ok, b, xp.ones_like(b))
+    x = xp.where(ok, x, xp.full_like(x, 0.25))
+    out = _betainc_pair(backend, a, b, x, 1.0 - x, xp.log(x), xp.log1p(-x), True)[1]
+    # x = 0 and x = 1 (a, b > 0): 1 and 0 exactly
+    inner = (a0 > 0.0) & (b0 > 0.0) & xp.isfinite(a0) & xp.isfinite(b0)
+    out = xp.where(inner & (x0 == 0.0), xp.ones_like(out), out)
+    return xp.where(inner & (x0 == 1.0), xp.zeros_like(out), out)
+
+
 def _betainc_pair(backend, a, b, x, y, lx, l1x, both=True):
     """(I_x(a, b), 1 - I_x(a, b)) for a, b > 0 finite and 0 < x < 1, given ``y = 1 - x``,
     ``lx = log x`` and ``l1x = log y`` (each accurate: a caller may have them more precisely
@@ -1625,6 +1641,7 @@ GENERIC = {
     "gammainc": gammainc,
     "gammaincc": gammaincc,
     "betainc": betainc,
+    "betaincc": betaincc,
     "gammaincinv": gammaincinv,
     "gammainccinv": gammainccinv,
     "betaincinv": betaincinv,

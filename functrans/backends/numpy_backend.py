@@ -45,7 +45,7 @@ def _scatter_add(x, index, values, /, *, axis=0):
 _SCIPY = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln",
           "digamma": "psi", "polygamma": "polygamma", "ndtri": "ndtri",
           "gammainc": "gammainc", "gammaincc": "gammaincc", "betainc": "betainc",
-          "gammaincinv": "gammaincinv", "gammainccinv": "gammainccinv",
+          "betaincc": "betaincc", "gammaincinv": "gammaincinv", "gammainccinv": "gammainccinv",
           "betaincinv": "betaincinv", "erfcx": "erfcx", "i0": "i0", "i0e": "i0e", "i1": "i1",
           "i1e": "i1e", "exp1": "exp1", "expi": "expi", "expn": "expn", "dawsn": "dawsn",
           "hurwitz_zeta": "zeta", "riemann_zeta": "zeta", "spence": "spence",

@@ -1366,14 +1366,15 @@ betainc_p = _last_operand_primitive("betainc", ("a", "b"),
                                     shape_tangent=_beta_shape_tangent)
 
 
-def _inc_beta_values_fix_impl(backend, out, a, b, y, use_sub):
+def _inc_beta_values_fix_impl(backend, out, a, b, x, y, use_sub):
     """functrans.scipy.special._inc_beta's staged result ``out`` given the values of its
     eager run where those differ (the small-b series; the generic backends' series of the
-    complement): at evaluation the operands are arrays, whose selection is read once on
-    the host (NumPy: one test of b, ~2 us, where the staged series cost ~100 operations
-    on every call). ``out`` itself where no element takes them."""
+    complement; betaincc's at large shapes): at evaluation the operands are arrays, whose
+    selection is read once on the host (NumPy: one test of b, ~2 us, where the staged
+    series cost ~100 operations on every call). ``out`` itself where no element takes
+    them."""
     from ..scipy import special as _special  # (eager here: the operands are arrays)
-    return _special._inc_beta_values_on_arrays(out, a, b, y, use_sub)
+    return _special._inc_beta_values_on_arrays(out, a, b, x, y, use_sub)
 
 
 def _inc_beta_values_fix_jvp(primals, tangents):

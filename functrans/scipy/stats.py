@@ -3449,6 +3449,13 @@ def _f_from_small_side(hn, hm, u, w, take_w):
             else fnp.where(by_w, 1.0 - out, out)), by_w
 
 
+def _f_differ(upper, hn, hm):
+    """F's cdf and sf: where _inc_beta's values may differ from the form's: ``upper`` (its
+    argument above 1/2) or large shapes (special._inc_beta_large_shapes)."""
+    large = _special._large_shapes(hn, hm)
+    return fnp.logical_or(upper, large) if _may_hold(large) else upper
+
+
 def _f_with_values_of(form, other, differ, *args):
     """``form`` where not ``differ``; else the values of ``other(*args)`` (computed only where
     some element differs, of ``args`` with no derivatives) with ``form``'s derivatives."""
@@ -3557,11 +3564,12 @@ class _F(_Shaped):
         # from eager's, worst 2.9e-13 off where eager's 4.5e-14) (_inc_beta's primitives need
         # operands of one shape: under vmap the shapes' batched dims no longer broadcast
         # against z's, vmap(f.cdf) of x (2, 4), dfn and dfd (2,) raised)
+        # (and at large shapes below 1/2, where _inc_beta's may be betaincc's)
         form, _ = _f_from_small_side(hn, hm, u, w, False)
         hn, hm, u, w = fnp.broadcast_arrays(hn, hm, u, w)
         return _f_with_values_of(
-            form, lambda hn, hm, u, w: _special._inc_beta(hn, hm, u, w), u > 0.5,
-            hn, hm, u, w)
+            form, lambda hn, hm, u, w: _special._inc_beta(hn, hm, u, w),
+            _f_differ(u > 0.5, hn, hm), hn, hm, u, w)
 
     @_finite
     def _sf(self, z, n, m):
@@ -3582,8 +3590,8 @@ class _F(_Shaped):
         form, _ = _f_from_small_side(hn, hm, u, w, True)
         hn, hm, u, w = fnp.broadcast_arrays(hn, hm, u, w)
         return _f_with_values_of(
-            form, lambda hn, hm, u, w: _special._inc_beta(hm, hn, w, u), w > 0.5,
-            hn, hm, u, w)
+            form, lambda hn, hm, u, w: _special._inc_beta(hm, hn, w, u),
+            _f_differ(w > 0.5, hn, hm), hn, hm, u, w)
 
     def _quantile_ends(self, q, n, m, upper):
         fin = fnp.logical_and(n < math.inf, m < math.inf)
