@@ -1024,6 +1024,13 @@ def logaddexp_gap(x, y):
     x = +inf > y, 0 where y = +inf, and 1/2 where both are the same infinity (0 there: inf
     - inf is never computed, nor its invalid-value warning). A nan input keeps it nan (and
     so the derivative); elsewhere, equal finite values included, its tangent is tx - ty."""
+    if type(y) in (int, float, bool):  # (a Python number: selecting between two is not
+        # the standard's where; the array side alone kept off the infinity will do)
+        both = logical_and(eq(x, y), isinf_p.bind(x))
+        return select(both, 0.0, sub(select(both, 0.0, x), y))
+    if type(x) in (int, float, bool):
+        both = logical_and(eq(x, y), isinf_p.bind(y))
+        return select(both, 0.0, sub(x, select(both, 0.0, y)))
     both = logical_and(eq(x, y), isinf_p.bind(x))
     return sub(select(both, 0.0, x), select(both, 0.0, y))
 
