@@ -1009,12 +1009,26 @@ def _scalar_operator(op, ufunc):
     # float rounds as the ufunc does (the same IEEE operation in the operands' dtype, NEP 50's
     # promotion, the same floating-point error state) at about a tenth of a ufunc call's
     # cost: 0.05 against 0.6 us a product, which nested grads of scalar code pay per
-    # operation below their first level (W7). A Python complex beside it goes through the
-    # ufunc: NumPy's complex scalar arithmetic differs from its ufunc's at infinities and in
-    # the signs of zeros.
+    # operation below their first level (W7). A real Python number may come first (the
+    # evaluator's look-up by the second operand: 2 * x), where the scalar's reflected
+    # operator runs; a Python complex comes second only, and goes through the ufunc: NumPy's
+    # complex scalar arithmetic differs from its ufunc's at infinities and in the signs of
+    # zeros.
+    # Of two NaN operands the ufunc returns the first (its sign and payload); the scalars'
+    # compiled x + y and x * y may return the second (float64 and float32), so two NaNs go
+    # through the ufunc too (a NaN result is rare; the test of it costs ~20 ns, isnan of a
+    # float64 being a float's).
     def fn(x, y):
-        return ufunc(x, y) if type(y) is complex else op(x, y)
+        if type(y) is complex:
+            return ufunc(x, y)
+        out = op(x, y)
+        if _isnan(out) and _isnan(x) and _isnan(y):  # (NaN operands raise no warning)
+            return ufunc(x, y)
+        return out
     return fn
+
+
+_isnan = math.isnan
 
 
 # (checked against the ufuncs on every pair of edge and random values of each type, Python
