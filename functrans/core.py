@@ -73,6 +73,7 @@ _AVALS: dict = {}  # (shape, id of a registered native dtype) -> ShapedArray (se
 _avals_get = _AVALS.get
 
 _SCALAR_DTYPES = {bool: _dt.bool_, int: _dt.int64, float: _dt.float64, complex: _dt.complex128}
+_REAL_NUMBERS = frozenset((bool, int, float))
 _NOT_OPERANDS = (type(Ellipsis), type(None), slice)
 
 # Opcodes during which a C-level container's subscript runs (len() asked of its index there
@@ -388,12 +389,26 @@ class EvalInterpreter(Interpreter):
         if n == 1 or n == 2:
             t = type(args[0])
             fn = prim._impls.get(t)
-            if fn is not None and (n == 1 or type(args[1]) is t
-                                   or type(args[1]) in _SCALAR_DTYPES):
-                return fn(*args, **params) if params else fn(*args)
+            if fn is not None:
+                if n == 1 or type(args[1]) is t or type(args[1]) in _SCALAR_DTYPES:
+                    return fn(*args, **params) if params else fn(*args)
+            elif n == 2 and t in _REAL_NUMBERS and prim.host_indices is None:
+                # A real Python number first (2 * x, 1 - x in scalar code and rules): by the
+                # second operand's type, the implementation the backend's look-up below
+                # would reach, or an operand type's own (Backend.type_impls), which takes a
+                # real number on either side (a complex one: the look-up below)
+                fn = prim._impls.get(type(args[1]))
+                if fn is not None:
+                    return fn(*args, **params) if params else fn(*args)
         elif n:  # (several operands, mul_add's sums: the same where they are all so)
             t = type(args[0])
             fn = prim._impls.get(t)
+            if fn is None and t in _REAL_NUMBERS and prim.host_indices is None:
+                for a in args:  # (a real Python number first: by the first array's type)
+                    if type(a) not in _SCALAR_DTYPES:
+                        t = type(a)
+                        fn = prim._impls.get(t)
+                        break
             if fn is not None:
                 for a in args:
                     if type(a) is not t and type(a) not in _SCALAR_DTYPES:
