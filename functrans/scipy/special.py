@@ -20,6 +20,7 @@ Conventions shared by all:
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 
@@ -6247,9 +6248,12 @@ def _concrete_values(a):
     return [float(v) for v in backend_of(a).to_numpy(a).reshape(-1)]
 
 
-# yn's recurrence runs at most this many steps (a graph of that many under jit); an element of
-# a higher order whose value has not overflowed by then is nan (|x| above about 9000)
+# yn's recurrence: on concrete values (no transform, or at the bottom of a derivative's rule)
+# at most _YN_MAX_STEPS steps (a cost bound: about 0.03 s for a scalar, 1 s for a small array;
+# before session 56 at most 10000, yn(20000, 3e4) nan); staged (jit, vmap) a graph of at most
+# _YN_MAX_ORDER steps. Beyond, an element whose value has not overflowed is nan.
 _YN_MAX_ORDER = 10000
+_YN_MAX_STEPS = 200_000
 _YN_OVERFLOWED = 1200.0
 
 
@@ -6263,13 +6267,17 @@ def yn(n, x, /):
     the negative odd orders), nan for ``x < 0``, at ``inf`` and nan; ``-inf`` where the
     value overflows (large ``n``, small ``x``). A Python int ``n`` gives float64, as SciPy's
     ``ld->d`` loop. Computed by the upward recurrence ``Y_(k+1) = 2k/x Y_k - Y_(k-1)`` from
-    :func:`y0` and :func:`y1` (stable for ``Y``), so its derivative in ``x``,
-    ``(Y_(n-1) - Y_(n+1)) / 2``, comes from those: any order. None in ``n``. Eagerly the
-    recurrence stops once every element of a higher order has overflowed (``-inf`` from
-    there); ``-inf`` at once for ``|n| >= 1200`` with ``|n| >= 3x`` (overflowed for sure)
-    and for ``n = inf`` (the limit; ``n = -inf``: nan, the sign alternates); at most 10000
-    steps, beyond which an order whose value has not overflowed (``x`` above about 9000)
-    gives nan (before session 55 ``yn(1e300, 2)`` ran without end)."""
+    :func:`y0` and :func:`y1` (stable for ``Y``): within 1.4e-13 of mpmath for ``n`` up to
+    1e5 and ``x`` from ``n / 10`` to ``10 n`` (SciPy's, the same recurrence from other
+    ``y0``, ``y1``: 2e-11 at ``n = 1e5``, ``x = 1e6``). Its derivative in ``x``,
+    ``(Y_(n-1) - Y_(n+1)) / 2`` (``+inf`` where the value overflowed), by the same
+    recurrence: any order. None in ``n``. The recurrence stops once every element of a
+    higher order has overflowed (``-inf`` from there); ``-inf`` at once for ``|n| >= 1200``
+    with ``|n| >= 3x`` (overflowed for sure) and for ``n = inf`` (the limit; ``n = -inf``:
+    nan, the sign alternates). At most 200000 steps (10000 under ``jit`` and ``vmap``, a graph
+    of that length), beyond which an order whose value has not overflowed gives nan (before
+    session 55 ``yn(1e300, 2)`` ran without end; before session 56 ``yn(20000, 3e4)`` was
+    nan)."""
     order, python_int = _integer_order(_array_like(n), "yn")
     # (the recurrence's length, from the concrete orders: before x's batching reaches them)
     if type(order) is float:
@@ -6295,23 +6303,7 @@ def yn(n, x, /):
         # (overflowed for sure: from |n| = 3x, |Y_n| ~ e^(0.82 |n|) at least, past the
         # largest float from |n| = 1200 (Debye's form); and n = +inf, the limit)
         sure = _any(_all(m >= _YN_OVERFLOWED, m >= fnp.multiply(xs, 3.0)), nf == _inf)
-        prev, cur = y0(xs), y1(xs)
-        out = _where(m == 0.0, prev, cur)
-        last = 1   # (cur is Y_last)
-        for k in range(1, min(top, _YN_MAX_ORDER)):
-            new = fnp.subtract(fnp.multiply(fnp.divide(2.0 * k, xs), cur), prev)
-            new = _where(fnp.isfinite(cur), new, cur)  # (past an overflow: -inf, not nan)
-            prev, cur = cur, new
-            last = k + 1
-            out = _where(m == float(last), cur, out)
-            # (eagerly: done once every element wanting a higher order has overflowed,
-            # which it stays: yn(1e300, 2) looped 1e300 times, yn(1e6, 2) a million)
-            if not k % 64 and _known_none(_all(m > float(last), fnp.isfinite(cur),
-                                                fnp.logical_not(sure))):
-                break
-        if top > last:   # (the higher orders: -inf where overflowed, else not computed)
-            out = _where(m > float(last), _where(fnp.isfinite(cur), math.nan, cur), out)
-        out = _where(sure, -_inf, out)
+        out = _yn_orders(_where(sure, -1.0, m), xs, top)
         odd = fnp.remainder(m, 2.0) == 1.0
         flip = fnp.logical_and(nt < 0.0, odd)
         out = _where(flip, fnp.negative(out), out)
@@ -6322,6 +6314,116 @@ def yn(n, x, /):
     if _dtype(x) in _LOW:
         return _in64_many(f, (nf, x))
     return f(nf, x)
+
+
+def _yn_orders(m, x, top):
+    """``Y_m(x)`` for integer orders ``0 <= m <= top`` and finite ``x > 0`` (arrays of one
+    shape; ``-inf`` where overflowed and where ``m = -1``, an order known to overflow; nan
+    past the steps allowed): on concrete values a loop
+    on the backend's arrays; under a transform a custom rule, ``(Y_(m-1) - Y_(m+1)) / 2``,
+    so that the derivatives (any order) are recurrences on concrete values too, with no
+    graph of the recurrence's length (before session 56: 1e4 steps at most, a graph of 6
+    operations a step under grad)."""
+    if not _any_tracer(m, x):
+        return _yn_concrete(m, x, top)
+    from ..custom import custom_jvp
+    fn = custom_jvp(functools.partial(_yn_traced_or_concrete, top=top))
+    fn.defjvp(functools.partial(_yn_orders_jvp, top=top))
+    return fn(m, x)
+
+
+def _yn_orders_jvp(primals, tangents, top):
+    m, x = primals
+    out = _yn_orders(m, x, top)
+    below = _yn_orders(fnp.abs(fnp.subtract(m, 1.0)), x, top)
+    below = _where(m == 0.0, fnp.negative(below), below)       # (Y_-1 = -Y_1)
+    above = _yn_orders(fnp.add(m, 1.0), x, top + 1)
+    slope = fnp.multiply(fnp.subtract(below, above), 0.5)
+    # (overflowed: Y_m -> -inf rising, where both neighbours are -inf too)
+    slope = _where(out == -_inf, _inf, slope)
+    return out, _mul_sz(slope, tangents[1])
+
+
+def _yn_traced_or_concrete(m, x, top):
+    if not _any_tracer(m, x):
+        return _yn_concrete(m, x, top)
+    # (staged, or batched: the recurrence as operations, a graph of at most _YN_MAX_ORDER steps)
+    prev, cur = y0(x), y1(x)
+    out = _where(m == 0.0, prev, cur)
+    last = 1   # (cur is Y_last)
+    for k in range(1, min(top, _YN_MAX_ORDER)):
+        new = fnp.subtract(fnp.multiply(fnp.divide(2.0 * k, x), cur), prev)
+        new = _where(fnp.isfinite(cur), new, cur)  # (past an overflow: -inf, not nan)
+        prev, cur = cur, new
+        last = k + 1
+        out = _where(m == float(last), cur, out)
+        # (done once every element wanting a higher order has overflowed, which it stays,
+        # where the values are known)
+        if not k % 64 and _known_none(_all(m > float(last), fnp.isfinite(cur))):
+            break
+    if top > last:   # (the higher orders: -inf where overflowed, else not computed)
+        out = _where(m > float(last), _where(fnp.isfinite(cur), math.nan, cur), out)
+    return _where(m < 0.0, -_inf, out)
+
+
+def _yn_concrete(m, x, top):
+    """:func:`_yn_orders` on concrete arrays of a backend: one scalar by Python floats (the
+    same roundings as NumPy's), else the backend's operations; each order's elements read
+    when the recurrence reaches it; stopping (every 4096 steps) once every element of a
+    higher order has overflowed. Past an overflow the recurrence gives nan (-inf - -inf):
+    the values met are finite until then (y0, y1 at finite x > 0), so any non-finite one is
+    an overflow (to -inf: Y_m < 0 for x < m). About 0.1 us a step for a scalar, 1.5 us for
+    a small NumPy array."""
+    b = _backend_of(x)
+    xp = b.xp
+    steps = min(top, _YN_MAX_STEPS)
+    prev, cur = y0(x), y1(x)
+    orders = b.to_numpy(m).reshape(-1)
+    if len(orders) == 1:
+        want = int(orders[0])
+        xv = float(b.to_numpy(x).reshape(-1)[0])
+        a, c = float(b.to_numpy(prev).reshape(-1)[0]), float(b.to_numpy(cur).reshape(-1)[0])
+        k, end = 1, min(want, steps)
+        while k < end and math.isfinite(c):
+            for k in range(k, min(k + 4096, end)):
+                a, c = c, (2.0 * k) / xv * c - a
+            k += 1
+        value = -_inf if not math.isfinite(c) else c if k >= want else math.nan
+        if want <= 1:
+            value = -_inf if want < 0 else a if want == 0 else c
+        return xp.reshape(xp.asarray(value, dtype=x.dtype, device=x.device), x.shape)
+    wanted = set(int(o) for o in _np.unique(orders) if o >= 2.0)
+    numpy = isinstance(x, _np.ndarray)
+    out = xp.where(m == 0.0, prev, cur)
+    last = 1
+    token = _ERR_STATE.set(_ERR_IGNORE) if numpy and _ERR_STATE is not None else None
+    try:
+        if numpy:
+            prev, cur, new = prev.copy(), cur.copy(), _np.empty_like(x)
+        for k in range(1, steps):
+            if numpy:
+                _np.divide(2.0 * k, x, out=new)
+                new *= cur
+                new -= prev
+                prev, cur, new = cur, new, prev
+            else:
+                prev, cur = cur, (2.0 * k) / x * cur - prev
+            last = k + 1
+            if last in wanted:
+                out = xp.where(m == float(last), cur, out)
+                wanted.discard(last)
+            if not wanted or (not k % 4096 and not bool(b.to_numpy(
+                    xp.any((m > float(last)) & xp.isfinite(cur))))):
+                break
+    finally:
+        if token is not None:
+            _ERR_STATE.reset(token)
+    out = xp.where(xp.isfinite(out), out, xp.full_like(out, -_inf))
+    if top > last:
+        beyond = xp.where(xp.isfinite(cur), xp.full_like(cur, math.nan),
+                          xp.full_like(cur, -_inf))
+        out = xp.where(m > float(last), beyond, out)
+    return xp.where(m < 0.0, xp.full_like(out, -_inf), out)
 
 
 # -- special18d: complete elliptic integrals ellipk, ellipkm1, ellipe ---------------------------
