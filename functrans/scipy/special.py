@@ -4287,15 +4287,90 @@ def stdtrit(df, p, /):
     the quantile is finite: ``stdtrit(3, 1e-300)`` is ``-1.03e100``), ``inf`` at 1; nan for
     ``df <= 0``, ``p`` outside [0, 1] and nan; ``ndtri(p)`` for ``df = inf``. Computed as
     :func:`functrans.scipy.stats.t`'s ``ppf`` (through ``betaincinv``; see there):
-    differentiable in ``p`` (any order) and ``df`` (to third order)."""
+    differentiable in ``p`` (any order) and ``df`` (to third order). For ``p < 1e-300``
+    where ``x = df / (df + t^2) <= 0.3`` (df below about 2000) the left tail's series
+    ``I_x(df/2, 1/2) = 2p`` solved by Newton's method in ``log x`` (within ~``|log t|`` ulps
+    of mpmath, derivatives of any order; ``-inf`` past the largest float, slopes ``+inf``):
+    before session 56 nan at ``stdtrit(0.079, 5e-324)`` (SciPy ``-1.9e153``; the true
+    ``-6.8e4087``), 56 % off at ``(30, 5e-324)``. Above df ~ 2000 at the smallest subnormal
+    ``p`` t.ppf's value is about 1.7 % off."""
     from . import stats as _stats
 
     def f(df, p):
         bad = _any(df <= 0.0, df != df, p < 0.0, p > 1.0, p != p)
         d = _where(bad, 1.0, df)
-        out = _stats.t.ppf(_where(bad, 0.5, p), d)
+        tiny = _all(fnp.logical_not(bad), p > 0.0, p < _STDTRIT_TAIL_P, d < _inf)
+        if _known_none(tiny):
+            return _where(bad, math.nan, _stats.t.ppf(_where(bad, 0.5, p), d))
+        # (the far left tail, p below 1e-300 where df is small enough: the series; t.ppf
+        # sees 0.5 there, whose derivatives meet no infinite residual)
+        a = 0.5 * d
+        lead = fnp.add(fnp.add(fnp.log(_where(tiny, p, 1.0)), fnp.log(d)), betaln(a, 0.5))
+        tail = _all(tiny, fnp.divide(lead, a) <= _STDTRIT_TAIL_LOG_X)
+        out = _stats.t.ppf(_where(_any(bad, tail), 0.5, p), d)
+        ta, tl = _where(tail, a, 1.0), _where(tail, lead, -1.0)
+        # (|t| past the largest float: x below e^-1400, S(x) = 1, u = L / a)
+        over = fnp.multiply(0.5, fnp.subtract(fnp.log(fnp.multiply(ta, 2.0)),
+                                              fnp.divide(tl, ta))) > 709.0
+        far = _stdtrit_far_left(ta, _where(over, fnp.negative(ta), tl))
+        if not _known_none(over):
+            far = _where(over, _stdtrit_overflowed(p, d), far)
+        out = _where(tail, far, out)
         return _where(bad, math.nan, out)
     return _weak64("stdtrit", (df, p), f)
+
+
+# stdtrit's far left tail: for p < 1e-300 t.ppf was nan (df <= 1: stdtrit(0.079, 5e-324),
+# whose t is -6.8e4087: -inf) or wrong (the subnormal p's few digits: stdtrit(30, 5e-324)
+# -1.31e11 where mpmath gives -3.00e11, 56 % off; (1000, 5e-324) 3.6 % off). There, with
+# a = df / 2 and x = df / (df + t^2) small, 2 p = I_x(a, 1/2) = x^a S(x) / (a B(a, 1/2)),
+# S(x) = sum_k (1/2)_k / k! a / (a + k) x^k (the integral of s^(a-1) (1 - s)^(-1/2) term by
+# term), so u = log x solves a u + log S(e^u) = L = log(2 a B p) (Newton's method from L / a,
+# where S ~ 1), t = -sqrt(df (1 - x) / x), in logarithms (past 1e308: -inf): within ~|log t|
+# ulps of mpmath (the logarithms' rounding), for x up to e^-1.2 (~0.3: 34 terms of S).
+_STDTRIT_TAIL_P = 1e-300
+_STDTRIT_TAIL_LOG_X = -1.2
+_STDTRIT_TAIL_TERMS = 34
+_STDTRIT_TAIL_STEPS = 5
+_STDTRIT_TAIL_G = tuple(math.exp(math.lgamma(k + 0.5) - math.lgamma(0.5) - math.lgamma(k + 1.0))
+                        for k in range(_STDTRIT_TAIL_TERMS))
+
+
+def _stdtrit_far_left(a, lead):
+    """t < 0 with I_x(a, 1/2) = 2 p, x = 2a / (2a + t^2), from ``lead = log(2 a B(a, 1/2) p)``
+    (see above)."""
+    u = fnp.divide(lead, a)
+    for _ in range(_STDTRIT_TAIL_STEPS):
+        x = fnp.exp(u)
+        total, slope = None, None     # S(x), x S'(x) by Horner's rule
+        for k in range(_STDTRIT_TAIL_TERMS - 1, -1, -1):
+            c = fnp.multiply(_STDTRIT_TAIL_G[k], fnp.divide(a, fnp.add(a, float(k))))
+            total = c if total is None else fnp.add(fnp.multiply(total, x), c)
+            ck = fnp.multiply(c, float(k))
+            slope = ck if slope is None else fnp.add(fnp.multiply(slope, x), ck)
+        h = fnp.subtract(fnp.add(fnp.multiply(a, u), fnp.log(total)), lead)
+        u = fnp.subtract(u, fnp.divide(h, fnp.add(a, fnp.divide(slope, total))))
+    # log|t| = (log df + log(1 - x) - u) / 2
+    log_t = 0.5 * fnp.subtract(fnp.add(fnp.log(fnp.multiply(a, 2.0)), fnp.log1p(
+        fnp.negative(fnp.exp(u)))), u)
+    return fnp.negative(fnp.exp(log_t))
+
+
+def _stdtrit_overflowed(p, df):
+    """``-inf``, a left-tail quantile past the largest float, whose slopes in ``p`` and
+    ``df`` are ``+inf`` (t rises with both; as t.ppf's before session 56): through
+    ``-exp(log|t|)`` reverse mode met inf - inf (an infinite cotangent into the terms of
+    ``d log|t|``), nan with a warning."""
+    global _stdtrit_overflowed_fn
+    if _stdtrit_overflowed_fn is None:
+        from ..custom import custom_jvp
+        _stdtrit_overflowed_fn = custom_jvp(lambda p, df: fnp.full_like(p, -_inf))
+        _stdtrit_overflowed_fn.defjvp(lambda pr, t: (
+            _stdtrit_overflowed_fn(*pr), fnp.add(_mul_sz(_inf, t[0]), _mul_sz(_inf, t[1]))))
+    return _stdtrit_overflowed_fn(p, df)
+
+
+_stdtrit_overflowed_fn = None
 
 
 def chdtr(v, x, /):
