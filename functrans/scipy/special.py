@@ -6472,6 +6472,8 @@ def _yn_concrete(m, x, top):
     steps = min(top, _YN_MAX_STEPS)
     prev, cur = y0(x), y1(x)
     orders = b.to_numpy(m).reshape(-1)
+    if not len(orders):
+        return prev
     if len(orders) == 1:
         want = int(orders[0])
         xv = float(b.to_numpy(x).reshape(-1)[0])
