@@ -197,3 +197,27 @@ def test_yn_empty_and_float32():
     assert ft.grad(lambda t: fsp.yn(20, t).sum())(np.zeros(0)).shape == (0,)
     got = fsp.yn(np.float32(20.0), np.float32(30.0))
     assert got.dtype == np.float32 and got == np.float32(sc.yn(20, 30.0))
+
+
+@pytest.mark.parametrize("df, t, want", [   # (mpmath: 1 - I_x(df/2, 1/2) / 2, 60 digits)
+    (5e-324, 3.7744398537837034, 0.5), (5e-324, -3.7744398537837034, 0.5),
+    (1e-3, 1e160, 0.65551592269671498), (1e-3, -1e200, 0.31417321248611507),
+    (0.05, -1e170, 1.4184810855048827e-9), (1e-300, 1e200, 0.5), (3.0, 1e200, 1.0),
+])
+def test_stdtr_far_tail_tiny_df(df, t, want):
+    # (x = df / (df + t^2) below 1e-300: was 1 or 0 where t^2 overflowed or x underflowed
+    # (the fuzzer's stdtr(5e-324, 3.77) = 1; SciPy 0.5), the tail x^a / (2 a B(a, 1/2)) now)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = fsp.stdtr(df, t)
+        if df > 1e-300:
+            d_df = ft.grad(fsp.stdtr)(df, t)
+    assert abs(got - want) <= 4e-15 * want
+    if 1e-300 < df < 1.0:
+        with mp.workdps(40):
+            a = mp.mpf(df) / 2
+            lx = mp.log(df) - 2 * mp.log(abs(mp.mpf(t)))
+            tail = mp.exp(a * lx - mp.loggamma(a + 1) - mp.loggamma(0.5)
+                          + mp.loggamma(a + 0.5)) / 2
+            slope = float(tail * (lx + 1 - mp.digamma(a + 1) + mp.digamma(a + 0.5)) / 2)
+        assert abs(d_df - (slope if t < 0 else -slope)) <= 4e-15 * abs(slope)

@@ -4234,6 +4234,16 @@ def stdtr(df, t, /):
         d = _where(_any(bad, inf), 1.0, df)
         at0 = t == 0.0
         ts = _where(_any(at0, bad), 1.0, t)
+        # (x = df / (df + t^2) below 1e-300 (t^2 overflowed, or x underflowed to 0): the tail
+        # x^a / (a B(a, 1/2)) / 2 with log x = log df - 2 log|t|, which is 1/2 where df is
+        # tiny (stdtr(5e-324, 3.8) was 1, stdtr(1e-3, 1e160) 1: SciPy's too; mpmath 1/2 and
+        # 0.656); the other forms see t = 2 there (their slopes: no 0 * inf)
+        t2_all = fnp.multiply(ts, ts)
+        far = _any(t2_all == _inf, fnp.multiply(d, 1e300) < fnp.add(d, t2_all))
+        far_any = _may_hold(far)
+        t_in = ts
+        if far_any:
+            ts = _where(far, 2.0, ts)
         # (inside t_fix's region the tail's derivatives are the series', the plain form's
         # get a zero cotangent there: its operands without derivatives there, so that its
         # infinite partials (betainc's at df 1e20) give no 0 * inf, nan, in reverse mode)
@@ -4271,6 +4281,9 @@ def stdtr(df, t, /):
         tail = 0.5 * i_x
         tail = _t_tail_accurate(d, ts, tail)
         tail = _where(big, 0.0, tail)
+        if far_any:
+            tail = _where(far, _t_far_tail(_where(far, d, 1.0), _where(far, t_in, 2.0)), tail)
+            ts = t_in
         out = _where(ts < 0.0, tail, 1.0 - tail)
         # at t = 0: 1/2, with the density's slope (the tail's slope there is inf * 0); its
         # two lgamma only where some t may be 0 (t.logcdf of 1e5 points: ~8 % of its time)
@@ -4280,6 +4293,20 @@ def stdtr(df, t, /):
             out = _where(inf, ndtr(_where(bad, 0.0, t)), out)
         return _where(bad, math.nan, out)
     return _weak64("stdtr", (df, t), f)
+
+
+def _t_far_tail(df, t):
+    """P(T > |t|) where x = df / (df + t^2) < 1e-300: x^a / (2 a B(a, 1/2)), a = df / 2 (the
+    series' next term x a / (2 (a + 1)) below 1e-300; x as df / t^2), in logarithms."""
+    a = 0.5 * df
+    # (a log x = xlogy(df, df) / 2 - df log|t|: the slope of df log df in reverse mode
+    # without 1/df, which overflows for a subnormal df; log(a B(a, 1/2)) as lgamma(a + 1) +
+    # lgamma(1/2) - lgamma(a + 1/2): its slope without the 1/a - 1/a of log(a) + betaln's,
+    # and 0 at a = 0)
+    a_log_x = fnp.subtract(0.5 * xlogy(df, df), fnp.multiply(df, fnp.log(fnp.abs(t))))
+    log_ab = fnp.add(fnp.subtract(gammaln(fnp.add(a, 1.0)), gammaln(fnp.add(a, 0.5))),
+                     math.lgamma(0.5))
+    return 0.5 * fnp.exp(fnp.subtract(a_log_x, log_ab))
 
 
 def stdtrit(df, p, /):
