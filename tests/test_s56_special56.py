@@ -15,14 +15,19 @@ df / (df + t^2) <= 0.3, within ~|log t| ulps of mpmath, derivatives in p and df 
 ``jv`` with |v| > 2000 was nan from |z| = 1e15 (and on the generic backends wherever SciPy is
 not used): Hankel's expansion where it converges (z far above v^2), within 4e-16 of the
 envelope at |z| 1e15..1e300, |v| up to 3e7 (SciPy up to 2 envelopes off there). The fuzz
-harness: SciPy's hyp1f1 at x >= 1e10 (hours at 1e30, no end at 1e300 and inf: drawn as edges
-and as _scipy_nan_at_limit's stand-ins) replaced by mpmath's value.
+(x_special, seeds 51100-51139): ``yn`` of empty arrays raised (this session's recurrence: fixed);
+``stdtr`` where x = df / (df + t^2) is below 1e-300 was 1 or 0 (``stdtr(5e-324, 3.77)``, SciPy
+1/2; ``stdtr(1e-3, 1e160)`` 1, SciPy 1 too, mpmath 0.6555): the tail x^a / (2 a B(a, 1/2)) in
+logarithms, derivatives within 3e-15. The harness: SciPy's hyp1f1 at x >= 1e10 (hours at
+1e30, no end at 1e300 and inf: drawn as edges and as _scipy_nan_at_limit's stand-ins)
+replaced by mpmath's value.
 
 Left: ``stdtrit`` above df ~2000 at the smallest subnormal p is t.ppf's, 1.7 % off (strict
 xfail below; betaincinv with a subnormal p, the stats helpers' code); ``yn`` beyond 200000
 steps (10000 under jit and vmap) is nan where not overflowed; ``jv`` for |v| > 2000 where
 Hankel's expansion does not converge (z below ~v^2) from |z| = 1e15 (NumPy), everywhere on
-the generic backends, is nan; exp2/exp10's overflow check (one maximum, ~0.9 us of ~4.8 at
+the generic backends, is nan; ``grad(stdtr)`` in df at df = 5e-324 is nan with a warning
+(as before: betainc's shape slope at a = 0); exp2/exp10's overflow check (one maximum, ~0.9 us of ~4.8 at
 100 elements) and j0/j1's near-zero repair at 1e5 points keep their cost.
 """
 
@@ -221,3 +226,11 @@ def test_stdtr_far_tail_tiny_df(df, t, want):
                           + mp.loggamma(a + 0.5)) / 2
             slope = float(tail * (lx + 1 - mp.digamma(a + 1) + mp.digamma(a + 0.5)) / 2)
         assert abs(d_df - (slope if t < 0 else -slope)) <= 4e-15 * abs(slope)
+
+
+@pytest.mark.xfail(strict=True, reason="hyp2f1 of a polynomial (a or b a non-positive "
+                   "integer) at x = -inf is nan (documented 'nan for other infinities'); its "
+                   "limit is +-inf by the leading term (hyp2f1(0.59, -1, 3.998, -inf) = "
+                   "1 - 0.1476 x -> inf, SciPy inf); the fuzzer's seed 51122+ case")
+def test_hyp2f1_polynomial_at_minus_inf():
+    assert fsp.hyp2f1(0.5900196601300771, -1.0, 3.9980063200335016, -np.inf) == np.inf
