@@ -70,7 +70,8 @@ compare them with SciPy and mpmath); the methods, by function:
 - ``jv``: the power series for ``z^2/4 <= max(1, v + 1)``, Hankel's expansion for
   ``z >= 25`` where it converges, Miller's backward recurrence (normalised by the sum
   ``sum_k (a + 2k) Gamma(a + k) / k! J_{a+2k} = (z/2)^a``, ``a`` the order's fractional
-  part; each element stops at its own lowest order) elsewhere; ``|v| <= 2000``.
+  part; each element stops at its own lowest order) elsewhere; ``|v| <= 2000`` (beyond,
+  Hankel's expansion where it converges, ``z`` far above ``v^2``).
 - ``ive = exp(-|x|) I_v``: Hankel's expansion for ``x >= 50`` where ``v^2 <= x``, the power
   series (positive terms for ``v > -1``) up to ``x = 600`` elsewhere, summed until every
   element has converged, and beyond (``v^2 > x > 600``) Debye's uniform expansion (10
@@ -1804,7 +1805,7 @@ def _jv_miller(backend, v, z):
 
 def jv(backend, v, z, /):
     """The Bessel function of the first kind J_v(z) for finite real v (|v| <= 2000; beyond,
-    0 where it underflows, else nan) and z (nan for z < 0 with v not an integer;
+    Hankel's expansion where it converges (z >> v^2), else 0 where it underflows, else nan) and z (nan for z < 0 with v not an integer;
     J_n(-z) = (-1)^n J_n(z) and J_{-n} = (-1)^n J_n for integers n): the power series where
     z^2/4 <= max(1, v + 1) (and it does not cancel), Hankel's asymptotic expansion for z >= 25 where it converges,
     Miller's backward recurrence elsewhere."""
@@ -1839,6 +1840,17 @@ def jv(backend, v, z, /):
         zr = xp.where(rest, za, xp.ones_like(za))
         mr = _jv_miller(backend, xp.where(rest, vi, xp.zeros_like(vi)), zr)
         out = xp.where(rest, mr, out)
+    # beyond the largest order, Hankel's expansion where it converges (z far above v^2: its
+    # terms fall as (4 v^2 / (8 k z))^k; before session 56 nan, jv(3000, 1e15) included)
+    h_z = xp.where(integer, xp.abs(z), z)
+    huge = (xp.abs(v) > _JV_MAX_ORDER) & (h_z >= _JV_ASYMPTOTIC) & (h_z < math.inf)
+    if bool(xp.any(huge)):
+        h_z = xp.where(huge, h_z, xp.full_like(h_z, _JV_ASYMPTOTIC))
+        h_v = xp.where(huge, xp.where(integer, xp.abs(v), v), xp.zeros_like(v))
+        h, ok = _jv_hankel(xp, h_v, h_z)
+        huge = huge & ok
+        out = xp.where(huge, h, out)
+        bad = bad & ~huge
     out = xp.where(flip, -out, out)
     # beyond the largest order: 0 where J_v(z) <= (e z / (2 v))^v underflows
     vb = xp.where(bad & (v > 0.0), v, xp.ones_like(v))
