@@ -1075,7 +1075,7 @@ def _bessel_far(name):
 # SciPy's jv (AMOS) is about 1e-16 of the envelope sqrt(2 / (pi |z|)) off up to |z| = 2e15 and
 # wrong beyond (from about 2^52: jv(0, 5e15) 0.05 envelopes off, jv(1, 1e17) 1.2, every order
 # the same value at 1e300; mpmath): the generic one there (Hankel's expansion, the phase of z
-# reduced exactly; nan for |v| > 2000 rather than a wrong value)
+# reduced exactly; for |v| > 2000 only where that converges, nan elsewhere, not a wrong value)
 _JV_FAR = 1e15
 
 

@@ -1805,7 +1805,8 @@ def _jv_miller(backend, v, z):
 
 def jv(backend, v, z, /):
     """The Bessel function of the first kind J_v(z) for finite real v (|v| <= 2000; beyond,
-    Hankel's expansion where it converges (z >> v^2), else 0 where it underflows, else nan) and z (nan for z < 0 with v not an integer;
+    Hankel's expansion where it converges (z >> v^2), else 0 where it underflows, else nan)
+    and z (nan for z < 0 with v not an integer;
     J_n(-z) = (-1)^n J_n(z) and J_{-n} = (-1)^n J_n for integers n): the power series where
     z^2/4 <= max(1, v + 1) (and it does not cancel), Hankel's asymptotic expansion for z >= 25 where it converges,
     Miller's backward recurrence elsewhere."""
