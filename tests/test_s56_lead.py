@@ -60,3 +60,28 @@ def test_logaddexp_slope_with_a_python_number(xp, number):
                 want = np.where((pts == number) & np.isinf(pts), 0.5,
                                 1.0 / (1.0 + np.exp(np.float64(number) - pts)))
             np.testing.assert_allclose(g, want, rtol=1e-15)
+
+
+def test_entr_backward_pass_silent_and_its_derivatives():
+    """grad(entr)(1e-3) warned "invalid value in divide": the sqrt that gives entr its
+    infinite slopes at 0 took sqrt(0) at every element, and its backward pass divided the
+    (zero) cotangent by 0 elsewhere. Now the sqrt of 1 there: silent, the same derivatives."""
+    import functrans.scipy.special as fsp
+
+    pts = np.array([1e-3, 0.5, 2.0, 1e300])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g = np.asarray(ft.vmap(ft.grad(fsp.entr))(pts))
+        h = np.asarray(ft.vmap(ft.grad(ft.grad(fsp.entr)))(pts))
+        scalar = ft.grad(fsp.entr)(1e-3)
+    np.testing.assert_allclose(g, -(np.log(pts) + 1.0), rtol=1e-15)
+    np.testing.assert_allclose(h, -1.0 / pts, rtol=1e-15)
+    assert scalar == g[0]
+    # at 0 the one-sided limits (+inf, then -inf), below 0 a constant (0), nan kept
+    edge = np.array([0.0, -1.0, np.nan])
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ge = np.asarray(ft.vmap(ft.grad(fsp.entr))(edge))
+        he = np.asarray(ft.vmap(ft.grad(ft.grad(fsp.entr)))(edge))
+    np.testing.assert_array_equal(ge, [np.inf, 0.0, 1.0])
+    np.testing.assert_array_equal(he, [-np.inf, 0.0, 0.0])

@@ -1568,8 +1568,9 @@ def _entr_traced(x):
     zero = x == 0.0
     xs = _where(pos, x, 1.0)
     # at 0: sqrt of the zeros, value 0 with sqrt's infinite derivatives there, of the signs
-    # of entr's one-sided ones (-log(0) - 1 = +inf, -1/0 = -inf, 1/0**2 = +inf)
-    at_zero = fnp.sqrt(_where(zero, x, 0.0))
+    # of entr's one-sided ones (-log(0) - 1 = +inf, -1/0 = -inf, 1/0**2 = +inf); elsewhere the
+    # sqrt of 1 (of 0 there, its backward pass would divide the zero cotangent by 0: a warning)
+    at_zero = _where(zero, fnp.sqrt(_where(zero, x, 1.0)), 0.0)
     out = _where(pos, -(xs * fnp.log(xs)), _where(zero, at_zero, -_inf))
     return _where(x != x, x, out)
 
