@@ -1265,7 +1265,6 @@ def _log_softmax_of_shifted(t, axes):
     entries and 0 in the others (functrans.primitives.softmax; the formula met exp(inf)
     times a 0 tangent, 0 * inf in reverse mode, or 0 / 0: nan in the Jacobian's entries
     between other slices, and in those of nn.log_softmax's excluded entries)."""
-    global _log_softmax_fn
     if not _staged(t):
         # (a concrete value, also beneath the transforms: the formula where every slice is
         # finite, as its derivative is right there)
