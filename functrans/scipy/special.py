@@ -907,8 +907,10 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     dead = s == 0.0
     log = fnp.log
     if b is not None and isinstance(s, _Tracer):
+        zero_sum = dead
         dead = dead & ~fnp.any(e != 0.0, axis=axes, keepdims=True)
-        log = _silent_log
+        if _may_hold(zero_sum & ~dead):   # (its custom rule doubled grad's time at n = 100)
+            log = _silent_log
     if return_sign:
         sign = fnp.sign(s)
         s = _where(s == 0.0, s, fnp.abs(s))  # |s|, whose derivative at 0 would stop log's
@@ -1105,12 +1107,18 @@ def _softmax_of_shifted(x, m, axes, kept=None):
     hold something: the others give 0 (nn.softmax's where)."""
     # (the formula's derivative is right where every maximum is finite: a concrete value
     # says so, under jit the rule below is always used)
-    plain = not isinstance(x, _Tracer) or not _maybe_nonfinite(m)
+    traced = isinstance(x, _Tracer)
+    plain = not traced or not _maybe_nonfinite(m)
     m_raw = m
     # A slice with no finite maximum (+inf, all -inf: nan, as a nan one) is shifted by nan:
     # nan throughout without a warning (x - inf met inf - inf, exp(x) an inf / inf or 0 / 0).
     # A slice with nothing kept has the maximum -inf: shifted by 0, exp(-inf) = 0 over 1.
-    m = _where(fnp.isfinite(m), m, math.nan if kept is None else _where(kept, math.nan, 0.0))
+    # (Skipped where the maxima are known finite: a NumPy array read in place costs less
+    # than the two operations, +20 % on 100 entries.)
+    if (traced and not plain) or (not traced and (type(m) is not _np.ndarray
+                                                  or not _np.isfinite(m).all())):
+        m = _where(fnp.isfinite(m), m,
+                   math.nan if kept is None else _where(kept, math.nan, 0.0))
     if plain:
         e = fnp.exp(x - m)
         s = fnp.sum(e, axis=axes, keepdims=True)
