@@ -846,7 +846,8 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     ``(log|s|, s / |s|)``. A slice with ``+inf`` real parts gives ``inf`` with their common
     imaginary part (nan where they differ; with ``return_sign`` its phase), its derivative
     nan (SciPy and JAX: ``inf + pi/4 j``, ``exp(inf + 0j) + exp(inf + 0j)`` seen as ``inf +
-    inf j``); an empty or all ``-inf`` slice ``-inf + 0j`` (sign 0)."""
+    inf j``); an empty or all ``-inf`` slice, or one whose weighted terms cancel to exactly 0,
+    ``-inf + 0j`` (sign 0; the latter's derivative nan)."""
     a = _array_like(a)
     if _is_complex(a) or (b is not None and _is_complex(b)):
         return _logsumexp_complex(a, b, axis, keepdims, return_sign, where)
