@@ -1114,10 +1114,10 @@ def _softmax_of_shifted(x, m, axes, kept=None):
     # A slice with no finite maximum (+inf, all -inf: nan, as a nan one) is shifted by nan:
     # nan throughout without a warning (x - inf met inf - inf, exp(x) an inf / inf or 0 / 0).
     # A slice with nothing kept has the maximum -inf: shifted by 0, exp(-inf) = 0 over 1.
-    # (Skipped where the maxima are known finite: a NumPy array read in place costs less
-    # than the two operations, +20 % on 100 entries.)
-    if (traced and not plain) or (not traced and (type(m) is not _np.ndarray
-                                                  or not _np.isfinite(m).all())):
+    # (Skipped where the maxima are known finite: a NumPy array (functrans's AtArray
+    # included) read in place costs less than the two operations, +20 % on 100 entries.)
+    if (traced and not plain) or (not traced and (not isinstance(m, _np.ndarray) or not (
+            math.isfinite(m.item()) if m.size == 1 else _np.isfinite(m).all()))):
         m = _where(fnp.isfinite(m), m,
                    math.nan if kept is None else _where(kept, math.nan, 0.0))
     if plain:
