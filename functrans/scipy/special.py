@@ -847,7 +847,8 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     ``(log|s|, s / |s|)``. A slice with ``+inf`` real parts gives ``inf`` with their common
     imaginary part (nan where they differ; with ``return_sign`` its phase), its derivative
     nan (SciPy and JAX: ``inf + pi/4 j``, ``exp(inf + 0j) + exp(inf + 0j)`` seen as ``inf +
-    inf j``); an empty or all ``-inf`` slice ``-inf + 0j`` (sign 0)."""
+    inf j``); an empty or all ``-inf`` slice, or one whose weighted terms cancel to exactly 0,
+    ``-inf + 0j`` (sign 0; the latter's derivative nan)."""
     a = _array_like(a)
     if _is_complex(a) or (b is not None and _is_complex(b)):
         return _logsumexp_complex(a, b, axis, keepdims, return_sign, where)
@@ -901,20 +902,26 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
         e = fnp.multiply(e, b)  # (b may be a tracer where a is not: fnp, not the operator)
     s = fnp.sum(e, axis=axes, keepdims=True)
     # Nothing in the sum (all -inf, or no weight): -inf with derivative 0. Terms that cancel
-    # to exactly 0 are a sum log really meets at 0: -inf with log's infinite derivative.
+    # to exactly 0 are a sum log really meets at 0: -inf with log's infinite derivative,
+    # taken by _silent_log (log(0) warned; SciPy and JAX are silent). Without a derivative
+    # (s concrete) both are -inf, from one mask. (Without b every term is >= 0: s == 0 is
+    # dead.)
     dead = s == 0.0
-    if b is not None:
+    log = fnp.log
+    if b is not None and isinstance(s, _Tracer):
+        zero_sum = dead
         dead = dead & ~fnp.any(e != 0.0, axis=axes, keepdims=True)
+        if _may_hold(zero_sum & ~dead):   # (its custom rule doubled grad's time at n = 100)
+            log = _silent_log
     if return_sign:
         sign = fnp.sign(s)
         s = _where(s == 0.0, s, fnp.abs(s))  # |s|, whose derivative at 0 would stop log's
-        out = _where(dead, -_inf, fnp.log(_where(dead, 1.0, s)))
+        out = _where(dead, -_inf, log(_where(dead, 1.0, s)))
     else:
         # a negative sum: nan with no derivative, as JAX (not log's 1 / s, a finite
         # derivative of a nan value)
         neg = s < 0.0
-        out = _where(dead, -_inf, _where(neg, math.nan,
-                                         fnp.log(_where(dead | neg, 1.0, s))))
+        out = _where(dead, -_inf, _where(neg, math.nan, log(_where(dead | neg, 1.0, s))))
     if zero is not None and isinstance(b, _Tracer) and _may_hold(dead):
         out = fnp.add(out, _dead_weights_slope(dead, t, b, axes, return_sign))
     if top is not None:
@@ -999,12 +1006,18 @@ def _logsumexp_complex(a, b, axis, keepdims, return_sign, where):
         if b is not None:
             e = fnp.multiply(e, b)
         s = fnp.sum(e, axis=axes, keepdims=True)
+        # A zero sum: -inf + 0j (sign 0), as SciPy and JAX: from no terms (dead: derivative
+        # 0, or in b the limit below), or from terms that cancel (log's derivative there,
+        # unbounded and of no one direction: nan); log(0) warned and gave the shift's phase.
         dead = s == 0.0
-        if b is not None:
+        cancel = None
+        if b is not None and isinstance(s, _Tracer):
+            cancel = dead
             dead = dead & ~fnp.any(e != 0.0, axis=axes, keepdims=True)
         # (a nan sum apart: complex division by nan warns in log's derivative)
         lost = fnp.logical_or(fnp.isnan(fnp.real(s)), fnp.isnan(fnp.imag(s)))
-        lg = fnp.log(_where(fnp.logical_or(dead, lost), 1.0, s))
+        zero_sum = dead if cancel is None else cancel
+        lg = fnp.log(_where(fnp.logical_or(zero_sum, lost), 1.0, s))
         pc = _principal_angle(c)
         im = fnp.imag(lg) + pc
         im = fnp.where(im > math.pi, im - 2.0 * math.pi,
@@ -1015,9 +1028,11 @@ def _logsumexp_complex(a, b, axis, keepdims, return_sign, where):
         lo_top = fnp.min(fnp.where(ar == _inf, fnp.stop_gradient(ai), _inf), axis=axes,
                          keepdims=True)
         top_im = fnp.where(lo_top == c, pc, math.nan)
-        re = fnp.where(top, _inf, fnp.where(dead, -_inf, fnp.where(lost, math.nan, re)))
-        im = fnp.where(top, top_im, fnp.where(dead, 0.0, fnp.where(lost, math.nan, im)))
+        re = fnp.where(top, _inf, fnp.where(zero_sum, -_inf, fnp.where(lost, math.nan, re)))
+        im = fnp.where(top, top_im, fnp.where(zero_sum, 0.0, fnp.where(lost, math.nan, im)))
         nan_slope = fnp.logical_or(top, lost)
+        if cancel is not None:
+            nan_slope = fnp.logical_or(nan_slope, cancel & ~dead)
         if isinstance(a, _Tracer) and _may_hold(nan_slope):
             re = re + _nan_slope(fnp.real(a) + fnp.imag(a), nan_slope, 0.0)
         if zero is not None and isinstance(b, _Tracer) and _may_hold(dead):
@@ -1028,7 +1043,7 @@ def _logsumexp_complex(a, b, axis, keepdims, return_sign, where):
         out = re if return_sign else _from_parts(re, im, cdt)
         if return_sign:
             # (a slice with +inf real parts holds no terms, as a dead one, but has a phase)
-            sign = _where(fnp.logical_and(dead, fnp.logical_not(top)), 0.0,
+            sign = _where(fnp.logical_and(zero_sum, fnp.logical_not(top)), 0.0,
                           _from_parts(fnp.cos(im), fnp.sin(im), cdt))
     if not keepdims:
         shape = tuple(d for i, d in enumerate(out.shape) if i not in axes)
@@ -1094,12 +1109,18 @@ def _softmax_of_shifted(x, m, axes, kept=None):
     hold something: the others give 0 (nn.softmax's where)."""
     # (the formula's derivative is right where every maximum is finite: a concrete value
     # says so, under jit the rule below is always used)
-    plain = not isinstance(x, _Tracer) or not _maybe_nonfinite(m)
+    traced = isinstance(x, _Tracer)
+    plain = not traced or not _maybe_nonfinite(m)
     m_raw = m
-    if kept is not None:
-        # (a slice with nothing kept has the maximum -inf: shifted by 0, exp(-inf) = 0 over
-        # 1; one all -inf kept gives 0 / 0 = nan, as without where)
-        m = _where(m == -_inf, 0.0, m)
+    # A slice with no finite maximum (+inf, all -inf: nan, as a nan one) is shifted by nan:
+    # nan throughout without a warning (x - inf met inf - inf, exp(x) an inf / inf or 0 / 0).
+    # A slice with nothing kept has the maximum -inf: shifted by 0, exp(-inf) = 0 over 1.
+    # (Skipped where the maxima are known finite: a NumPy array (functrans's AtArray
+    # included) read in place costs less than the two operations, +20 % on 100 entries.)
+    if (traced and not plain) or (not traced and (not isinstance(m, _np.ndarray) or not (
+            math.isfinite(m.item()) if m.size == 1 else _np.isfinite(m).all()))):
+        m = _where(fnp.isfinite(m), m,
+                   math.nan if kept is None else _where(kept, math.nan, 0.0))
     if plain:
         e = fnp.exp(x - m)
         s = fnp.sum(e, axis=axes, keepdims=True)
@@ -1182,8 +1203,29 @@ def log_softmax(x, axis=None):
     axes = _normalize_axes(axis, x.ndim)
     if _size(x) == 0:
         return x
-    t = x - _finite_max(x, axes)
-    return _log_softmax_of_shifted(t, axes)
+    if not _staged(x):
+        # A concrete value: the formula where every maximum is finite (its sums lie in
+        # [1, n]), read once here; else the slices apart, without the formula's warnings
+        # (inf - inf, log(0), exp of a large entry beside +inf).
+        m = fnp.stop_gradient(fnp.max(x, axis=axes, keepdims=True))
+        if not _maybe_nonfinite(m):
+            t = x - m
+            return t - fnp.log(fnp.sum(fnp.exp(t), axis=axes, keepdims=True))
+        t = x - _where(fnp.isfinite(m), m, 0.0)
+        return _log_softmax_quiet(t, axes) if not isinstance(t, _Tracer) else \
+            _log_softmax_by_rule(t, axes)
+    return _log_softmax_of_shifted(x - _finite_max(x, axes), axes)
+
+
+def _log_softmax_quiet(t, axes):
+    """``t - log(sum(exp(t)))`` of a concrete ``t`` (shifted by the finite maxima, 0 for the
+    others), without a floating-point warning: the slices whose maximum is not finite give
+    SciPy's values, nan (-inf for the entries below a +inf)."""
+    hi = fnp.max(t, axis=axes, keepdims=True)
+    bad = ~fnp.isfinite(hi)
+    ts = _where(bad, 0.0, t)
+    out = ts - fnp.log(fnp.sum(fnp.exp(ts), axis=axes, keepdims=True))
+    return _where(bad, _where((hi == _inf) & (t != _inf), -_inf, math.nan), out)
 
 
 def _maybe_nonfinite(v):
@@ -1233,13 +1275,18 @@ def _log_softmax_of_shifted(t, axes):
     entries and 0 in the others (functrans.primitives.softmax; the formula met exp(inf)
     times a 0 tangent, 0 * inf in reverse mode, or 0 / 0: nan in the Jacobian's entries
     between other slices, and in those of nn.log_softmax's excluded entries)."""
-    global _log_softmax_fn
     if not _staged(t):
         # (a concrete value, also beneath the transforms: the formula where every slice is
         # finite, as its derivative is right there)
         lse = fnp.log(fnp.sum(fnp.exp(t), axis=axes, keepdims=True))
         if not isinstance(t, _Tracer) or not _maybe_nonfinite(fnp.stop_gradient(lse)):
             return t - lse
+    return _log_softmax_by_rule(t, axes)
+
+
+def _log_softmax_by_rule(t, axes):
+    """_log_softmax_of_shifted by its custom rule (nan derivatives in the bad slices)."""
+    global _log_softmax_fn
     if _log_softmax_fn is None:
         from ..custom import custom_jvp
         _log_softmax_fn = custom_jvp(_log_softmax_value)
@@ -1251,6 +1298,8 @@ def _log_softmax_of_shifted(t, axes):
 
 
 def _log_softmax_value(t, zero):
+    if not _staged(t):
+        return _log_softmax_quiet(t, _slice_axes(t, zero))
     return t - fnp.log(fnp.sum(fnp.exp(t), axis=_slice_axes(t, zero), keepdims=True))
 
 
@@ -1270,6 +1319,15 @@ def _log_softmax_jvp(primals, tangents):
         p = _where(bad, _nan_slope(t, bad, 0.0), fnp.exp(_where(bad, 0.0, out)))
         return out, _softmax_tangent(tangents[0], p, _where(bad, s, 1.0), kind="log",
                                      axes=axes)
+    if not _staged(t):
+        # (concrete: the bad slices, which the primitive reads from s not in (0, inf), fed
+        # finite values, and the value without warnings)
+        hi = fnp.max(t, axis=axes, keepdims=True)
+        bad = ~fnp.isfinite(hi)
+        e = fnp.exp(_where(bad, 0.0, t))
+        s = _where(bad, math.nan, fnp.sum(e, axis=axes, keepdims=True))
+        return (_log_softmax_quiet(t, axes),
+                _softmax_tangent(tangents[0], e, s, kind="log", axes=axes))
     e = fnp.exp(t)
     s = fnp.sum(e, axis=axes, keepdims=True)
     return t - fnp.log(s), _softmax_tangent(tangents[0], e, s, kind="log", axes=axes)
