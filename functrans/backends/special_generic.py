@@ -793,31 +793,9 @@ def wofz(backend, z, /):
 # splitting, no fused multiply-add: the standard has none. Magnitudes must stay below about
 # 1e290, where the splitting's 2^27 + 1 factor would overflow.)
 
-_SPLITTER = 134217729.0  # 2^27 + 1
-
-
-def _two_sum(a, b):
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
-
-
-def _fast_two_sum(a, b):  # (|a| >= |b|)
-    s = a + b
-    return s, b - (s - a)
-
-
-def _split(a):
-    c = _SPLITTER * a
-    hi = c - (c - a)
-    return hi, a - hi
-
-
-def _two_prod(a, b):
-    p = a * b
-    ah, al = _split(a)
-    bh, bl = _split(b)
-    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+# (the error-free sum and product, Knuth's and Dekker's: one place, beside the gamma
+# quantile's double-doubles; these pairs below take and give (hi, lo) as two arguments)
+from .incomplete_grads import _fast_two_sum, _two_prod, _two_sum  # noqa: E402
 
 
 def _dd_mul(xh, xl, yh, yl):
