@@ -1119,8 +1119,8 @@ def _softmax_of_shifted(x, m, axes, kept=None):
     # included) read in place costs less than the two operations, +20 % on 100 entries.)
     if (traced and not plain) or (not traced and (not isinstance(m, _np.ndarray) or not (
             math.isfinite(m.item()) if m.size == 1 else _np.isfinite(m).all()))):
-        m = _where(fnp.isfinite(m), m,
-                   math.nan if kept is None else _where(kept, math.nan, 0.0))
+        m = _where(fnp.isfinite(m), m, math.nan if kept is None else
+                   fnp.astype(_where(kept, math.nan, 0.0), _dtype(m)))  # (m's dtype kept)
     if plain:
         e = fnp.exp(x - m)
         s = fnp.sum(e, axis=axes, keepdims=True)
@@ -1298,7 +1298,7 @@ def _log_softmax_by_rule(t, axes):
 
 
 def _log_softmax_value(t, zero):
-    if not _staged(t):
+    if not _staged(t) and _size(t):   # (an empty one: no maximum to read, no warning)
         return _log_softmax_quiet(t, _slice_axes(t, zero))
     return t - fnp.log(fnp.sum(fnp.exp(t), axis=_slice_axes(t, zero), keepdims=True))
 
@@ -1319,7 +1319,7 @@ def _log_softmax_jvp(primals, tangents):
         p = _where(bad, _nan_slope(t, bad, 0.0), fnp.exp(_where(bad, 0.0, out)))
         return out, _softmax_tangent(tangents[0], p, _where(bad, s, 1.0), kind="log",
                                      axes=axes)
-    if not _staged(t):
+    if not _staged(t) and _size(t):
         # (concrete: the bad slices, which the primitive reads from s not in (0, inf), fed
         # finite values, and the value without warnings)
         hi = fnp.max(t, axis=axes, keepdims=True)
