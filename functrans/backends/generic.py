@@ -1133,33 +1133,32 @@ def _betainc(backend, a, b, x, log_beta=None):
     x = (a + 1) / (a + b + 2) the prefactor times the continued fraction, or where both
     shapes are at least _BETA_QUAD_MIN that times :func:`_beta_quadrature`; above it
     ``1 - I_(1-x)(b, a)`` the same way."""
-    xp = backend.xp
-    a0, b0, x0 = a, b, x
-    ok = (a > 0.0) & (b > 0.0) & (x > 0.0) & (x < 1.0) & xp.isfinite(a) & xp.isfinite(b)
-    a = xp.where(ok, a, xp.ones_like(a))
-    b = xp.where(ok, b, xp.ones_like(b))
-    x = xp.where(ok, x, xp.full_like(x, 0.25))
-    out = _betainc_pair(backend, a, b, x, 1.0 - x, xp.log(x), xp.log1p(-x), False)[0]
-    # x = 0 and x = 1 (a, b > 0): 0 and 1 exactly
-    inner = (a0 > 0.0) & (b0 > 0.0) & xp.isfinite(a0) & xp.isfinite(b0)
-    out = xp.where(inner & (x0 == 0.0), xp.zeros_like(out), out)
-    return xp.where(inner & (x0 == 1.0), xp.ones_like(out), out)
+    return _betainc_side(backend, a, b, x, False)
 
 
 def betaincc(backend, a, b, x, /):
     """See :data:`functrans.backends.EXTRAS`: 1 - I_x(a, b) for a, b > 0, 0 < x < 1, without
     the subtraction where it is the smaller of the pair (:func:`_betainc_pair`)."""
+    return _betainc_side(backend, a, b, x, True)
+
+
+def _betainc_side(backend, a, b, x, complement):
+    """I_x(a, b), or its complement, by :func:`_betainc_pair` on the elements inside the
+    domain (the others fed a = b = 1, x = 1/4); at x = 0 and x = 1 (a, b > 0) exactly 0 and
+    1 (the complement: 1 and 0)."""
     xp = backend.xp
-    ok = (a > 0.0) & (b > 0.0) & (x > 0.0) & (x < 1.0) & xp.isfinite(a) & xp.isfinite(b)
     a0, b0, x0 = a, b, x
+    ok = (a > 0.0) & (b > 0.0) & (x > 0.0) & (x < 1.0) & xp.isfinite(a) & xp.isfinite(b)
     a = xp.where(ok, a, xp.ones_like(a))
     b = xp.where(ok, b, xp.ones_like(b))
     x = xp.where(ok, x, xp.full_like(x, 0.25))
-    out = _betainc_pair(backend, a, b, x, 1.0 - x, xp.log(x), xp.log1p(-x), True)[1]
-    # x = 0 and x = 1 (a, b > 0): 1 and 0 exactly
+    out = _betainc_pair(backend, a, b, x, 1.0 - x, xp.log(x), xp.log1p(-x),
+                        complement)[1 if complement else 0]
     inner = (a0 > 0.0) & (b0 > 0.0) & xp.isfinite(a0) & xp.isfinite(b0)
-    out = xp.where(inner & (x0 == 0.0), xp.ones_like(out), out)
-    return xp.where(inner & (x0 == 1.0), xp.zeros_like(out), out)
+    at0, at1 = (xp.ones_like(out), xp.zeros_like(out)) if complement else \
+        (xp.zeros_like(out), xp.ones_like(out))
+    out = xp.where(inner & (x0 == 0.0), at0, out)
+    return xp.where(inner & (x0 == 1.0), at1, out)
 
 
 def _betainc_pair(backend, a, b, x, y, lx, l1x, both=True):
