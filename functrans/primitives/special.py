@@ -3390,10 +3390,41 @@ def _hyp2f1_jvp(primals, tangents):
     return out, mul(tx, slope)
 
 
+def _hyp2f1_impl(bk, a, b, c, x):
+    xp = bk.xp
+    far = xp.isinf(x)
+    if _on_host(x) and not bool(xp.any(far)):
+        return bk.extra("hyp2f1")(a, b, c, x)
+    rest = bk.extra("hyp2f1")(a, b, c, xp.where(far, xp.zeros_like(x), x))
+    return xp.where(far, _hyp2f1_poly_at_inf(xp, a, b, c, x), rest)
+
+
+def _hyp2f1_poly_at_inf(xp, a, b, c, x):
+    """A polynomial 2F1's limit at x = +-inf (a or b a non-positive integer, of degree n, the
+    nearer one to 0): 1 for n = 0, else inf with the sign of its leading term (a)_n (b)_n /
+    (c)_n / n! x**n, each Pochhammer's sign by how many of its n factors are negative. So the
+    rule's shifted polynomials give every derivative's limit there too (the n-th a constant)."""
+    inf = xp.full_like(x, math.inf)
+    zero = xp.zeros_like(x)
+
+    def degree(q):
+        return xp.where((q <= 0.0) & (q == xp.floor(q)), -q, inf)
+
+    n = xp.minimum(degree(a), degree(b))
+    n = xp.where(n == inf, zero, n)
+
+    def negatives(q):  # of the factors q, q + 1, ..., q + n - 1
+        return xp.minimum(xp.maximum(xp.ceil(-q), zero), n)
+
+    count = negatives(a) + negatives(b) + negatives(c) + xp.where(x < 0.0, n, zero)
+    odd = (count - 2.0 * xp.floor(0.5 * count)) == 1.0
+    return xp.where(n == 0.0, xp.ones_like(x), xp.where(odd, -inf, inf))
+
+
 # hyp2f1(a, b, c, x): operands of one shape and dtype (finite, x <= 1 or a polynomial, c not
-# a pole unless a polynomial ends first: the namespace gives the other points their values)
-hyp2f1_p = elementwise("hyp2f1", lambda bk, a, b, c, x: bk.extra("hyp2f1")(a, b, c, x),
-                       _hyp2f1_jvp)
+# a pole unless a polynomial ends first; x = +-inf for a polynomial only: the namespace gives
+# the other points their values)
+hyp2f1_p = elementwise("hyp2f1", _hyp2f1_impl, _hyp2f1_jvp)
 
 
 def _jv_jvp(primals, tangents):

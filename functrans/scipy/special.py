@@ -3153,8 +3153,11 @@ def hyp2f1(a, b, c, x, /):
     non-positive integer ``inf``, except at ``x = 0`` (1) and where ``a`` or ``b`` is a
     non-positive integer ``>= c`` (the series ends before the pole: a polynomial; where
     that integer equals ``c`` SciPy's value is ``(1-x)**-b`` in some argument orders, and
-    the generic version the polynomial, as mpmath); 1 for ``c = +-inf``; nan for infinite
-    ``a``, ``b``, ``x`` and for nan. No complex ``x`` (a TypeError). float32 only where
+    the generic version the polynomial, as mpmath); 1 for ``c = +-inf``; a polynomial's
+    limit at ``x = +-inf``, its derivatives' too (``+-inf`` by the sign of its leading term,
+    1 for degree 0; SciPy's sign is wrong in places, as ``-inf`` for ``hyp2f1(-2, -3, 3.5,
+    -inf)``; JAX's nan there; before session 57 nan); nan for infinite ``a``, ``b``, for
+    other infinite ``x`` and for nan. No complex ``x`` (a TypeError). float32 only where
     every operand is float32 (computed in float64).
 
     Derivative in ``x``: ``a b / c hyp2f1(a + 1, b + 1, c + 1, x)`` (any order). In ``a``,
@@ -3188,14 +3191,18 @@ def hyp2f1(a, b, c, x, /):
     anypoly = _any(_is_pole(a), _is_pole(b))
     pole = _all(_is_pole(c), fnp.logical_not(poly), x != 0.0)
     above = _all(x > 1.0, fnp.logical_not(anypoly))
-    ok = _all(finite, fnp.logical_not(pole), fnp.logical_not(above))
+    # (a polynomial at x = +-inf: the primitive's limit, and its derivatives')
+    poly_at_inf = _all(anypoly, fnp.isinf(x), fnp.isfinite(a), fnp.isfinite(b),
+                       fnp.isfinite(c))
+    ok = _all(_any(finite, poly_at_inf), fnp.logical_not(pole), fnp.logical_not(above))
     out = _sp.hyp2f1(_where(ok, a, 1.0), _where(ok, b, 1.0), _where(ok, c, 1.0),
                      _where(ok, x, 0.0))
     out = _where(_any(pole, above), _inf, out)
     out = _where(_all(fnp.isinf(c), fnp.isfinite(a), fnp.isfinite(b), fnp.isfinite(x)),
                  1.0, out)
-    return _where(_any(fnp.isinf(a), fnp.isinf(b), fnp.isinf(x), a != a, b != b, c != c,
-                       x != x), math.nan, out)
+    return _where(_any(fnp.isinf(a), fnp.isinf(b), a != a, b != b, c != c, x != x,
+                       _all(fnp.isinf(x), fnp.logical_not(poly_at_inf),
+                            fnp.logical_not(pole))), math.nan, out)
 
 
 def jn(n, z, /):
