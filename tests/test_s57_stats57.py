@@ -78,3 +78,45 @@ def test_betainc_large_b_derivatives_unchanged():
         q[i] -= h
         fd = (special.betainc(*p) - special.betainc(*q)) / (2 * h)
         assert abs(float(g[0 if i == 0 else 1]) - fd) < 1e-6 * abs(fd)
+
+
+# -- infinite x or loc under grad (item 4) ----------------------------------------------------
+# rows (x, df, loc, scale): z = -inf by x, z = -inf by loc, z = +inf by loc, z = +inf by x
+_T_ROWS = np.array([[-np.inf, 3.0, 0.0, 1.0], [0.3, 5.0, np.inf, 2.0],
+                    [1.0, 2.5, -np.inf, 1.5], [np.inf, 3.0, 0.5, 2.0]])
+
+
+def _grads(fn, rows):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g = ft.vmap(ft.grad(fn, argnums=(0, 1, 2, 3)))(*rows.T)
+        one = [ft.grad(fn, argnums=(0, 1, 2, 3))(*r) for r in rows]
+    got = np.array([np.asarray(v) for v in g]).T
+    np.testing.assert_array_equal(got, np.array([[float(v) for v in r] for r in one]))
+    return got
+
+
+def test_t_log_methods_at_infinite_x_or_loc_silent_limits():
+    # logcdf at z = -inf: log F ~ log C(df) - df log|z|: slopes 0 in x and loc, -inf in df,
+    # df / scale in the scale; at z = +inf all 0 (logsf mirrored). Before: nan in the
+    # scale where loc was infinite (0 * inf of z's partial), 0 in df, and a RuntimeWarning
+    # in every row
+    want = np.array([[0.0, -np.inf, 0.0, 3.0], [0.0, -np.inf, 0.0, 2.5],
+                     [0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(_grads(stats.t.logcdf, _T_ROWS), want)
+    flipped = _T_ROWS * np.array([-1.0, 1.0, -1.0, 1.0])
+    np.testing.assert_array_equal(_grads(stats.t.logsf, flipped),
+                                  want * np.array([1.0, 1.0, -1.0, 1.0]))
+    for fn in (stats.t.cdf, stats.t.sf):
+        np.testing.assert_array_equal(_grads(fn, _T_ROWS), np.zeros((4, 4)))
+
+
+def test_norm_cdf_at_infinite_loc_silent_zero_slopes():
+    import warnings
+    rows = np.array([[0.3, np.inf, 1.0], [0.3, -np.inf, 2.0], [-np.inf, 0.0, 1.0]])
+    for fn in (stats.norm.cdf, stats.norm.sf, stats.logistic.cdf, stats.cauchy.cdf):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            g = ft.vmap(ft.grad(fn, argnums=(0, 1, 2)))(*rows.T)
+        np.testing.assert_array_equal(np.array([np.asarray(v) for v in g]), np.zeros((3, 3)))

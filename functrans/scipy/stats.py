@@ -176,26 +176,27 @@ def _standardize(x, loc, scale, name, support=(-math.inf, math.inf), tail=False,
     x, loc, scale = _float64((x, loc, scale), name)
     ok = scale > 0.0  # (False for nan)
     s = fnp.where(ok, scale, 1.0)
-    (xh, lh, sh), mask = _held_at_infinity(name.rsplit(".", 1)[-1], x, loc, s,
-                                           support=support, tail=tail, mask=True,
-                                           log_tail=log_tail)
-    # (fnp's functions, not operators, between the operands: one of them may be a plain
-    # array of a library whose operators refuse tracers, array-api-strict's)
-    z = _z_held(xh, lh, sh, mask)
+    # (the mask only: z's own selection holds it, _z_held)
+    _, mask = _held_at_infinity(name.rsplit(".", 1)[-1], x, loc, s, support=support,
+                                tail=tail, mask=True, log_tail=log_tail, hold=False)
+    z = _z_held(x, loc, s, mask)
     return (z, ok, s, mask) if held else (z, ok, s)
 
 
 def _z_held(x, loc, s, held):
-    """``(x - loc) / s``, without derivatives where ``held`` (None: nowhere): there the
-    operands' own (``_held_at_infinity``'s, held already) at 0 in place of ``x`` and
-    ``loc``, so that the quotient's partial in ``s``, ``-z / s``, is finite where z is
-    infinite: its 0 cotangent times inf was a nan (dropped by the selection) and a warning,
-    in every grad at an infinite x or loc (t.cdf, norm.logcdf...)."""
-    z = fnp.divide(fnp.subtract(x, loc), s)
-    if held is None or not isinstance(z, _Tracer):
-        return z
-    live = fnp.divide(fnp.subtract(fnp.where(held, 0.0, x), fnp.where(held, 0.0, loc)), s)
-    return fnp.where(held, fnp.stop_gradient(z), live)
+    """``(x - loc) / s``, without derivatives where ``held`` (None: nowhere; the operands
+    may be held already), whose derivatives elsewhere come from the quotient at ``x = loc =
+    0`` there, so that its partial in ``s``, ``-z / s``, is finite where z is infinite: its
+    0 cotangent times inf was a nan (dropped by the selection) and a warning, in every grad
+    at an infinite x or loc (t.cdf, norm.cdf...). (fnp's functions, not operators, between
+    the operands: one of them may be a plain array of a library whose operators refuse
+    tracers, array-api-strict's.)"""
+    num = fnp.subtract(x, loc)
+    if held is None or not any(isinstance(v, _Tracer) for v in (x, loc, s)):
+        return fnp.divide(num, s)
+    # (gennorm.logsf's vmap(grad) jaxpr: 305 -> 311 equations)
+    live = fnp.divide(fnp.where(held, 0.0, num), s)
+    return fnp.where(held, fnp.stop_gradient(fnp.divide(num, s)), live)
 
 
 def _may_be_infinite(x):
@@ -273,7 +274,7 @@ def _infinity_held(method, xs, support=(-math.inf, math.inf), tail=False, log_ta
 
 
 def _held_at_infinity(method, x, *args, support=(-math.inf, math.inf), tail=False,
-                      mask=False, log_tail=False):
+                      mask=False, log_tail=False, hold=True):
     """``(x, *args)`` without derivatives where the method's value is held at an infinite
     ``x`` (:func:`_infinity_held`), as they are elsewhere: there ``z = (x - loc) / scale``
     is infinite, its partial in the scale ``-z / scale`` too, and that times the method's 0
@@ -289,7 +290,7 @@ def _held_at_infinity(method, x, *args, support=(-math.inf, math.inf), tail=Fals
     # (args[0] is loc: an infinite loc beside a finite x is that infinite x's case)
     held = _infinity_held(method, _infinite_side(x, args[0], xs) if args else xs, support,
                           tail, log_tail)
-    out = _held(held, ops, xs)
+    out = _held(held, ops, xs) if hold else ops  # (hold False: the mask only)
     return (out, None if held is False else held) if mask else out
 
 
