@@ -508,10 +508,11 @@ def _betainc_at_exact_pair(backend, scipy_fn, complement):
         if x.dtype != np.float64:
             return scipy_fn(a, b, x)
         y = 1.0 - x
-        d = x - (1.0 - y)  # (exact: x and 1 - y are within a factor 2, or d is 0)
-        moved = d != 0.0  # (also nan)
+        moved = (1.0 - y) != x  # (also nan; no subtraction of infinities: no warning)
         if not moved.any():  # (x above 1/2, and the round x's: ~1.5 us)
             return scipy_fn(a, b, x)
+        with np.errstate(all="ignore"):
+            d = x - (1.0 - y)  # (exact: x and 1 - y are within a factor 2, or 1 - y is 0)
         if x.ndim == 0 and np.ndim(a) == 0 and np.ndim(b) == 0:
             with np.errstate(all="ignore"):
                 return one(float(a), float(b), float(x), float(y), float(d))
