@@ -111,8 +111,10 @@ def test_jit_inc_beta_choice_silent_where_the_complement_underflows():
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "below x = 1/2 with a value under 1/4 the backend's betainc (SciPy's, 8.1e-14 off here "
-    "at u = 0.4902; its betaincc is 1 - I, no help)"))
+    "below x = 1/2 the rounding of u = n x / (n x + m) (1.5 eps) times I's conditioning "
+    "u I' / I ~ 2000 here: I at the rounded u is 2.0e-13 off the true cdf (session 57: "
+    "3.1e-13 with betainc exact at the rounded u; 8.1e-14 before, SciPy's own error "
+    "partly cancelling it). Needs u's residual taken back (two-product / two-sum)"))
 def test_f_cdf_large_shapes_lower_tail():
     assert _rel(stats.f.cdf(0.9605645352702292, 1e5, 1e5), 1.0000000000003515882e-10) < 3e-14
 
