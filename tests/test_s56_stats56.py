@@ -112,9 +112,9 @@ def test_jit_inc_beta_choice_silent_where_the_complement_underflows():
 
 @pytest.mark.xfail(strict=True, reason=(
     "below x = 1/2 the rounding of u = n x / (n x + m) (1.5 eps) times I's conditioning "
-    "u I' / I ~ 2000 here: I at the rounded u is 2.0e-13 off the true cdf (session 57: "
-    "3.1e-13 with betainc exact at the rounded u; 8.1e-14 before, SciPy's own error "
-    "partly cancelling it). Needs u's residual taken back (two-product / two-sum)"))
+    "u I' / I ~ 2000 here: I at the rounded u is 2.0e-13 off the true cdf, 8.1e-14 with "
+    "SciPy's own error at a = 5e4 partly cancelling it. Needs u's residual taken back "
+    "(two-product / two-sum), session 57"))
 def test_f_cdf_large_shapes_lower_tail():
     assert _rel(stats.f.cdf(0.9605645352702292, 1e5, 1e5), 1.0000000000003515882e-10) < 3e-14
 
