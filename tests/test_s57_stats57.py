@@ -9,8 +9,15 @@
   take SciPy's value there plus the integral of the density over ``[x', x]``
   (numpy_backend._betainc_at_exact_pair). Sweep a in {0.5, 1, 3, 10, 50}, b in {1e3 ..
   1e7}, x at the quantiles 1e-10 .. 1 - 1e-10 (330 points, mpmath): special.betainc worst
-  2.31e-10 -> 1.56e-14, betaincc 2.67e-13 -> 2.2e-16. Each test below fails before (the
-  values are SciPy's bare ones there, errors quoted).
+  2.31e-10 -> 1.56e-14, betaincc 2.67e-13 -> 2.2e-16 (a up to 1000: beyond, SciPy errs as
+  much at x' as at x). Each test below fails before (the values are SciPy's bare ones
+  there, errors quoted).
+- vmap(grad(t.logcdf, argnums=(0, 1, 2, 3))) with infinities among x / loc: an infinite loc
+  beside a finite x gave nan in the scale (0 * inf of z's partial -z / s) and 0 in df, and
+  every row warned (RuntimeWarning, the held elements' 0 cotangent times that inf); now
+  loc = +-inf is held as x = -+inf (stats._infinite_side) and z's derivatives there come
+  from a finite stand-in (stats._z_held): silent, the limits (df / scale and -inf in df at
+  z = -inf, 0 at z = +inf). Both tests fail before (nan values / the warning as error).
 """
 
 import numpy as np
