@@ -68,8 +68,9 @@ def test_gennorm_far_tail_cost():
     x, d = np.linspace(-3.0, 3.0, 8), np.linspace(1.0, 9.0, 8)
     f = ft.vmap(ft.grad(lambda x, b: stats.gennorm.logsf(x, b), argnums=(0, 1)))
     # (305 from session 55: _log_tail_term's stand-in for the shape off the held elements,
-    # a nan slope beside x = -inf at an infinite shape before)
-    assert len(ft.make_jaxpr(f)(x, d).jaxpr.eqns) <= 305
+    # a nan slope beside x = -inf at an infinite shape before; 311 from session 57: z held
+    # by its own selection, stats._z_held, whose 0 * inf had warned at infinite x or loc)
+    assert len(ft.make_jaxpr(f)(x, d).jaxpr.eqns) <= 311
 
 
 def test_gennorm_log_side_where_the_power_overflows():

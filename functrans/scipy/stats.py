@@ -176,13 +176,27 @@ def _standardize(x, loc, scale, name, support=(-math.inf, math.inf), tail=False,
     x, loc, scale = _float64((x, loc, scale), name)
     ok = scale > 0.0  # (False for nan)
     s = fnp.where(ok, scale, 1.0)
-    (xh, lh, sh), mask = _held_at_infinity(name.rsplit(".", 1)[-1], x, loc, s,
-                                           support=support, tail=tail, mask=True,
-                                           log_tail=log_tail)
-    # (fnp's functions, not operators, between the operands: one of them may be a plain
-    # array of a library whose operators refuse tracers, array-api-strict's)
-    z = fnp.divide(fnp.subtract(xh, lh), sh)
+    # (the mask only: z's own selection holds it, _z_held)
+    _, mask = _held_at_infinity(name.rsplit(".", 1)[-1], x, loc, s, support=support,
+                                tail=tail, mask=True, log_tail=log_tail, hold=False)
+    z = _z_held(x, loc, s, mask)
     return (z, ok, s, mask) if held else (z, ok, s)
+
+
+def _z_held(x, loc, s, held):
+    """``(x - loc) / s``, without derivatives where ``held`` (None: nowhere; the operands
+    may be held already), whose derivatives elsewhere come from the quotient at ``x = loc =
+    0`` there, so that its partial in ``s``, ``-z / s``, is finite where z is infinite: its
+    0 cotangent times inf was a nan (dropped by the selection) and a warning, in every grad
+    at an infinite x or loc (t.cdf, norm.cdf...). (fnp's functions, not operators, between
+    the operands: one of them may be a plain array of a library whose operators refuse
+    tracers, array-api-strict's.)"""
+    num = fnp.subtract(x, loc)
+    if held is None or not any(isinstance(v, _Tracer) for v in (x, loc, s)):
+        return fnp.divide(num, s)
+    # (gennorm.logsf's vmap(grad) jaxpr: 305 -> 311 equations)
+    live = fnp.divide(fnp.where(held, 0.0, num), s)
+    return fnp.where(held, fnp.stop_gradient(fnp.divide(num, s)), live)
 
 
 def _may_be_infinite(x):
@@ -199,6 +213,18 @@ def _may_be_infinite(x):
         return True
     bk = _backend_of(v)
     return bool(bk.to_numpy(bk.xp.any(bk.xp.isinf(v))))
+
+
+def _infinite_side(x, loc, xs=None):
+    """``x`` without derivatives (``xs``, where the caller has it), with ``-loc`` where
+    ``loc`` is infinite and ``x`` finite: the sign of an infinite ``z = (x - loc) / scale``
+    (the same holds and limits as at that infinite ``x``: ``grad(t.logcdf, 3)(0.3, 5.,
+    inf)`` was nan, 0 * inf of z's scale partial, where its limit is df / scale)."""
+    xs = fnp.stop_gradient(x) if xs is None else xs
+    if not _may_be_infinite(loc):
+        return xs
+    ls = fnp.stop_gradient(loc)
+    return fnp.where(fnp.logical_and(fnp.isinf(ls), fnp.isfinite(xs)), fnp.negative(ls), xs)
 
 
 def _both(a, b):
@@ -248,7 +274,7 @@ def _infinity_held(method, xs, support=(-math.inf, math.inf), tail=False, log_ta
 
 
 def _held_at_infinity(method, x, *args, support=(-math.inf, math.inf), tail=False,
-                      mask=False, log_tail=False):
+                      mask=False, log_tail=False, hold=True):
     """``(x, *args)`` without derivatives where the method's value is held at an infinite
     ``x`` (:func:`_infinity_held`), as they are elsewhere: there ``z = (x - loc) / scale``
     is infinite, its partial in the scale ``-z / scale`` too, and that times the method's 0
@@ -257,11 +283,14 @@ def _held_at_infinity(method, x, *args, support=(-math.inf, math.inf), tail=Fals
     ``mask``, also the mask of the held elements (None where none may be)."""
     ops = (x,) + args
     if not any(isinstance(a, _Tracer) for a in ops) or method not in (
-            "pdf", "cdf", "sf", "logcdf", "logsf", "logpdf") or not _may_be_infinite(x):
+            "pdf", "cdf", "sf", "logcdf", "logsf", "logpdf") or not (
+            _may_be_infinite(x) or (args and _may_be_infinite(args[0]))):
         return (ops, None) if mask else ops
     xs = fnp.stop_gradient(x)
-    held = _infinity_held(method, xs, support, tail, log_tail)
-    out = _held(held, ops, xs)
+    # (args[0] is loc: an infinite loc beside a finite x is that infinite x's case)
+    held = _infinity_held(method, _infinite_side(x, args[0], xs) if args else xs, support,
+                          tail, log_tail)
+    out = _held(held, ops, xs) if hold else ops  # (hold False: the mask only)
     return (out, None if held is False else held) if mask else out
 
 
@@ -311,9 +340,9 @@ def _log_tail_term(dist, method, x, loc, s, sh):
     held there and 0 elsewhere, its result taken as it is); None where no
     element may be there or nothing carries a derivative. t.logcdf(-inf)'s slope in the
     scale was nan (limit ``df / scale``), gamma.logsf(inf)'s in x 0 (``-1 / scale``)."""
-    if not _traced(x, loc, s, *sh) or not _may_be_infinite(x):
+    if not _traced(x, loc, s, *sh) or not (_may_be_infinite(x) or _may_be_infinite(loc)):
         return None
-    at = fnp.stop_gradient(x) == (-math.inf if method == "logcdf" else math.inf)
+    at = _infinite_side(x, loc) == (-math.inf if method == "logcdf" else math.inf)
     known = _concrete_behind(at)  # (a device's mask is not read: the selections instead)
     if known is not None and (not known if type(known) is bool else (
             (isinstance(known, (_np.ndarray, _np.generic)) or _special._read_on_host(known))
@@ -1584,15 +1613,16 @@ class _Shaped:
         sh = [fnp.where(good, p, safe) for p, safe in zip(sh, self._safe_values(len(sh)))]
         traced = _traced(x, loc, scale, *shapes)
         held_term = None
-        if traced and _may_be_infinite(x):
-            # (z held where x is infinite and the value is held there; the log density's
-            # scale slope there: -1 / scale, and a power law's c / scale: _tail_term)
+        if traced and (_may_be_infinite(x) or _may_be_infinite(loc)):
+            # (z held where x (or loc) is infinite and the value is held there; the log
+            # density's scale slope there: -1 / scale, and a power law's c / scale:
+            # _tail_term)
             if not log:
                 x, loc, s, *sh = _held_at_infinity(method, x, loc, s, *sh)
             else:  # (the shapes' slopes: the log density's limits there)
                 xs = fnp.stop_gradient(x)
                 live = isinstance(s, _Tracer)  # (the scale's slope wanted)
-                held, c = self._log_held_at_infinity(xs, sh, live)
+                held, c = self._log_held_at_infinity(_infinite_side(x, loc, xs), sh, live)
                 if held is not None:
                     held_term = _tail_term(None, c, s) if live else None
                     x, loc, s = _held(held, (x, loc, s), xs)
@@ -2154,8 +2184,9 @@ class _Shaped:
         log_tail = method in ("logcdf", "logsf") and hasattr(self, "_log_tail") and (
             lo == -math.inf if method == "logcdf" else hi == math.inf) is True
         live = (x, loc, s)
-        x, loc, s = _held_at_infinity(method, x, loc, s, support=(lo, hi), log_tail=log_tail)
-        z = fnp.divide(fnp.subtract(x, loc), s)
+        (x, loc, s), held_z = _held_at_infinity(method, x, loc, s, support=(lo, hi),
+                                                log_tail=log_tail, mask=True)
+        z = _z_held(x, loc, s, held_z)
         upper = method in ("sf", "logsf")
         inside = fnp.logical_and(fnp.greater(z, lo), fnp.less(z, hi))
         zs = fnp.where(inside, z, self._inner(*sh))
