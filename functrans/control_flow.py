@@ -2828,7 +2828,6 @@ def _fori_step(body_fun, i, val):
     return tree_unflatten(tree, new)
 
 
-
 def _leading_length(x_leaves, length, what):
     """The leading length the leaves of ``xs`` share (``length`` where given, None where
     neither says one); an error naming ``what`` for a leaf with no leading axis or another
@@ -2846,6 +2845,7 @@ def _leading_length(x_leaves, length, what):
                              f"{n}{' (length)' if length is not None else ''}; leaf {i} has "
                              f"shape {tuple(x.shape)}.")
     return n
+
 
 def map(f, xs, *, batch_size=None):  # noqa: A001  (jax.lax.map's name)
     """``f`` applied to each ``xs[i]`` (``xs`` a pytree of arrays of one leading length), the
