@@ -1,4 +1,4 @@
-"""Session 57 (cond57): jit's signature and the promotion modes; lax.map's xs checks.
+"""Session 57 (cond57): jit's signature (promotion modes, exact static keys); lax.map's xs.
 
 Fixed:
 
@@ -19,6 +19,13 @@ Fixed:
   must have a leading axis of one length, checked as scan checks xs (one helper,
   ``_leading_length``), with map's name in the message (scan's before, without
   batch_size).
+- ``graph.exact_key`` (the key of static arguments, number leaves, primitive parameters in
+  CSE and the trace caches) told 0.0 from -0.0 and 1 from 1.0 in plain tuples only: a
+  namedtuple or a frozenset was its own key, compared by ``==``, so a static
+  ``Cfg(2, -0.0)`` ran the graph staged for ``Cfg(2, 0.0)`` (wrong signs) and
+  ``frozenset({2.0})`` the one of ``{2}`` (int64 for float64); and a tuple's key was the
+  tuple of its items' keys, equal to the key of a tuple holding such keys (``(1,)`` and
+  ``((int, "1"),)``). A container's key is now its type and its items' keys.
 """
 
 import numpy as np
@@ -143,3 +150,35 @@ def test_map_batch_size_values_and_gradient():
         g = ft.jit(ft.grad(lambda x: fnp.sum(lax.map(lambda r: fnp.sin(r[0]) * r[1] ** 2,
                                                     (x, x), batch_size=bs))))(x)
         np.testing.assert_allclose(g, np.cos(x) * x ** 2 + 2 * x * np.sin(x), rtol=1e-14)
+
+
+def test_jit_static_namedtuple_and_frozenset_compared_exactly():
+    """(fails before) ``graph.exact_key`` keyed a namedtuple or a frozenset by ``==``: a
+    static ``Cfg(2, -0.0)`` after ``Cfg(2, 0.0)`` ran the graph of +0.0 (copysign's sign
+    lost: [0, 2, 4] for [-0, -2, -4]), ``frozenset({2.0})`` after ``{2}`` gave int64."""
+    import collections
+    cfg = collections.namedtuple("Cfg", "scale sign")
+    f = ft.jit(lambda x, c: x * c.scale * fnp.copysign(1.0, c.sign), static_argnums=1)
+    x = np.arange(3)
+    np.testing.assert_array_equal(f(x, cfg(2, 0.0)), [0.0, 2.0, 4.0])
+    out = f(x, cfg(2, -0.0))
+    np.testing.assert_array_equal(out, [-0.0, -2.0, -4.0])
+    assert np.signbit(out).all()
+    g = ft.jit(lambda x, s: x * max(s), static_argnums=1)
+    assert g(x, frozenset({2})).dtype == np.int64
+    out = g(x, frozenset({2.0}))
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out, [0.0, 2.0, 4.0])
+
+
+def test_exact_key_containers_never_equal_a_number_key():
+    """(fails before) The key of the tuple ``(1,)`` was ``((int, "1"),)``, the key of the
+    tuple ``((int, "1"),)`` too: a static argument of one ran the other's graph."""
+    from functrans.graph import exact_key
+    assert exact_key((1,)) != exact_key(((int, "1"),))
+    assert exact_key((1,)) == exact_key((1,))
+    assert exact_key((0.0,)) != exact_key((-0.0,))
+    h = ft.jit(lambda x, t: x * (2 if t == (1,) else 3), static_argnums=1)
+    x = np.arange(3)
+    np.testing.assert_array_equal(h(x, (1,)), [0, 2, 4])
+    np.testing.assert_array_equal(h(x, ((int, "1"),)), [0, 3, 6])
