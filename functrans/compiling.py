@@ -55,7 +55,8 @@ from .interpreters import fixed_values
 from .graph import (_PY_SCALARS, Graph, Var, _last_uses, eval_graph, exact_key, format_graph,
                     prune, read_vars)
 from .errors import RestagingWarning, check_function
-from .numpy import device
+from .numpy import _base as _fnp_base, device
+from .numpy._promotion import mode as _promotion_mode
 from .tree import _REGISTERED, NAMESPACE, tree_flatten
 
 CACHE_SIZE = 64  # graphs kept per jitted function; the least recently used goes first
@@ -232,7 +233,7 @@ class Compiled:
                 f"jit of {low._name}: a compiled function runs on arrays, not on values being "
                 f"transformed (grad, vmap...); call the jitted function itself inside "
                 f"transforms.")
-        if key != low._key:
+        if key != low._key and _modes_left_out(key) != _modes_left_out(low._key):
             raise TypeError(f"jit of {low._name}: the compiled function was lowered for "
                             f"other arguments: {_difference(low._key, key)}. Lower it again "
                             f"for these (jit(f).lower(*args).compile()), or call the jitted "
@@ -316,6 +317,28 @@ def _describe(k):
     if type(k) is tuple and len(k) == 2 and k[0] in _SCALAR_DTYPES:
         return f"the Python {k[0].__name__} {k[1]}"
     return repr(k)
+
+
+def _context():
+    """What a staging depends on besides the arguments, where a promotion mode of
+    functrans.numpy may be set (``numpy_dtype_promotion("strict")``,
+    ``numpy_rank_promotion("raise")``...): the default backend (what Python numbers and
+    creation functions make arrays on) and both modes, whose checks run while the function
+    is staged only, so that a graph staged under one mode is never run under another (as
+    JAX keys its traces by them). The default backend alone where both are at their
+    defaults (as the callers read it inline while no mode is set anywhere: a block opened
+    in another thread stages nothing again here)."""
+    modes = (_promotion_mode("rank"), _promotion_mode("dtype"))
+    return _default_get() if modes == _DEFAULT_MODES else (_default_get(), *modes)
+
+
+_DEFAULT_MODES = ("allow", "standard")
+
+
+def _modes_left_out(key):
+    """A signature with the promotion modes (see ``_context``) left out: a compiled
+    function runs what was staged, whatever the modes of its call (as JAX's)."""
+    return key[:2] + (key[2][0],) + key[3:] if type(key[2]) is tuple else key
 
 
 def _shaped_zeros(a):
@@ -432,7 +455,7 @@ def _array_keys(args, static):
     one more."""
     if _REGISTERED is None:  # pragma: no cover  (an optree without its registry: no short path)
         return None
-    keys = [len(args), static, _default_get()]
+    keys = [len(args), static, _context() if _fnp_base._PROMOTION_CHECKS else _default_get()]
     for x in args:
         t = type(x)
         b = _by_type_get(t)
@@ -468,7 +491,7 @@ def _tree_keys(args, static):
     type, shape, dtype and device, a Python number by its type and exact value (static, as
     in the general path: ``exact_key``)."""
     tokens = [_TREE]
-    keys = [None, static, _default_get()]
+    keys = [None, static, _context() if _fnp_base._PROMOTION_CHECKS else _default_get()]
     arrays = []
     if not _walk(args, tokens, keys, arrays, 0):
         return None
@@ -718,7 +741,9 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
     The first call with arguments of given shapes, dtypes and devices stages ``fun`` to a
     graph — with every transform inside it: ``jit(grad(f))`` records the gradient's
     operations — drops what its outputs do not need and what repeats, and caches it; later
-    calls with the same signature run that graph without calling ``fun``. Results and
+    calls with the same signature run that graph without calling ``fun``. The default
+    backend and the promotion modes (``numpy_dtype_promotion``, ``numpy_rank_promotion``)
+    in force are part of the signature: their checks run while ``fun`` is staged. Results and
     derivatives are those of ``fun`` itself, and the jitted function can be transformed
     again (``grad(jit(f))``, ``vmap(jit(f))``).
 
@@ -878,7 +903,8 @@ def jit(fun, static_argnums=(), static_argnames=(), *, donate_argnums=(), donate
             # _tree_keys; the general key below is then the only one staged for)
         leaves, in_tree = tree_flatten((args, kwargs))
         # (the default backend as set, None for NumPy's: what Python numbers are made on)
-        keys, arrays, traced = [in_tree, static, _default_get()], [], False
+        context = _context() if _fnp_base._PROMOTION_CHECKS else _default_get()
+        keys, arrays, traced = [in_tree, static, context], [], False
         try:
             has_dict = _DICT_TREES.get(in_tree)
         except Exception as e:  # (a structure's static part compared with == (an array?))

@@ -2155,18 +2155,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
     c_leaves, c_tree = _carry_leaves(init, "scan")
     f = with_constant_arguments(f, sys._getframe(1))
     x_leaves, x_tree = tree_flatten(xs)
-    n = length
-    for i, x in enumerate(x_leaves):
-        if type(x) in _SCALAR_DTYPES or _static(x) or not tuple(x.shape):
-            raise TypeError(f"scan: every leaf of xs must be an array with a leading axis to "
-                            f"scan over; leaf {i} is "
-                            f"{'a 0-d array' if hasattr(x, 'shape') else type(x).__name__}.")
-        if n is None:
-            n = x.shape[0]
-        elif x.shape[0] != n:
-            raise ValueError(f"scan: the leaves of xs must all have the leading length "
-                             f"{n}{' (length)' if length is not None else ''}; leaf {i} has "
-                             f"shape {tuple(x.shape)}.")
+    n = _leading_length(x_leaves, length, "scan")
     if n is None:
         raise ValueError("scan: with no xs, give the number of steps as length=.")
     if length is not None and n is length:
@@ -2839,6 +2828,25 @@ def _fori_step(body_fun, i, val):
     return tree_unflatten(tree, new)
 
 
+def _leading_length(x_leaves, length, what):
+    """The leading length the leaves of ``xs`` share (``length`` where given, None where
+    neither says one); an error naming ``what`` for a leaf with no leading axis or another
+    length."""
+    n = length
+    for i, x in enumerate(x_leaves):
+        if type(x) in _SCALAR_DTYPES or _static(x) or not tuple(x.shape):
+            raise TypeError(f"{what}: every leaf of xs must be an array with a leading axis "
+                            f"to {'scan' if what == 'scan' else 'map'} over; leaf {i} is "
+                            f"{'a 0-d array' if hasattr(x, 'shape') else type(x).__name__}.")
+        if n is None:
+            n = x.shape[0]
+        elif x.shape[0] != n:
+            raise ValueError(f"{what}: the leaves of xs must all have the leading length "
+                             f"{n}{' (length)' if length is not None else ''}; leaf {i} has "
+                             f"shape {tuple(x.shape)}.")
+    return n
+
+
 def map(f, xs, *, batch_size=None):  # noqa: A001  (jax.lax.map's name)
     """``f`` applied to each ``xs[i]`` (``xs`` a pytree of arrays of one leading length), the
     results stacked (``jax.lax.map``): a ``scan`` with no carry. With ``batch_size``, the
@@ -2848,6 +2856,12 @@ def map(f, xs, *, batch_size=None):  # noqa: A001  (jax.lax.map's name)
     if not callable(f):
         raise TypeError(f"lax.map(f, xs): f must be a function; got {type(f).__name__}.")
     f = with_constant_arguments(f, sys._getframe(1))
+    leaves, tree = tree_flatten(xs)
+    if not leaves:
+        raise ValueError("lax.map needs at least one array in xs (the length to map over).")
+    # (checked here, with map's name: the batches below slice each leaf to the first's
+    # length, so a longer leaf would otherwise be cut short without a word)
+    n = _leading_length(leaves, None, "lax.map")
     if batch_size is None:
         return scan(lambda carry, x: (carry, f(x)), (), xs)[1]
     from .batching import vmap
@@ -2859,11 +2873,6 @@ def map(f, xs, *, batch_size=None):  # noqa: A001  (jax.lax.map's name)
     if batch_size < 0:
         raise ValueError(f"lax.map: batch_size must be an int >= 0 (0: one batch of "
                          f"everything, as vmap); got {batch_size!r}")
-    leaves, tree = tree_flatten(xs)
-    if not leaves:
-        raise ValueError("lax.map with batch_size needs at least one array in xs (the "
-                         "length to map over)")
-    n = leaves[0].shape[0]
     if n == 0:  # nothing to map: the empty results of one (empty) batch
         return vmap(f)(xs)
     full, rest = divmod(n, batch_size) if 0 < batch_size <= n else (0, n)

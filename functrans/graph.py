@@ -445,15 +445,21 @@ _PY_SCALARS = (bool, int, float, complex)
 
 def exact_key(value):
     """``value`` as a key that tells apart what ``==`` does not (0.0 and -0.0, 1 and 1.0 and
-    True), inside tuples too."""
+    True), inside tuples (namedtuples too), and frozensets. A container's key is its type
+    and its items' keys, so that it equals no number's key, ``(int, "1")`` as a value
+    included (whose items' keys are what the key of 1 is made of)."""
     t = type(value)
     if t in _PY_SCALARS:
         return (t, repr(value))
     if t is tuple:
-        return tuple([exact_key(v) for v in value])
+        return (tuple, tuple([exact_key(v) for v in value]))
     if getattr(value, "shape", None) == () and hasattr(value, "dtype") and not isinstance(
             value, type):  # a NumPy scalar: np.float32(1.5) is not np.float64(1.5)
         return (t, repr(value))
+    if isinstance(value, tuple):  # a namedtuple (== compares its items only, not exactly)
+        return (t, tuple([exact_key(v) for v in value]))
+    if t is frozenset:  # ({1} == {1.0}, {0.0} == {-0.0})
+        return (t, frozenset([exact_key(v) for v in value]))
     return value
 
 
