@@ -1448,8 +1448,12 @@ def _gamma_start(backend, a, p, q):
     big_a = xp.where(base > 0.0, xp.maximum(xp.log(wh), log_small), log_small)
     t = 1.0 - a * (0.253 + a * 0.12)
     below = p < t
-    tail = 1.0 - xp.log(xp.where(below, xp.full_like(q, 0.5), q) / (1.0 - t))
-    small_a = xp.where(below, xp.log(p / t) / a, xp.log(tail))
+    # (each branch's logarithm of a stand-in where the other is taken: t < 0 from a = 1.65
+    # on, where log(p / t) warned "invalid value" on every call, and tail < 0 where below
+    # for a small a had 0.5 / (1 - t) > e)
+    tail = 1.0 - xp.log(xp.where(below, 1.0 - t, q) / (1.0 - t))
+    small_a = xp.where(below, xp.log(xp.where(below, p / t, xp.ones_like(p))) / a,
+                       xp.log(tail))
     u0 = xp.where(a > 1.0, big_a, small_a)
     return xp.clip(xp.where(u0 == u0, u0, xp.zeros_like(u0)), _LOG_LOW + 1.0, _LOG_HIGH - 1.0)
 

@@ -1037,12 +1037,18 @@ def gamma_quantile_d2(backend, a, x, /):
     """d2x/da2 of the root x of P(a, x) = y (or Q(a, x) = y) at fixed y, from (a, x), x
     taken as exact, in double-double (see above): float64 arrays of one shape, 2 <= a < 8
     and 0 < x < 20 (where the sums are short; 1/(a + 1) <= 1/3 for log1pmx's series)."""
-    from .generic import _log1pmx_neg
     xp = backend.xp
     shape = x.shape
     a, x = xp.reshape(a, (-1,)), xp.reshape(x, (-1,))
     if not math.prod(shape):
         return xp.reshape(x, shape)
+    import numpy as np
+    if type(x) is np.ndarray and x.shape[0] <= _D2_FLOATS_MAX:
+        # (a few NumPy elements, each in Python floats: the array form's ~500 NumPy calls on
+        # one element cost ~1 ms, hessian(gammaincinv) at one point ~30 % of its time; the
+        # same sums, in the order of a loop, ~0.1 ms an element)
+        return np.reshape(np.array([_quantile_d2_float(av, xv) for av, xv in
+                                    zip(a.tolist(), x.tolist())], dtype=np.float64), shape)
     k_dd, n = _quantile_d2_terms(float(backend.to_numpy(xp.max(x))),
                                  float(backend.to_numpy(xp.min(a))))
     zero = xp.zeros_like(a)
@@ -1071,20 +1077,85 @@ def gamma_quantile_d2(backend, a, x, /):
     sum_h = _dd_add_same(sum_h, (xp.sum(th_tail, axis=0), zero))
     sum_hh = _dd_add_same(sum_hh, (xp.sum(th_tail * h_tail, axis=0), zero))
     sum_k = _dd_add_same(sum_k, (xp.sum(t_tail * k_tail, axis=0), zero))
+    from .generic import _log1pmx_neg
+    log1pmx_sum = xp.sum(_log1pmx_neg(xp, v[0]), axis=0)
+    d2 = _quantile_d2_end(xp.log1p, a, x, k_dd, (s, sum_h, sum_hh, sum_k),
+                          (k[0][-1, ...], k[1][-1, ...]), log1pmx_sum, one, zero)
+    return xp.reshape(d2, shape)
+
+
+_D2_FLOATS_MAX = 8  # (up to this many elements one at a time: ~0.1 ms each; the arrays ~1 ms)
+
+
+def _quantile_d2_float(a, x):
+    """gamma_quantile_d2 at one element, Python floats: the array form's sums as a loop
+    (running products and sums in place of the prefixes; the same double-double terms, the
+    same float64 tail), its K and N from this element alone."""
+    k_dd, n = _quantile_d2_terms(x, a)
+    t, h, k = (1.0, 0.0), (0.0, 0.0), (0.0, 0.0)
+    s, sum_h, sum_hh, sum_k = (1.0, 0.0), (0.0, 0.0), (0.0, 0.0), (0.0, 0.0)
+    log1pmx_sum = 0.0
+    for j in range(1, k_dd + 1):
+        v = _dd_div((1.0, 0.0), _two_sum(a, float(j)))
+        t = _dd_mul(t, _dd_mul_d(v, x))
+        h = _dd_add_same(h, v)
+        k = _dd_add_same(k, _dd_mul(v, v))
+        th = _dd_mul(t, h)
+        s = _dd_add_same(s, t)
+        sum_h = _dd_add_same(sum_h, th)
+        sum_hh = _dd_add_same(sum_hh, _dd_mul(th, h))
+        sum_k = _dd_add_same(sum_k, _dd_mul(t, k))
+        log1pmx_sum += _log1pmx_neg_float(v[0])
+    t_last, h_last, k_last = t[0], h[0], k[0]
+    prod, cum_v, cum_vv = 1.0, 0.0, 0.0
+    tail = [0.0, 0.0, 0.0, 0.0]
+    for j in range(k_dd + 1, n + 1):
+        v = 1.0 / (a + j)
+        prod *= x * v
+        cum_v += v
+        cum_vv += v * v
+        tt = t_last * prod
+        hh = h_last + cum_v
+        th = tt * hh
+        tail[0] += tt
+        tail[1] += th
+        tail[2] += th * hh
+        tail[3] += tt * (k_last + cum_vv)
+    sums = tuple(_dd_add_same(d, (f, 0.0)) for d, f in zip((s, sum_h, sum_hh, sum_k), tail))
+    return _quantile_d2_end(math.log1p, a, x, k_dd, sums, k, log1pmx_sum, (1.0, 0.0), 0.0)
+
+
+_LOG1PMX_COEFFICIENTS = tuple(1.0 / (j + 2) for j in range(41))
+
+
+def _log1pmx_neg_float(mu):
+    """generic._log1pmx_neg at a Python float 0 < mu <= 0.3, its series cut where the terms
+    drop below 1e-17 of the first (41 terms at 0.3, 15 at 1/14)."""
+    m = min(41, int(17.0 / -math.log10(mu)) + 2)
+    total = 0.0
+    for c in _LOG1PMX_COEFFICIENTS[m - 1::-1]:
+        total = total * (-mu) + c
+    return mu * mu * total
+
+
+def _quantile_d2_end(log1p, a, x, k_dd, sums, k_last, log1pmx_sum, one, zero):
+    """gamma_quantile_d2 from its sums S, sum t h, sum t h^2, sum t k (double-doubles),
+    k_K and sum_(j <= K) (v_j - log1p(v_j)): arrays, or Python floats (``log1p`` the
+    function of their kind)."""
+    s, sum_h, sum_hh, sum_k = sums
     inv_s = _dd_div(one, s)
     mean_h, mean_hh, mean_k = (_dd_mul(v, inv_s) for v in (sum_h, sum_hh, sum_k))
     # trigamma(a + 1) = k_K + trigamma(b), b = a + K + 1: 1/b + 1/(2 b^2) + sum B_2k / b^(2k+1)
     b = _two_sum(a, float(k_dd + 1))
     inv_b = _dd_div(one, b)
     tri = _dd_add_same(inv_b, _dd_mul_d(_dd_mul(inv_b, inv_b), 0.5))
-    tri = _dd_add_same(tri, (_poly_inv(xp, b[0], _B2K, 3), zero))
-    tri = _dd_add_same(tri, (k[0][-1, ...], k[1][-1, ...]))
+    tri = _dd_add_same(tri, (_poly_inv(None, b[0], _B2K, 3), zero))
+    tri = _dd_add_same(tri, k_last)
     # La = log(x / (a + 1)) + log(a + 1) - digamma(a + 1), the latter
     # log(b) - digamma(b) + sum_(j <= K) (v_j - log1p(v_j))
-    gap = 0.5 / b[0] + _poly_inv(xp, b[0], _DIGAMMA_TAIL, 2) + \
-        xp.sum(_log1pmx_neg(xp, v[0]), axis=0)
+    gap = 0.5 / b[0] + _poly_inv(None, b[0], _DIGAMMA_TAIL, 2) + log1pmx_sum
     a1p = _two_sum(a, 1.0)
-    la = (xp.log1p(((x - a1p[0]) - a1p[1]) / a1p[0]) + gap, zero)
+    la = (log1p(((x - a1p[0]) - a1p[1]) / a1p[0]) + gap, zero)
     w = _dd_add(la, _dd_div(one, (a, zero)))
     a1 = _dd_sub(la, mean_h)
     a2 = _dd_sub(_dd_add_same(_dd_sub(mean_hh, _dd_mul(mean_h, mean_h)), mean_k), tri)
@@ -1093,7 +1164,7 @@ def gamma_quantile_d2(backend, a, x, /):
     a1_sq = _dd_mul(a1, a1)
     inner = _dd_sub(_dd_add(a2, a1_sq), _dd_mul_d(_dd_mul(w, a1), 2.0))
     inner = _dd_add(inner, _dd_mul(_dd_mul(c, r), a1_sq))
-    return xp.reshape(-_dd_mul(r, inner)[0], shape)
+    return -_dd_mul(r, inner)[0]
 
 
 # -- derivatives of the regularized incomplete beta function in its shapes --------------------

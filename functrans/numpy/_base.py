@@ -624,6 +624,18 @@ def _binary_function(prim, name, doc, keys=None, reflected=None):
                             return f(x1, x2)
                     elif t2 in _NUMBER_SCALARS and x1.dtype in _INEXACT_NATIVES[t1]:
                         return f(x1, x2)
+                elif t1 in _NUMBER_SCALARS:
+                    # A Python number before a floating-point array or forward-mode tracer
+                    # (2.0 ** x, 1.0 - x): what _binary and the evaluator would do (the
+                    # implementation under the array's type), without their frames and
+                    # tests (exp2 of 10 elements 1.7 -> 0.7 us)
+                    f = impls_get(t2)
+                    if f is not None:
+                        if x2.dtype in _INEXACT_NATIVES[t2] and (
+                                not _PUSHED or _current_get().interp is _EVAL):
+                            return f(x1, x2)
+                    elif t2 in _INEXACT_TRACERS:
+                        return _current_get().interp.process(prim, (x1, x2), {})
             if t2 in _NUMBER_SCALARS:
                 if t1 not in _NOT_ARRAY and id(x1.dtype) in _INEXACT:
                     return _current_get().interp.process(prim, (x1, x2), {})
@@ -691,6 +703,7 @@ def _divide_function(reflected=None):
     """``divide``; with ``reflected`` the tracers' ``/`` (as _binary_function's)."""
     div_p = _ew.div_p
     broadcasting_get = div_p._broadcasting.get
+    impls_get = div_p._impls.get
     def divide(x1, x2, /, out=None, where=None):
         """Elementwise true division ``x1 / x2`` (integers give floats)."""
         if out is not None or where is not None:
@@ -716,6 +729,14 @@ def _divide_function(reflected=None):
                                 raise
             elif t1 in _INEXACT_TRACERS:
                 if t2 in _NUMBER_SCALARS:
+                    return _current_get().interp.process(div_p, (x1, x2), {})
+            elif t1 in _NUMBER_SCALARS:  # (1.0 / x: as _binary_function's)
+                f = impls_get(t2)
+                if f is not None:
+                    if x2.dtype in _INEXACT_NATIVES[t2] and (
+                            not _PUSHED or _current_get().interp is _EVAL):
+                        return f(x1, x2)
+                elif t2 in _INEXACT_TRACERS:
                     return _current_get().interp.process(div_p, (x1, x2), {})
             if type(x1) in _SEQUENCES or type(x2) in _SEQUENCES:
                 x1, x2 = _as_operand(x1), _as_operand(x2)

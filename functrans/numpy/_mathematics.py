@@ -248,12 +248,15 @@ def exp2(x, /, out=None, where=None):
     """Elementwise ``2 ** x``."""
     if out is not None or where is not None:
         _ufunc_options("exp2", out, where)
-    x = _as_float(x)
-    if _dtype(x).kind == "c":
+    x = _as_operand(x)
+    kind = _dtype(x).kind  # (_as_float's test and the complex one: one look-up)
+    if kind == "c":
         # (NumPy's: exp of x ln 2 scaled part by part; the complex power 2 ** x gave inf +
         # nan j at inf + 0j, where (inf + 0j) ln 2 makes inf * 0 in the imaginary part)
         from ._elementwise import _from_parts
         return exp(_from_parts(real(x) * _LN2, imag(x) * _LN2, _dtype(x)))
+    if kind != "f":
+        x = _st.convert_element_type(x, _dt.float64)
     return pow(2.0, x)
 
 

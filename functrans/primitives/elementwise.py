@@ -11,7 +11,7 @@ import math
 
 from .. import buffers
 from .. import dtypes as _dt
-from ..core import _SCALAR_DTYPES, ShapedArray, _current_get, primitive
+from ..core import _SCALAR_DTYPES, ShapedArray, _current_get, get_aval, primitive
 from ..graph import Var
 from ..interpreters import TangentRecorder as _TangentRecorder
 from ._batching import leading_rule
@@ -1086,9 +1086,7 @@ def _rem_jvp(primals, tangents):
 remainder_p = elementwise("remainder", "remainder", _rem_jvp)
 
 
-def _aval(x):
-    from ..core import get_aval
-    return get_aval(x)
+_aval = get_aval  # (the name the rules use; an import per call cost ~0.15 us)
 
 
 # -- the functions rules are written with ------------------------------------------------------
