@@ -39,6 +39,7 @@ from ..primitives import special as _sp
 from ..primitives import structural as _st
 from ..primitives.elementwise import mul_sz as _mul_sz
 from ..core import Tracer as _Tracer
+from ..custom import SymbolicZero as _SymbolicZero
 from ..interpreters import ConstTracer as _ConstTracer, PairTracer as _PairTracer
 
 __all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "gamma",
@@ -1487,15 +1488,16 @@ def _x_log_traced(x, y, log, lo):
         # divided by 0 in the backward pass, outside this function's errstate
         # (grad(xlogy, 1)(1, 0) warned; its value inf, SciPy silent)
         edge = fnp.logical_and(x != 0.0, y == lo)
-        log_y = log(_where(fnp.logical_or(at, edge), lo + 1.0, y))
+        special = fnp.logical_or(at, edge)
         slope = _where(at, _inf, fnp.zeros_like(ys))  # (y's dtype: float32 stays float32)
         # (log(lo) = -inf written as such, and _silent_log's value: no warning under jit
         # either, where the graph runs outside this function's errstate)
-        log_y = _where(at, fnp.subtract(_mul_sz(slope, fnp.subtract(y, ys)), _inf), log_y)
-        log_y = _where(edge, _silent_log(_where(edge, fnp.subtract(y, lo), 1.0)), log_y)
+        log_lo = _where(at, fnp.subtract(_mul_sz(slope, fnp.subtract(y, ys)), _inf),
+                        _silent_log(_where(edge, fnp.subtract(y, lo), 1.0)))
+        out = _where(special, _mul_sz(log_lo, x),
+                     _x_times_log(x, _where(special, lo + 1.0, y), log))
     else:
-        log_y = log(y)
-    out = _mul_sz(log_y, x)
+        out = _x_times_log(x, y, log)
     if not nans:
         return out + 0.0
     # (nan for a nan y, as SciPy, x == 0 included, and nan derivatives of every order there:
@@ -1504,6 +1506,16 @@ def _x_log_traced(x, y, log, lo):
     nan_y = y != y
     at_nan = fnp.multiply(x, log(_where(nan_y, y, lo + 1.0)))
     return _where(nan_y, at_nan, out) + 0.0
+
+
+def _x_times_log(x, y, log):
+    """``x log(y)`` with a strong zero at ``x == 0`` (``mul_sz``); for ``log`` = ``fnp.log`` by
+    the primitive ``x_log_y``, whose slope in ``y`` is ``(x / y) t`` (the product rule's
+    ``x (t / y)`` overflowed at a subnormal ``y``). (``log1p``: ``1 + y`` is never subnormal,
+    its tangent ``t / (1 + y)`` at most ``1e16 t``.)"""
+    if log is not fnp.log:
+        return _mul_sz(log(y), x)
+    return _sp.x_log_y_p.bind(x, y)
 
 
 def _y_at_lo_or_nan(y, lo):
@@ -1629,7 +1641,7 @@ def _entr_traced(x):
     # of entr's one-sided ones (-log(0) - 1 = +inf, -1/0 = -inf, 1/0**2 = +inf); elsewhere the
     # sqrt of 1 (of 0 there, its backward pass would divide the zero cotangent by 0: a warning)
     at_zero = _where(zero, fnp.sqrt(_where(zero, x, 1.0)), 0.0)
-    out = _where(pos, -(xs * fnp.log(xs)), _where(zero, at_zero, -_inf))
+    out = _where(pos, _sp.entr_positive_p.bind(xs), _where(zero, at_zero, -_inf))
     return _where(x != x, x, out)
 
 
@@ -2735,14 +2747,91 @@ def _entropy_parts(x, y):
     return x, y, pos, xs, ys, zero, nan
 
 
-def _x_log_ratio(x, y):
-    """x log(x / y) for x, y > 0; as x log1p((x - y) / y) where x / y is within a factor 2 of
+def _x_log_ratio(x, y, kl):
+    """x log(x / y) for x, y > 0 (``kl``: plus y - x, kl_div's), by a rule of its own: slopes
+    ``log(x / y) + 1`` in x and ``-x / y`` in y (kl: ``log(x / y)`` and ``(y - x) / y``,
+    which keeps the digits where x is near y). Through the forms below the slope in x was
+    x (t / x): inf at subnormal x (the JVP of rel_entr(x, 0.4) at 5e-324 was +inf, not
+    -742.52; grad was right), and its kl form lost digits to 1 - 1 near x = y."""
+    global _x_log_ratio_fns
+    if _x_log_ratio_fns is None:
+        from ..custom import custom_jvp
+        fns = []
+        for k in (False, True):
+            fn = custom_jvp(functools.partial(_x_log_ratio_value, kl=k))
+            fn.defjvp(functools.partial(_x_log_ratio_jvp, kl=k), symbolic_zeros=True)
+            fns.append(fn)
+        log_ratio = custom_jvp(_log_ratio)
+        log_ratio.defjvp(_log_ratio_jvp, symbolic_zeros=True)
+        _x_log_ratio_fns = (fns[0], fns[1], log_ratio)
+    return _x_log_ratio_fns[kl](x, y)
+
+
+def _x_log_ratio_value(x, y, kl):
+    out = fnp.multiply(x, _log_ratio(x, y))
+    return fnp.add(out, fnp.subtract(y, x)) if kl else out
+
+
+def _x_log_ratio_jvp(primals, tangents, kl):
+    x, y = primals
+    tx, ty = tangents
+    log_q = _x_log_ratio_fns[2](x, y)
+    out = fnp.multiply(x, log_q)
+    # (each slope times its tangent with a strong zero: log(x / y) is -inf at y = inf; a
+    # symbolic zero tangent's term skipped)
+    t = None
+    if type(tx) is not _SymbolicZero:
+        t = _mul_sz(log_q if kl else fnp.add(log_q, 1.0), tx)
+    if type(ty) is not _SymbolicZero:
+        if kl:
+            # (each form of the points it serves, 1 elsewhere: no unselected inf or nan
+            # slope; (y - x) / y where x is near y, its digits kept, 1 - x / y elsewhere,
+            # whose own derivative x / y**2 comes without 1 - (y - x) / y's cancellation)
+            near = _near_one(x, y)
+            xn, yn = _where(near, x, 1.0), _where(near, y, 1.0)
+            slope_y = _where(near, fnp.divide(fnp.subtract(yn, xn), yn), fnp.subtract(
+                1.0, fnp.divide(_where(near, 1.0, x), _where(near, 1.0, y))))
+        else:
+            slope_y = fnp.negative(fnp.divide(x, y))
+        ty = _mul_sz(slope_y, ty)
+        t = ty if t is None else fnp.add(t, ty)
+    return fnp.add(out, fnp.subtract(y, x)) if kl else out, t
+
+
+def _near_one(x, y):
+    return _all(fnp.less(x, fnp.multiply(y, 2.0)), fnp.less(y, fnp.multiply(x, 2.0)))
+
+
+def _log_ratio_jvp(primals, tangents):
+    # t / x - t / y: through log(x / y), (t / y) / q overflowed at subnormal y where 1 / x is
+    # finite; where x is near y as (tx - q ty) / x, which is 0, not inf - inf, at x = y
+    # subnormal (the second derivative of rel_entr(x, x), 0)
+    x, y = primals
+    tx, ty = tangents
+    out = _x_log_ratio_fns[2](x, y)
+    if type(ty) is _SymbolicZero:
+        return out, fnp.divide(tx, x)
+    if type(tx) is _SymbolicZero:
+        return out, fnp.negative(fnp.divide(ty, y))
+    near = _near_one(x, y)
+    xn, yn = _where(near, x, 1.0), _where(near, y, 1.0)
+    xf, yf = _where(near, 1.0, x), _where(near, 1.0, y)
+    t = _where(near, fnp.divide(fnp.subtract(tx, _mul_sz(fnp.divide(xn, yn), ty)), xn),
+               fnp.subtract(fnp.divide(tx, xf), fnp.divide(ty, yf)))
+    return out, t
+
+
+_x_log_ratio_fns = None
+
+
+def _log_ratio(x, y):
+    """log(x / y) for x, y > 0; as log1p((x - y) / y) where x / y is within a factor 2 of
     1 (x - y exact there), so that the rounding of x / y does not cost the small logarithm
-    its digits; as x (log x - log y) where x / y leaves the normal range (rel_entr(1e-300,
+    its digits; as log x - log y where x / y leaves the normal range (rel_entr(1e-300,
     1e300) was -inf, its value -1.38e-297; (1e300, 1e-300) inf, its value 1.38e303). Each
     form sees only the points it serves (others: 1), so that no unselected form's infinite
     slope (log1p at -1, x / y's past overflow) meets a zero cotangent as nan."""
-    near = _all(fnp.less(x, fnp.multiply(y, 2.0)), fnp.less(y, fnp.multiply(x, 2.0)))
+    near = _near_one(x, y)
     q = fnp.divide(x, y)
     fi = fnp.finfo(_dtype(q))
     wide = _any(fnp.less(q, fi.tiny), fnp.greater(q, fi.max))
@@ -2755,7 +2844,7 @@ def _x_log_ratio(x, y):
         ratio = fnp.log(q)
     xn, yn = _where(near, x, 1.0), _where(near, y, 1.0)
     close = fnp.log1p(fnp.divide(fnp.subtract(xn, yn), yn))
-    return fnp.multiply(x, _where(near, close, ratio))
+    return _where(near, close, ratio)
 
 
 def rel_entr(x, y, /):
@@ -2772,7 +2861,7 @@ def rel_entr(x, y, /):
         return _entropy_numpy(_plain_numpy(x), _plain_numpy(y), False)
     with _np.errstate(all="ignore"):   # (x / y past overflow)
         x, y, pos, xs, ys, zero, nan = _entropy_parts(x, y)
-        inner = _x_log_ratio(xs, ys)
+        inner = _x_log_ratio(xs, ys, False)
         out = _where(pos, inner, _where(zero, fnp.zeros_like(inner), _inf))
         return _where(nan, math.nan, out)
 
@@ -2790,7 +2879,7 @@ def kl_div(x, y, /):
         return _entropy_numpy(_plain_numpy(x), _plain_numpy(y), True)
     with _np.errstate(all="ignore"):
         x, y, pos, xs, ys, zero, nan = _entropy_parts(x, y)
-        inner = fnp.add(_x_log_ratio(xs, ys), fnp.subtract(ys, xs))
+        inner = _x_log_ratio(xs, ys, True)
         out = _where(pos, inner, _where(zero, fnp.add(y, 0.0), _inf))
         return _where(nan, math.nan, out)
 

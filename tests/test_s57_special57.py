@@ -1,0 +1,132 @@
+"""Session 57 (special57): special-function fixes, each test failing before its fix.
+
+1. entr, xlogy, rel_entr, kl_div at subnormal operands: the product rule's x (t / x) (or
+   x (t / y)) overflowed, t / x = inf, so the JVP was +-inf where the slope is finite and
+   grad (which forms (ct x) / x) was right: jvp(entr)(5e-324) gave -inf (right: 743.44),
+   jvp of xlogy(x, x) +inf (right: -743.44), rel_entr's slope in x +inf (right: -742.52).
+   Now entr and xlogy's core are primitives (entr_positive, x_log_y) whose rules form
+   -(log x + 1) t and (x / y) t, and rel_entr / kl_div have a rule of their own (slopes
+   log(x / y) + 1 and -x / y; kl: log(x / y) and (y - x) / y, which also keeps the digits
+   near x = y, where the old slope in x was 5e-10 relative off).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import mpmath as mp
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.scipy.special as fsp
+
+mp.mp.dps = 50
+
+SUBNORMALS = [5e-324, 1e-320, 1e-310, 2.2250738585072014e-308]
+
+
+def _jvp(f, x):
+    return float(ft.jvp(f, (x,), (1.0,))[1])
+
+
+def _quiet(fn, *args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return fn(*args)
+
+
+# -- 1. entr / xlogy / rel_entr / kl_div slopes at subnormal operands ---------------------------
+
+
+@pytest.mark.parametrize("x", SUBNORMALS)
+def test_entr_and_xlogy_slopes_at_subnormals(x):
+    want = float(mp.log(mp.mpf(x)) + 1)
+    assert _quiet(_jvp, fsp.entr, x) == pytest.approx(-want, rel=1e-15)
+    assert float(_quiet(ft.grad(fsp.entr), x)) == pytest.approx(-want, rel=1e-15)
+    xx = lambda v: fsp.xlogy(v, v)  # noqa: E731
+    assert _quiet(_jvp, xx, x) == pytest.approx(want, rel=1e-15)
+    assert float(_quiet(ft.grad(xx), x)) == pytest.approx(want, rel=1e-15)
+    # the slope in y alone, x / y, where t / y overflows: 1e-310 / x
+    in_y = lambda y: fsp.xlogy(1e-310, y)  # noqa: E731
+    assert _quiet(_jvp, in_y, x) == pytest.approx(float(mp.mpf(1e-310) / x), rel=1e-15)
+
+
+@pytest.mark.parametrize("x", SUBNORMALS)
+def test_rel_entr_and_kl_div_slopes_at_subnormals(x):
+    y = 0.4
+    log_q = mp.log(mp.mpf(x) / y)
+    for f, want in ((fsp.rel_entr, log_q + 1), (fsp.kl_div, log_q)):
+        g = lambda v: f(v, y)  # noqa: E731
+        assert _quiet(_jvp, g, x) == pytest.approx(float(want), rel=1e-15)
+        assert float(_quiet(ft.grad(g), x)) == pytest.approx(float(want), rel=1e-15)
+    # the slope in y at the smallest normal y: -x / y = -1.8e307, finite (was -inf)
+    t = _quiet(_jvp, lambda v: fsp.rel_entr(y, v), 2.2250738585072014e-308)
+    assert t == pytest.approx(-y / 2.2250738585072014e-308, rel=1e-15)
+    t = _quiet(_jvp, lambda v: fsp.kl_div(y, v), 2.2250738585072014e-308)
+    assert t == pytest.approx(1.0 - y / 2.2250738585072014e-308, rel=1e-15)
+
+
+def test_kl_div_slopes_keep_their_digits_near_x_equal_y():
+    x, y = 1.0, 1.0 + 2.0 ** -30
+    gx, gy = ft.grad(fsp.kl_div, argnums=(0, 1))(x, y)
+    mx, my = mp.mpf(x), mp.mpf(y)
+    assert float(gx) == pytest.approx(float(mp.log(mx / my)), rel=1e-14)  # (was 5e-10 off)
+    assert float(gy) == pytest.approx(float(1 - mx / my), rel=1e-14)
+
+
+@pytest.mark.parametrize("x", [0.3, 1.0, 2.5, 7.0, 1e-300, 1e300])
+def test_entr_xlogy_derivatives_at_ordinary_points(x):
+    mx = mp.mpf(x)
+    d1, d2, d3 = -(mp.log(mx) + 1), -1 / mx, 1 / mx ** 2
+    g1 = ft.grad(fsp.entr)
+    g2 = ft.grad(g1)
+    assert float(g1(x)) == pytest.approx(float(d1), rel=1e-15)
+    assert float(g2(x)) == pytest.approx(float(d2), rel=1e-15)
+    if x < 1e300:
+        assert float(ft.grad(g2)(x)) == pytest.approx(float(d3), rel=1e-14)
+    assert _jvp(fsp.entr, x) == float(g1(x))
+    xy = ft.grad(ft.grad(fsp.xlogy, 1), 0)(x, 0.7)  # 1 / y
+    assert float(xy) == pytest.approx(1 / 0.7, rel=1e-15)
+    yy = ft.grad(ft.grad(fsp.xlogy, 1), 1)(0.7, x)  # -0.7 / y^2
+    assert float(yy) == pytest.approx(float(-0.7 / mx ** 2), rel=1e-14)
+
+
+def test_entr_at_zero_and_below_unchanged():
+    # (a guard: these held before and must still hold)
+    assert _jvp(fsp.entr, 0.0) == math.inf
+    assert _jvp(fsp.entr, -1.0) == 0.0
+    assert _jvp(fsp.entr, math.nan) == 1.0  # (the nan passed through: where(x != x, x, .))
+    assert float(fsp.entr(-1.0)) == -math.inf
+    # xlogy's ends: x == 0 (0 slope in y), y == 0 (-inf in x)
+    assert float(ft.grad(fsp.xlogy, 1)(0.0, 0.5)) == 0.0
+    assert float(ft.grad(fsp.xlogy, 0)(0.0, 0.0)) == -math.inf
+
+
+def test_subnormal_slopes_under_vmap_jit_and_array_api_strict():
+    xs = np.array([5e-324, 1e-310, 0.3, 2.5])
+    want = -(np.log(xs) + 1)
+    want[0] = 743.4400719213812
+    jv = ft.jit(ft.vmap(lambda v: ft.jvp(fsp.entr, (v,), (1.0,))[1]))
+    np.testing.assert_allclose(_quiet(jv, xs), want, rtol=1e-15)
+    np.testing.assert_allclose(_quiet(ft.vmap(ft.grad(fsp.entr)), xs), want, rtol=1e-15)
+    xx = ft.jit(ft.vmap(lambda v: ft.jvp(lambda u: fsp.xlogy(u, u), (v,), (1.0,))[1]))
+    np.testing.assert_allclose(_quiet(xx, xs), -want, rtol=1e-15)
+    xp = pytest.importorskip("array_api_strict")
+    a = xp.asarray(xs)
+    t = ft.jvp(fsp.entr, (a,), (xp.ones_like(a),))[1]
+    np.testing.assert_allclose(np.asarray(t), want, rtol=1e-15)
+    t = ft.jvp(lambda v: fsp.rel_entr(v, xp.asarray(0.4)), (a,), (xp.ones_like(a),))[1]
+    want = [float(mp.log(mp.mpf(v) / 0.4) + 1) for v in xs]
+    np.testing.assert_allclose(np.asarray(t), want, rtol=1e-14)
+
+
+def test_float32_subnormal_slopes():
+    x = np.array([1e-45, 1e-40, 0.3], np.float32)
+    t = ft.jvp(fsp.entr, (x,), (np.ones_like(x),))[1]
+    assert t.dtype == np.float32
+    want = -(np.log(x.astype(np.float64)) + 1)
+    np.testing.assert_allclose(t, want, rtol=1e-6)
+    t = ft.jvp(lambda v: fsp.xlogy(v, v), (x,), (np.ones_like(x),))[1]
+    np.testing.assert_allclose(t, -want, rtol=1e-6)
