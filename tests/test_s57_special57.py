@@ -130,3 +130,46 @@ def test_float32_subnormal_slopes():
     np.testing.assert_allclose(t, want, rtol=1e-6)
     t = ft.jvp(lambda v: fsp.xlogy(v, v), (x,), (np.ones_like(x),))[1]
     np.testing.assert_allclose(t, -want, rtol=1e-6)
+
+
+# -- 2. stdtrit at p below 1e-300 for df above ~2000 ---------------------------------------------
+
+
+def _t_cdf(df, t):
+    df, t = mp.mpf(df), mp.mpf(t)
+    return mp.betainc(df / 2, mp.mpf(1) / 2, 0, df / (df + t * t), regularized=True) / 2
+
+
+def _t_quantile(df, p, start):
+    return mp.findroot(lambda t: mp.log(_t_cdf(df, t)) - mp.log(mp.mpf(p)), mp.mpf(start))
+
+
+@pytest.mark.parametrize("df,p", [(2000.0, 5e-324), (2500.0, 1e-320), (1e5, 5e-324),
+                                  (9.9e6, 5e-324), (1e4, 1e-305)])
+def test_stdtrit_tiny_p_large_df(df, p):
+    # (was -46.0141 at (2000, 5e-324), 1.7 % off mpmath's -46.8194; SciPy's 6e-4 off)
+    got = _quiet(fsp.stdtrit, df, p)
+    want = _t_quantile(df, p, float(got))
+    assert float(got) == pytest.approx(float(want), rel=2e-15)
+    # the slope in df by the implicit function theorem (was inf at (2000, 5e-324))
+    g = float(_quiet(ft.grad(fsp.stdtrit, 0), df, p))
+    lc = lambda d, t: mp.log(_t_cdf(d, t))  # noqa: E731
+    dd = -mp.diff(lambda d: lc(d, want), df) / mp.diff(lambda t: lc(df, t), want)
+    assert g == pytest.approx(float(dd), rel=1e-11)
+
+
+def test_stdtrit_tiny_p_second_derivative_jit_vmap():
+    df, p = 2000.0, 1e-301
+    h = float(_quiet(ft.grad(ft.grad(fsp.stdtrit, 0), 0), df, p))
+    assert h == pytest.approx(-4.89856535905543e-06, rel=1e-11)   # (mpmath diff, order 2)
+    dfs = np.array([1500.0, 2000.0, 1e5, 5.0, 1e8])
+    ps = np.array([5e-324, 5e-324, 1e-310, 0.3, 5e-324])
+    want = [-50.23882271242654, -46.81940451283663, -37.79711413718864,
+            -0.5594296444693604, -38.46754801827401]
+    np.testing.assert_allclose(_quiet(ft.jit(ft.vmap(fsp.stdtrit)), dfs, ps), want, rtol=2e-15)
+    g = _quiet(ft.jit(ft.vmap(ft.grad(fsp.stdtrit, 0))), dfs, ps)
+    np.testing.assert_allclose(g[:3], [0.009607298721, 0.004864070974, 1.344510957e-06],
+                               rtol=1e-9)
+    # (ordinary p under jit: unchanged, and silent)
+    np.testing.assert_allclose(_quiet(ft.jit(fsp.stdtrit), dfs, np.full(5, 0.3)),
+                               [float(fsp.stdtrit(d, 0.3)) for d in dfs], rtol=1e-15)
