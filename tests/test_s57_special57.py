@@ -173,3 +173,43 @@ def test_stdtrit_tiny_p_second_derivative_jit_vmap():
     # (ordinary p under jit: unchanged, and silent)
     np.testing.assert_allclose(_quiet(ft.jit(fsp.stdtrit), dfs, np.full(5, 0.3)),
                                [float(fsp.stdtrit(d, 0.3)) for d in dfs], rtol=1e-15)
+
+
+# -- 3. stdtr's slope in df as df -> 0+ ---------------------------------------------------------
+
+
+def _t_cdf_slope_df(df, t):
+    # d/d(df) of stdtr by mpmath, with a step relative to df and digits for it
+    def f(d):
+        x = d / (d + mp.mpf(t) ** 2)
+        tail = mp.betainc(d / 2, mp.mpf(1) / 2, 0, x, regularized=True) / 2
+        return tail if t < 0 else 1 - tail
+    with mp.workdps(int(60 - math.log10(df))):
+        return mp.diff(f, mp.mpf(df), h=mp.mpf(df) * mp.mpf(10) ** -20)
+
+
+@pytest.mark.parametrize("df", [5e-324, 1e-320, 1e-310, 1e-300, 1e-200, 1e-20, 1e-5])
+@pytest.mark.parametrize("t", [3.0, -3.0, 100.0])
+def test_stdtr_slope_in_df_near_zero(df, t):
+    # (grad at (5e-324, 3) was (nan, 0) with a warning: betainc's inf shape slope at the
+    # far tail's stand-in met a zero cotangent; the value 0.5 + 2.2e-16, an ulp off)
+    g = _quiet(ft.grad(fsp.stdtr, argnums=(0, 1)), df, t)
+    want = _t_cdf_slope_df(df, t)
+    assert float(g[0]) == pytest.approx(float(want), rel=1e-14)
+    assert float(_quiet(_jvp, lambda d: fsp.stdtr(d, t), df)) == pytest.approx(
+        float(want), rel=1e-14)
+    if df < 1e-250:
+        assert float(fsp.stdtr(df, t)) == 0.5
+
+
+def test_stdtr_near_zero_df_under_jit_vmap_and_at_t_zero():
+    d = np.array([5e-324, 1e-310, 1e-300, 1e-5, 3.0])
+    t = np.array([3.0, -3.0, 0.5, 100.0, 2.0])
+    want = [float(_t_cdf_slope_df(a, b)) for a, b in zip(d, t)]
+    np.testing.assert_allclose(_quiet(ft.jit(ft.vmap(ft.grad(fsp.stdtr, 0))), d, t), want,
+                               rtol=1e-14)
+    # at t = 0 the value is 1/2 for every df: slope 0 in df (was nan: d / 2 underflowed to 0
+    # in the density at 0), the density sqrt(df) / 2 in t (was 0)
+    gd, gt = _quiet(ft.grad(fsp.stdtr, argnums=(0, 1)), 5e-324, 0.0)
+    assert float(gd) == 0.0
+    assert float(gt) == pytest.approx(math.sqrt(5e-324) / 2, rel=1e-15)

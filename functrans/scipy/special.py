@@ -4191,9 +4191,20 @@ def betaincc(a, b, x, /):
 
 
 def _t_density_at_0(d):
-    """The Student t density at 0, ``Gamma((d + 1)/2) / (sqrt(d pi) Gamma(d/2))``."""
-    return fnp.exp(fnp.subtract(fnp.subtract(_sp.lgamma(0.5 * d + 0.5), _sp.lgamma(0.5 * d)),
-                                0.5 * fnp.log(d * math.pi)))
+    """The Student t density at 0, ``Gamma((d + 1)/2) / (sqrt(d pi) Gamma(d/2))``; below
+    d = 1 as ``sqrt(d) Gamma((d + 1)/2) / (2 sqrt(pi) Gamma(d/2 + 1))``: d / 2 underflowed
+    to 0 at d = 5e-324 (lgamma(0) = inf: the density 0, not 1.1e-162, its slope in d nan
+    where it is 1 / (4 sqrt(d)), and stdtr's slope in df at t = 0, 0, nan)."""
+    small = d < 1.0
+    dl, ds = _where(small, 1.0, d), _where(small, d, 0.5)
+    large = fnp.exp(fnp.subtract(fnp.subtract(_sp.lgamma(0.5 * dl + 0.5), _sp.lgamma(0.5 * dl)),
+                                 0.5 * fnp.log(dl * math.pi)))
+    near_0 = fnp.multiply(fnp.sqrt(ds), fnp.exp(fnp.subtract(fnp.subtract(
+        _sp.lgamma(0.5 * ds + 0.5), _sp.lgamma(0.5 * ds + 1.0)), _LOG_2_SQRT_PI)))
+    return _where(small, near_0, large)
+
+
+_LOG_2_SQRT_PI = math.log(2.0 * math.sqrt(math.pi))
 
 
 # -- Student's t: the derivative in df at a large df, without the cancellation ---------------
@@ -4536,10 +4547,14 @@ def stdtr(df, t, /):
         # 0.656); the other forms see t = 2 there (their slopes: no 0 * inf)
         far_any = _t_far_may_hold(d, ts)
         t_in = ts
+        d_in = d
         if far_any:
             t2_all = fnp.multiply(ts, ts)
             far = _any(t2_all == _inf, fnp.multiply(d, 1e300) < fnp.add(d, t2_all))
             ts = _where(far, 2.0, ts)
+            # (and df = 1: at a tiny df their shape slopes are inf, which met the zero
+            # cotangent there in reverse mode: grad in df at (5e-324, 3) was nan, warned)
+            d = _where(far, 1.0, d)
         # (inside t_fix's region the tail's derivatives are the series', the plain form's
         # get a zero cotangent there: its operands without derivatives there, so that its
         # infinite partials (betainc's at df 1e20) give no 0 * inf, nan, in reverse mode)
@@ -4578,13 +4593,16 @@ def stdtr(df, t, /):
         tail = _t_tail_accurate(d, ts, tail)
         tail = _where(big, 0.0, tail)
         if far_any:
-            tail = _where(far, _t_far_tail(_where(far, d, 1.0), _where(far, t_in, 2.0)), tail)
-            ts = t_in
+            tail = _where(far, _t_far_tail(_where(far, d_in, 1.0), _where(far, t_in, 2.0)), tail)
+            ts, d = t_in, d_in
         out = _where(ts < 0.0, tail, 1.0 - tail)
         # at t = 0: 1/2, with the density's slope (the tail's slope there is inf * 0); its
         # two lgamma only where some t may be 0 (t.logcdf of 1e5 points: ~8 % of its time)
         if _may_hold(at0):
-            out = _where(at0, fnp.add(0.5, fnp.multiply(t, _t_density_at_0(d))), out)
+            # (its df elsewhere 1: the density's slope in a subnormal df is -inf, which met
+            # the zero cotangent there, nan in jit(vmap(grad)) at (5e-324, 3))
+            out = _where(at0, fnp.add(0.5, fnp.multiply(t, _t_density_at_0(
+                _where(at0, d, 1.0)))), out)
         if _may_hold(inf):  # (ndtr only where some df may be inf: ~5 % of t.logcdf's time)
             out = _where(inf, ndtr(_where(bad, 0.0, t)), out)
         return _where(bad, math.nan, out)
@@ -4610,10 +4628,11 @@ def _t_far_tail(df, t):
     # (a log x = xlogy(df, df) / 2 - df log|t|: the slope of df log df in reverse mode
     # without 1/df, which overflows for a subnormal df; log(a B(a, 1/2)) as lgamma(a + 1) +
     # lgamma(1/2) - lgamma(a + 1/2): its slope without the 1/a - 1/a of log(a) + betaln's,
-    # and 0 at a = 0)
+    # and 0 at a = 0: lgamma(1/2) the backend's own, so that it cancels where a + 1/2 rounds
+    # to 1/2; math.lgamma's is an ulp from SciPy's: stdtr(1e-310, 3) was 0.5 + 2.2e-16)
     a_log_x = fnp.subtract(0.5 * xlogy(df, df), fnp.multiply(df, fnp.log(fnp.abs(t))))
-    log_ab = fnp.add(fnp.subtract(gammaln(fnp.add(a, 1.0)), gammaln(fnp.add(a, 0.5))),
-                     math.lgamma(0.5))
+    log_ab = fnp.subtract(gammaln(fnp.add(a, 1.0)), fnp.subtract(
+        gammaln(fnp.add(a, 0.5)), gammaln(fnp.full_like(a, 0.5))))
     return 0.5 * fnp.exp(fnp.subtract(a_log_x, log_ab))
 
 
