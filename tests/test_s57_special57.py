@@ -213,3 +213,40 @@ def test_stdtr_near_zero_df_under_jit_vmap_and_at_t_zero():
     gd, gt = _quiet(ft.grad(fsp.stdtr, argnums=(0, 1)), 5e-324, 0.0)
     assert float(gd) == 0.0
     assert float(gt) == pytest.approx(math.sqrt(5e-324) / 2, rel=1e-15)
+
+
+# -- 4. yn past the recurrence's 200000 steps ---------------------------------------------------
+
+# (references: mpmath's recurrence from bessely(0, x), bessely(1, x) at 40 digits, n steps)
+_YN_REF = [
+    (300000, 300000.0, -0.01157336223846073943),
+    (300000, 299900.0, -0.053793913289222763978),
+    (250000, 250500.0, 0.0062756462524833439249),
+    (1000000, 1000000.0, -0.0077475900216173438949),
+    (1000000, 1001000.0, -0.0025402219589120820307),
+    (1000000, 999000.0, -34021698622.477628277),
+]
+
+
+@pytest.mark.parametrize("n,x,want", _YN_REF)
+def test_yn_large_order_near_turning_point(n, x, want):
+    # (nan before: the concrete recurrence stops at 200000 steps)
+    got = float(_quiet(fsp.yn, n, x))
+    assert got == pytest.approx(want, rel=1e-12)
+
+
+def test_yn_large_order_far_and_derivatives():
+    # the brief's case, x = 3.3 n: the phase n (tan b - b) ~ 5.7e5 rounds (SciPy 1.7e-10)
+    assert float(_quiet(fsp.yn, 300000, 1e6)) == pytest.approx(8.6672882195927973e-05,
+                                                                rel=2e-9)
+    # d/dx = (Y_(n-1) - Y_(n+1)) / 2 by the same forms
+    g = float(_quiet(ft.grad(lambda t: fsp.yn(300000, t)), 300100.0))
+    assert g == pytest.approx(0.00013072563171447951333, rel=1e-12)
+    # arrays mixing orders on both sides of the bound, array-api-strict
+    got = fsp.yn(np.array([300000.0, 5.0, 250000.0]), np.array([300000.0, 3.0, 250500.0]))
+    np.testing.assert_allclose(got, [-0.01157336223846073943, float(mp.bessely(5, 3)),
+                                     0.0062756462524833439249], rtol=1e-12)
+    xp = pytest.importorskip("array_api_strict")
+    got = fsp.yn(300000, xp.asarray([300000.0, 299900.0]))
+    np.testing.assert_allclose(np.asarray(got), [-0.01157336223846073943,
+                                                 -0.053793913289222763978], rtol=1e-12)

@@ -6797,10 +6797,13 @@ def yn(n, x, /):
     recurrence: any order. None in ``n``. The recurrence stops once every element of a
     higher order has overflowed (``-inf`` from there); ``-inf`` at once for ``|n| >= 1200``
     with ``|n| >= 3x`` (overflowed for sure) and for ``n = inf`` (the limit; ``n = -inf``:
-    nan, the sign alternates). At most 200000 steps (10000 under ``jit`` and ``vmap``, a graph
-    of that length), beyond which an order whose value has not overflowed gives nan (before
-    session 55 ``yn(1e300, 2)`` ran without end; before session 56 ``yn(20000, 3e4)`` was
-    nan)."""
+    nan, the sign alternates). At most 200000 steps; beyond, Debye's expansions in ``n``
+    (with a short recurrence through the turning point ``x ~ n``: see _yn_large), within
+    ~2e-13 of mpmath up to ``x = 1.01 n``, 1e-9 at ``x = 3.3 n`` (a phase ~6e5 rounded)
+    (before session 57 nan: ``yn(300000, 1e6)``). Under ``jit`` and ``vmap`` at most 10000
+    steps (a graph of that length), beyond which an order whose value has not overflowed
+    gives nan (before session 55 ``yn(1e300, 2)`` ran without end; before session 56
+    ``yn(20000, 3e4)`` was nan)."""
     order, python_int = _integer_order(_array_like(n), "yn")
     # (the recurrence's length, from the concrete orders: before x's batching reaches them)
     if type(order) is float:
@@ -6911,9 +6914,18 @@ def _yn_concrete(m, x, top):
     a small NumPy array."""
     b = _backend_of(x)
     xp = b.xp
+    orders = b.to_numpy(m).reshape(-1)
+    big = orders > _YN_MAX_STEPS
+    if big.any():
+        # (orders past the recurrence's bound: Debye's expansions, _yn_large; the others
+        # by the recurrence up to their own largest order)
+        far = m > float(_YN_MAX_STEPS)
+        rest = _yn_concrete(xp.where(far, xp.zeros_like(m), m), x,
+                            int(orders[~big].max(initial=0.0)))
+        return xp.where(far, _yn_large(b, xp.where(far, m, xp.full_like(m, 2.0 * _YN_MAX_STEPS)),
+                                       x), rest)
     steps = min(top, _YN_MAX_STEPS)
     prev, cur = y0(x), y1(x)
-    orders = b.to_numpy(m).reshape(-1)
     if not len(orders):
         return prev
     if len(orders) == 1:
@@ -6962,6 +6974,115 @@ def _yn_concrete(m, x, top):
                           xp.full_like(cur, -_inf))
         out = xp.where(m > float(last), beyond, out)
     return xp.where(m < 0.0, xp.full_like(out, -_inf), out)
+
+
+# yn past _YN_MAX_STEPS (before session 57 nan: yn(300000, 1e6), SciPy 8.667e-5): Debye's
+# expansions in the order n (DLMF 10.19.3, 10.19.6; the polynomials U_k of special_generic),
+# away from the turning point x = n by a relative margin 12 n^(-2/3) (n tanh(a)^3 ~ 117, where
+# ten terms reach the rounding): for x < n, x = n sech(a),
+#   Y_n = -e^(n (a - tanh a)) / sqrt(pi n tanh(a) / 2) sum_k (-1)^k U_k(coth a) / n^k;
+# for x > n, x = n sec(b), xi = n (tan b - b) - pi / 4,
+#   Y_n = sqrt(2 / (pi n tan b)) (sin(xi) sum_k U_2k(i cot b) / n^2k
+#                                  + i cos(xi) sum_k U_2k+1(i cot b) / n^(2k+1)),
+# n tanh(a), n tan(b) as sqrt(|x - n| (x + n)) (x - n exact), n (a - tanh a) and
+# n (tan b - b) by their series in w = tanh a, tan b below 1/2 (no cancellation). Within the
+# margin, from the order n0 = x / (1 + 13 x^(-2/3)) (Y_n0, Y_n0+1 by the x > n form) up the
+# recurrence (stable upward for Y), some 25 x^(1/3) steps (2500 at x = 1e6). Within ~2e-13
+# of mpmath for x up to 1.01 n (the exponent's or the phase's rounding), 1.5e-11 at x = 2 n
+# (the phase n (tan b - b) ~ 1e5 rounded; SciPy's 2e-11 at (1e5, 1e6)).
+_YN_DEBYE = None
+_YN_DEBYE_MARGIN = 12.0
+
+
+def _yn_debye_polys():
+    global _YN_DEBYE
+    if _YN_DEBYE is None:
+        from ..backends.special_generic import _debye_polynomials
+        polys = _debye_polynomials(10)
+        # U_k(i q): its powers q^j have j's parity k's; i^j = (-1)^(j // 2) (times i for odd
+        # j): U_k(i q) is that real polynomial, times i for odd k
+        _YN_DEBYE = (polys, tuple(tuple(c * (-1.0) ** (j // 2) for j, c in enumerate(u))
+                                  for u in polys))
+    return _YN_DEBYE
+
+
+def _odd_series_tail(xp, w, sign):
+    """``atanh(w) - w`` (sign 1) or ``w - atan(w)`` (sign -1) for ``0 <= w``: by the series
+    ``sum_k sign^k w^(2k+1) / (2k+1)`` (k >= 1) below 1/2, directly above."""
+    small = w < 0.5
+    ws = xp.where(small, w, xp.zeros_like(w))
+    w2 = ws * ws
+    term, total = ws * w2, xp.zeros_like(w)
+    for k in range(3, 58, 2):   # (0.25^27 < 1e-16)
+        total = total + term / float(k)
+        term = term * w2 if sign > 0 else -(term * w2)
+    direct = (xp.atanh(xp.where(small, xp.full_like(w, 0.75), w)) - w if sign > 0
+              else w - xp.atan(w))
+    return xp.where(small, total, direct)
+
+
+def _yn_debye_side(xp, n, x, below):
+    """Y_n(x) by Debye's form for x < n (``below``) or x > n (see above); arrays."""
+    polys, rotated = _yn_debye_polys()
+    s = xp.sqrt(xp.abs(x - n) * (x + n))
+    p = n / s
+    power = xp.ones_like(x)
+    even, odd = xp.zeros_like(x), xp.zeros_like(x)
+    for k in range(len(polys)):
+        coefs = polys[k] if below else rotated[k]
+        val = xp.zeros_like(x)
+        for c in reversed(coefs):
+            val = val * p + c
+        if below:
+            even = even + (val * power if k % 2 == 0 else -(val * power))
+        elif k % 2 == 0:
+            even = even + val * power
+        else:
+            odd = odd + val * power
+        power = power / n
+    w = s / n
+    if below:
+        expo = n * _odd_series_tail(xp, w, 1)
+        return -(xp.exp(expo) * even) / xp.sqrt((0.5 * math.pi) * s)
+    xi = n * _odd_series_tail(xp, w, -1) - 0.25 * math.pi
+    # (i cos(xi) i^1 sum ... = -cos(xi) times the odd terms' real polynomials)
+    return xp.sqrt(2.0 / (math.pi * s)) * (xp.sin(xi) * even - xp.cos(xi) * odd)
+
+
+def _yn_large(b, m, x):
+    """Y_m(x) for concrete orders m > _YN_MAX_STEPS and finite x > 0 (see above)."""
+    xp = b.xp
+    numpy = isinstance(x, _np.ndarray)
+    token = _ERR_STATE.set(_ERR_IGNORE) if numpy and _ERR_STATE is not None else None
+    try:
+        margin = _YN_DEBYE_MARGIN * m ** (-2.0 / 3.0)
+        below = x <= m * (1.0 - margin)
+        above = x >= m * (1.0 + margin)
+        one = xp.ones_like(x)
+        # (each form at points it serves; elsewhere stand-ins inside its range)
+        low = _yn_debye_side(xp, xp.where(below, m, 2.0 * one), xp.where(below, x, one), True)
+        high = _yn_debye_side(xp, xp.where(above, m, one), xp.where(above, x, 2.0 * one),
+                              False)
+        out = xp.where(below, low, high)
+        near = ~(below | above)
+        if bool(b.to_numpy(xp.any(near))):
+            xn = xp.where(near, x, xp.full_like(x, 1e6))
+            mn = xp.where(near, m, xp.full_like(m, 1e6))
+            n0 = xp.floor(xn / (1.0 + (_YN_DEBYE_MARGIN + 1.0) * xn ** (-2.0 / 3.0)))
+            prev = _yn_debye_side(xp, n0, xn, False)
+            cur = _yn_debye_side(xp, n0 + 1.0, xn, False)
+            steps = int(b.to_numpy(xp.max(mn - n0 - 1.0)))
+            k = n0 + 1.0   # (cur is Y_k)
+            for _ in range(steps):
+                go = k < mn
+                new = (2.0 * k) / xn * cur - prev
+                prev, cur = xp.where(go, cur, prev), xp.where(go, new, cur)
+                k = xp.where(go, k + 1.0, k)
+            out = xp.where(near, cur, out)
+        return xp.where(xp.isfinite(out), out, xp.full_like(out, -_inf))
+    finally:
+        if token is not None:
+            _ERR_STATE.reset(token)
 
 
 # -- special18d: complete elliptic integrals ellipk, ellipkm1, ellipe ---------------------------
