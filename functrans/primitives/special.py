@@ -6,7 +6,8 @@ hypergeometric function, in x only), jv (the Bessel function J_v(z), in z only),
 scaled modified Bessel function exp(-|x|) I_v(x), in x only), the Bessel
 functions of orders 0 and 1 j0, j1, y0, y1, k0, k0e, k1, k1e, the regularized
 incomplete gamma and beta functions gammainc, gammaincc and betainc, and their inverses in
-the last operand gammaincinv, gammainccinv and betaincinv.
+the last operand gammaincinv, gammainccinv and betaincinv; x_log_y and entr_positive, the
+cores of xlogy and entr (their slopes formed so that they do not overflow at subnormals).
 
 Each evaluates through its backend's *extra* of the same role (``backend.extra("erf")``: SciPy
 on NumPy, ``torch.special`` on torch, ``cupyx.scipy.special`` on CuPy, the versions of
