@@ -260,3 +260,15 @@ def test_yn_large_order_far_and_derivatives():
     got = fsp.yn(300000, xp.asarray([300000.0, 299900.0]))
     np.testing.assert_allclose(np.asarray(got), [-0.01157336223846073943,
                                                  -0.053793913289222763978], rtol=1e-12)
+
+
+def test_stats_xlogy_slope_at_subnormal():
+    # (scipy.stats' own xlogy, _xlogy_weak: the same overflow; jvp of gamma.logpdf(x, a) in x
+    # at 5e-324 with a - 1 = 2**-52 was inf with a warning, grad (a - 1) / x = 4.49e307)
+    st = pytest.importorskip("functrans.scipy.stats")
+    a = 1.0 + 2.0 ** -52
+    want = float(mp.mpf(2.0 ** -52) / mp.mpf(5e-324) - 1)
+    t = _quiet(_jvp, lambda x: st.gamma.logpdf(x, a), 5e-324)
+    assert t == pytest.approx(want, rel=1e-15)
+    assert float(_quiet(ft.grad(lambda x: st.gamma.logpdf(x, a)), 5e-324)) == pytest.approx(
+        want, rel=1e-15)
