@@ -7,7 +7,8 @@
    Now entr and xlogy's core are primitives (entr_positive, x_log_y) whose rules form
    -(log x + 1) t and (x / y) t, and rel_entr / kl_div have a rule of their own (slopes
    log(x / y) + 1 and -x / y; kl: log(x / y) and (y - x) / y, which also keeps the digits
-   near x = y, where the old slope in x was 5e-10 relative off).
+   near x = y, where the old slope in x was 5e-10 relative off). scipy.stats' own xlogy
+   (_xlogy_weak) had the same overflow (jvp of gamma.logpdf at 5e-324): x_log_y too.
 2. stdtrit(df, p) for p < 1e-300 and df ~2000..1e7 was t.ppf's value, whose betaincinv
    works in the few bits of a subnormal p: 1.7 % off at (2000, 5e-324) (-46.0141, mpmath
    -46.8194), its slope in df inf. Now Newton's method on t.logcdf(t) = log p from the tail
