@@ -448,6 +448,8 @@ CASES = [
     unary("erf", Sp.erf), unary("erfc", Sp.erfc), unary("erfinv", Sp.erfinv, fts.real(-0.8, 0.8)),
     unary("ndtri", Sp.ndtri, fts.real(0.1, 0.9)), unary("ndtr", Sp.ndtr),
     unary("exp_sq", lambda x: Sp.exp_sq(x, -0.5)), unary("lgamma", Sp.lgamma, POS),
+    unary("entr_positive", Sp.entr_positive_p.bind, POS),
+    binary("x_log_y", Sp.x_log_y_p.bind, REAL, POS),
     unary("digamma", Sp.digamma, POS), unary("polygamma", lambda x: Sp.polygamma(x, n=1), POS),
     # the incomplete gamma and beta functions: derivatives in x (the shape parameters fixed)
     unary("gammainc", lambda x: Sp.gammainc(fnp.full_like(x, 2.5), x), POS),

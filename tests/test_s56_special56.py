@@ -157,11 +157,8 @@ def test_stdtrit_tiny_p_slopes(df, p):
         assert ft.grad(fsp.stdtrit, argnums=(0, 1))(0.5, 1e-310) == (np.inf, np.inf)
 
 
-@pytest.mark.xfail(strict=True, reason="stdtrit(df, p) for df above ~2000 at the lowest "
-                   "subnormal p is t.ppf's (betaincinv's: the few digits of p), 1.7 % off at "
-                   "(2000, 5e-324) (-46.014 vs mpmath -46.819), 1.5 % at (1e5, 5e-324); the "
-                   "tail series needs x = df / (df + t^2) <= 0.3 (df below ~2000 there)")
 def test_stdtrit_subnormal_p_large_df():
+    # (an xfail until session 57: t.ppf's 1.7 % there, now refined in log p)
     assert abs(fsp.stdtrit(2000.0, 5e-324) / -46.8194045128366 - 1) < 1e-13
 
 

@@ -6,7 +6,8 @@ hypergeometric function, in x only), jv (the Bessel function J_v(z), in z only),
 scaled modified Bessel function exp(-|x|) I_v(x), in x only), the Bessel
 functions of orders 0 and 1 j0, j1, y0, y1, k0, k0e, k1, k1e, the regularized
 incomplete gamma and beta functions gammainc, gammaincc and betainc, and their inverses in
-the last operand gammaincinv, gammainccinv and betaincinv.
+the last operand gammaincinv, gammainccinv and betaincinv; x_log_y and entr_positive, the
+cores of xlogy and entr (their slopes formed so that they do not overflow at subnormals).
 
 Each evaluates through its backend's *extra* of the same role (``backend.extra("erf")``: SciPy
 on NumPy, ``torch.special`` on torch, ``cupyx.scipy.special`` on CuPy, the versions of
@@ -43,6 +44,7 @@ import numpy as _np
 from .elementwise import (_array_aval, _bool_aval, abs_, add, cos, div, elementwise, eq, exp,
                           floor_p, ge, gt, le, log, log1p, logical_and, logical_not, logical_or,
                           lt, mul, mul_sz, neg, round_p, select, sign, sin, sqrt, sub, unary)
+from .elementwise import _tangent_times_sz
 from .structural import full_like
 from ._batching import leading_rule
 from ..core import primitive, registry
@@ -633,6 +635,44 @@ def _polygamma_aval(x, *, n):
 polygamma_p = elementwise("polygamma", _polygamma_impl, _polygamma_jvp,
                           abstract_eval=_polygamma_aval)
 polygamma_p.same_aval = True  # the operand's aval, whatever n
+
+
+# -- x log(y) and -x log(x) (xlogy, entr), with slopes that do not overflow at subnormals ------
+
+
+def _x_log_y_impl(b, x, y):
+    # (mul_sz's: 0 where x == 0 whatever log(y) is)
+    return b.xp.where(x == 0, 0.0, b.xp.log(y)) * x
+
+
+def _x_log_y_jvp(primals, tangents):
+    x, y = primals
+    tx, ty = tangents
+    t = None
+    if tx is not None:
+        t = mul_sz(log(y), tx)
+    if ty is not None:
+        # (x / y) t, not the product rule's x (t / y): t / y is inf at a subnormal y where
+        # x / y is finite (the JVP of xlogy(x, x) at 5e-324 was +inf, not log(x) + 1); a zero
+        # x or a zero tangent gives 0 whatever the other factor holds, as mul_sz's rule
+        ty = _tangent_times_sz(ty, div(x, y))
+        t = ty if t is None else add(t, ty)
+    return x_log_y_p.bind(x, y), t
+
+
+# x_log_y(x, y) = x log(y), 0 where x == 0 (a strong zero, mul_sz's): the core of xlogy, which
+# adds its values and slopes at y = 0 and nan (functrans.scipy.special._x_log_traced)
+x_log_y_p = elementwise("x_log_y", _x_log_y_impl, _x_log_y_jvp)
+
+
+def _entr_positive_impl(b, x):
+    return -(x * b.xp.log(x))
+
+
+# entr_positive(x) = -x log(x) for x > 0 (entr adds 0 and below), slope -(log(x) + 1): the
+# product rule's x (t / x) was inf at subnormal x (the JVP at 5e-324 -inf, grad 743.44)
+entr_positive_p = unary("entr_positive", _entr_positive_impl,
+                        lambda t, x, y: mul(t, neg(add(log(x), 1.0))))
 
 
 # -- log(Gamma(y + 1/2) / Gamma(y)) - log(y) / 2 and its derivatives (Student's t) ------------

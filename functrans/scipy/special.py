@@ -39,6 +39,7 @@ from ..primitives import special as _sp
 from ..primitives import structural as _st
 from ..primitives.elementwise import mul_sz as _mul_sz
 from ..core import Tracer as _Tracer
+from ..custom import SymbolicZero as _SymbolicZero
 from ..interpreters import ConstTracer as _ConstTracer, PairTracer as _PairTracer
 
 __all__ = ["erf", "erfc", "erfinv", "gammaln", "digamma", "psi", "polygamma", "gamma",
@@ -1487,15 +1488,16 @@ def _x_log_traced(x, y, log, lo):
         # divided by 0 in the backward pass, outside this function's errstate
         # (grad(xlogy, 1)(1, 0) warned; its value inf, SciPy silent)
         edge = fnp.logical_and(x != 0.0, y == lo)
-        log_y = log(_where(fnp.logical_or(at, edge), lo + 1.0, y))
+        special = fnp.logical_or(at, edge)
         slope = _where(at, _inf, fnp.zeros_like(ys))  # (y's dtype: float32 stays float32)
         # (log(lo) = -inf written as such, and _silent_log's value: no warning under jit
         # either, where the graph runs outside this function's errstate)
-        log_y = _where(at, fnp.subtract(_mul_sz(slope, fnp.subtract(y, ys)), _inf), log_y)
-        log_y = _where(edge, _silent_log(_where(edge, fnp.subtract(y, lo), 1.0)), log_y)
+        log_lo = _where(at, fnp.subtract(_mul_sz(slope, fnp.subtract(y, ys)), _inf),
+                        _silent_log(_where(edge, fnp.subtract(y, lo), 1.0)))
+        out = _where(special, _mul_sz(log_lo, x),
+                     _x_times_log(x, _where(special, lo + 1.0, y), log))
     else:
-        log_y = log(y)
-    out = _mul_sz(log_y, x)
+        out = _x_times_log(x, y, log)
     if not nans:
         return out + 0.0
     # (nan for a nan y, as SciPy, x == 0 included, and nan derivatives of every order there:
@@ -1504,6 +1506,16 @@ def _x_log_traced(x, y, log, lo):
     nan_y = y != y
     at_nan = fnp.multiply(x, log(_where(nan_y, y, lo + 1.0)))
     return _where(nan_y, at_nan, out) + 0.0
+
+
+def _x_times_log(x, y, log):
+    """``x log(y)`` with a strong zero at ``x == 0`` (``mul_sz``); for ``log`` = ``fnp.log`` by
+    the primitive ``x_log_y``, whose slope in ``y`` is ``(x / y) t`` (the product rule's
+    ``x (t / y)`` overflowed at a subnormal ``y``). (``log1p``: ``1 + y`` is never subnormal,
+    its tangent ``t / (1 + y)`` at most ``1e16 t``.)"""
+    if log is not fnp.log:
+        return _mul_sz(log(y), x)
+    return _sp.x_log_y_p.bind(x, y)
 
 
 def _y_at_lo_or_nan(y, lo):
@@ -1555,10 +1567,13 @@ def _x_log_weak(x, y, name, log, lo):
     # Where x == 0 and log(y) is finite, x * log(y) is that 0 already with the true derivatives
     # (log(y) in x, x / y = 0 in y); elsewhere at x == 0, y is replaced by a point where log is
     # finite (1 for log, 0 for log1p) so that the product is 0 with derivative 0.
+    # (session 57: the product by _x_times_log, whose slope in y is (x / y) t: x (t / y)
+    # overflowed at a subnormal y, jvp of stats.gamma.logpdf(x, 1 + 2**-52) at 5e-324 inf,
+    # grad 4.49e307)
     x, y = _real_pair(x, y, name)
     fine = (y > lo) & (y < _inf)
     ys = _where(fnp.logical_and(x == 0.0, ~fine & (y == y)), lo + 1.0, y)
-    return fnp.multiply(x, log(ys)) + 0.0  # + 0.0: 0 * log(y) may be -0.0; SciPy gives 0.0
+    return _x_times_log(x, ys, log) + 0.0  # + 0.0: 0 * log(y) may be -0.0; SciPy gives 0.0
 
 
 def _xlogy_weak(x, y):
@@ -1629,7 +1644,7 @@ def _entr_traced(x):
     # of entr's one-sided ones (-log(0) - 1 = +inf, -1/0 = -inf, 1/0**2 = +inf); elsewhere the
     # sqrt of 1 (of 0 there, its backward pass would divide the zero cotangent by 0: a warning)
     at_zero = _where(zero, fnp.sqrt(_where(zero, x, 1.0)), 0.0)
-    out = _where(pos, -(xs * fnp.log(xs)), _where(zero, at_zero, -_inf))
+    out = _where(pos, _sp.entr_positive_p.bind(xs), _where(zero, at_zero, -_inf))
     return _where(x != x, x, out)
 
 
@@ -2735,14 +2750,91 @@ def _entropy_parts(x, y):
     return x, y, pos, xs, ys, zero, nan
 
 
-def _x_log_ratio(x, y):
-    """x log(x / y) for x, y > 0; as x log1p((x - y) / y) where x / y is within a factor 2 of
+def _x_log_ratio(x, y, kl):
+    """x log(x / y) for x, y > 0 (``kl``: plus y - x, kl_div's), by a rule of its own: slopes
+    ``log(x / y) + 1`` in x and ``-x / y`` in y (kl: ``log(x / y)`` and ``(y - x) / y``,
+    which keeps the digits where x is near y). Through the forms below the slope in x was
+    x (t / x): inf at subnormal x (the JVP of rel_entr(x, 0.4) at 5e-324 was +inf, not
+    -742.52; grad was right), and its kl form lost digits to 1 - 1 near x = y."""
+    global _x_log_ratio_fns
+    if _x_log_ratio_fns is None:
+        from ..custom import custom_jvp
+        fns = []
+        for k in (False, True):
+            fn = custom_jvp(functools.partial(_x_log_ratio_value, kl=k))
+            fn.defjvp(functools.partial(_x_log_ratio_jvp, kl=k), symbolic_zeros=True)
+            fns.append(fn)
+        log_ratio = custom_jvp(_log_ratio)
+        log_ratio.defjvp(_log_ratio_jvp, symbolic_zeros=True)
+        _x_log_ratio_fns = (fns[0], fns[1], log_ratio)
+    return _x_log_ratio_fns[kl](x, y)
+
+
+def _x_log_ratio_value(x, y, kl):
+    out = fnp.multiply(x, _log_ratio(x, y))
+    return fnp.add(out, fnp.subtract(y, x)) if kl else out
+
+
+def _x_log_ratio_jvp(primals, tangents, kl):
+    x, y = primals
+    tx, ty = tangents
+    log_q = _x_log_ratio_fns[2](x, y)
+    out = fnp.multiply(x, log_q)
+    # (each slope times its tangent with a strong zero: log(x / y) is -inf at y = inf; a
+    # symbolic zero tangent's term skipped)
+    t = None
+    if type(tx) is not _SymbolicZero:
+        t = _mul_sz(log_q if kl else fnp.add(log_q, 1.0), tx)
+    if type(ty) is not _SymbolicZero:
+        if kl:
+            # (each form of the points it serves, 1 elsewhere: no unselected inf or nan
+            # slope; (y - x) / y where x is near y, its digits kept, 1 - x / y elsewhere,
+            # whose own derivative x / y**2 comes without 1 - (y - x) / y's cancellation)
+            near = _near_one(x, y)
+            xn, yn = _where(near, x, 1.0), _where(near, y, 1.0)
+            slope_y = _where(near, fnp.divide(fnp.subtract(yn, xn), yn), fnp.subtract(
+                1.0, fnp.divide(_where(near, 1.0, x), _where(near, 1.0, y))))
+        else:
+            slope_y = fnp.negative(fnp.divide(x, y))
+        ty = _mul_sz(slope_y, ty)
+        t = ty if t is None else fnp.add(t, ty)
+    return fnp.add(out, fnp.subtract(y, x)) if kl else out, t
+
+
+def _near_one(x, y):
+    return _all(fnp.less(x, fnp.multiply(y, 2.0)), fnp.less(y, fnp.multiply(x, 2.0)))
+
+
+def _log_ratio_jvp(primals, tangents):
+    # t / x - t / y: through log(x / y), (t / y) / q overflowed at subnormal y where 1 / x is
+    # finite; where x is near y as (tx - q ty) / x, which is 0, not inf - inf, at x = y
+    # subnormal (the second derivative of rel_entr(x, x), 0)
+    x, y = primals
+    tx, ty = tangents
+    out = _x_log_ratio_fns[2](x, y)
+    if type(ty) is _SymbolicZero:
+        return out, fnp.divide(tx, x)
+    if type(tx) is _SymbolicZero:
+        return out, fnp.negative(fnp.divide(ty, y))
+    near = _near_one(x, y)
+    xn, yn = _where(near, x, 1.0), _where(near, y, 1.0)
+    xf, yf = _where(near, 1.0, x), _where(near, 1.0, y)
+    t = _where(near, fnp.divide(fnp.subtract(tx, _mul_sz(fnp.divide(xn, yn), ty)), xn),
+               fnp.subtract(fnp.divide(tx, xf), fnp.divide(ty, yf)))
+    return out, t
+
+
+_x_log_ratio_fns = None
+
+
+def _log_ratio(x, y):
+    """log(x / y) for x, y > 0; as log1p((x - y) / y) where x / y is within a factor 2 of
     1 (x - y exact there), so that the rounding of x / y does not cost the small logarithm
-    its digits; as x (log x - log y) where x / y leaves the normal range (rel_entr(1e-300,
+    its digits; as log x - log y where x / y leaves the normal range (rel_entr(1e-300,
     1e300) was -inf, its value -1.38e-297; (1e300, 1e-300) inf, its value 1.38e303). Each
     form sees only the points it serves (others: 1), so that no unselected form's infinite
     slope (log1p at -1, x / y's past overflow) meets a zero cotangent as nan."""
-    near = _all(fnp.less(x, fnp.multiply(y, 2.0)), fnp.less(y, fnp.multiply(x, 2.0)))
+    near = _near_one(x, y)
     q = fnp.divide(x, y)
     fi = fnp.finfo(_dtype(q))
     wide = _any(fnp.less(q, fi.tiny), fnp.greater(q, fi.max))
@@ -2755,7 +2847,7 @@ def _x_log_ratio(x, y):
         ratio = fnp.log(q)
     xn, yn = _where(near, x, 1.0), _where(near, y, 1.0)
     close = fnp.log1p(fnp.divide(fnp.subtract(xn, yn), yn))
-    return fnp.multiply(x, _where(near, close, ratio))
+    return _where(near, close, ratio)
 
 
 def rel_entr(x, y, /):
@@ -2772,7 +2864,7 @@ def rel_entr(x, y, /):
         return _entropy_numpy(_plain_numpy(x), _plain_numpy(y), False)
     with _np.errstate(all="ignore"):   # (x / y past overflow)
         x, y, pos, xs, ys, zero, nan = _entropy_parts(x, y)
-        inner = _x_log_ratio(xs, ys)
+        inner = _x_log_ratio(xs, ys, False)
         out = _where(pos, inner, _where(zero, fnp.zeros_like(inner), _inf))
         return _where(nan, math.nan, out)
 
@@ -2790,7 +2882,7 @@ def kl_div(x, y, /):
         return _entropy_numpy(_plain_numpy(x), _plain_numpy(y), True)
     with _np.errstate(all="ignore"):
         x, y, pos, xs, ys, zero, nan = _entropy_parts(x, y)
-        inner = fnp.add(_x_log_ratio(xs, ys), fnp.subtract(ys, xs))
+        inner = _x_log_ratio(xs, ys, True)
         out = _where(pos, inner, _where(zero, fnp.add(y, 0.0), _inf))
         return _where(nan, math.nan, out)
 
@@ -4109,9 +4201,20 @@ def betaincc(a, b, x, /):
 
 
 def _t_density_at_0(d):
-    """The Student t density at 0, ``Gamma((d + 1)/2) / (sqrt(d pi) Gamma(d/2))``."""
-    return fnp.exp(fnp.subtract(fnp.subtract(_sp.lgamma(0.5 * d + 0.5), _sp.lgamma(0.5 * d)),
-                                0.5 * fnp.log(d * math.pi)))
+    """The Student t density at 0, ``Gamma((d + 1)/2) / (sqrt(d pi) Gamma(d/2))``; below
+    d = 1 as ``sqrt(d) Gamma((d + 1)/2) / (2 sqrt(pi) Gamma(d/2 + 1))``: d / 2 underflowed
+    to 0 at d = 5e-324 (lgamma(0) = inf: the density 0, not 1.1e-162, its slope in d nan
+    where it is 1 / (4 sqrt(d)), and stdtr's slope in df at t = 0, 0, nan)."""
+    small = d < 1.0
+    dl, ds = _where(small, 1.0, d), _where(small, d, 0.5)
+    large = fnp.exp(fnp.subtract(fnp.subtract(_sp.lgamma(0.5 * dl + 0.5), _sp.lgamma(0.5 * dl)),
+                                 0.5 * fnp.log(dl * math.pi)))
+    near_0 = fnp.multiply(fnp.sqrt(ds), fnp.exp(fnp.subtract(fnp.subtract(
+        _sp.lgamma(0.5 * ds + 0.5), _sp.lgamma(0.5 * ds + 1.0)), _LOG_2_SQRT_PI)))
+    return _where(small, near_0, large)
+
+
+_LOG_2_SQRT_PI = math.log(2.0 * math.sqrt(math.pi))
 
 
 # -- Student's t: the derivative in df at a large df, without the cancellation ---------------
@@ -4454,10 +4557,14 @@ def stdtr(df, t, /):
         # 0.656); the other forms see t = 2 there (their slopes: no 0 * inf)
         far_any = _t_far_may_hold(d, ts)
         t_in = ts
+        d_in = d
         if far_any:
             t2_all = fnp.multiply(ts, ts)
             far = _any(t2_all == _inf, fnp.multiply(d, 1e300) < fnp.add(d, t2_all))
             ts = _where(far, 2.0, ts)
+            # (and df = 1: at a tiny df their shape slopes are inf, which met the zero
+            # cotangent there in reverse mode: grad in df at (5e-324, 3) was nan, warned)
+            d = _where(far, 1.0, d)
         # (inside t_fix's region the tail's derivatives are the series', the plain form's
         # get a zero cotangent there: its operands without derivatives there, so that its
         # infinite partials (betainc's at df 1e20) give no 0 * inf, nan, in reverse mode)
@@ -4496,13 +4603,16 @@ def stdtr(df, t, /):
         tail = _t_tail_accurate(d, ts, tail)
         tail = _where(big, 0.0, tail)
         if far_any:
-            tail = _where(far, _t_far_tail(_where(far, d, 1.0), _where(far, t_in, 2.0)), tail)
-            ts = t_in
+            tail = _where(far, _t_far_tail(_where(far, d_in, 1.0), _where(far, t_in, 2.0)), tail)
+            ts, d = t_in, d_in
         out = _where(ts < 0.0, tail, 1.0 - tail)
         # at t = 0: 1/2, with the density's slope (the tail's slope there is inf * 0); its
         # two lgamma only where some t may be 0 (t.logcdf of 1e5 points: ~8 % of its time)
         if _may_hold(at0):
-            out = _where(at0, fnp.add(0.5, fnp.multiply(t, _t_density_at_0(d))), out)
+            # (its df elsewhere 1: the density's slope in a subnormal df is -inf, which met
+            # the zero cotangent there, nan in jit(vmap(grad)) at (5e-324, 3))
+            out = _where(at0, fnp.add(0.5, fnp.multiply(t, _t_density_at_0(
+                _where(at0, d, 1.0)))), out)
         if _may_hold(inf):  # (ndtr only where some df may be inf: ~5 % of t.logcdf's time)
             out = _where(inf, ndtr(_where(bad, 0.0, t)), out)
         return _where(bad, math.nan, out)
@@ -4528,10 +4638,11 @@ def _t_far_tail(df, t):
     # (a log x = xlogy(df, df) / 2 - df log|t|: the slope of df log df in reverse mode
     # without 1/df, which overflows for a subnormal df; log(a B(a, 1/2)) as lgamma(a + 1) +
     # lgamma(1/2) - lgamma(a + 1/2): its slope without the 1/a - 1/a of log(a) + betaln's,
-    # and 0 at a = 0)
+    # and 0 at a = 0: lgamma(1/2) the backend's own, so that it cancels where a + 1/2 rounds
+    # to 1/2; math.lgamma's is an ulp from SciPy's: stdtr(1e-310, 3) was 0.5 + 2.2e-16)
     a_log_x = fnp.subtract(0.5 * xlogy(df, df), fnp.multiply(df, fnp.log(fnp.abs(t))))
-    log_ab = fnp.add(fnp.subtract(gammaln(fnp.add(a, 1.0)), gammaln(fnp.add(a, 0.5))),
-                     math.lgamma(0.5))
+    log_ab = fnp.subtract(gammaln(fnp.add(a, 1.0)), fnp.subtract(
+        gammaln(fnp.add(a, 0.5)), gammaln(fnp.full_like(a, 0.5))))
     return 0.5 * fnp.exp(fnp.subtract(a_log_x, log_ab))
 
 
@@ -4548,8 +4659,9 @@ def stdtrit(df, p, /):
     ``I_x(df/2, 1/2) = 2p`` solved by Newton's method in ``log x`` (within ~``|log t|`` ulps
     of mpmath, derivatives of any order; ``-inf`` past the largest float, slopes ``+inf``):
     before session 56 nan at ``stdtrit(0.079, 5e-324)`` (SciPy ``-1.9e153``; the true
-    ``-6.8e4087``), 56 % off at ``(30, 5e-324)``. Above df ~ 2000 at the smallest subnormal
-    ``p`` t.ppf's value is about 1.7 % off."""
+    ``-6.8e4087``), 56 % off at ``(30, 5e-324)``. Above df ~ 2000 (to 1e7) t.ppf refined by
+    Newton's method on ``t.logcdf(t) = log p``, derivatives by the implicit function theorem
+    (before session 57 1.7 % off at ``(2000, 5e-324)``)."""
     from . import stats as _stats
 
     def f(df, p):
@@ -4567,7 +4679,10 @@ def stdtrit(df, p, /):
         a = 0.5 * d
         lead = fnp.add(fnp.add(fnp.log(_where(tiny, p, 1.0)), fnp.log(d)), betaln(a, 0.5))
         tail = _all(tiny, fnp.divide(lead, a) <= _STDTRIT_TAIL_LOG_X)
-        out = _stats.t.ppf(_where(_any(bad, tail), 0.5, p), d)
+        # (the rest of the tiny p below df 1e7: Newton's method in log p from the series'
+        # first term, x = exp(L / a), whose log S(x) / a is small there)
+        near = _all(tiny, fnp.logical_not(tail), d < _STDTRIT_REFINE_DF)
+        out = _stats.t.ppf(_where(_any(bad, tail, near), 0.5, p), d)
         ta, tl = _where(tail, a, 1.0), _where(tail, lead, -1.0)
         # (|t| past the largest float: x below e^-1400, S(x) = 1, u = L / a)
         over = fnp.multiply(0.5, fnp.subtract(fnp.log(fnp.multiply(ta, 2.0)),
@@ -4576,8 +4691,88 @@ def stdtrit(df, p, /):
         if not _known_none(over):
             far = _where(over, _stdtrit_overflowed(p, d), far)
         out = _where(tail, far, out)
+        if not _known_none(near):
+            from ..batching import BatchTracer
+            if _concrete_behind(near) is not None or isinstance(near, BatchTracer):
+                out = _stdtrit_refine_near(out, near, a, lead, p, d)
+            else:
+                # (staged, jit's: by cond, the refinement runs only where some p needs it,
+                # not on every call: jit(stdtrit) of 1000 ordinary p 2.8 -> 10 ms; not
+                # under vmap, where cond runs both branches on every member, and the
+                # derivatives of the members that do not take one met 0 / 0, a warning)
+                from ..control_flow import cond
+                out = cond(fnp.any(near), _stdtrit_refine_near, lambda out, *_: out,
+                           out, near, a, lead, p, d)
         return _where(bad, math.nan, out)
     return _weak64("stdtrit", (df, p), f)
+
+
+# stdtrit at p below 1e-300 where the far left tail's series does not reach (x > 0.3, df above
+# ~2000, below 1e7): t.ppf's betaincinv solves I_x(a, 1/2) = 2 p in p itself, where a subnormal p has a
+# few bits (stdtrit(2000, 5e-324) -46.0141, mpmath -46.8194, 1.7 % off; SciPy 6e-4 off).
+# From the series' first term (x = exp(L / a)), Newton's method on log(t.cdf(t)) = log p (t.logcdf is accurate in the far tail;
+# its slope t.pdf / t.cdf from the logarithms), and the derivatives of the root by the
+# implicit function theorem: dt = (dp / p - d_df logcdf(t, df) ddf) cdf / pdf, written with
+# functrans's operations, so each order differentiates the one before.
+_STDTRIT_REFINE_STEPS = 2   # (from the start below: 3e-6, 4e-12, 4e-16 relative)
+
+
+def _stdtrit_refine_near(out, near, a, lead, p, d):
+    # (the start: a u + log S(e^u) = L with S(x) ~ (1 - x)^(-1/2), its large-a form, by one
+    # step from u = L / a; then t = -sqrt(df (1 - x) / x))
+    a, lead = fnp.stop_gradient(_where(near, a, 1.0)), fnp.stop_gradient(_where(near, lead, -1.0))
+    u = fnp.divide(lead, a)
+    u = fnp.divide(fnp.add(lead, fnp.multiply(0.5, fnp.log(fnp.negative(fnp.expm1(u))))), a)
+    t0 = fnp.negative(fnp.sqrt(fnp.multiply(fnp.multiply(a, 2.0), fnp.expm1(fnp.negative(u)))))
+    return _where(near, _stdtrit_refined(t0, _where(near, p, 0.25), _where(near, d, 1.0)),
+                  out)
+# (above, t.ppf is right: its large-df form; and t.logcdf is nan from df ~ 1e20)
+_STDTRIT_REFINE_DF = 1e7
+
+
+def _stdtrit_refined(t0, p, df):
+    global _stdtrit_refined_fn
+    if _stdtrit_refined_fn is None:
+        from ..custom import custom_jvp
+        _stdtrit_refined_fn = custom_jvp(_stdtrit_refine)
+        _stdtrit_refined_fn.defjvp(_stdtrit_refined_jvp, symbolic_zeros=True)
+    return _stdtrit_refined_fn(t0, p, df)
+
+
+def _stdtrit_refine(t, p, df):
+    from . import stats as _stats
+    t, p, df = fnp.stop_gradient(t), fnp.stop_gradient(p), fnp.stop_gradient(df)
+    log_p = fnp.log(p)
+    for _ in range(_STDTRIT_REFINE_STEPS):
+        log_cdf = _stats.t.logcdf(t, df)
+        step = fnp.multiply(fnp.subtract(log_cdf, log_p),
+                            fnp.exp(fnp.subtract(log_cdf, _stats.t.logpdf(t, df))))
+        t = fnp.subtract(t, step)
+    return t
+
+
+def _stdtrit_refined_jvp(primals, tangents):
+    from . import stats as _stats
+    from ..api import jvp
+    t0, p, df = primals
+    _, tp, tdf = tangents
+    t = _stdtrit_refined_fn(t0, p, df)
+    log_cdf, log_pdf = _stats.t.logcdf(t, df), _stats.t.logpdf(t, df)
+    dt = None
+    if type(tp) is not _SymbolicZero:
+        # (dp / pdf; inf past overflow, the true slope's, where p is subnormal: written as
+        # such, no warning under jit, where the graph runs outside any errstate)
+        over = fnp.negative(log_pdf) > _LOG_MAX
+        slope = _where(over, _inf, fnp.exp(fnp.negative(_where(over, 0.0, log_pdf))))
+        dt = fnp.multiply(tp, slope)
+    if type(tdf) is not _SymbolicZero:
+        d_df = jvp(lambda d: _stats.t.logcdf(t, d), (df,), (tdf,))[1]
+        term = fnp.negative(fnp.multiply(d_df, fnp.exp(fnp.subtract(log_cdf, log_pdf))))
+        dt = term if dt is None else fnp.add(dt, term)
+    return t, dt
+
+
+_stdtrit_refined_fn = None
 
 
 # stdtrit's far left tail: for p < 1e-300 t.ppf was nan (df <= 1: stdtrit(0.079, 5e-324),
@@ -6619,10 +6814,13 @@ def yn(n, x, /):
     recurrence: any order. None in ``n``. The recurrence stops once every element of a
     higher order has overflowed (``-inf`` from there); ``-inf`` at once for ``|n| >= 1200``
     with ``|n| >= 3x`` (overflowed for sure) and for ``n = inf`` (the limit; ``n = -inf``:
-    nan, the sign alternates). At most 200000 steps (10000 under ``jit`` and ``vmap``, a graph
-    of that length), beyond which an order whose value has not overflowed gives nan (before
-    session 55 ``yn(1e300, 2)`` ran without end; before session 56 ``yn(20000, 3e4)`` was
-    nan)."""
+    nan, the sign alternates). At most 200000 steps; beyond, Debye's expansions in ``n``
+    (with a short recurrence through the turning point ``x ~ n``: see _yn_large), within
+    ~2e-13 of mpmath up to ``x = 1.01 n``, 1e-9 at ``x = 3.3 n`` (a phase ~6e5 rounded)
+    (before session 57 nan: ``yn(300000, 1e6)``). Under ``jit`` and ``vmap`` at most 10000
+    steps (a graph of that length), beyond which an order whose value has not overflowed
+    gives nan (before session 55 ``yn(1e300, 2)`` ran without end; before session 56
+    ``yn(20000, 3e4)`` was nan)."""
     order, python_int = _integer_order(_array_like(n), "yn")
     # (the recurrence's length, from the concrete orders: before x's batching reaches them)
     if type(order) is float:
@@ -6733,9 +6931,18 @@ def _yn_concrete(m, x, top):
     a small NumPy array."""
     b = _backend_of(x)
     xp = b.xp
+    orders = b.to_numpy(m).reshape(-1)
+    big = orders > _YN_MAX_STEPS
+    if big.any():
+        # (orders past the recurrence's bound: Debye's expansions, _yn_large; the others
+        # by the recurrence up to their own largest order)
+        far = m > float(_YN_MAX_STEPS)
+        rest = _yn_concrete(xp.where(far, xp.zeros_like(m), m), x,
+                            int(orders[~big].max(initial=0.0)))
+        return xp.where(far, _yn_large(b, xp.where(far, m, xp.full_like(m, 2.0 * _YN_MAX_STEPS)),
+                                       x), rest)
     steps = min(top, _YN_MAX_STEPS)
     prev, cur = y0(x), y1(x)
-    orders = b.to_numpy(m).reshape(-1)
     if not len(orders):
         return prev
     if len(orders) == 1:
@@ -6784,6 +6991,115 @@ def _yn_concrete(m, x, top):
                           xp.full_like(cur, -_inf))
         out = xp.where(m > float(last), beyond, out)
     return xp.where(m < 0.0, xp.full_like(out, -_inf), out)
+
+
+# yn past _YN_MAX_STEPS (before session 57 nan: yn(300000, 1e6), SciPy 8.667e-5): Debye's
+# expansions in the order n (DLMF 10.19.3, 10.19.6; the polynomials U_k of special_generic),
+# away from the turning point x = n by a relative margin 12 n^(-2/3) (n tanh(a)^3 ~ 117, where
+# ten terms reach the rounding): for x < n, x = n sech(a),
+#   Y_n = -e^(n (a - tanh a)) / sqrt(pi n tanh(a) / 2) sum_k (-1)^k U_k(coth a) / n^k;
+# for x > n, x = n sec(b), xi = n (tan b - b) - pi / 4,
+#   Y_n = sqrt(2 / (pi n tan b)) (sin(xi) sum_k U_2k(i cot b) / n^2k
+#                                  + i cos(xi) sum_k U_2k+1(i cot b) / n^(2k+1)),
+# n tanh(a), n tan(b) as sqrt(|x - n| (x + n)) (x - n exact), n (a - tanh a) and
+# n (tan b - b) by their series in w = tanh a, tan b below 1/2 (no cancellation). Within the
+# margin, from the order n0 = x / (1 + 13 x^(-2/3)) (Y_n0, Y_n0+1 by the x > n form) up the
+# recurrence (stable upward for Y), some 25 x^(1/3) steps (2500 at x = 1e6). Within ~2e-13
+# of mpmath for x up to 1.01 n (the exponent's or the phase's rounding), 1.5e-11 at x = 2 n
+# (the phase n (tan b - b) ~ 1e5 rounded; SciPy's 2e-11 at (1e5, 1e6)).
+_YN_DEBYE = None
+_YN_DEBYE_MARGIN = 12.0
+
+
+def _yn_debye_polys():
+    global _YN_DEBYE
+    if _YN_DEBYE is None:
+        from ..backends.special_generic import _debye_polynomials
+        polys = _debye_polynomials(10)
+        # U_k(i q): its powers q^j have j's parity k's; i^j = (-1)^(j // 2) (times i for odd
+        # j): U_k(i q) is that real polynomial, times i for odd k
+        _YN_DEBYE = (polys, tuple(tuple(c * (-1.0) ** (j // 2) for j, c in enumerate(u))
+                                  for u in polys))
+    return _YN_DEBYE
+
+
+def _odd_series_tail(xp, w, sign):
+    """``atanh(w) - w`` (sign 1) or ``w - atan(w)`` (sign -1) for ``0 <= w``: by the series
+    ``sum_k sign^k w^(2k+1) / (2k+1)`` (k >= 1) below 1/2, directly above."""
+    small = w < 0.5
+    ws = xp.where(small, w, xp.zeros_like(w))
+    w2 = ws * ws
+    term, total = ws * w2, xp.zeros_like(w)
+    for k in range(3, 58, 2):   # (0.25^27 < 1e-16)
+        total = total + term / float(k)
+        term = term * w2 if sign > 0 else -(term * w2)
+    direct = (xp.atanh(xp.where(small, xp.full_like(w, 0.75), w)) - w if sign > 0
+              else w - xp.atan(w))
+    return xp.where(small, total, direct)
+
+
+def _yn_debye_side(xp, n, x, below):
+    """Y_n(x) by Debye's form for x < n (``below``) or x > n (see above); arrays."""
+    polys, rotated = _yn_debye_polys()
+    s = xp.sqrt(xp.abs(x - n) * (x + n))
+    p = n / s
+    power = xp.ones_like(x)
+    even, odd = xp.zeros_like(x), xp.zeros_like(x)
+    for k in range(len(polys)):
+        coefs = polys[k] if below else rotated[k]
+        val = xp.zeros_like(x)
+        for c in reversed(coefs):
+            val = val * p + c
+        if below:
+            even = even + (val * power if k % 2 == 0 else -(val * power))
+        elif k % 2 == 0:
+            even = even + val * power
+        else:
+            odd = odd + val * power
+        power = power / n
+    w = s / n
+    if below:
+        expo = n * _odd_series_tail(xp, w, 1)
+        return -(xp.exp(expo) * even) / xp.sqrt((0.5 * math.pi) * s)
+    xi = n * _odd_series_tail(xp, w, -1) - 0.25 * math.pi
+    # (i cos(xi) i^1 sum ... = -cos(xi) times the odd terms' real polynomials)
+    return xp.sqrt(2.0 / (math.pi * s)) * (xp.sin(xi) * even - xp.cos(xi) * odd)
+
+
+def _yn_large(b, m, x):
+    """Y_m(x) for concrete orders m > _YN_MAX_STEPS and finite x > 0 (see above)."""
+    xp = b.xp
+    numpy = isinstance(x, _np.ndarray)
+    token = _ERR_STATE.set(_ERR_IGNORE) if numpy and _ERR_STATE is not None else None
+    try:
+        margin = _YN_DEBYE_MARGIN * m ** (-2.0 / 3.0)
+        below = x <= m * (1.0 - margin)
+        above = x >= m * (1.0 + margin)
+        one = xp.ones_like(x)
+        # (each form at points it serves; elsewhere stand-ins inside its range)
+        low = _yn_debye_side(xp, xp.where(below, m, 2.0 * one), xp.where(below, x, one), True)
+        high = _yn_debye_side(xp, xp.where(above, m, one), xp.where(above, x, 2.0 * one),
+                              False)
+        out = xp.where(below, low, high)
+        near = ~(below | above)
+        if bool(b.to_numpy(xp.any(near))):
+            xn = xp.where(near, x, xp.full_like(x, 1e6))
+            mn = xp.where(near, m, xp.full_like(m, 1e6))
+            n0 = xp.floor(xn / (1.0 + (_YN_DEBYE_MARGIN + 1.0) * xn ** (-2.0 / 3.0)))
+            prev = _yn_debye_side(xp, n0, xn, False)
+            cur = _yn_debye_side(xp, n0 + 1.0, xn, False)
+            steps = int(b.to_numpy(xp.max(mn - n0 - 1.0)))
+            k = n0 + 1.0   # (cur is Y_k)
+            for _ in range(steps):
+                go = k < mn
+                new = (2.0 * k) / xn * cur - prev
+                prev, cur = xp.where(go, cur, prev), xp.where(go, new, cur)
+                k = xp.where(go, k + 1.0, k)
+            out = xp.where(near, cur, out)
+        return xp.where(xp.isfinite(out), out, xp.full_like(out, -_inf))
+    finally:
+        if token is not None:
+            _ERR_STATE.reset(token)
 
 
 # -- special18d: complete elliptic integrals ellipk, ellipkm1, ellipe ---------------------------
