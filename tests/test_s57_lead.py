@@ -79,3 +79,33 @@ def test_scipy_sign_case_and_other_backends():
     pts = np.linspace(-3.0, 0.9, 7)
     np.testing.assert_allclose(fsp.hyp2f1(0.5, 1.5, 3.0, pts),
                                [float(mpmath.hyp2f1(0.5, 1.5, 3.0, p)) for p in pts], rtol=1e-13)
+
+
+def test_legendre_polynomials_at_infinity():
+    """lpmv(0, n, x), the Legendre polynomial P_n, at x = +-inf: its limit (1 for degree 0,
+    inf at +inf, (-1)**n inf at -inf) and its derivatives' (+-inf below order n, n! times the
+    leading coefficient at n, 0 beyond), through hyp2f1's polynomial limits; was nan (SciPy: 1
+    for degree 0, nan for lpmv(0, 3, -inf)). The product with m's coefficient and power (1 for
+    m = 0) is left out where m is known to be 0: its zero slope met the infinite ones (0 * inf
+    warned in the backward pass)."""
+    from numpy.polynomial import legendre
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for v in [0.0, 1.0, 2.0, 3.0, 6.0, -1.0, -4.0]:
+            n = int(v if v >= 0 else -v - 1)
+            lead = legendre.leg2poly([0] * n + [1])[n]
+            for sign in (1, -1):
+                f = lambda x, v=v: fsp.lpmv(0.0, v, x)  # noqa: E731
+                for k in range(4):
+                    got = float(f(sign * math.inf))
+                    want = (0.0 if k > n else math.factorial(n) * lead if k == n
+                            else sign ** (n - k) * math.inf)
+                    assert got == pytest.approx(want, rel=1e-13), (v, sign, k)
+                    f = ft.grad(f)
+        x = np.array([math.inf, -math.inf, 0.5, 2.0])
+        np.testing.assert_allclose(ft.vmap(ft.grad(lambda x: fsp.lpmv(0.0, 3.0, x)))(x),
+                                   [math.inf, math.inf, 0.375, 28.5], rtol=1e-15)
+    # float32 kept; m != 0 and a non-integer degree still nan beyond [-1, 1]
+    assert fsp.lpmv(np.float32(0), np.float32(0), np.float32(-math.inf)) == np.float32(1.0)
+    assert np.isnan(fsp.lpmv(1.0, 2.0, math.inf)) and np.isnan(fsp.lpmv(0.0, 2.5, math.inf))

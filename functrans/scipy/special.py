@@ -7201,7 +7201,10 @@ def lpmv(m, v, x, /):
     poch(v - m + 1, 2m) / m!`` for ``m >= 0``, ``1 / |m|!`` below (a polynomial where ``v``
     is an integer); where the generic :func:`hyp2f1` has no value there, its Euler transform
     ``(1 - z)**|m| hyp2f1(|m| + v + 1, |m| - v; 1 + |m|; z)``. As SciPy:
-    nan for a non-integer ``m``, ``|x| > 1``, infinite ``v`` and nan; at ``x = 1`` 1 for
+    nan for a non-integer ``m``, ``|x| > 1`` (except the Legendre polynomials: ``m = 0`` with
+    an integer ``v``, at any ``x``; at ``x = +-inf`` their limits, 1 for degree 0, else ``inf``
+    at ``+inf`` and ``(-1)**n inf`` at ``-inf``, as their derivatives' — SciPy's nan for some,
+    before session 57 nan), infinite ``v`` and nan; at ``x = 1`` 1 for
     ``m = 0``, else 0; at ``x = -1`` ``(-1)**n`` (``m = 0``) or 0 for an integer degree
     (``n = v``, or ``-v - 1`` for ``v < 0``), else ``-inf`` (``m = 0``) or ``inf``.
     Unlike SciPy (nan), the orders ``m < -n`` of an integer degree have their values
@@ -7221,8 +7224,9 @@ def lpmv(m, v, x, /):
     ms = _where(integer, m, 0.0)
     k = fnp.abs(ms)
     whole = v == fnp.floor(v)
-    # (SciPy: the Legendre polynomials P_n at any finite x)
-    legendre = _all(ms == 0.0, whole, fnp.isfinite(x))
+    # (SciPy: the Legendre polynomials P_n at any finite x; at x = +-inf their limits, and
+    # their derivatives', through hyp2f1's of a polynomial at z = -+inf)
+    legendre = _all(ms == 0.0, whole, x == x)
     ok = _all(integer, fnp.isfinite(v), _any(_all(x >= -1.0, x <= 1.0), legendre))
     vs = _where(ok, v, 0.0)
     xs = _where(_all(ok, x != -1.0), x, 0.0)
@@ -7242,6 +7246,23 @@ def lpmv(m, v, x, /):
         g = fnp.multiply(fnp.power(fnp.subtract(1.0, zf), k),
                          hyp2f1(fnp.subtract(c, a), fnp.subtract(c, b), c, zf))
         f = _where(need, g, f)
+    if _known_none(k != 0.0):
+        # (m = 0 throughout, known: P_v = F alone, its coefficient and power 1; so no
+        # product with them, whose slopes (0) would meet F's infinite ones at x = +-inf)
+        out = f
+    else:
+        out = _lpmv_scaled(f, k, ms, vs, c, legendre, one_minus, one_plus)
+    # x = -1: the limits (SciPy's infinities for a non-integer degree)
+    n = _where(vs >= 0.0, vs, fnp.subtract(-1.0, vs))
+    parity = fnp.subtract(1.0, fnp.multiply(2.0, fnp.remainder(_where(whole, n, 0.0), 2.0)))
+    at_whole = _where(ms == 0.0, parity, _where(_all(ms < 0.0, k > n), _inf, zero))
+    at_minus1 = _where(whole, at_whole, _where(ms == 0.0, -_inf, fnp.add(zero, _inf)))
+    out = _where(x == -1.0, at_minus1, out)
+    return _where(ok, out, math.nan)
+
+
+def _lpmv_scaled(f, k, ms, vs, c, legendre, one_minus, one_plus):
+    """lpmv's F times its coefficient and the power of (1 - x)/(1 + x), any m."""
     half = fnp.multiply(0.5, k)
     fact = gamma(c)
     sign = fnp.subtract(1.0, fnp.multiply(2.0, fnp.remainder(k, 2.0)))  # (-1)**m
@@ -7251,14 +7272,7 @@ def lpmv(m, v, x, /):
     ratio = fnp.divide(one_minus, _where(legendre, 1.0, one_plus))
     # (m = 0: no power, whose derivative at ratio = 0 would be 0 * inf)
     scale = _where(k == 0.0, 1.0, fnp.power(_where(k == 0.0, 1.0, ratio), half))
-    out = fnp.multiply(fnp.multiply(coef, scale), f)
-    # x = -1: the limits (SciPy's infinities for a non-integer degree)
-    n = _where(vs >= 0.0, vs, fnp.subtract(-1.0, vs))
-    parity = fnp.subtract(1.0, fnp.multiply(2.0, fnp.remainder(_where(whole, n, 0.0), 2.0)))
-    at_whole = _where(ms == 0.0, parity, _where(_all(ms < 0.0, k > n), _inf, zero))
-    at_minus1 = _where(whole, at_whole, _where(ms == 0.0, -_inf, fnp.add(zero, _inf)))
-    out = _where(x == -1.0, at_minus1, out)
-    return _where(ok, out, math.nan)
+    return fnp.multiply(fnp.multiply(coef, scale), f)
 
 
 # -- session 53: silent as SciPy's ufuncs ------------------------------------------------------
