@@ -15,9 +15,11 @@ from __future__ import annotations
 import math
 import operator
 
+import numpy as _np
+
 from . import dtypes as _dt
 from . import numpy as fnp
-from .core import Tracer as _Tracer
+from .core import Tracer as _Tracer, concrete_behind as _concrete_behind
 from .interpreters import ConstTracer as _ConstTracer
 from .errors import ShapeError
 from .primitives.elementwise import mul_sz as _mul_sz, relu_p as _relu_p
@@ -496,21 +498,52 @@ def softmax(x, axis=-1, where=None):
 
 def log_softmax(x, axis=-1, where=None):
     """``x - logsumexp(x)`` along ``axis``; with ``where``, excluded entries give ``-inf``
-    (and no derivative)."""
+    (and no derivative). A slice whose (kept) maximum is not finite gives SciPy's values
+    (nan, ``-inf`` below a ``+inf``) quietly, also under jit, with derivative nan in the
+    directions that move one of its entries (as :func:`functrans.scipy.special.log_softmax`
+    eagerly)."""
     x = _float(x)
-    if where is None:
-        return _sp.log_softmax(x, axis=axis)
-    where = fnp.broadcast_to(fnp.asarray(where), x.shape)
-    t = _masked_shift(x, axis, where)
-    return fnp.where(where, _sp._log_softmax_of_shifted(t, axis), -fnp.inf)
+    if where is None and not _sp._staged(x):
+        return _sp.log_softmax(x, axis=axis)   # (a concrete value: quiet there)
+    axes = _sp._normalize_axes(axis, x.ndim)
+    if where is not None:
+        where = fnp.broadcast_to(fnp.asarray(where), x.shape)
+        x = fnp.where(where, x, -fnp.inf)
+    if _sp._size(x) == 0:
+        return x   # (no slice to normalise: no maximum to read, no log(0) of an empty sum)
+    m = fnp.stop_gradient(fnp.max(x, axis=axes, keepdims=True))
+    if not _sp._maybe_nonfinite(m):   # (concrete finite maxima: the formula's path)
+        out = _sp._log_softmax_of_shifted(fnp.subtract(x, m), axes)
+    else:
+        out = _log_softmax_selects(x, m, axes)
+    return out if where is None else fnp.where(where, out, -fnp.inf)
 
 
-def _masked_shift(x, axis, where):
-    """``x`` minus its maximum over the kept entries, ``-inf`` at the excluded ones. A
-    non-finite maximum is replaced by 0."""
-    kept = fnp.where(where, x, -fnp.inf)
-    m = _kept_max(kept, axis)
-    return kept - fnp.stop_gradient(fnp.where(fnp.isfinite(m), m, 0.0))
+def _log_softmax_selects(x, m, axes):
+    """log_softmax of ``x`` with maxima ``m`` (kept dims, no derivative) that may not be
+    finite (staged, or concrete ones that are not) and SciPy's values in the slices whose
+    maximum is not: nan, ``-inf`` below a ``+inf``. Those slices are shifted by nan (nan
+    throughout, quietly: the formula on them met inf - inf and log(0), warnings under jit and
+    eagerly with ``where``), which the rule reads as slices without a derivative: nan in the
+    directions that move one of their entries, 0 in the others."""
+    t = fnp.subtract(x, fnp.where(fnp.isfinite(m), m, math.nan))
+    if not isinstance(t, _Tracer):   # (a concrete value: no rule to carry, the same values)
+        return _below_inf_value(_sp._log_softmax_quiet(t, axes), x, m)
+    return _below_inf_fn(_sp._log_softmax_by_rule(t, axes), x, m)
+
+
+def _below_inf_value(out, x, m):
+    return fnp.where(fnp.logical_and(m == math.inf, x != math.inf), -math.inf, out)
+
+
+def _below_inf_jvp(primals, tangents):
+    # (out's tangent: nan in those slices already, for the directions that move them)
+    return _below_inf_fn(*primals), tangents[0]
+
+
+# ``out`` with -inf at the entries below a +inf maximum ``m`` of their slice (SciPy's
+# log_softmax there), derivative out's
+_below_inf_fn = _lazy_custom_jvp(_below_inf_value, _below_inf_jvp)
 
 
 def _kept_max(kept, axis):
@@ -651,7 +684,7 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None, 
     d = fnp.subtract(x, mean)
     if variance is None:
         if algorithm == "stable":
-            variance = fnp.mean(d * d, axis=axis, keepdims=True, where=where)
+            return fnp.divide(d, _stable_deviation(d, axis, epsilon, where))
         else:
             variance = fnp.maximum(
                 fnp.subtract(fnp.mean(x * x, axis=axis, keepdims=True, where=where),
@@ -659,6 +692,42 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None, 
     if isinstance(variance, (int, float)):
         return d / math.sqrt(variance + epsilon)
     return fnp.divide(d, fnp.sqrt(fnp.add(variance, epsilon)))
+
+
+_DEVIATION_LIMITS: dict = {}   # dtype -> 2^(maxexp/2 - 16), 1 for float16
+
+
+def _stable_deviation(d, axis, epsilon, where):
+    """``sqrt(mean(d^2) + epsilon)`` over ``axis`` (kept), without the overflow of ``d^2``
+    (the variance was inf and the result 0, with a warning, from ``|d|`` = 1.3e154 in
+    float64, 1.8e19 in float32, 256 in float16, where the standard deviation is
+    representable up to the largest float). A slice whose largest ``|d|``, ``s``, passes
+    ``2^(maxexp/2 - 16)`` (1 in float16, whose sum of squares overflows from 256 entries of
+    16) is divided by ``s`` before squaring (the squares of entries small next to ``s``,
+    which may flush to 0, do not count beside its own); the others keep the factor 1, the
+    same operations and bits as before. The factor has no derivative (the quotient is the
+    same for any constant factor)."""
+    dt = _dt.dtype_of(d)   # (functrans's: one key per dtype across the libraries)
+    limit = _DEVIATION_LIMITS.get(dt)
+    if limit is None:
+        limit = _DEVIATION_LIMITS[dt] = 2.0 ** max(fnp.finfo(dt).maxexp // 2 - 16, 0)
+    c = _concrete_behind(d)
+    if (isinstance(c, _np.ndarray) and c.size and _np.maximum.reduce(c, axis=None) <= limit
+            and _np.minimum.reduce(c, axis=None) >= -limit):
+        # (a NumPy value within the limit, read in place: the plain formula, without the
+        # factor's five operations; nan fails the test)
+        return fnp.sqrt(fnp.add(fnp.mean(d * d, axis=axis, keepdims=True, where=where),
+                                epsilon))
+    ad = fnp.abs(d)
+    # (initial= only where needed: a masked or empty maximum; it is five operations more)
+    s = fnp.stop_gradient(
+        fnp.max(ad, axis=axis, keepdims=True) if where is None and _sp._size(d) else
+        fnp.max(ad, axis=axis, keepdims=True, where=where, initial=0.0))
+    big = fnp.logical_and(s > limit, s < math.inf)
+    r = fnp.divide(1.0, fnp.where(big, s, 1.0))
+    u = d * r
+    var_u = fnp.mean(u * u, axis=axis, keepdims=True, where=where)
+    return fnp.divide(fnp.sqrt(fnp.add(var_u, epsilon * (r * r))), r)
 
 
 def one_hot(x, num_classes, *, dtype=None, axis=-1):
