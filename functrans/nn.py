@@ -620,10 +620,15 @@ def log1mexp(x):
 
 def _log1mexp_value(x):
     c = math.log(2.0)
+    pos = x > 0.0
     small = x < c
-    lo = fnp.where(small, x, c)     # (a large x would give log of a rounded 1 - 0)
-    hi = fnp.where(small, c, x)     # (x = 0 would give log1p(-1) = -inf)
-    return fnp.where(small, fnp.log(-fnp.expm1(-lo)), fnp.log1p(-fnp.exp(-hi)))
+    # each branch sees points where it is finite: log(-expm1(-x)) was log(0) at 0 and log of
+    # a negative below (warnings, also for the derivative's value), a large x would give
+    # log of a rounded 1 - 0, and x = 0 log1p(-1)
+    lo = fnp.where(fnp.logical_and(pos, small), x, c)
+    hi = fnp.where(small, c, x)
+    inner = fnp.where(small, fnp.log(-fnp.expm1(-lo)), fnp.log1p(-fnp.exp(-hi)))
+    return fnp.where(pos, inner, fnp.where(x == 0.0, _full(x, -math.inf), math.nan))
 
 
 def _log1mexp_jvp(primals, tangents):
@@ -637,17 +642,31 @@ def _log1mexp_jvp(primals, tangents):
 
 
 def _log1mexp_slope_value(x):
-    """``1 / expm1(x)`` for ``x > 0``, ``+inf`` at ``+-0``, nan below 0 and at nan."""
+    """``1 / expm1(x)`` for ``x > 0``, ``+inf`` at ``+-0``, nan below 0 and at nan, without
+    a warning: from 1 on as ``exp(-x) / -expm1(-x)`` (expm1 overflowed from x = 709.8, for
+    the limit 0), below 1 ``inf`` where ``1 / x`` is past the largest float (the quotient
+    overflowed; ``x`` of 5.6e-309 in float64)."""
     pos = x > 0.0
-    # (inf + sqrt(x): inf at +-0, nan below 0 and at nan)
-    return fnp.where(pos, 1.0 / fnp.expm1(fnp.where(pos, x, 1.0)), math.inf + fnp.sqrt(x))
+    big = x > 1.0
+    xb = fnp.where(big, x, 1.0)
+    xs = fnp.where(fnp.logical_and(pos, ~big), x, 1.0)
+    huge = xs * fnp.finfo(_dt.dtype_of(x)).max < 1.0
+    near0 = fnp.where(huge, math.inf, 1.0 / fnp.expm1(fnp.where(huge, 1.0, xs)))
+    u = fnp.where(big, fnp.exp(-xb) / -fnp.expm1(-xb), near0)
+    return fnp.where(pos, u, fnp.where(x == 0.0, _full(x, math.inf), math.nan))
 
 
 def _log1mexp_slope_jvp(primals, tangents):
     x, = primals
     u = _log1mexp_slope_fn(x)
-    # (u' = -exp(x) / expm1(x)^2 = -u (1 + u): the next derivative through this rule again)
-    return u, _mul_sz(fnp.negative(u * (1.0 + u)), tangents[0])
+    # (u' = -exp(x) / expm1(x)^2 = -u (1 + u): the next derivative through this rule again.
+    # Where u (1 + u) may pass the largest float (from half its square root on), whose
+    # product warned, it is u times -inf, a strong-zero product whose derivative is u''s
+    # times -inf: +inf for the next order, as the polynomial's)
+    big = u > 0.5 * math.sqrt(fnp.finfo(_dt.dtype_of(u)).max)
+    uc = fnp.where(big, 1.0, u)
+    past = _mul_sz(u, fnp.where(big, _full(u, -math.inf), 0.0))
+    return u, _mul_sz(fnp.where(big, past, fnp.negative(uc * (1.0 + uc))), tangents[0])
 
 
 _log1mexp_fn = _lazy_custom_jvp(_log1mexp_value, _log1mexp_jvp)

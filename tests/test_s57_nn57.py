@@ -224,3 +224,40 @@ def test_log_softmax_where_nonfinite_on_array_api_strict():
     xs, ws = xps.asarray(x), xps.asarray(w)
     _same(np.asarray(_quiet(fnn.log_softmax, xs, where=ws)), want)
     _same(np.asarray(_quiet(ft.jit(lambda x: fnn.log_softmax(x, where=ws)), xs)), want)
+
+
+def _log1mexp_mp(x, k):
+    import mpmath as mp
+    with mp.workdps(40):
+        x = mp.mpf(float(x))
+        if k == 0:
+            return float(mp.log(-mp.expm1(-x)) if x < 1 else mp.log1p(-mp.exp(-x)))
+        u = 1 / mp.expm1(x)
+        return float(u if k == 1 else -u * (1 + u))
+
+
+def test_log1mexp_quiet_everywhere():
+    # log(0) at 0 (the documented -inf), log of a negative below 0, expm1's overflow from
+    # 709.8 and 1 / x's below 5.6e-309 in the derivatives, u (1 + u) from u = 1.3e154: all
+    # warned (values right); now quiet, the same values
+    fs = [fnn.log1mexp, ft.grad(fnn.log1mexp), ft.grad(ft.grad(fnn.log1mexp))]
+    for x in [1e-310, 6e-309, 1e-300, 1e-8, 0.3, 0.7, 1.5, 30.0, 700.0, 709.9, 745.0]:
+        for k, f in enumerate(fs):
+            got, want = float(_quiet(f, np.float64(x))), _log1mexp_mp(x, k)
+            assert got == want or abs(got - want) <= 4e-16 * abs(want), (x, k, got, want)
+    specials = {0.0: [-INF, INF, -INF], -0.0: [-INF, INF, -INF], 5e-324: [None, INF, -INF],
+                -1.0: [NAN] * 3, -1e308: [NAN] * 3, -INF: [NAN] * 3, NAN: [NAN] * 3,
+                1e308: [-0.0, 0.0, -0.0], INF: [-0.0, 0.0, -0.0]}
+    for x, wants in specials.items():
+        for k, (f, want) in enumerate(zip(fs, wants)):
+            got = _quiet(f, np.float64(x))
+            if want is not None:
+                _same(got, want)
+            _same(_quiet(ft.jit(f), np.float64(x)), got)
+    np.testing.assert_allclose(_quiet(fnn.log1mexp, np.float64(5e-324)), np.log(5e-324))
+    for dt, tiny in [(np.float32, 1e-40), (np.float16, 1e-7)]:
+        x = np.array([0.0, tiny, 0.5, 2.0, -1.0, INF], dt)
+        got = _quiet(ft.vmap(ft.grad(fnn.log1mexp)), x)
+        assert got.dtype == dt
+        _same(got[[0, 1, 4, 5]], np.array([INF, INF, NAN, 0.0], dt))
+        np.testing.assert_allclose(got[2:4], [1 / np.expm1(0.5), 1 / np.expm1(2.0)], rtol=2e-3)
