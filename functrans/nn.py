@@ -117,7 +117,12 @@ def hard_silu(x):
 
 
 def _hard_silu_value(x):
-    return x * hard_sigmoid(x)
+    return _nan_at_minus_inf(x) * hard_sigmoid(x)
+
+
+def _nan_at_minus_inf(x):
+    # (the factor x of hard_silu: nan at -inf, where x * 0 was nan with a warning)
+    return fnp.where(x == -math.inf, math.nan, x)
 
 
 def _hard_silu_jvp(primals, tangents):
@@ -127,11 +132,13 @@ def _hard_silu_jvp(primals, tangents):
     x = _unwrapped(primals[0])
     y = x + 3.0
     lo, hi = y <= 0.0, y >= 6.0
-    slope = fnp.where(lo, 0.0, fnp.where(hi, 1.0, (x + y) / 6.0))
+    # ((2 x + 3) / 6 as x / 3 + 1/2: x + y overflowed from |x| = 9e307, a warning in the
+    # branch not taken)
+    slope = fnp.where(lo, 0.0, fnp.where(hi, 1.0, x / 3.0 + 0.5))
     if x is primals[0]:
         out = _hard_silu_fn(x)
     else:   # (relu6(x + 3) / 6 as hard_sigmoid's, from the same comparisons)
-        out = x * (fnp.where(lo, 0.0, fnp.where(hi, 6.0, y)) / 6.0)
+        out = _nan_at_minus_inf(x) * (fnp.where(lo, 0.0, fnp.where(hi, 6.0, y)) / 6.0)
     return out, fnp.multiply(tangents[0], slope)
 
 

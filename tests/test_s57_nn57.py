@@ -261,3 +261,20 @@ def test_log1mexp_quiet_everywhere():
         assert got.dtype == dt
         _same(got[[0, 1, 4, 5]], np.array([INF, INF, NAN, 0.0], dt))
         np.testing.assert_allclose(got[2:4], [1 / np.expm1(0.5), 1 / np.expm1(2.0)], rtol=2e-3)
+
+
+def test_hard_silu_quiet_at_infinities_and_huge():
+    # the value x * 0 at -inf (nan, JAX's) and the slope's (2 x + 3) / 6 in the branch not
+    # taken (x + (x + 3) overflowed from |x| = 9e307) warned; the values are JAX's
+    xs = np.array([INF, -INF, 1e308, -1e308, 3.0, -3.0, 0.0, 1.5, -1.5])
+    want = [[INF, NAN, 1e308, -0.0, 3.0, -0.0, 0.0, 1.125, -0.375],
+            [1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.5, 1.0, 0.0],
+            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1 / 3, 1 / 3, 1 / 3]]
+    f = fnn.hard_silu
+    for k, g in enumerate([f, ft.vmap(ft.grad(f)), ft.vmap(ft.grad(ft.grad(f)))]):
+        got = _quiet(g, xs)
+        np.testing.assert_allclose(got, want[k], rtol=1e-15)
+        _same(_quiet(ft.jit(g), xs), got)
+    _same(_quiet(ft.jvp, f, (xs,), (np.ones_like(xs),))[1], want[1])
+    x32 = np.array([-INF, 3e38, -3e38, 1.5], np.float32)
+    np.testing.assert_allclose(_quiet(ft.vmap(ft.grad(f)), x32), [0.0, 1.0, 0.0, 1.0])
