@@ -121,7 +121,11 @@ def _hard_silu_value(x):
 
 
 def _nan_at_minus_inf(x):
-    # (the factor x of hard_silu: nan at -inf, where x * 0 was nan with a warning)
+    # (the factor x of hard_silu, gelu's tanh form, mish: nan at -inf, where x * 0 was nan
+    # with a warning; a NumPy array without -inf, read in place, as it is: the select cost
+    # hard_silu's value 50 %)
+    if isinstance(x, _np.ndarray) and x.size and _np.minimum.reduce(x, axis=None) > -math.inf:
+        return x
     return fnp.where(x == -math.inf, math.nan, x)
 
 
@@ -273,7 +277,8 @@ def _gelu_tanh_inner(xc):
 
 def _gelu_tanh_value(x):
     # (1 + tanh(z)) / 2 is sigmoid(2 z): no cancellation for large negative x.
-    return x * sigmoid(2.0 * _gelu_tanh_inner(_gelu_tanh_clip(x)))
+    # (nan at -inf, as JAX's, without the warning of -inf * 0)
+    return _nan_at_minus_inf(x) * sigmoid(2.0 * _gelu_tanh_inner(_gelu_tanh_clip(x)))
 
 
 def _gelu_tanh_jvp(primals, tangents):
@@ -286,7 +291,7 @@ def _gelu_tanh_jvp(primals, tangents):
     s = sigmoid(z2)
     dz2 = (2.0 * _SQRT_2_OVER_PI) * (1.0 + (3.0 * 0.044715) * (xc * xc))
     slope = s + xc * (s * sigmoid(-z2)) * dz2
-    out = x * s if x is not primals[0] else _gelu_tanh_fn(x)
+    out = _nan_at_minus_inf(x) * s if x is not primals[0] else _gelu_tanh_fn(x)
     return out, fnp.multiply(tangents[0], slope)
 
 
@@ -318,7 +323,7 @@ def mish(x):
 
 
 def _mish_value(x):
-    return x * fnp.tanh(softplus(x))
+    return _nan_at_minus_inf(x) * fnp.tanh(softplus(x))   # (nan at -inf, quietly)
 
 
 def _mish_jvp(primals, tangents):
@@ -337,8 +342,8 @@ def _mish_jvp(primals, tangents):
         # is below an ulp of 1 (a jitted gradient differentiated again: as the formula's))
         s = softplus(x)
         t = fnp.tanh(s)
-        return x * t, fnp.multiply(tangents[0], t + _clipped(x, -800.0, 400.0) * (
-            -fnp.expm1(-s) * (1.0 - t * t)))
+        slope = t + _clipped(x, -800.0, 400.0) * (-fnp.expm1(-s) * (1.0 - t * t))
+        return _nan_at_minus_inf(x) * t, fnp.multiply(tangents[0], slope)
     xc = _clipped(x, -800.0, 400.0)
     p, r = sigmoid(xc), sigmoid(-xc)
     q = r * r

@@ -278,3 +278,18 @@ def test_hard_silu_quiet_at_infinities_and_huge():
     _same(_quiet(ft.jvp, f, (xs,), (np.ones_like(xs),))[1], want[1])
     x32 = np.array([-INF, 3e38, -3e38, 1.5], np.float32)
     np.testing.assert_allclose(_quiet(ft.vmap(ft.grad(f)), x32), [0.0, 1.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("name", ["gelu", "mish"])
+def test_gelu_mish_value_at_minus_inf_quiet(name):
+    # x * 0 at -inf warned (value nan, JAX's); derivatives there stay the limits 0
+    f = getattr(fnn, name)
+    x = np.array([-INF, INF, -1e308, 1e308, -3.0, 0.0, 2.0])
+    y = _quiet(f, x)
+    assert np.isnan(y[0]) and y[1] == INF and y[3] == 1e308 and y[2] == 0.0
+    _same(_quiet(ft.jit(f), x), y)
+    g = _quiet(ft.vmap(ft.grad(f)), x)
+    _same(g[:4], [0.0, 1.0, 0.0, 1.0])
+    _same(_quiet(ft.jit(ft.vmap(ft.grad(f))), x), g)
+    _same(_quiet(ft.jvp, f, (x,), (np.ones_like(x),))[1], g)
+    assert np.isnan(_quiet(f, np.array([-INF, 1.0], np.float32))[0])
