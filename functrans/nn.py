@@ -306,7 +306,13 @@ def glu(x, axis=-1):
     if n % 2:
         raise ShapeError(f"glu: axis {axis} must have an even length; got {n}")
     a, b = fnp.split(x, 2, axis=axis)
-    return a * sigmoid(b)
+    s = sigmoid(b)
+    # an infinite a times a zero gate: nan (JAX's), without the warning of inf * 0 (a NumPy
+    # array without infinities, read in place, skips the selects)
+    c = _concrete_behind(a)
+    if not (isinstance(c, _np.ndarray) and c.size and _np.isfinite(c).all()):
+        a = fnp.where(fnp.logical_and(fnp.isinf(a), s == 0.0), math.nan, a)
+    return a * s
 
 
 def mish(x):
@@ -712,6 +718,12 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None, 
     # fnp's functions, not operators: x may be a plain array and mean a tracer
     if mean is None:
         mean = fnp.mean(x, axis=axis, keepdims=True, where=where)
+    if not isinstance(mean, (int, float)):
+        # an infinite mean (an infinite entry) shifts by nan: nan throughout, as the
+        # formula's inf - inf, without its warning (a NumPy mean known finite: as it is)
+        c = _concrete_behind(mean)
+        if not (isinstance(c, _np.ndarray) and _np.isfinite(c).all()):
+            mean = fnp.where(fnp.isfinite(mean), mean, math.nan)
     d = fnp.subtract(x, mean)
     if variance is None:
         if algorithm == "stable":

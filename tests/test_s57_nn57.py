@@ -293,3 +293,28 @@ def test_gelu_mish_value_at_minus_inf_quiet(name):
     _same(_quiet(ft.jit(ft.vmap(ft.grad(f))), x), g)
     _same(_quiet(ft.jvp, f, (x,), (np.ones_like(x),))[1], g)
     assert np.isnan(_quiet(f, np.array([-INF, 1.0], np.float32))[0])
+
+
+def test_glu_infinite_half_times_zero_gate_quiet():
+    # inf * sigmoid(-inf) (or of b past -745) warned; nan, JAX's, and the derivatives JAX's
+    x = np.array([[INF, -INF, 1.0, -800.0], [-INF, 2.0, -INF, -1000.0]])
+    y = _quiet(fnn.glu, x)
+    _same(y, [[INF, NAN], [NAN, 0.0]])
+    _same(_quiet(ft.jit(fnn.glu), x), y)
+    g = _quiet(ft.grad(lambda x: fnp.sum(fnn.glu(x))), np.array([[INF, 2.0, -800.0, -INF]]))
+    _same(g, [[0.0, 0.0, NAN, 0.0]])
+    s = 1.0 / (1.0 + np.exp(-1.0))
+    _same(_quiet(fnn.glu, np.array([3.0, 1.0])), [3.0 * s])
+
+
+def test_standardize_infinite_entry_quiet():
+    # the mean inf made x - mean inf - inf (a warning); nan throughout that slice, as JAX
+    y = np.array([[INF, 1.0, 2.0], [1.0, 2.0, 4.0]])
+    got = _quiet(fnn.standardize, y)
+    assert np.isnan(got[0]).all()
+    d = y[1] - y[1].mean()
+    np.testing.assert_allclose(got[1], d / np.sqrt((d * d).mean() + 1e-5), rtol=1e-15)
+    _same(_quiet(ft.jit(fnn.standardize), y), got)
+    g = _quiet(ft.grad(lambda y: fnn.standardize(y)[1, 0]), y)
+    assert np.isfinite(g[1]).all()
+    assert np.isnan(_quiet(fnn.standardize, y, mean=np.array([[INF], [1.0]]))[0]).all()
