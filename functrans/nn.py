@@ -405,9 +405,10 @@ def _squareplus_slope_value(x, b):
     # x >= 0: (1 + 1 / hypot(1, c / x)) / 2 (x / h without inf / inf at +inf: 1; at 0: 1/2);
     # x < 0: y / h = b / (2 (h - x) h), no cancellation (0 at -inf), as two quotients
     # of halves ((h - x) h overflowed from |x| = 1e154, 0 for 5.9e-309 at -1.3e154)
-    # (x at least c 1e-300: c / x overflowed, with a warning, at 0 and below c / 1.8e308,
-    # where the slope rounds to 1/2 either way)
-    xp = fnp.maximum(fnp.where(neg, 1.0, x), c * 1e-300)
+    # (x at least c times the dtype's smallest normal number: c / x overflowed, with a
+    # warning, at 0 and below c / 1.8e308, where the slope rounds to 1/2 either way; c 1e-300
+    # was 0 in float32 and float16, c / 0 a warning)
+    xp = fnp.maximum(fnp.where(neg, 1.0, x), c * fnp.finfo(_dt.dtype_of(x)).tiny)
     xn = fnp.where(neg, x, -1.0)
     hn = fnp.hypot(xn, c)
     pos = (1.0 + 1.0 / fnp.hypot(1.0, c / xp)) / 2.0

@@ -318,3 +318,16 @@ def test_standardize_infinite_entry_quiet():
     g = _quiet(ft.grad(lambda y: fnn.standardize(y)[1, 0]), y)
     assert np.isfinite(g[1]).all()
     assert np.isnan(_quiet(fnn.standardize, y, mean=np.array([[INF], [1.0]]))[0]).all()
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float16])
+def test_squareplus_slope_at_zero_quiet_in_narrow_floats(dt):
+    # the slope's floor c * 1e-300 was 0 in float32 / float16: c / 0 warned at x = 0 (value
+    # 1/2 right); now the dtype's smallest normal number
+    x = np.array([0.0, -0.0, 1.0, -1.0], dt)
+    g = _quiet(ft.vmap(ft.grad(fnn.squareplus)), x)
+    assert g.dtype == dt
+    h = 1.0 / np.sqrt(5.0)
+    np.testing.assert_allclose(g, [0.5, 0.5, 0.5 + 0.5 * h, 0.5 - 0.5 * h], rtol=1e-3)
+    np.testing.assert_allclose(_quiet(ft.vmap(ft.grad(ft.grad(fnn.squareplus))), x)[:2],
+                               [0.25, 0.25], rtol=1e-3)
