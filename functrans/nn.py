@@ -552,7 +552,9 @@ def _log_softmax_selects(x, m, axes):
 
 
 def _below_inf_value(out, x, m):
-    return fnp.where(fnp.logical_and(m == math.inf, x != math.inf), -math.inf, out)
+    # (x < m where m is +inf, nan elsewhere: one comparison of the full array, the rest per
+    # slice)
+    return fnp.where(x < fnp.where(m == math.inf, m, math.nan), -math.inf, out)
 
 
 def _below_inf_jvp(primals, tangents):
