@@ -718,10 +718,13 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None, 
     if where is not None:
         # the masked means never read the excluded entries (a nan there stays out)
         where = fnp.broadcast_to(fnp.asarray(where), x.shape)
+    # (a NumPy x within half the deviation limit, read once: its mean is finite and its
+    # deviations within the limit, so the plain formula, without the checks below)
+    plain = mean is None and _within(x, 0.5 * _deviation_limit(x))
     # fnp's functions, not operators: x may be a plain array and mean a tracer
     if mean is None:
         mean = fnp.mean(x, axis=axis, keepdims=True, where=where)
-    if not isinstance(mean, (int, float)):
+    if not plain and not isinstance(mean, (int, float)):
         # an infinite mean (an infinite entry) shifts by nan: nan throughout, as the
         # formula's inf - inf, without its warning (a NumPy mean known finite: as it is)
         c = _concrete_behind(mean)
@@ -730,6 +733,9 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None, 
     d = fnp.subtract(x, mean)
     if variance is None:
         if algorithm == "stable":
+            if plain:
+                variance = fnp.mean(d * d, axis=axis, keepdims=True, where=where)
+                return fnp.divide(d, fnp.sqrt(fnp.add(variance, epsilon)))
             return fnp.divide(d, _stable_deviation(d, axis, epsilon, where))
         else:
             variance = fnp.maximum(
@@ -743,6 +749,24 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None, 
 _DEVIATION_LIMITS: dict = {}   # dtype -> 2^(maxexp/2 - 16), 1 for float16
 
 
+def _deviation_limit(x):
+    """The largest ``|x - mean|`` squared without scaling (see _stable_deviation)."""
+    dt = _dt.dtype_of(x)   # (functrans's: one key per dtype across the libraries)
+    limit = _DEVIATION_LIMITS.get(dt)
+    if limit is None:
+        limit = _DEVIATION_LIMITS[dt] = 2.0 ** max(fnp.finfo(dt).maxexp // 2 - 16, 0)
+    return limit
+
+
+def _within(x, limit):
+    """Whether ``x`` is known (a NumPy value, read in place) to lie in [-limit, limit] (nan
+    is not)."""
+    c = _concrete_behind(x)
+    return bool(isinstance(c, _np.ndarray) and c.size and
+                _np.maximum.reduce(c, axis=None) <= limit and
+                _np.minimum.reduce(c, axis=None) >= -limit)
+
+
 def _stable_deviation(d, axis, epsilon, where):
     """``sqrt(mean(d^2) + epsilon)`` over ``axis`` (kept), without the overflow of ``d^2``
     (the variance was inf and the result 0, with a warning, from ``|d|`` = 1.3e154 in
@@ -753,13 +777,8 @@ def _stable_deviation(d, axis, epsilon, where):
     which may flush to 0, do not count beside its own); the others keep the factor 1, the
     same operations and bits as before. The factor has no derivative (the quotient is the
     same for any constant factor)."""
-    dt = _dt.dtype_of(d)   # (functrans's: one key per dtype across the libraries)
-    limit = _DEVIATION_LIMITS.get(dt)
-    if limit is None:
-        limit = _DEVIATION_LIMITS[dt] = 2.0 ** max(fnp.finfo(dt).maxexp // 2 - 16, 0)
-    c = _concrete_behind(d)
-    if (isinstance(c, _np.ndarray) and c.size and _np.maximum.reduce(c, axis=None) <= limit
-            and _np.minimum.reduce(c, axis=None) >= -limit):
+    limit = _deviation_limit(d)
+    if _within(d, limit):
         # (a NumPy value within the limit, read in place: the plain formula, without the
         # factor's five operations; nan fails the test)
         return fnp.sqrt(fnp.add(fnp.mean(d * d, axis=axis, keepdims=True, where=where),
