@@ -523,7 +523,9 @@ def log_softmax(x, axis=-1, where=None):
     eagerly)."""
     x = _float(x)
     if where is None and not _sp._staged(x):
-        return _sp.log_softmax(x, axis=axis)   # (a concrete value: quiet there)
+        out = _sp.log_softmax(x, axis=axis)   # (a concrete value: quiet there)
+        # (a slice whose maximum is not finite came back float64 from a narrower x)
+        return out if out.dtype == x.dtype else fnp.astype(out, x.dtype)
     axes = _sp._normalize_axes(axis, x.ndim)
     if where is not None:
         where = fnp.broadcast_to(fnp.asarray(where), x.shape)
@@ -547,7 +549,9 @@ def _log_softmax_selects(x, m, axes):
     directions that move one of their entries, 0 in the others."""
     t = fnp.subtract(x, fnp.where(fnp.isfinite(m), m, math.nan))
     if not isinstance(t, _Tracer):   # (a concrete value: no rule to carry, the same values)
-        return _below_inf_value(_sp._log_softmax_quiet(t, axes), x, m)
+        out = _sp._log_softmax_quiet(t, axes)   # (its nan / -inf fill is a float64 where)
+        return _below_inf_value(fnp.astype(out, x.dtype) if out.dtype != x.dtype else out,
+                                x, m)
     return _below_inf_fn(_sp._log_softmax_by_rule(t, axes), x, m)
 
 

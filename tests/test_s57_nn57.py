@@ -331,3 +331,18 @@ def test_squareplus_slope_at_zero_quiet_in_narrow_floats(dt):
     np.testing.assert_allclose(g, [0.5, 0.5, 0.5 + 0.5 * h, 0.5 - 0.5 * h], rtol=1e-3)
     np.testing.assert_allclose(_quiet(ft.vmap(ft.grad(ft.grad(fnn.squareplus))), x)[:2],
                                [0.25, 0.25], rtol=1e-3)
+
+
+def test_log_softmax_where_nonfinite_keeps_dtype():
+    # (the concrete select path's nan / -inf fill came back float64; fuzz seed 44073 it 7)
+    x = np.ones((3, 2), np.float16)
+    for w in (np.zeros((3, 2), bool), np.array([[True, False]] * 3)):
+        for f in (fnn.log_softmax, ft.jit(fnn.log_softmax, static_argnames=("axis",))):
+            got = _quiet(f, x, axis=0, where=w)
+            assert got.dtype == np.float16
+    got = _quiet(fnn.log_softmax, np.array([INF, 1.0], np.float32), where=np.array([True, True]))
+    assert got.dtype == np.float32
+    _same(got, np.array([NAN, -INF], np.float32))
+    got = _quiet(fnn.log_softmax, np.array([[INF, 1.0], [0.5, 2.0]], np.float32))
+    assert got.dtype == np.float32
+    _same(got[0], np.array([NAN, -INF], np.float32))
