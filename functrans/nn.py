@@ -15,9 +15,11 @@ from __future__ import annotations
 import math
 import operator
 
+import numpy as _np
+
 from . import dtypes as _dt
 from . import numpy as fnp
-from .core import Tracer as _Tracer
+from .core import Tracer as _Tracer, concrete_behind as _concrete_behind
 from .interpreters import ConstTracer as _ConstTracer
 from .errors import ShapeError
 from .primitives.elementwise import mul_sz as _mul_sz, relu_p as _relu_p
@@ -115,7 +117,16 @@ def hard_silu(x):
 
 
 def _hard_silu_value(x):
-    return x * hard_sigmoid(x)
+    return _nan_at_minus_inf(x) * hard_sigmoid(x)
+
+
+def _nan_at_minus_inf(x):
+    # (the factor x of hard_silu, gelu's tanh form, mish: nan at -inf, where x * 0 was nan
+    # with a warning; a NumPy array without -inf, read in place, as it is: the select cost
+    # hard_silu's value 50 %)
+    if isinstance(x, _np.ndarray) and x.size and _np.minimum.reduce(x, axis=None) > -math.inf:
+        return x
+    return fnp.where(x == -math.inf, math.nan, x)
 
 
 def _hard_silu_jvp(primals, tangents):
@@ -125,11 +136,13 @@ def _hard_silu_jvp(primals, tangents):
     x = _unwrapped(primals[0])
     y = x + 3.0
     lo, hi = y <= 0.0, y >= 6.0
-    slope = fnp.where(lo, 0.0, fnp.where(hi, 1.0, (x + y) / 6.0))
+    # ((2 x + 3) / 6 as x / 3 + 1/2: x + y overflowed from |x| = 9e307, a warning in the
+    # branch not taken)
+    slope = fnp.where(lo, 0.0, fnp.where(hi, 1.0, x / 3.0 + 0.5))
     if x is primals[0]:
         out = _hard_silu_fn(x)
     else:   # (relu6(x + 3) / 6 as hard_sigmoid's, from the same comparisons)
-        out = x * (fnp.where(lo, 0.0, fnp.where(hi, 6.0, y)) / 6.0)
+        out = _nan_at_minus_inf(x) * (fnp.where(lo, 0.0, fnp.where(hi, 6.0, y)) / 6.0)
     return out, fnp.multiply(tangents[0], slope)
 
 
@@ -264,7 +277,8 @@ def _gelu_tanh_inner(xc):
 
 def _gelu_tanh_value(x):
     # (1 + tanh(z)) / 2 is sigmoid(2 z): no cancellation for large negative x.
-    return x * sigmoid(2.0 * _gelu_tanh_inner(_gelu_tanh_clip(x)))
+    # (nan at -inf, as JAX's, without the warning of -inf * 0)
+    return _nan_at_minus_inf(x) * sigmoid(2.0 * _gelu_tanh_inner(_gelu_tanh_clip(x)))
 
 
 def _gelu_tanh_jvp(primals, tangents):
@@ -277,7 +291,7 @@ def _gelu_tanh_jvp(primals, tangents):
     s = sigmoid(z2)
     dz2 = (2.0 * _SQRT_2_OVER_PI) * (1.0 + (3.0 * 0.044715) * (xc * xc))
     slope = s + xc * (s * sigmoid(-z2)) * dz2
-    out = x * s if x is not primals[0] else _gelu_tanh_fn(x)
+    out = _nan_at_minus_inf(x) * s if x is not primals[0] else _gelu_tanh_fn(x)
     return out, fnp.multiply(tangents[0], slope)
 
 
@@ -292,7 +306,13 @@ def glu(x, axis=-1):
     if n % 2:
         raise ShapeError(f"glu: axis {axis} must have an even length; got {n}")
     a, b = fnp.split(x, 2, axis=axis)
-    return a * sigmoid(b)
+    s = sigmoid(b)
+    # an infinite a times a zero gate: nan (JAX's), without the warning of inf * 0 (a NumPy
+    # array without infinities, read in place, skips the selects)
+    c = _concrete_behind(a)
+    if not (isinstance(c, _np.ndarray) and c.size and _np.isfinite(c).all()):
+        a = fnp.where(fnp.logical_and(fnp.isinf(a), s == 0.0), math.nan, a)
+    return a * s
 
 
 def mish(x):
@@ -309,7 +329,7 @@ def mish(x):
 
 
 def _mish_value(x):
-    return x * fnp.tanh(softplus(x))
+    return _nan_at_minus_inf(x) * fnp.tanh(softplus(x))   # (nan at -inf, quietly)
 
 
 def _mish_jvp(primals, tangents):
@@ -328,8 +348,8 @@ def _mish_jvp(primals, tangents):
         # is below an ulp of 1 (a jitted gradient differentiated again: as the formula's))
         s = softplus(x)
         t = fnp.tanh(s)
-        return x * t, fnp.multiply(tangents[0], t + _clipped(x, -800.0, 400.0) * (
-            -fnp.expm1(-s) * (1.0 - t * t)))
+        slope = t + _clipped(x, -800.0, 400.0) * (-fnp.expm1(-s) * (1.0 - t * t))
+        return _nan_at_minus_inf(x) * t, fnp.multiply(tangents[0], slope)
     xc = _clipped(x, -800.0, 400.0)
     p, r = sigmoid(xc), sigmoid(-xc)
     q = r * r
@@ -385,9 +405,10 @@ def _squareplus_slope_value(x, b):
     # x >= 0: (1 + 1 / hypot(1, c / x)) / 2 (x / h without inf / inf at +inf: 1; at 0: 1/2);
     # x < 0: y / h = b / (2 (h - x) h), no cancellation (0 at -inf), as two quotients
     # of halves ((h - x) h overflowed from |x| = 1e154, 0 for 5.9e-309 at -1.3e154)
-    # (x at least c 1e-300: c / x overflowed, with a warning, at 0 and below c / 1.8e308,
-    # where the slope rounds to 1/2 either way)
-    xp = fnp.maximum(fnp.where(neg, 1.0, x), c * 1e-300)
+    # (x at least c times the dtype's smallest normal number: c / x overflowed, with a
+    # warning, at 0 and below c / 1.8e308, where the slope rounds to 1/2 either way; c 1e-300
+    # was 0 in float32 and float16, c / 0 a warning)
+    xp = fnp.maximum(fnp.where(neg, 1.0, x), c * fnp.finfo(_dt.dtype_of(x)).tiny)
     xn = fnp.where(neg, x, -1.0)
     hn = fnp.hypot(xn, c)
     pos = (1.0 + 1.0 / fnp.hypot(1.0, c / xp)) / 2.0
@@ -496,21 +517,58 @@ def softmax(x, axis=-1, where=None):
 
 def log_softmax(x, axis=-1, where=None):
     """``x - logsumexp(x)`` along ``axis``; with ``where``, excluded entries give ``-inf``
-    (and no derivative)."""
+    (and no derivative). A slice whose (kept) maximum is not finite gives SciPy's values
+    (nan, ``-inf`` below a ``+inf``) quietly, also under jit, with derivative nan in the
+    directions that move one of its entries (as :func:`functrans.scipy.special.log_softmax`
+    eagerly)."""
     x = _float(x)
-    if where is None:
-        return _sp.log_softmax(x, axis=axis)
-    where = fnp.broadcast_to(fnp.asarray(where), x.shape)
-    t = _masked_shift(x, axis, where)
-    return fnp.where(where, _sp._log_softmax_of_shifted(t, axis), -fnp.inf)
+    if where is None and not _sp._staged(x):
+        out = _sp.log_softmax(x, axis=axis)   # (a concrete value: quiet there)
+        # (a slice whose maximum is not finite came back float64 from a narrower x)
+        return out if out.dtype == x.dtype else fnp.astype(out, x.dtype)
+    axes = _sp._normalize_axes(axis, x.ndim)
+    if where is not None:
+        where = fnp.broadcast_to(fnp.asarray(where), x.shape)
+        x = fnp.where(where, x, -fnp.inf)
+    if _sp._size(x) == 0:
+        return x   # (no slice to normalise: no maximum to read, no log(0) of an empty sum)
+    m = fnp.stop_gradient(fnp.max(x, axis=axes, keepdims=True))
+    if not _sp._maybe_nonfinite(m):   # (concrete finite maxima: the formula's path)
+        out = _sp._log_softmax_of_shifted(fnp.subtract(x, m), axes)
+    else:
+        out = _log_softmax_selects(x, m, axes)
+    return out if where is None else fnp.where(where, out, -fnp.inf)
 
 
-def _masked_shift(x, axis, where):
-    """``x`` minus its maximum over the kept entries, ``-inf`` at the excluded ones. A
-    non-finite maximum is replaced by 0."""
-    kept = fnp.where(where, x, -fnp.inf)
-    m = _kept_max(kept, axis)
-    return kept - fnp.stop_gradient(fnp.where(fnp.isfinite(m), m, 0.0))
+def _log_softmax_selects(x, m, axes):
+    """log_softmax of ``x`` with maxima ``m`` (kept dims, no derivative) that may not be
+    finite (staged, or concrete ones that are not) and SciPy's values in the slices whose
+    maximum is not: nan, ``-inf`` below a ``+inf``. Those slices are shifted by nan (nan
+    throughout, quietly: the formula on them met inf - inf and log(0), warnings under jit and
+    eagerly with ``where``), which the rule reads as slices without a derivative: nan in the
+    directions that move one of their entries, 0 in the others."""
+    t = fnp.subtract(x, fnp.where(fnp.isfinite(m), m, math.nan))
+    if not isinstance(t, _Tracer):   # (a concrete value: no rule to carry, the same values)
+        out = _sp._log_softmax_quiet(t, axes)   # (its nan / -inf fill is a float64 where)
+        return _below_inf_value(fnp.astype(out, x.dtype) if out.dtype != x.dtype else out,
+                                x, m)
+    return _below_inf_fn(_sp._log_softmax_by_rule(t, axes), x, m)
+
+
+def _below_inf_value(out, x, m):
+    # (x < m where m is +inf, nan elsewhere: one comparison of the full array, the rest per
+    # slice)
+    return fnp.where(x < fnp.where(m == math.inf, m, math.nan), -math.inf, out)
+
+
+def _below_inf_jvp(primals, tangents):
+    # (out's tangent: nan in those slices already, for the directions that move them)
+    return _below_inf_fn(*primals), tangents[0]
+
+
+# ``out`` with -inf at the entries below a +inf maximum ``m`` of their slice (SciPy's
+# log_softmax there), derivative out's
+_below_inf_fn = _lazy_custom_jvp(_below_inf_value, _below_inf_jvp)
 
 
 def _kept_max(kept, axis):
@@ -587,10 +645,15 @@ def log1mexp(x):
 
 def _log1mexp_value(x):
     c = math.log(2.0)
+    pos = x > 0.0
     small = x < c
-    lo = fnp.where(small, x, c)     # (a large x would give log of a rounded 1 - 0)
-    hi = fnp.where(small, c, x)     # (x = 0 would give log1p(-1) = -inf)
-    return fnp.where(small, fnp.log(-fnp.expm1(-lo)), fnp.log1p(-fnp.exp(-hi)))
+    # each branch sees points where it is finite: log(-expm1(-x)) was log(0) at 0 and log of
+    # a negative below (warnings, also for the derivative's value), a large x would give
+    # log of a rounded 1 - 0, and x = 0 log1p(-1)
+    lo = fnp.where(fnp.logical_and(pos, small), x, c)
+    hi = fnp.where(small, c, x)
+    inner = fnp.where(small, fnp.log(-fnp.expm1(-lo)), fnp.log1p(-fnp.exp(-hi)))
+    return fnp.where(pos, inner, fnp.where(x == 0.0, _full(x, -math.inf), math.nan))
 
 
 def _log1mexp_jvp(primals, tangents):
@@ -604,17 +667,31 @@ def _log1mexp_jvp(primals, tangents):
 
 
 def _log1mexp_slope_value(x):
-    """``1 / expm1(x)`` for ``x > 0``, ``+inf`` at ``+-0``, nan below 0 and at nan."""
+    """``1 / expm1(x)`` for ``x > 0``, ``+inf`` at ``+-0``, nan below 0 and at nan, without
+    a warning: from 1 on as ``exp(-x) / -expm1(-x)`` (expm1 overflowed from x = 709.8, for
+    the limit 0), below 1 ``inf`` where ``1 / x`` is past the largest float (the quotient
+    overflowed; ``x`` of 5.6e-309 in float64)."""
     pos = x > 0.0
-    # (inf + sqrt(x): inf at +-0, nan below 0 and at nan)
-    return fnp.where(pos, 1.0 / fnp.expm1(fnp.where(pos, x, 1.0)), math.inf + fnp.sqrt(x))
+    big = x > 1.0
+    xb = fnp.where(big, x, 1.0)
+    xs = fnp.where(fnp.logical_and(pos, ~big), x, 1.0)
+    huge = xs * fnp.finfo(_dt.dtype_of(x)).max < 1.0
+    near0 = fnp.where(huge, math.inf, 1.0 / fnp.expm1(fnp.where(huge, 1.0, xs)))
+    u = fnp.where(big, fnp.exp(-xb) / -fnp.expm1(-xb), near0)
+    return fnp.where(pos, u, fnp.where(x == 0.0, _full(x, math.inf), math.nan))
 
 
 def _log1mexp_slope_jvp(primals, tangents):
     x, = primals
     u = _log1mexp_slope_fn(x)
-    # (u' = -exp(x) / expm1(x)^2 = -u (1 + u): the next derivative through this rule again)
-    return u, _mul_sz(fnp.negative(u * (1.0 + u)), tangents[0])
+    # (u' = -exp(x) / expm1(x)^2 = -u (1 + u): the next derivative through this rule again.
+    # Where u (1 + u) may pass the largest float (from half its square root on), whose
+    # product warned, it is u times -inf, a strong-zero product whose derivative is u''s
+    # times -inf: +inf for the next order, as the polynomial's)
+    big = u > 0.5 * math.sqrt(fnp.finfo(_dt.dtype_of(u)).max)
+    uc = fnp.where(big, 1.0, u)
+    past = _mul_sz(u, fnp.where(big, _full(u, -math.inf), 0.0))
+    return u, _mul_sz(fnp.where(big, past, fnp.negative(uc * (1.0 + uc))), tangents[0])
 
 
 _log1mexp_fn = _lazy_custom_jvp(_log1mexp_value, _log1mexp_jvp)
@@ -645,13 +722,25 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None, 
     if where is not None:
         # the masked means never read the excluded entries (a nan there stays out)
         where = fnp.broadcast_to(fnp.asarray(where), x.shape)
+    # (a NumPy x within half the deviation limit, read once: its mean is finite and its
+    # deviations within the limit, so the plain formula, without the checks below)
+    plain = mean is None and _within(x, 0.5 * _deviation_limit(x))
     # fnp's functions, not operators: x may be a plain array and mean a tracer
     if mean is None:
         mean = fnp.mean(x, axis=axis, keepdims=True, where=where)
+    if not plain and not isinstance(mean, (int, float)):
+        # an infinite mean (an infinite entry) shifts by nan: nan throughout, as the
+        # formula's inf - inf, without its warning (a NumPy mean known finite: as it is)
+        c = _concrete_behind(mean)
+        if not (isinstance(c, _np.ndarray) and _np.isfinite(c).all()):
+            mean = fnp.where(fnp.isfinite(mean), mean, math.nan)
     d = fnp.subtract(x, mean)
     if variance is None:
         if algorithm == "stable":
-            variance = fnp.mean(d * d, axis=axis, keepdims=True, where=where)
+            if plain:
+                variance = fnp.mean(d * d, axis=axis, keepdims=True, where=where)
+                return fnp.divide(d, fnp.sqrt(fnp.add(variance, epsilon)))
+            return fnp.divide(d, _stable_deviation(d, axis, epsilon, where))
         else:
             variance = fnp.maximum(
                 fnp.subtract(fnp.mean(x * x, axis=axis, keepdims=True, where=where),
@@ -659,6 +748,55 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None, 
     if isinstance(variance, (int, float)):
         return d / math.sqrt(variance + epsilon)
     return fnp.divide(d, fnp.sqrt(fnp.add(variance, epsilon)))
+
+
+_DEVIATION_LIMITS: dict = {}   # dtype -> 2^(maxexp/2 - 16), 1 for float16
+
+
+def _deviation_limit(x):
+    """The largest ``|x - mean|`` squared without scaling (see _stable_deviation)."""
+    dt = _dt.dtype_of(x)   # (functrans's: one key per dtype across the libraries)
+    limit = _DEVIATION_LIMITS.get(dt)
+    if limit is None:
+        limit = _DEVIATION_LIMITS[dt] = 2.0 ** max(fnp.finfo(dt).maxexp // 2 - 16, 0)
+    return limit
+
+
+def _within(x, limit):
+    """Whether ``x`` is known (a NumPy value, read in place) to lie in [-limit, limit] (nan
+    is not)."""
+    c = _concrete_behind(x)
+    return bool(isinstance(c, _np.ndarray) and c.size and
+                _np.maximum.reduce(c, axis=None) <= limit and
+                _np.minimum.reduce(c, axis=None) >= -limit)
+
+
+def _stable_deviation(d, axis, epsilon, where):
+    """``sqrt(mean(d^2) + epsilon)`` over ``axis`` (kept), without the overflow of ``d^2``
+    (the variance was inf and the result 0, with a warning, from ``|d|`` = 1.3e154 in
+    float64, 1.8e19 in float32, 256 in float16, where the standard deviation is
+    representable up to the largest float). A slice whose largest ``|d|``, ``s``, passes
+    ``2^(maxexp/2 - 16)`` (1 in float16, whose sum of squares overflows from 256 entries of
+    16) is divided by ``s`` before squaring (the squares of entries small next to ``s``,
+    which may flush to 0, do not count beside its own); the others keep the factor 1, the
+    same operations and bits as before. The factor has no derivative (the quotient is the
+    same for any constant factor)."""
+    limit = _deviation_limit(d)
+    if _within(d, limit):
+        # (a NumPy value within the limit, read in place: the plain formula, without the
+        # factor's five operations; nan fails the test)
+        return fnp.sqrt(fnp.add(fnp.mean(d * d, axis=axis, keepdims=True, where=where),
+                                epsilon))
+    ad = fnp.abs(d)
+    # (initial= only where needed: a masked or empty maximum; it is five operations more)
+    s = fnp.stop_gradient(
+        fnp.max(ad, axis=axis, keepdims=True) if where is None and _sp._size(d) else
+        fnp.max(ad, axis=axis, keepdims=True, where=where, initial=0.0))
+    big = fnp.logical_and(s > limit, s < math.inf)
+    r = fnp.divide(1.0, fnp.where(big, s, 1.0))
+    u = d * r
+    var_u = fnp.mean(u * u, axis=axis, keepdims=True, where=where)
+    return fnp.divide(fnp.sqrt(fnp.add(var_u, epsilon * (r * r))), r)
 
 
 def one_hot(x, num_classes, *, dtype=None, axis=-1):

@@ -316,7 +316,10 @@ def compare(case, what, yf, yj, tol, documented_dtype=False):
             # x = -1e8, b = 10): there the reference is the same value without cancellation
             # (fuzz52: in float32 and 16 bits for every negative x, rounded to the dtype:
             # bfloat16 -30 with b = 4 is JAX's 0.0625, the value 0.0333, seed 44034 it 0)
-            bb = float(case.params.get("b", 4.0))
+            # (b an array, the second argument: its entries, not params' b, seed 44071 it 27)
+            b_arg = case.args[1] if len(case.args) > 1 else None
+            bb = (b_arg.astype(np.float64) if isinstance(b_arg, np.ndarray) and
+                  b_arg.shape == x0.shape else float(case.params.get("b", 4.0)))
             xw = x0.astype(np.float64)
             with np.errstate(all="ignore"):
                 stable = bb / (2.0 * (np.sqrt(xw * xw + bb) - xw))

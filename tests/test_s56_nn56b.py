@@ -15,7 +15,8 @@ Fixed:
   nan) for a tangent that keeps the sum at 0.
 
 Left: ``jit`` of log_softmax / softmax at such slices, second derivatives there, and
-``nn.log_softmax(..., where=)`` of them still warn (values right).
+``nn.log_softmax(..., where=)`` of them still warn (values right). (Session 57: quiet for
+``nn.log_softmax``, jit and where=; tests/test_s57_nn57.py.)
 """
 
 import warnings
@@ -92,17 +93,11 @@ def test_logsumexp_complex_cancelling_is_zero_sum():
     assert out == -INF and sign == 0.0
 
 
-@pytest.mark.xfail(strict=True, reason="jit(log_softmax) of a +inf slice: SciPy's [nan, -inf] "
-                   "(right) with an 'invalid value encountered in subtract' warning (staged, "
-                   "the formula runs; JAX silent)")
 def test_jit_log_softmax_plus_inf_quiet():
     got = _quiet(ft.jit(fnn.log_softmax), np.array([INF, 1.0]))
     np.testing.assert_array_equal(got, [NAN, -INF])
 
 
-@pytest.mark.xfail(strict=True, reason="nn.log_softmax(where=) of a kept +inf: values right, "
-                   "an 'invalid value encountered in subtract' warning (not routed through "
-                   "the quiet path)")
 def test_log_softmax_where_plus_inf_quiet():
     got = _quiet(fnn.log_softmax, np.array([INF, 1.0, 2.0]), where=np.array([True, True, False]))
     np.testing.assert_array_equal(got, [NAN, -INF, -INF])

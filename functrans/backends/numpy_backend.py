@@ -897,11 +897,10 @@ def _chooser_weights(x, out, axes):
     # weights are then the mask itself, which is what mask / 1 is to the bit. Counting all
     # matches at once skips the reduction along the axes (slow for short axes) and the
     # division. (The matches are counted on the booleans: np.count_nonzero is a tenth of
-    # the time of a sum of the float mask. A sum of the extremes that is not equal to itself
-    # is a NaN among them, or infinities of both signs: those take the general path, which
-    # is right for any values.)
-    total = _add_reduce(out, axis=None)
-    if _count_nonzero(hit) == out.size and total == total:
+    # the time of a sum of the float mask. A NaN extreme, attained nowhere, takes the
+    # general path, which is right for any values; it is found by out != out, not by a sum
+    # of the extremes, which warned for infinities of both signs, inf + -inf, and cost more.)
+    if _count_nonzero(hit) == out.size and not _count_nonzero(out != out):
         return mask
     return mask / np.maximum(_add_reduce(mask, axis=axes, keepdims=True), 1)  # (NaN: 0)
 
