@@ -109,3 +109,26 @@ def test_legendre_polynomials_at_infinity():
     # float32 kept; m != 0 and a non-integer degree still nan beyond [-1, 1]
     assert fsp.lpmv(np.float32(0), np.float32(0), np.float32(-math.inf)) == np.float32(1.0)
     assert np.isnan(fsp.lpmv(1.0, 2.0, math.inf)) and np.isnan(fsp.lpmv(0.0, 2.5, math.inf))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_log_softmax_low_precision_infinite_maximum_under_grad(dtype):
+    """grad of log_softmax (functrans.nn's and scipy.special's) of float32 / float16 input
+    holding +inf raised CustomRuleError: the concrete path's nan / -inf fill was a where of two
+    Python numbers (float64), the custom rule's primal float64 beside a float32 tangent. Now in
+    the input's dtype, the values as float64's (SciPy's nan, -inf), nan derivatives there."""
+    import functrans.nn as fnn
+
+    x = np.array([[math.inf, 1.0, 2.0], [1.0, 2.0, 3.0]], dtype)
+    want64 = fsp.log_softmax(x.astype(np.float64), axis=1)
+    for f in (fnn.log_softmax, lambda v, axis=-1: fsp.log_softmax(v, axis=axis)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = f(x, axis=1)
+            rows = ft.vmap(ft.grad(lambda r: f(r)[2]))(x)
+        assert out.dtype == dtype and rows.dtype == dtype
+        np.testing.assert_allclose(out.astype(np.float64), want64, rtol=2e-3)
+        assert np.isnan(rows[0]).all() and np.isfinite(rows[1]).all()
+        # the finite row's slope: softmax's, e_2 - softmax(row)
+        soft = np.exp(want64[1])
+        np.testing.assert_allclose(rows[1].astype(np.float64), np.eye(3)[2] - soft, atol=2e-3)

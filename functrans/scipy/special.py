@@ -1226,7 +1226,10 @@ def _log_softmax_quiet(t, axes):
     bad = ~fnp.isfinite(hi)
     ts = _where(bad, 0.0, t)
     out = ts - fnp.log(fnp.sum(fnp.exp(ts), axis=axes, keepdims=True))
-    return _where(bad, _where((hi == _inf) & (t != _inf), -_inf, math.nan), out)
+    # (the fill in t's dtype: a where of two Python numbers is float64, which float32 / 16
+    # input took through the custom rule's dtype check, a CustomRuleError under grad)
+    fill = fnp.astype(_where((hi == _inf) & (t != _inf), -_inf, math.nan), _dtype(t))
+    return _where(bad, fill, out)
 
 
 def _maybe_nonfinite(v):
