@@ -42,8 +42,8 @@ import numpy as _np
 
 from .elementwise import (_array_aval, _bool_aval, abs_, add, cos, div, elementwise, eq, exp,
                           floor_p, ge, gt, le, log, log1p, logical_and, logical_not, logical_or,
-                          lt, maximum, mul, mul_sz, neg, round_p, select, sign, sin, sqrt, sub,
-                          unary)
+                          lt, maximum, minimum, mul, mul_sz, neg, round_p, select, sign, sin,
+                          sqrt, sub, unary)
 from .structural import full_like
 from ._batching import leading_rule
 from ..core import primitive, registry
@@ -106,7 +106,15 @@ def _exp_sq_impl(b, x, *, c, scale=1.0, plain_below=0.0):
 def _exp_sq_jvp(primals, tangents, **params):
     x, = primals
     y = exp_sq_p.bind(x, **params)
+    if params["c"] < 0.0:
+        # (2 c x y at x = +-inf was inf * 0: nan, 'invalid value' in every second derivative
+        # of ndtr, erf, erfc, norm.cdf / logcdf there, whose limit is 0. y is 0 from |x| ~ 40
+        # on, so x held at +-_EXP_SQ_X_HELD changes no finite product)
+        x = maximum(minimum(x, _EXP_SQ_X_HELD), -_EXP_SQ_X_HELD)
     return y, mul(tangents[0], mul(mul(x, 2.0 * params["c"]), y))
+
+
+_EXP_SQ_X_HELD = 1e10
 
 
 # exp_sq(x, c, scale, plain_below): scale exp(c x^2) for c one of 1, -1, 1/2, -1/2, without the
