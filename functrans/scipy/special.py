@@ -1736,7 +1736,8 @@ def log_ndtr(x, /):
     (the primitive ``log_ndtr_lower``), within a few ulp and so its own derivatives: through
     ``log(ndtr(x))`` it was the density over an ``ndtr`` whose rounded ``x / sqrt(2)`` costs
     ``x**2 / 2`` ulp (256 ulp at -19.25; the second derivative ``-s (x + s)``, ``s`` the
-    slope, cancelled to 2e-11 relative)."""
+    slope, cancelled to 2e-11 relative); below ``x = -1e8`` as ``-x`` (at ``-inf``: ``inf``,
+    its own derivative -1, without a warning)."""
     x = _real(x, "log_ndtr")
     if _dtype(x) in _LOW:  # (see ndtr: float64, rounded once; 16-bit floats too)
         return _in64(log_ndtr, x)
