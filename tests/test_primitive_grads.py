@@ -756,6 +756,9 @@ NON_DIFFERENTIABLE = {
     # session 42: F's staged cdf/sf given the generic methods' values at extreme degrees of
     # freedom at evaluation (the tangent is the result's own: tests/test_s42_stats42.py)
     "f_extreme_fix",
+    # session 57: F's staged cdf/sf given the first-order term of u's rounding at large
+    # shapes at evaluation (the tangent is the result's own: tests/test_s57_stats57b.py)
+    "f_rounding_fix",
     # session 53: the beta density's logarithm, the plain value replaced by the deviance
     # form's at large shapes at evaluation (the tangent is the plain value's own:
     # tests/test_s53_stats53.py)

@@ -110,12 +110,10 @@ def test_jit_inc_beta_choice_silent_where_the_complement_underflows():
                                                    np.array([2.0, 3.0]), np.array([0.1, 0.4])))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "below x = 1/2 the rounding of u = n x / (n x + m) (1.5 eps) times I's conditioning "
-    "u I' / I ~ 2000 here: I at the rounded u is 2.0e-13 off the true cdf, 8.1e-14 with "
-    "SciPy's own error at a = 5e4 partly cancelling it. Needs u's residual taken back "
-    "(two-product / two-sum), session 57"))
 def test_f_cdf_large_shapes_lower_tail():
+    # (session 57, stats57b: u's rounding taken back to first order (stats._f_rounding_term,
+    # 2.0e-13 of the cdf here) and SciPy's betainc at a = 5e4, itself 1.2e-13 off, replaced
+    # by Boost's betaincc at the exact pair (special._small_side_pair_ok): 8.1e-14 -> 1.3e-16)
     assert _rel(stats.f.cdf(0.9605645352702292, 1e5, 1e5), 1.0000000000003515882e-10) < 3e-14
 
 

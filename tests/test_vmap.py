@@ -193,6 +193,13 @@ def _nondiff_cases(b):
             out, fnp.full_like(out, 1e-30), m, x, upper=True), (
             b.asarray([0.5, 0.39, 0.2]), b.asarray([1.0, 1e30, 3.0]),
             b.asarray([1.0, 1e30, 2.0]))),
+        # session 57: F's cdf given the first-order term of u's rounding (the first two
+        # elements: shapes (5e4, 5e4); the third kept, small shapes)
+        "f rounding fix": (lambda out, n, x: _PS.f_rounding_fix(
+            out, n * 0.5, n * 0.5, n * x / (n * x + n), n / (n * x + n), n, x, n,
+            upper=False), (
+            b.asarray([1e-10, 0.3, 0.5]), b.asarray([1e5, 1e5, 3.0]),
+            b.asarray([0.9605645352702292, 0.99, 1.0]))),
         "creation": (lambda x: (fnp.full_like(x, 2.0), fnp.zeros_like(x),
                                 fnp.stop_gradient(x) * 2.0,
                                 x[b.asarray([2, 0], dtype="int64")]), (xs,)),

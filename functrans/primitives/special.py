@@ -43,7 +43,8 @@ import numpy as _np
 
 from .elementwise import (_array_aval, _bool_aval, abs_, add, cos, div, elementwise, eq, exp,
                           floor_p, ge, gt, le, log, log1p, logical_and, logical_not, logical_or,
-                          lt, mul, mul_sz, neg, round_p, select, sign, sin, sqrt, sub, unary)
+                          lt, maximum, minimum, mul, mul_sz, neg, round_p, select, sign, sin,
+                          sqrt, sub, unary)
 from .elementwise import _tangent_times_sz
 from .structural import full_like
 from ._batching import leading_rule
@@ -107,7 +108,15 @@ def _exp_sq_impl(b, x, *, c, scale=1.0, plain_below=0.0):
 def _exp_sq_jvp(primals, tangents, **params):
     x, = primals
     y = exp_sq_p.bind(x, **params)
+    if params["c"] < 0.0:
+        # (2 c x y at x = +-inf was inf * 0: nan, 'invalid value' in every second derivative
+        # of ndtr, erf, erfc, norm.cdf / logcdf there, whose limit is 0. y is 0 from |x| ~ 40
+        # on, so x held at +-_EXP_SQ_X_HELD changes no finite product)
+        x = maximum(minimum(x, _EXP_SQ_X_HELD), -_EXP_SQ_X_HELD)
     return y, mul(tangents[0], mul(mul(x, 2.0 * params["c"]), y))
+
+
+_EXP_SQ_X_HELD = 1e10
 
 
 # exp_sq(x, c, scale, plain_below): scale exp(c x^2) for c one of 1, -1, 1/2, -1/2, without the
@@ -1447,6 +1456,24 @@ f_extreme_fix_p = elementwise("f_extreme_fix", _f_extreme_fix_impl, _f_extreme_f
                               abstract_eval=lambda out, *rest, **params: out)
 
 
+def _f_rounding_fix_impl(backend, value, hn, hm, u, w, n, z, m, *, upper):
+    """functrans.scipy.stats._f_rounded_u_fixed in staged code: F's cdf (sf with ``upper``)
+    ``value`` with the first-order term of its u's rounding where the shapes are large, at
+    evaluation on the arrays (the selection read on the host: ~2 us where no element takes
+    it, where the staged term cost ~100 operations on every call)."""
+    from ..scipy import stats as _stats  # (eager here: the operands are arrays)
+    return _stats._f_rounded_u_fixed(value, hn, hm, u, w, n, z, m, upper)
+
+
+def _f_rounding_fix_jvp(primals, tangents, *, upper):
+    # (the values only: the derivatives are value's, as eagerly)
+    return f_rounding_fix_p.bind(*primals, upper=upper), tangents[0]
+
+
+f_rounding_fix_p = elementwise("f_rounding_fix", _f_rounding_fix_impl, _f_rounding_fix_jvp,
+                               abstract_eval=lambda value, *rest, **params: value)
+
+
 def _t_fix_impl(backend, d, u, v, *, part, wrt):
     """functrans.scipy.special._t_fix_on_arrays: Student t's tail or quantile (its value
     ``v``) with the derivatives of the series free of betainc's cancellation at a large
@@ -2563,12 +2590,20 @@ def _log_ndtr_lower_impl(b, x):
         e = _np.multiply(x, -_SQRT1_2)
         e = erfcx(e, out=e) if isinstance(erfcx, _np.ufunc) else _np.asarray(erfcx(e))
         e *= 0.5
+        # (erfcx is 0 only at x = -inf, where -x^2 / 2 gives the -inf: a floor for the log,
+        # whose 'divide by zero' warned under jit; every finite x's erfcx / 2 is above it)
+        _np.maximum(e, _LOG_NDTR_LOWER_FLOOR, out=e)
         _np.log(e, out=e)
         sq = _np.multiply(x, x)
         sq *= 0.5
         e -= sq
         return e
-    return b.xp.log(b.extra("erfcx")(x * -_SQRT1_2) * 0.5) - (x * x) * 0.5
+    xp = b.xp
+    return (xp.log(xp.maximum(b.extra("erfcx")(x * -_SQRT1_2) * 0.5, _LOG_NDTR_LOWER_FLOOR))
+            - (x * x) * 0.5)
+
+
+_LOG_NDTR_LOWER_FLOOR = 1e-310   # (erfcx(t) / 2 >= 1 / (2 sqrt(pi) (t + 1)): 2.1e-309 at 1.3e308)
 
 
 # log_ndtr_lower(x) = log(ndtr(x)) = log(erfcx(-x/sqrt 2) / 2) - x^2 / 2, the lower tail of
@@ -2576,9 +2611,20 @@ def _log_ndtr_lower_impl(b, x):
 # sqrt(2/pi) / erfcx(-x/sqrt 2): one erfcx and a division, no cancellation (through log(ndtr(x))
 # it was the density over an ndtr whose rounded x/sqrt(2) costs x^2/2 ulp: 256 at -19.25; by
 # the chain rule through erfcx, -x + (-1/sqrt 2) erfcx'/erfcx, it took erfcx's derivative).
-log_ndtr_lower_p = unary(
-    "log_ndtr_lower", _log_ndtr_lower_impl,
-    lambda t, x, y: div(mul(t, _SQRT_2_OVER_PI), erfcx(mul(x, -_SQRT1_2))))
+# Below _LOG_NDTR_SLOPE_FAR the slope is -x (-x - 1/x, the 1/x term under half an ulp; its
+# derivative -1, the second derivative's limit): at x = -inf the quotient was sqrt(2/pi) / 0,
+# the right inf with a 'divide by zero' warning, and its derivative 0 / 0 (nan, 'invalid').
+# The quotient's x is held at the bound there, so neither branch sees an infinity.
+_LOG_NDTR_SLOPE_FAR = -1e8
+
+
+def _log_ndtr_lower_tangent(t, x, y):
+    far = lt(x, _LOG_NDTR_SLOPE_FAR)
+    near = div(_SQRT_2_OVER_PI, erfcx(mul(maximum(x, _LOG_NDTR_SLOPE_FAR), -_SQRT1_2)))
+    return mul(t, select(far, neg(x), near))
+
+
+log_ndtr_lower_p = unary("log_ndtr_lower", _log_ndtr_lower_impl, _log_ndtr_lower_tangent)
 # The slopes of the scaled Bessel functions differ two of them that agree to about 1/(2|x|):
 # i0e' = i1e - sign(x) i0e, and so k0e' = k0e - k1e, i1e' and k1e' (with the i1e/x, k1e/x
 # terms): as such 2|x| eps relative off (i0e'(1e3) 2000 ulp, 0 at 1e22 for -1.7e-34, i1e' at
@@ -3909,6 +3955,7 @@ erfcx = erfcx_p.bind
 log_ndtr_lower = log_ndtr_lower_p.bind
 inc_beta_values_fix = inc_beta_values_fix_p.bind
 f_extreme_fix = f_extreme_fix_p.bind
+f_rounding_fix = f_rounding_fix_p.bind
 i0 = i0_p.bind
 i0e = i0e_p.bind
 i1 = i1_p.bind

@@ -1754,7 +1754,8 @@ def log_ndtr(x, /):
     (the primitive ``log_ndtr_lower``), within a few ulp and so its own derivatives: through
     ``log(ndtr(x))`` it was the density over an ``ndtr`` whose rounded ``x / sqrt(2)`` costs
     ``x**2 / 2`` ulp (256 ulp at -19.25; the second derivative ``-s (x + s)``, ``s`` the
-    slope, cancelled to 2e-11 relative)."""
+    slope, cancelled to 2e-11 relative); below ``x = -1e8`` as ``-x`` (at ``-inf``: ``inf``,
+    its own derivative -1, without a warning)."""
     x = _real(x, "log_ndtr")
     if _dtype(x) in _LOW:  # (see ndtr: float64, rounded once; 16-bit floats too)
         return _in64(log_ndtr, x)
@@ -3939,6 +3940,34 @@ def _inc_beta_large_shapes(out, a, b, x, y):
     return fnp.where(take, fnp.add(new, _tangent_of(out)), out)
 
 
+# Below x = 1/2 and I under 1/4 (the subtraction 1 - betaincc(a, b, x) then loses up to
+# 1 / I), SciPy's betainc is itself up to ~2e-13 relative off at large shapes (f.cdf(0.96056,
+# 1e5, 1e5): 1.2e-13 at the exact u; beta's and F's lower tails), where Boost's betaincc(b, a,
+# y) at y = 1 - x exact is within ~1e-16: it is taken at y = fl(1 - x), i.e. at x' = 1 - y
+# (exact), plus the density's integral over [x', x], f(x) (x - x') (|x - x'| <= 2^-54). Only
+# where that first-order term is at most 2^-27 relative (it is below (a + b) 2^-54 / x: I's
+# conditioning x f / I is below a + b, times |x - x'| / x): x >= (a + b) 2^-27; the
+# second-order term is about its square, under 6e-17.
+_SMALL_SIDE_PAIR_RATIO = 2.0 ** -27
+
+
+def _small_side_pair_ok(a, b, x):
+    """Where :func:`_inc_beta_large_shapes` may take the exact pair below x = 1/2."""
+    return x >= (a + b) * _SMALL_SIDE_PAIR_RATIO
+
+
+def _small_side_pair_shift(bk, a, b, x, y, take=None):
+    """``I_x(a, b) - I_x'(a, b)`` to first order, ``x' = 1 - y``, ``y = fl(1 - x)``: the
+    Beta(a, b) density at x (from _log_beta_front's deviance form) times ``x - x'``; 0 where
+    not ``take`` (stand-ins there)."""
+    xp = bk.xp
+    d = x - (1.0 - y)   # (exact: 1 - y is, and it lies within 2^-54 of x)
+    lf = _generic._log_beta_front(xp, a, b, x, y, xp.log(x), xp.log(y),
+                                  _generic._beta_front_const(bk, a, b))
+    shift = xp.exp(lf) * a / (x * y) * d
+    return shift if take is None else xp.where(take, shift, xp.zeros_like(shift))
+
+
 def _large_shapes_on_numpy(bk, a, b, x, y, value):
     """:func:`_inc_beta_large_shapes`'s ``(new, take)`` on NumPy arrays (``new`` is
     ``value`` where not ``take``), each part on its own elements only (betaincc costs ~9x
@@ -3952,15 +3981,22 @@ def _large_shapes_on_numpy(bk, a, b, x, y, value):
                               for t in (a, b, x, y, value, big))
     big = _np.flatnonzero(big)
     up = x[big] > 0.5
-    idx = big[_np.where(up, y[big] > 0.0, (x[big] > 0.0) & (value[big] >= 0.25))]
+    idx = big[_np.where(up, y[big] > 0.0, (x[big] > 0.0) & (
+        (value[big] >= 0.25) | _small_side_pair_ok(a[big], b[big], x[big])))]
     if not idx.size:
         return None
     up = x[idx] > 0.5
-    # (the complement's problem: I_v(p, q) = 1 - I_x(a, b), v the smaller of x and y)
-    p, q = _np.where(up, b[idx], a[idx]), _np.where(up, a[idx], b[idx])
-    v = _np.where(up, y[idx], x[idx])
+    pair = ~up & (value[idx] < 0.25)
+    # (the complement's problem: I_v(p, q) = 1 - I_x(a, b), v the smaller of x and y; below
+    # 1/4 under x = 1/2 betaincc(b, a, fl(1 - x)), see _small_side_pair_ok)
+    p = _np.where(up | pair, b[idx], a[idx])
+    q = _np.where(up | pair, a[idx], b[idx])
+    v = _np.where(up, y[idx], _np.where(pair, 1.0 - x[idx], x[idx]))
     comp = bk.extra("betaincc")(p, q, v)
-    new = _np.where(up, comp, 1.0 - comp)
+    new = _np.where(up | pair, comp, 1.0 - comp)
+    if pair.any():
+        new[pair] += _small_side_pair_shift(bk, a[idx][pair], b[idx][pair], x[idx][pair],
+                                            v[pair])
     held = value[idx]
     differ = _np.flatnonzero(_np.abs(new - held) > _LARGE_SHAPES_AGREE * _np.abs(held))
     if differ.size and not _uses_generic(bk, "betaincc"):
@@ -3986,15 +4022,22 @@ def _large_shapes_on_arrays(bk, a, b, x, y, value):
     if not bool(bk.to_numpy(xp.any(big))):
         return None
     upper = x > 0.5
-    take = big & xp.where(upper, y > 0.0, (x > 0.0) & (value >= 0.25))
+    pair = ~upper & (value < 0.25) & _small_side_pair_ok(a, b, x)
+    take = big & xp.where(upper, y > 0.0, (x > 0.0) & ((value >= 0.25) | pair))
     if not bool(bk.to_numpy(xp.any(take))):
         return None
     one, half = xp.ones_like(a), xp.full_like(y, 0.5)
-    p = xp.where(take, xp.where(upper, b, a), one)
-    q = xp.where(take, xp.where(upper, a, b), one)
-    v = xp.where(take, xp.where(upper, y, x), half)
+    swap = upper | pair
+    p = xp.where(take, xp.where(swap, b, a), one)
+    q = xp.where(take, xp.where(swap, a, b), one)
+    v = xp.where(take, xp.where(upper, y, xp.where(pair, 1.0 - x, x)), half)
     comp = bk.extra("betaincc")(p, q, v)
-    new = xp.where(upper, comp, 1.0 - comp)
+    new = xp.where(swap, comp, 1.0 - comp)
+    pair = take & pair
+    if bool(bk.to_numpy(xp.any(pair))):
+        new = new + _small_side_pair_shift(bk, xp.where(pair, a, one), xp.where(pair, b, one),
+                                           xp.where(pair, x, half), xp.where(pair, v, half),
+                                           pair)
     if not _uses_generic(bk, "betaincc"):
         differ = take & (xp.abs(new - value) > _LARGE_SHAPES_AGREE * xp.abs(value))
         if bool(bk.to_numpy(xp.any(differ))):

@@ -78,7 +78,7 @@ import math
 import numpy as _np
 
 from ..backends.incomplete_grads import (  # (any namespace)
-    _lgamma_corr, _lgamma_diff, _lgamma_diff_log, _log1pmx)
+    _lgamma_corr, _lgamma_diff, _lgamma_diff_log, _log1pmx, _two_prod, _two_sum)
 from .. import dtypes as _dt
 from .. import numpy as fnp
 from ..numpy._base import _dtype
@@ -3480,6 +3480,77 @@ def _f_from_small_side(hn, hm, u, w, take_w):
             else fnp.where(by_w, 1.0 - out, out)), by_w
 
 
+# F's u = n z / (n z + m) is rounded three times (~1.5 eps relative); I_u(n/2, m/2) moves by
+# u I'(u) / I times that, ~sqrt(n m / (n + m)) at the median: f.cdf(0.96056, 1e5, 1e5) was
+# 8.1e-14 off (mpmath). Where the shapes are large (a + b >= special._LARGE_SHAPES) the
+# values (not the derivatives) take the first-order term density * (U - u), U the exact
+# quotient, from the error-free product and sum (Dekker / Knuth: no fma in the standard).
+# Below 1/2 _inc_beta's value is at u; above, at 1 - w (w = m / (n z + m), its rounding
+# taken back there), so there the term is -density * (W - w).
+_F_ROUNDING_DEN_MAX = 1e290   # (the split's 2^27 x below overflow)
+
+
+def _f_rounding_term(xp, hn, hm, u, w, n, z, m):
+    """The first-order correction of ``I_u(hn, hm)`` for the rounding of F's ``u`` and ``w``
+    (see above; values without derivatives, in namespace ``xp``: special._on_arrays), 0
+    where the shapes are below special._LARGE_SHAPES, ``u`` or ``w`` is 0, or ``n z + m``
+    is past _F_ROUNDING_DEN_MAX (stand-ins there, no warnings)."""
+    den = n * z + m
+    take = ((hn + hm >= _special._LARGE_SHAPES) & (u > 0.0) & (w > 0.0)
+            & (den <= _F_ROUNDING_DEN_MAX))
+    one, half = xp.ones_like(u), xp.full_like(u, 0.5)
+    n, z, m, hn, hm = (xp.where(take, v, one) for v in (n, z, m, hn, hm))
+    u, w = xp.where(take, u, half), xp.where(take, w, half)
+    nz, e_nz = _two_prod(n, z)
+    den, e_den = _two_sum(nz, m)
+    p, e_p = _two_prod(u, den)
+    q, e_q = _two_prod(w, den)
+    # (nz - u den and m - w den exactly: the differences of nearly equal values, Sterbenz)
+    du = (((nz - p) - e_p) + w * e_nz - u * e_den) / den
+    dw = (((m - q) - e_q) - w * (e_nz + e_den)) / den
+    log_front = _special._log_beta_front(hn, hm, u, w, xp.log(u), xp.log(w))
+    term = xp.exp(log_front) * hn / (u * w) * xp.where(u > 0.5, -dw, du)
+    return xp.where(take, term, xp.zeros_like(term))
+
+
+def _f_rounded_u_fixed(value, hn, hm, u, w, n, z, m, upper=False):
+    """F's cdf (sf: ``upper``) ``value`` from _inc_beta at the rounded ``u`` / ``w``, with
+    :func:`_f_rounding_term` added where some element has large shapes; its derivatives
+    kept. Where the operands' values are arrays (eagerly, vmap) directly; in staged code at
+    evaluation, through the primitive f_rounding_fix. float64 only (the split is
+    float64's)."""
+    from ..batching import BatchTracer
+    if type(hn) is type(hm) is _np.ndarray and not ((hn + hm) >= _special._LARGE_SHAPES).any():
+        return value   # (eagerly, most calls: ~2 us, where the general look cost ~12)
+    if _dtype(value) is not _dt.float64:
+        return value
+    ops = (hn, hm, u, w, n, z, m)
+    found = _special._lined_up(ops, constants=False)
+    if found is None:
+        shape = value.shape
+        return _special_prims.f_rounding_fix(
+            value, *(v if getattr(v, "shape", None) == shape
+                     else fnp.broadcast_to(fnp.asarray(v, dtype=_dt.float64), shape)
+                     for v in ops), upper=bool(upper))
+    ops, interp = found
+    if any(type(v) is bool for v in ops):
+        return value
+    bk = _backend_of(next(v for v in ops if hasattr(v, "ndim")))
+    xp = bk.xp
+    ops = [xp.asarray(v, dtype=xp.float64) if not hasattr(v, "ndim") else v for v in ops]
+    large = ops[0] + ops[1] >= _special._LARGE_SHAPES
+    # (the selection read on the host only where that waits for no device)
+    if _special._read_on_host(large) and not bool(bk.to_numpy(xp.any(large))):
+        return value
+    with _np.errstate(all="ignore"):
+        term = _f_rounding_term(xp, *ops)
+    if interp is not None:
+        term = BatchTracer(interp, term)
+    elif isinstance(value, (_np.ndarray, _np.generic)):   # (eagerly: no primitive bound)
+        return value - term if upper else value + term
+    return fnp.subtract(value, term) if upper else fnp.add(value, term)
+
+
 def _f_differ(upper, hn, hm):
     """F's cdf and sf: where _inc_beta's values may differ from the form's: ``upper`` (its
     argument above 1/2) or large shapes (special._inc_beta_large_shapes)."""
@@ -3587,7 +3658,7 @@ class _F(_Shaped):
         # above 1/2 (special._inc_beta): cdf(0.3, 3, 1e-8) was 2.2e-10 off, as SciPy's
         # betainc at the rounded u)
         if not _traced(z, n, m):
-            return _special._inc_beta(hn, hm, u, w)
+            return _f_rounded_u_fixed(_special._inc_beta(hn, hm, u, w), hn, hm, u, w, n, z, m)
         # under a transform the derivatives come from the accurate side (_f_from_small_side);
         # the values as above where u > 1/2 (below, the form's betainc at u is _inc_beta's;
         # until session 55 only where w was taken, u > 15/16: between, the plain betainc at
@@ -3597,10 +3668,11 @@ class _F(_Shaped):
         # against z's, vmap(f.cdf) of x (2, 4), dfn and dfd (2,) raised)
         # (and at large shapes below 1/2, where _inc_beta's may be betaincc's)
         form, _ = _f_from_small_side(hn, hm, u, w, False)
-        hn, hm, u, w = fnp.broadcast_arrays(hn, hm, u, w)
+        ops = fnp.broadcast_arrays(hn, hm, u, w, n, z, m)
         return _f_with_values_of(
-            form, lambda hn, hm, u, w: _special._inc_beta(hn, hm, u, w),
-            _f_differ(u > 0.5, hn, hm), hn, hm, u, w)
+            form, lambda hn, hm, u, w, n, z, m: _f_rounded_u_fixed(
+                _special._inc_beta(hn, hm, u, w), hn, hm, u, w, n, z, m),
+            _f_differ(u > 0.5, hn, hm), *ops)
 
     @_finite
     def _sf(self, z, n, m):
@@ -3615,14 +3687,16 @@ class _F(_Shaped):
         u, w = fnp.divide(nz, den), fnp.divide(m, den)
         hn, hm = 0.5 * n, 0.5 * m
         if not _traced(z, n, m):
-            return _special._inc_beta(hm, hn, w, u)
+            return _f_rounded_u_fixed(_special._inc_beta(hm, hn, w, u), hn, hm, u, w, n, z, m,
+                                      upper=True)
         # under a transform the derivatives from the accurate side (as cdf's), the values as
         # above where w > 1/2 (below, the form's betainc at w is _inc_beta's)
         form, _ = _f_from_small_side(hn, hm, u, w, True)
-        hn, hm, u, w = fnp.broadcast_arrays(hn, hm, u, w)
+        ops = fnp.broadcast_arrays(hn, hm, u, w, n, z, m)
         return _f_with_values_of(
-            form, lambda hn, hm, u, w: _special._inc_beta(hm, hn, w, u),
-            _f_differ(w > 0.5, hn, hm), hn, hm, u, w)
+            form, lambda hn, hm, u, w, n, z, m: _f_rounded_u_fixed(
+                _special._inc_beta(hm, hn, w, u), hn, hm, u, w, n, z, m, upper=True),
+            _f_differ(w > 0.5, hn, hm), *ops)
 
     def _quantile_ends(self, q, n, m, upper):
         fin = fnp.logical_and(n < math.inf, m < math.inf)
@@ -4407,8 +4481,12 @@ class _GumbelR(_LocScale):
     def _logsf(self, z):
         # far in the upper tail exp(-z) underflows: there log(1 - exp(-e)) = -z - e/2 + ...
         far = z > 20.0
-        e = fnp.exp(-z)
-        return fnp.where(far, -z - 0.5 * e, _log1mexp(-fnp.exp(-fnp.where(far, 0.0, z))))
+        # Each branch on its own elements, the other's held finite: at z = -inf, -z - e / 2
+        # was inf - inf and the log1mexp's slope 0 * inf ('invalid', nan under the where: a nan
+        # slope in grad / vmap of gumbel_r.logsf, gumbel_l.logcdf). Below z = -40 the log1mexp
+        # form is exactly 0, its slope underflowed (from about -6.6): z held there.
+        e = fnp.exp(-fnp.where(far, z, 20.0))
+        return fnp.where(far, -z - 0.5 * e, _log1mexp(-fnp.exp(-fnp.clip(z, -40.0, 20.0))))
 
     def _ppf(self, q):
         return -fnp.log(-fnp.log(q))
