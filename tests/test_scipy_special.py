@@ -621,7 +621,12 @@ def _rel_close(out, ref, rtol, atol=1e-300):
 
 
 def _inc_rtol(backend, name):
-    return 1e-15 if backend.name == "numpy" else _GEN_RTOL[name]
+    if backend.name != "numpy":
+        return _GEN_RTOL[name]
+    # (NumPy: SciPy's; betainc below x = 1/2 since session 57 SciPy's at x' = 1 - fl(1 - x)
+    # plus the density's integral over [x', x], a few ulp from SciPy's and nearer mpmath's:
+    # at 3 of test_incomplete_beta_values' 300 points 2e-15 from SciPy, 9e-16 from mpmath)
+    return 4e-15 if name in ("betainc", "betaincc") else 1e-15
 
 
 @pytest.mark.parametrize("name", ["gammainc", "gammaincc"])
