@@ -978,7 +978,7 @@ def _cast_overflowing_to_inf(x, d, t):
     # max + half an ulp of max, the midpoint from which a value rounds up to infinity
     thr = 2.0 ** fi.maxexp * (1 - 2.0 ** -(fi.nmant + 2))
     top = float(fnp.finfo(_dt.real_dtype(d).name).max if d.kind in "fc"
-                else fnp.iinfo(d.name).max)
+                else fnp.iinfo(d.name).max if d.kind in "iu" else 1)
     if top < thr:  # (no value of d overflows)
         return fnp.astype(x, t)
     if d.kind == "c":  # (t complex too: the parts one by one, then put together exactly)

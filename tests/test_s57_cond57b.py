@@ -118,6 +118,7 @@ def test_complex_div_finite_values_and_derivatives_unchanged():
      np.float32, [inf, 3.4028234663852886e38, -inf, 0.0]),
     (np.array([65535, 65519, 65520, 7], np.uint16), np.float16, [inf, 65504.0, inf, 7.0]),
     (np.array([70000, -70000, -5], np.int64), np.float16, [inf, -inf, -5.0]),
+    (np.array([True, False]), np.float16, [1.0, 0.0]),
 ])
 def test_convert_element_type_overflow_is_silent(x, dtype, want):
     x = np.asarray(x)
