@@ -310,7 +310,7 @@ def gmres(A, b, x0=None, *, tol=1e-05, atol=0.0, restart=20, maxiter=None, M=Non
 
         def cycle(x):
             r = ravel_pytree(M(_sub(b, A(unravel(x)))))[0]
-            beta = fnp.linalg.vector_norm(r)
+            beta = _guarded_norm(r)
             safe = fnp.where(beta > 0, beta, 1.0)
             V = fnp.zeros((restart + 1, n), dtype=b_flat.dtype, device=fnp.device(b_flat))
             V = _set_row(V, 0, r / safe)
@@ -326,7 +326,7 @@ def gmres(A, b, x0=None, *, tol=1e-05, atol=0.0, restart=20, maxiter=None, M=Non
                 w = w - fnp.matmul(fnp.matrix_transpose(V), h)
                 h2 = fnp.matmul(fnp.conj(V), w)
                 w = w - fnp.matmul(fnp.matrix_transpose(V), h2)
-                h_next = fnp.linalg.vector_norm(w)
+                h_next = _guarded_norm(w)
                 # (fnp.equal, not ==: unit is a plain array, and array-api-strict's
                 # operators refuse jit's traced j)
                 col = h + h2 + fnp.where(fnp.equal(unit, j + 1), h_next, 0.0)
@@ -341,7 +341,9 @@ def gmres(A, b, x0=None, *, tol=1e-05, atol=0.0, restart=20, maxiter=None, M=Non
             return x + fnp.matmul(fnp.matrix_transpose(V[:restart, ...]), y)
 
         def residual(x):
-            return fnp.linalg.vector_norm(ravel_pytree(M(_sub(b, A(unravel(x)))))[0])
+            # (guarded too: an exact solution's zero residual, differentiated with the loop,
+            # made NaN tangents and an invalid-value warning, though only cond reads it)
+            return _guarded_norm(ravel_pytree(M(_sub(b, A(unravel(x)))))[0])
 
         def cond(state):
             x, res, k = state
@@ -358,6 +360,16 @@ def gmres(A, b, x0=None, *, tol=1e-05, atol=0.0, restart=20, maxiter=None, M=Non
     # (JAX's gmres reports 0, or -1 where the solution has a nan)
     info = fnp.where(fnp.isnan(_norm2(x)), -1, 0)
     return x, info
+
+
+def _guarded_norm(v):
+    """``‖v‖``, the same value, with finite derivatives (0) at ``v = 0``: the norm's cone point
+    has NaN derivatives, and an exact zero is what an exhausted Krylov space (an exact breakdown,
+    the size of ``b`` reached: rounding decides whether the last vector is 0 or tiny) or an
+    exact solution gives; a NaN there spread through ``pinv(H)`` into ``x``'s derivatives
+    (a second derivative of the solve differentiates these iterations)."""
+    zero = fnp.logical_not(fnp.any(fnp.not_equal(v, 0.0)))
+    return fnp.where(zero, 0.0, fnp.linalg.vector_norm(fnp.where(zero, 1.0, v)))
 
 
 def _set_row(V, i, row):
