@@ -173,25 +173,6 @@ def div(x, y):
     return _int_div(x, y)
 
 
-def _nonfinite_parts_to_complex(re, im, d):
-    """``re + im j`` of complex dtype ``d``, the parts possibly infinite or NaN, built with
-    no ``inf * 0`` evaluated (silent): the finite parts exactly, the others added to 0."""
-    from .numpy._elementwise import _from_parts
-    re_fin, im_fin = fnp.isfinite(re), fnp.isfinite(im)
-    out = _from_parts(fnp.where(re_fin, re, 0), fnp.where(im_fin, im, 0), d)
-    c = builtins.complex
-
-    def offset(v, fin, unit):
-        # v where it is not finite, else -0 (which leaves a sum's signed zero as it is)
-        vals = [c(math.inf, -0.0), c(-math.inf, -0.0), c(math.nan, -0.0)]
-        if unit:
-            vals = [c(-0.0, z.real) for z in vals]
-        o = fnp.where(fin, c(-0.0, -0.0), fnp.where(fnp.isnan(v), vals[2], fnp.where(
-            fnp.greater(v, 0), vals[0], vals[1])))
-        return fnp.astype(o, d)
-    return fnp.add(fnp.add(out, offset(re, re_fin, False)), offset(im, im_fin, True))
-
-
 def rem(x, y):
     """The remainder of ``x / y`` with the sign of ``x`` (C's ``%``, NumPy's ``fmod``;
     ``jax.lax.rem``); an integer remainder by zero is ``x``."""
@@ -887,6 +868,25 @@ def _cast_overflowing_to_inf(x, d, t):
     hi_, lo_ = fnp.greater_equal(x, thr), fnp.less_equal(x, -thr)
     out = fnp.astype(fnp.where(fnp.logical_or(hi_, lo_), 0, x), t)
     return fnp.where(hi_, math.inf, fnp.where(lo_, -math.inf, out))
+
+
+def _nonfinite_parts_to_complex(re, im, d):
+    """``re + im j`` of complex dtype ``d``, the parts possibly infinite or NaN, built with
+    no ``inf * 0`` evaluated (silent): the finite parts exactly, the others added to 0."""
+    from .numpy._elementwise import _from_parts
+    re_fin, im_fin = fnp.isfinite(re), fnp.isfinite(im)
+    out = _from_parts(fnp.where(re_fin, re, 0), fnp.where(im_fin, im, 0), d)
+    c = builtins.complex
+
+    def offset(v, fin, unit):
+        # v where it is not finite, else -0 (which leaves a sum's signed zero as it is)
+        vals = [c(math.inf, -0.0), c(-math.inf, -0.0), c(math.nan, -0.0)]
+        if unit:
+            vals = [c(-0.0, z.real) for z in vals]
+        o = fnp.where(fin, c(-0.0, -0.0), fnp.where(fnp.isnan(v), vals[2], fnp.where(
+            fnp.greater(v, 0), vals[0], vals[1])))
+        return fnp.astype(o, d)
+    return fnp.add(fnp.add(out, offset(re, re_fin, False)), offset(im, im_fin, True))
 
 
 def bitcast_convert_type(operand, new_dtype):
